@@ -1,0 +1,106 @@
+package org.securep2p.crypto;
+
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
+
+import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
+import static org.securep2p.crypto.CryptoException.Reason.KEY_REUSE;
+
+/**
+ * Authenticated encryption with associated data, with the nonce owned by the object so that no caller can
+ * repeat one. Two constructions:
+ * <ul>
+ *   <li>{@link #singleUse}: for a key that encrypts exactly one message (a ratchet message key, the
+ *   handshake's confirmation key). The nonce is fixed at zero; a second {@code encrypt} is refused with
+ *   {@code KEY_REUSE}.</li>
+ *   <li>{@link #withRandomNonces}: for a key that encrypts several messages (a header key). Each ciphertext
+ *   starts with a fresh 96-bit nonce from the injected {@link SecureRandom}; the number of encryptions is
+ *   capped at {@link #MAX_RANDOM_NONCE_MESSAGES}.</li>
+ * </ul>
+ * Decryption either returns the exact plaintext that was sealed with the same associated data, or fails
+ * with {@code DECRYPT_FAILED}. {@link #close()} wipes the key.
+ */
+public final class Aead implements AutoCloseable {
+
+    /**
+     * With random 96-bit nonces, NIST SP 800-38D (section 8.3) allows at most 2^32 encryptions under one key
+     * to keep the chance of a repeated nonce below 2^-32; past that, encryption is refused.
+     */
+    public static final long MAX_RANDOM_NONCE_MESSAGES = 1L << 32;
+
+    private static final byte[] ZERO_NONCE = new byte[AeadAlgorithm.NONCE_LENGTH];
+
+    private final AeadAlgorithm algorithm;
+    private final SecretBytes key;
+    private final SecureRandom random;
+    private long sealed;
+
+    private Aead(AeadAlgorithm algorithm, SecretBytes key, SecureRandom random) throws CryptoException {
+        if (key.length() != AeadAlgorithm.KEY_LENGTH) {
+            throw new CryptoException(CryptoException.Reason.UNSUPPORTED_PARAMETER, "AEAD key must be 32 bytes");
+        }
+        this.algorithm = algorithm;
+        this.key = SecretBytes.copyOf(key.unsafeBytes());
+        this.random = random;
+    }
+
+    /** An AEAD whose key encrypts one message only. The key is copied; the caller still owns {@code key}. */
+    public static Aead singleUse(AeadAlgorithm algorithm, SecretBytes key) throws CryptoException {
+        return new Aead(Objects.requireNonNull(algorithm), Objects.requireNonNull(key), null);
+    }
+
+    /** An AEAD whose every ciphertext carries a fresh random nonce. The key is copied. */
+    public static Aead withRandomNonces(AeadAlgorithm algorithm, SecretBytes key, SecureRandom random)
+            throws CryptoException {
+        return new Aead(Objects.requireNonNull(algorithm), Objects.requireNonNull(key),
+                Objects.requireNonNull(random));
+    }
+
+    public AeadAlgorithm algorithm() {
+        return algorithm;
+    }
+
+    public synchronized byte[] encrypt(byte[] plaintext, byte[] associatedData) throws CryptoException {
+        Objects.requireNonNull(plaintext, "plaintext");
+        Objects.requireNonNull(associatedData, "associatedData");
+        if (random == null) {
+            if (sealed > 0) {
+                throw new CryptoException(KEY_REUSE, "single-use AEAD key already encrypted a message");
+            }
+            sealed++;
+            return algorithm.seal(key.unsafeBytes(), ZERO_NONCE, associatedData, plaintext);
+        }
+        if (sealed >= MAX_RANDOM_NONCE_MESSAGES) {
+            throw new CryptoException(KEY_REUSE, "AEAD key reached its message limit");
+        }
+        sealed++;
+        byte[] nonce = new byte[AeadAlgorithm.NONCE_LENGTH];
+        random.nextBytes(nonce);
+        return Bytes.concat(nonce, algorithm.seal(key.unsafeBytes(), nonce, associatedData, plaintext));
+    }
+
+    public byte[] decrypt(byte[] ciphertext, byte[] associatedData) throws CryptoException {
+        Objects.requireNonNull(ciphertext, "ciphertext");
+        Objects.requireNonNull(associatedData, "associatedData");
+        if (random == null) {
+            return algorithm.open(key.unsafeBytes(), ZERO_NONCE, associatedData, ciphertext);
+        }
+        if (ciphertext.length < AeadAlgorithm.NONCE_LENGTH + AeadAlgorithm.TAG_LENGTH) {
+            throw new CryptoException(BAD_ENCODING, "AEAD ciphertext too short for nonce and tag");
+        }
+        byte[] nonce = Arrays.copyOfRange(ciphertext, 0, AeadAlgorithm.NONCE_LENGTH);
+        byte[] body = Arrays.copyOfRange(ciphertext, AeadAlgorithm.NONCE_LENGTH, ciphertext.length);
+        return algorithm.open(key.unsafeBytes(), nonce, associatedData, body);
+    }
+
+    @Override
+    public void close() {
+        key.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Aead[" + algorithm.standardName() + (random == null ? ", single-use" : ", random nonces") + "]";
+    }
+}

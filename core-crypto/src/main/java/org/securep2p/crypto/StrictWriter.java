@@ -1,0 +1,66 @@
+package org.securep2p.crypto;
+
+import java.io.ByteArrayOutputStream;
+
+/** Writes the layouts that {@link StrictReader} reads; lengths are checked against their field width. */
+final class StrictWriter {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+
+    StrictWriter u8(int v) {
+        if (v < 0 || v > 0xFF) {
+            throw new IllegalArgumentException("u8 out of range");
+        }
+        out.write(v);
+        return this;
+    }
+
+    StrictWriter u16(int v) {
+        if (v < 0 || v > 0xFFFF) {
+            throw new IllegalArgumentException("u16 out of range");
+        }
+        out.write(v >>> 8);
+        out.write(v);
+        return this;
+    }
+
+    StrictWriter u32(int v) {
+        if (v < 0) {
+            throw new IllegalArgumentException("u32 out of range");
+        }
+        out.write(v >>> 24);
+        out.write(v >>> 16);
+        out.write(v >>> 8);
+        out.write(v);
+        return this;
+    }
+
+    StrictWriter u64(long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException("u64 out of range");
+        }
+        for (int i = 7; i >= 0; i--) {
+            out.write((int) (v >>> (8 * i)));
+        }
+        return this;
+    }
+
+    StrictWriter bytes(byte[] b) {
+        out.writeBytes(b);
+        return this;
+    }
+
+    StrictWriter var16(byte[] b) {
+        u16(b.length);
+        return bytes(b);
+    }
+
+    StrictWriter var32(byte[] b) {
+        u32(b.length);
+        return bytes(b);
+    }
+
+    byte[] toByteArray() {
+        return out.toByteArray();
+    }
+}
