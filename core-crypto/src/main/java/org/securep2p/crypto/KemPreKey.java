@@ -43,7 +43,7 @@ public final class KemPreKey {
             throw new CryptoException(BAD_ENCODING, "KEM prekey kind " + kind);
         }
         int id = r.u32("KEM prekey id");
-        long createdAt = r.u64("KEM prekey creation time");
+        long createdAt = PreKeys.readTimestamp(r, "KEM prekey creation time");
         byte[] key = KeyType.ML_KEM_1024.read(r, "KEM prekey");
         HybridSignature sig = HybridSignature.read(r, "KEM prekey");
         return new KemPreKey(id, kind == KIND_ONE_TIME, createdAt, key, sig);

@@ -16,7 +16,21 @@ final class PreKeys {
     /** Clocks of ordinary machines drift; a prekey dated more than a day ahead is refused. */
     static final Duration MAX_CLOCK_SKEW = Duration.ofDays(1);
 
+    /**
+     * 9999-12-31T23:59:59Z: a creation time must be a date people can write down. Larger values are refused
+     * while parsing, so no later date arithmetic can overflow.
+     */
+    static final long MAX_TIMESTAMP = 253_402_300_799L;
+
     private PreKeys() {
+    }
+
+    static long readTimestamp(StrictReader r, String field) throws CryptoException {
+        long t = r.u64(field);
+        if (t > MAX_TIMESTAMP) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, field + " beyond year 9999");
+        }
+        return t;
     }
 
     static byte[] signedMessage(IdentityPublicKeys owner, byte[] body) {

@@ -39,7 +39,7 @@ public final class SignedPreKey {
             throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "signed prekey kind " + kind);
         }
         int id = r.u32("signed prekey id");
-        long createdAt = r.u64("signed prekey creation time");
+        long createdAt = PreKeys.readTimestamp(r, "signed prekey creation time");
         byte[] key = KeyType.X25519.read(r, "signed prekey");
         HybridSignature sig = HybridSignature.read(r, "signed prekey");
         return new SignedPreKey(id, createdAt, key, sig);
