@@ -165,6 +165,21 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
                 transcript.signedMessage(), random);
     }
 
+    /**
+     * Copies of the private keys, by name, for publishing test vectors in {@code docs/vectors/} from a fixed
+     * seed. Nothing else may call this: private keys never leave their holder.
+     */
+    synchronized Map<String, byte[]> privateKeysForTestVectors() {
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        keys.put("identity_x25519_private", identityX25519.clone());
+        keys.put("identity_ed25519_private", identityEd25519.clone());
+        keys.put("signed_prekey_private", signedPreKeyPrivate.clone());
+        keys.put("last_resort_kem_seed", lastResortKemPrivate.clone());
+        oneTimePrivate.forEach((id, k) -> keys.put("one_time_prekey_" + id + "_private", k.clone()));
+        oneTimeKemPrivate.forEach((id, k) -> keys.put("one_time_kem_prekey_" + id + "_seed", k.clone()));
+        return keys;
+    }
+
     /** Wipes every private key. */
     @Override
     public synchronized void close() {
