@@ -29,21 +29,21 @@ public final class IdentityPublicKeys {
         this.x25519 = x25519;
         this.ed25519 = ed25519;
         this.falcon1024 = falcon1024;
-        StrictWriter w = new StrictWriter().u8(VERSION);
-        KeyType.X25519.write(w, x25519);
-        KeyType.ED25519.write(w, ed25519);
-        KeyType.FALCON_1024.write(w, falcon1024);
-        this.encoded = w.toByteArray();
+        this.encoded = encode(x25519, ed25519, falcon1024);
         this.fingerprint = Fingerprint.of(encoded);
     }
 
-    static IdentityPublicKeys of(byte[] x25519, byte[] ed25519, byte[] falcon1024) throws CryptoException {
-        // Round-trip through the parser so that every instance satisfies the same checks.
+    private static byte[] encode(byte[] x25519, byte[] ed25519, byte[] falcon1024) {
         StrictWriter w = new StrictWriter().u8(VERSION);
         KeyType.X25519.write(w, x25519);
         KeyType.ED25519.write(w, ed25519);
         KeyType.FALCON_1024.write(w, falcon1024);
-        return decode(w.toByteArray());
+        return w.toByteArray();
+    }
+
+    /** From freshly generated public keys; goes through the parser so every instance passes the same checks. */
+    static IdentityPublicKeys of(byte[] x25519, byte[] ed25519, byte[] falcon1024) throws CryptoException {
+        return decode(encode(x25519, ed25519, falcon1024));
     }
 
     /** Parses the canonical encoding; the whole array must be consumed. */
