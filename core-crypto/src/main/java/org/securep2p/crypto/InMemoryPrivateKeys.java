@@ -29,9 +29,12 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     private final SignedPreKey signedPreKey;
     private final byte[] signedPreKeyPrivate;
     private final KemPreKey lastResortKemPreKey;
+    /** ML-KEM private keys are generated as 64-byte seeds and kept expanded: expanding costs ~130 us a call. */
     private final byte[] lastResortKemPrivate;
+    private final byte[] lastResortKemExpanded;
     private final Map<Integer, KemPreKey> oneTimeKemPreKeys = new LinkedHashMap<>();
     private final Map<Integer, byte[]> oneTimeKemPrivate = new LinkedHashMap<>();
+    private final Map<Integer, byte[]> oneTimeKemExpanded = new LinkedHashMap<>();
     private final Map<Integer, OneTimePreKey> oneTimePreKeys = new LinkedHashMap<>();
     private final Map<Integer, byte[]> oneTimePrivate = new LinkedHashMap<>();
     private final List<Integer> consumedOneTime = new ArrayList<>();
@@ -53,11 +56,13 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         signedPreKey = new SignedPreKey(1, now, spkPublic, signPreKey(SignedPreKey.body(1, now, spkPublic)));
 
         lastResortKemPrivate = MlKem1024.generateSeed(random);
+        lastResortKemExpanded = MlKem1024.expandedPrivateKey(lastResortKemPrivate);
         lastResortKemPreKey = kemPreKey(1, false, now, lastResortKemPrivate);
         for (int i = 0; i < oneTimeKemCount; i++) {
             int id = 2 + i;
             byte[] seed = MlKem1024.generateSeed(random);
             oneTimeKemPrivate.put(id, seed);
+            oneTimeKemExpanded.put(id, MlKem1024.expandedPrivateKey(seed));
             oneTimeKemPreKeys.put(id, kemPreKey(id, true, now, seed));
         }
         for (int i = 0; i < oneTimePreKeyCount; i++) {
@@ -140,21 +145,21 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     @Override
     public synchronized SecretBytes decapsulate(int kemPreKeyId, byte[] ciphertext) throws CryptoException {
         if (kemPreKeyId == lastResortKemPreKey.id()) {
-            return MlKem1024.decapsulate(lastResortKemPrivate, ciphertext);
+            return MlKem1024.decapsulate(lastResortKemExpanded, ciphertext);
         }
         if (consumedKem.contains(kemPreKeyId)) {
             throw new CryptoException(PREKEY_ALREADY_USED, "one-time KEM prekey " + kemPreKeyId + " was used");
         }
-        byte[] seed = oneTimeKemPrivate.get(kemPreKeyId);
-        if (seed == null) {
+        byte[] expanded = oneTimeKemExpanded.get(kemPreKeyId);
+        if (expanded == null) {
             throw new CryptoException(UNKNOWN_PREKEY, "no KEM prekey " + kemPreKeyId);
         }
         consumedKem.add(kemPreKeyId);
         try {
-            return MlKem1024.decapsulate(seed, ciphertext);
+            return MlKem1024.decapsulate(expanded, ciphertext);
         } finally {
-            Bytes.wipe(seed);
-            oneTimeKemPrivate.remove(kemPreKeyId);
+            Bytes.wipe(expanded, oneTimeKemPrivate.remove(kemPreKeyId));
+            oneTimeKemExpanded.remove(kemPreKeyId);
         }
     }
 
@@ -183,9 +188,11 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     /** Wipes every private key. */
     @Override
     public synchronized void close() {
-        Bytes.wipe(identityX25519, identityEd25519, identityFalcon, signedPreKeyPrivate, lastResortKemPrivate);
+        Bytes.wipe(identityX25519, identityEd25519, identityFalcon, signedPreKeyPrivate, lastResortKemPrivate,
+                lastResortKemExpanded);
         oneTimePrivate.values().forEach(Bytes::wipe);
         oneTimeKemPrivate.values().forEach(Bytes::wipe);
+        oneTimeKemExpanded.values().forEach(Bytes::wipe);
     }
 
     @Override
