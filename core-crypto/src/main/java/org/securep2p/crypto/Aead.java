@@ -35,6 +35,8 @@ public final class Aead implements AutoCloseable {
     private final SecretBytes key;
     private final SecureRandom random;
     private long sealed;
+    /** The nonce of a single-use key: zero, or derived with the key by {@link #fromMessageKey}. */
+    private byte[] fixedNonce = ZERO_NONCE;
 
     private Aead(AeadAlgorithm algorithm, SecretBytes key, SecureRandom random) throws CryptoException {
         if (key.length() != AeadAlgorithm.KEY_LENGTH) {
@@ -48,6 +50,24 @@ public final class Aead implements AutoCloseable {
     /** An AEAD whose key encrypts one message only. The key is copied; the caller still owns {@code key}. */
     public static Aead singleUse(AeadAlgorithm algorithm, SecretBytes key) throws CryptoException {
         return new Aead(Objects.requireNonNull(algorithm), Objects.requireNonNull(key), null);
+    }
+
+    /**
+     * An AEAD for one message whose key <em>and</em> nonce are derived from a ratchet message key:
+     * {@code key || nonce = HKDF(hash, ikm = messageKey, salt = 0, info = "securep2p/v1/ratchet/message-key\0",
+     * 44)}. Like {@link #singleUse}, it encrypts once. The caller still owns {@code messageKey}.
+     */
+    public static Aead fromMessageKey(AeadAlgorithm algorithm, HashFunction hash, SecretBytes messageKey)
+            throws CryptoException {
+        Objects.requireNonNull(messageKey, "messageKey");
+        try (SecretBytes okm = Hkdf.derive(hash, messageKey.unsafeBytes(), null,
+                Labels.terminated(Labels.RATCHET_MESSAGE_KEY), AeadAlgorithm.KEY_LENGTH + AeadAlgorithm.NONCE_LENGTH);
+                SecretBytes key = SecretBytes.copyOf(okm.unsafeBytes(), 0, AeadAlgorithm.KEY_LENGTH)) {
+            Aead aead = new Aead(Objects.requireNonNull(algorithm), key, null);
+            aead.fixedNonce = java.util.Arrays.copyOfRange(okm.unsafeBytes(), AeadAlgorithm.KEY_LENGTH,
+                    AeadAlgorithm.KEY_LENGTH + AeadAlgorithm.NONCE_LENGTH);
+            return aead;
+        }
     }
 
     /** An AEAD whose every ciphertext carries a fresh random nonce. The key is copied. */
@@ -69,7 +89,7 @@ public final class Aead implements AutoCloseable {
                 throw new CryptoException(KEY_REUSE, "single-use AEAD key already encrypted a message");
             }
             sealed++;
-            return algorithm.seal(key.unsafeBytes(), ZERO_NONCE, associatedData, plaintext);
+            return algorithm.seal(key.unsafeBytes(), fixedNonce, associatedData, plaintext);
         }
         if (sealed >= MAX_RANDOM_NONCE_MESSAGES) {
             throw new CryptoException(KEY_REUSE, "AEAD key reached its message limit");
@@ -84,7 +104,7 @@ public final class Aead implements AutoCloseable {
         Objects.requireNonNull(ciphertext, "ciphertext");
         Objects.requireNonNull(associatedData, "associatedData");
         if (random == null) {
-            return algorithm.open(key.unsafeBytes(), ZERO_NONCE, associatedData, ciphertext);
+            return algorithm.open(key.unsafeBytes(), fixedNonce, associatedData, ciphertext);
         }
         if (ciphertext.length < AeadAlgorithm.NONCE_LENGTH + AeadAlgorithm.TAG_LENGTH) {
             throw new CryptoException(BAD_ENCODING, "AEAD ciphertext too short for nonce and tag");

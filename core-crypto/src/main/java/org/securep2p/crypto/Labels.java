@@ -14,6 +14,7 @@ final class Labels {
     static final String TRANSCRIPT = "securep2p/v1/handshake/transcript";
     static final String HANDSHAKE_KDF_PREFIX = "securep2p/v1/handshake/";
     static final String SAFETY_NUMBER = "securep2p/v1/safety-number";
+    static final String RATCHET_MESSAGE_KEY = "securep2p/v1/ratchet/message-key";
 
     private Labels() {
     }

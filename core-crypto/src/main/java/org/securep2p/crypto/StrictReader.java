@@ -9,31 +9,31 @@ import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
  * every failure is a {@link CryptoException} with {@code BAD_ENCODING}; {@link #expectEnd()} rejects trailing
  * bytes so that one value has exactly one encoding.
  */
-final class StrictReader {
+public final class StrictReader {
 
     private final byte[] data;
     private final String what;
     private int pos;
 
-    StrictReader(byte[] data, String what) {
+    public StrictReader(byte[] data, String what) {
         this.data = data;
         this.what = what;
     }
 
-    int position() {
+    public int position() {
         return pos;
     }
 
-    int remaining() {
+    public int remaining() {
         return data.length - pos;
     }
 
-    int u8(String field) throws CryptoException {
+    public int u8(String field) throws CryptoException {
         need(1, field);
         return data[pos++] & 0xFF;
     }
 
-    int u16(String field) throws CryptoException {
+    public int u16(String field) throws CryptoException {
         need(2, field);
         int v = ((data[pos] & 0xFF) << 8) | (data[pos + 1] & 0xFF);
         pos += 2;
@@ -41,7 +41,7 @@ final class StrictReader {
     }
 
     /** An unsigned 32-bit value; ids use this, so values above {@code Integer.MAX_VALUE} are refused. */
-    int u32(String field) throws CryptoException {
+    public int u32(String field) throws CryptoException {
         need(4, field);
         int v = ((data[pos] & 0xFF) << 24) | ((data[pos + 1] & 0xFF) << 16)
                 | ((data[pos + 2] & 0xFF) << 8) | (data[pos + 3] & 0xFF);
@@ -52,7 +52,7 @@ final class StrictReader {
         return v;
     }
 
-    long u64(String field) throws CryptoException {
+    public long u64(String field) throws CryptoException {
         need(8, field);
         long v = 0;
         for (int i = 0; i < 8; i++) {
@@ -65,7 +65,7 @@ final class StrictReader {
         return v;
     }
 
-    byte[] fixed(int length, String field) throws CryptoException {
+    public byte[] fixed(int length, String field) throws CryptoException {
         need(length, field);
         byte[] out = Arrays.copyOfRange(data, pos, pos + length);
         pos += length;
@@ -73,7 +73,7 @@ final class StrictReader {
     }
 
     /** A {@code u16} length, checked against [min, max], then that many bytes. */
-    byte[] var16(int min, int max, String field) throws CryptoException {
+    public byte[] var16(int min, int max, String field) throws CryptoException {
         int len = u16(field + " length");
         if (len < min || len > max) {
             throw new CryptoException(BAD_ENCODING, what + ": " + field + " length " + len
@@ -83,7 +83,7 @@ final class StrictReader {
     }
 
     /** A {@code u32} length, checked against [min, max], then that many bytes. */
-    byte[] var32(int min, int max, String field) throws CryptoException {
+    public byte[] var32(int min, int max, String field) throws CryptoException {
         int len = u32(field + " length");
         if (len < min || len > max) {
             throw new CryptoException(BAD_ENCODING, what + ": " + field + " length " + len
@@ -92,7 +92,7 @@ final class StrictReader {
         return fixed(len, field);
     }
 
-    void expectEnd() throws CryptoException {
+    public void expectEnd() throws CryptoException {
         if (pos != data.length) {
             throw new CryptoException(BAD_ENCODING, what + ": " + (data.length - pos) + " trailing bytes");
         }

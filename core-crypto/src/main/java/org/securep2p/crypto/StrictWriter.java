@@ -3,11 +3,11 @@ package org.securep2p.crypto;
 import java.io.ByteArrayOutputStream;
 
 /** Writes the layouts that {@link StrictReader} reads; lengths are checked against their field width. */
-final class StrictWriter {
+public final class StrictWriter {
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
 
-    StrictWriter u8(int v) {
+    public StrictWriter u8(int v) {
         if (v < 0 || v > 0xFF) {
             throw new IllegalArgumentException("u8 out of range");
         }
@@ -15,7 +15,7 @@ final class StrictWriter {
         return this;
     }
 
-    StrictWriter u16(int v) {
+    public StrictWriter u16(int v) {
         if (v < 0 || v > 0xFFFF) {
             throw new IllegalArgumentException("u16 out of range");
         }
@@ -24,7 +24,7 @@ final class StrictWriter {
         return this;
     }
 
-    StrictWriter u32(int v) {
+    public StrictWriter u32(int v) {
         if (v < 0) {
             throw new IllegalArgumentException("u32 out of range");
         }
@@ -35,7 +35,7 @@ final class StrictWriter {
         return this;
     }
 
-    StrictWriter u64(long v) {
+    public StrictWriter u64(long v) {
         if (v < 0) {
             throw new IllegalArgumentException("u64 out of range");
         }
@@ -45,22 +45,22 @@ final class StrictWriter {
         return this;
     }
 
-    StrictWriter bytes(byte[] b) {
+    public StrictWriter bytes(byte[] b) {
         out.writeBytes(b);
         return this;
     }
 
-    StrictWriter var16(byte[] b) {
+    public StrictWriter var16(byte[] b) {
         u16(b.length);
         return bytes(b);
     }
 
-    StrictWriter var32(byte[] b) {
+    public StrictWriter var32(byte[] b) {
         u32(b.length);
         return bytes(b);
     }
 
-    byte[] toByteArray() {
+    public byte[] toByteArray() {
         return out.toByteArray();
     }
 }

@@ -1,0 +1,91 @@
+package org.securep2p.ratchet;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.Hkdf;
+import org.securep2p.crypto.Hmac;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.SecurityLevel;
+
+/**
+ * The ratchet's key derivations (docs/PROTOCOL.md, section 10), each under its own label:
+ * <ul>
+ *   <li>{@link #initial}: the first keys from the handshake's SK, salted with its transcript hash;</li>
+ *   <li>{@link #rootStep} (KDF_RK): {@code RK', CK, NHK = HKDF(salt = RK, ikm = DH [|| KEM secret], 96)};</li>
+ *   <li>{@link #chainStep} (KDF_CK): {@code MK = HMAC(CK, 0x01)}, {@code CK' = HMAC(CK, 0x02)}, truncated to
+ *   32 bytes, as in Signal's specification.</li>
+ * </ul>
+ */
+final class Kdf {
+
+    static final int KEY_LENGTH = 32;
+    static final String INIT_SYMMETRIC = "securep2p/v1/ratchet/init-symmetric";
+    static final String INIT_DOUBLE = "securep2p/v1/ratchet/init";
+    static final String ROOT = "securep2p/v1/ratchet/root";
+    private static final byte[] MESSAGE_KEY_CONSTANT = {0x01};
+    private static final byte[] CHAIN_KEY_CONSTANT = {0x02};
+
+    private Kdf() {
+    }
+
+    /**
+     * STANDARD: {@code [initiator's sending chain, responder's sending chain]}. Above: {@code [RK, CK_i, HK_i,
+     * NHK_i, NHK_r]}: the root key, the initiator's first chain and its header key, and the next header keys
+     * of both sides.
+     */
+    static byte[][] initial(SecurityLevel level, SecretBytes sessionSecret, byte[] transcriptHash)
+            throws CryptoException {
+        boolean symmetric = level.ratchetMode() == SecurityLevel.RatchetMode.SYMMETRIC_KEY;
+        int parts = symmetric ? 2 : 5;
+        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), sessionSecret.copyBytes(), transcriptHash,
+                label(symmetric ? INIT_SYMMETRIC : INIT_DOUBLE), parts * KEY_LENGTH)) {
+            return split(okm, parts);
+        }
+    }
+
+    /** KDF_RK: {@code [RK', CK, NHK]} from the root key and the step's DH output (and KEM secret). */
+    static byte[][] rootStep(SecurityLevel level, byte[] rootKey, SecretBytes dh, SecretBytes kemSecret)
+            throws CryptoException {
+        byte[] ikm = kemSecret == null ? dh.copyBytes() : concat(dh.copyBytes(), kemSecret.copyBytes());
+        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), ikm, rootKey, label(ROOT), 3 * KEY_LENGTH)) {
+            return split(okm, 3);
+        } finally {
+            Arrays.fill(ikm, (byte) 0);
+        }
+    }
+
+    /** KDF_CK: {@code [CK', MK]}. */
+    static byte[][] chainStep(SecurityLevel level, byte[] chainKey) {
+        byte[] mk = Hmac.mac(level.kdfHash(), chainKey, MESSAGE_KEY_CONSTANT);
+        byte[] next = Hmac.mac(level.kdfHash(), chainKey, CHAIN_KEY_CONSTANT);
+        byte[][] out = {Arrays.copyOf(next, KEY_LENGTH), Arrays.copyOf(mk, KEY_LENGTH)};
+        Arrays.fill(mk, (byte) 0);
+        Arrays.fill(next, (byte) 0);
+        return out;
+    }
+
+    private static byte[][] split(SecretBytes okm, int parts) {
+        byte[] all = okm.copyBytes();
+        byte[][] out = new byte[parts][];
+        for (int i = 0; i < parts; i++) {
+            out[i] = Arrays.copyOfRange(all, i * KEY_LENGTH, (i + 1) * KEY_LENGTH);
+        }
+        Arrays.fill(all, (byte) 0);
+        return out;
+    }
+
+    static byte[] label(String label) {
+        byte[] ascii = label.getBytes(StandardCharsets.US_ASCII);
+        return Arrays.copyOf(ascii, ascii.length + 1);
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        Arrays.fill(a, (byte) 0);
+        Arrays.fill(b, (byte) 0);
+        return out;
+    }
+}

@@ -1,0 +1,394 @@
+package org.securep2p.ratchet;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.AbstractMap;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.securep2p.crypto.Aead;
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.MlKem1024KeyPair;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.StrictWriter;
+import org.securep2p.crypto.X25519KeyPair;
+
+import static org.securep2p.ratchet.RatchetException.Reason.BAD_MAC;
+import static org.securep2p.ratchet.RatchetException.Reason.DUPLICATE;
+import static org.securep2p.ratchet.RatchetException.Reason.MALFORMED;
+import static org.securep2p.ratchet.RatchetException.Reason.NOT_YET_SENDABLE;
+import static org.securep2p.ratchet.RatchetException.Reason.NO_SESSION;
+import static org.securep2p.ratchet.RatchetException.Reason.TOO_FAR_AHEAD;
+import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
+
+/**
+ * Encrypts and decrypts the messages of one session: Signal's Double Ratchet with header encryption (ENHANCED
+ * and above), a post-quantum ML-KEM-1024 step (QUANTUM_RESISTANT), or a symmetric-key ratchet (STANDARD), as
+ * specified in {@code docs/PROTOCOL.md}, section 10.
+ *
+ * <p>Guarantees: every change is all-or-nothing. A message that is refused (tampered, duplicate, too far
+ * ahead, malformed, another level) leaves the stored session exactly as it was. An accepted message's new
+ * state is stored, through the {@link SessionStore}, <em>before</em> the plaintext or ciphertext is returned,
+ * so a crash can never make a message key or nonce be used twice.
+ *
+ * <p>Not its job: transport, ordering, or knowing who the peer is. One cipher per session; calls are
+ * serialised.
+ */
+public final class SessionCipher {
+
+    private static final byte[] SYMMETRIC_CHAIN = new byte[Kdf.KEY_LENGTH];
+
+    private final SessionStore store;
+    private final String sessionId;
+    private final SecureRandom random;
+    private final Clock clock;
+
+    public SessionCipher(SessionStore store, String sessionId, SecureRandom random, Clock clock) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.sessionId = Objects.requireNonNull(sessionId, "sessionId");
+        this.random = Objects.requireNonNull(random, "random");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** The wire message for {@code plaintext} (at most 1 MiB). */
+    public synchronized byte[] encrypt(byte[] plaintext) throws RatchetException {
+        Objects.requireNonNull(plaintext, "plaintext");
+        if (plaintext.length > RatchetLimits.MAX_PLAINTEXT) {
+            throw new RatchetException(MALFORMED, "plaintext larger than " + RatchetLimits.MAX_PLAINTEXT + " bytes");
+        }
+        SessionRecord current = load();
+        SessionState s = current.state.copy();
+        byte[] mk = null;
+        try {
+            byte[] headerField;
+            if (!s.headerEncrypted()) {
+                mk = advanceSend(s);
+                headerField = new StrictWriter().u32(s.sendN - 1).toByteArray();
+            } else {
+                if (s.sendChainKey == null) {
+                    throw new RatchetException(NOT_YET_SENDABLE, "the responder sends after the initiator's first message");
+                }
+                Header header = new Header(s.dhSelf.publicKey(), s.previousSendN, s.sendN,
+                        s.sendKemPublicKey ? s.kemSelf.publicKey() : null, s.sendKemCiphertext);
+                mk = advanceSend(s);
+                try (SecretBytes hk = SecretBytes.copyOf(s.sendHeaderKey);
+                        Aead aead = Aead.withRandomNonces(WireMessage.headerAead(s.level), hk, random)) {
+                    headerField = aead.encrypt(header.encode(), headerAd(s));
+                }
+            }
+            if (s.kemSteps()) {
+                s.messagesSinceKemStep++;
+            }
+            WireMessage m = new WireMessage(s.level, headerField, null);
+            byte[] body = seal(s, mk, m.prefix(), plaintext);
+            commit(current, s);
+            return new WireMessage(s.level, headerField, body).encode();
+        } catch (CryptoException e) {
+            s.wipeSecretsNotIn(current.state);
+            throw new RatchetException(RatchetException.Reason.CORRUPT_STATE, "encryption failed: " + e.getMessage(), e);
+        } catch (RatchetException e) {
+            s.wipeSecretsNotIn(current.state);
+            throw e;
+        } finally {
+            SessionState.wipe(mk);
+        }
+    }
+
+    /** The plaintext of {@code wireMessage}, exactly once. */
+    public synchronized byte[] decrypt(byte[] wireMessage) throws RatchetException {
+        WireMessage m = WireMessage.decode(Objects.requireNonNull(wireMessage, "wireMessage"));
+        SessionRecord current = load();
+        if (m.level() != current.state.level) {
+            throw new RatchetException(WRONG_LEVEL, "message at " + m.level() + " for a " + current.state.level
+                    + " session");
+        }
+        SessionState s = current.state.copy();
+        byte[] mk = null;
+        try {
+            mk = s.headerEncrypted() ? doubleRatchetKey(s, current.state, m) : symmetricKey(s, current.state, m);
+            byte[] plaintext;
+            try {
+                plaintext = open(s, mk, m.prefix(), m.body());
+            } catch (CryptoException e) {
+                throw new RatchetException(BAD_MAC, "message authentication failed");
+            }
+            if (s.kemSteps()) {
+                s.messagesSinceKemStep++;
+            }
+            commit(current, s);
+            return plaintext;
+        } catch (CryptoException e) {
+            s.wipeSecretsNotIn(current.state);
+            throw new RatchetException(BAD_MAC, "message refused: " + e.reason(), e);
+        } catch (RatchetException e) {
+            s.wipeSecretsNotIn(current.state);
+            throw e;
+        } finally {
+            SessionState.wipe(mk);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+
+    private SessionRecord load() throws RatchetException {
+        return store.load(sessionId).orElseThrow(() -> new RatchetException(NO_SESSION, "no session " + sessionId));
+    }
+
+    private void commit(SessionRecord current, SessionState next) throws RatchetException {
+        store.store(sessionId, new SessionRecord(next));
+        current.state.wipeSecretsNotIn(next);
+    }
+
+    private static byte[] headerAd(SessionState s) {
+        return new StrictWriter().bytes(s.associatedData).u8(WireMessage.VERSION).u8(s.level.code()).toByteArray();
+    }
+
+    private static byte[] bodyAd(SessionState s, byte[] prefix) {
+        return new StrictWriter().bytes(s.associatedData).bytes(prefix).toByteArray();
+    }
+
+    private static byte[] seal(SessionState s, byte[] mk, byte[] prefix, byte[] plaintext) throws CryptoException {
+        try (SecretBytes key = SecretBytes.copyOf(mk);
+                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+            return aead.encrypt(plaintext, bodyAd(s, prefix));
+        }
+    }
+
+    private static byte[] open(SessionState s, byte[] mk, byte[] prefix, byte[] body) throws CryptoException {
+        try (SecretBytes key = SecretBytes.copyOf(mk);
+                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+            return aead.decrypt(body, bodyAd(s, prefix));
+        }
+    }
+
+    /** KDF_CK on the sending chain: returns MK, advances CKs and Ns. */
+    private static byte[] advanceSend(SessionState s) {
+        byte[][] step = Kdf.chainStep(s.level, s.sendChainKey);
+        s.sendChainKey = step[0];
+        s.sendN++;
+        return step[1];
+    }
+
+    /** KDF_CK on the receiving chain; wipes an intermediate chain key that {@code original} does not hold. */
+    private static byte[] advanceRecv(SessionState s, SessionState original) {
+        byte[] old = s.recvChainKey;
+        byte[][] step = Kdf.chainStep(s.level, old);
+        if (old != original.recvChainKey) {
+            SessionState.wipe(old);
+        }
+        s.recvChainKey = step[0];
+        s.recvN++;
+        return step[1];
+    }
+
+    /** Stores the keys of messages {@code Nr .. until-1} of the current receiving chain as skipped. */
+    private static void skip(SessionState s, SessionState original, byte[] chain, int until) throws RatchetException {
+        if (s.recvChainKey == null) {
+            return;
+        }
+        if ((long) until - s.recvN > RatchetLimits.MAX_SKIP) {
+            throw new RatchetException(TOO_FAR_AHEAD, (until - s.recvN) + " messages ahead, limit "
+                    + RatchetLimits.MAX_SKIP);
+        }
+        List<Map.Entry<SkippedKeys.Slot, byte[]>> keys = new ArrayList<>();
+        while (s.recvN < until) {
+            int n = s.recvN;
+            keys.add(new AbstractMap.SimpleEntry<>(new SkippedKeys.Slot(new SkippedKeys.Key(chain), n),
+                    advanceRecv(s, original)));
+        }
+        s.skipped = s.skipped.plus(keys);
+    }
+
+    private static byte[] takeSkipped(SessionState s, byte[] chain, int n) {
+        byte[] mk = s.skipped.get(chain, n);
+        if (mk != null) {
+            s.skipped = s.skipped.minus(chain, n);
+            return mk.clone();
+        }
+        return null;
+    }
+
+    private static byte[] symmetricKey(SessionState s, SessionState original, WireMessage m) throws RatchetException {
+        byte[] h = m.headerField();
+        if (h.length != 4) {
+            throw new RatchetException(MALFORMED, "STANDARD header must be 4 bytes");
+        }
+        int n = ((h[0] & 0xFF) << 24) | ((h[1] & 0xFF) << 16) | ((h[2] & 0xFF) << 8) | (h[3] & 0xFF);
+        if (n < 0) {
+            throw new RatchetException(MALFORMED, "message number out of range");
+        }
+        if (n < s.recvN) {
+            byte[] mk = takeSkipped(s, SYMMETRIC_CHAIN, n);
+            if (mk == null) {
+                throw new RatchetException(DUPLICATE, "message " + n + " was already received");
+            }
+            return mk;
+        }
+        skip(s, original, SYMMETRIC_CHAIN, n);
+        return advanceRecv(s, original);
+    }
+
+    private byte[] doubleRatchetKey(SessionState s, SessionState original, WireMessage m)
+            throws RatchetException, CryptoException {
+        byte[] ad = headerAd(s);
+        // 1. The current receiving chain.
+        if (s.recvHeaderKey != null) {
+            Header h = tryHeader(s, s.recvHeaderKey, m.headerField(), ad);
+            if (h != null) {
+                if (s.dhRemote == null) {
+                    // The responder's first message from the initiator: learn its ratchet (and KEM) key.
+                    s.dhRemote = h.dh();
+                    rememberKemKey(s, h);
+                } else if (!Arrays.equals(h.dh(), s.dhRemote)) {
+                    throw new RatchetException(MALFORMED, "header of the current chain names another ratchet key");
+                }
+                byte[] mk = keyInCurrentChain(s, original, s.recvHeaderKey, h.n());
+                if (s.sendChainKey == null) {
+                    sendingStep(s);
+                }
+                return mk;
+            }
+        }
+        // 2. Earlier chains with skipped keys.
+        for (byte[] chain : s.skipped.chains()) {
+            if (Arrays.equals(chain, s.recvHeaderKey)) {
+                continue;
+            }
+            Header h = tryHeader(s, chain, m.headerField(), ad);
+            if (h != null) {
+                byte[] mk = takeSkipped(s, chain, h.n());
+                if (mk == null) {
+                    throw new RatchetException(DUPLICATE, "message of an earlier chain was already received or is lost");
+                }
+                return mk;
+            }
+        }
+        // 3. The next chain: a DH (and maybe KEM) ratchet step.
+        Header h = tryHeader(s, s.nextRecvHeaderKey, m.headerField(), ad);
+        if (h != null) {
+            if (s.recvChainKey != null && (long) h.pn() - s.recvN > RatchetLimits.MAX_SKIP
+                    || h.n() > RatchetLimits.MAX_SKIP) {
+                throw new RatchetException(TOO_FAR_AHEAD, "message too far ahead in a new chain");
+            }
+            if (s.recvChainKey != null) {
+                skip(s, original, s.recvHeaderKey, h.pn());
+            }
+            ratchetStep(s, h);
+            return keyInCurrentChain(s, original, s.recvHeaderKey, h.n());
+        }
+        // 4. Chains whose keys are all used: a header that opens under one of them is a replay.
+        for (byte[] old : s.oldRecvHeaderKeys) {
+            if (tryHeader(s, old, m.headerField(), ad) != null) {
+                throw new RatchetException(DUPLICATE, "message of an earlier chain was already received");
+            }
+        }
+        throw new RatchetException(BAD_MAC, "header does not open under any header key of this session");
+    }
+
+    private static byte[] keyInCurrentChain(SessionState s, SessionState original, byte[] chain, int n)
+            throws RatchetException {
+        if (n < s.recvN) {
+            byte[] mk = takeSkipped(s, chain, n);
+            if (mk == null) {
+                throw new RatchetException(DUPLICATE, "message " + n + " was already received");
+            }
+            return mk;
+        }
+        skip(s, original, chain, n);
+        return advanceRecv(s, original);
+    }
+
+    /** DHRatchetHE of the specification, with the KEM secret mixed into the receiving and sending root steps. */
+    private void ratchetStep(SessionState s, Header h) throws CryptoException {
+        if (s.recvHeaderKey != null) {
+            List<byte[]> old = new ArrayList<>(s.oldRecvHeaderKeys);
+            old.add(s.recvHeaderKey);
+            while (old.size() > RatchetLimits.MAX_OLD_RECEIVING_CHAINS) {
+                old.remove(0);
+            }
+            s.oldRecvHeaderKeys = List.copyOf(old);
+        }
+        s.previousSendN = s.sendN;
+        s.sendN = 0;
+        s.recvN = 0;
+        s.recvHeaderKey = s.nextRecvHeaderKey;
+        s.dhRemote = h.dh();
+        SecretBytes kemSecret = null;
+        try {
+            if (s.kemSteps() && h.kemCiphertext() != null) {
+                kemSecret = s.kemSelf.decapsulate(h.kemCiphertext());
+            }
+            rememberKemKey(s, h);
+            try (SecretBytes dh = s.dhSelf.agree(s.dhRemote)) {
+                byte[][] k = Kdf.rootStep(s.level, s.rootKey, dh, kemSecret);
+                s.rootKey = k[0];
+                s.recvChainKey = k[1];
+                s.nextRecvHeaderKey = k[2];
+            }
+        } finally {
+            if (kemSecret != null) {
+                kemSecret.close();
+            }
+        }
+        sendingStep(s);
+    }
+
+    /** The sending half of a ratchet step: a new ratchet key, and a KEM step when one is due. */
+    private void sendingStep(SessionState s) throws CryptoException {
+        s.dhSelf = X25519KeyPair.generate(random);
+        s.sendKemPublicKey = false;
+        s.sendKemCiphertext = null;
+        MlKem1024KeyPair.Encapsulation enc = null;
+        try {
+            if (s.kemSteps() && s.kemRemotePublicKey != null && kemDue(s)) {
+                enc = MlKem1024KeyPair.encapsulate(s.kemRemotePublicKey, random);
+                s.kemSelf = MlKem1024KeyPair.generate(random);
+                s.sendKemCiphertext = enc.ciphertext();
+                s.sendKemPublicKey = true;
+                s.messagesSinceKemStep = 0;
+                s.lastKemStepAt = SessionRecord.now(clock);
+            }
+            try (SecretBytes dh = s.dhSelf.agree(s.dhRemote)) {
+                byte[][] k = Kdf.rootStep(s.level, s.rootKey, dh, enc == null ? null : enc.sharedSecret());
+                s.sendHeaderKey = s.nextSendHeaderKey;
+                s.rootKey = k[0];
+                s.sendChainKey = k[1];
+                s.nextSendHeaderKey = k[2];
+            }
+        } finally {
+            if (enc != null) {
+                enc.close();
+            }
+        }
+    }
+
+    private boolean kemDue(SessionState s) {
+        return s.lastKemStepAt < 0
+                || s.messagesSinceKemStep >= RatchetLimits.KEM_REKEY_MESSAGES
+                || SessionRecord.now(clock) - s.lastKemStepAt >= RatchetLimits.KEM_REKEY_INTERVAL.getSeconds();
+    }
+
+    private static void rememberKemKey(SessionState s, Header h) {
+        if (s.kemSteps() && h.kemPublicKey() != null) {
+            s.kemRemotePublicKey = h.kemPublicKey();
+        }
+    }
+
+    /** The header if it opens under {@code key}; null if it does not (any other key, or not a header). */
+    private Header tryHeader(SessionState s, byte[] key, byte[] field, byte[] ad) throws RatchetException {
+        if (key == null) {
+            return null;
+        }
+        byte[] plain;
+        try (SecretBytes hk = SecretBytes.copyOf(key);
+                Aead aead = Aead.withRandomNonces(WireMessage.headerAead(s.level), hk, random)) {
+            plain = aead.decrypt(field, ad);
+        } catch (CryptoException e) {
+            return null;
+        }
+        return Header.decode(plain, s.kemSteps());
+    }
+}

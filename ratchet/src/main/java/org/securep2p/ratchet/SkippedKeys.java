@@ -1,0 +1,114 @@
+package org.securep2p.ratchet;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Message keys of messages not yet received, by (header key, message number), oldest first. Immutable: every
+ * change returns a new store, so a session copy can share it until it changes; at most
+ * {@link RatchetLimits#MAX_SKIPPED_KEYS} keys are kept (the oldest is dropped and wiped).
+ */
+final class SkippedKeys {
+
+    static final SkippedKeys EMPTY = new SkippedKeys(new LinkedHashMap<>());
+
+    /** A chain's identity (its header key, or 32 zero bytes for STANDARD's single receiving chain) and index. */
+    record Slot(Key chain, int n) {
+    }
+
+    /** A byte array with value equality, for map keys. */
+    record Key(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key && Arrays.equals(bytes, ((Key) o).bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Key[" + bytes.length + " bytes]";
+        }
+    }
+
+    private final LinkedHashMap<Slot, byte[]> keys;
+
+    private SkippedKeys(LinkedHashMap<Slot, byte[]> keys) {
+        this.keys = keys;
+    }
+
+    int size() {
+        return keys.size();
+    }
+
+    byte[] get(byte[] chain, int n) {
+        return keys.get(new Slot(new Key(chain), n));
+    }
+
+    /** The distinct chains that have skipped keys, oldest first. */
+    List<byte[]> chains() {
+        List<byte[]> out = new ArrayList<>();
+        LinkedHashMap<Key, Boolean> seen = new LinkedHashMap<>();
+        for (Slot s : keys.keySet()) {
+            if (seen.putIfAbsent(s.chain(), Boolean.TRUE) == null) {
+                out.add(s.chain().bytes());
+            }
+        }
+        return out;
+    }
+
+    /** A store with {@code newKeys} added (in order) and the oldest evicted beyond the limit. */
+    SkippedKeys plus(List<Map.Entry<Slot, byte[]>> newKeys) {
+        if (newKeys.isEmpty()) {
+            return this;
+        }
+        LinkedHashMap<Slot, byte[]> copy = new LinkedHashMap<>(keys);
+        for (Map.Entry<Slot, byte[]> e : newKeys) {
+            copy.put(e.getKey(), e.getValue());
+        }
+        Iterator<Map.Entry<Slot, byte[]>> it = copy.entrySet().iterator();
+        while (copy.size() > RatchetLimits.MAX_SKIPPED_KEYS) {
+            Arrays.fill(it.next().getValue(), (byte) 0);
+            it.remove();
+        }
+        return new SkippedKeys(copy);
+    }
+
+    /** A store without the key at (chain, n); the caller wipes the removed key after use. */
+    SkippedKeys minus(byte[] chain, int n) {
+        LinkedHashMap<Slot, byte[]> copy = new LinkedHashMap<>(keys);
+        copy.remove(new Slot(new Key(chain), n));
+        return new SkippedKeys(copy);
+    }
+
+    Map<Slot, byte[]> entries() {
+        return java.util.Collections.unmodifiableMap(keys);
+    }
+
+    static SkippedKeys of(LinkedHashMap<Slot, byte[]> keys) {
+        return new SkippedKeys(keys);
+    }
+
+    /** Wipes the keys this store holds that {@code successor} no longer holds. */
+    void wipeKeysNotIn(SkippedKeys successor) {
+        if (successor == this) {
+            return;
+        }
+        for (Map.Entry<Slot, byte[]> e : keys.entrySet()) {
+            if (successor.keys.get(e.getKey()) != e.getValue()) {
+                Arrays.fill(e.getValue(), (byte) 0);
+            }
+        }
+    }
+
+    void wipeAll() {
+        keys.values().forEach(k -> Arrays.fill(k, (byte) 0));
+    }
+}

@@ -1,0 +1,50 @@
+package org.securep2p.ratchet;
+
+import org.securep2p.crypto.AeadAlgorithm;
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.StrictReader;
+import org.securep2p.crypto.StrictWriter;
+
+/**
+ * A ratchet message on the wire: {@code version u8 (=1) || level u8 || var16(header field) ||
+ * var32(body)}. The header field is the plain {@code n u32} at STANDARD and the encrypted {@link Header}
+ * above; the body is the message AEAD's output. {@link #prefix()} (everything before the body) is part of
+ * the body's associated data, so nothing in the header can be changed without the body failing.
+ */
+record WireMessage(SecurityLevel level, byte[] headerField, byte[] body) {
+
+    static final int VERSION = 1;
+    /** Nonce (12) + the largest header + tag (16). */
+    static final int MAX_HEADER_FIELD = 12 + Header.MAX_ENCODED + 16;
+    static final int TAG = 16;
+
+    byte[] prefix() {
+        return new StrictWriter().u8(VERSION).u8(level.code()).var16(headerField).toByteArray();
+    }
+
+    byte[] encode() {
+        return new StrictWriter().bytes(prefix()).var32(body).toByteArray();
+    }
+
+    static WireMessage decode(byte[] bytes) throws RatchetException {
+        try {
+            StrictReader r = new StrictReader(bytes, "ratchet message");
+            int version = r.u8("version");
+            if (version != VERSION) {
+                throw new RatchetException(RatchetException.Reason.UNKNOWN_VERSION, "ratchet message version " + version);
+            }
+            SecurityLevel level = SecurityLevel.fromCode(r.u8("level"));
+            byte[] header = r.var16(4, MAX_HEADER_FIELD, "header");
+            byte[] body = r.var32(TAG, RatchetLimits.MAX_PLAINTEXT + TAG, "body");
+            r.expectEnd();
+            return new WireMessage(level, header, body);
+        } catch (CryptoException e) {
+            throw new RatchetException(RatchetException.Reason.MALFORMED, e.getMessage(), e);
+        }
+    }
+
+    static AeadAlgorithm headerAead(SecurityLevel level) {
+        return level.messageAead();
+    }
+}
