@@ -54,6 +54,16 @@ public final class CpuTimeTable {
         ops.put("responder side, QUANTUM_RESISTANT", () -> qr.responderSide(bh));
         HandshakeBenchmark qrOpk = handshake(SecurityLevel.QUANTUM_RESISTANT, true);
         ops.put("full handshake, both sides, QUANTUM_RESISTANT + one-time prekey", () -> qrOpk.fullHandshake(bh));
+        for (SecurityLevel level : SecurityLevel.values()) {
+            RatchetBenchmark r = new RatchetBenchmark();
+            r.level = level;
+            r.setUp();
+            ops.put("ratchet chain step, 100 B encrypt + decrypt, " + level, () -> bh.consume(r.chainStep()));
+            RatchetBenchmark pp = new RatchetBenchmark();
+            pp.level = level;
+            pp.setUp();
+            ops.put("ratchet ping-pong, 100 B encrypt + decrypt, " + level, () -> bh.consume(pp.pingPong()));
+        }
         TranscriptSignatureBenchmark sig = new TranscriptSignatureBenchmark();
         sig.setUp();
         ops.put("transcript signature (Ed25519 + Falcon-1024)", () -> bh.consume(sig.signQuantumResistant()));

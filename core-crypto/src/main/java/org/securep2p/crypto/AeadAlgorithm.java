@@ -29,6 +29,19 @@ public enum AeadAlgorithm {
     static final int NONCE_LENGTH = 12;
     static final int TAG_LENGTH = 16;
 
+    /**
+     * One JDK AES-GCM cipher per thread, re-initialised per message: looking the algorithm up again each time
+     * costs more than the encryption of a chat message. Every init uses a fresh key, so the JDK's refusal to
+     * reuse a (key, nonce) pair on one instance is never in the way.
+     */
+    private static final ThreadLocal<Cipher> GCM = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM unavailable in this JDK", e);
+        }
+    });
+
     private final String standardName;
 
     AeadAlgorithm(String standardName) {
@@ -83,7 +96,7 @@ public enum AeadAlgorithm {
     private byte[] gcm(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
             throws CryptoException {
         try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher c = GCM.get();
             c.init(encrypt ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
                     new GCMParameterSpec(TAG_LENGTH * 8, nonce));
             if (aad != null && aad.length > 0) {

@@ -1,15 +1,17 @@
 package org.securep2p.crypto;
 
+import java.util.Arrays;
 import java.util.Objects;
 
-import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
-import org.bouncycastle.crypto.params.HKDFParameters;
+import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
 
 import static org.securep2p.crypto.CryptoException.Reason.UNSUPPORTED_PARAMETER;
 
 /**
- * HKDF (RFC 5869) over SHA-256 or SHA-512, through Bouncy Castle. Every caller passes a namespaced label
- * from {@link Labels} inside {@code info}, so no derived key can be repurposed.
+ * HKDF (RFC 5869) over SHA-256 or SHA-512: HKDF-Extract then HKDF-Expand, composed from the JDK's HMAC
+ * exactly as RFC 5869 section 2 defines them (checked against RFC 5869's and Project Wycheproof's vectors).
+ * Every caller passes a namespaced label inside {@code info}, so no derived key can be repurposed.
  */
 public final class Hkdf {
 
@@ -17,22 +19,42 @@ public final class Hkdf {
     }
 
     /**
-     * HKDF-Extract then HKDF-Expand. An empty or null {@code salt} means a string of zeros of the hash length
-     * (RFC 5869, section 2.2). Output lengths outside 1..255·HashLen are refused.
+     * {@code OKM = HKDF-Expand(HKDF-Extract(salt, ikm), info, length)}. An empty or null {@code salt} means a
+     * string of zeros of the hash length (RFC 5869, section 2.2). Lengths outside 1..255·HashLen are refused.
      */
     public static SecretBytes derive(HashFunction hash, byte[] ikm, byte[] salt, byte[] info, int length)
             throws CryptoException {
         Objects.requireNonNull(hash, "hash");
         Objects.requireNonNull(ikm, "ikm");
         Objects.requireNonNull(info, "info");
-        if (length < 1 || length > 255 * hash.outputLength()) {
+        int hashLen = hash.outputLength();
+        if (length < 1 || length > 255 * hashLen) {
             throw new CryptoException(UNSUPPORTED_PARAMETER, "HKDF output length " + length + " outside 1.."
-                    + 255 * hash.outputLength());
+                    + 255 * hashLen);
         }
-        HKDFBytesGenerator gen = new HKDFBytesGenerator(hash.newDigest());
-        gen.init(new HKDFParameters(ikm, salt == null || salt.length == 0 ? null : salt, info));
-        byte[] out = new byte[length];
-        gen.generateBytes(out, 0, length);
-        return SecretBytes.takeOwnership(out);
+        Mac mac = hash.mac();
+        byte[] prk = Hmac.compute(mac, hash, salt == null || salt.length == 0 ? new byte[hashLen] : salt, ikm);
+        byte[] okm = new byte[length];
+        byte[] t = new byte[hashLen];
+        try {
+            Hmac.init(mac, hash, prk);
+            for (int i = 1, done = 0; done < length; i++) {
+                if (i > 1) {
+                    mac.update(t);
+                }
+                mac.update(info);
+                mac.update((byte) i);
+                mac.doFinal(t, 0);
+                int n = Math.min(hashLen, length - done);
+                System.arraycopy(t, 0, okm, done, n);
+                done += n;
+            }
+            return SecretBytes.takeOwnership(okm);
+        } catch (ShortBufferException impossible) {
+            throw new IllegalStateException(impossible);
+        } finally {
+            Arrays.fill(prk, (byte) 0);
+            Arrays.fill(t, (byte) 0);
+        }
     }
 }

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Objects;
 
-import org.bouncycastle.crypto.digests.SHA512Digest;
 
 /**
  * A 60-digit number that two people compare (aloud, or by scanning) to verify each other's identity. It is
@@ -34,16 +33,9 @@ public final class SafetyNumber {
 
     private static String half(Fingerprint fp) {
         byte[] fpBytes = fp.bytesUnsafe();
-        SHA512Digest d = new SHA512Digest();
-        byte[] h = new byte[64];
-        byte[] label = Labels.terminated(Labels.SAFETY_NUMBER);
-        d.update(label, 0, label.length);
-        d.update(fpBytes, 0, fpBytes.length);
-        d.doFinal(h, 0);
+        byte[] h = HashFunction.SHA_512.hash(Labels.terminated(Labels.SAFETY_NUMBER), fpBytes);
         for (int i = 1; i < ITERATIONS; i++) {
-            d.update(h, 0, h.length);
-            d.update(fpBytes, 0, fpBytes.length);
-            d.doFinal(h, 0);
+            h = HashFunction.SHA_512.hash(h, fpBytes);
         }
         StringBuilder sb = new StringBuilder(30);
         for (int chunk = 0; chunk < 6; chunk++) {

@@ -41,8 +41,8 @@ record Header(byte[] dh, int pn, int n, byte[] kemPublicKey, byte[] kemCiphertex
             }
             byte[] pub = null;
             if ((flags & 1) != 0) {
+                // Checked (FIPS 203 modulus check) when adopted, not on every header that repeats it.
                 pub = r.fixed(MlKem1024KeyPair.PUBLIC_KEY_LENGTH, "KEM public key");
-                MlKem1024KeyPair.checkPublicKey(pub);
             }
             byte[] ct = (flags & 2) != 0 ? r.fixed(MlKem1024KeyPair.CIPHERTEXT_LENGTH, "KEM ciphertext") : null;
             r.expectEnd();

@@ -58,8 +58,9 @@ final class Kdf {
 
     /** KDF_CK: {@code [CK', MK]}. */
     static byte[][] chainStep(SecurityLevel level, byte[] chainKey) {
-        byte[] mk = Hmac.mac(level.kdfHash(), chainKey, MESSAGE_KEY_CONSTANT);
-        byte[] next = Hmac.mac(level.kdfHash(), chainKey, CHAIN_KEY_CONSTANT);
+        byte[][] tags = Hmac.macs(level.kdfHash(), chainKey, MESSAGE_KEY_CONSTANT, CHAIN_KEY_CONSTANT);
+        byte[] mk = tags[0];
+        byte[] next = tags[1];
         byte[][] out = {Arrays.copyOf(next, KEY_LENGTH), Arrays.copyOf(mk, KEY_LENGTH)};
         Arrays.fill(mk, (byte) 0);
         Arrays.fill(next, (byte) 0);

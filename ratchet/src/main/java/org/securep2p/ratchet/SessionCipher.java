@@ -302,7 +302,7 @@ public final class SessionCipher {
     }
 
     /** DHRatchetHE of the specification, with the KEM secret mixed into the receiving and sending root steps. */
-    private void ratchetStep(SessionState s, Header h) throws CryptoException {
+    private void ratchetStep(SessionState s, Header h) throws CryptoException, RatchetException {
         if (s.recvHeaderKey != null) {
             List<byte[]> old = new ArrayList<>(s.oldRecvHeaderKeys);
             old.add(s.recvHeaderKey);
@@ -371,8 +371,14 @@ public final class SessionCipher {
                 || SessionRecord.now(clock) - s.lastKemStepAt >= RatchetLimits.KEM_REKEY_INTERVAL.getSeconds();
     }
 
-    private static void rememberKemKey(SessionState s, Header h) {
-        if (s.kemSteps() && h.kemPublicKey() != null) {
+    /** Adopts the peer's advertised KEM key, checking it (FIPS 203 modulus check) the first time it is seen. */
+    private static void rememberKemKey(SessionState s, Header h) throws RatchetException {
+        if (s.kemSteps() && h.kemPublicKey() != null && !Arrays.equals(h.kemPublicKey(), s.kemRemotePublicKey)) {
+            try {
+                MlKem1024KeyPair.checkPublicKey(h.kemPublicKey());
+            } catch (CryptoException e) {
+                throw new RatchetException(MALFORMED, "advertised KEM key: " + e.getMessage(), e);
+            }
             s.kemRemotePublicKey = h.kemPublicKey();
         }
     }
