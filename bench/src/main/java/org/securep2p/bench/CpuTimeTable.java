@@ -59,6 +59,10 @@ public final class CpuTimeTable {
             r.level = level;
             r.setUp();
             ops.put("ratchet chain step, 100 B encrypt + decrypt, " + level, () -> bh.consume(r.chainStep()));
+            if (level == SecurityLevel.QUANTUM_RESISTANT) {
+                ops.put("ratchet chain step in a KEM chain (3,136 B more per header), " + level,
+                        () -> bh.consume(r.chainStepInKemChain()));
+            }
             RatchetBenchmark pp = new RatchetBenchmark();
             pp.level = level;
             pp.setUp();

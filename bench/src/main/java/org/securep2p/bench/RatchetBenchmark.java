@@ -34,7 +34,9 @@ import org.securep2p.ratchet.SessionRecord;
  * The ratchet per 100-byte message, encrypt plus decrypt, with in-memory session stores:
  * <ul>
  *   <li>{@link #chainStep}: one direction, so every message is a symmetric chain step (KDF_CK, header and
- *   body AEAD);</li>
+ *   body AEAD), in an ordinary chain (the session's first KEM steps are done in the setup);</li>
+ *   <li>{@link #chainStepInKemChain}: the same in a chain that began with a KEM step, whose every header
+ *   carries the 3,136 bytes of ML-KEM key and ciphertext (QUANTUM_RESISTANT; the worst case);</li>
  *   <li>{@link #pingPong}: alternating directions, so every message is a DH ratchet step (and, at
  *   QUANTUM_RESISTANT, a KEM step every {@code KEM_REKEY_MESSAGES} messages).</li>
  * </ul>
@@ -55,10 +57,29 @@ public class RatchetBenchmark {
 
     SessionCipher alice;
     SessionCipher bob;
+    SessionCipher kemChainAlice;
+    SessionCipher kemChainBob;
     private boolean aliceTurn = true;
 
     @Setup(Level.Trial)
     public void setUp() throws CryptoException, RatchetException {
+        SessionCipher[] young = conversation();
+        kemChainAlice = young[0];
+        kemChainBob = young[1];
+        SessionCipher[] settled = conversation();
+        alice = settled[0];
+        bob = settled[1];
+        // Two more round trips: both sides have done their first KEM step, so later chains are ordinary.
+        for (int i = 0; i < 2; i++) {
+            bob.decrypt(alice.encrypt(MESSAGE));
+            alice.decrypt(bob.encrypt(MESSAGE));
+        }
+    }
+
+    /** A fresh session, after one round trip. */
+    private SessionCipher[] conversation() throws CryptoException, RatchetException {
+        SessionCipher alice;
+        SessionCipher bob;
         SecureRandom random = new SecureRandom();
         Clock clock = Clock.systemUTC();
         try (InMemoryPrivateKeys a = InMemoryPrivateKeys.generate(random, clock, 0, 0);
@@ -80,11 +101,17 @@ public class RatchetBenchmark {
                 || !Arrays.equals(MESSAGE, alice.decrypt(bob.encrypt(MESSAGE)))) {
             throw new IllegalStateException("ratchet sanity check failed at " + level);
         }
+        return new SessionCipher[] {alice, bob};
     }
 
     @Benchmark
     public byte[] chainStep() throws RatchetException {
         return bob.decrypt(alice.encrypt(MESSAGE));
+    }
+
+    @Benchmark
+    public byte[] chainStepInKemChain() throws RatchetException {
+        return kemChainBob.decrypt(kemChainAlice.encrypt(MESSAGE));
     }
 
     @Benchmark

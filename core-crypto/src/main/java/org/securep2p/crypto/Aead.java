@@ -97,7 +97,7 @@ public final class Aead implements AutoCloseable {
         sealed++;
         byte[] nonce = new byte[AeadAlgorithm.NONCE_LENGTH];
         random.nextBytes(nonce);
-        return Bytes.concat(nonce, algorithm.seal(key.unsafeBytes(), nonce, associatedData, plaintext));
+        return Bytes.concat(nonce, algorithm.seal(key.unsafeBytes(), nonce, associatedData, plaintext, true));
     }
 
     public byte[] decrypt(byte[] ciphertext, byte[] associatedData) throws CryptoException {
@@ -111,7 +111,7 @@ public final class Aead implements AutoCloseable {
         }
         byte[] nonce = Arrays.copyOfRange(ciphertext, 0, AeadAlgorithm.NONCE_LENGTH);
         byte[] body = Arrays.copyOfRange(ciphertext, AeadAlgorithm.NONCE_LENGTH, ciphertext.length);
-        return algorithm.open(key.unsafeBytes(), nonce, associatedData, body);
+        return algorithm.open(key.unsafeBytes(), nonce, associatedData, body, true);
     }
 
     @Override

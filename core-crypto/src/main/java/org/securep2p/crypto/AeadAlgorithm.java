@@ -30,17 +30,21 @@ public enum AeadAlgorithm {
     static final int TAG_LENGTH = 16;
 
     /**
-     * One JDK AES-GCM cipher per thread, re-initialised per message: looking the algorithm up again each time
-     * costs more than the encryption of a chat message. Every init uses a fresh key, so the JDK's refusal to
-     * reuse a (key, nonce) pair on one instance is never in the way.
+     * JDK AES-GCM ciphers, one per thread and kind of key, re-initialised per message: looking the algorithm up
+     * again each time costs more than encrypting a chat message. Keys that encrypt many messages (header keys)
+     * get their own instance because the JDK keeps the key schedule of the last key an instance saw; mixing
+     * them with single-use message keys would expand the same header key again for every message.
      */
-    private static final ThreadLocal<Cipher> GCM = ThreadLocal.withInitial(() -> {
+    private static final ThreadLocal<Cipher> GCM_SINGLE_USE_KEYS = ThreadLocal.withInitial(AeadAlgorithm::newGcm);
+    private static final ThreadLocal<Cipher> GCM_REUSED_KEYS = ThreadLocal.withInitial(AeadAlgorithm::newGcm);
+
+    private static Cipher newGcm() {
         try {
             return Cipher.getInstance("AES/GCM/NoPadding");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM unavailable in this JDK", e);
         }
-    });
+    }
 
     private final String standardName;
 
@@ -54,19 +58,27 @@ public enum AeadAlgorithm {
 
     /** {@code ciphertext || tag}. The caller guarantees that (key, nonce) is never used twice. */
     byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) throws CryptoException {
+        return seal(key, nonce, aad, plaintext, false);
+    }
+
+    byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext, boolean reusedKey) throws CryptoException {
         checkParameters(key, nonce);
         return this == CHACHA20_POLY1305 ? chacha(true, key, nonce, aad, plaintext) : gcm(true, key, nonce, aad,
-                plaintext);
+                plaintext, reusedKey);
     }
 
     /** The plaintext, or {@code DECRYPT_FAILED} when the tag does not verify. */
     byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] ciphertext) throws CryptoException {
+        return open(key, nonce, aad, ciphertext, false);
+    }
+
+    byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] ciphertext, boolean reusedKey) throws CryptoException {
         checkParameters(key, nonce);
         if (ciphertext == null || ciphertext.length < TAG_LENGTH) {
             throw new CryptoException(BAD_ENCODING, standardName + " ciphertext shorter than its tag");
         }
         return this == CHACHA20_POLY1305 ? chacha(false, key, nonce, aad, ciphertext) : gcm(false, key, nonce, aad,
-                ciphertext);
+                ciphertext, reusedKey);
     }
 
     private void checkParameters(byte[] key, byte[] nonce) throws CryptoException {
@@ -93,10 +105,10 @@ public enum AeadAlgorithm {
         return out;
     }
 
-    private byte[] gcm(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
+    private byte[] gcm(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input, boolean reusedKey)
             throws CryptoException {
         try {
-            Cipher c = GCM.get();
+            Cipher c = (reusedKey ? GCM_REUSED_KEYS : GCM_SINGLE_USE_KEYS).get();
             c.init(encrypt ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
                     new GCMParameterSpec(TAG_LENGTH * 8, nonce));
             if (aad != null && aad.length > 0) {

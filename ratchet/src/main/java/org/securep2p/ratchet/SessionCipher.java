@@ -76,16 +76,16 @@ public final class SessionCipher {
                 mk = advanceSend(s);
                 try (SecretBytes hk = SecretBytes.copyOf(s.sendHeaderKey);
                         Aead aead = Aead.withRandomNonces(WireMessage.headerAead(s.level), hk, random)) {
-                    headerField = aead.encrypt(header.encode(), headerAd(s));
+                    headerField = aead.encrypt(header.encode(), s.headerAssociatedData);
                 }
             }
             if (s.kemSteps()) {
                 s.messagesSinceKemStep++;
             }
-            WireMessage m = new WireMessage(s.level, headerField, null);
-            byte[] body = seal(s, mk, m.prefix(), plaintext);
+            byte[] prefix = new WireMessage(s.level, headerField, null).prefix();
+            byte[] body = seal(s, mk, prefix, plaintext);
             commit(current, s);
-            return new WireMessage(s.level, headerField, body).encode();
+            return new StrictWriter().bytes(prefix).var32(body).toByteArray();
         } catch (CryptoException e) {
             s.wipeSecretsNotIn(current.state);
             throw new RatchetException(RatchetException.Reason.CORRUPT_STATE, "encryption failed: " + e.getMessage(), e);
@@ -140,10 +140,6 @@ public final class SessionCipher {
     private void commit(SessionRecord current, SessionState next) throws RatchetException {
         store.store(sessionId, new SessionRecord(next));
         current.state.wipeSecretsNotIn(next);
-    }
-
-    private static byte[] headerAd(SessionState s) {
-        return new StrictWriter().bytes(s.associatedData).u8(WireMessage.VERSION).u8(s.level.code()).toByteArray();
     }
 
     private static byte[] bodyAd(SessionState s, byte[] prefix) {
@@ -233,7 +229,7 @@ public final class SessionCipher {
 
     private byte[] doubleRatchetKey(SessionState s, SessionState original, WireMessage m)
             throws RatchetException, CryptoException {
-        byte[] ad = headerAd(s);
+        byte[] ad = s.headerAssociatedData;
         // 1. The current receiving chain.
         if (s.recvHeaderKey != null) {
             Header h = tryHeader(s, s.recvHeaderKey, m.headerField(), ad);

@@ -27,6 +27,8 @@ final class SessionState {
     final boolean initiator;
     /** The handshake's transcript hash: associated data of every header and message. */
     final byte[] associatedData;
+    /** Associated data of every header: {@code associatedData || version || level}. */
+    final byte[] headerAssociatedData;
 
     byte[] rootKey;
     X25519KeyPair dhSelf;
@@ -58,6 +60,8 @@ final class SessionState {
         this.level = level;
         this.initiator = initiator;
         this.associatedData = associatedData;
+        this.headerAssociatedData = new StrictWriter().bytes(associatedData).u8(WireMessage.VERSION)
+                .u8(level.code()).toByteArray();
     }
 
     boolean headerEncrypted() {
@@ -99,10 +103,9 @@ final class SessionState {
      * anywhere.
      */
     void wipeSecretsNotIn(SessionState successor) {
-        java.util.Set<byte[]> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        kept.addAll(successor.secretArrays());
+        List<byte[]> kept = successor.secretArrays();
         for (byte[] k : secretArrays()) {
-            if (!kept.contains(k)) {
+            if (kept.stream().noneMatch(x -> x == k)) {
                 wipe(k);
             }
         }
