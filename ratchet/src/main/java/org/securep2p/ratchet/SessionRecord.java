@@ -37,13 +37,14 @@ public final class SessionRecord implements AutoCloseable {
     }
 
     /** The responder's session after {@code handshake}. */
-    public static SessionRecord responder(HandshakeResult handshake) throws RatchetException {
-        return create(handshake, false, null);
+    public static SessionRecord responder(HandshakeResult handshake, SecureRandom random) throws RatchetException {
+        return create(handshake, false, random);
     }
 
     private static SessionRecord create(HandshakeResult handshake, boolean initiator, SecureRandom random)
             throws RatchetException {
         Objects.requireNonNull(handshake, "handshake");
+        Objects.requireNonNull(random, "random");
         SecurityLevel level = handshake.level();
         SessionState s = new SessionState(level, initiator, handshake.transcriptHash());
         try {
@@ -59,7 +60,7 @@ public final class SessionRecord implements AutoCloseable {
                 s.sendHeaderKey = k[2];
                 s.nextSendHeaderKey = k[3];
                 s.nextRecvHeaderKey = k[4];
-                s.dhSelf = X25519KeyPair.generate(Objects.requireNonNull(random, "random"));
+                s.dhSelf = X25519KeyPair.generate(random);
             } else {
                 s.recvChainKey = k[1];
                 s.recvHeaderKey = k[2];
@@ -69,7 +70,7 @@ public final class SessionRecord implements AutoCloseable {
             if (s.kemSteps()) {
                 // Each side starts with a KEM key pair; the initiator advertises its public key in its first
                 // chain, the responder in the chain of its first KEM step.
-                s.kemSelf = MlKem1024KeyPair.generate(random != null ? random : new SecureRandom());
+                s.kemSelf = MlKem1024KeyPair.generate(random);
                 s.sendKemPublicKey = initiator;
             }
             s.checkConsistent();

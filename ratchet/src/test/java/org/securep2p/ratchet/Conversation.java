@@ -44,7 +44,7 @@ final class Conversation {
                 HandshakeResult rb = hs.respond(b, bundle,
                         InitialMessage.decode(ra.initialMessage().orElseThrow().encode()), level)) {
             aliceStore.store("bob", SessionRecord.initiator(ra, random));
-            bobStore.store("alice", SessionRecord.responder(rb));
+            bobStore.store("alice", SessionRecord.responder(rb, random));
         }
         alice = new SessionCipher(aliceStore, "bob", random, clock);
         bob = new SessionCipher(bobStore, "alice", random, clock);
