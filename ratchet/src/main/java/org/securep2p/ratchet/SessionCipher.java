@@ -216,15 +216,7 @@ public final class SessionCipher {
         if (n < 0) {
             throw new RatchetException(MALFORMED, "message number out of range");
         }
-        if (n < s.recvN) {
-            byte[] mk = takeSkipped(s, SYMMETRIC_CHAIN, n);
-            if (mk == null) {
-                throw new RatchetException(DUPLICATE, "message " + n + " was already received");
-            }
-            return mk;
-        }
-        skip(s, original, SYMMETRIC_CHAIN, n);
-        return advanceRecv(s, original);
+        return keyInCurrentChain(s, original, SYMMETRIC_CHAIN, n);
     }
 
     private byte[] doubleRatchetKey(SessionState s, SessionState original, WireMessage m)
