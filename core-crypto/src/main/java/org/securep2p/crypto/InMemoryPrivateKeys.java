@@ -27,6 +27,8 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     private final IdentityPublicKeys identity;
 
     private final SignedPreKey signedPreKey;
+    /** The signed prekey as offered with each KEM prekey: its signature covers that KEM prekey too. */
+    private final Map<Integer, SignedPreKey> signedPreKeyWithKem = new LinkedHashMap<>();
     private final byte[] signedPreKeyPrivate;
     private final KemPreKey lastResortKemPreKey;
     /** ML-KEM private keys are generated as 64-byte seeds and kept expanded: expanding costs ~130 us a call. */
@@ -53,17 +55,18 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
 
         signedPreKeyPrivate = X25519.generatePrivateKey(random);
         byte[] spkPublic = X25519.publicKey(signedPreKeyPrivate);
-        signedPreKey = new SignedPreKey(1, now, spkPublic, signPreKey(SignedPreKey.body(1, now, spkPublic)));
+        byte[] spkBody = SignedPreKey.body(1, now, spkPublic);
+        signedPreKey = new SignedPreKey(1, now, spkPublic, signPreKey(spkBody, null));
 
         lastResortKemPrivate = MlKem1024.generateSeed(random);
         lastResortKemExpanded = MlKem1024.expandedPrivateKey(lastResortKemPrivate);
-        lastResortKemPreKey = kemPreKey(1, false, now, lastResortKemPrivate);
+        lastResortKemPreKey = kemPreKey(1, false, now, lastResortKemPrivate, spkBody);
         for (int i = 0; i < oneTimeKemCount; i++) {
             int id = 2 + i;
             byte[] seed = MlKem1024.generateSeed(random);
             oneTimeKemPrivate.put(id, seed);
             oneTimeKemExpanded.put(id, MlKem1024.expandedPrivateKey(seed));
-            oneTimeKemPreKeys.put(id, kemPreKey(id, true, now, seed));
+            oneTimeKemPreKeys.put(id, kemPreKey(id, true, now, seed, spkBody));
         }
         for (int i = 0; i < oneTimePreKeyCount; i++) {
             int id = 1 + i;
@@ -86,14 +89,18 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
                 oneTimePreKeys, oneTimeKemPreKeys);
     }
 
-    private KemPreKey kemPreKey(int id, boolean oneTime, long now, byte[] seed) throws CryptoException {
-        byte[] pub = MlKem1024.publicKey(seed);
-        return new KemPreKey(id, oneTime, now, pub, signPreKey(KemPreKey.body(id, oneTime, now, pub)));
+    /** A KEM prekey, and the signed prekey signed together with it (Ed25519 and Falcon-1024). */
+    private KemPreKey kemPreKey(int id, boolean oneTime, long now, byte[] seed, byte[] spkBody)
+            throws CryptoException {
+        KemPreKey kem = new KemPreKey(id, oneTime, now, MlKem1024.publicKey(seed));
+        signedPreKeyWithKem.put(id, new SignedPreKey(signedPreKey.id(), signedPreKey.createdAt().getEpochSecond(),
+                signedPreKey.publicKeyUnsafe(), signPreKey(spkBody, kem)));
+        return kem;
     }
 
-    private HybridSignature signPreKey(byte[] body) throws CryptoException {
+    private HybridSignature signPreKey(byte[] spkBody, KemPreKey kem) throws CryptoException {
         return HybridSignature.sign(identityEd25519, identityFalcon, identity.falcon1024(),
-                PreKeys.signedMessage(identity, body), random);
+                SignedPreKey.signedMessage(identity, spkBody, kem), random);
     }
 
     @Override
@@ -107,7 +114,14 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
                 .orElse(lastResortKemPreKey);
         OneTimePreKey opk = oneTimePreKeys.values().stream().filter(k -> !consumedOneTime.contains(k.id()))
                 .findFirst().orElse(null);
-        return new PreKeyBundle(identity, signedPreKey, kem, opk);
+        return new PreKeyBundle(identity, signedPreKeyWithKem.get(kem.id()), kem, opk);
+    }
+
+    /** A bundle without a KEM prekey (serves STANDARD and ENHANCED only), for tests of that case. */
+    synchronized PreKeyBundle preKeyBundleWithoutKemPreKey() {
+        OneTimePreKey opk = oneTimePreKeys.values().stream().filter(k -> !consumedOneTime.contains(k.id()))
+                .findFirst().orElse(null);
+        return new PreKeyBundle(identity, signedPreKey, null, opk);
     }
 
     @Override

@@ -6,11 +6,12 @@ import java.util.Arrays;
 import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
 
 /**
- * An ML-KEM-1024 prekey, signed by its owner's identity like a {@link SignedPreKey}. Either one-time
- * (consumed on first use) or last-resort (reused when no one-time prekey is left).
+ * An ML-KEM-1024 prekey. Either one-time (consumed on first use) or last-resort (reused when no one-time
+ * prekey is left). It is signed together with the signed prekey it is offered with: the signed prekey's
+ * signature covers both (see {@link SignedPreKey}), so the pair cannot be taken apart and mixed.
  *
  * <p>Wire form: {@code kind (0x02 last-resort, 0x03 one-time) || id u32 || createdAt u64 || typed ML-KEM-1024
- * key || HybridSignature}, the signature made as for a signed prekey.
+ * key}.
  */
 public final class KemPreKey {
 
@@ -21,14 +22,12 @@ public final class KemPreKey {
     private final boolean oneTime;
     private final long createdAt;
     private final byte[] publicKey;
-    private final HybridSignature signature;
 
-    KemPreKey(int id, boolean oneTime, long createdAt, byte[] publicKey, HybridSignature signature) {
+    KemPreKey(int id, boolean oneTime, long createdAt, byte[] publicKey) {
         this.id = id;
         this.oneTime = oneTime;
         this.createdAt = createdAt;
         this.publicKey = publicKey;
-        this.signature = signature;
     }
 
     static byte[] body(int id, boolean oneTime, long createdAt, byte[] publicKey) {
@@ -45,22 +44,18 @@ public final class KemPreKey {
         int id = r.u32("KEM prekey id");
         long createdAt = PreKeys.readTimestamp(r, "KEM prekey creation time");
         byte[] key = KeyType.ML_KEM_1024.read(r, "KEM prekey");
-        HybridSignature sig = HybridSignature.read(r, "KEM prekey");
-        return new KemPreKey(id, kind == KIND_ONE_TIME, createdAt, key, sig);
+        return new KemPreKey(id, kind == KIND_ONE_TIME, createdAt, key);
     }
 
     void write(StrictWriter w) {
-        w.bytes(body(id, oneTime, createdAt, publicKey));
-        signature.write(w);
+        w.bytes(body());
     }
 
-    void verify(IdentityPublicKeys owner, SecurityLevel level, Instant now) throws CryptoException {
+    void checkValidity(Instant now) throws CryptoException {
         PreKeys.checkValidity(createdAt, now, "KEM prekey " + id);
-        signature.verify(owner, PreKeys.signedMessage(owner, body(id, oneTime, createdAt, publicKey)),
-                level.requiresFalconSignatures(), "KEM prekey " + id);
     }
 
-    /** The signed body, which the transcript binds (kind, id, time and typed key). */
+    /** The encoding, which the signed prekey's signature and the transcript bind (kind, id, time, typed key). */
     byte[] body() {
         return body(id, oneTime, createdAt, publicKey);
     }
@@ -92,7 +87,7 @@ public final class KemPreKey {
         }
         KemPreKey k = (KemPreKey) o;
         return id == k.id && oneTime == k.oneTime && createdAt == k.createdAt
-                && Arrays.equals(publicKey, k.publicKey) && signature.equals(k.signature);
+                && Arrays.equals(publicKey, k.publicKey);
     }
 
     @Override
@@ -102,6 +97,6 @@ public final class KemPreKey {
 
     @Override
     public String toString() {
-        return "KemPreKey[id=" + id + (oneTime ? ", one-time" : ", last-resort") + ", " + signature + "]";
+        return "KemPreKey[id=" + id + (oneTime ? ", one-time" : ", last-resort") + "]";
     }
 }

@@ -70,22 +70,23 @@ public final class PreKeyBundle {
     }
 
     /**
-     * Checks the bundle for use at {@code level}: the identity is {@code expected} (when given), the signed
-     * prekey's signatures verify and it is within its validity window, and at QUANTUM_RESISTANT a KEM prekey
-     * is present with valid Ed25519 and Falcon-1024 signatures.
+     * Checks the bundle for use at {@code level}: the identity is {@code expected} (when given); at
+     * QUANTUM_RESISTANT a KEM prekey is present; the prekeys are within their validity windows; and the signed
+     * prekey's signature, which covers the KEM prekey too, verifies (Ed25519, and Falcon-1024 at
+     * QUANTUM_RESISTANT).
      */
     void verify(SecurityLevel level, Fingerprint expected, Instant now) throws CryptoException {
         if (expected != null && !identity.fingerprint().equals(expected)) {
             throw new CryptoException(IDENTITY_MISMATCH, "bundle identity " + identity.fingerprint().shortForm()
                     + " is not the expected " + expected.shortForm());
         }
-        signedPreKey.verify(identity, level, now);
-        if (level.usesKemPreKey()) {
-            if (kemPreKey == null) {
-                throw new CryptoException(MISSING_PREKEY, level + " requires an ML-KEM-1024 prekey; bundle has none");
-            }
-            kemPreKey.verify(identity, level, now);
+        if (level.usesKemPreKey() && kemPreKey == null) {
+            throw new CryptoException(MISSING_PREKEY, level + " requires an ML-KEM-1024 prekey; bundle has none");
         }
+        if (kemPreKey != null) {
+            kemPreKey.checkValidity(now);
+        }
+        signedPreKey.verify(identity, kemPreKey, level, now);
     }
 
     public IdentityPublicKeys identity() {

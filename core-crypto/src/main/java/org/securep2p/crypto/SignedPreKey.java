@@ -9,7 +9,8 @@ import java.util.Arrays;
  *
  * <p>Wire form: {@code kind=0x01 || id u32 || createdAt u64 (Unix seconds) || typed X25519 key ||
  * HybridSignature}. The signature covers {@code "securep2p/v1/prekey-signature\0" || owner fingerprint ||}
- * everything before the signature.
+ * this prekey's fields before the signature {@code ||} the encoding of the ML-KEM prekey it is offered with,
+ * when the bundle carries one: one signature authenticates the pair, and binds the two together.
  */
 public final class SignedPreKey {
 
@@ -50,10 +51,16 @@ public final class SignedPreKey {
         signature.write(w);
     }
 
-    void verify(IdentityPublicKeys owner, SecurityLevel level, Instant now) throws CryptoException {
+    /** Checks the validity window and the signature over this prekey and {@code kem}'s encoding (if any). */
+    void verify(IdentityPublicKeys owner, KemPreKey kem, SecurityLevel level, Instant now) throws CryptoException {
         PreKeys.checkValidity(createdAt, now, "signed prekey " + id);
-        signature.verify(owner, PreKeys.signedMessage(owner, body(id, createdAt, publicKey)),
+        signature.verify(owner, signedMessage(owner, body(id, createdAt, publicKey), kem),
                 level.requiresFalconSignatures(), "signed prekey " + id);
+    }
+
+    /** The message a signed prekey's signature covers, offered with {@code kem} (or with none). */
+    static byte[] signedMessage(IdentityPublicKeys owner, byte[] body, KemPreKey kem) {
+        return PreKeys.signedMessage(owner, kem == null ? body : Bytes.concat(body, kem.body()));
     }
 
     public int id() {

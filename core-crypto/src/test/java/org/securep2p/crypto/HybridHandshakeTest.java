@@ -95,15 +95,26 @@ class HybridHandshakeTest {
 
     @Test
     void rejectsMissingKemPreKeyAtQuantumResistant() throws Exception {
-        PreKeyBundle full = p.bob.preKeyBundle();
-        PreKeyBundle classical = new PreKeyBundle(full.identity(), full.signedPreKey(), null,
-                full.oneTimePreKey().orElse(null));
-        PreKeyBundle decoded = PreKeyBundle.decode(classical.encode());
+        PreKeyBundle decoded = PreKeyBundle.decode(p.bob.preKeyBundleWithoutKemPreKey().encode());
         assertReason(() -> p.handshake.initiate(p.alice, decoded, QUANTUM_RESISTANT, null, HELLO), MISSING_PREKEY);
         // The same bundle serves the classical levels.
         try (HandshakeResult r = p.handshake.initiate(p.alice, decoded, ENHANCED, null, HELLO)) {
             assertThat(r.level()).isEqualTo(ENHANCED);
         }
+    }
+
+    @Test
+    void rejectsKemPreKeyTakenFromAnotherBundle() throws Exception {
+        // The signed prekey's signature covers the KEM prekey it was offered with: pairing it with another one
+        // of the same owner (an older or a consumed one, say) does not verify.
+        Parties twoKem = new Parties("two KEM prekeys", 0, 2);
+        PreKeyBundle first = twoKem.bob.preKeyBundle();
+        PreKeyBundle mixed = new PreKeyBundle(first.identity(), twoKem.bob.preKeyBundleWithoutKemPreKey().signedPreKey(),
+                first.kemPreKey().orElseThrow(), null);
+        assertReason(() -> twoKem.handshake.initiate(twoKem.alice, PreKeyBundle.decode(mixed.encode()),
+                QUANTUM_RESISTANT, null, HELLO), BAD_SIGNATURE);
+        assertReason(() -> twoKem.handshake.initiate(twoKem.alice, PreKeyBundle.decode(mixed.encode()), ENHANCED,
+                null, HELLO), BAD_SIGNATURE);
     }
 
     @Test
@@ -223,7 +234,7 @@ class HybridHandshakeTest {
 
         // And an X25519 key where the KEM prekey belongs.
         PreKeyBundle parsed = PreKeyBundle.decode(bundle);
-        int kemKeyType = bundle.length - (parsed.oneTimePreKey().isPresent() ? 37 : 0) - kemSignatureLength(parsed)
+        int kemKeyType = bundle.length - (parsed.oneTimePreKey().isPresent() ? 37 : 0)
                 - (1 + MlKem1024.PUBLIC_KEY_LENGTH);
         assertThat(bundle[kemKeyType]).isEqualTo((byte) KeyType.ML_KEM_1024.code);
         byte[] curveForKem = bundle.clone();
@@ -247,7 +258,7 @@ class HybridHandshakeTest {
 
     @Test
     void rejectsBundleWithoutFalconSignaturesAtQuantumResistant() throws Exception {
-        // A bundle whose prekeys carry Ed25519 only serves the classical levels and is refused at QR.
+        // A bundle whose prekey signature is Ed25519 only serves the classical levels and is refused at QR.
         PreKeyBundle full = p.bob.preKeyBundle();
         byte[] enc = full.encode();
         PreKeyBundle edOnly = PreKeyBundle.decode(stripFalconFromSignedPreKey(enc));
@@ -324,12 +335,6 @@ class HybridHandshakeTest {
     /** Through the wire encoding, as a real peer would receive it. */
     private static InitialMessage wire(InitialMessage m) throws CryptoException {
         return InitialMessage.decode(m.encode());
-    }
-
-    private static int kemSignatureLength(PreKeyBundle b) {
-        StrictWriter w = new StrictWriter();
-        b.kemPreKey().orElseThrow().write(w);
-        return w.toByteArray().length - b.kemPreKey().orElseThrow().body().length;
     }
 
     private static byte[] stripFalconFromSignedPreKey(byte[] bundle) {

@@ -90,15 +90,16 @@ final class WireLayout {
         l.field("SPK key", 32, BAD_SIGNATURE);
         l.hybridSignature("SPK");
         int flags = encoded[l.pos] & 0xFF;
-        l.structural("bundle flags", 1, MISSING_PREKEY);
+        // The flags decide whether the KEM prekey is part of what the signed prekey's signature covers.
+        l.structural("bundle flags", 1, MISSING_PREKEY, BAD_SIGNATURE);
         if ((flags & 0x01) != 0) {
             l.field("KEM kind", 1, BAD_SIGNATURE, BAD_ENCODING);
             l.field("KEM id", 4, BAD_SIGNATURE, BAD_ENCODING);
             l.field("KEM created", 8, BAD_SIGNATURE, STALE_PREKEY, BAD_ENCODING);
             l.field("KEM type", 1, WRONG_KEY_TYPE);
-            // A changed ML-KEM key may fail the modulus check while parsing, or else the signature.
+            // A changed ML-KEM key may fail the modulus check while parsing, or else the signed prekey's
+            // signature, which covers the KEM prekey.
             l.field("KEM key", MlKem1024.PUBLIC_KEY_LENGTH, BAD_SIGNATURE, BAD_ENCODING);
-            l.hybridSignature("KEM");
         }
         if ((flags & 0x02) != 0) {
             // Unsigned: a changed id is refused by the responder; a changed key by the initiator's transcript
