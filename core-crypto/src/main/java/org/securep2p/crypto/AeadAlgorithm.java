@@ -2,6 +2,8 @@ package org.securep2p.crypto;
 
 import java.security.GeneralSecurityException;
 
+import java.security.InvalidAlgorithmParameterException;
+
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -14,6 +16,7 @@ import org.bouncycastle.crypto.params.KeyParameter;
 
 import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
 import static org.securep2p.crypto.CryptoException.Reason.DECRYPT_FAILED;
+import static org.securep2p.crypto.CryptoException.Reason.KEY_REUSE;
 import static org.securep2p.crypto.CryptoException.Reason.UNSUPPORTED_PARAMETER;
 
 /**
@@ -117,9 +120,12 @@ public enum AeadAlgorithm {
             return c.doFinal(input);
         } catch (AEADBadTagException e) {
             throw new CryptoException(DECRYPT_FAILED, standardName + " tag mismatch");
+        } catch (InvalidAlgorithmParameterException e) {
+            // The JDK refuses to encrypt twice under one key and nonce with the same instance.
+            throw new CryptoException(KEY_REUSE, standardName + " refused a repeated key and nonce");
         } catch (GeneralSecurityException e) {
-            // Every JDK since 8 ships AES/GCM; reaching this is a broken runtime, not bad input.
-            throw new IllegalStateException("AES-GCM unavailable in this JDK", e);
+            // Every JDK since 8 ships AES/GCM and takes 32-byte keys; reaching this is a broken runtime.
+            throw new IllegalStateException("AES-GCM failed in this JDK", e);
         }
     }
 }

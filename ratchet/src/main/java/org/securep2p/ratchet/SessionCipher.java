@@ -30,9 +30,10 @@ import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
  * specified in {@code docs/PROTOCOL.md}, section 10.
  *
  * <p>Guarantees: every change is all-or-nothing. A message that is refused (tampered, duplicate, too far
- * ahead, malformed, another level) leaves the stored session exactly as it was. An accepted message's new
- * state is stored, through the {@link SessionStore}, <em>before</em> the plaintext or ciphertext is returned,
- * so a crash can never make a message key or nonce be used twice.
+ * ahead, malformed, another level) leaves the stored session exactly as it was. Encryption stores the
+ * advanced state, through the {@link SessionStore}, <em>before</em> the message key is used, so no crash or
+ * failed write can make a key and nonce encrypt two messages; decryption stores it after the message has
+ * authenticated and before the plaintext is returned.
  *
  * <p>Not its job: transport, ordering, or knowing who the peer is. One cipher per session; calls are
  * serialised.
@@ -83,8 +84,10 @@ public final class SessionCipher {
                 s.messagesSinceKemStep++;
             }
             byte[] prefix = new WireMessage(s.level, headerField, null).prefix();
-            byte[] body = seal(s, mk, prefix, plaintext);
+            // The advanced state is stored before the message key is used at all: if storing fails, nothing was
+            // encrypted with it; if the process dies after storing, the key is simply never used.
             commit(current, s);
+            byte[] body = seal(s, mk, prefix, plaintext);
             return new StrictWriter().bytes(prefix).var32(body).toByteArray();
         } catch (CryptoException e) {
             s.wipeSecretsNotIn(current.state);
