@@ -298,7 +298,8 @@ public final class SessionCipher {
             List<byte[]> old = new ArrayList<>(s.oldRecvHeaderKeys);
             old.add(s.recvHeaderKey);
             while (old.size() > RatchetLimits.MAX_OLD_RECEIVING_CHAINS) {
-                old.remove(0);
+                // A chain the session forgets takes its skipped keys with it (wiped when the state is stored).
+                s.skipped = s.skipped.withoutChain(old.remove(0));
             }
             s.oldRecvHeaderKeys = List.copyOf(old);
         }

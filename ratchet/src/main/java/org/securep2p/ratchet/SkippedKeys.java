@@ -20,8 +20,12 @@ final class SkippedKeys {
     record Slot(Key chain, int n) {
     }
 
-    /** A byte array with value equality, for map keys. */
+    /** A chain id with value equality, for map keys; holds its own copy (the header key it names is wiped). */
     record Key(byte[] bytes) {
+        Key {
+            bytes = bytes.clone();
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof Key && Arrays.equals(bytes, ((Key) o).bytes);
@@ -64,7 +68,11 @@ final class SkippedKeys {
         return out;
     }
 
-    /** A store with {@code newKeys} added (in order) and the oldest evicted beyond the limit. */
+    /**
+     * A store with {@code newKeys} added (in order) and the oldest evicted beyond the limit. An evicted key
+     * that this store holds is not wiped here: it is still the stored state's until the new state is stored,
+     * and {@link #wipeKeysNotIn} wipes it then.
+     */
     SkippedKeys plus(List<Map.Entry<Slot, byte[]>> newKeys) {
         if (newKeys.isEmpty()) {
             return this;
@@ -75,10 +83,21 @@ final class SkippedKeys {
         }
         Iterator<Map.Entry<Slot, byte[]>> it = copy.entrySet().iterator();
         while (copy.size() > RatchetLimits.MAX_SKIPPED_KEYS) {
-            Arrays.fill(it.next().getValue(), (byte) 0);
+            Map.Entry<Slot, byte[]> evicted = it.next();
+            if (keys.get(evicted.getKey()) != evicted.getValue()) {
+                Arrays.fill(evicted.getValue(), (byte) 0); // added by this very call: nobody else holds it
+            }
             it.remove();
         }
         return new SkippedKeys(copy);
+    }
+
+    /** A store without the keys of {@code chain} (a receiving chain the session no longer remembers). */
+    SkippedKeys withoutChain(byte[] chain) {
+        Key gone = new Key(chain);
+        LinkedHashMap<Slot, byte[]> copy = new LinkedHashMap<>(keys);
+        copy.keySet().removeIf(slot -> slot.chain().equals(gone));
+        return copy.size() == keys.size() ? this : new SkippedKeys(copy);
     }
 
     /** A store without the key at (chain, n); the caller wipes the removed key after use. */
@@ -96,19 +115,30 @@ final class SkippedKeys {
         return new SkippedKeys(keys);
     }
 
-    /** Wipes the keys this store holds that {@code successor} no longer holds. */
+    /** Wipes the keys (and their chain ids) this store holds that {@code successor} no longer holds. */
     void wipeKeysNotIn(SkippedKeys successor) {
         if (successor == this) {
             return;
         }
+        List<Map.Entry<Slot, byte[]>> gone = new ArrayList<>();
         for (Map.Entry<Slot, byte[]> e : keys.entrySet()) {
             if (successor.keys.get(e.getKey()) != e.getValue()) {
-                Arrays.fill(e.getValue(), (byte) 0);
+                gone.add(e);
+            }
+        }
+        // Wiped after the scan: wiping a chain id changes the map key it belongs to.
+        for (Map.Entry<Slot, byte[]> e : gone) {
+            Arrays.fill(e.getValue(), (byte) 0);
+            if (successor.keys.keySet().stream().noneMatch(slot -> slot.chain() == e.getKey().chain())) {
+                Arrays.fill(e.getKey().chain().bytes(), (byte) 0);
             }
         }
     }
 
     void wipeAll() {
-        keys.values().forEach(k -> Arrays.fill(k, (byte) 0));
+        keys.forEach((slot, k) -> {
+            Arrays.fill(k, (byte) 0);
+            Arrays.fill(slot.chain().bytes(), (byte) 0);
+        });
     }
 }

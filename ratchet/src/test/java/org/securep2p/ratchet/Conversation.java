@@ -53,7 +53,13 @@ final class Conversation {
     static SecureRandom seeded(long seed) {
         try {
             SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
-            r.setSeed(seed);
+            // setSeed(long) ignores 0 (and the PRNG would then seed itself from the OS); these are the bytes
+            // setSeed(long) passes on for any other value, so existing seeds give the same streams.
+            byte[] bytes = new byte[Long.BYTES];
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) (seed >>> (8 * i));
+            }
+            r.setSeed(bytes);
             return r;
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
