@@ -29,9 +29,8 @@ import static org.securep2p.ratchet.RatchetLimits.MAX_SKIPPED_KEYS;
  * the oldest evicted first; a refused message changes nothing even where accepting it would have evicted skipped
  * keys; and skipped keys live only as long as their chain is remembered (MAX_OLD_RECEIVING_CHAINS).
  *
- * <p>The chains come from a {@link ChainFixture} built once per level, so a try only decrypts. The properties
- * that skip thousands of keys per try draw the level ({@code @ForAll SecurityLevel}) instead of running their
- * tries at each level: see the note before them.
+ * <p>The chains come from a {@link ChainFixture} built once per level, so a try only decrypts. Every property
+ * runs its tries at each level it applies to.
  */
 class RatchetLimitProperties {
 
@@ -174,13 +173,29 @@ class RatchetLimitProperties {
      * is otherwise refused without any change.
      */
     @Property
-    void skippedKeysAreBoundedAndEvictedOldestFirst(@ForAll SecurityLevel level,
+    void skippedKeysAreBoundedAndEvictedOldestFirstAtStandard(
             @ForAll("deliveries") List<SkipModel.Delivery> deliveries) throws Exception {
+        skippedKeysAreBoundedAndEvictedOldestFirst(SecurityLevel.STANDARD, deliveries);
+    }
+
+    @Property
+    void skippedKeysAreBoundedAndEvictedOldestFirstAtEnhanced(
+            @ForAll("deliveries") List<SkipModel.Delivery> deliveries) throws Exception {
+        skippedKeysAreBoundedAndEvictedOldestFirst(SecurityLevel.ENHANCED, deliveries);
+    }
+
+    @Property
+    void skippedKeysAreBoundedAndEvictedOldestFirstAtQuantumResistant(
+            @ForAll("deliveries") List<SkipModel.Delivery> deliveries) throws Exception {
+        skippedKeysAreBoundedAndEvictedOldestFirst(SecurityLevel.QUANTUM_RESISTANT, deliveries);
+    }
+
+    private static void skippedKeysAreBoundedAndEvictedOldestFirst(SecurityLevel level,
+            List<SkipModel.Delivery> deliveries) throws Exception {
         SkipModel model = new SkipModel(level, manyChains(level));
         for (SkipModel.Delivery d : deliveries) {
             model.apply(d);
         }
-        Statistics.label("level").collect(level);
         Statistics.label("evicted").collect(model.evicted == 0 ? "none" : model.evicted < 500 ? "<500" : ">=500");
         Statistics.label("evicted").coverage(c -> c.check(">=500").percentage(p -> p >= 20));
     }
@@ -192,13 +207,29 @@ class RatchetLimitProperties {
      * attacker's forgeries.
      */
     @Property
-    void aRefusedMessageNeverEvictsSkippedKeys(@ForAll SecurityLevel level,
+    void aRefusedMessageNeverEvictsSkippedKeysAtStandard(
             @ForAll("deliveriesWithTampering") List<SkipModel.Delivery> deliveries) throws Exception {
+        aRefusedMessageNeverEvictsSkippedKeys(SecurityLevel.STANDARD, deliveries);
+    }
+
+    @Property
+    void aRefusedMessageNeverEvictsSkippedKeysAtEnhanced(
+            @ForAll("deliveriesWithTampering") List<SkipModel.Delivery> deliveries) throws Exception {
+        aRefusedMessageNeverEvictsSkippedKeys(SecurityLevel.ENHANCED, deliveries);
+    }
+
+    @Property
+    void aRefusedMessageNeverEvictsSkippedKeysAtQuantumResistant(
+            @ForAll("deliveriesWithTampering") List<SkipModel.Delivery> deliveries) throws Exception {
+        aRefusedMessageNeverEvictsSkippedKeys(SecurityLevel.QUANTUM_RESISTANT, deliveries);
+    }
+
+    private static void aRefusedMessageNeverEvictsSkippedKeys(SecurityLevel level,
+            List<SkipModel.Delivery> deliveries) throws Exception {
         SkipModel model = new SkipModel(level, manyChains(level));
         for (SkipModel.Delivery d : deliveries) {
             model.apply(d);
         }
-        Statistics.label("level").collect(level);
         Statistics.label("tampered when the skip would evict").collect(model.tamperedWhileFull > 0);
     }
 
@@ -230,11 +261,6 @@ class RatchetLimitProperties {
                 late).as(ChainPlan::new).list().ofSize(SHORT_CHAINS);
     }
 
-    @Provide
-    Arbitrary<SecurityLevel> doubleRatchetLevels() {
-        return Arbitraries.of(SecurityLevel.ENHANCED, SecurityLevel.QUANTUM_RESISTANT);
-    }
-
     /**
      * Receiving chains are remembered for MAX_OLD_RECEIVING_CHAINS ratchet steps, "for skipped keys and to
      * recognise duplicates" ({@link RatchetLimits}). Over {@value #SHORT_CHAINS} short chains with lost and late
@@ -244,8 +270,19 @@ class RatchetLimitProperties {
      * ratchet only: STANDARD has one receiving chain.)
      */
     @Property
-    void skippedKeysOfForgottenChainsAreDropped(@ForAll("doubleRatchetLevels") SecurityLevel level,
-            @ForAll("chainPlans") List<ChainPlan> plans) throws Exception {
+    void skippedKeysOfForgottenChainsAreDroppedAtEnhanced(@ForAll("chainPlans") List<ChainPlan> plans)
+            throws Exception {
+        skippedKeysOfForgottenChainsAreDropped(SecurityLevel.ENHANCED, plans);
+    }
+
+    @Property
+    void skippedKeysOfForgottenChainsAreDroppedAtQuantumResistant(@ForAll("chainPlans") List<ChainPlan> plans)
+            throws Exception {
+        skippedKeysOfForgottenChainsAreDropped(SecurityLevel.QUANTUM_RESISTANT, plans);
+    }
+
+    private static void skippedKeysOfForgottenChainsAreDropped(SecurityLevel level, List<ChainPlan> plans)
+            throws Exception {
         ChainFixture f = shortChains(level);
         Peer bob = f.bob(ChainFixture.clock());
         boolean[][] received = new boolean[SHORT_CHAINS][SHORT_CHAIN_LENGTH];
@@ -305,7 +342,6 @@ class RatchetLimitProperties {
                 }
             }
         }
-        Statistics.label("level").collect(level);
         Statistics.label("late messages").collect(lateAccepted > 0 ? "some accepted" : "none accepted",
                 lateRefused > 0 ? "some refused" : "none refused");
     }
