@@ -245,7 +245,7 @@ public final class SessionCipher {
         }
         // 2. Earlier chains with skipped keys.
         for (byte[] chain : s.skipped.chains()) {
-            if (Arrays.equals(chain, s.recvHeaderKey)) {
+            if (s.recvHeaderKey != null && java.security.MessageDigest.isEqual(chain, s.recvHeaderKey)) {
                 continue;
             }
             Header h = tryHeader(s, chain, m.headerField(), ad);

@@ -28,7 +28,8 @@ final class SkippedKeys {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key && Arrays.equals(bytes, ((Key) o).bytes);
+            // Chain ids are header keys: compared in constant time.
+            return o instanceof Key && java.security.MessageDigest.isEqual(bytes, ((Key) o).bytes);
         }
 
         @Override
