@@ -63,6 +63,7 @@ public final class SessionCipher {
         SessionRecord current = load();
         SessionState s = current.state.copy();
         byte[] mk = null;
+        boolean stored = false;
         try {
             byte[] headerField;
             if (!s.headerEncrypted()) {
@@ -86,14 +87,16 @@ public final class SessionCipher {
             byte[] prefix = new WireMessage(s.level, headerField, null).prefix();
             // The advanced state is stored before the message key is used at all: if storing fails, nothing was
             // encrypted with it; if the process dies after storing, the key is simply never used.
-            commit(current, s);
+            store.store(sessionId, new SessionRecord(s));
+            stored = true;
             byte[] body = seal(s, mk, prefix, plaintext);
+            current.state.wipeSecretsNotIn(s);
             return new StrictWriter().bytes(prefix).var32(body).toByteArray();
         } catch (CryptoException e) {
-            s.wipeSecretsNotIn(current.state);
+            discard(current, s, stored);
             throw new RatchetException(RatchetException.Reason.CORRUPT_STATE, "encryption failed: " + e.getMessage(), e);
         } catch (RatchetException e) {
-            s.wipeSecretsNotIn(current.state);
+            discard(current, s, stored);
             throw e;
         } finally {
             SessionState.wipe(mk);
@@ -138,6 +141,15 @@ public final class SessionCipher {
 
     private SessionRecord load() throws RatchetException {
         return store.load(sessionId).orElseThrow(() -> new RatchetException(NO_SESSION, "no session " + sessionId));
+    }
+
+    /** After a failure, wipes whichever state is not the stored one. */
+    private static void discard(SessionRecord current, SessionState next, boolean nextStored) {
+        if (nextStored) {
+            current.state.wipeSecretsNotIn(next);
+        } else {
+            next.wipeSecretsNotIn(current.state);
+        }
     }
 
     private void commit(SessionRecord current, SessionState next) throws RatchetException {
