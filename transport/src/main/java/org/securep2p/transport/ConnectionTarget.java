@@ -19,10 +19,10 @@ import static org.securep2p.transport.ConnectionCode.bad;
  * later, when connecting, by whoever decides how.
  *
  * <p>What is tolerated around the text, because chat apps and people add it: whitespace (including
- * no-break and zero-width spaces), and any number of matched wrapping pairs: straight and typographic quotes
- * ({@code "} {@code '} {@code “”} {@code ‘’} {@code „“} {@code «»} {@code ‹›}), backticks (so a Markdown
- * {@code `code`} or a fenced block) and angle brackets ({@code <...>}, as mail clients and Slack wrap
- * links). Nothing else is stripped: a lone quote, or a sentence around the code, is an error.
+ * no-break and zero-width spaces), and any number of matched wrapping pairs: straight and typographic
+ * quotes ({@code "} {@code '} {@code “”} {@code ‘’} {@code „“} {@code «»} {@code ‹›}), backticks (a
+ * Markdown {@code `code`} or a fenced block) and angle brackets ({@code <...>}, as mail clients and
+ * Slack wrap links). Nothing else is stripped: a lone quote, or a sentence around the code, is an error.
  */
 public final class ConnectionTarget {
 
@@ -117,6 +117,10 @@ public final class ConnectionTarget {
                 throw ConnectionCode.unexpected(text, close + 1, "expected ':' and the port after ']'");
             }
             return literalAddress(v6, parsePort(text, close + 2, to));
+        }
+        if (text.substring(from, to).contains("://")) {
+            // A link (https://...) is not an address; its "port" would be reported as a bad number otherwise.
+            throw bad("not a connection code or host:port");
         }
         int colon = text.lastIndexOf(':', to - 1);
         if (colon < from) {

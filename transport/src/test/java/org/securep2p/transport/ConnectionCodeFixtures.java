@@ -257,6 +257,24 @@ final class ConnectionCodeFixtures {
         return sb.toString();
     }
 
+    /** The body bytes (length header, payload, checksum) of a well-formed code text, decoded independently. */
+    static byte[] bodyOf(String text) {
+        String chars = text.substring(text.indexOf('-') + 1).replace("-", "");
+        byte[] out = new byte[chars.length() * 5 / 8];
+        for (int bit = 0; bit < out.length * 8; bit++) {
+            int v = ALPHABET.indexOf(Character.toUpperCase(chars.charAt(bit / 5)));
+            int b = (v >> (4 - bit % 5)) & 1;
+            out[bit / 8] |= (byte) (b << (7 - bit % 8));
+        }
+        return out;
+    }
+
+    /** The payload of a well-formed code text: the body without its length header and checksum. */
+    static byte[] payloadOf(String text) {
+        byte[] body = bodyOf(text);
+        return java.util.Arrays.copyOfRange(body, 2, body.length - 4);
+    }
+
     /** Parses {@code text} expecting failure; returns the exception for the caller's checks on it. */
     static TransportException rejection(String text) {
         TransportException e = catchThrowableOfType(TransportException.class, () -> ConnectionCode.parse(text));

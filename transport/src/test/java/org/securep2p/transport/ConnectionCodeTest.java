@@ -13,6 +13,7 @@ import static org.securep2p.transport.ConnectionCodeFixtures.ALPHABET;
 import static org.securep2p.transport.ConnectionCodeFixtures.Payload;
 import static org.securep2p.transport.ConnectionCodeFixtures.allSix;
 import static org.securep2p.transport.ConnectionCodeFixtures.answer;
+import static org.securep2p.transport.ConnectionCodeFixtures.bodyOf;
 import static org.securep2p.transport.ConnectionCodeFixtures.candidateMixes;
 import static org.securep2p.transport.ConnectionCodeFixtures.detail;
 import static org.securep2p.transport.ConnectionCodeFixtures.eightIpv6;
@@ -438,18 +439,6 @@ class ConnectionCodeTest {
     void rejectsInputLongerThanAnyCode() {
         String text = "sp2p1o-" + "A".repeat(ConnectionCode.MAX_TEXT_LENGTH);
         assertThat(detail(rejection(text))).startsWith("too long: ");
-    }
-
-    private static byte[] bodyOf(String text) {
-        String chars = text.substring(7).replace("-", "");
-        int bits = chars.length() * 5;
-        byte[] out = new byte[bits / 8];
-        for (int bit = 0; bit < out.length * 8; bit++) {
-            int v = ALPHABET.indexOf(chars.charAt(bit / 5));
-            int b = (v >> (4 - bit % 5)) & 1;
-            out[bit / 8] |= (byte) (b << (7 - bit % 8));
-        }
-        return out;
     }
 
     // ---- Versions: an intact code of another version is UNSUPPORTED_CODE_VERSION, older and newer told apart.
