@@ -547,6 +547,10 @@ public final class ConnectionCode {
             if (digits == 0) {
                 throw unexpected(text, i, "expected the version number after " + MAGIC);
             }
+            if (digits > 1 && text.charAt(i - digits) == '0') {
+                // One version, one prefix: "sp2p01o" would be a second text for the same code.
+                throw unexpected(text, i - digits, "a version number has no leading zeros");
+            }
             char kindLetter = Character.toLowerCase(text.charAt(i));
             if (kindLetter < 'a' || kindLetter > 'z' || text.charAt(i) > 0x7F) {
                 throw unexpected(text, i, "expected the kind letter (o or a) after the version number");

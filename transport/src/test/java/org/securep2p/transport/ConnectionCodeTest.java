@@ -372,6 +372,13 @@ class ConnectionCodeTest {
     }
 
     @Test
+    void rejectsVersionWithLeadingZero() {
+        // Even with a correct CRC: "sp2p01o" would be a second text for a version-1 code.
+        assertThat(detail(rejection(envelope("sp2p01o", validPayload().toBytes())))).isEqualTo(
+                "unexpected character '0' at position 5: a version number has no leading zeros");
+    }
+
+    @Test
     void rejectsMissingKindLetter() {
         assertThat(detail(rejection("sp2p1-ABCDE"))).isEqualTo(
                 "unexpected character '-' at position 6: expected the kind letter (o or a) after the version number");
