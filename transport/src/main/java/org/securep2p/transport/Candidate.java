@@ -14,9 +14,13 @@ import java.util.Objects;
  * {@link InetAddress} it was made from is dropped (neither means anything to the peer).
  *
  * <p>Addresses that can never be a peer's transport address are refused: the unspecified address, multicast,
- * the IPv4 broadcast address, loopback (RFC 8445 section 5.1.1.1: "MUST NOT be included"; a pasted code
- * must not make us probe our own machine), IPv4-mapped and IPv4-compatible IPv6 addresses (an IPv4 address
+ * the IPv4 broadcast address, IPv4-mapped and IPv4-compatible IPv6 addresses (an IPv4 address
  * has one encoding: family 4) and IPv6 site-local addresses (deprecated by RFC 3879).
+ *
+ * <p>Loopback addresses are well-formed here: two peers on one machine (tests, benchmarks) need them. Whether
+ * to probe one is policy: RFC 8445 section 5.1.1.1 says they "MUST NOT be included", and a pasted code must
+ * not make us probe our own machine, so {@code IceSession} drops loopback candidates from a code unless the
+ * local side itself runs in loopback-only mode.
  *
  * <p>Not its job: priorities, foundations or related addresses (ICE recomputes them), or choosing which
  * candidates to publish.
@@ -117,9 +121,6 @@ public final class Candidate {
             if (isAll(address, 0, 4, 0xFF)) {
                 return "broadcast address 255.255.255.255";
             }
-            if ((address[0] & 0xFF) == 127) {
-                return "loopback address";
-            }
             if ((address[0] & 0xF0) == 0xE0) {
                 return "multicast address";
             }
@@ -130,9 +131,6 @@ public final class Candidate {
         }
         if (isAll(address, 0, 16, 0)) {
             return "unspecified address ::";
-        }
-        if (isAll(address, 0, 15, 0) && address[15] == 1) {
-            return "loopback address ::1";
         }
         if ((address[0] & 0xFF) == 0xFF) {
             return "multicast address";

@@ -41,6 +41,32 @@ public final class IceCredentials {
         return new IceCredentials(u, p);
     }
 
+    /** Label of {@link #derivedForConnector}: namespaced so the derived bytes serve no other purpose. */
+    static final String CONNECTOR_LABEL = "securep2p/v1/ice/connector-credentials";
+
+    /**
+     * The connector's credentials for the waiter's {@code offer}: HKDF-SHA-256 of the offer's password with a
+     * fixed label (PROTOCOL.md 11). A waiter that never sees an answer code still knows them, so it can answer
+     * the connector's first checks and learn its address from them. They protect no more than the offer's own
+     * credentials, which whoever holds the code knows anyway; the TLS pin is what authenticates.
+     */
+    public static IceCredentials derivedForConnector(IceCredentials offer) {
+        byte[] salt = offer.ufrag.clone();
+        try (org.securep2p.crypto.SecretBytes okm = org.securep2p.crypto.Hkdf.derive(
+                org.securep2p.crypto.HashFunction.SHA_256, offer.password, salt,
+                CONNECTOR_LABEL.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                UFRAG_BYTES + PASSWORD_BYTES)) {
+            byte[] bytes = okm.copyBytes();
+            IceCredentials derived = new IceCredentials(Arrays.copyOfRange(bytes, 0, UFRAG_BYTES),
+                    Arrays.copyOfRange(bytes, UFRAG_BYTES, UFRAG_BYTES + PASSWORD_BYTES));
+            Arrays.fill(bytes, (byte) 0);
+            return derived;
+        } catch (org.securep2p.crypto.CryptoException e) {
+            // 24 bytes of HKDF-SHA-256 is always within RFC 5869's limits.
+            throw new IllegalStateException("HKDF refused a fixed, valid length", e);
+        }
+    }
+
     /** Credentials decoded from a code; the lengths are the caller's fixed-width reads. */
     static IceCredentials fromBytes(byte[] ufrag, byte[] password) {
         if (ufrag.length != UFRAG_BYTES || password.length != PASSWORD_BYTES) {

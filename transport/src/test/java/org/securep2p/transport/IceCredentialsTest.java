@@ -77,4 +77,16 @@ class IceCredentialsTest {
         assertThatThrownBy(() -> IceCredentials.fromBytes(new byte[6], new byte[16]))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void connectorCredentialsAreDerivedFromTheOfferAlone() {
+        IceCredentials offer = IceCredentials.generate(new java.security.SecureRandom());
+        IceCredentials a = IceCredentials.derivedForConnector(offer);
+        IceCredentials b = IceCredentials.derivedForConnector(IceCredentials.fromBytes(offer.ufragBytes(),
+                offer.passwordBytes()));
+        assertThat(a.ufrag()).isEqualTo(b.ufrag());
+        assertThat(a.password()).isEqualTo(b.password());
+        assertThat(a.password()).isNotEqualTo(offer.password());
+        assertThat(a.ufrag()).isNotEqualTo(offer.ufrag());
+    }
 }

@@ -1,0 +1,316 @@
+package org.securep2p.transport;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+
+import static org.securep2p.transport.TransportException.Reason.CONFIG_INVALID;
+
+/**
+ * Where to discover our public address, which relay to fall back on, and how long to wait. Immutable.
+ *
+ * <p>Sources, later ones winning: built-in defaults, a properties file, environment variables, then whatever
+ * the caller sets on the {@link Builder} (command-line flags). The defaults name well-known public STUN
+ * servers by host name for real users; tests always replace them with servers they started themselves.
+ *
+ * <p>The TURN password is a secret: it is never printed by {@link #toString()}.
+ */
+public final class TransportConfig {
+
+    /** Public STUN servers, by name, used only when nothing else is configured. */
+    public static final List<String> DEFAULT_STUN_SERVERS =
+            List.of("stun.l.google.com:19302", "stun1.l.google.com:19302", "stun.cloudflare.com:3478");
+
+    /** Environment variables read by {@link #load}; each takes a comma-separated list or one value. */
+    public static final String ENV_STUN = "SECUREP2P_STUN_SERVERS";
+    public static final String ENV_TURN = "SECUREP2P_TURN_SERVERS";
+    public static final String ENV_TURN_USER = "SECUREP2P_TURN_USERNAME";
+    public static final String ENV_TURN_PASSWORD = "SECUREP2P_TURN_PASSWORD";
+
+    /** Which of our own interface addresses we offer the peer as host candidates. */
+    public enum HostCandidates {
+        /**
+         * Only addresses that are not private, link-local or loopback. A private address is useless to a peer
+         * on another network, leaks the local network layout, and makes a TURN server refuse permissions.
+         */
+        PUBLIC_ONLY,
+        /** Every interface address (same-LAN peers). */
+        ALL,
+        /** Only 127.0.0.1 (tests and benchmarks on one machine); no STUN or TURN. */
+        LOOPBACK_ONLY,
+    }
+
+    private final List<ServerAddress> stunServers;
+    private final List<ServerAddress> turnServers;
+    private final String turnUsername;
+    private final String turnPassword;
+    private final HostCandidates hostCandidates;
+    private final boolean ipv6;
+    private final Duration stunTimeout;
+    private final Duration connectTimeout;
+    private final Duration keepaliveInterval;
+    private final Duration deadPeerTimeout;
+
+    private TransportConfig(Builder b) {
+        this.stunServers = List.copyOf(b.stunServers);
+        this.turnServers = List.copyOf(b.turnServers);
+        this.turnUsername = b.turnUsername;
+        this.turnPassword = b.turnPassword;
+        this.hostCandidates = b.hostCandidates;
+        this.ipv6 = b.ipv6;
+        this.stunTimeout = b.stunTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.keepaliveInterval = b.keepaliveInterval;
+        this.deadPeerTimeout = b.deadPeerTimeout;
+    }
+
+    /** A builder holding the built-in defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Defaults, then {@code file} if given (a properties file: {@code stun.servers}, {@code turn.servers},
+     * {@code turn.username}, {@code turn.password}, {@code host.candidates}, {@code ipv6},
+     * {@code stun.timeout.ms}, {@code connect.timeout.ms}), then the {@code SECUREP2P_*} variables in
+     * {@code env}. The result can still be changed before {@link Builder#build()}.
+     */
+    public static Builder load(Optional<Path> file, Map<String, String> env) throws TransportException {
+        Builder b = builder();
+        if (file.isPresent()) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file.get(), StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new TransportException(CONFIG_INVALID, "cannot read transport settings " + file.get(), e);
+            }
+            for (String key : p.stringPropertyNames()) {
+                b.set(key, p.getProperty(key), "in " + file.get());
+            }
+        }
+        b.setIfPresent("stun.servers", env.get(ENV_STUN), ENV_STUN);
+        b.setIfPresent("turn.servers", env.get(ENV_TURN), ENV_TURN);
+        b.setIfPresent("turn.username", env.get(ENV_TURN_USER), ENV_TURN_USER);
+        b.setIfPresent("turn.password", env.get(ENV_TURN_PASSWORD), ENV_TURN_PASSWORD);
+        return b;
+    }
+
+    public List<ServerAddress> stunServers() {
+        return stunServers;
+    }
+
+    public List<ServerAddress> turnServers() {
+        return turnServers;
+    }
+
+    /** TURN long-term credentials, when a TURN server is configured. */
+    Optional<String[]> turnCredentials() {
+        return turnUsername == null ? Optional.empty() : Optional.of(new String[] {turnUsername, turnPassword});
+    }
+
+    public boolean hasTurnCredentials() {
+        return turnUsername != null;
+    }
+
+    public HostCandidates hostCandidates() {
+        return hostCandidates;
+    }
+
+    public boolean ipv6() {
+        return ipv6;
+    }
+
+    public Duration stunTimeout() {
+        return stunTimeout;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration keepaliveInterval() {
+        return keepaliveInterval;
+    }
+
+    public Duration deadPeerTimeout() {
+        return deadPeerTimeout;
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.stunServers = new ArrayList<>(stunServers);
+        b.turnServers = new ArrayList<>(turnServers);
+        b.turnUsername = turnUsername;
+        b.turnPassword = turnPassword;
+        b.hostCandidates = hostCandidates;
+        b.ipv6 = ipv6;
+        b.stunTimeout = stunTimeout;
+        b.connectTimeout = connectTimeout;
+        b.keepaliveInterval = keepaliveInterval;
+        b.deadPeerTimeout = deadPeerTimeout;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "TransportConfig[stun=" + stunServers + ", turn=" + turnServers
+                + (turnUsername != null ? " (user " + turnUsername + ", password set)" : "")
+                + ", hostCandidates=" + hostCandidates + ", ipv6=" + ipv6 + "]";
+    }
+
+    /** Mutable, single-threaded; {@link #build()} checks the whole. */
+    public static final class Builder {
+        private List<ServerAddress> stunServers = new ArrayList<>();
+        private List<ServerAddress> turnServers = new ArrayList<>();
+        private String turnUsername;
+        private String turnPassword;
+        private HostCandidates hostCandidates = HostCandidates.PUBLIC_ONLY;
+        private boolean ipv6 = true;
+        private Duration stunTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(30);
+        private Duration keepaliveInterval = Duration.ofSeconds(15);
+        private Duration deadPeerTimeout = Duration.ofSeconds(45);
+        private boolean stunSet;
+
+        private Builder() {
+        }
+
+        public Builder stunServers(List<ServerAddress> servers) {
+            this.stunServers = new ArrayList<>(servers);
+            this.stunSet = true;
+            return this;
+        }
+
+        public Builder turnServers(List<ServerAddress> servers) {
+            this.turnServers = new ArrayList<>(servers);
+            return this;
+        }
+
+        public Builder turnCredentials(String username, String password) {
+            this.turnUsername = Objects.requireNonNull(username, "username");
+            this.turnPassword = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        public Builder hostCandidates(HostCandidates which) {
+            this.hostCandidates = Objects.requireNonNull(which, "which");
+            return this;
+        }
+
+        public Builder ipv6(boolean enabled) {
+            this.ipv6 = enabled;
+            return this;
+        }
+
+        public Builder stunTimeout(Duration d) {
+            this.stunTimeout = positive(d, "STUN timeout");
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = positive(d, "connect timeout");
+            return this;
+        }
+
+        /** Keepalive and dead-peer timers of the reliable channel (tests shorten them). */
+        public Builder peerTimers(Duration keepalive, Duration deadPeer) {
+            this.keepaliveInterval = positive(keepalive, "keepalive interval");
+            this.deadPeerTimeout = positive(deadPeer, "dead-peer timeout");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive");
+            }
+            return d;
+        }
+
+        private void setIfPresent(String key, String value, String source) throws TransportException {
+            if (value != null && !value.isBlank()) {
+                set(key, value, "in " + source);
+            }
+        }
+
+        private void set(String key, String value, String where) throws TransportException {
+            String v = value.trim();
+            switch (key) {
+                case "stun.servers":
+                    stunServers(servers(v));
+                    break;
+                case "turn.servers":
+                    turnServers(servers(v));
+                    break;
+                case "turn.username":
+                    turnUsername = v;
+                    break;
+                case "turn.password":
+                    turnPassword = v;
+                    break;
+                case "host.candidates":
+                    try {
+                        hostCandidates = HostCandidates.valueOf(v.toUpperCase(java.util.Locale.ROOT));
+                    } catch (IllegalArgumentException e) {
+                        throw new TransportException(CONFIG_INVALID, "host.candidates " + where
+                                + " must be PUBLIC_ONLY, ALL or LOOPBACK_ONLY");
+                    }
+                    break;
+                case "ipv6":
+                    ipv6 = Boolean.parseBoolean(v);
+                    break;
+                case "stun.timeout.ms":
+                    stunTimeout = Duration.ofMillis(millis(v, key, where));
+                    break;
+                case "connect.timeout.ms":
+                    connectTimeout = Duration.ofMillis(millis(v, key, where));
+                    break;
+                default:
+                    throw new TransportException(CONFIG_INVALID, "unknown setting '" + key + "' " + where);
+            }
+        }
+
+        private static long millis(String v, String key, String where) throws TransportException {
+            try {
+                long ms = Long.parseLong(v);
+                if (ms > 0) {
+                    return ms;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new TransportException(CONFIG_INVALID, key + " " + where + " must be a positive number");
+        }
+
+        private static List<ServerAddress> servers(String list) throws TransportException {
+            List<ServerAddress> out = new ArrayList<>();
+            for (String part : list.split("[,\\s]+")) {
+                if (!part.isEmpty()) {
+                    out.add(ServerAddress.parse(part));
+                }
+            }
+            return out;
+        }
+
+        public TransportConfig build() throws TransportException {
+            if (!stunSet && stunServers.isEmpty()) {
+                for (String s : DEFAULT_STUN_SERVERS) {
+                    stunServers.add(ServerAddress.parse(s));
+                }
+            }
+            if (!turnServers.isEmpty() && (turnUsername == null || turnPassword == null)) {
+                throw new TransportException(CONFIG_INVALID,
+                        "a TURN server is configured without a username and password");
+            }
+            return new TransportConfig(this);
+        }
+    }
+}

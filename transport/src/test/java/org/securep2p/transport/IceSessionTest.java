@@ -1,0 +1,77 @@
+package org.securep2p.transport;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class IceSessionTest {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private static TransportConfig loopback() throws TransportException {
+        return TransportConfig.builder().hostCandidates(TransportConfig.HostCandidates.LOOPBACK_ONLY)
+                .stunServers(List.of()).build();
+    }
+
+    private static void exchange(IceLink a, IceLink b) throws Exception {
+        byte[] buf = new byte[DatagramLink.MAX_DATAGRAM];
+        a.send("ping".getBytes(), 0, 4);
+        int n = b.receive(buf, 5000);
+        assertThat(new String(buf, 0, n)).isEqualTo("ping");
+        b.send("pong".getBytes(), 0, 4);
+        n = a.receive(buf, 5000);
+        assertThat(new String(buf, 0, n)).isEqualTo("pong");
+    }
+
+    @Test
+    void connectsWhenOnlyTheConnectorKnowsTheWaitersCandidates() throws Exception {
+        IceCredentials waiterCreds = IceCredentials.generate(RANDOM);
+        IceCredentials connectorCreds = IceCredentials.generate(RANDOM);
+        try (IceSession waiter = IceSession.gather(loopback(), false, waiterCreds);
+             IceSession connector = IceSession.gather(loopback(), true, connectorCreds)) {
+            List<Candidate> offered = waiter.advertisedCandidates();
+            assertThat(offered).isNotEmpty().allMatch(c -> c.address().getAddress().isLoopbackAddress());
+            waiter.start(connectorCreds, List.of());
+            connector.start(waiterCreds, offered);
+            IceLink c = connector.awaitLink(Duration.ofSeconds(10));
+            IceLink w = waiter.awaitLink(Duration.ofSeconds(10));
+            assertThat(c.pathKind()).isEqualTo("direct");
+            assertThat(w.pathKind()).isEqualTo("direct");
+            exchange(c, w);
+        }
+    }
+
+    @Test
+    void connectsWithCandidatesAddedAfterTheChecksStarted() throws Exception {
+        IceCredentials waiterCreds = IceCredentials.generate(RANDOM);
+        IceCredentials connectorCreds = IceCredentials.generate(RANDOM);
+        try (IceSession waiter = IceSession.gather(loopback(), false, waiterCreds);
+             IceSession connector = IceSession.gather(loopback(), true, connectorCreds)) {
+            waiter.start(connectorCreds, List.of());
+            waiter.addRemoteCandidates(connector.advertisedCandidates());
+            connector.start(waiterCreds, waiter.advertisedCandidates());
+            exchange(connector.awaitLink(Duration.ofSeconds(10)), waiter.awaitLink(Duration.ofSeconds(10)));
+        }
+    }
+
+    @Test
+    void timesOutWhenThePeerNeverAnswers() throws Exception {
+        IceCredentials waiterCreds = IceCredentials.generate(RANDOM);
+        try (IceSession gone = IceSession.gather(loopback(), false, waiterCreds)) {
+            List<Candidate> stale = gone.advertisedCandidates();
+            gone.close();
+            try (IceSession connector = IceSession.gather(loopback(), true, IceCredentials.generate(RANDOM))) {
+                connector.start(waiterCreds, stale);
+                assertThatThrownBy(() -> connector.awaitLink(Duration.ofSeconds(3)))
+                        .isInstanceOf(TransportException.class)
+                        .satisfies(e -> assertThat(((TransportException) e).reason())
+                                .isIn(TransportException.Reason.PEER_TIMEOUT, TransportException.Reason.NO_ROUTE));
+            }
+        }
+    }
+}
