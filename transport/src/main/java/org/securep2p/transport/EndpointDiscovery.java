@@ -315,7 +315,8 @@ public final class EndpointDiscovery {
             InetAddress any = InetAddress.getByName(ipv6 ? "::" : "0.0.0.0");
             DatagramSocket socket = new SafeCloseDatagramSocket(new InetSocketAddress(any, 0));
             this.wrapper = new IceUdpSocketWrapper(socket);
-            this.local = new TransportAddress(any, socket.getLocalPort(), Transport.UDP);
+            // The key ice4j files the socket under: exactly what its NetAccessManager computes.
+            this.local = new TransportAddress(wrapper.getLocalAddress(), wrapper.getLocalPort(), Transport.UDP);
             this.stack = stack;
             stack.addSocket(wrapper);
         }

@@ -1,0 +1,66 @@
+package org.securep2p.transport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TransportConfigTest {
+
+    @Test
+    void defaultsNamePublicStunServersByHostName() throws Exception {
+        TransportConfig c = TransportConfig.builder().build();
+        assertThat(c.stunServers()).isNotEmpty().allMatch(s -> s.host().matches("[a-z0-9.-]+\\.[a-z]+"));
+        assertThat(c.hostCandidates()).isEqualTo(TransportConfig.HostCandidates.PUBLIC_ONLY);
+        assertThat(c.keepaliveInterval()).isEqualTo(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("transport.properties");
+        Files.writeString(file, "stun.servers = a.example:1, b.example\nturn.servers=t.example:3478\n"
+                + "turn.username=u\nturn.password=file-secret\nhost.candidates=all\n");
+        TransportConfig c = TransportConfig.load(Optional.of(file),
+                Map.of(TransportConfig.ENV_STUN, "[2001:db8::1]:5000", TransportConfig.ENV_TURN_PASSWORD, "env-secret"))
+                .build();
+        assertThat(c.stunServers()).extracting(ServerAddress::toString).containsExactly("[2001:db8::1]:5000");
+        assertThat(c.turnServers()).extracting(ServerAddress::toString).containsExactly("t.example:3478");
+        assertThat(c.turnCredentials()).hasValueSatisfying(cr -> assertThat(cr[1]).isEqualTo("env-secret"));
+        assertThat(c.hostCandidates()).isEqualTo(TransportConfig.HostCandidates.ALL);
+        assertThat(c.toString()).doesNotContain("secret");
+    }
+
+    @Test
+    void rejectsUnknownSettings(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "stun.server = a.example\n");
+        assertThatThrownBy(() -> TransportConfig.load(Optional.of(file), Map.of()))
+                .isInstanceOf(TransportException.class).hasMessageContaining("unknown setting 'stun.server'");
+    }
+
+    @Test
+    void rejectsTurnWithoutCredentials() throws Exception {
+        TransportConfig.Builder b = TransportConfig.builder().turnServers(
+                java.util.List.of(ServerAddress.parse("t.example")));
+        assertThatThrownBy(b::build).isInstanceOf(TransportException.class)
+                .satisfies(e -> assertThat(((TransportException) e).reason())
+                        .isEqualTo(TransportException.Reason.CONFIG_INVALID));
+    }
+
+    @Test
+    void parsesServerAddresses() throws Exception {
+        assertThat(ServerAddress.parse("stun:example.org").port()).isEqualTo(ServerAddress.DEFAULT_PORT);
+        assertThat(ServerAddress.parse("[::1]:9").host()).isEqualTo("::1");
+        assertThat(ServerAddress.parse("2001:db8::2").host()).isEqualTo("2001:db8::2");
+        for (String bad : new String[] {"", "host:0", "host:70000", "host:x", "[::1", "[::1]x", "ho st", "a/b"}) {
+            assertThatThrownBy(() -> ServerAddress.parse(bad)).as(bad).isInstanceOf(TransportException.class);
+        }
+    }
+}
