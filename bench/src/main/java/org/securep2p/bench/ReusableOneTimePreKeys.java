@@ -112,6 +112,16 @@ final class ReusableOneTimePreKeys implements PrivateKeyOperations, AutoCloseabl
     }
 
     @Override
+    public byte[] signTlsCertificateVerify(byte[] content) throws CryptoException {
+        return delegate.signTlsCertificateVerify(content);
+    }
+
+    @Override
+    public byte[] signTransportCertificate(byte[] tbsCertificateDer) throws CryptoException {
+        return delegate.signTransportCertificate(tbsCertificateDer);
+    }
+
+    @Override
     public void close() {
         Arrays.fill(oneTimePrivate, (byte) 0);
         delegate.close();

@@ -86,6 +86,14 @@ public final class IdentityPublicKeys {
         return ed25519;
     }
 
+    /**
+     * The raw 32-byte Ed25519 public key (a copy): the transport pins its TLS certificate to it, because the
+     * TLS key is this key.
+     */
+    public byte[] ed25519PublicKey() {
+        return ed25519.clone();
+    }
+
     byte[] falcon1024() {
         return falcon1024;
     }

@@ -184,6 +184,18 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
                 transcript.signedMessage(), random);
     }
 
+    @Override
+    public byte[] signTlsCertificateVerify(byte[] content) throws CryptoException {
+        TransportSigning.checkCertificateVerifyInput(content);
+        return Ed25519.sign(identityEd25519, content);
+    }
+
+    @Override
+    public byte[] signTransportCertificate(byte[] tbsCertificateDer) throws CryptoException {
+        TransportSigning.checkTbsCertificate(tbsCertificateDer, identity.ed25519());
+        return Ed25519.sign(identityEd25519, tbsCertificateDer);
+    }
+
     /**
      * Copies of the private keys, by name, for publishing test vectors in {@code docs/vectors/} from a fixed
      * seed. Nothing else may call this: private keys never leave their holder.

@@ -11,7 +11,10 @@ package org.securep2p.crypto;
  *   <li>Agreement results are checked for low-order input ({@code LOW_ORDER_POINT}).</li>
  *   <li>A one-time prekey (X25519 or ML-KEM) is marked used <em>durably, before</em> the result is
  *   returned; a second use fails with {@code PREKEY_ALREADY_USED}, even across a crash.</li>
- *   <li>Only typed protocol objects are signed ({@link HandshakeTranscript}), never caller-chosen bytes.</li>
+ *   <li>Only typed protocol objects are signed, never caller-chosen bytes: a {@link HandshakeTranscript}, a
+ *   TLS 1.3 CertificateVerify input, and this identity's own transport certificate. Each signing operation
+ *   checks the exact shape of its input before signing and refuses anything else; the three shapes are
+ *   disjoint, so a signature made for one can never be presented as another.</li>
  * </ul>
  */
 public interface PrivateKeyOperations {
@@ -36,4 +39,21 @@ public interface PrivateKeyOperations {
 
     /** Signs the transcript with Ed25519 and, when the transcript's level requires it, Falcon-1024. */
     HybridSignature signHandshakeTranscript(HandshakeTranscript transcript) throws CryptoException;
+
+    /**
+     * Ed25519 signature, with the identity key, of a TLS 1.3 CertificateVerify signing input (RFC 8446
+     * section 4.4.3), so the transport's TLS key can be the identity key without the key leaving its holder.
+     * The input must be exactly 64 bytes 0x20, then {@code "TLS 1.3, server CertificateVerify"} or
+     * {@code "TLS 1.3, client CertificateVerify"}, then 0x00, then a 32- or 48-byte transcript hash; anything
+     * else is refused with {@code UNSUPPORTED_PARAMETER} before any signing.
+     */
+    byte[] signTlsCertificateVerify(byte[] content) throws CryptoException;
+
+    /**
+     * Ed25519 signature, with the identity key, of the DER {@code TBSCertificate} of this identity's own
+     * self-signed transport certificate. The input must be a DER X.509 TBSCertificate whose signature
+     * algorithm is Ed25519 ({@code UNSUPPORTED_PARAMETER} otherwise, as for anything that does not parse) and
+     * whose subject public key is this identity's Ed25519 key ({@code WRONG_KEY_TYPE} otherwise).
+     */
+    byte[] signTransportCertificate(byte[] tbsCertificateDer) throws CryptoException;
 }
