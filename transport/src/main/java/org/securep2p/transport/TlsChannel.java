@@ -1,0 +1,714 @@
+package org.securep2p.transport;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.SecurityParameters;
+import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.TlsContext;
+import org.bouncycastle.tls.TlsProtocol;
+import org.bouncycastle.tls.TlsServerProtocol;
+import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SecurityLevel;
+
+import static org.securep2p.transport.TransportException.Reason.CLOSED;
+import static org.securep2p.transport.TransportException.Reason.IO_FAILED;
+import static org.securep2p.transport.TransportException.Reason.PEER_CLOSED;
+import static org.securep2p.transport.TransportException.Reason.TLS_FAILED;
+
+/**
+ * TLS 1.3 over a reliable byte stream, mutually authenticated with the two identities' Ed25519 certificates
+ * and configured by {@link TlsProfile} for one security level (docs/PROTOCOL.md section 12). A channel
+ * exists only after a completed handshake: the factories return it or throw. It guarantees that the peer
+ * proved possession of the Ed25519 key of {@link #peerIdentity()} (equal to the pin, when one was given), and
+ * that the bytes {@link #receive}d are exactly the bytes that peer sent, in order, until {@code -1} (its
+ * close_notify) or an exception.
+ *
+ * <p>Not its job: deciding whom to trust without a pin (the caller gets {@link #peerIdentity()} and decides),
+ * or the end-to-end handshake, which binds to this session through {@link #channelBinding()}.
+ *
+ * <p>Threading: one thread may {@link #send} while another {@link #receive}s; each call is atomic with
+ * respect to others of its kind. Bouncy Castle's non-blocking protocol object is not thread-safe, so it is
+ * touched only under {@code lock}, and never while blocking on a stream: a daemon reader thread feeds it the
+ * bytes of the input stream, and whoever holds {@code writeLock} copies its output to the output stream, in
+ * order. Buffered plaintext is bounded ({@link #MAX_BUFFERED_PLAINTEXT}); like any bounded duplex channel,
+ * two peers that both only send and never receive will stall each other.
+ */
+final class TlsChannel implements Closeable {
+
+    /** A handshake is two round trips of a few KB; one that takes this long is not going to finish. */
+    static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(30);
+    /** RFC 9266 tls-exporter: label, empty context, 32 bytes. */
+    static final String CHANNEL_BINDING_LABEL = "EXPORTER-Channel-Binding";
+    static final int CHANNEL_BINDING_LENGTH = 32;
+    /** TLS's largest record plaintext (RFC 8446 5.1): each send step is one record, so output stays bounded. */
+    static final int MAX_RECORD_PLAINTEXT = 1 << 14;
+    /** Room for two full records with header and tag per read, so records rarely straddle reads. */
+    static final int READ_CHUNK = 2 * (MAX_RECORD_PLAINTEXT + 256);
+    /** Bytes copied from the protocol to the output stream per write: two full records. */
+    static final int WRITE_CHUNK = READ_CHUNK;
+    /**
+     * The reader stops taking bytes from the channel while this much plaintext waits for the application, so
+     * a slow receiver pushes back on the sender instead of growing memory; 1 MiB keeps a fast link busy.
+     */
+    static final int MAX_BUFFERED_PLAINTEXT = 1 << 20;
+    /** close() sends close_notify but waits at most this long for a writer stuck on a peer that stopped reading. */
+    static final long CLOSE_FLUSH_MILLIS = 1000;
+
+    private final boolean client;
+    private final TlsProtocol protocol;
+    private final TlsHandshakePolicy policy;
+    private final TlsContextSource contextSource;
+    /** Exactly one of the two is set, by role. */
+    private final TlsClientPeer clientPeer;
+    private final TlsServerPeer serverPeer;
+    private final InputStream in;
+    private final OutputStream out;
+    private final Thread reader;
+
+    /** Guards {@code protocol} and the state below; {@code changed} is signalled on every change of it. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private TransportException failure;
+    private boolean established;
+    private boolean peerClosed;
+    private boolean closed;
+
+    /** Serializes writes to {@code out}; the holder drains the protocol's output in order. Never taken under lock. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final byte[] writeBuffer = new byte[WRITE_CHUNK];
+
+    /** Set once, under lock, when the handshake completes; read without lock afterwards. */
+    private volatile Session session;
+
+    private final InputStream inputStream = new ChannelInputStream();
+    private final OutputStream outputStream = new ChannelOutputStream();
+
+    /** What the handshake settled; immutable. */
+    private static final class Session {
+        final IdentityPublicKeys peerIdentity;
+        final byte[] channelBinding;
+        final String version;
+        final String cipherSuite;
+        final String group;
+
+        Session(IdentityPublicKeys peerIdentity, byte[] channelBinding, String version, String cipherSuite,
+                String group) {
+            this.peerIdentity = peerIdentity;
+            this.channelBinding = channelBinding;
+            this.version = version;
+            this.cipherSuite = cipherSuite;
+            this.group = group;
+        }
+    }
+
+    /** The peer object's context, which Bouncy Castle hands to the peer (client or server) only. */
+    private interface TlsContextSource {
+        TlsContext get();
+    }
+
+    private TlsChannel(boolean client, InputStream in, OutputStream out, BcTlsCrypto crypto,
+            TlsHandshakePolicy policy) {
+        this.client = client;
+        this.in = in;
+        this.out = out;
+        this.policy = policy;
+        if (client) {
+            TlsClientPeer peer = new TlsClientPeer(crypto, policy);
+            protocol = new TlsClientProtocol();
+            contextSource = peer::tlsContext;
+            clientPeer = peer;
+            serverPeer = null;
+        } else {
+            TlsServerPeer peer = new TlsServerPeer(crypto, policy);
+            protocol = new TlsServerProtocol();
+            contextSource = peer::tlsContext;
+            clientPeer = null;
+            serverPeer = peer;
+        }
+        reader = new Thread(this::readLoop, "securep2p-tls-reader-" + (client ? "client" : "server"));
+        reader.setDaemon(true);
+    }
+
+    /**
+     * Runs the client side of the handshake over {@code in}/{@code out} and returns the established channel.
+     *
+     * @param pinnedPeer the server's identity fingerprint; empty to accept any well-formed identity
+     *        certificate (trust on first use: check {@link #peerIdentity()} before trusting the peer)
+     * @throws TransportException {@code IDENTITY_MISMATCH} if the server is not the pinned identity;
+     *         {@code DOWNGRADE} if it runs another level; {@code TLS_FAILED} for any other refused handshake
+     *         or after {@link #HANDSHAKE_TIMEOUT}; {@code PEER_CLOSED} or the stream's own reason if the
+     *         channel below fails. The streams are closed on failure.
+     */
+    static TlsChannel client(InputStream in, OutputStream out, PrivateKeyOperations keys,
+            TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random)
+            throws TransportException {
+        return open(true, in, out, keys, cert, pinnedPeer, level, random, HANDSHAKE_TIMEOUT);
+    }
+
+    /** The server side of {@link #client}; the same parameters and failures, the pin being the client's. */
+    static TlsChannel server(InputStream in, OutputStream out, PrivateKeyOperations keys,
+            TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random)
+            throws TransportException {
+        return open(false, in, out, keys, cert, pinnedPeer, level, random, HANDSHAKE_TIMEOUT);
+    }
+
+    /** {@link #client} or {@link #server} with another handshake timeout. */
+    static TlsChannel open(boolean client, InputStream in, OutputStream out, PrivateKeyOperations keys,
+            TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
+            Duration handshakeTimeout) throws TransportException {
+        Objects.requireNonNull(in, "in");
+        Objects.requireNonNull(out, "out");
+        Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(cert, "cert");
+        Objects.requireNonNull(pinnedPeer, "pinnedPeer");
+        Objects.requireNonNull(level, "level");
+        Objects.requireNonNull(random, "random");
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            throw new IllegalArgumentException("handshake timeout must be positive");
+        }
+        if (!cert.identity().equals(keys.identity())) {
+            throw new IllegalArgumentException("the certificate is not for the key holder's identity");
+        }
+        BcTlsCrypto crypto = new BcTlsCrypto(random);
+        if (!TlsProfile.supports(crypto, level)) {
+            throw new TransportException(TLS_FAILED, "the TLS library here cannot do "
+                    + TlsProfile.groupName(TlsProfile.namedGroup(level)));
+        }
+        TlsChannel channel = new TlsChannel(client, in, out, crypto,
+                new TlsHandshakePolicy(crypto, keys, cert, pinnedPeer, level));
+        channel.handshake(handshakeTimeout);
+        return channel;
+    }
+
+    private void handshake(Duration timeout) throws TransportException {
+        lock.lock();
+        try {
+            if (client) {
+                ((TlsClientProtocol) protocol).connect(clientPeer);
+            } else {
+                ((TlsServerProtocol) protocol).accept(serverPeer);
+            }
+        } catch (IOException | RuntimeException e) {
+            fail(TlsFailures.map(e, policy.failure(), false));
+        } finally {
+            lock.unlock();
+        }
+        if (failureOrNull() == null) {
+            try {
+                flushOutput(true);
+            } catch (IOException e) {
+                failLocked(TlsFailures.stream(e));
+            }
+        }
+        if (failureOrNull() == null) {
+            reader.start();
+        }
+        lock.lock();
+        try {
+            long nanos = timeout.toNanos();
+            while (!established && failure == null) {
+                if (nanos <= 0) {
+                    fail(new TransportException(TLS_FAILED, "TLS handshake timed out after "
+                            + timeout.toMillis() + " ms"));
+                    break;
+                }
+                nanos = changed.awaitNanos(nanos);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(new TransportException(IO_FAILED, "interrupted during the TLS handshake"));
+        } finally {
+            lock.unlock();
+        }
+        TransportException f = failureOrNull();
+        if (f != null) {
+            // The reader sends the alert and closes too; closing here unblocks it if it waits on the stream.
+            closeStreams();
+            throw f;
+        }
+    }
+
+    /** Reader thread: stream → protocol, until close, failure or the peer's close_notify. */
+    private void readLoop() {
+        byte[] buffer = new byte[READ_CHUNK];
+        try {
+            while (true) {
+                lock.lock();
+                try {
+                    while (!stopped() && protocol.getAvailableInputBytes() >= MAX_BUFFERED_PLAINTEXT) {
+                        changed.await();
+                    }
+                    if (stopped()) {
+                        return;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                int n = in.read(buffer, 0, buffer.length);
+                boolean outputPending;
+                lock.lock();
+                try {
+                    if (stopped()) {
+                        return;
+                    }
+                    if (n < 0) {
+                        fail(TlsFailures.endOfStream(established));
+                        return;
+                    }
+                    try {
+                        protocol.offerInput(buffer, 0, n);
+                        afterInput();
+                    } catch (IOException | RuntimeException e) {
+                        fail(TlsFailures.map(e, policy.failure(), established));
+                    }
+                    changed.signalAll();
+                    outputPending = protocol.getAvailableOutputBytes() > 0;
+                } finally {
+                    lock.unlock();
+                }
+                if (outputPending) {
+                    flushOutput(false);
+                }
+            }
+        } catch (IOException e) {
+            lock.lock();
+            try {
+                if (!closed) {
+                    fail(TlsFailures.stream(e));
+                }
+            } finally {
+                lock.unlock();
+            }
+        } catch (InterruptedException e) {
+            // Only close() interrupts the reader.
+        } finally {
+            if (failureOrNull() != null) {
+                // Tell the peer why (the alert Bouncy Castle queued), then release both sides of the stream.
+                try {
+                    flushOutput(false);
+                } catch (IOException e) {
+                    // The channel is already failed; the peer will see the stream end instead.
+                }
+                closeStreams();
+            }
+        }
+    }
+
+    /** Under lock, after the protocol took input: notices the end of the handshake and the peer's close. */
+    private void afterInput() {
+        if (!established && policy.complete()) {
+            establish();
+        }
+        if (protocol.isClosed() && failure == null) {
+            if (established) {
+                peerClosed = true;
+            } else {
+                fail(new TransportException(PEER_CLOSED, "the peer closed the connection during the TLS handshake"));
+            }
+        }
+    }
+
+    /** Under lock: checks what was negotiated against the profile and records the session. */
+    private void establish() {
+        TlsContext context = contextSource.get();
+        SecurityParameters parameters = context.getSecurityParametersConnection();
+        ProtocolVersion version = parameters.getNegotiatedVersion();
+        int suite = parameters.getCipherSuite();
+        int group = parameters.getNegotiatedGroup();
+        // Bouncy Castle enforces the profile already; checking again costs nothing and catches a library change.
+        if (!ProtocolVersion.TLSv13.equals(version) || suite != TlsProfile.CIPHER_SUITE
+                || group != policy.namedGroup || policy.peerIdentity() == null) {
+            fail(new TransportException(TLS_FAILED, "negotiated " + TlsProfile.versionName(version) + " "
+                    + TlsProfile.cipherSuiteName(suite) + " " + TlsProfile.groupName(group)
+                    + ", which is not the profile of " + policy.level));
+            return;
+        }
+        session = new Session(policy.peerIdentity(), policy.channelBinding(), TlsProfile.VERSION_NAME,
+                TlsProfile.CIPHER_SUITE_NAME, TlsProfile.groupName(group));
+        established = true;
+    }
+
+    /**
+     * Sends {@code len} bytes; returns once they are written to the stream below (which may block while the
+     * peer is not reading).
+     *
+     * @throws TransportException {@code CLOSED} after {@link #close}; {@code PEER_CLOSED} after the peer's
+     *         close_notify; the channel's failure if it has failed
+     */
+    void send(byte[] b, int off, int len) throws TransportException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            checkWritable();
+            return;
+        }
+        writeLock.lock();
+        try {
+            while (len > 0) {
+                int chunk = Math.min(len, MAX_RECORD_PLAINTEXT);
+                TransportException refused = null;
+                lock.lock();
+                try {
+                    checkWritable();
+                    protocol.writeApplicationData(b, off, chunk);
+                } catch (IOException | RuntimeException e) {
+                    refused = fail(TlsFailures.map(e, null, true));
+                } finally {
+                    lock.unlock();
+                }
+                if (refused != null) {
+                    // The protocol object is dead; release the peer and our reader.
+                    closeStreams();
+                    throw refused;
+                }
+                drainOutput();
+                off += chunk;
+                len -= chunk;
+            }
+        } catch (IOException e) {
+            throw failAndClose(TlsFailures.stream(e));
+        } finally {
+            writeLock.unlock();
+        }
+        try {
+            if (hasPendingOutput()) {
+                flushOutput(false);
+            }
+        } catch (IOException e) {
+            throw failAndClose(TlsFailures.stream(e));
+        }
+    }
+
+    /** Under lock. */
+    private void checkWritable() throws TransportException {
+        if (closed) {
+            throw new TransportException(CLOSED, "the TLS channel was closed");
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        if (peerClosed) {
+            throw new TransportException(PEER_CLOSED, "the peer closed the TLS channel");
+        }
+    }
+
+    /**
+     * Copies received bytes into {@code b}, waiting up to {@code timeoutMillis} (0: don't wait) for some.
+     * Returns how many (at least 1), 0 if none came in time, or -1 once the peer has closed (close_notify)
+     * and everything it sent has been read.
+     *
+     * @throws TransportException {@code CLOSED} after {@link #close}; the channel's failure once the bytes
+     *         received before it have been read; {@code IO_FAILED} if interrupted while waiting
+     */
+    int receive(byte[] b, int off, int len, long timeoutMillis) throws TransportException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (timeoutMillis < 0) {
+            throw new IllegalArgumentException("timeout must not be negative");
+        }
+        long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new TransportException(CLOSED, "the TLS channel was closed");
+                }
+                int available = protocol.getAvailableInputBytes();
+                if (available > 0) {
+                    if (len == 0) {
+                        return 0;
+                    }
+                    int n = protocol.readInput(b, off, Math.min(len, available));
+                    if (available >= MAX_BUFFERED_PLAINTEXT) {
+                        changed.signalAll();
+                    }
+                    return n;
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                if (peerClosed) {
+                    return -1;
+                }
+                if (nanos <= 0 || len == 0) {
+                    return 0;
+                }
+                nanos = changed.awaitNanos(nanos);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransportException(IO_FAILED, "interrupted while waiting for data");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends close_notify (waiting at most {@link #CLOSE_FLUSH_MILLIS} to do so) and closes both streams. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (failure == null && !protocol.isClosed()) {
+                try {
+                    protocol.close();
+                } catch (IOException | RuntimeException e) {
+                    // Closing anyway; the peer will see the stream end without close_notify.
+                }
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            if (writeLock.tryLock(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS)) {
+                try {
+                    drainOutput();
+                } finally {
+                    writeLock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            // The stream below already failed; nothing more to tell the peer.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeStreams();
+        reader.interrupt();
+    }
+
+    /**
+     * Copies the protocol's pending output to {@code out}, in order. {@code wait}: take {@code writeLock}
+     * even if another thread holds it; otherwise leave the output to that thread, which looks again after
+     * releasing it. Never called with {@code lock} held.
+     */
+    private void flushOutput(boolean wait) throws IOException {
+        boolean mayWait = wait;
+        while (true) {
+            if (mayWait) {
+                writeLock.lock();
+            } else if (!writeLock.tryLock()) {
+                return;
+            }
+            try {
+                drainOutput();
+            } finally {
+                writeLock.unlock();
+            }
+            // Output queued by a thread whose tryLock failed after our last look is now ours to write.
+            if (!hasPendingOutput()) {
+                return;
+            }
+            mayWait = false;
+        }
+    }
+
+    /** With writeLock held: protocol output → out, then flush. */
+    private void drainOutput() throws IOException {
+        boolean wrote = false;
+        while (true) {
+            int n;
+            lock.lock();
+            try {
+                n = protocol.readOutput(writeBuffer, 0, writeBuffer.length);
+            } finally {
+                lock.unlock();
+            }
+            if (n <= 0) {
+                break;
+            }
+            out.write(writeBuffer, 0, n);
+            wrote = true;
+        }
+        if (wrote) {
+            out.flush();
+        }
+    }
+
+    private boolean hasPendingOutput() {
+        lock.lock();
+        try {
+            return protocol.getAvailableOutputBytes() > 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under lock: records the first failure and wakes every waiter. Returns the failure in force. */
+    private TransportException fail(TransportException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        changed.signalAll();
+        return failure;
+    }
+
+    private TransportException failLocked(TransportException e) {
+        lock.lock();
+        try {
+            return fail(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private TransportException failAndClose(TransportException e) {
+        TransportException f = failLocked(e);
+        closeStreams();
+        return f;
+    }
+
+    private TransportException failureOrNull() {
+        lock.lock();
+        try {
+            return failure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under lock: the reader has nothing more to do. */
+    private boolean stopped() {
+        return closed || failure != null || peerClosed;
+    }
+
+    private void closeStreams() {
+        try {
+            out.close();
+        } catch (IOException | RuntimeException e) {
+            // Closing is best effort; the other stream must still be closed.
+        }
+        try {
+            in.close();
+        } catch (IOException | RuntimeException e) {
+            // As above.
+        }
+    }
+
+    /** 32 bytes (RFC 9266 tls-exporter) that only this TLS session has: the end-to-end handshake binds to it. */
+    byte[] channelBinding() {
+        return session.channelBinding.clone();
+    }
+
+    /** The identity the peer's certificate proved, with the peer holding its Ed25519 key. */
+    IdentityPublicKeys peerIdentity() {
+        return session.peerIdentity;
+    }
+
+    String negotiatedVersion() {
+        return session.version;
+    }
+
+    String negotiatedCipherSuite() {
+        return session.cipherSuite;
+    }
+
+    String negotiatedGroup() {
+        return session.group;
+    }
+
+    SecurityLevel level() {
+        return policy.level;
+    }
+
+    /** Received bytes as a stream: reads block without limit; -1 after the peer's close_notify. */
+    InputStream inputStream() {
+        return inputStream;
+    }
+
+    /** {@link #send} as a stream; flush does nothing because every write is sent at once. */
+    OutputStream outputStream() {
+        return outputStream;
+    }
+
+    @Override
+    public String toString() {
+        Session s = session;
+        return "TlsChannel[" + (client ? "client" : "server") + ", " + policy.level
+                + (s == null ? "" : ", peer " + s.peerIdentity.fingerprint().shortForm()) + "]";
+    }
+
+    private static IOException asIOException(TransportException e) {
+        return e.reason() == IO_FAILED && Thread.currentThread().isInterrupted()
+                ? (IOException) new InterruptedIOException(e.getMessage()).initCause(e)
+                : new IOException(e.getMessage(), e);
+    }
+
+    private final class ChannelInputStream extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return 0;
+            }
+            try {
+                int n;
+                do {
+                    n = receive(b, off, len, Long.MAX_VALUE);
+                } while (n == 0);
+                return n;
+            } catch (TransportException e) {
+                throw asIOException(e);
+            }
+        }
+
+        @Override
+        public int available() {
+            lock.lock();
+            try {
+                return closed ? 0 : protocol.getAvailableInputBytes();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            TlsChannel.this.close();
+        }
+    }
+
+    private final class ChannelOutputStream extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                send(b, off, len);
+            } catch (TransportException e) {
+                throw asIOException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            TlsChannel.this.close();
+        }
+    }
+}

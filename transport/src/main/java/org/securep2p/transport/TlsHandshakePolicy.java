@@ -1,0 +1,172 @@
+package org.securep2p.transport;
+
+import java.io.IOException;
+import java.util.Hashtable;
+import java.util.Optional;
+import java.util.Vector;
+
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.Certificate;
+import org.bouncycastle.tls.CertificateEntry;
+import org.bouncycastle.tls.DefaultTlsCredentialedSigner;
+import org.bouncycastle.tls.ProtocolName;
+import org.bouncycastle.tls.SignatureAndHashAlgorithm;
+import org.bouncycastle.tls.TlsContext;
+import org.bouncycastle.tls.TlsCredentialedSigner;
+import org.bouncycastle.tls.TlsExtensionsUtils;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.TlsUtils;
+import org.bouncycastle.tls.crypto.TlsCrypto;
+import org.bouncycastle.tls.crypto.TlsCryptoParameters;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SecurityLevel;
+
+import static org.securep2p.transport.TransportException.Reason.DOWNGRADE;
+import static org.securep2p.transport.TransportException.Reason.IDENTITY_MISMATCH;
+import static org.securep2p.transport.TransportException.Reason.TLS_FAILED;
+
+/**
+ * What both TLS peers check and present, and what they found out. Bouncy Castle calls in here from inside
+ * the protocol object; every call runs under the owning {@link TlsChannel}'s lock, so the fields need no
+ * further guard. A check that fails records a precise {@link TransportException} before throwing the alert,
+ * because the alert alone would lose the reason (a pin mismatch and a malformed certificate both end in
+ * a certificate alert).
+ */
+final class TlsHandshakePolicy {
+
+    final SecurityLevel level;
+    final int namedGroup;
+    final ProtocolName alpn;
+    private final TlsCrypto crypto;
+    private final PrivateKeyOperations keys;
+    private final TransportCertificate certificate;
+    private final Optional<Fingerprint> pin;
+
+    private TransportException failure;
+    private IdentityPublicKeys peerIdentity;
+    private byte[] channelBinding;
+
+    TlsHandshakePolicy(TlsCrypto crypto, PrivateKeyOperations keys, TransportCertificate certificate,
+            Optional<Fingerprint> pin, SecurityLevel level) {
+        this.crypto = crypto;
+        this.keys = keys;
+        this.certificate = certificate;
+        this.pin = pin;
+        this.level = level;
+        this.namedGroup = TlsProfile.namedGroup(level);
+        this.alpn = TlsProfile.alpn(level);
+    }
+
+    /** Records {@code e} (the first one wins) and returns the alert to abort the handshake with. */
+    TlsFatalAlert refuse(TransportException e, short alert) {
+        if (failure == null) {
+            failure = e;
+        }
+        return new TlsFatalAlert(alert, e.getMessage());
+    }
+
+    TransportException failure() {
+        return failure;
+    }
+
+    IdentityPublicKeys peerIdentity() {
+        return peerIdentity;
+    }
+
+    /** Whether the handshake completed: the channel binding exists only then. */
+    boolean complete() {
+        return channelBinding != null;
+    }
+
+    byte[] channelBinding() {
+        return channelBinding;
+    }
+
+    /**
+     * Called from the peers' {@code notifyHandshakeComplete}: the only moment Bouncy Castle can export keying
+     * material, because it wipes the exporter secret right after, for forward secrecy.
+     */
+    void markComplete(TlsContext context) {
+        channelBinding = context.exportKeyingMaterial(TlsChannel.CHANNEL_BINDING_LABEL, TlsUtils.EMPTY_BYTES,
+                TlsChannel.CHANNEL_BINDING_LENGTH);
+    }
+
+    /** Our certificate and the key holder as signer, for a Certificate message with {@code requestContext}. */
+    TlsCredentialedSigner credentials(TlsContext context, byte[] requestContext) throws IOException {
+        Certificate chain = new Certificate(requestContext, new CertificateEntry[] {
+                new CertificateEntry(crypto.createCertificate(certificate.derUnsafe()), null)});
+        return new DefaultTlsCredentialedSigner(new TlsCryptoParameters(context), new TlsIdentitySigner(keys),
+                chain, SignatureAndHashAlgorithm.ed25519);
+    }
+
+    /** Accepts exactly one certificate that proves an identity (and the pinned one, if pinned). */
+    void checkPeerCertificate(Certificate chain) throws IOException {
+        if (chain == null || chain.isEmpty()) {
+            throw refuse(new TransportException(TLS_FAILED, "the peer sent no certificate"),
+                    AlertDescription.certificate_required);
+        }
+        if (chain.getLength() != 1) {
+            throw refuse(new TransportException(TLS_FAILED, "the peer sent " + chain.getLength()
+                    + " certificates; exactly one is allowed"), AlertDescription.bad_certificate);
+        }
+        try {
+            peerIdentity = TransportCertificate.verify(chain.getCertificateAt(0).getEncoded(), pin);
+        } catch (TransportException e) {
+            throw refuse(e, e.reason() == IDENTITY_MISMATCH
+                    ? AlertDescription.certificate_unknown : AlertDescription.bad_certificate);
+        }
+    }
+
+    /**
+     * The server's check of a ClientHello against its level, before Bouncy Castle negotiates anything: the
+     * client's ALPN name must be this level's, and it must offer this level's group and Ed25519. A client at
+     * another level is told so with {@code insufficient_security}, which it reports as {@code DOWNGRADE}.
+     */
+    @SuppressWarnings("rawtypes") // Bouncy Castle's TLS API uses raw collections.
+    void checkClientHello(Hashtable clientExtensions) throws IOException {
+        Vector names = TlsExtensionsUtils.getALPNExtensionClient(clientExtensions);
+        if (names == null || !names.contains(alpn)) {
+            SecurityLevel peerLevel = null;
+            for (int i = 0; names != null && i < names.size() && peerLevel == null; i++) {
+                peerLevel = TlsProfile.levelOf((ProtocolName) names.elementAt(i));
+            }
+            if (peerLevel == null) {
+                throw refuse(new TransportException(TLS_FAILED, "the peer is not a securep2p peer (no "
+                        + TlsProfile.ALPN_PREFIX + " ALPN name)"), AlertDescription.no_application_protocol);
+            }
+            throw refuse(levelMismatch(peerLevel.name()), AlertDescription.insufficient_security);
+        }
+        int[] groups = TlsExtensionsUtils.getSupportedGroupsExtension(clientExtensions);
+        boolean offersGroup = false;
+        for (int i = 0; groups != null && i < groups.length; i++) {
+            offersGroup |= groups[i] == namedGroup;
+        }
+        if (!offersGroup) {
+            throw refuse(levelMismatch("a level without " + TlsProfile.groupName(namedGroup)),
+                    AlertDescription.insufficient_security);
+        }
+        Vector signatureAlgorithms = TlsExtensionsUtils.getSignatureAlgorithmsExtension(clientExtensions);
+        if (signatureAlgorithms == null || !signatureAlgorithms.contains(SignatureAndHashAlgorithm.ed25519)) {
+            throw refuse(new TransportException(TLS_FAILED, "the peer does not accept Ed25519 signatures"),
+                    AlertDescription.handshake_failure);
+        }
+    }
+
+    /** The client's check that the server confirmed this level (its ALPN answer). */
+    @SuppressWarnings("rawtypes")
+    void checkServerExtensions(Hashtable serverExtensions) throws IOException {
+        ProtocolName selected = serverExtensions == null ? null
+                : TlsExtensionsUtils.getALPNExtensionServer(serverExtensions);
+        if (!alpn.equals(selected)) {
+            throw refuse(new TransportException(TLS_FAILED, "the peer did not confirm security level " + level),
+                    AlertDescription.no_application_protocol);
+        }
+    }
+
+    private TransportException levelMismatch(String peerLevel) {
+        return new TransportException(DOWNGRADE, "the peer runs " + peerLevel + ", this side " + level
+                + "; both must use the same level");
+    }
+}
