@@ -215,14 +215,17 @@ final class TlsChannel implements Closeable {
                 failLocked(TlsFailures.stream(e));
             }
         }
-        if (failureOrNull() == null) {
+        boolean readerStarted = failureOrNull() == null;
+        if (readerStarted) {
             reader.start();
         }
+        boolean gaveUp = false;
         lock.lock();
         try {
             long nanos = timeout.toNanos();
             while (!established && failure == null) {
                 if (nanos <= 0) {
+                    gaveUp = true;
                     fail(new TransportException(TLS_FAILED, "TLS handshake timed out after "
                             + timeout.toMillis() + " ms"));
                     break;
@@ -231,16 +234,32 @@ final class TlsChannel implements Closeable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            gaveUp = true;
             fail(new TransportException(IO_FAILED, "interrupted during the TLS handshake"));
         } finally {
             lock.unlock();
         }
         TransportException f = failureOrNull();
-        if (f != null) {
-            // The reader sends the alert and closes too; closing here unblocks it if it waits on the stream.
-            closeStreams();
-            throw f;
+        if (f == null) {
+            return;
         }
+        if (readerStarted && !gaveUp) {
+            // The reader failed: let it send the alert that tells the peer why before the streams close.
+            try {
+                reader.join(CLOSE_FLUSH_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else if (!readerStarted) {
+            try {
+                flushOutput(false);
+            } catch (IOException e) {
+                // Failed already; the peer sees the stream end instead of the alert.
+            }
+        }
+        // Closing also unblocks a reader still waiting on the stream.
+        closeStreams();
+        throw f;
     }
 
     /** Reader thread: stream → protocol, until close, failure or the peer's close_notify. */
@@ -288,7 +307,8 @@ final class TlsChannel implements Closeable {
         } catch (IOException e) {
             lock.lock();
             try {
-                if (!closed) {
+                // After our close or the peer's close_notify the stream may go away under us: that is no failure.
+                if (!closed && !peerClosed) {
                     fail(TlsFailures.stream(e));
                 }
             } finally {
@@ -380,7 +400,7 @@ final class TlsChannel implements Closeable {
                 len -= chunk;
             }
         } catch (IOException e) {
-            throw failAndClose(TlsFailures.stream(e));
+            throw writeFailed(e);
         } finally {
             writeLock.unlock();
         }
@@ -389,8 +409,21 @@ final class TlsChannel implements Closeable {
                 flushOutput(false);
             }
         } catch (IOException e) {
-            throw failAndClose(TlsFailures.stream(e));
+            throw writeFailed(e);
         }
+    }
+
+    /** The stream below refused a write: because we closed it meanwhile, or because it failed. */
+    private TransportException writeFailed(IOException e) {
+        lock.lock();
+        try {
+            if (closed) {
+                return new TransportException(CLOSED, "the TLS channel was closed during the send");
+            }
+        } finally {
+            lock.unlock();
+        }
+        return failAndClose(TlsFailures.stream(e));
     }
 
     /** Under lock. */

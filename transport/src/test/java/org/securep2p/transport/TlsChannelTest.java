@@ -202,6 +202,31 @@ class TlsChannelTest {
     }
 
     @Test
+    void closeReleasesASenderBlockedOnAPeerThatDoesNotReadAndAWaitingReceiver() throws Exception {
+        TlsChannel[] c = connected(alice, bob, STANDARD);
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try {
+            byte[] big = new byte[8 * 1024 * 1024]; // more than the pipe and the peer's plaintext buffer hold
+            Future<?> sender = executor.submit(() -> {
+                c[0].send(big, 0, big.length);
+                return null;
+            });
+            Future<Integer> receiver = executor.submit(() -> c[0].receive(new byte[1], 0, 1, Long.MAX_VALUE));
+            Thread.sleep(200);
+            assertThat(sender.isDone()).as("the sender is blocked by back-pressure").isFalse();
+            c[0].close();
+            for (Future<?> f : new Future<?>[] {sender, receiver}) {
+                assertThatThrownBy(() -> f.get(WAIT_SECONDS, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(TransportException.class)
+                        .satisfies(e -> assertThat(((TransportException) e.getCause()).reason()).isEqualTo(CLOSED));
+            }
+        } finally {
+            executor.shutdownNow();
+            c[1].close();
+        }
+    }
+
+    @Test
     void receiveReturnsZeroWhenNothingArrivesInTime() throws Exception {
         TlsChannel[] c = connected(alice, bob, STANDARD);
         byte[] buffer = new byte[4];
