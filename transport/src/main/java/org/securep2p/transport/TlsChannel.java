@@ -208,13 +208,7 @@ final class TlsChannel implements Closeable {
         } finally {
             lock.unlock();
         }
-        if (failureOrNull() == null) {
-            try {
-                flushOutput(true);
-            } catch (IOException e) {
-                failLocked(TlsFailures.stream(e));
-            }
-        }
+        // The reader also writes the first flight, so that a stream that blocks is bounded by the timeout too.
         boolean readerStarted = failureOrNull() == null;
         if (readerStarted) {
             reader.start();
@@ -250,22 +244,21 @@ final class TlsChannel implements Closeable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        } else if (!readerStarted) {
-            try {
-                flushOutput(false);
-            } catch (IOException e) {
-                // Failed already; the peer sees the stream end instead of the alert.
-            }
         }
         // Closing also unblocks a reader still waiting on the stream.
         closeStreams();
         throw f;
     }
 
-    /** Reader thread: stream → protocol, until close, failure or the peer's close_notify. */
+    /**
+     * Reader thread: writes the first flight, then stream → protocol until close, failure or the peer's
+     * close_notify. Past the first flight it never blocks on {@code writeLock}: output it produces then is
+     * written by whoever holds the lock.
+     */
     private void readLoop() {
         byte[] buffer = new byte[READ_CHUNK];
         try {
+            flushOutput(true);
             while (true) {
                 lock.lock();
                 try {

@@ -273,6 +273,14 @@ class TlsHandshakeTest {
     }
 
     @Test
+    void streamThatNeverTakesTheFirstFlightTimesTheHandshakeOut() {
+        MemoryPipe pipe = MemoryPipe.withCapacity(16); // the ClientHello does not fit, and nobody reads
+        Outcome client = open(true, pipe.a(), side(alice, bob.pin(), QUANTUM_RESISTANT), Duration.ofMillis(300));
+        assertThat(client.failure().reason()).isEqualTo(TLS_FAILED);
+        assertThat(client.failure()).hasMessageContaining("timed out");
+    }
+
+    @Test
     void certificateWhoseIdentityExtensionIsNotItsKeyIsRefusedEvenWithoutAPin() throws Exception {
         // Bob signs a certificate for his own key that claims Alice's identity: the TLS signature checks
         // pass (it is Bob's key), so only the extension-to-key check can catch it.
