@@ -46,8 +46,8 @@ usage() {
   exit 2
 }
 
-# A prefix becomes part of namespace and state-directory names; 8 characters at most so that any interface
-# name built from it stays within IFNAMSIZ (15).
+# A prefix becomes part of namespace and state-directory names; 8 characters at most, so that names built
+# from it stay short (interface names, limited to 15, live inside the namespaces and never include it).
 check_prefix() {
   [[ ${1:-} =~ ^[a-z][a-z0-9]{1,7}$ ]] || die "prefix must be 2-8 characters [a-z0-9] starting with a letter: '${1:-}'"
 }
@@ -57,7 +57,8 @@ state_dir() { echo "$STATE_ROOT/$1"; }
 # Every namespace a lab can own, whether or not it exists (down deletes those that do).
 lab_namespaces() { echo "$1-a $1-b $1-ra $1-rb $1-pub"; }
 
-ns_exists() { ip netns list | awk '{print $1}' | grep -qxF -- "$1"; }
+# Not grep -q: under pipefail, a writer killed by SIGPIPE after an early match would turn "yes" into "no".
+ns_exists() { ip netns list | awk '{print $1}' | grep -xF -- "$1" >/dev/null; }
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
