@@ -325,7 +325,8 @@ final class ReliableChannel implements Closeable {
     }
 
     private void ioLoop() {
-        byte[] rx = new byte[DatagramLink.MAX_DATAGRAM];
+        // One byte spare, so that a link can tell an oversized datagram from a full one.
+        byte[] rx = new byte[DatagramLink.MAX_DATAGRAM + 1];
         try {
             while (true) {
                 int wait;

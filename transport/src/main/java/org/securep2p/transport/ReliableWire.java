@@ -72,6 +72,8 @@ final class ReliableWire {
         UNKNOWN_TYPE,
         /** Bytes left after the last field. */
         TRAILING_BYTES,
+        /** Longer than {@link DatagramLink#MAX_DATAGRAM}: no peer of ours sends that. */
+        TOO_LONG,
         /** A field outside its range: a counter ≥ 2^62, a range below zero, a reserved flag, a bad code. */
         OUT_OF_RANGE
     }
@@ -107,6 +109,9 @@ final class ReliableWire {
     static Verdict decode(byte[] buf, int len, Packet out) {
         if (len < 1) {
             return Verdict.TRUNCATED;
+        }
+        if (len > DatagramLink.MAX_DATAGRAM) {
+            return Verdict.TOO_LONG;
         }
         if ((buf[0] & 0xFF) != VERSION) {
             return Verdict.UNKNOWN_VERSION;

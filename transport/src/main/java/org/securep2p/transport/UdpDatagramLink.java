@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.DatagramChannel;
@@ -23,6 +24,9 @@ final class UdpDatagramLink implements DatagramLink {
 
     private static final int OVERSIZED = -2;
 
+    /** Kernel socket buffers asked for: a 4 MiB window of datagrams, as the reliable channel's default. */
+    private static final int SOCKET_BUFFER = 4 * 1024 * 1024;
+
     private final DatagramChannel channel;
     private final Selector selector;
     private final Object sendLock = new Object();
@@ -34,6 +38,10 @@ final class UdpDatagramLink implements DatagramLink {
     private UdpDatagramLink(DatagramChannel channel) throws IOException {
         this.channel = channel;
         channel.configureBlocking(false);
+        // A congestion window arrives back to back; a small kernel buffer would drop the tail of every
+        // burst. The kernel may cap this (net.core.rmem_max), which only costs throughput.
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+        channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
         this.selector = Selector.open();
         try {
             channel.register(selector, SelectionKey.OP_READ);

@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntPredicate;
 
 /**
  * An in-memory pair of {@link DatagramLink}s joined by two impaired one-way paths: seeded random loss,
@@ -102,6 +103,11 @@ final class FaultyLink {
         toB.inject(datagram);
     }
 
+    /** Drops exactly the datagrams A sends whose index (0 for A's first datagram) matches. */
+    void dropFromA(IntPredicate index) {
+        toB.dropIndex = index;
+    }
+
     /** Copies of the last few datagrams A sent (before impairment). */
     List<byte[]> recentFromA() {
         return toB.recent();
@@ -145,6 +151,7 @@ final class FaultyLink {
         private final ArrayDeque<byte[]> recent = new ArrayDeque<>();
         private long seq;
         private boolean cut;
+        private volatile IntPredicate dropIndex = i -> false;
         private long sent;
         private long lost;
         private long duplicated;
@@ -161,12 +168,13 @@ final class FaultyLink {
             byte[] copy = Arrays.copyOfRange(buf, off, off + len);
             lock.lock();
             try {
+                boolean chosen = dropIndex.test((int) sent);
                 sent++;
                 if (recent.size() == RECENT) {
                     recent.removeFirst();
                 }
                 recent.addLast(copy);
-                if (cut) {
+                if (cut || chosen) {
                     lost++;
                     return;
                 }
