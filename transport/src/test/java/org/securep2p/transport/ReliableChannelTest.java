@@ -73,6 +73,248 @@ class ReliableChannelTest {
         assertThat(b.stats().duplicates()).isPositive();
     }
 
+    @Test
+    void fastRetransmitRepairsASingleLossWithoutATimeout() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 2);
+        link.dropFromA(i -> i == 5);
+        // A long initial RTO: if the loss were found by a timeout, the stats would say so.
+        ReliableConfig config = build(fast().initialRto(Duration.ofSeconds(2)).minRto(Duration.ofSeconds(1)));
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        byte[] data = new byte[30 * ReliableWire.MAX_STREAM_PAYLOAD];
+        new java.util.Random(5).nextBytes(data);
+        a.write(data, 0, data.length);
+        byte[] got = new byte[data.length];
+        readFully(b, got, got.length);
+        assertThat(got).isEqualTo(data);
+        ReliableStats s = a.stats();
+        assertThat(s.lossesDetected()).isEqualTo(1);
+        assertThat(s.retransmissions()).isEqualTo(1);
+        assertThat(s.rtoExpirations()).isZero();
+    }
+
+    @Test
+    void retransmissionTimeoutBacksOffWhileTheLinkIsDownAndRecoversAfter() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 3);
+        ReliableConfig config = build(fast().initialRto(Duration.ofMillis(20)).minRto(Duration.ofMillis(20))
+                .maxRto(Duration.ofSeconds(1)));
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        link.cut();
+        byte[] msg = {1, 2, 3};
+        a.write(msg, 0, msg.length);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (a.stats().rtoExpirations() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        ReliableStats s = a.stats();
+        assertThat(s.rtoExpirations()).isGreaterThanOrEqualTo(4);
+        // Each expiry doubles the timeout: 20 ms · 2^n, capped at 1 s.
+        assertThat(s.rtoMillis()).isEqualTo(Math.min(1_000, 20L << s.rtoExpirations()));
+        assertThat(s.cwndBytes()).isEqualTo(ReliableCongestion.MIN_WINDOW_PACKETS * (long) DatagramLink.MAX_DATAGRAM);
+        link.heal();
+        byte[] got = new byte[3];
+        readFully(b, got, 3);
+        assertThat(got).isEqualTo(msg);
+    }
+
+    @Test
+    void aSlowReaderBoundsWhatTheSenderBuffers() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 4);
+        int buffer = 64 * 1024;
+        ReliableConfig config = build(fast().sendBuffer(buffer).receiveWindow(ReliableConfig.MIN_RECEIVE_WINDOW));
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        int total = 1024 * 1024;
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                byte[] chunk = new byte[8192];
+                for (int sent = 0; sent < total; sent += chunk.length) {
+                    java.util.Arrays.fill(chunk, (byte) (sent / chunk.length));
+                    a.write(chunk, 0, chunk.length);
+                }
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        writer.start();
+        byte[] buf = new byte[2048];
+        int read = 0;
+        long maxBuffered = 0;
+        while (read < total) {
+            Thread.sleep(0, 200_000);
+            int n = b.read(buf, 0, buf.length, 5_000);
+            assertThat(n).isPositive();
+            for (int i = 0; i < n; i++) {
+                assertThat(buf[i]).isEqualTo((byte) ((read + i) / 8192));
+            }
+            read += n;
+            maxBuffered = Math.max(maxBuffered, a.stats().sendBuffered());
+        }
+        writer.join(10_000);
+        assertThat(failed.get()).isNull();
+        assertThat(maxBuffered).isLessThanOrEqualTo(buffer);
+        // The sender kept within the window: nothing was ever refused for being beyond it.
+        assertThat(b.stats().droppedInvalid()).isZero();
+    }
+
+    @Test
+    void writeBlocksThenFailsWithBufferFullWhenThePeerNeverReads() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 5);
+        ReliableConfig config = build(fast().sendBuffer(64 * 1024).receiveWindow(ReliableConfig.MIN_RECEIVE_WINDOW)
+                .writeTimeout(Duration.ofMillis(300)));
+        ReliableChannel a = open(link.a(), config);
+        open(link.b(), config);
+        byte[] big = new byte[1024 * 1024];
+        long t0 = System.nanoTime();
+        TransportException e = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
+                () -> a.write(big, 0, big.length));
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.BUFFER_FULL);
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
+        // The peer's window (64 KiB) and our buffer (64 KiB) hold what was accepted; nothing more.
+        assertThat(a.stats().sendBuffered()).isEqualTo(64 * 1024);
+        assertThat(a.failure()).isEmpty();
+    }
+
+    @Test
+    void keepalivesHoldAnIdleChannelOpen() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 6);
+        ReliableConfig config = build(fast().keepalive(Duration.ofMillis(50)).deadPeer(Duration.ofMillis(200)));
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        Thread.sleep(1_000);
+        assertThat(a.failure()).isEmpty();
+        assertThat(b.failure()).isEmpty();
+        assertThat(a.stats().keepalivesSent() + b.stats().keepalivesSent()).isGreaterThanOrEqualTo(5);
+        byte[] msg = {42};
+        a.write(msg, 0, 1);
+        byte[] got = new byte[1];
+        readFully(b, got, 1);
+        assertThat(got[0]).isEqualTo((byte) 42);
+    }
+
+    @Test
+    void detectsADeadPeerWhenTheLinkIsCut() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 7);
+        ReliableConfig config = build(fast().keepalive(Duration.ofMillis(50)).deadPeer(Duration.ofMillis(300)));
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        link.cut();
+        byte[] buf = new byte[10];
+        // A has data outstanding, B is idle: both must notice.
+        a.write(buf, 0, buf.length);
+        TransportException e = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
+                () -> b.read(buf, 0, buf.length, 10_000));
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.PEER_TIMEOUT);
+        assertThat(e.getMessage()).contains("nothing received from the peer for 300 ms");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (a.failure().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(a.failure()).get().extracting(TransportException::reason)
+                .isEqualTo(TransportException.Reason.PEER_TIMEOUT);
+        TransportException w = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
+                () -> a.write(buf, 0, 1));
+        assertThat(w.reason()).isEqualTo(TransportException.Reason.PEER_TIMEOUT);
+    }
+
+    @Test
+    void gracefulCloseGivesEndOfStreamAfterAllData() throws Exception {
+        FaultyLink link = FaultyLink.pair(new FaultyLink.Impairment(0.1, 0.02, 0.05, Duration.ofMillis(1),
+                Duration.ZERO), 8);
+        ReliableConfig config = build(fast());
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        byte[] data = new byte[200_000];
+        new java.util.Random(8).nextBytes(data);
+        a.write(data, 0, data.length);
+        a.close();
+        assertThat(a.failure()).isEmpty();
+        assertThat(a.ioThreadFinished()).isTrue();
+        byte[] got = new byte[data.length];
+        readFully(b, got, got.length);
+        assertThat(got).isEqualTo(data);
+        assertThat(b.read(got, 0, 10, 5_000)).isEqualTo(-1);
+        assertThat(b.read(got, 0, 10, 0)).isEqualTo(-1);
+        // A wrote its last word: B may no longer write, and closing B is immediate.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (b.failure().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        TransportException e = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
+                () -> b.write(data, 0, 1));
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.PEER_CLOSED);
+        b.close();
+        assertThat(b.ioThreadFinished()).isTrue();
+    }
+
+    @Test
+    void bothSidesClosingAtOnceEndCleanly() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 9);
+        ReliableConfig config = build(fast());
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        byte[] x = {1, 2, 3};
+        a.write(x, 0, 3);
+        b.write(x, 0, 3);
+        Thread closer = new Thread(b::close);
+        closer.start();
+        a.close();
+        closer.join(10_000);
+        assertThat(a.failure()).isEmpty();
+        assertThat(b.failure().map(TransportException::reason).orElse(TransportException.Reason.PEER_CLOSED))
+                .isEqualTo(TransportException.Reason.PEER_CLOSED);
+        assertThat(a.ioThreadFinished()).isTrue();
+        assertThat(b.ioThreadFinished()).isTrue();
+    }
+
+    @Test
+    void abortReachesThePeerAsPeerClosed() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 10);
+        ReliableConfig config = build(fast());
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        a.abort("user hung up");
+        byte[] buf = new byte[4];
+        TransportException e = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
+                () -> b.read(buf, 0, 4, 5_000));
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.PEER_CLOSED);
+        assertThat(a.failure()).get().extracting(TransportException::reason).isEqualTo(TransportException.Reason.CLOSED);
+        TransportException r = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
+                () -> a.read(buf, 0, 4, 0));
+        assertThat(r.reason()).isEqualTo(TransportException.Reason.CLOSED);
+    }
+
+    @Test
+    void readTimesOutWithZeroAndStreamsCarryBytes() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 11);
+        ReliableConfig config = build(fast());
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        byte[] buf = new byte[4];
+        assertThat(b.read(buf, 0, 4, 20)).isZero();
+        a.outputStream().write(new byte[] {5, 6, 7});
+        a.outputStream().flush();
+        java.io.InputStream in = b.inputStream();
+        assertThat(in.read()).isEqualTo(5);
+        assertThat(in.read(buf, 0, 2)).isGreaterThanOrEqualTo(1);
+        a.outputStream().close();
+        int last = buf[0] == 6 && in.available() == 0 ? in.read() : 0;
+        assertThat(in.read()).isEqualTo(-1);
+        assertThat(last == 7 || buf[1] == 7).isTrue();
+    }
+
+    @Test
+    void staysWithinItsBuffersWithManySmallWrites() throws Exception {
+        FaultyLink link = FaultyLink.pair(new FaultyLink.Impairment(0.05, 0, 0.05, Duration.ofMillis(1),
+                Duration.ZERO), 12);
+        ReliableConfig config = build(fast());
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        transfer(a, b, 2L * 1024 * 1024, 100, 12, Duration.ofSeconds(40));
+    }
+
     static int readFully(ReliableChannel c, byte[] buf, int len) throws TransportException {
         int have = 0;
         while (have < len) {
