@@ -49,6 +49,12 @@ final class ReliableTesting {
      */
     static void transfer(ReliableChannel from, ReliableChannel to, long total, int chunk, long seed,
                          Duration limit) throws Exception {
+        transfer(from, to, total, chunk, seed, limit, true);
+    }
+
+    /** As above; without {@code close}, the stream is left open and end of stream is not checked. */
+    static void transfer(ReliableChannel from, ReliableChannel to, long total, int chunk, long seed,
+                         Duration limit, boolean close) throws Exception {
         AtomicReference<Throwable> writerFailure = new AtomicReference<>();
         Thread writer = new Thread(() -> {
             try {
@@ -62,7 +68,9 @@ final class ReliableTesting {
                     from.write(buf, 0, n);
                     left -= n;
                 }
-                from.close();
+                if (close) {
+                    from.close();
+                }
             } catch (Throwable t) {
                 writerFailure.set(t);
             }
@@ -103,6 +111,9 @@ final class ReliableTesting {
                     }
                 }
                 offset += want;
+            }
+            if (!close) {
+                return;
             }
             int n;
             long eofDeadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
