@@ -325,8 +325,9 @@ final class ReliableChannel implements Closeable {
     }
 
     private void ioLoop() {
-        // One byte spare, so that a link can tell an oversized datagram from a full one.
-        byte[] rx = new byte[DatagramLink.MAX_DATAGRAM + 1];
+        // One byte spare per buffer, so that a link can tell an oversized datagram from a full one.
+        byte[][] rx = new byte[RECEIVE_BATCH][DatagramLink.MAX_DATAGRAM + 1];
+        int[] lengths = new int[RECEIVE_BATCH];
         try {
             while (true) {
                 int wait;
@@ -339,18 +340,13 @@ final class ReliableChannel implements Closeable {
                 } finally {
                     lock.unlock();
                 }
-                int n = link.receive(rx, wait);
-                for (int i = 0; i < RECEIVE_BATCH && n >= 0; i++) {
-                    lock.lock();
-                    try {
-                        if (state == State.DONE) {
-                            return;
-                        }
-                        onDatagram(rx, n, System.nanoTime());
-                    } finally {
-                        lock.unlock();
-                    }
-                    n = i + 1 < RECEIVE_BATCH ? link.receive(rx, 0) : -1;
+                // Receive a batch outside the lock, then handle it under one acquisition: writers and
+                // readers contend with the I/O thread once per batch, not once per datagram.
+                int count = 0;
+                int n = link.receive(rx[0], wait);
+                while (n >= 0) {
+                    lengths[count++] = n;
+                    n = count < RECEIVE_BATCH ? link.receive(rx[count], 0) : -1;
                 }
                 lock.lock();
                 try {
@@ -358,7 +354,12 @@ final class ReliableChannel implements Closeable {
                         return;
                     }
                     long now = System.nanoTime();
-                    onTimers(now);
+                    for (int i = 0; i < count && state != State.DONE; i++) {
+                        onDatagram(rx[i], lengths[i], now);
+                    }
+                    if (state != State.DONE) {
+                        onTimers(now);
+                    }
                     if (state != State.DONE) {
                         flush(now);
                     }

@@ -30,10 +30,10 @@ final class UdpDatagramLink implements DatagramLink {
     private final DatagramChannel channel;
     private final Selector selector;
     private final Object sendLock = new Object();
-    private ByteBuffer sendView;
-    private byte[] sendArray;
-    private ByteBuffer receiveView;
-    private byte[] receiveArray;
+    // Direct buffers: the JDK would copy a heap buffer through a temporary direct one anyway, and these
+    // are allocated once rather than wrapped per datagram.
+    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM + 1);
 
     private UdpDatagramLink(DatagramChannel channel) throws IOException {
         this.channel = channel;
@@ -84,13 +84,10 @@ final class UdpDatagramLink implements DatagramLink {
             throw new IOException("datagram of " + len + " bytes exceeds " + MAX_DATAGRAM);
         }
         synchronized (sendLock) {
-            if (buf != sendArray) {
-                sendArray = buf;
-                sendView = ByteBuffer.wrap(buf);
-            }
-            sendView.limit(off + len).position(off);
+            sendBuffer.clear();
+            sendBuffer.put(buf, off, len).flip();
             try {
-                channel.write(sendView);
+                channel.write(sendBuffer);
             } catch (PortUnreachableException e) {
                 // An earlier datagram bounced: the peer's port is closed for now. This one may still arrive.
             }
@@ -102,20 +99,19 @@ final class UdpDatagramLink implements DatagramLink {
         if (buf.length < MAX_DATAGRAM) {
             throw new IllegalArgumentException("receive buffer smaller than " + MAX_DATAGRAM);
         }
-        if (buf != receiveArray) {
-            receiveArray = buf;
-            receiveView = ByteBuffer.wrap(buf);
-        }
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (true) {
             int n = tryReceive();
             if (n >= 0) {
+                receiveBuffer.flip();
+                receiveBuffer.get(buf, 0, n);
                 return n;
             }
             if (n == OVERSIZED) {
                 continue;
             }
-            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            // Rounded up: a wait of 1 ms must block in select, not spin through it.
+            long left = (deadline - System.nanoTime() + 999_999L) / 1_000_000L;
             if (left <= 0) {
                 return -1;
             }
@@ -130,13 +126,12 @@ final class UdpDatagramLink implements DatagramLink {
 
     /** A datagram's length, -1 if none is queued, or {@link #OVERSIZED} for one that was discarded. */
     private int tryReceive() throws IOException {
-        // One byte more than the largest datagram, where the buffer allows: a longer datagram then shows
-        // up as too long and is discarded whole rather than cut to a prefix.
-        receiveView.clear();
-        receiveView.limit(Math.min(receiveArray.length, MAX_DATAGRAM + 1));
+        // One byte more than the largest datagram: a longer datagram shows up as too long and is
+        // discarded whole rather than cut to a prefix.
+        receiveBuffer.clear();
         int n;
         try {
-            n = channel.read(receiveView);
+            n = channel.read(receiveBuffer);
         } catch (PortUnreachableException e) {
             return -1;
         }
