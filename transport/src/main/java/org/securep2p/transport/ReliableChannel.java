@@ -196,6 +196,9 @@ final class ReliableChannel implements Closeable {
                         if (receiver.ackPending()) {
                             sendAck(now);
                         }
+                        // Twice: nothing acknowledges it, and one lost datagram should not leave the peer to
+                        // find out by its dead-peer timer.
+                        sendClose(ReliableWire.CLOSE_GOODBYE, now);
                         sendClose(ReliableWire.CLOSE_GOODBYE, now);
                     } else {
                         sendClose(ReliableWire.CLOSE_ABORT, now);

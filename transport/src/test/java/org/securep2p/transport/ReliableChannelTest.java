@@ -51,7 +51,7 @@ class ReliableChannelTest {
             readFully(a, back, msg.length);
             assertThat(back).isEqualTo(msg);
         }
-        assertThat(a.stats().retransmissions()).isZero();
+        assertThat(a.stats().droppedInvalid() + b.stats().droppedInvalid()).isZero();
         assertThat(a.pathKind()).isEqualTo("loopback");
     }
 
@@ -237,14 +237,30 @@ class ReliableChannelTest {
         assertThat(got).isEqualTo(data);
         assertThat(b.read(got, 0, 10, 5_000)).isEqualTo(-1);
         assertThat(b.read(got, 0, 10, 0)).isEqualTo(-1);
-        // A wrote its last word: B may no longer write, and closing B is immediate.
+        b.close();
+        assertThat(b.ioThreadFinished()).isTrue();
+    }
+
+    @Test
+    void afterThePeersGoodbyeWritesFailWithPeerClosedAndReadsEnd() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 13);
+        ReliableConfig config = build(fast());
+        ReliableChannel a = open(link.a(), config);
+        ReliableChannel b = open(link.b(), config);
+        byte[] data = {1, 2, 3, 4};
+        a.write(data, 0, data.length);
+        a.close();
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (b.failure().isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+            Thread.sleep(2);
         }
         TransportException e = org.junit.jupiter.api.Assertions.assertThrows(TransportException.class,
                 () -> b.write(data, 0, 1));
         assertThat(e.reason()).isEqualTo(TransportException.Reason.PEER_CLOSED);
+        byte[] got = new byte[4];
+        readFully(b, got, 4);
+        assertThat(got).isEqualTo(data);
+        assertThat(b.read(got, 0, 4, 0)).isEqualTo(-1);
         b.close();
         assertThat(b.ioThreadFinished()).isTrue();
     }
