@@ -180,13 +180,14 @@ class ReliableChannelTest {
     @Test
     void keepalivesHoldAnIdleChannelOpen() throws Exception {
         FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 6);
-        ReliableConfig config = build(fast().keepalive(Duration.ofMillis(50)).deadPeer(Duration.ofMillis(200)));
+        // Ten dead-peer timeouts of idleness: only the keepalives can keep it open.
+        ReliableConfig config = build(fast().keepalive(Duration.ofMillis(50)).deadPeer(Duration.ofMillis(400)));
         ReliableChannel a = open(link.a(), config);
         ReliableChannel b = open(link.b(), config);
-        Thread.sleep(1_000);
+        Thread.sleep(4_000);
         assertThat(a.failure()).isEmpty();
         assertThat(b.failure()).isEmpty();
-        assertThat(a.stats().keepalivesSent() + b.stats().keepalivesSent()).isGreaterThanOrEqualTo(5);
+        assertThat(a.stats().keepalivesSent() + b.stats().keepalivesSent()).isGreaterThanOrEqualTo(10);
         byte[] msg = {42};
         a.write(msg, 0, 1);
         byte[] got = new byte[1];
