@@ -67,6 +67,25 @@ public final class IceCredentials {
         }
     }
 
+    /** Label of {@link #reliableConnectionId}. */
+    static final String CONNECTION_ID_LABEL = "securep2p/v1/reliable/connection-id";
+
+    /**
+     * The reliable channel's connection id for the connection these (the offer's) credentials start: both
+     * sides know it from the code alone, and an off-path sender who never saw the code cannot guess it
+     * (PROTOCOL.md 13, 14). It filters stray datagrams; it authenticates nothing.
+     */
+    int reliableConnectionId() {
+        try (org.securep2p.crypto.SecretBytes okm = org.securep2p.crypto.Hkdf.derive(
+                org.securep2p.crypto.HashFunction.SHA_256, password, ufrag.clone(),
+                CONNECTION_ID_LABEL.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 4)) {
+            byte[] b = okm.copyBytes();
+            return ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+        } catch (org.securep2p.crypto.CryptoException e) {
+            throw new IllegalStateException("HKDF refused a fixed, valid length", e);
+        }
+    }
+
     /** Credentials decoded from a code; the lengths are the caller's fixed-width reads. */
     static IceCredentials fromBytes(byte[] ufrag, byte[] password) {
         if (ufrag.length != UFRAG_BYTES || password.length != PASSWORD_BYTES) {

@@ -1,0 +1,217 @@
+package org.securep2p.transport;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SecurityLevel;
+
+import static org.securep2p.transport.TransportException.Reason.BAD_CODE;
+import static org.securep2p.transport.TransportException.Reason.DOWNGRADE;
+import static org.securep2p.transport.TransportException.Reason.NO_ROUTE;
+
+/**
+ * Connects two peers that share nothing but a connection code. The waiter {@link #waitForPeer gathers} its
+ * candidates and shows its {@link Waiting#code() code}; the connector {@link #dial dials} that code and, for
+ * NATs that drop unsolicited packets, shows an {@link Dialing#answerCode() answer code} for the waiter to
+ * paste, after which both sides punch at once. Either way the result is a {@link PeerConnection} whose TLS
+ * peer is pinned to the identity in the code.
+ *
+ * <p>Not its job: trust decisions (a waiter accepts whoever holds the code, and reports the peer's identity),
+ * or carrying the code between the two people.
+ */
+public final class Connector {
+
+    private final TransportConfig config;
+    private final PrivateKeyOperations keys;
+    private final TransportCertificate certificate;
+    private final SecureRandom random;
+
+    public Connector(TransportConfig config, PrivateKeyOperations keys, TransportCertificate certificate,
+            SecureRandom random) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.certificate = Objects.requireNonNull(certificate, "certificate");
+        this.random = Objects.requireNonNull(random, "random");
+        if (!certificate.identity().equals(keys.identity())) {
+            throw new IllegalArgumentException("the certificate is not for this key holder's identity");
+        }
+    }
+
+    /**
+     * Gathers candidates (bounded by the STUN/TURN timeouts) and starts listening for the connector's checks.
+     * The returned code is ready to show.
+     */
+    public Waiting waitForPeer(SecurityLevel minimumLevel) throws TransportException {
+        long start = System.nanoTime();
+        IceCredentials local = IceCredentials.generate(random);
+        IceSession ice = IceSession.gather(config, false, local);
+        try {
+            List<Candidate> candidates = ice.advertisedCandidates();
+            if (candidates.isEmpty()) {
+                throw new TransportException(NO_ROUTE, ice.relayMissing()
+                        ? "no STUN server answered and the TURN relay gave us no address"
+                        : "no STUN server answered and no relay is configured: nothing to offer");
+            }
+            ConnectionCode code = ConnectionCode.offer(keys.identity().fingerprint(), minimumLevel, local,
+                    candidates, ice.answerLikelyNeeded());
+            // Without an answer code the connector's credentials are derived from ours, so its first checks
+            // can be answered (and its address learnt from them) before we know anything else about it.
+            ice.start(IceCredentials.derivedForConnector(local), List.of());
+            return new Waiting(ice, code, minimumLevel, start);
+        } catch (TransportException | RuntimeException e) {
+            ice.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts connecting to the waiter of {@code offer}. The transport runs at the code's level; DOWNGRADE if
+     * that is below {@code floor}, this side's minimum. The checks start at once; show
+     * {@link Dialing#answerCode()} in case the waiter's NAT drops them.
+     */
+    public Dialing dial(ConnectionCode offer, SecurityLevel floor) throws TransportException {
+        long start = System.nanoTime();
+        if (offer.kind() != ConnectionCode.Kind.OFFER) {
+            throw new TransportException(BAD_CODE, "this is an answer code; paste it on the waiting side");
+        }
+        if (!offer.minimumLevel().isAtLeast(floor)) {
+            throw new TransportException(DOWNGRADE, "the code offers " + offer.minimumLevel()
+                    + " but this side requires at least " + floor);
+        }
+        SecurityLevel level = offer.minimumLevel();
+        IceCredentials local = IceCredentials.derivedForConnector(offer.credentials());
+        IceSession ice = IceSession.gather(config, true, local);
+        try {
+            ice.start(offer.credentials(), ice.probeable(offer.candidates()));
+            ConnectionCode answer = ConnectionCode.answer(offer, keys.identity().fingerprint(), level, local,
+                    ice.advertisedCandidates());
+            return new Dialing(ice, offer, answer, level, start);
+        } catch (TransportException | RuntimeException e) {
+            ice.close();
+            throw e;
+        }
+    }
+
+    private PeerConnection establish(IceSession ice, boolean client, Optional<Fingerprint> pin,
+            SecurityLevel level, int connectionId, Duration timeout, long startNanos) throws TransportException {
+        IceLink link = ice.awaitLink(timeout);
+        ReliableChannel reliable = null;
+        try {
+            reliable = ReliableChannel.open(link, ReliableConfig.builder()
+                    .connectionId(connectionId)
+                    .keepalive(config.keepaliveInterval())
+                    .deadPeer(config.deadPeerTimeout())
+                    .build());
+            TlsChannel tls = client
+                    ? TlsChannel.client(reliable.inputStream(), reliable.outputStream(), keys, certificate, pin,
+                            level, random)
+                    : TlsChannel.server(reliable.inputStream(), reliable.outputStream(), keys, certificate, pin,
+                            level, random);
+            return new PeerConnection(ice, link, reliable, tls, link.relayed(),
+                    Duration.ofNanos(System.nanoTime() - startNanos));
+        } catch (TransportException | RuntimeException e) {
+            if (reliable != null) {
+                reliable.abort(e.getMessage() == null ? "setup failed" : "setup failed");
+            }
+            link.close();
+            ice.close();
+            throw e;
+        }
+    }
+
+    /** The waiting side: its code, and the wait for the connector. */
+    public final class Waiting implements AutoCloseable {
+        private final IceSession ice;
+        private final ConnectionCode code;
+        private final SecurityLevel minimumLevel;
+        private final long startNanos;
+        private volatile ConnectionCode answer;
+
+        private Waiting(IceSession ice, ConnectionCode code, SecurityLevel minimumLevel, long startNanos) {
+            this.ice = ice;
+            this.code = code;
+            this.minimumLevel = minimumLevel;
+            this.startNanos = startNanos;
+        }
+
+        /** The code to show the other person. */
+        public ConnectionCode code() {
+            return code;
+        }
+
+        /**
+         * Adds the connector's answer: its candidates, so that we punch towards it too (needed when our NAT
+         * drops its first packets), and its identity, which TLS then pins.
+         */
+        public void acceptAnswer(ConnectionCode answerCode) throws TransportException {
+            if (answerCode.kind() != ConnectionCode.Kind.ANSWER) {
+                throw new TransportException(BAD_CODE, "this is a connection code, not an answer code");
+            }
+            if (!answerCode.answers(code)) {
+                throw new TransportException(BAD_CODE, "this answer code belongs to another connection code");
+            }
+            if (answerCode.minimumLevel() != minimumLevel) {
+                throw new TransportException(DOWNGRADE, "the answer is for " + answerCode.minimumLevel()
+                        + " but this code is for " + minimumLevel);
+            }
+            if (!answerCode.credentials().equals(IceCredentials.derivedForConnector(code.credentials()))) {
+                throw new TransportException(BAD_CODE, "this answer code was not made for this connection code");
+            }
+            this.answer = answerCode;
+            ice.addRemoteCandidates(ice.probeable(answerCode.candidates()));
+        }
+
+        /** Waits for the connector and the TLS handshake; the connection's peer is whoever held the code. */
+        public PeerConnection awaitPeer(Duration timeout) throws TransportException {
+            ConnectionCode a = answer;
+            Optional<Fingerprint> pin = a == null ? Optional.empty() : Optional.of(a.identity());
+            return establish(ice, false, pin, minimumLevel, code.credentials().reliableConnectionId(), timeout,
+                    startNanos);
+        }
+
+        /** Stops waiting and frees the candidates. */
+        @Override
+        public void close() {
+            ice.close();
+        }
+    }
+
+    /** The connecting side: the answer code, and the wait for the path and TLS. */
+    public final class Dialing implements AutoCloseable {
+        private final IceSession ice;
+        private final ConnectionCode offer;
+        private final ConnectionCode answer;
+        private final SecurityLevel level;
+        private final long startNanos;
+
+        private Dialing(IceSession ice, ConnectionCode offer, ConnectionCode answer, SecurityLevel level,
+                long startNanos) {
+            this.ice = ice;
+            this.offer = offer;
+            this.answer = answer;
+            this.level = level;
+            this.startNanos = startNanos;
+        }
+
+        /** For the waiter to paste when its NAT drops our first packets. */
+        public ConnectionCode answerCode() {
+            return answer;
+        }
+
+        /** Waits for a path and the TLS handshake; IDENTITY_MISMATCH if the peer is not the code's identity. */
+        public PeerConnection awaitPeer(Duration timeout) throws TransportException {
+            return establish(ice, true, Optional.of(offer.identity()), level,
+                    offer.credentials().reliableConnectionId(), timeout, startNanos);
+        }
+
+        @Override
+        public void close() {
+            ice.close();
+        }
+    }
+}

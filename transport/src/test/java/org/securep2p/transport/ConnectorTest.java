@@ -1,0 +1,127 @@
+package org.securep2p.transport;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.SecurityLevel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The whole stack on loopback in one JVM: ICE, the reliable channel and pinned TLS. */
+class ConnectorTest {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private static TransportConfig loopback() throws TransportException {
+        return TransportConfig.builder().hostCandidates(TransportConfig.HostCandidates.LOOPBACK_ONLY)
+                .stunServers(List.of()).build();
+    }
+
+    private Connector connector(InMemoryPrivateKeys keys, String name) throws Exception {
+        return new Connector(loopback(), keys,
+                TransportCertificate.loadOrCreate(dir.resolve(name), keys, Clock.systemUTC()), RANDOM);
+    }
+
+    private static InMemoryPrivateKeys keys() throws Exception {
+        return InMemoryPrivateKeys.generate(RANDOM, Clock.systemUTC(), 0, 0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(SecurityLevel.class)
+    void connectsWithOneCodeAndPinsTheWaitersIdentity(SecurityLevel level) throws Exception {
+        try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys()) {
+            Connector.Waiting waiting = connector(waiterKeys, "w").waitForPeer(level);
+            ConnectionCode code = ConnectionCode.parse(waiting.code().text());
+            assertThat(code.answerNeeded()).isFalse();
+            CompletableFuture<PeerConnection> waiterSide = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return waiting.awaitPeer(TIMEOUT);
+                } catch (TransportException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Connector.Dialing dialing = connector(connectorKeys, "c").dial(code, SecurityLevel.STANDARD);
+            try (PeerConnection c = dialing.awaitPeer(TIMEOUT); PeerConnection w = waiterSide.get()) {
+                assertThat(c.path()).isEqualTo(PeerConnection.Path.DIRECT);
+                assertThat(c.peerIdentity()).isEqualTo(waiterKeys.identity());
+                assertThat(w.peerIdentity()).isEqualTo(connectorKeys.identity());
+                assertThat(c.tlsVersion()).isEqualTo("TLSv1.3");
+                assertThat(c.cipherSuite()).isEqualTo("TLS_CHACHA20_POLY1305_SHA256");
+                assertThat(c.keyExchangeGroup()).isEqualTo(
+                        level == SecurityLevel.QUANTUM_RESISTANT ? "X25519MLKEM768" : "x25519");
+                assertThat(w.keyExchangeGroup()).isEqualTo(c.keyExchangeGroup());
+                assertThat(c.level()).isEqualTo(level);
+                assertThat(c.channelBinding()).hasSize(32).isEqualTo(w.channelBinding());
+                c.sendMessage("hello".getBytes());
+                assertThat(new String(w.receiveMessage())).isEqualTo("hello");
+                byte[] big = new byte[300_000];
+                RANDOM.nextBytes(big);
+                w.sendMessage(big);
+                assertThat(c.receiveMessage()).isEqualTo(big);
+            }
+        }
+    }
+
+    @Test
+    void refusesAWaiterWhoseIdentityIsNotTheCodes() throws Exception {
+        try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys();
+             InMemoryPrivateKeys other = keys()) {
+            Connector.Waiting waiting = connector(waiterKeys, "w").waitForPeer(SecurityLevel.ENHANCED);
+            ConnectionCode real = waiting.code();
+            // The code as a man in the middle would rewrite it: his identity, the real waiter's path.
+            ConnectionCode forged = ConnectionCode.offer(other.identity().fingerprint(), real.minimumLevel(),
+                    real.credentials(), real.candidates(), false);
+            CompletableFuture.runAsync(() -> {
+                try (PeerConnection ignored = waiting.awaitPeer(TIMEOUT)) {
+                    // the connector refuses; whatever happens here does not matter
+                } catch (Exception e) {
+                    // expected
+                }
+            });
+            Connector.Dialing dialing = connector(connectorKeys, "c").dial(forged, SecurityLevel.STANDARD);
+            assertThatThrownBy(() -> dialing.awaitPeer(TIMEOUT)).isInstanceOf(TransportException.class)
+                    .satisfies(e -> assertThat(((TransportException) e).reason())
+                            .isEqualTo(TransportException.Reason.IDENTITY_MISMATCH));
+            waiting.close();
+        }
+    }
+
+    @Test
+    void refusesACodeBelowTheConnectorsFloor() throws Exception {
+        try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys();
+             Connector.Waiting waiting = connector(waiterKeys, "w").waitForPeer(SecurityLevel.STANDARD)) {
+            assertThatThrownBy(() -> connector(connectorKeys, "c").dial(waiting.code(),
+                    SecurityLevel.QUANTUM_RESISTANT)).isInstanceOf(TransportException.class)
+                    .satisfies(e -> assertThat(((TransportException) e).reason())
+                            .isEqualTo(TransportException.Reason.DOWNGRADE));
+        }
+    }
+
+    @Test
+    void refusesAnAnswerForAnotherCode() throws Exception {
+        try (InMemoryPrivateKeys a = keys(); InMemoryPrivateKeys b = keys();
+             Connector.Waiting first = connector(a, "a1").waitForPeer(SecurityLevel.STANDARD);
+             Connector.Waiting second = connector(a, "a2").waitForPeer(SecurityLevel.STANDARD);
+             Connector.Dialing dialing = connector(b, "b").dial(second.code(), SecurityLevel.STANDARD)) {
+            assertThatThrownBy(() -> first.acceptAnswer(dialing.answerCode()))
+                    .isInstanceOf(TransportException.class)
+                    .satisfies(e -> assertThat(((TransportException) e).reason())
+                            .isEqualTo(TransportException.Reason.BAD_CODE));
+            second.acceptAnswer(dialing.answerCode());
+        }
+    }
+}
