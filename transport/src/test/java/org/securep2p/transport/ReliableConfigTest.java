@@ -23,7 +23,7 @@ class ReliableConfigTest {
         assertThat(c.sendBuffer()).isEqualTo(4 * 1024 * 1024);
         assertThat(c.receiveWindow()).isEqualTo(4 * 1024 * 1024);
         assertThat(c.initialRto()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(c.minRto()).isEqualTo(Duration.ofMillis(200));
+        assertThat(c.minRto()).isEqualTo(Duration.ofMillis(10));
         assertThat(c.maxRto()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.keepalive()).isEqualTo(Duration.ofSeconds(15));
         assertThat(c.deadPeer()).isEqualTo(Duration.ofSeconds(45));
