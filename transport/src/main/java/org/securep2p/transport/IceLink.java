@@ -4,6 +4,11 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.ice4j.ice.Component;
 import org.ice4j.socket.MultiplexingDatagramSocket;
@@ -13,22 +18,56 @@ import org.ice4j.socket.MultiplexingDatagramSocket;
  * wrapped for the TURN relay) and receives application datagrams from the selected remote address only.
  * ice4j already keeps STUN traffic and unvalidated sources out of the component socket; the address check
  * here makes "only the validated peer" hold whatever ice4j does.
+ *
+ * <p>A reader thread moves datagrams from ice4j's component socket into a bounded queue. ice4j's socket can
+ * only wait in whole milliseconds (its timeout 0 means "forever"), and the reliable channel asks "anything
+ * more?" with a zero timeout after every datagram: answered by ice4j, each such question cost a millisecond.
  */
 final class IceLink implements DatagramLink {
+
+    /** Datagrams waiting for the reliable channel; beyond this they are dropped, as a full socket buffer would. */
+    static final int QUEUE_CAPACITY = 4096;
+    /** How often the reader thread looks whether the link was closed. */
+    private static final int READER_POLL_MILLIS = 200;
+    private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final Component component;
     private final MultiplexingDatagramSocket socket;
     private final InetSocketAddress remote;
     private final boolean relayed;
-    private final DatagramPacket receivePacket = new DatagramPacket(new byte[0], 0);
+    private final BlockingQueue<byte[]> received = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final Thread reader;
     private volatile boolean closed;
-    private int currentTimeout = -1;
 
     IceLink(Component component, InetSocketAddress remote, boolean relayed) {
         this.component = component;
         this.socket = component.getSocket();
         this.remote = remote;
         this.relayed = relayed;
+        this.reader = new Thread(this::readLoop, "securep2p-ice-link-" + THREADS.incrementAndGet());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void readLoop() {
+        byte[] buf = new byte[2048];
+        DatagramPacket p = new DatagramPacket(buf, buf.length);
+        try {
+            socket.setSoTimeout(READER_POLL_MILLIS);
+            while (!closed) {
+                p.setData(buf, 0, buf.length);
+                try {
+                    socket.receive(p);
+                } catch (SocketTimeoutException e) {
+                    continue;
+                }
+                if (remote.equals(p.getSocketAddress()) && p.getLength() <= MAX_DATAGRAM) {
+                    received.offer(Arrays.copyOf(buf, p.getLength()));
+                }
+            }
+        } catch (IOException e) {
+            closed = true; // the ICE session was freed under us: receive reports the link closed
+        }
     }
 
     @Override
@@ -42,31 +81,23 @@ final class IceLink implements DatagramLink {
         component.send(buf, off, len);
     }
 
-    /** Called from the reliable channel's single I/O thread only. */
     @Override
     public int receive(byte[] buf, int timeoutMillis) throws IOException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (!closed) {
-            long left = (deadline - System.nanoTime()) / 1_000_000L;
-            int wait = (int) Math.max(1, left);
-            if (wait != currentTimeout) {
-                socket.setSoTimeout(wait);
-                currentTimeout = wait;
-            }
-            receivePacket.setData(buf, 0, buf.length);
-            try {
-                socket.receive(receivePacket);
-            } catch (SocketTimeoutException e) {
-                return -1;
-            }
-            if (remote.equals(receivePacket.getSocketAddress())) {
-                return receivePacket.getLength();
-            }
-            if (left <= 0) {
-                return -1;
-            }
+        byte[] d;
+        try {
+            d = timeoutMillis <= 0 ? received.poll() : received.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
         }
-        throw new IOException("link closed");
+        if (d == null) {
+            if (closed) {
+                throw new IOException("link closed");
+            }
+            return -1;
+        }
+        System.arraycopy(d, 0, buf, 0, d.length);
+        return d.length;
     }
 
     @Override
@@ -81,6 +112,7 @@ final class IceLink implements DatagramLink {
     @Override
     public void close() {
         closed = true;
+        reader.interrupt();
     }
 
     @Override
