@@ -1,5 +1,9 @@
 package org.securep2p.transport;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +16,9 @@ import org.securep2p.crypto.SecurityLevel;
 
 import static org.securep2p.transport.TransportException.Reason.BAD_CODE;
 import static org.securep2p.transport.TransportException.Reason.DOWNGRADE;
+import static org.securep2p.transport.TransportException.Reason.IO_FAILED;
 import static org.securep2p.transport.TransportException.Reason.NO_ROUTE;
+import static org.securep2p.transport.TransportException.Reason.PEER_TIMEOUT;
 
 /**
  * Connects two peers that share nothing but a connection code. The waiter {@link #waitForPeer gathers} its
@@ -25,6 +31,12 @@ import static org.securep2p.transport.TransportException.Reason.NO_ROUTE;
  * or carrying the code between the two people.
  */
 public final class Connector {
+
+    /**
+     * Connection id of the reliable channel when there is no code to derive one from: nothing secret is
+     * shared, so the id filters nothing; the connected UDP socket admits the one peer address.
+     */
+    static final int BARE_CONNECTION_ID = 0;
 
     private final TransportConfig config;
     private final PrivateKeyOperations keys;
@@ -97,9 +109,75 @@ public final class Connector {
         }
     }
 
+    /**
+     * Connects to a bare {@code host:port} (no code: the waiter {@link #listen listens} on a fixed, reachable
+     * port). Nothing pins the peer, so its identity is trusted on first use by the caller; PeerConnection
+     * reports it. Both sides must be set to the same level (DOWNGRADE otherwise).
+     */
+    public PeerConnection dialAddress(InetSocketAddress address, SecurityLevel level, Duration timeout)
+            throws TransportException {
+        long start = System.nanoTime();
+        InetSocketAddress target = address;
+        if (address.isUnresolved()) {
+            InetAddress resolved = IceSupport.resolve(address.getHostString(),
+                    start + config.stunTimeout().toNanos());
+            target = new InetSocketAddress(resolved, address.getPort());
+        }
+        UdpDatagramLink link;
+        try {
+            link = UdpDatagramLink.connect(null, target);
+        } catch (IOException e) {
+            throw new TransportException(NO_ROUTE, "cannot send to " + target + ": " + e.getMessage(), e);
+        }
+        return overLink(link, null, true, Optional.empty(), level, BARE_CONNECTION_ID, start);
+    }
+
+    /**
+     * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the first datagram's sender
+     * becomes the only address accepted. Trust on first use, as {@link #dialAddress}.
+     */
+    public PeerConnection listen(int port, SecurityLevel level, Duration timeout) throws TransportException {
+        DatagramChannel channel = null;
+        try {
+            channel = DatagramChannel.open();
+            channel.bind(new InetSocketAddress(port));
+            channel.socket().setSoTimeout((int) Math.max(1, timeout.toMillis()));
+            java.net.DatagramPacket first = new java.net.DatagramPacket(new byte[DatagramLink.MAX_DATAGRAM],
+                    DatagramLink.MAX_DATAGRAM);
+            channel.socket().receive(first);
+            long start = System.nanoTime();
+            // The first datagram itself is dropped: the peer's reliable channel sends it again.
+            channel.connect(first.getSocketAddress());
+            return overLink(UdpDatagramLink.of(channel), null, false, Optional.empty(), level,
+                    BARE_CONNECTION_ID, start);
+        } catch (java.net.SocketTimeoutException e) {
+            close(channel);
+            throw new TransportException(PEER_TIMEOUT, "nobody connected to port " + port + " within "
+                    + timeout.toSeconds() + " s");
+        } catch (IOException e) {
+            close(channel);
+            throw new TransportException(IO_FAILED, "cannot listen on UDP port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void close(DatagramChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing was sent on it
+            }
+        }
+    }
+
     private PeerConnection establish(IceSession ice, boolean client, Optional<Fingerprint> pin,
             SecurityLevel level, int connectionId, Duration timeout, long startNanos) throws TransportException {
         IceLink link = ice.awaitLink(timeout);
+        return overLink(link, ice, client, pin, level, connectionId, startNanos);
+    }
+
+    private PeerConnection overLink(DatagramLink link, IceSession ice, boolean client, Optional<Fingerprint> pin,
+            SecurityLevel level, int connectionId, long startNanos) throws TransportException {
         ReliableChannel reliable = null;
         try {
             reliable = ReliableChannel.open(link, ReliableConfig.builder()
@@ -112,14 +190,16 @@ public final class Connector {
                             level, random)
                     : TlsChannel.server(reliable.inputStream(), reliable.outputStream(), keys, certificate, pin,
                             level, random);
-            return new PeerConnection(ice, link, reliable, tls, link.relayed(),
+            return new PeerConnection(ice, link, reliable, tls, "relayed".equals(link.pathKind()),
                     Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (TransportException | RuntimeException e) {
             if (reliable != null) {
                 reliable.abort(e.getMessage() == null ? "setup failed" : "setup failed");
             }
             link.close();
-            ice.close();
+            if (ice != null) {
+                ice.close();
+            }
             throw e;
         }
     }

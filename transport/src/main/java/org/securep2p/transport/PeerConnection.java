@@ -165,7 +165,9 @@ public final class PeerConnection implements AutoCloseable {
                 reliable.close();
             } finally {
                 link.close();
-                ice.close();
+                if (ice != null) {
+                    ice.close();
+                }
             }
         }
     }

@@ -124,4 +124,41 @@ class ConnectorTest {
             second.acceptAnswer(dialing.answerCode());
         }
     }
+
+    @Test
+    void connectsToABareAddressWithTrustOnFirstUse() throws Exception {
+        try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys()) {
+            int port;
+            try (java.net.DatagramSocket probe = new java.net.DatagramSocket(0)) {
+                port = probe.getLocalPort();
+            }
+            Connector waiter = connector(waiterKeys, "w");
+            CompletableFuture<PeerConnection> listening = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return waiter.listen(port, SecurityLevel.ENHANCED, TIMEOUT);
+                } catch (TransportException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ConnectionTarget target = ConnectionTarget.parse("127.0.0.1:" + port);
+            try (PeerConnection c = connector(connectorKeys, "c").dialAddress(target.bareAddress().orElseThrow(),
+                    SecurityLevel.ENHANCED, TIMEOUT); PeerConnection w = listening.get()) {
+                assertThat(c.peerIdentity()).isEqualTo(waiterKeys.identity());
+                assertThat(w.peerIdentity()).isEqualTo(connectorKeys.identity());
+                assertThat(c.path()).isEqualTo(PeerConnection.Path.DIRECT);
+                w.sendMessage("tofu".getBytes());
+                assertThat(new String(c.receiveMessage())).isEqualTo("tofu");
+            }
+        }
+    }
+
+    @Test
+    void listeningGivesUpWithPeerTimeout() throws Exception {
+        try (InMemoryPrivateKeys keys = keys()) {
+            assertThatThrownBy(() -> connector(keys, "w").listen(0, SecurityLevel.STANDARD, Duration.ofMillis(300)))
+                    .isInstanceOf(TransportException.class)
+                    .satisfies(e -> assertThat(((TransportException) e).reason())
+                            .isEqualTo(TransportException.Reason.PEER_TIMEOUT));
+        }
+    }
 }
