@@ -26,7 +26,7 @@ import org.securep2p.crypto.SecurityLevel;
  * {@code RECEIVED bytes=N sha256=H}, {@code DONE} or {@code ERROR reason detail}; it reads {@code CODE text}
  * (connector) and {@code ANSWER text} (waiter).
  *
- * <p>Arguments: {@code waiter|connector level bytes key=value...} with keys stun (comma list), turn, user,
+ * <p>Arguments: {@code waiter|connector|discover level bytes key=value...} with keys stun (comma list), turn, user,
  * password, host (PUBLIC_ONLY|ALL|LOOPBACK_ONLY), timeout (seconds).
  */
 public final class LabPeer {
@@ -70,6 +70,18 @@ public final class LabPeer {
         }
         TransportConfig config = b.build();
         Duration timeout = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("timeout", "60")));
+        if (role.equals("discover")) {
+            // Twice: "retry STUN discovery" is simply another run, and must give the same answer.
+            for (int i = 0; i < 2; i++) {
+                long t0 = System.nanoTime();
+                EndpointDiscovery.Report report = new EndpointDiscovery(config).discover();
+                say("DISCOVERY mapping=" + report.natMapping() + " public="
+                        + report.publicAddress().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort())
+                                .orElse("none")
+                        + " ms=" + (System.nanoTime() - t0) / 1_000_000 + " results=" + report.results().size());
+            }
+            return;
+        }
         Path certDir = Files.createTempDirectory("labpeer-cert");
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (InMemoryPrivateKeys keys = InMemoryPrivateKeys.generate(random, Clock.systemUTC(), 1, 1)) {
