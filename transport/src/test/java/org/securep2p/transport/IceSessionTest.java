@@ -74,4 +74,25 @@ class IceSessionTest {
             }
         }
     }
+
+    @Test
+    void acceptsDatagramsOnlyFromTheSelectedPeer() throws Exception {
+        IceCredentials waiterCreds = IceCredentials.generate(RANDOM);
+        IceCredentials connectorCreds = IceCredentials.derivedForConnector(waiterCreds);
+        try (IceSession waiter = IceSession.gather(loopback(), false, waiterCreds);
+             IceSession connector = IceSession.gather(loopback(), true, connectorCreds)) {
+            List<Candidate> offered = waiter.advertisedCandidates();
+            waiter.start(connectorCreds, List.of());
+            connector.start(waiterCreds, offered);
+            IceLink c = connector.awaitLink(Duration.ofSeconds(10));
+            IceLink w = waiter.awaitLink(Duration.ofSeconds(10));
+            try (java.net.DatagramSocket intruder = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+                byte[] junk = "spoofed".getBytes();
+                intruder.send(new java.net.DatagramPacket(junk, junk.length, offered.get(0).address()));
+            }
+            byte[] buf = new byte[DatagramLink.MAX_DATAGRAM];
+            assertThat(w.receive(buf, 300)).isEqualTo(-1);
+            exchange(c, w);
+        }
+    }
 }
