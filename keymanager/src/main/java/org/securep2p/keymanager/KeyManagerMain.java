@@ -1,0 +1,114 @@
+package org.securep2p.keymanager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Arrays;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.InMemoryPrivateKeys;
+
+/**
+ * The key-manager process's entry point: {@code KeyManagerMain <socketDirectory>}, started by
+ * {@link KeyManagerProcess}. It reads one line from stdin, the launch token as 64 hex digits (never an argument
+ * or an environment variable: those are visible to other users in {@code /proc}), serves the socket, prints
+ * {@value #READY_LINE} on stdout once it accepts connections, and exits when stdin reaches end of file. The
+ * parent keeps stdin open for the child's whole life, so end of file means the parent closed it or died (the
+ * kernel closes a dead process's pipes): no orphan, and no polling.
+ *
+ * <p>Backend, for now: a fresh {@link InMemoryPrivateKeys} per launch. The persistent key store (sealed files,
+ * OS keyring) is separate work; until it is wired in here, every launch has a new identity and "consumed"
+ * lasts as long as the process.
+ *
+ * <p>Prints nothing secret: stdout carries only the ready line, stderr only log lines without key material.
+ */
+public final class KeyManagerMain {
+
+    /** What the child prints on stdout once it serves; the parent waits for exactly this line. */
+    static final String READY_LINE = "keymanager ready";
+    /** Exit codes: 0 after stdin closed, 2 for a bad command line or token line, 1 if serving failed. */
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_FAILED = 1;
+    /** One-time prekeys per launch: enough for a session's worth of handshakes, cheap to generate at start. */
+    static final int ONE_TIME_PREKEYS = 20;
+    /** Each one-time KEM prekey costs a Falcon signature at start; the last-resort KEM prekey covers the rest. */
+    static final int ONE_TIME_KEM_PREKEYS = 2;
+
+    private KeyManagerMain() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream err = System.err;
+        if (args.length != 1) {
+            err.println("usage: KeyManagerMain <socketDirectory>  (token on stdin)");
+            System.exit(EXIT_USAGE);
+        }
+        byte[] token;
+        try {
+            token = readToken(System.in);
+        } catch (IOException e) {
+            err.println("keymanager: no valid token line on stdin");
+            System.exit(EXIT_USAGE);
+            return;
+        }
+        int status = run(Path.of(args[0]), token, System.in, System.out);
+        System.exit(status);
+    }
+
+    /** Serves until {@code stdin} ends; returns the exit status. Zeroes {@code token}. */
+    static int run(Path socketDirectory, byte[] token, InputStream stdin, PrintStream stdout) {
+        try (InMemoryPrivateKeys backend = InMemoryPrivateKeys.generate(new SecureRandom(), Clock.systemUTC(),
+                ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS);
+                KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend)) {
+            Arrays.fill(token, (byte) 0);
+            stdout.println(READY_LINE);
+            stdout.flush();
+            byte[] sink = new byte[64];
+            while (stdin.read(sink) >= 0) {
+                // Anything after the token line is ignored; only end of file matters.
+            }
+            return 0;
+        } catch (IOException | CryptoException | RuntimeException e) {
+            System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return EXIT_FAILED;
+        } finally {
+            Arrays.fill(token, (byte) 0);
+        }
+    }
+
+    /**
+     * Reads exactly 64 hex digits and a newline, byte by byte so that nothing beyond the line is consumed and
+     * no String ever holds the token.
+     */
+    static byte[] readToken(InputStream in) throws IOException {
+        byte[] hex = new byte[2 * IpcCodec.TOKEN_LENGTH];
+        try {
+            for (int i = 0; i < hex.length; i++) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new IOException("token line truncated");
+                }
+                hex[i] = (byte) b;
+            }
+            if (in.read() != '\n') {
+                throw new IOException("token line too long");
+            }
+            byte[] token = new byte[IpcCodec.TOKEN_LENGTH];
+            for (int i = 0; i < token.length; i++) {
+                int hi = Character.digit(hex[2 * i], 16);
+                int lo = Character.digit(hex[2 * i + 1], 16);
+                if (hi < 0 || lo < 0) {
+                    Arrays.fill(token, (byte) 0);
+                    throw new IOException("token is not hex");
+                }
+                token[i] = (byte) ((hi << 4) | lo);
+            }
+            return token;
+        } finally {
+            Arrays.fill(hex, (byte) 0);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package org.securep2p.keymanager;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.securep2p.keymanager.IpcException.Reason.UNAVAILABLE;
+
+/**
+ * Starts the key manager as a child JVM (same Java, same class path, {@link KeyManagerMain}) and hands out a
+ * {@link KeyManagerClient} connected to it.
+ *
+ * <p>Guarantees: the child gets a fresh random 256-bit token on its stdin only (not in its arguments or
+ * environment), and that stdin stays open until {@link #close()}; when this process closes it or dies, the child
+ * sees end of file and exits, so it is never orphaned. {@link #start} returns only once the child serves (or
+ * fails within {@link #READY_TIMEOUT}). {@link #isAlive()} tells whether the child is still running;
+ * {@link #restart()} replaces a dead (or live) child with a new one and a new client.
+ *
+ * <p>Not its job: telling the user the key manager died or deciding when to restart; the app does that.
+ */
+public final class KeyManagerProcess implements AutoCloseable {
+
+    /** A cold JVM plus key generation serves in well under a second; 30 s covers a heavily loaded machine. */
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    /** After stdin closes the child only closes its socket; 5 s before it is killed instead. */
+    static final Duration EXIT_TIMEOUT = Duration.ofSeconds(5);
+
+    private final Path socketDirectory;
+    private final SecureRandom random;
+    private Process process;
+    private OutputStream stdin;
+    private KeyManagerClient client;
+
+    private KeyManagerProcess(Path socketDirectory, SecureRandom random) {
+        this.socketDirectory = socketDirectory;
+        this.random = random;
+    }
+
+    /**
+     * Starts a key-manager child serving in {@code socketDirectory} (created 0700 by the child, or an existing
+     * 0700 directory of ours) and connects to it.
+     *
+     * @throws IOException if the child cannot be started, does not serve within {@link #READY_TIMEOUT}, or
+     *                     refuses the connection
+     */
+    public static KeyManagerProcess start(Path socketDirectory, SecureRandom random) throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
+                Objects.requireNonNull(random, "random"));
+        p.launch();
+        return p;
+    }
+
+    /** The client connected to the current child; after {@link #restart()} a new one. */
+    public synchronized KeyManagerClient client() {
+        return client;
+    }
+
+    /** Whether the current child process is running. */
+    public synchronized boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The current child's process id. */
+    public synchronized long pid() {
+        return process.pid();
+    }
+
+    /** Ends the current child (if it still runs) and starts a new one with a new token and a new client. */
+    public synchronized void restart() throws IOException {
+        stop();
+        launch();
+    }
+
+    private void launch() throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // A small heap and the serial collector: the key manager holds a few keys, and starts faster so.
+        command.add("-XX:+UseSerialGC");
+        command.add("-Xmx64m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(KeyManagerMain.class.getName());
+        command.add(socketDirectory.toString());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process child = builder.start();
+        byte[] token = new byte[IpcCodec.TOKEN_LENGTH];
+        byte[] line = new byte[2 * IpcCodec.TOKEN_LENGTH + 1];
+        try {
+            random.nextBytes(token);
+            for (int i = 0; i < token.length; i++) {
+                line[2 * i] = (byte) Character.forDigit((token[i] >> 4) & 0xF, 16);
+                line[2 * i + 1] = (byte) Character.forDigit(token[i] & 0xF, 16);
+            }
+            line[line.length - 1] = '\n';
+            OutputStream childStdin = child.getOutputStream();
+            childStdin.write(line);
+            childStdin.flush();
+            awaitReady(child);
+            KeyManagerClient connected = KeyManagerClient.connect(
+                    socketDirectory.resolve(KeyManagerServer.SOCKET_FILE_NAME), token);
+            process = child;
+            stdin = childStdin;
+            client = connected;
+        } catch (IOException | RuntimeException e) {
+            child.destroyForcibly();
+            throw e;
+        } finally {
+            Arrays.fill(token, (byte) 0);
+            Arrays.fill(line, (byte) 0);
+        }
+    }
+
+    private static void awaitReady(Process child) throws IOException {
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                StandardCharsets.US_ASCII));
+        CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                return null;
+            }
+        }, r -> {
+            Thread t = new Thread(r, "keymanager-ready-" + child.pid());
+            t.setDaemon(true);
+            t.start();
+        });
+        String line;
+        try {
+            line = ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IpcException(UNAVAILABLE, "key manager did not serve within " + READY_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IpcException(UNAVAILABLE, "interrupted while waiting for the key manager");
+        } catch (ExecutionException e) {
+            throw new IpcException(UNAVAILABLE, "could not read the key manager's output", e);
+        }
+        if (!KeyManagerMain.READY_LINE.equals(line)) {
+            throw new IpcException(UNAVAILABLE, "key manager exited before serving"
+                    + (child.isAlive() ? "" : " (status " + child.exitValue() + ")"));
+        }
+    }
+
+    /** Closes the client and the child's stdin, waits (bounded) for the child to exit, else kills it. */
+    private void stop() {
+        if (process == null) {
+            return;
+        }
+        client.close();
+        try {
+            stdin.close();
+        } catch (IOException ignored) {
+            // A dead child's pipe may refuse to close cleanly; it is gone either way.
+        }
+        try {
+            if (!process.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Ends the child: closes its stdin so it exits by itself (killed if it has not within a few seconds). */
+    @Override
+    public synchronized void close() {
+        stop();
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "KeyManagerProcess[pid " + process.pid() + (process.isAlive() ? "" : ", exited") + "]";
+    }
+}
