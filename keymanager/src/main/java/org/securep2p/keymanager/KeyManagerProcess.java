@@ -78,6 +78,11 @@ public final class KeyManagerProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** The current child, for tests that check how it ended. */
+    synchronized Process process() {
+        return process;
+    }
+
     /** Ends the current child (if it still runs) and starts a new one with a new token and a new client. */
     public synchronized void restart() throws IOException {
         stop();
