@@ -32,13 +32,18 @@ public final class HybridSignature {
         return new HybridSignature(ed, falcon);
     }
 
-    static HybridSignature read(StrictReader r, String field) throws CryptoException {
+    /**
+     * Reads the wire form {@code ed25519[64] || u16 falconLength || falcon} strictly (used by the key
+     * manager's IPC to carry a signature exactly as the handshake encodes it).
+     */
+    public static HybridSignature read(StrictReader r, String field) throws CryptoException {
         byte[] ed = r.fixed(Ed25519.SIGNATURE_LENGTH, field + " Ed25519 signature");
         byte[] falcon = r.var16(0, Falcon1024.MAX_SIGNATURE_LENGTH, field + " Falcon-1024 signature");
         return new HybridSignature(ed, falcon);
     }
 
-    void write(StrictWriter w) {
+    /** Writes the wire form that {@link #read} parses. */
+    public void write(StrictWriter w) {
         w.bytes(ed25519).var16(falcon1024);
     }
 

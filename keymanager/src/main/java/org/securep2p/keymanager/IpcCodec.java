@@ -329,7 +329,7 @@ final class IpcCodec {
 
     static byte[] signatureBody(HybridSignature signature) {
         StrictWriter w = new StrictWriter();
-        IpcSignatures.write(w, signature);
+        signature.write(w);
         return w.toByteArray();
     }
 
@@ -425,7 +425,7 @@ final class IpcCodec {
 
     static HybridSignature readSignature(StrictReader r) throws IpcException {
         try {
-            HybridSignature signature = IpcSignatures.read(r);
+            HybridSignature signature = HybridSignature.read(r, "transcript signature");
             r.expectEnd();
             return signature;
         } catch (CryptoException e) {
