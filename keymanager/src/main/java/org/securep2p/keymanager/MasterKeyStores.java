@@ -1,0 +1,115 @@
+package org.securep2p.keymanager;
+
+import java.io.Console;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+import org.securep2p.crypto.SecretBytes;
+
+import static org.securep2p.keymanager.KeyManagerException.Reason.KEYRING_LOCKED;
+import static org.securep2p.keymanager.KeyManagerException.Reason.KEYRING_UNAVAILABLE;
+import static org.securep2p.keymanager.KeyManagerException.Reason.PASSPHRASE_REQUIRED;
+
+/**
+ * Chooses and opens the {@link MasterKeyStore} of a key directory, in this order:
+ * <ol>
+ *   <li>the directory already holds a passphrase-wrapped master key: the passphrase, from the first
+ *   available source (the explicit one, {@code SECUREP2P_PASSPHRASE_FILE}, the console), else
+ *   {@code PASSPHRASE_REQUIRED};</li>
+ *   <li>the directory's marker says the master key is in the OS keyring: the keyring, and its failures
+ *   ({@code KEYRING_UNAVAILABLE}, {@code KEYRING_LOCKED}, {@code KEYRING_ENTRY_MISSING}) are final, because
+ *   falling back would create a second master key that cannot open the existing key files;</li>
+ *   <li>a new directory: the OS keyring if it is available and unlocked; otherwise a new passphrase from the
+ *   first available source; otherwise {@code PASSPHRASE_REQUIRED}. There is never a default passphrase.</li>
+ * </ol>
+ * The chosen store's {@link MasterKeyStore#protection()} and {@link MasterKeyStore#description()} say which
+ * protection is active and why, for the UI and the security log.
+ *
+ * <p>Not its job: writing the log, or migrating a directory from one protection to the other.
+ */
+public final class MasterKeyStores {
+
+    private MasterKeyStores() {
+    }
+
+    /**
+     * Opens the master key of {@code keyDir} with the real OS keyring, {@code System.console()} and the
+     * production Argon2id cost.
+     *
+     * @param env the process environment (for {@code SECUREP2P_PASSPHRASE_FILE})
+     * @param explicit a passphrase source chosen by the user (e.g. a file descriptor), or null
+     */
+    public static MasterKeyStore open(Path keyDir, Map<String, String> env, PassphraseSource explicit,
+            SecureRandom random) throws KeyManagerException {
+        Console console = System.console();
+        return open(keyDir, env, explicit, console == null ? null : PassphraseSource.fromConsole(console),
+                KeyringAccess::system, () -> KdfParameters.freshDefault(random), random);
+    }
+
+    interface KeyringOpener {
+        KeyringAccess open() throws KeyManagerException;
+    }
+
+    /** The selection with every dependency injected, for tests. */
+    static MasterKeyStore open(Path keyDir, Map<String, String> env, PassphraseSource explicit,
+            PassphraseSource console, KeyringOpener keyringOpener, Supplier<KdfParameters> newKdfParameters,
+            SecureRandom random) throws KeyManagerException {
+        Objects.requireNonNull(keyDir, "keyDir");
+        Objects.requireNonNull(env, "env");
+        Objects.requireNonNull(random, "random");
+        KeyDirectory.ensure(keyDir);
+        PassphraseSource passphrase = passphraseSource(env, explicit, console);
+        if (PassphraseMasterKeyStore.exists(keyDir)) {
+            if (passphrase == null) {
+                throw new KeyManagerException(PASSPHRASE_REQUIRED, "key directory " + keyDir
+                        + " is passphrase-protected and no passphrase source is available");
+            }
+            return PassphraseMasterKeyStore.open(keyDir, passphrase);
+        }
+        if (KeyringMasterKeyStore.markerExists(keyDir)) {
+            try (KeyringAccess keyring = keyringOpener.open()) {
+                return KeyringMasterKeyStore.open(keyring, keyDir, random, "existing key directory");
+            }
+        }
+        KeyManagerException keyringProblem;
+        try (KeyringAccess keyring = keyringOpener.open()) {
+            return KeyringMasterKeyStore.open(keyring, keyDir, random, "new key directory, OS keyring available");
+        } catch (KeyManagerException e) {
+            if (e.reason() != KEYRING_UNAVAILABLE && e.reason() != KEYRING_LOCKED) {
+                throw e;
+            }
+            keyringProblem = e;
+        }
+        if (passphrase == null) {
+            throw new KeyManagerException(PASSPHRASE_REQUIRED, "the OS keyring cannot be used ("
+                    + keyringProblem.reason() + ") and no passphrase source is available", keyringProblem);
+        }
+        return PassphraseMasterKeyStore.create(keyDir, passphrase, newKdfParameters.get(), random,
+                "OS keyring not used: " + keyringProblem.reason());
+    }
+
+    private static PassphraseSource passphraseSource(Map<String, String> env, PassphraseSource explicit,
+            PassphraseSource console) {
+        if (explicit != null) {
+            return explicit;
+        }
+        String file = env.get(PassphraseSource.PASSPHRASE_FILE_VARIABLE);
+        if (file != null && !file.isEmpty()) {
+            return PassphraseSource.fromFile(Path.of(file));
+        }
+        return console;
+    }
+
+    /** A copy of {@code key} that does not leave an unwiped intermediate array behind. */
+    static SecretBytes copy(SecretBytes key) {
+        byte[] bytes = key.copyBytes();
+        try {
+            return SecretBytes.copyOf(bytes);
+        } finally {
+            java.util.Arrays.fill(bytes, (byte) 0);
+        }
+    }
+}
