@@ -1,0 +1,88 @@
+package org.securep2p.keymanager;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.SecretBytes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.securep2p.keymanager.SealedFileTest.assertReason;
+
+/** The selection order and the keyring marker, against an in-memory keyring. */
+class MasterKeyStoresTest {
+
+    @TempDir
+    Path temp;
+
+    private final SecureRandom random = new SecureRandom();
+
+    private MasterKeyStore open(MasterKeyStores.KeyringOpener keyring) throws KeyManagerException {
+        return MasterKeyStores.open(temp.resolve("keys"), Map.of(), null, null, keyring,
+                () -> PassphraseMasterKeyStoreTest.cheap(random), random);
+    }
+
+    @Test
+    void prefersTheKeyringAndReopensTheSameKey() throws Exception {
+        MasterKeyStores.KeyringOpener keyring = FakeKeyring.working();
+        byte[] first;
+        try (MasterKeyStore store = open(keyring); SecretBytes key = store.masterKey()) {
+            assertThat(store.protection()).isEqualTo(Protection.OS_KEYRING);
+            assertThat(store.description()).contains("securep2p/master-key:");
+            first = key.copyBytes();
+        }
+        assertThat(temp.resolve("keys").resolve(KeyringMasterKeyStore.MARKER_FILE)).exists();
+        try (MasterKeyStore store = open(keyring); SecretBytes key = store.masterKey()) {
+            assertThat(key.copyBytes()).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void rejectsLostKeyringEntryInsteadOfCreatingANewKey() throws Exception {
+        open(FakeKeyring.working()).close();
+        assertReason(() -> open(FakeKeyring.working()), KeyManagerException.Reason.KEYRING_ENTRY_MISSING);
+    }
+
+    @Test
+    void doesNotFallBackToPassphraseForAKeyringDirectory() throws Exception {
+        open(FakeKeyring.working()).close();
+        assertReason(() -> open(FakeKeyring.unavailable()), KeyManagerException.Reason.KEYRING_UNAVAILABLE);
+        assertReason(() -> open(FakeKeyring.locked()), KeyManagerException.Reason.KEYRING_LOCKED);
+        assertThat(temp.resolve("keys").resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
+    }
+
+    @Test
+    void rejectsCorruptMarker() throws Exception {
+        open(FakeKeyring.working()).close();
+        Path marker = temp.resolve("keys").resolve(KeyringMasterKeyStore.MARKER_FILE);
+        byte[] bytes = Files.readAllBytes(marker);
+        Files.write(marker, java.util.Arrays.copyOf(bytes, bytes.length - 1));
+        assertReason(() -> open(FakeKeyring.working()), KeyManagerException.Reason.CORRUPT_FILE);
+        bytes[KeyringMasterKeyStore.MARKER_MAGIC.length] = 9;
+        Files.write(marker, bytes);
+        assertReason(() -> open(FakeKeyring.working()), KeyManagerException.Reason.UNKNOWN_VERSION);
+    }
+
+    @Test
+    void keyStoreNeverPrintsTheKey() throws Exception {
+        try (MasterKeyStore store = open(FakeKeyring.working()); SecretBytes key = store.masterKey()) {
+            String hex = java.util.HexFormat.of().formatHex(key.copyBytes());
+            String b64 = java.util.Base64.getEncoder().encodeToString(key.copyBytes());
+            assertThat(store.toString()).doesNotContain(hex).doesNotContain(b64);
+            assertThat(store.description()).doesNotContain(b64);
+        }
+    }
+
+    @Test
+    void everyReasonHasASentence() {
+        for (KeyManagerException.Reason reason : KeyManagerException.Reason.values()) {
+            assertThat(reason.sentence()).endsWith(".");
+        }
+        for (Protection protection : Protection.values()) {
+            assertThat(protection.sentence()).endsWith(".");
+        }
+    }
+}
