@@ -21,6 +21,12 @@ interface KeyringAccess extends AutoCloseable {
 
     void set(String service, String account, String value) throws KeyManagerException;
 
+    /**
+     * Fails with {@code KEYRING_LOCKED} if the keyring cannot be written. A locked Secret Service collection
+     * answers a lookup with "no such entry", so a missing entry is only believed after this check.
+     */
+    void checkUnlocked() throws KeyManagerException;
+
     /** A short name of the backend for the security log ("Secret Service"). */
     String backendName();
 
@@ -77,6 +83,19 @@ final class JavaKeyring implements KeyringAccess {
         } catch (RuntimeException e) {
             throw new KeyManagerException(KEYRING_LOCKED, "writing the keyring failed with "
                     + e.getClass().getSimpleName());
+        }
+    }
+
+    /** Entry written and removed again by {@link #checkUnlocked()}; it holds no secret. */
+    static final String LOCK_PROBE_ACCOUNT = "lock-probe";
+
+    @Override
+    public void checkUnlocked() throws KeyManagerException {
+        set(KeyringMasterKeyStore.SERVICE, LOCK_PROBE_ACCOUNT, "unlocked");
+        try {
+            keyring.deletePassword(KeyringMasterKeyStore.SERVICE, LOCK_PROBE_ACCOUNT);
+        } catch (PasswordAccessException | RuntimeException e) {
+            // The write went through, so the keyring is unlocked; a leftover probe entry is harmless.
         }
     }
 

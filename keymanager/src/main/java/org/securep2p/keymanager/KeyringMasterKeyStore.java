@@ -75,8 +75,11 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
                     existing ? "opened" : "opened, marker restored; " + why));
         }
         if (existing) {
+            keyring.checkUnlocked();
             throw new KeyManagerException(KEYRING_ENTRY_MISSING, "no entry " + SERVICE + "/" + account);
         }
+        // Before creating anything: on a locked keyring, "no entry" may only mean "cannot see it".
+        keyring.checkUnlocked();
         byte[] fresh = new byte[MASTER_KEY_LENGTH];
         random.nextBytes(fresh);
         try {

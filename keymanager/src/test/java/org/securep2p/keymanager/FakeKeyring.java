@@ -40,6 +40,10 @@ class FakeKeyring implements KeyringAccess {
     }
 
     @Override
+    public void checkUnlocked() throws KeyManagerException {
+    }
+
+    @Override
     public String backendName() {
         return "fake";
     }
