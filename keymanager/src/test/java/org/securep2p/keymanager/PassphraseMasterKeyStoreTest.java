@@ -146,6 +146,30 @@ class PassphraseMasterKeyStoreTest {
                 random), KeyManagerException.Reason.PASSPHRASE_REQUIRED);
     }
 
+    @Test
+    void rejectsOverlongPassphrase() {
+        assertReason(() -> open(Map.of(), stream("x".repeat(KdfParameters.MAX_PASSPHRASE_BYTES + 1))),
+                KeyManagerException.Reason.PASSPHRASE_INVALID);
+    }
+
+    @Test
+    void rejectsMissingPassphraseFileWithPassphraseRequired() {
+        assertReason(() -> open(Map.of(PassphraseSource.PASSPHRASE_FILE_VARIABLE, temp.resolve("nope").toString()),
+                null), KeyManagerException.Reason.PASSPHRASE_REQUIRED);
+    }
+
+    @Test
+    void setsUpAgainAfterACrashBetweenHeaderAndWrappedKey() throws Exception {
+        open(Map.of(), stream("first")).close();
+        // As if the process died after writing master.kdf and before master.key.enc.
+        Files.delete(keys().resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE));
+        try (MasterKeyStore store = open(Map.of(), stream("second"))) {
+            assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
+        }
+        open(Map.of(), stream("second")).close();
+        assertReason(() -> open(Map.of(), stream("first")), KeyManagerException.Reason.WRONG_PASSPHRASE);
+    }
+
     private static PassphraseSource stream(String text) {
         return PassphraseSource.fromStream(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "test fd");
     }
