@@ -40,6 +40,11 @@ public final class CryptoException extends Exception {
         UNSUPPORTED_PARAMETER,
         /** A one-shot object was asked to do its one thing twice (e.g. seal with a single-use key). */
         KEY_REUSE,
+        /**
+         * The key holder's state could not be made durable, so the operation that changed it (consuming a
+         * one-time prekey, rotating, replenishing) was refused before its result became visible.
+         */
+        STATE_NOT_PERSISTED,
     }
 
     private final Reason reason;

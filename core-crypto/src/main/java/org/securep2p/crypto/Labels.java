@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 final class Labels {
 
     static final String PREKEY_SIGNATURE = "securep2p/v1/prekey-signature";
+    /** Signed and verified (then discarded) when a key state is restored, to prove the Falcon key is whole. */
+    static final String KEY_STATE_SELF_CHECK = "securep2p/v1/key-state/self-check";
     static final String INITIATOR_SIGNATURE = "securep2p/v1/handshake/initiator-signature";
     static final String TRANSCRIPT = "securep2p/v1/handshake/transcript";
     static final String HANDSHAKE_KDF_PREFIX = "securep2p/v1/handshake/";

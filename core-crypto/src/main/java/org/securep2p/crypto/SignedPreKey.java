@@ -75,6 +75,10 @@ public final class SignedPreKey {
         return publicKey.clone();
     }
 
+    HybridSignature signature() {
+        return signature;
+    }
+
     byte[] publicKeyUnsafe() {
         return publicKey;
     }

@@ -5,7 +5,36 @@ import java.io.ByteArrayOutputStream;
 /** Writes the layouts that {@link StrictReader} reads; lengths are checked against their field width. */
 public final class StrictWriter {
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    private final WipeableBuffer out;
+
+    public StrictWriter() {
+        out = new WipeableBuffer(256);
+    }
+
+    /**
+     * A writer for secrets: {@code capacity} should cover the whole output, because a buffer outgrown is
+     * copied and the old copy cannot be wiped; {@link #wipe()} zeroes the buffer once the output is taken.
+     */
+    StrictWriter(int capacity) {
+        out = new WipeableBuffer(capacity);
+    }
+
+    /** Zeroes everything written so far (the copy {@link #toByteArray()} returned belongs to the caller). */
+    void wipe() {
+        out.wipe();
+    }
+
+    /** ByteArrayOutputStream keeps its array protected; this exposes only the zeroing of it. */
+    private static final class WipeableBuffer extends ByteArrayOutputStream {
+        WipeableBuffer(int capacity) {
+            super(capacity);
+        }
+
+        synchronized void wipe() {
+            java.util.Arrays.fill(buf, (byte) 0);
+            reset();
+        }
+    }
 
     public StrictWriter u8(int v) {
         if (v < 0 || v > 0xFF) {

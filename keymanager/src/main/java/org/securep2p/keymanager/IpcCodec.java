@@ -108,6 +108,7 @@ final class IpcCodec {
         CryptoException.Reason.STALE_PREKEY,
         CryptoException.Reason.UNSUPPORTED_PARAMETER,
         CryptoException.Reason.KEY_REUSE,
+        CryptoException.Reason.STATE_NOT_PERSISTED,
     };
 
     private IpcCodec() {
