@@ -10,18 +10,22 @@ import java.util.Arrays;
 
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.PrivateKeyOperations;
 
 /**
- * The key-manager process's entry point: {@code KeyManagerMain <socketDirectory>}, started by
+ * The key-manager process's entry point: {@code KeyManagerMain <socketDirectory> [<keyDirectory>]}, started by
  * {@link KeyManagerProcess}. It reads one line from stdin, the launch token as 64 hex digits (never an argument
  * or an environment variable: those are visible to other users in {@code /proc}), serves the socket, prints
  * {@value #READY_LINE} on stdout once it accepts connections, and exits when stdin reaches end of file. The
  * parent keeps stdin open for the child's whole life, so end of file means the parent closed it or died (the
  * kernel closes a dead process's pipes): no orphan, and no polling.
  *
- * <p>Backend, for now: a fresh {@link InMemoryPrivateKeys} per launch. The persistent key store (sealed files,
- * OS keyring) is separate work; until it is wired in here, every launch has a new identity and "consumed"
- * lasts as long as the process.
+ * <p>Backend: with a key directory, a {@link DurableKeyHolder} that restores the identity from it (or makes and
+ * stores one) and stores every durable change before its effect is visible. WARNING: until the sealed vault
+ * ({@code SealedFile} under the master key) implements {@link StateVault}, that directory holds the private keys
+ * UNENCRYPTED ({@link PlainFileStateVault}, development only; said on stderr at start). Without a key
+ * directory: a fresh {@link InMemoryPrivateKeys} per launch, as before (new identity each launch, "consumed"
+ * lasts as long as the process).
  *
  * <p>Prints nothing secret: stdout carries only the ready line, stderr only log lines without key material.
  */
@@ -42,8 +46,8 @@ public final class KeyManagerMain {
 
     public static void main(String[] args) {
         PrintStream err = System.err;
-        if (args.length != 1) {
-            err.println("usage: KeyManagerMain <socketDirectory>  (token on stdin)");
+        if (args.length != 1 && args.length != 2) {
+            err.println("usage: KeyManagerMain <socketDirectory> [<keyDirectory>]  (token on stdin)");
             System.exit(EXIT_USAGE);
         }
         byte[] token;
@@ -54,15 +58,46 @@ public final class KeyManagerMain {
             System.exit(EXIT_USAGE);
             return;
         }
-        int status = run(Path.of(args[0]), token, System.in, System.out);
+        int status = args.length == 1 ? run(Path.of(args[0]), token, System.in, System.out)
+                : runDurable(Path.of(args[0]), Path.of(args[1]), token, System.in, System.out);
         System.exit(status);
     }
 
-    /** Serves until {@code stdin} ends; returns the exit status. Zeroes {@code token}. */
+    /** Serves a fresh in-memory identity until {@code stdin} ends; returns the exit status. Zeroes {@code token}. */
     static int run(Path socketDirectory, byte[] token, InputStream stdin, PrintStream stdout) {
         try (InMemoryPrivateKeys backend = InMemoryPrivateKeys.generate(new SecureRandom(), Clock.systemUTC(),
-                ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS);
-                KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend)) {
+                ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+            return serve(socketDirectory, token, backend, stdin, stdout);
+        } catch (CryptoException | RuntimeException e) {
+            System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return EXIT_FAILED;
+        } finally {
+            Arrays.fill(token, (byte) 0);
+        }
+    }
+
+    /** Serves the identity kept in {@code keyDirectory} until {@code stdin} ends. Zeroes {@code token}. */
+    static int runDurable(Path socketDirectory, Path keyDirectory, byte[] token, InputStream stdin,
+            PrintStream stdout) {
+        // LOUD: PlainFileStateVault stores the private keys UNENCRYPTED. Encryption at rest comes from SealedFile
+        // (master key from the OS keyring or a passphrase), which replaces it here once it lands.
+        System.err.println("keymanager: WARNING: development key store, private keys stored UNENCRYPTED in "
+                + keyDirectory);
+        try (DurableKeyHolder backend = DurableKeyHolder.open(new PlainFileStateVault(keyDirectory),
+                new SecureRandom(), Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+            return serve(socketDirectory, token, backend, stdin, stdout);
+        } catch (IOException | CryptoException | RuntimeException e) {
+            // A state that does not load stops the key manager: it never replaces the identity with a new one.
+            System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return EXIT_FAILED;
+        } finally {
+            Arrays.fill(token, (byte) 0);
+        }
+    }
+
+    private static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, InputStream stdin,
+            PrintStream stdout) {
+        try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend)) {
             Arrays.fill(token, (byte) 0);
             stdout.println(READY_LINE);
             stdout.flush();
@@ -71,7 +106,7 @@ public final class KeyManagerMain {
                 // Anything after the token line is ignored; only end of file matters.
             }
             return 0;
-        } catch (IOException | CryptoException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             return EXIT_FAILED;
         } finally {

@@ -1,0 +1,161 @@
+package org.securep2p.keymanager;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Optional;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.HandshakeTranscript;
+import org.securep2p.crypto.HybridSignature;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.PrivateKeyState;
+import org.securep2p.crypto.SecretBytes;
+
+import static org.securep2p.crypto.CryptoException.Reason.STATE_NOT_PERSISTED;
+
+/**
+ * The key manager's identity, kept across restarts: an {@link InMemoryPrivateKeys} whose every durable change
+ * (a one-time prekey consumed, a rotation, a replenishment) is stored through a {@link StateVault} before its
+ * effect is visible, so that a crash at any instant neither loses a key nor lets a one-time prekey be used twice.
+ *
+ * <p>Opening: if the vault holds a state it is restored, and a state that does not restore is an error, never a
+ * reason to make a new identity (that would silently replace the user's identity). If the vault is empty, a new
+ * identity is generated and stored before anything is served. Before each bundle it rotates the signed prekey
+ * when due and tops up one-time prekeys that run low.
+ *
+ * <p>Not its job: encryption at rest (the vault's) or serving the socket ({@link KeyManagerServer}).
+ */
+final class DurableKeyHolder implements PrivateKeyOperations, AutoCloseable {
+
+    private final InMemoryPrivateKeys keys;
+    private final int oneTimeTarget;
+    private final int oneTimeKemTarget;
+
+    private DurableKeyHolder(InMemoryPrivateKeys keys, int oneTimeTarget, int oneTimeKemTarget) {
+        this.keys = keys;
+        this.oneTimeTarget = oneTimeTarget;
+        this.oneTimeKemTarget = oneTimeKemTarget;
+    }
+
+    /**
+     * Restores the identity from {@code vault}, or generates and stores one if the vault is empty; keeps
+     * {@code oneTimeTarget} one-time X25519 and {@code oneTimeKemTarget} one-time ML-KEM prekeys on offer.
+     *
+     * @throws CryptoException {@code BAD_ENCODING} / {@code UNKNOWN_VERSION} if the stored state does not
+     *                         restore; {@code STATE_NOT_PERSISTED} if a needed store fails
+     * @throws IOException     if the vault cannot be read
+     */
+    static DurableKeyHolder open(StateVault vault, SecureRandom random, Clock clock, int oneTimeTarget,
+            int oneTimeKemTarget) throws IOException, CryptoException {
+        Optional<byte[]> stored = vault.load();
+        InMemoryPrivateKeys keys;
+        if (stored.isPresent()) {
+            byte[] state = stored.get();
+            try {
+                keys = PrivateKeyState.restoreFromSealedStorage(state, random, clock);
+            } finally {
+                Arrays.fill(state, (byte) 0);
+            }
+        } else {
+            keys = InMemoryPrivateKeys.generate(random, clock, oneTimeTarget, oneTimeKemTarget);
+            byte[] state = PrivateKeyState.encodeForSealedStorage(keys);
+            try {
+                vault.store(state);
+            } catch (IOException e) {
+                keys.close();
+                throw e;
+            } finally {
+                Arrays.fill(state, (byte) 0);
+            }
+        }
+        PrivateKeyState.attachSealedStorageSink(keys, state -> {
+            try {
+                vault.store(state);
+            } catch (IOException e) {
+                // The message names the failure, never the state.
+                throw new CryptoException(STATE_NOT_PERSISTED, "key state not stored: "
+                        + e.getClass().getSimpleName(), e);
+            }
+        });
+        DurableKeyHolder holder = new DurableKeyHolder(keys, oneTimeTarget, oneTimeKemTarget);
+        try {
+            holder.maintain();
+        } catch (CryptoException | RuntimeException e) {
+            keys.close();
+            throw e;
+        }
+        return holder;
+    }
+
+    /** Rotates the signed prekey if due; tops one-time prekeys up to their targets once half are used. */
+    void maintain() throws CryptoException {
+        keys.rotateSignedPreKeyIfDue();
+        int[] left = keys.oneTimePreKeysLeft();
+        if (left[0] <= oneTimeTarget / 2 || left[1] <= oneTimeKemTarget / 2) {
+            keys.replenishOneTimePreKeys(oneTimeTarget, oneTimeKemTarget);
+        }
+    }
+
+    @Override
+    public IdentityPublicKeys identity() {
+        return keys.identity();
+    }
+
+    @Override
+    public PreKeyBundle preKeyBundle() throws CryptoException {
+        maintain();
+        return keys.preKeyBundle();
+    }
+
+    @Override
+    public SecretBytes agreeWithIdentityKey(byte[] peerPublicKey) throws CryptoException {
+        return keys.agreeWithIdentityKey(peerPublicKey);
+    }
+
+    @Override
+    public SecretBytes agreeWithSignedPreKey(int signedPreKeyId, byte[] peerPublicKey) throws CryptoException {
+        return keys.agreeWithSignedPreKey(signedPreKeyId, peerPublicKey);
+    }
+
+    @Override
+    public SecretBytes consumeOneTimePreKey(int oneTimePreKeyId, byte[] peerPublicKey) throws CryptoException {
+        return keys.consumeOneTimePreKey(oneTimePreKeyId, peerPublicKey);
+    }
+
+    @Override
+    public SecretBytes decapsulate(int kemPreKeyId, byte[] ciphertext) throws CryptoException {
+        return keys.decapsulate(kemPreKeyId, ciphertext);
+    }
+
+    @Override
+    public HybridSignature signHandshakeTranscript(HandshakeTranscript transcript) throws CryptoException {
+        return keys.signHandshakeTranscript(transcript);
+    }
+
+    @Override
+    public byte[] signTlsCertificateVerify(byte[] content) throws CryptoException {
+        return keys.signTlsCertificateVerify(content);
+    }
+
+    @Override
+    public byte[] signTransportCertificate(byte[] tbsCertificateDer) throws CryptoException {
+        return keys.signTransportCertificate(tbsCertificateDer);
+    }
+
+    /** Detaches the vault and wipes every private key held in memory. */
+    @Override
+    public void close() {
+        PrivateKeyState.attachSealedStorageSink(keys, null);
+        keys.close();
+    }
+
+    @Override
+    public String toString() {
+        return "DurableKeyHolder[" + keys + "]";
+    }
+}

@@ -1,0 +1,133 @@
+package org.securep2p.keymanager;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.PreKeyBundle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
+import static org.securep2p.crypto.CryptoException.Reason.PREKEY_ALREADY_USED;
+import static org.securep2p.crypto.CryptoException.Reason.STATE_NOT_PERSISTED;
+
+/** Opening, restoring and storing through a vault; what happens when the vault or the stored state fails. */
+class DurableKeyHolderTest {
+
+    /** The X25519 base point: a valid peer public key. */
+    private static final byte[] PEER = new byte[32];
+
+    static {
+        PEER[0] = 9;
+    }
+
+    @TempDir
+    Path temp;
+
+    private final SecureRandom random = new SecureRandom();
+
+    private DurableKeyHolder open(StateVault vault) throws Exception {
+        return DurableKeyHolder.open(vault, random, Clock.systemUTC(), 3, 1);
+    }
+
+    @Test
+    void generatesAndStoresOnFirstOpenThenRestoresTheSameIdentity() throws Exception {
+        PlainFileStateVault vault = new PlainFileStateVault(temp.resolve("keys"));
+        assertThat(vault.load()).isEmpty();
+        PreKeyBundle bundle;
+        int used;
+        try (DurableKeyHolder first = open(vault)) {
+            assertThat(vault.load()).isPresent();
+            bundle = first.preKeyBundle();
+            used = bundle.oneTimePreKey().orElseThrow().id();
+            first.consumeOneTimePreKey(used, PEER).close();
+        }
+        try (DurableKeyHolder second = open(new PlainFileStateVault(temp.resolve("keys")))) {
+            assertThat(second.identity()).isEqualTo(bundle.identity());
+            assertThatThrownBy(() -> second.consumeOneTimePreKey(used, PEER))
+                    .hasFieldOrPropertyWithValue("reason", PREKEY_ALREADY_USED);
+            assertThat(second.preKeyBundle().signedPreKey()).isEqualTo(bundle.signedPreKey());
+        }
+        assertThat(Files.getPosixFilePermissions(temp.resolve("keys")))
+                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(Files.getPosixFilePermissions(temp.resolve("keys").resolve(PlainFileStateVault.STATE_FILE)))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    }
+
+    @Test
+    void aDamagedStateIsRefusedAndNeverReplacedByANewIdentity() throws Exception {
+        Path dir = temp.resolve("keys");
+        try (DurableKeyHolder ignored = open(new PlainFileStateVault(dir))) {
+            // stored
+        }
+        Path file = dir.resolve(PlainFileStateVault.STATE_FILE);
+        byte[] stored = Files.readAllBytes(file);
+        stored[stored.length / 2] ^= 1;
+        Files.write(file, stored);
+        assertThatThrownBy(() -> open(new PlainFileStateVault(dir)))
+                .isInstanceOf(CryptoException.class).hasFieldOrPropertyWithValue("reason", BAD_ENCODING);
+        assertThat(Files.readAllBytes(file)).isEqualTo(stored);
+    }
+
+    @Test
+    void leftoverTemporaryFilesAreRemovedAndNeverRead() throws Exception {
+        Path dir = temp.resolve("keys");
+        Files.createDirectories(dir);
+        Path leftover = dir.resolve(PlainFileStateVault.STATE_FILE + ".123.tmp");
+        Files.write(leftover, new byte[] {1, 2, 3});
+        PlainFileStateVault vault = new PlainFileStateVault(dir);
+        assertThat(leftover).doesNotExist();
+        assertThat(vault.load()).isEmpty();
+    }
+
+    /** A vault that can be made to fail, over a real one. */
+    private static final class FlakyVault implements StateVault {
+        final StateVault inner;
+        volatile boolean failing;
+
+        FlakyVault(StateVault inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Optional<byte[]> load() throws IOException {
+            return inner.load();
+        }
+
+        @Override
+        public void store(byte[] state) throws IOException {
+            if (failing) {
+                throw new IOException("disk full");
+            }
+            inner.store(state);
+        }
+    }
+
+    @Test
+    void aFailedStoreRefusesTheOperationAndThePreKeyIsNeverUsable() throws Exception {
+        FlakyVault vault = new FlakyVault(new PlainFileStateVault(temp.resolve("keys")));
+        try (DurableKeyHolder holder = open(vault)) {
+            int id = holder.preKeyBundle().oneTimePreKey().orElseThrow().id();
+            vault.failing = true;
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(id, PEER))
+                    .hasFieldOrPropertyWithValue("reason", STATE_NOT_PERSISTED)
+                    .hasMessageNotContaining("keystate");
+            vault.failing = false;
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(id, PEER))
+                    .hasFieldOrPropertyWithValue("reason", PREKEY_ALREADY_USED);
+        }
+        // The failed store left the previous state: after a restart the prekey is offered again, but its secret
+        // was never returned, so nothing derived from it exists anywhere.
+        try (DurableKeyHolder again = open(vault)) {
+            assertThat(again.preKeyBundle().oneTimePreKey()).isPresent();
+        }
+    }
+}
