@@ -11,6 +11,7 @@ import java.util.Arrays;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SecretBytes;
 
 /**
  * The key-manager process's entry point: {@code KeyManagerMain <socketDirectory> [<keyDirectory>]}, started by
@@ -21,11 +22,10 @@ import org.securep2p.crypto.PrivateKeyOperations;
  * kernel closes a dead process's pipes): no orphan, and no polling.
  *
  * <p>Backend: with a key directory, a {@link DurableKeyHolder} that restores the identity from it (or makes and
- * stores one) and stores every durable change before its effect is visible. WARNING: until the sealed vault
- * ({@code SealedFile} under the master key) implements {@link StateVault}, that directory holds the private keys
- * UNENCRYPTED ({@link PlainFileStateVault}, development only; said on stderr at start). Without a key
- * directory: a fresh {@link InMemoryPrivateKeys} per launch, as before (new identity each launch, "consumed"
- * lasts as long as the process).
+ * stores one) and stores every durable change before its effect is visible, sealed under the master key
+ * ({@link SealedStateVault}; the master key from {@link MasterKeyStores}: OS keyring, else a passphrase from
+ * {@code SECUREP2P_PASSPHRASE_FILE}). Without a key directory: a fresh {@link InMemoryPrivateKeys} per launch
+ * (tests; new identity each launch, "consumed" lasts as long as the process).
  *
  * <p>Prints nothing secret: stdout carries only the ready line, stderr only log lines without key material.
  */
@@ -79,14 +79,16 @@ public final class KeyManagerMain {
     /** Serves the identity kept in {@code keyDirectory} until {@code stdin} ends. Zeroes {@code token}. */
     static int runDurable(Path socketDirectory, Path keyDirectory, byte[] token, InputStream stdin,
             PrintStream stdout) {
-        // LOUD: PlainFileStateVault stores the private keys UNENCRYPTED. Encryption at rest comes from SealedFile
-        // (master key from the OS keyring or a passphrase), which replaces it here once it lands.
-        System.err.println("keymanager: WARNING: development key store, private keys stored UNENCRYPTED in "
-                + keyDirectory);
-        try (DurableKeyHolder backend = DurableKeyHolder.open(new PlainFileStateVault(keyDirectory),
-                new SecureRandom(), Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+        SecureRandom random = new SecureRandom();
+        // The master key comes from the OS keyring, else a passphrase (SECUREP2P_PASSPHRASE_FILE: the child's
+        // stdin carries the token, so there is no console); never a default. PROTOCOL.md 15.
+        try (MasterKeyStore master = MasterKeyStores.open(keyDirectory, System.getenv(), null, random);
+             SecretBytes masterKey = master.masterKey();
+             DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey, random),
+                     random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+            System.err.println("keymanager: keys protected by " + master.description());
             return serve(socketDirectory, token, backend, stdin, stdout);
-        } catch (IOException | CryptoException | RuntimeException e) {
+        } catch (IOException | CryptoException | KeyManagerException | RuntimeException e) {
             // A state that does not load stops the key manager: it never replaces the identity with a new one.
             System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             return EXIT_FAILED;

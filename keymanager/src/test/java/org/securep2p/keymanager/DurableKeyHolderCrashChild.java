@@ -73,6 +73,16 @@ final class DurableKeyHolderCrashChild {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }
 
+    /**
+     * The production vault (sealed, atomic), so the kills land inside the real write path. The master key is a
+     * fixed test key: what is under test is durability, not where the master key comes from.
+     */
+    static StateVault vault(Path keyDir, SecureRandom random) throws Exception {
+        byte[] key = java.security.MessageDigest.getInstance("SHA-256")
+                .digest("securep2p crash test master key".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return new SealedStateVault(keyDir, org.securep2p.crypto.SecretBytes.copyOf(key), random);
+    }
+
     public static void main(String[] args) throws Exception {
         PrintStream out = System.out;
         SecureRandom random = new SecureRandom();
@@ -81,7 +91,7 @@ final class DurableKeyHolderCrashChild {
             System.exit(verify(keyDir, Path.of(args[2]), random, out));
         }
         Clock clock = fastClock(Long.parseLong(args[2]));
-        try (DurableKeyHolder holder = DurableKeyHolder.open(new PlainFileStateVault(keyDir), random, clock,
+        try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), random, clock,
                 ONE_TIME_TARGET, ONE_TIME_KEM_TARGET)) {
             out.println("ready " + sha256(holder.identity().encoded()));
             out.flush();
@@ -134,7 +144,7 @@ final class DurableKeyHolderCrashChild {
     private static int verify(Path keyDir, Path idsFile, SecureRandom random, PrintStream out) throws Exception {
         byte[] peer = new X25519PrivateKeyParameters(random).generatePublicKey().getEncoded();
         int n = 0;
-        try (DurableKeyHolder holder = DurableKeyHolder.open(new PlainFileStateVault(keyDir), random,
+        try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), random,
                 Clock.systemUTC(), ONE_TIME_TARGET, ONE_TIME_KEM_TARGET)) {
             for (String line : Files.readAllLines(idsFile, StandardCharsets.US_ASCII)) {
                 String[] f = line.split(" ");
