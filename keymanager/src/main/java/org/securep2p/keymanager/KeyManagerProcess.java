@@ -39,14 +39,19 @@ public final class KeyManagerProcess implements AutoCloseable {
     static final Duration EXIT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Path socketDirectory;
+    private final Path keyDirectory;
     private final SecureRandom random;
+    private final java.util.Map<String, String> extraEnvironment;
     private Process process;
     private OutputStream stdin;
     private KeyManagerClient client;
 
-    private KeyManagerProcess(Path socketDirectory, SecureRandom random) {
+    private KeyManagerProcess(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            java.util.Map<String, String> extraEnvironment) {
         this.socketDirectory = socketDirectory;
+        this.keyDirectory = keyDirectory;
         this.random = random;
+        this.extraEnvironment = java.util.Map.copyOf(extraEnvironment);
     }
 
     /**
@@ -57,8 +62,28 @@ public final class KeyManagerProcess implements AutoCloseable {
      *                     refuses the connection
      */
     public static KeyManagerProcess start(Path socketDirectory, SecureRandom random) throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(), null,
+                Objects.requireNonNull(random, "random"), java.util.Map.of());
+        p.launch();
+        return p;
+    }
+
+    /**
+     * As {@link #start(Path, SecureRandom)}, but the child keeps the identity in {@code keyDirectory}, sealed
+     * under the master key from the OS keyring or, where there is none, a passphrase file named by
+     * {@code SECUREP2P_PASSPHRASE_FILE} in this process's environment (which the child inherits; the child's
+     * stdin carries the token, so it cannot prompt). A restart serves the same identity.
+     */
+    public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random)
+            throws IOException {
+        return start(socketDirectory, keyDirectory, random, java.util.Map.of());
+    }
+
+    /** As above, with variables added to the child's environment (tests: a passphrase file, no session bus). */
+    static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            java.util.Map<String, String> extraEnvironment) throws IOException {
         KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
-                Objects.requireNonNull(random, "random"));
+                keyDirectory.toAbsolutePath(), Objects.requireNonNull(random, "random"), extraEnvironment);
         p.launch();
         return p;
     }
@@ -92,14 +117,20 @@ public final class KeyManagerProcess implements AutoCloseable {
     private void launch() throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // A small heap and the serial collector: the key manager holds a few keys, and starts faster so.
+        // The serial collector starts fastest. The heap must hold Argon2id's 128 MiB (passphrase protection,
+        // KdfParameters) besides the keys: with 64 MiB a passphrase-protected key manager died of OutOfMemoryError
+        // (found by KeyManagerDurableProcessIT).
         command.add("-XX:+UseSerialGC");
-        command.add("-Xmx64m");
+        command.add("-Xmx256m");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(KeyManagerMain.class.getName());
         command.add(socketDirectory.toString());
+        if (keyDirectory != null) {
+            command.add(keyDirectory.toString());
+        }
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().putAll(extraEnvironment);
         Process child = builder.start();
         byte[] token = new byte[IpcCodec.TOKEN_LENGTH];
         byte[] line = new byte[2 * IpcCodec.TOKEN_LENGTH + 1];
