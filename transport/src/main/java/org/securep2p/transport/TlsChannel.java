@@ -184,7 +184,7 @@ final class TlsChannel implements Closeable {
         if (!cert.identity().equals(keys.identity())) {
             throw new IllegalArgumentException("the certificate is not for the key holder's identity");
         }
-        BcTlsCrypto crypto = new BcTlsCrypto(random);
+        BcTlsCrypto crypto = new TlsRecordCrypto(random);
         if (!TlsProfile.supports(crypto, level)) {
             throw new TransportException(TLS_FAILED, "the TLS library here cannot do "
                     + TlsProfile.groupName(TlsProfile.namedGroup(level)));
