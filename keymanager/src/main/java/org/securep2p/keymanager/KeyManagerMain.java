@@ -27,6 +27,9 @@ import org.securep2p.crypto.SecretBytes;
  * {@code SECUREP2P_PASSPHRASE_FILE}). Without a key directory: a fresh {@link InMemoryPrivateKeys} per launch
  * (tests; new identity each launch, "consumed" lasts as long as the process).
  *
+ * <p>Before anything else it hardens its own process ({@link ProcessHardening}: non-dumpable, no core file,
+ * memory locked when permitted) and prints the one-line {@link HardeningReport#summary()} on stderr.
+ *
  * <p>Prints nothing secret: stdout carries only the ready line, stderr only log lines without key material.
  */
 public final class KeyManagerMain {
@@ -46,6 +49,9 @@ public final class KeyManagerMain {
 
     public static void main(String[] args) {
         PrintStream err = System.err;
+        // First, before the token or any key is in memory: non-dumpable, no core file, memory locked where
+        // permitted. Never fatal; the line says what is active (PROTOCOL.md 18).
+        err.println(ProcessHardening.apply().summary());
         if (args.length != 1 && args.length != 2) {
             err.println("usage: KeyManagerMain <socketDirectory> [<keyDirectory>]  (token on stdin)");
             System.exit(EXIT_USAGE);
