@@ -103,7 +103,8 @@ public final class KeyManagerMain {
         }
     }
 
-    private static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, InputStream stdin,
+    /** Serves {@code backend} until {@code stdin} ends; zeroes {@code token} once the server holds it. */
+    static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, InputStream stdin,
             PrintStream stdout) {
         try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend)) {
             Arrays.fill(token, (byte) 0);

@@ -39,18 +39,20 @@ public final class KeyManagerProcess implements AutoCloseable {
     static final Duration EXIT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Path socketDirectory;
-    private final Path keyDirectory;
     private final SecureRandom random;
+    private final String mainClass;
+    private final List<String> extraArguments;
     private final java.util.Map<String, String> extraEnvironment;
     private Process process;
     private OutputStream stdin;
     private KeyManagerClient client;
 
-    private KeyManagerProcess(Path socketDirectory, Path keyDirectory, SecureRandom random,
-            java.util.Map<String, String> extraEnvironment) {
+    private KeyManagerProcess(Path socketDirectory, SecureRandom random, String mainClass,
+            List<String> extraArguments, java.util.Map<String, String> extraEnvironment) {
         this.socketDirectory = socketDirectory;
-        this.keyDirectory = keyDirectory;
         this.random = random;
+        this.mainClass = mainClass;
+        this.extraArguments = List.copyOf(extraArguments);
         this.extraEnvironment = java.util.Map.copyOf(extraEnvironment);
     }
 
@@ -62,10 +64,7 @@ public final class KeyManagerProcess implements AutoCloseable {
      *                     refuses the connection
      */
     public static KeyManagerProcess start(Path socketDirectory, SecureRandom random) throws IOException {
-        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(), null,
-                Objects.requireNonNull(random, "random"), java.util.Map.of());
-        p.launch();
-        return p;
+        return start(socketDirectory, random, KeyManagerMain.class.getName(), List.of(), java.util.Map.of());
     }
 
     /**
@@ -82,8 +81,25 @@ public final class KeyManagerProcess implements AutoCloseable {
     /** As above, with variables added to the child's environment (tests: a passphrase file, no session bus). */
     static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
             java.util.Map<String, String> extraEnvironment) throws IOException {
+        return start(socketDirectory, random, KeyManagerMain.class.getName(),
+                List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
+    }
+
+    /**
+     * Tests only: the same launch (JVM options, token on stdin, ready line, client) of another main class that
+     * speaks {@link KeyManagerMain}'s protocol, given {@code <socketDirectory> <extraArguments...>}. The
+     * key-isolation test uses it to learn the child's private keys from the child itself.
+     */
+    static KeyManagerProcess start(Path socketDirectory, SecureRandom random, String mainClass,
+            List<String> extraArguments) throws IOException {
+        return start(socketDirectory, random, mainClass, extraArguments, java.util.Map.of());
+    }
+
+    private static KeyManagerProcess start(Path socketDirectory, SecureRandom random, String mainClass,
+            List<String> extraArguments, java.util.Map<String, String> extraEnvironment) throws IOException {
         KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
-                keyDirectory.toAbsolutePath(), Objects.requireNonNull(random, "random"), extraEnvironment);
+                Objects.requireNonNull(random, "random"), Objects.requireNonNull(mainClass, "mainClass"),
+                extraArguments, extraEnvironment);
         p.launch();
         return p;
     }
@@ -124,11 +140,9 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add("-Xmx256m");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(KeyManagerMain.class.getName());
+        command.add(mainClass);
         command.add(socketDirectory.toString());
-        if (keyDirectory != null) {
-            command.add(keyDirectory.toString());
-        }
+        command.addAll(extraArguments);
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
         builder.environment().putAll(extraEnvironment);
         Process child = builder.start();
