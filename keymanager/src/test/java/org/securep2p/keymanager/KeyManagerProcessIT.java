@@ -95,6 +95,70 @@ class KeyManagerProcessIT {
         }
     }
 
+    /** The value columns of the {@code /proc/<pid>/limits} line starting with {@code name}, e.g. [0, 0, bytes]. */
+    private static String[] limit(long pid, String name) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/limits"))) {
+            if (line.startsWith(name)) {
+                return line.substring(name.length()).trim().split("\\s+");
+            }
+        }
+        throw new AssertionError("no " + name + " in /proc/" + pid + "/limits");
+    }
+
+    private static long statusKb(long pid, String field) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
+            }
+        }
+        throw new AssertionError("no " + field + " in /proc/" + pid + "/status");
+    }
+
+    /**
+     * What a real launched child's hardening looks like from outside, in /proc (readable to us: same uid, root).
+     * The core-file limit: the child's hard limit is 0 where ours is not, which only its own setrlimit can do
+     * (a process can lower, never raise, and we did not). Memory locking: VmLck is non-zero exactly when the
+     * child could lock (it inherits our CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK).
+     *
+     * <p>The dumpable flag has no sound observable here. /proc shows it only as the owner of /proc/pid files
+     * (root when non-dumpable), which is root either way for a root child; a reader with CAP_SYS_PTRACE is let
+     * through regardless of it; a reader without CAP_SYS_PTRACE is refused by the capability check (the child's
+     * permitted set is not a subset of the reader's) whether or not the child is dumpable. So it is checked
+     * from inside, with PR_GET_DUMPABLE, in ProcessHardeningTest, and the same call sets it here.
+     */
+    @Test
+    void launchedChildHasNoCoreFileLimitAndLocksMemoryWhenPermitted() throws Exception {
+        if (!System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            return;
+        }
+        long self = ProcessHandle.current().pid();
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), random)) {
+            String[] childCore = limit(p.pid(), "Max core file size");
+            assertThat(childCore[0]).isEqualTo("0");
+            assertThat(childCore[1]).isEqualTo("0");
+            if (!limit(self, "Max core file size")[1].equals("0")) {
+                System.out.println("KeyManagerProcessIT: child's hard core limit 0, ours "
+                        + limit(self, "Max core file size")[1] + ": the child lowered it");
+            }
+            boolean mayLock = limit(self, "Max locked memory")[0].equals("unlimited") || hasCapIpcLock();
+            long locked = statusKb(p.pid(), "VmLck");
+            System.out.println("KeyManagerProcessIT: child VmLck " + locked + " kB, may lock " + mayLock);
+            assertThat(locked > 0).isEqualTo(mayLock);
+            assertThat(statusKb(self, "VmLck")).as("the launcher itself is not hardened").isZero();
+            assertHandshakeWorks(p.client());
+        }
+    }
+
+    private static boolean hasCapIpcLock() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("CapEff:")) {
+                return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << ProcessHardening.CAP_IPC_LOCK))
+                        != 0;
+            }
+        }
+        return false;
+    }
+
     /**
      * A JDK-only client, run as {@code nobody}: it gets the right token on stdin, so a refusal can only come
      * from the SO_PEERCRED uid check. Source-launch mode keeps it independent of the (root-only) class path.
