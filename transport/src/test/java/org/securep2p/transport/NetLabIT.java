@@ -35,8 +35,11 @@ class NetLabIT {
      */
     private static final int LOSS_MIN_DELIVERED = 600;
     private static final int LOSS_MAX_DELIVERED = 800;
-    /** Without loss every datagram arrives over a veth; a few spare for a scheduler hiccup overflowing a buffer. */
-    private static final int NO_LOSS_MIN_DELIVERED = 995;
+    /**
+     * Without loss nearly every datagram arrives over a veth; a loaded CI machine once let 12 of 1,000 overflow the
+     * receiver's socket buffer (988). 950 still tells "no loss rule" from the 30% rule (600-800) with a wide gap.
+     */
+    private static final int NO_LOSS_MIN_DELIVERED = 950;
     /** Probe JVMs only need to start fast. */
     private static final List<String> PROBE_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
             "-Xss512k");
