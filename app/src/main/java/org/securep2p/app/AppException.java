@@ -1,0 +1,65 @@
+package org.securep2p.app;
+
+import java.util.Objects;
+
+/**
+ * A failure the user can act on: {@link Reason#sentence()} is what the front end shows, and {@link #code()} is
+ * the JSON-RPC error code (documented in the README).
+ */
+public final class AppException extends Exception {
+
+    /** Why an action failed. */
+    public enum Reason {
+        NOT_CONNECTED(-32001, "There is no open conversation."),
+        PEER_CHANGED(-32002, "The peer's identity changed; decide to verify, accept or reject it first."),
+        BAD_CODE(-32003, "That is not a valid connection code or host:port."),
+        DOWNGRADE(-32004, "The peer's security level is below your minimum."),
+        IDENTITY_MISMATCH(-32005, "The peer is not who the code says: someone may be in between."),
+        UNREACHABLE(-32006, "The peer could not be reached."),
+        BUSY(-32007, "A connection is already being set up or open."),
+        REJECTED(-32008, "You rejected this peer's identity."),
+        STORAGE_FAILED(-32009, "Local storage failed; nothing was sent."),
+        KEY_MANAGER(-32010, "The key manager is not available."),
+        TOO_LONG(-32011, "The message is too long."),
+        UNKNOWN_PEER(-32012, "No such peer in the trust store."),
+        PROTOCOL(-32013, "The peer broke the chat protocol."),
+        NO_WAIT(-32014, "Not waiting for a peer: start waiting first.");
+
+        private final int code;
+        private final String sentence;
+
+        Reason(int code, String sentence) {
+            this.code = code;
+            this.sentence = sentence;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public String sentence() {
+            return sentence;
+        }
+    }
+
+    private final Reason reason;
+
+    public AppException(Reason reason, String detail) {
+        super(Objects.requireNonNull(reason, "reason").sentence() + " " + Objects.requireNonNull(detail, "detail"));
+        this.reason = reason;
+    }
+
+    public AppException(Reason reason, String detail, Throwable cause) {
+        super(Objects.requireNonNull(reason, "reason").sentence() + " " + Objects.requireNonNull(detail, "detail"),
+                cause);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+
+    public int code() {
+        return reason.code();
+    }
+}

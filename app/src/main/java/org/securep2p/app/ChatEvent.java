@@ -1,0 +1,95 @@
+package org.securep2p.app;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import org.securep2p.crypto.SecurityLevel;
+
+/**
+ * Something the user should see, reported by the {@link Messenger} to both front ends (TUI and JSON). Each
+ * event is an immutable value whose {@code toString()} never contains a key; message events do carry the
+ * text, so front ends must not log them.
+ */
+public sealed interface ChatEvent {
+
+    /** Identity loaded, key manager serving; the menu can be shown. */
+    record Ready(String fingerprint, String username, String keyProtection, String memoryProtection)
+            implements ChatEvent {
+    }
+
+    /** A step of setting up a connection, with the time since the user asked for it. */
+    record Progress(Stage stage, Duration elapsed, String detail) implements ChatEvent {
+    }
+
+    /** The code to share (and the plain endpoint and NAT hint) while waiting. */
+    record Endpoint(String code, String endpoint, String nat, String natAdvice, boolean answerNeeded)
+            implements ChatEvent {
+    }
+
+    /** The code the connecting side shows in case the waiter's NAT drops its checks. */
+    record AnswerCode(String code) implements ChatEvent {
+    }
+
+    /** A verified end-to-end session is up (new or resumed). */
+    record Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
+            TrustMode trust, boolean resumed, boolean verified) implements ChatEvent {
+    }
+
+    /** A message from the peer, shown once. */
+    record MessageReceived(String from, String text, String id, Instant time) implements ChatEvent {
+    }
+
+    /** A message that this side sent has been acknowledged end to end. */
+    record Delivered(String id) implements ChatEvent {
+    }
+
+    /** A message that will not be delivered, with the reason in words. */
+    record SendFailed(String id, String reason) implements ChatEvent {
+    }
+
+    /** A known peer now presents another identity: sending is blocked until the user decides. */
+    record PeerChanged(String peer, String oldFingerprint, String newFingerprint, String explanation)
+            implements ChatEvent {
+    }
+
+    /** The connection ended; {@code kind} keeps peer offline, unreachable and refused apart. */
+    record Disconnected(DisconnectKind kind, String reason, int undelivered) implements ChatEvent {
+    }
+
+    /** Something the user asked for failed; the reason is a sentence. */
+    record Failure(String reason) implements ChatEvent {
+    }
+
+    /** Steps of connection set-up, in order. */
+    enum Stage {
+        STUN, ICE, TLS, HANDSHAKE, RESUME
+    }
+
+    /** How the peer's identity was established. */
+    enum TrustMode {
+        CODE_VERIFIED("code-verified"), TRUST_ON_FIRST_USE("trust-on-first-use"), KNOWN("previously trusted"),
+        VERIFIED("safety number verified");
+
+        private final String label;
+
+        TrustMode(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** Why a conversation is not live, in the user's terms. */
+    enum DisconnectKind {
+        /** The peer closed the connection or stopped answering: it is offline. */
+        PEER_OFFLINE,
+        /** No path to the peer (NAT, firewall): the reason carries the diagnosis. */
+        PEER_UNREACHABLE,
+        /** This side refused the peer (identity, level, protocol). */
+        REFUSED,
+        /** The user ended it. */
+        LOCAL
+    }
+}
