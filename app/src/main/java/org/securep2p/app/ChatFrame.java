@@ -1,0 +1,263 @@
+package org.securep2p.app;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.StrictReader;
+import org.securep2p.crypto.StrictWriter;
+
+/**
+ * The chat protocol's frames, one per transport message ({@code docs/PROTOCOL.md} §20): {@code u8 version ||
+ * u8 type || body}. Built only through the factories or {@link #decode}, which checks every length, rejects
+ * unknown versions and types, and refuses trailing bytes, so one frame has exactly one encoding.
+ *
+ * <p>Not its job: confidentiality (TLS and the ratchet give it) or deciding what a frame means.
+ */
+final class ChatFrame {
+
+    static final int VERSION = 1;
+    static final int SESSION_ID_LENGTH = 16;
+    static final int MAX_USERNAME_BYTES = 64;
+    static final int MAX_BLOB = 1_000_000;
+    static final int MAX_CLOSE_DETAIL = 512;
+
+    enum Type {
+        HELLO(1), BUNDLE(2), INIT(3), RATCHET(4), CLOSE(5);
+
+        final int code;
+
+        Type(int code) {
+            this.code = code;
+        }
+
+        static Type of(int code) throws CryptoException {
+            for (Type t : values()) {
+                if (t.code == code) {
+                    return t;
+                }
+            }
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chat frame: unknown type " + code);
+        }
+    }
+
+    /** Why a side closes; sent so the other side can say it in words. */
+    enum CloseReason {
+        DOWNGRADE(1), IDENTITY_REFUSED(2), PROTOCOL(3), BINDING_MISMATCH(4), BYE(5), HANDSHAKE_FAILED(6),
+        PEER_CHANGED_PENDING(7);
+
+        final int code;
+
+        CloseReason(int code) {
+            this.code = code;
+        }
+
+        static CloseReason of(int code) throws CryptoException {
+            for (CloseReason r : values()) {
+                if (r.code == code) {
+                    return r;
+                }
+            }
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chat frame: unknown close reason " + code);
+        }
+    }
+
+    private final Type type;
+    private final byte[] encoded;
+    // HELLO
+    private final SecurityLevel floor;
+    private final String username;
+    private final byte[] sessionId;
+    // BUNDLE, INIT, RATCHET
+    private final byte[] blob;
+    // CLOSE
+    private final CloseReason closeReason;
+    private final String closeDetail;
+
+    private ChatFrame(Type type, byte[] encoded, SecurityLevel floor, String username, byte[] sessionId, byte[] blob,
+            CloseReason closeReason, String closeDetail) {
+        this.type = type;
+        this.encoded = encoded;
+        this.floor = floor;
+        this.username = username;
+        this.sessionId = sessionId;
+        this.blob = blob;
+        this.closeReason = closeReason;
+        this.closeDetail = closeDetail;
+    }
+
+    /** This side's floor, name, and the session it holds for the peer (empty when none). */
+    static ChatFrame hello(SecurityLevel floor, String username, Optional<byte[]> sessionId) {
+        byte[] name = username.getBytes(StandardCharsets.UTF_8);
+        if (name.length < 1 || name.length > MAX_USERNAME_BYTES) {
+            throw new IllegalArgumentException("username must be 1.." + MAX_USERNAME_BYTES + " UTF-8 bytes");
+        }
+        StrictWriter w = header(Type.HELLO).u8(floor.code()).var16(name);
+        if (sessionId.isPresent()) {
+            if (sessionId.get().length != SESSION_ID_LENGTH) {
+                throw new IllegalArgumentException("session id must be " + SESSION_ID_LENGTH + " bytes");
+            }
+            w.u8(1).bytes(sessionId.get());
+        } else {
+            w.u8(0);
+        }
+        return decodeUnchecked(w.toByteArray());
+    }
+
+    static ChatFrame bundle(byte[] preKeyBundle) {
+        return blobFrame(Type.BUNDLE, preKeyBundle);
+    }
+
+    static ChatFrame init(byte[] initialMessage) {
+        return blobFrame(Type.INIT, initialMessage);
+    }
+
+    static ChatFrame ratchet(byte[] wireMessage) {
+        return blobFrame(Type.RATCHET, wireMessage);
+    }
+
+    static ChatFrame close(CloseReason reason, String detail) {
+        byte[] d = detail.getBytes(StandardCharsets.UTF_8);
+        if (d.length > MAX_CLOSE_DETAIL) {
+            d = Arrays.copyOf(d, MAX_CLOSE_DETAIL);
+            // A cut can split a character; decoding is strict, so cut back to a whole one.
+            while (!isValidUtf8(d)) {
+                d = Arrays.copyOf(d, d.length - 1);
+            }
+        }
+        return decodeUnchecked(header(Type.CLOSE).u8(reason.code).var16(d).toByteArray());
+    }
+
+    private static ChatFrame blobFrame(Type type, byte[] blob) {
+        if (blob.length < 1 || blob.length > MAX_BLOB) {
+            throw new IllegalArgumentException(type + " body must be 1.." + MAX_BLOB + " bytes");
+        }
+        return decodeUnchecked(header(type).var32(blob).toByteArray());
+    }
+
+    private static StrictWriter header(Type type) {
+        return new StrictWriter().u8(VERSION).u8(type.code);
+    }
+
+    private static ChatFrame decodeUnchecked(byte[] encoded) {
+        try {
+            return decode(encoded);
+        } catch (CryptoException e) {
+            throw new IllegalStateException("own frame does not parse", e);
+        }
+    }
+
+    /** Parses a frame; any deviation from the layout is a {@link CryptoException}. */
+    static ChatFrame decode(byte[] encoded) throws CryptoException {
+        Objects.requireNonNull(encoded, "encoded");
+        StrictReader r = new StrictReader(encoded, "chat frame");
+        int version = r.u8("version");
+        if (version != VERSION) {
+            throw new CryptoException(CryptoException.Reason.UNKNOWN_VERSION, "chat frame version " + version);
+        }
+        Type type = Type.of(r.u8("type"));
+        byte[] copy = encoded.clone();
+        switch (type) {
+            case HELLO: {
+                SecurityLevel floor = SecurityLevel.fromCode(r.u8("floor"));
+                String name = utf8(r.var16(1, MAX_USERNAME_BYTES, "username"), "username");
+                int has = r.u8("has session");
+                byte[] sid = null;
+                if (has == 1) {
+                    sid = r.fixed(SESSION_ID_LENGTH, "session id");
+                } else if (has != 0) {
+                    throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chat frame: bad session flag");
+                }
+                r.expectEnd();
+                return new ChatFrame(type, copy, floor, name, sid, null, null, null);
+            }
+            case BUNDLE:
+            case INIT:
+            case RATCHET: {
+                byte[] blob = r.var32(1, MAX_BLOB, "body");
+                r.expectEnd();
+                return new ChatFrame(type, copy, null, null, null, blob, null, null);
+            }
+            case CLOSE: {
+                CloseReason reason = CloseReason.of(r.u8("reason"));
+                String detail = utf8(r.var16(0, MAX_CLOSE_DETAIL, "detail"), "detail");
+                r.expectEnd();
+                return new ChatFrame(type, copy, null, null, null, null, reason, detail);
+            }
+            default:
+                throw new AssertionError(type);
+        }
+    }
+
+    private static String utf8(byte[] bytes, String field) throws CryptoException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chat frame: " + field + " is not UTF-8");
+        }
+    }
+
+    private static boolean isValidUtf8(byte[] bytes) {
+        try {
+            utf8(bytes, "text");
+            return true;
+        } catch (CryptoException e) {
+            return false;
+        }
+    }
+
+    Type type() {
+        return type;
+    }
+
+    byte[] encode() {
+        return encoded.clone();
+    }
+
+    SecurityLevel floor() {
+        return require(Type.HELLO, floor);
+    }
+
+    String username() {
+        return require(Type.HELLO, username);
+    }
+
+    Optional<byte[]> sessionId() {
+        require(Type.HELLO, "");
+        return Optional.ofNullable(sessionId).map(byte[]::clone);
+    }
+
+    byte[] blob() {
+        if (blob == null) {
+            throw new IllegalStateException(type + " has no body");
+        }
+        return blob.clone();
+    }
+
+    CloseReason closeReason() {
+        return require(Type.CLOSE, closeReason);
+    }
+
+    String closeDetail() {
+        return require(Type.CLOSE, closeDetail);
+    }
+
+    private <T> T require(Type expected, T value) {
+        if (type != expected) {
+            throw new IllegalStateException("not a " + expected + " frame but " + type);
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "ChatFrame[" + type + ", " + encoded.length + " bytes]";
+    }
+}

@@ -1,0 +1,567 @@
+package org.securep2p.app;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.HandshakeResult;
+import org.securep2p.crypto.HybridHandshake;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.InitialMessage;
+import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SafetyNumber;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.StrictWriter;
+import org.securep2p.ratchet.RatchetException;
+import org.securep2p.ratchet.SessionRecord;
+import org.securep2p.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One live connection's chat protocol ({@code docs/PROTOCOL.md} §20): HELLO exchange, the trust decision, the
+ * hybrid handshake or the resumption of the stored session, the mutual CONFIRM that binds the session to this
+ * TLS connection and both HELLOs, then messages and acknowledgements until the connection ends.
+ *
+ * <p>Not its job: finding the peer (the transport), storing state (the {@link Conversation}) or asking the user
+ * (the {@link TrustGate}).
+ */
+final class ChatSession implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChatSession.class);
+    private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
+    private static final Duration ACK_DELAY = Duration.ofMillis(20);
+
+    /** Decides whether the peer may talk to us; may wait for the user. */
+    interface TrustGate {
+        ChatEvent.TrustMode admit(IdentityPublicKeys peer, String peerName, String address, boolean codeAuthenticated)
+                throws AppException;
+    }
+
+    /** Creates and finds conversations. */
+    interface Conversations {
+        Optional<Conversation> find(Fingerprint peer) throws AppException;
+
+        Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record) throws AppException;
+    }
+
+    private final ChatChannel channel;
+    private final boolean dialer;
+    private final boolean codeAuthenticated;
+    private final SecurityLevel floor;
+    private final String username;
+    private final PrivateKeyOperations keys;
+    private final Conversations conversations;
+    private final TrustGate gate;
+    private final Consumer<ChatEvent> events;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final Object sendLock = new Object();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final long startNanos;
+
+    private volatile Conversation conversation;
+    private volatile boolean live;
+    private byte[] binding;
+    private Thread reader;
+    private Thread acker;
+    private volatile boolean ackDue;
+    private volatile ChatEvent.Disconnected ending;
+
+    ChatSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor, String username,
+            PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
+            SecureRandom random, Clock clock, long startNanos) {
+        this.channel = Objects.requireNonNull(channel);
+        this.dialer = dialer;
+        this.codeAuthenticated = codeAuthenticated;
+        this.floor = Objects.requireNonNull(floor);
+        this.username = Objects.requireNonNull(username);
+        this.keys = Objects.requireNonNull(keys);
+        this.conversations = Objects.requireNonNull(conversations);
+        this.gate = Objects.requireNonNull(gate);
+        this.events = Objects.requireNonNull(events);
+        this.random = Objects.requireNonNull(random);
+        this.clock = Objects.requireNonNull(clock);
+        this.startNanos = startNanos;
+    }
+
+    /**
+     * Runs the set-up to a confirmed session, then starts the receiving thread. Emits {@link ChatEvent.Connected}
+     * on success; on failure closes the channel and throws.
+     */
+    ChatEvent.Connected establish() throws AppException {
+        try {
+            return doEstablish();
+        } catch (AppException e) {
+            close();
+            throw e;
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private ChatEvent.Connected doEstablish() throws AppException {
+        IdentityPublicKeys peer = channel.peerIdentity();
+        Fingerprint peerFp = peer.fingerprint();
+        SecurityLevel level = channel.level();
+        if (!level.isAtLeast(floor)) {
+            refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
+                    "the connection runs at " + level + ", below your minimum " + floor + ".");
+        }
+        Optional<Conversation> stored = conversations.find(peerFp);
+        Optional<byte[]> storedId = stored.filter(c -> c.level() == level).map(Conversation::sessionId);
+        ChatFrame myHello = ChatFrame.hello(floor, username, storedId);
+        send(myHello);
+        ChatFrame theirHello = expect(ChatFrame.Type.HELLO);
+        if (!level.isAtLeast(theirHello.floor())) {
+            refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
+                    "the peer requires at least " + theirHello.floor() + " but the connection runs at " + level + ".");
+        }
+        SECURITY.info("connection: peer {} ('{}'), level {}, path {}, peer floor {}, local floor {}",
+                peerFp.shortForm(), sanitize(theirHello.username()), level, channel.path(), theirHello.floor(), floor);
+        ChatEvent.TrustMode trust;
+        try {
+            trust = gate.admit(peer, theirHello.username(), channel.remoteAddress(), codeAuthenticated);
+        } catch (AppException e) {
+            refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, e.reason(), e.getMessage());
+            throw e;
+        }
+        byte[] helloDialer = dialer ? myHello.encode() : theirHello.encode();
+        byte[] helloWaiter = dialer ? theirHello.encode() : myHello.encode();
+        binding = bindingHash(channel.channelBinding(), helloDialer, helloWaiter, level);
+
+        boolean resume = storedId.isPresent() && theirHello.sessionId().isPresent()
+                && MessageDigest.isEqual(storedId.get(), theirHello.sessionId().get());
+        if (resume) {
+            conversation = stored.get();
+            conversation.rename(theirHello.username());
+            progress(ChatEvent.Stage.RESUME, "resuming session " + conversation.sessionIdHex().substring(0, 8));
+            SECURITY.info("session resumed with {} at {}", peerFp.shortForm(), level);
+        } else {
+            progress(ChatEvent.Stage.HANDSHAKE, "hybrid handshake at " + level);
+            conversation = handshake(peer, theirHello.username(), level, stored);
+        }
+        confirm();
+        live = true;
+        startThreads();
+        SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
+        ChatEvent.Connected connected = new ChatEvent.Connected(theirHello.username(), peerFp.displayString(),
+                number.digits(), level, channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED);
+        resendPending(peerReceivedUpTo);
+        return connected;
+    }
+
+    private Conversation handshake(IdentityPublicKeys peer, String peerName, SecurityLevel level,
+            Optional<Conversation> replaced) throws AppException {
+        HybridHandshake handshake = new HybridHandshake(random, clock);
+        Fingerprint peerFp = peer.fingerprint();
+        try {
+            Conversation created;
+            if (dialer) {
+                PreKeyBundle bundle = PreKeyBundle.decode(expect(ChatFrame.Type.BUNDLE).blob());
+                if (!bundle.identity().equals(peer)) {
+                    refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, AppException.Reason.IDENTITY_MISMATCH,
+                            "the prekey bundle is not from the identity that authenticated the connection.");
+                }
+                try (HandshakeResult result = handshake.initiate(keys, bundle, level, peerFp, binding)) {
+                    send(ChatFrame.init(result.initialMessage().orElseThrow().encode()));
+                    try (SessionRecord record = SessionRecord.initiator(result, random)) {
+                        created = conversations.create(peerFp, peerName, sessionId(result.transcriptHash()), record);
+                    }
+                }
+            } else {
+                PreKeyBundle offered = keys.preKeyBundle();
+                send(ChatFrame.bundle(offered.encode()));
+                InitialMessage message = InitialMessage.decode(expect(ChatFrame.Type.INIT).blob());
+                if (!message.initiator().equals(peer)) {
+                    refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, AppException.Reason.IDENTITY_MISMATCH,
+                            "the handshake is not from the identity that authenticated the connection.");
+                }
+                if (message.level() != level) {
+                    refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
+                            "the handshake names " + message.level() + " but the connection runs at " + level + ".");
+                }
+                try (HandshakeResult result = handshake.respond(keys, offered, message, floor)) {
+                    byte[] payload = result.payload().orElse(new byte[0]);
+                    if (!MessageDigest.isEqual(payload, binding)) {
+                        refuse(ChatFrame.CloseReason.BINDING_MISMATCH, AppException.Reason.PROTOCOL,
+                                "the handshake is bound to other HELLOs or another connection: someone altered them.");
+                    }
+                    try (SessionRecord record = SessionRecord.responder(result, random)) {
+                        created = conversations.create(peerFp, peerName, sessionId(result.transcriptHash()), record);
+                    }
+                }
+            }
+            replaced.ifPresent(old -> failReplaced(old));
+            SECURITY.info("handshake complete with {} at {} ({})", peerFp.shortForm(), level,
+                    dialer ? "initiator" : "responder");
+            return created;
+        } catch (CryptoException e) {
+            SECURITY.warn("handshake with {} refused: {}", peerFp.shortForm(), e.reason());
+            AppException.Reason reason = switch (e.reason()) {
+                case DOWNGRADE -> AppException.Reason.DOWNGRADE;
+                case IDENTITY_MISMATCH -> AppException.Reason.IDENTITY_MISMATCH;
+                default -> AppException.Reason.PROTOCOL;
+            };
+            refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, reason, "handshake failed: " + e.reason() + ".");
+            throw new AssertionError();
+        } catch (RatchetException e) {
+            refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, AppException.Reason.PROTOCOL,
+                    "cannot start the session: " + e.reason() + ".");
+            throw new AssertionError();
+        }
+    }
+
+    private void failReplaced(Conversation old) {
+        for (Conversation.Pending p : old.pending()) {
+            events.accept(new ChatEvent.SendFailed(p.id(),
+                    "a new session replaced the one this message was encrypted for; it was not delivered"));
+        }
+    }
+
+    private long peerReceivedUpTo;
+
+    /**
+     * Each side's first ratchet message on a connection is CONFIRM(binding): it proves the peer holds the session
+     * and saw the same HELLOs on the same TLS connection. A side that cannot send yet (the responder of a fresh
+     * session) confirms right after the peer's CONFIRM.
+     */
+    private void confirm() throws AppException {
+        boolean sent = trySendConfirm();
+        ChatFrame frame = expect(ChatFrame.Type.RATCHET);
+        Conversation.Received received;
+        try {
+            received = conversation.decrypt(frame.blob());
+        } catch (RatchetException | CryptoException e) {
+            SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(), e.getMessage());
+            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL,
+                    "the peer's confirmation did not decrypt: the session does not match.");
+            throw new AssertionError();
+        }
+        ChatPayload payload = received.payload();
+        if (payload.kind() != ChatPayload.Kind.CONFIRM || !MessageDigest.isEqual(payload.binding(), binding)) {
+            SECURITY.warn("binding mismatch with {}: HELLOs or connection altered", conversation.peer().shortForm());
+            refuse(ChatFrame.CloseReason.BINDING_MISMATCH, AppException.Reason.PROTOCOL,
+                    "the peer confirmed other HELLOs or another connection: someone altered them.");
+        }
+        peerReceivedUpTo = payload.sequence();
+        announceDelivered(received.acknowledged());
+        if (!sent && !trySendConfirm()) {
+            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "cannot confirm the session.");
+        }
+    }
+
+    private boolean trySendConfirm() throws AppException {
+        try {
+            byte[] wire = conversation.encryptControl(ChatPayload.confirm(binding, conversation.receivedUpTo()));
+            send(ChatFrame.ratchet(wire));
+            return true;
+        } catch (RatchetException e) {
+            if (e.reason() == RatchetException.Reason.NOT_YET_SENDABLE) {
+                return false;
+            }
+            throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot encrypt: " + e.reason(), e);
+        }
+    }
+
+    private void resendPending(long upTo) {
+        synchronized (sendLock) {
+            for (Conversation.Pending p : conversation.pending()) {
+                if (p.sequence() > upTo) {
+                    try {
+                        channel.send(ChatFrame.ratchet(p.wire()).encode());
+                    } catch (TransportException e) {
+                        LOG.info("resend interrupted: {}", e.reason());
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Encrypts, commits and sends; when the connection is gone the message stays queued. */
+    String send(String text) throws AppException {
+        Conversation c = conversation;
+        if (c == null || !live) {
+            throw new AppException(AppException.Reason.NOT_CONNECTED, "The session is not set up yet.");
+        }
+        synchronized (sendLock) {
+            Conversation.Pending p = c.encryptText(text);
+            try {
+                channel.send(ChatFrame.ratchet(p.wire()).encode());
+            } catch (TransportException e) {
+                LOG.info("message {} queued: {}", p.id(), e.reason());
+            }
+            return p.id();
+        }
+    }
+
+    Conversation conversation() {
+        return conversation;
+    }
+
+    boolean isLive() {
+        return live && !closed.get();
+    }
+
+    private void startThreads() {
+        reader = new Thread(this::readLoop, "chat-reader");
+        reader.setDaemon(true);
+        reader.start();
+        acker = new Thread(this::ackLoop, "chat-acker");
+        acker.setDaemon(true);
+        acker.start();
+    }
+
+    private void readLoop() {
+        try {
+            while (!closed.get()) {
+                byte[] raw = channel.receive();
+                ChatFrame frame;
+                try {
+                    frame = ChatFrame.decode(raw);
+                } catch (CryptoException e) {
+                    SECURITY.warn("malformed frame from {} rejected: {}", conversation.peer().shortForm(), e.reason());
+                    continue;
+                }
+                if (frame.type() == ChatFrame.Type.CLOSE) {
+                    end(ChatEvent.DisconnectKind.PEER_OFFLINE, "The peer ended the conversation"
+                            + (frame.closeReason() == ChatFrame.CloseReason.BYE ? "." : ": " + frame.closeReason() + "."));
+                    return;
+                }
+                if (frame.type() != ChatFrame.Type.RATCHET) {
+                    SECURITY.warn("unexpected {} frame from {} rejected", frame.type(), conversation.peer().shortForm());
+                    continue;
+                }
+                receive(frame.blob());
+            }
+        } catch (TransportException e) {
+            ChatEvent.DisconnectKind kind = e.reason() == TransportException.Reason.PEER_TIMEOUT
+                    || e.reason() == TransportException.Reason.CLOSED
+                    || e.reason() == TransportException.Reason.PEER_CLOSED
+                            ? ChatEvent.DisconnectKind.PEER_OFFLINE
+                            : ChatEvent.DisconnectKind.PEER_UNREACHABLE;
+            end(kind, e.reason() == TransportException.Reason.CLOSED ? "The peer closed the connection."
+                    : e.reason().sentence());
+        } catch (RuntimeException e) {
+            LOG.error("reader failed", e);
+            end(ChatEvent.DisconnectKind.PEER_UNREACHABLE, "Internal error: " + e.getClass().getSimpleName());
+        }
+    }
+
+    private void receive(byte[] wire) {
+        Conversation c = conversation;
+        Conversation.Received received;
+        try {
+            received = c.decrypt(wire);
+        } catch (RatchetException e) {
+            if (e.reason() == RatchetException.Reason.DUPLICATE) {
+                // A message resent after a reconnect that we already have: acknowledge again, show nothing.
+                ackDue = true;
+            } else {
+                SECURITY.warn("message from {} rejected: {} (session intact)", c.peer().shortForm(), e.reason());
+            }
+            return;
+        } catch (CryptoException e) {
+            SECURITY.warn("message content from {} rejected: {}", c.peer().shortForm(), e.reason());
+            return;
+        } catch (AppException e) {
+            LOG.error("storage failed while receiving: {}", e.reason());
+            end(ChatEvent.DisconnectKind.LOCAL, e.getMessage());
+            return;
+        }
+        ChatPayload p = received.payload();
+        switch (p.kind()) {
+            case TEXT:
+                events.accept(new ChatEvent.MessageReceived(c.peerName(), p.text(), p.id(), p.time()));
+                ackDue = true;
+                break;
+            case ACK:
+                announceDelivered(received.acknowledged());
+                break;
+            case CONFIRM:
+                SECURITY.warn("second confirmation from {} ignored", c.peer().shortForm());
+                break;
+            default:
+                throw new AssertionError(p.kind());
+        }
+    }
+
+    private void announceDelivered(List<Conversation.Pending> acknowledged) {
+        for (Conversation.Pending p : acknowledged) {
+            events.accept(new ChatEvent.Delivered(p.id()));
+        }
+    }
+
+    /** Coalesces acknowledgements: at most one every {@link #ACK_DELAY}, always cumulative. */
+    private void ackLoop() {
+        while (!closed.get()) {
+            try {
+                Thread.sleep(ACK_DELAY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!ackDue) {
+                continue;
+            }
+            ackDue = false;
+            Conversation c = conversation;
+            long upTo = c.receivedUpTo();
+            if (upTo < 1) {
+                continue;
+            }
+            synchronized (sendLock) {
+                try {
+                    byte[] wire = c.encryptControl(ChatPayload.ack(upTo));
+                    channel.send(ChatFrame.ratchet(wire).encode());
+                } catch (RatchetException | AppException e) {
+                    LOG.warn("cannot acknowledge: {}", e.getMessage());
+                } catch (TransportException e) {
+                    LOG.info("acknowledgement not sent: {}", e.reason());
+                }
+            }
+        }
+    }
+
+    private void end(ChatEvent.DisconnectKind kind, String reason) {
+        if (ending == null) {
+            Conversation c = conversation;
+            ending = new ChatEvent.Disconnected(kind, reason, c == null ? 0 : c.pending().size());
+            live = false;
+            events.accept(ending);
+        }
+        closeChannel();
+    }
+
+    private ChatFrame expect(ChatFrame.Type type) throws AppException {
+        byte[] raw;
+        try {
+            raw = channel.receive();
+        } catch (TransportException e) {
+            throw new AppException(AppException.Reason.UNREACHABLE, "the connection ended during set-up: "
+                    + e.reason().sentence(), e);
+        }
+        ChatFrame frame;
+        try {
+            frame = ChatFrame.decode(raw);
+        } catch (CryptoException e) {
+            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "malformed " + type + ": "
+                    + e.reason() + ".");
+            throw new AssertionError();
+        }
+        if (frame.type() == ChatFrame.Type.CLOSE) {
+            AppException.Reason reason = switch (frame.closeReason()) {
+                case DOWNGRADE -> AppException.Reason.DOWNGRADE;
+                case IDENTITY_REFUSED -> AppException.Reason.REJECTED;
+                default -> AppException.Reason.PROTOCOL;
+            };
+            closeChannel();
+            throw new AppException(reason, "The peer refused: " + frame.closeReason() + " "
+                    + sanitize(frame.closeDetail()));
+        }
+        if (frame.type() != type) {
+            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "expected " + type + ", got "
+                    + frame.type() + ".");
+        }
+        return frame;
+    }
+
+    private void send(ChatFrame frame) throws AppException {
+        try {
+            synchronized (sendLock) {
+                channel.send(frame.encode());
+            }
+        } catch (TransportException e) {
+            throw new AppException(AppException.Reason.UNREACHABLE, "the connection ended during set-up: "
+                    + e.reason().sentence(), e);
+        }
+    }
+
+    /** Tells the peer why, closes, and throws. */
+    private void refuse(ChatFrame.CloseReason why, AppException.Reason reason, String detail) throws AppException {
+        SECURITY.warn("refused peer: {} ({})", why, detail);
+        try {
+            synchronized (sendLock) {
+                channel.send(ChatFrame.close(why, detail).encode());
+            }
+        } catch (TransportException ignored) {
+            // Closing anyway.
+        }
+        closeChannel();
+        throw new AppException(reason, detail);
+    }
+
+    private void progress(ChatEvent.Stage stage, String detail) {
+        events.accept(new ChatEvent.Progress(stage, Duration.ofNanos(System.nanoTime() - startNanos), detail));
+    }
+
+    /** Sends BYE and closes. */
+    void disconnect() {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            synchronized (sendLock) {
+                channel.send(ChatFrame.close(ChatFrame.CloseReason.BYE, "").encode());
+            }
+        } catch (TransportException ignored) {
+            // Closing anyway.
+        }
+        end(ChatEvent.DisconnectKind.LOCAL, "You ended the conversation.");
+    }
+
+    private void closeChannel() {
+        if (closed.compareAndSet(false, true)) {
+            live = false;
+            channel.close();
+            if (acker != null) {
+                acker.interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closeChannel();
+    }
+
+    static byte[] bindingHash(byte[] channelBinding, byte[] helloDialer, byte[] helloWaiter, SecurityLevel level) {
+        byte[] input = new StrictWriter().bytes("securep2p/v1/chat/binding\0".getBytes(StandardCharsets.US_ASCII))
+                .var16(channelBinding).var16(helloDialer).var16(helloWaiter).u8(level.code()).toByteArray();
+        return sha256(input);
+    }
+
+    static byte[] sessionId(byte[] transcriptHash) {
+        byte[] input = new StrictWriter().bytes("securep2p/v1/chat/session-id\0".getBytes(StandardCharsets.US_ASCII))
+                .bytes(transcriptHash).toByteArray();
+        return Arrays.copyOf(sha256(input), ChatFrame.SESSION_ID_LENGTH);
+    }
+
+    private static byte[] sha256(byte[] input) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(input);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+    }
+
+    /** Peer-chosen text in a log line: printable, bounded, so it cannot forge lines. */
+    static String sanitize(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(64).forEach(cp -> b.appendCodePoint(Character.isISOControl(cp) ? '?' : cp));
+        return b.toString();
+    }
+}

@@ -1,0 +1,296 @@
+package org.securep2p.app;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.StrictReader;
+import org.securep2p.crypto.StrictWriter;
+import org.securep2p.ratchet.RatchetException;
+import org.securep2p.ratchet.SessionCipher;
+import org.securep2p.ratchet.SessionRecord;
+import org.securep2p.ratchet.SessionStore;
+
+/**
+ * The durable state of the conversation with one peer: its ratchet session, the sequence counters, and the
+ * messages sent but not yet acknowledged (as ratchet ciphertexts: no plaintext is ever stored). Everything
+ * sits in one sealed file that {@link ConversationStore} replaces atomically, so the ratchet state, the
+ * counters and the queue can never disagree after a crash.
+ *
+ * <p>Each operation changes the state in memory and commits it with one durable write <em>before</em> its
+ * result (a ciphertext to send, a plaintext to show) leaves this class: no key is used twice, no accepted
+ * message is lost. Calls are serialised.
+ */
+final class Conversation {
+
+    /** A message encrypted and stored, waiting for the peer's acknowledgement. */
+    record Pending(long sequence, String id, Instant created, byte[] wire) {
+    }
+
+    /** The outcome of one received ratchet message. */
+    record Received(ChatPayload payload, List<Pending> acknowledged) {
+    }
+
+    static final int FORMAT_VERSION = 1;
+    static final int MAX_PENDING = 10_000;
+
+    private final ConversationStore store;
+    private final Fingerprint peer;
+    private final byte[] sessionId;
+    private final SecurityLevel level;
+    private final SessionCipher cipher;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final List<Pending> pending;
+    private String peerName;
+    private byte[] record;
+    private long nextSequence;
+    private long receivedUpTo;
+    /** The record the cipher stored during the current operation, committed with it. */
+    private byte[] uncommitted;
+
+    Conversation(ConversationStore store, Fingerprint peer, String peerName, byte[] sessionId, SecurityLevel level,
+            byte[] record, long nextSequence, long receivedUpTo, List<Pending> pending, SecureRandom random,
+            Clock clock) {
+        this.store = store;
+        this.peer = peer;
+        this.peerName = peerName;
+        this.sessionId = sessionId.clone();
+        this.level = level;
+        this.record = record;
+        this.nextSequence = nextSequence;
+        this.receivedUpTo = receivedUpTo;
+        this.pending = new ArrayList<>(pending);
+        this.random = random;
+        this.clock = clock;
+        this.cipher = new SessionCipher(new DeferredStore(), sessionIdHex(), random, clock);
+    }
+
+    Fingerprint peer() {
+        return peer;
+    }
+
+    synchronized String peerName() {
+        return peerName;
+    }
+
+    byte[] sessionId() {
+        return sessionId.clone();
+    }
+
+    String sessionIdHex() {
+        return HexFormat.of().formatHex(sessionId);
+    }
+
+    SecurityLevel level() {
+        return level;
+    }
+
+    synchronized long receivedUpTo() {
+        return receivedUpTo;
+    }
+
+    synchronized List<Pending> pending() {
+        return List.copyOf(pending);
+    }
+
+    synchronized void rename(String name) throws AppException {
+        if (!name.equals(peerName)) {
+            peerName = name;
+            commit();
+        }
+    }
+
+    /** Encrypts a text message, queues its ciphertext and commits both; the result may now be sent. */
+    synchronized Pending encryptText(String text) throws AppException {
+        if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
+            throw new AppException(AppException.Reason.TOO_LONG,
+                    "At most " + ChatPayload.MAX_TEXT_BYTES + " bytes of UTF-8.");
+        }
+        if (pending.size() >= MAX_PENDING) {
+            throw new AppException(AppException.Reason.STORAGE_FAILED,
+                    MAX_PENDING + " messages are already waiting for this peer; wait until they are delivered.");
+        }
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        Instant now = clock.instant();
+        long sequence = nextSequence;
+        byte[] wire = encrypt(ChatPayload.text(sequence, id, now, text));
+        Pending p = new Pending(sequence, HexFormat.of().formatHex(id), now, wire);
+        pending.add(p);
+        nextSequence = sequence + 1;
+        try {
+            commit();
+        } catch (AppException e) {
+            pending.remove(pending.size() - 1);
+            nextSequence = sequence;
+            throw e;
+        }
+        return p;
+    }
+
+    /** Encrypts a control payload (confirm, ack) and commits the advanced ratchet before returning it. */
+    synchronized byte[] encryptControl(ChatPayload payload) throws AppException, RatchetException {
+        byte[] wire;
+        try {
+            wire = cipher.encrypt(payload.encode());
+        } catch (RatchetException e) {
+            uncommitted = null;
+            throw e;
+        }
+        commit();
+        return wire;
+    }
+
+    private byte[] encrypt(ChatPayload payload) throws AppException {
+        try {
+            return cipher.encrypt(payload.encode());
+        } catch (RatchetException e) {
+            uncommitted = null;
+            throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot encrypt: " + e.reason(), e);
+        }
+    }
+
+    /**
+     * Decrypts one ratchet message and commits the result: a text advances {@code receivedUpTo}, an ack
+     * removes the acknowledged messages. A refused message changes nothing.
+     */
+    synchronized Received decrypt(byte[] wire) throws RatchetException, AppException, CryptoException {
+        byte[] plaintext;
+        try {
+            plaintext = cipher.decrypt(wire);
+        } catch (RatchetException e) {
+            uncommitted = null;
+            throw e;
+        }
+        ChatPayload payload;
+        try {
+            payload = ChatPayload.decode(plaintext);
+        } catch (CryptoException e) {
+            // The message authenticated but its content is malformed: keep the advanced ratchet (its key is
+            // spent either way) and report the content.
+            commit();
+            throw e;
+        } finally {
+            java.util.Arrays.fill(plaintext, (byte) 0);
+        }
+        List<Pending> acknowledged = List.of();
+        long oldReceived = receivedUpTo;
+        List<Pending> oldPending = List.copyOf(pending);
+        if (payload.kind() == ChatPayload.Kind.TEXT && payload.sequence() > receivedUpTo) {
+            receivedUpTo = payload.sequence();
+        } else if (payload.kind() == ChatPayload.Kind.ACK || payload.kind() == ChatPayload.Kind.CONFIRM) {
+            acknowledged = removeUpTo(payload.sequence());
+        }
+        try {
+            commit();
+        } catch (AppException e) {
+            receivedUpTo = oldReceived;
+            pending.clear();
+            pending.addAll(oldPending);
+            throw e;
+        }
+        return new Received(payload, acknowledged);
+    }
+
+    private List<Pending> removeUpTo(long sequence) {
+        List<Pending> removed = new ArrayList<>();
+        pending.removeIf(p -> {
+            if (p.sequence() <= sequence) {
+                removed.add(p);
+                return true;
+            }
+            return false;
+        });
+        return removed;
+    }
+
+    private void commit() throws AppException {
+        byte[] newRecord = uncommitted != null ? uncommitted : record;
+        try {
+            store.write(this, newRecord);
+            record = newRecord;
+        } catch (IOException e) {
+            throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the conversation: "
+                    + e.getClass().getSimpleName(), e);
+        } finally {
+            uncommitted = null;
+        }
+    }
+
+    /** The fields as {@link ConversationStore} seals them. */
+    synchronized byte[] encodeWith(byte[] recordBytes) {
+        StrictWriter w = new StrictWriter().u8(FORMAT_VERSION).bytes(peer.toBytes())
+                .var16(peerName.getBytes(StandardCharsets.UTF_8)).bytes(sessionId).u8(level.code())
+                .u64(nextSequence).u64(receivedUpTo).var32(recordBytes).u32(pending.size());
+        for (Pending p : pending) {
+            w.u64(p.sequence()).bytes(HexFormat.of().parseHex(p.id())).u64(p.created().toEpochMilli()).var32(p.wire());
+        }
+        return w.toByteArray();
+    }
+
+    static Conversation decode(ConversationStore store, byte[] plain, SecureRandom random, Clock clock)
+            throws CryptoException {
+        StrictReader r = new StrictReader(plain, "conversation");
+        int version = r.u8("version");
+        if (version != FORMAT_VERSION) {
+            throw new CryptoException(CryptoException.Reason.UNKNOWN_VERSION, "conversation format " + version);
+        }
+        Fingerprint peer = Fingerprint.fromBytes(r.fixed(Fingerprint.LENGTH, "peer"));
+        String name = new String(r.var16(0, ChatFrame.MAX_USERNAME_BYTES, "name"), StandardCharsets.UTF_8);
+        byte[] sid = r.fixed(ChatFrame.SESSION_ID_LENGTH, "session id");
+        SecurityLevel level = SecurityLevel.fromCode(r.u8("level"));
+        long next = r.u64("next sequence");
+        long received = r.u64("received up to");
+        byte[] record = r.var32(1, 16 << 20, "record");
+        long count = r.u32("pending count");
+        if (count > MAX_PENDING) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: too many pending");
+        }
+        List<Pending> pending = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            long seq = r.u64("sequence");
+            String id = HexFormat.of().formatHex(r.fixed(ChatPayload.ID_LENGTH, "id"));
+            Instant created = Instant.ofEpochMilli(r.u64("created"));
+            byte[] wire = r.var32(1, ChatFrame.MAX_BLOB, "wire");
+            pending.add(new Pending(seq, id, created, wire));
+        }
+        r.expectEnd();
+        if (next < 1) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: next sequence 0");
+        }
+        return new Conversation(store, peer, name, sid, level, record, next, received, pending, random, clock);
+    }
+
+    /**
+     * The cipher's store: loads the current record and holds what it stores until {@link #commit} writes it
+     * together with the queue and counters. The cipher's own rule (store before the output leaves) holds,
+     * because nothing leaves this class before the commit.
+     */
+    private final class DeferredStore implements SessionStore {
+        @Override
+        public Optional<SessionRecord> load(String id) throws RatchetException {
+            byte[] current = uncommitted != null ? uncommitted : record;
+            return Optional.of(SessionRecord.decode(current));
+        }
+
+        @Override
+        public void store(String id, SessionRecord newRecord) {
+            uncommitted = newRecord.encode();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Conversation[" + peer.shortForm() + ", " + level + ", " + pending.size() + " pending]";
+    }
+}

@@ -1,0 +1,261 @@
+package org.securep2p.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.ratchet.SessionRecord;
+
+class ChatSessionTest {
+
+    private final SecureRandom random = new SecureRandom();
+    private final Clock clock = Clock.systemUTC();
+    @TempDir
+    Path dir;
+    private InMemoryPrivateKeys alice;
+    private InMemoryPrivateKeys bob;
+    private Side a;
+    private Side b;
+
+    /** One participant: keys, store, events. */
+    final class Side implements ChatSession.Conversations {
+        final InMemoryPrivateKeys keys;
+        final ConversationStore store;
+        final List<ChatEvent> events = new CopyOnWriteArrayList<>();
+
+        Side(InMemoryPrivateKeys keys, String name) throws Exception {
+            this.keys = keys;
+            byte[] k = new byte[32];
+            random.nextBytes(k);
+            this.store = new ConversationStore(dir.resolve(name), SecretBytes.copyOf(k), random, clock);
+        }
+
+        @Override
+        public Optional<Conversation> find(Fingerprint peer) throws AppException {
+            return store.load(peer);
+        }
+
+        @Override
+        public Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record)
+                throws AppException {
+            return store.create(peer, name, sessionId, record);
+        }
+
+        ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user) {
+            return new ChatSession(ch, dialer, dialer, floor, user, keys, this,
+                    (peer, name, address, code) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
+                            : ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
+                    events::add, random, clock, System.nanoTime());
+        }
+
+        long count(Class<?> type) {
+            return events.stream().filter(type::isInstance).count();
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        alice = InMemoryPrivateKeys.generate(random, clock, 4, 4);
+        bob = InMemoryPrivateKeys.generate(random, clock, 4, 4);
+        a = new Side(alice, "a");
+        b = new Side(bob, "b");
+    }
+
+    @AfterEach
+    void tearDown() {
+        alice.close();
+        bob.close();
+    }
+
+    private ChatSession[] connect(SecurityLevel level) throws Exception {
+        byte[] binding = new byte[32];
+        random.nextBytes(binding);
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), level, binding);
+        ChatSession sa = a.session(ch.a, true, level, "alice");
+        ChatSession sb = b.session(ch.b, false, level, "bob");
+        CompletableFuture<ChatEvent.Connected> fb = CompletableFuture.supplyAsync(() -> {
+            try {
+                return sb.establish();
+            } catch (AppException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        ChatEvent.Connected ca = sa.establish();
+        ChatEvent.Connected cb = fb.get(30, TimeUnit.SECONDS);
+        assertThat(ca.safetyNumber()).isEqualTo(cb.safetyNumber());
+        return new ChatSession[] {sa, sb};
+    }
+
+    @Test
+    void messagesAreDeliveredAndAcknowledgedAtEveryLevel() throws Exception {
+        for (SecurityLevel level : SecurityLevel.values()) {
+            setUp();
+            ChatSession[] s = connect(level);
+            String id1 = s[0].send("hello bob");
+            String id2 = s[1].send("hello alice");
+            await(() -> b.count(ChatEvent.MessageReceived.class) == 1 && a.count(ChatEvent.MessageReceived.class) == 1);
+            await(() -> a.events.contains(new ChatEvent.Delivered(id1)) && b.events.contains(new ChatEvent.Delivered(id2)));
+            assertThat(received(b)).containsExactly("hello bob");
+            assertThat(received(a)).containsExactly("hello alice");
+            assertThat(s[0].conversation().pending()).isEmpty();
+            s[0].close();
+            s[1].close();
+        }
+    }
+
+    @Test
+    void reconnectResumesWithoutHandshakeAndResendsUnacknowledged() throws Exception {
+        ChatSession[] s = connect(SecurityLevel.QUANTUM_RESISTANT);
+        String sid = s[0].conversation().sessionIdHex();
+        s[1].close();
+        s[0].close();
+        // Queued while offline: encrypted and stored, not sent.
+        Conversation offline = a.store.load(bob.identity().fingerprint()).orElseThrow();
+        offline.encryptText("while you were away");
+        ChatSession[] again = connect(SecurityLevel.QUANTUM_RESISTANT);
+        assertThat(again[0].conversation().sessionIdHex()).isEqualTo(sid);
+        assertThat(a.events).anyMatch(e -> e instanceof ChatEvent.Progress p && p.stage() == ChatEvent.Stage.RESUME);
+        await(() -> received(b).contains("while you were away"));
+        await(() -> again[0].conversation().pending().isEmpty());
+        assertThat(received(b)).containsExactly("while you were away");
+    }
+
+    @Test
+    void refusesConnectionBelowLocalFloor() throws Exception {
+        byte[] binding = new byte[32];
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), SecurityLevel.STANDARD, binding);
+        ChatSession sb = b.session(ch.b, false, SecurityLevel.QUANTUM_RESISTANT, "bob");
+        CompletableFuture<Void> fb = CompletableFuture.runAsync(() -> {
+            try {
+                sb.establish();
+            } catch (AppException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        ChatSession sa = a.session(ch.a, true, SecurityLevel.STANDARD, "alice");
+        assertThatThrownBy(sa::establish).isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.DOWNGRADE));
+        assertThatThrownBy(() -> fb.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(AppException.class);
+    }
+
+    @Test
+    void rewrittenFloorInHelloIsDetectedByTheBinding() throws Exception {
+        byte[] binding = new byte[32];
+        SecurityLevel level = SecurityLevel.ENHANCED;
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), level, binding);
+        // An on-path rewrite of Alice's HELLO floor (as if TLS did not protect it): Bob sees a lower floor.
+        ch.a.tamperOutgoing = m -> {
+            if (m.length > 2 && m[1] == 1) {
+                m[2] = (byte) SecurityLevel.STANDARD.code();
+            }
+            return m;
+        };
+        ChatSession sa = a.session(ch.a, true, level, "alice");
+        ChatSession sb = b.session(ch.b, false, SecurityLevel.STANDARD, "bob");
+        CompletableFuture<Void> fb = CompletableFuture.runAsync(() -> {
+            try {
+                sb.establish();
+            } catch (AppException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertThatThrownBy(sa::establish).isInstanceOf(AppException.class);
+        assertThatThrownBy(() -> fb.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(AppException.class)
+                .rootCause().hasMessageContaining("altered");
+    }
+
+    @Test
+    void replayedAndTruncatedTrafficIsRejectedAndSessionStaysIntact() throws Exception {
+        byte[] binding = new byte[32];
+        SecurityLevel level = SecurityLevel.QUANTUM_RESISTANT;
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), level, binding);
+        List<byte[]> recorded = new ArrayList<>();
+        ch.a.tamperOutgoing = m -> {
+            recorded.add(m.clone());
+            return m;
+        };
+        ChatSession sa = a.session(ch.a, true, level, "alice");
+        ChatSession sb = b.session(ch.b, false, level, "bob");
+        CompletableFuture<ChatEvent.Connected> fb = CompletableFuture.supplyAsync(() -> {
+            try {
+                return sb.establish();
+            } catch (AppException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        sa.establish();
+        fb.get(30, TimeUnit.SECONDS);
+        sa.send("one");
+        await(() -> received(b).size() == 1);
+        byte[] last = recorded.get(recorded.size() - 1);
+        ch.a.inject(last);                                          // replay
+        ch.a.inject(java.util.Arrays.copyOf(last, last.length - 7)); // truncated
+        byte[] flipped = last.clone();
+        flipped[flipped.length - 1] ^= 1;
+        ch.a.inject(flipped);                                       // altered
+        sa.send("two");
+        await(() -> received(b).size() == 2);
+        assertThat(received(b)).containsExactly("one", "two");
+    }
+
+    @Test
+    void wrongPeerBundleIsRefused() throws Exception {
+        try (InMemoryPrivateKeys mallory = InMemoryPrivateKeys.generate(random, clock, 1, 1)) {
+            byte[] binding = new byte[32];
+            SecurityLevel level = SecurityLevel.ENHANCED;
+            // TLS says Bob, but the bundle comes from Mallory's key holder.
+            MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), level, binding);
+            Side m = new Side(mallory, "m");
+            ChatSession sm = m.session(ch.b, false, level, "bob");
+            CompletableFuture.runAsync(() -> {
+                try {
+                    sm.establish();
+                } catch (AppException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            ChatSession sa = a.session(ch.a, true, level, "alice");
+            assertThatThrownBy(sa::establish).isInstanceOf(AppException.class)
+                    .satisfies(e -> assertThat(((AppException) e).reason())
+                            .isEqualTo(AppException.Reason.IDENTITY_MISMATCH));
+        }
+    }
+
+    private static List<String> received(Side s) {
+        List<String> out = new ArrayList<>();
+        for (ChatEvent e : s.events) {
+            if (e instanceof ChatEvent.MessageReceived m) {
+                out.add(m.text());
+            }
+        }
+        return out;
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met in 20 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+}
