@@ -3,47 +3,227 @@ package org.securep2p.app;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Durable, atomic replacement of a small file: temp file, fsync, rename, fsync of the directory. */
+import static org.securep2p.app.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.StoreException.Reason.INSECURE_DIRECTORY;
+import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
+
+/**
+ * Whole-file writes that are all-or-nothing across a crash, and bounded reads. A write goes to a temp file
+ * {@code .<name>.<random>.tmp} in the target's directory (created 0600), is {@code fsync}ed, renamed over the
+ * target with {@code ATOMIC_MOVE}, and the directory is {@code fsync}ed so that the rename itself survives a
+ * power cut. A crash therefore leaves the old file or the new one, plus at worst a temp file, which no reader
+ * ever opens: data files never start with a dot, and {@link #removeLeftoverTemps} deletes them.
+ *
+ * <p>Not its job: what the bytes mean or whether they are intact (the sealed formats authenticate them), nor
+ * serialising writers: each store holds its own lock. On file systems without POSIX permissions (Windows) the
+ * mode checks are skipped and the user profile's ACLs apply.
+ */
 final class AtomicFile {
+
+    static final Set<PosixFilePermission> DIRECTORY_PERMISSIONS = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> FILE_PERMISSIONS = PosixFilePermissions.fromString("rw-------");
+
+    /** {@code .<target>.<digits>.tmp}: what {@link Files#createTempFile} makes from our prefix and suffix. */
+    private static final Pattern TEMP_NAME = Pattern.compile("\\.(.+)\\.-?[0-9]+\\.tmp");
+    private static final Set<PosixFilePermission> WRITABLE_BY_OTHERS =
+            EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
 
     private AtomicFile() {
     }
 
-    static void write(Path file, byte[] content) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(content);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        }
+    /**
+     * Creates {@code dir} (and missing parents) with mode 0700 if it is missing; refuses an existing one that
+     * group or others can write, since they could swap or delete our files or plant one we would then read.
+     */
+    static void ensureDirectory(Path dir) throws StoreException {
         try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException ignored) {
-            // Some file systems cannot fsync a directory; the rename is still atomic there.
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    Files.createDirectories(dir, posix(dir.toAbsolutePath().getParent())
+                            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DIRECTORY_PERMISSIONS)}
+                            : new FileAttribute<?>[0]);
+                } catch (FileAlreadyExistsException raced) {
+                    // Made by someone else meanwhile: checked below like any existing directory.
+                }
+                if (posix(dir)) {
+                    // createDirectories applies the umask; set the mode explicitly.
+                    Files.setPosixFilePermissions(dir, DIRECTORY_PERMISSIONS);
+                }
+            }
+            if (!Files.isDirectory(dir)) {
+                throw new StoreException(INSECURE_DIRECTORY, dir + " is not a directory");
+            }
+            if (posix(dir)) {
+                Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+                if (mode.stream().anyMatch(WRITABLE_BY_OTHERS::contains)) {
+                    throw new StoreException(INSECURE_DIRECTORY, dir + " has mode " + PosixFilePermissions.toString(mode));
+                }
+            }
+        } catch (IOException e) {
+            throw new StoreException(STORAGE_FAILED, "cannot create directory " + dir, e);
         }
     }
 
-    static byte[] read(Path file, int maxBytes) throws IOException {
-        long size = Files.size(file);
-        if (size > maxBytes) {
-            throw new IOException(file.getFileName() + " is " + size + " bytes, more than " + maxBytes);
+    /** Replaces {@code file} with {@code content} atomically and durably; the file ends up 0600. */
+    static void write(Path file, byte[] content) throws StoreException {
+        write(file, content, () -> { });
+    }
+
+    /** As {@link #write(Path, byte[])}; {@code beforeRename} runs after the temp file is durable (tests crash there). */
+    static void write(Path file, byte[] content, Runnable beforeRename) throws StoreException {
+        Objects.requireNonNull(content, "content");
+        Path dir = file.toAbsolutePath().getParent();
+        Path temp = null;
+        try {
+            String prefix = "." + file.getFileName() + ".";
+            temp = posix(dir)
+                    ? Files.createTempFile(dir, prefix, ".tmp", PosixFilePermissions.asFileAttribute(FILE_PERMISSIONS))
+                    : Files.createTempFile(dir, prefix, ".tmp");
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer buffer = ByteBuffer.wrap(content);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            beforeRename.run();
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            temp = null;
+            syncDirectory(dir);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new StoreException(STORAGE_FAILED, "file system of " + dir + " cannot rename atomically", e);
+        } catch (IOException e) {
+            throw new StoreException(STORAGE_FAILED, "cannot write " + file, e);
+        } finally {
+            if (temp != null) {
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // The write already failed and says so; a stray temp file is never read as data.
+                }
+            }
         }
-        return Files.readAllBytes(file);
+    }
+
+    /**
+     * The bytes of {@code file}, or empty if there is none. A file larger than {@code maxBytes} is refused
+     * ({@code CORRUPT}) before more than {@code maxBytes + 1} bytes are read; a symbolic link is not followed.
+     */
+    static Optional<byte[]> read(Path file, long maxBytes) throws StoreException {
+        if (maxBytes < 0 || maxBytes >= Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("maxBytes out of range: " + maxBytes);
+        }
+        try (SeekableByteChannel channel = Files.newByteChannel(file,
+                Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+            long size = channel.size();
+            if (size > maxBytes) {
+                throw new StoreException(CORRUPT, file + " is " + size + " bytes, more than the " + maxBytes
+                        + " such a file may have");
+            }
+            // The size can change under us: read until the end, but never more than maxBytes + 1 bytes.
+            ByteBuffer buffer = ByteBuffer.allocate((int) size + 1);
+            while (channel.read(buffer) >= 0) {
+                if (!buffer.hasRemaining()) {
+                    if (buffer.capacity() > maxBytes) {
+                        throw new StoreException(CORRUPT, file + " grew beyond " + maxBytes + " bytes while read");
+                    }
+                    int capacity = (int) Math.min(2L * buffer.capacity(), maxBytes + 1);
+                    buffer = ByteBuffer.allocate(capacity).put(buffer.flip());
+                }
+            }
+            return Optional.of(Arrays.copyOf(buffer.array(), buffer.position()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new StoreException(STORAGE_FAILED, "cannot read " + file, e);
+        }
+    }
+
+    /** Deletes {@code file} durably (the directory is synced); false if there was none. */
+    static boolean delete(Path file) throws StoreException {
+        try {
+            boolean deleted = Files.deleteIfExists(file);
+            if (deleted) {
+                syncDirectory(file.toAbsolutePath().getParent());
+            }
+            return deleted;
+        } catch (IOException e) {
+            throw new StoreException(STORAGE_FAILED, "cannot delete " + file, e);
+        }
+    }
+
+    /** Renames {@code from} to {@code to} atomically and durably; {@code to} must not exist. */
+    static void rename(Path from, Path to) throws StoreException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            syncDirectory(to.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new StoreException(STORAGE_FAILED, "cannot rename " + from + " to " + to, e);
+        }
+    }
+
+    /**
+     * Deletes the temp files a crash left in {@code dir} for targets whose name {@code target} accepts, and
+     * returns how many. Only names of the form {@code .<target>.<digits>.tmp} are touched.
+     */
+    static int removeLeftoverTemps(Path dir, Predicate<String> target) throws StoreException {
+        int removed = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                if (isTempOf(entry.getFileName().toString(), target)
+                        && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(entry);
+                    removed++;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new StoreException(STORAGE_FAILED, "cannot clean temp files in " + dir, e);
+        }
+        return removed;
+    }
+
+    static boolean isTempOf(String fileName, Predicate<String> target) {
+        Matcher m = TEMP_NAME.matcher(fileName);
+        return m.matches() && target.test(m.group(1));
+    }
+
+    static boolean posix(Path path) {
+        return path != null && path.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        // Makes a rename or delete durable. Linux allows fsync on a directory opened read-only; Windows does
+        // not (and NTFS journals the rename), hence the fallback.
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            if (posix(dir)) {
+                throw e;
+            }
+        }
     }
 }
