@@ -1,6 +1,5 @@
 package org.securep2p.app;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -219,9 +218,9 @@ final class Conversation {
         try {
             store.write(this, newRecord);
             record = newRecord;
-        } catch (IOException e) {
+        } catch (StoreException e) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the conversation: "
-                    + e.getClass().getSimpleName(), e);
+                    + e.getMessage(), e);
         } finally {
             uncommitted = null;
         }

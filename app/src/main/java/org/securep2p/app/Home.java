@@ -1,10 +1,9 @@
 package org.securep2p.app;
 
 import java.io.IOException;
-import java.nio.file.FileSystems;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The folders of one installation: {@code keys/} (the key manager's sealed files), {@code cert/} (the transport
@@ -65,9 +64,10 @@ final class Home {
     }
 
     static void createPrivateDirectory(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        try {
+            AtomicFile.ensureDirectory(dir);
+        } catch (StoreException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 }

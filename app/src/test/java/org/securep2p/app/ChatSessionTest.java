@@ -34,6 +34,7 @@ class ChatSessionTest {
     private InMemoryPrivateKeys bob;
     private Side a;
     private Side b;
+    private final List<ChatSession> opened = new CopyOnWriteArrayList<>();
 
     /** One participant: keys, store, events. */
     final class Side implements ChatSession.Conversations {
@@ -60,10 +61,10 @@ class ChatSessionTest {
         }
 
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user) {
-            return new ChatSession(ch, dialer, dialer, floor, user, keys, this,
+            return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this,
                     (peer, name, address, code) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
                             : ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
-                    events::add, random, clock, System.nanoTime());
+                    events::add, random, clock, System.nanoTime()));
         }
 
         long count(Class<?> type) {
@@ -79,8 +80,16 @@ class ChatSessionTest {
         b = new Side(bob, "b");
     }
 
+    private ChatSession track(ChatSession s) {
+        opened.add(s);
+        return s;
+    }
+
     @AfterEach
-    void tearDown() {
+    void tearDown() throws InterruptedException {
+        opened.forEach(ChatSession::close);
+        // The reader threads end with their channels; give a write in flight time to finish before @TempDir goes.
+        Thread.sleep(100);
         alice.close();
         bob.close();
     }
