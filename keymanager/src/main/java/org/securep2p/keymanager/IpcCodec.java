@@ -208,6 +208,7 @@ final class IpcCodec {
             case AGREE_IDENTITY:
             case SIGN_TLS_CERTIFICATE_VERIFY:
             case SIGN_TRANSPORT_CERTIFICATE:
+            case DERIVE_STORAGE_KEY:
                 w.var16(request.dataUnsafe());
                 break;
             case AGREE_SIGNED_PREKEY:
@@ -259,6 +260,9 @@ final class IpcCodec {
                     break;
                 case SIGN_TRANSPORT_CERTIFICATE:
                     request = IpcRequest.bytes(op, id, r.var16(0, MAX_TBS_CERTIFICATE_LENGTH, "TBSCertificate"));
+                    break;
+                case DERIVE_STORAGE_KEY:
+                    request = IpcRequest.bytes(op, id, r.var16(1, AppStorageKeys.MAX_PURPOSE_LENGTH, "purpose"));
                     break;
                 case AGREE_SIGNED_PREKEY:
                 case CONSUME_ONE_TIME_PREKEY:

@@ -43,10 +43,10 @@ final class IpcRequest {
         return new IpcRequest(op, id, 0, null, null);
     }
 
-    /** AGREE_IDENTITY, SIGN_TLS_CERTIFICATE_VERIFY, SIGN_TRANSPORT_CERTIFICATE: one byte string. */
+    /** AGREE_IDENTITY, SIGN_TLS_CERTIFICATE_VERIFY, SIGN_TRANSPORT_CERTIFICATE, DERIVE_STORAGE_KEY: one byte string. */
     static IpcRequest bytes(IpcOp op, int id, byte[] data) {
         if (op != IpcOp.AGREE_IDENTITY && op != IpcOp.SIGN_TLS_CERTIFICATE_VERIFY
-                && op != IpcOp.SIGN_TRANSPORT_CERTIFICATE) {
+                && op != IpcOp.SIGN_TRANSPORT_CERTIFICATE && op != IpcOp.DERIVE_STORAGE_KEY) {
             throw new IllegalArgumentException(op + " does not carry a single byte string");
         }
         return new IpcRequest(op, id, 0, data.clone(), null);

@@ -170,6 +170,19 @@ public final class KeyManagerClient implements PrivateKeyOperations, AutoCloseab
                 IpcCodec::readEd25519Signature);
     }
 
+    /**
+     * The 32-byte key the app seals its own files with for {@code purpose} ({@code [a-z][a-z0-9-]{0,31}}):
+     * derived in the key manager from a random secret it keeps sealed under the master key, the same on every
+     * start. Not a private key: it leaves the key manager by design (PROTOCOL.md 16.4). The caller closes it.
+     */
+    public SecretBytes storageKey(String purpose) throws CryptoException {
+        if (!AppStorageKeys.isValidPurpose(purpose)) {
+            throw new IllegalArgumentException("purpose must match [a-z][a-z0-9-]{0,31}");
+        }
+        return call(IpcRequest.bytes(IpcOp.DERIVE_STORAGE_KEY, 0,
+                purpose.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), IpcCodec::readSecret);
+    }
+
     /** The public identity as the key manager reports it now (a round trip; {@link #identity()} is cached). */
     IdentityPublicKeys fetchIdentity() throws CryptoException {
         return call(IpcRequest.empty(IpcOp.IDENTITY, 0), IpcCodec::readIdentity);
@@ -233,6 +246,7 @@ public final class KeyManagerClient implements PrivateKeyOperations, AutoCloseab
             case AGREE_IDENTITY:
             case SIGN_TLS_CERTIFICATE_VERIFY:
             case SIGN_TRANSPORT_CERTIFICATE:
+            case DERIVE_STORAGE_KEY:
                 return IpcRequest.bytes(t.op(), id, t.dataUnsafe());
             case AGREE_SIGNED_PREKEY:
             case CONSUME_ONE_TIME_PREKEY:

@@ -91,9 +91,10 @@ public final class KeyManagerMain {
         try (MasterKeyStore master = MasterKeyStores.open(keyDirectory, System.getenv(), null, random);
              SecretBytes masterKey = master.masterKey();
              DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey, random),
-                     random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+                     random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS);
+             AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, masterKey, random)) {
             System.err.println("keymanager: keys protected by " + master.description());
-            return serve(socketDirectory, token, backend, stdin, stdout);
+            return serve(socketDirectory, token, backend, storageKeys, stdin, stdout);
         } catch (IOException | CryptoException | KeyManagerException | RuntimeException e) {
             // A state that does not load stops the key manager: it never replaces the identity with a new one.
             System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -106,7 +107,13 @@ public final class KeyManagerMain {
     /** Serves {@code backend} until {@code stdin} ends; zeroes {@code token} once the server holds it. */
     static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, InputStream stdin,
             PrintStream stdout) {
-        try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend)) {
+        return serve(socketDirectory, token, backend, null, stdin, stdout);
+    }
+
+    /** As above; {@code storageKeys} (may be null) answers DERIVE_STORAGE_KEY. */
+    static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, AppStorageKeys storageKeys,
+            InputStream stdin, PrintStream stdout) {
+        try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend, storageKeys)) {
             Arrays.fill(token, (byte) 0);
             stdout.println(READY_LINE);
             stdout.flush();

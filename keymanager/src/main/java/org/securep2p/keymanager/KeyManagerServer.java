@@ -69,6 +69,8 @@ public final class KeyManagerServer implements AutoCloseable {
     private static final Set<PosixFilePermission> SOCKET_MODE = PosixFilePermissions.fromString("rw-------");
 
     private final PrivateKeyOperations backend;
+    /** Answers DERIVE_STORAGE_KEY; null where the key manager keeps no app storage secret (tests). */
+    private volatile AppStorageKeys storageKeys;
     private final byte[] token;
     private final Path socketPath;
     private final ServerSocketChannel server;
@@ -100,6 +102,12 @@ public final class KeyManagerServer implements AutoCloseable {
      */
     public static KeyManagerServer start(Path socketDirectory, byte[] token, PrivateKeyOperations backend)
             throws IOException {
+        return start(socketDirectory, token, backend, null);
+    }
+
+    /** As {@link #start(Path, byte[], PrivateKeyOperations)}, also answering DERIVE_STORAGE_KEY from {@code storageKeys}. */
+    static KeyManagerServer start(Path socketDirectory, byte[] token, PrivateKeyOperations backend,
+            AppStorageKeys storageKeys) throws IOException {
         Objects.requireNonNull(backend, "backend");
         if (Objects.requireNonNull(token, "token").length != IpcCodec.TOKEN_LENGTH) {
             throw new IllegalArgumentException("token must be " + IpcCodec.TOKEN_LENGTH + " bytes");
@@ -121,6 +129,7 @@ public final class KeyManagerServer implements AutoCloseable {
                 throw new IpcException(UNSAFE_DIRECTORY, "socket directory " + dir + " belongs to another user");
             }
             KeyManagerServer s = new KeyManagerServer(backend, token.clone(), socketPath, server, owner);
+            s.storageKeys = storageKeys;
             daemon(s::acceptLoop, "keymanager-accept").start();
             return s;
         } catch (IOException | RuntimeException e) {
@@ -347,6 +356,15 @@ public final class KeyManagerServer implements AutoCloseable {
                 return IpcCodec.ed25519SignatureBody(backend.signTlsCertificateVerify(request.data()));
             case SIGN_TRANSPORT_CERTIFICATE:
                 return IpcCodec.ed25519SignatureBody(backend.signTransportCertificate(request.data()));
+            case DERIVE_STORAGE_KEY:
+                if (storageKeys == null) {
+                    throw new CryptoException(CryptoException.Reason.UNSUPPORTED_PARAMETER,
+                            "this key manager keeps no app storage secret");
+                }
+                try (SecretBytes k = storageKeys.derive(new String(request.data(),
+                        java.nio.charset.StandardCharsets.US_ASCII))) {
+                    return IpcCodec.secretBody(k);
+                }
             default:
                 throw new IllegalStateException("unhandled op " + request.op());
         }

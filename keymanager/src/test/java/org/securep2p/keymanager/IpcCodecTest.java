@@ -80,7 +80,7 @@ class IpcCodecTest {
 
     @Test
     void rejectsUnknownOp() {
-        for (int op : new int[] {0x00, 0x0B, 0xFF}) {
+        for (int op : new int[] {0x00, 0x0C, 0xFF}) {
             assertThatThrownBy(() -> IpcCodec.decodeRequest(payload(1, op, 1, new byte[0])))
                     .isInstanceOfSatisfying(IpcException.class,
                             e -> assertThat(e.reason()).isEqualTo(IpcException.Reason.UNKNOWN_OP));

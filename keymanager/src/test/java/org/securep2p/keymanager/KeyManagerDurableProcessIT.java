@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.IdentityPublicKeys;
 import org.securep2p.crypto.OneTimePreKey;
+import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.X25519KeyPair;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,9 +49,18 @@ class KeyManagerDurableProcessIT {
             OneTimePreKey opk = p.client().preKeyBundle().oneTimePreKey().orElseThrow();
             byte[] peer = X25519KeyPair.generate(random).publicKey();
             p.client().consumeOneTimePreKey(opk.id(), peer).close();
+            byte[] storageKey;
+            try (SecretBytes k = p.client().storageKey("conversations")) {
+                storageKey = k.copyBytes();
+            }
 
             p.restart();
             assertThat(p.client().identity()).isEqualTo(identity);
+            try (SecretBytes k = p.client().storageKey("conversations");
+                    SecretBytes other = p.client().storageKey("outbox")) {
+                assertThat(k.copyBytes()).as("the app's storage key survives a restart").isEqualTo(storageKey);
+                assertThat(other.copyBytes()).isNotEqualTo(storageKey);
+            }
             assertThatThrownBy(() -> p.client().consumeOneTimePreKey(opk.id(), peer))
                     .isInstanceOf(CryptoException.class)
                     .satisfies(e -> assertThat(((CryptoException) e).reason())
