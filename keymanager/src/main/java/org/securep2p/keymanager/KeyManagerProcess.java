@@ -46,6 +46,8 @@ public final class KeyManagerProcess implements AutoCloseable {
     private Process process;
     private OutputStream stdin;
     private KeyManagerClient client;
+    /** Where the child's stderr goes (its protection and hardening lines); null: this process's stderr. */
+    private Path diagnosticsLog;
 
     private KeyManagerProcess(Path socketDirectory, SecureRandom random, String mainClass,
             List<String> extraArguments, java.util.Map<String, String> extraEnvironment) {
@@ -76,6 +78,20 @@ public final class KeyManagerProcess implements AutoCloseable {
     public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random)
             throws IOException {
         return start(socketDirectory, keyDirectory, random, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #start(Path, Path, SecureRandom)}, with the child's stderr appended to {@code diagnosticsLog}
+     * instead of this process's (a full-screen UI owns the terminal). The child writes no secret there.
+     */
+    public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            Path diagnosticsLog) throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
+                Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(),
+                List.of(keyDirectory.toAbsolutePath().toString()), java.util.Map.of());
+        p.diagnosticsLog = diagnosticsLog.toAbsolutePath();
+        p.launch();
+        return p;
     }
 
     /** As above, with variables added to the child's environment (tests: a passphrase file, no session bus). */
@@ -143,7 +159,9 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add(mainClass);
         command.add(socketDirectory.toString());
         command.addAll(extraArguments);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(diagnosticsLog == null
+                ? ProcessBuilder.Redirect.INHERIT
+                : ProcessBuilder.Redirect.appendTo(diagnosticsLog.toFile()));
         builder.environment().putAll(extraEnvironment);
         Process child = builder.start();
         byte[] token = new byte[IpcCodec.TOKEN_LENGTH];
