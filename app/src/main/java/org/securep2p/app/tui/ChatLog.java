@@ -1,0 +1,145 @@
+package org.securep2p.app.tui;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The conversation as shown: messages in arrival order and the delivery state of each own message, found by
+ * the id {@code Messenger.send} returned. Confined to the UI thread.
+ *
+ * <p>Not its job: storing anything (the engine keeps the encrypted history and the queue).
+ */
+final class ChatLog {
+
+    /**
+     * Lines kept for display; older ones scroll away (the engine, not the screen, is the record).
+     */
+    static final int MAX_ENTRIES = 2_000;
+
+    enum Kind {
+        OWN, PEER, SYSTEM
+    }
+
+    enum State {
+        SENDING("sending…"), QUEUED("queued"), DELIVERED("delivered"), FAILED("failed");
+
+        final String label;
+
+        State(String label) {
+            this.label = label;
+        }
+    }
+
+    static final class Entry {
+        final Instant time;
+        final Kind kind;
+        final String sender;
+        final String text;
+        String id;
+        State state;
+        String failure;
+
+        Entry(Instant time, Kind kind, String sender, String text, State state) {
+            this.time = time;
+            this.kind = kind;
+            this.sender = sender;
+            this.text = text;
+            this.state = state;
+        }
+
+        /** What follows an own message: "[delivered]", "[failed: reason]". */
+        String stateLabel() {
+            if (state == null) {
+                return "";
+            }
+            return state == State.FAILED ? "failed: " + failure : state.label;
+        }
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+    private final Map<String, Entry> byId = new HashMap<>();
+    /** Outcomes that arrived before send() returned the id (engine threads can be faster than the worker). */
+    private final Map<String, Entry> early = new HashMap<>();
+
+    Entry addOwn(Instant time, String text, boolean queued) {
+        return add(new Entry(time, Kind.OWN, "me", text, queued ? State.QUEUED : State.SENDING));
+    }
+
+    Entry addPeer(Instant time, String from, String text) {
+        return add(new Entry(time, Kind.PEER, from, text, null));
+    }
+
+    Entry addSystem(Instant time, String text) {
+        return add(new Entry(time, Kind.SYSTEM, "*", text, null));
+    }
+
+    private Entry add(Entry e) {
+        entries.add(e);
+        if (entries.size() > MAX_ENTRIES) {
+            Entry dropped = entries.remove(0);
+            if (dropped.id != null) {
+                byId.remove(dropped.id);
+            }
+        }
+        return e;
+    }
+
+    /** send() returned: from now on events for {@code id} update this entry. */
+    void bind(Entry e, String id) {
+        e.id = id;
+        byId.put(id, e);
+        Entry outcome = early.remove(id);
+        if (outcome != null) {
+            e.state = outcome.state;
+            e.failure = outcome.failure;
+        }
+    }
+
+    void failLocally(Entry e, String reason) {
+        e.state = State.FAILED;
+        e.failure = reason;
+    }
+
+    void delivered(String id) {
+        update(id, State.DELIVERED, null);
+    }
+
+    void failed(String id, String reason) {
+        update(id, State.FAILED, reason);
+    }
+
+    private void update(String id, State state, String reason) {
+        Entry e = byId.get(id);
+        if (e == null) {
+            Entry placeholder = new Entry(Instant.EPOCH, Kind.OWN, "", "", state);
+            placeholder.failure = reason;
+            if (early.size() < MAX_ENTRIES) {
+                early.put(id, placeholder);
+            }
+            return;
+        }
+        if (e.state == State.DELIVERED) {
+            return; // delivered is final: a late failure report cannot undo an acknowledgement
+        }
+        e.state = state;
+        e.failure = reason;
+    }
+
+    List<Entry> entries() {
+        return Collections.unmodifiableList(entries);
+    }
+
+    int queuedOrSending() {
+        int n = 0;
+        for (Entry e : entries) {
+            if (e.state == State.SENDING || e.state == State.QUEUED) {
+                n++;
+            }
+        }
+        return n;
+    }
+}
