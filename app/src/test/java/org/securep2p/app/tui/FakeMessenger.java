@@ -1,0 +1,123 @@
+package org.securep2p.app.tui;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.securep2p.app.AppException;
+import org.securep2p.app.ChatEvent;
+import org.securep2p.app.Messenger;
+import org.securep2p.crypto.SecurityLevel;
+
+/** A Messenger that records every call and lets the test emit events, as the engine's threads would. */
+final class FakeMessenger implements Messenger {
+
+    static final String FINGERPRINT = "AB12 CD34 EF56 7890 1122 3344 5566 7788";
+    static final String SAFETY = "123451234512345123451234512345123451234512345123451234567890";
+
+    final List<Consumer<ChatEvent>> listeners = new CopyOnWriteArrayList<>();
+    final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    final List<String> sent = Collections.synchronizedList(new ArrayList<>());
+    final AtomicInteger nextId = new AtomicInteger(1);
+    volatile ChatEvent.Endpoint waitResult = new ChatEvent.Endpoint("CODE", "203.0.113.7:40000", "full cone",
+            "", false);
+    volatile AppException connectFailure;
+    volatile AppException sendFailure;
+    volatile List<PeerInfo> peers = List.of();
+    volatile boolean closed;
+
+    @Override
+    public void addListener(Consumer<ChatEvent> listener) {
+        listeners.add(listener);
+    }
+
+    void emit(ChatEvent event) {
+        for (Consumer<ChatEvent> l : listeners) {
+            l.accept(event);
+        }
+    }
+
+    @Override
+    public ChatEvent.Ready identity() {
+        calls.add("identity");
+        return new ChatEvent.Ready(FINGERPRINT, "alice", "keyring", "on");
+    }
+
+    @Override
+    public ChatEvent.Endpoint discoverEndpoint() {
+        calls.add("discoverEndpoint");
+        return waitResult;
+    }
+
+    @Override
+    public ChatEvent.Endpoint waitForPeer(SecurityLevel floor) {
+        calls.add("waitForPeer " + floor);
+        emit(waitResult);
+        return waitResult;
+    }
+
+    @Override
+    public void acceptAnswer(String answerCode) {
+        calls.add("acceptAnswer " + answerCode);
+    }
+
+    @Override
+    public void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+        calls.add("connect " + codeOrAddress + " " + floor);
+        if (connectFailure != null) {
+            throw connectFailure;
+        }
+    }
+
+    @Override
+    public String send(String text) throws AppException {
+        calls.add("send " + text);
+        if (sendFailure != null) {
+            throw sendFailure;
+        }
+        sent.add(text);
+        return "m" + nextId.getAndIncrement();
+    }
+
+    @Override
+    public Optional<String> safetyNumber() {
+        return Optional.of(SAFETY);
+    }
+
+    @Override
+    public void markVerified() {
+        calls.add("markVerified");
+    }
+
+    @Override
+    public List<PeerInfo> peers() {
+        calls.add("peers");
+        return peers;
+    }
+
+    @Override
+    public void decide(String fingerprint, TrustDecision decision) {
+        calls.add("decide " + fingerprint + " " + decision);
+    }
+
+    @Override
+    public void disconnect() {
+        calls.add("disconnect");
+    }
+
+    @Override
+    public void close() {
+        calls.add("close");
+        closed = true;
+    }
+
+    boolean called(String prefix) {
+        synchronized (calls) {
+            return calls.stream().anyMatch(c -> c.startsWith(prefix));
+        }
+    }
+}

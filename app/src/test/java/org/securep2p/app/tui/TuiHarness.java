@@ -1,0 +1,158 @@
+package org.securep2p.app.tui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+
+import com.googlecode.lanterna.TerminalSize;
+import com.googlecode.lanterna.input.KeyStroke;
+import com.googlecode.lanterna.input.KeyType;
+import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
+
+/** Runs a Tui on a virtual terminal in its own thread; the test types keys and reads the screen. */
+final class TuiHarness implements AutoCloseable {
+
+    /** Upper bound for any awaited condition; conditions normally hold within a few ticks. */
+    static final long TIMEOUT_MILLIS = 15_000;
+    /** How long a frame must stay unchanged to count as complete. */
+    static final long STABLE_MILLIS = 30;
+    static final Instant NOW = Instant.parse("2026-11-23T14:05:00Z");
+
+    final FakeMessenger messenger = new FakeMessenger();
+    final DefaultVirtualTerminal terminal;
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final Thread ui;
+
+    TuiHarness(int columns, int rows) {
+        terminal = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
+        ui = new Thread(() -> {
+            try {
+                Tui.run(messenger, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "tui-under-test");
+        ui.setDaemon(true);
+        ui.start();
+        awaitScreen(s -> s.contains("main menu"));
+    }
+
+    String screen() {
+        TerminalSize size = terminal.getTerminalSize();
+        StringBuilder out = new StringBuilder();
+        for (int row = 0; row < size.getRows(); row++) {
+            out.append(line(row)).append('\n');
+        }
+        return out.toString();
+    }
+
+    String line(int row) {
+        TerminalSize size = terminal.getTerminalSize();
+        StringBuilder out = new StringBuilder();
+        for (int col = 0; col < size.getColumns(); col++) {
+            out.append(terminal.getCharacter(col, row).getCharacterString());
+        }
+        return out.toString().stripTrailing();
+    }
+
+    void type(String text) {
+        for (char c : text.toCharArray()) {
+            terminal.addInput(c == '\n' ? new KeyStroke(KeyType.Enter) : new KeyStroke(c, false, false));
+        }
+    }
+
+    void key(KeyType type) {
+        terminal.addInput(new KeyStroke(type));
+    }
+
+    void enter() {
+        key(KeyType.Enter);
+    }
+
+    void ctrl(char c) {
+        terminal.addInput(new KeyStroke(c, true, false));
+    }
+
+    /**
+     * Waits until the screen matches and has stayed the same for a moment, so the caller reads a whole frame,
+     * not one the UI thread is still writing.
+     */
+    String awaitScreen(Predicate<String> condition) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        String s = screen();
+        while (!condition.test(s) || !s.equals(stable(s))) {
+            if (System.nanoTime() > deadline || failure.get() != null) {
+                throw new AssertionError("screen never matched; failure=" + failure.get() + "; screen:\n" + s);
+            }
+            pause();
+            s = screen();
+        }
+        return s;
+    }
+
+    private String stable(String before) {
+        try {
+            Thread.sleep(STABLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        String after = screen();
+        return after.equals(before) ? before : after;
+    }
+
+    String awaitText(String text) {
+        return awaitScreen(s -> s.contains(text));
+    }
+
+    void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what + "; calls=" + messenger.calls
+                        + "; screen:\n" + screen());
+            }
+            pause();
+        }
+    }
+
+    /** Lets the UI loop run a few ticks, for asserting that something did NOT happen. */
+    void settle() {
+        try {
+            Thread.sleep(150);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    boolean finished() {
+        return !ui.isAlive();
+    }
+
+    @Override
+    public void close() {
+        if (ui.isAlive()) {
+            ctrl('c');
+            try {
+                ui.join(TIMEOUT_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        assertThat(ui.isAlive()).as("the UI thread ends after Ctrl-C").isFalse();
+        assertThat(failure.get()).isNull();
+    }
+}
