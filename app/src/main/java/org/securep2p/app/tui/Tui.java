@@ -86,7 +86,11 @@ public final class Tui {
     private final Clock clock;
     private final DateTimeFormatter hhmm;
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
-    private final ExecutorService control = Executors.newCachedThreadPool(daemon("tui-control"));
+    /**
+     * One thread, so calls reach the engine in the order the user made them (a wait abandoned with Escape is
+     * disconnected before the next wait starts).
+     */
+    private final ExecutorService control = Executors.newSingleThreadExecutor(daemon("tui-control"));
     /** One thread, so messages reach the engine in the order they were typed. */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(daemon("tui-send"));
 
@@ -310,6 +314,10 @@ public final class Tui {
             onDisconnected(d);
         } else if (event instanceof ChatEvent.Failure f) {
             showError(Text.clean(f.reason()));
+            if (view == View.CONNECT && connecting) {
+                connecting = false; // the attempt is over: let the user edit the code and try again
+                clockRunning = false;
+            }
             if (view == View.CHAT) {
                 log.addSystem(clock.instant(), Text.clean(f.reason()));
             }

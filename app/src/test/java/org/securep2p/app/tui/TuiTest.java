@@ -161,6 +161,21 @@ class TuiTest {
     }
 
     @Test
+    void failureEventEndsTheAttemptAndAllowsARetry() throws Exception {
+        try (TuiHarness h = new TuiHarness(120, 30)) {
+            h.type("2");
+            h.awaitText("Paste the peer's connection code");
+            h.type("198.51.100.1:4000\n");
+            h.await(() -> h.messenger.called("connect 198.51.100.1:4000"), "connect");
+            h.messenger.emit(new ChatEvent.Failure("The peer's security level is below your minimum."));
+            h.awaitText("The peer's security level is below your minimum.");
+            h.messenger.calls.clear();
+            h.enter();
+            h.await(() -> h.messenger.called("connect 198.51.100.1:4000"), "a second connect");
+        }
+    }
+
+    @Test
     void unreachablePeerWhileConnectingIsShownInWords() throws Exception {
         try (TuiHarness h = new TuiHarness(120, 30)) {
             h.type("2");
