@@ -1052,6 +1052,7 @@ public final class Tui {
         scroll = Math.min(scroll, maxScroll);
         int from = Math.max(0, lines.size() - historyRows - scroll);
         int to = Math.min(lines.size(), from + Math.max(0, historyRows));
+        c.row = Math.max(c.row, c.limit - 2 - (to - from)); // the newest line sits just above the input
         for (int i = from; i < to; i++) {
             c.line(lines.get(i));
         }

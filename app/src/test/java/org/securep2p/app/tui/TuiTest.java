@@ -116,6 +116,30 @@ class TuiTest {
     }
 
     @Test
+    void escapeStopsWaitingAndReturnsToTheMenu() throws Exception {
+        try (TuiHarness h = new TuiHarness(120, 40)) {
+            h.type("1");
+            h.awaitText(Tui.CODE_END);
+            h.key(KeyType.Escape);
+            h.awaitText("main menu");
+            h.await(() -> h.messenger.called("disconnect"), "disconnect");
+            h.messenger.emit(connected()); // a late connection still opens the chat rather than vanishing
+            h.awaitText("Chat with bob — connected");
+        }
+    }
+
+    @Test
+    void newestChatLineSitsJustAboveTheInput() throws Exception {
+        try (TuiHarness h = inChat(100, 30)) {
+            h.messenger.emit(new ChatEvent.MessageReceived("bob", "latest", "p1", TuiHarness.NOW));
+            h.awaitText("bob: latest");
+            List<String> lines = h.screen().lines().toList();
+            int input = lines.indexOf(">");
+            assertThat(lines.get(input - 2)).endsWith("bob: latest");
+        }
+    }
+
+    @Test
     void pastedAnswerCodeGoesToAcceptAnswer() throws Exception {
         try (TuiHarness h = new TuiHarness(120, 40)) {
             h.messenger.waitResult = new ChatEvent.Endpoint("CODE", "203.0.113.7:40000", "symmetric", "", true);
