@@ -56,6 +56,10 @@ public sealed interface ChatEvent {
     record Disconnected(DisconnectKind kind, String reason, int undelivered) implements ChatEvent {
     }
 
+    /** Something the user should know that is not about the conversation (the key manager restarted...). */
+    record Notice(String text) implements ChatEvent {
+    }
+
     /** Something the user asked for failed; the reason is a sentence. */
     record Failure(String reason) implements ChatEvent {
     }

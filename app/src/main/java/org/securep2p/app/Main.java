@@ -1,35 +1,73 @@
 package org.securep2p.app;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.time.Clock;
-import java.util.Locale;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 
-import org.securep2p.crypto.CryptoException;
-import org.securep2p.crypto.HandshakeResult;
-import org.securep2p.crypto.HybridHandshake;
-import org.securep2p.crypto.InMemoryPrivateKeys;
-import org.securep2p.crypto.InitialMessage;
-import org.securep2p.crypto.PreKeyBundle;
-import org.securep2p.crypto.SafetyNumber;
 import org.securep2p.crypto.SecurityLevel;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 /**
- * The program's entry point. Until the chat exists (the app issue), it creates an identity in memory, shows
- * its fingerprint, and proves the hybrid handshake against a second local identity at the chosen level,
- * through the real wire encodings.
- *
- * <p>Not its job yet: keeping the identity. Keys are held by the key-manager process once it exists; until
- * then nothing is written to disk, so no private key is ever stored unprotected.
+ * The {@code securep2p} command: the TUI by default, {@code --json} for the headless JSON-RPC mode. Options
+ * override the settings files in the home ({@code securep2p.conf} for the network, {@code profile.properties}
+ * for name and level). No secret is ever taken from the command line: the TURN password comes from a file.
  */
-public final class Main {
+@Command(name = "securep2p", mixinStandardHelpOptions = true, version = "securep2p 0.1.0",
+        description = "Post-quantum peer-to-peer chat: share a connection code, verify the safety number, talk.",
+        sortOptions = false)
+public final class Main implements Callable<Integer> {
 
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
 
-    private Main() {
+    @Option(names = "--home", paramLabel = "DIR",
+            description = "Folder for keys/, cert/, logs/, conversations/ and the trust store (default: the working directory).")
+    Path home = Path.of("");
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Your username as peers see it (saved in the home).")
+    String name;
+
+    @Option(names = "--level", paramLabel = "LEVEL",
+            description = "Minimum security level: STANDARD, ENHANCED or QUANTUM_RESISTANT (default).")
+    SecurityLevel level;
+
+    @Option(names = "--stun", paramLabel = "HOST:PORT", description = "A STUN server (repeatable).")
+    List<String> stun = new ArrayList<>();
+
+    @Option(names = "--turn", paramLabel = "turn:HOST:PORT", description = "A TURN relay (repeatable).")
+    List<String> turn = new ArrayList<>();
+
+    @Option(names = "--turn-user", paramLabel = "NAME", description = "TURN username.")
+    String turnUser;
+
+    @Option(names = "--turn-password-file", paramLabel = "FILE",
+            description = "File holding the TURN password (never on the command line).")
+    Path turnPasswordFile;
+
+    @Option(names = "--port", paramLabel = "PORT",
+            description = "Listen on this fixed UDP port when waiting (for a forwarded router port); peers connect with host:port.")
+    Integer port;
+
+    @Option(names = "--json", description = "Headless mode: JSON-RPC 2.0 on stdin/stdout, one object per line.")
+    boolean json;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Main(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
     public static void main(String[] args) {
@@ -37,73 +75,80 @@ public final class Main {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        SecurityLevel level = SecurityLevel.DEFAULT;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "-h":
-                case "--help":
-                    out.print(usage());
-                    return OK;
-                case "--level":
-                    if (i + 1 >= args.length) {
-                        err.print("securep2p: --level needs a value\n" + usage());
-                        return USAGE;
-                    }
-                    try {
-                        level = SecurityLevel.valueOf(args[++i].toUpperCase(Locale.ROOT));
-                    } catch (IllegalArgumentException e) {
-                        err.print("securep2p: unknown level '" + args[i] + "'\n" + usage());
-                        return USAGE;
-                    }
-                    break;
-                default:
-                    err.print("securep2p: unknown option '" + args[i] + "'\n" + usage());
+        CommandLine cl = commandLine(new Main(out, err));
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        return cl.execute(args);
+    }
+
+    static CommandLine commandLine(Main main) {
+        return new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExitCodeExceptionMapper(e -> USAGE)
+                .setParameterExceptionHandler((e, args) -> {
+                    e.getCommandLine().getErr().println("securep2p: " + e.getMessage());
+                    e.getCommandLine().usage(e.getCommandLine().getErr());
                     return USAGE;
-            }
+                });
+    }
+
+    @Override
+    public Integer call() {
+        if (port != null && (port < 1 || port > 65535)) {
+            err.println("securep2p: --port must be 1..65535");
+            return USAGE;
         }
+        Home h = new Home(home);
+        // Before any logger exists: logback reads the folder from this property.
+        System.setProperty("securep2p.logs", h.logs().toString());
         try {
-            selfTest(level, new SecureRandom(), Clock.systemUTC(), out);
-            return OK;
-        } catch (CryptoException e) {
-            err.println("securep2p: self-test failed: " + e.getMessage());
+            h.createAll();
+        } catch (IOException e) {
+            err.println("securep2p: cannot use the home folder " + h.root() + ": " + e.getMessage());
             return FAILED;
         }
-    }
-
-    static void selfTest(SecurityLevel level, SecureRandom random, Clock clock, PrintStream out)
-            throws CryptoException {
-        out.println("securep2p: identity and handshake self-test (the chat arrives with the app issue)");
-        try (InMemoryPrivateKeys me = InMemoryPrivateKeys.generate(random, clock, 1, 1);
-                InMemoryPrivateKeys peer = InMemoryPrivateKeys.generate(random, clock, 1, 1)) {
-            out.println();
-            out.println("Your identity fingerprint (held in memory only: persistent keys come with the key manager)");
-            out.println("  " + me.identity().fingerprint().displayString());
-            out.println();
-            HybridHandshake handshake = new HybridHandshake(random, clock);
-            long start = System.nanoTime();
-            PreKeyBundle offered = peer.preKeyBundle();
-            byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
-            try (HandshakeResult initiator = handshake.initiate(me, PreKeyBundle.decode(offered.encode()), level,
-                    peer.identity().fingerprint(), hello);
-                    HandshakeResult responder = handshake.respond(peer, offered,
-                            InitialMessage.decode(initiator.initialMessage().orElseThrow().encode()), level)) {
-                double millis = (System.nanoTime() - start) / 1e6;
-                if (!initiator.sessionSecret().equalsConstantTime(responder.sessionSecret())) {
-                    throw new CryptoException(CryptoException.Reason.DECRYPT_FAILED, "the two sides disagree");
-                }
-                out.printf(Locale.ROOT, "Handshake at %s with a second local identity: OK (%.1f ms, both sides,"
-                        + " first run in this JVM)%n", level, millis);
-                out.println("  suite: " + level.algorithmSuite());
-                out.println();
-                out.println("Safety number you would compare with that peer:");
-                SafetyNumber number = SafetyNumber.of(me.identity().fingerprint(), peer.identity().fingerprint());
-                out.println("  " + number.displayString().replace("\n", "\n  "));
-            }
+        Profile profile;
+        try {
+            profile = Profile.load(h.profileFile());
+        } catch (AppException e) {
+            err.println("securep2p: " + e.getMessage());
+            return FAILED;
         }
+        Optional<String> username = Optional.ofNullable(name).or(profile::username);
+        if (username.isEmpty() && !json) {
+            username = askUsername();
+        }
+        if (username.isEmpty()) {
+            err.println("securep2p: first run: choose a username with --name NAME");
+            return USAGE;
+        }
+        if (!Profile.isValidUsername(username.get())) {
+            err.println("securep2p: a username is 1 to 32 characters, without control characters");
+            return USAGE;
+        }
+        SecurityLevel floor = level != null ? level : profile.level().orElse(SecurityLevel.DEFAULT);
+        try {
+            profile.save(h.profileFile(), username.get(), floor);
+        } catch (AppException e) {
+            err.println("securep2p: " + e.getMessage());
+            return FAILED;
+        }
+        Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
+                Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json);
+        return Wiring.run(options, System.in, out, err);
     }
 
-    static String usage() {
-        return "usage: securep2p [--level STANDARD|ENHANCED|QUANTUM_RESISTANT]\n"
-                + "  Creates an identity in memory, prints its fingerprint and runs a handshake self-test.\n";
+    private Optional<String> askUsername() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return Optional.empty();
+        }
+        out.println("Welcome to securep2p. Your identity (keys) is created on this first run.");
+        String line = console.readLine("Choose a username (peers see it): ");
+        return line == null || line.isBlank() ? Optional.empty() : Optional.of(line.strip());
+    }
+
+    static Optional<String> readSecretFile(Path file) throws IOException {
+        String s = Files.readString(file, StandardCharsets.UTF_8).strip();
+        return s.isEmpty() ? Optional.empty() : Optional.of(s);
     }
 }

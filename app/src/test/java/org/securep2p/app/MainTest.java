@@ -1,47 +1,70 @@
 package org.securep2p.app;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    @TempDir
+    Path home;
 
     private int run(String... args) {
         return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"STANDARD", "enhanced", "QUANTUM_RESISTANT"})
-    void printsFingerprintAndPassesTheSelfTestAtEveryLevel(String level) {
-        assertThat(run("--level", level)).isEqualTo(Main.OK);
-        String text = out.toString(StandardCharsets.UTF_8);
-        assertThat(text).containsPattern("  ([0-9A-F]{4} ){15}[0-9A-F]{4}\n");
-        assertThat(text).contains("Handshake at " + level.toUpperCase(java.util.Locale.ROOT) + " with a second local"
-                + " identity: OK");
-        assertThat(text).containsPattern("(\\d{5} ){3}\\d{5}\n  (\\d{5} ){3}\\d{5}\n  (\\d{5} ){3}\\d{5}");
+    @Test
+    void helpListsEveryOption() {
+        assertThat(run("--help")).isEqualTo(Main.OK);
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--home", "--name", "--level", "--stun", "--turn",
+                "--turn-user", "--turn-password-file", "--port", "--json");
     }
 
     @Test
     void refusesUnknownLevelWithUsage() {
-        assertThat(run("--level", "MAXIMUM")).isEqualTo(Main.USAGE);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown level 'MAXIMUM'").contains("usage:");
+        assertThat(run("--level", "MAXIMUM", "--home", home.toString())).isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("MAXIMUM").contains("Usage:");
     }
 
     @Test
     void refusesUnknownOptionAndMissingValue() {
         assertThat(run("--frobnicate")).isEqualTo(Main.USAGE);
         assertThat(run("--level")).isEqualTo(Main.USAGE);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option '--frobnicate'")
-                .contains("--level needs a value");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--frobnicate").contains("--level");
+    }
+
+    @Test
+    void refusesPortOutOfRange() {
+        assertThat(run("--port", "70000", "--home", home.toString())).isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--port must be 1..65535");
+    }
+
+    @Test
+    void headlessFirstRunWithoutANameSaysWhatToDo() {
+        assertThat(run("--json", "--home", home.toString())).isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--name NAME");
+    }
+
+    @Test
+    void refusesAUsernameWithControlCharacters() {
+        assertThat(run("--json", "--home", home.toString(), "--name", "evil\u001b[2J")).isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("username");
+    }
+
+    @Test
+    void turnUserWithoutPasswordFileIsRefusedBeforeAnythingStarts() {
+        assertThat(Main.run(new String[] {"--json", "--home", home.toString(), "--name", "a", "--turn-user", "u"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)))
+                .isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--turn-user needs --turn-password-file");
     }
 }

@@ -148,10 +148,18 @@ public final class Tui {
      * read as a key (not a signal), so quitting through it also closes the messenger and restores the terminal.
      */
     public static void run(Messenger messenger) throws IOException {
+        run(messenger, SecurityLevel.DEFAULT);
+    }
+
+    /** As {@link #run(Messenger)}, starting with {@code floor} as the chosen minimum level. */
+    public static void run(Messenger messenger, SecurityLevel floor) throws IOException {
         Terminal terminal = new DefaultTerminalFactory().setForceTextTerminal(true)
                 .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP).createTerminal();
         try {
-            run(messenger, terminal);
+            Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemDefaultZone(), ZoneId.systemDefault());
+            tui.floor = floor;
+            tui.levelIndex = floor.ordinal();
+            tui.loop();
         } finally {
             terminal.close();
         }
@@ -312,6 +320,11 @@ public final class Tui {
             overlay = Overlay.PEER_CHANGED;
         } else if (event instanceof ChatEvent.Disconnected d) {
             onDisconnected(d);
+        } else if (event instanceof ChatEvent.Notice n) {
+            showError(Text.clean(n.text()));
+            if (view == View.CHAT) {
+                log.addSystem(clock.instant(), Text.clean(n.text()));
+            }
         } else if (event instanceof ChatEvent.Failure f) {
             showError(Text.clean(f.reason()));
             if (view == View.CONNECT && connecting) {

@@ -1,0 +1,551 @@
+package org.securep2p.app;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SafetyNumber;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.ratchet.SessionRecord;
+import org.securep2p.transport.ConnectionCode;
+import org.securep2p.transport.ConnectionTarget;
+import org.securep2p.transport.Connector;
+import org.securep2p.transport.EndpointDiscovery;
+import org.securep2p.transport.PeerConnection;
+import org.securep2p.transport.TransportConfig;
+import org.securep2p.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Messenger}: wires the key holder, the transport, the trust store and the stored conversations, one
+ * conversation at a time. Set-up runs on a background thread and reports through events; a bare
+ * {@code host:port} conversation that drops is redialled with exponential backoff (1 s doubling to 60 s).
+ */
+final class DefaultMessenger implements Messenger {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultMessenger.class);
+    private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
+    private static final Duration WAIT_TIMEOUT = Duration.ofMinutes(30);
+    private static final Duration DECISION_TIMEOUT = Duration.ofMinutes(10);
+
+    private final PrivateKeyOperations keys;
+    private final Connector connector;
+    private final TransportConfig transportConfig;
+    private final TrustStore trust;
+    private final ConversationStore conversations;
+    private final String username;
+    private final ChatEvent.Ready ready;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final List<Consumer<ChatEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService worker = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "messenger");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Optional<Integer> fixedPort;
+
+    private volatile ChatSession session;
+    private volatile Connector.Waiting waiting;
+    private volatile boolean busy;
+    private volatile boolean closed;
+    private volatile CompletableFuture<TrustDecision> pendingDecision;
+    private volatile Fingerprint pendingFingerprint;
+    private volatile Fingerprint currentPeer;
+    private volatile InetSocketAddress redialAddress;
+    private volatile SecurityLevel redialFloor;
+
+    DefaultMessenger(PrivateKeyOperations keys, Connector connector, TransportConfig transportConfig, TrustStore trust,
+            ConversationStore conversations, String username, ChatEvent.Ready ready, Optional<Integer> fixedPort,
+            SecureRandom random, Clock clock) {
+        this.keys = Objects.requireNonNull(keys);
+        this.connector = Objects.requireNonNull(connector);
+        this.transportConfig = Objects.requireNonNull(transportConfig);
+        this.trust = Objects.requireNonNull(trust);
+        this.conversations = Objects.requireNonNull(conversations);
+        this.username = Objects.requireNonNull(username);
+        this.ready = Objects.requireNonNull(ready);
+        this.fixedPort = fixedPort;
+        this.random = Objects.requireNonNull(random);
+        this.clock = Objects.requireNonNull(clock);
+    }
+
+    @Override
+    public void addListener(Consumer<ChatEvent> listener) {
+        listeners.add(Objects.requireNonNull(listener));
+    }
+
+    private void emit(ChatEvent event) {
+        for (Consumer<ChatEvent> l : listeners) {
+            try {
+                l.accept(event);
+            } catch (RuntimeException e) {
+                LOG.warn("listener failed on {}", event.getClass().getSimpleName(), e);
+            }
+        }
+    }
+
+    /** Tells the front ends something outside the conversation. */
+    void notice(String text) {
+        emit(new ChatEvent.Notice(text));
+    }
+
+    @Override
+    public ChatEvent.Ready identity() {
+        return ready;
+    }
+
+    @Override
+    public ChatEvent.Endpoint discoverEndpoint() throws AppException {
+        long start = System.nanoTime();
+        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "asking the STUN servers"));
+        EndpointDiscovery.Report report = new EndpointDiscovery(transportConfig).discover();
+        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
+        ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("",
+                report.publicAddress().map(DefaultMessenger::hostPort).orElse("unknown"),
+                report.natMapping().name(), report.natMapping().advice(), false);
+        emit(endpoint);
+        return endpoint;
+    }
+
+    @Override
+    public synchronized ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
+        claim();
+        long start = System.nanoTime();
+        try {
+            if (fixedPort.isPresent()) {
+                ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("", "port " + fixedPort.get() + " (UDP)",
+                        "FIXED_PORT", "Give the peer your public address and this port (host:port).", false);
+                emit(endpoint);
+                worker.execute(() -> runListen(fixedPort.get(), floor, start));
+                return endpoint;
+            }
+            emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
+            Connector.Waiting w = connector.waitForPeer(floor);
+            waiting = w;
+            ConnectionCode code = w.code();
+            // The plain endpoint: the public (server-reflexive) address if there is one, else the first candidate.
+            String plain = code.candidates().stream()
+                    .sorted(java.util.Comparator.comparing(c -> c.type() != org.securep2p.transport.Candidate.Type.SERVER_REFLEXIVE))
+                    .findFirst().map(c -> hostPort(c.address())).orElse("");
+            ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint(code.text(), plain, code.answerNeeded()
+                    ? "ANSWER_NEEDED" : "ONE_CODE", code.answerNeeded()
+                            ? "Your NAT may drop the peer's first packets: paste the answer code the peer shows."
+                            : "One code is enough: the peer can reach you.", code.answerNeeded());
+            emit(endpoint);
+            worker.execute(() -> runWait(w, floor, start));
+            return endpoint;
+        } catch (TransportException e) {
+            busy = false;
+            throw transportFailure(e);
+        } catch (RuntimeException e) {
+            busy = false;
+            throw e;
+        }
+    }
+
+    private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
+        try {
+            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
+            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT);
+            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
+                    + connection.cipherSuite()));
+            runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+        } catch (TransportException e) {
+            fail(transportFailure(e));
+        } finally {
+            waiting = null;
+            w.close();
+            busy = false;
+        }
+    }
+
+    private void runListen(int port, SecurityLevel floor, long start) {
+        try {
+            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
+            PeerConnection connection = connector.listen(port, floor, WAIT_TIMEOUT);
+            runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+        } catch (TransportException e) {
+            fail(transportFailure(e));
+        } finally {
+            busy = false;
+        }
+    }
+
+    @Override
+    public void acceptAnswer(String answerCode) throws AppException {
+        Connector.Waiting w = waiting;
+        if (w == null) {
+            throw new AppException(AppException.Reason.NO_WAIT, "There is no wait running.");
+        }
+        try {
+            ConnectionCode code = ConnectionCode.parse(answerCode);
+            w.acceptAnswer(code);
+        } catch (TransportException e) {
+            throw transportFailure(e);
+        }
+    }
+
+    @Override
+    public synchronized void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+        ConnectionTarget target;
+        try {
+            target = ConnectionTarget.parse(codeOrAddress);
+        } catch (TransportException e) {
+            throw new AppException(AppException.Reason.BAD_CODE, e.getMessage(), e);
+        }
+        claim();
+        long start = System.nanoTime();
+        if (target.code().isPresent()) {
+            worker.execute(() -> runDial(target.code().get(), floor, start));
+        } else {
+            InetSocketAddress address = target.bareAddress().orElseThrow();
+            redialAddress = address;
+            redialFloor = floor;
+            worker.execute(() -> runDialAddress(address, floor, start, 0));
+        }
+    }
+
+    private void runDial(ConnectionCode code, SecurityLevel floor, long start) {
+        try (Connector.Dialing dialing = connector.dial(code, floor)) {
+            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
+            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "connectivity checks"));
+            PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout());
+            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
+                    + connection.cipherSuite()));
+            runSession(ChatChannel.of(connection, ""), true, true, floor, start);
+        } catch (TransportException e) {
+            fail(transportFailure(e));
+        } finally {
+            busy = false;
+        }
+    }
+
+    private void runDialAddress(InetSocketAddress address, SecurityLevel floor, long start, int attempt) {
+        boolean retry = false;
+        try {
+            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "dialling " + hostPort(address)
+                    + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
+            PeerConnection connection = connector.dialAddress(address, floor, transportConfig.connectTimeout());
+            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
+                    + connection.cipherSuite()));
+            runSession(ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
+            retry = session != null && !closed && redialAddress != null;
+        } catch (TransportException e) {
+            AppException failure = transportFailure(e);
+            retry = !closed && redialAddress != null && (e.reason() == TransportException.Reason.NO_ROUTE
+                    || e.reason() == TransportException.Reason.PEER_TIMEOUT);
+            if (!retry) {
+                fail(failure);
+            } else {
+                emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_UNREACHABLE, failure.getMessage(),
+                        queued()));
+            }
+        } finally {
+            busy = false;
+        }
+        if (retry && attempt < 30) {
+            long delay = Math.min(60_000L, 1000L << Math.min(attempt, 6));
+            LOG.info("redialling {} in {} ms", hostPort(address), delay);
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!closed && redialAddress != null && !busy) {
+                busy = true;
+                runDialAddress(address, floor, System.nanoTime(), attempt + 1);
+            }
+        }
+    }
+
+    /** Runs the chat protocol on a fresh connection; returns after the conversation has ended. */
+    private void runSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor,
+            long start) {
+        ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, floor, username, keys,
+                new StoreAdapter(), this::admit, this::emit, random, clock, start);
+        try {
+            ChatEvent.Connected connected = s.establish();
+            session = s;
+            currentPeer = channel.peerIdentity().fingerprint();
+            SECURITY.info("connected to {} at {} over a {} path, trust {}", currentPeer.shortForm(),
+                    connected.level(), connected.path(), connected.trust().label());
+            emit(connected);
+        } catch (AppException e) {
+            fail(e);
+            return;
+        }
+        while (s.isLive() && !closed) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private final class StoreAdapter implements ChatSession.Conversations {
+        @Override
+        public Optional<Conversation> find(Fingerprint peer) throws AppException {
+            return conversations.load(peer);
+        }
+
+        @Override
+        public Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record)
+                throws AppException {
+            return conversations.create(peer, name, sessionId, record);
+        }
+    }
+
+    /** The trust gate: known, new, rejected, or changed (then wait for the user's decision). */
+    private ChatEvent.TrustMode admit(IdentityPublicKeys peer, String name, String address, boolean codeAuthenticated)
+            throws AppException {
+        Fingerprint fp = peer.fingerprint();
+        if (trust.isRejected(fp)) {
+            SECURITY.warn("refused {}: identity previously rejected", fp.shortForm());
+            throw new AppException(AppException.Reason.REJECTED, "This identity was rejected before.");
+        }
+        Optional<TrustedPeer> known = trust.find(fp);
+        if (known.isPresent()) {
+            store(() -> trust.recordSeen(fp, name, address, known.get().origin()));
+            return known.get().verified() ? ChatEvent.TrustMode.VERIFIED : ChatEvent.TrustMode.KNOWN;
+        }
+        Optional<TrustedPeer> previous = trust.findByName(name)
+                .or(() -> address.isEmpty() ? Optional.empty() : trust.findByAddress(address));
+        if (previous.isPresent()) {
+            Fingerprint old = previous.get().fingerprint();
+            SECURITY.warn("identity change: '{}' was {} and now presents {}", ChatSession.sanitize(name),
+                    old.shortForm(), fp.shortForm());
+            CompletableFuture<TrustDecision> decision = new CompletableFuture<>();
+            pendingDecision = decision;
+            pendingFingerprint = fp;
+            emit(new ChatEvent.PeerChanged(name, old.displayString(), fp.displayString(),
+                    "'" + name + "' now has a different identity. Likely causes: the peer reinstalled securep2p or"
+                            + " uses a new device; or someone is in between. Compare the safety number over another"
+                            + " channel before you accept."));
+            TrustDecision d;
+            try {
+                d = decision.get(DECISION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made.");
+            } catch (ExecutionException | TimeoutException e) {
+                throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made in time.");
+            } finally {
+                pendingDecision = null;
+                pendingFingerprint = null;
+            }
+            SECURITY.info("trust decision on {}: {}", fp.shortForm(), d);
+            switch (d) {
+                case REJECT:
+                    store(() -> {
+                        trust.reject(fp);
+                        return null;
+                    });
+                    throw new AppException(AppException.Reason.REJECTED, "You rejected the new identity.");
+                case UNTRUST:
+                    throw new AppException(AppException.Reason.REJECTED, "Not accepted.");
+                case ACCEPT:
+                case VERIFY:
+                    store(() -> trust.replaceIdentity(old, fp, name, address,
+                            codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE));
+                    if (d == TrustDecision.VERIFY) {
+                        store(() -> trust.setVerified(fp, true));
+                        return ChatEvent.TrustMode.VERIFIED;
+                    }
+                    return codeAuthenticated ? ChatEvent.TrustMode.CODE_VERIFIED : ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
+                default:
+                    throw new AssertionError(d);
+            }
+        }
+        TrustOrigin origin = codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE;
+        store(() -> trust.recordSeen(fp, name, address, origin));
+        SECURITY.info("new peer {} ('{}') trusted by {}", fp.shortForm(), ChatSession.sanitize(name),
+                codeAuthenticated ? "the connection code" : "first use");
+        return codeAuthenticated ? ChatEvent.TrustMode.CODE_VERIFIED : ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
+    }
+
+    @Override
+    public String send(String text) throws AppException {
+        Objects.requireNonNull(text, "text");
+        if (pendingDecision != null) {
+            throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
+        }
+        ChatSession s = session;
+        if (s != null && s.isLive()) {
+            return s.send(text);
+        }
+        Fingerprint peer = currentPeer;
+        if (peer == null) {
+            throw new AppException(AppException.Reason.NOT_CONNECTED, "Connect to a peer first.");
+        }
+        Conversation c = conversations.load(peer).orElseThrow(() -> new AppException(
+                AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
+        // Not connected: encrypted and stored now, sent after the next connection confirms the session.
+        return c.encryptText(text).id();
+    }
+
+    private int queued() {
+        ChatSession s = session;
+        return s == null || s.conversation() == null ? 0 : s.conversation().pending().size();
+    }
+
+    @Override
+    public Optional<String> safetyNumber() {
+        Fingerprint peer = currentPeer;
+        return peer == null ? Optional.empty()
+                : Optional.of(SafetyNumber.of(keys.identity().fingerprint(), peer).digits());
+    }
+
+    @Override
+    public void markVerified() throws AppException {
+        Fingerprint peer = currentPeer;
+        if (peer == null) {
+            throw new AppException(AppException.Reason.NOT_CONNECTED, "No peer to verify.");
+        }
+        store(() -> trust.setVerified(peer, true));
+        SECURITY.info("peer {} marked verified by the user", peer.shortForm());
+    }
+
+    @Override
+    public List<PeerInfo> peers() {
+        List<PeerInfo> out = new ArrayList<>();
+        for (TrustedPeer p : trust.all()) {
+            out.add(new PeerInfo(p.fingerprint().displayString(), p.names(), p.firstSeen().toString(),
+                    p.lastSeen().toString(), p.lastAddress(), p.verified(), p.origin().name()));
+        }
+        return out;
+    }
+
+    @Override
+    public void decide(String fingerprint, TrustDecision decision) throws AppException {
+        Fingerprint fp;
+        try {
+            fp = Fingerprint.parse(fingerprint);
+        } catch (CryptoException e) {
+            throw new AppException(AppException.Reason.UNKNOWN_PEER, "Not a fingerprint.", e);
+        }
+        CompletableFuture<TrustDecision> pending = pendingDecision;
+        if (pending != null && fp.equals(pendingFingerprint)) {
+            pending.complete(decision);
+            return;
+        }
+        switch (decision) {
+            case UNTRUST:
+                if (!store(() -> trust.untrust(fp))) {
+                    throw new AppException(AppException.Reason.UNKNOWN_PEER, "No such peer.");
+                }
+                SECURITY.info("peer {} untrusted by the user", fp.shortForm());
+                break;
+            case REJECT:
+                store(() -> {
+                        trust.reject(fp);
+                        return null;
+                    });
+                SECURITY.info("peer {} rejected by the user", fp.shortForm());
+                break;
+            case VERIFY:
+                if (trust.find(fp).isEmpty()) {
+                    throw new AppException(AppException.Reason.UNKNOWN_PEER, "No such peer.");
+                }
+                store(() -> trust.setVerified(fp, true));
+                SECURITY.info("peer {} marked verified by the user", fp.shortForm());
+                break;
+            case ACCEPT:
+                if (trust.find(fp).isEmpty()) {
+                    throw new AppException(AppException.Reason.UNKNOWN_PEER, "No decision is pending for it.");
+                }
+                break;
+            default:
+                throw new AssertionError(decision);
+        }
+    }
+
+    @Override
+    public void disconnect() {
+        redialAddress = null;
+        ChatSession s = session;
+        if (s != null) {
+            s.disconnect();
+        }
+        Connector.Waiting w = waiting;
+        if (w != null) {
+            w.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        disconnect();
+        CompletableFuture<TrustDecision> pending = pendingDecision;
+        if (pending != null) {
+            pending.complete(TrustDecision.UNTRUST);
+        }
+        worker.shutdownNow();
+        conversations.close();
+    }
+
+    private interface StoreCall<T> {
+        T call() throws StoreException;
+    }
+
+    /** Trust-store calls: a store failure is the user's to see, never a silent skip. */
+    private static <T> T store(StoreCall<T> call) throws AppException {
+        try {
+            return call.call();
+        } catch (StoreException e) {
+            throw new AppException(AppException.Reason.STORAGE_FAILED, "The trust store: " + e.getMessage(), e);
+        }
+    }
+
+    private void claim() throws AppException {
+        ChatSession s = session;
+        if (busy || (s != null && s.isLive())) {
+            throw new AppException(AppException.Reason.BUSY, "Finish the current connection first.");
+        }
+        busy = true;
+    }
+
+    private void fail(AppException e) {
+        LOG.info("connection failed: {}", e.reason());
+        emit(new ChatEvent.Failure(e.getMessage()));
+    }
+
+    private static AppException transportFailure(TransportException e) {
+        AppException.Reason reason = switch (e.reason()) {
+            case DOWNGRADE -> AppException.Reason.DOWNGRADE;
+            case IDENTITY_MISMATCH -> AppException.Reason.IDENTITY_MISMATCH;
+            case BAD_CODE, UNSUPPORTED_CODE_VERSION -> AppException.Reason.BAD_CODE;
+            default -> AppException.Reason.UNREACHABLE;
+        };
+        return new AppException(reason, e.reason().sentence() + " (" + e.getMessage() + ")", e);
+    }
+
+    private static Duration elapsed(long start) {
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,128 @@
+package org.securep2p.app;
+
+import java.io.IOException;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.HandshakeTranscript;
+import org.securep2p.crypto.HybridSignature;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.keymanager.KeyManagerClient;
+import org.securep2p.keymanager.KeyManagerProcess;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key-manager child as the app uses it: every private-key operation goes to the current child; if the child
+ * has died, the user is told, the child is restarted (same identity, from its sealed state), and the operation
+ * is tried once more. Chat sessions do not depend on the child (the ratchet runs in the app), so they survive.
+ */
+final class SupervisedKeys implements PrivateKeyOperations {
+
+    private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
+
+    private interface Op<T> {
+        T run(KeyManagerClient client) throws CryptoException;
+    }
+
+    private final KeyManagerProcess process;
+    private final IdentityPublicKeys identity;
+    private final Consumer<String> notice;
+
+    SupervisedKeys(KeyManagerProcess process, Consumer<String> notice) {
+        this.process = Objects.requireNonNull(process);
+        this.identity = process.client().identity();
+        this.notice = Objects.requireNonNull(notice);
+    }
+
+    private <T> T call(Op<T> op) throws CryptoException {
+        try {
+            return op.run(process.client());
+        } catch (KeyManagerClient.UnavailableException e) {
+            restart();
+            return op.run(process.client());
+        }
+    }
+
+    /** Restarts the child if it is not running (called by the watchdog and after a failed call). */
+    synchronized void restartIfDead() {
+        if (!process.isAlive()) {
+            restart();
+        }
+    }
+
+    private synchronized void restart() {
+        SECURITY.warn("key manager (pid {}) stopped; restarting it", process.pid());
+        notice.accept("The key manager stopped; it is being restarted (your keys are safe on disk).");
+        try {
+            process.restart();
+        } catch (IOException e) {
+            notice.accept("The key manager could not be restarted: " + e.getMessage());
+            throw new java.io.UncheckedIOException("key manager restart failed: " + e.getMessage(), e);
+        }
+        if (!process.client().identity().equals(identity)) {
+            // Never continue under another identity.
+            throw new IllegalStateException("the restarted key manager serves another identity");
+        }
+        SECURITY.info("key manager restarted (pid {})", process.pid());
+        notice.accept("The key manager is running again.");
+    }
+
+    SecretBytes storageKey(String purpose) throws CryptoException {
+        return call(c -> c.storageKey(purpose));
+    }
+
+    @Override
+    public IdentityPublicKeys identity() {
+        return identity;
+    }
+
+    @Override
+    public PreKeyBundle preKeyBundle() throws CryptoException {
+        return call(KeyManagerClient::preKeyBundle);
+    }
+
+    @Override
+    public SecretBytes agreeWithIdentityKey(byte[] peerPublicKey) throws CryptoException {
+        return call(c -> c.agreeWithIdentityKey(peerPublicKey));
+    }
+
+    @Override
+    public SecretBytes agreeWithSignedPreKey(int signedPreKeyId, byte[] peerPublicKey) throws CryptoException {
+        return call(c -> c.agreeWithSignedPreKey(signedPreKeyId, peerPublicKey));
+    }
+
+    @Override
+    public SecretBytes consumeOneTimePreKey(int oneTimePreKeyId, byte[] peerPublicKey) throws CryptoException {
+        return call(c -> c.consumeOneTimePreKey(oneTimePreKeyId, peerPublicKey));
+    }
+
+    @Override
+    public SecretBytes decapsulate(int kemPreKeyId, byte[] ciphertext) throws CryptoException {
+        return call(c -> c.decapsulate(kemPreKeyId, ciphertext));
+    }
+
+    @Override
+    public HybridSignature signHandshakeTranscript(HandshakeTranscript transcript) throws CryptoException {
+        return call(c -> c.signHandshakeTranscript(transcript));
+    }
+
+    @Override
+    public byte[] signTlsCertificateVerify(byte[] content) throws CryptoException {
+        return call(c -> c.signTlsCertificateVerify(content));
+    }
+
+    @Override
+    public byte[] signTransportCertificate(byte[] tbsCertificateDer) throws CryptoException {
+        return call(c -> c.signTransportCertificate(tbsCertificateDer));
+    }
+
+    @Override
+    public String toString() {
+        return "SupervisedKeys[" + identity.fingerprint().shortForm() + "]";
+    }
+}

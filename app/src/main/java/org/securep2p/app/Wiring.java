@@ -1,0 +1,177 @@
+package org.securep2p.app;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.securep2p.app.headless.JsonRpcServer;
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.keymanager.KeyManagerProcess;
+import org.securep2p.transport.Connector;
+import org.securep2p.transport.ServerAddress;
+import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.TransportConfig;
+import org.securep2p.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * The one place the program is put together: key-manager child, storage key, transport certificate and
+ * settings, trust store, conversations, the {@link DefaultMessenger}, and a front end. Everything it opens it
+ * closes on exit (including Ctrl-C, through a shutdown hook), wiping the storage key.
+ */
+final class Wiring {
+
+    /** What the command line decided. */
+    record Options(Home home, String username, SecurityLevel floor, List<String> stun, List<String> turn,
+            String turnUser, Optional<Path> turnPasswordFile, Optional<Integer> port, boolean json) {
+    }
+
+    private Wiring() {
+    }
+
+    static int run(Options o, InputStream in, PrintStream out, PrintStream err) {
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+        Logger log = LoggerFactory.getLogger(Wiring.class);
+        Logger security = LoggerFactory.getLogger("securep2p.security");
+        SecureRandom random = new SecureRandom();
+        Clock clock = Clock.systemUTC();
+        Home h = o.home();
+
+        TransportConfig config;
+        try {
+            config = transportConfig(o);
+        } catch (TransportException | IOException e) {
+            err.println("securep2p: " + e.getMessage());
+            return Main.USAGE;
+        }
+        KeyManagerProcess process;
+        long start = System.nanoTime();
+        try {
+            process = KeyManagerProcess.start(h.socketDir(), h.keys(), random, h.logs().resolve("keymanager.log"));
+        } catch (IOException e) {
+            err.println("securep2p: the key manager did not start: " + e.getMessage());
+            KeyManagerDiagnostics.lastFailure(h.logs().resolve("keymanager.log"))
+                    .ifPresent(reason -> err.println("  " + reason));
+            err.println("  Without an OS keyring, set SECUREP2P_PASSPHRASE_FILE to a file (mode 0600) holding your"
+                    + " passphrase. Details: " + h.logs().resolve("keymanager.log"));
+            return Main.FAILED;
+        }
+        log.info("key manager serving after {} ms", (System.nanoTime() - start) / 1_000_000);
+        List<AutoCloseable> toClose = new ArrayList<>();
+        toClose.add(process);
+        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "keymanager-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        toClose.add(watchdog::shutdownNow);
+        Thread hook = new Thread(() -> closeAll(toClose), "securep2p-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            List<DefaultMessenger> messengerRef = new ArrayList<>();
+            SupervisedKeys keys = new SupervisedKeys(process, notice -> {
+                messengerRef.forEach(m -> m.notice(notice));
+            });
+            String[] protection = KeyManagerDiagnostics.read(h.logs().resolve("keymanager.log"));
+            security.info("key protection: {}; memory protection: {}", protection[0], protection[1]);
+            SecretBytes storageKey = keys.storageKey("conversations");
+            toClose.add(0, storageKey::close);
+            TransportCertificate certificate = TransportCertificate.loadOrCreate(h.cert(), keys, clock);
+            TrustStore trust;
+            try {
+                trust = TrustStore.open(h.trustStore(), clock);
+            } catch (StoreException e) {
+                err.println("securep2p: the trust store " + h.trustStore() + " cannot be read: " + e.getMessage());
+                err.println("  It was left untouched. Move it aside to start with an empty trust store.");
+                return Main.FAILED;
+            }
+            ConversationStore conversations = new ConversationStore(h.conversations(), storageKey, random, clock);
+            ChatEvent.Ready ready = new ChatEvent.Ready(keys.identity().fingerprint().displayString(), o.username(),
+                    protection[0], protection[1]);
+            DefaultMessenger messenger = new DefaultMessenger(keys, new Connector(config, keys, certificate, random),
+                    config, trust, conversations, o.username(), ready, o.port(), random, clock);
+            messengerRef.add(messenger);
+            toClose.add(0, messenger);
+            watchdog.scheduleWithFixedDelay(() -> {
+                try {
+                    keys.restartIfDead();
+                } catch (RuntimeException e) {
+                    log.warn("key manager restart failed: {}", e.getMessage());
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+            if (o.json()) {
+                return new JsonRpcServer(messenger, in, out).run();
+            }
+            org.securep2p.app.tui.Tui.run(messenger, o.floor());
+            return Main.OK;
+        } catch (CryptoException | StoreException | TransportException | IOException | RuntimeException e) {
+            log.error("start-up failed: {}", e.toString());
+            err.println("securep2p: start-up failed: " + e.getMessage());
+            return Main.FAILED;
+        } finally {
+            closeAll(toClose);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or ran: it closed everything.
+            }
+        }
+    }
+
+    private static synchronized void closeAll(List<AutoCloseable> toClose) {
+        for (AutoCloseable c : new ArrayList<>(toClose)) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // Best effort on the way out.
+            }
+        }
+        toClose.clear();
+    }
+
+    static TransportConfig transportConfig(Options o) throws TransportException, IOException {
+        Path conf = o.home().configFile();
+        TransportConfig.Builder b = TransportConfig.load(Files.exists(conf) ? Optional.of(conf) : Optional.empty(),
+                System.getenv());
+        if (!o.stun().isEmpty()) {
+            b.stunServers(servers(o.stun()));
+        }
+        if (!o.turn().isEmpty()) {
+            b.turnServers(servers(o.turn()));
+        }
+        if (o.turnPasswordFile().isPresent()) {
+            if (o.turnUser() == null) {
+                throw new IOException("--turn-password-file needs --turn-user");
+            }
+            String password = Files.readString(o.turnPasswordFile().get(), StandardCharsets.UTF_8).strip();
+            b.turnCredentials(o.turnUser(), password);
+        } else if (o.turnUser() != null) {
+            throw new IOException("--turn-user needs --turn-password-file");
+        }
+        return b.build();
+    }
+
+    private static List<ServerAddress> servers(List<String> texts) throws TransportException {
+        List<ServerAddress> out = new ArrayList<>();
+        for (String t : texts) {
+            out.add(ServerAddress.parse(t));
+        }
+        return out;
+    }
+}

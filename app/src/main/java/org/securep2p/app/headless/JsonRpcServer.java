@@ -1,0 +1,339 @@
+package org.securep2p.app.headless;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Objects;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.securep2p.app.AppException;
+import org.securep2p.app.ChatEvent;
+import org.securep2p.app.Messenger;
+import org.securep2p.crypto.SecurityLevel;
+
+/**
+ * The headless mode: JSON-RPC 2.0 over stdin/stdout, one object per line (the schema is in the README). Requests
+ * are answered in order; {@link ChatEvent}s are notifications whose method is the event name. Malformed input
+ * gets an error response and the loop goes on: nothing a client writes can crash it.
+ *
+ * <p>Not its job: anything but translating. The {@link Messenger} does the work.
+ */
+public final class JsonRpcServer {
+
+    /** Lines longer than this are refused unread to the end (a message is at most 64 KiB of UTF-8). */
+    static final int MAX_LINE = 512 * 1024;
+
+    static final int PARSE_ERROR = -32700;
+    static final int INVALID_REQUEST = -32600;
+    static final int METHOD_NOT_FOUND = -32601;
+    static final int INVALID_PARAMS = -32602;
+    static final int INTERNAL_ERROR = -32603;
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private final Messenger messenger;
+    private final InputStream in;
+    private final PrintStream out;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final Object outLock = new Object();
+
+    public JsonRpcServer(Messenger messenger, InputStream in, PrintStream out) {
+        this.messenger = Objects.requireNonNull(messenger);
+        this.in = Objects.requireNonNull(in);
+        this.out = Objects.requireNonNull(out);
+    }
+
+    /** Serves until {@code quit} or the end of input; returns the process exit status. */
+    public int run() throws IOException {
+        messenger.addListener(this::notifyEvent);
+        notifyEvent(messenger.identity());
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        while (true) {
+            String line = readBoundedLine(reader);
+            if (line == null) {
+                return 0;
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            if (handle(line)) {
+                return 0;
+            }
+        }
+    }
+
+    private static String readBoundedLine(BufferedReader reader) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        boolean tooLong = false;
+        while ((c = reader.read()) != -1) {
+            if (c == '\n') {
+                return tooLong ? "\u0000too-long" : b.toString();
+            }
+            if (b.length() < MAX_LINE) {
+                b.append((char) c);
+            } else {
+                tooLong = true;
+            }
+        }
+        return b.length() == 0 && !tooLong ? null : (tooLong ? "\u0000too-long" : b.toString());
+    }
+
+    /** Handles one line; true when the client asked to quit. */
+    boolean handle(String line) {
+        if (line.startsWith("\u0000too-long")) {
+            error(null, INVALID_REQUEST, "Request too long", "line longer than " + MAX_LINE + " characters");
+            return false;
+        }
+        JsonNode request;
+        try {
+            request = mapper.readTree(line);
+        } catch (JsonProcessingException e) {
+            error(null, PARSE_ERROR, "Parse error", "not JSON");
+            return false;
+        }
+        if (request == null || !request.isObject()) {
+            error(null, INVALID_REQUEST, "Invalid Request", "a request is a JSON object");
+            return false;
+        }
+        JsonNode id = request.get("id");
+        if (id != null && !(id.isNumber() || id.isTextual() || id.isNull())) {
+            error(null, INVALID_REQUEST, "Invalid Request", "id must be a number, a string or null");
+            return false;
+        }
+        if (!"2.0".equals(text(request.get("jsonrpc")))) {
+            error(id, INVALID_REQUEST, "Invalid Request", "jsonrpc must be \"2.0\"");
+            return false;
+        }
+        String method = text(request.get("method"));
+        if (method == null) {
+            error(id, INVALID_REQUEST, "Invalid Request", "method must be a string");
+            return false;
+        }
+        JsonNode params = request.get("params");
+        if (params != null && !params.isObject()) {
+            error(id, INVALID_PARAMS, "Invalid params", "params must be an object");
+            return false;
+        }
+        ObjectNode p = params == null ? F.objectNode() : (ObjectNode) params;
+        try {
+            JsonNode result = dispatch(method, p);
+            if (result == null) {
+                error(id, METHOD_NOT_FOUND, "Method not found", "no method '" + clip(method) + "'");
+                return false;
+            }
+            if (id != null) {
+                ObjectNode response = F.objectNode().put("jsonrpc", "2.0");
+                response.set("id", id);
+                response.set("result", result);
+                write(response);
+            }
+            return "quit".equals(method);
+        } catch (BadParams e) {
+            error(id, INVALID_PARAMS, "Invalid params", e.getMessage());
+        } catch (AppException e) {
+            ObjectNode data = F.objectNode().put("reason", e.reason().name());
+            errorWithData(id, e.code(), e.getMessage(), data);
+        } catch (RuntimeException e) {
+            error(id, INTERNAL_ERROR, "Internal error", e.getClass().getSimpleName());
+        }
+        return false;
+    }
+
+    private JsonNode dispatch(String method, ObjectNode p) throws AppException, BadParams {
+        switch (method) {
+            case "identity": {
+                ChatEvent.Ready r = messenger.identity();
+                return F.objectNode().put("fingerprint", r.fingerprint()).put("username", r.username())
+                        .put("key_protection", r.keyProtection()).put("memory_protection", r.memoryProtection());
+            }
+            case "stun":
+                return endpoint(messenger.discoverEndpoint());
+            case "wait":
+                return endpoint(messenger.waitForPeer(level(p)));
+            case "connect":
+                messenger.connect(required(p, "code"), level(p));
+                return F.objectNode().put("status", "connecting");
+            case "accept_answer":
+                messenger.acceptAnswer(required(p, "code"));
+                return F.objectNode().put("status", "accepted");
+            case "send":
+                return F.objectNode().put("id", messenger.send(required(p, "text")));
+            case "peers": {
+                ArrayNode list = F.arrayNode();
+                for (Messenger.PeerInfo peer : messenger.peers()) {
+                    ObjectNode o = list.addObject().put("fingerprint", peer.fingerprint())
+                            .put("first_seen", peer.firstSeen()).put("last_seen", peer.lastSeen())
+                            .put("last_address", peer.lastAddress()).put("verified", peer.verified())
+                            .put("origin", peer.origin());
+                    ArrayNode names = o.putArray("names");
+                    peer.names().forEach(names::add);
+                }
+                return list;
+            }
+            case "trust": {
+                String decision = required(p, "decision").toUpperCase(Locale.ROOT);
+                Messenger.TrustDecision d;
+                try {
+                    d = Messenger.TrustDecision.valueOf(decision);
+                } catch (IllegalArgumentException e) {
+                    throw new BadParams("decision must be accept, reject, verify or untrust");
+                }
+                messenger.decide(required(p, "fingerprint"), d);
+                return F.objectNode().put("status", "ok");
+            }
+            case "verify": {
+                String number = messenger.safetyNumber().orElseThrow(() -> new AppException(
+                        AppException.Reason.NOT_CONNECTED, "No peer to verify."));
+                JsonNode confirm = p.get("confirm");
+                if (confirm != null && !confirm.isBoolean()) {
+                    throw new BadParams("confirm must be true or false");
+                }
+                if (confirm != null && confirm.booleanValue()) {
+                    messenger.markVerified();
+                }
+                return F.objectNode().put("safety_number", number)
+                        .put("verified", confirm != null && confirm.booleanValue());
+            }
+            case "disconnect":
+                messenger.disconnect();
+                return F.objectNode().put("status", "disconnected");
+            case "quit":
+                return F.objectNode().put("status", "bye");
+            default:
+                return null;
+        }
+    }
+
+    private static ObjectNode endpoint(ChatEvent.Endpoint e) {
+        return F.objectNode().put("code", e.code()).put("endpoint", e.endpoint()).put("nat", e.nat())
+                .put("advice", e.natAdvice()).put("answer_needed", e.answerNeeded());
+    }
+
+    private SecurityLevel level(ObjectNode p) throws BadParams {
+        String level = p.hasNonNull("level") ? text(p.get("level")) : null;
+        if (p.hasNonNull("level") && level == null) {
+            throw new BadParams("level must be a string");
+        }
+        if (level == null) {
+            return SecurityLevel.DEFAULT;
+        }
+        try {
+            return SecurityLevel.valueOf(level.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadParams("level must be STANDARD, ENHANCED or QUANTUM_RESISTANT");
+        }
+    }
+
+    private static String required(ObjectNode p, String name) throws BadParams {
+        String v = text(p.get(name));
+        if (v == null) {
+            throw new BadParams("'" + name + "' is required and must be a string");
+        }
+        return v;
+    }
+
+    private static String text(JsonNode n) {
+        return n != null && n.isTextual() ? n.textValue() : null;
+    }
+
+    private static String clip(String s) {
+        return s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    }
+
+    /** Event → notification; the method is the event's name in the README's schema. */
+    private void notifyEvent(ChatEvent event) {
+        ObjectNode params = F.objectNode();
+        String method;
+        if (event instanceof ChatEvent.Ready r) {
+            method = "ready";
+            params.put("fingerprint", r.fingerprint()).put("username", r.username())
+                    .put("key_protection", r.keyProtection()).put("memory_protection", r.memoryProtection());
+        } else if (event instanceof ChatEvent.Progress pr) {
+            method = "progress";
+            params.put("stage", pr.stage().name().toLowerCase(Locale.ROOT)).put("elapsed_ms", pr.elapsed().toMillis())
+                    .put("detail", pr.detail());
+        } else if (event instanceof ChatEvent.Endpoint e) {
+            method = "endpoint";
+            params = endpoint(e);
+        } else if (event instanceof ChatEvent.AnswerCode a) {
+            method = "answer_code";
+            params.put("code", a.code());
+        } else if (event instanceof ChatEvent.Connected c) {
+            method = "connected";
+            params.put("peer", c.peer()).put("fingerprint", c.fingerprint()).put("safety_number", c.safetyNumber())
+                    .put("level", c.level().name()).put("path", c.path()).put("trust", c.trust().label())
+                    .put("resumed", c.resumed()).put("verified", c.verified());
+        } else if (event instanceof ChatEvent.MessageReceived m) {
+            method = "message";
+            params.put("from", m.from()).put("text", m.text()).put("id", m.id()).put("time", m.time().toString());
+        } else if (event instanceof ChatEvent.Delivered d) {
+            method = "delivered";
+            params.put("id", d.id());
+        } else if (event instanceof ChatEvent.SendFailed f) {
+            method = "send_failed";
+            params.put("id", f.id()).put("reason", f.reason());
+        } else if (event instanceof ChatEvent.PeerChanged pc) {
+            method = "peer_changed";
+            params.put("peer", pc.peer()).put("old_fingerprint", pc.oldFingerprint())
+                    .put("new_fingerprint", pc.newFingerprint()).put("explanation", pc.explanation());
+        } else if (event instanceof ChatEvent.Disconnected d) {
+            method = "disconnected";
+            params.put("kind", d.kind().name().toLowerCase(Locale.ROOT)).put("reason", d.reason())
+                    .put("undelivered", d.undelivered());
+        } else if (event instanceof ChatEvent.Notice n) {
+            method = "notice";
+            params.put("text", n.text());
+        } else if (event instanceof ChatEvent.Failure f) {
+            method = "error";
+            params.put("reason", f.reason());
+        } else {
+            return;
+        }
+        ObjectNode n = F.objectNode().put("jsonrpc", "2.0").put("method", method);
+        n.set("params", params);
+        write(n);
+    }
+
+    private void error(JsonNode id, int code, String message, String reason) {
+        errorWithData(id, code, message, F.objectNode().put("reason", reason));
+    }
+
+    private void errorWithData(JsonNode id, int code, String message, ObjectNode data) {
+        ObjectNode response = F.objectNode().put("jsonrpc", "2.0");
+        response.set("id", id == null ? F.nullNode() : id);
+        ObjectNode error = response.putObject("error").put("code", code).put("message", message);
+        error.set("data", data);
+        write(response);
+    }
+
+    private void write(ObjectNode node) {
+        String line;
+        try {
+            line = mapper.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a tree of our own", e);
+        }
+        synchronized (outLock) {
+            out.print(line);
+            out.print('\n');
+            out.flush();
+        }
+    }
+
+    private static final class BadParams extends Exception {
+        BadParams(String message) {
+            super(message);
+        }
+    }
+}
