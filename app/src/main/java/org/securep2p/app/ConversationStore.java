@@ -28,6 +28,11 @@ final class ConversationStore implements AutoCloseable {
     private final SecretBytes key;
     private final SecureRandom random;
     private final Clock clock;
+    /**
+     * One live instance per peer: two instances of one file would each advance their own copy of the ratchet
+     * and the later write would roll the other back, reusing its keys.
+     */
+    private final java.util.Map<Fingerprint, Conversation> open = new java.util.HashMap<>();
 
     ConversationStore(Path dir, SecretBytes storageKey, SecureRandom random, Clock clock) throws StoreException {
         this.dir = dir;
@@ -38,7 +43,11 @@ final class ConversationStore implements AutoCloseable {
     }
 
     /** The stored conversation with {@code peer}, if any. A file that does not open is an error, not "none". */
-    Optional<Conversation> load(Fingerprint peer) throws AppException {
+    synchronized Optional<Conversation> load(Fingerprint peer) throws AppException {
+        Conversation cached = open.get(peer);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
         Path file = fileFor(peer);
         try {
             Optional<byte[]> sealed = AtomicFile.read(file, MAX_FILE);
@@ -52,6 +61,7 @@ final class ConversationStore implements AutoCloseable {
                 if (!c.peer().equals(peer)) {
                     throw new StoreException(StoreException.Reason.CORRUPT, "conversation of another peer");
                 }
+                open.put(peer, c);
                 return Optional.of(c);
             } catch (CryptoException e) {
                 throw new StoreException(StoreException.Reason.CORRUPT, file.getFileName() + ": " + e.reason());
@@ -65,7 +75,8 @@ final class ConversationStore implements AutoCloseable {
     }
 
     /** Starts (or replaces) the conversation with {@code peer} from a fresh ratchet session. */
-    Conversation create(Fingerprint peer, String peerName, byte[] sessionId, SessionRecord record) throws AppException {
+    synchronized Conversation create(Fingerprint peer, String peerName, byte[] sessionId, SessionRecord record)
+            throws AppException {
         SecurityLevel level = record.level();
         Conversation c = new Conversation(this, peer, peerName, sessionId, level, record.encode(), 1, 0, List.of(),
                 random, clock);
@@ -74,6 +85,7 @@ final class ConversationStore implements AutoCloseable {
         } catch (StoreException e) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the new session", e);
         }
+        open.put(peer, c);
         return c;
     }
 
@@ -86,7 +98,8 @@ final class ConversationStore implements AutoCloseable {
         }
     }
 
-    void delete(Fingerprint peer) throws StoreException {
+    synchronized void delete(Fingerprint peer) throws StoreException {
+        open.remove(peer);
         AtomicFile.delete(fileFor(peer));
     }
 
