@@ -1,0 +1,164 @@
+package org.securep2p.app.headless;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.StringLength;
+
+import org.junit.jupiter.api.Test;
+import org.securep2p.app.AppException;
+import org.securep2p.app.ChatEvent;
+import org.securep2p.crypto.SecurityLevel;
+
+class JsonRpcServerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RecordingMessenger messenger = new RecordingMessenger();
+
+    /** Runs the server over {@code input} and returns every line it wrote, parsed. */
+    private List<JsonNode> serve(String input) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger,
+                new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertThat(server.run()).isZero();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isEmpty()) {
+                lines.add(JSON.readTree(line));
+            }
+        }
+        return lines;
+    }
+
+    private static JsonNode response(List<JsonNode> lines, int id) {
+        return lines.stream().filter(n -> n.path("id").isInt() && n.get("id").intValue() == id).findFirst()
+                .orElseThrow(() -> new AssertionError("no response " + id + " in " + lines));
+    }
+
+    @Test
+    void announcesReadyFirstWithTheIdentity() throws Exception {
+        List<JsonNode> lines = serve("");
+        assertThat(lines.get(0).get("method").asText()).isEqualTo("ready");
+        assertThat(lines.get(0).get("params").get("username").asText()).isEqualTo("alice");
+        assertThat(lines.get(0).has("id")).isFalse();
+    }
+
+    @Test
+    void answersRequestsWithResults() throws Exception {
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"wait","params":{"level":"enhanced"}}
+                {"jsonrpc":"2.0","id":2,"method":"connect","params":{"code":"sp2p1o-XYZ"}}
+                {"jsonrpc":"2.0","id":3,"method":"send","params":{"text":"hi"}}
+                {"jsonrpc":"2.0","id":4,"method":"peers"}
+                {"jsonrpc":"2.0","id":5,"method":"trust","params":{"fingerprint":"CCCC","decision":"verify"}}
+                {"jsonrpc":"2.0","id":6,"method":"verify"}
+                {"jsonrpc":"2.0","id":7,"method":"quit"}
+                {"jsonrpc":"2.0","id":8,"method":"send","params":{"text":"after quit"}}
+                """);
+        assertThat(response(lines, 1).get("result").get("code").asText()).isEqualTo("sp2p1o-CODE");
+        assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("connecting");
+        assertThat(response(lines, 3).get("result").get("id").asText()).hasSize(32);
+        assertThat(response(lines, 4).get("result").get(0).get("names").get(0).asText()).isEqualTo("bob");
+        assertThat(response(lines, 6).get("result").get("safety_number").asText()).hasSize(60);
+        assertThat(response(lines, 7).get("result").get("status").asText()).isEqualTo("bye");
+        assertThat(messenger.calls).containsExactly("wait ENHANCED", "connect sp2p1o-XYZ QUANTUM_RESISTANT",
+                "send hi", "decide CCCC VERIFY");
+        assertThat(lines).noneMatch(n -> n.path("id").asInt() == 8);
+    }
+
+    @Test
+    void malformedInputGetsErrorsAndTheLoopGoesOn() throws Exception {
+        List<JsonNode> lines = serve(String.join("\n",
+                "{not json",
+                "[1,2,3]",
+                "{\"id\":1,\"method\":\"send\"}",
+                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"fly\"}",
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"send\",\"params\":[\"x\"]}",
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"text\":7}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"wait\",\"params\":{\"level\":\"MAXIMUM\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"peers\"}",
+                "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"trust\",\"params\":{\"fingerprint\":\"A\",\"decision\":\"maybe\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"identity\"}", ""));
+        List<Integer> codes = new ArrayList<>();
+        for (JsonNode n : lines) {
+            if (n.has("error")) {
+                codes.add(n.get("error").get("code").intValue());
+                assertThat(n.get("error").get("data").get("reason").asText()).isNotBlank();
+            }
+        }
+        assertThat(codes).containsExactly(-32700, -32600, -32600, -32601, -32602, -32602, -32602, -32600, -32602);
+        assertThat(response(lines, 7).get("result").get("username").asText()).isEqualTo("alice");
+        assertThat(messenger.calls).isEmpty();
+    }
+
+    @Test
+    void appFailuresBecomeErrorsWithDocumentedCodesAndReason() throws Exception {
+        messenger.failNext = new AppException(AppException.Reason.PEER_CHANGED, "Decide first.");
+        List<JsonNode> lines = serve("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"send\",\"params\":{\"text\":\"x\"}}\n");
+        JsonNode error = response(lines, 9).get("error");
+        assertThat(error.get("code").intValue()).isEqualTo(-32002);
+        assertThat(error.get("data").get("reason").asText()).isEqualTo("PEER_CHANGED");
+        assertThat(error.get("message").asText()).contains("Decide first.");
+    }
+
+    @Test
+    void aLineAboveTheLimitIsRefusedWithoutEndingTheSession() throws Exception {
+        String huge = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send\",\"params\":{\"text\":\""
+                + "x".repeat(JsonRpcServer.MAX_LINE) + "\"}}";
+        List<JsonNode> lines = serve(huge + "\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"identity\"}\n");
+        assertThat(lines).anyMatch(n -> n.has("error") && n.get("error").get("code").intValue() == -32600);
+        assertThat(response(lines, 2).has("result")).isTrue();
+        assertThat(messenger.calls).isEmpty();
+    }
+
+    @Test
+    void eventsBecomeNotificationsNamedAfterTheEvent() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        server.run();
+        messenger.emit(new ChatEvent.Connected("bob", "CCCC", "1".repeat(60), SecurityLevel.ENHANCED, "relayed",
+                ChatEvent.TrustMode.CODE_VERIFIED, true, false));
+        messenger.emit(new ChatEvent.MessageReceived("bob", "hello \"there\"\n", "ab", Instant.EPOCH));
+        messenger.emit(new ChatEvent.Delivered("cd"));
+        messenger.emit(new ChatEvent.PeerChanged("bob", "OLD", "NEW", "why"));
+        messenger.emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_OFFLINE, "gone", 2));
+        messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, Duration.ofMillis(1500), "tls"));
+        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+        JsonNode connected = JSON.readTree(lines[1]);
+        assertThat(connected.get("method").asText()).isEqualTo("connected");
+        assertThat(connected.get("params").get("level").asText()).isEqualTo("ENHANCED");
+        assertThat(connected.get("params").get("path").asText()).isEqualTo("relayed");
+        assertThat(connected.get("params").get("resumed").asBoolean()).isTrue();
+        assertThat(JSON.readTree(lines[2]).get("params").get("text").asText()).isEqualTo("hello \"there\"\n");
+        assertThat(JSON.readTree(lines[3]).get("method").asText()).isEqualTo("delivered");
+        assertThat(JSON.readTree(lines[4]).get("method").asText()).isEqualTo("peer_changed");
+        assertThat(JSON.readTree(lines[5]).get("params").get("kind").asText()).isEqualTo("peer_offline");
+        assertThat(JSON.readTree(lines[6]).get("params").get("elapsed_ms").asLong()).isEqualTo(1500);
+    }
+
+    @Property(tries = 300)
+    void anyLineGetsExactlyOneParsableAnswerAndNeverStopsTheServer(@ForAll @StringLength(max = 200) String line)
+            throws Exception {
+        String clean = line.replace("\n", " ").replace("\r", " ");
+        List<JsonNode> lines = serve(clean + "\n{\"jsonrpc\":\"2.0\",\"id\":424242,\"method\":\"identity\"}\n");
+        assertThat(response(lines, 424242).has("result")).isTrue();
+        long answers = lines.stream().filter(n -> n.has("result") || n.has("error")).count();
+        assertThat(answers).isBetween(1L, 2L);
+    }
+}
