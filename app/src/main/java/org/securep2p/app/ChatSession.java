@@ -155,13 +155,14 @@ final class ChatSession implements AutoCloseable {
             conversation = handshake(peer, theirHello.username(), level, stored);
         }
         confirm();
-        live = true;
+        // The reader runs before the resend (both sides may resend at once; neither may stop reading), and
+        // new messages are accepted only after it, so every message leaves in sequence order.
         startThreads();
-        SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
-        ChatEvent.Connected connected = new ChatEvent.Connected(theirHello.username(), peerFp.displayString(),
-                number.digits(), level, channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED);
         resendPending(peerReceivedUpTo);
-        return connected;
+        live = true;
+        SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
+        return new ChatEvent.Connected(theirHello.username(), peerFp.displayString(), number.digits(), level,
+                channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED);
     }
 
     private Conversation handshake(IdentityPublicKeys peer, String peerName, SecurityLevel level,
@@ -386,7 +387,9 @@ final class ChatSession implements AutoCloseable {
         ChatPayload p = received.payload();
         switch (p.kind()) {
             case TEXT:
-                events.accept(new ChatEvent.MessageReceived(c.peerName(), p.text(), p.id(), p.time()));
+                if (received.fresh()) {
+                    events.accept(new ChatEvent.MessageReceived(c.peerName(), p.text(), p.id(), p.time()));
+                }
                 ackDue = true;
                 break;
             case ACK:

@@ -35,8 +35,11 @@ final class Conversation {
     record Pending(long sequence, String id, Instant created, byte[] wire) {
     }
 
-    /** The outcome of one received ratchet message. */
-    record Received(ChatPayload payload, List<Pending> acknowledged) {
+    /**
+     * The outcome of one received ratchet message; {@code fresh} is false for a TEXT whose sequence was already
+     * received (it is acknowledged again, never shown twice).
+     */
+    record Received(ChatPayload payload, List<Pending> acknowledged, boolean fresh) {
     }
 
     static final int FORMAT_VERSION = 1;
@@ -183,10 +186,12 @@ final class Conversation {
             java.util.Arrays.fill(plaintext, (byte) 0);
         }
         List<Pending> acknowledged = List.of();
+        boolean fresh = false;
         long oldReceived = receivedUpTo;
         List<Pending> oldPending = List.copyOf(pending);
         if (payload.kind() == ChatPayload.Kind.TEXT && payload.sequence() > receivedUpTo) {
             receivedUpTo = payload.sequence();
+            fresh = true;
         } else if (payload.kind() == ChatPayload.Kind.ACK || payload.kind() == ChatPayload.Kind.CONFIRM) {
             acknowledged = removeUpTo(payload.sequence());
         }
@@ -198,7 +203,7 @@ final class Conversation {
             pending.addAll(oldPending);
             throw e;
         }
-        return new Received(payload, acknowledged);
+        return new Received(payload, acknowledged, fresh);
     }
 
     private List<Pending> removeUpTo(long sequence) {
