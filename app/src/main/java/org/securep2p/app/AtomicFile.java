@@ -78,7 +78,8 @@ final class AtomicFile {
             if (posix(dir)) {
                 Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
                 if (mode.stream().anyMatch(WRITABLE_BY_OTHERS::contains)) {
-                    throw new StoreException(INSECURE_DIRECTORY, dir + " has mode " + PosixFilePermissions.toString(mode));
+                    throw new StoreException(INSECURE_DIRECTORY, dir + " has mode "
+                            + PosixFilePermissions.toString(mode));
                 }
             }
         } catch (IOException e) {
@@ -91,7 +92,7 @@ final class AtomicFile {
         write(file, content, () -> { });
     }
 
-    /** As {@link #write(Path, byte[])}; {@code beforeRename} runs after the temp file is durable (tests crash there). */
+    /** As {@link #write(Path, byte[])}; {@code beforeRename} runs after the temp fsync (tests crash there). */
     static void write(Path file, byte[] content, Runnable beforeRename) throws StoreException {
         Objects.requireNonNull(content, "content");
         Path dir = file.toAbsolutePath().getParent();

@@ -65,8 +65,8 @@ final class SealedFormat {
         Objects.requireNonNull(plaintext, "plaintext");
         byte[] header = header(VERSION);
         try (Aead aead = Aead.withRandomNonces(ALGORITHM, key, random)) {
-            return new StrictWriter().bytes(header).bytes(aead.encrypt(plaintext, associatedData(header, role, context)))
-                    .toByteArray();
+            byte[] sealed = aead.encrypt(plaintext, associatedData(header, role, context));
+            return new StrictWriter().bytes(header).bytes(sealed).toByteArray();
         } catch (CryptoException e) {
             // Only a wrong key length gets here, and copyKey refuses that first: a programming error.
             throw new IllegalArgumentException("storage key rejected: " + e.reason(), e);

@@ -77,7 +77,8 @@ final class TrustStore {
     private Map<Fingerprint, TrustedPeer> peers;
     private Map<Fingerprint, Instant> rejected;
 
-    private TrustStore(Path file, Clock clock, Map<Fingerprint, TrustedPeer> peers, Map<Fingerprint, Instant> rejected) {
+    private TrustStore(Path file, Clock clock, Map<Fingerprint, TrustedPeer> peers,
+            Map<Fingerprint, Instant> rejected) {
         this.file = file;
         this.clock = clock;
         this.peers = peers;

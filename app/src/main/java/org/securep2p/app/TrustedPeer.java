@@ -107,7 +107,10 @@ final class TrustedPeer {
         return new TrustedPeer(fingerprint, names, firstSeen, lastSeen, lastAddress, newVerified, origin, replaces);
     }
 
-    /** 1 to {@value #MAX_NAME_LENGTH} UTF-16 units; no control or format characters (bidi overrides), no lone surrogates. */
+    /**
+     * 1 to {@value #MAX_NAME_LENGTH} UTF-16 units; no control or format characters (bidi overrides), no lone
+     * surrogates.
+     */
     static boolean isValidName(String name) {
         return name != null && !name.isEmpty() && name.length() <= MAX_NAME_LENGTH && printable(name);
     }

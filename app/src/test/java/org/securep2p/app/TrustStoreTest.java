@@ -84,7 +84,8 @@ class TrustStoreTest {
             store.recordSeen(fp(1), "name" + i, "", TrustOrigin.CODE);
         }
         List<String> names = store.find(fp(1)).orElseThrow().names();
-        assertThat(names).hasSize(TrustedPeer.MAX_NAMES).doesNotContain("name0").endsWith("name" + TrustedPeer.MAX_NAMES);
+        assertThat(names).hasSize(TrustedPeer.MAX_NAMES).doesNotContain("name0")
+                .endsWith("name" + TrustedPeer.MAX_NAMES);
     }
 
     @Test
@@ -214,7 +215,8 @@ class TrustStoreTest {
                 + "\", \"names\" : [ \"alice\" ], \"firstSeen\" : \"2026-11-23T12:00:00Z\", \"lastSeen\" :"
                 + " \"2026-11-23T12:00:00Z\", \"lastAddress\" : \"\", \"verified\" : false, \"origin\" :"
                 + " \"TRUST_ON_FIRST_USE\", \"replaces\" : \"" + fp(1).displayString() + "\" } ], \"rejected\" : [ {"
-                + " \"fingerprint\" : \"" + fp(3).displayString() + "\", \"rejectedAt\" : \"2026-11-23T12:00:00Z\" } ] }");
+                + " \"fingerprint\" : \"" + fp(3).displayString()
+                + "\", \"rejectedAt\" : \"2026-11-23T12:00:00Z\" } ] }");
     }
 
     @Test
@@ -248,7 +250,8 @@ class TrustStoreTest {
                         + "],\"rejected\":[]}",
                 "{\"version\":1,\"peers\":[" + peer.replace(fp1, fp1.substring(5)) + "],\"rejected\":[]}",
                 "{\"version\":1,\"peers\":[" + peer.replace("[\"alice\"]", "[]") + "],\"rejected\":[]}",
-                "{\"version\":1,\"peers\":[" + peer.replace("[\"alice\"]", "[\"alice\",\"alice\"]") + "],\"rejected\":[]}",
+                "{\"version\":1,\"peers\":[" + peer.replace("[\"alice\"]", "[\"alice\",\"alice\"]")
+                        + "],\"rejected\":[]}",
                 "{\"version\":1,\"peers\":[" + peer.replace("[\"alice\"]", "[\"al\\u202eice\"]") + "],\"rejected\":[]}",
                 "{\"version\":1,\"peers\":[" + peer.replace("[\"alice\"]", "[7]") + "],\"rejected\":[]}",
                 "{\"version\":1,\"peers\":[" + peer.replace("\"CODE\"", "\"PSYCHIC\"") + "],\"rejected\":[]}",
@@ -258,7 +261,8 @@ class TrustStoreTest {
                 "{\"version\":1,\"peers\":[" + peer.replace("\"firstSeen\":\"2026-11-23T12:00:00Z\"",
                         "\"firstSeen\":\"yesterday\"") + "],\"rejected\":[]}",
                 "{\"version\":1,\"peers\":[" + peer.replace(",\"origin\":\"CODE\"", "") + "],\"rejected\":[]}",
-                "{\"version\":1,\"peers\":[" + peer.replace("}", ",\"replaces\":\"" + fp1 + "\"}") + "],\"rejected\":[]}");
+                "{\"version\":1,\"peers\":[" + peer.replace("}", ",\"replaces\":\"" + fp1 + "\"}")
+                        + "],\"rejected\":[]}");
     }
 
     @ParameterizedTest
