@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class FileSessionStoreProperties {
 
+    private static Path scratch;
     private static Path dir;
     private static SecretBytes key;
     private static FileSessionStore store;
@@ -34,7 +35,8 @@ class FileSessionStoreProperties {
 
     @BeforeContainer
     static void setUp() throws Exception {
-        dir = Files.createTempDirectory("sessions-properties").resolve("sessions");
+        scratch = Files.createTempDirectory("FileSessionStoreProperties");
+        dir = scratch.resolve("sessions");
         key = TestSessions.key(1);
         store = FileSessionStore.open(dir, key, TestSessions.seeded(42));
         try (SessionRecord record = TestSessions.initiator(SecurityLevel.ENHANCED)) {
@@ -45,9 +47,10 @@ class FileSessionStoreProperties {
     }
 
     @AfterContainer
-    static void tearDown() {
+    static void tearDown() throws Exception {
         store.close();
         key.close();
+        TestSessions.deleteTree(scratch);
     }
 
     @Property(tries = 200)

@@ -13,6 +13,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
 import org.securep2p.crypto.SecretBytes;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,9 +26,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class OutboxProperties {
 
+    private static Path scratch;
+
+    @BeforeContainer
+    static void makeScratch() throws Exception {
+        scratch = Files.createTempDirectory("OutboxProperties");
+    }
+
+    @AfterContainer
+    static void removeScratch() throws Exception {
+        TestSessions.deleteTree(scratch);
+    }
+
     @Property(tries = 200)
     void anyQueueReadsBackEqualAndInOrder(@ForAll("queues") List<PendingMessage> queue) throws Exception {
-        Path file = Files.createTempDirectory("outbox-properties").resolve("outbox.sealed");
+        Path file = Files.createTempDirectory(scratch, "outbox-properties").resolve("outbox.sealed");
         try (SecretBytes key = TestSessions.key(3);
                 Outbox outbox = Outbox.open(file, key, TestSessions.seeded(4))) {
             for (PendingMessage m : queue) {
@@ -42,7 +56,7 @@ class OutboxProperties {
     void anySingleByteCorruptionIsRefused(@ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) int position,
             @ForAll @IntRange(min = 1, max = 255) int xor, @ForAll @IntRange(min = -1, max = 1) int lengthChange)
             throws Exception {
-        Path file = Files.createTempDirectory("outbox-corruption").resolve("outbox.sealed");
+        Path file = Files.createTempDirectory(scratch, "outbox-corruption").resolve("outbox.sealed");
         try (SecretBytes key = TestSessions.key(3);
                 Outbox outbox = Outbox.open(file, key, TestSessions.seeded(4))) {
             outbox.add(PendingMessage.of("00112233445566778899aabbccddeeff", "bob", new byte[] {1, 2, 3, 4, 5},

@@ -15,6 +15,8 @@ import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
 import net.jqwik.api.constraints.Size;
 import org.securep2p.crypto.Fingerprint;
 
@@ -28,6 +30,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TrustStoreProperties {
 
+    private static Path scratch;
+
+    @BeforeContainer
+    static void makeScratch() throws Exception {
+        scratch = Files.createTempDirectory("TrustStoreProperties");
+    }
+
+    @AfterContainer
+    static void removeScratch() throws Exception {
+        TestSessions.deleteTree(scratch);
+    }
+
     /** One change by the user or the network: a kind and the peer number and name it is about. */
     record Change(int kind, int peer, String name, String address) {
     }
@@ -35,7 +49,7 @@ class TrustStoreProperties {
     @Property(tries = 100)
     void anySequenceOfChangesReadsBackAsTheSameStore(@ForAll @Size(max = 30) List<@From("changes") Change> changes)
             throws Exception {
-        Path dir = Files.createTempDirectory("trust-properties");
+        Path dir = Files.createTempDirectory(scratch, "trust-properties");
         Path file = dir.resolve(TrustStore.FILE_NAME);
         MutableClock clock = new MutableClock(TrustStoreTest.T0);
         TrustStore store = TrustStore.open(file, clock);
@@ -70,7 +84,7 @@ class TrustStoreProperties {
     void anySingleByteCorruptionIsRefusedOrReadAsAConsistentStore(
             @ForAll @IntRange(min = 0, max = 1_000_000) int position, @ForAll @IntRange(min = 1, max = 255) int xor)
             throws Exception {
-        Path dir = Files.createTempDirectory("trust-corruption");
+        Path dir = Files.createTempDirectory(scratch, "trust-corruption");
         Path file = dir.resolve(TrustStore.FILE_NAME);
         MutableClock clock = new MutableClock(TrustStoreTest.T0);
         TrustStore store = TrustStore.open(file, clock);
@@ -97,7 +111,7 @@ class TrustStoreProperties {
     @Property(tries = 200)
     void corruptionOfAFingerprintDigitIsNeverReadAsTheOriginalIdentity(@ForAll @IntRange(min = 0, max = 63) int digit,
             @ForAll @IntRange(min = 1, max = 255) int xor) throws Exception {
-        Path dir = Files.createTempDirectory("trust-fingerprint");
+        Path dir = Files.createTempDirectory(scratch, "trust-fingerprint");
         Path file = dir.resolve(TrustStore.FILE_NAME);
         MutableClock clock = new MutableClock(TrustStoreTest.T0);
         TrustStore.open(file, clock).recordSeen(TrustStoreTest.fp(1), "alice", "", TrustOrigin.CODE);
