@@ -1,0 +1,135 @@
+package org.securep2p.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.ratchet.SessionRecord;
+
+class ConversationStoreTest {
+
+    private final SecureRandom random = new SecureRandom();
+    @TempDir
+    Path dir;
+
+    private Fingerprint fingerprint(int seed) throws Exception {
+        byte[] b = new byte[Fingerprint.LENGTH];
+        TestSessions.seeded(seed).nextBytes(b);
+        return Fingerprint.fromBytes(b);
+    }
+
+    private ConversationStore store(SecretBytes key) throws Exception {
+        return new ConversationStore(dir, key, random, TestSessions.CLOCK);
+    }
+
+    private static byte[] sid(int b) {
+        byte[] s = new byte[ChatFrame.SESSION_ID_LENGTH];
+        java.util.Arrays.fill(s, (byte) b);
+        return s;
+    }
+
+    @Test
+    void aQueuedMessageIsOnDiskBeforeItsIdIsReturned() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        String id;
+        byte[] wire;
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.QUANTUM_RESISTANT)) {
+            Conversation c = s.create(bob, "bob", sid(1), r);
+            Conversation.Pending p = c.encryptText("kept across a crash");
+            id = p.id();
+            wire = p.wire();
+        }
+        // A new store (a restarted process) finds the ciphertext queued, byte for byte, and the counter advanced.
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            Conversation c = s.load(bob).orElseThrow();
+            assertThat(c.pending()).singleElement().satisfies(p -> {
+                assertThat(p.id()).isEqualTo(id);
+                assertThat(p.wire()).isEqualTo(wire);
+                assertThat(p.sequence()).isEqualTo(1);
+            });
+            assertThat(c.encryptText("next").sequence()).isEqualTo(2);
+            assertThat(c.sessionIdHex()).isEqualTo(HexFormat.of().formatHex(sid(1)));
+        }
+        byte[] onDisk = Files.readAllBytes(dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".conv"));
+        assertThat(new String(onDisk, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("kept across");
+    }
+
+    @Test
+    void aFileCopiedToAnotherPeersNameDoesNotOpenAndIsLeftUntouched() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        Fingerprint carol = fingerprint(2);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.ENHANCED)) {
+            s.create(bob, "bob", sid(1), r);
+        }
+        Path bobFile = dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".conv");
+        Path carolFile = dir.resolve(HexFormat.of().formatHex(carol.toBytes()) + ".conv");
+        Files.copy(bobFile, carolFile);
+        byte[] before = Files.readAllBytes(carolFile);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            assertThatThrownBy(() -> s.load(carol)).isInstanceOf(AppException.class)
+                    .satisfies(e -> assertThat(((AppException) e).reason())
+                            .isEqualTo(AppException.Reason.STORAGE_FAILED))
+                    .hasMessageContaining("left untouched");
+        }
+        assertThat(Files.readAllBytes(carolFile)).isEqualTo(before);
+    }
+
+    @Test
+    void anotherStorageKeyCannotOpenIt() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.responder(SecurityLevel.STANDARD)) {
+            s.create(bob, "bob", sid(3), r);
+        }
+        try (SecretBytes other = TestSessions.key(8); ConversationStore s = store(other)) {
+            assertThatThrownBy(() -> s.load(bob)).isInstanceOf(AppException.class);
+        }
+    }
+
+    @Test
+    void oneInstancePerPeerSoTwoWritersCannotRollEachOtherBack() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.QUANTUM_RESISTANT)) {
+            Conversation created = s.create(bob, "bob", sid(1), r);
+            assertThat(s.load(bob).orElseThrow()).isSameAs(created);
+        }
+    }
+
+    @Property(tries = 60)
+    void anySingleChangedByteIsRefused(@ForAll @IntRange(min = 0, max = 100_000) int position) throws Exception {
+        // jqwik does not inject @TempDir: one scratch directory per try, deleted at the end.
+        Path sub = Files.createTempDirectory("securep2p-conv");
+        Fingerprint bob = fingerprint(1);
+        try (SecretBytes key = TestSessions.key(7);
+                ConversationStore s = new ConversationStore(sub, key, random, TestSessions.CLOCK);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.STANDARD)) {
+            s.create(bob, "bob", sid(1), r).encryptText("x");
+        }
+        Path file = sub.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".conv");
+        byte[] b = Files.readAllBytes(file);
+        b[position % b.length] ^= 0x01;
+        Files.write(file, b);
+        try (SecretBytes key = TestSessions.key(7);
+                ConversationStore s = new ConversationStore(sub, key, random, TestSessions.CLOCK)) {
+            assertThatThrownBy(() -> s.load(bob)).isInstanceOf(AppException.class);
+        } finally {
+            TestSessions.deleteTree(sub);
+        }
+    }
+}
