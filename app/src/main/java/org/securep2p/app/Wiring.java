@@ -60,6 +60,27 @@ final class Wiring {
             err.println("securep2p: " + e.getMessage());
             return Main.USAGE;
         }
+        // One process per home: two would each advance their own copy of a conversation's ratchet.
+        java.nio.channels.FileChannel lockChannel;
+        java.nio.channels.FileLock homeLock;
+        try {
+            lockChannel = java.nio.channels.FileChannel.open(h.root().resolve(".lock"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            homeLock = lockChannel.tryLock();
+        } catch (IOException e) {
+            err.println("securep2p: cannot lock the home folder " + h.root() + ": " + e.getMessage());
+            return Main.FAILED;
+        }
+        if (homeLock == null) {
+            err.println("securep2p: another securep2p is already running with the home folder " + h.root()
+                    + "; use --home for a second identity.");
+            try {
+                lockChannel.close();
+            } catch (IOException ignored) {
+                // Exiting anyway.
+            }
+            return Main.FAILED;
+        }
         KeyManagerProcess process;
         long start = System.nanoTime();
         try {
@@ -74,13 +95,14 @@ final class Wiring {
         }
         log.info("key manager serving after {} ms", (System.nanoTime() - start) / 1_000_000);
         List<AutoCloseable> toClose = new ArrayList<>();
-        toClose.add(process);
+        toClose.add(lockChannel);
+        toClose.add(0, process);
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "keymanager-watchdog");
             t.setDaemon(true);
             return t;
         });
-        toClose.add(watchdog::shutdownNow);
+        toClose.add(0, watchdog::shutdownNow);
         Thread hook = new Thread(() -> closeAll(toClose), "securep2p-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
