@@ -527,6 +527,14 @@ final class DefaultMessenger implements Messenger {
 
     private void fail(AppException e) {
         LOG.info("connection failed: {}", e.reason());
+        if (e.getCause() instanceof TransportException t && switch (t.reason()) {
+            case TLS_FAILED, IDENTITY_MISMATCH, DOWNGRADE, PROTOCOL_VIOLATION -> true;
+            default -> false;
+        }) {
+            // A handshake the transport refused (wrong identity, another level, a broken TLS exchange) is a
+            // security event: ChatSession never ran, so nothing else writes it to the security log.
+            SECURITY.warn("connection refused by the transport: {} ({})", t.reason(), e.getMessage());
+        }
         emit(new ChatEvent.Failure(e.getMessage()));
     }
 
