@@ -138,7 +138,7 @@ final class Wiring {
                 }
             }, 1, 1, TimeUnit.SECONDS);
             if (o.json()) {
-                return new JsonRpcServer(messenger, in, out).run();
+                return new JsonRpcServer(messenger, in, out, o.floor()).run();
             }
             org.securep2p.app.tui.Tui.run(messenger, o.floor());
             return Main.OK;

@@ -42,12 +42,19 @@ public final class JsonRpcServer {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private final Messenger messenger;
+    private final SecurityLevel defaultFloor;
     private final InputStream in;
     private final PrintStream out;
     private final ObjectMapper mapper = new ObjectMapper();
     private final Object outLock = new Object();
 
     public JsonRpcServer(Messenger messenger, InputStream in, PrintStream out) {
+        this(messenger, in, out, SecurityLevel.DEFAULT);
+    }
+
+    /** @param defaultFloor the level of {@code wait} and {@code connect} without a {@code level} (the --level) */
+    public JsonRpcServer(Messenger messenger, InputStream in, PrintStream out, SecurityLevel defaultFloor) {
+        this.defaultFloor = Objects.requireNonNull(defaultFloor);
         this.messenger = Objects.requireNonNull(messenger);
         this.in = Objects.requireNonNull(in);
         this.out = Objects.requireNonNull(out);
@@ -226,7 +233,7 @@ public final class JsonRpcServer {
             throw new BadParams("level must be a string");
         }
         if (level == null) {
-            return SecurityLevel.DEFAULT;
+            return defaultFloor;
         }
         try {
             return SecurityLevel.valueOf(level.toUpperCase(Locale.ROOT));
