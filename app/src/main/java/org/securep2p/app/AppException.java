@@ -23,7 +23,9 @@ public final class AppException extends Exception {
         TOO_LONG(-32011, "The message is too long."),
         UNKNOWN_PEER(-32012, "No such peer in the trust store."),
         PROTOCOL(-32013, "The peer broke the chat protocol."),
-        NO_WAIT(-32014, "Not waiting for a peer: start waiting first.");
+        NO_WAIT(-32014, "Not waiting for a peer: start waiting first."),
+        SECURE_CHANNEL_FAILED(-32015, "The encrypted channel could not be set up; the connection may have been"
+                + " tampered with.");
 
         private final int code;
         private final String sentence;

@@ -529,10 +529,9 @@ final class ChatSession implements AutoCloseable {
     private void closeChannel() {
         if (closed.compareAndSet(false, true)) {
             live = false;
+            // The acknowledger is not interrupted: it may be in the middle of a durable write, and it ends by
+            // itself within one tick once it sees the session closed.
             channel.close();
-            if (acker != null) {
-                acker.interrupt();
-            }
         }
     }
 

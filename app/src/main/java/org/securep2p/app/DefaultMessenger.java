@@ -543,6 +543,7 @@ final class DefaultMessenger implements Messenger {
             case DOWNGRADE -> AppException.Reason.DOWNGRADE;
             case IDENTITY_MISMATCH -> AppException.Reason.IDENTITY_MISMATCH;
             case BAD_CODE, UNSUPPORTED_CODE_VERSION -> AppException.Reason.BAD_CODE;
+            case TLS_FAILED, PROTOCOL_VIOLATION -> AppException.Reason.SECURE_CHANNEL_FAILED;
             default -> AppException.Reason.UNREACHABLE;
         };
         return new AppException(reason, e.reason().sentence() + " (" + e.getMessage() + ")", e);
