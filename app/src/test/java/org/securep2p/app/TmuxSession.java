@@ -1,0 +1,193 @@
+package org.securep2p.app;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Drives one program in a detached tmux session on a private tmux server (its own {@code -L} socket), the way a
+ * person at a 120x40 terminal would: keys in with {@code send-keys}, the screen out with {@code capture-pane}.
+ *
+ * <p>Not its job: what the program is or what its screens mean (the test's).
+ */
+final class TmuxSession {
+
+    static final int WIDTH = 120;
+    static final int HEIGHT = 40;
+    private static final long POLL_MILLIS = 200;
+
+    private final String socket;
+    private final String name;
+
+    private TmuxSession(String socket, String name) {
+        this.socket = socket;
+        this.name = name;
+    }
+
+    /**
+     * Starts {@code command} (a shell command line) in a new detached session of the tmux server on
+     * {@code socket}, whose configuration {@code config} keeps dead panes (remain-on-exit) for inspection.
+     */
+    static TmuxSession start(String socket, Path config, String name, String command) throws IOException {
+        run(List.of("tmux", "-u", "-L", socket, "-f", config.toString(), "new-session", "-d", "-x",
+                String.valueOf(WIDTH), "-y", String.valueOf(HEIGHT), "-s", name, command));
+        TmuxSession s = new TmuxSession(socket, name);
+        s.tmux("set-option", "-t", name, "remain-on-exit", "on"); // also set in the config, before the command runs
+        return s;
+    }
+
+    /** Writes a tmux configuration that keeps panes after their program exits and leaves keys undelayed. */
+    static Path writeConfig(Path dir) throws IOException {
+        Path conf = dir.resolve("tmux.conf");
+        Files.writeString(conf, String.join("\n", "set-option -g remain-on-exit on", "set-option -g escape-time 0",
+                "set-option -g status off", "set-option -g history-limit 2000", ""));
+        return conf;
+    }
+
+    /** Ends the whole tmux server of {@code socket} (every session on it); quiet if it is already gone. */
+    static void killServer(String socket) {
+        try {
+            exec(List.of("tmux", "-L", socket, "kill-server"));
+        } catch (IOException e) {
+            // nothing left to stop
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** Types {@code text} literally (no key names), as a paste would. */
+    void type(String text) throws IOException {
+        tmux("send-keys", "-t", name, "-l", "--", text);
+    }
+
+    /** Presses keys by tmux name: "Enter", "C-c", "Escape", or a single character. */
+    void press(String... keys) throws IOException {
+        List<String> args = new ArrayList<>(List.of("send-keys", "-t", name));
+        args.addAll(List.of(keys));
+        tmux(args.toArray(String[]::new));
+    }
+
+    /** The visible screen, one string per row (trailing blanks trimmed by tmux). */
+    List<String> rows() throws IOException {
+        String out = tmux("capture-pane", "-p", "-t", name);
+        List<String> rows = new ArrayList<>(List.of(out.split("\n", -1)));
+        if (!rows.isEmpty() && rows.get(rows.size() - 1).isEmpty()) {
+            rows.remove(rows.size() - 1);
+        }
+        return rows;
+    }
+
+    /** The visible screen as one text; a description instead if the pane cannot be read. */
+    String screen() {
+        try {
+            return String.join("\n", rows());
+        } catch (IOException e) {
+            return "(cannot capture " + name + ": " + e.getMessage() + ")";
+        }
+    }
+
+    /** The exit status once the program in the pane has ended. */
+    Optional<Integer> exitStatus() throws IOException {
+        String[] f = tmux("display-message", "-p", "-t", name, "#{pane_dead} #{pane_dead_status}").trim().split(" ");
+        if (f.length >= 1 && f[0].equals("1")) {
+            return Optional.of(f.length > 1 && !f[1].isEmpty() ? Integer.parseInt(f[1]) : -1);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Polls the screen until {@code found} returns a value, and returns it; fails with {@code what} and the last
+     * screen after {@code timeoutMillis}. Also fails at once if the program has ended.
+     */
+    <T> T await(String what, long timeoutMillis, Function<List<String>, Optional<T>> found)
+            throws IOException, InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        List<String> last = List.of();
+        while (true) {
+            last = rows();
+            Optional<T> hit = found.apply(last);
+            if (hit.isPresent()) {
+                return hit.get();
+            }
+            Optional<Integer> exit = exitStatus();
+            if (exit.isPresent()) {
+                throw new AssertionError(name + ": the program exited (status " + exit.get() + ") while waiting for "
+                        + what + "; screen:\n" + String.join("\n", last));
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError(name + ": no " + what + " within " + timeoutMillis + " ms; screen:\n"
+                        + String.join("\n", last));
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    /** As {@link #await}, for a condition on the whole screen. */
+    void awaitScreen(String what, long timeoutMillis, Predicate<String> ok) throws IOException, InterruptedException {
+        await(what, timeoutMillis, rows -> ok.test(String.join("\n", rows)) ? Optional.of(true) : Optional.empty());
+    }
+
+    /** Waits until the program has ended and returns its exit status. */
+    int awaitExit(long timeoutMillis) throws IOException, InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (true) {
+            Optional<Integer> exit = exitStatus();
+            if (exit.isPresent()) {
+                return exit.get();
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError(name + ": still running " + timeoutMillis + " ms after quitting; screen:\n"
+                        + screen());
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    private String tmux(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("tmux", "-u", "-L", socket));
+        cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
+    /** Runs a command to completion; fails with its output if it does not succeed. */
+    static String run(List<String> cmd) throws IOException {
+        Result r = exec(cmd);
+        if (r.status != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed (" + r.status + "): " + r.output.strip());
+        }
+        return r.output;
+    }
+
+    record Result(int status, String output) {
+    }
+
+    /** Runs a command to completion (bounded), returning its status and output (stdout and stderr merged). */
+    static Result exec(List<String> cmd) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("LANG", "C.UTF-8");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        try (InputStream in = p.getInputStream()) {
+            String out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", cmd) + " did not finish");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new IOException("interrupted: " + String.join(" ", cmd), e);
+        }
+    }
+}
