@@ -1,0 +1,322 @@
+package org.securep2p.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 6, end to end through the real TUI: two instances of the packaged program, each in its own 120x40 tmux
+ * session, against a coturn STUN server on loopback. Alice waits, Bob pastes her code; both must show
+ * "connected", the same level and the same safety number; a message typed in each must appear in the other and
+ * be marked delivered; /verify must show the 60 digits of which the header shows the start; both must quit
+ * cleanly; and no message text may reach a log.
+ *
+ * <p>Needs tmux and coturn's turnserver on the PATH (CI installs them); it fails, rather than skips, without
+ * them. Nothing leaves the loopback interface. The last chat screen is saved as target/tui-capture.txt for the
+ * README.
+ */
+class TuiTmuxIT {
+
+    private static final long START_MILLIS = 90_000;
+    private static final long CONNECT_MILLIS = 90_000;
+    private static final long MESSAGE_MILLIS = 60_000;
+    private static final long EXIT_MILLIS = 30_000;
+
+    private static final Pattern HEADER = Pattern.compile(
+            "^path (\\S+) · level (\\w+) · (.+) · safety (\\d{5} \\d{5}) … \\(/verify\\)\\s*$");
+    private static final Pattern SAFETY_ROW = Pattern.compile("^\\s*((\\d{5} ){3}\\d{5})$");
+
+    private static Path dir;
+    private static Path jar;
+    private static String socket;
+    private static Process turn;
+    private static int stunPort;
+    /** The temporary folder is kept after a failure, for a look at the homes. */
+    private static boolean passed;
+
+    private final List<Peer> peers = new ArrayList<>();
+
+    /** One program instance: its home and its tmux session. */
+    private record Peer(String name, Path home, TmuxSession tmux) {
+    }
+
+    @BeforeAll
+    static void startStun() throws Exception {
+        requireTool("tmux", "tmux");
+        requireTool("turnserver", "coturn");
+        requireTool("ss", "iproute2");
+        requireTool("setsid", "util-linux");
+        String jarProperty = System.getProperty("securep2p.jar");
+        assertTrue(jarProperty != null && Files.isRegularFile(Path.of(jarProperty)),
+                () -> "the packaged program is missing: system property securep2p.jar=" + jarProperty
+                        + " (failsafe passes it after mvn package)");
+        jar = Path.of(jarProperty).toAbsolutePath();
+        dir = Files.createTempDirectory("tui-tmux-it");
+        socket = "securep2p-it-" + UUID.randomUUID().toString().substring(0, 8);
+
+        stunPort = freeUdpPort();
+        turn = new ProcessBuilder("setsid", "turnserver", "-n", "--listening-ip=127.0.0.1",
+                "--listening-port=" + stunPort, "--stun-only", "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
+                "--log-file=" + dir.resolve("turn.log"), "--simple-log", "--no-stdout-log",
+                "--pidfile=" + dir.resolve("turn.pid"))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("turn.out").toFile()).start();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!TmuxSession.run(List.of("ss", "-Hlun")).contains("127.0.0.1:" + stunPort + " ")) {
+            if (!turn.isAlive() || System.nanoTime() > end) {
+                throw new AssertionError("coturn did not listen on 127.0.0.1:" + stunPort + " (alive: "
+                        + turn.isAlive() + "); its output:\n" + readQuietly(dir.resolve("turn.out"))
+                        + "\nits log:\n" + readQuietly(dir.resolve("turn.log")));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @AfterAll
+    static void stopAll() throws Exception {
+        if (socket != null) {
+            TmuxSession.killServer(socket);
+        }
+        if (turn != null) {
+            turn.destroy();
+            if (!turn.waitFor(10, TimeUnit.SECONDS)) {
+                turn.destroyForcibly();
+            }
+        }
+        if (passed && dir != null) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void twoTuisConnectByCodeChatAndQuit() throws Exception {
+        try {
+            scenario();
+            passed = true;
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
+    private void scenario() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        Peer alice = start(config, "alice");
+        Peer bob = start(config, "bob");
+        for (Peer p : peers) {
+            p.tmux().awaitScreen("main menu", START_MILLIS,
+                    s -> s.contains("securep2p — main menu") && s.contains("You are " + p.name() + " · fingerprint"));
+        }
+
+        // Alice waits and shows her connection code.
+        alice.tmux().press("1");
+        String code = alice.tmux().await("connection code", CONNECT_MILLIS, TuiTmuxIT::connectionCode);
+
+        // Bob pastes it.
+        bob.tmux().press("2");
+        bob.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
+        bob.tmux().type(code);
+        bob.tmux().press("Enter");
+
+        Matcher aliceHeader = connected(alice, "bob");
+        Matcher bobHeader = connected(bob, "alice");
+        assertEquals("QUANTUM_RESISTANT", aliceHeader.group(2), "alice's level");
+        assertEquals("QUANTUM_RESISTANT", bobHeader.group(2), "bob's level");
+        assertEquals(aliceHeader.group(4), bobHeader.group(4), "the safety number's start, alice vs bob");
+
+        // A message each way, each acknowledged.
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        String fromAlice = "hello bob, lunch at noon? " + tag;
+        String fromBob = "yes alice, see you there " + tag;
+        say(alice, bob, fromAlice);
+        say(bob, alice, fromBob);
+
+        // /verify: the full number, the same on both sides, starting as the headers do.
+        String aliceDigits = verify(alice, "bob");
+        String bobDigits = verify(bob, "alice");
+        assertEquals(aliceDigits, bobDigits, "the 60 safety-number digits, alice vs bob");
+        assertTrue(aliceDigits.startsWith(aliceHeader.group(4).replace(" ", "")),
+                () -> "header " + aliceHeader.group(4) + " is not the start of " + aliceDigits);
+        alice.tmux().press("y");
+        bob.tmux().press("n");
+        alice.tmux().awaitScreen("verified mark", MESSAGE_MILLIS,
+                s -> s.contains("you marked bob as verified") && s.contains("· safety number verified · safety"));
+        bob.tmux().awaitScreen("chat after closing /verify", 10_000, s -> s.contains("Chat with alice — connected"));
+
+        Files.writeString(jar.getParent().resolve("tui-capture.txt"), alice.tmux().screen() + "\n");
+
+        // Quit: Alice through /quit and menu item 7, Bob with Ctrl-C.
+        alice.tmux().type("/quit");
+        alice.tmux().press("Enter");
+        alice.tmux().awaitScreen("main menu after /quit", 10_000, s -> s.contains("securep2p — main menu"));
+        alice.tmux().press("7");
+        bob.tmux().press("C-c");
+        for (Peer p : peers) {
+            int status = p.tmux().awaitExit(EXIT_MILLIS);
+            assertEquals(0, status, p.name() + "'s exit status");
+        }
+
+        // Logs exist, and no message text is in any of them.
+        for (Peer p : peers) {
+            Path logs = p.home().resolve("logs");
+            assertTrue(Files.isRegularFile(logs.resolve("securep2p.log")), p.name() + ": logs/securep2p.log missing");
+            assertTrue(Files.isRegularFile(logs.resolve("security.log")), p.name() + ": logs/security.log missing");
+            String passphrase = Files.readString(p.home().resolve("passphrase")).strip();
+            for (Path log : logFiles(p.home())) {
+                String text = Files.readString(log, StandardCharsets.UTF_8);
+                for (String secret : List.of(fromAlice, fromBob, "lunch at noon", "see you there", passphrase)) {
+                    assertTrue(!text.contains(secret), p.name() + ": " + log + " contains the plaintext \"" + secret
+                            + "\"");
+                }
+            }
+        }
+    }
+
+    private Peer start(Path config, String name) throws IOException {
+        Path home = Files.createDirectory(dir.resolve(name));
+        Files.writeString(home.resolve("securep2p.conf"),
+                "stun.servers=127.0.0.1:" + stunPort + "\nhost.candidates=LOOPBACK_ONLY\n");
+        Path pass = home.resolve("passphrase");
+        Files.createFile(pass, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(pass, "it-passphrase-" + UUID.randomUUID() + "\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String command = "cd " + sh(home.toString()) + " && exec env LANG=C.UTF-8 LC_ALL=C.UTF-8"
+                + " SECUREP2P_PASSPHRASE_FILE=" + sh(pass.toString()) + " DBUS_SESSION_BUS_ADDRESS=disabled:"
+                + " " + sh(java) + " -jar " + sh(jar.toString()) + " --home " + sh(home.toString())
+                + " --name " + name + " 2>" + sh(home.resolve("stderr.txt").toString());
+        Peer p = new Peer(name, home, TmuxSession.start(socket, config, name, command));
+        peers.add(p);
+        return p;
+    }
+
+    /** The code on the lines strictly between the markers, joined; present once the end marker is drawn. */
+    static Optional<String> connectionCode(List<String> rows) {
+        int begin = rows.indexOf("-----BEGIN CONNECTION CODE-----");
+        int end = rows.indexOf("-----END CONNECTION CODE-----");
+        if (begin < 0 || end <= begin + 1) {
+            return Optional.empty();
+        }
+        return Optional.of(rows.subList(begin + 1, end).stream().map(String::strip).collect(Collectors.joining()));
+    }
+
+    /** Waits for the chat header of a live conversation with {@code other} and returns its second row parsed. */
+    private static Matcher connected(Peer p, String other) throws IOException, InterruptedException {
+        return p.tmux().await("connected chat with " + other, CONNECT_MILLIS, rows -> {
+            if (rows.size() < 2 || !rows.get(0).strip().equals("Chat with " + other + " — connected")) {
+                return Optional.empty();
+            }
+            Matcher m = HEADER.matcher(rows.get(1));
+            return m.matches() ? Optional.of(m) : Optional.empty();
+        });
+    }
+
+    /** Types {@code text} at {@code from}, and waits for it to arrive at {@code to} and be acknowledged. */
+    private static void say(Peer from, Peer to, String text) throws IOException, InterruptedException {
+        from.tmux().type(text);
+        from.tmux().press("Enter");
+        Pattern received = Pattern.compile("(?m)^\\d\\d:\\d\\d " + Pattern.quote(from.name() + ": " + text) + "$");
+        to.tmux().awaitScreen(to.name() + " receiving \"" + text + "\"", MESSAGE_MILLIS,
+                s -> received.matcher(s).find());
+        Pattern delivered = Pattern.compile("(?m)^\\d\\d:\\d\\d " + Pattern.quote("me: " + text + "  [delivered]")
+                + "$");
+        from.tmux().awaitScreen("[delivered] on \"" + text + "\"", MESSAGE_MILLIS, s -> delivered.matcher(s).find());
+    }
+
+    /** Opens /verify and returns the 60 digits it shows (three rows of four blocks of five). */
+    private static String verify(Peer p, String other) throws IOException, InterruptedException {
+        p.tmux().type("/verify");
+        p.tmux().press("Enter");
+        return p.tmux().await("/verify with three rows of digits", 10_000, rows -> {
+            if (rows.stream().noneMatch(r -> r.strip().equals("Safety number with " + other))) {
+                return Optional.empty();
+            }
+            List<String> digitRows = rows.stream().map(SAFETY_ROW::matcher).filter(Matcher::matches)
+                    .map(m -> m.group(1).replace(" ", "")).toList();
+            return digitRows.size() == 3 ? Optional.of(String.join("", digitRows)) : Optional.empty();
+        });
+    }
+
+    private String diagnostics() {
+        StringBuilder b = new StringBuilder("--- diagnostics (stun 127.0.0.1:" + stunPort + ", tmux -L " + socket
+                + ", homes kept in " + dir + ")\n");
+        for (Peer p : peers) {
+            b.append("--- ").append(p.name()).append("'s pane:\n").append(p.tmux().screen()).append('\n');
+        }
+        for (Peer p : peers) {
+            List<Path> files = new ArrayList<>(logFiles(p.home()));
+            files.add(p.home().resolve("stderr.txt"));
+            for (Path f : files) {
+                b.append("--- tail of ").append(f).append(":\n").append(tail(f, 40)).append('\n');
+            }
+        }
+        if (dir != null) {
+            b.append("--- tail of coturn's log:\n").append(tail(dir.resolve("turn.log"), 20)).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static List<Path> logFiles(Path home) {
+        Path logs = home.resolve("logs");
+        if (!Files.isDirectory(logs)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(logs)) {
+            return s.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static String tail(Path file, int lines) {
+        String text = readQuietly(file);
+        List<String> all = List.of(text.split("\n", -1));
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(cannot read " + file + ": " + e + ")";
+        }
+    }
+
+    /** Fails, naming the package, unless {@code tool} is an executable on the PATH. */
+    private static void requireTool(String tool, String pkg) {
+        boolean found = Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+                .filter(d -> !d.isEmpty()).map(d -> Path.of(d, tool)).anyMatch(Files::isExecutable);
+        assertTrue(found, () -> tool + " is required for this end-to-end test but is not on the PATH ("
+                + System.getenv("PATH") + "); install it: apt-get install " + pkg);
+    }
+
+    private static int freeUdpPort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Quotes for a POSIX shell. */
+    private static String sh(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+}
