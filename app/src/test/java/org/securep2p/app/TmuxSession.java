@@ -96,13 +96,31 @@ final class TmuxSession {
         }
     }
 
-    /** The exit status once the program in the pane has ended. */
+    /** Whether the program in the pane has ended (tmux may not have collected its exit status yet). */
+    boolean dead() throws IOException {
+        return paneState()[0].equals("1");
+    }
+
+    /**
+     * The exit status once the program has ended and tmux has collected it (128 + N for signal N). A pane can
+     * read as dead (its terminal closed) a moment before the status is known; then this is still empty.
+     */
     Optional<Integer> exitStatus() throws IOException {
-        String[] f = tmux("display-message", "-p", "-t", name, "#{pane_dead} #{pane_dead_status}").trim().split(" ");
-        if (f.length >= 1 && f[0].equals("1")) {
-            return Optional.of(f.length > 1 && !f[1].isEmpty() ? Integer.parseInt(f[1]) : -1);
+        String[] f = paneState();
+        if (!f[0].equals("1")) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        if (!f[1].isEmpty()) {
+            return Optional.of(Integer.parseInt(f[1]));
+        }
+        return f[2].isEmpty() ? Optional.empty() : Optional.of(128 + Integer.parseInt(f[2]));
+    }
+
+    /** pane_dead, pane_dead_status, pane_dead_signal; the last two are empty while unknown. */
+    private String[] paneState() throws IOException {
+        String out = tmux("display-message", "-p", "-t", name, "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}");
+        String[] f = out.strip().split("\\|", -1);
+        return f.length == 3 ? f : new String[] {"0", "", ""};
     }
 
     /**
@@ -119,10 +137,10 @@ final class TmuxSession {
             if (hit.isPresent()) {
                 return hit.get();
             }
-            Optional<Integer> exit = exitStatus();
-            if (exit.isPresent()) {
-                throw new AssertionError(name + ": the program exited (status " + exit.get() + ") while waiting for "
-                        + what + "; screen:\n" + String.join("\n", last));
+            if (dead()) {
+                throw new AssertionError(name + ": the program exited (status " + exitStatus().map(String::valueOf)
+                        .orElse("not yet known") + ") while waiting for " + what + "; screen:\n"
+                        + String.join("\n", last));
             }
             if (System.nanoTime() > end) {
                 throw new AssertionError(name + ": no " + what + " within " + timeoutMillis + " ms; screen:\n"
@@ -137,7 +155,7 @@ final class TmuxSession {
         await(what, timeoutMillis, rows -> ok.test(String.join("\n", rows)) ? Optional.of(true) : Optional.empty());
     }
 
-    /** Waits until the program has ended and returns its exit status. */
+    /** Waits until the program has ended and tmux has its exit status, and returns that. */
     int awaitExit(long timeoutMillis) throws IOException, InterruptedException {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (true) {
@@ -146,8 +164,8 @@ final class TmuxSession {
                 return exit.get();
             }
             if (System.nanoTime() > end) {
-                throw new AssertionError(name + ": still running " + timeoutMillis + " ms after quitting; screen:\n"
-                        + screen());
+                throw new AssertionError(name + ": " + (dead() ? "no exit status from tmux" : "still running") + " "
+                        + timeoutMillis + " ms after quitting; screen:\n" + screen());
             }
             Thread.sleep(POLL_MILLIS);
         }
