@@ -102,7 +102,11 @@ final class Wiring {
             t.setDaemon(true);
             return t;
         });
-        toClose.add(0, watchdog::shutdownNow);
+        // The watchdog stops before the child: a closed child looks dead, and the watchdog would restart it.
+        toClose.add(0, () -> {
+            watchdog.shutdownNow();
+            watchdog.awaitTermination(10, TimeUnit.SECONDS);
+        });
         Thread hook = new Thread(() -> closeAll(toClose), "securep2p-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
