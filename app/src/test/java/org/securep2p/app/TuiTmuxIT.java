@@ -181,6 +181,8 @@ class TuiTmuxIT {
             Path logs = p.home().resolve("logs");
             assertTrue(Files.isRegularFile(logs.resolve("securep2p.log")), p.name() + ": logs/securep2p.log missing");
             assertTrue(Files.isRegularFile(logs.resolve("security.log")), p.name() + ": logs/security.log missing");
+            assertTrue(!Files.readString(logs.resolve("security.log")).contains("restarting"),
+                    p.name() + ": quitting restarted the key manager (security.log)");
             String passphrase = Files.readString(p.home().resolve("passphrase")).strip();
             for (Path log : logFiles(p.home())) {
                 String text = Files.readString(log, StandardCharsets.UTF_8);
