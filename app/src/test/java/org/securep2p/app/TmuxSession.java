@@ -96,6 +96,11 @@ final class TmuxSession {
         }
     }
 
+    /** The process id of the program in the pane (the shell execs it). */
+    long pid() throws IOException {
+        return Long.parseLong(tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip());
+    }
+
     /** Whether the program in the pane has ended (tmux may not have collected its exit status yet). */
     boolean dead() throws IOException {
         return paneState()[0].equals("1");
@@ -155,13 +160,30 @@ final class TmuxSession {
         await(what, timeoutMillis, rows -> ok.test(String.join("\n", rows)) ? Optional.of(true) : Optional.empty());
     }
 
-    /** Waits until the program has ended and tmux has its exit status, and returns that. */
+    /**
+     * Waits until the program has ended and tmux has its exit status, and returns that.
+     *
+     * <p>tmux linked with libutempter can miss a SIGCHLD: while it removes another pane's utmp record, the
+     * library's own SIGCHLD handler is in place, and a pane process ending then stays a zombie, its status
+     * unknown, until the next SIGCHLD (tmux issue 311). So when the pane has read as dead for a while without a
+     * status, tmux's server gets a SIGCHLD to look again; that is all it does.
+     */
     int awaitExit(long timeoutMillis) throws IOException, InterruptedException {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long deadSince = 0;
         while (true) {
             Optional<Integer> exit = exitStatus();
             if (exit.isPresent()) {
                 return exit.get();
+            }
+            if (!dead()) {
+                deadSince = 0;
+            } else if (deadSince == 0) {
+                deadSince = System.nanoTime();
+            } else if (System.nanoTime() - deadSince > TimeUnit.SECONDS.toNanos(2)) {
+                String server = tmux("display-message", "-p", "#{pid}").strip();
+                exec(List.of("kill", "-CHLD", server));
+                deadSince = System.nanoTime();
             }
             if (System.nanoTime() > end) {
                 throw new AssertionError(name + ": " + (dead() ? "no exit status from tmux" : "still running") + " "

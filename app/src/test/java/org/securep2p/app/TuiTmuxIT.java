@@ -124,8 +124,8 @@ class TuiTmuxIT {
         Peer alice = start(config, "alice");
         Peer bob = start(config, "bob");
         for (Peer p : peers) {
-            p.tmux().awaitScreen("main menu", START_MILLIS,
-                    s -> s.contains("securep2p — main menu") && s.contains("You are " + p.name() + " · fingerprint"));
+            String you = "You are " + p.name() + " · fingerprint";
+            p.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu") && s.contains(you));
         }
 
         // Alice waits and shows her connection code.
@@ -165,16 +165,14 @@ class TuiTmuxIT {
 
         Files.writeString(jar.getParent().resolve("tui-capture.txt"), alice.tmux().screen() + "\n");
 
-        // Quit: Alice through /quit and menu item 7, Bob with Ctrl-C.
+        // Quit, one after the other: Alice through /quit and menu item 7, Bob with Ctrl-C.
         alice.tmux().type("/quit");
         alice.tmux().press("Enter");
         alice.tmux().awaitScreen("main menu after /quit", 10_000, s -> s.contains("securep2p — main menu"));
         alice.tmux().press("7");
+        assertEquals(0, alice.tmux().awaitExit(EXIT_MILLIS), "alice's exit status after 7");
         bob.tmux().press("C-c");
-        for (Peer p : peers) {
-            int status = p.tmux().awaitExit(EXIT_MILLIS);
-            assertEquals(0, status, p.name() + "'s exit status");
-        }
+        assertEquals(0, bob.tmux().awaitExit(EXIT_MILLIS), "bob's exit status after Ctrl-C");
 
         // Logs exist, and no message text is in any of them.
         for (Peer p : peers) {
@@ -265,6 +263,9 @@ class TuiTmuxIT {
             b.append("--- ").append(p.name()).append("'s pane:\n").append(p.tmux().screen()).append('\n');
         }
         for (Peer p : peers) {
+            b.append(threadDump(p));
+        }
+        for (Peer p : peers) {
             List<Path> files = new ArrayList<>(logFiles(p.home()));
             files.add(p.home().resolve("stderr.txt"));
             for (Path f : files) {
@@ -275,6 +276,36 @@ class TuiTmuxIT {
             b.append("--- tail of coturn's log:\n").append(tail(dir.resolve("turn.log"), 20)).append('\n');
         }
         return b.toString();
+    }
+
+    /**
+     * The threads of a program that still runs (for a hang; the terminal may already be closed, so a pane that
+     * reads as dead can still have its process), or nothing.
+     */
+    private static String threadDump(Peer p) {
+        try {
+            long pid = p.tmux().pid();
+            String state = readQuietly(Path.of("/proc/" + pid + "/stat")).replaceFirst("^.*\\) (\\S).*$", "$1")
+                    .strip();
+            if (state.equals("Z")) {
+                return "--- " + p.name() + "'s process " + pid + " has exited, but tmux has not collected it yet\n";
+            }
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                String id = String.valueOf(pid);
+                return "--- " + p.name() + "'s process " + pid + " still runs; it and its children:\n"
+                        + TmuxSession.exec(List.of("ps", "-o", "pid,ppid,pgid,tpgid,stat,wchan:24,etime,args", "-p", id,
+                                "--ppid", id)).output()
+                        + "--- its threads:\n"
+                        + TmuxSession.exec(List.of("ps", "-L", "-o", "tid,stat,wchan:24,comm", "-p", id)).output()
+                        + "--- its open files:\n"
+                        + TmuxSession.exec(List.of("ls", "-l", "/proc/" + id + "/fd")).output()
+                        + "--- jcmd Thread.print:\n"
+                        + TmuxSession.exec(List.of("jcmd", id, "Thread.print")).output() + "\n";
+            }
+            return "";
+        } catch (IOException | RuntimeException e) {
+            return "--- no thread dump of " + p.name() + ": " + e + "\n";
+        }
     }
 
     private static List<Path> logFiles(Path home) {
