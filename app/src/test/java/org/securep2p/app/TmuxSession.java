@@ -182,6 +182,8 @@ final class TmuxSession {
                 deadSince = System.nanoTime();
             } else if (System.nanoTime() - deadSince > TimeUnit.SECONDS.toNanos(2)) {
                 String server = tmux("display-message", "-p", "#{pid}").strip();
+                System.err.println(name + ": pane dead for 2 s without an exit status; SIGCHLD to tmux (pid " + server
+                        + ")");
                 exec(List.of("kill", "-CHLD", server));
                 deadSince = System.nanoTime();
             }
