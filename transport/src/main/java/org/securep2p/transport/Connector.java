@@ -185,11 +185,8 @@ public final class Connector {
                     .keepalive(config.keepaliveInterval())
                     .deadPeer(config.deadPeerTimeout())
                     .build());
-            TlsChannel tls = client
-                    ? TlsChannel.client(reliable.inputStream(), reliable.outputStream(), keys, certificate, pin,
-                            level, random)
-                    : TlsChannel.server(reliable.inputStream(), reliable.outputStream(), keys, certificate, pin,
-                            level, random);
+            TlsChannel tls = TlsChannel.open(client, reliable, keys, certificate, pin, level, random,
+                    TlsChannel.HANDSHAKE_TIMEOUT);
             return new PeerConnection(ice, link, reliable, tls, "relayed".equals(link.pathKind()),
                     Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (TransportException | RuntimeException e) {

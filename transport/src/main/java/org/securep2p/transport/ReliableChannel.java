@@ -66,6 +66,9 @@ final class ReliableChannel implements Closeable {
     private long lastSent;
     private long lastPing;
     private boolean keepaliveWanted;
+    /** Set under lock when bytes became readable or the channel stopped; the I/O thread then calls the listener. */
+    private boolean readerNotice;
+    private volatile Runnable readListener;
 
     private long packetsSent;
     private long packetsReceived;
@@ -155,6 +158,17 @@ final class ReliableChannel implements Closeable {
      */
     int read(byte[] b, int off, int len, long timeoutMillis) throws TransportException {
         return read(b, off, len, TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis)), false);
+    }
+
+    /**
+     * Registers the consumer that the I/O thread calls (outside the lock, after each batch of datagrams) when
+     * bytes became readable, the peer's stream ended or the channel stopped; it reads with a zero timeout.
+     * It runs on the I/O thread, so it must never block: in particular it must not {@link #write}, which
+     * can wait for acknowledgements only that thread processes. Lets TLS take its input without a thread of
+     * its own (docs/PROTOCOL.md 13.8).
+     */
+    void onReadable(Runnable listener) {
+        this.readListener = Objects.requireNonNull(listener, "listener");
     }
 
     /** A blocking {@link InputStream} over {@link #read}; closing it closes the channel. */
@@ -351,6 +365,7 @@ final class ReliableChannel implements Closeable {
                     lengths[count++] = n;
                     n = count < RECEIVE_BATCH ? link.receive(rx[count], 0) : -1;
                 }
+                boolean notice;
                 lock.lock();
                 try {
                     if (state == State.DONE) {
@@ -366,8 +381,13 @@ final class ReliableChannel implements Closeable {
                     if (state != State.DONE) {
                         flush(now);
                     }
+                    notice = readerNotice;
+                    readerNotice = false;
                 } finally {
                     lock.unlock();
+                }
+                if (notice) {
+                    notifyReader();
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -383,6 +403,15 @@ final class ReliableChannel implements Closeable {
             }
         } finally {
             link.close();
+            // The consumer learns that the channel stopped (its reads now end or fail).
+            notifyReader();
+        }
+    }
+
+    private void notifyReader() {
+        Runnable listener = readListener;
+        if (listener != null) {
+            listener.run();
         }
     }
 
@@ -442,6 +471,7 @@ final class ReliableChannel implements Closeable {
         }
         if (receiver.apply(packet, buf, now)) {
             readable.signalAll();
+            readerNotice = true;
         }
     }
 
@@ -544,6 +574,7 @@ final class ReliableChannel implements Closeable {
 
     private void stop() {
         state = State.DONE;
+        readerNotice = true;
         readable.signalAll();
         writable.signalAll();
     }

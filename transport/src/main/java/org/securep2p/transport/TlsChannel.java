@@ -43,10 +43,14 @@ import static org.securep2p.transport.TransportException.Reason.TLS_FAILED;
  *
  * <p>Threading: one thread may {@link #send} while another {@link #receive}s; each call is atomic with
  * respect to others of its kind. Bouncy Castle's non-blocking protocol object is not thread-safe, so it is
- * touched only under {@code lock}, and never while blocking on a stream: a daemon reader thread feeds it the
- * bytes of the input stream, and whoever holds {@code writeLock} copies its output to the output stream, in
- * order. Buffered plaintext is bounded ({@link #MAX_BUFFERED_PLAINTEXT}); like any bounded duplex channel,
- * two peers that both only send and never receive will stall each other.
+ * touched only under {@code lock}, and never while blocking on a stream. Input: over a {@link ReliableChannel}
+ * its I/O thread hands the received bytes straight to the protocol (and a reader that drained the plaintext
+ * takes more itself), so a record costs no thread hand-off; over any other stream a daemon reader thread
+ * feeds it. Output: whoever holds {@code writeLock} copies the protocol's output to the output stream, in
+ * order; output that input causes (handshake flights, alerts, key updates, the answer to close_notify) is
+ * written by a daemon thread, never by the reliable channel's I/O thread, which must not block. Buffered
+ * plaintext is bounded ({@link #MAX_BUFFERED_PLAINTEXT}); like any bounded duplex channel, two peers that both
+ * only send and never receive will stall each other.
  */
 final class TlsChannel implements Closeable {
 
@@ -78,6 +82,9 @@ final class TlsChannel implements Closeable {
     private final TlsServerPeer serverPeer;
     private final InputStream in;
     private final OutputStream out;
+    /** Set when the stream below is a reliable channel: input is then pushed, not read by a thread. */
+    private final ReliableChannel source;
+    /** Stream mode: reads {@code in}. Push mode: only writes the output that input causes. */
     private final Thread reader;
 
     /** Guards {@code protocol} and the state below; {@code changed} is signalled on every change of it. */
@@ -87,6 +94,12 @@ final class TlsChannel implements Closeable {
     private boolean established;
     private boolean peerClosed;
     private boolean closed;
+    /** Push mode: the protocol has output the helper thread should write; signalled on {@code flushNeeded}. */
+    private boolean flushWanted;
+    private final Condition flushNeeded = lock.newCondition();
+    /** Push mode, under lock: input was left in the reliable channel because plaintext reached the bound. */
+    private boolean inputHeldBack;
+    private final byte[] pushBuffer;
 
     /** Serializes writes to {@code out}; the holder drains the protocol's output in order. Never taken under lock. */
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -121,11 +134,13 @@ final class TlsChannel implements Closeable {
         TlsContext get();
     }
 
-    private TlsChannel(boolean client, InputStream in, OutputStream out, BcTlsCrypto crypto,
+    private TlsChannel(boolean client, InputStream in, OutputStream out, ReliableChannel source, BcTlsCrypto crypto,
             TlsHandshakePolicy policy) {
         this.client = client;
         this.in = in;
         this.out = out;
+        this.source = source;
+        this.pushBuffer = source == null ? null : new byte[READ_CHUNK];
         this.policy = policy;
         if (client) {
             TlsClientPeer peer = new TlsClientPeer(crypto, policy);
@@ -140,7 +155,9 @@ final class TlsChannel implements Closeable {
             clientPeer = null;
             serverPeer = peer;
         }
-        reader = new Thread(this::readLoop, "securep2p-tls-reader-" + (client ? "client" : "server"));
+        reader = source == null
+                ? new Thread(this::readLoop, "securep2p-tls-reader-" + (client ? "client" : "server"))
+                : new Thread(this::flushLoop, "securep2p-tls-output-" + (client ? "client" : "server"));
         reader.setDaemon(true);
     }
 
@@ -171,6 +188,24 @@ final class TlsChannel implements Closeable {
     static TlsChannel open(boolean client, InputStream in, OutputStream out, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
+        return open(client, in, out, null, keys, cert, pinnedPeer, level, random, handshakeTimeout);
+    }
+
+    /**
+     * {@link #open} over a reliable channel, whose I/O thread then hands its received bytes straight to TLS
+     * (no reader thread, no stream hand-off). The channel is closed with this one.
+     */
+    static TlsChannel open(boolean client, ReliableChannel reliable, PrivateKeyOperations keys,
+            TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
+            Duration handshakeTimeout) throws TransportException {
+        Objects.requireNonNull(reliable, "reliable");
+        return open(client, reliable.inputStream(), reliable.outputStream(), reliable, keys, cert, pinnedPeer, level,
+                random, handshakeTimeout);
+    }
+
+    private static TlsChannel open(boolean client, InputStream in, OutputStream out, ReliableChannel source,
+            PrivateKeyOperations keys, TransportCertificate cert, Optional<Fingerprint> pinnedPeer,
+            SecurityLevel level, SecureRandom random, Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(keys, "keys");
@@ -189,7 +224,7 @@ final class TlsChannel implements Closeable {
             throw new TransportException(TLS_FAILED, "the TLS library here cannot do "
                     + TlsProfile.groupName(TlsProfile.namedGroup(level)));
         }
-        TlsChannel channel = new TlsChannel(client, in, out, crypto,
+        TlsChannel channel = new TlsChannel(client, in, out, source, crypto,
                 new TlsHandshakePolicy(crypto, keys, cert, pinnedPeer, level));
         channel.handshake(handshakeTimeout);
         return channel;
@@ -212,6 +247,10 @@ final class TlsChannel implements Closeable {
         boolean readerStarted = failureOrNull() == null;
         if (readerStarted) {
             reader.start();
+            if (source != null) {
+                source.onReadable(this::pump);
+                pump(); // bytes that arrived before the listener was set
+            }
         }
         boolean gaveUp = false;
         lock.lock();
@@ -312,6 +351,111 @@ final class TlsChannel implements Closeable {
         } finally {
             if (failureOrNull() != null) {
                 // Tell the peer why (the alert Bouncy Castle queued), then release both sides of the stream.
+                try {
+                    flushOutput(false);
+                } catch (IOException e) {
+                    // The channel is already failed; the peer will see the stream end instead.
+                }
+                closeStreams();
+            }
+        }
+    }
+
+    /**
+     * Push mode: moves the reliable channel's received bytes into the protocol until none are left or the
+     * plaintext bound is reached. Runs on the reliable channel's I/O thread (its listener) and on a reader
+     * that drained the plaintext; never blocks and never writes to the stream.
+     */
+    private void pump() {
+        lock.lock();
+        try {
+            pumpLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under lock: {@link #pump}. */
+    private void pumpLocked() {
+        boolean took = false;
+        inputHeldBack = false;
+        while (!stopped()) {
+            if (protocol.getAvailableInputBytes() >= MAX_BUFFERED_PLAINTEXT) {
+                inputHeldBack = true;
+                break;
+            }
+            int n;
+            try {
+                n = source.read(pushBuffer, 0, pushBuffer.length, 0);
+            } catch (TransportException e) {
+                // After our close the channel below goes away under us: that is no failure.
+                if (!closed) {
+                    fail(e);
+                }
+                break;
+            }
+            if (n == 0) {
+                break;
+            }
+            took = true;
+            if (n < 0) {
+                fail(TlsFailures.endOfStream(established));
+                break;
+            }
+            try {
+                protocol.offerInput(pushBuffer, 0, n);
+                afterInput();
+            } catch (IOException | RuntimeException e) {
+                fail(TlsFailures.map(e, policy.failure(), established));
+            }
+        }
+        if (took) {
+            changed.signalAll();
+        }
+        if (protocol.getAvailableOutputBytes() > 0 || stopped()) {
+            flushWanted = true;
+            flushNeeded.signalAll();
+        }
+    }
+
+    /**
+     * Push mode's helper thread: writes the first flight, then whatever output input caused (the reliable
+     * channel's I/O thread must not block on a write), until close, failure or the peer's close_notify; on
+     * failure it sends the queued alert and closes the streams, as the stream mode's reader does.
+     */
+    private void flushLoop() {
+        try {
+            flushOutput(true);
+            while (true) {
+                boolean stop;
+                lock.lock();
+                try {
+                    while (!flushWanted && !stopped()) {
+                        flushNeeded.await();
+                    }
+                    flushWanted = false;
+                    stop = stopped();
+                } finally {
+                    lock.unlock();
+                }
+                flushOutput(true);
+                if (stop) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            lock.lock();
+            try {
+                if (!closed && !peerClosed) {
+                    fail(TlsFailures.stream(e));
+                }
+            } finally {
+                lock.unlock();
+            }
+        } catch (InterruptedException e) {
+            // Only close() interrupts this thread.
+        } finally {
+            if (failureOrNull() != null) {
                 try {
                     flushOutput(false);
                 } catch (IOException e) {
@@ -458,7 +602,11 @@ final class TlsChannel implements Closeable {
                         return 0;
                     }
                     int n = protocol.readInput(b, off, Math.min(len, available));
-                    if (available >= MAX_BUFFERED_PLAINTEXT) {
+                    if (source != null) {
+                        if (inputHeldBack) {
+                            pumpLocked();
+                        }
+                    } else if (available >= MAX_BUFFERED_PLAINTEXT) {
                         changed.signalAll();
                     }
                     return n;
@@ -499,6 +647,7 @@ final class TlsChannel implements Closeable {
                 }
             }
             changed.signalAll();
+            flushNeeded.signalAll();
         } finally {
             lock.unlock();
         }
@@ -582,6 +731,7 @@ final class TlsChannel implements Closeable {
             failure = e;
         }
         changed.signalAll();
+        flushNeeded.signalAll();
         return failure;
     }
 

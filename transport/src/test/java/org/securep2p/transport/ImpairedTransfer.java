@@ -56,14 +56,14 @@ public final class ImpairedTransfer {
             TransportCertificate certB = TransportCertificate.loadOrCreate(certs.resolve("b"), kb, Clock.systemUTC());
             CompletableFuture<TlsChannel> server = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return TlsChannel.server(b.inputStream(), b.outputStream(), kb, certB,
-                            Optional.of(ka.identity().fingerprint()), SecurityLevel.QUANTUM_RESISTANT, random);
+                    return TlsChannel.open(false, b, kb, certB, Optional.of(ka.identity().fingerprint()),
+                            SecurityLevel.QUANTUM_RESISTANT, random, TlsChannel.HANDSHAKE_TIMEOUT);
                 } catch (TransportException e) {
                     throw new IllegalStateException(e);
                 }
             });
-            TlsChannel client = TlsChannel.client(a.inputStream(), a.outputStream(), ka, certA,
-                    Optional.of(kb.identity().fingerprint()), SecurityLevel.QUANTUM_RESISTANT, random);
+            TlsChannel client = TlsChannel.open(true, a, ka, certA, Optional.of(kb.identity().fingerprint()),
+                    SecurityLevel.QUANTUM_RESISTANT, random, TlsChannel.HANDSHAKE_TIMEOUT);
             TlsChannel tlsB = server.get();
             long start = System.nanoTime();
             CompletableFuture<String> receiver = CompletableFuture.supplyAsync(() -> {
