@@ -2,6 +2,7 @@ package org.securep2p.transport;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.util.Arrays;
@@ -11,6 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.ice4j.ice.Component;
+import org.ice4j.ice.HostCandidate;
+import org.ice4j.ice.LocalCandidate;
+import org.ice4j.socket.IceSocketWrapper;
 import org.ice4j.socket.MultiplexingDatagramSocket;
 
 /**
@@ -27,6 +31,12 @@ final class IceLink implements DatagramLink {
 
     /** Datagrams waiting for the reliable channel; beyond this they are dropped, as a full socket buffer would. */
     static final int QUEUE_CAPACITY = 4096;
+    /**
+     * Kernel receive buffer asked for on the host sockets below the pair (as {@link UdpDatagramLink} does):
+     * ice4j leaves the default (about 200 KB on Linux), which a congestion window overflows whenever ice4j's
+     * reader thread is descheduled for a moment, and every datagram dropped there costs a halved window.
+     */
+    static final int SOCKET_BUFFER = 4 * 1024 * 1024;
     /** How often the reader thread looks whether the link was closed. */
     private static final int READER_POLL_MILLIS = 200;
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -44,9 +54,29 @@ final class IceLink implements DatagramLink {
         this.socket = component.getSocket();
         this.remote = remote;
         this.relayed = relayed;
+        enlargeReceiveBuffers(component);
         this.reader = new Thread(this::readLoop, "securep2p-ice-link-" + THREADS.incrementAndGet());
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /** Best effort: the kernel may cap the size (net.core.rmem_max), which only costs throughput. */
+    private static void enlargeReceiveBuffers(Component component) {
+        for (LocalCandidate c : component.getLocalCandidates()) {
+            if (!(c instanceof HostCandidate)) {
+                continue;
+            }
+            try {
+                // The candidate's own socket (ice4j reads it on its thread), not the component's view of it.
+                IceSocketWrapper wrapper = ((HostCandidate) c).getCandidateIceSocketWrapper();
+                DatagramSocket s = wrapper == null ? null : wrapper.getUDPSocket();
+                if (s != null && s.getReceiveBufferSize() < SOCKET_BUFFER) {
+                    s.setReceiveBufferSize(SOCKET_BUFFER);
+                }
+            } catch (IOException | RuntimeException e) {
+                // Keep the default buffer.
+            }
+        }
     }
 
     private void readLoop() {
