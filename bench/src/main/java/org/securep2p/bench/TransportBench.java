@@ -46,6 +46,12 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class TransportBench {
 
     static final int MESSAGE = 100;
+    /**
+     * An untimed bulk transfer of this many MiB (at most a quarter of the measured one) precedes the timed one
+     * on every stream row alike, so that each row is measured with its bulk path compiled by the JIT rather
+     * than while C2 is still compiling it (which took a core for seconds on the 2-core machine).
+     */
+    static final int WARMUP_MIB = 32;
 
     private TransportBench() {
     }
@@ -94,8 +100,8 @@ public final class TransportBench {
     }
 
     static void print(List<Row> rows, int samples, int bulkMiB) {
-        System.out.printf(Locale.ROOT, "%nloopback, %d-byte round trips (%d samples), one-way bulk of %d MiB%n",
-                MESSAGE, samples, bulkMiB);
+        System.out.printf(Locale.ROOT, "%nloopback, %d-byte round trips (%d samples), one-way bulk of %d MiB"
+                + " (after an untimed %d MiB)%n", MESSAGE, samples, bulkMiB, warmupBytes(bulkMiB) >> 20);
         System.out.printf(Locale.ROOT, "%-58s %10s %10s %12s  %s%n", "transport", "RTT p50", "RTT p99",
                 "bulk MiB/s", "note");
         for (Row r : rows) {
@@ -118,19 +124,21 @@ public final class TransportBench {
                     p.bOut().write(buf);
                     p.bOut().flush();
                 }
-                // Bulk phase: drain until the announced byte count arrived, then acknowledge once.
+                // Bulk phases (warm-up, then measured): drain until the announced byte count arrived, then
+                // acknowledge once.
                 byte[] big = new byte[64 * 1024];
-                long want = (long) bulkMiB << 20;
-                long got = 0;
-                while (got < want) {
-                    int n = p.bIn().read(big);
-                    if (n < 0) {
-                        break;
+                for (long want : new long[] {warmupBytes(bulkMiB), (long) bulkMiB << 20}) {
+                    long got = 0;
+                    while (got < want) {
+                        int n = p.bIn().read(big);
+                        if (n < 0) {
+                            break;
+                        }
+                        got += n;
                     }
-                    got += n;
+                    p.bOut().write(1);
+                    p.bOut().flush();
                 }
-                p.bOut().write(1);
-                p.bOut().flush();
             } catch (IOException e) {
                 // closed
             }
@@ -146,8 +154,20 @@ public final class TransportBench {
         p.aOut().flush();
         byte[] chunk = new byte[16 * 1024];
         new SecureRandom().nextBytes(chunk);
-        long total = (long) bulkMiB << 20;
+        bulk(p, chunk, warmupBytes(bulkMiB));
         long start = System.nanoTime();
+        bulk(p, chunk, (long) bulkMiB << 20);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        row.mibPerSecond = bulkMiB / seconds;
+        echo.join(5000);
+    }
+
+    static long warmupBytes(int bulkMiB) {
+        return (long) Math.min(WARMUP_MIB, bulkMiB / 4) << 20;
+    }
+
+    /** Writes {@code total} bytes and waits for the echo side's one-byte acknowledgement. */
+    static void bulk(StreamPair p, byte[] chunk, long total) throws IOException {
         for (long sent = 0; sent < total; sent += chunk.length) {
             p.aOut().write(chunk, 0, (int) Math.min(chunk.length, total - sent));
         }
@@ -155,9 +175,6 @@ public final class TransportBench {
         if (p.aIn().read() != 1) {
             throw new IOException("bulk not acknowledged");
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        row.mibPerSecond = bulkMiB / seconds;
-        echo.join(5000);
     }
 
     static long[] roundTrips(InputStream in, OutputStream out, int samples) throws IOException {
