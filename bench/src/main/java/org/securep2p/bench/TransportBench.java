@@ -1,6 +1,7 @@
 package org.securep2p.bench;
 
 import java.io.DataInputStream;
+import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -76,6 +77,8 @@ public final class TransportBench {
         double p50Micros = Double.NaN;
         double p99Micros = Double.NaN;
         double mibPerSecond = Double.NaN;
+        /** Process CPU time (all threads, both ends) per MiB of the timed bulk: robust to a busy machine. */
+        double cpuMillisPerMiB = Double.NaN;
         String note = "";
 
         Row(String name) {
@@ -102,11 +105,11 @@ public final class TransportBench {
     static void print(List<Row> rows, int samples, int bulkMiB) {
         System.out.printf(Locale.ROOT, "%nloopback, %d-byte round trips (%d samples), one-way bulk of %d MiB"
                 + " (after an untimed %d MiB)%n", MESSAGE, samples, bulkMiB, warmupBytes(bulkMiB) >> 20);
-        System.out.printf(Locale.ROOT, "%-58s %10s %10s %12s  %s%n", "transport", "RTT p50", "RTT p99",
-                "bulk MiB/s", "note");
+        System.out.printf(Locale.ROOT, "%-58s %10s %10s %12s %12s  %s%n", "transport", "RTT p50", "RTT p99",
+                "bulk MiB/s", "CPU ms/MiB", "note");
         for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-58s %8.1f us %8.1f us %12.1f  %s%n", r.name, r.p50Micros,
-                    r.p99Micros, r.mibPerSecond, r.note);
+            System.out.printf(Locale.ROOT, "%-58s %8.1f us %8.1f us %12.1f %12.2f  %s%n", r.name, r.p50Micros,
+                    r.p99Micros, r.mibPerSecond, r.cpuMillisPerMiB, r.note);
         }
     }
 
@@ -155,11 +158,20 @@ public final class TransportBench {
         byte[] chunk = new byte[16 * 1024];
         new SecureRandom().nextBytes(chunk);
         bulk(p, chunk, warmupBytes(bulkMiB));
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         bulk(p, chunk, (long) bulkMiB << 20);
         double seconds = (System.nanoTime() - start) / 1e9;
+        row.cpuMillisPerMiB = (processCpuNanos() - cpuStart) / 1e6 / bulkMiB;
         row.mibPerSecond = bulkMiB / seconds;
         echo.join(5000);
+    }
+
+    /** CPU time of this whole process (every thread), or -1 where the JDK does not report it. */
+    static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
     }
 
     static long warmupBytes(int bulkMiB) {
