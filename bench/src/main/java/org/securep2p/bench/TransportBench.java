@@ -1,10 +1,10 @@
 package org.securep2p.bench;
 
 import java.io.DataInputStream;
-import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -47,12 +47,6 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class TransportBench {
 
     static final int MESSAGE = 100;
-    /**
-     * An untimed bulk transfer of this many MiB (at most a quarter of the measured one) precedes the timed one
-     * on every stream row alike, so that each row is measured with its bulk path compiled by the JIT rather
-     * than while C2 is still compiling it (which took a core for seconds on the 2-core machine).
-     */
-    static final int WARMUP_MIB = 32;
 
     private TransportBench() {
     }
@@ -103,8 +97,8 @@ public final class TransportBench {
     }
 
     static void print(List<Row> rows, int samples, int bulkMiB) {
-        System.out.printf(Locale.ROOT, "%nloopback, %d-byte round trips (%d samples), one-way bulk of %d MiB"
-                + " (after an untimed %d MiB)%n", MESSAGE, samples, bulkMiB, warmupBytes(bulkMiB) >> 20);
+        System.out.printf(Locale.ROOT, "%nloopback, %d-byte round trips (%d samples), one-way bulk of %d MiB%n",
+                MESSAGE, samples, bulkMiB);
         System.out.printf(Locale.ROOT, "%-58s %10s %10s %12s %12s  %s%n", "transport", "RTT p50", "RTT p99",
                 "bulk MiB/s", "CPU ms/MiB", "note");
         for (Row r : rows) {
@@ -127,21 +121,19 @@ public final class TransportBench {
                     p.bOut().write(buf);
                     p.bOut().flush();
                 }
-                // Bulk phases (warm-up, then measured): drain until the announced byte count arrived, then
-                // acknowledge once.
+                // Bulk phase: drain until the announced byte count arrived, then acknowledge once.
                 byte[] big = new byte[64 * 1024];
-                for (long want : new long[] {warmupBytes(bulkMiB), (long) bulkMiB << 20}) {
-                    long got = 0;
-                    while (got < want) {
-                        int n = p.bIn().read(big);
-                        if (n < 0) {
-                            break;
-                        }
-                        got += n;
+                long want = (long) bulkMiB << 20;
+                long got = 0;
+                while (got < want) {
+                    int n = p.bIn().read(big);
+                    if (n < 0) {
+                        break;
                     }
-                    p.bOut().write(1);
-                    p.bOut().flush();
+                    got += n;
                 }
+                p.bOut().write(1);
+                p.bOut().flush();
             } catch (IOException e) {
                 // closed
             }
@@ -157,7 +149,6 @@ public final class TransportBench {
         p.aOut().flush();
         byte[] chunk = new byte[16 * 1024];
         new SecureRandom().nextBytes(chunk);
-        bulk(p, chunk, warmupBytes(bulkMiB));
         long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         bulk(p, chunk, (long) bulkMiB << 20);
@@ -172,10 +163,6 @@ public final class TransportBench {
         java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean
                 ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
-    }
-
-    static long warmupBytes(int bulkMiB) {
-        return (long) Math.min(WARMUP_MIB, bulkMiB / 4) << 20;
     }
 
     /** Writes {@code total} bytes and waits for the echo side's one-byte acknowledgement. */
