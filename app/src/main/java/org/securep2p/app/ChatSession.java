@@ -278,12 +278,29 @@ final class ChatSession implements AutoCloseable {
         }
     }
 
+    /** The highest sequence sent on this connection (or acknowledged by the peer's CONFIRM); under sendLock. */
+    private long sentUpTo;
+
     private void resendPending(long upTo) {
         synchronized (sendLock) {
+            sentUpTo = Math.max(sentUpTo, upTo);
+            sendQueued();
+        }
+    }
+
+    /**
+     * Sends, in order, every queued message this connection has not carried yet: those stored while the session
+     * was being set up (queued through the {@link Conversation} because this session was not yet the live one)
+     * must go out before any later message, or the peer's cumulative acknowledgement of a later one would drop
+     * them unsent from the queue.
+     */
+    void sendQueued() {
+        synchronized (sendLock) {
             for (Conversation.Pending p : conversation.pending()) {
-                if (p.sequence() > upTo) {
+                if (p.sequence() > sentUpTo) {
                     try {
                         channel.send(ChatFrame.ratchet(p.wire()).encode());
+                        sentUpTo = p.sequence();
                     } catch (TransportException e) {
                         LOG.info("resend interrupted: {}", e.reason());
                         return;
@@ -303,6 +320,7 @@ final class ChatSession implements AutoCloseable {
             Conversation.Pending p = c.encryptText(text);
             try {
                 channel.send(ChatFrame.ratchet(p.wire()).encode());
+                sentUpTo = p.sequence();
             } catch (TransportException e) {
                 LOG.info("message {} queued: {}", p.id(), e.reason());
             }

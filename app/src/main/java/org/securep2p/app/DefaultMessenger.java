@@ -64,6 +64,8 @@ final class DefaultMessenger implements Messenger {
     private final Optional<Integer> fixedPort;
 
     private volatile ChatSession session;
+    /** Held by send and by the publication of a new session, so no send falls between the two (see runSession). */
+    private final Object sendGate = new Object();
     private volatile Connector.Waiting waiting;
     private volatile boolean busy;
     private volatile boolean closed;
@@ -284,7 +286,12 @@ final class DefaultMessenger implements Messenger {
                 new StoreAdapter(), this::admit, this::emit, random, clock, start);
         try {
             ChatEvent.Connected connected = s.establish();
-            session = s;
+            synchronized (sendGate) {
+                // A send that queued through the conversation while s was being set up is sent now, before any
+                // send can reach s directly.
+                session = s;
+                s.sendQueued();
+            }
             currentPeer = channel.peerIdentity().fingerprint();
             SECURITY.info("connected to {} at {} over a {} path, trust {}", currentPeer.shortForm(),
                     connected.level(), connected.path(), connected.trust().label());
@@ -385,6 +392,12 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public String send(String text) throws AppException {
+        synchronized (sendGate) {
+            return sendGated(text);
+        }
+    }
+
+    private String sendGated(String text) throws AppException {
         Objects.requireNonNull(text, "text");
         if (pendingDecision != null) {
             throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
