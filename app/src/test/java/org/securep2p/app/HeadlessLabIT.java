@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -43,8 +45,10 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class HeadlessLabIT {
 
-    /** Messages each peer sends in each topology. */
+    /** Messages each peer sends over the relay. */
     static final int N = Integer.getInteger("securep2p.lab.messages", 1000);
+    /** Messages each peer sends on the direct path around the crash (see the class comment for the cost). */
+    static final int N_CRASH = Integer.getInteger("securep2p.lab.crashMessages", 400);
     static final double LOSS_PERCENT = 20;
     /** Sends written ahead of their answers: keeps the peer busy, bounds what a crash leaves undecided. */
     static final int WINDOW = 32;
@@ -96,7 +100,7 @@ class HeadlessLabIT {
         try (Rig rig = new Rig(LabNetwork.Topology.DIRECT)) {
             rig.connect("direct", false);
             rig.lab.loss("a", LOSS_PERCENT);
-            int half = N / 2;
+            int half = N_CRASH / 2;
             long t0 = System.nanoTime();
             CompletableFuture<Void> fromA = rig.sendAsync(rig.a, "A", 1, half);
             CompletableFuture<Void> fromB = rig.sendAsync(rig.b, "B", 1, half);
@@ -120,17 +124,23 @@ class HeadlessLabIT {
                     "disconnected after A was killed");
             double detect = (System.nanoTime() - killedAt) / 1e9;
             report("direct", "B saw disconnected %.1f s after the SIGKILL", detect);
-            restart.get(START.toSeconds(), TimeUnit.SECONDS);
             fromB.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
             fromA.get(5, TimeUnit.SECONDS); // cut off by the kill: returns without waiting for answers
+            restart.get(START.toSeconds(), TimeUnit.SECONDS);
+            // B goes on writing while it is offline and while it reconnects, one message at a time, so that sends
+            // fall into every stage of the reconnection (queued offline, during the set-up, on the new session).
+            AtomicBoolean reconnecting = new AtomicBoolean(true);
+            CompletableFuture<Void> restB = rig.sendAsync(rig.b, "B", half + 1, N_CRASH, reconnecting::get);
 
             // A new code (codes are single-use), a new ICE/TLS connection, the same ratchet session.
             long r0 = System.nanoTime();
+            int bBefore = rig.b.sentCount();
             rig.connect("direct", true);
-            report("direct", "reconnected and resumed in %.1f s (loss still on)", (System.nanoTime() - r0) / 1e9);
+            reconnecting.set(false);
+            report("direct", "reconnected and resumed in %.1f s (loss still on); B sent %d messages during it",
+                    (System.nanoTime() - r0) / 1e9, rig.b.sentCount() - bBefore);
 
-            CompletableFuture<Void> restA = rig.sendAsync(rig.a, "A", lastAttemptedByA + 1, N);
-            CompletableFuture<Void> restB = rig.sendAsync(rig.b, "B", half + 1, N);
+            CompletableFuture<Void> restA = rig.sendAsync(rig.a, "A", lastAttemptedByA + 1, N_CRASH);
             restA.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
             restB.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
             rig.awaitAllDelivered(EXCHANGE);
@@ -236,12 +246,21 @@ class HeadlessLabIT {
          * when the peer's stdin breaks (it was killed).
          */
         CompletableFuture<Void> sendAsync(LabPeerProcess p, String prefix, int from, int to) {
+            return sendAsync(p, prefix, from, to, () -> false);
+        }
+
+        /** As above; while {@code paced} holds, one message at a time. */
+        CompletableFuture<Void> sendAsync(LabPeerProcess p, String prefix, int from, int to, BooleanSupplier paced) {
             return CompletableFuture.runAsync(() -> {
                 List<Integer> ids = new ArrayList<>();
                 for (int i = from; i <= to; i++) {
                     try {
-                        if (ids.size() >= WINDOW) {
-                            p.awaitResponse(ids.get(ids.size() - WINDOW), EXCHANGE);
+                        int window = paced.getAsBoolean() ? 1 : WINDOW;
+                        if (ids.size() >= window) {
+                            p.awaitResponse(ids.get(ids.size() - window), EXCHANGE);
+                        }
+                        if (window == 1) {
+                            LabPeerProcess.sleep(5);
                         }
                         ids.add(p.sendAsync(text(prefix, i)));
                     } catch (UncheckedIOException e) {
@@ -269,11 +288,24 @@ class HeadlessLabIT {
                 LabPeerProcess sender = pair[0];
                 LabPeerProcess receiver = pair[1];
                 Set<String> ids = sender.sentIds().keySet();
-                sender.awaitCondition(() -> new HashSet<>(sender.delivered()).containsAll(ids), timeout,
-                        "delivery of all " + ids.size() + " messages");
+                try {
+                    sender.awaitCondition(() -> new HashSet<>(sender.delivered()).containsAll(ids), timeout,
+                            "delivery of all " + ids.size() + " messages");
+                } catch (AssertionError e) {
+                    Map<String, String> undelivered = sender.sentIds();
+                    sender.delivered().forEach(undelivered::remove);
+                    throw new AssertionError(e.getMessage() + "\nnot delivered: " + undelivered.values().stream()
+                            .sorted().limit(20).toList(), e);
+                }
                 Set<String> texts = new HashSet<>(sender.sentIds().values());
-                receiver.awaitCondition(() -> new HashSet<>(receiver.received()).containsAll(texts), timeout,
-                        "receipt of all " + texts.size() + " messages from " + sender.name());
+                try {
+                    receiver.awaitCondition(() -> new HashSet<>(receiver.received()).containsAll(texts), timeout,
+                            "receipt of all " + texts.size() + " messages from " + sender.name());
+                } catch (AssertionError e) {
+                    Set<String> missing = new java.util.TreeSet<>(texts);
+                    receiver.received().forEach(missing::remove);
+                    throw new AssertionError(e.getMessage() + "\nmissing: " + missing.stream().limit(20).toList(), e);
+                }
             }
         }
 

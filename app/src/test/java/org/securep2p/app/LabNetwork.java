@@ -159,7 +159,15 @@ final class LabNetwork implements AutoCloseable {
             return;
         }
         closed = true;
-        down(script, prefix());
+        // A test interrupted by its timeout still takes its lab down.
+        boolean interrupted = Thread.interrupted();
+        try {
+            down(script, prefix());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {

@@ -132,9 +132,13 @@ final class LabPeerProcess implements AutoCloseable {
     private int generationStart;
 
     private void readLoop(Process p, int gen) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8))) {
+        // The whole JSON-RPC output is kept in the home (for a failing run's post-mortem).
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8));
+                java.io.Writer transcript = Files.newBufferedWriter(home.resolve("stdout.jsonl"), UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
             String line;
             while ((line = r.readLine()) != null) {
+                transcript.write(System.currentTimeMillis() + " " + line + "\n");
                 JsonNode n;
                 try {
                     n = JSON.readTree(line);
