@@ -245,7 +245,7 @@ final class ChatSession implements AutoCloseable {
         ChatFrame frame = expect(ChatFrame.Type.RATCHET);
         Conversation.Received received;
         try {
-            received = conversation.decrypt(frame.blob());
+            received = conversation.decrypt(frame.blob(), this::announceDelivered);
         } catch (RatchetException | CryptoException e) {
             SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(), e.getMessage());
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL,
@@ -259,7 +259,6 @@ final class ChatSession implements AutoCloseable {
                     "the peer confirmed other HELLOs or another connection: someone altered them.");
         }
         peerReceivedUpTo = payload.sequence();
-        announceDelivered(received.acknowledged());
         if (!sent && !trySendConfirm()) {
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "cannot confirm the session.");
         }
@@ -385,7 +384,7 @@ final class ChatSession implements AutoCloseable {
         Conversation c = conversation;
         Conversation.Received received;
         try {
-            received = c.decrypt(wire);
+            received = c.decrypt(wire, this::announceDelivered);
         } catch (RatchetException e) {
             if (e.reason() == RatchetException.Reason.DUPLICATE) {
                 // A message resent after a reconnect that we already have: acknowledge again, show nothing.
@@ -411,7 +410,7 @@ final class ChatSession implements AutoCloseable {
                 ackDue = true;
                 break;
             case ACK:
-                announceDelivered(received.acknowledged());
+                // Announced before the commit (Conversation.decrypt).
                 break;
             case CONFIRM:
                 SECURITY.warn("second confirmation from {} ignored", c.peer().shortForm());

@@ -128,6 +128,15 @@ final class Conversation {
         long sequence = nextSequence;
         byte[] wire = encrypt(ChatPayload.text(sequence, id, now, text));
         Pending p = new Pending(sequence, HexFormat.of().formatHex(id), now, wire);
+        // Write-ahead: the ciphertext is durable in its own file before the commit that lists it; a crash in
+        // between leaves an unlisted file, removed at the next load.
+        try {
+            store.writeQueued(peer, sequence, wire);
+        } catch (StoreException e) {
+            uncommitted = null;
+            throw new AppException(AppException.Reason.STORAGE_FAILED, "could not queue the message: "
+                    + e.getMessage(), e);
+        }
         pending.add(p);
         nextSequence = sequence + 1;
         try {
@@ -135,6 +144,7 @@ final class Conversation {
         } catch (AppException e) {
             pending.remove(pending.size() - 1);
             nextSequence = sequence;
+            store.deleteQueued(peer, List.of(sequence));
             throw e;
         }
         return p;
@@ -167,6 +177,16 @@ final class Conversation {
      * removes the acknowledged messages. A refused message changes nothing.
      */
     synchronized Received decrypt(byte[] wire) throws RatchetException, AppException, CryptoException {
+        return decrypt(wire, acknowledged -> { });
+    }
+
+    /**
+     * As {@link #decrypt(byte[])}; {@code announce} is told the acknowledged messages <em>before</em> their
+     * removal is committed. Announcing "delivered" twice (after a crash, the peer's next CONFIRM acknowledges
+     * them again) is harmless; never announcing it would not be.
+     */
+    synchronized Received decrypt(byte[] wire, java.util.function.Consumer<List<Pending>> announce)
+            throws RatchetException, AppException, CryptoException {
         byte[] plaintext;
         try {
             plaintext = cipher.decrypt(wire);
@@ -194,6 +214,9 @@ final class Conversation {
             fresh = true;
         } else if (payload.kind() == ChatPayload.Kind.ACK || payload.kind() == ChatPayload.Kind.CONFIRM) {
             acknowledged = removeUpTo(payload.sequence());
+            if (!acknowledged.isEmpty()) {
+                announce.accept(acknowledged);
+            }
         }
         try {
             commit();
@@ -202,6 +225,9 @@ final class Conversation {
             pending.clear();
             pending.addAll(oldPending);
             throw e;
+        }
+        if (!acknowledged.isEmpty()) {
+            store.deleteQueued(peer, acknowledged.stream().map(Pending::sequence).toList());
         }
         return new Received(payload, acknowledged, fresh);
     }
@@ -237,13 +263,18 @@ final class Conversation {
                 .var16(peerName.getBytes(StandardCharsets.UTF_8)).bytes(sessionId).u8(level.code())
                 .u64(nextSequence).u64(receivedUpTo).var32(recordBytes).u32(pending.size());
         for (Pending p : pending) {
-            w.u64(p.sequence()).bytes(HexFormat.of().parseHex(p.id())).u64(p.created().toEpochMilli()).var32(p.wire());
+            w.u64(p.sequence()).bytes(HexFormat.of().parseHex(p.id())).u64(p.created().toEpochMilli());
         }
         return w.toByteArray();
     }
 
-    static Conversation decode(ConversationStore store, byte[] plain, SecureRandom random, Clock clock)
-            throws CryptoException {
+    /** Reads the ciphertext queued under a sequence (its write-ahead file). */
+    interface QueuedReader {
+        byte[] read(long sequence) throws StoreException;
+    }
+
+    static Conversation decode(ConversationStore store, byte[] plain, QueuedReader queued, SecureRandom random,
+            Clock clock) throws CryptoException, StoreException {
         StrictReader r = new StrictReader(plain, "conversation");
         int version = r.u8("version");
         if (version != FORMAT_VERSION) {
@@ -265,12 +296,18 @@ final class Conversation {
             long seq = r.u64("sequence");
             String id = HexFormat.of().formatHex(r.fixed(ChatPayload.ID_LENGTH, "id"));
             Instant created = Instant.ofEpochMilli(r.u64("created"));
-            byte[] wire = r.var32(1, ChatFrame.MAX_BLOB, "wire");
-            pending.add(new Pending(seq, id, created, wire));
+            if (seq < 1 || (!pending.isEmpty() && seq <= pending.get(pending.size() - 1).sequence())) {
+                throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: queue out of order");
+            }
+            pending.add(new Pending(seq, id, created, null));
         }
         r.expectEnd();
-        if (next < 1) {
-            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: next sequence 0");
+        if (next < 1 || (!pending.isEmpty() && pending.get(pending.size() - 1).sequence() >= next)) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: bad next sequence");
+        }
+        for (int i = 0; i < pending.size(); i++) {
+            Pending p = pending.get(i);
+            pending.set(i, new Pending(p.sequence(), p.id(), p.created(), queued.read(p.sequence())));
         }
         return new Conversation(store, peer, name, sid, level, record, next, received, pending, random, clock);
     }

@@ -22,6 +22,7 @@ import org.securep2p.ratchet.SessionRecord;
 final class ConversationStore implements AutoCloseable {
 
     private static final String ROLE = "conversation";
+    private static final String QUEUED_ROLE = "queued-message";
     private static final int MAX_FILE = 96 << 20;
 
     private final Path dir;
@@ -57,10 +58,11 @@ final class ConversationStore implements AutoCloseable {
             byte[] plain = SealedFormat.open(ROLE, context(peer), sealed.get(), key, random,
                     file.getFileName().toString());
             try {
-                Conversation c = Conversation.decode(this, plain, random, clock);
+                Conversation c = Conversation.decode(this, plain, seq -> readQueued(peer, seq), random, clock);
                 if (!c.peer().equals(peer)) {
                     throw new StoreException(StoreException.Reason.CORRUPT, "conversation of another peer");
                 }
+                removeUnlisted(peer, c);
                 open.put(peer, c);
                 return Optional.of(c);
             } catch (CryptoException e) {
@@ -96,6 +98,65 @@ final class ConversationStore implements AutoCloseable {
         } finally {
             Arrays.fill(plain, (byte) 0);
         }
+    }
+
+    /**
+     * One sealed file per queued ciphertext, {@code <hex fingerprint>.queue/<sequence>.msg} (role
+     * {@code queued-message}, context {@code <first 40 hex digits of the fingerprint>-<sequence>}), written and
+     * fsynced before the commit that lists it, so that a commit costs the same however long the queue is.
+     */
+    void writeQueued(Fingerprint peer, long sequence, byte[] wire) throws StoreException {
+        Path q = queueDir(peer);
+        AtomicFile.ensureDirectory(q);
+        AtomicFile.write(q.resolve(sequence + ".msg"), SealedFormat.seal(QUEUED_ROLE, queuedContext(peer, sequence),
+                wire, key, random));
+    }
+
+    byte[] readQueued(Fingerprint peer, long sequence) throws StoreException {
+        Path file = queueDir(peer).resolve(sequence + ".msg");
+        byte[] sealed = AtomicFile.read(file, ChatFrame.MAX_BLOB + SealedFormat.OVERHEAD)
+                .orElseThrow(() -> new StoreException(StoreException.Reason.CORRUPT, "queued message " + sequence
+                        + " of " + context(peer).substring(0, 8) + " is missing"));
+        return SealedFormat.open(QUEUED_ROLE, queuedContext(peer, sequence), sealed, key, random, file.getFileName()
+                .toString());
+    }
+
+    /** Best effort after a commit: a file left behind is unlisted and removed at the next load. */
+    void deleteQueued(Fingerprint peer, List<Long> sequences) {
+        for (long seq : sequences) {
+            try {
+                AtomicFile.delete(queueDir(peer).resolve(seq + ".msg"));
+            } catch (StoreException e) {
+                // Removed at the next load.
+            }
+        }
+    }
+
+    private void removeUnlisted(Fingerprint peer, Conversation c) throws StoreException {
+        Path q = queueDir(peer);
+        if (!java.nio.file.Files.isDirectory(q)) {
+            return;
+        }
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        c.pending().forEach(p -> listed.add(p.sequence() + ".msg"));
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(q)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".msg") && !listed.contains(name)) {
+                    AtomicFile.delete(f);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new StoreException(StoreException.Reason.STORAGE_FAILED, "cannot list " + q, e);
+        }
+    }
+
+    private Path queueDir(Fingerprint peer) {
+        return dir.resolve(context(peer) + ".queue");
+    }
+
+    private static String queuedContext(Fingerprint peer, long sequence) {
+        return context(peer).substring(0, 40) + "-" + sequence;
     }
 
     synchronized void delete(Fingerprint peer) throws StoreException {

@@ -111,6 +111,41 @@ class ConversationStoreTest {
         }
     }
 
+    @Test
+    void aCiphertextWrittenAheadOfACommitThatNeverHappenedIsRemovedAtTheNextLoad() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.ENHANCED)) {
+            Conversation c = s.create(bob, "bob", sid(1), r);
+            c.encryptText("listed");
+            // As if the process died after the write-ahead of message 2 and before its commit.
+            s.writeQueued(bob, 2, new byte[] {1, 2, 3});
+        }
+        Path queue = dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".queue");
+        assertThat(queue.resolve("2.msg")).exists();
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            Conversation c = s.load(bob).orElseThrow();
+            assertThat(c.pending()).extracting(Conversation.Pending::sequence).containsExactly(1L);
+            assertThat(queue.resolve("2.msg")).doesNotExist();
+            assertThat(queue.resolve("1.msg")).exists();
+            // The next message takes sequence 2 and a fresh file.
+            assertThat(c.encryptText("next").sequence()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aListedCiphertextThatIsMissingIsAnErrorNotASilentDrop() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.STANDARD)) {
+            s.create(bob, "bob", sid(1), r).encryptText("queued");
+        }
+        Files.delete(dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".queue").resolve("1.msg"));
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            assertThatThrownBy(() -> s.load(bob)).isInstanceOf(AppException.class).hasMessageContaining("missing");
+        }
+    }
+
     @Property(tries = 60)
     void anySingleChangedByteIsRefused(@ForAll @IntRange(min = 0, max = 100_000) int position) throws Exception {
         // jqwik does not inject @TempDir: one scratch directory per try, deleted at the end.
