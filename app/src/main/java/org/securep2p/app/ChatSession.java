@@ -148,6 +148,7 @@ final class ChatSession implements AutoCloseable {
         if (resume) {
             conversation = stored.get();
             conversation.rename(theirHello.username());
+            showUnshown(conversation);
             progress(ChatEvent.Stage.RESUME, "resuming session " + conversation.sessionIdHex().substring(0, 8));
             SECURITY.info("session resumed with {} at {}", peerFp.shortForm(), level);
         } else {
@@ -206,7 +207,10 @@ final class ChatSession implements AutoCloseable {
                     }
                 }
             }
-            replaced.ifPresent(old -> failReplaced(old));
+            replaced.ifPresent(old -> {
+                showUnshown(old);
+                failReplaced(old);
+            });
             SECURITY.info("handshake complete with {} at {} ({})", peerFp.shortForm(), level,
                     dialer ? "initiator" : "responder");
             return created;
@@ -223,6 +227,17 @@ final class ChatSession implements AutoCloseable {
             refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, AppException.Reason.PROTOCOL,
                     "cannot start the session: " + e.reason() + ".");
             throw new AssertionError();
+        }
+    }
+
+    /**
+     * Messages committed as received by a process that died before it could show them: shown now, with their
+     * original ids (a front end that did see one before the crash recognises the id).
+     */
+    private void showUnshown(Conversation c) {
+        for (Conversation.Inbound m : c.unshown()) {
+            events.accept(new ChatEvent.MessageReceived(c.peerName(), m.text(), m.id(), m.time()));
+            c.shown(m.sequence());
         }
     }
 
@@ -406,6 +421,7 @@ final class ChatSession implements AutoCloseable {
             case TEXT:
                 if (received.fresh()) {
                     events.accept(new ChatEvent.MessageReceived(c.peerName(), p.text(), p.id(), p.time()));
+                    c.shown(p.sequence());
                 }
                 ackDue = true;
                 break;

@@ -42,7 +42,20 @@ final class Conversation {
     record Received(ChatPayload payload, List<Pending> acknowledged, boolean fresh) {
     }
 
+    /**
+     * A received message committed with the ratchet state that decrypted it and kept (sealed) until it has been
+     * shown and a later commit has happened (in practice the acknowledgement, within ~20 ms). If the process dies
+     * in between, it is shown again after the restart, with the same id: shown at least once, never lost.
+     */
+    record Inbound(long sequence, String id, Instant time, String text) {
+        @Override
+        public String toString() {
+            return "Inbound[" + sequence + "]";
+        }
+    }
+
     static final int FORMAT_VERSION = 1;
+    static final int MAX_INBOUND = 1_000;
     static final int MAX_PENDING = 10_000;
 
     private final ConversationStore store;
@@ -53,6 +66,10 @@ final class Conversation {
     private final Clock clock;
     private final SecureRandom random;
     private final List<Pending> pending;
+    /** Received and committed, not yet known to be shown. */
+    private final List<Inbound> inbound = new ArrayList<>();
+    /** Shown; dropped from the file at the next commit. */
+    private final java.util.Set<Long> shown = new java.util.HashSet<>();
     private String peerName;
     private byte[] record;
     private long nextSequence;
@@ -212,6 +229,7 @@ final class Conversation {
         if (payload.kind() == ChatPayload.Kind.TEXT && payload.sequence() > receivedUpTo) {
             receivedUpTo = payload.sequence();
             fresh = true;
+            inbound.add(new Inbound(payload.sequence(), payload.id(), payload.time(), payload.text()));
         } else if (payload.kind() == ChatPayload.Kind.ACK || payload.kind() == ChatPayload.Kind.CONFIRM) {
             acknowledged = removeUpTo(payload.sequence());
             if (!acknowledged.isEmpty()) {
@@ -224,6 +242,9 @@ final class Conversation {
             receivedUpTo = oldReceived;
             pending.clear();
             pending.addAll(oldPending);
+            if (fresh) {
+                inbound.remove(inbound.size() - 1);
+            }
             throw e;
         }
         if (!acknowledged.isEmpty()) {
@@ -244,11 +265,24 @@ final class Conversation {
         return removed;
     }
 
+    /** The front end has shown this message: it leaves the file with the next commit. */
+    synchronized void shown(long sequence) {
+        shown.add(sequence);
+    }
+
+    /** Messages received and committed but maybe never shown (after a restart: the ones to show again). */
+    synchronized List<Inbound> unshown() {
+        return inbound.stream().filter(m -> !shown.contains(m.sequence())).toList();
+    }
+
     private void commit() throws AppException {
         byte[] newRecord = uncommitted != null ? uncommitted : record;
         try {
             store.write(this, newRecord);
             record = newRecord;
+            java.util.Set<Long> written = java.util.Set.copyOf(shown);
+            inbound.removeIf(m -> written.contains(m.sequence()));
+            shown.removeAll(written);
         } catch (StoreException e) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the conversation: "
                     + e.getMessage(), e);
@@ -264,6 +298,12 @@ final class Conversation {
                 .u64(nextSequence).u64(receivedUpTo).var32(recordBytes).u32(pending.size());
         for (Pending p : pending) {
             w.u64(p.sequence()).bytes(HexFormat.of().parseHex(p.id())).u64(p.created().toEpochMilli());
+        }
+        List<Inbound> keep = inbound.stream().filter(m -> !shown.contains(m.sequence())).toList();
+        w.u32(keep.size());
+        for (Inbound m : keep) {
+            w.u64(m.sequence()).bytes(HexFormat.of().parseHex(m.id())).u64(m.time().toEpochMilli())
+                    .var32(m.text().getBytes(StandardCharsets.UTF_8));
         }
         return w.toByteArray();
     }
@@ -301,6 +341,21 @@ final class Conversation {
             }
             pending.add(new Pending(seq, id, created, null));
         }
+        long inboundCount = r.u32("inbound count");
+        if (inboundCount > MAX_INBOUND) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: too many inbound");
+        }
+        List<Inbound> inbound = new ArrayList<>();
+        for (long i = 0; i < inboundCount; i++) {
+            long seq = r.u64("inbound sequence");
+            String id = HexFormat.of().formatHex(r.fixed(ChatPayload.ID_LENGTH, "inbound id"));
+            Instant time = Instant.ofEpochMilli(r.u64("inbound time"));
+            String text = new String(r.var32(0, ChatPayload.MAX_TEXT_BYTES, "inbound text"), StandardCharsets.UTF_8);
+            if (seq < 1 || seq > received) {
+                throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: inbound beyond received");
+            }
+            inbound.add(new Inbound(seq, id, time, text));
+        }
         r.expectEnd();
         if (next < 1 || (!pending.isEmpty() && pending.get(pending.size() - 1).sequence() >= next)) {
             throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "conversation: bad next sequence");
@@ -309,7 +364,10 @@ final class Conversation {
             Pending p = pending.get(i);
             pending.set(i, new Pending(p.sequence(), p.id(), p.created(), queued.read(p.sequence())));
         }
-        return new Conversation(store, peer, name, sid, level, record, next, received, pending, random, clock);
+        Conversation c = new Conversation(store, peer, name, sid, level, record, next, received, pending, random,
+                clock);
+        c.inbound.addAll(inbound);
+        return c;
     }
 
     /**

@@ -146,6 +146,38 @@ class ConversationStoreTest {
         }
     }
 
+    @Test
+    void aReceivedMessageNotYetShownIsShownAgainAfterACrashAndLeavesTheFileOnceShown() throws Exception {
+        Fingerprint alice = fingerprint(1);
+        Fingerprint bob = fingerprint(2);
+        Path aliceDir = dir.resolve("alice");
+        Path bobDir = dir.resolve("bob");
+        byte[] wire;
+        try (SecretBytes key = TestSessions.key(7);
+                ConversationStore a = new ConversationStore(aliceDir, key, random, TestSessions.CLOCK);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.QUANTUM_RESISTANT)) {
+            wire = a.create(bob, "bob", sid(1), r).encryptText("seen at least once").wire();
+        }
+        try (SecretBytes key = TestSessions.key(8);
+                ConversationStore b = new ConversationStore(bobDir, key, random, TestSessions.CLOCK);
+                SessionRecord r = TestSessions.responder(SecurityLevel.QUANTUM_RESISTANT)) {
+            Conversation c = b.create(alice, "alice", sid(1), r);
+            assertThat(c.decrypt(wire).fresh()).isTrue();
+            // The process dies here: committed as received, never shown.
+        }
+        try (SecretBytes key = TestSessions.key(8);
+                ConversationStore b = new ConversationStore(bobDir, key, random, TestSessions.CLOCK)) {
+            Conversation c = b.load(alice).orElseThrow();
+            assertThat(c.unshown()).singleElement().satisfies(m -> assertThat(m.text()).isEqualTo("seen at least once"));
+            c.shown(c.unshown().get(0).sequence());
+            c.encryptControl(ChatPayload.ack(1)); // any later commit drops it from the file
+        }
+        try (SecretBytes key = TestSessions.key(8);
+                ConversationStore b = new ConversationStore(bobDir, key, random, TestSessions.CLOCK)) {
+            assertThat(b.load(alice).orElseThrow().unshown()).isEmpty();
+        }
+    }
+
     @Property(tries = 60)
     void anySingleChangedByteIsRefused(@ForAll @IntRange(min = 0, max = 100_000) int position) throws Exception {
         // jqwik does not inject @TempDir: one scratch directory per try, deleted at the end.

@@ -55,7 +55,7 @@ class HeadlessLabIT {
     /** Messages each peer sends over the relay. */
     static final int N = Integer.getInteger("securep2p.lab.messages", 1000);
     /** Messages each peer sends on the direct path around the crash (the class comment says why fewer). */
-    static final int N_CRASH = Integer.getInteger("securep2p.lab.crashMessages", 400);
+    static final int N_CRASH = Integer.getInteger("securep2p.lab.crashMessages", 1000);
     static final double LOSS_PERCENT = 20;
     /** Sends written ahead of their answers: keeps the peer busy, bounds what a crash leaves undecided. */
     static final int WINDOW = 32;
@@ -92,8 +92,8 @@ class HeadlessLabIT {
             double seconds = (System.nanoTime() - t0) / 1e9;
             report("relayed", "%d + %d messages at %.0f%% loss in %.1f s: %.1f messages/s", N, N, LOSS_PERCENT,
                     seconds, 2 * N / seconds);
-            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, Set.of());
-            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of());
+            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, Set.of(), Set.of(), false);
+            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of(), Set.of(), false);
             rig.passed = true;
         }
     }
@@ -174,8 +174,8 @@ class HeadlessLabIT {
                     undecided.add(t);
                 }
             }
-            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, undecided);
-            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of());
+            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, undecided, acceptedBeforeKill.keySet(), false);
+            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of(), Set.of(), true);
             rig.passed = true;
         }
     }
@@ -326,12 +326,22 @@ class HeadlessLabIT {
 
         /**
          * What {@code receiver} got from {@code sender} is exactly the sender's accepted messages, each once, in
-         * the order sent (plus, in place, any of {@code undecided}); every accepted id was reported delivered
-         * once.
+         * the order sent (plus, in place, any of {@code undecided}); every accepted id was reported delivered,
+         * once, or more than once only if it was accepted before a crash.
          */
         void assertExactlyOnceInOrder(LabPeerProcess sender, String prefix, LabPeerProcess receiver,
-                Set<String> undecided) {
-            List<String> got = receiver.received().stream().filter(t -> t.startsWith(prefix + "-")).toList();
+                Set<String> undecided, Set<String> acceptedBeforeCrash, boolean receiverCrashed) {
+            List<String> shown = receiver.received().stream().filter(t -> t.startsWith(prefix + "-")).toList();
+            // A receiver killed between committing a message and showing it shows it again after the restart,
+            // with the same id (PROTOCOL.md 20.6: at least once, never lost). Only a crashed receiver may repeat,
+            // and only the few messages it was showing at that instant.
+            List<String> got = receiverCrashed ? shown.stream().distinct().toList() : shown;
+            if (receiverCrashed) {
+                assertTrue(shown.size() - got.size() <= 5, receiver.name() + " repeated too many after its crash: "
+                        + duplicates(shown));
+                report(prefix, "%s showed %d message(s) again after its restart: %s", receiver.name(),
+                        shown.size() - got.size(), duplicates(shown));
+            }
             List<String> expected = sender.sentIds().values().stream()
                     .sorted(Comparator.comparingInt(HeadlessLabIT::number)).toList();
             List<String> gotKnown = got.stream().filter(t -> !undecided.contains(t)).toList();
@@ -347,9 +357,14 @@ class HeadlessLabIT {
                     .sorted().limit(20).toList());
             assertEquals(expected, gotKnown, receiver.name() + " got other messages than " + sender.name() + " sent");
             List<String> delivered = sender.delivered();
-            assertEquals(new HashSet<>(delivered).size(), delivered.size(), sender.name()
-                    + " reported a message delivered twice: " + duplicates(delivered));
-            assertTrue(new HashSet<>(delivered).containsAll(sender.sentIds().keySet()));
+            // "delivered" is announced before the acknowledgement is committed (PROTOCOL.md 20.6), so a SIGKILL in
+            // between makes the restarted sender announce it again: repeats are allowed for messages accepted
+            // before a crash (undecided or not), never otherwise; a missing announcement never.
+            List<String> repeated = duplicates(delivered);
+            assertTrue(acceptedBeforeCrash.containsAll(repeated), sender.name() + " reported a message delivered twice: "
+                    + repeated);
+            assertTrue(new HashSet<>(delivered).containsAll(sender.sentIds().keySet()), sender.name()
+                    + " never reported some accepted messages delivered");
             assertEquals(List.of(), sender.errors(), sender.name() + "'s failed requests");
             long extra = got.size() - gotKnown.size();
             report(prefix, "%s → %s: %d accepted, %d received exactly once in order (%d of them undecided at the "
