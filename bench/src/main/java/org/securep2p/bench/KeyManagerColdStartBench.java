@@ -1,0 +1,158 @@
+package org.securep2p.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.keymanager.KeyManagerProcess;
+
+/**
+ * Cold start of the key-manager process: wall-clock time from {@code KeyManagerProcess.start(socketDir, keyDir,
+ * random)} being called until it returns, which is when the child has answered the first IPC call (HELLO, with
+ * the identity); and, separately, the first PREKEY_BUNDLE after it. For each master-key protection (OS keyring,
+ * passphrase) and each case (first run: a new key directory, the identity is made; restore: the same directory
+ * again). Prints one table; wall-clock, so run it several times on a quiet machine and look at the spread.
+ *
+ * <p>Each protection runs in its own worker JVM (same class path) because the child inherits the launcher's
+ * environment: the passphrase worker gets {@code SECUREP2P_PASSPHRASE_FILE} and a session-bus address that
+ * leads nowhere, so no keyring is used. The keyring worker inherits this JVM's environment, so run the bench
+ * inside a session with an unlocked Secret Service. Without one the keyring rows report the failure and the
+ * passphrase rows still run. In each worker one untimed start comes first, so that the launcher's own class
+ * loading and the page cache are as in an app that has been running for a while; every timed start is a new
+ * child JVM, which is what "cold" means here.
+ *
+ * <p>Run it with the module jars and the dependency jars as the app's launcher does (the child gets the same
+ * class path): not with the shaded {@code benchmarks.jar}, whose Bouncy Castle has its jar signature stripped
+ * (checking that signature is part of a real start), and not with {@code target/classes} directories, which
+ * class-data sharing cannot use.
+ * <pre>
+ * mvn -B -o -q -pl core-crypto,ratchet,transport,keymanager,bench package dependency:build-classpath \
+ *     -Dmdep.outputFile=target/cp.txt -DskipTests
+ * dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null;
+ *     java -cp bench/target/securep2p-bench-0.1.0-SNAPSHOT.jar:$(cat bench/target/cp.txt) \
+ *         org.securep2p.bench.KeyManagerColdStartBench 5'
+ * </pre>
+ */
+public final class KeyManagerColdStartBench {
+
+    static final String WORKER = "--worker";
+
+    private KeyManagerColdStartBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals(WORKER)) {
+            worker(args[1], Integer.parseInt(args[2]), Path.of(args[3]));
+            return;
+        }
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        Path work = Files.createTempDirectory("km-coldstart");
+        List<String> rows = new ArrayList<>();
+        try {
+            for (String protection : List.of("keyring", "passphrase")) {
+                rows.addAll(runWorker(protection, runs, work.resolve(protection)));
+            }
+        } finally {
+            deleteTree(work);
+        }
+        System.out.printf(Locale.ROOT, "%nkey-manager cold start, %d runs each (ms; start = until the first IPC "
+                + "call, HELLO, is answered; bundle = the first PREKEY_BUNDLE after it)%n", runs);
+        System.out.printf(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s   %s%n", "protection", "case", "min", "median",
+                "max", "bundle", "all starts");
+        rows.forEach(System.out::println);
+        System.out.printf(Locale.ROOT, "load average at the end: %s%n",
+                Files.readString(Path.of("/proc/loadavg")).strip());
+    }
+
+    private static List<String> runWorker(String protection, int runs, Path dir) throws Exception {
+        Files.createDirectories(dir);
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), KeyManagerColdStartBench.class.getName(), WORKER,
+                protection, Integer.toString(runs), dir.toString());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        if (protection.equals("passphrase")) {
+            Path file = dir.resolve("passphrase");
+            Files.writeString(file, "cold start bench passphrase\n", StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            builder.environment().put("SECUREP2P_PASSPHRASE_FILE", file.toString());
+            builder.environment().put("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + dir.resolve("no-bus"));
+        }
+        Process worker = builder.start();
+        List<String> rows = new ArrayList<>();
+        for (String line : new String(worker.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+            if (line.startsWith("ROW ")) {
+                rows.add(line.substring(4));
+            }
+        }
+        int status = worker.waitFor();
+        if (status != 0 || rows.isEmpty()) {
+            rows.add(String.format(Locale.ROOT, "%-11s (worker failed with status %d; see its stderr above)",
+                    protection, status));
+        }
+        return rows;
+    }
+
+    private static void worker(String protection, int runs, Path dir) throws Exception {
+        SecureRandom random = new SecureRandom();
+        timeStart(dir.resolve("warm-up"), dir.resolve("warm-up-keys"), random);
+        long[][] firstRun = new long[runs][];
+        long[][] restore = new long[runs][];
+        for (int i = 0; i < runs; i++) {
+            Path keys = dir.resolve("keys-" + i);
+            firstRun[i] = timeStart(dir.resolve("s" + i + "a"), keys, random);
+            restore[i] = timeStart(dir.resolve("s" + i + "b"), keys, random);
+        }
+        System.out.println("ROW " + row(protection, "first run", firstRun));
+        System.out.println("ROW " + row(protection, "restore", restore));
+        System.out.flush();
+    }
+
+    /** {start, bundle} in nanoseconds. */
+    private static long[] timeStart(Path socketDir, Path keyDir, SecureRandom random) throws Exception {
+        long t0 = System.nanoTime();
+        try (KeyManagerProcess p = KeyManagerProcess.start(socketDir, keyDir, random)) {
+            long t1 = System.nanoTime();
+            PreKeyBundle bundle = p.client().preKeyBundle();
+            long t2 = System.nanoTime();
+            if (bundle == null) {
+                throw new IllegalStateException("no bundle");
+            }
+            return new long[] {t1 - t0, t2 - t1};
+        }
+    }
+
+    private static String row(String protection, String what, long[][] samples) {
+        long[] start = Arrays.stream(samples).mapToLong(s -> s[0]).toArray();
+        long[] bundle = Arrays.stream(samples).mapToLong(s -> s[1]).sorted().toArray();
+        long[] sorted = start.clone();
+        Arrays.sort(sorted);
+        StringBuilder all = new StringBuilder();
+        for (long s : start) {
+            all.append(all.length() == 0 ? "" : " ").append(ms(s));
+        }
+        return String.format(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s   %s", protection, what, ms(sorted[0]),
+                ms(sorted[sorted.length / 2]), ms(sorted[sorted.length - 1]), ms(bundle[bundle.length / 2]), all);
+    }
+
+    private static String ms(long nanos) {
+        return String.format(Locale.ROOT, "%.0f", nanos / 1e6);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
