@@ -6,15 +6,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
 import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
 import static org.securep2p.crypto.CryptoException.Reason.PREKEY_ALREADY_USED;
+import static org.securep2p.crypto.CryptoException.Reason.STALE_PREKEY;
 import static org.securep2p.crypto.CryptoException.Reason.UNKNOWN_PREKEY;
 
 /**
@@ -48,6 +51,8 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     public static final int MAX_ONE_TIME_PREKEYS = 10_000;
     /** One-time ML-KEM prekeys held at once: ~3 KB of state and a Falcon signature per rotation each. */
     public static final int MAX_ONE_TIME_KEM_PREKEYS = 1_000;
+    /** Ids of KEM prekeys dropped for age remembered at once (a few weeks of rotations at the largest counts). */
+    static final int MAX_EXPIRED_KEM_IDS_REMEMBERED = 4_096;
 
     private final SecureRandom random;
     private final Clock clock;
@@ -75,6 +80,12 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     /** One-time X25519 prekeys not yet consumed, in id order. */
     private final Map<Integer, OneTimePreKey> oneTimePreKeys = new LinkedHashMap<>();
     private final Map<Integer, byte[]> oneTimePrivate = new LinkedHashMap<>();
+    /**
+     * KEM prekeys this object dropped for age in a rotation, oldest first: a late decapsulation with one of them
+     * is {@code STALE_PREKEY}, not {@code PREKEY_ALREADY_USED}. In memory only: the state encoding does not say
+     * why an id is gone, so after a restore an expired id reads as used (PROTOCOL.md 17).
+     */
+    private final Set<Integer> expiredKemPreKeys = new LinkedHashSet<>();
     private int nextSignedPreKeyId;
     private int nextKemPreKeyId;
     private int nextOneTimePreKeyId;
@@ -193,6 +204,7 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
             return false;
         }
         Snapshot before = new Snapshot();
+        Set<Integer> kemIdsBefore = new HashSet<>(kemSeed.keySet());
         long t = now.getEpochSecond();
         retiredSignedPreKeys.put(signedPreKey.id(), signedPreKey);
         retiredLastResortKemPreKeys.put(lastResortKemPreKey.id(), lastResortKemPreKey);
@@ -218,6 +230,13 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         dropRetired(retiredSignedPreKeys, keepLimit, signedPreKeyPrivate, null);
         dropRetired(retiredLastResortKemPreKeys, keepLimit, kemSeed, kemExpanded);
         persistOrRollBack(before);
+        // Only now that the rotation stands: every KEM prekey it removed was removed for age.
+        kemIdsBefore.stream().filter(id -> !kemSeed.containsKey(id)).sorted().forEach(expiredKemPreKeys::add);
+        for (Iterator<Integer> it = expiredKemPreKeys.iterator();
+                expiredKemPreKeys.size() > MAX_EXPIRED_KEM_IDS_REMEMBERED;) {
+            it.next();
+            it.remove();
+        }
         return true;
     }
 
@@ -423,6 +442,9 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
             return MlKem1024.decapsulate(kemExpanded.get(kemPreKeyId), ciphertext);
         }
         if (oneTimeKemPreKeys.remove(kemPreKeyId) == null) {
+            if (expiredKemPreKeys.contains(kemPreKeyId)) {
+                throw new CryptoException(STALE_PREKEY, "KEM prekey " + kemPreKeyId + " expired");
+            }
             throw notHeld(kemPreKeyId, nextKemPreKeyId, "KEM prekey");
         }
         signedPreKeyWithKem.remove(kemPreKeyId);
@@ -436,7 +458,10 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         }
     }
 
-    /** Ids below the counter were given out and are gone: consumed (or, for KEM prekeys, expired). */
+    /**
+     * Ids below the counter were given out and are gone: consumed (or, for KEM prekeys, expired before this object
+     * was restored: see {@link #expiredKemPreKeys}).
+     */
     private static CryptoException notHeld(int id, int next, String what) {
         if (id >= 1 && id < next) {
             return new CryptoException(PREKEY_ALREADY_USED, what + " " + id + " was used");

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
 import static org.securep2p.crypto.CryptoException.Reason.PREKEY_ALREADY_USED;
+import static org.securep2p.crypto.CryptoException.Reason.STALE_PREKEY;
 import static org.securep2p.crypto.CryptoException.Reason.STATE_NOT_PERSISTED;
 import static org.securep2p.crypto.CryptoException.Reason.UNKNOWN_PREKEY;
 import static org.securep2p.crypto.CryptoException.Reason.UNKNOWN_VERSION;
@@ -297,11 +298,42 @@ class PrivateKeyStateTest {
             assertThatThrownBy(() -> bob.agreeWithSignedPreKey(1, PEER))
                     .hasFieldOrPropertyWithValue("reason", UNKNOWN_PREKEY);
             secret(bob.agreeWithSignedPreKey(2, PEER));
+            // The first last-resort KEM prekey was dropped for age: stale, not used.
             assertThatThrownBy(() -> bob.decapsulate(1, new byte[MlKem1024.CIPHERTEXT_LENGTH]))
-                    .isInstanceOf(CryptoException.class);
-            // The one-time KEM prekey, made on day 0, is no longer offered after 28 days.
+                    .hasFieldOrPropertyWithValue("reason", STALE_PREKEY);
+            // The one-time KEM prekey, made on day 0, is no longer offered after 28 days, and is stale too.
             assertThat(bob.oneTimePreKeysLeft()[1]).isZero();
+            assertThatThrownBy(() -> bob.decapsulate(2, new byte[MlKem1024.CIPHERTEXT_LENGTH]))
+                    .hasFieldOrPropertyWithValue("reason", STALE_PREKEY);
             bob.preKeyBundle().verify(QUANTUM_RESISTANT, null, clock.instant());
+        }
+    }
+
+    @Test
+    void aConsumedKemPreKeyStaysUsedWhileTheOnesDroppedForAgeAreStale() throws Exception {
+        try (InMemoryPrivateKeys keys = holder(0, 2)) {
+            byte[] expected = new byte[32];
+            byte[] ciphertext = kemCiphertext(keys.preKeyBundle(), expected);
+            int consumed = keys.preKeyBundle().kemPreKey().orElseThrow().id();
+            assertThat(secret(keys.decapsulate(consumed, ciphertext))).isEqualTo(expected);
+            int expiring = keys.preKeyBundle().kemPreKey().orElseThrow().id();
+            // A failed rotation drops nothing, so nothing is stale yet.
+            PrivateKeyState.attachSealedStorageSink(keys, state -> {
+                throw new CryptoException(STATE_NOT_PERSISTED, "disk full");
+            });
+            clock.advance(Duration.ofDays(29));
+            assertThatThrownBy(keys::rotateSignedPreKeyIfDue)
+                    .hasFieldOrPropertyWithValue("reason", STATE_NOT_PERSISTED);
+            assertThat(keys.oneTimePreKeysLeft()[1]).isEqualTo(1);
+            PrivateKeyState.attachSealedStorageSink(keys, state -> { });
+            assertThat(keys.rotateSignedPreKeyIfDue()).isTrue();
+            assertThat(keys.oneTimePreKeysLeft()[1]).isZero();
+            assertThatThrownBy(() -> keys.decapsulate(expiring, ciphertext))
+                    .hasFieldOrPropertyWithValue("reason", STALE_PREKEY);
+            assertThatThrownBy(() -> keys.decapsulate(consumed, ciphertext))
+                    .hasFieldOrPropertyWithValue("reason", PREKEY_ALREADY_USED);
+            assertThatThrownBy(() -> keys.decapsulate(1_000, ciphertext))
+                    .hasFieldOrPropertyWithValue("reason", UNKNOWN_PREKEY);
         }
     }
 
