@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -56,6 +57,7 @@ public final class KeyManagerColdStartBench {
             return;
         }
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        String loadAtStart = Files.readString(Path.of("/proc/loadavg")).strip();
         Path work = Files.createTempDirectory("km-coldstart");
         List<String> rows = new ArrayList<>();
         try {
@@ -65,12 +67,13 @@ public final class KeyManagerColdStartBench {
         } finally {
             deleteTree(work);
         }
-        System.out.printf(Locale.ROOT, "%nkey-manager cold start, %d runs each (ms; start = until the first IPC "
-                + "call, HELLO, is answered; bundle = the first PREKEY_BUNDLE after it)%n", runs);
-        System.out.printf(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s   %s%n", "protection", "case", "min", "median",
-                "max", "bundle", "all starts");
+        System.out.printf(Locale.ROOT, "%nkey-manager cold start, %d runs each (ms; min/median/max: wall clock "
+                + "until the first IPC call, HELLO, is answered; cpu: the child's CPU time (all threads) by then, "
+                + "median; bundle: the first PREKEY_BUNDLE after it, median)%n", runs);
+        System.out.printf(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s %8s   %s%n", "protection", "case", "min",
+                "median", "max", "cpu", "bundle", "all starts");
         rows.forEach(System.out::println);
-        System.out.printf(Locale.ROOT, "load average at the end: %s%n",
+        System.out.printf(Locale.ROOT, "load average at the start: %s; at the end: %s%n", loadAtStart,
                 Files.readString(Path.of("/proc/loadavg")).strip());
     }
 
@@ -117,31 +120,35 @@ public final class KeyManagerColdStartBench {
         System.out.flush();
     }
 
-    /** {start, bundle} in nanoseconds. */
+    /** {start, bundle, child CPU time at start} in nanoseconds. */
     private static long[] timeStart(Path socketDir, Path keyDir, SecureRandom random) throws Exception {
         long t0 = System.nanoTime();
         try (KeyManagerProcess p = KeyManagerProcess.start(socketDir, keyDir, random)) {
             long t1 = System.nanoTime();
+            long cpu = ProcessHandle.of(p.pid()).flatMap(h -> h.info().totalCpuDuration())
+                    .map(Duration::toNanos).orElse(-1L);
             PreKeyBundle bundle = p.client().preKeyBundle();
             long t2 = System.nanoTime();
             if (bundle == null) {
                 throw new IllegalStateException("no bundle");
             }
-            return new long[] {t1 - t0, t2 - t1};
+            return new long[] {t1 - t0, t2 - t1, cpu};
         }
     }
 
     private static String row(String protection, String what, long[][] samples) {
         long[] start = Arrays.stream(samples).mapToLong(s -> s[0]).toArray();
         long[] bundle = Arrays.stream(samples).mapToLong(s -> s[1]).sorted().toArray();
+        long[] cpu = Arrays.stream(samples).mapToLong(s -> s[2]).sorted().toArray();
         long[] sorted = start.clone();
         Arrays.sort(sorted);
         StringBuilder all = new StringBuilder();
         for (long s : start) {
             all.append(all.length() == 0 ? "" : " ").append(ms(s));
         }
-        return String.format(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s   %s", protection, what, ms(sorted[0]),
-                ms(sorted[sorted.length / 2]), ms(sorted[sorted.length - 1]), ms(bundle[bundle.length / 2]), all);
+        return String.format(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s %8s   %s", protection, what, ms(sorted[0]),
+                ms(sorted[sorted.length / 2]), ms(sorted[sorted.length - 1]), ms(cpu[cpu.length / 2]),
+                ms(bundle[bundle.length / 2]), all);
     }
 
     private static String ms(long nanos) {
