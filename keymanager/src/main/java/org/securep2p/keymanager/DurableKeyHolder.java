@@ -25,8 +25,8 @@ import static org.securep2p.crypto.CryptoException.Reason.STATE_NOT_PERSISTED;
  *
  * <p>Opening: if the vault holds a state it is restored, and a state that does not restore is an error, never a
  * reason to make a new identity (that would silently replace the user's identity). If the vault is empty, a new
- * identity is generated and stored before anything is served. Before each bundle it rotates the signed prekey
- * when due and tops up one-time prekeys that run low.
+ * identity is generated and stored before anything is served. Before each bundle (not at open, which would only
+ * delay serving) it rotates the signed prekey when due and tops up one-time prekeys that run low.
  *
  * <p>Not its job: encryption at rest (the vault's) or serving the socket ({@link KeyManagerServer}).
  */
@@ -82,14 +82,11 @@ final class DurableKeyHolder implements PrivateKeyOperations, AutoCloseable {
                         + e.getClass().getSimpleName(), e);
             }
         });
-        DurableKeyHolder holder = new DurableKeyHolder(keys, oneTimeTarget, oneTimeKemTarget);
-        try {
-            holder.maintain();
-        } catch (CryptoException | RuntimeException e) {
-            keys.close();
-            throw e;
-        }
-        return holder;
+        // No maintain() here: rotation and replenishment happen before each bundle is handed out, which is the
+        // only time they matter; doing them at open only delayed serving (after a week offline a rotation is a
+        // new signed prekey, a new last-resort KEM prekey, a Falcon signature per KEM prekey on offer and a
+        // state write) without changing what any request sees.
+        return new DurableKeyHolder(keys, oneTimeTarget, oneTimeKemTarget);
     }
 
     /** Rotates the signed prekey if due; tops one-time prekeys up to their targets once half are used. */
