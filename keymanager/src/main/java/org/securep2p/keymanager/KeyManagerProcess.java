@@ -153,6 +153,11 @@ public final class KeyManagerProcess implements AutoCloseable {
         // KdfParameters) besides the keys: with 64 MiB a passphrase-protected key manager died of OutOfMemoryError
         // (found by KeyManagerDurableProcessIT).
         command.add("-XX:+UseSerialGC");
+        // No hsperfdata file (nothing to attach to; a little faster), and the JVM's own messages on stderr only:
+        // a JVM warning on stdout would break the ready line.
+        command.add("-XX:-UsePerfData");
+        command.add("-Xlog:disable");
+        command.add("-Xlog:all=warning:stderr");
         command.add("-Xmx256m");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
