@@ -37,6 +37,11 @@ public sealed interface ChatEvent {
 
     /** A message from the peer, shown once. */
     record MessageReceived(String from, String text, String id, Instant time) implements ChatEvent {
+        /** Without the text: a message is plaintext and must not reach a log through {@code toString()}. */
+        @Override
+        public String toString() {
+            return "MessageReceived[id=" + id + ", " + text.length() + " chars]";
+        }
     }
 
     /** A message that this side sent has been acknowledged end to end. */

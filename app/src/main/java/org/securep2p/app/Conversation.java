@@ -72,6 +72,8 @@ final class Conversation {
     private final java.util.Set<Long> shown = new java.util.HashSet<>();
     private String peerName;
     private byte[] record;
+    /** After {@link #wipe()}: nothing may be committed (it would write the zeroed state over the real one). */
+    private boolean wiped;
     private long nextSequence;
     private long receivedUpTo;
     /** The record the cipher stored during the current operation, committed with it. */
@@ -276,6 +278,10 @@ final class Conversation {
     }
 
     private void commit() throws AppException {
+        if (wiped) {
+            uncommitted = null;
+            throw new AppException(AppException.Reason.STORAGE_FAILED, "the conversation was closed");
+        }
         byte[] newRecord = uncommitted != null ? uncommitted : record;
         try {
             store.write(this, newRecord);
@@ -385,6 +391,15 @@ final class Conversation {
         @Override
         public void store(String id, SessionRecord newRecord) {
             uncommitted = newRecord.encode();
+        }
+    }
+
+    /** Wipes the ratchet state held in memory; the conversation cannot be used afterwards. */
+    synchronized void wipe() {
+        wiped = true;
+        java.util.Arrays.fill(record, (byte) 0);
+        if (uncommitted != null) {
+            java.util.Arrays.fill(uncommitted, (byte) 0);
         }
     }
 

@@ -172,8 +172,11 @@ final class ConversationStore implements AutoCloseable {
         return HexFormat.of().formatHex(peer.toBytes());
     }
 
+    /** Wipes the storage key and the ratchet state of every conversation this store handed out. */
     @Override
-    public void close() {
+    public synchronized void close() {
         key.close();
+        open.values().forEach(Conversation::wipe);
+        open.clear();
     }
 }

@@ -178,6 +178,25 @@ class ConversationStoreTest {
         }
     }
 
+    @Test
+    void closingTheStoreWipesItsConversationsAndALateWriteCannotZeroTheFile() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        Path file = dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".conv");
+        Conversation c;
+        byte[] before;
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r = TestSessions.initiator(SecurityLevel.ENHANCED)) {
+            c = s.create(bob, "bob", sid(1), r);
+            before = Files.readAllBytes(file);
+        }
+        // A session thread still running at shutdown tries to send: refused, and the file is untouched.
+        assertThatThrownBy(() -> c.encryptText("too late")).isInstanceOf(AppException.class);
+        assertThat(Files.readAllBytes(file)).isEqualTo(before);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            assertThat(s.load(bob)).isPresent();
+        }
+    }
+
     @Property(tries = 60)
     void anySingleChangedByteIsRefused(@ForAll @IntRange(min = 0, max = 100_000) int position) throws Exception {
         // jqwik does not inject @TempDir: one scratch directory per try, deleted at the end.
