@@ -133,6 +133,13 @@ final class ReliableSender {
 
     /** Whether one more ack-eliciting packet can be tracked. */
     boolean canTrack() {
+        if (nextPn - pktBase >= MAX_PACKETS) {
+            // Pure ACKs take packet numbers but are never tracked, and only acknowledgements, losses and
+            // timeouts move the base: a long one-way transfer's receiver would otherwise stay blocked for
+            // good with nothing in flight to move it (found by the transport benchmark: its one-byte reply
+            // after 320 MiB received was never sent).
+            advancePacketBase();
+        }
         return nextPn - pktBase < MAX_PACKETS;
     }
 
