@@ -84,8 +84,13 @@ public final class TransportBench {
         int samples = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int bulkMiB = args.length > 1 ? Integer.parseInt(args[1]) : 256;
         List<Row> rows = new ArrayList<>();
-        rows.add(rawUdp(samples, bulkMiB));
-        for (String suite : List.of("TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256")) {
+        // -Dbench.baselines=false leaves out the baselines (for profiling securep2p's own rows).
+        boolean baselines = Boolean.parseBoolean(System.getProperty("bench.baselines", "true"));
+        if (baselines) {
+            rows.add(rawUdp(samples, bulkMiB));
+        }
+        for (String suite : baselines ? List.of("TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256")
+                : List.<String>of()) {
             Row r = new Row("JDK TLS 1.3 over TCP, " + suite);
             try (StreamPair p = jdkTls(suite)) {
                 measureStream(r, p, samples, bulkMiB);
@@ -121,21 +126,28 @@ public final class TransportBench {
                     p.bOut().write(buf);
                     p.bOut().flush();
                 }
-                // Bulk phase: drain until the announced byte count arrived, then acknowledge once.
+                // Bulk phases (warm-up, then timed): drain until each phase's byte count arrived, then
+                // acknowledge it once.
                 byte[] big = new byte[64 * 1024];
-                long want = (long) bulkMiB << 20;
-                long got = 0;
-                while (got < want) {
-                    int n = p.bIn().read(big);
-                    if (n < 0) {
-                        break;
+                for (long want : new long[] {(long) warmupMiB(bulkMiB) << 20, (long) bulkMiB << 20}) {
+                    long got = 0;
+                    while (got < want) {
+                        int n = p.bIn().read(big, 0, (int) Math.min(big.length, want - got));
+                        if (n < 0) {
+                            return;
+                        }
+                        got += n;
                     }
-                    got += n;
+                    p.bOut().write(1);
+                    p.bOut().flush();
+                    if (Boolean.getBoolean("bench.trace")) {
+                        System.err.println("bench-echo: acknowledged " + got + " bytes");
+                    }
                 }
-                p.bOut().write(1);
-                p.bOut().flush();
             } catch (IOException e) {
-                // closed
+                // The stream broke: say so, or the bench would wait for an acknowledgement that never comes.
+                System.err.println("bench-echo: the stream failed: " + e);
+                e.printStackTrace();
             }
         }, "bench-echo");
         echo.setDaemon(true);
@@ -149,6 +161,9 @@ public final class TransportBench {
         p.aOut().flush();
         byte[] chunk = new byte[16 * 1024];
         new SecureRandom().nextBytes(chunk);
+        // Untimed warm-up of the bulk path, as JMH would, so that no row pays for compiling code that an
+        // earlier row happened to compile already (rows differ only in what runs before them).
+        bulk(p, chunk, (long) warmupMiB(bulkMiB) << 20);
         long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         bulk(p, chunk, (long) bulkMiB << 20);
@@ -156,6 +171,11 @@ public final class TransportBench {
         row.cpuMillisPerMiB = (processCpuNanos() - cpuStart) / 1e6 / bulkMiB;
         row.mibPerSecond = bulkMiB / seconds;
         echo.join(5000);
+    }
+
+    /** The untimed bulk sent before the timed one: a quarter of it, at least 16 MiB. */
+    static int warmupMiB(int bulkMiB) {
+        return Math.max(16, bulkMiB / 4);
     }
 
     /** CPU time of this whole process (every thread), or -1 where the JDK does not report it. */

@@ -187,6 +187,10 @@ public final class Connector {
                     .build());
             TlsChannel tls = TlsChannel.open(client, reliable, keys, certificate, pin, level, random,
                     TlsChannel.HANDSHAKE_TIMEOUT);
+            if (link instanceof IceLink && ice != null) {
+                // The peer is authenticated and both ICE agents are done: a direct pair goes on without ice4j.
+                leaveIce((IceLink) link, ice);
+            }
             return new PeerConnection(ice, link, reliable, tls, "relayed".equals(link.pathKind()),
                     Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (TransportException | RuntimeException e) {
@@ -198,6 +202,14 @@ public final class Connector {
                 ice.close();
             }
             throw e;
+        }
+    }
+
+    private static void leaveIce(IceLink link, IceSession ice) throws TransportException {
+        try {
+            link.leaveIce(ice::releaseInBackground);
+        } catch (IOException e) {
+            throw new TransportException(IO_FAILED, "cannot keep the direct path after ICE: " + e.getMessage(), e);
         }
     }
 

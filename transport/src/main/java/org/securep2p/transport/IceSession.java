@@ -23,6 +23,7 @@ import org.ice4j.ice.CandidatePair;
 import org.ice4j.ice.CandidateType;
 import org.ice4j.ice.Component;
 import org.ice4j.ice.IceMediaStream;
+import org.ice4j.ice.HostCandidate;
 import org.ice4j.ice.IceProcessingState;
 import org.ice4j.ice.KeepAliveStrategy;
 import org.ice4j.ice.LocalCandidate;
@@ -333,7 +334,28 @@ final class IceSession implements AutoCloseable {
                 || pair.getRemoteCandidate().getType() == CandidateType.RELAYED_CANDIDATE
                 // The peer's relay learnt from its checks shows up as peer-reflexive; it is still a relay.
                 || turnServerAddresses.contains(remote.getAddress());
-        return new IceLink(component, new InetSocketAddress(remote.getAddress(), remote.getPort()), relayed);
+        return new IceLink(component, new InetSocketAddress(remote.getAddress(), remote.getPort()), relayed,
+                relayed ? null : hostBase(pair.getLocalCandidate()));
+    }
+
+    /**
+     * The host candidate whose socket a local candidate sends from: itself, or a reflexive candidate's base
+     * (RFC 8445 section 5.1.1.1); null if ice4j does not say.
+     */
+    private static HostCandidate hostBase(LocalCandidate candidate) {
+        LocalCandidate base = candidate.getBase() == null ? candidate : candidate.getBase();
+        return base instanceof HostCandidate ? (HostCandidate) base : null;
+    }
+
+    /** Frees ice4j's sockets and threads on a thread of its own, without waiting for it. */
+    void releaseInBackground() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Thread t = new Thread(agent::free, "securep2p-ice-free-" + FREE_THREADS.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Frees ice4j's sockets and threads off the caller's thread, never waiting more than a few seconds. */

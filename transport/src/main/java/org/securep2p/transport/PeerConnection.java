@@ -56,6 +56,11 @@ public final class PeerConnection implements AutoCloseable {
         this.messages = new DataInputStream(tls.inputStream());
     }
 
+    /** The datagram link under the channel (tests look at how it is carried). */
+    DatagramLink link() {
+        return link;
+    }
+
     public Path path() {
         return path;
     }

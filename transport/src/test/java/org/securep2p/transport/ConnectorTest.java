@@ -57,6 +57,9 @@ class ConnectorTest {
             Connector.Dialing dialing = connector(connectorKeys, "c").dial(code, SecurityLevel.STANDARD);
             try (PeerConnection c = dialing.awaitPeer(TIMEOUT); PeerConnection w = waiterSide.get()) {
                 assertThat(c.path()).isEqualTo(PeerConnection.Path.DIRECT);
+                // Authenticated and direct: both sides carry on with their own sockets, without ice4j.
+                assertThat(((IceLink) c.link()).leftIce()).isTrue();
+                assertThat(((IceLink) w.link()).leftIce()).isTrue();
                 assertThat(c.peerIdentity()).isEqualTo(waiterKeys.identity());
                 assertThat(w.peerIdentity()).isEqualTo(connectorKeys.identity());
                 assertThat(c.tlsVersion()).isEqualTo("TLSv1.3");

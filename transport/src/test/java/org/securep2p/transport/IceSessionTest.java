@@ -95,4 +95,36 @@ class IceSessionTest {
             exchange(c, w);
         }
     }
+
+    @Test
+    void directPairLeavesIceOneSideAtATimeAndKeepsItsAddresses() throws Exception {
+        IceCredentials waiterCreds = IceCredentials.generate(RANDOM);
+        IceCredentials connectorCreds = IceCredentials.derivedForConnector(waiterCreds);
+        try (IceSession waiter = IceSession.gather(loopback(), false, waiterCreds);
+             IceSession connector = IceSession.gather(loopback(), true, connectorCreds)) {
+            List<Candidate> offered = waiter.advertisedCandidates();
+            waiter.start(connectorCreds, List.of());
+            connector.start(waiterCreds, offered);
+            IceLink c = connector.awaitLink(Duration.ofSeconds(10));
+            IceLink w = waiter.awaitLink(Duration.ofSeconds(10));
+            // The connector leaves first: the waiter, still on ice4j, must see no difference.
+            assertThat(c.leaveIce(connector::releaseInBackground)).isTrue();
+            assertThat(c.leftIce()).isTrue();
+            exchange(c, w);
+            assertThat(w.leaveIce(waiter::releaseInBackground)).isTrue();
+            exchange(c, w);
+            exchange(w, c);
+            // The waiter's own socket sits on the advertised address and admits the selected peer only.
+            try (java.net.DatagramSocket intruder = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+                byte[] junk = "spoofed".getBytes();
+                intruder.send(new java.net.DatagramPacket(junk, junk.length, offered.get(0).address()));
+            }
+            byte[] buf = new byte[DatagramLink.MAX_DATAGRAM];
+            assertThat(w.receive(buf, 300)).isEqualTo(-1);
+            exchange(c, w);
+            c.close();
+            w.close();
+            assertThatThrownBy(() -> w.receive(buf, 10)).isInstanceOf(java.io.IOException.class);
+        }
+    }
 }
