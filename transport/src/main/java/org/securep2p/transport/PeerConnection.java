@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 import org.securep2p.crypto.IdentityPublicKeys;
 import org.securep2p.crypto.SecurityLevel;
@@ -68,6 +69,14 @@ public final class PeerConnection implements AutoCloseable {
     /** The identity whose certificate the peer proved it holds; equal to the pinned one when there was a pin. */
     public IdentityPublicKeys peerIdentity() {
         return tls.peerIdentity();
+    }
+
+    /**
+     * In organisation mode (our certificate is a member certificate), the peer's name as our CA certified it
+     * for {@link #peerIdentity()}; empty otherwise.
+     */
+    public Optional<String> peerMemberName() {
+        return Optional.ofNullable(tls.peerMemberName());
     }
 
     public SecurityLevel level() {

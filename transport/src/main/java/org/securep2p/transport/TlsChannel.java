@@ -118,9 +118,12 @@ final class TlsChannel implements Closeable {
         final String version;
         final String cipherSuite;
         final String group;
+        /** The peer's name as our organisation's CA certified it; null outside organisation mode. */
+        final String peerMemberName;
 
         Session(IdentityPublicKeys peerIdentity, byte[] channelBinding, String version, String cipherSuite,
-                String group) {
+                String group, String peerMemberName) {
+            this.peerMemberName = peerMemberName;
             this.peerIdentity = peerIdentity;
             this.channelBinding = channelBinding;
             this.version = version;
@@ -496,7 +499,7 @@ final class TlsChannel implements Closeable {
             return;
         }
         session = new Session(policy.peerIdentity(), policy.channelBinding(), TlsProfile.VERSION_NAME,
-                TlsProfile.CIPHER_SUITE_NAME, TlsProfile.groupName(group));
+                TlsProfile.CIPHER_SUITE_NAME, TlsProfile.groupName(group), policy.peerMemberName());
         established = true;
     }
 
@@ -785,6 +788,11 @@ final class TlsChannel implements Closeable {
     /** The identity the peer's certificate proved, with the peer holding its Ed25519 key. */
     IdentityPublicKeys peerIdentity() {
         return session.peerIdentity;
+    }
+
+    /** In organisation mode, the peer's name from its member certificate; null otherwise. */
+    String peerMemberName() {
+        return session.peerMemberName;
     }
 
     String negotiatedVersion() {

@@ -23,6 +23,7 @@ import org.securep2p.crypto.IdentityPublicKeys;
 import org.securep2p.crypto.PrivateKeyOperations;
 import org.securep2p.crypto.SecurityLevel;
 
+import static org.securep2p.transport.TransportException.Reason.CERTIFICATE_REFUSED;
 import static org.securep2p.transport.TransportException.Reason.DOWNGRADE;
 import static org.securep2p.transport.TransportException.Reason.IDENTITY_MISMATCH;
 import static org.securep2p.transport.TransportException.Reason.TLS_FAILED;
@@ -46,6 +47,8 @@ final class TlsHandshakePolicy {
 
     private TransportException failure;
     private IdentityPublicKeys peerIdentity;
+    /** In organisation mode, the peer's name as our CA certified it. */
+    private String peerMemberName;
     private byte[] channelBinding;
 
     TlsHandshakePolicy(TlsCrypto crypto, PrivateKeyOperations keys, TransportCertificate certificate,
@@ -73,6 +76,10 @@ final class TlsHandshakePolicy {
 
     IdentityPublicKeys peerIdentity() {
         return peerIdentity;
+    }
+
+    String peerMemberName() {
+        return peerMemberName;
     }
 
     /** Whether the handshake completed: the channel binding exists only then. */
@@ -111,10 +118,19 @@ final class TlsHandshakePolicy {
             throw refuse(new TransportException(TLS_FAILED, "the peer sent " + chain.getLength()
                     + " certificates; exactly one is allowed"), AlertDescription.bad_certificate);
         }
+        Optional<OrganisationTrust> organisation = certificate.organisation();
         try {
-            peerIdentity = TransportCertificate.verify(chain.getCertificateAt(0).getEncoded(), pin);
+            byte[] der = chain.getCertificateAt(0).getEncoded();
+            if (organisation.isPresent()) {
+                // Organisation mode: only a certificate from our CA, for whom it names (section 21).
+                OrganisationTrust.CertifiedMember member = organisation.get().verifyMember(der, pin);
+                peerIdentity = member.identity();
+                peerMemberName = member.name();
+            } else {
+                peerIdentity = TransportCertificate.verify(der, pin);
+            }
         } catch (TransportException e) {
-            throw refuse(e, e.reason() == IDENTITY_MISMATCH
+            throw refuse(e, e.reason() == IDENTITY_MISMATCH || e.reason() == CERTIFICATE_REFUSED
                     ? AlertDescription.certificate_unknown : AlertDescription.bad_certificate);
         }
     }

@@ -91,12 +91,78 @@ public final class TransportCertificate {
     private static final String PEM_BEGIN = "-----BEGIN CERTIFICATE-----";
     private static final String PEM_END = "-----END CERTIFICATE-----";
 
+    /** The member certificate's file name in {@code cert/} (organisation mode). */
+    public static final String MEMBER_FILE_NAME = "member.crt";
+
     private final byte[] der;
     private final IdentityPublicKeys identity;
+    /** In organisation mode: the CA that issued this certificate, whose members alone we accept. */
+    private final OrganisationTrust organisation;
+    private final String memberName;
 
     private TransportCertificate(byte[] der, IdentityPublicKeys identity) {
+        this(der, identity, null, null);
+    }
+
+    private TransportCertificate(byte[] der, IdentityPublicKeys identity, OrganisationTrust organisation,
+            String memberName) {
         this.der = der;
         this.identity = identity;
+        this.organisation = organisation;
+        this.memberName = memberName;
+    }
+
+    /**
+     * Organisation mode: the member certificate at {@code memberCertificate} (PEM, issued by {@code trust}'s CA
+     * for {@code keys}' identity, valid now and not revoked). TLS with it presents it and accepts only peers
+     * with a certificate from the same CA (PROTOCOL.md section 21).
+     *
+     * @throws TransportException {@code CONFIG_INVALID} if the file is missing or unreadable, or
+     *         {@code CERTIFICATE_REFUSED} / {@code IDENTITY_MISMATCH} if the CA would not vouch for it as ours
+     */
+    public static TransportCertificate loadMember(Path memberCertificate, PrivateKeyOperations keys,
+            OrganisationTrust trust) throws TransportException {
+        Objects.requireNonNull(memberCertificate, "memberCertificate");
+        Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(trust, "trust");
+        byte[] der;
+        try {
+            if (!Files.isRegularFile(memberCertificate)) {
+                throw new TransportException(TransportException.Reason.CONFIG_INVALID, "no member certificate at "
+                        + memberCertificate + ": ask your CA to issue one (securep2p ca issue) and save it there");
+            }
+            if (Files.size(memberCertificate) > OrganisationCertificates.MAX_PEM) {
+                throw new TransportException(TransportException.Reason.CONFIG_INVALID, memberCertificate
+                        + " is too large");
+            }
+            der = OrganisationCertificates.unpem(Files.readAllBytes(memberCertificate),
+                    OrganisationCertificates.CERTIFICATE);
+        } catch (IOException e) {
+            throw new TransportException(TransportException.Reason.CONFIG_INVALID, "cannot read "
+                    + memberCertificate + ": " + e.getMessage(), e);
+        }
+        if (der == null) {
+            throw new TransportException(TransportException.Reason.CONFIG_INVALID, memberCertificate
+                    + " is not one PEM certificate");
+        }
+        OrganisationTrust.CertifiedMember member;
+        try {
+            member = trust.verifyMember(der, Optional.of(keys.identity().fingerprint()));
+        } catch (TransportException e) {
+            throw new TransportException(e.reason(), "your member certificate " + memberCertificate
+                    + " is not usable: " + e.getMessage().replace("the peer's certificate", "it"));
+        }
+        return new TransportCertificate(der, member.identity(), trust, member.name());
+    }
+
+    /** In organisation mode, the CA whose members alone TLS accepts; empty for a self-signed certificate. */
+    public Optional<OrganisationTrust> organisation() {
+        return Optional.ofNullable(organisation);
+    }
+
+    /** In organisation mode, our name as our CA certified it. */
+    public Optional<String> memberName() {
+        return Optional.ofNullable(memberName);
     }
 
     /**
@@ -367,6 +433,7 @@ public final class TransportCertificate {
 
     @Override
     public String toString() {
-        return "TransportCertificate[" + identity.fingerprint().shortForm() + "]";
+        return "TransportCertificate[" + identity.fingerprint().shortForm()
+                + (memberName == null ? "" : ", member " + memberName + " of " + organisation.authorityName()) + "]";
     }
 }

@@ -20,6 +20,7 @@ public final class TransportException extends Exception {
         PEER_CLOSED("The peer closed the connection."),
         TLS_FAILED("The encrypted channel could not be set up."),
         IDENTITY_MISMATCH("The peer is not who the connection code says: someone may be in between."),
+        CERTIFICATE_REFUSED("The peer's certificate is not vouched for by your organisation's certificate authority."),
         DOWNGRADE("The peer offered a weaker security level than required."),
         BAD_CODE("The connection code is not valid; copy it again in full."),
         UNSUPPORTED_CODE_VERSION("The connection code comes from a different version of securep2p."),

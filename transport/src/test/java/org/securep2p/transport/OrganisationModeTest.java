@@ -1,0 +1,243 @@
+package org.securep2p.transport;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.SecurityLevel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.securep2p.transport.TlsFixtures.CLOCK;
+
+/** Organisation mode (PROTOCOL.md section 21): issuing, revoking, and what TLS then accepts and refuses. */
+class OrganisationModeTest {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Instant NOW = CLOCK.instant();
+    private static final TlsFixtures.Identity ALICE = TlsFixtures.identity();
+    private static final TlsFixtures.Identity BOB = TlsFixtures.identity();
+
+    @TempDir
+    Path dir;
+
+    /** A CA in {@code dir/name}, its ca.crt and ca.crl written, nothing revoked. */
+    private static Path ca(Path dir, OrganisationAuthority ca, List<OrganisationAuthority.Revocation> revoked)
+            throws Exception {
+        Files.createDirectories(dir);
+        Files.write(dir.resolve("ca.crt"), ca.certificatePem());
+        Files.write(dir.resolve("ca.crl"), ca.revocationListPem(revoked, 1, NOW));
+        return dir.resolve("ca.crt");
+    }
+
+    private static byte[] request(TlsFixtures.Identity who) {
+        return TransportCertificate.pem(who.certificate.der());
+    }
+
+    private TransportCertificate member(TlsFixtures.Identity who, OrganisationAuthority ca, OrganisationTrust trust,
+            String name) throws Exception {
+        Path file = dir.resolve(name + ".crt");
+        Files.write(file, ca.issue(name, request(who), NOW, OrganisationAuthority.MEMBER_VALIDITY, RANDOM).pem());
+        return TransportCertificate.loadMember(file, who.keys, trust);
+    }
+
+    private static TlsFixtures.Outcome[] handshake(TransportCertificate client, TlsFixtures.Identity clientKeys,
+            TransportCertificate server, TlsFixtures.Identity serverKeys, SecurityLevel level) {
+        return TlsFixtures.connect(
+                TlsFixtures.side(new TlsFixtures.Identity(clientKeys.keys, client), Optional.empty(), level),
+                TlsFixtures.side(new TlsFixtures.Identity(serverKeys.keys, server), Optional.empty(), level));
+    }
+
+    @Test
+    void twoMembersOfOneCaConnectAndLearnEachOthersCertifiedName() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            OrganisationTrust trust = OrganisationTrust.load(ca(dir.resolve("org"), ca, List.of()), CLOCK);
+            assertThat(trust.authorityName()).isEqualTo("Control");
+            TransportCertificate alice = member(ALICE, ca, trust, "Control-Alpha");
+            TransportCertificate bob = member(BOB, ca, trust, "Control-Bravo");
+            assertThat(alice.memberName()).contains("Control-Alpha");
+            for (SecurityLevel level : SecurityLevel.values()) {
+                TlsFixtures.Outcome[] o = handshake(alice, ALICE, bob, BOB, level);
+                assertThat(o[0].channel().peerMemberName()).isEqualTo("Control-Bravo");
+                assertThat(o[0].channel().peerIdentity()).isEqualTo(BOB.keys.identity());
+                assertThat(o[1].channel().peerMemberName()).isEqualTo("Control-Alpha");
+                assertThat(o[1].channel().peerIdentity()).isEqualTo(ALICE.keys.identity());
+                o[0].channel().close();
+                o[1].channel().close();
+            }
+        }
+    }
+
+    @Test
+    void aCertificateFromAnotherCaIsRefusedNamingBothAuthorities() throws Exception {
+        try (OrganisationAuthority ours = OrganisationAuthority.create("Control", RANDOM, NOW);
+             OrganisationAuthority theirs = OrganisationAuthority.create("Mallory Corp", RANDOM, NOW)) {
+            OrganisationTrust ourTrust = OrganisationTrust.load(ca(dir.resolve("ours"), ours, List.of()), CLOCK);
+            OrganisationTrust theirTrust = OrganisationTrust.load(ca(dir.resolve("theirs"), theirs, List.of()), CLOCK);
+            TransportCertificate alice = member(ALICE, ours, ourTrust, "Control-Alpha");
+            TransportCertificate mallory = member(BOB, theirs, theirTrust, "Control-Bravo");
+            // Alice (client) is shown Mallory's server certificate: refused, naming both authorities.
+            TlsFixtures.Outcome[] o = handshake(alice, ALICE, mallory, BOB, SecurityLevel.STANDARD);
+            TransportException refused = o[0].failure();
+            assertThat(refused.reason()).isEqualTo(TransportException.Reason.CERTIFICATE_REFUSED);
+            assertThat(refused.getMessage()).contains("\"Mallory Corp\"").contains("\"Control\"");
+            assertThat(o[1].failure()).isNotNull();
+        }
+    }
+
+    @Test
+    void aCaThatCopiesOurCasNameButNotItsKeyIsRefused() throws Exception {
+        try (OrganisationAuthority ours = OrganisationAuthority.create("Control", RANDOM, NOW);
+             OrganisationAuthority forger = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            OrganisationTrust trust = OrganisationTrust.load(ca(dir.resolve("ours"), ours, List.of()), CLOCK);
+            byte[] forged = OrganisationCertificates.unpem(forger.issue("Control-Bravo", request(BOB), NOW,
+                    OrganisationAuthority.MEMBER_VALIDITY, RANDOM).pem(), OrganisationCertificates.CERTIFICATE);
+            assertThatThrownBy(() -> trust.verifyMember(forged, Optional.empty()))
+                    .isInstanceOfSatisfying(TransportException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(TransportException.Reason.CERTIFICATE_REFUSED);
+                        assertThat(e.getMessage()).contains("not signed by its key");
+                    });
+        }
+    }
+
+    @Test
+    void aRevokedCertificateIsRefusedAndOthersStillConnect() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            Path org = dir.resolve("org");
+            OrganisationTrust before = OrganisationTrust.load(ca(org, ca, List.of()), CLOCK);
+            OrganisationAuthority.IssuedCertificate bobs = ca.issue("Control-Bravo", request(BOB), NOW,
+                    OrganisationAuthority.MEMBER_VALIDITY, RANDOM);
+            byte[] bobDer = OrganisationCertificates.unpem(bobs.pem(), OrganisationCertificates.CERTIFICATE);
+            assertThat(before.verifyMember(bobDer, Optional.empty()).name()).isEqualTo("Control-Bravo");
+            ca(org, ca, List.of(new OrganisationAuthority.Revocation(bobs.serial(), NOW)));
+            OrganisationTrust after = OrganisationTrust.load(org.resolve("ca.crt"), CLOCK);
+            assertThat(after.revokedCount()).isEqualTo(1);
+            assertThatThrownBy(() -> after.verifyMember(bobDer, Optional.empty()))
+                    .isInstanceOfSatisfying(TransportException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(TransportException.Reason.CERTIFICATE_REFUSED);
+                        assertThat(e.getMessage()).contains("revoked").contains("Control-Bravo");
+                    });
+            TransportCertificate alice = member(ALICE, ca, after, "Control-Alpha");
+            Path bobFile = dir.resolve("bob.crt");
+            Files.write(bobFile, bobs.pem());
+            assertThatThrownBy(() -> TransportCertificate.loadMember(bobFile, BOB.keys, after))
+                    .isInstanceOfSatisfying(TransportException.class, e -> assertThat(e.getMessage())
+                            .contains("revoked"));
+            // Bob still holding his certificate and presenting it is refused in the handshake.
+            TransportCertificate bobStale = TransportCertificate.loadMember(bobFile, BOB.keys, before);
+            TlsFixtures.Outcome[] o = handshake(bobStale, BOB, alice, ALICE, SecurityLevel.ENHANCED);
+            assertThat(o[1].failure().reason()).isEqualTo(TransportException.Reason.CERTIFICATE_REFUSED);
+            assertThat(o[1].failure().getMessage()).contains("revoked");
+        }
+    }
+
+    @Test
+    void expiredAndNotYetValidCertificatesAreRefused() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            ca(dir.resolve("org"), ca, List.of());
+            byte[] der = OrganisationCertificates.unpem(ca.issue("Control-Bravo", request(BOB), NOW,
+                    Duration.ofDays(2), RANDOM).pem(), OrganisationCertificates.CERTIFICATE);
+            OrganisationTrust later = OrganisationTrust.load(dir.resolve("org/ca.crt"),
+                    Clock.fixed(NOW.plus(Duration.ofDays(3)), ZoneOffset.UTC));
+            assertThatThrownBy(() -> later.verifyMember(der, Optional.empty()))
+                    .hasMessageContaining("expired");
+            byte[] future = OrganisationCertificates.unpem(ca.issue("Control-Bravo", request(BOB),
+                    NOW.plus(Duration.ofDays(5)), Duration.ofDays(2), RANDOM).pem(), OrganisationCertificates.CERTIFICATE);
+            OrganisationTrust now = OrganisationTrust.load(dir.resolve("org/ca.crt"), CLOCK);
+            assertThatThrownBy(() -> now.verifyMember(future, Optional.empty()))
+                    .hasMessageContaining("not valid before");
+            assertThat(now.verifyMember(der, Optional.empty()).name()).isEqualTo("Control-Bravo");
+        }
+    }
+
+    @Test
+    void aStaleMissingOrForeignRevocationListStopsOrganisationMode() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW);
+             OrganisationAuthority other = OrganisationAuthority.create("Other", RANDOM, NOW)) {
+            Path caCert = ca(dir.resolve("org"), ca, List.of());
+            Clock pastNextUpdate = Clock.fixed(NOW.plus(OrganisationAuthority.CRL_VALIDITY)
+                    .plus(OrganisationTrust.CRL_GRACE).plusSeconds(1), ZoneOffset.UTC);
+            assertThatThrownBy(() -> OrganisationTrust.load(caCert, pastNextUpdate))
+                    .isInstanceOfSatisfying(TransportException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(TransportException.Reason.CONFIG_INVALID);
+                        assertThat(e.getMessage()).contains("expired");
+                    });
+            Files.write(dir.resolve("org/ca.crl"), other.revocationListPem(List.of(), 1, NOW));
+            assertThatThrownBy(() -> OrganisationTrust.load(caCert, CLOCK))
+                    .hasMessageContaining("not signed by this CA");
+            Files.delete(dir.resolve("org/ca.crl"));
+            assertThatThrownBy(() -> OrganisationTrust.load(caCert, CLOCK))
+                    .hasMessageContaining("ca.crl does not exist");
+            Files.write(dir.resolve("org/ca.crl"), "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThatThrownBy(() -> OrganisationTrust.load(caCert, CLOCK))
+                    .isInstanceOfSatisfying(TransportException.class,
+                            e -> assertThat(e.reason()).isEqualTo(TransportException.Reason.CONFIG_INVALID));
+        }
+    }
+
+    @Test
+    void aMemberCertificateForAnotherIdentityIsNotLoadedAsOurs() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            OrganisationTrust trust = OrganisationTrust.load(ca(dir.resolve("org"), ca, List.of()), CLOCK);
+            Path file = dir.resolve("bob.crt");
+            Files.write(file, ca.issue("Control-Bravo", request(BOB), NOW, OrganisationAuthority.MEMBER_VALIDITY,
+                    RANDOM).pem());
+            assertThatThrownBy(() -> TransportCertificate.loadMember(file, ALICE.keys, trust))
+                    .isInstanceOfSatisfying(TransportException.class,
+                            e -> assertThat(e.reason()).isEqualTo(TransportException.Reason.IDENTITY_MISMATCH));
+        }
+    }
+
+    @Test
+    void aSelfSignedPeerIsRefusedInOrganisationMode() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            OrganisationTrust trust = OrganisationTrust.load(ca(dir.resolve("org"), ca, List.of()), CLOCK);
+            TransportCertificate alice = member(ALICE, ca, trust, "Control-Alpha");
+            TlsFixtures.Outcome[] o = handshake(alice, ALICE, BOB.certificate, BOB, SecurityLevel.STANDARD);
+            assertThat(o[0].failure().reason()).isEqualTo(TransportException.Reason.CERTIFICATE_REFUSED);
+        }
+    }
+
+    @Test
+    void issuingRefusesBadNamesAndRequestsThatAreNotIdentityCertificates() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            for (String bad : new String[] {"", " lead", "a/b", "x".repeat(65), "CN=evil,O=x"}) {
+                assertThatThrownBy(() -> ca.issue(bad, request(BOB), NOW, Duration.ofDays(1), RANDOM))
+                        .isInstanceOf(TransportException.class);
+            }
+            byte[] caAsRequest = ca.certificatePem();
+            assertThatThrownBy(() -> ca.issue("Bravo", caAsRequest, NOW, Duration.ofDays(1), RANDOM))
+                    .hasMessageContaining("not a valid identity certificate");
+            assertThatThrownBy(() -> ca.issue("Bravo", "junk".getBytes(StandardCharsets.US_ASCII), NOW,
+                    Duration.ofDays(1), RANDOM)).hasMessageContaining("not a PEM certificate");
+        }
+    }
+
+    @Test
+    void aRestoredCaIssuesCertificatesItsOldSelfVouchesFor() throws Exception {
+        byte[] key;
+        byte[] certificate;
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            key = ca.exportPrivateKey();
+            certificate = OrganisationCertificates.unpem(ca.certificatePem(), OrganisationCertificates.CERTIFICATE);
+            ca(dir.resolve("org"), ca, List.of());
+        }
+        OrganisationTrust trust = OrganisationTrust.load(dir.resolve("org/ca.crt"), CLOCK);
+        try (OrganisationAuthority again = OrganisationAuthority.restore(key, certificate)) {
+            assertThat(member(BOB, again, trust, "Control-Bravo").memberName()).contains("Control-Bravo");
+        }
+        key[0] ^= 1;
+        assertThatThrownBy(() -> OrganisationAuthority.restore(key, certificate))
+                .hasMessageContaining("does not belong");
+    }
+}
