@@ -25,7 +25,8 @@ public final class AppException extends Exception {
         PROTOCOL(-32013, "The peer broke the chat protocol."),
         NO_WAIT(-32014, "Not waiting for a peer: start waiting first."),
         SECURE_CHANNEL_FAILED(-32015, "The encrypted channel could not be set up; the connection may have been"
-                + " tampered with.");
+                + " tampered with."),
+        CERTIFICATE_REFUSED(-32016, "The peer's certificate is not vouched for by your organisation's CA.");
 
         private final int code;
         private final String sentence;

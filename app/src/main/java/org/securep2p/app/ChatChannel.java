@@ -1,5 +1,7 @@
 package org.securep2p.app;
 
+import java.util.Optional;
+
 import org.securep2p.crypto.IdentityPublicKeys;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.PeerConnection;
@@ -28,6 +30,11 @@ interface ChatChannel extends AutoCloseable {
 
     /** The peer's address as the user would type it, or empty. */
     String remoteAddress();
+
+    /** In organisation mode, the peer's name as our CA certified it for {@link #peerIdentity()}. */
+    default Optional<String> certifiedName() {
+        return Optional.empty();
+    }
 
     @Override
     void close();
@@ -67,6 +74,11 @@ interface ChatChannel extends AutoCloseable {
             @Override
             public String remoteAddress() {
                 return remoteAddress;
+            }
+
+            @Override
+            public Optional<String> certifiedName() {
+                return connection.peerMemberName();
             }
 
             @Override

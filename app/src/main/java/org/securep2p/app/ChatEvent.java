@@ -2,6 +2,7 @@ package org.securep2p.app;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 
 import org.securep2p.crypto.SecurityLevel;
 
@@ -13,8 +14,14 @@ import org.securep2p.crypto.SecurityLevel;
 public sealed interface ChatEvent {
 
     /** Identity loaded, key manager serving; the menu can be shown. */
-    record Ready(String fingerprint, String username, String keyProtection, String memoryProtection)
-            implements ChatEvent {
+    record Ready(String fingerprint, String username, String keyProtection, String memoryProtection,
+            String trustModel) implements ChatEvent {
+        /** How peers are trusted outside organisation mode. */
+        public static final String CODES_AND_FIRST_USE = "connection codes, or trust on first use";
+
+        public Ready(String fingerprint, String username, String keyProtection, String memoryProtection) {
+            this(fingerprint, username, keyProtection, memoryProtection, CODES_AND_FIRST_USE);
+        }
     }
 
     /** A step of setting up a connection, with the time since the user asked for it. */
@@ -32,7 +39,12 @@ public sealed interface ChatEvent {
 
     /** A verified end-to-end session is up (new or resumed). */
     record Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
-            TrustMode trust, boolean resumed, boolean verified) implements ChatEvent {
+            TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName) implements ChatEvent {
+        /** Without a certified name (no organisation CA). */
+        public Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
+                TrustMode trust, boolean resumed, boolean verified) {
+            this(peer, fingerprint, safetyNumber, level, path, trust, resumed, verified, Optional.empty());
+        }
     }
 
     /** A message from the peer, shown once. */
@@ -77,7 +89,7 @@ public sealed interface ChatEvent {
     /** How the peer's identity was established. */
     enum TrustMode {
         CODE_VERIFIED("code-verified"), TRUST_ON_FIRST_USE("trust-on-first-use"), KNOWN("previously trusted"),
-        VERIFIED("safety number verified");
+        VERIFIED("safety number verified"), CA_VERIFIED("CA-verified");
 
         private final String label;
 

@@ -46,7 +46,8 @@ final class ChatSession implements AutoCloseable {
 
     /** Decides whether the peer may talk to us; may wait for the user. */
     interface TrustGate {
-        ChatEvent.TrustMode admit(IdentityPublicKeys peer, String peerName, String address, boolean codeAuthenticated)
+        ChatEvent.TrustMode admit(IdentityPublicKeys peer, String peerName, String address, boolean codeAuthenticated,
+                Optional<String> certifiedName)
                 throws AppException;
     }
 
@@ -134,7 +135,8 @@ final class ChatSession implements AutoCloseable {
                 peerFp.shortForm(), sanitize(theirHello.username()), level, channel.path(), theirHello.floor(), floor);
         ChatEvent.TrustMode trust;
         try {
-            trust = gate.admit(peer, theirHello.username(), channel.remoteAddress(), codeAuthenticated);
+            trust = gate.admit(peer, theirHello.username(), channel.remoteAddress(), codeAuthenticated,
+                    channel.certifiedName());
         } catch (AppException e) {
             refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, e.reason(), e.getMessage());
             throw e;
@@ -163,7 +165,7 @@ final class ChatSession implements AutoCloseable {
         live = true;
         SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
         return new ChatEvent.Connected(theirHello.username(), peerFp.displayString(), number.digits(), level,
-                channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED);
+                channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName());
     }
 
     private Conversation handshake(IdentityPublicKeys peer, String peerName, SecurityLevel level,

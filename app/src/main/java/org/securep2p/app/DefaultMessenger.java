@@ -323,12 +323,15 @@ final class DefaultMessenger implements Messenger {
     }
 
     /** The trust gate: known, new, rejected, or changed (then wait for the user's decision). */
-    private ChatEvent.TrustMode admit(IdentityPublicKeys peer, String name, String address, boolean codeAuthenticated)
-            throws AppException {
+    private ChatEvent.TrustMode admit(IdentityPublicKeys peer, String name, String address, boolean codeAuthenticated,
+            Optional<String> certifiedName) throws AppException {
         Fingerprint fp = peer.fingerprint();
         if (trust.isRejected(fp)) {
             SECURITY.warn("refused {}: identity previously rejected", fp.shortForm());
             throw new AppException(AppException.Reason.REJECTED, "This identity was rejected before.");
+        }
+        if (certifiedName.isPresent()) {
+            return admitCertified(fp, certifiedName.get(), address);
         }
         Optional<TrustedPeer> known = trust.find(fp);
         if (known.isPresent()) {
@@ -388,6 +391,32 @@ final class DefaultMessenger implements Messenger {
         SECURITY.info("new peer {} ('{}') trusted by {}", fp.shortForm(), ChatSession.sanitize(name),
                 codeAuthenticated ? "the connection code" : "first use");
         return codeAuthenticated ? ChatEvent.TrustMode.CODE_VERIFIED : ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
+    }
+
+    /**
+     * Organisation mode: our CA vouched for this identity under {@code name} (TLS checked the certificate), so
+     * the CA, not the user, decides; the certified name is what the trust store keeps. A new identity under a
+     * known certified name is the CA re-issuing (a reinstall): recorded, logged and shown, not asked about.
+     */
+    private ChatEvent.TrustMode admitCertified(Fingerprint fp, String name, String address) throws AppException {
+        Optional<TrustedPeer> known = trust.find(fp);
+        if (known.isPresent()) {
+            store(() -> trust.recordSeen(fp, name, address, known.get().origin()));
+            return known.get().verified() ? ChatEvent.TrustMode.VERIFIED : ChatEvent.TrustMode.CA_VERIFIED;
+        }
+        Optional<TrustedPeer> previous = trust.findByName(name);
+        if (previous.isPresent()) {
+            Fingerprint old = previous.get().fingerprint();
+            SECURITY.warn("identity change vouched for by the CA: '{}' was {} and now presents {}",
+                    ChatSession.sanitize(name), old.shortForm(), fp.shortForm());
+            store(() -> trust.replaceIdentity(old, fp, name, address, TrustOrigin.CA));
+            emit(new ChatEvent.Notice(name + " has a new identity, vouched for by your organisation's CA."));
+            return ChatEvent.TrustMode.CA_VERIFIED;
+        }
+        store(() -> trust.recordSeen(fp, name, address, TrustOrigin.CA));
+        SECURITY.info("new peer {} ('{}') vouched for by the organisation CA", fp.shortForm(),
+                ChatSession.sanitize(name));
+        return ChatEvent.TrustMode.CA_VERIFIED;
     }
 
     @Override
@@ -541,7 +570,7 @@ final class DefaultMessenger implements Messenger {
     private void fail(AppException e) {
         LOG.info("connection failed: {}", e.reason());
         if (e.getCause() instanceof TransportException t && switch (t.reason()) {
-            case TLS_FAILED, IDENTITY_MISMATCH, DOWNGRADE, PROTOCOL_VIOLATION -> true;
+            case TLS_FAILED, IDENTITY_MISMATCH, CERTIFICATE_REFUSED, DOWNGRADE, PROTOCOL_VIOLATION -> true;
             default -> false;
         }) {
             // A handshake the transport refused (wrong identity, another level, a broken TLS exchange) is a
@@ -555,6 +584,7 @@ final class DefaultMessenger implements Messenger {
         AppException.Reason reason = switch (e.reason()) {
             case DOWNGRADE -> AppException.Reason.DOWNGRADE;
             case IDENTITY_MISMATCH -> AppException.Reason.IDENTITY_MISMATCH;
+            case CERTIFICATE_REFUSED -> AppException.Reason.CERTIFICATE_REFUSED;
             case BAD_CODE, UNSUPPORTED_CODE_VERSION -> AppException.Reason.BAD_CODE;
             case TLS_FAILED, PROTOCOL_VIOLATION -> AppException.Reason.SECURE_CHANNEL_FAILED;
             default -> AppException.Reason.UNREACHABLE;

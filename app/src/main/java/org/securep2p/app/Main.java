@@ -59,6 +59,12 @@ public final class Main implements Callable<Integer> {
             description = "Listen on this fixed UDP port when waiting (for a forwarded router port); peers connect with host:port.")
     Integer port;
 
+    @Option(names = "--trust", paramLabel = "MODE",
+            description = "ca:PATH to accept only peers whose certificate the organisation CA at PATH (its ca.crt) issued,"
+                    + " with your own in cert/member.crt; 'codes' for connection codes and trust on first use (default)."
+                    + " Saved in the home.")
+    String trust;
+
     @Option(names = "--json", description = "Headless mode: JSON-RPC 2.0 on stdin/stdout, one object per line.")
     boolean json;
 
@@ -126,14 +132,26 @@ public final class Main implements Callable<Integer> {
             return USAGE;
         }
         SecurityLevel floor = level != null ? level : profile.level().orElse(SecurityLevel.DEFAULT);
+        String trustSetting = trust != null ? trust.strip() : profile.trust().orElse(Profile.TRUST_CODES);
+        if (!Profile.isValidTrust(trustSetting)) {
+            err.println("securep2p: --trust must be 'codes' or 'ca:PATH' (the organisation CA's certificate)");
+            return USAGE;
+        }
+        Optional<Path> organisationCa = Optional.empty();
+        if (trustSetting.startsWith(Profile.TRUST_CA_PREFIX)) {
+            // Saved absolute: the setting must mean the same file whatever folder the next run starts in.
+            Path ca = Path.of(trustSetting.substring(Profile.TRUST_CA_PREFIX.length())).toAbsolutePath().normalize();
+            trustSetting = Profile.TRUST_CA_PREFIX + ca;
+            organisationCa = Optional.of(ca);
+        }
         try {
-            profile.save(h.profileFile(), username.get(), floor);
+            profile.save(h.profileFile(), username.get(), floor, trustSetting);
         } catch (AppException e) {
             err.println("securep2p: " + e.getMessage());
             return FAILED;
         }
         Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
-                Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json);
+                Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa);
         return Wiring.run(options, System.in, out, err);
     }
 

@@ -11,15 +11,24 @@ import java.util.Properties;
 
 import org.securep2p.crypto.SecurityLevel;
 
-/** {@code profile.properties}: the username and the minimum level, nothing secret. Written atomically. */
+/**
+ * {@code profile.properties}: the username, the minimum level and how peers are trusted ({@code trust}:
+ * {@code codes}, or {@code ca:PATH} for organisation mode), nothing secret. Written atomically.
+ */
 final class Profile {
+
+    /** The default trust setting: connection codes, and trust on first use for {@code host:port}. */
+    static final String TRUST_CODES = "codes";
+    static final String TRUST_CA_PREFIX = "ca:";
 
     private final Optional<String> username;
     private final Optional<SecurityLevel> level;
+    private final Optional<String> trust;
 
-    private Profile(Optional<String> username, Optional<SecurityLevel> level) {
+    private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust) {
         this.username = username;
         this.level = level;
+        this.trust = trust;
     }
 
     static Profile load(Path file) throws AppException {
@@ -30,7 +39,7 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
         if (bytes.isEmpty()) {
-            return new Profile(Optional.empty(), Optional.empty());
+            return new Profile(Optional.empty(), Optional.empty(), Optional.empty());
         }
         Properties p = new Properties();
         try {
@@ -48,16 +57,23 @@ final class Profile {
                 throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": unknown level '" + l + "'", e);
             }
         }
-        return new Profile(name, level);
+        String t = p.getProperty("trust");
+        if (t != null && !isValidTrust(t.strip())) {
+            throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": trust must be '" + TRUST_CODES
+                    + "' or 'ca:PATH', not '" + t + "'");
+        }
+        return new Profile(name, level, Optional.ofNullable(t).map(String::strip));
     }
 
-    void save(Path file, String name, SecurityLevel floor) throws AppException {
-        if (username.equals(Optional.of(name)) && level.equals(Optional.of(floor))) {
+    void save(Path file, String name, SecurityLevel floor, String trustSetting) throws AppException {
+        if (username.equals(Optional.of(name)) && level.equals(Optional.of(floor))
+                && trust.orElse(TRUST_CODES).equals(trustSetting)) {
             return;
         }
         Properties p = new Properties();
         p.setProperty("name", name);
         p.setProperty("level", floor.name());
+        p.setProperty("trust", trustSetting);
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try {
             p.store(new java.io.OutputStreamWriter(b, StandardCharsets.UTF_8), "securep2p profile");
@@ -73,6 +89,16 @@ final class Profile {
 
     Optional<SecurityLevel> level() {
         return level;
+    }
+
+    Optional<String> trust() {
+        return trust;
+    }
+
+    /** {@code codes}, or {@code ca:} followed by a path. */
+    static boolean isValidTrust(String setting) {
+        return setting != null && (setting.equals(TRUST_CODES)
+                || (setting.startsWith(TRUST_CA_PREFIX) && !setting.substring(TRUST_CA_PREFIX.length()).isBlank()));
     }
 
     static boolean isValidUsername(String name) {

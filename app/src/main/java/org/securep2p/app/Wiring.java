@@ -21,6 +21,7 @@ import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.keymanager.KeyManagerProcess;
 import org.securep2p.transport.Connector;
+import org.securep2p.transport.OrganisationTrust;
 import org.securep2p.transport.ServerAddress;
 import org.securep2p.transport.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
@@ -38,7 +39,8 @@ final class Wiring {
 
     /** What the command line decided. */
     record Options(Home home, String username, SecurityLevel floor, List<String> stun, List<String> turn,
-            String turnUser, Optional<Path> turnPasswordFile, Optional<Integer> port, boolean json) {
+            String turnUser, Optional<Path> turnPasswordFile, Optional<Integer> port, boolean json,
+            Optional<Path> organisationCa) {
     }
 
     private Wiring() {
@@ -118,7 +120,25 @@ final class Wiring {
             security.info("key protection: {}; memory protection: {}", protection[0], protection[1]);
             SecretBytes storageKey = keys.storageKey("conversations");
             toClose.add(0, storageKey::close);
+            // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.
             TransportCertificate certificate = TransportCertificate.loadOrCreate(h.cert(), keys, clock);
+            String trustModel = ChatEvent.Ready.CODES_AND_FIRST_USE;
+            if (o.organisationCa().isPresent()) {
+                OrganisationTrust organisation = OrganisationTrust.load(o.organisationCa().get(), clock);
+                Path member = h.cert().resolve(TransportCertificate.MEMBER_FILE_NAME);
+                try {
+                    certificate = TransportCertificate.loadMember(member, keys, organisation);
+                } catch (TransportException e) {
+                    err.println("securep2p: organisation mode: " + e.getMessage());
+                    err.println("  Send " + h.cert().resolve(TransportCertificate.FILE_NAME) + " to your CA; save the "
+                            + "certificate it issues as " + member + ".");
+                    return Main.FAILED;
+                }
+                trustModel = "organisation CA \"" + organisation.authorityName() + "\" (you are "
+                        + certificate.memberName().orElse("?") + ")";
+                security.info("organisation mode: CA '{}', {} revoked, revocation list current until {}",
+                        organisation.authorityName(), organisation.revokedCount(), organisation.crlNextUpdate());
+            }
             TrustStore trust;
             try {
                 trust = TrustStore.open(h.trustStore(), clock);
@@ -129,7 +149,7 @@ final class Wiring {
             }
             ConversationStore conversations = new ConversationStore(h.conversations(), storageKey, random, clock);
             ChatEvent.Ready ready = new ChatEvent.Ready(keys.identity().fingerprint().displayString(), o.username(),
-                    protection[0], protection[1]);
+                    protection[0], protection[1], trustModel);
             DefaultMessenger messenger = new DefaultMessenger(keys, new Connector(config, keys, certificate, random),
                     config, trust, conversations, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);

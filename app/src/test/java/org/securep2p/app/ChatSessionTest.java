@@ -62,7 +62,7 @@ class ChatSessionTest {
 
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user) {
             return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this,
-                    (peer, name, address, code) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
+                    (peer, name, address, code, certified) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
                             : ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
                     events::add, random, clock, System.nanoTime()));
         }

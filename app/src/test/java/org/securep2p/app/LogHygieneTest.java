@@ -93,7 +93,7 @@ class LogHygieneTest {
 
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user) {
             ChatSession s = new ChatSession(ch, dialer, dialer, floor, user, keys, this,
-                    (peer, name, address, code) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
+                    (peer, name, address, code, certified) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
                             : ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
                     events::add, random, clock, System.nanoTime());
             opened.add(s);

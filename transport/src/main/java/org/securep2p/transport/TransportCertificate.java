@@ -74,7 +74,8 @@ public final class TransportCertificate {
             new ASN1ObjectIdentifier("2.25.214594675311767929084667214695282753739");
     /** RFC 8410 id-Ed25519, with absent parameters as RFC 8410 requires. */
     static final AlgorithmIdentifier ED25519 = new AlgorithmIdentifier(new ASN1ObjectIdentifier("1.3.101.112"));
-    static final String FILE_NAME = "identity.crt";
+    /** The self-signed identity certificate's file name in {@code cert/}; also the request a CA issues from. */
+    public static final String FILE_NAME = "identity.crt";
     /** Ours are about 2.3 KB; anything larger than this is refused before parsing. */
     static final int MAX_CERTIFICATE_LENGTH = 16 * 1024;
     /** A PEM file of the largest certificate we accept, with line breaks and armour. */

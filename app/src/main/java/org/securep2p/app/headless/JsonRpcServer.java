@@ -162,7 +162,8 @@ public final class JsonRpcServer {
             case "identity": {
                 ChatEvent.Ready r = messenger.identity();
                 return F.objectNode().put("fingerprint", r.fingerprint()).put("username", r.username())
-                        .put("key_protection", r.keyProtection()).put("memory_protection", r.memoryProtection());
+                        .put("key_protection", r.keyProtection()).put("memory_protection", r.memoryProtection())
+                        .put("trust_model", r.trustModel());
             }
             case "stun":
                 return endpoint(messenger.discoverEndpoint());
@@ -265,7 +266,8 @@ public final class JsonRpcServer {
         if (event instanceof ChatEvent.Ready r) {
             method = "ready";
             params.put("fingerprint", r.fingerprint()).put("username", r.username())
-                    .put("key_protection", r.keyProtection()).put("memory_protection", r.memoryProtection());
+                    .put("key_protection", r.keyProtection()).put("memory_protection", r.memoryProtection())
+                        .put("trust_model", r.trustModel());
         } else if (event instanceof ChatEvent.Progress pr) {
             method = "progress";
             params.put("stage", pr.stage().name().toLowerCase(Locale.ROOT)).put("elapsed_ms", pr.elapsed().toMillis())
@@ -281,6 +283,9 @@ public final class JsonRpcServer {
             params.put("peer", c.peer()).put("fingerprint", c.fingerprint()).put("safety_number", c.safetyNumber())
                     .put("level", c.level().name()).put("path", c.path()).put("trust", c.trust().label())
                     .put("resumed", c.resumed()).put("verified", c.verified());
+            if (c.certifiedName().isPresent()) {
+                params.put("peer_id", c.certifiedName().get()); // organisation mode: the CA-certified name
+            }
         } else if (event instanceof ChatEvent.MessageReceived m) {
             method = "message";
             params.put("from", m.from()).put("text", m.text()).put("id", m.id()).put("time", m.time().toString());

@@ -358,7 +358,9 @@ public final class Tui {
         progress.clear();
         notice = null;
         log.addSystem(clock.instant(), "connected to " + Text.clean(c.peer()) + " (" + Text.clean(c.path()) + ", "
-                + c.level() + (c.resumed() ? ", session resumed" : ", new session") + ")");
+                + c.level() + (c.resumed() ? ", session resumed" : ", new session") + "; " + c.trust().label() + ")");
+        c.certifiedName().ifPresent(name -> log.addSystem(clock.instant(), "Peer ID: " + Text.clean(name)
+                + " (certified by your organisation's CA)"));
         view = View.CHAT;
         scroll = 0;
     }
@@ -1046,6 +1048,9 @@ public final class Tui {
                     : k.trust() == null ? "" : k.trust().label();
             c.line("path " + Text.clean(k.path()) + " · level " + k.level() + " · " + trust + " · safety "
                     + Text.shortSafety(k.safetyNumber()) + " (/verify)");
+            if (k.certifiedName().isPresent()) {
+                c.line("Peer ID: " + Text.clean(k.certifiedName().get()) + " (certified by your organisation's CA)");
+            }
         }
         if (!live && !progress.isEmpty()) {
             drawProgress(c);
@@ -1104,6 +1109,7 @@ public final class Tui {
         c.wrapped("Fingerprint:       " + Text.clean(identity.fingerprint()));
         c.line("Key protection:    " + Text.clean(identity.keyProtection()));
         c.line("Memory protection: " + Text.clean(identity.memoryProtection()));
+        c.wrapped("Peers trusted by:  " + Text.clean(identity.trustModel()));
         c.blank();
         c.wrapped("Peers see this fingerprint; compare it, or the safety number (/verify in a chat), to be sure.");
     }
