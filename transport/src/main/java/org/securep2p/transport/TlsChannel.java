@@ -491,8 +491,11 @@ final class TlsChannel implements Closeable {
         int suite = parameters.getCipherSuite();
         int group = parameters.getNegotiatedGroup();
         // Bouncy Castle enforces the profile already; checking again costs nothing and catches a library change.
+        // Forward secrecy: every session runs its own ephemeral (EC)DHE or hybrid KEM exchange; we offer no
+        // PSK and issue no tickets, and a resumed session would mean that changed underneath us.
         if (!ProtocolVersion.TLSv13.equals(version) || suite != TlsProfile.CIPHER_SUITE
-                || group != policy.namedGroup || policy.peerIdentity() == null) {
+                || group != policy.namedGroup || policy.peerIdentity() == null || parameters.isResumedSession()
+                || parameters.getPSKIdentity() != null) {
             fail(new TransportException(TLS_FAILED, "negotiated " + TlsProfile.versionName(version) + " "
                     + TlsProfile.cipherSuiteName(suite) + " " + TlsProfile.groupName(group)
                     + ", which is not the profile of " + policy.level));

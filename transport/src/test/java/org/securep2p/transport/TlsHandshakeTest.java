@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.TlsFixtures.Identity;
 import org.securep2p.transport.TlsFixtures.Outcome;
@@ -67,6 +68,24 @@ class TlsHandshakeTest {
         alice.keys.close();
         bob.keys.close();
         mallory.keys.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(SecurityLevel.class)
+    void everyLevelRunsAFreshEphemeralKeyExchangeWithoutResumption(SecurityLevel level) throws Exception {
+        // Forward secrecy: the same two identities, twice; each session has its own ephemeral (EC)DHE or
+        // hybrid KEM exchange (an ephemeral group negotiated, no PSK, no resumption), so different keys.
+        byte[][] bindings = new byte[2][];
+        for (int i = 0; i < 2; i++) {
+            TlsChannel[] pair = TlsFixtures.connected(alice, bob, level);
+            assertThat(pair[0].negotiatedGroup()).isEqualTo(level == SecurityLevel.QUANTUM_RESISTANT
+                    ? "X25519MLKEM768" : "x25519");
+            bindings[i] = pair[0].channelBinding();
+            assertThat(pair[1].channelBinding()).isEqualTo(bindings[i]);
+            pair[0].close();
+            pair[1].close();
+        }
+        assertThat(bindings[0]).isNotEqualTo(bindings[1]);
     }
 
     private static void closeIfOpen(Outcome... outcomes) {
