@@ -384,6 +384,12 @@ final class ChatSession implements AutoCloseable {
                 receive(frame.blob());
             }
         } catch (TransportException e) {
+            if (e.reason() == TransportException.Reason.PROTOCOL_VIOLATION) {
+                // A record that did not authenticate: tampering or corruption on the path. Nothing of it was
+                // shown; the user and the security log are told.
+                SECURITY.warn("connection with {} ended: PROTOCOL_VIOLATION ({}); nothing of it was shown",
+                        conversation.peer().shortForm(), e.getMessage());
+            }
             ChatEvent.DisconnectKind kind = e.reason() == TransportException.Reason.PEER_TIMEOUT
                     || e.reason() == TransportException.Reason.CLOSED
                     || e.reason() == TransportException.Reason.PEER_CLOSED

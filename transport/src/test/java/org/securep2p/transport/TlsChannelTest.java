@@ -254,6 +254,73 @@ class TlsChannelTest {
     }
 
     @Test
+    void aStreamCutInTheMiddleOfARecordDeliversOnlyWholeRecordsAndReportsTheTruncation() throws Exception {
+        MemoryPipe pipe = MemoryPipe.create();
+        // The client's bytes pass until the cut is armed, then K more, then its stream ends mid-record.
+        long[] allowance = {Long.MAX_VALUE};
+        OutputStream wire = pipe.a().out();
+        OutputStream cutting = new OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) throws java.io.IOException {
+                int n = (int) Math.min(len, allowance[0]);
+                wire.write(b, off, n);
+                allowance[0] -= n;
+                if (allowance[0] == 0) {
+                    wire.close();
+                    throw new java.io.IOException("cut");
+                }
+            }
+
+            @Override
+            public void flush() throws java.io.IOException {
+                wire.flush();
+            }
+        };
+        Outcome[] o = connect(new MemoryPipe.End(pipe.a().in(), cutting), pipe.b(),
+                side(alice, bob.pin(), STANDARD), side(bob, alice.pin(), STANDARD));
+        TlsChannel client = o[0].channel();
+        TlsChannel server = o[1].channel();
+        int record = 16_384 + 5 + 1 + 16; // a full TLS 1.3 record: header, plaintext, content type, tag
+        synchronized (cutting) {
+            allowance[0] = record + 3_000;
+        }
+        byte[] message = new byte[40_000];
+        new Random(7).nextBytes(message);
+        try {
+            client.send(message, 0, message.length);
+        } catch (TransportException expected) {
+            // The cut reaches the sender too.
+        }
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        TransportException end = null;
+        try {
+            while (true) {
+                int n = server.receive(buffer, 0, buffer.length, TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                if (n <= 0) {
+                    break;
+                }
+                got.write(buffer, 0, n);
+            }
+        } catch (TransportException e) {
+            end = e;
+        }
+        // Exactly the first record's plaintext: the half record is never released, and the end is an error
+        // (possible truncation), not a clean end of stream that would pass a shorter message as whole.
+        assertThat(got.toByteArray()).isEqualTo(Arrays.copyOf(message, 16_384));
+        assertThat(end).isNotNull();
+        assertThat(end.reason()).isEqualTo(PEER_CLOSED);
+        assertThat(end).hasMessageContaining("close_notify");
+        client.close();
+        server.close();
+    }
+
+    @Test
     void aRecordInjectedIntoTheStreamIsRefused() throws Exception {
         MemoryPipe pipe = MemoryPipe.create();
         Outcome[] o = connect(pipe, side(alice, bob.pin(), STANDARD), side(bob, alice.pin(), STANDARD));

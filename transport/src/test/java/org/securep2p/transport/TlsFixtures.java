@@ -115,10 +115,15 @@ final class TlsFixtures {
     }
 
     static Outcome[] connect(MemoryPipe pipe, Side client, Side server) {
+        return connect(pipe.a(), pipe.b(), client, server);
+    }
+
+    /** Over given ends (a test may wrap one, to cut or alter what passes). */
+    static Outcome[] connect(MemoryPipe.End clientEnd, MemoryPipe.End serverEnd, Side client, Side server) {
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> serverSide = executor.submit(() -> open(false, pipe.b(), server, TEST_HANDSHAKE_TIMEOUT));
-            Outcome clientSide = open(true, pipe.a(), client, TEST_HANDSHAKE_TIMEOUT);
+            Future<Outcome> serverSide = executor.submit(() -> open(false, serverEnd, server, TEST_HANDSHAKE_TIMEOUT));
+            Outcome clientSide = open(true, clientEnd, client, TEST_HANDSHAKE_TIMEOUT);
             return new Outcome[] {clientSide, serverSide.get(WAIT_SECONDS, TimeUnit.SECONDS)};
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             throw new AssertionError("server handshake did not finish", e);
