@@ -2,7 +2,6 @@ package org.securep2p.app;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -393,7 +391,7 @@ final class OrganisationCa implements AutoCloseable {
             throw new StoreException(UNKNOWN_PEER, "no CA in " + home.root() + " (" + keyFile
                     + " is missing): create one with securep2p ca init NAME");
         }
-        byte[] certificate = caCertificateDer(home);
+        byte[] certificate = caCertificatePem(home);
         byte[] seed = SealedFormat.open(SEALED_ROLE, "", sealed.get(), storageKey, random, keyFile.toString());
         try {
             if (seed.length != SEED_LENGTH) {
@@ -408,34 +406,14 @@ final class OrganisationCa implements AutoCloseable {
         }
     }
 
-    private static byte[] caCertificateDer(Home home) throws StoreException {
+    private static byte[] caCertificatePem(Home home) throws StoreException {
         Path file = certificateFile(home);
         Optional<byte[]> pem = AtomicFile.read(file, MAX_CA_CERTIFICATE_BYTES);
         if (pem.isEmpty()) {
             throw new StoreException(UNKNOWN_PEER, "no CA certificate at " + file
                     + ": create a CA with securep2p ca init NAME");
         }
-        byte[] der = unpem(pem.get());
-        if (der == null) {
-            throw new StoreException(CORRUPT, file + " is not one PEM certificate");
-        }
-        return der;
-    }
-
-    /** Exactly one PEM CERTIFICATE block, surrounding whitespace allowed; null otherwise. */
-    private static byte[] unpem(byte[] file) {
-        String begin = "-----BEGIN CERTIFICATE-----";
-        String end = "-----END CERTIFICATE-----";
-        String text = new String(file, StandardCharsets.US_ASCII).strip();
-        if (!text.startsWith(begin) || !text.endsWith(end) || text.length() < begin.length() + end.length()) {
-            return null;
-        }
-        try {
-            return Base64.getDecoder().decode(text.substring(begin.length(), text.length() - end.length())
-                    .replaceAll("\\s", ""));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        return pem.get();
     }
 
     private static void checkName(String name, String what) {

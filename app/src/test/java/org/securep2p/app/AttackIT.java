@@ -435,6 +435,132 @@ class AttackIT {
                 + " datagrams; session intact");
     }
 
+    /**
+     * A relay on the path that forwards everything but alters one byte of one data-bearing datagram: TLS
+     * detects it (the record does not authenticate), the connection ends on both sides with a reason, the
+     * message it altered is never shown, and after a reconnection the session resumes and the message arrives
+     * once, unaltered. This is also the "abrupt remote close, then resume" case of the first-contact list.
+     */
+    @Test
+    void tamperingRelayIsDetectedNothingAlteredIsShownAndTheSessionResumes() throws Exception {
+        int alicePort = AttackPeers.freeUdpPort();
+        AttackPeers.Peer alice = start("alice", "alice", "ENHANCED", alicePort);
+        AttackPeers.Peer bob = start("bob", "bob", "ENHANCED", null);
+        ready(alice);
+        ready(bob);
+        AtomicBoolean tamper = new AtomicBoolean();
+        AtomicInteger tampered = new AtomicInteger();
+        AttackPeers.UdpProxy.Filter toAlice = d -> {
+            // The next reliable DATA packet (byte 1 is the type, section 13.2): its last byte is stream payload,
+            // so TLS ciphertext; the reliable layer has no integrity of its own and passes it up.
+            if (tamper.get() && d.length > 40 && d[1] == 1 && tampered.compareAndSet(0, 1)) {
+                d[d.length - 1] ^= 0x40;
+            }
+            return List.of(d);
+        };
+        AttackPeers.UdpProxy relay = new AttackPeers.UdpProxy(alicePort, toAlice, AttackPeers.UdpProxy.pass());
+        closeables.add(relay);
+        int am = alice.mark();
+        int bm = bob.mark();
+        alice.ok("wait", Map.of());
+        bob.ok("connect", Map.of("code", "127.0.0.1:" + relay.port));
+        bob.awaitEvent(bm, "connected", STEP);
+        alice.awaitEvent(am, "connected", STEP);
+        chat(bob, alice, text("before the relay turns hostile"));
+
+        am = alice.mark();
+        bm = bob.mark();
+        tamper.set(true);
+        String altered = text("altered in transit");
+        String id = bob.ok("send", Map.of("text", altered)).get("id").asText();
+        for (int i = 0; i < 100 && tampered.get() == 0; i++) {
+            Thread.sleep(100);
+        }
+        assertThat(tampered.get()).as("the relay altered a data packet").isEqualTo(1);
+        JsonNode aliceGone = alice.awaitEvent(am, "disconnected", STEP);
+        bob.awaitEvent(bm, "disconnected", STEP);
+        assertThat(tampered.get()).isEqualTo(1);
+        assertThat(alice.events(am, "message")).as("nothing the relay altered is shown\n%s", alice.report())
+                .isEmpty();
+        assertThat(aliceGone.path("params").path("reason").asText()).as(alice.report()).isNotBlank();
+        assertThat(securityLog(alice)).as(alice.report()).containsAnyOf("PROTOCOL_VIOLATION", "bad_record_mac",
+                "does not decrypt");
+
+        // The relay behaves again; Alice waits, Bob redials by himself (host:port): the session resumes and the
+        // queued message arrives once, as sent.
+        tamper.set(false);
+        int am2 = alice.mark();
+        alice.ok("wait", Map.of());
+        JsonNode resumed = alice.awaitEvent(am2, "connected", Duration.ofSeconds(150));
+        assertThat(resumed.path("params").path("resumed").asBoolean()).as(alice.report()).isTrue();
+        JsonNode shown = alice.awaitFrom(am2, m -> "message".equals(m.path("method").asText()), STEP,
+                "the queued message");
+        assertThat(shown.path("params").path("text").asText()).isEqualTo(altered);
+        bob.awaitFrom(bm, m -> "delivered".equals(m.path("method").asText())
+                && id.equals(m.path("params").path("id").asText()), STEP, "delivered " + id);
+        Thread.sleep(1000);
+        assertThat(alice.events(am, "message")).hasSize(1);
+    }
+
+    /**
+     * Handshake bytes recorded on the path and replayed later, from another address, to the same listening
+     * peer: the replay cannot finish TLS (the server's fresh randomness and key share make the recorded client
+     * Finished worthless), so no session comes of it; the genuine peer still connects afterwards.
+     */
+    @Test
+    void replayedHandshakeBytesYieldNoSession() throws Exception {
+        int alicePort = AttackPeers.freeUdpPort();
+        AttackPeers.Peer alice = start("alice", "alice", "STANDARD", alicePort);
+        AttackPeers.Peer bob = start("bob", "bob", "STANDARD", null);
+        ready(alice);
+        ready(bob);
+        List<byte[]> recorded = new CopyOnWriteArrayList<>();
+        AttackPeers.UdpProxy recorder = new AttackPeers.UdpProxy(alicePort, d -> {
+            recorded.add(d.clone());
+            return List.of(d);
+        }, AttackPeers.UdpProxy.pass());
+        closeables.add(recorder);
+        int am = alice.mark();
+        int bm = bob.mark();
+        alice.ok("wait", Map.of());
+        bob.ok("connect", Map.of("code", "127.0.0.1:" + recorder.port));
+        bob.awaitEvent(bm, "connected", STEP);
+        alice.awaitEvent(am, "connected", STEP);
+        chat(bob, alice, text("recorded conversation"));
+        bob.ok("disconnect", Map.of());
+        alice.awaitEvent(am, "disconnected", STEP);
+        assertThat(recorded).hasSizeGreaterThan(3);
+
+        int am2 = alice.mark();
+        alice.ok("wait", Map.of());
+        try (java.net.DatagramSocket attacker = new java.net.DatagramSocket(0,
+                java.net.InetAddress.getLoopbackAddress())) {
+            java.net.InetSocketAddress target = new java.net.InetSocketAddress(
+                    java.net.InetAddress.getLoopbackAddress(), alicePort);
+            for (int round = 0; round < 3; round++) {
+                for (byte[] d : recorded) {
+                    attacker.send(new java.net.DatagramPacket(d, d.length, target));
+                    Thread.sleep(5);
+                }
+                Thread.sleep(1000);
+            }
+        }
+        never(alice, am2, "connected", Duration.ofSeconds(5));
+        assertThat(alice.events(am2, "message")).as(alice.report()).isEmpty();
+
+        // The genuine peer connects afterwards: the replay broke nothing lasting.
+        int am3 = alice.mark();
+        int bm3 = bob.mark();
+        if (alice.events(am2, "error").isEmpty()) {
+            alice.call("disconnect", Map.of());
+        }
+        alice.ok("wait", Map.of());
+        bob.ok("connect", Map.of("code", "127.0.0.1:" + alicePort));
+        bob.awaitEvent(bm3, "connected", STEP);
+        alice.awaitEvent(am3, "connected", STEP);
+        chat(bob, alice, text("after the replay"));
+    }
+
     private static String hex(int bytes) {
         byte[] b = new byte[bytes];
         RANDOM.nextBytes(b);

@@ -93,6 +93,12 @@ final class AttackPeers {
 
         Peer(Path jar, Path home, String name, Path passphraseFile, int stunPort, String level, Integer port)
                 throws IOException {
+            this(jar, home, name, passphraseFile, stunPort, level, port, List.of());
+        }
+
+        /** With {@code extraArgs} appended to the command line (e.g. {@code --trust ca:PATH}). */
+        Peer(Path jar, Path home, String name, Path passphraseFile, int stunPort, String level, Integer port,
+                List<String> extraArgs) throws IOException {
             this.name = name;
             this.home = home;
             Files.createDirectories(home);
@@ -106,6 +112,7 @@ final class AttackPeers {
             if (port != null) {
                 cmd.addAll(List.of("--port", Integer.toString(port)));
             }
+            cmd.addAll(extraArgs);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             Map<String, String> env = pb.environment();
             env.put("SECUREP2P_PASSPHRASE_FILE", passphraseFile.toString());

@@ -388,10 +388,8 @@ class OrganisationCaTest {
         }
         byte[] file = Files.readAllBytes(home.root().resolve("ca/ca-key.sealed"));
         byte[] seed = SealedFormat.open("ca", "", file, storageKey, RANDOM, "test");
-        String pem = Files.readString(home.cert().resolve("ca.crt"), StandardCharsets.US_ASCII);
-        byte[] der = Base64.getMimeDecoder().decode(pem.replace("-----BEGIN CERTIFICATE-----", "")
-                .replace("-----END CERTIFICATE-----", "").strip());
-        try (OrganisationAuthority restored = OrganisationAuthority.restore(seed, der)) {
+        byte[] pem = Files.readAllBytes(home.cert().resolve("ca.crt"));
+        try (OrganisationAuthority restored = OrganisationAuthority.restore(seed, pem)) {
             byte[] exported = restored.exportPrivateKey();
             assertThat(exported).hasSize(32);
             assertThat(indexOf(file, exported)).isEqualTo(-1);

@@ -193,20 +193,100 @@ class TuiTmuxIT {
     }
 
     private Peer start(Path config, String name) throws IOException {
-        Path home = Files.createDirectory(dir.resolve(name));
+        return start(config, name, List.of());
+    }
+
+    /** With {@code extraArgs} on the command line; a home made beforehand keeps its passphrase file. */
+    private Peer start(Path config, String name, List<String> extraArgs) throws IOException {
+        Path home = Files.createDirectories(dir.resolve(name));
         Files.writeString(home.resolve("securep2p.conf"),
                 "stun.servers=127.0.0.1:" + stunPort + "\nhost.candidates=LOOPBACK_ONLY\n");
         Path pass = home.resolve("passphrase");
-        Files.createFile(pass, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(pass, "it-passphrase-" + UUID.randomUUID() + "\n");
+        if (!Files.exists(pass)) {
+            writePassphrase(pass, "it-passphrase-" + UUID.randomUUID());
+        }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        StringBuilder extra = new StringBuilder();
+        extraArgs.forEach(a -> extra.append(' ').append(sh(a)));
         String command = "cd " + sh(home.toString()) + " && exec env LANG=C.UTF-8 LC_ALL=C.UTF-8"
                 + " SECUREP2P_PASSPHRASE_FILE=" + sh(pass.toString()) + " DBUS_SESSION_BUS_ADDRESS=disabled:"
                 + " " + sh(java) + " -jar " + sh(jar.toString()) + " --home " + sh(home.toString())
-                + " --name " + name + " 2>" + sh(home.resolve("stderr.txt").toString());
+                + " --name " + name + extra + " 2>" + sh(home.resolve("stderr.txt").toString());
         Peer p = new Peer(name, home, TmuxSession.start(socket, config, name, command));
         peers.add(p);
         return p;
+    }
+
+    private static Path writePassphrase(Path file, String passphrase) throws IOException {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, passphrase + "\n");
+        return file;
+    }
+
+    @Test
+    void twoOrganisationMembersConnectInTheTuiAndSeeTheirCertifiedNames() throws Exception {
+        try {
+            organisationScenario();
+            passed = true;
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
+    /** Organisation mode through the real TUI: the CA-verified trust mode and the certified names are shown. */
+    private void organisationScenario() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        String passphrase = "org-it-passphrase-" + UUID.randomUUID();
+        OrganisationLab lab = new OrganisationLab(jar, writePassphrase(dir.resolve("org-passphrase"), passphrase),
+                dir.resolve("org-runs"));
+        Path conf = dir.resolve("org.conf");
+        Files.writeString(conf, "stun.servers=127.0.0.1:" + stunPort + "\nhost.candidates=LOOPBACK_ONLY\n");
+        Path lead = dir.resolve("lead");
+        Path caCert = lab.newCa(lead, "Control");
+        for (String member : List.of("carol", "dave")) {
+            Path home = Files.createDirectories(dir.resolve(member));
+            writePassphrase(home.resolve("passphrase"), passphrase);
+            lab.firstStart(home, member, caCert, conf);
+        }
+        lab.issue(lead, java.util.Map.of("Control-Charlie", dir.resolve("carol"), "Control-Delta", dir.resolve("dave")));
+        List<String> trust = List.of("--trust", "ca:" + caCert);
+        Peer carol = start(config, "carol", trust);
+        Peer dave = start(config, "dave", trust);
+        for (Peer p : List.of(carol, dave)) {
+            p.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu"));
+        }
+        carol.tmux().press("1");
+        String code = carol.tmux().await("connection code", CONNECT_MILLIS, TuiTmuxIT::connectionCode);
+        dave.tmux().press("2");
+        dave.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
+        dave.tmux().type(code);
+        dave.tmux().press("Enter");
+        Matcher carolHeader = connected(carol, "dave");
+        Matcher daveHeader = connected(dave, "carol");
+        assertEquals("CA-verified", carolHeader.group(3), "carol's trust mode");
+        assertEquals("CA-verified", daveHeader.group(3), "dave's trust mode");
+        carol.tmux().awaitScreen("dave's certified name", 10_000,
+                s -> s.contains("Peer ID: Control-Delta (certified by your organisation's CA)"));
+        dave.tmux().awaitScreen("carol's certified name", 10_000,
+                s -> s.contains("Peer ID: Control-Charlie (certified by your organisation's CA)"));
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        String fromCarol = "org hello from carol " + tag;
+        String fromDave = "org hello from dave " + tag;
+        say(carol, dave, fromCarol);
+        say(dave, carol, fromDave);
+        Files.writeString(jar.getParent().resolve("tui-capture-organisation.txt"), carol.tmux().screen() + "\n");
+        carol.tmux().press("C-c");
+        assertEquals(0, carol.tmux().awaitExit(EXIT_MILLIS), "carol's exit status after Ctrl-C");
+        dave.tmux().press("C-c");
+        assertEquals(0, dave.tmux().awaitExit(EXIT_MILLIS), "dave's exit status after Ctrl-C");
+        for (Peer p : List.of(carol, dave)) {
+            for (Path log : logFiles(p.home())) {
+                String text = Files.readString(log, StandardCharsets.UTF_8);
+                for (String secret : List.of(fromCarol, fromDave, passphrase)) {
+                    assertTrue(!text.contains(secret), p.name() + ": " + log + " contains \"" + secret + "\"");
+                }
+            }
+        }
     }
 
     /** The code on the lines strictly between the markers, joined; present once the end marker is drawn. */

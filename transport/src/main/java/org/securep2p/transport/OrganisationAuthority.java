@@ -101,12 +101,17 @@ public final class OrganisationAuthority implements AutoCloseable {
     }
 
     /**
-     * The CA again, from its stored private key (the 32-byte Ed25519 seed, copied) and certificate; refused
-     * unless the key is the certificate's.
+     * The CA again, from its stored private key (the 32-byte Ed25519 seed, copied) and its certificate as
+     * {@link #certificatePem()} wrote it; refused unless the key is the certificate's.
      */
-    public static OrganisationAuthority restore(byte[] privateKey, byte[] certificateDer) throws TransportException {
+    public static OrganisationAuthority restore(byte[] privateKey, byte[] certificatePem) throws TransportException {
         if (privateKey == null || privateKey.length != Ed25519PrivateKeyParameters.KEY_SIZE) {
             throw new TransportException(CONFIG_INVALID, "the stored CA key is not an Ed25519 key");
+        }
+        byte[] certificateDer = certificatePem == null ? null
+                : OrganisationCertificates.unpem(certificatePem, OrganisationCertificates.CERTIFICATE);
+        if (certificateDer == null) {
+            throw new TransportException(CONFIG_INVALID, "the CA certificate is not one PEM certificate");
         }
         Certificate c = OrganisationCertificates.parseCertificate(certificateDer, "the CA certificate");
         byte[] seed = privateKey.clone();

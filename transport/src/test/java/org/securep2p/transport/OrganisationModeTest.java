@@ -229,7 +229,7 @@ class OrganisationModeTest {
         byte[] certificate;
         try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
             key = ca.exportPrivateKey();
-            certificate = OrganisationCertificates.unpem(ca.certificatePem(), OrganisationCertificates.CERTIFICATE);
+            certificate = ca.certificatePem();
             ca(dir.resolve("org"), ca, List.of());
         }
         OrganisationTrust trust = OrganisationTrust.load(dir.resolve("org/ca.crt"), CLOCK);
