@@ -99,6 +99,49 @@ public final class TransportBench {
         }
         rows.addAll(SecureP2pStreams.rows(samples, bulkMiB));
         print(rows, samples, bulkMiB);
+        // -Dbench.rounds=N (default 7; 0 to skip): the ratio to the JDK ChaCha20 baseline, interleaved.
+        int rounds = Integer.getInteger("bench.rounds", 7);
+        if (baselines && rounds > 0) {
+            SecureP2pStreams.interleavedRatios(rounds, Math.max(16, bulkMiB / 4)).forEach(System.out::println);
+        }
+    }
+
+    /** The receiving end of repeated bulks: drains {@code bytes} at a time and acknowledges each with one byte. */
+    static final class Sink {
+        private final Thread thread;
+
+        private Sink(Thread thread) {
+            this.thread = thread;
+        }
+
+        static Sink start(StreamPair p, long bytes) {
+            Thread t = new Thread(() -> {
+                byte[] big = new byte[64 * 1024];
+                try {
+                    while (true) {
+                        long got = 0;
+                        while (got < bytes) {
+                            int n = p.bIn().read(big, 0, (int) Math.min(big.length, bytes - got));
+                            if (n < 0) {
+                                return;
+                            }
+                            got += n;
+                        }
+                        p.bOut().write(1);
+                        p.bOut().flush();
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the measurement
+                }
+            }, "bench-sink");
+            t.setDaemon(true);
+            t.start();
+            return new Sink(t);
+        }
+
+        void stop() {
+            thread.interrupt();
+        }
     }
 
     static void print(List<Row> rows, int samples, int bulkMiB) {

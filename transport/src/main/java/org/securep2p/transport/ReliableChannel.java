@@ -35,7 +35,7 @@ import static org.securep2p.transport.TransportException.Reason.PEER_TIMEOUT;
 final class ReliableChannel implements Closeable {
 
     /** Datagrams read in one go before the I/O thread acknowledges them together. */
-    private static final int RECEIVE_BATCH = 16;
+    private static final int RECEIVE_BATCH = 64;
 
     /** How long {@link #close()} waits for the I/O thread to finish after the channel stopped. */
     private static final long JOIN_MILLIS = 2_000;
