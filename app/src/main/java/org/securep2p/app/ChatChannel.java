@@ -36,6 +36,11 @@ interface ChatChannel extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** The TLS key exchange this connection ran (an ephemeral group: x25519 or X25519MLKEM768), or "". */
+    default String keyExchange() {
+        return "";
+    }
+
     @Override
     void close();
 
@@ -79,6 +84,11 @@ interface ChatChannel extends AutoCloseable {
             @Override
             public Optional<String> certifiedName() {
                 return connection.peerMemberName();
+            }
+
+            @Override
+            public String keyExchange() {
+                return connection.keyExchangeGroup();
             }
 
             @Override

@@ -39,11 +39,12 @@ public sealed interface ChatEvent {
 
     /** A verified end-to-end session is up (new or resumed). */
     record Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
-            TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName) implements ChatEvent {
-        /** Without a certified name (no organisation CA). */
+            TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName, String keyExchange)
+            implements ChatEvent {
+        /** Without a certified name (no organisation CA) and without the TLS key exchange's name. */
         public Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
                 TrustMode trust, boolean resumed, boolean verified) {
-            this(peer, fingerprint, safetyNumber, level, path, trust, resumed, verified, Optional.empty());
+            this(peer, fingerprint, safetyNumber, level, path, trust, resumed, verified, Optional.empty(), "");
         }
     }
 

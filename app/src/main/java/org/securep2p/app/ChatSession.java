@@ -165,7 +165,8 @@ final class ChatSession implements AutoCloseable {
         live = true;
         SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
         return new ChatEvent.Connected(theirHello.username(), peerFp.displayString(), number.digits(), level,
-                channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName());
+                channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName(),
+                channel.keyExchange());
     }
 
     private Conversation handshake(IdentityPublicKeys peer, String peerName, SecurityLevel level,

@@ -293,8 +293,9 @@ final class DefaultMessenger implements Messenger {
                 s.sendQueued();
             }
             currentPeer = channel.peerIdentity().fingerprint();
-            SECURITY.info("connected to {} at {} over a {} path, trust {}", currentPeer.shortForm(),
-                    connected.level(), connected.path(), connected.trust().label());
+            SECURITY.info("connected to {} at {} over a {} path, trust {}, TLS key exchange {}",
+                    currentPeer.shortForm(), connected.level(), connected.path(), connected.trust().label(),
+                    connected.keyExchange());
             emit(connected);
         } catch (AppException e) {
             fail(e);

@@ -465,7 +465,9 @@ class AttackIT {
         alice.ok("wait", Map.of());
         bob.ok("connect", Map.of("code", "127.0.0.1:" + relay.port));
         bob.awaitEvent(bm, "connected", STEP);
-        alice.awaitEvent(am, "connected", STEP);
+        JsonNode first = alice.awaitEvent(am, "connected", STEP);
+        // Forward secrecy at ENHANCED: an ephemeral X25519 exchange, fresh for every connection.
+        assertThat(first.path("params").path("key_exchange").asText()).isEqualTo("x25519");
         chat(bob, alice, text("before the relay turns hostile"));
 
         am = alice.mark();
@@ -525,7 +527,9 @@ class AttackIT {
         alice.ok("wait", Map.of());
         bob.ok("connect", Map.of("code", "127.0.0.1:" + recorder.port));
         bob.awaitEvent(bm, "connected", STEP);
-        alice.awaitEvent(am, "connected", STEP);
+        JsonNode recordedSession = alice.awaitEvent(am, "connected", STEP);
+        // Forward secrecy at STANDARD: an ephemeral X25519 exchange; no PSK, so nothing to replay into.
+        assertThat(recordedSession.path("params").path("key_exchange").asText()).isEqualTo("x25519");
         chat(bob, alice, text("recorded conversation"));
         bob.ok("disconnect", Map.of());
         alice.awaitEvent(am, "disconnected", STEP);

@@ -162,6 +162,8 @@ class OrganisationModeIT {
         JsonNode[] c = connectByCode(alice, bob);
         for (JsonNode connected : c) {
             assertThat(connected.path("params").path("trust").asText()).isEqualTo("CA-verified");
+            // Forward secrecy at QUANTUM_RESISTANT: the hybrid ephemeral exchange.
+            assertThat(connected.path("params").path("key_exchange").asText()).isEqualTo("X25519MLKEM768");
         }
         assertThat(c[0].path("params").path("peer_id").asText()).isEqualTo("Control-Bravo");
         assertThat(c[1].path("params").path("peer_id").asText()).isEqualTo("Control-Alpha");
