@@ -195,7 +195,7 @@ public final class Connector {
                     Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (TransportException | RuntimeException e) {
             if (reliable != null) {
-                reliable.abort(e.getMessage() == null ? "setup failed" : "setup failed");
+                reliable.abort("setup failed");
             }
             link.close();
             if (ice != null) {
