@@ -405,7 +405,9 @@ final class DefaultMessenger implements Messenger {
             store(() -> trust.recordSeen(fp, name, address, known.get().origin()));
             return known.get().verified() ? ChatEvent.TrustMode.VERIFIED : ChatEvent.TrustMode.CA_VERIFIED;
         }
-        Optional<TrustedPeer> previous = trust.findByName(name);
+        // Only a record the CA vouched for can be re-issued: a contact of the same name met by code or on first
+        // use (perhaps verified by safety number) is another person to this CA, and stays as it is.
+        Optional<TrustedPeer> previous = trust.findByName(name).filter(p -> p.origin() == TrustOrigin.CA);
         if (previous.isPresent()) {
             Fingerprint old = previous.get().fingerprint();
             SECURITY.warn("identity change vouched for by the CA: '{}' was {} and now presents {}",
@@ -576,7 +578,8 @@ final class DefaultMessenger implements Messenger {
         }) {
             // A handshake the transport refused (wrong identity, another level, a broken TLS exchange) is a
             // security event: ChatSession never ran, so nothing else writes it to the security log.
-            SECURITY.warn("connection refused by the transport: {} ({})", t.reason(), e.getMessage());
+            SECURITY.warn("connection refused by the transport: {} ({})", t.reason(),
+                    ChatSession.sanitize(e.getMessage()));
         }
         emit(new ChatEvent.Failure(e.getMessage()));
     }

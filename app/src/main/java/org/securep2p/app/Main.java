@@ -141,7 +141,18 @@ public final class Main implements Callable<Integer> {
         Optional<Path> organisationCa = Optional.empty();
         if (trustSetting.startsWith(Profile.TRUST_CA_PREFIX)) {
             // Saved absolute: the setting must mean the same file whatever folder the next run starts in.
-            Path ca = Path.of(trustSetting.substring(Profile.TRUST_CA_PREFIX.length())).toAbsolutePath().normalize();
+            Path ca;
+            try {
+                ca = Path.of(trustSetting.substring(Profile.TRUST_CA_PREFIX.length())).toAbsolutePath().normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                err.println("securep2p: --trust ca:PATH: not a path: " + e.getMessage());
+                return USAGE;
+            }
+            if (!Files.isRegularFile(ca)) {
+                // Checked before it is saved: a mistyped path must not stick to every later start.
+                err.println("securep2p: --trust: no CA certificate at " + ca);
+                return USAGE;
+            }
             trustSetting = Profile.TRUST_CA_PREFIX + ca;
             organisationCa = Optional.of(ca);
         }

@@ -294,7 +294,7 @@ final class OrganisationCa implements AutoCloseable {
     /**
      * Revokes every certificate of {@code name} that is not revoked yet (normally the one current one; an
      * expired one is revoked too, which costs nothing), as of now, and writes a new revocation list with the
-     * next number, then the register. Returns the entries as revoked. {@code UNKNOWN_PEER} if the register
+     * next number (register first, then list). Returns the entries as revoked. {@code UNKNOWN_PEER} if the register
      * has no certificate of that name, {@code DUPLICATE} if all of them are revoked already.
      */
     List<Entry> revoke(String name) throws StoreException {
@@ -320,7 +320,8 @@ final class OrganisationCa implements AutoCloseable {
                     + "\" (see securep2p ca list; names are case-sensitive)");
         }
         if (revoked.isEmpty()) {
-            throw new StoreException(DUPLICATE, "every certificate of " + name + " is revoked already");
+            throw new StoreException(DUPLICATE, "every certificate of " + name + " is revoked already (if the last"
+                    + " revoke was interrupted, securep2p ca renew-crl writes the revocation list again)");
         }
         writeListAndRegister(new Register(register.crlNumber() + 1, entries), now);
         return List.copyOf(revoked);
@@ -358,14 +359,18 @@ final class OrganisationCa implements AutoCloseable {
         return "OrganisationCa[" + home.root() + "]";
     }
 
-    /** The list first, then the register: a crash between them leaves a list that is merely ahead. */
+    /**
+     * The register first (it is the source of truth), then the list made from it. A crash between them leaves
+     * a list that is behind the register, which {@link #renewCrl()} rewrites; the other order could lose a
+     * revocation, since the next list is built from the register.
+     */
     private void writeListAndRegister(Register next, Instant now) throws StoreException {
         byte[] list;
         try (OrganisationAuthority ca = unsealAuthority()) {
             list = crl(ca, next, now);
         }
-        AtomicFile.write(crlFile(home), list);
         AtomicFile.write(registerFile(home), encode(next));
+        AtomicFile.write(crlFile(home), list);
     }
 
     private static byte[] crl(OrganisationAuthority ca, Register register, Instant now) throws StoreException {

@@ -26,7 +26,7 @@ class MainTest {
     void helpListsEveryOption() {
         assertThat(run("--help")).isEqualTo(Main.OK);
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("--home", "--name", "--level", "--stun", "--turn",
-                "--turn-user", "--turn-password-file", "--port", "--json");
+                "--turn-user", "--turn-password-file", "--port", "--trust", "--json", "ca");
     }
 
     @Test
@@ -46,6 +46,19 @@ class MainTest {
     void refusesPortOutOfRange() {
         assertThat(run("--port", "70000", "--home", home.toString())).isEqualTo(Main.USAGE);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--port must be 1..65535");
+    }
+
+    @Test
+    void aTrustSettingThatNamesNoCaCertificateIsRefusedAndNotSaved() throws Exception {
+        assertThat(run("--json", "--name", "x", "--home", home.toString(), "--trust", "ca:" + home.resolve("none.crt")))
+                .isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("no CA certificate at");
+        assertThat(run("--json", "--name", "x", "--home", home.toString(), "--trust", "sometimes"))
+                .isEqualTo(Main.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("'codes' or 'ca:PATH'");
+        java.nio.file.Path profile = home.resolve("profile.properties");
+        assertThat(!java.nio.file.Files.exists(profile)
+                || !java.nio.file.Files.readString(profile).contains("trust=ca")).isTrue();
     }
 
     @Test

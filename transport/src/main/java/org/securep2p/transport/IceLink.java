@@ -148,7 +148,7 @@ final class IceLink implements DatagramLink {
         }
         reader.interrupt();
         try {
-            UdpDatagramLink path = UdpDatagramLink.of(bindWhenFree());
+            UdpDatagramLink path = bindWhenFree();
             own = path;
             if (closed) {
                 path.close(); // closed while we were binding: do not leave the socket behind
@@ -162,8 +162,8 @@ final class IceLink implements DatagramLink {
         }
     }
 
-    /** Our socket on {@link #localBase}, retried while ice4j's socket still holds the port. */
-    private DatagramChannel bindWhenFree() throws IOException {
+    /** Our socket on {@link #localBase}, retried while ice4j's socket still holds the port; closed on failure. */
+    private UdpDatagramLink bindWhenFree() throws IOException {
         long deadline = System.nanoTime() + REBIND_DEADLINE_MILLIS * 1_000_000L;
         while (true) {
             DatagramChannel ch = DatagramChannel.open(localBase.getAddress() instanceof Inet6Address
@@ -171,7 +171,7 @@ final class IceLink implements DatagramLink {
             try {
                 ch.bind(localBase);
                 ch.connect(remote);
-                return ch;
+                return UdpDatagramLink.of(ch);
             } catch (BindException e) {
                 ch.close();
                 if (System.nanoTime() > deadline) {

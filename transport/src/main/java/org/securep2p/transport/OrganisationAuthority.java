@@ -40,7 +40,9 @@ import static org.securep2p.transport.TransportException.Reason.CONFIG_INVALID;
 /**
  * An organisation's certificate authority at the team lead's desk: an Ed25519 key that issues member
  * certificates binding a member's name to their identity, and revocation lists (PROTOCOL.md section 21).
- * Holds the CA private key in memory until {@link #close()}, which wipes it; the caller stores it sealed.
+ * Holds the CA private key in memory until {@link #close()}, which wipes our copy of the seed; Bouncy
+ * Castle's key object keeps its own copy, which it cannot wipe, until it is collected (so keep instances
+ * short-lived, as the {@code ca} commands do). The caller stores the key sealed.
  *
  * <p>Not its job: storage, the register of issued certificates, or distribution (the app's {@code ca}
  * commands do those), and checking certificates ({@link OrganisationTrust}).
@@ -211,7 +213,7 @@ public final class OrganisationAuthority implements AutoCloseable {
         }
     }
 
-    /** Wipes the private key. */
+    /** Wipes our copy of the private key (best effort: see the class comment). */
     @Override
     public void close() {
         closed = true;
@@ -222,6 +224,11 @@ public final class OrganisationAuthority implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the CA key was wiped");
         }
+    }
+
+    /** Whether {@code name} is a name {@link #checkName} would accept. */
+    public static boolean isPlainName(String name) {
+        return name != null && NAME.matcher(name).matches() && name.equals(name.strip());
     }
 
     /** Throws {@code CONFIG_INVALID} unless {@code name} is 1 to 64 letters, digits, spaces, dots, dashes, underscores. */

@@ -50,10 +50,12 @@ public final class OrganisationTrust {
     private final byte[] caKey;
     private final Map<BigInteger, Instant> revoked;
     private final Instant crlNextUpdate;
+    private final Instant caNotAfter;
     private final Clock clock;
 
     private OrganisationTrust(byte[] caDer, X500Name caName, byte[] caKey, Map<BigInteger, Instant> revoked,
-            Instant crlNextUpdate, Clock clock) {
+            Instant crlNextUpdate, Instant caNotAfter, Clock clock) {
+        this.caNotAfter = caNotAfter;
         this.caDer = caDer;
         this.caName = caName;
         this.caKey = caKey;
@@ -118,7 +120,7 @@ public final class OrganisationTrust {
             revoked.put(e.getUserCertificate().getValue(), e.getRevocationDate().getDate().toInstant());
         }
         return new OrganisationTrust(caDer.clone(), tbs.getSubject(), key, Collections.unmodifiableMap(revoked),
-                nextUpdate, clock);
+                nextUpdate, tbs.getEndDate().getDate().toInstant(), clock);
     }
 
     /** The CA's name (its certificate's common name). */
@@ -158,8 +160,11 @@ public final class OrganisationTrust {
         }
         TBSCertificate tbs = cert.getTBSCertificate();
         if (!tbs.getIssuer().equals(caName)) {
-            throw refused("the peer's certificate was issued by \"" + OrganisationCertificates.commonName(
-                    tbs.getIssuer()).orElse(tbs.getIssuer().toString()) + "\", not by your organisation's CA \""
+            // The issuer's name comes from an unchecked certificate: quoted only if it is a plain name (no
+            // control characters or escapes can reach a log or a terminal this way).
+            String issuer = OrganisationCertificates.commonName(tbs.getIssuer())
+                    .filter(OrganisationAuthority::isPlainName).map(n -> "\"" + n + "\"").orElse("another CA");
+            throw refused("the peer's certificate was issued by " + issuer + ", not by your organisation's CA \""
                     + authorityName() + "\"");
         }
         if (!OrganisationCertificates.signatureVerifies(cert, caKey)) {
@@ -174,6 +179,11 @@ public final class OrganisationTrust {
                     + serial.toString(16) + ") was revoked by \"" + authorityName() + "\" on " + revokedAt);
         }
         Instant now = clock.instant();
+        if (now.isAfter(crlNextUpdate.plus(CRL_GRACE)) || now.isAfter(caNotAfter)) {
+            // A long-running member: the list it loaded at start is out of date, or the CA itself expired.
+            throw refused("the revocation list of \"" + authorityName() + "\" expired on " + crlNextUpdate
+                    + " (or the CA certificate did); restart with a fresh ca.crl from your CA");
+        }
         Instant notBefore = tbs.getStartDate().getDate().toInstant();
         Instant notAfter = tbs.getEndDate().getDate().toInstant();
         if (now.isBefore(notBefore)) {

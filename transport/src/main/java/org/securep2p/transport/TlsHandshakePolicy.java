@@ -132,6 +132,10 @@ final class TlsHandshakePolicy {
         } catch (TransportException e) {
             throw refuse(e, e.reason() == IDENTITY_MISMATCH || e.reason() == CERTIFICATE_REFUSED
                     ? AlertDescription.certificate_unknown : AlertDescription.bad_certificate);
+        } catch (RuntimeException e) {
+            // The checks catch the parser's exceptions; anything left is still a certificate we cannot accept.
+            throw refuse(new TransportException(TLS_FAILED, "the peer's certificate could not be checked: "
+                    + e.getClass().getSimpleName()), AlertDescription.bad_certificate);
         }
     }
 
