@@ -45,6 +45,8 @@ final class DefaultMessenger implements Messenger {
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     private static final Duration WAIT_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration DECISION_TIMEOUT = Duration.ofMinutes(10);
+    /** How long a new wait or connect waits for the worker of a conversation that has just ended. */
+    private static final Duration CLAIM_GRACE = Duration.ofSeconds(1);
 
     private final PrivateKeyOperations keys;
     private final Connector connector;
@@ -563,7 +565,19 @@ final class DefaultMessenger implements Messenger {
     }
 
     private void claim() throws AppException {
+        // A conversation that just ended has told the user so (disconnected) a moment before its worker lets
+        // go (it looks every 100 ms): a wait or connect made at once must not be refused as BUSY for that.
+        long deadline = System.nanoTime() + CLAIM_GRACE.toNanos();
         ChatSession s = session;
+        while (busy && s != null && !s.isLive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            s = session;
+        }
         if (busy || (s != null && s.isLive())) {
             throw new AppException(AppException.Reason.BUSY, "Finish the current connection first.");
         }
