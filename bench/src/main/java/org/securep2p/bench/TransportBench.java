@@ -190,7 +190,6 @@ public final class TransportBench {
             } catch (IOException e) {
                 // The stream broke: say so, or the bench would wait for an acknowledgement that never comes.
                 System.err.println("bench-echo: the stream failed: " + e);
-                e.printStackTrace();
             }
         }, "bench-echo");
         echo.setDaemon(true);
