@@ -62,11 +62,21 @@ final class JsonPeer implements AutoCloseable {
         Files.createDirectories(home);
         Files.writeString(home.resolve("securep2p.conf"), conf);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "--json", "--home", home.toString(), "--name", name));
+                "-jar", jar.toAbsolutePath().toString(), "--json", "--home", home.toAbsolutePath().toString(),
+                "--name", name));
         cmd.addAll(List.of(extra));
-        ProcessBuilder b = new ProcessBuilder(cmd).redirectError(home.resolve("stderr.txt").toFile());
+        // An empty working directory of its own: the program and its key-manager children must write only in
+        // their home (tests check that this stays empty).
+        Path workingDirectory = Files.createDirectories(workingDirectoryOf(home));
+        ProcessBuilder b = new ProcessBuilder(cmd).directory(workingDirectory.toFile())
+                .redirectError(home.resolve("stderr.txt").toFile());
         b.environment().putAll(env);
         return new JsonPeer(name, home, b.start());
+    }
+
+    /** The working directory {@link #start} gives the program whose home is {@code home}. */
+    static Path workingDirectoryOf(Path home) {
+        return home.resolveSibling(home.getFileName() + "-cwd");
     }
 
     long pid() {

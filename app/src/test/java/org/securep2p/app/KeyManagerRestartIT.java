@@ -67,6 +67,14 @@ class KeyManagerRestartIT {
             assertThat(security).contains("key manager").contains("restarted");
             assertThat(security).doesNotContain("still here");
         }
+        // Neither the programs nor their key managers (first and restarted) wrote outside their homes. (A key
+        // manager once took the app's logging configuration and made logs/ in its working directory.)
+        try (var files = Files.list(JsonPeer.workingDirectoryOf(dir.resolve("alice")))) {
+            assertThat(files).isEmpty();
+        }
+        try (var files = Files.list(JsonPeer.workingDirectoryOf(dir.resolve("bob")))) {
+            assertThat(files).isEmpty();
+        }
     }
 
     /** The key-manager JVM started by {@code parent}. */

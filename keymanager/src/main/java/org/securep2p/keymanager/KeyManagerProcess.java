@@ -38,6 +38,9 @@ public final class KeyManagerProcess implements AutoCloseable {
     /** After stdin closes the child only closes its socket; 5 s before it is killed instead. */
     static final Duration EXIT_TIMEOUT = Duration.ofSeconds(5);
 
+    /** A class-path resource of this module. */
+    static final String LOGBACK_CONFIGURATION = "org/securep2p/keymanager/keymanager-logback.xml";
+
     private final Path socketDirectory;
     private final SecureRandom random;
     private final String mainClass;
@@ -159,6 +162,9 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add("-Xlog:disable");
         command.add("-Xlog:all=warning:stderr");
         command.add("-Xmx256m");
+        // The child's own Logback configuration (used where Logback is on the class path, as in the app): not the
+        // app's, which would make the child write logs/ files in its working directory.
+        command.add("-Dlogback.configurationFile=" + LOGBACK_CONFIGURATION);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass);
