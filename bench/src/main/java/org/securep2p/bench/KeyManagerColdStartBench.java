@@ -19,23 +19,28 @@ import org.securep2p.keymanager.KeyManagerProcess;
 
 /**
  * Cold start of the key-manager process: wall-clock time from {@code KeyManagerProcess.start(socketDir, keyDir,
- * random)} being called until it returns, which is when the child has answered the first IPC call (HELLO, with
- * the identity); and, separately, the first PREKEY_BUNDLE after it. For each master-key protection (OS keyring,
- * passphrase) and each case (first run: a new key directory, the identity is made; restore: the same directory
- * again). Prints one table; wall-clock, so run it several times on a quiet machine and look at the spread.
+ * random, log)} being called until it returns, which is when the child has answered the first IPC call (HELLO,
+ * with the identity); and, separately, the first PREKEY_BUNDLE after it. For each master-key protection (OS
+ * keyring, passphrase), each case (first run: a new key directory, the identity is made; restore: the same
+ * directory again) and with and without the child's class-data archive (PROTOCOL.md 18, start-up). Each row also
+ * shows the child's own account of its median start (the "serving after" line it writes to its log: time from
+ * {@code main} per phase; the rest of the wall-clock figure is the JVM's own start and the launcher's pipe).
+ * Prints one table; wall-clock, so run it several times on a quiet machine and look at the spread.
  *
- * <p>Each protection runs in its own worker JVM (same class path) because the child inherits the launcher's
- * environment: the passphrase worker gets {@code SECUREP2P_PASSPHRASE_FILE} and a session-bus address that
- * leads nowhere, so no keyring is used. The keyring worker inherits this JVM's environment, so run the bench
- * inside a session with an unlocked Secret Service. Without one the keyring rows report the failure and the
- * passphrase rows still run. In each worker one untimed start comes first, so that the launcher's own class
- * loading and the page cache are as in an app that has been running for a while; every timed start is a new
+ * <p>Each protection and archive setting runs in its own worker JVM (same class path) because the child inherits
+ * the launcher's environment: the passphrase worker gets {@code SECUREP2P_PASSPHRASE_FILE} and a session-bus
+ * address that leads nowhere, so no keyring is used; the keyring worker inherits this JVM's environment, so run
+ * the bench inside a session with an unlocked Secret Service (without one the keyring rows report the failure
+ * and the passphrase rows still run). In each worker one untimed start comes first, so that the launcher's own
+ * class loading and the page cache are as in an app that has been running for a while, and (with the archive)
+ * so that its child makes the archive when it exits, as the app's first start does; every timed start is a new
  * child JVM, which is what "cold" means here.
  *
  * <p>Run it with the module jars and the dependency jars as the app's launcher does (the child gets the same
- * class path): not with the shaded {@code benchmarks.jar}, whose Bouncy Castle has its jar signature stripped
- * (checking that signature is part of a real start), and not with {@code target/classes} directories, which
- * class-data sharing cannot use.
+ * class path, and the archive needs jars): not with the shaded {@code benchmarks.jar}, whose Bouncy Castle has
+ * its jar signature stripped (checking that signature is part of a real start), and not with
+ * {@code target/classes} directories, which class-data sharing cannot use. The archive is made beside the first
+ * jar, in {@code bench/target}.
  * <pre>
  * mvn -B -o -q -pl core-crypto,ratchet,transport,keymanager,bench package dependency:build-classpath \
  *     -Dmdep.outputFile=target/cp.txt -DskipTests
@@ -53,7 +58,8 @@ public final class KeyManagerColdStartBench {
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals(WORKER)) {
-            worker(args[1], Integer.parseInt(args[2]), Path.of(args[3]));
+            worker(args[1], Integer.parseInt(args[2]), Path.of(args[3]),
+                    Boolean.parseBoolean(System.getProperty(KeyManagerProcess.CLASS_DATA_SHARING_PROPERTY)));
             return;
         }
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
@@ -62,24 +68,29 @@ public final class KeyManagerColdStartBench {
         List<String> rows = new ArrayList<>();
         try {
             for (String protection : List.of("keyring", "passphrase")) {
-                rows.addAll(runWorker(protection, runs, work.resolve(protection)));
+                for (boolean archive : List.of(false, true)) {
+                    rows.addAll(runWorker(protection, archive, runs, work.resolve(protection + "-" + archive)));
+                }
             }
         } finally {
             deleteTree(work);
         }
         System.out.printf(Locale.ROOT, "%nkey-manager cold start, %d runs each (ms; min/median/max: wall clock "
                 + "until the first IPC call, HELLO, is answered; cpu: the child's CPU time (all threads) by then, "
-                + "median; bundle: the first PREKEY_BUNDLE after it, median)%n", runs);
-        System.out.printf(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s %8s   %s%n", "protection", "case", "min",
-                "median", "max", "cpu", "bundle", "all starts");
+                + "median; bundle: the first PREKEY_BUNDLE after it, median; archive: the child's class-data "
+                + "archive; phases: the child's own account of the median start, from main)%n", runs);
+        System.out.printf(Locale.ROOT, "%-11s %-10s %-8s %6s %6s %6s %6s %6s   %s%n", "protection", "case",
+                "archive", "min", "median", "max", "cpu", "bundle", "phases of the median start");
         rows.forEach(System.out::println);
         System.out.printf(Locale.ROOT, "load average at the start: %s; at the end: %s%n", loadAtStart,
                 Files.readString(Path.of("/proc/loadavg")).strip());
     }
 
-    private static List<String> runWorker(String protection, int runs, Path dir) throws Exception {
+    private static List<String> runWorker(String protection, boolean archive, int runs, Path dir)
+            throws Exception {
         Files.createDirectories(dir);
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-D" + KeyManagerProcess.CLASS_DATA_SHARING_PROPERTY + "=" + archive,
                 "-cp", System.getProperty("java.class.path"), KeyManagerColdStartBench.class.getName(), WORKER,
                 protection, Integer.toString(runs), dir.toString());
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -105,50 +116,57 @@ public final class KeyManagerColdStartBench {
         return rows;
     }
 
-    private static void worker(String protection, int runs, Path dir) throws Exception {
+    private static void worker(String protection, int runs, Path dir, boolean archive) throws Exception {
         SecureRandom random = new SecureRandom();
-        timeStart(dir.resolve("warm-up"), dir.resolve("warm-up-keys"), random);
-        long[][] firstRun = new long[runs][];
-        long[][] restore = new long[runs][];
+        // Untimed, and (with an archive) the start whose child makes the archive when it exits.
+        timeStart(dir.resolve("warm-up"), dir.resolve("warm-up-keys"), dir.resolve("warm-up.log"), random);
+        Start[] firstRun = new Start[runs];
+        Start[] restore = new Start[runs];
         for (int i = 0; i < runs; i++) {
             Path keys = dir.resolve("keys-" + i);
-            firstRun[i] = timeStart(dir.resolve("s" + i + "a"), keys, random);
-            restore[i] = timeStart(dir.resolve("s" + i + "b"), keys, random);
+            firstRun[i] = timeStart(dir.resolve("s" + i + "a"), keys, dir.resolve("s" + i + "a.log"), random);
+            restore[i] = timeStart(dir.resolve("s" + i + "b"), keys, dir.resolve("s" + i + "b.log"), random);
         }
-        System.out.println("ROW " + row(protection, "first run", firstRun));
-        System.out.println("ROW " + row(protection, "restore", restore));
+        String label = archive ? "yes" : "no";
+        System.out.println("ROW " + row(protection, "first run", label, firstRun));
+        System.out.println("ROW " + row(protection, "restore", label, restore));
         System.out.flush();
     }
 
-    /** {start, bundle, child CPU time at start} in nanoseconds. */
-    private static long[] timeStart(Path socketDir, Path keyDir, SecureRandom random) throws Exception {
+    /** One timed start: wall clock to serving, to the first bundle, the child's CPU time, its phase line. */
+    private record Start(long nanos, long bundleNanos, long cpuNanos, String phases) {
+    }
+
+    private static Start timeStart(Path socketDir, Path keyDir, Path log, SecureRandom random) throws Exception {
         long t0 = System.nanoTime();
-        try (KeyManagerProcess p = KeyManagerProcess.start(socketDir, keyDir, random)) {
-            long t1 = System.nanoTime();
-            long cpu = ProcessHandle.of(p.pid()).flatMap(h -> h.info().totalCpuDuration())
+        long t1;
+        long t2;
+        long cpu;
+        try (KeyManagerProcess p = KeyManagerProcess.start(socketDir, keyDir, random, log)) {
+            t1 = System.nanoTime();
+            cpu = ProcessHandle.of(p.pid()).flatMap(h -> h.info().totalCpuDuration())
                     .map(Duration::toNanos).orElse(-1L);
             PreKeyBundle bundle = p.client().preKeyBundle();
-            long t2 = System.nanoTime();
+            t2 = System.nanoTime();
             if (bundle == null) {
                 throw new IllegalStateException("no bundle");
             }
-            return new long[] {t1 - t0, t2 - t1, cpu};
         }
+        String phases = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                .filter(l -> l.startsWith("keymanager: serving after ")).reduce((a, b) -> b)
+                .map(l -> l.substring("keymanager: serving after ".length())).orElse("(no phase line in the log)");
+        return new Start(t1 - t0, t2 - t1, cpu, phases);
     }
 
-    private static String row(String protection, String what, long[][] samples) {
-        long[] start = Arrays.stream(samples).mapToLong(s -> s[0]).toArray();
-        long[] bundle = Arrays.stream(samples).mapToLong(s -> s[1]).sorted().toArray();
-        long[] cpu = Arrays.stream(samples).mapToLong(s -> s[2]).sorted().toArray();
-        long[] sorted = start.clone();
-        Arrays.sort(sorted);
-        StringBuilder all = new StringBuilder();
-        for (long s : start) {
-            all.append(all.length() == 0 ? "" : " ").append(ms(s));
-        }
-        return String.format(Locale.ROOT, "%-11s %-10s %8s %8s %8s %8s %8s   %s", protection, what, ms(sorted[0]),
-                ms(sorted[sorted.length / 2]), ms(sorted[sorted.length - 1]), ms(cpu[cpu.length / 2]),
-                ms(bundle[bundle.length / 2]), all);
+    private static String row(String protection, String what, String archive, Start[] samples) {
+        Start[] byTime = samples.clone();
+        Arrays.sort(byTime, Comparator.comparingLong(Start::nanos));
+        long[] bundle = Arrays.stream(samples).mapToLong(Start::bundleNanos).sorted().toArray();
+        long[] cpu = Arrays.stream(samples).mapToLong(Start::cpuNanos).sorted().toArray();
+        Start median = byTime[byTime.length / 2];
+        return String.format(Locale.ROOT, "%-11s %-10s %-8s %6s %6s %6s %6s %6s   %s", protection, what, archive,
+                ms(byTime[0].nanos()), ms(median.nanos()), ms(byTime[byTime.length - 1].nanos()),
+                ms(cpu[cpu.length / 2]), ms(bundle[bundle.length / 2]), median.phases());
     }
 
     private static String ms(long nanos) {

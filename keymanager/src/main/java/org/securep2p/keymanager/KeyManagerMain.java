@@ -49,9 +49,11 @@ public final class KeyManagerMain {
 
     public static void main(String[] args) {
         PrintStream err = System.err;
+        StartupTimeline timeline = new StartupTimeline();
         // First, before the token or any key is in memory: non-dumpable, no core file, memory locked where
         // permitted. Never fatal; the line says what is active (PROTOCOL.md 18).
         err.println(ProcessHardening.apply().summary());
+        timeline.mark("hardening");
         if (args.length != 1 && args.length != 2) {
             err.println("usage: KeyManagerMain <socketDirectory> [<keyDirectory>]  (token on stdin)");
             System.exit(EXIT_USAGE);
@@ -64,16 +66,19 @@ public final class KeyManagerMain {
             System.exit(EXIT_USAGE);
             return;
         }
-        int status = args.length == 1 ? run(Path.of(args[0]), token, System.in, System.out)
-                : runDurable(Path.of(args[0]), Path.of(args[1]), token, System.in, System.out);
+        timeline.mark("token");
+        int status = args.length == 1 ? run(Path.of(args[0]), token, System.in, System.out, timeline)
+                : runDurable(Path.of(args[0]), Path.of(args[1]), token, System.in, System.out, timeline);
         System.exit(status);
     }
 
     /** Serves a fresh in-memory identity until {@code stdin} ends; returns the exit status. Zeroes {@code token}. */
-    static int run(Path socketDirectory, byte[] token, InputStream stdin, PrintStream stdout) {
+    static int run(Path socketDirectory, byte[] token, InputStream stdin, PrintStream stdout,
+            StartupTimeline timeline) {
         try (InMemoryPrivateKeys backend = InMemoryPrivateKeys.generate(new SecureRandom(), Clock.systemUTC(),
                 ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
-            return serve(socketDirectory, token, backend, stdin, stdout);
+            timeline.mark("identity generated");
+            return serve(socketDirectory, token, backend, null, stdin, stdout, timeline);
         } catch (CryptoException | RuntimeException e) {
             System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             return EXIT_FAILED;
@@ -84,17 +89,22 @@ public final class KeyManagerMain {
 
     /** Serves the identity kept in {@code keyDirectory} until {@code stdin} ends. Zeroes {@code token}. */
     static int runDurable(Path socketDirectory, Path keyDirectory, byte[] token, InputStream stdin,
-            PrintStream stdout) {
+            PrintStream stdout, StartupTimeline timeline) {
         SecureRandom random = new SecureRandom();
         // The master key comes from the OS keyring, else a passphrase (SECUREP2P_PASSPHRASE_FILE: the child's
         // stdin carries the token, so there is no console); never a default. PROTOCOL.md 15.
         try (MasterKeyStore master = MasterKeyStores.open(keyDirectory, System.getenv(), null, random);
-             SecretBytes masterKey = master.masterKey();
-             DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey, random),
-                     random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS);
-             AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, masterKey, random)) {
-            System.err.println("keymanager: keys protected by " + master.description());
-            return serve(socketDirectory, token, backend, storageKeys, stdin, stdout);
+             SecretBytes masterKey = master.masterKey()) {
+            timeline.mark("master key");
+            try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,
+                    random), random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+                timeline.mark("key state");
+                try (AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, masterKey, random)) {
+                    timeline.mark("storage keys");
+                    System.err.println("keymanager: keys protected by " + master.description());
+                    return serve(socketDirectory, token, backend, storageKeys, stdin, stdout, timeline);
+                }
+            }
         } catch (IOException | CryptoException | KeyManagerException | RuntimeException e) {
             // A state that does not load stops the key manager: it never replaces the identity with a new one.
             System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -107,16 +117,18 @@ public final class KeyManagerMain {
     /** Serves {@code backend} until {@code stdin} ends; zeroes {@code token} once the server holds it. */
     static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, InputStream stdin,
             PrintStream stdout) {
-        return serve(socketDirectory, token, backend, null, stdin, stdout);
+        return serve(socketDirectory, token, backend, null, stdin, stdout, new StartupTimeline());
     }
 
     /** As above; {@code storageKeys} (may be null) answers DERIVE_STORAGE_KEY. */
     static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, AppStorageKeys storageKeys,
-            InputStream stdin, PrintStream stdout) {
+            InputStream stdin, PrintStream stdout, StartupTimeline timeline) {
         try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend, storageKeys)) {
             Arrays.fill(token, (byte) 0);
+            timeline.mark("socket");
             stdout.println(READY_LINE);
             stdout.flush();
+            System.err.println(timeline.summary());
             byte[] sink = new byte[64];
             while (stdin.read(sink) >= 0) {
                 // Anything after the token line is ignored; only end of file matters.

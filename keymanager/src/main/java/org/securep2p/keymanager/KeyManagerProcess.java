@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,12 @@ public final class KeyManagerProcess implements AutoCloseable {
     /** After stdin closes the child only closes its socket; 5 s before it is killed instead. */
     static final Duration EXIT_TIMEOUT = Duration.ofSeconds(5);
 
+    /**
+     * System property: {@code false} starts the child without a class-data archive (and makes none); for
+     * comparing start times, or should an archive ever cause trouble.
+     */
+    public static final String CLASS_DATA_SHARING_PROPERTY = "securep2p.keymanager.classDataSharing";
+
     /** A class-path resource of this module. */
     static final String LOGBACK_CONFIGURATION = "org/securep2p/keymanager/keymanager-logback.xml";
 
@@ -46,7 +53,11 @@ public final class KeyManagerProcess implements AutoCloseable {
     private final String mainClass;
     private final List<String> extraArguments;
     private final java.util.Map<String, String> extraEnvironment;
+    /** The child's class path: this JVM's, except in the class-data archive's test. */
+    private String classPath = System.getProperty("java.class.path");
     private Process process;
+    /** The current child's class-data archive, if it has one (used, or being made). */
+    private ClassDataArchive archive;
     private OutputStream stdin;
     private KeyManagerClient client;
     /** Where the child's stderr goes (its protection and hardening lines); null: this process's stderr. */
@@ -114,6 +125,25 @@ public final class KeyManagerProcess implements AutoCloseable {
         return start(socketDirectory, random, mainClass, extraArguments, java.util.Map.of());
     }
 
+    /**
+     * Tests only: as {@link #start(Path, SecureRandom)} with the child's class path given, so that a test can run
+     * the child from jars alone, as the app does, and see its class-data archive made and used.
+     */
+    static KeyManagerProcess startWithClassPath(Path socketDirectory, SecureRandom random, String classPath)
+            throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
+                Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(), List.of(),
+                java.util.Map.of());
+        p.classPath = Objects.requireNonNull(classPath, "classPath");
+        p.launch();
+        return p;
+    }
+
+    /** The class-data archive the current child uses or makes, if it has one. */
+    synchronized Optional<Path> classDataArchive() {
+        return Optional.ofNullable(archive).map(ClassDataArchive::path);
+    }
+
     private static KeyManagerProcess start(Path socketDirectory, SecureRandom random, String mainClass,
             List<String> extraArguments, java.util.Map<String, String> extraEnvironment) throws IOException {
         KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
@@ -162,11 +192,29 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add("-Xlog:disable");
         command.add("-Xlog:all=warning:stderr");
         command.add("-Xmx256m");
+        // A small initial heap that grows as needed: mlockall (ProcessHardening) faults in and locks every
+        // committed page, and the default initial heap (1/64 of RAM, up to -Xmx) made that the slowest step of a
+        // cold start and most of the child's resident memory (460 MB with -Xms256m, about 230 MB with -Xms16m).
+        command.add("-Xms16m");
         // The child's own Logback configuration (used where Logback is on the class path, as in the app): not the
         // app's, which would make the child write logs/ files in its working directory.
         command.add("-Dlogback.configurationFile=" + LOGBACK_CONFIGURATION);
+        if (keyringProtected()) {
+            // Only the JIT's first tier, without profiling: measured ~200 ms off a keyring-protected cold start on
+            // two cores, at the price of slower steady-state operations (a Falcon-1024 signature 2.8 ms instead of
+            // 1.5, an ML-KEM decapsulation 0.34 ms instead of 0.18: a few ms per handshake). Not for a passphrase,
+            // whose Argon2id takes twice as long without the optimising tier (PROTOCOL.md 18, start-up).
+            command.add("-XX:TieredStopAtLevel=1");
+        }
+        ClassDataArchive childArchive = Boolean.parseBoolean(System.getProperty(CLASS_DATA_SHARING_PROPERTY, "true"))
+                ? ClassDataArchive.forClassPath(classPath, System.getProperty("java.home"),
+                        System.getProperty("java.vm.version"), random).orElse(null)
+                : null;
+        if (childArchive != null) {
+            command.addAll(childArchive.jvmOptions());
+        }
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(classPath);
         command.add(mainClass);
         command.add(socketDirectory.toString());
         command.addAll(extraArguments);
@@ -191,15 +239,25 @@ public final class KeyManagerProcess implements AutoCloseable {
             KeyManagerClient connected = KeyManagerClient.connect(
                     socketDirectory.resolve(KeyManagerServer.SOCKET_FILE_NAME), token);
             process = child;
+            archive = childArchive;
             stdin = childStdin;
             client = connected;
         } catch (IOException | RuntimeException e) {
             child.destroyForcibly();
+            if (childArchive != null) {
+                childArchive.childEnded(false);
+            }
             throw e;
         } finally {
             Arrays.fill(token, (byte) 0);
             Arrays.fill(line, (byte) 0);
         }
+    }
+
+    /** Whether this is a {@link KeyManagerMain} child whose key directory keeps its master key in the OS keyring. */
+    private boolean keyringProtected() {
+        return mainClass.equals(KeyManagerMain.class.getName()) && extraArguments.size() == 1
+                && KeyringMasterKeyStore.markerExists(Path.of(extraArguments.get(0)));
     }
 
     private static void awaitReady(Process child) throws IOException {
@@ -244,13 +302,21 @@ public final class KeyManagerProcess implements AutoCloseable {
         } catch (IOException ignored) {
             // A dead child's pipe may refuse to close cleanly; it is gone either way.
         }
+        boolean exitedNormally = false;
         try {
-            if (!process.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (process.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                exitedNormally = process.exitValue() == 0;
+            } else {
                 process.destroyForcibly().waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        if (archive != null) {
+            // A child that made the archive wrote it on its way out; only a normal exit's archive is kept.
+            archive.childEnded(exitedNormally && !process.isAlive());
+            archive = null;
         }
     }
 

@@ -1,0 +1,181 @@
+package org.securep2p.keymanager;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The key-manager child's class-data-sharing archive (the JDK's AppCDS; PROTOCOL.md 18, start-up): the classes
+ * a start loads from our jars, JNA's and D-Bus's (not Bouncy Castle's: the JDK never archives classes of a signed
+ * jar), already parsed and verified, mapped from one file instead of being read from the jars at each
+ * start. It is made by the first child that runs without one ({@code -XX:ArchiveClassesAtExit}: the JDK writes
+ * the archive when that child exits) and used by every later child ({@code -XX:SharedArchiveFile}).
+ *
+ * <p>Guarantees: the archive lives beside the application's jars and is named after what it was made from (the
+ * Java runtime, and each class-path jar's path, size and modification time), so a rebuild or another JDK makes a
+ * new one and never uses a stale one (the JDK checks again and ignores an archive that does not match). Only a
+ * complete archive ever has that name: the child writes to a temporary file, which is renamed only after the
+ * child exited normally; an interrupted write is deleted. Nothing about the archive can stop a start: a missing,
+ * unreadable or refused archive only means a slower start. It is as trustworthy as the jars beside it, because
+ * whoever can write one can write the other.
+ *
+ * <p>Not used when the class path has a directory (tests run from {@code target/classes}, which the JDK cannot
+ * archive) or the jars' directory is not writable.
+ */
+final class ClassDataArchive {
+
+    static final String PREFIX = "keymanager-";
+    static final String SUFFIX = ".jsa";
+    private static final String PARTIAL = ".partial-";
+    /** A partial archive this old was left by a process that died; a live dump takes seconds. */
+    private static final Duration ABANDONED = Duration.ofMinutes(10);
+
+    private final Path archive;
+    private final Path partial;
+    private final boolean exists;
+
+    private ClassDataArchive(Path archive, Path partial, boolean exists) {
+        this.archive = archive;
+        this.partial = partial;
+        this.exists = exists;
+    }
+
+    /**
+     * The archive for a child started with {@code classPath} by the Java runtime at {@code javaHome}, or empty
+     * where there can be none (see the class comment).
+     */
+    static Optional<ClassDataArchive> forClassPath(String classPath, String javaHome, String vmVersion,
+            SecureRandom random) {
+        if (classPath == null || classPath.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            update(digest, javaHome);
+            update(digest, vmVersion);
+            Path directory = null;
+            for (String entry : classPath.split(java.io.File.pathSeparator)) {
+                Path jar = Path.of(entry).toAbsolutePath();
+                BasicFileAttributes attributes = Files.readAttributes(jar, BasicFileAttributes.class);
+                if (!attributes.isRegularFile() || !jar.getFileName().toString().endsWith(".jar")) {
+                    return Optional.empty();
+                }
+                if (directory == null) {
+                    directory = jar.getParent();
+                }
+                update(digest, jar.toString());
+                update(digest, Long.toString(attributes.size()));
+                update(digest, Long.toString(attributes.lastModifiedTime().toMillis()));
+            }
+            if (directory == null || !Files.isWritable(directory)) {
+                return Optional.empty();
+            }
+            String name = PREFIX + HexFormat.of().formatHex(digest.digest(), 0, 12) + SUFFIX;
+            Path archive = directory.resolve(name);
+            byte[] tag = new byte[8];
+            random.nextBytes(tag);
+            Path partial = directory.resolve(name + PARTIAL + HexFormat.of().formatHex(tag));
+            return Optional.of(new ClassDataArchive(archive, partial,
+                    Files.isRegularFile(archive, LinkOption.NOFOLLOW_LINKS)));
+        } catch (IOException | RuntimeException | NoSuchAlgorithmException e) {
+            // A class-path entry that is gone or unreadable: the child will say so itself; no archive.
+            return Optional.empty();
+        }
+    }
+
+    /** The child's JVM options: use the archive, or make it at exit. */
+    List<String> jvmOptions() {
+        List<String> options = new ArrayList<>();
+        if (exists) {
+            options.add("-XX:SharedArchiveFile=" + archive);
+        } else {
+            options.add("-XX:ArchiveClassesAtExit=" + partial);
+            // The dump lists each class it leaves out (Bouncy Castle's, from a signed jar) as a warning.
+            options.add("-Xlog:cds*=error:stderr");
+        }
+        return options;
+    }
+
+    /** Whether this child makes the archive (rather than using it). */
+    boolean makes() {
+        return !exists;
+    }
+
+    Path path() {
+        return archive;
+    }
+
+    /**
+     * After the child ended: if it made the archive and exited normally, the archive takes its name (atomically;
+     * older archives in the directory are removed), otherwise the partial file is deleted.
+     */
+    void childEnded(boolean exitedNormally) {
+        if (exists) {
+            return;
+        }
+        try {
+            if (exitedNormally && Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS) && Files.size(partial) > 0) {
+                try {
+                    Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    return;
+                }
+                removeOthers();
+            }
+        } catch (IOException | RuntimeException e) {
+            // Next start makes another attempt.
+        } finally {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException ignored) {
+                // A leftover partial file is removed by a later start once abandoned.
+            }
+        }
+    }
+
+    /** Archives made from other jars or another JDK, and abandoned partial files. */
+    private void removeOthers() throws IOException {
+        Instant abandoned = Instant.now().minus(ABANDONED);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(archive.getParent(), PREFIX + "*")) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (file.equals(archive) || !name.contains(SUFFIX)) {
+                    continue;
+                }
+                boolean stale = name.endsWith(SUFFIX)
+                        || Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(abandoned);
+                if (stale) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
+    }
+
+    private static void update(MessageDigest digest, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            digest.update((byte) (bytes.length >>> shift));
+        }
+        digest.update(bytes);
+    }
+
+    @Override
+    public String toString() {
+        return "ClassDataArchive[" + archive + (exists ? "" : ", to be made") + "]";
+    }
+}
