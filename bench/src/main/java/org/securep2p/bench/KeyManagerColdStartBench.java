@@ -36,16 +36,15 @@ import org.securep2p.keymanager.KeyManagerProcess;
  * so that its child makes the archive when it exits, as the app's first start does; every timed start is a new
  * child JVM, which is what "cold" means here.
  *
- * <p>Run it with the module jars and the dependency jars as the app's launcher does (the child gets the same
- * class path, and the archive needs jars): not with the shaded {@code benchmarks.jar}, whose Bouncy Castle has
- * its jar signature stripped (checking that signature is part of a real start), and not with
- * {@code target/classes} directories, which class-data sharing cannot use. The archive is made beside the first
- * jar, in {@code bench/target}.
+ * <p>Run it with the app's distribution ({@code app/target/securep2p-app.jar}, whose manifest brings
+ * {@code app/target/lib}), so that the child gets the class path the app's own children get: the same jars, with
+ * the signature files of the signed ones removed by the app's build (PROTOCOL.md 18, start-up). Not with the
+ * shaded {@code benchmarks.jar}, and not with {@code target/classes} directories, which class-data sharing cannot
+ * use. The archive is made beside the first jar, in {@code bench/target}.
  * <pre>
- * mvn -B -o -q -pl core-crypto,ratchet,transport,keymanager,bench package dependency:build-classpath \
- *     -Dmdep.outputFile=target/cp.txt -DskipTests
+ * mvn -B -o -q -pl core-crypto,ratchet,transport,keymanager,app,bench package -DskipTests
  * dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null;
- *     java -cp bench/target/securep2p-bench-0.1.0-SNAPSHOT.jar:$(cat bench/target/cp.txt) \
+ *     java -cp bench/target/securep2p-bench-0.1.0-SNAPSHOT.jar:app/target/securep2p-app.jar \
  *         org.securep2p.bench.KeyManagerColdStartBench 5'
  * </pre>
  */

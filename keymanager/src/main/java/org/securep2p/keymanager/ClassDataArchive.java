@@ -21,8 +21,8 @@ import java.util.Optional;
 
 /**
  * The key-manager child's class-data-sharing archive (the JDK's AppCDS; PROTOCOL.md 18, start-up): the classes
- * a start loads from our jars, JNA's and D-Bus's (not Bouncy Castle's: the JDK never archives classes of a signed
- * jar), already parsed and verified, mapped from one file instead of being read from the jars at each
+ * a start loads from the jars (those of a signed jar excepted: the JDK never archives them; the app's build
+ * strips the signature files for this reason), already parsed and verified, mapped from one file instead of being read from the jars at each
  * start. It is made by the first child that runs without one ({@code -XX:ArchiveClassesAtExit}: the JDK writes
  * the archive when that child exits) and used by every later child ({@code -XX:SharedArchiveFile}).
  *
