@@ -131,9 +131,15 @@ public final class KeyManagerProcess implements AutoCloseable {
      */
     static KeyManagerProcess startWithClassPath(Path socketDirectory, SecureRandom random, String classPath)
             throws IOException {
+        return startWithClassPath(socketDirectory, random, classPath, KeyManagerMain.class.getName(), List.of());
+    }
+
+    /** Tests only: as above, of another main class that speaks {@link KeyManagerMain}'s protocol. */
+    static KeyManagerProcess startWithClassPath(Path socketDirectory, SecureRandom random, String classPath,
+            String mainClass, List<String> extraArguments) throws IOException {
         KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
-                Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(), List.of(),
-                java.util.Map.of());
+                Objects.requireNonNull(random, "random"), Objects.requireNonNull(mainClass, "mainClass"),
+                extraArguments, java.util.Map.of());
         p.classPath = Objects.requireNonNull(classPath, "classPath");
         p.launch();
         return p;
