@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
+import com.sun.jna.Function;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
+import com.sun.jna.Platform;
 
 import org.securep2p.keymanager.HardeningReport.Measure;
 
@@ -51,22 +53,38 @@ final class ProcessHardening {
     }
 
     /**
-     * libc, directly mapped. Loaded on first use so that a missing libc or JNA surfaces as an error we catch,
-     * not as a failure to load {@link ProcessHardening}. rlimit is {@code struct { rlim_t cur, max; }}, passed
-     * as a {@code long[2]} (64-bit only; {@link #apply()} checks).
+     * libc's four functions, called through JNA's {@link Function} (not direct mapping: {@code Native.register}
+     * costs ~60 ms of a cold start in reflection and type mapping, for four calls made once). Loaded on first use
+     * so that a missing libc or JNA surfaces as an error we catch, not as a failure to load
+     * {@link ProcessHardening}. Each call sets errno-checking: a failure throws {@link LastErrorException}.
+     * rlimit is {@code struct { rlim_t cur, max; }}, passed as a {@code long[2]} that JNA copies back (64-bit
+     * only; {@link #apply()} checks).
      */
     private static final class Libc {
-        static {
-            Native.register("c");
+        private static final Function PRCTL = function("prctl");
+        private static final Function MLOCKALL = function("mlockall");
+        private static final Function SETRLIMIT = function("setrlimit");
+        private static final Function GETRLIMIT = function("getrlimit");
+
+        private static Function function(String name) {
+            return Function.getFunction(Platform.C_LIBRARY_NAME, name, Function.THROW_LAST_ERROR);
         }
 
-        static native int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws LastErrorException;
+        static int prctl(int option, long arg2, long arg3, long arg4, long arg5) {
+            return PRCTL.invokeInt(new Object[] {option, arg2, arg3, arg4, arg5});
+        }
 
-        static native int mlockall(int flags) throws LastErrorException;
+        static int mlockall(int flags) {
+            return MLOCKALL.invokeInt(new Object[] {flags});
+        }
 
-        static native int setrlimit(int resource, long[] rlimit) throws LastErrorException;
+        static int setrlimit(int resource, long[] rlimit) {
+            return SETRLIMIT.invokeInt(new Object[] {resource, rlimit});
+        }
 
-        static native int getrlimit(int resource, long[] rlimit) throws LastErrorException;
+        static int getrlimit(int resource, long[] rlimit) {
+            return GETRLIMIT.invokeInt(new Object[] {resource, rlimit});
+        }
     }
 
     /** Applies every measure the OS allows; call first thing in the process, before any key exists. */
