@@ -103,6 +103,8 @@ final class ClassDataArchive {
         List<String> options = new ArrayList<>();
         if (exists) {
             options.add("-XX:SharedArchiveFile=" + archive);
+            // Checksums of every mapped region: a damaged archive is refused (a slower start), never run.
+            options.add("-XX:+VerifySharedSpaces");
         } else {
             options.add("-XX:ArchiveClassesAtExit=" + partial);
             // The dump lists each class it leaves out (Bouncy Castle's, from a signed jar) as a warning.

@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Real children run from jars alone, as the app's are: the first makes the class-data archive when it exits, the
  * next maps it (seen in /proc/PID/maps), a rebuilt jar makes a new one, a child killed while it would have made
- * one leaves nothing behind, and an archive holds none of the keys of the child that made it.
+ * one leaves nothing behind, a damaged archive is refused rather than run, and an archive holds none of the keys
+ * of the child that made it.
  */
 class ClassDataArchiveIT {
 
@@ -176,6 +177,27 @@ class ClassDataArchiveIT {
             return i;
         }
         return -1;
+    }
+
+    @Test
+    void aDamagedArchiveIsRefusedAndTheChildServesWithoutIt() throws Exception {
+        Path archive;
+        try (KeyManagerProcess first = KeyManagerProcess.startWithClassPath(temp.resolve("km1"), random, classPath)) {
+            archive = first.classDataArchive().orElseThrow();
+        }
+        // Flip bytes in the middle, where the archived classes are; the header stays valid.
+        Files.setPosixFilePermissions(archive, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        byte[] image = Files.readAllBytes(archive);
+        for (int i = image.length / 2; i < image.length / 2 + 64; i++) {
+            image[i] ^= (byte) 0xFF;
+        }
+        Files.write(archive, image);
+        try (KeyManagerProcess second = KeyManagerProcess.startWithClassPath(temp.resolve("km2"), random,
+                classPath)) {
+            assertThat(second.classDataArchive()).contains(archive);
+            assertThat(second.client().fetchIdentity()).isNotNull();
+            assertThat(mapsOf(second.pid())).doesNotContain(archive.toString());
+        }
     }
 
     @Test

@@ -60,7 +60,8 @@ class ClassDataArchiveTest {
         Files.write(archive().path(), new byte[] {9});
         ClassDataArchive archive = archive();
         assertThat(archive.makes()).isFalse();
-        assertThat(archive.jvmOptions()).containsExactly("-XX:SharedArchiveFile=" + archive.path());
+        assertThat(archive.jvmOptions()).containsExactly("-XX:SharedArchiveFile=" + archive.path(),
+                "-XX:+VerifySharedSpaces");
     }
 
     @Test
