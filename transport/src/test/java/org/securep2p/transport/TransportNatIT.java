@@ -96,8 +96,12 @@ class TransportNatIT {
         assertThat(field(received, "sha256")).as("SHA-256 of the 10 MB\n%s%s", waiter.transcript(),
                 connector.transcript()).isEqualTo(field(sent, "sha256"));
         assertThat(field(received, "bytes")).isEqualTo(Long.toString(BYTES));
-        assertThat(waiter.awaitExit(STEP)).as(waiter.transcript()).isZero();
-        assertThat(connector.awaitExit(STEP)).as(connector.transcript()).isZero();
+        // Both exits first, then both transcripts in any failure: one side's failure is often the other's doing.
+        int waiterExit = waiter.awaitExit(STEP);
+        int connectorExit = connector.awaitExit(STEP);
+        String both = waiter.transcript() + connector.transcript();
+        assertThat(waiterExit).as("waiter's exit status\n%s", both).isZero();
+        assertThat(connectorExit).as("connector's exit status\n%s", both).isZero();
         // Both sides agree on everything TLS negotiated, and each pinned the other.
         for (String key : List.of("path", "version", "suite", "group", "binding")) {
             assertThat(field(wc, key)).as(key).isEqualTo(field(cc, key));
