@@ -199,12 +199,12 @@ final class CaCommand implements Callable<Integer> {
         Path log = h.logs().resolve("keymanager.log");
         KeyManagerProcess process;
         try {
-            process = KeyManagerProcess.start(h.socketDir(), h.keys(), new SecureRandom(), log);
+            process = KeyManagerProcess.start(h.socketDir(), h.keys(), new SecureRandom(), log,
+                    TerminalPassphrase.ofConsole(() -> true));
         } catch (IOException e) {
             StringBuilder detail = new StringBuilder("It did not start: ").append(e.getMessage());
             KeyManagerDiagnostics.lastFailure(log).ifPresent(reason -> detail.append("\n  ").append(reason));
-            detail.append("\n  Without an OS keyring, set SECUREP2P_PASSPHRASE_FILE to a file (mode 0600) holding your"
-                    + " passphrase. Details: ").append(log);
+            detail.append("\n  ").append(TerminalPassphrase.HINT).append(" Details: ").append(log);
             throw new AppException(AppException.Reason.KEY_MANAGER, detail.toString(), e);
         }
         try {

@@ -14,12 +14,14 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.securep2p.app.headless.JsonRpcServer;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.keymanager.KeyManagerProcess;
+import org.securep2p.keymanager.PassphrasePrompt;
 import org.securep2p.transport.Connector;
 import org.securep2p.transport.OrganisationTrust;
 import org.securep2p.transport.ServerAddress;
@@ -85,14 +87,19 @@ final class Wiring {
         }
         KeyManagerProcess process;
         long start = System.nanoTime();
+        // Where neither the OS keyring nor SECUREP2P_PASSPHRASE_FILE gives the keys' master key, the user is asked
+        // on the terminal, as long as it is ours: once the chat screen or the JSON reader owns it, a restarted key
+        // manager that needs the passphrase fails instead, and the user is told (PROTOCOL.md 15).
+        AtomicBoolean terminalFree = new AtomicBoolean(true);
+        PassphrasePrompt prompt = TerminalPassphrase.ofConsole(terminalFree::get);
         try {
-            process = KeyManagerProcess.start(h.socketDir(), h.keys(), random, h.logs().resolve("keymanager.log"));
+            process = KeyManagerProcess.start(h.socketDir(), h.keys(), random, h.logs().resolve("keymanager.log"),
+                    prompt);
         } catch (IOException e) {
             err.println("securep2p: the key manager did not start: " + e.getMessage());
             KeyManagerDiagnostics.lastFailure(h.logs().resolve("keymanager.log"))
                     .ifPresent(reason -> err.println("  " + reason));
-            err.println("  Without an OS keyring, set SECUREP2P_PASSPHRASE_FILE to a file (mode 0600) holding your"
-                    + " passphrase. Details: " + h.logs().resolve("keymanager.log"));
+            err.println("  " + TerminalPassphrase.HINT + " Details: " + h.logs().resolve("keymanager.log"));
             return Main.FAILED;
         }
         log.info("key manager serving after {} ms", (System.nanoTime() - start) / 1_000_000);
@@ -161,6 +168,7 @@ final class Wiring {
                     log.warn("key manager restart failed: {}", e.getMessage());
                 }
             }, 1, 1, TimeUnit.SECONDS);
+            terminalFree.set(false);
             if (o.json()) {
                 return new JsonRpcServer(messenger, in, out, o.floor()).run();
             }

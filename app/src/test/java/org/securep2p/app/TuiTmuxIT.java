@@ -217,6 +217,81 @@ class TuiTmuxIT {
         return p;
     }
 
+    /**
+     * The program in a new tmux session {@code session} on {@code home}, with neither an OS keyring (no session
+     * bus) nor a passphrase file: the only way to the keys is the user at the terminal.
+     */
+    private Peer startWithoutPassphraseFile(Path config, String session, Path home) throws IOException {
+        Files.createDirectories(home);
+        Files.writeString(home.resolve("securep2p.conf"),
+                "stun.servers=127.0.0.1:" + stunPort + "\nhost.candidates=LOOPBACK_ONLY\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String command = "cd " + sh(home.toString()) + " && exec env -u SECUREP2P_PASSPHRASE_FILE LANG=C.UTF-8"
+                + " LC_ALL=C.UTF-8 DBUS_SESSION_BUS_ADDRESS=disabled: " + sh(java) + " -jar " + sh(jar.toString())
+                + " --home " + sh(home.toString()) + " --name erin 2>" + sh(home.resolve("stderr.txt").toString());
+        Peer p = new Peer(session, home, TmuxSession.start(socket, config, session, command));
+        peers.add(p);
+        return p;
+    }
+
+    @Test
+    void asksForThePassphraseOnTheTerminalWhenThereIsNoKeyringAndNoFile() throws Exception {
+        try {
+            passphrasePromptScenario();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
+    /** Issue 5's interactive prompt: twice for new keys, again after a restart, once more after a typo. */
+    private void passphrasePromptScenario() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        Path home = dir.resolve("erin");
+        String passphrase = "erin's " + UUID.randomUUID();
+        Peer first = startWithoutPassphraseFile(config, "erin-new", home);
+        first.tmux().awaitScreen("new passphrase prompt", START_MILLIS,
+                s -> s.contains("no OS keyring is available") && s.contains("New passphrase for the securep2p keys:"));
+        first.tmux().type(passphrase);
+        first.tmux().press("Enter");
+        first.tmux().awaitScreen("repeat prompt", 10_000, s -> s.contains("Repeat the passphrase:"));
+        first.tmux().type(passphrase);
+        first.tmux().press("Enter");
+        first.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu"));
+        String fingerprint = mainMenuFingerprint(first);
+        first.tmux().press("7");
+        assertEquals(0, first.tmux().awaitExit(EXIT_MILLIS), "exit status after 7");
+
+        Peer again = startWithoutPassphraseFile(config, "erin-again", home);
+        again.tmux().awaitScreen("passphrase prompt", START_MILLIS,
+                s -> s.contains("Passphrase for the securep2p keys:"));
+        again.tmux().type("not " + passphrase);
+        again.tmux().press("Enter");
+        again.tmux().awaitScreen("retry prompt", START_MILLIS, s -> s.contains("did not open the keys"));
+        again.tmux().type(passphrase);
+        again.tmux().press("Enter");
+        again.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu"));
+        assertEquals(fingerprint, mainMenuFingerprint(again), "the same identity after the restart");
+        again.tmux().press("7");
+        assertEquals(0, again.tmux().awaitExit(EXIT_MILLIS), "exit status after 7");
+
+        String security = Files.readString(home.resolve("logs").resolve("security.log"));
+        assertTrue(security.contains("key protection: passphrase"), "security.log names the protection:\n" + security);
+        String keyManager = Files.readString(home.resolve("logs").resolve("keymanager.log"));
+        assertTrue(keyManager.contains("from the app's prompt): created")
+                && keyManager.contains("from the app's prompt): opened"), "keymanager.log:\n" + keyManager);
+        for (Path log : logFiles(home)) {
+            String text = Files.readString(log, StandardCharsets.UTF_8);
+            assertTrue(!text.contains(passphrase.substring(7)), log + " contains the passphrase");
+        }
+    }
+
+    /** The main menu's line with the user's fingerprint. */
+    private static String mainMenuFingerprint(Peer p) {
+        return p.tmux().screen().lines().filter(l -> l.contains("ingerprint")).findFirst()
+                .orElseThrow(() -> new AssertionError("no fingerprint on the main menu:\n" + p.tmux().screen()))
+                .strip();
+    }
+
     private static Path writePassphrase(Path file, String passphrase) throws IOException {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, passphrase + "\n");

@@ -17,7 +17,9 @@ import org.securep2p.crypto.SecretBytes;
  * The key-manager process's entry point: {@code KeyManagerMain <socketDirectory> [<keyDirectory>]}, started by
  * {@link KeyManagerProcess}. It reads one line from stdin, the launch token as 64 hex digits (never an argument
  * or an environment variable: those are visible to other users in {@code /proc}), serves the socket, prints
- * {@value #READY_LINE} on stdout once it accepts connections, and exits when stdin reaches end of file. The
+ * {@value #READY_LINE} on stdout once it accepts connections, and exits when stdin reaches end of file. With
+ * {@value #ASK_PARENT_OPTION} after the key directory, a passphrase it needs is asked of the parent on the same
+ * two pipes ({@link PassphraseSource#fromParent}). The
  * parent keeps stdin open for the child's whole life, so end of file means the parent closed it or died (the
  * kernel closes a dead process's pipes): no orphan, and no polling.
  *
@@ -30,12 +32,18 @@ import org.securep2p.crypto.SecretBytes;
  * <p>Before anything else it hardens its own process ({@link ProcessHardening}: non-dumpable, no core file,
  * memory locked when permitted) and prints the one-line {@link HardeningReport#summary()} on stderr.
  *
- * <p>Prints nothing secret: stdout carries only the ready line, stderr only log lines without key material.
+ * <p>Prints nothing secret: stdout carries only the ready line and passphrase requests, stderr only log lines
+ * without key material.
  */
 public final class KeyManagerMain {
 
     /** What the child prints on stdout once it serves; the parent waits for exactly this line. */
     static final String READY_LINE = "keymanager ready";
+    /**
+     * Third argument: the parent answers passphrase requests ({@link PassphraseSource#fromParent}) on stdin,
+     * after the token line.
+     */
+    static final String ASK_PARENT_OPTION = "--passphrase-from-parent";
     /** Exit codes: 0 after stdin closed, 2 for a bad command line or token line, 1 if serving failed. */
     static final int EXIT_USAGE = 2;
     static final int EXIT_FAILED = 1;
@@ -54,8 +62,10 @@ public final class KeyManagerMain {
         // permitted. Never fatal; the line says what is active (PROTOCOL.md 18).
         err.println(ProcessHardening.apply().summary());
         timeline.mark("hardening");
-        if (args.length != 1 && args.length != 2) {
-            err.println("usage: KeyManagerMain <socketDirectory> [<keyDirectory>]  (token on stdin)");
+        boolean askParent = args.length == 3 && args[2].equals(ASK_PARENT_OPTION);
+        if (args.length != 1 && args.length != 2 && !askParent) {
+            err.println("usage: KeyManagerMain <socketDirectory> [<keyDirectory> [" + ASK_PARENT_OPTION
+                    + "]]  (token on stdin)");
             System.exit(EXIT_USAGE);
         }
         byte[] token;
@@ -68,7 +78,7 @@ public final class KeyManagerMain {
         }
         timeline.mark("token");
         int status = args.length == 1 ? run(Path.of(args[0]), token, System.in, System.out, timeline)
-                : runDurable(Path.of(args[0]), Path.of(args[1]), token, System.in, System.out, timeline);
+                : runDurable(Path.of(args[0]), Path.of(args[1]), token, askParent, System.in, System.out, timeline);
         System.exit(status);
     }
 
@@ -88,12 +98,14 @@ public final class KeyManagerMain {
     }
 
     /** Serves the identity kept in {@code keyDirectory} until {@code stdin} ends. Zeroes {@code token}. */
-    static int runDurable(Path socketDirectory, Path keyDirectory, byte[] token, InputStream stdin,
-            PrintStream stdout, StartupTimeline timeline) {
+    static int runDurable(Path socketDirectory, Path keyDirectory, byte[] token, boolean askParent,
+            InputStream stdin, PrintStream stdout, StartupTimeline timeline) {
         SecureRandom random = new SecureRandom();
-        // The master key comes from the OS keyring, else a passphrase (SECUREP2P_PASSPHRASE_FILE: the child's
-        // stdin carries the token, so there is no console); never a default. PROTOCOL.md 15.
-        try (MasterKeyStore master = MasterKeyStores.open(keyDirectory, System.getenv(), null, random);
+        // The master key comes from the OS keyring, else a passphrase (SECUREP2P_PASSPHRASE_FILE, else the app's
+        // user asked through the parent: the child's stdin carries the token, so it has no console of its own);
+        // never a default. PROTOCOL.md 15.
+        try (MasterKeyStore master = MasterKeyStores.open(keyDirectory, System.getenv(), null,
+                askParent ? PassphraseSource.fromParent(stdin, stdout) : null, random);
              SecretBytes masterKey = master.masterKey()) {
             timeline.mark("master key");
             try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,

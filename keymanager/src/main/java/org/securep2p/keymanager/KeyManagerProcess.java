@@ -62,6 +62,8 @@ public final class KeyManagerProcess implements AutoCloseable {
     private KeyManagerClient client;
     /** Where the child's stderr goes (its protection and hardening lines); null: this process's stderr. */
     private Path diagnosticsLog;
+    /** Answers the child's passphrase requests; null: the child is not told it may ask. */
+    private PassphrasePrompt prompt;
 
     private KeyManagerProcess(Path socketDirectory, SecureRandom random, String mainClass,
             List<String> extraArguments, java.util.Map<String, String> extraEnvironment) {
@@ -100,10 +102,22 @@ public final class KeyManagerProcess implements AutoCloseable {
      */
     public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
             Path diagnosticsLog) throws IOException {
+        return start(socketDirectory, keyDirectory, random, diagnosticsLog, null);
+    }
+
+    /**
+     * As {@link #start(Path, Path, SecureRandom, Path)}; where neither the OS keyring nor
+     * {@code SECUREP2P_PASSPHRASE_FILE} gives the master key, the child asks {@code prompt} (through this
+     * process) for the passphrase, at this start and at every {@link #restart()}. The time the user takes does
+     * not count against {@link #READY_TIMEOUT}. {@code prompt} may be null: no one to ask.
+     */
+    public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            Path diagnosticsLog, PassphrasePrompt prompt) throws IOException {
         KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
                 Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(),
                 List.of(keyDirectory.toAbsolutePath().toString()), java.util.Map.of());
         p.diagnosticsLog = diagnosticsLog.toAbsolutePath();
+        p.prompt = prompt;
         p.launch();
         return p;
     }
@@ -113,6 +127,17 @@ public final class KeyManagerProcess implements AutoCloseable {
             java.util.Map<String, String> extraEnvironment) throws IOException {
         return start(socketDirectory, random, KeyManagerMain.class.getName(),
                 List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
+    }
+
+    /** As above, with the child's passphrase requests answered by {@code prompt}. */
+    static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            java.util.Map<String, String> extraEnvironment, PassphrasePrompt prompt) throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
+                Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(),
+                List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
+        p.prompt = prompt;
+        p.launch();
+        return p;
     }
 
     /**
@@ -224,6 +249,9 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add(mainClass);
         command.add(socketDirectory.toString());
         command.addAll(extraArguments);
+        if (prompt != null && durableChild()) {
+            command.add(KeyManagerMain.ASK_PARENT_OPTION);
+        }
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(diagnosticsLog == null
                 ? ProcessBuilder.Redirect.INHERIT
                 : ProcessBuilder.Redirect.appendTo(diagnosticsLog.toFile()));
@@ -241,7 +269,7 @@ public final class KeyManagerProcess implements AutoCloseable {
             OutputStream childStdin = child.getOutputStream();
             childStdin.write(line);
             childStdin.flush();
-            awaitReady(child);
+            awaitReady(child, childStdin);
             KeyManagerClient connected = KeyManagerClient.connect(
                     socketDirectory.resolve(KeyManagerServer.SOCKET_FILE_NAME), token);
             process = child;
@@ -260,16 +288,81 @@ public final class KeyManagerProcess implements AutoCloseable {
         }
     }
 
-    /** Whether this is a {@link KeyManagerMain} child whose key directory keeps its master key in the OS keyring. */
-    private boolean keyringProtected() {
-        return mainClass.equals(KeyManagerMain.class.getName()) && extraArguments.size() == 1
-                && KeyringMasterKeyStore.markerExists(Path.of(extraArguments.get(0)));
+    /** Whether the child is a {@link KeyManagerMain} with a key directory. */
+    private boolean durableChild() {
+        return mainClass.equals(KeyManagerMain.class.getName()) && extraArguments.size() == 1;
     }
 
-    private static void awaitReady(Process child) throws IOException {
+    /** Whether this is a {@link KeyManagerMain} child whose key directory keeps its master key in the OS keyring. */
+    private boolean keyringProtected() {
+        return durableChild() && KeyringMasterKeyStore.markerExists(Path.of(extraArguments.get(0)));
+    }
+
+    /**
+     * Reads the child's stdout until the ready line, answering passphrase requests on its stdin in between;
+     * each wait for a line is bounded by {@link #READY_TIMEOUT}, the user's typing is not.
+     */
+    private void awaitReady(Process child, OutputStream childStdin) throws IOException {
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                 StandardCharsets.US_ASCII));
-        CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+        while (true) {
+            String line = nextLine(child, out);
+            if (KeyManagerMain.READY_LINE.equals(line)) {
+                return;
+            }
+            if (line == null || !line.startsWith(PassphraseSource.PASSPHRASE_REQUEST_PREFIX)) {
+                throw new IpcException(UNAVAILABLE, "key manager exited before serving"
+                        + (child.isAlive() ? "" : " (status " + child.exitValue() + ")"));
+            }
+            PassphrasePrompt.Request request;
+            try {
+                request = PassphrasePrompt.Request.valueOf(
+                        line.substring(PassphraseSource.PASSPHRASE_REQUEST_PREFIX.length()));
+            } catch (IllegalArgumentException e) {
+                throw new IpcException(UNAVAILABLE, "key manager asked for an unknown passphrase request");
+            }
+            answer(request, childStdin);
+        }
+    }
+
+    /** Writes the user's answer (UTF-8, one line; an empty line declines) and wipes every copy of it. */
+    private void answer(PassphrasePrompt.Request request, OutputStream childStdin) throws IOException {
+        char[] passphrase = prompt == null ? null : prompt.ask(request);
+        byte[] encoded = null;
+        try {
+            if (passphrase != null && !containsLineEnd(passphrase)) {
+                try {
+                    encoded = KdfParameters.utf8(passphrase);
+                } catch (KeyManagerException invalid) {
+                    // Empty, too long or not Unicode: nothing to send, which the child reports as declined.
+                }
+            }
+            if (encoded != null) {
+                childStdin.write(encoded);
+            }
+            childStdin.write('\n');
+            childStdin.flush();
+        } finally {
+            if (passphrase != null) {
+                Arrays.fill(passphrase, '\0');
+            }
+            if (encoded != null) {
+                Arrays.fill(encoded, (byte) 0);
+            }
+        }
+    }
+
+    private static boolean containsLineEnd(char[] passphrase) {
+        for (char c : passphrase) {
+            if (c == '\n' || c == '\r') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String nextLine(Process child, BufferedReader out) throws IOException {
+        CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
             } catch (IOException e) {
@@ -280,9 +373,8 @@ public final class KeyManagerProcess implements AutoCloseable {
             t.setDaemon(true);
             t.start();
         });
-        String line;
         try {
-            line = ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return next.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             throw new IpcException(UNAVAILABLE, "key manager did not serve within " + READY_TIMEOUT);
         } catch (InterruptedException e) {
@@ -290,10 +382,6 @@ public final class KeyManagerProcess implements AutoCloseable {
             throw new IpcException(UNAVAILABLE, "interrupted while waiting for the key manager");
         } catch (ExecutionException e) {
             throw new IpcException(UNAVAILABLE, "could not read the key manager's output", e);
-        }
-        if (!KeyManagerMain.READY_LINE.equals(line)) {
-            throw new IpcException(UNAVAILABLE, "key manager exited before serving"
-                    + (child.isAlive() ? "" : " (status " + child.exitValue() + ")"));
         }
     }
 

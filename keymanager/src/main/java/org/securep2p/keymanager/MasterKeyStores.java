@@ -12,6 +12,7 @@ import org.securep2p.crypto.SecretBytes;
 import static org.securep2p.keymanager.KeyManagerException.Reason.KEYRING_LOCKED;
 import static org.securep2p.keymanager.KeyManagerException.Reason.KEYRING_UNAVAILABLE;
 import static org.securep2p.keymanager.KeyManagerException.Reason.PASSPHRASE_REQUIRED;
+import static org.securep2p.keymanager.KeyManagerException.Reason.WRONG_PASSPHRASE;
 
 /**
  * Chooses and opens the {@link MasterKeyStore} of a key directory, in this order:
@@ -45,8 +46,17 @@ public final class MasterKeyStores {
     public static MasterKeyStore open(Path keyDir, Map<String, String> env, PassphraseSource explicit,
             SecureRandom random) throws KeyManagerException {
         Console console = System.console();
-        return open(keyDir, env, explicit, console == null ? null : PassphraseSource.fromConsole(console),
-                KeyringAccess::system, () -> KdfParameters.freshDefault(random), random);
+        return open(keyDir, env, explicit, console == null ? null : PassphraseSource.fromConsole(console), random);
+    }
+
+    /**
+     * As above, with {@code interactive} (e.g. {@link PassphraseSource#fromParent}) as the last passphrase
+     * source instead of the console; null for none.
+     */
+    public static MasterKeyStore open(Path keyDir, Map<String, String> env, PassphraseSource explicit,
+            PassphraseSource interactive, SecureRandom random) throws KeyManagerException {
+        return open(keyDir, env, explicit, interactive, KeyringAccess::system,
+                () -> KdfParameters.freshDefault(random), random);
     }
 
     interface KeyringOpener {
@@ -67,7 +77,15 @@ public final class MasterKeyStores {
                 throw new KeyManagerException(PASSPHRASE_REQUIRED, "key directory " + keyDir
                         + " is passphrase-protected and no passphrase source is available");
             }
-            return PassphraseMasterKeyStore.open(keyDir, passphrase);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return PassphraseMasterKeyStore.open(keyDir, passphrase);
+                } catch (KeyManagerException e) {
+                    if (e.reason() != WRONG_PASSPHRASE || attempt >= passphrase.attempts()) {
+                        throw e;
+                    }
+                }
+            }
         }
         if (KeyringMasterKeyStore.markerExists(keyDir)) {
             try (KeyringAccess keyring = keyringOpener.open()) {

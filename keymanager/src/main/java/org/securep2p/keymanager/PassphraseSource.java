@@ -3,6 +3,7 @@ package org.securep2p.keymanager;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -48,6 +49,14 @@ public interface PassphraseSource {
 
     /** Where the passphrase came from, for the security log ("passphrase file /x", "console"). */
     String description();
+
+    /**
+     * How many answers an existing key directory may try before {@code WRONG_PASSPHRASE} is final: one for a
+     * file or stream, which would give the same answer again; three where a person types it.
+     */
+    default int attempts() {
+        return 1;
+    }
 
     /** A file the owner alone can read; checked and read on each call. */
     static PassphraseSource fromFile(Path file) {
@@ -106,6 +115,47 @@ public interface PassphraseSource {
         };
     }
 
+    /**
+     * The app's user, asked through the key manager's parent ({@link PassphrasePrompt}): for each answer it
+     * prints one line {@code keymanager passphrase NEW|EXISTING|RETRY} on {@code toParent} and reads the first
+     * line of {@code fromParent}, the passphrase in UTF-8. An empty line means the user declined:
+     * {@code PASSPHRASE_REQUIRED}. Asking twice for a new one is the parent's part.
+     */
+    static PassphraseSource fromParent(InputStream fromParent, PrintStream toParent) {
+        Objects.requireNonNull(fromParent, "fromParent");
+        Objects.requireNonNull(toParent, "toParent");
+        return new PassphraseSource() {
+            private int asked;
+
+            @Override
+            public char[] passphrase(boolean creating) throws KeyManagerException {
+                PassphrasePrompt.Request request = creating ? PassphrasePrompt.Request.NEW
+                        : asked++ == 0 ? PassphrasePrompt.Request.EXISTING : PassphrasePrompt.Request.RETRY;
+                toParent.println(PASSPHRASE_REQUEST_PREFIX + request.name());
+                toParent.flush();
+                try {
+                    // An empty answer is the user declining, not a passphrase that is too short.
+                    return PassphraseText.readFirstLine(fromParent, "the app's answer", PASSPHRASE_REQUIRED);
+                } catch (IOException e) {
+                    throw new KeyManagerException(STORAGE_FAILED, "cannot read the passphrase from the app", e);
+                }
+            }
+
+            @Override
+            public String description() {
+                return "the app's prompt";
+            }
+
+            @Override
+            public int attempts() {
+                return 3;
+            }
+        };
+    }
+
+    /** The start of the line a key manager prints to ask its parent for a passphrase; the request follows. */
+    String PASSPHRASE_REQUEST_PREFIX = "keymanager passphrase ";
+
     /** An interactive prompt without echo; asks twice when creating. */
     static PassphraseSource fromConsole(Console console) {
         Objects.requireNonNull(console, "console");
@@ -152,6 +202,12 @@ final class PassphraseText {
 
     /** The first line of {@code in} (up to {@code \n}, without a trailing {@code \r}), strict UTF-8. */
     static char[] readFirstLine(InputStream in, String what) throws IOException, KeyManagerException {
+        return readFirstLine(in, what, PASSPHRASE_INVALID);
+    }
+
+    /** As above; an empty line fails with {@code ifEmpty}. */
+    static char[] readFirstLine(InputStream in, String what, KeyManagerException.Reason ifEmpty)
+            throws IOException, KeyManagerException {
         byte[] line = new byte[KdfParameters.MAX_PASSPHRASE_BYTES + 2];
         int length = 0;
         try {
@@ -167,7 +223,7 @@ final class PassphraseText {
                 length--;
             }
             if (length == 0) {
-                throw new KeyManagerException(PASSPHRASE_INVALID, what + " holds an empty passphrase");
+                throw new KeyManagerException(ifEmpty, what + " holds an empty passphrase");
             }
             if (length > KdfParameters.MAX_PASSPHRASE_BYTES) {
                 throw new KeyManagerException(PASSPHRASE_INVALID, what + " holds more than "

@@ -71,6 +71,66 @@ class KeyManagerDurableProcessIT {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keys))).isEqualTo("rwx------");
     }
 
+    /** What a user at the app's prompt does: answers in turn, and what the key manager asked, in order. */
+    private static final class ScriptedUser implements PassphrasePrompt {
+        final java.util.List<Request> asked = new java.util.ArrayList<>();
+        private final java.util.Deque<String> answers;
+
+        ScriptedUser(String... answers) {
+            this.answers = new java.util.ArrayDeque<>(Arrays.asList(answers));
+        }
+
+        @Override
+        public synchronized char[] ask(Request request) {
+            asked.add(request);
+            String next = answers.poll();
+            return next == null ? null : next.toCharArray();
+        }
+    }
+
+    @Test
+    void asksTheAppsUserWhenThereIsNoKeyringAndNoPassphraseFile() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> noBus = Map.of("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + temp.resolve("no-bus"));
+        ScriptedUser user = new ScriptedUser("tr0ub4dor & 3", "a typo", "tr0ub4dor & 3");
+        IdentityPublicKeys identity;
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, noBus, user)) {
+            identity = p.client().identity();
+            assertThat(user.asked).containsExactly(PassphrasePrompt.Request.NEW);
+            // A restart asks again: the app keeps no copy of the passphrase. The typo costs one retry.
+            p.restart();
+            assertThat(p.client().identity()).isEqualTo(identity);
+            assertThat(user.asked).containsExactly(PassphrasePrompt.Request.NEW, PassphrasePrompt.Request.EXISTING,
+                    PassphrasePrompt.Request.RETRY);
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(keys)) {
+            for (Path f : files.toList()) {
+                assertThat(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1)).as(f.toString())
+                        .doesNotContain("tr0ub4dor");
+            }
+        }
+        // Declining (no answer) and three wrong answers both leave the launch failing, with the files untouched.
+        byte[] sealed = Files.readAllBytes(keys.resolve(SealedStateVault.FILE_NAME));
+        ScriptedUser declines = new ScriptedUser();
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km2"), keys, random, noBus, declines))
+                .isInstanceOf(IOException.class);
+        assertThat(declines.asked).containsExactly(PassphrasePrompt.Request.EXISTING);
+        ScriptedUser forgot = new ScriptedUser("a", "b", "c", "tr0ub4dor & 3");
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km3"), keys, random, noBus, forgot))
+                .isInstanceOf(IOException.class);
+        assertThat(forgot.asked).hasSize(3);
+        assertThat(Files.readAllBytes(keys.resolve(SealedStateVault.FILE_NAME))).isEqualTo(sealed);
+    }
+
+    @Test
+    void aChildWithoutAPromptIsNotToldItMayAsk() throws Exception {
+        Map<String, String> noBus = Map.of("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + temp.resolve("no-bus"));
+        // No prompt and no passphrase file: the child fails with PASSPHRASE_REQUIRED instead of waiting for an
+        // answer that would never come.
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), temp.resolve("keys"), random, noBus))
+                .isInstanceOf(IOException.class);
+    }
+
     @Test
     void refusesToServeWithTheWrongPassphrase() throws Exception {
         Path keys = temp.resolve("keys");

@@ -1,5 +1,9 @@
 package org.securep2p.keymanager;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -74,6 +78,79 @@ class MasterKeyStoresTest {
             assertThat(store.toString()).doesNotContain(hex).doesNotContain(b64);
             assertThat(store.description()).doesNotContain(b64);
         }
+    }
+
+    /** The child's side of asking the app: {@code answers} are what the parent typed back, one per line. */
+    private MasterKeyStore openAskingParent(String answers, ByteArrayOutputStream requests) throws KeyManagerException {
+        PassphraseSource parent = PassphraseSource.fromParent(
+                new ByteArrayInputStream(answers.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(requests, true, StandardCharsets.US_ASCII));
+        return MasterKeyStores.open(temp.resolve("keys"), Map.of(), null, parent, FakeKeyring.unavailable(),
+                () -> PassphraseMasterKeyStoreTest.cheap(random), random);
+    }
+
+    private static String[] lines(ByteArrayOutputStream out) {
+        return out.toString(StandardCharsets.US_ASCII).split("\n");
+    }
+
+    @Test
+    void asksTheParentForANewPassphraseWhenThereIsNoKeyringAndNoFile() throws Exception {
+        ByteArrayOutputStream requests = new ByteArrayOutputStream();
+        byte[] first;
+        try (MasterKeyStore store = openAskingParent("correct horse\n", requests); SecretBytes key = store.masterKey()) {
+            assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
+            assertThat(store.description()).contains("the app's prompt");
+            first = key.copyBytes();
+        }
+        assertThat(lines(requests)).containsExactly("keymanager passphrase NEW");
+        requests.reset();
+        try (MasterKeyStore store = openAskingParent("correct horse\n", requests); SecretBytes key = store.masterKey()) {
+            assertThat(key.copyBytes()).isEqualTo(first);
+        }
+        assertThat(lines(requests)).containsExactly("keymanager passphrase EXISTING");
+    }
+
+    @Test
+    void asksTheParentAgainAfterAWrongPassphraseUpToThreeAnswers() throws Exception {
+        openAskingParent("right\n", new ByteArrayOutputStream()).close();
+        ByteArrayOutputStream requests = new ByteArrayOutputStream();
+        openAskingParent("wrong\nalso wrong\nright\n", requests).close();
+        assertThat(lines(requests)).containsExactly("keymanager passphrase EXISTING", "keymanager passphrase RETRY",
+                "keymanager passphrase RETRY");
+        requests.reset();
+        assertReason(() -> openAskingParent("a\nb\nc\nright\n", requests), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        assertThat(lines(requests)).hasSize(3);
+    }
+
+    @Test
+    void aPassphraseFileIsTriedOnceBecauseItWouldGiveTheSameAnswer() throws Exception {
+        assertThat(PassphraseSource.fromFile(temp.resolve("pw")).attempts()).isEqualTo(1);
+        assertThat(PassphraseSource.fromStream(new ByteArrayInputStream(new byte[0]), "fd 3").attempts()).isEqualTo(1);
+    }
+
+    @Test
+    void anEmptyAnswerFromTheParentIsDecliningAndCreatesNothing() throws Exception {
+        assertReason(() -> openAskingParent("\n", new ByteArrayOutputStream()),
+                KeyManagerException.Reason.PASSPHRASE_REQUIRED);
+        assertReason(() -> openAskingParent("", new ByteArrayOutputStream()),
+                KeyManagerException.Reason.PASSPHRASE_REQUIRED);
+        assertThat(temp.resolve("keys").resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
+    }
+
+    @Test
+    void aPassphraseFileWinsOverAskingTheParent() throws Exception {
+        Path file = temp.resolve("pw");
+        Files.writeString(file, "from the file\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        ByteArrayOutputStream requests = new ByteArrayOutputStream();
+        PassphraseSource parent = PassphraseSource.fromParent(new ByteArrayInputStream(new byte[0]),
+                new PrintStream(requests, true, StandardCharsets.US_ASCII));
+        try (MasterKeyStore store = MasterKeyStores.open(temp.resolve("keys"),
+                Map.of(PassphraseSource.PASSPHRASE_FILE_VARIABLE, file.toString()), null, parent,
+                FakeKeyring.unavailable(), () -> PassphraseMasterKeyStoreTest.cheap(random), random)) {
+            assertThat(store.description()).contains("passphrase file");
+        }
+        assertThat(requests.size()).isZero();
     }
 
     @Test
