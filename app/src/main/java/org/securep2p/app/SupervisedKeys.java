@@ -1,7 +1,9 @@
 package org.securep2p.app;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 import org.securep2p.crypto.CryptoException;
@@ -32,11 +34,18 @@ final class SupervisedKeys implements PrivateKeyOperations {
     private final KeyManagerProcess process;
     private final IdentityPublicKeys identity;
     private final Consumer<String> notice;
+    /** The child's diagnostics log, for the reason a restart failed; null if there is none. */
+    private final Path diagnosticsLog;
 
     SupervisedKeys(KeyManagerProcess process, Consumer<String> notice) {
+        this(process, notice, null);
+    }
+
+    SupervisedKeys(KeyManagerProcess process, Consumer<String> notice, Path diagnosticsLog) {
         this.process = Objects.requireNonNull(process);
         this.identity = process.client().identity();
         this.notice = Objects.requireNonNull(notice);
+        this.diagnosticsLog = diagnosticsLog;
     }
 
     private <T> T call(Op<T> op) throws CryptoException {
@@ -61,7 +70,8 @@ final class SupervisedKeys implements PrivateKeyOperations {
         try {
             process.restart();
         } catch (IOException e) {
-            notice.accept("The key manager could not be restarted: " + e.getMessage());
+            notice.accept(restartFailed(e.getMessage(), diagnosticsLog == null ? Optional.empty()
+                    : KeyManagerDiagnostics.lastFailure(diagnosticsLog)));
             throw new java.io.UncheckedIOException("key manager restart failed: " + e.getMessage(), e);
         }
         if (!process.client().identity().equals(identity)) {
@@ -70,6 +80,18 @@ final class SupervisedKeys implements PrivateKeyOperations {
         }
         SECURITY.info("key manager restarted (pid {})", process.pid());
         notice.accept("The key manager is running again.");
+    }
+
+    /** What the user is told when a restart failed: the launcher's error, the child's reason, what to do. */
+    static String restartFailed(String error, Optional<String> childFailure) {
+        StringBuilder b = new StringBuilder("The key manager could not be restarted: ").append(error);
+        childFailure.ifPresent(line -> b.append(" (").append(line.replaceFirst("^keymanager: cannot serve: ", ""))
+                .append(')'));
+        if (childFailure.filter(line -> line.contains("PASSPHRASE_REQUIRED")).isPresent()) {
+            b.append(". It needs your passphrase, which is asked only while securep2p starts: quit and start it"
+                    + " again.");
+        }
+        return b.toString();
     }
 
     SecretBytes storageKey(String purpose) throws CryptoException {

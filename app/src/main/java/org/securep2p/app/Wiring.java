@@ -122,7 +122,7 @@ final class Wiring {
             List<DefaultMessenger> messengerRef = new ArrayList<>();
             SupervisedKeys keys = new SupervisedKeys(process, notice -> {
                 messengerRef.forEach(m -> m.notice(notice));
-            });
+            }, h.logs().resolve("keymanager.log"));
             String[] protection = KeyManagerDiagnostics.read(h.logs().resolve("keymanager.log"));
             security.info("key protection: {}; memory protection: {}", protection[0], protection[1]);
             SecretBytes storageKey = keys.storageKey("conversations");
