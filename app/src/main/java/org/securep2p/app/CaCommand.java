@@ -141,10 +141,14 @@ final class CaCommand implements Callable<Integer> {
     }
 
     /** True if every name is acceptable; otherwise false, the complaint printed. */
-    private boolean namesValid(List<String> names, String what) {
+    private boolean namesValid(List<String> names, String what, boolean toCertify) {
         for (String name : names) {
             try {
-                OrganisationAuthority.checkName(name, what);
+                if (toCertify) {
+                    OrganisationAuthority.checkNewName(name, what);
+                } else {
+                    OrganisationAuthority.checkName(name, what);
+                }
             } catch (TransportException e) {
                 err().println("securep2p ca: \"" + name + "\": " + e.getMessage());
                 return false;
@@ -228,7 +232,7 @@ final class CaCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            if (!ca.namesValid(List.of(name), "CA name")) {
+            if (!ca.namesValid(List.of(name), "CA name", true)) {
                 return Main.USAGE;
             }
             return ca.withCa((c, out) -> {
@@ -268,7 +272,7 @@ final class CaCommand implements Callable<Integer> {
                 ca.err().println("securep2p ca: --days must be 1.." + MAX_DAYS);
                 return Main.USAGE;
             }
-            if (!ca.namesValid(names, "member name")) {
+            if (!ca.namesValid(names, "member name", true)) {
                 return Main.USAGE;
             }
             return ca.withCa((c, out) -> {
@@ -297,7 +301,7 @@ final class CaCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            if (!ca.namesValid(List.of(name), "member name")) {
+            if (!ca.namesValid(List.of(name), "member name", false)) {
                 return Main.USAGE;
             }
             return ca.withCa((c, out) -> {

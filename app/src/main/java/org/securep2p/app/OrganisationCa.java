@@ -185,7 +185,7 @@ final class OrganisationCa implements AutoCloseable {
      * crash later leaves a key without a certificate, which the next {@code init} refuses to overwrite.
      */
     void init(String caName) throws StoreException {
-        checkName(caName, "CA name");
+        checkNewName(caName, "CA name");
         for (Path existing : List.of(sealedKeyFile(home), certificateFile(home), crlFile(home), registerFile(home))) {
             if (Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
                 throw new StoreException(DUPLICATE, existing + " already exists: this home already has a CA (or a"
@@ -236,7 +236,7 @@ final class OrganisationCa implements AutoCloseable {
         Set<String> seen = new HashSet<>();
         List<byte[]> requests = new ArrayList<>();
         for (String name : names) {
-            checkName(name, "member name");
+            checkNewName(name, "member name");
             if (!seen.add(name)) {
                 throw new StoreException(DUPLICATE, name + " is named twice; nothing was issued");
             }
@@ -422,8 +422,20 @@ final class OrganisationCa implements AutoCloseable {
     }
 
     private static void checkName(String name, String what) {
+        checkName(name, what, false);
+    }
+
+    private static void checkNewName(String name, String what) {
+        checkName(name, what, true);
+    }
+
+    private static void checkName(String name, String what, boolean toCertify) {
         try {
-            OrganisationAuthority.checkName(name, what);
+            if (toCertify) {
+                OrganisationAuthority.checkNewName(name, what);
+            } else {
+                OrganisationAuthority.checkName(name, what);
+            }
         } catch (TransportException e) {
             // The commands check names first and answer with a usage error; reaching here is a caller's bug.
             throw new IllegalArgumentException(e.getMessage());

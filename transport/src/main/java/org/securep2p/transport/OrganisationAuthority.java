@@ -8,10 +8,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.text.Normalizer;
 import java.util.Date;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.bouncycastle.asn1.ASN1Encoding;
@@ -58,11 +61,22 @@ public final class OrganisationAuthority implements AutoCloseable {
     /** Member and CA names: what a person would type, nothing that X.500 or a terminal could misread. */
     private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._-]{0,63}");
     private static final int SERIAL_LENGTH = 16;
+    /**
+     * The mixtures of scripts one name may use: Unicode TS #39's "highly restrictive" level. Any single script,
+     * or Latin with the scripts written together in Japanese, Chinese or Korean.
+     */
+    private static final List<Set<Character.UnicodeScript>> MIXABLE_SCRIPTS = List.of(
+            EnumSet.of(Character.UnicodeScript.LATIN, Character.UnicodeScript.HAN, Character.UnicodeScript.HIRAGANA,
+                    Character.UnicodeScript.KATAKANA),
+            EnumSet.of(Character.UnicodeScript.LATIN, Character.UnicodeScript.HAN, Character.UnicodeScript.BOPOMOFO),
+            EnumSet.of(Character.UnicodeScript.LATIN, Character.UnicodeScript.HAN, Character.UnicodeScript.HANGUL));
 
     private final byte[] seed;
     private final Ed25519PrivateKeyParameters key;
     private final byte[] certificateDer;
     private final X500Name subject;
+    /** The end of the CA certificate's validity: no member certificate it issues ends later. */
+    private final Instant notAfter;
     private volatile boolean closed;
 
     private OrganisationAuthority(byte[] seed, byte[] certificateDer, X500Name subject) {
@@ -70,12 +84,13 @@ public final class OrganisationAuthority implements AutoCloseable {
         this.key = new Ed25519PrivateKeyParameters(seed, 0);
         this.certificateDer = certificateDer;
         this.subject = subject;
+        this.notAfter = Certificate.getInstance(certificateDer).getEndDate().getDate().toInstant();
     }
 
     /** A new CA named {@code name}: a fresh Ed25519 key from {@code random} and a self-signed CA certificate. */
     public static OrganisationAuthority create(String name, SecureRandom random, Instant now)
             throws TransportException {
-        checkName(name, "CA name");
+        checkNewName(name, "CA name");
         byte[] seed = new byte[Ed25519PrivateKeyParameters.KEY_SIZE];
         random.nextBytes(seed);
         Ed25519PrivateKeyParameters key = new Ed25519PrivateKeyParameters(seed, 0);
@@ -146,13 +161,21 @@ public final class OrganisationAuthority implements AutoCloseable {
      * Issues a member certificate binding {@code memberName} to the identity in {@code identityCertificatePem}
      * (the member's own {@code cert/identity.crt}, whose self-signature proves they hold the identity's key).
      *
-     * @throws TransportException {@code CONFIG_INVALID} for a bad name or a request that is not a valid
-     *         identity certificate
+     * The certificate ends after {@code validity} or when the CA certificate does, whichever comes first: a
+     * member's certificate never outlives its issuer's (RFC 5280 path validation would refuse it then anyway,
+     * and the date printed for the member would be a promise the CA cannot keep).
+     *
+     * @throws TransportException {@code CONFIG_INVALID} for a bad name, a request that is not a valid
+     *         identity certificate, or a CA certificate that has expired
      */
     public IssuedCertificate issue(String memberName, byte[] identityCertificatePem, Instant now, Duration validity,
             SecureRandom random) throws TransportException {
         checkOpen();
-        checkName(memberName, "member name");
+        checkNewName(memberName, "member name");
+        if (!now.isBefore(notAfter)) {
+            throw new TransportException(CONFIG_INVALID, "the CA certificate expired on " + notAfter
+                    + "; create a new CA and issue the members new certificates");
+        }
         byte[] request = identityCertificatePem == null ? null
                 : OrganisationCertificates.unpem(identityCertificatePem, OrganisationCertificates.CERTIFICATE);
         if (request == null) {
@@ -172,7 +195,8 @@ public final class OrganisationAuthority implements AutoCloseable {
         g.setSignature(TransportCertificate.ED25519);
         g.setIssuer(subject);
         g.setSubject(new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, memberName).build());
-        Instant notAfter = now.plus(validity).truncatedTo(ChronoUnit.SECONDS);
+        Instant asked = now.plus(validity).truncatedTo(ChronoUnit.SECONDS);
+        Instant notAfter = asked.isAfter(this.notAfter) ? this.notAfter : asked;
         g.setStartDate(time(now.minus(TransportCertificate.BACKDATE)));
         g.setEndDate(time(notAfter));
         g.setSubjectPublicKeyInfo(new SubjectPublicKeyInfo(TransportCertificate.ED25519,
@@ -231,11 +255,36 @@ public final class OrganisationAuthority implements AutoCloseable {
         return name != null && NAME.matcher(name).matches() && name.equals(name.strip());
     }
 
-    /** Throws {@code CONFIG_INVALID} unless {@code name} is 1 to 64 letters, digits, spaces, dots, dashes, underscores. */
+    /**
+     * Throws {@code CONFIG_INVALID} unless {@code name} is 1 to 64 letters, digits, spaces, dots, dashes,
+     * underscores: the syntax of every name, including those certified before {@link #checkNewName}'s rules.
+     */
     public static void checkName(String name, String what) throws TransportException {
         if (name == null || !NAME.matcher(name).matches() || !name.equals(name.strip())) {
             throw new TransportException(CONFIG_INVALID, "the " + what + " must be 1 to 64 letters, digits, spaces, "
                     + "dots, dashes or underscores, starting with a letter or digit");
+        }
+    }
+
+    /**
+     * {@link #checkName}, and what a name to be certified must also be: in Unicode normal form C, and written in
+     * one script (or Latin with Han, Hiragana and Katakana, Bopomofo, or Hangul).
+     */
+    public static void checkNewName(String name, String what) throws TransportException {
+        checkName(name, what);
+        // Two spellings of one name, or a name dressed up as another with letters from a second script ("аlice"
+        // with a Cyrillic а): the CA refuses both, so a certified name means what it shows (PROTOCOL.md 21.1).
+        if (!Normalizer.isNormalized(name, Normalizer.Form.NFC)) {
+            throw new TransportException(CONFIG_INVALID, "the " + what + " must be in Unicode normal form C"
+                    + " (composed accents)");
+        }
+        Set<Character.UnicodeScript> scripts = EnumSet.noneOf(Character.UnicodeScript.class);
+        name.codePoints().mapToObj(Character.UnicodeScript::of)
+                .filter(sc -> sc != Character.UnicodeScript.COMMON && sc != Character.UnicodeScript.INHERITED)
+                .forEach(scripts::add);
+        if (scripts.size() > 1 && MIXABLE_SCRIPTS.stream().noneMatch(allowed -> allowed.containsAll(scripts))) {
+            throw new TransportException(CONFIG_INVALID, "the " + what + " mixes the scripts " + scripts
+                    + "; a name uses one script (Japanese, Chinese and Korean names may add Latin)");
         }
     }
 

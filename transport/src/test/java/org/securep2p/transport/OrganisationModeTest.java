@@ -8,9 +8,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 
+import org.bouncycastle.asn1.x509.Certificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.SecurityLevel;
@@ -282,6 +284,44 @@ class OrganisationModeTest {
                     .hasMessageContaining("not a valid identity certificate");
             assertThatThrownBy(() -> ca.issue("Bravo", "junk".getBytes(StandardCharsets.US_ASCII), NOW,
                     Duration.ofDays(1), RANDOM)).hasMessageContaining("not a PEM certificate");
+        }
+    }
+
+    @Test
+    void issuingRefusesLookAlikeNamesThatMixScriptsOrAreNotComposed() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            // "аlice" with a Cyrillic а, "Bоb" with a Cyrillic о, "A\u0301na" with a combining accent.
+            for (String lookAlike : new String[] {"\u0430lice", "B\u043Eb", "A\u0301na", "Control-\u0392ravo"}) {
+                assertThatThrownBy(() -> ca.issue(lookAlike, request(BOB), NOW, Duration.ofDays(1), RANDOM))
+                        .as(lookAlike).isInstanceOf(TransportException.class);
+            }
+            assertThatThrownBy(() -> OrganisationAuthority.create("C\u043Entrol", RANDOM, NOW))
+                    .hasMessageContaining("mixes the scripts");
+            // One script, whichever, is a name; so are the mixtures Japanese, Chinese and Korean names need.
+            for (String fine : new String[] {"\u00C1na M\u00FCller", "\u0410\u043D\u043D\u0430",
+                    "\u5C71\u7530 \u305F\u308D\u3046", "\u674E\u660E Li", "\uAE40\uBBFC\uC900 2"}) {
+                assertThat(ca.issue(fine, request(BOB), NOW, Duration.ofDays(1), RANDOM).name()).isEqualTo(fine);
+            }
+        }
+        // Stored names keep the old syntax check only: revoking a name certified earlier still works.
+        OrganisationAuthority.checkName("\u0430lice", "member name");
+    }
+
+    @Test
+    void aMemberCertificateNeverOutlivesItsCa() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            Instant caEnd = NOW.plus(OrganisationAuthority.CA_VALIDITY).truncatedTo(ChronoUnit.SECONDS);
+            Instant late = caEnd.minus(Duration.ofDays(10));
+            OrganisationAuthority.IssuedCertificate issued = ca.issue("Control-Bravo", request(BOB), late,
+                    OrganisationAuthority.MEMBER_VALIDITY, RANDOM);
+            assertThat(issued.notAfter()).isEqualTo(caEnd);
+            Certificate c = Certificate.getInstance(OrganisationCertificates.unpem(issued.pem(),
+                    OrganisationCertificates.CERTIFICATE));
+            assertThat(c.getEndDate().getDate().toInstant()).isEqualTo(caEnd);
+            assertThat(ca.issue("Control-Bravo", request(BOB), NOW, Duration.ofDays(30), RANDOM).notAfter())
+                    .isEqualTo(NOW.plus(Duration.ofDays(30)).truncatedTo(ChronoUnit.SECONDS));
+            assertThatThrownBy(() -> ca.issue("Control-Bravo", request(BOB), caEnd, Duration.ofDays(1), RANDOM))
+                    .hasMessageContaining("CA certificate expired");
         }
     }
 
