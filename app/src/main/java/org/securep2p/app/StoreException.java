@@ -31,6 +31,8 @@ final class StoreException extends Exception {
         UNKNOWN_PEER,
         /** An entry with this id is already stored. */
         DUPLICATE,
+        /** Older than what was already used here (e.g. a revocation list with a lower number); using it could undo a change. */
+        STALE,
     }
 
     private final Reason reason;

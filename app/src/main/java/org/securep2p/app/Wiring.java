@@ -132,6 +132,14 @@ final class Wiring {
             String trustModel = ChatEvent.Ready.CODES_AND_FIRST_USE;
             if (o.organisationCa().isPresent()) {
                 OrganisationTrust organisation = OrganisationTrust.load(o.organisationCa().get(), clock);
+                try {
+                    // Remembered before any peer is checked against it: a stale ca.crl can never come back.
+                    SeenRevocationLists.admit(h.cert().resolve(SeenRevocationLists.FILE_NAME),
+                            organisation.authorityKeyHex(), organisation.crlNumber());
+                } catch (StoreException e) {
+                    err.println("securep2p: organisation mode: " + e.getMessage());
+                    return Main.FAILED;
+                }
                 Path member = h.cert().resolve(TransportCertificate.MEMBER_FILE_NAME);
                 try {
                     certificate = TransportCertificate.loadMember(member, keys, organisation);

@@ -184,11 +184,24 @@ class OrganisationModeIT {
         assertThat(securityLog(alice)).contains("CERTIFICATE_REFUSED");
 
         // Revocation: Bravo's certificate revoked, Alpha restarts with the new list, Bravo is refused.
+        byte[] listBeforeRevocation = Files.readAllBytes(lead.resolve("cert/ca.crl"));
         lab.ok(lead, "ca", "revoke", "Control-Bravo");
         alice.close();
         peers.remove(alice);
         AttackPeers.Peer alice2 = member(aliceHome, "alice", caCert);
         String revoked = refusedDialling(bob, alice2);
         assertThat(revoked).as(alice2.report()).contains("revoked").contains("Control-Bravo");
+
+        // The list from before the revocation, still within its 30 days, cannot come back: Alpha has loaded
+        // number 2 of this CA and refuses number 1 at start.
+        alice2.close();
+        peers.remove(alice2);
+        Path stale = Files.createDirectories(root.resolve("stale-copy"));
+        Files.copy(caCert, stale.resolve("ca.crt"));
+        Files.write(stale.resolve("ca.crl"), listBeforeRevocation);
+        OrganisationLab.Run r = lab.run(aliceHome, "--json", "--name", "alice", "--trust",
+                "ca:" + stale.resolve("ca.crt"));
+        assertThat(r.exit()).as(r.err()).isNotZero();
+        assertThat(r.err()).contains("STALE").contains("number 1").contains("number 2");
     }
 }

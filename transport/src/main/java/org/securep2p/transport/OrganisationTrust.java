@@ -19,6 +19,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Certificate;
 import org.bouncycastle.asn1.x509.CertificateList;
+import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -50,11 +51,13 @@ public final class OrganisationTrust {
     private final byte[] caKey;
     private final Map<BigInteger, Instant> revoked;
     private final Instant crlNextUpdate;
+    private final BigInteger crlNumber;
     private final Instant caNotAfter;
     private final Clock clock;
 
     private OrganisationTrust(byte[] caDer, X500Name caName, byte[] caKey, Map<BigInteger, Instant> revoked,
-            Instant crlNextUpdate, Instant caNotAfter, Clock clock) {
+            Instant crlNextUpdate, BigInteger crlNumber, Instant caNotAfter, Clock clock) {
+        this.crlNumber = crlNumber;
         this.caNotAfter = caNotAfter;
         this.caDer = caDer;
         this.caName = caName;
@@ -115,12 +118,25 @@ public final class OrganisationTrust {
         if (now.isAfter(nextUpdate.plus(CRL_GRACE))) {
             throw invalid("the revocation list expired on " + nextUpdate + "; ask the CA for a fresh ca.crl");
         }
+        // The number orders the CA's lists: the app refuses one older than a list it already loaded (a stale copy
+        // that still looks current would hide the revocations made since).
+        BigInteger number;
+        try {
+            CRLNumber n = list.getExtensions() == null ? null
+                    : CRLNumber.getInstance(list.getExtensions().getExtensionParsedValue(Extension.cRLNumber));
+            number = n == null ? null : n.getCRLNumber();
+        } catch (IllegalArgumentException e) {
+            number = null;
+        }
+        if (number == null || number.signum() < 0) {
+            throw invalid("the revocation list has no valid list number");
+        }
         Map<BigInteger, Instant> revoked = new HashMap<>();
         for (TBSCertList.CRLEntry e : list.getRevokedCertificates()) {
             revoked.put(e.getUserCertificate().getValue(), e.getRevocationDate().getDate().toInstant());
         }
         return new OrganisationTrust(caDer.clone(), tbs.getSubject(), key, Collections.unmodifiableMap(revoked),
-                nextUpdate, tbs.getEndDate().getDate().toInstant(), clock);
+                nextUpdate, number, tbs.getEndDate().getDate().toInstant(), clock);
     }
 
     /** The CA's name (its certificate's common name). */
@@ -131,6 +147,16 @@ public final class OrganisationTrust {
     /** How many certificates the loaded revocation list revokes. */
     public int revokedCount() {
         return revoked.size();
+    }
+
+    /** The loaded revocation list's number (its cRLNumber extension); each list the CA writes has a larger one. */
+    public BigInteger crlNumber() {
+        return crlNumber;
+    }
+
+    /** The CA's Ed25519 public key, in lower-case hex: which CA a remembered list number belongs to. */
+    public String authorityKeyHex() {
+        return java.util.HexFormat.of().formatHex(caKey);
     }
 
     /** When the organisation promised a newer revocation list. */

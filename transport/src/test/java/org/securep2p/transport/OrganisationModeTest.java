@@ -188,6 +188,30 @@ class OrganisationModeTest {
     }
 
     @Test
+    void theListNumberIsReadAndAListWithoutOneIsRefused() throws Exception {
+        try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
+            Path caCert = ca(dir.resolve("org"), ca, List.of());
+            Files.write(dir.resolve("org/ca.crl"), ca.revocationListPem(List.of(), 7, NOW));
+            OrganisationTrust trust = OrganisationTrust.load(caCert, CLOCK);
+            assertThat(trust.crlNumber()).isEqualTo(java.math.BigInteger.valueOf(7));
+            assertThat(trust.authorityKeyHex()).hasSize(64);
+            // Signed by the CA, current, but without the cRLNumber extension: it could not be ordered.
+            org.bouncycastle.asn1.x509.V2TBSCertListGenerator g = new org.bouncycastle.asn1.x509.V2TBSCertListGenerator();
+            g.setSignature(TransportCertificate.ED25519);
+            g.setIssuer(Certificate.getInstance(OrganisationCertificates.unpem(ca.certificatePem(),
+                    OrganisationCertificates.CERTIFICATE)).getSubject());
+            g.setThisUpdate(new org.bouncycastle.asn1.x509.Time(java.util.Date.from(NOW)));
+            g.setNextUpdate(new org.bouncycastle.asn1.x509.Time(java.util.Date.from(NOW.plus(Duration.ofDays(30)))));
+            byte[] seed = ca.exportPrivateKey();
+            byte[] unnumbered = OrganisationCertificates.signed(g.generateTBSCertList(),
+                    new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(seed, 0));
+            java.util.Arrays.fill(seed, (byte) 0);
+            Files.write(dir.resolve("org/ca.crl"), OrganisationCertificates.pem(unnumbered, OrganisationCertificates.CRL));
+            assertThatThrownBy(() -> OrganisationTrust.load(caCert, CLOCK)).hasMessageContaining("no valid list number");
+        }
+    }
+
+    @Test
     void aMemberRunningPastItsListsNextUpdateRefusesPeersUntilRestarted() throws Exception {
         try (OrganisationAuthority ca = OrganisationAuthority.create("Control", RANDOM, NOW)) {
             Path caCert = ca(dir.resolve("org"), ca, List.of());
