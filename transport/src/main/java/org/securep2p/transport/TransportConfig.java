@@ -273,6 +273,12 @@ public final class TransportConfig {
                 case "connect.timeout.ms":
                     connectTimeout = Duration.ofMillis(millis(v, key, where));
                     break;
+                case "keepalive.interval.ms":
+                    keepaliveInterval = Duration.ofMillis(millis(v, key, where));
+                    break;
+                case "dead.peer.timeout.ms":
+                    deadPeerTimeout = Duration.ofMillis(millis(v, key, where));
+                    break;
                 default:
                     throw new TransportException(CONFIG_INVALID, "unknown setting '" + key + "' " + where);
             }
@@ -309,6 +315,11 @@ public final class TransportConfig {
             if (!turnServers.isEmpty() && (turnUsername == null || turnPassword == null)) {
                 throw new TransportException(CONFIG_INVALID,
                         "a TURN server is configured without a username and password");
+            }
+            // Two keepalives may be lost before the peer is declared dead (ReliableConfig checks the same).
+            if (keepaliveInterval.multipliedBy(2).compareTo(deadPeerTimeout) > 0) {
+                throw new TransportException(CONFIG_INVALID, "dead.peer.timeout.ms (" + deadPeerTimeout.toMillis()
+                        + ") must be at least twice keepalive.interval.ms (" + keepaliveInterval.toMillis() + ")");
             }
             return new TransportConfig(this);
         }

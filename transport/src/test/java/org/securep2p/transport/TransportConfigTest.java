@@ -46,6 +46,21 @@ class TransportConfigTest {
     }
 
     @Test
+    void peerTimersComeFromTheFileAndMustLeaveRoomForTwoKeepalives(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "keepalive.interval.ms=5000\ndead.peer.timeout.ms=120000\n");
+        TransportConfig c = TransportConfig.load(Optional.of(file), Map.of()).build();
+        assertThat(c.keepaliveInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.deadPeerTimeout()).isEqualTo(Duration.ofMinutes(2));
+        Files.writeString(file, "dead.peer.timeout.ms=20000\n");
+        assertThatThrownBy(() -> TransportConfig.load(Optional.of(file), Map.of()).build())
+                .hasMessageContaining("at least twice keepalive.interval.ms (15000)");
+        Files.writeString(file, "keepalive.interval.ms=-1\n");
+        assertThatThrownBy(() -> TransportConfig.load(Optional.of(file), Map.of()))
+                .hasMessageContaining("must be a positive number");
+    }
+
+    @Test
     void rejectsTurnWithoutCredentials() throws Exception {
         TransportConfig.Builder b = TransportConfig.builder().turnServers(
                 java.util.List.of(ServerAddress.parse("t.example")));
