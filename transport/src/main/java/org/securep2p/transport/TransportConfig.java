@@ -36,6 +36,14 @@ public final class TransportConfig {
     public static final String ENV_TURN_USER = "SECUREP2P_TURN_USERNAME";
     public static final String ENV_TURN_PASSWORD = "SECUREP2P_TURN_PASSWORD";
 
+    /**
+     * The longest any {@code *.ms} setting may be: one day. Every wait is turned into a deadline of
+     * {@code System.nanoTime() + Duration.toNanos()}; {@code toNanos()} throws {@link ArithmeticException} above
+     * about 292 years, and the sum wraps around (a deadline in the past) well before that, so an oversized value
+     * would fail later, inside a connection, instead of here with a sentence. No timer of ours needs more.
+     */
+    public static final long MAX_MILLIS = Duration.ofDays(1).toMillis();
+
     /** Which of our own interface addresses we offer the peer as host candidates. */
     public enum HostCandidates {
         /**
@@ -285,15 +293,34 @@ public final class TransportConfig {
         }
 
         private static long millis(String v, String key, String where) throws TransportException {
+            long ms;
             try {
-                long ms = Long.parseLong(v);
-                if (ms > 0) {
-                    return ms;
-                }
+                ms = Long.parseLong(v);
             } catch (NumberFormatException e) {
-                // reported below
+                // Too many digits for a long is also "too large", not "not a number".
+                ms = v.matches("[0-9]{19,}") ? Long.MAX_VALUE : 0;
             }
-            throw new TransportException(CONFIG_INVALID, key + " " + where + " must be a positive number");
+            if (ms <= 0) {
+                throw new TransportException(CONFIG_INVALID, key + " " + where + " must be a positive number");
+            }
+            checkMaximum(key, ms, where);
+            return ms;
+        }
+
+        private static void checkMaximum(String key, long ms, String where) throws TransportException {
+            if (ms > MAX_MILLIS) {
+                throw new TransportException(CONFIG_INVALID, key + (where.isEmpty() ? "" : " " + where) + " is " + ms
+                        + ", more than the maximum of " + MAX_MILLIS + " (one day)");
+            }
+        }
+
+        /** {@code d} in milliseconds, saturating, so a huge Duration is reported rather than overflowing. */
+        private static long saturatedMillis(Duration d) {
+            try {
+                return d.toMillis();
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
         }
 
         private static List<ServerAddress> servers(String list) throws TransportException {
@@ -316,6 +343,11 @@ public final class TransportConfig {
                 throw new TransportException(CONFIG_INVALID,
                         "a TURN server is configured without a username and password");
             }
+            // Values set through the builder (command-line flags) meet the same bound as the file's.
+            checkMaximum("stun.timeout.ms", saturatedMillis(stunTimeout), "");
+            checkMaximum("connect.timeout.ms", saturatedMillis(connectTimeout), "");
+            checkMaximum("keepalive.interval.ms", saturatedMillis(keepaliveInterval), "");
+            checkMaximum("dead.peer.timeout.ms", saturatedMillis(deadPeerTimeout), "");
             // Two keepalives may be lost before the peer is declared dead (ReliableConfig checks the same).
             if (keepaliveInterval.multipliedBy(2).compareTo(deadPeerTimeout) > 0) {
                 throw new TransportException(CONFIG_INVALID, "dead.peer.timeout.ms (" + deadPeerTimeout.toMillis()

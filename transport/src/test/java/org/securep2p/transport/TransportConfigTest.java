@@ -8,6 +8,8 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -58,6 +60,47 @@ class TransportConfigTest {
         Files.writeString(file, "keepalive.interval.ms=-1\n");
         assertThatThrownBy(() -> TransportConfig.load(Optional.of(file), Map.of()))
                 .hasMessageContaining("must be a positive number");
+    }
+
+    /**
+     * Today's failure without the bound: the value loads, and the first connection's deadline
+     * ({@code stunTimeout().toNanos()}, the reliable channel's {@code deadPeer().toNanos()}) throws
+     * ArithmeticException deep inside a connection attempt.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"stun.timeout.ms", "connect.timeout.ms", "keepalive.interval.ms", "dead.peer.timeout.ms"})
+    void refusesOversizedMillisecondSettingsAtLoadWithASentence(String key, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("t.properties");
+        for (String value : new String[] {"9223372036854775807", "99999999999999999999", "86400001"}) {
+            // Both peer timers large, so that only the bound can refuse (not the two-keepalives rule).
+            Files.writeString(file, "keepalive.interval.ms=1000\ndead.peer.timeout.ms=" + TransportConfig.MAX_MILLIS
+                    + "\n" + key + "=" + value + "\n");
+            assertThatThrownBy(() -> TransportConfig.load(Optional.of(file), Map.of()).build()).as(value)
+                    .isInstanceOf(TransportException.class)
+                    .hasMessageContaining(key + " in " + file)
+                    .hasMessageContaining("more than the maximum of 86400000 (one day)")
+                    .satisfies(e -> assertThat(((TransportException) e).reason())
+                            .isEqualTo(TransportException.Reason.CONFIG_INVALID));
+        }
+        // At the bound (the keepalive at half of it, since two must fit in the dead-peer timeout) it loads.
+        long accepted = key.startsWith("keepalive") ? TransportConfig.MAX_MILLIS / 2 : TransportConfig.MAX_MILLIS;
+        Files.writeString(file, "keepalive.interval.ms=1000\ndead.peer.timeout.ms=" + TransportConfig.MAX_MILLIS
+                + "\n" + key + "=" + accepted + "\n");
+        TransportConfig atTheBound = TransportConfig.load(Optional.of(file), Map.of()).build();
+        for (Duration d : new Duration[] {atTheBound.stunTimeout(), atTheBound.connectTimeout(),
+                atTheBound.keepaliveInterval(), atTheBound.deadPeerTimeout()}) {
+            assertThat(System.nanoTime() + d.toNanos()).isGreaterThan(System.nanoTime());
+        }
+    }
+
+    @Test
+    void refusesOversizedTimersSetThroughTheBuilder() {
+        assertThatThrownBy(() -> TransportConfig.builder().stunTimeout(Duration.ofMillis(Long.MAX_VALUE)).build())
+                .isInstanceOf(TransportException.class)
+                .hasMessage("CONFIG_INVALID: stun.timeout.ms is 9223372036854775807, more than the maximum of "
+                        + "86400000 (one day)");
+        assertThatThrownBy(() -> TransportConfig.builder().connectTimeout(Duration.ofSeconds(Long.MAX_VALUE)).build())
+                .isInstanceOf(TransportException.class).hasMessageContaining("connect.timeout.ms is");
     }
 
     @Test
