@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.PrivateKeyOperations;
@@ -16,6 +17,7 @@ import org.securep2p.crypto.SecurityLevel;
 
 import static org.securep2p.transport.TransportException.Reason.BAD_CODE;
 import static org.securep2p.transport.TransportException.Reason.DOWNGRADE;
+import static org.securep2p.transport.TransportException.Reason.IDENTITY_MISMATCH;
 import static org.securep2p.transport.TransportException.Reason.IO_FAILED;
 import static org.securep2p.transport.TransportException.Reason.NO_ROUTE;
 import static org.securep2p.transport.TransportException.Reason.PEER_TIMEOUT;
@@ -129,7 +131,7 @@ public final class Connector {
         } catch (IOException e) {
             throw new TransportException(NO_ROUTE, "cannot send to " + target + ": " + e.getMessage(), e);
         }
-        return overLink(link, null, true, Optional.empty(), level, BARE_CONNECTION_ID, start);
+        return overLink(link, null, true, Optional::empty, level, BARE_CONNECTION_ID, start);
     }
 
     /**
@@ -148,7 +150,7 @@ public final class Connector {
             long start = System.nanoTime();
             // The first datagram itself is dropped: the peer's reliable channel sends it again.
             channel.connect(first.getSocketAddress());
-            return overLink(UdpDatagramLink.of(channel), null, false, Optional.empty(), level,
+            return overLink(UdpDatagramLink.of(channel), null, false, Optional::empty, level,
                     BARE_CONNECTION_ID, start);
         } catch (java.net.SocketTimeoutException e) {
             close(channel);
@@ -170,14 +172,16 @@ public final class Connector {
         }
     }
 
-    private PeerConnection establish(IceSession ice, boolean client, Optional<Fingerprint> pin,
+    private PeerConnection establish(IceSession ice, boolean client, Supplier<Optional<Fingerprint>> pin,
             SecurityLevel level, int connectionId, Duration timeout, long startNanos) throws TransportException {
         IceLink link = ice.awaitLink(timeout);
         return overLink(link, ice, client, pin, level, connectionId, startNanos);
     }
 
-    private PeerConnection overLink(DatagramLink link, IceSession ice, boolean client, Optional<Fingerprint> pin,
-            SecurityLevel level, int connectionId, long startNanos) throws TransportException {
+    /** {@code pin} is read when TLS checks the peer's certificate (an answer code may arrive until then). */
+    private PeerConnection overLink(DatagramLink link, IceSession ice, boolean client,
+            Supplier<Optional<Fingerprint>> pin, SecurityLevel level, int connectionId, long startNanos)
+            throws TransportException {
         ReliableChannel reliable = null;
         try {
             reliable = ReliableChannel.open(link, ReliableConfig.builder()
@@ -255,12 +259,27 @@ public final class Connector {
             ice.addRemoteCandidates(ice.probeable(answerCode.candidates()));
         }
 
-        /** Waits for the connector and the TLS handshake; the connection's peer is whoever held the code. */
+        /**
+         * Waits for the connector and the TLS handshake. Without an answer code the connection's peer is
+         * whoever held the code; once an answer was {@link #acceptAnswer accepted} (before or during this
+         * wait), only its identity: anyone else is refused IDENTITY_MISMATCH.
+         */
         public PeerConnection awaitPeer(Duration timeout) throws TransportException {
+            // Read at certificate-check time: the user may paste the answer while we already wait here.
+            PeerConnection connection = establish(ice, false, this::answerPin, minimumLevel,
+                    code.credentials().reliableConnectionId(), timeout, startNanos);
+            // An answer accepted after TLS checked the certificate (trust on first use) must still hold.
+            Optional<Fingerprint> pin = answerPin();
+            if (pin.isPresent() && !pin.get().equals(connection.peerIdentity().fingerprint())) {
+                connection.close();
+                throw new TransportException(IDENTITY_MISMATCH, "the peer is not the identity of the answer code");
+            }
+            return connection;
+        }
+
+        private Optional<Fingerprint> answerPin() {
             ConnectionCode a = answer;
-            Optional<Fingerprint> pin = a == null ? Optional.empty() : Optional.of(a.identity());
-            return establish(ice, false, pin, minimumLevel, code.credentials().reliableConnectionId(), timeout,
-                    startNanos);
+            return a == null ? Optional.empty() : Optional.of(a.identity());
         }
 
         /** Stops waiting and frees the candidates. */
@@ -294,7 +313,8 @@ public final class Connector {
 
         /** Waits for a path and the TLS handshake; IDENTITY_MISMATCH if the peer is not the code's identity. */
         public PeerConnection awaitPeer(Duration timeout) throws TransportException {
-            return establish(ice, true, Optional.of(offer.identity()), level,
+            Optional<Fingerprint> pin = Optional.of(offer.identity());
+            return establish(ice, true, () -> pin, level,
                     offer.credentials().reliableConnectionId(), timeout, startNanos);
         }
 

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.SecurityParameters;
@@ -191,7 +192,8 @@ final class TlsChannel implements Closeable {
     static TlsChannel open(boolean client, InputStream in, OutputStream out, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
-        return open(client, in, out, null, keys, cert, pinnedPeer, level, random, handshakeTimeout);
+        Objects.requireNonNull(pinnedPeer, "pinnedPeer");
+        return open(client, in, out, null, keys, cert, () -> pinnedPeer, level, random, handshakeTimeout);
     }
 
     /**
@@ -201,13 +203,24 @@ final class TlsChannel implements Closeable {
     static TlsChannel open(boolean client, ReliableChannel reliable, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
+        Objects.requireNonNull(pinnedPeer, "pinnedPeer");
+        return open(client, reliable, keys, cert, () -> pinnedPeer, level, random, handshakeTimeout);
+    }
+
+    /**
+     * As above, with the pin read when the peer's certificate is checked rather than now: the waiter of a
+     * connection code learns its peer's identity from an answer code that may be pasted while it waits.
+     */
+    static TlsChannel open(boolean client, ReliableChannel reliable, PrivateKeyOperations keys,
+            TransportCertificate cert, Supplier<Optional<Fingerprint>> pinnedPeer, SecurityLevel level,
+            SecureRandom random, Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(reliable, "reliable");
         return open(client, reliable.inputStream(), reliable.outputStream(), reliable, keys, cert, pinnedPeer, level,
                 random, handshakeTimeout);
     }
 
     private static TlsChannel open(boolean client, InputStream in, OutputStream out, ReliableChannel source,
-            PrivateKeyOperations keys, TransportCertificate cert, Optional<Fingerprint> pinnedPeer,
+            PrivateKeyOperations keys, TransportCertificate cert, Supplier<Optional<Fingerprint>> pinnedPeer,
             SecurityLevel level, SecureRandom random, Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");

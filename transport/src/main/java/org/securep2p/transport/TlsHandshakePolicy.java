@@ -2,8 +2,10 @@ package org.securep2p.transport;
 
 import java.io.IOException;
 import java.util.Hashtable;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Vector;
+import java.util.function.Supplier;
 
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.Certificate;
@@ -43,7 +45,8 @@ final class TlsHandshakePolicy {
     private final TlsCrypto crypto;
     private final PrivateKeyOperations keys;
     private final TransportCertificate certificate;
-    private final Optional<Fingerprint> pin;
+    /** Read when the peer's certificate is checked, not before: see {@link TlsChannel}'s pin supplier. */
+    private final Supplier<Optional<Fingerprint>> pin;
 
     private TransportException failure;
     private IdentityPublicKeys peerIdentity;
@@ -52,11 +55,11 @@ final class TlsHandshakePolicy {
     private byte[] channelBinding;
 
     TlsHandshakePolicy(TlsCrypto crypto, PrivateKeyOperations keys, TransportCertificate certificate,
-            Optional<Fingerprint> pin, SecurityLevel level) {
+            Supplier<Optional<Fingerprint>> pin, SecurityLevel level) {
         this.crypto = crypto;
         this.keys = keys;
         this.certificate = certificate;
-        this.pin = pin;
+        this.pin = Objects.requireNonNull(pin, "pin");
         this.level = level;
         this.namedGroup = TlsProfile.namedGroup(level);
         this.alpn = TlsProfile.alpn(level);
@@ -119,6 +122,7 @@ final class TlsHandshakePolicy {
                     + " certificates; exactly one is allowed"), AlertDescription.bad_certificate);
         }
         Optional<OrganisationTrust> organisation = certificate.organisation();
+        Optional<Fingerprint> pin = Objects.requireNonNull(this.pin.get(), "pin");
         try {
             byte[] der = chain.getCertificateAt(0).getEncoded();
             if (organisation.isPresent()) {

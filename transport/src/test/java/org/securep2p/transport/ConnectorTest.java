@@ -106,6 +106,55 @@ class ConnectorTest {
         }
     }
 
+    /**
+     * The waiter is already waiting when the user pastes the answer code (the app waits at once, since most
+     * connections need no answer). Someone else who also saw the offer dials: the waiter must pin the pasted
+     * answer's identity, not trust that peer on first use because no answer existed when it began to wait.
+     */
+    @Test
+    void refusesAnotherIdentityOnceTheAnswerIsAcceptedDuringTheWait() throws Exception {
+        try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys friendKeys = keys();
+             InMemoryPrivateKeys intruderKeys = keys()) {
+            Connector.Waiting waiting = connector(waiterKeys, "w").waitForPeer(SecurityLevel.ENHANCED);
+            ConnectionCode offer = waiting.code();
+            CompletableFuture<PeerConnection> waiterSide = new CompletableFuture<>();
+            Thread waiter = new Thread(() -> {
+                try {
+                    waiterSide.complete(waiting.awaitPeer(TIMEOUT));
+                } catch (Throwable t) {
+                    waiterSide.completeExceptionally(t);
+                }
+            }, "test-waiter");
+            waiter.start();
+            // Let the waiter enter its wait (and, before the fix, read the still absent pin) first.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (waiter.getState() != Thread.State.WAITING && waiter.getState() != Thread.State.TIMED_WAITING
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(waiterSide).isNotDone();
+            // The friend's answer, as the user pastes it: the friend's identity and a path (never used here).
+            ConnectionCode friendsAnswer = ConnectionCode.answer(offer, friendKeys.identity().fingerprint(),
+                    offer.minimumLevel(), IceCredentials.derivedForConnector(offer.credentials()),
+                    List.of(Candidate.of(Candidate.Type.HOST, new java.net.InetSocketAddress("127.0.0.1", 9))));
+            waiting.acceptAnswer(friendsAnswer);
+            Connector.Dialing intruder = connector(intruderKeys, "i").dial(offer, SecurityLevel.STANDARD);
+            CompletableFuture.runAsync(() -> {
+                try (PeerConnection ignored = intruder.awaitPeer(TIMEOUT)) {
+                    // TLS 1.3: the client may finish before the waiter refuses its certificate
+                } catch (Exception e) {
+                    // expected
+                }
+            });
+            assertThatThrownBy(() -> waiterSide.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(TransportException.class)
+                    .satisfies(e -> assertThat(((TransportException) e.getCause()).reason())
+                            .isEqualTo(TransportException.Reason.IDENTITY_MISMATCH));
+            intruder.close();
+            waiting.close();
+        }
+    }
+
     @Test
     void refusesACodeBelowTheConnectorsFloor() throws Exception {
         try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys();
