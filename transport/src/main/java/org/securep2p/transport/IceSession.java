@@ -6,8 +6,10 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -207,21 +209,80 @@ final class IceSession implements AutoCloseable {
     }
 
     /**
-     * The candidates of a pasted code that we may probe: loopback ones only when we run on loopback ourselves
-     * (a code must not make us send checks to our own machine). BAD_CODE if nothing is left.
+     * The candidates of a pasted code that we may probe, by {@link TransportConfig#hostCandidates()}: see
+     * {@link #probeable(List, TransportConfig.HostCandidates, Set)}. BAD_CODE if nothing is left.
      */
     List<Candidate> probeable(List<Candidate> candidates) throws TransportException {
-        boolean loopbackMode = config.hostCandidates() == TransportConfig.HostCandidates.LOOPBACK_ONLY;
+        TransportConfig.HostCandidates mode = config.hostCandidates();
+        return probeable(candidates, mode,
+                mode == TransportConfig.HostCandidates.PUBLIC_ONLY ? ownAddresses() : Set.of());
+    }
+
+    /**
+     * A code is text anyone can write, so by default it must not make us send checks to our own machine or
+     * its link: with {@code PUBLIC_ONLY}, loopback, link-local (169.254/16, fe80::/10), 0/8 ("this network"),
+     * multicast and unspecified addresses and any of {@code own} (this machine's interface addresses) are
+     * dropped. {@code ALL} (same machine or LAN, the user's choice) probes every candidate; {@code LOOPBACK_ONLY}
+     * (tests and benchmarks on one machine) only loopback ones. BAD_CODE if candidates were given and none is
+     * left, saying why.
+     */
+    static List<Candidate> probeable(List<Candidate> candidates, TransportConfig.HostCandidates mode,
+            Set<InetAddress> own) throws TransportException {
         List<Candidate> out = new ArrayList<>();
         for (Candidate c : candidates) {
-            if (c.address().getAddress().isLoopbackAddress() == loopbackMode) {
+            InetAddress a = c.address().getAddress();
+            boolean keep;
+            switch (mode) {
+                case LOOPBACK_ONLY:
+                    keep = a.isLoopbackAddress();
+                    break;
+                case ALL:
+                    keep = true;
+                    break;
+                case PUBLIC_ONLY:
+                default:
+                    keep = !refusedByDefault(a) && !own.contains(a);
+                    break;
+            }
+            if (keep) {
                 out.add(c);
             }
         }
         if (out.isEmpty() && !candidates.isEmpty()) {
-            throw new TransportException(TransportException.Reason.BAD_CODE, loopbackMode
+            throw new TransportException(TransportException.Reason.BAD_CODE,
+                    mode == TransportConfig.HostCandidates.LOOPBACK_ONLY
                     ? "the code has no loopback address, but this side runs in loopback-only mode"
-                    : "the code only holds loopback addresses, which a code may not make us probe");
+                    : "the code only holds addresses a code may not make us probe (loopback, link-local, 0/8, "
+                            + "multicast, or this machine's own); to connect on one machine or a LAN, set "
+                            + "host.candidates=ALL");
+        }
+        return out;
+    }
+
+    /** Never a peer's address unless the user allowed local ones: this machine, its link, or no host at all. */
+    static boolean refusedByDefault(InetAddress a) {
+        return a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isMulticastAddress() || a.isAnyLocalAddress()
+                || (a instanceof Inet4Address && a.getAddress()[0] == 0);
+    }
+
+    /**
+     * Every address of every interface of this machine, up or down, without IPv6 scope (InetAddress equality
+     * then compares the bytes alone). IO_FAILED if the list cannot be read: refusing is safer than probing
+     * blind.
+     */
+    static Set<InetAddress> ownAddresses() throws TransportException {
+        Set<InetAddress> out = new HashSet<>();
+        try {
+            Enumeration<NetworkInterface> interfaces = NetworkInterface.getNetworkInterfaces();
+            while (interfaces != null && interfaces.hasMoreElements()) {
+                Enumeration<InetAddress> addresses = interfaces.nextElement().getInetAddresses();
+                while (addresses.hasMoreElements()) {
+                    out.add(InetAddress.getByAddress(addresses.nextElement().getAddress()));
+                }
+            }
+        } catch (IOException e) {
+            throw new TransportException(IO_FAILED, "cannot list this machine's addresses to check a code's "
+                    + "candidates: " + e.getMessage(), e);
         }
         return out;
     }

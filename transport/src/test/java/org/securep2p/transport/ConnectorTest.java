@@ -155,6 +155,26 @@ class ConnectorTest {
         }
     }
 
+    /** The default mode: a code that points only at this machine's link is refused before any check is sent. */
+    @Test
+    void dialRefusesACodeThatOnlyPointsAtLinkLocalOrThisNetworkAddresses() throws Exception {
+        try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys()) {
+            ConnectionCode code = ConnectionCode.offer(waiterKeys.identity().fingerprint(), SecurityLevel.STANDARD,
+                    IceCredentials.generate(RANDOM), List.of(
+                            Candidate.of(Candidate.Type.HOST, new java.net.InetSocketAddress("169.254.169.254", 80)),
+                            Candidate.of(Candidate.Type.HOST, new java.net.InetSocketAddress("0.0.0.1", 53))),
+                    false);
+            TransportConfig publicOnly = TransportConfig.builder().stunServers(List.of()).build();
+            Connector connector = new Connector(publicOnly, connectorKeys,
+                    TransportCertificate.loadOrCreate(dir.resolve("c"), connectorKeys, Clock.systemUTC()), RANDOM);
+            assertThatThrownBy(() -> connector.dial(code, SecurityLevel.STANDARD).close())
+                    .isInstanceOf(TransportException.class)
+                    .hasMessageContaining("host.candidates=ALL")
+                    .satisfies(e -> assertThat(((TransportException) e).reason())
+                            .isEqualTo(TransportException.Reason.BAD_CODE));
+        }
+    }
+
     @Test
     void refusesACodeBelowTheConnectorsFloor() throws Exception {
         try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys connectorKeys = keys();

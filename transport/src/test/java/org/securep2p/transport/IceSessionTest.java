@@ -1,10 +1,14 @@
 package org.securep2p.transport;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+import org.securep2p.transport.TransportConfig.HostCandidates;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -141,6 +145,65 @@ class IceSessionTest {
             c.close();
             w.close();
             assertThatThrownBy(() -> w.receive(buf, 10)).isInstanceOf(java.io.IOException.class);
+        }
+    }
+
+    private static Candidate host(String address, int port) {
+        return Candidate.of(Candidate.Type.HOST, new InetSocketAddress(address, port));
+    }
+
+    @Test
+    void aCodeCannotMakeUsProbeThisMachineOrItsLinkByDefault() throws Exception {
+        Candidate loopback = host("127.0.0.1", 5000);
+        // (::1 cannot be written in a code at all: Candidate refuses it as IPv4-compatible.)
+        Candidate otherLoopback = host("127.8.9.10", 5000);
+        Candidate linkLocal = host("169.254.10.20", 5000);
+        Candidate linkLocal6 = host("fe80::1", 5000);
+        Candidate thisNetwork = host("0.1.2.3", 5000);
+        Candidate ours = host("192.0.2.44", 5000);
+        Candidate ours6 = host("2001:db8::44", 5000);
+        Candidate peer = host("203.0.113.7", 5000);
+        Candidate peerOnTheLan = host("10.1.2.3", 5000);
+        List<Candidate> code = List.of(loopback, otherLoopback, linkLocal, linkLocal6, thisNetwork, ours,
+                ours6, peer, peerOnTheLan);
+        Set<InetAddress> own = Set.of(InetAddress.getByName("192.0.2.44"), InetAddress.getByName("2001:db8::44"));
+
+        assertThat(IceSession.probeable(code, HostCandidates.PUBLIC_ONLY, own)).containsExactly(peer, peerOnTheLan);
+        assertThat(IceSession.probeable(code, HostCandidates.ALL, own)).isEqualTo(code);
+        assertThat(IceSession.probeable(code, HostCandidates.LOOPBACK_ONLY, own))
+                .containsExactly(loopback, otherLoopback);
+    }
+
+    @Test
+    void refusesACodeLeftWithNothingToProbeAndSaysWhy() throws Exception {
+        Set<InetAddress> own = Set.of(InetAddress.getByName("192.0.2.44"));
+        List<Candidate> code = List.of(host("169.254.10.20", 5000), host("192.0.2.44", 5000), host("0.0.0.1", 9));
+        assertThatThrownBy(() -> IceSession.probeable(code, HostCandidates.PUBLIC_ONLY, own))
+                .isInstanceOf(TransportException.class)
+                .hasMessageContaining("loopback, link-local, 0/8, multicast, or this machine's own")
+                .hasMessageContaining("host.candidates=ALL")
+                .satisfies(e -> assertThat(((TransportException) e).reason())
+                        .isEqualTo(TransportException.Reason.BAD_CODE));
+        assertThatThrownBy(() -> IceSession.probeable(List.of(host("203.0.113.7", 5000)),
+                HostCandidates.LOOPBACK_ONLY, Set.of())).isInstanceOf(TransportException.class)
+                .hasMessageContaining("loopback-only mode");
+    }
+
+    /** The real list of this machine's addresses holds every interface address, loopback included. */
+    @Test
+    void ownAddressesAreEveryInterfaceAddressOfThisMachine() throws Exception {
+        Set<InetAddress> own = IceSession.ownAddresses();
+        assertThat(own).contains(InetAddress.getByName("127.0.0.1"));
+        for (java.net.NetworkInterface i : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress a : java.util.Collections.list(i.getInetAddresses())) {
+                if (Candidate.refusal(a.getAddress(), 5000) != null) {
+                    continue; // cannot even be written in a code
+                }
+                Candidate asCode = Candidate.of(Candidate.Type.HOST, new InetSocketAddress(
+                        InetAddress.getByAddress(a.getAddress()), 5000));
+                assertThat(IceSession.probeable(List.of(asCode, host("203.0.113.7", 5000)),
+                        HostCandidates.PUBLIC_ONLY, own)).as("%s", a).doesNotContain(asCode);
+            }
         }
     }
 }
