@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,7 +46,9 @@ import static org.securep2p.transport.TransportException.Reason.TLS_FAILED;
  * <p>Threading: one thread may {@link #send} while another {@link #receive}s; each call is atomic with
  * respect to others of its kind. Bouncy Castle's non-blocking protocol object is not thread-safe, so it is
  * touched only under {@code lock}, and never while blocking on a stream. Input: over a {@link ReliableChannel}
- * its I/O thread hands the received bytes straight to the protocol (and a reader that drained the plaintext
+ * the handshake's input is taken by a daemon helper thread, because it makes the key holder sign (a key-manager
+ * call that may block), which must never stall the reliable channel's I/O thread; after the handshake that
+ * I/O thread hands the received bytes straight to the protocol (and a reader that drained the plaintext
  * takes more itself), so a record costs no thread hand-off; over any other stream a daemon reader thread
  * feeds it. Output: whoever holds {@code writeLock} copies the protocol's output to the output stream, in
  * order; output that input causes (handshake flights, alerts, key updates, the answer to close_notify) is
@@ -98,6 +101,17 @@ final class TlsChannel implements Closeable {
     /** Push mode: the protocol has output the helper thread should write; signalled on {@code flushNeeded}. */
     private boolean flushWanted;
     private final Condition flushNeeded = lock.newCondition();
+    /**
+     * Push mode: false until the handshake has ended, and the reliable channel's I/O thread then only
+     * {@linkplain #inputArrived wakes} the helper thread, which takes the input: handshake messages make Bouncy
+     * Castle sign our CertificateVerify, a key-manager call over IPC that may take seconds (a restart, a
+     * passphrase prompt), and meanwhile the I/O thread must go on acknowledging and running its timers. It must
+     * not even wait for {@code lock}, which the signing holds. True afterwards: records are decrypted on the
+     * I/O thread, with no hand-off.
+     */
+    private volatile boolean inputOnIoThread;
+    /** Push mode, during the handshake: released when input arrives or the channel stops; never blocks. */
+    private final Semaphore inputArrived = new Semaphore(0);
     /** Push mode, under lock: input was left in the reliable channel because plaintext reached the bound. */
     private boolean inputHeldBack;
     private final byte[] pushBuffer;
@@ -264,8 +278,8 @@ final class TlsChannel implements Closeable {
         if (readerStarted) {
             reader.start();
             if (source != null) {
-                source.onReadable(this::pump);
-                pump(); // bytes that arrived before the listener was set
+                source.onReadable(this::onReadable);
+                inputArrived.release(); // bytes that arrived before the listener was set
             }
         }
         boolean gaveUp = false;
@@ -379,8 +393,9 @@ final class TlsChannel implements Closeable {
 
     /**
      * Push mode: moves the reliable channel's received bytes into the protocol until none are left or the
-     * plaintext bound is reached. Runs on the reliable channel's I/O thread (its listener) and on a reader
-     * that drained the plaintext; never blocks and never writes to the stream.
+     * plaintext bound is reached. Runs on the helper thread during the handshake, then on the reliable
+     * channel's I/O thread (its listener), and on a reader that drained the plaintext; never blocks and never
+     * writes to the stream.
      */
     private void pump() {
         lock.lock();
@@ -434,6 +449,42 @@ final class TlsChannel implements Closeable {
         }
     }
 
+    /** Push mode: the reliable channel's listener, on its I/O thread. Never blocks (see {@link #inputOnIoThread}). */
+    private void onReadable() {
+        if (inputOnIoThread) {
+            pump();
+        } else {
+            inputArrived.release();
+        }
+    }
+
+    /**
+     * Push mode's helper thread, until the handshake ends: takes the input and writes the flights it causes,
+     * so that the key manager is called here and never on the reliable channel's I/O thread. Then hands input
+     * over to the I/O thread, and takes once more what arrived while it was switching.
+     */
+    private void handshakeInputLoop() throws IOException, InterruptedException {
+        while (true) {
+            // Drained before reading: input that arrives after the read below leaves a permit, so none is missed.
+            inputArrived.drainPermits();
+            boolean over;
+            lock.lock();
+            try {
+                pumpLocked();
+                over = established || stopped();
+            } finally {
+                lock.unlock();
+            }
+            flushOutput(true);
+            if (over) {
+                break;
+            }
+            inputArrived.acquire();
+        }
+        inputOnIoThread = true;
+        pump();
+    }
+
     /**
      * Push mode's helper thread: writes the first flight, then whatever output input caused (the reliable
      * channel's I/O thread must not block on a write), until close, failure or the peer's close_notify; on
@@ -442,6 +493,7 @@ final class TlsChannel implements Closeable {
     private void flushLoop() {
         try {
             flushOutput(true);
+            handshakeInputLoop();
             while (true) {
                 boolean stop;
                 lock.lock();
@@ -658,6 +710,7 @@ final class TlsChannel implements Closeable {
                 return;
             }
             closed = true;
+            inputArrived.release();
             if (failure == null && !protocol.isClosed()) {
                 try {
                     protocol.close();
@@ -751,6 +804,7 @@ final class TlsChannel implements Closeable {
         }
         changed.signalAll();
         flushNeeded.signalAll();
+        inputArrived.release();
         return failure;
     }
 

@@ -11,6 +11,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.HandshakeTranscript;
+import org.securep2p.crypto.HybridSignature;
+import org.securep2p.crypto.IdentityPublicKeys;
+import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.crypto.PrivateKeyOperations;
+import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.TlsFixtures.Identity;
 
@@ -160,6 +167,112 @@ class TlsOverReliableTest {
                     .isEqualTo(TransportException.Reason.PEER_CLOSED);
         } finally {
             c[1].close();
+        }
+    }
+
+    /**
+     * A key holder whose CertificateVerify signature takes {@code delay} (a key manager restarting, or
+     * asking for its passphrase), recording the thread of each call.
+     */
+    private static final class SlowSigner implements PrivateKeyOperations {
+        private final PrivateKeyOperations keys;
+        private final Duration delay;
+        final java.util.List<String> signingThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        SlowSigner(PrivateKeyOperations keys, Duration delay) {
+            this.keys = keys;
+            this.delay = delay;
+        }
+
+        @Override
+        public byte[] signTlsCertificateVerify(byte[] content) throws CryptoException {
+            signingThreads.add(Thread.currentThread().getName());
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return keys.signTlsCertificateVerify(content);
+        }
+
+        @Override
+        public IdentityPublicKeys identity() {
+            return keys.identity();
+        }
+
+        @Override
+        public PreKeyBundle preKeyBundle() throws CryptoException {
+            return keys.preKeyBundle();
+        }
+
+        @Override
+        public SecretBytes agreeWithIdentityKey(byte[] peerPublicKey) throws CryptoException {
+            return keys.agreeWithIdentityKey(peerPublicKey);
+        }
+
+        @Override
+        public SecretBytes agreeWithSignedPreKey(int id, byte[] peerPublicKey) throws CryptoException {
+            return keys.agreeWithSignedPreKey(id, peerPublicKey);
+        }
+
+        @Override
+        public SecretBytes consumeOneTimePreKey(int id, byte[] peerPublicKey) throws CryptoException {
+            return keys.consumeOneTimePreKey(id, peerPublicKey);
+        }
+
+        @Override
+        public SecretBytes decapsulate(int id, byte[] ciphertext) throws CryptoException {
+            return keys.decapsulate(id, ciphertext);
+        }
+
+        @Override
+        public HybridSignature signHandshakeTranscript(HandshakeTranscript transcript) throws CryptoException {
+            return keys.signHandshakeTranscript(transcript);
+        }
+
+        @Override
+        public byte[] signTransportCertificate(byte[] tbsCertificateDer) throws CryptoException {
+            return keys.signTransportCertificate(tbsCertificateDer);
+        }
+    }
+
+    /**
+     * Both sides sign for 2.5 s, 2.5 times the dead-peer timeout of their reliable channels (1 s, generous for
+     * a loaded machine): the handshake
+     * completes only if both I/O threads kept acknowledging and answering keepalives meanwhile, i.e. if no
+     * signing ran on them. Each signature is made on the TLS channel's helper thread.
+     */
+    @Test
+    void keyManagerCallsRunOffTheReliableIoThreadWhichKeepsAnswering() throws Exception {
+        Duration signing = Duration.ofMillis(2_500);
+        ReliableConfig.Builder timers = fast().keepalive(Duration.ofMillis(100)).deadPeer(Duration.ofMillis(1_000));
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 44);
+        ReliableChannel a = ReliableChannel.open(link.a(), build(timers));
+        ReliableChannel b = ReliableChannel.open(link.b(), build(timers));
+        SlowSigner aliceSigner = new SlowSigner(alice.keys, signing);
+        SlowSigner bobSigner = new SlowSigner(bob.keys, signing);
+        CompletableFuture<TlsChannel> server = CompletableFuture.supplyAsync(() -> {
+            try {
+                return TlsChannel.open(false, b, bobSigner, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
+                        new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
+            } catch (TransportException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        TlsChannel client = TlsChannel.open(true, a, aliceSigner, alice.certificate, bob.pin(),
+                SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
+        TlsChannel serverChannel = server.get(30, TimeUnit.SECONDS);
+        try {
+            assertThat(aliceSigner.signingThreads).containsExactly("securep2p-tls-output-client");
+            assertThat(bobSigner.signingThreads).containsExactly("securep2p-tls-output-server");
+            // After the handshake the channel carries data both ways as usual.
+            client.send(new byte[] {1, 2, 3}, 0, 3);
+            assertThat(TlsFixtures.readFully(serverChannel, 3)).containsExactly(1, 2, 3);
+            serverChannel.send(new byte[] {4}, 0, 1);
+            assertThat(TlsFixtures.readFully(client, 1)).containsExactly(4);
+        } finally {
+            client.close();
+            serverChannel.close();
         }
     }
 }
