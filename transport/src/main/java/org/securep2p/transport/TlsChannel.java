@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -112,6 +113,8 @@ final class TlsChannel implements Closeable {
     private volatile boolean inputOnIoThread;
     /** Push mode, during the handshake: released when input arrives or the channel stops; never blocks. */
     private final Semaphore inputArrived = new Semaphore(0);
+    /** Counted down once the handshake has ended: established, failed or closed. Waited on without {@code lock}. */
+    private final CountDownLatch handshakeOver = new CountDownLatch(1);
     /** Push mode, under lock: input was left in the reliable channel because plaintext reached the bound. */
     private boolean inputHeldBack;
     private final byte[] pushBuffer;
@@ -283,24 +286,34 @@ final class TlsChannel implements Closeable {
             }
         }
         boolean gaveUp = false;
-        lock.lock();
+        TransportException givenUp = null;
         try {
-            long nanos = timeout.toNanos();
-            while (!established && failure == null) {
-                if (nanos <= 0) {
-                    gaveUp = true;
-                    fail(new TransportException(TLS_FAILED, "TLS handshake timed out after "
-                            + timeout.toMillis() + " ms"));
-                    break;
-                }
-                nanos = changed.awaitNanos(nanos);
+            // Not a wait on the condition "changed": waking from it needs the lock, which a key holder that
+            // does not answer holds (inside Bouncy Castle, signing) for as long as it likes.
+            if (!handshakeOver.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                gaveUp = true;
+                givenUp = new TransportException(TLS_FAILED, "TLS handshake timed out after "
+                        + timeout.toMillis() + " ms");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             gaveUp = true;
-            fail(new TransportException(IO_FAILED, "interrupted during the TLS handshake"));
-        } finally {
-            lock.unlock();
+            givenUp = new TransportException(IO_FAILED, "interrupted during the TLS handshake");
+        }
+        if (gaveUp) {
+            if (!lock.tryLock()) {
+                // The helper is inside the protocol, most likely in a key-holder call that has not returned:
+                // abandon the channel without waiting for it (no alert: the protocol is busy). Closing the streams releases the peer; the helper fails as soon as the call returns (sooner
+                // if the call heeds the interrupt).
+                reader.interrupt();
+                closeStreams();
+                throw givenUp;
+            }
+            try {
+                fail(givenUp);
+            } finally {
+                lock.unlock();
+            }
         }
         TransportException f = failureOrNull();
         if (f == null) {
@@ -569,6 +582,7 @@ final class TlsChannel implements Closeable {
         session = new Session(policy.peerIdentity(), policy.channelBinding(), TlsProfile.VERSION_NAME,
                 TlsProfile.CIPHER_SUITE_NAME, TlsProfile.groupName(group), policy.peerMemberName());
         established = true;
+        handshakeOver.countDown();
     }
 
     /**
@@ -711,6 +725,7 @@ final class TlsChannel implements Closeable {
             }
             closed = true;
             inputArrived.release();
+            handshakeOver.countDown();
             if (failure == null && !protocol.isClosed()) {
                 try {
                     protocol.close();
@@ -805,6 +820,7 @@ final class TlsChannel implements Closeable {
         changed.signalAll();
         flushNeeded.signalAll();
         inputArrived.release();
+        handshakeOver.countDown();
         return failure;
     }
 

@@ -275,4 +275,33 @@ class TlsOverReliableTest {
             serverChannel.close();
         }
     }
+
+    /**
+     * A key holder that does not answer (a key manager waiting for its passphrase) holds the TLS lock inside
+     * Bouncy Castle; the handshake must still give up at its timeout instead of waiting for that lock.
+     */
+    @Test
+    void aSignerThatDoesNotAnswerFailsTheHandshakeAtItsTimeout() throws Exception {
+        FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 45);
+        ReliableChannel a = ReliableChannel.open(link.a(), build(fast()));
+        ReliableChannel b = ReliableChannel.open(link.b(), build(fast()));
+        SlowSigner stuck = new SlowSigner(bob.keys, Duration.ofSeconds(15));
+        CompletableFuture<Void> clientSide = CompletableFuture.runAsync(() -> {
+            try (TlsChannel ignored = TlsChannel.open(true, a, alice.keys, alice.certificate, bob.pin(),
+                    SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT)) {
+                // the server gives up; whatever the client sees does not matter here
+            } catch (TransportException e) {
+                // expected
+            }
+        });
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> TlsChannel.open(false, b, stuck, bob.certificate, alice.pin(),
+                SecurityLevel.STANDARD, new SecureRandom(), Duration.ofSeconds(1)))
+                .isInstanceOf(TransportException.class).hasMessageContaining("timed out after 1000 ms")
+                .extracting(e -> ((TransportException) e).reason()).isEqualTo(TransportException.Reason.TLS_FAILED);
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(stuck.signingThreads).hasSize(1);
+        assertThat(tookMillis).as("ms until the handshake gave up").isLessThan(5_000);
+        clientSide.get(30, TimeUnit.SECONDS);
+    }
 }
