@@ -98,14 +98,16 @@ public final class Connector {
                     + " but this side requires at least " + floor);
         }
         SecurityLevel level = offer.minimumLevel();
+        // Checked before gathering: a code refused here has made us open no socket and contact no server.
+        List<Candidate> targets = IceSession.probeable(config, offer.candidates());
         IceCredentials local = IceCredentials.derivedForConnector(offer.credentials());
         IceSession ice = IceSession.gather(config, true, local);
         try {
-            ice.start(offer.credentials(), ice.probeable(offer.candidates()));
+            ice.start(offer.credentials(), targets);
             ConnectionCode answer = ConnectionCode.answer(offer, keys.identity().fingerprint(), level, local,
                     ice.advertisedCandidates());
             return new Dialing(ice, offer, answer, level, start);
-        } catch (TransportException | RuntimeException e) {
+        } catch (RuntimeException e) {
             ice.close();
             throw e;
         }
@@ -256,7 +258,7 @@ public final class Connector {
                 throw new TransportException(BAD_CODE, "this answer code was not made for this connection code");
             }
             this.answer = answerCode;
-            ice.addRemoteCandidates(ice.probeable(answerCode.candidates()));
+            ice.addRemoteCandidates(IceSession.probeable(config, answerCode.candidates()));
         }
 
         /**

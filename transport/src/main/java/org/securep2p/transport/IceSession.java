@@ -212,7 +212,7 @@ final class IceSession implements AutoCloseable {
      * The candidates of a pasted code that we may probe, by {@link TransportConfig#hostCandidates()}: see
      * {@link #probeable(List, TransportConfig.HostCandidates, Set)}. BAD_CODE if nothing is left.
      */
-    List<Candidate> probeable(List<Candidate> candidates) throws TransportException {
+    static List<Candidate> probeable(TransportConfig config, List<Candidate> candidates) throws TransportException {
         TransportConfig.HostCandidates mode = config.hostCandidates();
         return probeable(candidates, mode,
                 mode == TransportConfig.HostCandidates.PUBLIC_ONLY ? ownAddresses() : Set.of());
