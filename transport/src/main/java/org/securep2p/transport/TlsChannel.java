@@ -303,8 +303,9 @@ final class TlsChannel implements Closeable {
         if (gaveUp) {
             if (!lock.tryLock()) {
                 // The helper is inside the protocol, most likely in a key-holder call that has not returned:
-                // abandon the channel without waiting for it (no alert: the protocol is busy). Closing the streams releases the peer; the helper fails as soon as the call returns (sooner
-                // if the call heeds the interrupt).
+                // abandon the channel without waiting for it (no alert: the protocol is busy). Closing the
+                // streams releases the peer; the helper fails as soon as the call returns (sooner if the call
+                // heeds the interrupt).
                 reader.interrupt();
                 closeStreams();
                 throw givenUp;

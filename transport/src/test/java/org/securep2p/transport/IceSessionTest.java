@@ -2,8 +2,10 @@ package org.securep2p.transport;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 
@@ -194,8 +196,8 @@ class IceSessionTest {
     void ownAddressesAreEveryInterfaceAddressOfThisMachine() throws Exception {
         Set<InetAddress> own = IceSession.ownAddresses();
         assertThat(own).contains(InetAddress.getByName("127.0.0.1"));
-        for (java.net.NetworkInterface i : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-            for (InetAddress a : java.util.Collections.list(i.getInetAddresses())) {
+        for (NetworkInterface i : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress a : Collections.list(i.getInetAddresses())) {
                 if (Candidate.refusal(a.getAddress(), 5000) != null) {
                     continue; // cannot even be written in a code
                 }
