@@ -44,16 +44,21 @@ public final class TransportConfig {
      */
     public static final long MAX_MILLIS = Duration.ofDays(1).toMillis();
 
-    /** Which of our own interface addresses we offer the peer as host candidates. */
+    /**
+     * Which of our own interface addresses we offer the peer as host candidates, and which of a pasted code's
+     * candidates we probe.
+     */
     public enum HostCandidates {
         /**
          * Only addresses that are not private, link-local or loopback. A private address is useless to a peer
-         * on another network, leaks the local network layout, and makes a TURN server refuse permissions.
+         * on another network, leaks the local network layout, and makes a TURN server refuse permissions. A
+         * code's candidates at loopback, link-local, 0/8, multicast or this machine's own addresses are not
+         * probed: a code cannot point us at ourselves or our link.
          */
         PUBLIC_ONLY,
-        /** Every interface address (same-LAN peers). */
+        /** Every interface address (same-LAN peers, or two on one machine); every candidate of a code is probed. */
         ALL,
-        /** Only 127.0.0.1 (tests and benchmarks on one machine); no STUN or TURN. */
+        /** Only 127.0.0.1 (tests and benchmarks on one machine); no STUN or TURN; only loopback is probed. */
         LOOPBACK_ONLY,
     }
 
