@@ -46,6 +46,10 @@ public final class JsonRpcServer {
     private final InputStream in;
     private final PrintStream out;
     private final ObjectMapper mapper = new ObjectMapper();
+    {
+        // Peer-chosen strings (names, texts, close details) must not reorder or split an output line.
+        mapper.getFactory().setCharacterEscapes(new JsonOutputEscapes());
+    }
     private final Object outLock = new Object();
 
     public JsonRpcServer(Messenger messenger, InputStream in, PrintStream out) {
