@@ -133,18 +133,32 @@ public final class Connector {
     }
 
     /**
-     * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the first datagram's sender
-     * becomes the only address accepted. Trust on first use, as {@link #dialAddress}.
+     * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the sender of the first datagram
+     * that decodes as a reliable-channel packet of a bare connection becomes the only address accepted (junk and
+     * scanner probes are ignored, and the wait goes on). Trust on first use, as {@link #dialAddress}.
      */
     public PeerConnection listen(int port, SecurityLevel level, Duration timeout) throws TransportException {
         DatagramChannel channel = null;
         try {
             channel = DatagramChannel.open();
             channel.bind(new InetSocketAddress(port));
-            channel.socket().setSoTimeout((int) Math.max(1, timeout.toMillis()));
-            java.net.DatagramPacket first = new java.net.DatagramPacket(new byte[DatagramLink.MAX_DATAGRAM],
-                    DatagramLink.MAX_DATAGRAM);
-            channel.socket().receive(first);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            // One byte more than a peer of ours ever sends, so an oversized datagram is seen as such.
+            byte[] buffer = new byte[DatagramLink.MAX_DATAGRAM + 1];
+            java.net.DatagramPacket first = new java.net.DatagramPacket(buffer, buffer.length);
+            ReliableWire.Packet decoded = new ReliableWire.Packet();
+            while (true) {
+                long leftMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (leftMillis < 1) {
+                    throw new java.net.SocketTimeoutException();
+                }
+                channel.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, leftMillis));
+                first.setLength(buffer.length);
+                channel.socket().receive(first);
+                if (opensBareConnection(buffer, first.getLength(), decoded)) {
+                    break;
+                }
+            }
             long start = System.nanoTime();
             // The first datagram itself is dropped: the peer's reliable channel sends it again.
             channel.connect(first.getSocketAddress());
@@ -158,6 +172,16 @@ public final class Connector {
             close(channel);
             throw new TransportException(IO_FAILED, "cannot listen on UDP port " + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * True when a datagram is what a dialer's reliable channel sends first: it decodes (by the reliable
+     * channel's own decoder, whatever versions it accepts), carries the bare connection id, and asks for an
+     * answer (data or ping; a CLOSE or a lone ACK opens nothing).
+     */
+    static boolean opensBareConnection(byte[] datagram, int length, ReliableWire.Packet into) {
+        return ReliableWire.decode(datagram, length, into) == ReliableWire.Verdict.OK
+                && into.connectionId == BARE_CONNECTION_ID && into.ackEliciting();
     }
 
     private static void close(DatagramChannel channel) {
