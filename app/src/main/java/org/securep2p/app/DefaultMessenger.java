@@ -143,6 +143,7 @@ final class DefaultMessenger implements Messenger {
                 ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("", "port " + fixedPort.get() + " (UDP)",
                         "FIXED_PORT", "Give the peer your public address and this port (host:port).", false);
                 emit(endpoint);
+                listening = true;
                 worker.execute(() -> runListen(fixedPort.get(), floor, start));
                 return endpoint;
             }
@@ -189,17 +190,20 @@ final class DefaultMessenger implements Messenger {
     }
 
     private void runListen(int port, SecurityLevel floor, long start) {
-        listening = true;
         try {
             long deadline = System.nanoTime() + WAIT_TIMEOUT.toNanos();
+            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
             while (true) {
-                emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
                 PeerConnection connection;
                 try {
+                    // disconnect() clears listening: the listener lets go of the port within a poll.
                     connection = connector.listen(port, floor, Duration.ofNanos(Math.max(1_000_000L,
-                            deadline - System.nanoTime())));
+                            deadline - System.nanoTime())), () -> listening && !closed);
                 } catch (TransportException e) {
-                    if (!listening || closed || e.reason() == TransportException.Reason.PEER_TIMEOUT
+                    if (!listening || closed) {
+                        return;
+                    }
+                    if (e.reason() == TransportException.Reason.PEER_TIMEOUT
                             || e.reason() == TransportException.Reason.IO_FAILED) {
                         throw e;
                     }
@@ -209,6 +213,10 @@ final class DefaultMessenger implements Messenger {
                     emit(new ChatEvent.Notice("A connection attempt on port " + port + " failed ("
                             + e.reason().sentence() + "); still waiting."));
                     continue;
+                }
+                if (!listening || closed) {
+                    connection.close();
+                    return;
                 }
                 runSession(ChatChannel.of(connection, ""), false, false, floor, start);
                 return;

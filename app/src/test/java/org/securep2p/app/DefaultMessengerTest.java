@@ -173,6 +173,20 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void disconnectStopsTheListenerAndFreesThePort() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.waitForPeer(LEVEL);
+        Thread.sleep(300);
+        messenger.disconnect();
+        // Not BUSY (the old listener held the slot and the port for its whole 30-minute wait), and the port is
+        // free for the new listener: a dialer gets through.
+        messenger.waitForPeer(LEVEL);
+        PeerConnection c = new Peer("dialer").dial(LEVEL);
+        readHello(c);
+        assertThat(events).noneMatch(e -> e instanceof ChatEvent.Failure);
+    }
+
+    @Test
     void junkDatagramsDoNotCaptureTheListener() throws Exception {
         start(Duration.ofSeconds(20));
         messenger.waitForPeer(LEVEL);

@@ -37,6 +37,8 @@ public final class Connector {
      * shared, so the id filters nothing; the connected UDP socket admits the one peer address.
      */
     static final int BARE_CONNECTION_ID = 0;
+    /** How often a listener looks whether it should stop. */
+    static final Duration LISTEN_POLL = Duration.ofMillis(250);
 
     private final TransportConfig config;
     private final PrivateKeyOperations keys;
@@ -138,6 +140,16 @@ public final class Connector {
      * scanner probes are ignored, and the wait goes on). Trust on first use, as {@link #dialAddress}.
      */
     public PeerConnection listen(int port, SecurityLevel level, Duration timeout) throws TransportException {
+        return listen(port, level, timeout, () -> true);
+    }
+
+    /**
+     * As {@link #listen(int, SecurityLevel, Duration)}, and gives up with {@code CLOSED} within
+     * {@link #LISTEN_POLL} once {@code keepListening} says false (the user stopped waiting; a blocked UDP
+     * receive cannot be woken otherwise, and closing the port between polls could refuse a dialer).
+     */
+    public PeerConnection listen(int port, SecurityLevel level, Duration timeout,
+            java.util.function.BooleanSupplier keepListening) throws TransportException {
         DatagramChannel channel = null;
         try {
             channel = DatagramChannel.open();
@@ -152,9 +164,17 @@ public final class Connector {
                 if (leftMillis < 1) {
                     throw new java.net.SocketTimeoutException();
                 }
-                channel.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, leftMillis));
+                if (!keepListening.getAsBoolean()) {
+                    close(channel);
+                    throw new TransportException(TransportException.Reason.CLOSED, "stopped listening on port " + port);
+                }
+                channel.socket().setSoTimeout((int) Math.min(LISTEN_POLL.toMillis(), leftMillis));
                 first.setLength(buffer.length);
-                channel.socket().receive(first);
+                try {
+                    channel.socket().receive(first);
+                } catch (java.net.SocketTimeoutException poll) {
+                    continue;
+                }
                 if (opensBareConnection(buffer, first.getLength(), decoded)) {
                     break;
                 }
