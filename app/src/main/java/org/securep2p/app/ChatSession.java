@@ -10,9 +10,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -54,11 +54,18 @@ final class ChatSession implements AutoCloseable {
      */
     static final Duration DEFAULT_SETUP_DEADLINE = Duration.ofSeconds(20);
     /** One daemon thread for every session's set-up deadline: it only closes channels, never blocks. */
-    private static final ScheduledExecutorService DEADLINES = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chat-setup-deadline");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService DEADLINES = deadlineScheduler();
+
+    private static ScheduledExecutorService deadlineScheduler() {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "chat-setup-deadline");
+            t.setDaemon(true);
+            return t;
+        });
+        // A set-up that finishes in time cancels its task; it should not sit in the queue for 20 s.
+        s.setRemoveOnCancelPolicy(true);
+        return s;
+    }
 
     /** Decides whether the peer may talk to us; may wait for the user. */
     interface TrustGate {
@@ -102,6 +109,7 @@ final class ChatSession implements AutoCloseable {
     private ScheduledFuture<?> deadlineTask;
     private long setupLeftNanos;
     private long armedAtNanos;
+    private long armings;
 
     private volatile Conversation conversation;
     private volatile boolean live;
@@ -174,7 +182,14 @@ final class ChatSession implements AutoCloseable {
 
     private synchronized void armDeadline() {
         armedAtNanos = System.nanoTime();
+        long generation = ++armings;
         deadlineTask = DEADLINES.schedule(() -> {
+            synchronized (this) {
+                // Disarmed (set-up done, or the user is deciding) while this task was already running: not due.
+                if (deadlineTask == null || generation != armings) {
+                    return;
+                }
+            }
             SECURITY.warn("set-up with peer {} abandoned: not complete within {} ms", peerShort(),
                     setupDeadline.toMillis());
             abortSetup("The peer did not complete the set-up within " + setupDeadline.toMillis() + " ms.");
@@ -356,7 +371,8 @@ final class ChatSession implements AutoCloseable {
         try {
             received = conversation.decrypt(frame.blob(), this::announceDelivered);
         } catch (RatchetException | CryptoException e) {
-            SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(), e.getMessage());
+            SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(),
+                    PeerText.forLog(e.getMessage()));
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL,
                     "the peer's confirmation did not decrypt: the session does not match.");
             throw new AssertionError();
@@ -480,7 +496,7 @@ final class ChatSession implements AutoCloseable {
                 // A record that did not authenticate: tampering or corruption on the path. Nothing of it was
                 // shown; the user and the security log are told.
                 SECURITY.warn("connection with {} ended: PROTOCOL_VIOLATION ({}); nothing of it was shown",
-                        conversation.peer().shortForm(), e.getMessage());
+                        conversation.peer().shortForm(), PeerText.forLog(e.getMessage()));
             }
             ChatEvent.DisconnectKind kind = e.reason() == TransportException.Reason.PEER_TIMEOUT
                     || e.reason() == TransportException.Reason.CLOSED
