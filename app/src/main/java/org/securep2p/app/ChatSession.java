@@ -615,8 +615,10 @@ final class ChatSession implements AutoCloseable {
         try {
             frame = ChatFrame.decode(raw);
         } catch (CryptoException e) {
+            // The decoder's text is ours (it names a refused code point as U+XXXX, never the peer's bytes), and
+            // tells the user why, e.g. that the peer's name holds a bidi override.
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "malformed " + type + ": "
-                    + e.reason() + ".");
+                    + e.getMessage() + ".");
             throw new AssertionError();
         }
         if (frame.type() == ChatFrame.Type.CLOSE) {
