@@ -231,7 +231,8 @@ final class ChatSession implements AutoCloseable {
                     "the peer requires at least " + theirHello.floor() + " but the connection runs at " + level + ".");
         }
         SECURITY.info("connection: peer {} ('{}'), level {}, path {}, peer floor {}, local floor {}",
-                peerFp.shortForm(), PeerText.forLog(theirHello.username()), level, channel.path(), theirHello.floor(), floor);
+                peerFp.shortForm(), PeerText.forLog(theirHello.username()), level, channel.path(), theirHello.floor(),
+                floor);
         ChatEvent.TrustMode trust;
         // The user's decision on a changed identity may take minutes: that wait is not the peer's to answer for.
         disarmDeadline();

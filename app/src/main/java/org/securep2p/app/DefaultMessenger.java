@@ -354,6 +354,7 @@ final class DefaultMessenger implements Messenger {
             return;
         } catch (RuntimeException e) {
             // Peer input that slipped past the parsers must cost this connection, not the worker slot.
+            s.close();
             crashed(e);
             return;
         }
@@ -488,11 +489,11 @@ final class DefaultMessenger implements Messenger {
             case ACCEPT:
             case VERIFY:
                 store(() -> trust.recordSeen(fp, name, address, known.origin()));
-                if (d == TrustDecision.VERIFY || known.verified()) {
+                if (d == TrustDecision.VERIFY) {
                     store(() -> trust.setVerified(fp, true));
-                    return ChatEvent.TrustMode.VERIFIED;
                 }
-                return ChatEvent.TrustMode.KNOWN;
+                return d == TrustDecision.VERIFY || known.verified() ? ChatEvent.TrustMode.VERIFIED
+                        : ChatEvent.TrustMode.KNOWN;
             default:
                 throw new AssertionError(d);
         }

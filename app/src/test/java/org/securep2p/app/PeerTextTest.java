@@ -19,7 +19,8 @@ class PeerTextTest {
 
     @Test
     void longPeerStringsAreCutVisibly() {
-        assertThat(PeerText.forLog("x".repeat(PeerText.MAX_LOG_CODE_POINTS + 36))).isEqualTo("x".repeat(PeerText.MAX_LOG_CODE_POINTS) + "…");
+        assertThat(PeerText.forLog("x".repeat(PeerText.MAX_LOG_CODE_POINTS + 36)))
+                .isEqualTo("x".repeat(PeerText.MAX_LOG_CODE_POINTS) + "…");
     }
 
     @Property(tries = 1000)
