@@ -196,12 +196,15 @@ public final class Connector {
 
     /**
      * True when a datagram is what a dialer's reliable channel sends first: it decodes (by the reliable
-     * channel's own decoder, whatever versions it accepts), carries the bare connection id, and asks for an
-     * answer (data or ping; a CLOSE or a lone ACK opens nothing).
+     * channel's own decoder, whatever versions it accepts), carries the bare connection id, and is DATA at
+     * stream offset 0 (the start of the ClientHello). A CLOSE, ACK or PING, or a later piece of some stream (a
+     * replayed packet of an old connection), opens nothing: locking onto it would hold the port for a TLS
+     * handshake that can never start.
      */
     static boolean opensBareConnection(byte[] datagram, int length, ReliableWire.Packet into) {
         return ReliableWire.decode(datagram, length, into) == ReliableWire.Verdict.OK
-                && into.connectionId == BARE_CONNECTION_ID && into.ackEliciting();
+                && into.connectionId == BARE_CONNECTION_ID && into.type == ReliableWire.TYPE_DATA
+                && into.offset == 0;
     }
 
     private static void close(DatagramChannel channel) {
