@@ -70,6 +70,7 @@ final class DefaultMessenger implements Messenger {
     private volatile ChatSession settingUp;
     /** A --port listener is running; disconnect() clears it so a failed attempt does not start another. */
     private volatile boolean listening;
+    private volatile SecurityLevel listeningFloor;
     /** Held by send and by the publication of a new session, so no send falls between the two (see runSession). */
     private final Object sendGate = new Object();
     private volatile Connector.Waiting waiting;
@@ -136,13 +137,24 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public synchronized ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
+        if (fixedPort.isPresent() && listening && settingUp == null) {
+            if (floor == listeningFloor) {
+                // The listener goes on after a failed attempt (it reported the failure): waiting again at the
+                // same level is what is already happening, not BUSY.
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
+                emit(endpoint);
+                return endpoint;
+            }
+            // Another level: the running listener lets go within a poll; claim() waits for it.
+            listening = false;
+        }
         claim();
         long start = System.nanoTime();
         try {
             if (fixedPort.isPresent()) {
-                ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("", "port " + fixedPort.get() + " (UDP)",
-                        "FIXED_PORT", "Give the peer your public address and this port (host:port).", false);
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
                 emit(endpoint);
+                listeningFloor = floor;
                 listening = true;
                 worker.execute(() -> runListen(fixedPort.get(), floor, start));
                 return endpoint;
@@ -169,6 +181,11 @@ final class DefaultMessenger implements Messenger {
             busy = false;
             throw e;
         }
+    }
+
+    private ChatEvent.Endpoint fixedPortEndpoint() {
+        return new ChatEvent.Endpoint("", "port " + fixedPort.orElseThrow() + " (UDP)", "FIXED_PORT",
+                "Give the peer your public address and this port (host:port).", false);
     }
 
     private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
@@ -209,15 +226,18 @@ final class DefaultMessenger implements Messenger {
                     }
                     // Whoever sent the packet that opened this attempt did not complete TLS with us (a wrong
                     // level, a replayed packet, a scanner): the port is still ours to wait on, for the real peer.
-                    logRefusedByTransport(e);
-                    emit(new ChatEvent.Notice("A connection attempt on port " + port + " failed ("
-                            + e.reason().sentence() + "); still waiting."));
+                    // The attempt's failure is reported as any other (error event, security log for a refused
+                    // handshake); the wait itself goes on, and says so.
+                    fail(transportFailure(e));
+                    emit(new ChatEvent.Notice("Still waiting on UDP port " + port + "."));
                     continue;
                 }
                 if (!listening || closed) {
                     connection.close();
                     return;
                 }
+                // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
+                listening = false;
                 runSession(ChatChannel.of(connection, ""), false, false, floor, start);
                 return;
             }

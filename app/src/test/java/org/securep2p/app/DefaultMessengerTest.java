@@ -215,6 +215,9 @@ class DefaultMessengerTest {
         } catch (TransportException expected) {
             // The levels differ: TLS refuses on both sides.
         }
+        // The failed attempt is reported; the wait goes on, and waiting again at that level is not BUSY.
+        awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
+        messenger.waitForPeer(SecurityLevel.ENHANCED);
         PeerConnection c = new Peer("second").dial(SecurityLevel.ENHANCED);
         readHello(c);
     }
