@@ -46,10 +46,6 @@ public final class JsonRpcServer {
     private final InputStream in;
     private final PrintStream out;
     private final ObjectMapper mapper = new ObjectMapper();
-    {
-        // Peer-chosen strings (names, texts, close details) must not reorder or split an output line.
-        mapper.getFactory().setCharacterEscapes(new JsonOutputEscapes());
-    }
     private final Object outLock = new Object();
 
     public JsonRpcServer(Messenger messenger, InputStream in, PrintStream out) {
@@ -62,6 +58,8 @@ public final class JsonRpcServer {
         this.messenger = Objects.requireNonNull(messenger);
         this.in = Objects.requireNonNull(in);
         this.out = Objects.requireNonNull(out);
+        // Peer-chosen strings (names, texts, close details) must not reorder or split an output line.
+        mapper.getFactory().setCharacterEscapes(new JsonOutputEscapes());
     }
 
     /** Serves until {@code quit} or the end of input; returns the process exit status. */
