@@ -136,7 +136,7 @@ public final class Connector {
 
     /**
      * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the sender of the first datagram
-     * that decodes as a reliable-channel packet of a bare connection becomes the only address accepted (junk and
+     * that {@link #opensBareConnection opens a bare connection} becomes the only address accepted (junk and
      * scanner probes are ignored, and the wait goes on). Trust on first use, as {@link #dialAddress}.
      */
     public PeerConnection listen(int port, SecurityLevel level, Duration timeout) throws TransportException {
@@ -166,7 +166,8 @@ public final class Connector {
                 }
                 if (!keepListening.getAsBoolean()) {
                     close(channel);
-                    throw new TransportException(TransportException.Reason.CLOSED, "stopped listening on port " + port);
+                    throw new TransportException(TransportException.Reason.CLOSED,
+                            "stopped listening on port " + port);
                 }
                 channel.socket().setSoTimeout((int) Math.min(LISTEN_POLL.toMillis(), leftMillis));
                 first.setLength(buffer.length);
