@@ -24,7 +24,7 @@ final class ChatFrame {
 
     static final int VERSION = 1;
     static final int SESSION_ID_LENGTH = 16;
-    static final int MAX_USERNAME_BYTES = 64;
+    static final int MAX_USERNAME_BYTES = PeerText.MAX_NAME_BYTES;
     static final int MAX_BLOB = 1_000_000;
     static final int MAX_CLOSE_DETAIL = 512;
 
@@ -94,10 +94,11 @@ final class ChatFrame {
 
     /** This side's floor, name, and the session it holds for the peer (empty when none). */
     static ChatFrame hello(SecurityLevel floor, String username, Optional<byte[]> sessionId) {
-        byte[] name = username.getBytes(StandardCharsets.UTF_8);
-        if (name.length < 1 || name.length > MAX_USERNAME_BYTES) {
-            throw new IllegalArgumentException("username must be 1.." + MAX_USERNAME_BYTES + " UTF-8 bytes");
+        Optional<String> problem = PeerText.nameProblem(username);
+        if (problem.isPresent()) {
+            throw new IllegalArgumentException("username: " + problem.get());
         }
+        byte[] name = username.getBytes(StandardCharsets.UTF_8);
         StrictWriter w = header(Type.HELLO).u8(floor.code()).var16(name);
         if (sessionId.isPresent()) {
             if (sessionId.get().length != SESSION_ID_LENGTH) {
@@ -167,6 +168,12 @@ final class ChatFrame {
             case HELLO: {
                 SecurityLevel floor = SecurityLevel.fromCode(r.u8("floor"));
                 String name = utf8(r.var16(1, MAX_USERNAME_BYTES, "username"), "username");
+                // A name is shown beside trust decisions and stored in the trust store: one that could look
+                // like another (bidi overrides, invisible characters) or break a line is refused here, typed.
+                if (PeerText.nameProblem(name).isPresent()) {
+                    throw new CryptoException(CryptoException.Reason.BAD_ENCODING,
+                            "chat frame: " + PeerText.nameProblem(name).get());
+                }
                 int has = r.u8("has session");
                 byte[] sid = null;
                 if (has == 1) {

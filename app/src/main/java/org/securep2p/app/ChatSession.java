@@ -10,6 +10,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -43,12 +47,39 @@ final class ChatSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChatSession.class);
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     private static final Duration ACK_DELAY = Duration.ofMillis(20);
+    /**
+     * How long HELLO, handshake and CONFIRM together may take, the user's trust decision not counted
+     * ({@code setup.timeout.ms} in securep2p.conf): a peer that completes TLS and then stays silent must not hold
+     * the one conversation slot. 20 s covers a Falcon/ML-KEM handshake through a slow key manager many times over.
+     */
+    static final Duration DEFAULT_SETUP_DEADLINE = Duration.ofSeconds(20);
+    /** One daemon thread for every session's set-up deadline: it only closes channels, never blocks. */
+    private static final ScheduledExecutorService DEADLINES = deadlineScheduler();
+
+    private static ScheduledExecutorService deadlineScheduler() {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "chat-setup-deadline");
+            t.setDaemon(true);
+            return t;
+        });
+        // A set-up that finishes in time cancels its task; it should not sit in the queue for 20 s.
+        s.setRemoveOnCancelPolicy(true);
+        return s;
+    }
 
     /** Decides whether the peer may talk to us; may wait for the user. */
     interface TrustGate {
         ChatEvent.TrustMode admit(IdentityPublicKeys peer, String peerName, String address, boolean codeAuthenticated,
                 Optional<String> certifiedName)
                 throws AppException;
+
+        /**
+         * The name to show and store for an admitted peer whose HELLO said {@code helloName}: that name, unless
+         * it belongs to another contact (then the name this identity is known by).
+         */
+        default String shownName(IdentityPublicKeys peer, String helloName) {
+            return helloName;
+        }
     }
 
     /** Creates and finds conversations. */
@@ -72,6 +103,13 @@ final class ChatSession implements AutoCloseable {
     private final Object sendLock = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long startNanos;
+    private final Duration setupDeadline;
+    /** Why the set-up was cut short from outside (deadline or the user), or null; set before the channel closes. */
+    private volatile String abortedBecause;
+    private ScheduledFuture<?> deadlineTask;
+    private long setupLeftNanos;
+    private long armedAtNanos;
+    private long armings;
 
     private volatile Conversation conversation;
     private volatile boolean live;
@@ -84,6 +122,17 @@ final class ChatSession implements AutoCloseable {
     ChatSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor, String username,
             PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
             SecureRandom random, Clock clock, long startNanos) {
+        this(channel, dialer, codeAuthenticated, floor, username, keys, conversations, gate, events, random, clock,
+                startNanos, DEFAULT_SETUP_DEADLINE);
+    }
+
+    ChatSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor, String username,
+            PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
+            SecureRandom random, Clock clock, long startNanos, Duration setupDeadline) {
+        if (setupDeadline.isNegative() || setupDeadline.isZero()) {
+            throw new IllegalArgumentException("the set-up deadline must be positive");
+        }
+        this.setupDeadline = setupDeadline;
         this.channel = Objects.requireNonNull(channel);
         this.dialer = dialer;
         this.codeAuthenticated = codeAuthenticated;
@@ -103,14 +152,64 @@ final class ChatSession implements AutoCloseable {
      * on success; on failure closes the channel and throws.
      */
     ChatEvent.Connected establish() throws AppException {
+        setupLeftNanos = setupDeadline.toNanos();
+        armDeadline();
         try {
             return doEstablish();
         } catch (AppException e) {
             close();
+            String why = abortedBecause;
+            if (why != null) {
+                // The channel was closed under a blocked receive: say why, not "the connection ended".
+                throw new AppException(AppException.Reason.UNREACHABLE, why, e);
+            }
             throw e;
         } catch (RuntimeException e) {
             close();
             throw e;
+        } finally {
+            disarmDeadline();
+        }
+    }
+
+    /** Ends a set-up in progress at once (the user's disconnect); the blocked {@link #establish} then throws. */
+    void abortSetup(String why) {
+        if (abortedBecause == null) {
+            abortedBecause = why;
+        }
+        closeChannel();
+    }
+
+    private synchronized void armDeadline() {
+        armedAtNanos = System.nanoTime();
+        long generation = ++armings;
+        deadlineTask = DEADLINES.schedule(() -> {
+            synchronized (this) {
+                // Disarmed (set-up done, or the user is deciding) while this task was already running: not due.
+                if (deadlineTask == null || generation != armings) {
+                    return;
+                }
+            }
+            SECURITY.warn("set-up with peer {} abandoned: not complete within {} ms", peerShort(),
+                    setupDeadline.toMillis());
+            abortSetup("The peer did not complete the set-up within " + setupDeadline.toMillis() + " ms.");
+        }, Math.max(0, setupLeftNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** Stops the clock (while the user decides); what is left of the deadline is kept for {@link #armDeadline}. */
+    private synchronized void disarmDeadline() {
+        if (deadlineTask != null) {
+            deadlineTask.cancel(false);
+            deadlineTask = null;
+            setupLeftNanos -= System.nanoTime() - armedAtNanos;
+        }
+    }
+
+    private String peerShort() {
+        try {
+            return channel.peerIdentity().fingerprint().shortForm();
+        } catch (RuntimeException e) {
+            return "?";
         }
     }
 
@@ -132,8 +231,11 @@ final class ChatSession implements AutoCloseable {
                     "the peer requires at least " + theirHello.floor() + " but the connection runs at " + level + ".");
         }
         SECURITY.info("connection: peer {} ('{}'), level {}, path {}, peer floor {}, local floor {}",
-                peerFp.shortForm(), sanitize(theirHello.username()), level, channel.path(), theirHello.floor(), floor);
+                peerFp.shortForm(), PeerText.forLog(theirHello.username()), level, channel.path(), theirHello.floor(),
+                floor);
         ChatEvent.TrustMode trust;
+        // The user's decision on a changed identity may take minutes: that wait is not the peer's to answer for.
+        disarmDeadline();
         try {
             trust = gate.admit(peer, theirHello.username(), channel.remoteAddress(), codeAuthenticated,
                     channel.certifiedName());
@@ -141,6 +243,11 @@ final class ChatSession implements AutoCloseable {
             refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, e.reason(), e.getMessage());
             throw e;
         }
+        if (abortedBecause != null) {
+            throw new AppException(AppException.Reason.UNREACHABLE, abortedBecause);
+        }
+        String peerName = gate.shownName(peer, theirHello.username());
+        armDeadline();
         byte[] helloDialer = dialer ? myHello.encode() : theirHello.encode();
         byte[] helloWaiter = dialer ? theirHello.encode() : myHello.encode();
         binding = bindingHash(channel.channelBinding(), helloDialer, helloWaiter, level);
@@ -149,13 +256,13 @@ final class ChatSession implements AutoCloseable {
                 && MessageDigest.isEqual(storedId.get(), theirHello.sessionId().get());
         if (resume) {
             conversation = stored.get();
-            conversation.rename(theirHello.username());
+            conversation.rename(peerName);
             showUnshown(conversation);
             progress(ChatEvent.Stage.RESUME, "resuming session " + conversation.sessionIdHex().substring(0, 8));
             SECURITY.info("session resumed with {} at {}", peerFp.shortForm(), level);
         } else {
             progress(ChatEvent.Stage.HANDSHAKE, "hybrid handshake at " + level);
-            conversation = handshake(peer, theirHello.username(), level, stored);
+            conversation = handshake(peer, peerName, level, stored);
         }
         confirm();
         // The reader runs before the resend (both sides may resend at once; neither may stop reading), and
@@ -164,7 +271,7 @@ final class ChatSession implements AutoCloseable {
         resendPending(peerReceivedUpTo);
         live = true;
         SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
-        return new ChatEvent.Connected(theirHello.username(), peerFp.displayString(), number.digits(), level,
+        return new ChatEvent.Connected(peerName, peerFp.displayString(), number.digits(), level,
                 channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName(),
                 channel.keyExchange());
     }
@@ -265,7 +372,8 @@ final class ChatSession implements AutoCloseable {
         try {
             received = conversation.decrypt(frame.blob(), this::announceDelivered);
         } catch (RatchetException | CryptoException e) {
-            SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(), e.getMessage());
+            SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(),
+                    PeerText.forLog(e.getMessage()));
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL,
                     "the peer's confirmation did not decrypt: the session does not match.");
             throw new AssertionError();
@@ -389,7 +497,7 @@ final class ChatSession implements AutoCloseable {
                 // A record that did not authenticate: tampering or corruption on the path. Nothing of it was
                 // shown; the user and the security log are told.
                 SECURITY.warn("connection with {} ended: PROTOCOL_VIOLATION ({}); nothing of it was shown",
-                        conversation.peer().shortForm(), e.getMessage());
+                        conversation.peer().shortForm(), PeerText.forLog(e.getMessage()));
             }
             ChatEvent.DisconnectKind kind = e.reason() == TransportException.Reason.PEER_TIMEOUT
                     || e.reason() == TransportException.Reason.CLOSED
@@ -476,6 +584,11 @@ final class ChatSession implements AutoCloseable {
                     LOG.warn("cannot acknowledge: {}", e.getMessage());
                 } catch (TransportException e) {
                     LOG.info("acknowledgement not sent: {}", e.reason());
+                } catch (RuntimeException e) {
+                    // Never a dead acknowledger with the session still shown as live: end it visibly.
+                    LOG.error("acknowledger failed: {}", PeerText.forLog(String.valueOf(e)));
+                    end(ChatEvent.DisconnectKind.LOCAL, "Internal error: " + e.getClass().getSimpleName());
+                    return;
                 }
             }
         }
@@ -503,8 +616,10 @@ final class ChatSession implements AutoCloseable {
         try {
             frame = ChatFrame.decode(raw);
         } catch (CryptoException e) {
+            // The decoder's text is ours (it names a refused code point as U+XXXX, never the peer's bytes), and
+            // tells the user why, e.g. that the peer's name holds a bidi override.
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "malformed " + type + ": "
-                    + e.reason() + ".");
+                    + e.getMessage() + ".");
             throw new AssertionError();
         }
         if (frame.type() == ChatFrame.Type.CLOSE) {
@@ -515,7 +630,7 @@ final class ChatSession implements AutoCloseable {
             };
             closeChannel();
             throw new AppException(reason, "The peer refused: " + frame.closeReason() + " "
-                    + sanitize(frame.closeDetail()));
+                    + PeerText.forLog(frame.closeDetail()));
         }
         if (frame.type() != type) {
             refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "expected " + type + ", got "
@@ -537,7 +652,7 @@ final class ChatSession implements AutoCloseable {
 
     /** Tells the peer why, closes, and throws. */
     private void refuse(ChatFrame.CloseReason why, AppException.Reason reason, String detail) throws AppException {
-        SECURITY.warn("refused peer: {} ({})", why, detail);
+        SECURITY.warn("refused peer: {} ({})", why, PeerText.forLog(detail));
         try {
             synchronized (sendLock) {
                 channel.send(ChatFrame.close(why, detail).encode());
@@ -602,10 +717,8 @@ final class ChatSession implements AutoCloseable {
         }
     }
 
-    /** Peer-chosen text in a log line: printable, bounded, so it cannot forge lines. */
+    /** Peer-chosen text in a log line: one line, left to right, bounded ({@link PeerText#forLog}). */
     static String sanitize(String s) {
-        StringBuilder b = new StringBuilder();
-        s.codePoints().limit(64).forEach(cp -> b.appendCodePoint(Character.isISOControl(cp) ? '?' : cp));
-        return b.toString();
+        return PeerText.forLog(s);
     }
 }

@@ -66,6 +66,11 @@ final class DefaultMessenger implements Messenger {
     private final Optional<Integer> fixedPort;
 
     private volatile ChatSession session;
+    /** The session between a connection and its CONFIRM (or its failure): what disconnect() ends at once. */
+    private volatile ChatSession settingUp;
+    /** A --port listener is running; disconnect() clears it so a failed attempt does not start another. */
+    private volatile boolean listening;
+    private volatile SecurityLevel listeningFloor;
     /** Held by send and by the publication of a new session, so no send falls between the two (see runSession). */
     private final Object sendGate = new Object();
     private volatile Connector.Waiting waiting;
@@ -132,13 +137,25 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public synchronized ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
+        if (fixedPort.isPresent() && listening && settingUp == null) {
+            if (floor == listeningFloor) {
+                // The listener goes on after a failed attempt (it reported the failure): waiting again at the
+                // same level is what is already happening, not BUSY.
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
+                emit(endpoint);
+                return endpoint;
+            }
+            // Another level: the running listener lets go within a poll; claim() waits for it.
+            listening = false;
+        }
         claim();
         long start = System.nanoTime();
         try {
             if (fixedPort.isPresent()) {
-                ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("", "port " + fixedPort.get() + " (UDP)",
-                        "FIXED_PORT", "Give the peer your public address and this port (host:port).", false);
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
                 emit(endpoint);
+                listeningFloor = floor;
+                listening = true;
                 worker.execute(() -> runListen(fixedPort.get(), floor, start));
                 return endpoint;
             }
@@ -166,6 +183,11 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
+    private ChatEvent.Endpoint fixedPortEndpoint() {
+        return new ChatEvent.Endpoint("", "port " + fixedPort.orElseThrow() + " (UDP)", "FIXED_PORT",
+                "Give the peer your public address and this port (host:port).", false);
+    }
+
     private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
         try {
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
@@ -175,6 +197,8 @@ final class DefaultMessenger implements Messenger {
             runSession(ChatChannel.of(connection, ""), false, false, floor, start);
         } catch (TransportException e) {
             fail(transportFailure(e));
+        } catch (RuntimeException e) {
+            crashed(e);
         } finally {
             waiting = null;
             w.close();
@@ -184,12 +208,45 @@ final class DefaultMessenger implements Messenger {
 
     private void runListen(int port, SecurityLevel floor, long start) {
         try {
+            long deadline = System.nanoTime() + WAIT_TIMEOUT.toNanos();
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
-            PeerConnection connection = connector.listen(port, floor, WAIT_TIMEOUT);
-            runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+            while (true) {
+                PeerConnection connection;
+                try {
+                    // disconnect() clears listening: the listener lets go of the port within a poll.
+                    connection = connector.listen(port, floor, Duration.ofNanos(Math.max(1_000_000L,
+                            deadline - System.nanoTime())), () -> listening && !closed);
+                } catch (TransportException e) {
+                    if (!listening || closed) {
+                        return;
+                    }
+                    if (e.reason() == TransportException.Reason.PEER_TIMEOUT
+                            || e.reason() == TransportException.Reason.IO_FAILED) {
+                        throw e;
+                    }
+                    // Whoever sent the packet that opened this attempt did not complete TLS with us (a wrong
+                    // level, a replayed packet, a scanner): the port is still ours to wait on, for the real peer.
+                    // The attempt's failure is reported as any other (error event, security log for a refused
+                    // handshake); the wait itself goes on, and says so.
+                    fail(transportFailure(e));
+                    emit(new ChatEvent.Notice("Still waiting on UDP port " + port + "."));
+                    continue;
+                }
+                if (!listening || closed) {
+                    connection.close();
+                    return;
+                }
+                // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
+                listening = false;
+                runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+                return;
+            }
         } catch (TransportException e) {
             fail(transportFailure(e));
+        } catch (RuntimeException e) {
+            crashed(e);
         } finally {
+            listening = false;
             busy = false;
         }
     }
@@ -238,6 +295,8 @@ final class DefaultMessenger implements Messenger {
             runSession(ChatChannel.of(connection, ""), true, true, floor, start);
         } catch (TransportException e) {
             fail(transportFailure(e));
+        } catch (RuntimeException e) {
+            crashed(e);
         } finally {
             busy = false;
         }
@@ -263,6 +322,8 @@ final class DefaultMessenger implements Messenger {
                 emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_UNREACHABLE, failure.getMessage(),
                         queued()));
             }
+        } catch (RuntimeException e) {
+            crashed(e);
         } finally {
             busy = false;
         }
@@ -285,9 +346,18 @@ final class DefaultMessenger implements Messenger {
     private void runSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor,
             long start) {
         ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, floor, username, keys,
-                new StoreAdapter(), this::admit, this::emit, random, clock, start);
+                new StoreAdapter(), new Gate(), this::emit, random, clock, start, transportConfig.setupTimeout());
+        settingUp = s;
+        if (closed) {
+            s.abortSetup("The messenger is closing.");
+        }
         try {
-            ChatEvent.Connected connected = s.establish();
+            ChatEvent.Connected connected;
+            try {
+                connected = s.establish();
+            } finally {
+                settingUp = null;
+            }
             synchronized (sendGate) {
                 // A send that queued through the conversation while s was being set up is sent now, before any
                 // send can reach s directly.
@@ -302,6 +372,11 @@ final class DefaultMessenger implements Messenger {
         } catch (AppException e) {
             fail(e);
             return;
+        } catch (RuntimeException e) {
+            // Peer input that slipped past the parsers must cost this connection, not the worker slot.
+            s.close();
+            crashed(e);
+            return;
         }
         while (s.isLive() && !closed) {
             try {
@@ -309,6 +384,24 @@ final class DefaultMessenger implements Messenger {
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    private final class Gate implements ChatSession.TrustGate {
+        @Override
+        public ChatEvent.TrustMode admit(IdentityPublicKeys peer, String name, String address,
+                boolean codeAuthenticated, Optional<String> certifiedName) throws AppException {
+            return DefaultMessenger.this.admit(peer, name, address, codeAuthenticated, certifiedName);
+        }
+
+        @Override
+        public String shownName(IdentityPublicKeys peer, String helloName) {
+            Fingerprint fp = peer.fingerprint();
+            if (trust.findByName(helloName).filter(p -> !p.fingerprint().equals(fp)).isEmpty()) {
+                return helloName;
+            }
+            // Another contact's name (the user admitted this identity anyway): show it as what it is known by.
+            return trust.find(fp).map(p -> p.names().get(p.names().size() - 1)).orElse(fp.shortForm());
         }
     }
 
@@ -338,6 +431,11 @@ final class DefaultMessenger implements Messenger {
         }
         Optional<TrustedPeer> known = trust.find(fp);
         if (known.isPresent()) {
+            Optional<TrustedPeer> owner = known.get().names().contains(name) ? Optional.empty()
+                    : trust.findByName(name).filter(p -> !p.fingerprint().equals(fp));
+            if (owner.isPresent()) {
+                return admitKnownUnderAnotherName(known.get(), owner.get(), name, address);
+            }
             store(() -> trust.recordSeen(fp, name, address, known.get().origin()));
             return known.get().verified() ? ChatEvent.TrustMode.VERIFIED : ChatEvent.TrustMode.KNOWN;
         }
@@ -347,26 +445,11 @@ final class DefaultMessenger implements Messenger {
             Fingerprint old = previous.get().fingerprint();
             SECURITY.warn("identity change: '{}' was {} and now presents {}", ChatSession.sanitize(name),
                     old.shortForm(), fp.shortForm());
-            CompletableFuture<TrustDecision> decision = new CompletableFuture<>();
-            pendingDecision = decision;
-            pendingFingerprint = fp;
-            emit(new ChatEvent.PeerChanged(name, old.displayString(), fp.displayString(),
+            TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(name, old.displayString(),
+                    fp.displayString(),
                     "'" + name + "' now has a different identity. Likely causes: the peer reinstalled securep2p or"
                             + " uses a new device; or someone is in between. Compare the safety number over another"
                             + " channel before you accept."));
-            TrustDecision d;
-            try {
-                d = decision.get(DECISION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made.");
-            } catch (ExecutionException | TimeoutException e) {
-                throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made in time.");
-            } finally {
-                pendingDecision = null;
-                pendingFingerprint = null;
-            }
-            SECURITY.info("trust decision on {}: {}", fp.shortForm(), d);
             switch (d) {
                 case REJECT:
                     store(() -> {
@@ -394,6 +477,68 @@ final class DefaultMessenger implements Messenger {
         SECURITY.info("new peer {} ('{}') trusted by {}", fp.shortForm(), ChatSession.sanitize(name),
                 codeAuthenticated ? "the connection code" : "first use");
         return codeAuthenticated ? ChatEvent.TrustMode.CODE_VERIFIED : ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
+    }
+
+    /**
+     * A known identity presents a name that belongs to another contact: as dangerous as an identity change
+     * (the user would see "alice" and talk to someone else), so the user is asked the same way. Whatever the
+     * answer, the name is not added to this identity (the store refuses it), so findByName keeps answering with
+     * the contact who holds it; accepting admits this identity as itself.
+     */
+    private ChatEvent.TrustMode admitKnownUnderAnotherName(TrustedPeer known, TrustedPeer owner, String name,
+            String address) throws AppException {
+        Fingerprint fp = known.fingerprint();
+        SECURITY.warn("name conflict: known peer {} ('{}') presents '{}', the name of contact {}", fp.shortForm(),
+                ChatSession.sanitize(known.names().get(known.names().size() - 1)), ChatSession.sanitize(name),
+                owner.fingerprint().shortForm());
+        TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(name, owner.fingerprint().displayString(),
+                fp.displayString(), "A peer you know as '" + known.names().get(known.names().size() - 1)
+                        + "' now calls itself '" + name + "', the name of another contact with a different identity."
+                        + " Likely causes: someone is impersonating that contact, or two of your contacts chose the"
+                        + " same name. It will not be shown or stored under that name; compare the safety number"
+                        + " over another channel before you accept."));
+        switch (d) {
+            case REJECT:
+                store(() -> {
+                    trust.reject(fp);
+                    return null;
+                });
+                throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
+            case UNTRUST:
+                throw new AppException(AppException.Reason.REJECTED, "Not accepted.");
+            case ACCEPT:
+            case VERIFY:
+                store(() -> trust.recordSeen(fp, name, address, known.origin()));
+                if (d == TrustDecision.VERIFY) {
+                    store(() -> trust.setVerified(fp, true));
+                }
+                return d == TrustDecision.VERIFY || known.verified() ? ChatEvent.TrustMode.VERIFIED
+                        : ChatEvent.TrustMode.KNOWN;
+            default:
+                throw new AssertionError(d);
+        }
+    }
+
+    /** Shows {@code question} and blocks this set-up (sending is refused meanwhile) until the user decides. */
+    private TrustDecision awaitDecision(Fingerprint fp, ChatEvent.PeerChanged question) throws AppException {
+        CompletableFuture<TrustDecision> decision = new CompletableFuture<>();
+        pendingDecision = decision;
+        pendingFingerprint = fp;
+        emit(question);
+        TrustDecision d;
+        try {
+            d = decision.get(DECISION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made.");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made in time.");
+        } finally {
+            pendingDecision = null;
+            pendingFingerprint = null;
+        }
+        SECURITY.info("trust decision on {}: {}", fp.shortForm(), d);
+        return d;
     }
 
     /**
@@ -529,6 +674,16 @@ final class DefaultMessenger implements Messenger {
     @Override
     public void disconnect() {
         redialAddress = null;
+        listening = false;
+        ChatSession setup = settingUp;
+        if (setup != null) {
+            // Ends the set-up at once: its blocked receive fails, and a pending trust decision is answered.
+            setup.abortSetup("You ended the set-up.");
+            CompletableFuture<TrustDecision> pending = pendingDecision;
+            if (pending != null) {
+                pending.complete(TrustDecision.UNTRUST);
+            }
+        }
         ChatSession s = session;
         if (s != null) {
             s.disconnect();
@@ -565,11 +720,12 @@ final class DefaultMessenger implements Messenger {
     }
 
     private void claim() throws AppException {
-        // A conversation that just ended has told the user so (disconnected) a moment before its worker lets
-        // go (it looks every 100 ms): a wait or connect made at once must not be refused as BUSY for that.
+        // A conversation that just ended (or a set-up that just failed) has told the user so a moment before its
+        // worker lets go (it looks every 100 ms, or is in its finally): a wait or connect made at once must not
+        // be refused as BUSY for that.
         long deadline = System.nanoTime() + CLAIM_GRACE.toNanos();
         ChatSession s = session;
-        while (busy && s != null && !s.isLive() && System.nanoTime() < deadline) {
+        while (busy && (s == null || !s.isLive()) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -584,18 +740,41 @@ final class DefaultMessenger implements Messenger {
         busy = true;
     }
 
+    /**
+     * A worker's last resort: an unexpected exception (a bug, or peer input no parser caught) ends this
+     * connection with an event and a security-log line; the caller's finally releases the slot.
+     */
+    private void crashed(RuntimeException e) {
+        LOG.error("connection worker failed: {}", PeerText.forLog(String.valueOf(e)));
+        LOG.debug("connection worker failure", e);
+        SECURITY.warn("connection ended by an internal error ({}); the messenger goes on",
+                e.getClass().getSimpleName());
+        ChatSession setup = settingUp;
+        if (setup != null) {
+            setup.close();
+        }
+        emit(new ChatEvent.Failure("Internal error: " + e.getClass().getSimpleName()
+                + "; the connection was ended and you can connect again."));
+    }
+
     private void fail(AppException e) {
         LOG.info("connection failed: {}", e.reason());
-        if (e.getCause() instanceof TransportException t && switch (t.reason()) {
+        if (e.getCause() instanceof TransportException t) {
+            logRefusedByTransport(t);
+        }
+        emit(new ChatEvent.Failure(e.getMessage()));
+    }
+
+    private static void logRefusedByTransport(TransportException t) {
+        if (switch (t.reason()) {
             case TLS_FAILED, IDENTITY_MISMATCH, CERTIFICATE_REFUSED, DOWNGRADE, PROTOCOL_VIOLATION -> true;
             default -> false;
         }) {
             // A handshake the transport refused (wrong identity, another level, a broken TLS exchange) is a
             // security event: ChatSession never ran, so nothing else writes it to the security log.
             SECURITY.warn("connection refused by the transport: {} ({})", t.reason(),
-                    ChatSession.sanitize(e.getMessage()));
+                    ChatSession.sanitize(t.reason().sentence() + " (" + t.getMessage() + ")"));
         }
-        emit(new ChatEvent.Failure(e.getMessage()));
     }
 
     private static AppException transportFailure(TransportException e) {

@@ -103,7 +103,7 @@ final class Profile {
 
     static boolean isValidUsername(String name) {
         return name != null && !name.isBlank() && name.codePointCount(0, name.length()) <= 32
-                && name.codePoints().noneMatch(cp -> Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT)
-                && name.getBytes(StandardCharsets.UTF_8).length <= ChatFrame.MAX_USERNAME_BYTES;
+                // The rule a peer's HELLO decoder applies to this name (PROTOCOL.md §20.1).
+                && PeerText.nameProblem(name).isEmpty();
     }
 }

@@ -277,8 +277,12 @@ final class TrustStore {
         if (old == null && map.size() >= MAX_PEERS) {
             throw new StoreException(LIMIT_REACHED, "already " + MAX_PEERS + " trusted identities");
         }
+        // A known identity never gains a name another identity holds: findByName would then answer with it,
+        // and a peer could take over a contact's name by merely using it (PROTOCOL.md §19.4).
+        boolean heldByAnother = map.values().stream()
+                .anyMatch(p -> !p.fingerprint().equals(fingerprint) && p.names().contains(name));
         TrustedPeer peer = old == null ? TrustedPeer.first(fingerprint, name, address, now, origin, replaces)
-                : old.seen(name, address, now);
+                : heldByAnother ? old.seenKeepingNames(address, now) : old.seen(name, address, now);
         map.put(fingerprint, peer);
         return peer;
     }

@@ -90,9 +90,19 @@ final class TrustedPeer {
      */
     TrustedPeer seen(String name, String address, Instant now) {
         requireValidName(name);
+        return seen(Optional.of(name), address, now);
+    }
+
+    /** Seen again under a name it may not have (another contact's): address and {@code lastSeen} only. */
+    TrustedPeer seenKeepingNames(String address, Instant now) {
+        return seen(Optional.empty(), address, now);
+    }
+
+    private TrustedPeer seen(Optional<String> newName, String address, Instant now) {
         requireValidAddress(address);
         List<String> updated = new ArrayList<>(names);
-        if (!updated.contains(name)) {
+        if (newName.isPresent() && !updated.contains(newName.get())) {
+            String name = newName.get();
             updated.add(name);
             while (updated.size() > MAX_NAMES) {
                 updated.remove(0);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -65,6 +66,12 @@ class ChatSessionTest {
                     (peer, name, address, code, certified) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
                             : ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
                     events::add, random, clock, System.nanoTime()));
+        }
+
+        ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user,
+                ChatSession.TrustGate gate, Duration setupDeadline) {
+            return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this, gate, events::add, random, clock,
+                    System.nanoTime(), setupDeadline));
         }
 
         long count(Class<?> type) {
@@ -246,6 +253,90 @@ class ChatSessionTest {
                     .satisfies(e -> assertThat(((AppException) e).reason())
                             .isEqualTo(AppException.Reason.IDENTITY_MISMATCH));
         }
+    }
+
+    private CompletableFuture<ChatEvent.Connected> establishAsync(ChatSession s) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return s.establish();
+            } catch (AppException e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    private static AppException setUpFailure(CompletableFuture<?> f) throws Exception {
+        try {
+            f.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause().getCause() instanceof AppException a) {
+                return a;
+            }
+            throw e;
+        }
+        throw new AssertionError("the set-up succeeded");
+    }
+
+    @Test
+    void helloNamesThatCouldPassForAnotherAreRefusedAsAProtocolError() throws Exception {
+        for (String name : List.of("a\u202Eb", "bob\u200B")) {
+            MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), SecurityLevel.STANDARD,
+                    new byte[32]);
+            ChatSession sb = b.session(ch.b, false, SecurityLevel.STANDARD, "bob");
+            CompletableFuture<ChatEvent.Connected> fb = establishAsync(sb);
+            ch.a.send(ChatFrameTest.rawHello(name));
+            AppException refused = setUpFailure(fb);
+            assertThat(refused.reason()).isEqualTo(AppException.Reason.PROTOCOL);
+            // The peer is told why: our HELLO, then CLOSE(PROTOCOL).
+            assertThat(ChatFrame.decode(ch.a.receive()).type()).isEqualTo(ChatFrame.Type.HELLO);
+            ChatFrame close = ChatFrame.decode(ch.a.receive());
+            assertThat(close.closeReason()).isEqualTo(ChatFrame.CloseReason.PROTOCOL);
+        }
+    }
+
+    @Test
+    void aPeerThatStaysSilentAfterTlsIsDroppedAtTheSetUpDeadline() throws Exception {
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), SecurityLevel.STANDARD, new byte[32]);
+        ChatSession sb = b.session(ch.b, false, SecurityLevel.STANDARD, "bob",
+                (peer, name, address, code, certified) -> ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
+                Duration.ofMillis(300));
+        long start = System.nanoTime();
+        AppException dropped = setUpFailure(establishAsync(sb));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(dropped.reason()).isEqualTo(AppException.Reason.UNREACHABLE);
+        assertThat(dropped.getMessage()).contains("did not complete the set-up within 300 ms");
+    }
+
+    @Test
+    void theUsersTrustDecisionDoesNotCountAgainstTheSetUpDeadline() throws Exception {
+        SecurityLevel level = SecurityLevel.ENHANCED;
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), level, new byte[32]);
+        ChatSession.TrustGate slowUser = (peer, name, address, code, certified) -> {
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ChatEvent.TrustMode.KNOWN;
+        };
+        ChatSession sb = b.session(ch.b, false, level, "bob", slowUser, Duration.ofSeconds(1));
+        CompletableFuture<ChatEvent.Connected> fb = establishAsync(sb);
+        ChatSession sa = a.session(ch.a, true, level, "alice");
+        sa.establish();
+        assertThat(fb.get(20, TimeUnit.SECONDS).peer()).isEqualTo("alice");
+    }
+
+    @Test
+    void aPeersCloseDetailIsEscapedBeforeItReachesTheUserOrALog() throws Exception {
+        MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), SecurityLevel.STANDARD, new byte[32]);
+        ChatSession sb = b.session(ch.b, false, SecurityLevel.STANDARD, "bob");
+        CompletableFuture<ChatEvent.Connected> fb = establishAsync(sb);
+        ch.a.send(ChatFrame.hello(SecurityLevel.STANDARD, "alice", Optional.empty()).encode());
+        ch.a.send(ChatFrame.close(ChatFrame.CloseReason.PROTOCOL,
+                "x\n12:00:00 INFO new peer trusted\u2028\u202Eevil").encode());
+        AppException refused = setUpFailure(fb);
+        assertThat(refused.getMessage()).doesNotContain("\n", "\u2028", "\u202E")
+                .contains("x\\u000A12:00:00 INFO new peer trusted\\u2028\\u202Eevil");
     }
 
     private static List<String> received(Side s) {

@@ -166,6 +166,33 @@ class LogHygieneTest {
         return new ChatSession[] {sa, sb};
     }
 
+    /**
+     * Issue 14 §2.5: the shipped logback.xml, with a peer string that reached a message unescaped (the backstop
+     * behind PeerText.forLog): each event stays one line in security.log and securep2p.log, with no bidi
+     * control or separator in it.
+     */
+    @Test
+    void thePeersStringCannotSplitOrReorderALineOfTheShippedLogs() throws Exception {
+        LoggerContext ctx = new LoggerContext();
+        ctx.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        ctx.putProperty("securep2p.logs", dir.resolve("logs").toString());
+        ch.qos.logback.classic.joran.JoranConfigurator config = new ch.qos.logback.classic.joran.JoranConfigurator();
+        config.setContext(ctx);
+        config.doConfigure(LogHygieneTest.class.getResource("/logback.xml"));
+        String forged = "bob\n2026-12-06T04:00:00,000 INFO  new peer 0000 trusted\r\u2028\u2029\u202Eevil\u2066\u0085";
+        ctx.getLogger("securep2p.security").warn("new peer ('{}')", forged);
+        ctx.getLogger("securep2p.security").info("next line");
+        ctx.stop();
+        for (String file : List.of("security.log", "securep2p.log")) {
+            List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("logs").resolve(file),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(lines).as(file).hasSize(2);
+            assertThat(lines.get(0)).as(file).contains("new peer ('bob?2026-12-06T04:00:00,000 INFO  new peer 0000")
+                    .doesNotContain("\u2028", "\u2029", "\u202E", "\u2066", "\u0085", "\r");
+            assertThat(lines.get(1)).as(file).endsWith("next line");
+        }
+    }
+
     @Test
     void noSecretKeyOrMessageTextInAnyLogLineAtAnyLevel() throws Exception {
         for (SecurityLevel level : SecurityLevel.values()) {

@@ -104,6 +104,24 @@ class TrustStoreTest {
     }
 
     @Test
+    void aKnownIdentityNeverTakesAnotherContactsNameByUsingIt() throws Exception {
+        store.recordSeen(fp(1), "alice", "a:1", TrustOrigin.CODE);
+        clock.advance(Duration.ofMinutes(1));
+        store.recordSeen(fp(2), "mallory", "m:1", TrustOrigin.TRUST_ON_FIRST_USE);
+        clock.advance(Duration.ofMinutes(1));
+        // Mallory, already known, now says she is alice: seen (address, time), but the name stays alice's.
+        TrustedPeer mallory = store.recordSeen(fp(2), "alice", "m:2", TrustOrigin.TRUST_ON_FIRST_USE);
+
+        assertThat(mallory.names()).containsExactly("mallory");
+        assertThat(mallory.lastAddress()).isEqualTo("m:2");
+        assertThat(store.findByName("alice").orElseThrow().fingerprint()).isEqualTo(fp(1));
+        assertThat(TrustStore.open(file, clock).findByName("alice").orElseThrow().fingerprint()).isEqualTo(fp(1));
+        // A name nobody else holds is still added.
+        assertThat(store.recordSeen(fp(2), "mal", "", TrustOrigin.TRUST_ON_FIRST_USE).names())
+                .containsExactly("mallory", "mal");
+    }
+
+    @Test
     void findByAddressReturnsTheMostRecentlySeenIdentityLastAtIt() throws Exception {
         store.recordSeen(fp(1), "alice", "a:1", TrustOrigin.CODE);
         clock.advance(Duration.ofMinutes(1));

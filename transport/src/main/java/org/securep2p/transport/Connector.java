@@ -39,6 +39,8 @@ public final class Connector {
      * shared, so the id filters nothing; the connected UDP socket admits the one peer address.
      */
     static final int BARE_CONNECTION_ID = 0;
+    /** How often a listener looks whether it should stop. */
+    static final Duration LISTEN_POLL = Duration.ofMillis(250);
 
     private final TransportConfig config;
     private final PrivateKeyOperations keys;
@@ -137,18 +139,51 @@ public final class Connector {
     }
 
     /**
-     * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the first datagram's sender
-     * becomes the only address accepted. Trust on first use, as {@link #dialAddress}.
+     * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the sender of the first datagram
+     * that {@link #opensBareConnection opens a bare connection} becomes the only address accepted (junk and
+     * scanner probes are ignored, and the wait goes on). Trust on first use, as {@link #dialAddress}.
      */
     public PeerConnection listen(int port, SecurityLevel level, Duration timeout) throws TransportException {
+        return listen(port, level, timeout, () -> true);
+    }
+
+    /**
+     * As {@link #listen(int, SecurityLevel, Duration)}, and gives up with {@code CLOSED} within
+     * {@link #LISTEN_POLL} once {@code keepListening} says false (the user stopped waiting; a blocked UDP
+     * receive cannot be woken otherwise, and closing the port between polls could refuse a dialer).
+     */
+    public PeerConnection listen(int port, SecurityLevel level, Duration timeout,
+            java.util.function.BooleanSupplier keepListening) throws TransportException {
         DatagramChannel channel = null;
         try {
             channel = DatagramChannel.open();
             channel.bind(new InetSocketAddress(port));
-            channel.socket().setSoTimeout((int) Math.max(1, timeout.toMillis()));
-            java.net.DatagramPacket first = new java.net.DatagramPacket(new byte[DatagramLink.MAX_DATAGRAM],
-                    DatagramLink.MAX_DATAGRAM);
-            channel.socket().receive(first);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            // One byte more than a peer of ours ever sends, so an oversized datagram is seen as such.
+            byte[] buffer = new byte[DatagramLink.MAX_DATAGRAM + 1];
+            java.net.DatagramPacket first = new java.net.DatagramPacket(buffer, buffer.length);
+            ReliableWire.Packet decoded = new ReliableWire.Packet();
+            while (true) {
+                long leftMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (leftMillis < 1) {
+                    throw new java.net.SocketTimeoutException();
+                }
+                if (!keepListening.getAsBoolean()) {
+                    close(channel);
+                    throw new TransportException(TransportException.Reason.CLOSED,
+                            "stopped listening on port " + port);
+                }
+                channel.socket().setSoTimeout((int) Math.min(LISTEN_POLL.toMillis(), leftMillis));
+                first.setLength(buffer.length);
+                try {
+                    channel.socket().receive(first);
+                } catch (java.net.SocketTimeoutException poll) {
+                    continue;
+                }
+                if (opensBareConnection(buffer, first.getLength(), decoded)) {
+                    break;
+                }
+            }
             long start = System.nanoTime();
             // The first datagram itself is dropped: the peer's reliable channel sends it again.
             channel.connect(first.getSocketAddress());
@@ -162,6 +197,19 @@ public final class Connector {
             close(channel);
             throw new TransportException(IO_FAILED, "cannot listen on UDP port " + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * True when a datagram is what a dialer's reliable channel sends first: it decodes (by the reliable
+     * channel's own decoder, whatever versions it accepts), carries the bare connection id, and is DATA at
+     * stream offset 0 (the start of the ClientHello). A CLOSE, ACK or PING, or a later piece of some stream (a
+     * replayed packet of an old connection), opens nothing: locking onto it would hold the port for a TLS
+     * handshake that can never start.
+     */
+    static boolean opensBareConnection(byte[] datagram, int length, ReliableWire.Packet into) {
+        return ReliableWire.decode(datagram, length, into) == ReliableWire.Verdict.OK
+                && into.connectionId == BARE_CONNECTION_ID && into.type == ReliableWire.TYPE_DATA
+                && into.offset == 0;
     }
 
     private static void close(DatagramChannel channel) {

@@ -72,6 +72,7 @@ public final class TransportConfig {
     private final Duration connectTimeout;
     private final Duration keepaliveInterval;
     private final Duration deadPeerTimeout;
+    private final Duration setupTimeout;
 
     private TransportConfig(Builder b) {
         this.stunServers = List.copyOf(b.stunServers);
@@ -84,6 +85,7 @@ public final class TransportConfig {
         this.connectTimeout = b.connectTimeout;
         this.keepaliveInterval = b.keepaliveInterval;
         this.deadPeerTimeout = b.deadPeerTimeout;
+        this.setupTimeout = b.setupTimeout;
     }
 
     /** A builder holding the built-in defaults. */
@@ -158,6 +160,14 @@ public final class TransportConfig {
         return deadPeerTimeout;
     }
 
+    /**
+     * How long the chat set-up over a secure channel (HELLO, handshake, CONFIRM) may take before the app drops
+     * the peer ({@code setup.timeout.ms}); read here because this is where securep2p.conf is parsed.
+     */
+    public Duration setupTimeout() {
+        return setupTimeout;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.stunServers = new ArrayList<>(stunServers);
@@ -170,6 +180,7 @@ public final class TransportConfig {
         b.connectTimeout = connectTimeout;
         b.keepaliveInterval = keepaliveInterval;
         b.deadPeerTimeout = deadPeerTimeout;
+        b.setupTimeout = setupTimeout;
         return b;
     }
 
@@ -192,6 +203,7 @@ public final class TransportConfig {
         private Duration connectTimeout = Duration.ofSeconds(30);
         private Duration keepaliveInterval = Duration.ofSeconds(15);
         private Duration deadPeerTimeout = Duration.ofSeconds(45);
+        private Duration setupTimeout = Duration.ofSeconds(20);
         private boolean stunSet;
 
         private Builder() {
@@ -238,6 +250,12 @@ public final class TransportConfig {
         public Builder peerTimers(Duration keepalive, Duration deadPeer) {
             this.keepaliveInterval = positive(keepalive, "keepalive interval");
             this.deadPeerTimeout = positive(deadPeer, "dead-peer timeout");
+            return this;
+        }
+
+        /** The app's chat set-up deadline (tests shorten it). */
+        public Builder setupTimeout(Duration d) {
+            this.setupTimeout = positive(d, "set-up timeout");
             return this;
         }
 
@@ -291,6 +309,9 @@ public final class TransportConfig {
                     break;
                 case "dead.peer.timeout.ms":
                     deadPeerTimeout = Duration.ofMillis(millis(v, key, where));
+                    break;
+                case "setup.timeout.ms":
+                    setupTimeout = Duration.ofMillis(millis(v, key, where));
                     break;
                 default:
                     throw new TransportException(CONFIG_INVALID, "unknown setting '" + key + "' " + where);

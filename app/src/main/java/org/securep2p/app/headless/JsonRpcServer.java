@@ -58,6 +58,8 @@ public final class JsonRpcServer {
         this.messenger = Objects.requireNonNull(messenger);
         this.in = Objects.requireNonNull(in);
         this.out = Objects.requireNonNull(out);
+        // Peer-chosen strings (names, texts, close details) must not reorder or split an output line.
+        mapper.getFactory().setCharacterEscapes(new JsonOutputEscapes());
     }
 
     /** Serves until {@code quit} or the end of input; returns the process exit status. */

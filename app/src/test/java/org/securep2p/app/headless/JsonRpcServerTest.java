@@ -152,6 +152,25 @@ class JsonRpcServerTest {
         assertThat(JSON.readTree(lines[6]).get("params").get("elapsed_ms").asLong()).isEqualTo(1500);
     }
 
+    @Test
+    void peerChosenBidiOverridesAndLineSeparatorsAreEscapedInTheOutput() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        server.run();
+        String name = "eve\u202Etxt.exe\u2066";
+        String text = "one\u2028two\u2029three\u200B\u007F end, Zo\u00EB \uD83D\uDE00";
+        messenger.emit(new ChatEvent.MessageReceived(name, text, "ab", Instant.EPOCH));
+        String raw = out.toString(StandardCharsets.UTF_8).split("\n")[1];
+        // Not one of them raw on the line; each as its escape, which a JSON parser reads back exactly.
+        assertThat(raw).doesNotContain("\u202E", "\u2066", "\u2028", "\u2029", "\u200B", "\u007F")
+                .contains("\\u202E", "\\u2066", "\\u2028", "\\u2029", "\\u200B", "\\u007F")
+                .contains("Zo\u00EB", "\uD83D\uDE00");
+        JsonNode params = JSON.readTree(raw).get("params");
+        assertThat(params.get("from").asText()).isEqualTo(name);
+        assertThat(params.get("text").asText()).isEqualTo(text);
+    }
+
     @Property(tries = 300)
     void anyLineGetsExactlyOneParsableAnswerAndNeverStopsTheServer(@ForAll @StringLength(max = 200) String line)
             throws Exception {

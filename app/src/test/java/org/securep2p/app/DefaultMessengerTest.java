@@ -1,0 +1,247 @@
+package org.securep2p.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.Connector;
+import org.securep2p.transport.PeerConnection;
+import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.TransportConfig;
+import org.securep2p.transport.TransportException;
+
+/**
+ * A {@link DefaultMessenger} waiting on a fixed loopback UDP port ({@code --port}) against peers that misbehave
+ * after (or instead of) the TLS handshake: each test checks the set-up ends with an event, never a dead worker
+ * or a hang, and that the messenger can wait again at once.
+ */
+class DefaultMessengerTest {
+
+    private static final SecurityLevel LEVEL = SecurityLevel.STANDARD;
+    private final SecureRandom random = new SecureRandom();
+    private final Clock clock = Clock.systemUTC();
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final List<ChatEvent> events = new CopyOnWriteArrayList<>();
+    private DefaultMessenger messenger;
+    private TrustStore trust;
+    private int port;
+
+    private TransportConfig config(Duration setupTimeout) throws TransportException {
+        return TransportConfig.builder().hostCandidates(TransportConfig.HostCandidates.LOOPBACK_ONLY)
+                .stunServers(List.of()).connectTimeout(Duration.ofSeconds(4)).setupTimeout(setupTimeout).build();
+    }
+
+    private InMemoryPrivateKeys keys() throws Exception {
+        InMemoryPrivateKeys k = InMemoryPrivateKeys.generate(random, clock, 2, 2);
+        toClose.add(k);
+        return k;
+    }
+
+    /** The messenger under test, listening on a free loopback port. */
+    private void start(Duration setupTimeout) throws Exception {
+        InMemoryPrivateKeys keys = keys();
+        TransportConfig config = config(setupTimeout);
+        try (DatagramSocket probe = new DatagramSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        trust = TrustStore.open(dir.resolve("trusted_peers.json"), clock);
+        byte[] k = new byte[32];
+        random.nextBytes(k);
+        ConversationStore conversations = new ConversationStore(dir.resolve("conversations"), SecretBytes.copyOf(k),
+                random, clock);
+        messenger = new DefaultMessenger(keys, new Connector(config, keys,
+                TransportCertificate.loadOrCreate(dir.resolve("cert-alice"), keys, clock), random), config, trust,
+                conversations, "alice", new ChatEvent.Ready(keys.identity().fingerprint().displayString(), "alice",
+                        "test", "test", "codes"), Optional.of(port), random, clock);
+        messenger.addListener(events::add);
+        toClose.add(0, messenger);
+    }
+
+    /** Another program that dials the messenger's port: TLS completes, then it does what the test says. */
+    private final class Peer implements AutoCloseable {
+        final InMemoryPrivateKeys keys;
+        final Connector connector;
+
+        Peer(String name) throws Exception {
+            keys = keys();
+            connector = new Connector(config(Duration.ofSeconds(20)), keys,
+                    TransportCertificate.loadOrCreate(dir.resolve("cert-" + name), keys, clock), random);
+        }
+
+        PeerConnection dial(SecurityLevel level) throws TransportException {
+            PeerConnection c = connector.dialAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                    level, Duration.ofSeconds(4));
+            toClose.add(0, c);
+            return c;
+        }
+
+        @Override
+        public void close() {
+            keys.close();
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    private <T extends ChatEvent> T awaitEvent(Class<T> type, Predicate<T> which, Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ChatEvent e : events) {
+                if (type.isInstance(e) && which.test(type.cast(e))) {
+                    return type.cast(e);
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " within " + within + "; events: " + events);
+    }
+
+    /** The messenger's own HELLO: proof that the set-up is running on its side. */
+    private static void readHello(PeerConnection c) throws Exception {
+        assertThat(ChatFrame.decode(c.receiveMessage()).type()).isEqualTo(ChatFrame.Type.HELLO);
+    }
+
+    @Test
+    void aHelloNameWithABidiOverrideEndsTheSetUpWithAnEventNotADeadWorker() throws Exception {
+        start(Duration.ofSeconds(20));
+        for (String name : List.of("a\u202Eb", "bob\u200B")) {
+            messenger.waitForPeer(LEVEL);
+            PeerConnection c = new Peer("p" + name.length()).dial(LEVEL);
+            readHello(c);
+            c.sendMessage(ChatFrameTest.rawHello(name));
+            ChatEvent.Failure f = awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
+            assertThat(f.reason()).doesNotContain("\u202E", "\u200B").contains("malformed HELLO")
+                    .containsAnyOf("U+202E", "U+200B");
+            events.clear();
+            c.close();
+        }
+        // The worker slot was released both times: waiting again is not BUSY.
+        messenger.waitForPeer(LEVEL);
+    }
+
+    @Test
+    void aPeerSilentAfterTlsIsDroppedWithinTheDeadlineAndWaitingAgainIsNotBusy() throws Exception {
+        start(Duration.ofMillis(600));
+        messenger.waitForPeer(LEVEL);
+        PeerConnection c = new Peer("silent").dial(LEVEL);
+        readHello(c);
+        long start = System.nanoTime();
+        ChatEvent.Failure f = awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        assertThat(f.reason()).contains("did not complete the set-up within 600 ms");
+        messenger.waitForPeer(LEVEL);
+    }
+
+    @Test
+    void disconnectDuringSetUpEndsItAtOnce() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.waitForPeer(LEVEL);
+        PeerConnection c = new Peer("silent").dial(LEVEL);
+        readHello(c);
+        long start = System.nanoTime();
+        messenger.disconnect();
+        ChatEvent.Failure f = awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+        assertThat(f.reason()).contains("You ended the set-up");
+        messenger.waitForPeer(LEVEL);
+    }
+
+    @Test
+    void disconnectStopsTheListenerAndFreesThePort() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.waitForPeer(LEVEL);
+        Thread.sleep(300);
+        messenger.disconnect();
+        // Not BUSY (the old listener held the slot and the port for its whole 30-minute wait), and the port is
+        // free for the new listener: a dialer gets through.
+        messenger.waitForPeer(LEVEL);
+        PeerConnection c = new Peer("dialer").dial(LEVEL);
+        readHello(c);
+        assertThat(events).noneMatch(e -> e instanceof ChatEvent.Failure);
+    }
+
+    @Test
+    void junkDatagramsDoNotCaptureTheListener() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.waitForPeer(LEVEL);
+        try (DatagramSocket scanner = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+            for (byte[] junk : List.of("SSH-2.0-scanner\r\n".getBytes(StandardCharsets.US_ASCII), new byte[1],
+                    new byte[1500], "GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+                    new byte[] {1, 4, 0, 0, 0, 0})) {
+                scanner.send(new DatagramPacket(junk, junk.length, target));
+            }
+            Thread.sleep(200);
+            // The real dialer, from another source port, still gets through.
+            PeerConnection c = new Peer("dialer").dial(LEVEL);
+            readHello(c);
+        }
+    }
+
+    @Test
+    void theListenerListensAgainAfterAFailedAttempt() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.waitForPeer(SecurityLevel.ENHANCED);
+        Peer wrongLevel = new Peer("wrong");
+        try {
+            wrongLevel.dial(SecurityLevel.STANDARD);
+        } catch (TransportException expected) {
+            // The levels differ: TLS refuses on both sides.
+        }
+        // The failed attempt is reported; the wait goes on, and waiting again at that level is not BUSY.
+        awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
+        messenger.waitForPeer(SecurityLevel.ENHANCED);
+        PeerConnection c = new Peer("second").dial(SecurityLevel.ENHANCED);
+        readHello(c);
+    }
+
+    @Test
+    void aKnownPeerPresentingAnotherContactsNameIsAskedAboutAndNeverFoundUnderIt() throws Exception {
+        start(Duration.ofSeconds(20));
+        InMemoryPrivateKeys carol = keys();
+        Peer mallory = new Peer("mallory");
+        trust.recordSeen(carol.identity().fingerprint(), "carol", "", TrustOrigin.CODE);
+        trust.recordSeen(mallory.keys.identity().fingerprint(), "mallory", "", TrustOrigin.TRUST_ON_FIRST_USE);
+        messenger.waitForPeer(LEVEL);
+        PeerConnection c = mallory.dial(LEVEL);
+        readHello(c);
+        c.sendMessage(ChatFrame.hello(LEVEL, "carol", Optional.empty()).encode());
+        ChatEvent.PeerChanged warned = awaitEvent(ChatEvent.PeerChanged.class, x -> true, Duration.ofSeconds(10));
+        assertThat(warned.oldFingerprint()).isEqualTo(carol.identity().fingerprint().displayString());
+        assertThat(warned.newFingerprint()).isEqualTo(mallory.keys.identity().fingerprint().displayString());
+        assertThat(warned.explanation()).contains("'mallory'", "'carol'");
+        assertThat(trust.findByName("carol").orElseThrow().fingerprint()).isEqualTo(carol.identity().fingerprint());
+        messenger.decide(warned.newFingerprint(), Messenger.TrustDecision.REJECT);
+        awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
+        assertThat(trust.isRejected(mallory.keys.identity().fingerprint())).isTrue();
+        assertThat(trust.findByName("carol").orElseThrow().fingerprint()).isEqualTo(carol.identity().fingerprint());
+        messenger.waitForPeer(LEVEL);
+    }
+}
