@@ -84,12 +84,16 @@ public final class SessionCipher {
             if (s.kemSteps()) {
                 s.messagesSinceKemStep++;
             }
-            byte[] prefix = new WireMessage(s.level, headerField, null).prefix();
+            // Fresh for every message and mixed into its key and nonce: a state restored from an old copy repeats
+            // a chain position (and so a message key) but never a key and nonce pair.
+            byte[] messageRandom = new byte[WireMessage.RANDOM_LENGTH];
+            random.nextBytes(messageRandom);
+            byte[] prefix = new WireMessage(s.level, headerField, messageRandom, null).prefix();
             // The advanced state is stored before the message key is used at all: if storing fails, nothing was
             // encrypted with it; if the process dies after storing, the key is simply never used.
             store.store(sessionId, new SessionRecord(s));
             stored = true;
-            byte[] body = seal(s, mk, prefix, plaintext);
+            byte[] body = seal(s, mk, messageRandom, prefix, plaintext);
             current.state.wipeSecretsNotIn(s);
             return new StrictWriter().bytes(prefix).var32(body).toByteArray();
         } catch (CryptoException e) {
@@ -117,7 +121,7 @@ public final class SessionCipher {
             mk = s.headerEncrypted() ? doubleRatchetKey(s, current.state, m) : symmetricKey(s, current.state, m);
             byte[] plaintext;
             try {
-                plaintext = open(s, mk, m.prefix(), m.body());
+                plaintext = open(s, mk, m.random(), m.prefix(), m.body());
             } catch (CryptoException e) {
                 throw new RatchetException(BAD_MAC, "message authentication failed");
             }
@@ -161,16 +165,18 @@ public final class SessionCipher {
         return new StrictWriter().bytes(s.associatedData).bytes(prefix).toByteArray();
     }
 
-    private static byte[] seal(SessionState s, byte[] mk, byte[] prefix, byte[] plaintext) throws CryptoException {
+    private static byte[] seal(SessionState s, byte[] mk, byte[] messageRandom, byte[] prefix, byte[] plaintext)
+            throws CryptoException {
         try (SecretBytes key = SecretBytes.copyOf(mk);
-                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, messageRandom)) {
             return aead.encrypt(plaintext, bodyAd(s, prefix));
         }
     }
 
-    private static byte[] open(SessionState s, byte[] mk, byte[] prefix, byte[] body) throws CryptoException {
+    private static byte[] open(SessionState s, byte[] mk, byte[] messageRandom, byte[] prefix, byte[] body)
+            throws CryptoException {
         try (SecretBytes key = SecretBytes.copyOf(mk);
-                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, messageRandom)) {
             return aead.decrypt(body, bodyAd(s, prefix));
         }
     }
