@@ -385,7 +385,7 @@ final class Conversation {
         @Override
         public Optional<SessionRecord> load(String id) throws RatchetException {
             byte[] current = uncommitted != null ? uncommitted : record;
-            return Optional.of(SessionRecord.decode(current));
+            return Optional.of(SessionRecord.decode(current, clock));
         }
 
         @Override

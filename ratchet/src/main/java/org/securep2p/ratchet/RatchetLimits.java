@@ -36,6 +36,13 @@ final class RatchetLimits {
     /** ...and at the latest this long after it, however few messages were exchanged (PQ3: at least every 7 days). */
     static final Duration KEM_REKEY_INTERVAL = Duration.ofDays(7);
 
+    /**
+     * How far in the future a stored record's last KEM step may lie before the record is refused as corrupt:
+     * a clock corrected backwards by NTP or a time-zone mistake must not lock the user out of a session, but a
+     * step dated later than that would postpone the time-driven KEM step (10.6) by as much.
+     */
+    static final Duration MAX_CLOCK_STEP_BACK = Duration.ofDays(1);
+
     private RatchetLimits() {
     }
 }
