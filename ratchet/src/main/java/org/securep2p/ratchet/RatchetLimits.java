@@ -23,6 +23,13 @@ final class RatchetLimits {
      */
     static final int MAX_OLD_RECEIVING_CHAINS = 16;
 
+    /**
+     * Header keys one received message can make the receiver try: the current receiving chain's, those of the
+     * earlier chains (each tried once, whether it still has skipped keys or is only remembered to recognise
+     * duplicates) and the next chain's. Each trial is an AEAD decryption of the header.
+     */
+    static final int MAX_HEADER_TRIALS = 1 + MAX_OLD_RECEIVING_CHAINS + 1;
+
     /** The largest plaintext one message carries: the transport fragments anything larger. */
     static final int MAX_PLAINTEXT = 1 << 20;
 
