@@ -93,10 +93,11 @@ final class ConversationStore implements AutoCloseable {
     synchronized Conversation create(Fingerprint peer, String peerName, byte[] sessionId, SessionRecord record)
             throws AppException {
         SecurityLevel level = record.level();
-        Conversation c = new Conversation(this, peer, peerName, sessionId, level, record.encode(), 1, 0, List.of(),
+        byte[] encoded = record.encode();
+        Conversation c = new Conversation(this, peer, peerName, sessionId, level, encoded, 1, 0, List.of(),
                 random, clock);
         try {
-            write(c, record.encode());
+            write(c, encoded);
         } catch (StoreException e) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the new session", e);
         }

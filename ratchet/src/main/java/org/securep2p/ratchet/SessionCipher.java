@@ -353,7 +353,11 @@ public final class SessionCipher {
                 kemSecret.close();
             }
         }
+        // The root key between the receiving and the sending half belongs to no state that is ever stored:
+        // wiped as soon as the sending half has replaced it (on failure, the discarded copy's wipe takes it).
+        byte[] intermediateRoot = s.rootKey;
         sendingStep(s);
+        SessionState.wipe(intermediateRoot);
     }
 
     /** The sending half of a ratchet step: a new ratchet key, and a KEM step when one is due. */

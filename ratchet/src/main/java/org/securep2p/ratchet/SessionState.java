@@ -183,7 +183,8 @@ final class SessionState {
         w.u8(sendKemPublicKey ? 1 : 0);
         optionalVar(w, sendKemCiphertext);
         w.u32(messagesSinceKemStep).u64(lastKemStepAt + 1);
-        return w.toByteArray();
+        // The writer's buffers held every key of the session; the caller owns (and wipes) the copy returned.
+        return w.toByteArrayThenWipe();
     }
 
     /**
