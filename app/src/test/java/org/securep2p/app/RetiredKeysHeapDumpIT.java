@@ -40,8 +40,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>How it knows the keys without holding them: after every commit it copies the sealed conversation file
  * aside (ciphertext); only after the dump does it open those copies and derive the keys they held, and the
- * message key of each chain position (HMAC-SHA-512(CK, 0x01), PROTOCOL.md 10.2). Controls: a marker this JVM
- * holds, and the current sending chain key of each side, must be found.
+ * message key of each chain position (HMAC-SHA-512(CK, 0x01), PROTOCOL.md 10.2); and it repeats the handshake
+ * from its seed to learn SK. The root key a receiver derives between the two halves of a DH step is the root
+ * key the sender stored, so the sender's snapshots cover it. Controls: a marker this JVM holds, and the current
+ * sending chain key of each side, must be found.
  */
 class RetiredKeysHeapDumpIT {
 
@@ -60,6 +62,8 @@ class RetiredKeysHeapDumpIT {
     void aHeapDumpAfterOneHundredMessagesHoldsNoRetiredChainOrMessageKey() throws Exception {
         byte[] marker = new byte[KEY];
         random.nextBytes(marker);
+        // The handshake is repeated from this seed after the dump, to learn SK without holding it before.
+        long handshakeSeed = random.nextLong();
         Path dump = temp.resolve("app.hprof");
         Path aside = temp.resolve("snapshots");
         Files.createDirectories(aside);
@@ -74,18 +78,12 @@ class RetiredKeysHeapDumpIT {
                 ConversationStore bob = new ConversationStore(temp.resolve("bob"), bk, random, clock)) {
             Conversation toBob;
             Conversation toAlice;
-            try (InMemoryPrivateKeys a = InMemoryPrivateKeys.generate(random, clock, 0, 0);
-                    InMemoryPrivateKeys b = InMemoryPrivateKeys.generate(random, clock, 0, 0)) {
-                aliceFp = a.identity().fingerprint();
-                bobFp = b.identity().fingerprint();
-                HybridHandshake hs = new HybridHandshake(random, clock);
-                PreKeyBundle bundle = b.preKeyBundle();
+            try (Handshake h = new Handshake(handshakeSeed)) {
+                aliceFp = h.a.identity().fingerprint();
+                bobFp = h.b.identity().fingerprint();
                 byte[] sid = new byte[ChatFrame.SESSION_ID_LENGTH];
-                try (HandshakeResult ra = hs.initiate(a, bundle, LEVEL, bobFp, new byte[0]);
-                        HandshakeResult rb = hs.respond(b, bundle,
-                                InitialMessage.decode(ra.initialMessage().orElseThrow().encode()), LEVEL);
-                        SessionRecord ia = SessionRecord.initiator(ra, random);
-                        SessionRecord rr = SessionRecord.responder(rb, random)) {
+                try (SessionRecord ia = SessionRecord.initiator(h.ra, random);
+                        SessionRecord rr = SessionRecord.responder(h.rb, random)) {
                     toBob = alice.create(bobFp, "bob", sid, ia);
                     toAlice = bob.create(aliceFp, "alice", sid, rr);
                 }
@@ -132,6 +130,17 @@ class RetiredKeysHeapDumpIT {
                 }
                 current.putAll(keysOf(record(lastOf(aside, "alice"), ak, bobFp), "alice now"));
                 current.putAll(keysOf(record(lastOf(aside, "bob"), bk, aliceFp), "bob now"));
+            }
+            try (Handshake h = new Handshake(handshakeSeed);
+                    SecretBytes ak = SecretBytes.copyOf(aliceKey)) {
+                // The same handshake again: the same transcript as the first record holds, so the same SK.
+                StrictReader r = new StrictReader(record(Files.readAllBytes(aside.resolve("0.alice")), ak, bobFp),
+                        "record");
+                r.u8("version");
+                r.u8("level");
+                r.u8("role");
+                assertThat(r.var16(32, 64, "TH")).as("repeated handshake").isEqualTo(h.ra.transcriptHash());
+                all.put("SK (handshake secret)", h.ra.sessionSecret().copyBytes());
             }
             List<String> names = new ArrayList<>();
             List<byte[]> needles = new ArrayList<>();
@@ -210,6 +219,34 @@ class RetiredKeysHeapDumpIT {
             }
         }
         return found;
+    }
+
+    /** Both parties' identities and one handshake at LEVEL, all from {@code seed} with a fixed clock. */
+    private static final class Handshake implements AutoCloseable {
+        final InMemoryPrivateKeys a;
+        final InMemoryPrivateKeys b;
+        final HandshakeResult ra;
+        final HandshakeResult rb;
+
+        Handshake(long seed) throws Exception {
+            SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
+            r.setSeed(seed);
+            Clock fixed = Clock.fixed(java.time.Instant.parse("2026-11-23T12:00:00Z"), java.time.ZoneOffset.UTC);
+            a = InMemoryPrivateKeys.generate(r, fixed, 0, 0);
+            b = InMemoryPrivateKeys.generate(r, fixed, 0, 0);
+            HybridHandshake hs = new HybridHandshake(r, fixed);
+            PreKeyBundle bundle = b.preKeyBundle();
+            ra = hs.initiate(a, bundle, LEVEL, b.identity().fingerprint(), new byte[0]);
+            rb = hs.respond(b, bundle, InitialMessage.decode(ra.initialMessage().orElseThrow().encode()), LEVEL);
+        }
+
+        @Override
+        public void close() {
+            ra.close();
+            rb.close();
+            a.close();
+            b.close();
+        }
     }
 
     private void snapshot(Path aside, Path dir, Fingerprint peer, String who) throws Exception {
