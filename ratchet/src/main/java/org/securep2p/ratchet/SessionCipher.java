@@ -219,7 +219,7 @@ public final class SessionCipher {
             keys.add(new AbstractMap.SimpleEntry<>(new SkippedKeys.Slot(new SkippedKeys.Key(chain), n),
                     advanceRecv(s, original)));
         }
-        s.skipped = s.skipped.plus(keys);
+        s.skipped = s.skipped.plus(keys, original.skipped);
     }
 
     private static byte[] takeSkipped(SessionState s, byte[] chain, int n) {

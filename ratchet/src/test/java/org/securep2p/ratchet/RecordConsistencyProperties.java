@@ -132,7 +132,7 @@ class RecordConsistencyProperties {
                 return new StrictWriter().bytes(Arrays.copyOf(encoded, 3)).var16(other).bytes(rest).toByteArray();
             }
             case SKIPPED_KEY_OF_UNKNOWN_CHAIN -> s.skipped = s.skipped.plus(List.of(new AbstractMap.SimpleEntry<>(
-                    new SkippedKeys.Slot(new SkippedKeys.Key(bytes(r, 32)), r.nextInt(1000)), bytes(r, 32))));
+                    new SkippedKeys.Slot(new SkippedKeys.Key(bytes(r, 32)), r.nextInt(1000)), bytes(r, 32))), s.skipped);
             default -> throw new AssertionError(m);
         }
         return s.encode();
