@@ -32,8 +32,10 @@ import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
  * <p>Guarantees: every change is all-or-nothing. A message that is refused (tampered, duplicate, too far
  * ahead, malformed, another level) leaves the stored session exactly as it was. Encryption stores the
  * advanced state, through the {@link SessionStore}, <em>before</em> the message key is used, so no crash or
- * failed write can make a key and nonce encrypt two messages; decryption stores it after the message has
- * authenticated and before the plaintext is returned.
+ * failed write can make a key and nonce encrypt two messages; and every message's key and nonce also depend
+ * on 32 fresh random bytes sent with it, so not even a state restored from an old copy (which repeats chain
+ * positions) can. Decryption stores the state after the message has authenticated and before the plaintext
+ * is returned.
  *
  * <p>Not its job: transport, ordering, or knowing who the peer is. One cipher per session; calls are
  * serialised.
