@@ -78,6 +78,8 @@ final class Conversation {
     private long receivedUpTo;
     /** The record the cipher stored during the current operation, committed with it. */
     private byte[] uncommitted;
+    /** The record the cipher loaded for the current operation; wiped when the operation ends. */
+    private SessionRecord loaded;
 
     Conversation(ConversationStore store, Fingerprint peer, String peerName, byte[] sessionId, SecurityLevel level,
             byte[] record, long nextSequence, long receivedUpTo, List<Pending> pending, SecureRandom random,
@@ -152,7 +154,7 @@ final class Conversation {
         try {
             store.writeQueued(peer, sequence, wire);
         } catch (StoreException e) {
-            uncommitted = null;
+            dropUncommitted();
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not queue the message: "
                     + e.getMessage(), e);
         }
@@ -175,8 +177,10 @@ final class Conversation {
         try {
             wire = cipher.encrypt(payload.encode());
         } catch (RatchetException e) {
-            uncommitted = null;
+            dropUncommitted();
             throw e;
+        } finally {
+            closeLoaded();
         }
         commit();
         return wire;
@@ -186,8 +190,10 @@ final class Conversation {
         try {
             return cipher.encrypt(payload.encode());
         } catch (RatchetException e) {
-            uncommitted = null;
+            dropUncommitted();
             throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot encrypt: " + e.reason(), e);
+        } finally {
+            closeLoaded();
         }
     }
 
@@ -210,8 +216,10 @@ final class Conversation {
         try {
             plaintext = cipher.decrypt(wire);
         } catch (RatchetException e) {
-            uncommitted = null;
+            dropUncommitted();
             throw e;
+        } finally {
+            closeLoaded();
         }
         ChatPayload payload;
         try {
@@ -279,13 +287,18 @@ final class Conversation {
 
     private void commit() throws AppException {
         if (wiped) {
-            uncommitted = null;
+            dropUncommitted();
             throw new AppException(AppException.Reason.STORAGE_FAILED, "the conversation was closed");
         }
         byte[] newRecord = uncommitted != null ? uncommitted : record;
         try {
             store.write(this, newRecord);
+            if (newRecord != record) {
+                // The previous state's keys are retired now that the new one is durable.
+                java.util.Arrays.fill(record, (byte) 0);
+            }
             record = newRecord;
+            uncommitted = null;
             java.util.Set<Long> written = java.util.Set.copyOf(shown);
             inbound.removeIf(m -> written.contains(m.sequence()));
             shown.removeAll(written);
@@ -293,7 +306,26 @@ final class Conversation {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the conversation: "
                     + e.getMessage(), e);
         } finally {
-            uncommitted = null;
+            dropUncommitted();
+        }
+    }
+
+    /** Forgets (and wipes) a state the cipher produced that will not be committed. */
+    private void dropUncommitted() {
+        if (uncommitted != null && uncommitted != record) {
+            java.util.Arrays.fill(uncommitted, (byte) 0);
+        }
+        uncommitted = null;
+    }
+
+    /**
+     * Wipes the record the cipher loaded for the operation just finished: it is a decoded copy of bytes this
+     * class keeps, and the cipher wipes only what the new state no longer holds (or, on a refusal, nothing).
+     */
+    private void closeLoaded() {
+        if (loaded != null) {
+            loaded.close();
+            loaded = null;
         }
     }
 
@@ -311,7 +343,8 @@ final class Conversation {
             w.u64(m.sequence()).bytes(HexFormat.of().parseHex(m.id())).u64(m.time().toEpochMilli())
                     .var32(m.text().getBytes(StandardCharsets.UTF_8));
         }
-        return w.toByteArray();
+        // The writer held the whole ratchet record; the caller wipes the copy returned.
+        return w.toByteArrayThenWipe();
     }
 
     /** Reads the ciphertext queued under a sequence (its write-ahead file). */
@@ -385,12 +418,21 @@ final class Conversation {
         @Override
         public Optional<SessionRecord> load(String id) throws RatchetException {
             byte[] current = uncommitted != null ? uncommitted : record;
-            return Optional.of(SessionRecord.decode(current));
+            closeLoaded();
+            loaded = SessionRecord.decode(current, clock);
+            return Optional.of(loaded);
         }
 
+        /**
+         * Keeps the encoding and wipes the record: it is never used again (the next operation decodes the
+         * bytes afresh), and the keys it shares with the loaded one are wiped with it.
+         */
         @Override
         public void store(String id, SessionRecord newRecord) {
-            uncommitted = newRecord.encode();
+            byte[] encoded = newRecord.encode();
+            newRecord.close();
+            dropUncommitted();
+            uncommitted = encoded;
         }
     }
 

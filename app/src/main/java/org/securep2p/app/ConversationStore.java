@@ -34,8 +34,21 @@ final class ConversationStore implements AutoCloseable {
      * and the later write would roll the other back, reusing its keys.
      */
     private final java.util.Map<Fingerprint, Conversation> open = new java.util.HashMap<>();
+    /** Writes a conversation file atomically; {@link AtomicFile#write(Path, byte[])} but for fault-injecting tests. */
+    private final FileWriter files;
+
+    /** How a conversation file is replaced: atomically and durably, or a {@link StoreException}. */
+    interface FileWriter {
+        void write(Path file, byte[] content) throws StoreException;
+    }
 
     ConversationStore(Path dir, SecretBytes storageKey, SecureRandom random, Clock clock) throws StoreException {
+        this(dir, storageKey, random, clock, AtomicFile::write);
+    }
+
+    ConversationStore(Path dir, SecretBytes storageKey, SecureRandom random, Clock clock, FileWriter files)
+            throws StoreException {
+        this.files = files;
         this.dir = dir;
         this.random = random;
         this.clock = clock;
@@ -80,10 +93,11 @@ final class ConversationStore implements AutoCloseable {
     synchronized Conversation create(Fingerprint peer, String peerName, byte[] sessionId, SessionRecord record)
             throws AppException {
         SecurityLevel level = record.level();
-        Conversation c = new Conversation(this, peer, peerName, sessionId, level, record.encode(), 1, 0, List.of(),
+        byte[] encoded = record.encode();
+        Conversation c = new Conversation(this, peer, peerName, sessionId, level, encoded, 1, 0, List.of(),
                 random, clock);
         try {
-            write(c, record.encode());
+            write(c, encoded);
         } catch (StoreException e) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the new session", e);
         }
@@ -94,7 +108,7 @@ final class ConversationStore implements AutoCloseable {
     void write(Conversation c, byte[] recordBytes) throws StoreException {
         byte[] plain = c.encodeWith(recordBytes);
         try {
-            AtomicFile.write(fileFor(c.peer()), SealedFormat.seal(ROLE, context(c.peer()), plain, key, random));
+            files.write(fileFor(c.peer()), SealedFormat.seal(ROLE, context(c.peer()), plain, key, random));
         } finally {
             Arrays.fill(plain, (byte) 0);
         }

@@ -178,6 +178,46 @@ class ConversationStoreTest {
         }
     }
 
+    /**
+     * A commit refused once (disk full) and retried: at ENHANCED and above the retry used to re-derive the same
+     * message key and nonce, which the JDK's AES-GCM refuses on the same thread (KEY_REUSE), so the message could
+     * not be sent until a restart. The message's own random value (PROTOCOL.md 10.2) makes the retry a new key
+     * and nonce; the peer reads the retried message.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(SecurityLevel.class)
+    void aCommitThatFailedOnceCanBeRetried(SecurityLevel level) throws Exception {
+        Fingerprint alice = fingerprint(1);
+        Fingerprint bob = fingerprint(2);
+        java.util.concurrent.atomic.AtomicBoolean diskFull = new java.util.concurrent.atomic.AtomicBoolean();
+        ConversationStore.FileWriter failing = (file, content) -> {
+            if (file.getFileName().toString().endsWith(".conv") && diskFull.getAndSet(false)) {
+                throw new StoreException(StoreException.Reason.STORAGE_FAILED, "No space left on device");
+            }
+            AtomicFile.write(file, content);
+        };
+        byte[] wire;
+        try (SecretBytes key = TestSessions.key(7);
+                ConversationStore a = new ConversationStore(dir.resolve("alice"), key, random, TestSessions.CLOCK,
+                        failing);
+                SessionRecord r = TestSessions.initiator(level)) {
+            Conversation c = a.create(bob, "bob", sid(1), r);
+            diskFull.set(true);
+            assertThatThrownBy(() -> c.encryptText("sent on the second try")).isInstanceOf(AppException.class)
+                    .hasMessageContaining("could not save");
+            assertThat(c.pending()).isEmpty();
+            Conversation.Pending p = c.encryptText("sent on the second try");
+            assertThat(p.sequence()).isEqualTo(1);
+            wire = p.wire();
+        }
+        try (SecretBytes key = TestSessions.key(8);
+                ConversationStore b = new ConversationStore(dir.resolve("bob"), key, random, TestSessions.CLOCK);
+                SessionRecord r = TestSessions.responder(level)) {
+            Conversation c = b.create(alice, "alice", sid(1), r);
+            assertThat(c.decrypt(wire).payload().text()).isEqualTo("sent on the second try");
+        }
+    }
+
     @Test
     void closingTheStoreWipesItsConversationsAndALateWriteCannotZeroTheFile() throws Exception {
         Fingerprint bob = fingerprint(1);

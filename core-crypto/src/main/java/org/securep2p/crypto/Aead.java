@@ -52,16 +52,27 @@ public final class Aead implements AutoCloseable {
         return new Aead(Objects.requireNonNull(algorithm), Objects.requireNonNull(key), null);
     }
 
+    /** Length of the per-message random value that {@link #fromMessageKey} mixes into the key and nonce. */
+    public static final int MESSAGE_RANDOM_LENGTH = 32;
+
     /**
-     * An AEAD for one message whose key <em>and</em> nonce are derived from a ratchet message key:
-     * {@code key || nonce = HKDF(hash, ikm = messageKey, salt = 0, info = "securep2p/v1/ratchet/message-key\0",
-     * 44)}. Like {@link #singleUse}, it encrypts once. The caller still owns {@code messageKey}.
+     * An AEAD for one message whose key <em>and</em> nonce are derived from a ratchet message key and 32 random
+     * bytes chosen for this message (sent with it): {@code key || nonce = HKDF(hash, ikm = messageKey, salt = 0,
+     * info = "securep2p/v1/ratchet/randomised-message-key\0" || messageRandom, 44)}. The random value makes the
+     * pair unique even when a restored (rolled-back) state derives the same message key twice. Like
+     * {@link #singleUse}, it encrypts once. The caller still owns {@code messageKey}.
      */
-    public static Aead fromMessageKey(AeadAlgorithm algorithm, HashFunction hash, SecretBytes messageKey)
-            throws CryptoException {
+    public static Aead fromMessageKey(AeadAlgorithm algorithm, HashFunction hash, SecretBytes messageKey,
+            byte[] messageRandom) throws CryptoException {
         Objects.requireNonNull(messageKey, "messageKey");
-        try (SecretBytes okm = Hkdf.derive(hash, messageKey.unsafeBytes(), null,
-                Labels.terminated(Labels.RATCHET_MESSAGE_KEY), AeadAlgorithm.KEY_LENGTH + AeadAlgorithm.NONCE_LENGTH);
+        Objects.requireNonNull(messageRandom, "messageRandom");
+        if (messageRandom.length != MESSAGE_RANDOM_LENGTH) {
+            throw new CryptoException(CryptoException.Reason.UNSUPPORTED_PARAMETER, "message random must be "
+                    + MESSAGE_RANDOM_LENGTH + " bytes");
+        }
+        byte[] info = Bytes.concat(Labels.terminated(Labels.RATCHET_MESSAGE_KEY), messageRandom);
+        try (SecretBytes okm = Hkdf.derive(hash, messageKey.unsafeBytes(), null, info,
+                AeadAlgorithm.KEY_LENGTH + AeadAlgorithm.NONCE_LENGTH);
                 SecretBytes key = SecretBytes.copyOf(okm.unsafeBytes(), 0, AeadAlgorithm.KEY_LENGTH)) {
             Aead aead = new Aead(Objects.requireNonNull(algorithm), key, null);
             aead.fixedNonce = java.util.Arrays.copyOfRange(okm.unsafeBytes(), AeadAlgorithm.KEY_LENGTH,

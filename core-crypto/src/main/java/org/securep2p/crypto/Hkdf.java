@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.Objects;
 
 import javax.crypto.Mac;
-import javax.crypto.ShortBufferException;
 
 import static org.securep2p.crypto.CryptoException.Reason.UNSUPPORTED_PARAMETER;
 
@@ -44,14 +43,15 @@ public final class Hkdf {
                 }
                 mac.update(info);
                 mac.update((byte) i);
-                mac.doFinal(t, 0);
+                // Mac.doFinal(byte[], int) copies from an array of its own that it never wipes; this one is ours.
+                byte[] block = mac.doFinal();
+                System.arraycopy(block, 0, t, 0, hashLen);
+                Arrays.fill(block, (byte) 0);
                 int n = Math.min(hashLen, length - done);
                 System.arraycopy(t, 0, okm, done, n);
                 done += n;
             }
             return SecretBytes.takeOwnership(okm);
-        } catch (ShortBufferException impossible) {
-            throw new IllegalStateException(impossible);
         } finally {
             Arrays.fill(prk, (byte) 0);
             Arrays.fill(t, (byte) 0);

@@ -5,7 +5,7 @@ import java.security.MessageDigest;
 import java.util.Objects;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import javax.crypto.SecretKey;
 
 /** HMAC (RFC 2104) over SHA-256 or SHA-512, through the JDK; tags are checked in constant time. */
 public final class Hmac {
@@ -49,11 +49,65 @@ public final class Hmac {
     }
 
     static void init(Mac mac, HashFunction hash, byte[] key) {
+        TransientKey k = new TransientKey(key.length == 0 ? EMPTY_KEY : key, hash.hmacName());
         try {
-            mac.init(new SecretKeySpec(key.length == 0 ? EMPTY_KEY : key, hash.hmacName()));
+            mac.init(k);
         } catch (InvalidKeyException impossible) {
             // Any non-empty byte string is a valid HMAC key.
             throw new IllegalStateException(impossible);
+        } finally {
+            k.wipe();
+        }
+    }
+
+    /**
+     * The key handed to the JDK's Mac. A {@code SecretKeySpec} keeps its own copy of the key for as long as the
+     * garbage collector leaves it in memory, and cannot be wiped (every ratchet chain key and root key passes
+     * through here); the JDK's HMAC copies the key out with {@link #getEncoded()}, derives its pads and zeroes
+     * that copy, and this one is zeroed as soon as {@code init} returns.
+     */
+    private static final class TransientKey implements SecretKey {
+        private static final long serialVersionUID = 1;
+        private final byte[] key;
+        private final String algorithm;
+
+        TransientKey(byte[] key, String algorithm) {
+            this.key = key.clone();
+            this.algorithm = algorithm;
+        }
+
+        @Override
+        public String getAlgorithm() {
+            return algorithm;
+        }
+
+        @Override
+        public String getFormat() {
+            return "RAW";
+        }
+
+        @Override
+        public byte[] getEncoded() {
+            return key.clone();
+        }
+
+        void wipe() {
+            java.util.Arrays.fill(key, (byte) 0);
+        }
+
+        @Override
+        public void destroy() {
+            wipe();
+        }
+
+        @Override
+        public boolean isDestroyed() {
+            for (byte b : key) {
+                if (b != 0) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

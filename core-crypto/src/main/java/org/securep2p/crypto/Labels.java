@@ -16,7 +16,12 @@ final class Labels {
     static final String TRANSCRIPT = "securep2p/v1/handshake/transcript";
     static final String HANDSHAKE_KDF_PREFIX = "securep2p/v1/handshake/";
     static final String SAFETY_NUMBER = "securep2p/v1/safety-number";
-    static final String RATCHET_MESSAGE_KEY = "securep2p/v1/ratchet/message-key";
+    /**
+     * Message AEAD key and nonce from a ratchet message key and the message's own 32 random bytes (ratchet
+     * message version 2); replaces {@code securep2p/v1/ratchet/message-key}, which derived them from the
+     * message key alone, so that a rolled-back state could repeat a key and nonce.
+     */
+    static final String RATCHET_MESSAGE_KEY = "securep2p/v1/ratchet/randomised-message-key";
 
     private Labels() {
     }

@@ -2,7 +2,11 @@ package org.securep2p.crypto;
 
 import java.io.ByteArrayOutputStream;
 
-/** Writes the layouts that {@link StrictReader} reads; lengths are checked against their field width. */
+/**
+ * Writes the layouts that {@link StrictReader} reads; lengths are checked against their field width. A buffer
+ * it outgrows is zeroed before it is dropped, so a writer that held secrets leaves no copy behind once
+ * {@link #wipe()} (or {@link #toByteArrayThenWipe()}) has zeroed the last one.
+ */
 public final class StrictWriter {
 
     private final WipeableBuffer out;
@@ -11,23 +15,69 @@ public final class StrictWriter {
         out = new WipeableBuffer(256);
     }
 
-    /**
-     * A writer for secrets: {@code capacity} should cover the whole output, because a buffer outgrown is
-     * copied and the old copy cannot be wiped; {@link #wipe()} zeroes the buffer once the output is taken.
-     */
+    /** A writer whose first buffer holds {@code capacity} bytes (an output that fits is never copied). */
     StrictWriter(int capacity) {
         out = new WipeableBuffer(capacity);
     }
 
     /** Zeroes everything written so far (the copy {@link #toByteArray()} returned belongs to the caller). */
-    void wipe() {
+    public void wipe() {
         out.wipe();
     }
 
-    /** ByteArrayOutputStream keeps its array protected; this exposes only the zeroing of it. */
+    /** The output, after which the writer's own buffer is zeroed: for an encoding that holds secrets. */
+    public byte[] toByteArrayThenWipe() {
+        byte[] bytes = out.toByteArray();
+        out.wipe();
+        return bytes;
+    }
+
+    /** The array the writer currently writes into; for the test that checks it is zeroed. */
+    byte[] buffer() {
+        return out.buffer();
+    }
+
+    /**
+     * ByteArrayOutputStream keeps its array protected, and drops an outgrown one without zeroing it; this
+     * grows the array itself, zeroing the old one, and exposes only the zeroing.
+     */
     private static final class WipeableBuffer extends ByteArrayOutputStream {
         WipeableBuffer(int capacity) {
             super(capacity);
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            ensureCapacity(count + 1);
+            super.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            ensureCapacity(count + len);
+            super.write(b, off, len);
+        }
+
+        @Override
+        public void writeBytes(byte[] b) {
+            write(b, 0, b.length);
+        }
+
+        private void ensureCapacity(int needed) {
+            if (needed < 0) {
+                throw new OutOfMemoryError("StrictWriter output over 2 GiB");
+            }
+            if (needed > buf.length) {
+                byte[] old = buf;
+                buf = java.util.Arrays.copyOf(old, Math.max(needed, Math.min(Integer.MAX_VALUE - 8,
+                        2 * old.length)));
+                java.util.Arrays.fill(old, (byte) 0);
+            }
+        }
+
+        synchronized byte[] buffer() {
+            return buf;
         }
 
         synchronized void wipe() {

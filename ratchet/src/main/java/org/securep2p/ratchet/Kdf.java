@@ -39,9 +39,12 @@ final class Kdf {
             throws CryptoException {
         boolean symmetric = level.ratchetMode() == SecurityLevel.RatchetMode.SYMMETRIC_KEY;
         int parts = symmetric ? 2 : 5;
-        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), sessionSecret.copyBytes(), transcriptHash,
+        byte[] sk = sessionSecret.copyBytes();
+        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), sk, transcriptHash,
                 label(symmetric ? INIT_SYMMETRIC : INIT_DOUBLE), parts * KEY_LENGTH)) {
             return split(okm, parts);
+        } finally {
+            Arrays.fill(sk, (byte) 0); // HKDF does not wipe its input; this copy of SK is ours
         }
     }
 

@@ -21,6 +21,11 @@ public final class RatchetException extends Exception {
         MALFORMED,
         /** The wire message or stored record names a version this build does not speak. */
         UNKNOWN_VERSION,
+        /**
+         * The wire message is of a format this build knows and no longer accepts (ratchet message version 1,
+         * whose key and nonce a rolled-back sender could repeat): the peer must upgrade.
+         */
+        OLD_VERSION,
         /** The message is at another security level than the session's. */
         WRONG_LEVEL,
         /** The stored session record is unreadable or inconsistent: stored state, not network input. */

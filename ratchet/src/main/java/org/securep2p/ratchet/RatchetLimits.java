@@ -23,6 +23,13 @@ final class RatchetLimits {
      */
     static final int MAX_OLD_RECEIVING_CHAINS = 16;
 
+    /**
+     * Header keys one received message can make the receiver try: the current receiving chain's, those of the
+     * earlier chains (each tried once, whether it still has skipped keys or is only remembered to recognise
+     * duplicates) and the next chain's. Each trial is an AEAD decryption of the header.
+     */
+    static final int MAX_HEADER_TRIALS = 1 + MAX_OLD_RECEIVING_CHAINS + 1;
+
     /** The largest plaintext one message carries: the transport fragments anything larger. */
     static final int MAX_PLAINTEXT = 1 << 20;
 
@@ -35,6 +42,13 @@ final class RatchetLimits {
 
     /** ...and at the latest this long after it, however few messages were exchanged (PQ3: at least every 7 days). */
     static final Duration KEM_REKEY_INTERVAL = Duration.ofDays(7);
+
+    /**
+     * How far in the future a stored record's last KEM step may lie before the record is refused as corrupt:
+     * a clock corrected backwards by NTP or a time-zone mistake must not lock the user out of a session, but a
+     * step dated later than that would postpone the time-driven KEM step (10.6) by as much.
+     */
+    static final Duration MAX_CLOCK_STEP_BACK = Duration.ofDays(1);
 
     private RatchetLimits() {
     }

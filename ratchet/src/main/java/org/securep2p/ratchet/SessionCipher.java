@@ -32,8 +32,10 @@ import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
  * <p>Guarantees: every change is all-or-nothing. A message that is refused (tampered, duplicate, too far
  * ahead, malformed, another level) leaves the stored session exactly as it was. Encryption stores the
  * advanced state, through the {@link SessionStore}, <em>before</em> the message key is used, so no crash or
- * failed write can make a key and nonce encrypt two messages; decryption stores it after the message has
- * authenticated and before the plaintext is returned.
+ * failed write can make a key and nonce encrypt two messages; and every message's key and nonce also depend
+ * on 32 fresh random bytes sent with it, so not even a state restored from an old copy (which repeats chain
+ * positions) can. Decryption stores the state after the message has authenticated and before the plaintext
+ * is returned.
  *
  * <p>Not its job: transport, ordering, or knowing who the peer is. One cipher per session; calls are
  * serialised.
@@ -46,6 +48,8 @@ public final class SessionCipher {
     private final String sessionId;
     private final SecureRandom random;
     private final Clock clock;
+    /** Header keys tried by the last {@link #decrypt} (at most {@link RatchetLimits#MAX_HEADER_TRIALS}); for tests. */
+    private int headerTrials;
 
     public SessionCipher(SessionStore store, String sessionId, SecureRandom random, Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
@@ -84,12 +88,16 @@ public final class SessionCipher {
             if (s.kemSteps()) {
                 s.messagesSinceKemStep++;
             }
-            byte[] prefix = new WireMessage(s.level, headerField, null).prefix();
+            // Fresh for every message and mixed into its key and nonce: a state restored from an old copy repeats
+            // a chain position (and so a message key) but never a key and nonce pair.
+            byte[] messageRandom = new byte[WireMessage.RANDOM_LENGTH];
+            random.nextBytes(messageRandom);
+            byte[] prefix = new WireMessage(s.level, headerField, messageRandom, null).prefix();
             // The advanced state is stored before the message key is used at all: if storing fails, nothing was
             // encrypted with it; if the process dies after storing, the key is simply never used.
             store.store(sessionId, new SessionRecord(s));
             stored = true;
-            byte[] body = seal(s, mk, prefix, plaintext);
+            byte[] body = seal(s, mk, messageRandom, prefix, plaintext);
             current.state.wipeSecretsNotIn(s);
             return new StrictWriter().bytes(prefix).var32(body).toByteArray();
         } catch (CryptoException e) {
@@ -113,11 +121,12 @@ public final class SessionCipher {
         }
         SessionState s = current.state.copy();
         byte[] mk = null;
+        headerTrials = 0;
         try {
             mk = s.headerEncrypted() ? doubleRatchetKey(s, current.state, m) : symmetricKey(s, current.state, m);
             byte[] plaintext;
             try {
-                plaintext = open(s, mk, m.prefix(), m.body());
+                plaintext = open(s, mk, m.random(), m.prefix(), m.body());
             } catch (CryptoException e) {
                 throw new RatchetException(BAD_MAC, "message authentication failed");
             }
@@ -161,16 +170,18 @@ public final class SessionCipher {
         return new StrictWriter().bytes(s.associatedData).bytes(prefix).toByteArray();
     }
 
-    private static byte[] seal(SessionState s, byte[] mk, byte[] prefix, byte[] plaintext) throws CryptoException {
+    private static byte[] seal(SessionState s, byte[] mk, byte[] messageRandom, byte[] prefix, byte[] plaintext)
+            throws CryptoException {
         try (SecretBytes key = SecretBytes.copyOf(mk);
-                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, messageRandom)) {
             return aead.encrypt(plaintext, bodyAd(s, prefix));
         }
     }
 
-    private static byte[] open(SessionState s, byte[] mk, byte[] prefix, byte[] body) throws CryptoException {
+    private static byte[] open(SessionState s, byte[] mk, byte[] messageRandom, byte[] prefix, byte[] body)
+            throws CryptoException {
         try (SecretBytes key = SecretBytes.copyOf(mk);
-                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+                Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, messageRandom)) {
             return aead.decrypt(body, bodyAd(s, prefix));
         }
     }
@@ -210,7 +221,7 @@ public final class SessionCipher {
             keys.add(new AbstractMap.SimpleEntry<>(new SkippedKeys.Slot(new SkippedKeys.Key(chain), n),
                     advanceRecv(s, original)));
         }
-        s.skipped = s.skipped.plus(keys);
+        s.skipped = s.skipped.plus(keys, original.skipped);
     }
 
     private static byte[] takeSkipped(SessionState s, byte[] chain, int n) {
@@ -256,10 +267,12 @@ public final class SessionCipher {
             }
         }
         // 2. Earlier chains with skipped keys.
+        List<byte[]> tried = new ArrayList<>();
         for (byte[] chain : s.skipped.chains()) {
             if (s.recvHeaderKey != null && java.security.MessageDigest.isEqual(chain, s.recvHeaderKey)) {
                 continue;
             }
+            tried.add(chain);
             Header h = tryHeader(s, chain, m.headerField(), ad);
             if (h != null) {
                 byte[] mk = takeSkipped(s, chain, h.n());
@@ -282,8 +295,13 @@ public final class SessionCipher {
             ratchetStep(s, h);
             return keyInCurrentChain(s, original, s.recvHeaderKey, h.n());
         }
-        // 4. Chains whose keys are all used: a header that opens under one of them is a replay.
+        // 4. Chains whose keys are all used: a header that opens under one of them is a replay. A chain that
+        // still has skipped keys was tried in step 2 already: trying it again would let 16 such chains double
+        // the work one message causes (34 trials instead of 1 + 16 + 1).
         for (byte[] old : s.oldRecvHeaderKeys) {
+            if (tried.stream().anyMatch(t -> java.security.MessageDigest.isEqual(t, old))) {
+                continue;
+            }
             if (tryHeader(s, old, m.headerField(), ad) != null) {
                 throw new RatchetException(DUPLICATE, "message of an earlier chain was already received");
             }
@@ -337,7 +355,11 @@ public final class SessionCipher {
                 kemSecret.close();
             }
         }
+        // The root key between the receiving and the sending half belongs to no state that is ever stored:
+        // wiped as soon as the sending half has replaced it (on failure, the discarded copy's wipe takes it).
+        byte[] intermediateRoot = s.rootKey;
         sendingStep(s);
+        SessionState.wipe(intermediateRoot);
     }
 
     /** The sending half of a ratchet step: a new ratchet key, and a KEM step when one is due. */
@@ -369,6 +391,11 @@ public final class SessionCipher {
         }
     }
 
+    /** How many header keys the last {@link #decrypt} tried. */
+    synchronized int headerTrialsOfLastDecrypt() {
+        return headerTrials;
+    }
+
     private boolean kemDue(SessionState s) {
         return s.lastKemStepAt < 0
                 || s.messagesSinceKemStep >= RatchetLimits.KEM_REKEY_MESSAGES
@@ -392,6 +419,7 @@ public final class SessionCipher {
         if (key == null) {
             return null;
         }
+        headerTrials++;
         byte[] plain;
         try (SecretBytes hk = SecretBytes.copyOf(key);
                 Aead aead = Aead.withRandomNonces(WireMessage.headerAead(s.level), hk, random)) {

@@ -90,8 +90,18 @@ public final class SessionRecord implements AutoCloseable {
         return state.encode();
     }
 
+    /**
+     * The record {@code encoded} holds; {@code CORRUPT_STATE} if it is damaged or contradicts its level or
+     * itself (docs/PROTOCOL.md 10.7). The time of the last KEM step is checked against the system clock.
+     */
     public static SessionRecord decode(byte[] encoded) throws RatchetException {
-        return new SessionRecord(SessionState.decode(Objects.requireNonNull(encoded, "encoded")));
+        return decode(encoded, Clock.systemUTC());
+    }
+
+    /** As {@link #decode(byte[])}, with the time of the last KEM step checked against {@code clock}. */
+    public static SessionRecord decode(byte[] encoded, Clock clock) throws RatchetException {
+        return new SessionRecord(SessionState.decode(Objects.requireNonNull(encoded, "encoded"),
+                Objects.requireNonNull(clock, "clock")));
     }
 
     /** Wipes every key of this record. */

@@ -183,10 +183,15 @@ final class SessionState {
         w.u8(sendKemPublicKey ? 1 : 0);
         optionalVar(w, sendKemCiphertext);
         w.u32(messagesSinceKemStep).u64(lastKemStepAt + 1);
-        return w.toByteArray();
+        // The writer's buffers held every key of the session; the caller owns (and wipes) the copy returned.
+        return w.toByteArrayThenWipe();
     }
 
-    static SessionState decode(byte[] bytes) throws RatchetException {
+    /**
+     * The state a record encodes, or {@code CORRUPT_STATE} if it contradicts its level or itself (10.7);
+     * {@code clock} bounds the time of the last KEM step.
+     */
+    static SessionState decode(byte[] bytes, java.time.Clock clock) throws RatchetException {
         try {
             StrictReader r = new StrictReader(bytes, "session record");
             int version = r.u8("record version");
@@ -250,19 +255,43 @@ final class SessionState {
             s.lastKemStepAt = r.u64("last KEM step") - 1;
             r.expectEnd();
             s.checkConsistent();
+            if (s.lastKemStepAt > SessionRecord.now(clock) + RatchetLimits.MAX_CLOCK_STEP_BACK.getSeconds()) {
+                // A step "in the future" would postpone the time-driven KEM step (10.6) by as much.
+                throw corrupt("last KEM step in the future");
+            }
             return s;
         } catch (CryptoException e) {
             throw new RatchetException(RatchetException.Reason.CORRUPT_STATE, "session record: " + e.getMessage(), e);
         }
     }
 
-    /** The invariants every state between messages satisfies; a record that breaks them is corrupt. */
+    /**
+     * The invariants every state between messages satisfies (10.7); a record that breaks them is corrupt: each
+     * level's fields and no others, the transcript hash of the level's hash length, skipped keys only of chains
+     * whose header key the session still knows.
+     */
     void checkConsistent() throws RatchetException {
-        boolean symmetric = !headerEncrypted();
-        if (symmetric) {
-            if (rootKey != null || dhSelf != null || sendChainKey == null || recvChainKey == null
-                    || sendHeaderKey != null || kemSelf != null) {
+        if (associatedData.length != level.kdfHash().outputLength()) {
+            throw corrupt("transcript hash of " + associatedData.length + " bytes at " + level);
+        }
+        boolean kemFields = kemSelf != null || kemRemotePublicKey != null || sendKemCiphertext != null
+                || sendKemPublicKey || messagesSinceKemStep != 0 || lastKemStepAt != -1;
+        if (!headerEncrypted()) {
+            if (rootKey != null || dhSelf != null || dhRemote != null || sendChainKey == null || recvChainKey == null
+                    || previousSendN != 0) {
                 throw corrupt("STANDARD session with double-ratchet fields");
+            }
+            if (sendHeaderKey != null || recvHeaderKey != null || nextSendHeaderKey != null
+                    || nextRecvHeaderKey != null || !oldRecvHeaderKeys.isEmpty()) {
+                throw corrupt("STANDARD session with header keys");
+            }
+            if (kemFields) {
+                throw corrupt("KEM fields at STANDARD");
+            }
+            for (byte[] chain : skipped.chains()) {
+                if (!java.security.MessageDigest.isEqual(chain, new byte[Kdf.KEY_LENGTH])) {
+                    throw corrupt("skipped key of a chain STANDARD does not have");
+                }
             }
             return;
         }
@@ -278,8 +307,17 @@ final class SessionState {
         if (kemSteps() != (kemSelf != null)) {
             throw corrupt("KEM state does not match the level");
         }
-        if (!kemSteps() && (kemRemotePublicKey != null || sendKemCiphertext != null || sendKemPublicKey)) {
+        if (!kemSteps() && kemFields) {
             throw corrupt("KEM fields below QUANTUM_RESISTANT");
+        }
+        for (byte[] chain : skipped.chains()) {
+            boolean known = recvHeaderKey != null && java.security.MessageDigest.isEqual(chain, recvHeaderKey);
+            for (byte[] old : oldRecvHeaderKeys) {
+                known |= java.security.MessageDigest.isEqual(chain, old);
+            }
+            if (!known) {
+                throw corrupt("skipped keys of a chain whose header key the session does not hold");
+            }
         }
     }
 

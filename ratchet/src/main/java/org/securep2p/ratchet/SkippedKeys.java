@@ -71,10 +71,12 @@ final class SkippedKeys {
 
     /**
      * A store with {@code newKeys} added (in order) and the oldest evicted beyond the limit. An evicted key
-     * that this store holds is not wiped here: it is still the stored state's until the new state is stored,
-     * and {@link #wipeKeysNotIn} wipes it then.
+     * that {@code stored} (the store of the state the operation started from) holds is not wiped here: it is
+     * the stored state's until the new state is stored, and {@link #wipeKeysNotIn} wipes it then. Any other
+     * evicted key was derived during this operation (by this call or an earlier one, e.g. the skip of the old
+     * chain before a DH step's skip in the new one) and nobody else will ever wipe it: it is wiped now.
      */
-    SkippedKeys plus(List<Map.Entry<Slot, byte[]>> newKeys) {
+    SkippedKeys plus(List<Map.Entry<Slot, byte[]>> newKeys, SkippedKeys stored) {
         if (newKeys.isEmpty()) {
             return this;
         }
@@ -85,8 +87,8 @@ final class SkippedKeys {
         Iterator<Map.Entry<Slot, byte[]>> it = copy.entrySet().iterator();
         while (copy.size() > RatchetLimits.MAX_SKIPPED_KEYS) {
             Map.Entry<Slot, byte[]> evicted = it.next();
-            if (keys.get(evicted.getKey()) != evicted.getValue()) {
-                Arrays.fill(evicted.getValue(), (byte) 0); // added by this very call: nobody else holds it
+            if (stored.keys.get(evicted.getKey()) != evicted.getValue()) {
+                Arrays.fill(evicted.getValue(), (byte) 0); // derived during this operation: nobody else holds it
             }
             it.remove();
         }

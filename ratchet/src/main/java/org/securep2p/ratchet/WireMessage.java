@@ -1,5 +1,6 @@
 package org.securep2p.ratchet;
 
+import org.securep2p.crypto.Aead;
 import org.securep2p.crypto.AeadAlgorithm;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecurityLevel;
@@ -7,20 +8,25 @@ import org.securep2p.crypto.StrictReader;
 import org.securep2p.crypto.StrictWriter;
 
 /**
- * A ratchet message on the wire: {@code version u8 (=1) || level u8 || var16(header field) ||
+ * A ratchet message on the wire: {@code version u8 (=2) || level u8 || var16(header field) || random[32] ||
  * var32(body)}. The header field is the plain {@code n u32} at STANDARD and the encrypted {@link Header}
- * above; the body is the message AEAD's output. {@link #prefix()} (everything before the body) is part of
- * the body's associated data, so nothing in the header can be changed without the body failing.
+ * above; {@code random} is fresh for every message and enters the body's key and nonce (so a rolled-back
+ * state that repeats a chain position never repeats a key and nonce); the body is the message AEAD's output.
+ * {@link #prefix()} (everything before the body) is part of the body's associated data, so nothing in the
+ * header or the random value can be changed without the body failing.
  */
-record WireMessage(SecurityLevel level, byte[] headerField, byte[] body) {
+record WireMessage(SecurityLevel level, byte[] headerField, byte[] random, byte[] body) {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** Version 1 derived the body's key and nonce from the message key alone; refused as OLD_VERSION. */
+    static final int OLD_VERSION = 1;
     /** Nonce (12) + the largest header + tag (16). */
     static final int MAX_HEADER_FIELD = 12 + Header.MAX_ENCODED + 16;
     static final int TAG = 16;
+    static final int RANDOM_LENGTH = Aead.MESSAGE_RANDOM_LENGTH;
 
     byte[] prefix() {
-        return new StrictWriter().u8(VERSION).u8(level.code()).var16(headerField).toByteArray();
+        return new StrictWriter().u8(VERSION).u8(level.code()).var16(headerField).bytes(random).toByteArray();
     }
 
     byte[] encode() {
@@ -31,14 +37,19 @@ record WireMessage(SecurityLevel level, byte[] headerField, byte[] body) {
         try {
             StrictReader r = new StrictReader(bytes, "ratchet message");
             int version = r.u8("version");
+            if (version == OLD_VERSION) {
+                throw new RatchetException(RatchetException.Reason.OLD_VERSION, "ratchet message version " + version
+                        + " is no longer accepted (no per-message randomness)");
+            }
             if (version != VERSION) {
                 throw new RatchetException(RatchetException.Reason.UNKNOWN_VERSION, "ratchet message version " + version);
             }
             SecurityLevel level = SecurityLevel.fromCode(r.u8("level"));
             byte[] header = r.var16(4, MAX_HEADER_FIELD, "header");
+            byte[] random = r.fixed(RANDOM_LENGTH, "message random");
             byte[] body = r.var32(TAG, RatchetLimits.MAX_PLAINTEXT + TAG, "body");
             r.expectEnd();
-            return new WireMessage(level, header, body);
+            return new WireMessage(level, header, random, body);
         } catch (CryptoException e) {
             throw new RatchetException(RatchetException.Reason.MALFORMED, e.getMessage(), e);
         }

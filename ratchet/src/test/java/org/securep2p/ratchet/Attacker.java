@@ -92,7 +92,7 @@ final class Attacker {
             byte[] mk = Kdf.chainStep(s.level, s.sendChainKey)[1];
             byte[] ad = new StrictWriter().bytes(s.associatedData).bytes(m.prefix()).toByteArray();
             try (SecretBytes key = SecretBytes.copyOf(mk);
-                    Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key)) {
+                    Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, m.random())) {
                 return aead.decrypt(m.body(), ad);
             }
         } catch (CryptoException | RatchetException e) {

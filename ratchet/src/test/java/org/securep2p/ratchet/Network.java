@@ -236,7 +236,7 @@ final class Network {
     /** Replaces {@code p}'s record with a decoded copy of its encoding, which must re-encode identically. */
     void save(Peer p) throws RatchetException {
         byte[] encoded = p.record();
-        SessionRecord copy = SessionRecord.decode(encoded);
+        SessionRecord copy = SessionRecord.decode(encoded, peers.clock);
         if (!java.util.Arrays.equals(copy.encode(), encoded)) {
             fail("encode(decode(x)) != x for " + p.name + "'s record: " + Peer.differences(encoded, copy.encode()));
         }

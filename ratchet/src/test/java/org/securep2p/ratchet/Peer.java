@@ -26,7 +26,7 @@ final class Peer {
 
     Peer(String name, byte[] record, SecureRandom random, Clock clock) throws RatchetException {
         this.name = name;
-        store.put(SESSION, SessionRecord.decode(record));
+        store.put(SESSION, SessionRecord.decode(record, clock));
         this.cipher = new SessionCipher(store, SESSION, random, clock);
     }
 
@@ -87,8 +87,8 @@ final class Peer {
         SessionState a;
         SessionState b;
         try {
-            a = SessionState.decode(before);
-            b = SessionState.decode(after);
+            a = SessionState.decode(before, java.time.Clock.systemUTC());
+            b = SessionState.decode(after, java.time.Clock.systemUTC());
         } catch (RatchetException e) {
             return "(undecodable: " + e.getMessage() + ")";
         }

@@ -147,20 +147,22 @@ class RatchetProperties {
         }
     }
 
-    enum Region { FRAMING, HEADER, BODY }
+    enum Region { FRAMING, HEADER, RANDOM, BODY }
 
     /** {@code wire} with one bit flipped in {@code region}; {@code pick} chooses the bit uniformly in it. */
     static byte[] flipBit(byte[] wire, Region region, int pick) {
         int headerLength = ((wire[2] & 0xFF) << 8) | (wire[3] & 0xFF);
-        int bodyStart = 8 + headerLength;
+        int randomStart = 4 + headerLength;
+        int bodyStart = randomStart + WireMessage.RANDOM_LENGTH + 4;
         int bit;
         switch (region) {
             case FRAMING -> {
                 // version, level, header length (bytes 0..3) and body length (the 4 bytes before the body)
                 int b = pick % 64;
-                bit = b < 32 ? b : 8 * (4 + headerLength) + (b - 32);
+                bit = b < 32 ? b : 8 * (bodyStart - 4) + (b - 32);
             }
             case HEADER -> bit = 8 * 4 + pick % (8 * headerLength);
+            case RANDOM -> bit = 8 * randomStart + pick % (8 * WireMessage.RANDOM_LENGTH);
             default -> bit = 8 * bodyStart + pick % (8 * (wire.length - bodyStart));
         }
         byte[] f = wire.clone();
@@ -248,7 +250,7 @@ class RatchetProperties {
                     }
                     case UNKNOWN_VERSION_BYTE -> {
                         wire = m.wire.clone();
-                        wire[0] = (byte) (2 + pick2 % 255);
+                        wire[0] = (byte) (3 + pick2 % 254); // 3..255 and 0: neither 2 (current) nor 1 (old)
                         expected = EnumSet.of(UNKNOWN_VERSION);
                     }
                     case OTHER_LEVEL_MESSAGE -> {
@@ -277,7 +279,7 @@ class RatchetProperties {
                             header = new org.securep2p.crypto.StrictWriter().u32(n).toByteArray();
                             expected = EnumSet.of(ahead > RatchetLimits.MAX_SKIP ? TOO_FAR_AHEAD : BAD_MAC);
                         }
-                        wire = new WireMessage(level, header, body).encode();
+                        wire = new WireMessage(level, header, new byte[WireMessage.RANDOM_LENGTH], body).encode();
                     }
                     case STORE_FAILS_ON_DECRYPT -> {
                         receiver.store.failNextStore = true;

@@ -11,14 +11,14 @@ import org.securep2p.crypto.SecurityLevel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The published ratchet vectors ({@code docs/vectors/ratchet-v1.txt}): a scripted conversation at each level,
+ * The published ratchet vectors ({@code docs/vectors/ratchet-v2.txt}): a scripted conversation at each level,
  * from a fixed seed, with every wire message, is exactly what this code produces, and every published
  * message parses. Regenerate after an intended protocol change with
  * {@code -Dsecurep2p.regenerateVectors=true}.
  */
 class RatchetVectorsTest {
 
-    static final Path FILE = Path.of("..", "docs", "vectors", "ratchet-v1.txt");
+    static final Path FILE = Path.of("..", "docs", "vectors", "ratchet-v2.txt");
     /** Who sends each message: a run, a reply, a burst delivered out of order, and a reply again. */
     static final String SCRIPT = "AABBBAAB";
     /** Delivery order of the script's messages (indices), so skipped keys appear in the vectors. */
@@ -48,7 +48,7 @@ class RatchetVectorsTest {
 
     static String generate() throws Exception {
         StringBuilder out = new StringBuilder()
-                .append("# securep2p ratchet test vectors, record and message version 1 (docs/PROTOCOL.md, section 10).\n")
+                .append("# securep2p ratchet test vectors, record version 1, message version 2 (docs/PROTOCOL.md, section 10).\n")
                 .append("# Per level: the session records right after the handshake (which contain every key: test data\n")
                 .append("# only), then a scripted conversation. Messages are numbered in sending order; they are\n")
                 .append("# delivered in the order ").append(java.util.Arrays.toString(DELIVERY))
