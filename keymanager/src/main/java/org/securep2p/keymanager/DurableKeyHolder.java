@@ -25,7 +25,9 @@ import static org.securep2p.crypto.CryptoException.Reason.STATE_NOT_PERSISTED;
  *
  * <p>Opening: if the vault holds a state it is restored, and a state that does not restore is an error, never a
  * reason to make a new identity (that would silently replace the user's identity). If the vault is empty, a new
- * identity is generated and stored before anything is served. Before each bundle (not at open, which would only
+ * identity is generated and stored before anything is served, but only in a new key directory (its master key
+ * was created by this start); an empty vault under an existing master key means the state file was lost or
+ * removed, and is refused ({@code KEY_FILE_MISSING}). Before each bundle (not at open, which would only
  * delay serving) it rotates the signed prekey when due and tops up one-time prekeys that run low.
  *
  * <p>Not its job: encryption at rest (the vault's) or serving the socket ({@link KeyManagerServer}).
@@ -43,17 +45,26 @@ final class DurableKeyHolder implements PrivateKeyOperations, AutoCloseable {
     }
 
     /**
-     * Restores the identity from {@code vault}, or generates and stores one if the vault is empty; keeps
-     * {@code oneTimeTarget} one-time X25519 and {@code oneTimeKemTarget} one-time ML-KEM prekeys on offer.
+     * Restores the identity from {@code vault}, or, if the vault is empty and {@code newKeyDirectory}, generates
+     * and stores one; keeps {@code oneTimeTarget} one-time X25519 and {@code oneTimeKemTarget} one-time ML-KEM
+     * prekeys on offer.
      *
-     * @throws CryptoException {@code BAD_ENCODING} / {@code UNKNOWN_VERSION} if the stored state does not
-     *                         restore; {@code STATE_NOT_PERSISTED} if a needed store fails
-     * @throws IOException     if the vault cannot be read
+     * @param newKeyDirectory whether the master key the vault seals under was created by this start
+     *                        ({@link MasterKeyStore#isNew()}); only then may an empty vault get a new identity
+     * @throws CryptoException     {@code BAD_ENCODING} / {@code UNKNOWN_VERSION} if the stored state does not
+     *                             restore; {@code STATE_NOT_PERSISTED} if a needed store fails
+     * @throws KeyManagerException {@code KEY_FILE_MISSING} if the vault is empty in an existing key directory
+     * @throws IOException         if the vault cannot be read
      */
-    static DurableKeyHolder open(StateVault vault, SecureRandom random, Clock clock, int oneTimeTarget,
-            int oneTimeKemTarget) throws IOException, CryptoException {
+    static DurableKeyHolder open(StateVault vault, boolean newKeyDirectory, SecureRandom random, Clock clock,
+            int oneTimeTarget, int oneTimeKemTarget) throws IOException, CryptoException, KeyManagerException {
         Optional<byte[]> stored = vault.load();
         InMemoryPrivateKeys keys;
+        if (stored.isEmpty() && !newKeyDirectory) {
+            // Minting an identity here would silently replace the user's: peers would see a stranger.
+            throw new KeyManagerException(KeyManagerException.Reason.KEY_FILE_MISSING, "the key state "
+                    + vault.location() + " is missing although the master key exists; no new identity was made");
+        }
         if (stored.isPresent()) {
             byte[] state = stored.get();
             try {

@@ -108,11 +108,17 @@ public final class KeyManagerMain {
                 askParent ? PassphraseSource.fromParent(stdin, stdout) : null, random);
              SecretBytes masterKey = master.masterKey()) {
             timeline.mark("master key");
-            try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,
-                    random), random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
-                timeline.mark("key state");
-                try (AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, masterKey, random)) {
-                    timeline.mark("storage keys");
+            // Files sealed under the master key are made only with it (a new directory): under an existing one a
+            // missing file is refused, never replaced (PROTOCOL.md 15). The storage secret is made first, so that
+            // an identity.state on disk always has its app-storage.sealed beside it, whatever a crash interrupts.
+            boolean newKeyDirectory = master.isNew();
+            try (AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, newKeyDirectory, masterKey,
+                    random)) {
+                timeline.mark("storage keys");
+                try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,
+                        random), newKeyDirectory, random, Clock.systemUTC(), ONE_TIME_PREKEYS,
+                        ONE_TIME_KEM_PREKEYS)) {
+                    timeline.mark("key state");
                     System.err.println("keymanager: keys protected by " + master.description());
                     return serve(socketDirectory, token, backend, storageKeys, stdin, stdout, timeline);
                 }

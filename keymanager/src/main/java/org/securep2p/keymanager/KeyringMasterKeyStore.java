@@ -42,10 +42,12 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
 
     private final SecretBytes masterKey;
     private final String description;
+    private final boolean isNew;
 
-    private KeyringMasterKeyStore(SecretBytes masterKey, String description) {
+    private KeyringMasterKeyStore(SecretBytes masterKey, String description, boolean isNew) {
         this.masterKey = masterKey;
         this.description = description;
+        this.isNew = isNew;
     }
 
     static boolean markerExists(Path keyDir) {
@@ -71,8 +73,10 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
                 // The entry exists but the marker does not: a crash between the two writes of creation.
                 KeyDirectory.writeAtomically(marker, encodeMarker(account));
             }
+            // Without the marker the key was never handed out (the marker is written before open returns), so
+            // nothing can be sealed under it yet: the directory is still new.
             return new KeyringMasterKeyStore(key, describe(keyring, account,
-                    existing ? "opened" : "opened, marker restored; " + why));
+                    existing ? "opened" : "opened, marker restored; " + why), !existing);
         }
         if (existing) {
             keyring.checkUnlocked();
@@ -97,7 +101,7 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
             }
             KeyDirectory.writeAtomically(marker, encodeMarker(account));
             return new KeyringMasterKeyStore(SecretBytes.copyOf(fresh),
-                    describe(keyring, account, "created; " + why));
+                    describe(keyring, account, "created; " + why), true);
         } finally {
             Arrays.fill(fresh, (byte) 0);
         }
@@ -172,6 +176,11 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
     @Override
     public SecretBytes masterKey() {
         return MasterKeyStores.copy(masterKey);
+    }
+
+    @Override
+    public boolean isNew() {
+        return isNew;
     }
 
     @Override

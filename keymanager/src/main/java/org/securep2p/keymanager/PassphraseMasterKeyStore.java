@@ -30,10 +30,12 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
 
     private final SecretBytes masterKey;
     private final String description;
+    private final boolean isNew;
 
-    private PassphraseMasterKeyStore(SecretBytes masterKey, String description) {
+    private PassphraseMasterKeyStore(SecretBytes masterKey, String description, boolean isNew) {
         this.masterKey = masterKey;
         this.description = description;
+        this.isNew = isNew;
     }
 
     /** Whether {@code keyDir} already holds a passphrase-wrapped master key. */
@@ -55,7 +57,7 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
             KeyDirectory.writeAtomically(keyDir.resolve(KDF_FILE), parameters.encode());
             SealedFile.write(keyDir.resolve(WRAPPED_KEY_FILE), ROLE, fresh, wrappingKey, random);
             return new PassphraseMasterKeyStore(SecretBytes.copyOf(fresh),
-                    describe(parameters, source, "created; " + why));
+                    describe(parameters, source, "created; " + why), true);
         } finally {
             Arrays.fill(passphrase, '\0');
             Arrays.fill(fresh, (byte) 0);
@@ -79,7 +81,8 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
             if (key.length != MASTER_KEY_LENGTH) {
                 throw new KeyManagerException(CORRUPT_FILE, WRAPPED_KEY_FILE + " holds " + key.length + " bytes");
             }
-            return new PassphraseMasterKeyStore(SecretBytes.copyOf(key), describe(parameters, source, "opened"));
+            return new PassphraseMasterKeyStore(SecretBytes.copyOf(key), describe(parameters, source, "opened"),
+                    false);
         } catch (NoSuchFileException e) {
             throw new KeyManagerException(CORRUPT_FILE, WRAPPED_KEY_FILE + " disappeared while opening");
         } finally {
@@ -97,6 +100,11 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
     @Override
     public SecretBytes masterKey() {
         return MasterKeyStores.copy(masterKey);
+    }
+
+    @Override
+    public boolean isNew() {
+        return isNew;
     }
 
     @Override

@@ -35,7 +35,7 @@ class DurableKeyHolderTest {
     private final SecureRandom random = new SecureRandom();
 
     private DurableKeyHolder open(StateVault vault) throws Exception {
-        return DurableKeyHolder.open(vault, random, Clock.systemUTC(), 3, 1);
+        return DurableKeyHolder.open(vault, true, random, Clock.systemUTC(), 3, 1);
     }
 
     @Test
@@ -109,6 +109,11 @@ class DurableKeyHolderTest {
             }
             inner.store(state);
         }
+
+        @Override
+        public String location() {
+            return inner.location();
+        }
     }
 
     @Test
@@ -129,5 +134,15 @@ class DurableKeyHolderTest {
         try (DurableKeyHolder again = open(vault)) {
             assertThat(again.preKeyBundle().oneTimePreKey()).isPresent();
         }
+    }
+
+    @Test
+    void refusesAnEmptyVaultUnderAnExistingMasterKeyAndMakesNoIdentity() throws Exception {
+        PlainFileStateVault vault = new PlainFileStateVault(temp.resolve("keys"));
+        assertThatThrownBy(() -> DurableKeyHolder.open(vault, false, random, Clock.systemUTC(), 3, 1))
+                .isInstanceOf(KeyManagerException.class)
+                .hasFieldOrPropertyWithValue("reason", KeyManagerException.Reason.KEY_FILE_MISSING)
+                .hasMessageContaining(PlainFileStateVault.STATE_FILE);
+        assertThat(vault.load()).as("no identity minted in place of the lost one").isEmpty();
     }
 }

@@ -71,6 +71,27 @@ class KeyManagerDurableProcessIT {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keys))).isEqualTo("rwx------");
     }
 
+    @Test
+    void refusesToStartWhenAKeyFileBesideTheMasterKeyIsMissingAndMintsNothing() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> env = passphraseEnvironment("correct horse battery staple");
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env)) {
+            p.client().identity();
+        }
+        for (String name : new String[] {SealedStateVault.FILE_NAME, AppStorageKeys.FILE_NAME}) {
+            Path file = keys.resolve(name);
+            Path aside = temp.resolve(name + ".aside");
+            Files.move(file, aside);
+            assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), keys, random, env).close())
+                    .as("start without " + name).isInstanceOf(IOException.class);
+            assertThat(file).as(name + " is not made anew").doesNotExist();
+            Files.move(aside, file);
+        }
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env)) {
+            p.client().identity();
+        }
+    }
+
     /** What a user at the app's prompt does: answers in turn, and what the key manager asked, in order. */
     private static final class ScriptedUser implements PassphrasePrompt {
         final java.util.List<Request> asked = new java.util.ArrayList<>();

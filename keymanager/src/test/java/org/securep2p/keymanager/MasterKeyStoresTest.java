@@ -45,6 +45,17 @@ class MasterKeyStoresTest {
     }
 
     @Test
+    void isNewOnlyWhenThisOpenCreatedTheKey() throws Exception {
+        MasterKeyStores.KeyringOpener keyring = FakeKeyring.working();
+        try (MasterKeyStore store = open(keyring)) {
+            assertThat(store.isNew()).isTrue();
+        }
+        try (MasterKeyStore store = open(keyring)) {
+            assertThat(store.isNew()).isFalse();
+        }
+    }
+
+    @Test
     void rejectsLostKeyringEntryInsteadOfCreatingANewKey() throws Exception {
         open(FakeKeyring.working()).close();
         assertReason(() -> open(FakeKeyring.working()), KeyManagerException.Reason.KEYRING_ENTRY_MISSING);

@@ -50,11 +50,13 @@ class PassphraseMasterKeyStoreTest {
         byte[] first;
         try (MasterKeyStore store = open(env, null); SecretBytes key = store.masterKey()) {
             assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
+            assertThat(store.isNew()).isTrue();
             assertThat(store.description()).contains("KEYRING_UNAVAILABLE").doesNotContain("correct horse");
             assertThat(key.length()).isEqualTo(32);
             first = key.copyBytes();
         }
         try (MasterKeyStore store = open(env, null); SecretBytes key = store.masterKey()) {
+            assertThat(store.isNew()).isFalse();
             assertThat(key.copyBytes()).isEqualTo(first);
         }
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
