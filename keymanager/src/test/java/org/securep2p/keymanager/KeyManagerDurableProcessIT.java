@@ -92,6 +92,29 @@ class KeyManagerDurableProcessIT {
         }
     }
 
+    @Test
+    void theAppsKeyManagerRefusesTheCaStorageKeyAndTheCaCommandsDerivesIt() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> env = passphraseEnvironment("correct horse battery staple");
+        // The chat app's start (Wiring): the default role.
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env)) {
+            assertThatThrownBy(() -> p.client().storageKey(KeyManagerRole.CA_PURPOSE))
+                    .isInstanceOf(CryptoException.class)
+                    .satisfies(e -> assertThat(((CryptoException) e).reason())
+                            .isEqualTo(CryptoException.Reason.UNSUPPORTED_PARAMETER));
+            p.restart();
+            assertThatThrownBy(() -> p.client().storageKey(KeyManagerRole.CA_PURPOSE))
+                    .as("a restarted child keeps its role").isInstanceOf(CryptoException.class);
+            p.client().storageKey("conversations").close();
+        }
+        // securep2p ca's start.
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env,
+                KeyManagerRole.CA)) {
+            p.client().storageKey(KeyManagerRole.CA_PURPOSE).close();
+            assertThatThrownBy(() -> p.client().storageKey("conversations")).isInstanceOf(CryptoException.class);
+        }
+    }
+
     /** What a user at the app's prompt does: answers in turn, and what the key manager asked, in order. */
     private static final class ScriptedUser implements PassphrasePrompt {
         final java.util.List<Request> asked = new java.util.ArrayList<>();
