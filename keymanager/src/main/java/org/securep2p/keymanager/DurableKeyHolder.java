@@ -100,10 +100,13 @@ final class DurableKeyHolder implements PrivateKeyOperations, AutoCloseable {
         return new DurableKeyHolder(keys, oneTimeTarget, oneTimeKemTarget);
     }
 
-    /** Rotates the signed prekey if due; tops one-time prekeys up to their targets once half are used. */
+    /**
+     * Rotates the signed prekey if due; tops the one-time prekeys not yet offered up to their targets once half
+     * are offered (each is offered in one bundle only, PROTOCOL.md 17).
+     */
     void maintain() throws CryptoException {
         keys.rotateSignedPreKeyIfDue();
-        int[] left = keys.oneTimePreKeysLeft();
+        int[] left = keys.oneTimePreKeysNotOffered();
         if (left[0] <= oneTimeTarget / 2 || left[1] <= oneTimeKemTarget / 2) {
             keys.replenishOneTimePreKeys(oneTimeTarget, oneTimeKemTarget);
         }
@@ -117,7 +120,7 @@ final class DurableKeyHolder implements PrivateKeyOperations, AutoCloseable {
     @Override
     public PreKeyBundle preKeyBundle() throws CryptoException {
         maintain();
-        return keys.preKeyBundle();
+        return keys.offerPreKeyBundle();
     }
 
     @Override

@@ -145,4 +145,48 @@ class DurableKeyHolderTest {
                 .hasMessageContaining(PlainFileStateVault.STATE_FILE);
         assertThat(vault.load()).as("no identity minted in place of the lost one").isEmpty();
     }
+
+    @Test
+    void bundlesHandedOutConcurrentlyCarryDifferentOneTimePreKeys() throws Exception {
+        try (DurableKeyHolder holder = DurableKeyHolder.open(new PlainFileStateVault(temp.resolve("keys")), true,
+                random, Clock.systemUTC(), 6, 2)) {
+            java.util.List<PreKeyBundle> bundles = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    done.add(pool.submit(() -> {
+                        together.await();
+                        bundles.add(holder.preKeyBundle());
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            PreKeyBundle a = bundles.get(0);
+            PreKeyBundle b = bundles.get(1);
+            assertThat(a.oneTimePreKey().orElseThrow().id()).isNotEqualTo(b.oneTimePreKey().orElseThrow().id());
+            assertThat(a.kemPreKey().orElseThrow().id()).isNotEqualTo(b.kemPreKey().orElseThrow().id());
+            // Both peers' handshakes can then consume their own prekey.
+            holder.consumeOneTimePreKey(a.oneTimePreKey().orElseThrow().id(), PEER).close();
+            holder.consumeOneTimePreKey(b.oneTimePreKey().orElseThrow().id(), PEER).close();
+        }
+    }
+
+    @Test
+    void aRequestWithAMalformedKeyConsumesNoPreKey() throws Exception {
+        try (DurableKeyHolder holder = open(new PlainFileStateVault(temp.resolve("keys")))) {
+            int id = holder.preKeyBundle().oneTimePreKey().orElseThrow().id();
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(id, new byte[33]))
+                    .hasFieldOrPropertyWithValue("reason", BAD_ENCODING);
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(id, new byte[32]))
+                    .hasFieldOrPropertyWithValue("reason", CryptoException.Reason.LOW_ORDER_POINT);
+            holder.consumeOneTimePreKey(id, PEER).close();
+        }
+    }
 }
