@@ -126,6 +126,8 @@ final class Wiring {
             }, h.logs().resolve("keymanager.log"));
             String[] protection = KeyManagerDiagnostics.read(h.logs().resolve("keymanager.log"));
             security.info("key protection: {}; memory protection: {}", protection[0], protection[1]);
+            KeyManagerDiagnostics.rollbackInLatestStart(h.logs().resolve("keymanager.log"))
+                    .ifPresent(line -> security.warn("{}", line));
             SecretBytes storageKey = keys.storageKey("conversations");
             toClose.add(0, storageKey::close);
             // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.

@@ -299,6 +299,42 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         persistOrRollBack(before);
     }
 
+    /**
+     * The id counters {@code [next signed prekey id, next KEM prekey id, next one-time prekey id]}: every id this
+     * holder (or any state it was restored from) ever issued is below its counter.
+     */
+    public synchronized int[] idCounters() {
+        return new int[] {nextSignedPreKeyId, nextKemPreKeyId, nextOneTimePreKeyId};
+    }
+
+    /**
+     * For a state found older than one already used (a restored backup, PROTOCOL.md 17): drops every one-time
+     * X25519 and ML-KEM prekey, since any of them may have been consumed after this state was written, and moves
+     * each id counter up to at least {@code seenCounters} (same order as {@link #idCounters()}), so that no id
+     * issued since is issued again; then persists. All or nothing, as {@link #rotateSignedPreKeyIfDue} (the
+     * counters excepted). The caller replenishes.
+     */
+    public synchronized void recoverFromRollback(int[] seenCounters) throws CryptoException {
+        if (seenCounters == null || seenCounters.length != 3) {
+            throw new IllegalArgumentException("three counters expected");
+        }
+        Snapshot before = new Snapshot();
+        for (Integer id : oneTimeKemPreKeys.keySet()) {
+            signedPreKeyWithKem.remove(id);
+            kemSeed.remove(id);
+            kemExpanded.remove(id);
+        }
+        oneTimeKemPreKeys.clear();
+        oneTimePreKeys.clear();
+        oneTimePrivate.clear();
+        offeredOneTime.clear();
+        offeredOneTimeKem.clear();
+        nextSignedPreKeyId = Math.max(nextSignedPreKeyId, seenCounters[0]);
+        nextKemPreKeyId = Math.max(nextKemPreKeyId, seenCounters[1]);
+        nextOneTimePreKeyId = Math.max(nextOneTimePreKeyId, seenCounters[2]);
+        persistOrRollBack(before);
+    }
+
     /** How many unconsumed one-time X25519 and ML-KEM prekeys are held: {@code [x25519, mlKem]}. */
     public synchronized int[] oneTimePreKeysLeft() {
         return new int[] {oneTimePreKeys.size(), oneTimeKemPreKeys.size()};

@@ -40,6 +40,8 @@ public final class KeyManagerMain {
 
     /** What the child prints on stdout once it serves; the parent waits for exactly this line. */
     static final String READY_LINE = "keymanager ready";
+    /** Starts the stderr line saying this start found a rolled-back key state (PROTOCOL.md 17). */
+    public static final String ROLLBACK_PREFIX = "keymanager: rollback detected: ";
     /**
      * Third argument: the parent answers passphrase requests ({@link PassphraseSource#fromParent}) on stdin,
      * after the token line.
@@ -146,9 +148,11 @@ public final class KeyManagerMain {
                     random)) {
                 timeline.mark("storage keys");
                 try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,
-                        random), newKeyDirectory, random, Clock.systemUTC(), ONE_TIME_PREKEYS,
-                        ONE_TIME_KEM_PREKEYS)) {
+                        random), MasterKeyStores.highWaterOf(master), newKeyDirectory, random, Clock.systemUTC(),
+                        ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
                     timeline.mark("key state");
+                    // The app copies this line into security.log (KeyManagerDiagnostics).
+                    backend.rollbackReport().ifPresent(report -> System.err.println(ROLLBACK_PREFIX + report));
                     System.err.println("keymanager: keys protected by " + master.description());
                     return serve(socketDirectory, token, backend, storageKeys, role, stdin, stdout, timeline);
                 }

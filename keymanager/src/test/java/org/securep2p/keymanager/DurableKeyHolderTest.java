@@ -189,4 +189,118 @@ class DurableKeyHolderTest {
             holder.consumeOneTimePreKey(id, PEER).close();
         }
     }
+
+    private DurableKeyHolder open(StateVault vault, HighWaterStore highWater, boolean newKeyDirectory)
+            throws Exception {
+        return DurableKeyHolder.open(vault, highWater, newKeyDirectory, random, Clock.systemUTC(), 3, 1);
+    }
+
+    @Test
+    void aRestoredOlderStateIsDetectedAndTheOneTimePreKeyConsumedSinceIsRefused() throws Exception {
+        Path dir = temp.resolve("keys");
+        Path file = dir.resolve(PlainFileStateVault.STATE_FILE);
+        FakeKeyring keyring = new FakeKeyring();
+        HighWaterStore highWater = HighWaterStore.inKeyring(keyring, HighWaterStore.ACCOUNT_PREFIX + dir);
+        int opk;
+        int highestIdIssued;
+        byte[] snapshot;
+        try (DurableKeyHolder holder = open(new PlainFileStateVault(dir), highWater, true)) {
+            PreKeyBundle bundle = holder.preKeyBundle();
+            opk = bundle.oneTimePreKey().orElseThrow().id();
+            snapshot = Files.readAllBytes(file);
+            holder.consumeOneTimePreKey(opk, PEER).close();
+            highestIdIssued = holder.preKeyBundle().oneTimePreKey().orElseThrow().id() + 2;
+        }
+        Files.write(file, snapshot);
+        try (DurableKeyHolder holder = open(new PlainFileStateVault(dir), highWater, false)) {
+            assertThat(holder.rollbackReport()).hasValueSatisfying(r -> assertThat(r)
+                    .contains(PlainFileStateVault.STATE_FILE).contains("discarded"));
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(opk, PEER))
+                    .hasFieldOrPropertyWithValue("reason", PREKEY_ALREADY_USED);
+            // Every one-time prekey of the old state is gone; the new ones have ids never issued before.
+            for (int id = 1; id <= highestIdIssued; id++) {
+                int used = id;
+                assertThatThrownBy(() -> holder.consumeOneTimePreKey(used, PEER)).isInstanceOf(CryptoException.class);
+            }
+            assertThat(holder.preKeyBundle().oneTimePreKey().orElseThrow().id()).isGreaterThan(highestIdIssued);
+        }
+        try (DurableKeyHolder holder = open(new PlainFileStateVault(dir), highWater, false)) {
+            assertThat(holder.rollbackReport()).as("recovered once, then current").isEmpty();
+        }
+    }
+
+    @Test
+    void aCrashBetweenTheStateAndTheHighWaterIsNotARollback() throws Exception {
+        Path dir = temp.resolve("keys");
+        FakeKeyring keyring = new FakeKeyring();
+        HighWaterStore real = HighWaterStore.inKeyring(keyring, HighWaterStore.ACCOUNT_PREFIX + dir);
+        boolean[] failing = {false};
+        HighWaterStore flaky = new HighWaterStore() {
+            @Override
+            public Optional<StateHighWater> read() throws KeyManagerException {
+                return real.read();
+            }
+
+            @Override
+            public void write(StateHighWater value) throws KeyManagerException {
+                if (failing[0]) {
+                    throw new KeyManagerException(KeyManagerException.Reason.KEYRING_LOCKED, "test: gone");
+                }
+                real.write(value);
+            }
+
+            @Override
+            public boolean detectsRollback() {
+                return true;
+            }
+        };
+        int opk;
+        try (DurableKeyHolder holder = open(new PlainFileStateVault(dir), flaky, true)) {
+            opk = holder.preKeyBundle().oneTimePreKey().orElseThrow().id();
+            failing[0] = true;
+            // The state is written, the high water is not: the call fails as if the process had died there.
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(opk, PEER))
+                    .hasFieldOrPropertyWithValue("reason", STATE_NOT_PERSISTED);
+        }
+        long recorded = real.read().orElseThrow().generation();
+        try (DurableKeyHolder holder = open(new PlainFileStateVault(dir), real, false)) {
+            assertThat(holder.rollbackReport()).isEmpty();
+            assertThatThrownBy(() -> holder.consumeOneTimePreKey(opk, PEER))
+                    .hasFieldOrPropertyWithValue("reason", PREKEY_ALREADY_USED);
+        }
+        assertThat(real.read().orElseThrow().generation()).as("the high water caught up").isGreaterThan(recorded);
+    }
+
+    @Test
+    void aStateWrittenBeforeGenerationsOpensAsGenerationZero() throws Exception {
+        Path dir = temp.resolve("keys");
+        PlainFileStateVault vault = new PlainFileStateVault(dir);
+        org.securep2p.crypto.IdentityPublicKeys identity;
+        try (org.securep2p.crypto.InMemoryPrivateKeys keys = org.securep2p.crypto.InMemoryPrivateKeys.generate(
+                random, Clock.systemUTC(), 3, 1)) {
+            identity = keys.identity();
+            byte[] bare = org.securep2p.crypto.PrivateKeyState.encodeForSealedStorage(keys);
+            vault.store(bare);
+            assertThat(DurableKeyHolder.generationOf(bare)).isZero();
+        }
+        FakeKeyring keyring = new FakeKeyring();
+        HighWaterStore highWater = HighWaterStore.inKeyring(keyring, HighWaterStore.ACCOUNT_PREFIX + dir);
+        try (DurableKeyHolder holder = open(vault, highWater, false)) {
+            assertThat(holder.identity()).isEqualTo(identity);
+            assertThat(holder.rollbackReport()).isEmpty();
+        }
+        assertThat(highWater.read()).isPresent();
+    }
+
+    @Test
+    void rejectsAFrameOfAnotherVersion() throws Exception {
+        byte[] framed = DurableKeyHolder.frame(7, new byte[] {1, 2, 3});
+        assertThat(DurableKeyHolder.generationOf(framed)).isEqualTo(7);
+        framed[DurableKeyHolder.FRAME_MAGIC.length] = 2;
+        assertThatThrownBy(() -> DurableKeyHolder.generationOf(framed))
+                .hasFieldOrPropertyWithValue("reason", CryptoException.Reason.UNKNOWN_VERSION);
+        byte[] zero = DurableKeyHolder.frame(0, new byte[] {1});
+        assertThatThrownBy(() -> DurableKeyHolder.generationOf(zero))
+                .hasFieldOrPropertyWithValue("reason", BAD_ENCODING);
+    }
 }

@@ -56,6 +56,32 @@ class MasterKeyStoresTest {
     }
 
     @Test
+    void theKeyStateHighWaterLivesInTheKeyringBesideTheMasterKey() throws Exception {
+        FakeKeyring keyring = new FakeKeyring();
+        try (MasterKeyStore store = open(() -> keyring)) {
+            HighWaterStore highWater = MasterKeyStores.highWaterOf(store);
+            assertThat(highWater.detectsRollback()).isTrue();
+            highWater.write(new StateHighWater(5, 2, 3, 21));
+            assertThat(highWater.read()).contains(new StateHighWater(5, 2, 3, 21));
+        }
+        String account = KeyringMasterKeyStore.accountFor(temp.resolve("keys"))
+                .replace(KeyringMasterKeyStore.ACCOUNT_PREFIX, HighWaterStore.ACCOUNT_PREFIX);
+        assertThat(keyring.entries).containsEntry(KeyringMasterKeyStore.SERVICE + "/" + account, "v1 5 2 3 21");
+    }
+
+    @Test
+    void aPassphraseKeptMasterKeyHasNoHighWater() throws Exception {
+        Path file = temp.resolve("pass");
+        Files.writeString(file, "correct horse battery staple");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        try (MasterKeyStore store = MasterKeyStores.open(temp.resolve("keys"),
+                Map.of(PassphraseSource.PASSPHRASE_FILE_VARIABLE, file.toString()), null, null,
+                FakeKeyring.unavailable(), () -> PassphraseMasterKeyStoreTest.cheap(random), random)) {
+            assertThat(MasterKeyStores.highWaterOf(store).detectsRollback()).isFalse();
+        }
+    }
+
+    @Test
     void rejectsLostKeyringEntryInsteadOfCreatingANewKey() throws Exception {
         open(FakeKeyring.working()).close();
         assertReason(() -> open(FakeKeyring.working()), KeyManagerException.Reason.KEYRING_ENTRY_MISSING);
