@@ -6,10 +6,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Optional;
 
 import org.securep2p.crypto.SecretBytes;
 
 import static org.securep2p.keymanager.KeyManagerException.Reason.CORRUPT_FILE;
+import static org.securep2p.keymanager.KeyManagerException.Reason.PASSPHRASE_TOO_WEAK;
 import static org.securep2p.keymanager.KeyManagerException.Reason.WRONG_PASSPHRASE;
 
 /**
@@ -53,6 +55,17 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
         byte[] fresh = new byte[MASTER_KEY_LENGTH];
         random.nextBytes(fresh);
         char[] passphrase = source.passphrase(true);
+        try {
+            // Only a passphrase being chosen is judged: an existing one keeps opening its keys.
+            Optional<String> weak = PassphraseStrength.refusal(passphrase);
+            if (weak.isPresent()) {
+                throw new KeyManagerException(PASSPHRASE_TOO_WEAK, weak.get());
+            }
+        } catch (KeyManagerException | RuntimeException e) {
+            Arrays.fill(passphrase, '\0');
+            Arrays.fill(fresh, (byte) 0);
+            throw e;
+        }
         try (SecretBytes wrappingKey = parameters.derive(passphrase)) {
             KeyDirectory.writeAtomically(keyDir.resolve(KDF_FILE), parameters.encode());
             SealedFile.write(keyDir.resolve(WRAPPED_KEY_FILE), ROLE, fresh, wrappingKey, random);

@@ -167,6 +167,21 @@ class KeyManagerDurableProcessIT {
     }
 
     @Test
+    void aWeakPassphraseIsRefusedFromTheAppsPromptAndFromTheFile() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> noBus = Map.of("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + temp.resolve("no-bus"));
+        // A prompt that sends a weak answer (the app's own prompt refuses it before; the child checks anyway).
+        ScriptedUser weak = new ScriptedUser("password1");
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), keys, random, noBus, weak))
+                .isInstanceOf(IOException.class);
+        assertThat(weak.asked).containsExactly(PassphrasePrompt.Request.NEW);
+        assertThat(keys.resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), keys, random,
+                passphraseEnvironment("letmein"))).isInstanceOf(IOException.class);
+        assertThat(keys.resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
+    }
+
+    @Test
     void aChildWithoutAPromptIsNotToldItMayAsk() throws Exception {
         Map<String, String> noBus = Map.of("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + temp.resolve("no-bus"));
         // No prompt and no passphrase file: the child fails with PASSPHRASE_REQUIRED instead of waiting for an

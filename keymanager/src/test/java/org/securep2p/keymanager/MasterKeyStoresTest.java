@@ -149,13 +149,13 @@ class MasterKeyStoresTest {
 
     @Test
     void asksTheParentAgainAfterAWrongPassphraseUpToThreeAnswers() throws Exception {
-        openAskingParent("right\n", new ByteArrayOutputStream()).close();
+        openAskingParent("the right horse staple\n", new ByteArrayOutputStream()).close();
         ByteArrayOutputStream requests = new ByteArrayOutputStream();
-        openAskingParent("wrong\nalso wrong\nright\n", requests).close();
+        openAskingParent("wrong\nalso wrong\nthe right horse staple\n", requests).close();
         assertThat(lines(requests)).containsExactly("keymanager passphrase EXISTING", "keymanager passphrase RETRY",
                 "keymanager passphrase RETRY");
         requests.reset();
-        assertReason(() -> openAskingParent("a\nb\nc\nright\n", requests), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        assertReason(() -> openAskingParent("a\nb\nc\nthe right horse staple\n", requests), KeyManagerException.Reason.WRONG_PASSPHRASE);
         assertThat(lines(requests)).hasSize(3);
     }
 
