@@ -59,7 +59,8 @@ class AppStorageKeysTest {
 
     @Test
     void rejectsPurposesOutsideTheAlphabet() throws Exception {
-        try (SecretBytes master = randomKey(); AppStorageKeys k = AppStorageKeys.openOrCreate(keys, true, master, random)) {
+        try (SecretBytes master = randomKey();
+                AppStorageKeys k = AppStorageKeys.openOrCreate(keys, true, master, random)) {
             for (String bad : new String[] {"", "Upper", "1digit", "with space", "a".repeat(33), "x/y"}) {
                 assertThatThrownBy(() -> k.derive(bad)).isInstanceOf(CryptoException.class);
             }

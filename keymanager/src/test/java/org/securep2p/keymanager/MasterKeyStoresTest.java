@@ -155,7 +155,8 @@ class MasterKeyStoresTest {
         assertThat(lines(requests)).containsExactly("keymanager passphrase EXISTING", "keymanager passphrase RETRY",
                 "keymanager passphrase RETRY");
         requests.reset();
-        assertReason(() -> openAskingParent("a\nb\nc\nthe right horse staple\n", requests), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        assertReason(() -> openAskingParent("a\nb\nc\nthe right horse staple\n", requests),
+                KeyManagerException.Reason.WRONG_PASSPHRASE);
         assertThat(lines(requests)).hasSize(3);
     }
 

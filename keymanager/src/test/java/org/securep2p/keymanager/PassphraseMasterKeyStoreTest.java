@@ -68,10 +68,12 @@ class PassphraseMasterKeyStoreTest {
     @Test
     void streamSourceWorksLikeAFileDescriptor() throws Exception {
         byte[] first;
-        try (MasterKeyStore store = open(Map.of(), stream("fd secret lantern orbit\r\n")); SecretBytes key = store.masterKey()) {
+        try (MasterKeyStore store = open(Map.of(), stream("fd secret lantern orbit\r\n"));
+                SecretBytes key = store.masterKey()) {
             first = key.copyBytes();
         }
-        try (MasterKeyStore store = open(Map.of(), stream("fd secret lantern orbit")); SecretBytes key = store.masterKey()) {
+        try (MasterKeyStore store = open(Map.of(), stream("fd secret lantern orbit"));
+                SecretBytes key = store.masterKey()) {
             assertThat(key.copyBytes()).isEqualTo(first);
         }
     }
@@ -79,7 +81,8 @@ class PassphraseMasterKeyStoreTest {
     @Test
     void rejectsWrongPassphrase() throws Exception {
         open(Map.of(), stream("the right horse staple")).close();
-        assertReason(() -> open(Map.of(), stream("the wrong horse staple")), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        assertReason(() -> open(Map.of(), stream("the wrong horse staple")),
+                KeyManagerException.Reason.WRONG_PASSPHRASE);
         // The wrapped key is still there and still opens.
         open(Map.of(), stream("the right horse staple")).close();
     }
@@ -166,8 +169,8 @@ class PassphraseMasterKeyStoreTest {
 
     @Test
     void lockedKeyringFallsBackToPassphraseForANewDirectory() throws Exception {
-        try (MasterKeyStore store = MasterKeyStores.open(keys(), Map.of(), stream("pw plover quartz"), null, FakeKeyring.locked(),
-                () -> cheap(random), random)) {
+        try (MasterKeyStore store = MasterKeyStores.open(keys(), Map.of(), stream("pw plover quartz"), null,
+                FakeKeyring.locked(), () -> cheap(random), random)) {
             assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
             assertThat(store.description()).contains("KEYRING_LOCKED");
         }
