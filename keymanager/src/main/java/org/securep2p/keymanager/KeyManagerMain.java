@@ -95,7 +95,8 @@ public final class KeyManagerMain {
     record CommandLine(Path socketDirectory, Path keyDirectory, boolean askParent, KeyManagerRole role) {
 
         static Optional<CommandLine> parse(String[] args) {
-            if (args.length < 1 || args.length > 4) {
+            if (args.length < 1 || args.length > 4 || args[0].startsWith("--")
+                    || args.length > 1 && args[1].startsWith("--")) {
                 return Optional.empty();
             }
             boolean askParent = false;

@@ -139,7 +139,7 @@ class KeyManagerServerTest {
         assertThat(both.askParent()).isTrue();
         assertThat(both.role()).isEqualTo(KeyManagerRole.CHAT);
         for (String[] bad : new String[][] {{}, {"s", "k", "--role=root"}, {"s", "k", "--role=ca", "--role=chat"},
-                {"s", "k", "--role=CA"}, {"s", "k", "x", "y", "z"}}) {
+                {"s", "k", "--role=CA"}, {"s", "k", "x", "y", "z"}, {"s", "--role=ca"}}) {
             assertThat(KeyManagerMain.CommandLine.parse(bad)).as(String.join(" ", bad)).isEmpty();
         }
     }
