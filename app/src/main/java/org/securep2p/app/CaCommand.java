@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.keymanager.KeyManagerProcess;
+import org.securep2p.keymanager.KeyManagerRole;
 import org.securep2p.transport.OrganisationAuthority;
 import org.securep2p.transport.OrganisationAuthority.IssuedCertificate;
 import org.securep2p.transport.TransportException;
@@ -47,7 +48,7 @@ final class CaCommand implements Callable<Integer> {
 
     /** Member certificates outliving the CA's own certificate would be refused with it anyway. */
     static final int MAX_DAYS = 10 * 365;
-    static final String STORAGE_KEY_PURPOSE = "ca";
+    static final String STORAGE_KEY_PURPOSE = KeyManagerRole.CA_PURPOSE;
 
     /** Where a command gets the CA's storage key: the key-manager child in the program, a fixed key in tests. */
     @FunctionalInterface
@@ -203,8 +204,9 @@ final class CaCommand implements Callable<Integer> {
         Path log = h.logs().resolve("keymanager.log");
         KeyManagerProcess process;
         try {
+            // Started for the CA role: only such a key manager derives the "ca" storage key (PROTOCOL.md 16.4).
             process = KeyManagerProcess.start(h.socketDir(), h.keys(), new SecureRandom(), log,
-                    TerminalPassphrase.ofConsole(() -> true));
+                    TerminalPassphrase.ofConsole(() -> true), KeyManagerRole.CA);
         } catch (IOException e) {
             StringBuilder detail = new StringBuilder("It did not start: ").append(e.getMessage());
             KeyManagerDiagnostics.lastFailure(log).ifPresent(reason -> detail.append("\n  ").append(reason));

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.securep2p.keymanager.KeyManagerMain;
+
 /** Reads the key manager's own report lines (protection, hardening) from its diagnostics log. */
 final class KeyManagerDiagnostics {
 
@@ -23,6 +25,28 @@ final class KeyManagerDiagnostics {
             }
         } catch (IOException e) {
             // Nothing to add.
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The key manager's "rollback detected" line from its latest start (after its last hardening line, the first
+     * line every start writes), if it wrote one: its key state was older than one it had already used.
+     */
+    static java.util.Optional<String> rollbackInLatestStart(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                String line = lines.get(i);
+                if (line.startsWith(KeyManagerMain.ROLLBACK_PREFIX)) {
+                    return java.util.Optional.of(line);
+                }
+                if (line.startsWith("keymanager hardening: ")) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // Nothing to report.
         }
         return java.util.Optional.empty();
     }

@@ -21,6 +21,7 @@ import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.keymanager.KeyManagerProcess;
+import org.securep2p.keymanager.KeyManagerRole;
 import org.securep2p.keymanager.PassphrasePrompt;
 import org.securep2p.transport.Connector;
 import org.securep2p.transport.OrganisationTrust;
@@ -94,7 +95,7 @@ final class Wiring {
         PassphrasePrompt prompt = TerminalPassphrase.ofConsole(terminalFree::get);
         try {
             process = KeyManagerProcess.start(h.socketDir(), h.keys(), random, h.logs().resolve("keymanager.log"),
-                    prompt);
+                    prompt, KeyManagerRole.CHAT);
         } catch (IOException e) {
             err.println("securep2p: the key manager did not start: " + e.getMessage());
             KeyManagerDiagnostics.lastFailure(h.logs().resolve("keymanager.log"))
@@ -125,6 +126,8 @@ final class Wiring {
             }, h.logs().resolve("keymanager.log"));
             String[] protection = KeyManagerDiagnostics.read(h.logs().resolve("keymanager.log"));
             security.info("key protection: {}; memory protection: {}", protection[0], protection[1]);
+            KeyManagerDiagnostics.rollbackInLatestStart(h.logs().resolve("keymanager.log"))
+                    .ifPresent(line -> security.warn("{}", line));
             SecretBytes storageKey = keys.storageKey("conversations");
             toClose.add(0, storageKey::close);
             // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.

@@ -86,6 +86,14 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
      * why an id is gone, so after a restore an expired id reads as used (PROTOCOL.md 17).
      */
     private final Set<Integer> expiredKemPreKeys = new LinkedHashSet<>();
+    /**
+     * One-time prekeys (X25519, ML-KEM) already put in a bundle by this object: each is offered at most once, so
+     * two bundles handed out at the same time never name the same one (the second handshake would fail with
+     * {@code PREKEY_ALREADY_USED}). In memory only: after a restore every unconsumed one may be offered once more.
+     * An offered one stays consumable until used (a handshake may arrive late).
+     */
+    private final Set<Integer> offeredOneTime = new HashSet<>();
+    private final Set<Integer> offeredOneTimeKem = new HashSet<>();
     private int nextSignedPreKeyId;
     private int nextKemPreKeyId;
     private int nextOneTimePreKeyId;
@@ -230,6 +238,7 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         dropRetired(retiredSignedPreKeys, keepLimit, signedPreKeyPrivate, null);
         dropRetired(retiredLastResortKemPreKeys, keepLimit, kemSeed, kemExpanded);
         persistOrRollBack(before);
+        offeredOneTimeKem.retainAll(oneTimeKemPreKeys.keySet());
         // Only now that the rotation stands: every KEM prekey it removed was removed for age.
         kemIdsBefore.stream().filter(id -> !kemSeed.containsKey(id)).sorted().forEach(expiredKemPreKeys::add);
         for (Iterator<Integer> it = expiredKemPreKeys.iterator();
@@ -258,8 +267,9 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     }
 
     /**
-     * Tops the unconsumed one-time X25519 prekeys up to {@code oneTimeTarget} and the one-time ML-KEM prekeys
-     * up to {@code oneTimeKemTarget} (each new KEM prekey costs a Falcon signature), with fresh ids, and
+     * Tops the one-time X25519 prekeys not yet offered up to {@code oneTimeTarget} and the one-time ML-KEM
+     * prekeys not yet offered up to {@code oneTimeKemTarget} (each new KEM prekey costs a Falcon signature), with
+     * fresh ids, never holding more than {@link #MAX_ONE_TIME_PREKEYS} / {@link #MAX_ONE_TIME_KEM_PREKEYS}, and
      * persists before any of them can be offered. All or nothing, as {@link #rotateSignedPreKeyIfDue}.
      */
     public synchronized void replenishOneTimePreKeys(int oneTimeTarget, int oneTimeKemTarget)
@@ -268,17 +278,20 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
                 || oneTimeKemTarget > MAX_ONE_TIME_KEM_PREKEYS) {
             throw new IllegalArgumentException("targets must be within [0, limit]");
         }
-        if (oneTimePreKeys.size() >= oneTimeTarget && oneTimeKemPreKeys.size() >= oneTimeKemTarget) {
+        int[] notOffered = oneTimePreKeysNotOffered();
+        int addKem = Math.min(oneTimeKemTarget - notOffered[1], MAX_ONE_TIME_KEM_PREKEYS - oneTimeKemPreKeys.size());
+        int add = Math.min(oneTimeTarget - notOffered[0], MAX_ONE_TIME_PREKEYS - oneTimePreKeys.size());
+        if (add <= 0 && addKem <= 0) {
             return;
         }
         Snapshot before = new Snapshot();
         long now = clock.instant().getEpochSecond();
-        while (oneTimeKemPreKeys.size() < oneTimeKemTarget) {
+        for (int i = 0; i < addKem; i++) {
             int id = take(nextKemPreKeyId, "KEM prekey");
             nextKemPreKeyId = id + 1;
             addOneTimeKemPreKey(id, now);
         }
-        while (oneTimePreKeys.size() < oneTimeTarget) {
+        for (int i = 0; i < add; i++) {
             int id = take(nextOneTimePreKeyId, "one-time prekey");
             nextOneTimePreKeyId = id + 1;
             addOneTimePreKey(id);
@@ -286,9 +299,60 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         persistOrRollBack(before);
     }
 
+    /**
+     * The id counters {@code [next signed prekey id, next KEM prekey id, next one-time prekey id]}: every id this
+     * holder (or any state it was restored from) ever issued is below its counter.
+     */
+    public synchronized int[] idCounters() {
+        return new int[] {nextSignedPreKeyId, nextKemPreKeyId, nextOneTimePreKeyId};
+    }
+
+    /**
+     * For a state found older than one already used (a restored backup, PROTOCOL.md 17): drops every one-time
+     * X25519 and ML-KEM prekey, since any of them may have been consumed after this state was written, and moves
+     * each id counter up to at least {@code seenCounters} (same order as {@link #idCounters()}), so that no id
+     * issued since is issued again; then persists. All or nothing, as {@link #rotateSignedPreKeyIfDue} (the
+     * counters excepted). The caller replenishes.
+     */
+    public synchronized void recoverFromRollback(int[] seenCounters) throws CryptoException {
+        if (seenCounters == null || seenCounters.length != 3) {
+            throw new IllegalArgumentException("three counters expected");
+        }
+        Snapshot before = new Snapshot();
+        for (Integer id : oneTimeKemPreKeys.keySet()) {
+            signedPreKeyWithKem.remove(id);
+            kemSeed.remove(id);
+            kemExpanded.remove(id);
+        }
+        oneTimeKemPreKeys.clear();
+        oneTimePreKeys.clear();
+        oneTimePrivate.clear();
+        offeredOneTime.clear();
+        offeredOneTimeKem.clear();
+        nextSignedPreKeyId = Math.max(nextSignedPreKeyId, seenCounters[0]);
+        nextKemPreKeyId = Math.max(nextKemPreKeyId, seenCounters[1]);
+        nextOneTimePreKeyId = Math.max(nextOneTimePreKeyId, seenCounters[2]);
+        persistOrRollBack(before);
+    }
+
     /** How many unconsumed one-time X25519 and ML-KEM prekeys are held: {@code [x25519, mlKem]}. */
     public synchronized int[] oneTimePreKeysLeft() {
         return new int[] {oneTimePreKeys.size(), oneTimeKemPreKeys.size()};
+    }
+
+    /** How many of those were never put in a bundle by this object: {@code [x25519, mlKem]}. */
+    public synchronized int[] oneTimePreKeysNotOffered() {
+        return new int[] {notOffered(oneTimePreKeys, offeredOneTime), notOffered(oneTimeKemPreKeys, offeredOneTimeKem)};
+    }
+
+    private static int notOffered(Map<Integer, ?> held, Set<Integer> offered) {
+        int n = 0;
+        for (Integer id : held.keySet()) {
+            if (!offered.contains(id)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     // ---- durability ------------------------------------------------------------------------------------------
@@ -384,12 +448,41 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         return identity;
     }
 
+    /** The oldest one-time prekeys held; the same bundle until one is consumed (see {@link #offerPreKeyBundle}). */
     @Override
     public synchronized PreKeyBundle preKeyBundle() {
         KemPreKey kem = oneTimeKemPreKeys.isEmpty() ? lastResortKemPreKey
                 : oneTimeKemPreKeys.values().iterator().next();
         OneTimePreKey opk = oneTimePreKeys.isEmpty() ? null : oneTimePreKeys.values().iterator().next();
         return new PreKeyBundle(identity, signedPreKeyWithKem.get(kem.id()), kem, opk);
+    }
+
+    /**
+     * A bundle for a peer, as the key manager hands them out: the oldest one-time prekeys not yet offered, each
+     * then marked offered (see {@link #offeredOneTime}), so no two bundles from this object name the same one;
+     * once all are offered, the last-resort KEM prekey and no one-time X25519 prekey, until a replenishment.
+     */
+    public synchronized PreKeyBundle offerPreKeyBundle() {
+        KemPreKey kem = firstNotOffered(oneTimeKemPreKeys, offeredOneTimeKem);
+        if (kem == null) {
+            kem = lastResortKemPreKey;
+        } else {
+            offeredOneTimeKem.add(kem.id());
+        }
+        OneTimePreKey opk = firstNotOffered(oneTimePreKeys, offeredOneTime);
+        if (opk != null) {
+            offeredOneTime.add(opk.id());
+        }
+        return new PreKeyBundle(identity, signedPreKeyWithKem.get(kem.id()), kem, opk);
+    }
+
+    private static <V> V firstNotOffered(Map<Integer, V> held, Set<Integer> offered) {
+        for (Map.Entry<Integer, V> e : held.entrySet()) {
+            if (!offered.contains(e.getKey())) {
+                return e.getValue();
+            }
+        }
+        return null;
     }
 
     /** A bundle without a KEM prekey (serves STANDARD and ENHANCED only), for tests of that case. */
@@ -415,21 +508,29 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     }
 
     /**
-     * Order, so that a crash at any instant never lets a key be used twice: the prekey is removed from memory
-     * (it can never be used again by this object, whatever follows), the state saying so is persisted, and only
-     * then is the agreement computed and returned. If the sink fails, the prekey stays removed and nothing
-     * derived from it leaves.
+     * Order, so that a malformed peer key consumes nothing and a crash at any instant never lets a key be used
+     * twice: the agreement is computed first and held back (a malformed or low-order key is refused here, the
+     * prekey untouched), then the prekey is removed from memory (it can never be used again by this object,
+     * whatever follows), the state saying so is persisted, and only then is the agreement returned. If the sink
+     * fails, the prekey stays removed and the agreement is wiped: nothing derived from it leaves.
      */
     @Override
     public synchronized SecretBytes consumeOneTimePreKey(int oneTimePreKeyId, byte[] peerPublicKey)
             throws CryptoException {
-        if (oneTimePreKeys.remove(oneTimePreKeyId) == null) {
+        byte[] sk = oneTimePrivate.get(oneTimePreKeyId);
+        if (sk == null || !oneTimePreKeys.containsKey(oneTimePreKeyId)) {
             throw notHeld(oneTimePreKeyId, nextOneTimePreKeyId, "one-time prekey");
         }
-        byte[] sk = oneTimePrivate.remove(oneTimePreKeyId);
+        SecretBytes agreed = X25519.agree(sk, peerPublicKey);
         try {
+            oneTimePreKeys.remove(oneTimePreKeyId);
+            oneTimePrivate.remove(oneTimePreKeyId);
+            offeredOneTime.remove(oneTimePreKeyId);
             persist();
-            return X25519.agree(sk, peerPublicKey);
+            return agreed;
+        } catch (CryptoException | RuntimeException e) {
+            agreed.close();
+            throw e;
         } finally {
             Bytes.wipe(sk);
         }
@@ -441,18 +542,25 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         if (kemPreKeyId == lastResortKemPreKey.id() || retiredLastResortKemPreKeys.containsKey(kemPreKeyId)) {
             return MlKem1024.decapsulate(kemExpanded.get(kemPreKeyId), ciphertext);
         }
-        if (oneTimeKemPreKeys.remove(kemPreKeyId) == null) {
+        if (!oneTimeKemPreKeys.containsKey(kemPreKeyId)) {
             if (expiredKemPreKeys.contains(kemPreKeyId)) {
                 throw new CryptoException(STALE_PREKEY, "KEM prekey " + kemPreKeyId + " expired");
             }
             throw notHeld(kemPreKeyId, nextKemPreKeyId, "KEM prekey");
         }
+        // As consumeOneTimePreKey: a malformed ciphertext is refused before the prekey is touched.
+        SecretBytes shared = MlKem1024.decapsulate(kemExpanded.get(kemPreKeyId), ciphertext);
+        oneTimeKemPreKeys.remove(kemPreKeyId);
+        offeredOneTimeKem.remove(kemPreKeyId);
         signedPreKeyWithKem.remove(kemPreKeyId);
         byte[] seed = kemSeed.remove(kemPreKeyId);
         byte[] expanded = kemExpanded.remove(kemPreKeyId);
         try {
             persist();
-            return MlKem1024.decapsulate(expanded, ciphertext);
+            return shared;
+        } catch (CryptoException | RuntimeException e) {
+            shared.close();
+            throw e;
         } finally {
             Bytes.wipe(seed, expanded);
         }

@@ -118,6 +118,66 @@ class PrivateKeyStateTest {
     }
 
     @Test
+    void aMalformedPeerKeyOrCiphertextConsumesNoPreKeyAndWritesNothing() throws Exception {
+        try (InMemoryPrivateKeys keys = holder(1, 1)) {
+            List<byte[]> written = new ArrayList<>();
+            keys.stateSink(written::add);
+            int opk = keys.preKeyBundle().oneTimePreKey().orElseThrow().id();
+            int kem = keys.preKeyBundle().kemPreKey().orElseThrow().id();
+            assertThatThrownBy(() -> keys.consumeOneTimePreKey(opk, new byte[31]))
+                    .hasFieldOrPropertyWithValue("reason", BAD_ENCODING);
+            assertThatThrownBy(() -> keys.consumeOneTimePreKey(opk, new byte[32]))
+                    .hasFieldOrPropertyWithValue("reason", CryptoException.Reason.LOW_ORDER_POINT);
+            assertThatThrownBy(() -> keys.decapsulate(kem, new byte[MlKem1024.CIPHERTEXT_LENGTH - 1]))
+                    .hasFieldOrPropertyWithValue("reason", BAD_ENCODING);
+            assertThat(written).as("a refusal writes no state").isEmpty();
+            assertThat(keys.oneTimePreKeysLeft()).containsExactly(1, 1);
+            // Both prekeys are still there for the real handshake.
+            assertThat(secret(keys.consumeOneTimePreKey(opk, PEER))).hasSize(32);
+            byte[] expected = new byte[32];
+            assertThat(secret(keys.decapsulate(kem, kemCiphertext(keys.preKeyBundle(), expected))))
+                    .isEqualTo(expected);
+            assertThat(written).hasSize(2);
+        }
+    }
+
+    @Test
+    void offeredBundlesNeverShareAOneTimePreKeyEvenWhenAskedConcurrently() throws Exception {
+        try (InMemoryPrivateKeys keys = holder(8, 4)) {
+            List<PreKeyBundle> bundles = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        start.await();
+                        bundles.add(keys.offerPreKeyBundle());
+                        bundles.add(keys.offerPreKeyBundle());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+            start.countDown();
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(bundles).hasSize(8);
+            assertThat(bundles.stream().map(b -> b.oneTimePreKey().orElseThrow().id()).distinct()).hasSize(8);
+            // Four one-time KEM prekeys, each offered once; the other four bundles carry the last-resort one.
+            assertThat(bundles.stream().map(b -> b.kemPreKey().orElseThrow().id())
+                    .filter(id -> id != 1).distinct()).hasSize(4);
+            assertThat(keys.oneTimePreKeysNotOffered()).containsExactly(0, 0);
+            assertThat(keys.offerPreKeyBundle().oneTimePreKey()).as("all offered: none until replenished").isEmpty();
+            keys.replenishOneTimePreKeys(2, 1);
+            assertThat(keys.oneTimePreKeysNotOffered()).containsExactly(2, 1);
+            assertThat(keys.oneTimePreKeysLeft()).as("the offered ones stay consumable").containsExactly(10, 5);
+        }
+    }
+
+    @Test
     void rejectsEveryTruncation() throws Exception {
         byte[] encoded;
         try (InMemoryPrivateKeys keys = holder(1, 1)) {

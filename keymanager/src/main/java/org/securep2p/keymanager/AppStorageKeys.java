@@ -36,14 +36,22 @@ final class AppStorageKeys implements AutoCloseable {
         this.secret = secret;
     }
 
-    /** Loads the sealed secret from {@code keyDirectory}, creating it (durably) on first use. */
-    static AppStorageKeys openOrCreate(Path keyDirectory, SecretBytes masterKey, SecureRandom random)
-            throws KeyManagerException {
+    /**
+     * Loads the sealed secret from {@code keyDirectory}, creating it (durably) only if {@code newKeyDirectory}
+     * (the master key was created by this start): under an existing master key a missing file is
+     * {@code KEY_FILE_MISSING}, since a new secret could not open the app's files sealed under the old one.
+     */
+    static AppStorageKeys openOrCreate(Path keyDirectory, boolean newKeyDirectory, SecretBytes masterKey,
+            SecureRandom random) throws KeyManagerException {
         Path file = keyDirectory.resolve(FILE_NAME);
         byte[] bytes;
         try {
             bytes = SealedFile.read(file, ROLE, masterKey);
         } catch (NoSuchFileException e) {
+            if (!newKeyDirectory) {
+                throw new KeyManagerException(KeyManagerException.Reason.KEY_FILE_MISSING, file
+                        + " is missing although the master key exists; no new storage secret was made");
+            }
             bytes = new byte[SECRET_LENGTH];
             random.nextBytes(bytes);
             SealedFile.write(file, ROLE, bytes, masterKey, random);

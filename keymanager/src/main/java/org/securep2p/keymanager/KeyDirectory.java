@@ -48,10 +48,29 @@ final class KeyDirectory {
      * (they could swap or delete key files, or plant a file we would then trust by name).
      */
     static void ensure(Path dir) throws KeyManagerException {
+        ensure(dir, KeyDirectory::syncDirectory);
+    }
+
+    /** Syncs a directory's entries to disk; injectable so that a test can see which directories were synced. */
+    interface DirectorySync {
+        void sync(Path dir) throws IOException;
+    }
+
+    /**
+     * As {@link #ensure(Path)}; each directory it creates is made durable by syncing its parent (the new entry
+     * lives there): otherwise a crash could drop {@code keys/} with every key file inside it, even after each
+     * file's own write was synced.
+     */
+    static void ensure(Path dir, DirectorySync sync) throws KeyManagerException {
         try {
             if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Path absolute = dir.toAbsolutePath();
+                java.util.List<Path> created = new java.util.ArrayList<>();
+                for (Path p = absolute; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
+                    created.add(0, p);
+                }
                 try {
-                    Files.createDirectories(dir, posix(dir.toAbsolutePath().getParent())
+                    Files.createDirectories(dir, posix(absolute.getParent())
                             ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DIRECTORY_PERMISSIONS)}
                             : new FileAttribute<?>[0]);
                 } catch (FileAlreadyExistsException raced) {
@@ -60,6 +79,11 @@ final class KeyDirectory {
                 if (posix(dir)) {
                     // createDirectories applies the umask; set the mode explicitly.
                     Files.setPosixFilePermissions(dir, DIRECTORY_PERMISSIONS);
+                }
+                // Innermost first, so that each entry is durable before the one that leads to it; the last sync is
+                // of the directory that already existed.
+                for (int i = created.size() - 1; i >= 0; i--) {
+                    sync.sync(created.get(i).getParent());
                 }
             }
             if (!Files.isDirectory(dir)) {

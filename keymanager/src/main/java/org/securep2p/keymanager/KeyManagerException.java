@@ -30,7 +30,12 @@ public final class KeyManagerException extends Exception {
         CORRUPT_FILE("A key file is damaged or was tampered with; it was left untouched for inspection."),
         UNKNOWN_VERSION("A key file was written by a different version of securep2p."),
         INSECURE_DIRECTORY("The key directory can be changed by other users; make it private (chmod 700)."),
-        STORAGE_FAILED("A key file could not be read or written.");
+        STORAGE_FAILED("A key file could not be read or written."),
+        KEY_FILE_MISSING("A key file is missing beside an existing master key; securep2p does not make new keys "
+                + "in place of lost ones. Restore the key folder from a backup; only if its very first start was "
+                + "interrupted (so it never held an identity), remove it and start again."),
+        PASSPHRASE_TOO_WEAK("The new passphrase is too easy to guess; choose a longer one, for example several "
+                + "unrelated words.");
 
         private final String sentence;
 

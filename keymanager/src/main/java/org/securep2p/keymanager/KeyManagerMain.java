@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Arrays;
+import java.util.Optional;
 
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.InMemoryPrivateKeys;
@@ -39,6 +40,8 @@ public final class KeyManagerMain {
 
     /** What the child prints on stdout once it serves; the parent waits for exactly this line. */
     static final String READY_LINE = "keymanager ready";
+    /** Starts the stderr line saying this start found a rolled-back key state (PROTOCOL.md 17). */
+    public static final String ROLLBACK_PREFIX = "keymanager: rollback detected: ";
     /**
      * Third argument: the parent answers passphrase requests ({@link PassphraseSource#fromParent}) on stdin,
      * after the token line.
@@ -62,11 +65,12 @@ public final class KeyManagerMain {
         // permitted. Never fatal; the line says what is active (PROTOCOL.md 18).
         err.println(ProcessHardening.apply().summary());
         timeline.mark("hardening");
-        boolean askParent = args.length == 3 && args[2].equals(ASK_PARENT_OPTION);
-        if (args.length != 1 && args.length != 2 && !askParent) {
+        CommandLine line = CommandLine.parse(args).orElse(null);
+        if (line == null) {
             err.println("usage: KeyManagerMain <socketDirectory> [<keyDirectory> [" + ASK_PARENT_OPTION
-                    + "]]  (token on stdin)");
+                    + "] [--role=chat|ca]]  (token on stdin)");
             System.exit(EXIT_USAGE);
+            return;
         }
         byte[] token;
         try {
@@ -77,9 +81,38 @@ public final class KeyManagerMain {
             return;
         }
         timeline.mark("token");
-        int status = args.length == 1 ? run(Path.of(args[0]), token, System.in, System.out, timeline)
-                : runDurable(Path.of(args[0]), Path.of(args[1]), token, askParent, System.in, System.out, timeline);
+        int status = line.keyDirectory() == null ? run(line.socketDirectory(), token, System.in, System.out, timeline)
+                : runDurable(line.socketDirectory(), line.keyDirectory(), token, line.askParent(), line.role(),
+                        System.in, System.out, timeline);
         System.exit(status);
+    }
+
+    /**
+     * The child's arguments: {@code <socketDirectory> [<keyDirectory> [--passphrase-from-parent] [--role=…]]}.
+     * The role defaults to {@link KeyManagerRole#CHAT}, the least privilege; a role given twice, an unknown
+     * option, or options without a key directory are refused.
+     */
+    record CommandLine(Path socketDirectory, Path keyDirectory, boolean askParent, KeyManagerRole role) {
+
+        static Optional<CommandLine> parse(String[] args) {
+            if (args.length < 1 || args.length > 4 || args[0].startsWith("--")
+                    || args.length > 1 && args[1].startsWith("--")) {
+                return Optional.empty();
+            }
+            boolean askParent = false;
+            KeyManagerRole role = null;
+            for (int i = 2; i < args.length; i++) {
+                if (args[i].equals(ASK_PARENT_OPTION) && !askParent) {
+                    askParent = true;
+                } else if (role == null && KeyManagerRole.fromOption(args[i]).isPresent()) {
+                    role = KeyManagerRole.fromOption(args[i]).get();
+                } else {
+                    return Optional.empty();
+                }
+            }
+            return Optional.of(new CommandLine(Path.of(args[0]), args.length > 1 ? Path.of(args[1]) : null,
+                    askParent, role == null ? KeyManagerRole.CHAT : role));
+        }
     }
 
     /** Serves a fresh in-memory identity until {@code stdin} ends; returns the exit status. Zeroes {@code token}. */
@@ -88,7 +121,7 @@ public final class KeyManagerMain {
         try (InMemoryPrivateKeys backend = InMemoryPrivateKeys.generate(new SecureRandom(), Clock.systemUTC(),
                 ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
             timeline.mark("identity generated");
-            return serve(socketDirectory, token, backend, null, stdin, stdout, timeline);
+            return serve(socketDirectory, token, backend, null, KeyManagerRole.CHAT, stdin, stdout, timeline);
         } catch (CryptoException | RuntimeException e) {
             System.err.println("keymanager: cannot serve: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             return EXIT_FAILED;
@@ -99,7 +132,7 @@ public final class KeyManagerMain {
 
     /** Serves the identity kept in {@code keyDirectory} until {@code stdin} ends. Zeroes {@code token}. */
     static int runDurable(Path socketDirectory, Path keyDirectory, byte[] token, boolean askParent,
-            InputStream stdin, PrintStream stdout, StartupTimeline timeline) {
+            KeyManagerRole role, InputStream stdin, PrintStream stdout, StartupTimeline timeline) {
         SecureRandom random = new SecureRandom();
         // The master key comes from the OS keyring, else a passphrase (SECUREP2P_PASSPHRASE_FILE, else the app's
         // user asked through the parent: the child's stdin carries the token, so it has no console of its own);
@@ -108,13 +141,21 @@ public final class KeyManagerMain {
                 askParent ? PassphraseSource.fromParent(stdin, stdout) : null, random);
              SecretBytes masterKey = master.masterKey()) {
             timeline.mark("master key");
-            try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,
-                    random), random, Clock.systemUTC(), ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
-                timeline.mark("key state");
-                try (AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, masterKey, random)) {
-                    timeline.mark("storage keys");
+            // Files sealed under the master key are made only with it (a new directory): under an existing one a
+            // missing file is refused, never replaced (PROTOCOL.md 15). The storage secret is made first, so that
+            // an identity.state on disk always has its app-storage.sealed beside it, whatever a crash interrupts.
+            boolean newKeyDirectory = master.isNew();
+            try (AppStorageKeys storageKeys = AppStorageKeys.openOrCreate(keyDirectory, newKeyDirectory, masterKey,
+                    random)) {
+                timeline.mark("storage keys");
+                try (DurableKeyHolder backend = DurableKeyHolder.open(new SealedStateVault(keyDirectory, masterKey,
+                        random), MasterKeyStores.highWaterOf(master), newKeyDirectory, random, Clock.systemUTC(),
+                        ONE_TIME_PREKEYS, ONE_TIME_KEM_PREKEYS)) {
+                    timeline.mark("key state");
+                    // The app copies this line into security.log (KeyManagerDiagnostics).
+                    backend.rollbackReport().ifPresent(report -> System.err.println(ROLLBACK_PREFIX + report));
                     System.err.println("keymanager: keys protected by " + master.description());
-                    return serve(socketDirectory, token, backend, storageKeys, stdin, stdout, timeline);
+                    return serve(socketDirectory, token, backend, storageKeys, role, stdin, stdout, timeline);
                 }
             }
         } catch (IOException | CryptoException | KeyManagerException | RuntimeException e) {
@@ -129,13 +170,14 @@ public final class KeyManagerMain {
     /** Serves {@code backend} until {@code stdin} ends; zeroes {@code token} once the server holds it. */
     static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, InputStream stdin,
             PrintStream stdout) {
-        return serve(socketDirectory, token, backend, null, stdin, stdout, new StartupTimeline());
+        return serve(socketDirectory, token, backend, null, KeyManagerRole.CHAT, stdin, stdout,
+                new StartupTimeline());
     }
 
-    /** As above; {@code storageKeys} (may be null) answers DERIVE_STORAGE_KEY. */
+    /** As above; {@code storageKeys} (may be null) answers DERIVE_STORAGE_KEY for the purposes {@code role} allows. */
     static int serve(Path socketDirectory, byte[] token, PrivateKeyOperations backend, AppStorageKeys storageKeys,
-            InputStream stdin, PrintStream stdout, StartupTimeline timeline) {
-        try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend, storageKeys)) {
+            KeyManagerRole role, InputStream stdin, PrintStream stdout, StartupTimeline timeline) {
+        try (KeyManagerServer server = KeyManagerServer.start(socketDirectory, token, backend, storageKeys, role)) {
             Arrays.fill(token, (byte) 0);
             timeline.mark("socket");
             stdout.println(READY_LINE);

@@ -64,6 +64,8 @@ public final class KeyManagerProcess implements AutoCloseable {
     private Path diagnosticsLog;
     /** Answers the child's passphrase requests; null: the child is not told it may ask. */
     private PassphrasePrompt prompt;
+    /** What the child is for; fixed for every child this object starts, restarts included. */
+    private KeyManagerRole role = KeyManagerRole.CHAT;
 
     private KeyManagerProcess(Path socketDirectory, SecureRandom random, String mainClass,
             List<String> extraArguments, java.util.Map<String, String> extraEnvironment) {
@@ -113,11 +115,22 @@ public final class KeyManagerProcess implements AutoCloseable {
      */
     public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
             Path diagnosticsLog, PassphrasePrompt prompt) throws IOException {
+        return start(socketDirectory, keyDirectory, random, diagnosticsLog, prompt, KeyManagerRole.CHAT);
+    }
+
+    /**
+     * As {@link #start(Path, Path, SecureRandom, Path, PassphrasePrompt)}, the child started (and restarted) for
+     * {@code role}, which decides the storage-key purposes it answers; the other starts use
+     * {@link KeyManagerRole#CHAT}.
+     */
+    public static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            Path diagnosticsLog, PassphrasePrompt prompt, KeyManagerRole role) throws IOException {
         KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
                 Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(),
                 List.of(keyDirectory.toAbsolutePath().toString()), java.util.Map.of());
         p.diagnosticsLog = diagnosticsLog.toAbsolutePath();
         p.prompt = prompt;
+        p.role = Objects.requireNonNull(role, "role");
         p.launch();
         return p;
     }
@@ -127,6 +140,17 @@ public final class KeyManagerProcess implements AutoCloseable {
             java.util.Map<String, String> extraEnvironment) throws IOException {
         return start(socketDirectory, random, KeyManagerMain.class.getName(),
                 List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
+    }
+
+    /** As above, the child started for {@code role} (tests). */
+    static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            java.util.Map<String, String> extraEnvironment, KeyManagerRole role) throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
+                Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(),
+                List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
+        p.role = Objects.requireNonNull(role, "role");
+        p.launch();
+        return p;
     }
 
     /** As above, with the child's passphrase requests answered by {@code prompt}. */
@@ -251,6 +275,10 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.addAll(extraArguments);
         if (prompt != null && durableChild()) {
             command.add(KeyManagerMain.ASK_PARENT_OPTION);
+        }
+        if (durableChild()) {
+            // The role is the parent's decision, made here once for the child's life; no request can change it.
+            command.add(role.option());
         }
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(diagnosticsLog == null
                 ? ProcessBuilder.Redirect.INHERIT

@@ -71,6 +71,8 @@ public final class KeyManagerServer implements AutoCloseable {
     private final PrivateKeyOperations backend;
     /** Answers DERIVE_STORAGE_KEY; null where the key manager keeps no app storage secret (tests). */
     private volatile AppStorageKeys storageKeys;
+    /** Fixed at launch; decides which storage-key purposes are answered. */
+    private final KeyManagerRole role;
     private final byte[] token;
     private final Path socketPath;
     private final ServerSocketChannel server;
@@ -83,8 +85,9 @@ public final class KeyManagerServer implements AutoCloseable {
     private volatile boolean closed;
 
     private KeyManagerServer(PrivateKeyOperations backend, byte[] token, Path socketPath, ServerSocketChannel server,
-            UserPrincipal owner) {
+            UserPrincipal owner, KeyManagerRole role) {
         this.backend = backend;
+        this.role = role;
         this.token = token;
         this.socketPath = socketPath;
         this.server = server;
@@ -105,9 +108,19 @@ public final class KeyManagerServer implements AutoCloseable {
         return start(socketDirectory, token, backend, null);
     }
 
-    /** As {@link #start(Path, byte[], PrivateKeyOperations)}, also answering DERIVE_STORAGE_KEY from {@code storageKeys}. */
+    /**
+     * As {@link #start(Path, byte[], PrivateKeyOperations)}, also answering DERIVE_STORAGE_KEY from
+     * {@code storageKeys} for the {@link KeyManagerRole#CHAT} role.
+     */
     static KeyManagerServer start(Path socketDirectory, byte[] token, PrivateKeyOperations backend,
             AppStorageKeys storageKeys) throws IOException {
+        return start(socketDirectory, token, backend, storageKeys, KeyManagerRole.CHAT);
+    }
+
+    /** As above, answering only the storage-key purposes {@code role} allows. */
+    static KeyManagerServer start(Path socketDirectory, byte[] token, PrivateKeyOperations backend,
+            AppStorageKeys storageKeys, KeyManagerRole role) throws IOException {
+        Objects.requireNonNull(role, "role");
         Objects.requireNonNull(backend, "backend");
         if (Objects.requireNonNull(token, "token").length != IpcCodec.TOKEN_LENGTH) {
             throw new IllegalArgumentException("token must be " + IpcCodec.TOKEN_LENGTH + " bytes");
@@ -128,7 +141,7 @@ public final class KeyManagerServer implements AutoCloseable {
             if (!Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).equals(owner)) {
                 throw new IpcException(UNSAFE_DIRECTORY, "socket directory " + dir + " belongs to another user");
             }
-            KeyManagerServer s = new KeyManagerServer(backend, token.clone(), socketPath, server, owner);
+            KeyManagerServer s = new KeyManagerServer(backend, token.clone(), socketPath, server, owner, role);
             s.storageKeys = storageKeys;
             daemon(s::acceptLoop, "keymanager-accept").start();
             return s;
@@ -361,8 +374,13 @@ public final class KeyManagerServer implements AutoCloseable {
                     throw new CryptoException(CryptoException.Reason.UNSUPPORTED_PARAMETER,
                             "this key manager keeps no app storage secret");
                 }
-                try (SecretBytes k = storageKeys.derive(new String(request.data(),
-                        java.nio.charset.StandardCharsets.US_ASCII))) {
+                String purpose = new String(request.data(), java.nio.charset.StandardCharsets.US_ASCII);
+                // The role came from the parent at launch, not from this request, so a client cannot lie about it.
+                if (!role.mayDerive(purpose)) {
+                    throw new CryptoException(CryptoException.Reason.UNSUPPORTED_PARAMETER, "a key manager started "
+                            + "for the " + role + " role does not derive this storage-key purpose");
+                }
+                try (SecretBytes k = storageKeys.derive(purpose)) {
                     return IpcCodec.secretBody(k);
                 }
             default:

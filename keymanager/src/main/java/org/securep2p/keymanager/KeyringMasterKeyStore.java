@@ -42,17 +42,37 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
 
     private final SecretBytes masterKey;
     private final String description;
+    private final boolean isNew;
+    /** Kept open for the key state's high water, written with every state change; closed with the store. */
+    private final KeyringAccess keyring;
+    private final String account;
 
-    private KeyringMasterKeyStore(SecretBytes masterKey, String description) {
+    private KeyringMasterKeyStore(SecretBytes masterKey, String description, boolean isNew, KeyringAccess keyring,
+            String account) {
         this.masterKey = masterKey;
         this.description = description;
+        this.isNew = isNew;
+        this.keyring = keyring;
+        this.account = account;
+    }
+
+    /**
+     * The key state's high water, in the entry beside the master key's: service {@value #SERVICE}, account
+     * {@code key-state-generation:<the same path>} (PROTOCOL.md 17).
+     */
+    HighWaterStore highWater() {
+        return HighWaterStore.inKeyring(keyring,
+                HighWaterStore.ACCOUNT_PREFIX + account.substring(ACCOUNT_PREFIX.length()));
     }
 
     static boolean markerExists(Path keyDir) {
         return Files.exists(keyDir.resolve(MARKER_FILE), LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Opens the master key of {@code keyDir}, creating it (and the marker) if there is no marker yet. */
+    /**
+     * Opens the master key of {@code keyDir}, creating it (and the marker) if there is no marker yet. The store
+     * takes {@code keyring} over and closes it with itself.
+     */
     static KeyringMasterKeyStore open(KeyringAccess keyring, Path keyDir, SecureRandom random, String why)
             throws KeyManagerException {
         KeyDirectory.ensure(keyDir);
@@ -71,8 +91,10 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
                 // The entry exists but the marker does not: a crash between the two writes of creation.
                 KeyDirectory.writeAtomically(marker, encodeMarker(account));
             }
+            // Without the marker the key was never handed out (the marker is written before open returns), so
+            // nothing can be sealed under it yet: the directory is still new.
             return new KeyringMasterKeyStore(key, describe(keyring, account,
-                    existing ? "opened" : "opened, marker restored; " + why));
+                    existing ? "opened" : "opened, marker restored; " + why), !existing, keyring, account);
         }
         if (existing) {
             keyring.checkUnlocked();
@@ -97,7 +119,7 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
             }
             KeyDirectory.writeAtomically(marker, encodeMarker(account));
             return new KeyringMasterKeyStore(SecretBytes.copyOf(fresh),
-                    describe(keyring, account, "created; " + why));
+                    describe(keyring, account, "created; " + why), true, keyring, account);
         } finally {
             Arrays.fill(fresh, (byte) 0);
         }
@@ -175,6 +197,11 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
     }
 
     @Override
+    public boolean isNew() {
+        return isNew;
+    }
+
+    @Override
     public Protection protection() {
         return Protection.OS_KEYRING;
     }
@@ -187,6 +214,7 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
     @Override
     public void close() {
         masterKey.close();
+        keyring.close();
     }
 
     @Override

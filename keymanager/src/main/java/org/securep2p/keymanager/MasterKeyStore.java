@@ -23,6 +23,13 @@ public interface MasterKeyStore extends AutoCloseable {
     /** A fresh copy of the master key; the caller closes it. Fails once the store is closed. */
     SecretBytes masterKey();
 
+    /**
+     * Whether this open created the master key, i.e. the key directory is new: only then may the key manager
+     * create the files sealed under it ({@code identity.state}, {@code app-storage.sealed}); under an existing
+     * master key a missing one is {@code KEY_FILE_MISSING} (PROTOCOL.md 15).
+     */
+    boolean isNew();
+
     /** Which secret protects the master key at rest. */
     Protection protection();
 

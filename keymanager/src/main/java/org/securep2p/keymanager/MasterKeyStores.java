@@ -88,13 +88,11 @@ public final class MasterKeyStores {
             }
         }
         if (KeyringMasterKeyStore.markerExists(keyDir)) {
-            try (KeyringAccess keyring = keyringOpener.open()) {
-                return KeyringMasterKeyStore.open(keyring, keyDir, random, "existing key directory");
-            }
+            return openKeyring(keyringOpener.open(), keyDir, random, "existing key directory");
         }
         KeyManagerException keyringProblem;
-        try (KeyringAccess keyring = keyringOpener.open()) {
-            return KeyringMasterKeyStore.open(keyring, keyDir, random, "new key directory, OS keyring available");
+        try {
+            return openKeyring(keyringOpener.open(), keyDir, random, "new key directory, OS keyring available");
         } catch (KeyManagerException e) {
             if (e.reason() != KEYRING_UNAVAILABLE && e.reason() != KEYRING_LOCKED) {
                 throw e;
@@ -107,6 +105,25 @@ public final class MasterKeyStores {
         }
         return PassphraseMasterKeyStore.create(keyDir, passphrase, newKdfParameters.get(), random,
                 "OS keyring not used: " + keyringProblem.reason());
+    }
+
+    /** The store keeps {@code keyring} open (for the key state's high water); closed here if opening fails. */
+    private static MasterKeyStore openKeyring(KeyringAccess keyring, Path keyDir, SecureRandom random, String why)
+            throws KeyManagerException {
+        try {
+            return KeyringMasterKeyStore.open(keyring, keyDir, random, why);
+        } catch (KeyManagerException | RuntimeException e) {
+            keyring.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Where the key state's high water lives for {@code store}: beside a keyring-kept master key; nowhere for a
+     * passphrase (PROTOCOL.md 17 says what is then not detected).
+     */
+    static HighWaterStore highWaterOf(MasterKeyStore store) {
+        return store instanceof KeyringMasterKeyStore keyring ? keyring.highWater() : HighWaterStore.NONE;
     }
 
     private static PassphraseSource passphraseSource(Map<String, String> env, PassphraseSource explicit,

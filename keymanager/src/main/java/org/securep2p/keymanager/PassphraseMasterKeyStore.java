@@ -6,10 +6,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Optional;
 
 import org.securep2p.crypto.SecretBytes;
 
 import static org.securep2p.keymanager.KeyManagerException.Reason.CORRUPT_FILE;
+import static org.securep2p.keymanager.KeyManagerException.Reason.PASSPHRASE_TOO_WEAK;
 import static org.securep2p.keymanager.KeyManagerException.Reason.WRONG_PASSPHRASE;
 
 /**
@@ -30,10 +32,12 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
 
     private final SecretBytes masterKey;
     private final String description;
+    private final boolean isNew;
 
-    private PassphraseMasterKeyStore(SecretBytes masterKey, String description) {
+    private PassphraseMasterKeyStore(SecretBytes masterKey, String description, boolean isNew) {
         this.masterKey = masterKey;
         this.description = description;
+        this.isNew = isNew;
     }
 
     /** Whether {@code keyDir} already holds a passphrase-wrapped master key. */
@@ -51,11 +55,22 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
         byte[] fresh = new byte[MASTER_KEY_LENGTH];
         random.nextBytes(fresh);
         char[] passphrase = source.passphrase(true);
+        try {
+            // Only a passphrase being chosen is judged: an existing one keeps opening its keys.
+            Optional<String> weak = PassphraseStrength.refusal(passphrase);
+            if (weak.isPresent()) {
+                throw new KeyManagerException(PASSPHRASE_TOO_WEAK, weak.get());
+            }
+        } catch (KeyManagerException | RuntimeException e) {
+            Arrays.fill(passphrase, '\0');
+            Arrays.fill(fresh, (byte) 0);
+            throw e;
+        }
         try (SecretBytes wrappingKey = parameters.derive(passphrase)) {
             KeyDirectory.writeAtomically(keyDir.resolve(KDF_FILE), parameters.encode());
             SealedFile.write(keyDir.resolve(WRAPPED_KEY_FILE), ROLE, fresh, wrappingKey, random);
             return new PassphraseMasterKeyStore(SecretBytes.copyOf(fresh),
-                    describe(parameters, source, "created; " + why));
+                    describe(parameters, source, "created; " + why), true);
         } finally {
             Arrays.fill(passphrase, '\0');
             Arrays.fill(fresh, (byte) 0);
@@ -79,7 +94,8 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
             if (key.length != MASTER_KEY_LENGTH) {
                 throw new KeyManagerException(CORRUPT_FILE, WRAPPED_KEY_FILE + " holds " + key.length + " bytes");
             }
-            return new PassphraseMasterKeyStore(SecretBytes.copyOf(key), describe(parameters, source, "opened"));
+            return new PassphraseMasterKeyStore(SecretBytes.copyOf(key), describe(parameters, source, "opened"),
+                    false);
         } catch (NoSuchFileException e) {
             throw new KeyManagerException(CORRUPT_FILE, WRAPPED_KEY_FILE + " disappeared while opening");
         } finally {
@@ -97,6 +113,11 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
     @Override
     public SecretBytes masterKey() {
         return MasterKeyStores.copy(masterKey);
+    }
+
+    @Override
+    public boolean isNew() {
+        return isNew;
     }
 
     @Override

@@ -30,9 +30,22 @@ public interface PassphrasePrompt {
     /** The passphrase for {@code request}, or null to decline. Called on the thread that starts the child. */
     char[] ask(Request request);
 
-    /** Asks on {@code console} without echo; a new passphrase twice, up to three tries until both match. */
+    /**
+     * Asks on {@code console} without echo; a new passphrase must be strong enough ({@link PassphraseStrength},
+     * else the user is told why and asked again) and is asked twice; three tries in all.
+     */
     static PassphrasePrompt console(Console console) {
         Objects.requireNonNull(console, "console");
+        return terminal(console::readPassword, line -> console.printf("%s%n", line));
+    }
+
+    /** A terminal that reads a line without echo after showing a prompt, and shows a line. */
+    interface Terminal {
+        char[] readPassword(String prompt);
+    }
+
+    /** {@link #console} over any terminal (tests script one). */
+    static PassphrasePrompt terminal(Terminal console, java.util.function.Consumer<String> say) {
         return request -> {
             switch (request) {
                 case EXISTING:
@@ -44,6 +57,12 @@ public interface PassphrasePrompt {
                         char[] first = console.readPassword("New passphrase for the securep2p keys: ");
                         if (first == null) {
                             return null;
+                        }
+                        java.util.Optional<String> weak = PassphraseStrength.refusal(first);
+                        if (weak.isPresent()) {
+                            Arrays.fill(first, '\0');
+                            say.accept(weak.get());
+                            continue;
                         }
                         char[] second = console.readPassword("Repeat the passphrase: ");
                         boolean same = second != null && PassphraseText.equalsConstantTime(first, second);
@@ -57,7 +76,7 @@ public interface PassphrasePrompt {
                         if (second == null) {
                             return null;
                         }
-                        console.printf("The two passphrases differ; again.%n");
+                        say.accept("The two passphrases differ; again.");
                     }
                     return null;
             }

@@ -53,6 +53,11 @@ final class SealedStateVault implements StateVault {
     }
 
     @Override
+    public String location() {
+        return file.toString();
+    }
+
+    @Override
     public String toString() {
         return "SealedStateVault[" + file + "]";
     }

@@ -21,4 +21,7 @@ interface StateVault {
 
     /** Replaces the stored state atomically and durably. */
     void store(byte[] state) throws IOException;
+
+    /** Where the state lives (a file name), for messages; never any of its content. */
+    String location();
 }

@@ -29,7 +29,7 @@ class AppStorageKeysTest {
         try (SecretBytes master = randomKey()) {
             byte[] first;
             byte[] other;
-            try (AppStorageKeys k = AppStorageKeys.openOrCreate(keys, master, random);
+            try (AppStorageKeys k = AppStorageKeys.openOrCreate(keys, true, master, random);
                     SecretBytes a = k.derive("conversations");
                     SecretBytes b = k.derive("outbox")) {
                 first = a.copyBytes();
@@ -37,7 +37,7 @@ class AppStorageKeysTest {
             }
             assertThat(first).hasSize(32).isNotEqualTo(other);
             assertThat(Files.exists(keys.resolve(AppStorageKeys.FILE_NAME))).isTrue();
-            try (AppStorageKeys k = AppStorageKeys.openOrCreate(keys, master, random);
+            try (AppStorageKeys k = AppStorageKeys.openOrCreate(keys, false, master, random);
                     SecretBytes again = k.derive("conversations")) {
                 assertThat(again.copyBytes()).isEqualTo(first);
             }
@@ -47,9 +47,9 @@ class AppStorageKeysTest {
     @Test
     void anotherMasterKeyCannotOpenTheSecretAndLeavesItUntouched() throws Exception {
         try (SecretBytes master = randomKey(); SecretBytes wrong = randomKey()) {
-            AppStorageKeys.openOrCreate(keys, master, random).close();
+            AppStorageKeys.openOrCreate(keys, true, master, random).close();
             byte[] before = Files.readAllBytes(keys.resolve(AppStorageKeys.FILE_NAME));
-            assertThatThrownBy(() -> AppStorageKeys.openOrCreate(keys, wrong, random))
+            assertThatThrownBy(() -> AppStorageKeys.openOrCreate(keys, false, wrong, random))
                     .isInstanceOf(KeyManagerException.class)
                     .satisfies(e -> assertThat(((KeyManagerException) e).reason())
                             .isEqualTo(KeyManagerException.Reason.CORRUPT_FILE));
@@ -59,10 +59,22 @@ class AppStorageKeysTest {
 
     @Test
     void rejectsPurposesOutsideTheAlphabet() throws Exception {
-        try (SecretBytes master = randomKey(); AppStorageKeys k = AppStorageKeys.openOrCreate(keys, master, random)) {
+        try (SecretBytes master = randomKey();
+                AppStorageKeys k = AppStorageKeys.openOrCreate(keys, true, master, random)) {
             for (String bad : new String[] {"", "Upper", "1digit", "with space", "a".repeat(33), "x/y"}) {
                 assertThatThrownBy(() -> k.derive(bad)).isInstanceOf(CryptoException.class);
             }
+        }
+    }
+
+    @Test
+    void refusesAMissingSecretUnderAnExistingMasterKeyAndMakesNone() throws Exception {
+        try (SecretBytes master = randomKey()) {
+            assertThatThrownBy(() -> AppStorageKeys.openOrCreate(keys, false, master, random))
+                    .isInstanceOf(KeyManagerException.class)
+                    .hasFieldOrPropertyWithValue("reason", KeyManagerException.Reason.KEY_FILE_MISSING)
+                    .hasMessageContaining(AppStorageKeys.FILE_NAME);
+            assertThat(keys.resolve(AppStorageKeys.FILE_NAME)).doesNotExist();
         }
     }
 }

@@ -91,7 +91,7 @@ final class DurableKeyHolderCrashChild {
             System.exit(verify(keyDir, Path.of(args[2]), random, out));
         }
         Clock clock = fastClock(Long.parseLong(args[2]));
-        try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), random, clock,
+        try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), true, random, clock,
                 ONE_TIME_TARGET, ONE_TIME_KEM_TARGET)) {
             out.println("ready " + sha256(holder.identity().encoded()));
             out.flush();
@@ -144,7 +144,7 @@ final class DurableKeyHolderCrashChild {
     private static int verify(Path keyDir, Path idsFile, SecureRandom random, PrintStream out) throws Exception {
         byte[] peer = new X25519PrivateKeyParameters(random).generatePublicKey().getEncoded();
         int n = 0;
-        try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), random,
+        try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), false, random,
                 Clock.systemUTC(), ONE_TIME_TARGET, ONE_TIME_KEM_TARGET)) {
             for (String line : Files.readAllLines(idsFile, StandardCharsets.US_ASCII)) {
                 String[] f = line.split(" ");

@@ -71,6 +71,50 @@ class KeyManagerDurableProcessIT {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keys))).isEqualTo("rwx------");
     }
 
+    @Test
+    void refusesToStartWhenAKeyFileBesideTheMasterKeyIsMissingAndMintsNothing() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> env = passphraseEnvironment("correct horse battery staple");
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env)) {
+            p.client().identity();
+        }
+        for (String name : new String[] {SealedStateVault.FILE_NAME, AppStorageKeys.FILE_NAME}) {
+            Path file = keys.resolve(name);
+            Path aside = temp.resolve(name + ".aside");
+            Files.move(file, aside);
+            assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), keys, random, env).close())
+                    .as("start without " + name).isInstanceOf(IOException.class);
+            assertThat(file).as(name + " is not made anew").doesNotExist();
+            Files.move(aside, file);
+        }
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env)) {
+            p.client().identity();
+        }
+    }
+
+    @Test
+    void theAppsKeyManagerRefusesTheCaStorageKeyAndTheCaCommandsDerivesIt() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> env = passphraseEnvironment("correct horse battery staple");
+        // The chat app's start (Wiring): the default role.
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env)) {
+            assertThatThrownBy(() -> p.client().storageKey(KeyManagerRole.CA_PURPOSE))
+                    .isInstanceOf(CryptoException.class)
+                    .satisfies(e -> assertThat(((CryptoException) e).reason())
+                            .isEqualTo(CryptoException.Reason.UNSUPPORTED_PARAMETER));
+            p.restart();
+            assertThatThrownBy(() -> p.client().storageKey(KeyManagerRole.CA_PURPOSE))
+                    .as("a restarted child keeps its role").isInstanceOf(CryptoException.class);
+            p.client().storageKey("conversations").close();
+        }
+        // securep2p ca's start.
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), keys, random, env,
+                KeyManagerRole.CA)) {
+            p.client().storageKey(KeyManagerRole.CA_PURPOSE).close();
+            assertThatThrownBy(() -> p.client().storageKey("conversations")).isInstanceOf(CryptoException.class);
+        }
+    }
+
     /** What a user at the app's prompt does: answers in turn, and what the key manager asked, in order. */
     private static final class ScriptedUser implements PassphrasePrompt {
         final java.util.List<Request> asked = new java.util.ArrayList<>();
@@ -120,6 +164,21 @@ class KeyManagerDurableProcessIT {
                 .isInstanceOf(IOException.class);
         assertThat(forgot.asked).hasSize(3);
         assertThat(Files.readAllBytes(keys.resolve(SealedStateVault.FILE_NAME))).isEqualTo(sealed);
+    }
+
+    @Test
+    void aWeakPassphraseIsRefusedFromTheAppsPromptAndFromTheFile() throws Exception {
+        Path keys = temp.resolve("keys");
+        Map<String, String> noBus = Map.of("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + temp.resolve("no-bus"));
+        // A prompt that sends a weak answer (the app's own prompt refuses it before; the child checks anyway).
+        ScriptedUser weak = new ScriptedUser("password1");
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), keys, random, noBus, weak))
+                .isInstanceOf(IOException.class);
+        assertThat(weak.asked).containsExactly(PassphrasePrompt.Request.NEW);
+        assertThat(keys.resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
+        assertThatThrownBy(() -> KeyManagerProcess.start(temp.resolve("km"), keys, random,
+                passphraseEnvironment("letmein"))).isInstanceOf(IOException.class);
+        assertThat(keys.resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
     }
 
     @Test

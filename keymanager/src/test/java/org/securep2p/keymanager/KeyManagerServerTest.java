@@ -88,6 +88,62 @@ class KeyManagerServerTest {
         }
     }
 
+    private SecretBytes masterKey() throws KeyManagerException {
+        KeyDirectory.ensure(temp.resolve("keys"));
+        byte[] b = new byte[32];
+        random.nextBytes(b);
+        return SecretBytes.copyOf(b);
+    }
+
+    @Test
+    void theChatRolesConnectionIsRefusedTheCaStorageKey() throws Exception {
+        try (SecretBytes master = masterKey();
+                AppStorageKeys storage = AppStorageKeys.openOrCreate(temp.resolve("keys"), true, master, random);
+                KeyManagerServer chat = KeyManagerServer.start(temp.resolve("chat"), token, bob, storage,
+                        KeyManagerRole.CHAT);
+                KeyManagerClient c = KeyManagerClient.connect(chat.socketPath(), token)) {
+            c.storageKey("conversations").close();
+            assertThatThrownBy(() -> c.storageKey(KeyManagerRole.CA_PURPOSE))
+                    .isInstanceOf(CryptoException.class)
+                    .hasFieldOrPropertyWithValue("reason", CryptoException.Reason.UNSUPPORTED_PARAMETER)
+                    .hasMessageContaining("CHAT role");
+            // The refusal costs nothing else: the connection keeps serving.
+            c.storageKey("conversations").close();
+        }
+    }
+
+    @Test
+    void theCaRolesConnectionDerivesTheCaStorageKeyOnly() throws Exception {
+        try (SecretBytes master = masterKey();
+                AppStorageKeys storage = AppStorageKeys.openOrCreate(temp.resolve("keys"), true, master, random);
+                KeyManagerServer ca = KeyManagerServer.start(temp.resolve("ca"), token, bob, storage,
+                        KeyManagerRole.CA);
+                KeyManagerClient c = KeyManagerClient.connect(ca.socketPath(), token);
+                SecretBytes caKey = c.storageKey(KeyManagerRole.CA_PURPOSE);
+                SecretBytes expected = storage.derive(KeyManagerRole.CA_PURPOSE)) {
+            assertThat(caKey.equalsConstantTime(expected)).isTrue();
+            assertThatThrownBy(() -> c.storageKey("conversations"))
+                    .isInstanceOf(CryptoException.class)
+                    .hasFieldOrPropertyWithValue("reason", CryptoException.Reason.UNSUPPORTED_PARAMETER);
+        }
+    }
+
+    @Test
+    void theRoleIsFixedOnTheCommandLineAndDefaultsToChat() {
+        assertThat(KeyManagerMain.CommandLine.parse(new String[] {"s", "k"}).orElseThrow().role())
+                .isEqualTo(KeyManagerRole.CHAT);
+        assertThat(KeyManagerMain.CommandLine.parse(new String[] {"s", "k", "--role=ca"}).orElseThrow().role())
+                .isEqualTo(KeyManagerRole.CA);
+        KeyManagerMain.CommandLine both = KeyManagerMain.CommandLine.parse(
+                new String[] {"s", "k", KeyManagerMain.ASK_PARENT_OPTION, "--role=chat"}).orElseThrow();
+        assertThat(both.askParent()).isTrue();
+        assertThat(both.role()).isEqualTo(KeyManagerRole.CHAT);
+        for (String[] bad : new String[][] {{}, {"s", "k", "--role=root"}, {"s", "k", "--role=ca", "--role=chat"},
+                {"s", "k", "--role=CA"}, {"s", "k", "x", "y", "z"}, {"s", "--role=ca"}}) {
+            assertThat(KeyManagerMain.CommandLine.parse(bad)).as(String.join(" ", bad)).isEmpty();
+        }
+    }
+
     @Test
     void answersAsTheBackendDoes() throws Exception {
         try (KeyManagerClient c = client()) {

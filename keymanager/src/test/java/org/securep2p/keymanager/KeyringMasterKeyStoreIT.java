@@ -93,6 +93,12 @@ class KeyringMasterKeyStoreIT {
     }
 
     @Test
+    void aRestoredOlderKeyStateIsDetectedThroughTheHighWaterInTheRealKeyring() throws Exception {
+        // Snapshot identity.state, consume the bundle's one-time prekey, put the snapshot back, reopen.
+        assertThat(inSession(true, probe("rollback"))).containsExactly("OK detected PREKEY_ALREADY_USED");
+    }
+
+    @Test
     void reportsKeyringUnavailableWithoutASessionBus() throws Exception {
         Map<String, String> env = baseEnvironment();
         env.put("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + temp.resolve("run/no-such-bus"));

@@ -45,6 +45,43 @@ class MasterKeyStoresTest {
     }
 
     @Test
+    void isNewOnlyWhenThisOpenCreatedTheKey() throws Exception {
+        MasterKeyStores.KeyringOpener keyring = FakeKeyring.working();
+        try (MasterKeyStore store = open(keyring)) {
+            assertThat(store.isNew()).isTrue();
+        }
+        try (MasterKeyStore store = open(keyring)) {
+            assertThat(store.isNew()).isFalse();
+        }
+    }
+
+    @Test
+    void theKeyStateHighWaterLivesInTheKeyringBesideTheMasterKey() throws Exception {
+        FakeKeyring keyring = new FakeKeyring();
+        try (MasterKeyStore store = open(() -> keyring)) {
+            HighWaterStore highWater = MasterKeyStores.highWaterOf(store);
+            assertThat(highWater.detectsRollback()).isTrue();
+            highWater.write(new StateHighWater(5, 2, 3, 21));
+            assertThat(highWater.read()).contains(new StateHighWater(5, 2, 3, 21));
+        }
+        String account = KeyringMasterKeyStore.accountFor(temp.resolve("keys"))
+                .replace(KeyringMasterKeyStore.ACCOUNT_PREFIX, HighWaterStore.ACCOUNT_PREFIX);
+        assertThat(keyring.entries).containsEntry(KeyringMasterKeyStore.SERVICE + "/" + account, "v1 5 2 3 21");
+    }
+
+    @Test
+    void aPassphraseKeptMasterKeyHasNoHighWater() throws Exception {
+        Path file = temp.resolve("pass");
+        Files.writeString(file, "correct horse battery staple");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        try (MasterKeyStore store = MasterKeyStores.open(temp.resolve("keys"),
+                Map.of(PassphraseSource.PASSPHRASE_FILE_VARIABLE, file.toString()), null, null,
+                FakeKeyring.unavailable(), () -> PassphraseMasterKeyStoreTest.cheap(random), random)) {
+            assertThat(MasterKeyStores.highWaterOf(store).detectsRollback()).isFalse();
+        }
+    }
+
+    @Test
     void rejectsLostKeyringEntryInsteadOfCreatingANewKey() throws Exception {
         open(FakeKeyring.working()).close();
         assertReason(() -> open(FakeKeyring.working()), KeyManagerException.Reason.KEYRING_ENTRY_MISSING);
@@ -112,13 +149,14 @@ class MasterKeyStoresTest {
 
     @Test
     void asksTheParentAgainAfterAWrongPassphraseUpToThreeAnswers() throws Exception {
-        openAskingParent("right\n", new ByteArrayOutputStream()).close();
+        openAskingParent("the right horse staple\n", new ByteArrayOutputStream()).close();
         ByteArrayOutputStream requests = new ByteArrayOutputStream();
-        openAskingParent("wrong\nalso wrong\nright\n", requests).close();
+        openAskingParent("wrong\nalso wrong\nthe right horse staple\n", requests).close();
         assertThat(lines(requests)).containsExactly("keymanager passphrase EXISTING", "keymanager passphrase RETRY",
                 "keymanager passphrase RETRY");
         requests.reset();
-        assertReason(() -> openAskingParent("a\nb\nc\nright\n", requests), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        assertReason(() -> openAskingParent("a\nb\nc\nthe right horse staple\n", requests),
+                KeyManagerException.Reason.WRONG_PASSPHRASE);
         assertThat(lines(requests)).hasSize(3);
     }
 

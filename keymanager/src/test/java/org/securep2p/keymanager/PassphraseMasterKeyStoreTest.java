@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.SecretBytes;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.securep2p.keymanager.SealedFileTest.assertReason;
 
 class PassphraseMasterKeyStoreTest {
@@ -50,11 +51,13 @@ class PassphraseMasterKeyStoreTest {
         byte[] first;
         try (MasterKeyStore store = open(env, null); SecretBytes key = store.masterKey()) {
             assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
+            assertThat(store.isNew()).isTrue();
             assertThat(store.description()).contains("KEYRING_UNAVAILABLE").doesNotContain("correct horse");
             assertThat(key.length()).isEqualTo(32);
             first = key.copyBytes();
         }
         try (MasterKeyStore store = open(env, null); SecretBytes key = store.masterKey()) {
+            assertThat(store.isNew()).isFalse();
             assertThat(key.copyBytes()).isEqualTo(first);
         }
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
@@ -65,25 +68,28 @@ class PassphraseMasterKeyStoreTest {
     @Test
     void streamSourceWorksLikeAFileDescriptor() throws Exception {
         byte[] first;
-        try (MasterKeyStore store = open(Map.of(), stream("fd secret\r\n")); SecretBytes key = store.masterKey()) {
+        try (MasterKeyStore store = open(Map.of(), stream("fd secret lantern orbit\r\n"));
+                SecretBytes key = store.masterKey()) {
             first = key.copyBytes();
         }
-        try (MasterKeyStore store = open(Map.of(), stream("fd secret")); SecretBytes key = store.masterKey()) {
+        try (MasterKeyStore store = open(Map.of(), stream("fd secret lantern orbit"));
+                SecretBytes key = store.masterKey()) {
             assertThat(key.copyBytes()).isEqualTo(first);
         }
     }
 
     @Test
     void rejectsWrongPassphrase() throws Exception {
-        open(Map.of(), stream("right")).close();
-        assertReason(() -> open(Map.of(), stream("wrong")), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        open(Map.of(), stream("the right horse staple")).close();
+        assertReason(() -> open(Map.of(), stream("the wrong horse staple")),
+                KeyManagerException.Reason.WRONG_PASSPHRASE);
         // The wrapped key is still there and still opens.
-        open(Map.of(), stream("right")).close();
+        open(Map.of(), stream("the right horse staple")).close();
     }
 
     @Test
     void rejectsCorruptedHeader() throws Exception {
-        open(Map.of(), stream("right")).close();
+        open(Map.of(), stream("the right horse staple")).close();
         Path header = keys().resolve(PassphraseMasterKeyStore.KDF_FILE);
         byte[] original = Files.readAllBytes(header);
         for (int i = 0; i < original.length; i++) {
@@ -92,24 +98,54 @@ class PassphraseMasterKeyStoreTest {
             Files.write(header, bytes);
             KeyManagerException.Reason expected = i == KdfParameters.MAGIC.length
                     ? KeyManagerException.Reason.UNKNOWN_VERSION : KeyManagerException.Reason.CORRUPT_FILE;
-            assertReason(() -> open(Map.of(), stream("right")), expected);
+            assertReason(() -> open(Map.of(), stream("the right horse staple")), expected);
             assertThat(Files.readAllBytes(header)).isEqualTo(bytes);
         }
         Files.write(header, java.util.Arrays.copyOf(original, original.length - 1));
-        assertReason(() -> open(Map.of(), stream("right")), KeyManagerException.Reason.CORRUPT_FILE);
+        assertReason(() -> open(Map.of(), stream("the right horse staple")), KeyManagerException.Reason.CORRUPT_FILE);
     }
 
     @Test
     void rejectsMissingHeader() throws Exception {
-        open(Map.of(), stream("right")).close();
+        open(Map.of(), stream("the right horse staple")).close();
         Files.delete(keys().resolve(PassphraseMasterKeyStore.KDF_FILE));
-        assertReason(() -> open(Map.of(), stream("right")), KeyManagerException.Reason.CORRUPT_FILE);
+        assertReason(() -> open(Map.of(), stream("the right horse staple")), KeyManagerException.Reason.CORRUPT_FILE);
         assertThat(keys().resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).exists();
     }
 
     @Test
+    void refusesAWeakNewPassphraseFromAFileWithZxcvbnsFeedbackAndCreatesNothing() throws Exception {
+        Path file = passphraseFile("password1\n");
+        assertThatThrownBy(() -> open(Map.of(PassphraseSource.PASSPHRASE_FILE_VARIABLE, file.toString()), null))
+                .isInstanceOf(KeyManagerException.class)
+                .hasFieldOrPropertyWithValue("reason", KeyManagerException.Reason.PASSPHRASE_TOO_WEAK)
+                .hasMessageContaining("too easy to guess")
+                .hasMessageContaining("very common password")
+                .hasMessageNotContaining("password1");
+        assertThat(keys().resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
+        assertThat(keys().resolve(PassphraseMasterKeyStore.KDF_FILE)).doesNotExist();
+    }
+
+    @Test
+    void anExistingWeakPassphraseStillOpensItsKeys() throws Exception {
+        // A key directory made before the strength rule, under "pw": written as create() writes one.
+        KdfParameters parameters = cheap(random);
+        byte[] masterKey = new byte[32];
+        random.nextBytes(masterKey);
+        KeyDirectory.ensure(keys());
+        KeyDirectory.writeAtomically(keys().resolve(PassphraseMasterKeyStore.KDF_FILE), parameters.encode());
+        try (SecretBytes wrapping = parameters.derive("pw".toCharArray())) {
+            SealedFile.write(keys().resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE), PassphraseMasterKeyStore.ROLE,
+                    masterKey, wrapping, random);
+        }
+        try (MasterKeyStore store = open(Map.of(), stream("pw")); SecretBytes key = store.masterKey()) {
+            assertThat(key.copyBytes()).isEqualTo(masterKey);
+        }
+    }
+
+    @Test
     void rejectsPassphraseFileReadableByOthers() throws Exception {
-        Path file = passphraseFile("pw\n");
+        Path file = passphraseFile("pw plover quartz\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         assertReason(() -> open(Map.of(PassphraseSource.PASSPHRASE_FILE_VARIABLE, file.toString()), null),
                 KeyManagerException.Reason.PASSPHRASE_FILE_INSECURE);
@@ -126,15 +162,15 @@ class PassphraseMasterKeyStoreTest {
         assertReason(() -> open(Map.of(), null), KeyManagerException.Reason.PASSPHRASE_REQUIRED);
         assertThat(keys().resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE)).doesNotExist();
         // Also for an existing passphrase directory, even when a keyring would be available.
-        open(Map.of(), stream("right")).close();
+        open(Map.of(), stream("the right horse staple")).close();
         assertReason(() -> MasterKeyStores.open(keys(), Map.of(), null, null, FakeKeyring.working(), () -> cheap(random),
                 random), KeyManagerException.Reason.PASSPHRASE_REQUIRED);
     }
 
     @Test
     void lockedKeyringFallsBackToPassphraseForANewDirectory() throws Exception {
-        try (MasterKeyStore store = MasterKeyStores.open(keys(), Map.of(), stream("pw"), null, FakeKeyring.locked(),
-                () -> cheap(random), random)) {
+        try (MasterKeyStore store = MasterKeyStores.open(keys(), Map.of(), stream("pw plover quartz"), null,
+                FakeKeyring.locked(), () -> cheap(random), random)) {
             assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
             assertThat(store.description()).contains("KEYRING_LOCKED");
         }
@@ -160,14 +196,14 @@ class PassphraseMasterKeyStoreTest {
 
     @Test
     void setsUpAgainAfterACrashBetweenHeaderAndWrappedKey() throws Exception {
-        open(Map.of(), stream("first")).close();
+        open(Map.of(), stream("first violet anchor")).close();
         // As if the process died after writing master.kdf and before master.key.enc.
         Files.delete(keys().resolve(PassphraseMasterKeyStore.WRAPPED_KEY_FILE));
-        try (MasterKeyStore store = open(Map.of(), stream("second"))) {
+        try (MasterKeyStore store = open(Map.of(), stream("second amber meadow"))) {
             assertThat(store.protection()).isEqualTo(Protection.PASSPHRASE);
         }
-        open(Map.of(), stream("second")).close();
-        assertReason(() -> open(Map.of(), stream("first")), KeyManagerException.Reason.WRONG_PASSPHRASE);
+        open(Map.of(), stream("second amber meadow")).close();
+        assertReason(() -> open(Map.of(), stream("first violet anchor")), KeyManagerException.Reason.WRONG_PASSPHRASE);
     }
 
     private static PassphraseSource stream(String text) {

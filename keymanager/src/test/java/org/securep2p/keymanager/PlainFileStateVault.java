@@ -80,6 +80,11 @@ final class PlainFileStateVault implements StateVault {
     }
 
     @Override
+    public String location() {
+        return file.toString();
+    }
+
+    @Override
     public String toString() {
         return "PlainFileStateVault[" + directory + ", UNENCRYPTED]";
     }
