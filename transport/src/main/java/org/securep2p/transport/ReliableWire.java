@@ -35,7 +35,7 @@ final class ReliableWire {
      */
     static final int TYPE_TAGGED = 0x80;
 
-    /** HMAC-SHA-256 truncated to 128 bits (PROTOCOL.md 13.9). */
+    /** A GMAC tag, AES-256-GCM's full 128 bits (PROTOCOL.md 13.9). */
     static final int TAG_BYTES = 16;
 
     /** version u8, type u8, connection id u32, packet number u64. */
