@@ -436,6 +436,53 @@ class AttackIT {
     }
 
     /**
+     * Issue 14 §1: an on-path attacker who copies the connection's own headers forges CLOSE (ABORT and GOODBYE),
+     * a far-ahead PING and an ACK of everything into both directions of an established session. The reliable
+     * channel's packets are tagged (PROTOCOL.md 13.9), so every forgery is dropped: each message arrives exactly
+     * once and neither side reports {@code disconnected}.
+     */
+    @Test
+    void forgedClosePingAndAckPacketsOnThePathEndNothing() throws Exception {
+        int alicePort = AttackPeers.freeUdpPort();
+        AttackPeers.Peer alice = start("alice", "alice", "ENHANCED", alicePort);
+        AttackPeers.Peer bob = start("bob", "bob", "ENHANCED", null);
+        ready(alice);
+        ready(bob);
+        ReliableForger forger = new ReliableForger();
+        AttackPeers.UdpProxy proxy = new AttackPeers.UdpProxy(alicePort, forger.upstream(), forger.downstream());
+        closeables.add(proxy);
+        int am = alice.mark();
+        int bm = bob.mark();
+        alice.ok("wait", Map.of());
+        bob.ok("connect", Map.of("code", "127.0.0.1:" + proxy.port));
+        bob.awaitEvent(bm, "connected", STEP);
+        alice.awaitEvent(am, "connected", STEP);
+        forger.arm();
+        for (int i = 0; i < 5; i++) {
+            chat(bob, alice, text("under forgery " + i));
+            chat(alice, bob, text("answer under forgery " + i));
+        }
+        // A little longer under attack: a poisoned packet-number state shows as a stall, a forged ACK as a hole.
+        Thread.sleep(3000);
+        chat(bob, alice, text("after forgery"));
+        forger.disarm();
+        assertThat(forger.closes.get()).as("CLOSEs forged").isGreaterThan(4);
+        assertThat(forger.pings.get()).as("PINGs forged").isGreaterThan(4);
+        assertThat(forger.acks.get()).as("ACKs forged").isGreaterThan(4);
+        for (AttackPeers.Peer p : List.of(alice, bob)) {
+            int from = p == alice ? am : bm;
+            List<String> texts = p.events(from, "message").stream()
+                    .map(m -> m.path("params").path("text").asText()).toList();
+            assertThat(texts).as("%s received each message exactly once\n%s", p.name, p.report())
+                    .doesNotHaveDuplicates().hasSize(p == alice ? 6 : 5);
+            assertThat(p.events(from, "disconnected")).as("%s stays connected\n%s", p.name, p.report()).isEmpty();
+            assertThat(p.events(from, "error")).as(p.report()).isEmpty();
+        }
+        System.out.println("AttackIT: forged " + forger.closes.get() + " CLOSE, " + forger.pings.get() + " PING, "
+                + forger.acks.get() + " ACK datagrams; session intact");
+    }
+
+    /**
      * A relay on the path that forwards everything but alters one byte of one data-bearing datagram: TLS
      * detects it (the record does not authenticate), the connection ends on both sides with a reason, the
      * message it altered is never shown, and after a reconnection the session resumes and the message arrives
