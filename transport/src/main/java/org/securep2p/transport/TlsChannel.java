@@ -7,6 +7,7 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -497,7 +498,7 @@ final class TlsChannel implements Closeable {
         if (!ProtocolVersion.TLSv13.equals(version) || suite != TlsProfile.CIPHER_SUITE
                 || group != policy.namedGroup || policy.peerIdentity() == null || parameters.isResumedSession()
                 || parameters.getPSKIdentity() != null) {
-            java.util.Arrays.fill(packetKeys, (byte) 0);
+            Arrays.fill(packetKeys, (byte) 0);
             fail(new TransportException(TLS_FAILED, "negotiated " + TlsProfile.versionName(version) + " "
                     + TlsProfile.cipherSuiteName(suite) + " " + TlsProfile.groupName(group)
                     + ", which is not the profile of " + policy.level));
@@ -508,7 +509,7 @@ final class TlsChannel implements Closeable {
             // (PROTOCOL.md 13.9). fromExporter wipes the exported bytes.
             source.installKeys(ReliableAuth.fromExporter(packetKeys, client));
         } else {
-            java.util.Arrays.fill(packetKeys, (byte) 0);
+            Arrays.fill(packetKeys, (byte) 0);
         }
         session = new Session(policy.peerIdentity(), policy.channelBinding(), TlsProfile.VERSION_NAME,
                 TlsProfile.CIPHER_SUITE_NAME, TlsProfile.groupName(group), policy.peerMemberName());
