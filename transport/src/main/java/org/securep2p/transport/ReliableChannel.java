@@ -23,10 +23,13 @@ import static org.securep2p.transport.TransportException.Reason.PEER_TIMEOUT;
  * saying why not; a graceful close by the peer shows as end of stream (-1) after the last byte; a peer that
  * stops answering is detected within the dead-peer timeout ({@code PEER_TIMEOUT}); memory stays within the
  * configured buffers; malformed, foreign or contradictory datagrams are dropped and counted, never fatal.
+ * Once {@link #installKeys} has been called (by TLS, the moment its handshake completes) every datagram we
+ * send carries a tag, and a datagram whose tag fails, or an untagged one once the peer has shown it tags, is
+ * dropped and counted without acting on any of it: after the handshake only the user, an authenticated
+ * CLOSE, TLS above or the dead-peer timer can end the channel (docs/PROTOCOL.md 13.9).
  *
- * <p>Not its job: confidentiality or integrity (TLS 1.3 runs on top and detects any tampering this layer
- * cannot), choosing the path or filtering source addresses (the link delivers only the ICE-selected peer's
- * datagrams), or message framing.
+ * <p>Not its job: confidentiality (TLS 1.3 runs on top), choosing the path or filtering source addresses
+ * (the link delivers only the ICE-selected peer's datagrams), or message framing.
  *
  * <p>Threads: one daemon I/O thread per channel receives, runs the timers and acknowledges; writers send
  * their data themselves, at once (no Nagle), so a small message costs no thread hand-off. All state is
@@ -69,12 +72,21 @@ final class ReliableChannel implements Closeable {
     /** Set under lock when bytes became readable or the channel stopped; the I/O thread then calls the listener. */
     private boolean readerNotice;
     private volatile Runnable readListener;
+    /** Our packet keys, from {@link #installKeys}; null while the handshake runs (nothing is tagged yet). */
+    private ReliableAuth auth;
+    /**
+     * A packet with a valid tag has arrived: the peer has its keys, so nothing untagged can be from it any more.
+     * Never set by a tagged packet that arrived before our keys (it could not be checked).
+     */
+    private boolean peerTags;
 
     private long packetsSent;
     private long packetsReceived;
     private long droppedMalformed;
     private long droppedForeign;
     private long droppedInvalid;
+    private long droppedUnauthenticated;
+    private long ignoredAcks;
     private long duplicatePackets;
     private long keepalivesSent;
     private long sendErrors;
@@ -254,6 +266,25 @@ final class ReliableChannel implements Closeable {
         join();
     }
 
+    /**
+     * Installs the packet keys: from now on every datagram we send is tagged, an untagged CLOSE is never acted
+     * on, and once a packet with a valid tag arrives every untagged one is dropped (PROTOCOL.md 13.9). Called
+     * once, by TLS when its handshake completes; a second call is refused, since a peer tagging with the first
+     * keys would fail every check.
+     */
+    void installKeys(ReliableAuth keys) {
+        Objects.requireNonNull(keys, "keys");
+        lock.lock();
+        try {
+            if (auth != null) {
+                throw new IllegalStateException("reliable channel: packet keys already installed");
+            }
+            auth = keys;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Why the channel stopped working, if it did other than by our own graceful close. */
     Optional<TransportException> failure() {
         lock.lock();
@@ -272,7 +303,8 @@ final class ReliableChannel implements Closeable {
                     sender.thresholdLosses(), sender.rtoExpirations(), droppedMalformed, droppedForeign,
                     droppedInvalid, duplicatePackets + receiver.duplicates(), keepalivesSent,
                     rto.srtt() < 0 ? -1 : rto.srtt() / 1_000, rto.rto() / 1_000_000,
-                    sender.congestion().window(), sender.bytesInFlight(), sender.buffered());
+                    sender.congestion().window(), sender.bytesInFlight(), sender.buffered(),
+                    droppedUnauthenticated, ignoredAcks, auth != null, peerTags);
         } finally {
             lock.unlock();
         }
@@ -445,8 +477,12 @@ final class ReliableChannel implements Closeable {
             droppedForeign++;
             return;
         }
+        if (!authentic(buf, len)) {
+            droppedUnauthenticated++;
+            return;
+        }
         int check = receiver.check(packet);
-        if (check == ReliableReceiver.INVALID || (packet.type != ReliableWire.TYPE_CLOSE && !sender.ackPlausible(packet))) {
+        if (check == ReliableReceiver.INVALID) {
             droppedInvalid++;
             return;
         }
@@ -466,13 +502,35 @@ final class ReliableChannel implements Closeable {
             return;
         }
         packetsReceived++;
-        if (sender.onAck(packet, now)) {
+        if (!sender.ackPlausible(packet)) {
+            // It names a packet we never sent: the block is wrong, not necessarily the stream bytes beside it.
+            ignoredAcks++;
+        } else if (sender.onAck(packet, now)) {
             writable.signalAll();
         }
         if (receiver.apply(packet, buf, now)) {
             readable.signalAll();
             readerNotice = true;
         }
+    }
+
+    /**
+     * The switch-over (PROTOCOL.md 13.9). Before our keys nothing can be checked: a tag is set aside unread
+     * and the packet is as unauthenticated as the handshake it belongs to. With keys, a tag must verify, and
+     * an untagged packet is accepted only while the peer may still lack its keys, and never as a CLOSE.
+     */
+    private boolean authentic(byte[] buf, int len) {
+        if (auth == null) {
+            return true;
+        }
+        if (packet.tagged) {
+            if (!auth.verify(buf, len)) {
+                return false;
+            }
+            peerTags = true;
+            return true;
+        }
+        return !peerTags && packet.type != ReliableWire.TYPE_CLOSE;
     }
 
     private void onPeerClose(int code) {
@@ -555,6 +613,10 @@ final class ReliableChannel implements Closeable {
     }
 
     private void send(int len, long now) {
+        if (auth != null) {
+            ReliableWire.markTagged(tx);
+            len = auth.tag(tx, len);
+        }
         try {
             link.send(tx, 0, len);
             packetsSent++;

@@ -23,12 +23,15 @@ final class ReliableReceiver {
     static final int MAX_OUT_OF_ORDER_RANGES = 256;
 
     /**
-     * How far above the largest packet number seen a new one may be. A sender never skips numbers, and no
-     * more than ~2^16 of its packets can be lost in a row before the dead-peer timer fires, so a larger jump
-     * is a corrupt or forged packet: accepting it would make every later ACK acknowledge a number the peer
-     * never sent.
+     * How far above the largest packet number seen a new one may be: what the peer can have sent that we have
+     * not seen. A sender never skips numbers; the ack-eliciting packets it has outstanding span at most
+     * {@link ReliableSender#MAX_PACKETS} numbers, and its pure ACKs (one per two of our packets at most, plus
+     * one per duplicate) answer packets of ours that our congestion window bounds: with the default 4 MiB
+     * buffers a whole window is about 7,000 packets, and after a timeout it is 2. A larger jump is a corrupt
+     * or forged packet: accepting it would make every later ACK acknowledge a number the peer never sent
+     * (PROTOCOL.md 13.3). It was 2^20, which let one forged PING poison the session.
      */
-    static final long MAX_PACKET_NUMBER_JUMP = 1L << 20;
+    static final long MAX_PACKET_NUMBER_JUMP = ReliableSender.MAX_PACKETS;
 
     /** Results of {@link #check}. */
     static final int ACCEPT = 0;

@@ -20,9 +20,16 @@ package org.securep2p.transport;
  * @param cwndBytes         congestion window
  * @param bytesInFlight     bytes of ack-eliciting packets neither acknowledged nor declared lost
  * @param sendBuffered      bytes written by the application and not yet acknowledged
+ * @param droppedUnauthenticated datagrams dropped unread for their tag (PROTOCOL.md 13.9): a tag that failed,
+ *                          an untagged packet after the peer's first valid tag, an untagged CLOSE once we have keys
+ * @param ignoredAcks       accepted packets whose ACK block named a packet we never sent: the block was ignored,
+ *                          the rest of the packet taken
+ * @param keyed             our packet keys are installed: everything we send is tagged
+ * @param peerTags          a packet with a valid tag has arrived: nothing untagged is accepted any more
  */
 record ReliableStats(long packetsSent, long packetsReceived, long retransmissions, long lossesDetected,
                      long rtoExpirations, long droppedMalformed, long droppedForeign, long droppedInvalid,
                      long duplicates, long keepalivesSent, long srttMicros, long rtoMillis, long cwndBytes,
-                     long bytesInFlight, long sendBuffered) {
+                     long bytesInFlight, long sendBuffered, long droppedUnauthenticated, long ignoredAcks,
+                     boolean keyed, boolean peerTags) {
 }

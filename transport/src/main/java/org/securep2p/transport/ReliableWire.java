@@ -1,18 +1,21 @@
 package org.securep2p.transport;
 
 /**
- * The datagram format of the reliable channel (docs/PROTOCOL.md section 13.2), version 1. Decoding is strict
+ * The datagram format of the reliable channel (docs/PROTOCOL.md section 13.2), version 2. Decoding is strict
  * and total: every byte of a datagram is accounted for, every length and range is checked, and the result is
  * a {@link Verdict} rather than an exception, because garbage from the network is routine here and must cost
  * no more than a branch. Decoding fills a reusable {@link Packet} and encoding writes into a caller's array,
  * so the per-datagram path allocates nothing.
  *
  * <p>Not its job: deciding whether a well-formed packet makes sense for the connection (the channel checks
- * packet numbers, acknowledgements and offsets against its state) or protecting integrity (TLS does).
+ * packet numbers, acknowledgements and offsets against its state) or checking a tag ({@link ReliableAuth}
+ * does; the decoder only sets aside the {@link #TAG_BYTES} a tagged packet ends with).
  */
 final class ReliableWire {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** Version 1 had no tag; a peer still speaking it is told apart from garbage ({@link Verdict#OLD_VERSION}). */
+    static final int OLD_VERSION = 1;
 
     static final int TYPE_DATA = 1;
     static final int TYPE_ACK = 2;
@@ -25,6 +28,15 @@ final class ReliableWire {
     static final int CLOSE_ABORT = 1;
 
     static final int FLAG_FIN = 0x01;
+
+    /**
+     * Bit of the type byte: the packet ends with a {@link #TAG_BYTES}-byte tag over everything before it
+     * (PROTOCOL.md 13.9). The tag itself is checked by the channel, which alone knows whether it has keys.
+     */
+    static final int TYPE_TAGGED = 0x80;
+
+    /** A GMAC tag, AES-256-GCM's full 128 bits (PROTOCOL.md 13.9). */
+    static final int TAG_BYTES = 16;
 
     /** version u8, type u8, connection id u32, packet number u64. */
     static final int HEADER_BYTES = 14;
@@ -45,11 +57,12 @@ final class ReliableWire {
 
     /**
      * Stream bytes in one DATA packet: what is left of a 1,200-byte datagram after the header, an ACK with one
-     * range and the stream header. A full packet still carries the common one-range ACK; smaller ones carry
-     * more ranges in the room they leave.
+     * range, the stream header and the tag. A full packet still carries the common one-range ACK; smaller ones
+     * carry more ranges in the room they leave. Room for the tag is kept before keys too, so that a segment
+     * cut before the handshake completed can be retransmitted, tagged, in the same room.
      */
     static final int MAX_STREAM_PAYLOAD = DatagramLink.MAX_DATAGRAM - HEADER_BYTES - ACK_FIXED_BYTES
-            - FIRST_RANGE_BYTES - STREAM_HEADER_BYTES;
+            - FIRST_RANGE_BYTES - STREAM_HEADER_BYTES - TAG_BYTES;
 
     /**
      * Packet numbers, stream offsets and max data are below 2^62 (QUIC's bound): no counter can wrap in the
@@ -66,9 +79,11 @@ final class ReliableWire {
         OK,
         /** Shorter than its fields say. */
         TRUNCATED,
-        /** A version byte other than {@link #VERSION}. */
+        /** Version 1 (untagged, PROTOCOL.md 13.2): a peer that must be updated. */
+        OLD_VERSION,
+        /** A version byte other than {@link #VERSION} and {@link #OLD_VERSION}. */
         UNKNOWN_VERSION,
-        /** A type byte other than the four defined. */
+        /** A type byte other than the four defined (with or without {@link #TYPE_TAGGED}). */
         UNKNOWN_TYPE,
         /** Bytes left after the last field. */
         TRAILING_BYTES,
@@ -81,6 +96,8 @@ final class ReliableWire {
     /** One decoded datagram; reused from datagram to datagram, valid until the next decode into it. */
     static final class Packet {
         int type;
+        /** The type byte had {@link #TYPE_TAGGED}: the last {@link #TAG_BYTES} bytes are a tag, not fields. */
+        boolean tagged;
         int connectionId;
         long number;
         /** DATA, ACK, PING: the sender's receive limit (stream offset it may be sent up to). */
@@ -113,15 +130,25 @@ final class ReliableWire {
         if (len > DatagramLink.MAX_DATAGRAM) {
             return Verdict.TOO_LONG;
         }
-        if ((buf[0] & 0xFF) != VERSION) {
-            return Verdict.UNKNOWN_VERSION;
+        int version = buf[0] & 0xFF;
+        if (version != VERSION) {
+            return version == OLD_VERSION ? Verdict.OLD_VERSION : Verdict.UNKNOWN_VERSION;
         }
         if (len < HEADER_BYTES) {
             return Verdict.TRUNCATED;
         }
         int type = buf[1] & 0xFF;
+        out.tagged = (type & TYPE_TAGGED) != 0;
+        type &= ~TYPE_TAGGED;
         if (type < TYPE_DATA || type > TYPE_CLOSE) {
             return Verdict.UNKNOWN_TYPE;
+        }
+        if (out.tagged) {
+            // The fields end where the tag begins; from here on len is the length of what the tag covers.
+            len -= TAG_BYTES;
+            if (len < HEADER_BYTES) {
+                return Verdict.TRUNCATED;
+            }
         }
         out.type = type;
         out.connectionId = (int) u32(buf, 2);
@@ -198,7 +225,7 @@ final class ReliableWire {
         return pos + out.length == len ? Verdict.OK : Verdict.TRAILING_BYTES;
     }
 
-    /** Writes the 14-byte header at 0; returns the next position. */
+    /** Writes the 14-byte header at 0, untagged ({@link #markTagged} sets the bit); returns the next position. */
     static int writeHeader(byte[] b, int type, int connectionId, long number) {
         b[0] = (byte) VERSION;
         b[1] = (byte) type;
@@ -212,9 +239,10 @@ final class ReliableWire {
         return ACK_FIXED_BYTES + (ranges == 0 ? 0 : FIRST_RANGE_BYTES + (ranges - 1) * MORE_RANGE_BYTES);
     }
 
-    /** How many ACK ranges fit in a DATA packet carrying {@code payload} stream bytes. */
+    /** How many ACK ranges fit in a DATA packet carrying {@code payload} stream bytes (and a tag). */
     static int rangesFitting(int payload) {
-        int room = DatagramLink.MAX_DATAGRAM - HEADER_BYTES - ACK_FIXED_BYTES - STREAM_HEADER_BYTES - payload;
+        int room = DatagramLink.MAX_DATAGRAM - HEADER_BYTES - ACK_FIXED_BYTES - STREAM_HEADER_BYTES - TAG_BYTES
+                - payload;
         if (room < FIRST_RANGE_BYTES) {
             return 0;
         }
@@ -270,6 +298,11 @@ final class ReliableWire {
         b[pos + 9] = (byte) length;
         b[pos + 10] = (byte) (fin ? FLAG_FIN : 0);
         return pos + STREAM_HEADER_BYTES;
+    }
+
+    /** Sets {@link #TYPE_TAGGED} in a packet written at 0; the caller appends the tag. */
+    static void markTagged(byte[] b) {
+        b[1] = (byte) (b[1] | TYPE_TAGGED);
     }
 
     static int writeClose(byte[] b, int connectionId, long number, int code) {

@@ -7,6 +7,7 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -565,6 +566,7 @@ final class TlsChannel implements Closeable {
     /** Under lock: checks what was negotiated against the profile and records the session. */
     private void establish() {
         TlsContext context = contextSource.get();
+        byte[] packetKeys = policy.takePacketKeyMaterial();
         SecurityParameters parameters = context.getSecurityParametersConnection();
         ProtocolVersion version = parameters.getNegotiatedVersion();
         int suite = parameters.getCipherSuite();
@@ -575,10 +577,18 @@ final class TlsChannel implements Closeable {
         if (!ProtocolVersion.TLSv13.equals(version) || suite != TlsProfile.CIPHER_SUITE
                 || group != policy.namedGroup || policy.peerIdentity() == null || parameters.isResumedSession()
                 || parameters.getPSKIdentity() != null) {
+            Arrays.fill(packetKeys, (byte) 0);
             fail(new TransportException(TLS_FAILED, "negotiated " + TlsProfile.versionName(version) + " "
                     + TlsProfile.cipherSuiteName(suite) + " " + TlsProfile.groupName(group)
                     + ", which is not the profile of " + policy.level));
             return;
+        }
+        if (source != null) {
+            // Before any output of ours leaves: the client's Finished, written after this, goes out tagged
+            // (PROTOCOL.md 13.9). fromExporter wipes the exported bytes.
+            source.installKeys(ReliableAuth.fromExporter(packetKeys, client));
+        } else {
+            Arrays.fill(packetKeys, (byte) 0);
         }
         session = new Session(policy.peerIdentity(), policy.channelBinding(), TlsProfile.VERSION_NAME,
                 TlsProfile.CIPHER_SUITE_NAME, TlsProfile.groupName(group), policy.peerMemberName());

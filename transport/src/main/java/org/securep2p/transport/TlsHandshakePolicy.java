@@ -53,6 +53,8 @@ final class TlsHandshakePolicy {
     /** In organisation mode, the peer's name as our CA certified it. */
     private String peerMemberName;
     private byte[] channelBinding;
+    /** Exported with the channel binding; taken (and wiped) by the channel that installs the packet keys. */
+    private byte[] packetKeyMaterial;
 
     TlsHandshakePolicy(TlsCrypto crypto, PrivateKeyOperations keys, TransportCertificate certificate,
             Supplier<Optional<Fingerprint>> pin, SecurityLevel level) {
@@ -99,8 +101,21 @@ final class TlsHandshakePolicy {
      * material, because it wipes the exporter secret right after, for forward secrecy.
      */
     void markComplete(TlsContext context) {
+        // The packet keys first: complete() turns true with the channel binding, and the keys must be there then.
+        packetKeyMaterial = context.exportKeyingMaterial(ReliableAuth.EXPORTER_LABEL, TlsUtils.EMPTY_BYTES,
+                ReliableAuth.EXPORTER_BYTES);
         channelBinding = context.exportKeyingMaterial(TlsChannel.CHANNEL_BINDING_LABEL, TlsUtils.EMPTY_BYTES,
                 TlsChannel.CHANNEL_BINDING_LENGTH);
+    }
+
+    /**
+     * The reliable channel's packet-key material (PROTOCOL.md 13.9), handed over once: the caller owns and
+     * wipes it; null before completion or after it was taken.
+     */
+    byte[] takePacketKeyMaterial() {
+        byte[] m = packetKeyMaterial;
+        packetKeyMaterial = null;
+        return m;
     }
 
     /** Our certificate and the key holder as signer, for a Certificate message with {@code requestContext}. */

@@ -113,6 +113,11 @@ final class FaultyLink {
         return toB.recent();
     }
 
+    /** Copies of the last few datagrams B sent (before impairment). */
+    List<byte[]> recentFromB() {
+        return toA.recent();
+    }
+
     PathStats statsToA() {
         return toA.stats();
     }

@@ -79,7 +79,7 @@ class ReliableGarbageProperties {
             case 0: {
                 byte[] b = new byte[r.nextInt(DatagramLink.MAX_DATAGRAM) + 1];
                 r.nextBytes(b);
-                b[0] = (byte) (b[0] == ReliableWire.VERSION ? 0 : b[0]); // random bytes, surely not version 1
+                b[0] = (byte) (b[0] == ReliableWire.VERSION ? 0 : b[0]); // random bytes, surely not version 2
                 return b;
             }
             case 1: { // a real datagram cut short
@@ -89,14 +89,17 @@ class ReliableGarbageProperties {
                 byte[] b = Arrays.copyOf(real, real.length + 1 + r.nextInt(8));
                 return b;
             }
-            case 3: { // another version
+            case 3: { // another version (1, the untagged one, included)
                 byte[] b = real.clone();
-                b[0] = (byte) (2 + r.nextInt(250));
+                int v = r.nextInt(255);
+                b[0] = (byte) (v >= ReliableWire.VERSION ? v + 1 : v);
                 return b;
             }
             case 4: { // an unknown type
                 byte[] b = real.clone();
-                b[1] = (byte) (r.nextBoolean() ? 0 : 5 + r.nextInt(250));
+                int t = r.nextBoolean() ? 0 : 5 + r.nextInt(250);
+                // With or without the tag bit, the type must be none of the four.
+                b[1] = (byte) ((t & ~ReliableWire.TYPE_TAGGED) <= ReliableWire.TYPE_CLOSE ? ReliableWire.TYPE_TAGGED : t);
                 return b;
             }
             case 5: { // another connection
@@ -104,7 +107,7 @@ class ReliableGarbageProperties {
                 b[2] ^= (byte) (1 + r.nextInt(255));
                 return b;
             }
-            default: { // version 1 and our connection id, then noise of a random length
+            default: { // our version and connection id, then noise of a random length
                 byte[] b = new byte[ReliableWire.HEADER_BYTES + r.nextInt(40)];
                 r.nextBytes(b);
                 b[0] = ReliableWire.VERSION;

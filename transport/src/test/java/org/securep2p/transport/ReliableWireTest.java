@@ -84,10 +84,15 @@ class ReliableWireTest {
     }
 
     @Test
-    void aFullDataPacketFillsTheDatagramExactly() {
+    void aFullDataPacketWithItsTagFillsTheDatagramExactly() {
         byte[] b = data(1, ranges(0, 1), 0, new byte[ReliableWire.MAX_STREAM_PAYLOAD], false);
-        assertThat(b).hasSize(DatagramLink.MAX_DATAGRAM);
+        assertThat(b).hasSize(DatagramLink.MAX_DATAGRAM - ReliableWire.TAG_BYTES);
         assertThat(decode(b)).isEqualTo(Verdict.OK);
+        byte[] tagged = tagged(b);
+        assertThat(tagged).hasSize(DatagramLink.MAX_DATAGRAM);
+        assertThat(decode(tagged)).isEqualTo(Verdict.OK);
+        assertThat(p.tagged).isTrue();
+        assertThat(p.length).isEqualTo(ReliableWire.MAX_STREAM_PAYLOAD);
         assertThat(ReliableWire.rangesFitting(ReliableWire.MAX_STREAM_PAYLOAD)).isEqualTo(1);
         assertThat(ReliableWire.rangesFitting(100)).isEqualTo(ReliableWire.MAX_ACK_RANGES);
     }
@@ -104,9 +109,43 @@ class ReliableWireTest {
         assertThat(p.rangeLow[31]).isEqualTo(3L * 8);
     }
 
+    /** The packet with the tag bit set and 16 bytes of (unchecked) tag after it. */
+    static byte[] tagged(byte[] packet) {
+        byte[] t = Arrays.copyOf(packet, packet.length + ReliableWire.TAG_BYTES);
+        ReliableWire.markTagged(t);
+        Arrays.fill(t, packet.length, t.length, (byte) 0x5A);
+        return t;
+    }
+
+    @Test
+    void aTaggedPacketsFieldsEndWhereItsTagBegins() {
+        byte[] ack = control(ReliableWire.TYPE_ACK, 9, ranges(0, 1));
+        assertThat(decode(tagged(ack))).isEqualTo(Verdict.OK);
+        assertThat(p.tagged).isTrue();
+        assertThat(p.type).isEqualTo(ReliableWire.TYPE_ACK);
+        assertThat(p.number).isEqualTo(9);
+        assertThat(decode(ack)).isEqualTo(Verdict.OK);
+        assertThat(p.tagged).isFalse();
+        // The same bytes claiming a tag are 16 bytes short of their fields.
+        byte[] claims = ack.clone();
+        ReliableWire.markTagged(claims);
+        assertThat(decode(claims)).isEqualTo(Verdict.TRUNCATED);
+        byte[] close = close(ReliableWire.CLOSE_ABORT);
+        assertThat(decode(tagged(close))).isEqualTo(Verdict.OK);
+        assertThat(decode(Arrays.copyOf(tagged(close), close.length + ReliableWire.TAG_BYTES - 1)))
+                .isEqualTo(Verdict.TRUNCATED);
+    }
+
+    @Test
+    void tellsTheUntaggedVersionOneFromUnknownVersions() {
+        byte[] b = control(ReliableWire.TYPE_ACK, 1, ranges(0, 1));
+        b[0] = 1;
+        assertThat(decode(b)).isEqualTo(Verdict.OLD_VERSION);
+    }
+
     @Test
     void rejectsUnknownVersion() {
-        for (int v : new int[] {0, 2, 255}) {
+        for (int v : new int[] {0, 3, 255}) {
             byte[] b = control(ReliableWire.TYPE_ACK, 1, ranges(0, 1));
             b[0] = (byte) v;
             assertThat(decode(b)).isEqualTo(Verdict.UNKNOWN_VERSION);
