@@ -148,7 +148,13 @@ final class OrganisationCertificates {
         if (rdns.length != 1 || rdns[0].isMultiValued()) {
             return Optional.empty();
         }
-        return Optional.of(IETFUtils.valueToString(rdns[0].getFirst().getValue()));
+        try {
+            return Optional.of(IETFUtils.valueToString(rdns[0].getFirst().getValue()));
+        } catch (IllegalArgumentException e) {
+            // A UTF8String that is not UTF-8 (Bouncy Castle decodes it only here): a name that is not text is
+            // no usable name. Found by CertificateFuzz: it escaped verifyMember as a RuntimeException.
+            return Optional.empty();
+        }
     }
 
     /** The identity in the identity extension (the same extension as a self-signed identity certificate's). */
