@@ -144,15 +144,17 @@ final class OrganisationCertificates {
 
     /** The one common name of {@code name}, if it has exactly one. */
     static Optional<String> commonName(X500Name name) {
-        RDN[] rdns = name.getRDNs(BCStyle.CN);
-        if (rdns.length != 1 || rdns[0].isMultiValued()) {
-            return Optional.empty();
-        }
         try {
+            RDN[] rdns = name.getRDNs(BCStyle.CN);
+            if (rdns.length != 1 || rdns[0].isMultiValued()) {
+                return Optional.empty();
+            }
             return Optional.of(IETFUtils.valueToString(rdns[0].getFirst().getValue()));
         } catch (IllegalArgumentException e) {
-            // A UTF8String that is not UTF-8 (Bouncy Castle decodes it only here): a name that is not text is
-            // no usable name. Found by CertificateFuzz: it escaped verifyMember as a RuntimeException.
+            // Bouncy Castle reads a name's attributes and decodes a UTF8String only when asked, here: an
+            // attribute that is not an AttributeTypeAndValue, or a UTF8String that is not UTF-8, makes a name
+            // with no usable common name. Found by CertificateFuzz: both escaped verifyMember as
+            // IllegalArgumentException.
             return Optional.empty();
         }
     }
