@@ -150,11 +150,11 @@ final class OrganisationCertificates {
                 return Optional.empty();
             }
             return Optional.of(IETFUtils.valueToString(rdns[0].getFirst().getValue()));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ClassCastException e) {
             // Bouncy Castle reads a name's attributes and decodes a UTF8String only when asked, here: an
-            // attribute that is not an AttributeTypeAndValue, or a UTF8String that is not UTF-8, makes a name
-            // with no usable common name. Found by CertificateFuzz: both escaped verifyMember as
-            // IllegalArgumentException.
+            // attribute that is not an AttributeTypeAndValue (or whose type is not an OID), or a UTF8String that
+            // is not UTF-8, makes a name with no usable common name. Found by CertificateFuzz: all three escaped
+            // verifyMember as runtime exceptions.
             return Optional.empty();
         }
     }
