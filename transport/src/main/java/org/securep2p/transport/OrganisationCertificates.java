@@ -144,11 +144,19 @@ final class OrganisationCertificates {
 
     /** The one common name of {@code name}, if it has exactly one. */
     static Optional<String> commonName(X500Name name) {
-        RDN[] rdns = name.getRDNs(BCStyle.CN);
-        if (rdns.length != 1 || rdns[0].isMultiValued()) {
+        try {
+            RDN[] rdns = name.getRDNs(BCStyle.CN);
+            if (rdns.length != 1 || rdns[0].isMultiValued()) {
+                return Optional.empty();
+            }
+            return Optional.of(IETFUtils.valueToString(rdns[0].getFirst().getValue()));
+        } catch (RuntimeException e) {
+            // Bouncy Castle reads a name's attributes and decodes a UTF8String only when asked, here, and a
+            // malformed one throws whatever its parsing meets (IllegalArgumentException, ClassCastException,
+            // ArrayIndexOutOfBoundsException: four CertificateFuzz findings): a name it cannot read has no usable
+            // common name. Only this read of an unchecked name is covered.
             return Optional.empty();
         }
-        return Optional.of(IETFUtils.valueToString(rdns[0].getFirst().getValue()));
     }
 
     /** The identity in the identity extension (the same extension as a self-signed identity certificate's). */

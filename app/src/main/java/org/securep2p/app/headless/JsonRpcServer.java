@@ -129,19 +129,26 @@ public final class JsonRpcServer {
             error(id, INVALID_REQUEST, "Invalid Request", "method must be a string");
             return false;
         }
+        // A valid request without an id is a notification: JSON-RPC 2.0 never answers one, not even with an
+        // error (section 4.1); only a request that is not valid at all gets an error with a null id.
+        boolean notification = id == null;
         JsonNode params = request.get("params");
         if (params != null && !params.isObject()) {
-            error(id, INVALID_PARAMS, "Invalid params", "params must be an object");
+            if (!notification) {
+                error(id, INVALID_PARAMS, "Invalid params", "params must be an object");
+            }
             return false;
         }
         ObjectNode p = params == null ? F.objectNode() : (ObjectNode) params;
         try {
             JsonNode result = dispatch(method, p);
             if (result == null) {
-                error(id, METHOD_NOT_FOUND, "Method not found", "no method '" + clip(method) + "'");
+                if (!notification) {
+                    error(id, METHOD_NOT_FOUND, "Method not found", "no method '" + clip(method) + "'");
+                }
                 return false;
             }
-            if (id != null) {
+            if (!notification) {
                 ObjectNode response = F.objectNode().put("jsonrpc", "2.0");
                 response.set("id", id);
                 response.set("result", result);
@@ -149,12 +156,18 @@ public final class JsonRpcServer {
             }
             return "quit".equals(method);
         } catch (BadParams e) {
-            error(id, INVALID_PARAMS, "Invalid params", e.getMessage());
+            if (!notification) {
+                error(id, INVALID_PARAMS, "Invalid params", e.getMessage());
+            }
         } catch (AppException e) {
-            ObjectNode data = F.objectNode().put("reason", e.reason().name());
-            errorWithData(id, e.code(), e.getMessage(), data);
+            if (!notification) {
+                ObjectNode data = F.objectNode().put("reason", e.reason().name());
+                errorWithData(id, e.code(), e.getMessage(), data);
+            }
         } catch (RuntimeException e) {
-            error(id, INTERNAL_ERROR, "Internal error", e.getClass().getSimpleName());
+            if (!notification) {
+                error(id, INTERNAL_ERROR, "Internal error", e.getClass().getSimpleName());
+            }
         }
         return false;
     }
