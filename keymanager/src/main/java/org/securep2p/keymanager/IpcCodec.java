@@ -176,7 +176,8 @@ final class IpcCodec {
         if (payload.length > MAX_FRAME_LENGTH) {
             throw new IllegalArgumentException("frame exceeds " + MAX_FRAME_LENGTH + " bytes");
         }
-        byte[] out = new StrictWriter().u32(payload.length).bytes(payload).toByteArray();
+        // The payload may hold the launch token or a shared secret: neither it nor the writer's buffer outlives this.
+        byte[] out = new StrictWriter().u32(payload.length).bytes(payload).toByteArrayThenWipe();
         Arrays.fill(payload, (byte) 0);
         return out;
     }
@@ -222,7 +223,7 @@ final class IpcCodec {
             default:
                 throw new IllegalStateException("unhandled op " + request.op());
         }
-        return frame(w.toByteArray());
+        return frame(w.toByteArrayThenWipe());
     }
 
     /**
@@ -294,7 +295,7 @@ final class IpcCodec {
     /** An OK response frame; {@code body} is consumed (zeroed), since it may hold a shared secret. */
     static byte[] okResponse(IpcOp op, int id, byte[] body) {
         byte[] payload = new StrictWriter().u8(VERSION).u8(op.code).u32(id).u8(Status.OK.code).bytes(body)
-                .toByteArray();
+                .toByteArrayThenWipe();
         Arrays.fill(body, (byte) 0);
         return frame(payload);
     }
