@@ -80,6 +80,26 @@ final class SupervisedKeys implements PrivateKeyOperations {
         }
         SECURITY.info("key manager restarted (pid {})", process.pid());
         notice.accept("The key manager is running again.");
+        reportRollback(diagnosticsLog, line -> SECURITY.warn("{}", line), notice);
+    }
+
+    /** What the user is told when the restarted key manager found its key state older than one it had used. */
+    static final String ROLLBACK_NOTICE = "The key manager found its key state older than one it had already used"
+            + " (a restored backup?): its unused one-time prekeys were replaced. See security.log.";
+
+    /**
+     * Copies the "rollback detected" line of the child's latest start into {@code securityLog} and tells the
+     * user, as the app's start does: a key manager restarted mid-session opens its state anew and may find it
+     * rolled back.
+     */
+    static void reportRollback(Path diagnosticsLog, Consumer<String> securityLog, Consumer<String> notice) {
+        if (diagnosticsLog == null) {
+            return;
+        }
+        KeyManagerDiagnostics.rollbackInLatestStart(diagnosticsLog).ifPresent(line -> {
+            securityLog.accept(line);
+            notice.accept(ROLLBACK_NOTICE);
+        });
     }
 
     /** What the user is told when a restart failed: the launcher's error, the child's reason, what to do. */
