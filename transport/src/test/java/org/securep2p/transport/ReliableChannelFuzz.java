@@ -23,6 +23,11 @@ import java.util.concurrent.TimeUnit;
  * delivered are never more than were sent, and the send buffer stays within its configured size. Where every
  * datagram is either real or refused by the wire decoder, the bytes delivered are exactly a prefix of the
  * stream that was sent.
+ *
+ * <p>Once the channel has its packet keys and the peer's first tagged packet arrived (PROTOCOL.md 13.9), more
+ * holds: {@link #forgedDatagramsNeverFailAKeyedChannel} feeds every real datagram of a keyed transfer in order,
+ * with the fuzzer's forgeries (mangled, untagged, tag-stripped or arbitrary datagrams, and replays) among them,
+ * and the channel must not fail and must deliver the whole stream byte for byte.
  */
 class ReliableChannelFuzz {
 
@@ -36,7 +41,14 @@ class ReliableChannelFuzz {
     private static final ReliableConfig CONFIG = ReliableTesting.build(ReliableTesting.fast()
             .connectionId(CONNECTION_ID).deadPeer(Duration.ofSeconds(30)).keepalive(Duration.ofSeconds(10)));
     private static final byte[] STREAM = stream();
-    private static final List<byte[]> RECORDED = record();
+    private static final long KEY_SEED = 1409;
+    private static final List<byte[]> RECORDED = record(false);
+    /** As {@link #RECORDED}, from a transfer whose ends had their keys before the first packet: all tagged. */
+    private static final List<byte[]> RECORDED_KEYED = record(true);
+    /** The datagrams of {@link #RECORDED_KEYED} that carry the stream (not its CLOSE), in the order sent. */
+    private static final List<byte[]> KEYED_STREAM = withoutClose(RECORDED_KEYED);
+    /** Bounds the forgeries of one input. */
+    private static final int MAX_FORGERIES_PER_INPUT = 96;
 
     /** Real datagrams, honestly reordered, duplicated, dropped or mangled past what the decoder accepts. */
     @FuzzTest(maxDuration = "5m")
@@ -48,6 +60,119 @@ class ReliableChannelFuzz {
     @FuzzTest(maxDuration = "5m")
     void forgedDatagramsNeverThrowNorOverflow(FuzzedDataProvider data) throws Exception {
         run(data, true);
+    }
+
+    /**
+     * Issue 14's invariant, true since wire version 2: with keys at both ends, nothing an attacker sends fails the
+     * channel or changes the stream. Every real datagram arrives once, in order (the first one first, so that
+     * the peer is known to tag); before each later one the fuzzer may slip in forgeries.
+     */
+    @FuzzTest(maxDuration = "5m")
+    void forgedDatagramsNeverFailAKeyedChannel(FuzzedDataProvider data) throws Exception {
+        List<byte[]> feed = new ArrayList<>();
+        int forged = 0;
+        for (int i = 0; i < KEYED_STREAM.size(); i++) {
+            while (i > 0 && forged < MAX_FORGERIES_PER_INPUT && data.remainingBytes() > 0 && data.consumeBoolean()) {
+                byte[] f = forgery(data);
+                if (f.length == 0 || isRealClose(f)) {
+                    continue; // the peer's own CLOSE, replayed, is not a forgery: it may end the channel
+                }
+                feed.add(f);
+                forged++;
+            }
+            feed.add(KEYED_STREAM.get(i));
+        }
+        ScriptedLink link = new ScriptedLink();
+        ReliableChannel channel = ReliableChannel.open(link, CONFIG);
+        ByteArrayOutputStream delivered = new ByteArrayOutputStream();
+        try {
+            channel.installKeys(ReliableAuth.fromExporter(ReliableForgeryTest.material(KEY_SEED), false));
+            link.inbound.addAll(feed);
+            awaitSettled(channel, link, feed.size());
+            byte[] buf = new byte[4096];
+            int n;
+            while ((n = channel.read(buf, 0, buf.length, 0)) > 0) {
+                delivered.write(buf, 0, n);
+            }
+            assertThat(n).as("end of stream after %d forgeries", forged).isEqualTo(-1);
+            assertThat(channel.failure()).as("failure after %d forgeries; %s", forged, channel.stats()).isEmpty();
+            assertThat(channel.stats().peerTags()).isTrue();
+            assertThat(delivered.toByteArray()).as("stream after %d forgeries", forged).isEqualTo(STREAM);
+        } finally {
+            channel.abort("fuzz input over");
+            long deadline = System.nanoTime() + SETTLE_NANOS;
+            while (!channel.ioThreadFinished() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(channel.ioThreadFinished()).as("I/O thread ends after abort").isTrue();
+        }
+    }
+
+    /** What an attacker on the path can send, from the real datagrams it saw: anything but a valid tag. */
+    private static byte[] forgery(FuzzedDataProvider data) {
+        byte[] real = RECORDED_KEYED.get(data.consumeInt(0, RECORDED_KEYED.size() - 1));
+        switch (data.consumeInt(0, 5)) {
+            case 0:
+                return real; // a replay
+            case 1:
+                return Arrays.copyOf(real, data.consumeInt(0, real.length));
+            case 2: {
+                byte[] d = real.clone();
+                int flips = data.consumeInt(1, 4);
+                for (int k = 0; k < flips; k++) {
+                    int bit = data.consumeInt(0, d.length * 8 - 1);
+                    d[bit / 8] ^= (byte) (1 << (bit % 8));
+                }
+                return d;
+            }
+            case 3: {
+                // The packet as version 2 sends it before keys: tag stripped, TAGGED cleared, fields perhaps changed.
+                byte[] d = Arrays.copyOf(real, Math.max(0, real.length - ReliableWire.TAG_BYTES));
+                if (d.length > 1) {
+                    d[1] &= (byte) ~ReliableWire.TYPE_TAGGED;
+                    byte[] patch = data.consumeBytes(Math.min(8, d.length - 1));
+                    int at = data.consumeInt(1, d.length - patch.length);
+                    System.arraycopy(patch, 0, d, at, patch.length);
+                }
+                return d;
+            }
+            case 4: {
+                // A real header (version, connection id, a number near the real ones) over fuzzer fields and tag.
+                byte[] d = data.consumeBytes(DatagramLink.MAX_DATAGRAM);
+                byte[] out = Arrays.copyOf(real, Math.min(ReliableWire.HEADER_BYTES, real.length) + d.length);
+                System.arraycopy(d, 0, out, Math.min(ReliableWire.HEADER_BYTES, real.length), d.length);
+                if (out.length > 1) {
+                    out[1] = data.consumeByte();
+                }
+                return out;
+            }
+            default:
+                return data.consumeBytes(DatagramLink.MAX_DATAGRAM + 1);
+        }
+    }
+
+    private static boolean isRealClose(byte[] d) {
+        for (byte[] r : RECORDED_KEYED) {
+            if (Arrays.equals(r, d) && isClose(r)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isClose(byte[] d) {
+        ReliableWire.Packet p = new ReliableWire.Packet();
+        return ReliableWire.decode(d, d.length, p) == ReliableWire.Verdict.OK && p.type == ReliableWire.TYPE_CLOSE;
+    }
+
+    private static List<byte[]> withoutClose(List<byte[]> recorded) {
+        List<byte[]> out = new ArrayList<>();
+        for (byte[] d : recorded) {
+            if (!isClose(d)) {
+                out.add(d);
+            }
+        }
+        return out;
     }
 
     private static void run(FuzzedDataProvider data, boolean forgeriesAllowed) throws Exception {
@@ -138,7 +263,7 @@ class ReliableChannelFuzz {
         while (System.nanoTime() < deadline) {
             ReliableStats s = channel.stats();
             long counted = s.packetsReceived() + s.droppedMalformed() + s.droppedForeign() + s.droppedInvalid()
-                    + s.duplicates();
+                    + s.duplicates() + s.droppedUnauthenticated();
             if ((counted >= fed && link.inbound.isEmpty()) || channel.failure().isPresent()
                     || channel.ioThreadFinished()) {
                 return;
@@ -154,11 +279,15 @@ class ReliableChannelFuzz {
     }
 
     /** The datagrams a real sender emits for {@link #STREAM} and its close, as a real receiver took them. */
-    private static List<byte[]> record() {
+    private static List<byte[]> record(boolean keyed) {
         try {
             FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), STREAM_SEED);
             ReliableChannel a = ReliableChannel.open(link.a(), CONFIG);
             ReliableChannel b = ReliableChannel.open(link.b(), CONFIG);
+            if (keyed) {
+                a.installKeys(ReliableAuth.fromExporter(ReliableForgeryTest.material(KEY_SEED), true));
+                b.installKeys(ReliableAuth.fromExporter(ReliableForgeryTest.material(KEY_SEED), false));
+            }
             try {
                 ReliableTesting.transfer(a, b, STREAM_BYTES, STREAM_BYTES, STREAM_SEED, Duration.ofSeconds(30));
             } finally {
@@ -167,6 +296,15 @@ class ReliableChannelFuzz {
             }
             List<byte[]> recorded = new ArrayList<>(link.recentFromA());
             assertThat(recorded).isNotEmpty();
+            // recentFromA keeps the last 64: fewer means none of the transfer's datagrams was forgotten.
+            assertThat(recorded).hasSizeLessThan(64);
+            if (keyed) {
+                ReliableWire.Packet p = new ReliableWire.Packet();
+                for (byte[] d : recorded) {
+                    assertThat(ReliableWire.decode(d, d.length, p)).isEqualTo(ReliableWire.Verdict.OK);
+                    assertThat(p.tagged).as("every keyed datagram is tagged").isTrue();
+                }
+            }
             return recorded;
         } catch (Exception e) {
             throw new AssertionError("recording a real transfer failed", e);

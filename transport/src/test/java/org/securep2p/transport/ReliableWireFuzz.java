@@ -9,7 +9,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * channel's port, from the peer or not. Any input must end in a {@link ReliableWire.Verdict}, never an
  * exception, and a datagram it accepts must be within the limits the rest of the channel relies on (counters
  * below 2^62, at most {@link ReliableWire#MAX_ACK_RANGES} descending ranges, the stream payload inside the
- * datagram). The seeds in {@code ReliableWireFuzzInputs/} were written by {@link ReliableWire}'s own writers.
+ * datagram, before the tag if it is tagged). The seeds in {@code ReliableWireFuzzInputs/} were written by
+ * {@link ReliableWire}'s own writers in wire version 2, untagged and tagged by {@link ReliableAuth}, plus one
+ * version-1 datagram.
  */
 class ReliableWireFuzz {
 
@@ -37,7 +39,9 @@ class ReliableWireFuzz {
         }
         if (packet.type == ReliableWire.TYPE_DATA) {
             assertThat(packet.length).isBetween(0, ReliableWire.MAX_STREAM_PAYLOAD);
-            assertThat(packet.payloadStart + packet.length).isEqualTo(datagram.length);
+            // The payload ends where the tag begins, if the packet is tagged (PROTOCOL.md 13.2).
+            assertThat(packet.payloadStart + packet.length)
+                    .isEqualTo(datagram.length - (packet.tagged ? ReliableWire.TAG_BYTES : 0));
             assertThat(packet.offset + packet.length).isBetween(0L, ReliableWire.MAX_COUNTER);
         }
     }
