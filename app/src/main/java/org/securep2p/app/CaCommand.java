@@ -138,7 +138,7 @@ final class CaCommand implements Callable<Integer> {
     }
 
     private Home home() {
-        return new Home(parent.home);
+        return parent.home();
     }
 
     /** True if every name is acceptable; otherwise false, the complaint printed. */

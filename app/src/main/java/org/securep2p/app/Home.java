@@ -4,18 +4,46 @@ import java.io.IOException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The folders of one installation: {@code keys/} (the key manager's sealed files), {@code cert/} (the transport
  * certificate), {@code logs/}, {@code conversations/} (sealed ratchet state and queues), the trust store and
  * the config file. Private folders are created 0700 where the file system is POSIX.
+ *
+ * <p>Without {@code --home}, the home is {@link #defaultRoot}: never the working directory, so that keys never
+ * land in whatever folder (a git clone, say) the program was started from.
  */
 final class Home {
+
+    /** The environment variable that names the home when {@code --home} is not given. */
+    static final String HOME_VARIABLE = "SECUREP2P_HOME";
 
     private final Path root;
 
     Home(Path root) {
         this.root = root.toAbsolutePath().normalize();
+    }
+
+    /**
+     * The home without {@code --home}: {@code $SECUREP2P_HOME} if set, else {@code $XDG_DATA_HOME/securep2p}, else
+     * {@code ~/.local/share/securep2p} (the XDG Base Directory default) under {@code $HOME}, or under
+     * {@code userHome} (the account's home from the password database) where {@code HOME} is unset. A relative
+     * {@code XDG_DATA_HOME} or {@code HOME} is ignored, as the XDG specification requires; a relative
+     * {@code SECUREP2P_HOME} is the user's explicit choice and taken as given, like a relative {@code --home}.
+     */
+    static Path defaultRoot(Map<String, String> env, Path userHome) {
+        String explicit = env.get(HOME_VARIABLE);
+        if (explicit != null && !explicit.isBlank()) {
+            return Path.of(explicit);
+        }
+        String xdg = env.get("XDG_DATA_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg, "securep2p");
+        }
+        String user = env.get("HOME");
+        Path base = user != null && !user.isBlank() && Path.of(user).isAbsolute() ? Path.of(user) : userHome;
+        return base.resolve(".local").resolve("share").resolve("securep2p");
     }
 
     Path root() {
@@ -56,7 +84,9 @@ final class Home {
     }
 
     void createAll() throws IOException {
-        Files.createDirectories(root);
+        // The root too is private: a new default home is made 0700 (parents missing from ~/.local/share as well, as
+        // XDG asks); an existing folder the user chose is checked, never loosened or tightened behind their back.
+        createPrivateDirectory(root);
         createPrivateDirectory(keys());
         createPrivateDirectory(cert());
         createPrivateDirectory(logs());

@@ -33,8 +33,9 @@ public final class Main implements Callable<Integer> {
     static final int USAGE = 2;
 
     @Option(names = "--home", paramLabel = "DIR",
-            description = "Folder for keys/, cert/, logs/, conversations/ and the trust store (default: the working directory).")
-    Path home = Path.of("");
+            description = "Folder for keys/, cert/, logs/, conversations/ and the trust store (default: $SECUREP2P_HOME,"
+                    + " else $XDG_DATA_HOME/securep2p, else ~/.local/share/securep2p).")
+    Path home;
 
     @Option(names = "--name", paramLabel = "NAME", description = "Your username as peers see it (saved in the home).")
     String name;
@@ -104,7 +105,7 @@ public final class Main implements Callable<Integer> {
             err.println("securep2p: --port must be 1..65535");
             return USAGE;
         }
-        Home h = new Home(home);
+        Home h = home();
         // Before any logger exists: logback reads the folder from this property.
         System.setProperty("securep2p.logs", h.logs().toString());
         try {
@@ -165,6 +166,12 @@ public final class Main implements Callable<Integer> {
         Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
                 Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa);
         return Wiring.run(options, System.in, out, err);
+    }
+
+    /** The home this run uses: {@code --home}, else {@link Home#defaultRoot}. Shared with the {@code ca} commands. */
+    Home home() {
+        return new Home(home != null ? home
+                : Home.defaultRoot(System.getenv(), Path.of(System.getProperty("user.home"))));
     }
 
     private Optional<String> askUsername() {

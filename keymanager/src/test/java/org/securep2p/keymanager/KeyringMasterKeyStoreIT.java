@@ -50,7 +50,7 @@ class KeyringMasterKeyStoreIT {
             return;
         }
         String message = "missing " + missing + ": install the Debian packages gnome-keyring, dbus and dbus-x11 "
-                + "(as .ci/run does), or skip with -Dsecurep2p.keyring.skip=true";
+                + "(as ./test does), or skip with -Dsecurep2p.keyring.skip=true";
         assumeFalse(Boolean.getBoolean("securep2p.keyring.skip"), message);
         fail(message);
     }

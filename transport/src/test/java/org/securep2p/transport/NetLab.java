@@ -118,7 +118,7 @@ final class NetLab implements AutoCloseable {
             return;
         }
         String message = "The network lab cannot run here; missing: " + String.join("; ", missing)
-                + ". .ci/run installs the packages; run as root, or pass -D" + SKIP_PROPERTY
+                + ". ./test installs the packages; run as root, or pass -D" + SKIP_PROPERTY
                 + "=true to skip the lab tests.";
         if (Boolean.getBoolean(SKIP_PROPERTY)) {
             Assumptions.assumeTrue(false, message);
