@@ -103,6 +103,30 @@ plug_into_internet() {
   echo "pub $ns $ifname" >>"$(state_dir "$p")/links"
 }
 
+# The internet drops a datagram to an address nobody routes (a private address of some other LAN, which the
+# default host.candidates=LAN puts into codes) somewhere far away, silently. Without this, pub itself would
+# refuse it: ENETUNREACH for coturn relaying a check there, after which coturn drops the whole allocation, and
+# an ICMP error for a peer. The silent drop: a default route via a gateway that exists only as a permanent
+# neighbour entry on a veth pair whose other end, also in pub, discards frames not addressed to it.
+readonly VOID_GW=192.0.0.8        # IPv4 dummy address (RFC 7600): never a real host
+readonly VOID_GW6=fe80::5
+readonly VOID_MAC=02:00:00:00:00:05
+internet_swallows_strays() {
+  local p=$1
+  ip link add void netns "$p-pub" type veth peer name void-end netns "$p-pub"
+  ip -n "$p-pub" link set void-end up
+  ip -n "$p-pub" link set void up
+  ip -n "$p-pub" route add "$VOID_GW/32" dev void
+  ip -n "$p-pub" neigh add "$VOID_GW" lladdr "$VOID_MAC" dev void nud permanent
+  ip -n "$p-pub" route add default via "$VOID_GW" dev void
+  if ns_v6 "$p-pub"; then
+    ip -n "$p-pub" neigh add "$VOID_GW6" lladdr "$VOID_MAC" dev void nud permanent
+    ip -n "$p-pub" -6 route add default via "$VOID_GW6" dev void
+  fi
+}
+
+ns_v6() { [ "$(nsx "$1" sysctl -n net.ipv6.conf.all.disable_ipv6)" = 0 ]; }
+
 # A NAT router <r> with WAN address <wan> in front of one peer <host> on LAN <lan>.0/24.
 # eim:       MASQUERADE keeps the source port whenever the resulting tuple is free, so one local port gets
 #            the same public port towards every destination (endpoint-independent mapping).
@@ -288,6 +312,7 @@ cmd_up() {
   fi
   ip -n "$p-pub" addr add "$STUN1_IP/32" dev lo
   ip -n "$p-pub" addr add "$STUN2_IP/32" dev lo
+  internet_swallows_strays "$p"
 
   local addr_a addr_b public_b=$PUBLIC_B
   if [ "$topology" = samenat ] || [ "$topology" = lan ]; then

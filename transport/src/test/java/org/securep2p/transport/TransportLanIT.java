@@ -47,6 +47,19 @@ class TransportLanIT {
         }
     }
 
+    /**
+     * The default also offers private addresses when the peers are NOT on one LAN: each probes the other's
+     * private candidates (in vain, the internet drops them) and the relay must still be found.
+     */
+    @Test
+    void peersOnDifferentLansBehindSymmetricNatsStillMeetThroughTheRelay() throws Exception {
+        try (NetLab lab = NetLab.up(NetLab.Topology.SYMMETRIC)) {
+            Pair pair = connect(lab, List.of("stun=" + hostPort(lab.stun1()) + "," + hostPort(lab.stun2()),
+                    "turn=" + hostPort(lab.turn()), "user=" + lab.turnUser(), "password=" + lab.turnPassword()));
+            assertThat(pair.path()).isEqualTo("RELAYED");
+        }
+    }
+
     @Test
     void peersOnADualStackLanConnectOverIpv6WhenIpv4BetweenThemIsBlocked() throws Exception {
         try (NetLab lab = NetLab.up(NetLab.Topology.LAN)) {
@@ -105,8 +118,8 @@ class TransportLanIT {
         assertThat(waiter.awaitExit(STEP)).as("waiter's exit status\n%s", both).isZero();
         assertThat(connector.awaitExit(STEP)).as("connector's exit status\n%s", both).isZero();
         System.out.printf("%s: connector %s, waiter %s%n", lab.topology(), cc, wc);
-        return new Pair(TransportNatIT.field(cc, "path"), parse(TransportNatIT.field(cc, "local")),
-                parse(TransportNatIT.field(cc, "remote")), parse(TransportNatIT.field(wc, "local")),
+        return new Pair(TransportNatIT.field(cc, "path"), parseOrNull(TransportNatIT.field(cc, "local")),
+                parse(TransportNatIT.field(cc, "remote")), parseOrNull(TransportNatIT.field(wc, "local")),
                 parse(TransportNatIT.field(wc, "remote")));
     }
 
@@ -116,6 +129,10 @@ class TransportLanIT {
                 Long.toString(BYTES), "timeout=60"));
         args.addAll(options);
         return args;
+    }
+
+    private static InetSocketAddress parseOrNull(String literal) throws Exception {
+        return literal.equals("none") ? null : parse(literal);
     }
 
     /** "1.2.3.4:5" or "[2001:db8::1]:5". */
