@@ -262,7 +262,7 @@ final class IceSession implements AutoCloseable {
                     mode == TransportConfig.HostCandidates.LOOPBACK_ONLY
                     ? "the code has no loopback address, but this side runs in loopback-only mode"
                     : "the code only holds addresses a code may not make us probe (loopback, link-local, 0/8, "
-                            + "multicast, or this machine's own); to connect on one machine or a LAN, set "
+                            + "multicast, or this machine's own); to connect two homes on one machine, set "
                             + "host.candidates=ALL");
         }
         return out;

@@ -65,7 +65,10 @@ public final class TransportConfig {
          * addresses are not probed: a code cannot point us at ourselves or our link.
          */
         PUBLIC_ONLY,
-        /** Every interface address (same-LAN peers, or two on one machine); every candidate of a code is probed. */
+        /**
+         * Every interface address but loopback and link-local, and every candidate of a code is probed, this
+         * machine's own addresses included: two homes on one machine.
+         */
         ALL,
         /** Only 127.0.0.1 (tests and benchmarks on one machine); no STUN or TURN; only loopback is probed. */
         LOOPBACK_ONLY,
