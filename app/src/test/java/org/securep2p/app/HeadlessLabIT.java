@@ -99,6 +99,27 @@ class HeadlessLabIT {
     }
 
     /**
+     * Two peers behind one NAT router that does not hairpin, default settings and no TURN server: the chat goes
+     * direct over their LAN addresses (with host.candidates=PUBLIC_ONLY it could not connect at all).
+     */
+    @Test
+    void chatBehindOneNatThatDoesNotHairpinGoesDirectWithoutTurn() throws Exception {
+        try (Rig rig = new Rig(LabNetwork.Topology.SAMENAT,
+                l -> List.of("stun.servers=" + l.env("STUN1") + "," + l.env("STUN2")))) {
+            rig.connect("direct", false);
+            int n = 20;
+            CompletableFuture<Void> fromA = rig.sendAsync(rig.a, "A", 1, n);
+            CompletableFuture<Void> fromB = rig.sendAsync(rig.b, "B", 1, n);
+            fromA.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
+            fromB.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
+            rig.awaitAllDelivered(EXCHANGE);
+            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, Set.of(), Set.of(), false);
+            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of(), Set.of(), false);
+            rig.passed = true;
+        }
+    }
+
+    /**
      * A chat over IPv6: both peers on one dual-stack LAN (default settings, no TURN server), IPv4 between them
      * blocked, so the only path left is IPv6 (their server-reflexive IPv4 candidates need a hairpinning router,
      * which this one is not). A's code must carry its IPv6 host address; 20 messages each way arrive in order.
