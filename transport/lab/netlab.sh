@@ -2,17 +2,21 @@
 # The securep2p network lab: network namespaces, NAT routers and a coturn STUN/TURN server, all on this
 # machine. Traffic never leaves the namespaces this script creates; the "internet" is the public namespace,
 # which routes between point-to-point links to A's side (TEST-NET-3, 203.0.113.0/24) and B's side
-# (TEST-NET-2, 198.51.100.0/24) and runs coturn; the LANs are 192.168.1/24 and 192.168.2/24.
+# (TEST-NET-2, 198.51.100.0/24) and runs coturn; the LANs are 192.168.1/24 and 192.168.2/24. The lan topology
+# also runs IPv6 (documentation prefix 2001:db8::/32): 2001:db8::1 and ::2 for coturn, 2001:db8:1::/64 the LAN.
 # See README.md beside this file for the topologies. Not its job: impairments other than random loss
 # (reordering and duplication are done in user space by the tests).
 #
-#   netlab.sh up <prefix> direct|eim|symmetric   build a lab, start coturn, wait until it answers
+#   netlab.sh up <prefix> <topology>             build a lab, start coturn, wait until it answers; topology:
+#                                                direct, eim, symmetric, samenat or lan
 #   netlab.sh env <prefix>                       KEY=VALUE lines describing the lab (for the Java harness)
 #   netlab.sh loss <prefix> <ns> <percent>       drop that share of UDP packets entering or leaving <ns>
 #   netlab.sh noloss <prefix> [<ns>]             remove the loss rules (of one namespace, or all)
 #   netlab.sh down <prefix>                      kill every process in the lab, delete it; idempotent
 #   netlab.sh list                               prefixes of the labs whose state this machine still has
 #   netlab.sh reap                               down every lab whose owner process is gone (manual use)
+#   netlab.sh isolate4 <prefix>                  samenat, lan: A and B drop IPv4 from each other (lan: only
+#                                                IPv6 is left between them)
 #
 # Must run as root. Needs ip (iproute2), iptables, turnserver (coturn), ss and sysctl (procps).
 set -euo pipefail
@@ -27,6 +31,15 @@ readonly PUBLIC_A=203.0.113.10     # peer A itself (direct) or A's router (eim, 
 readonly PUBLIC_B=198.51.100.20    # peer B itself or B's router, in another documentation range
 readonly LAN_A=192.168.1           # A's LAN: router .1, peer .10
 readonly LAN_B=192.168.2
+# samenat and lan: A and B on one LAN segment (a bridge in the router), A .10, B .11.
+readonly LAN_SHARED_B=$LAN_A.11
+# lan only: IPv6, routed without NAT (as dual-stack home networks do); coturn listens on two v6 addresses.
+readonly STUN1_IP6=2001:db8::1
+readonly STUN2_IP6=2001:db8::2
+readonly LAN6=2001:db8:1      # the LAN's /64: router ::1, A ::10, B ::11
+# Fixed link-local next hops on the uplink between pub and the router (the router's default route).
+readonly UPLINK6_PUB=fe80::1
+readonly UPLINK6_ROUTER=fe80::2
 readonly STUN_PORT=3478
 readonly TURN_REALM=securep2p.test
 readonly TURN_USER=peer
@@ -42,7 +55,7 @@ readonly EXIT_PREFIX_TAKEN=3
 die_taken() { echo "netlab: $*" >&2; exit "$EXIT_PREFIX_TAKEN"; }
 
 usage() {
-  sed -n '8,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '10,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -90,6 +103,30 @@ plug_into_internet() {
   echo "pub $ns $ifname" >>"$(state_dir "$p")/links"
 }
 
+# The internet drops a datagram to an address nobody routes (a private address of some other LAN, which the
+# default host.candidates=LAN puts into codes) somewhere far away, silently. Without this, pub itself would
+# refuse it: ENETUNREACH for coturn relaying a check there, after which coturn drops the whole allocation, and
+# an ICMP error for a peer. The silent drop: a default route via a gateway that exists only as a permanent
+# neighbour entry on a veth pair whose other end, also in pub, discards frames not addressed to it.
+readonly VOID_GW=192.0.0.8        # IPv4 dummy address (RFC 7600): never a real host
+readonly VOID_GW6=fe80::5
+readonly VOID_MAC=02:00:00:00:00:05
+internet_swallows_strays() {
+  local p=$1
+  ip link add void netns "$p-pub" type veth peer name void-end netns "$p-pub"
+  ip -n "$p-pub" link set void-end up
+  ip -n "$p-pub" link set void up
+  ip -n "$p-pub" route add "$VOID_GW/32" dev void
+  ip -n "$p-pub" neigh add "$VOID_GW" lladdr "$VOID_MAC" dev void nud permanent
+  ip -n "$p-pub" route add default via "$VOID_GW" dev void
+  if ns_v6 "$p-pub"; then
+    ip -n "$p-pub" neigh add "$VOID_GW6" lladdr "$VOID_MAC" dev void nud permanent
+    ip -n "$p-pub" -6 route add default via "$VOID_GW6" dev void
+  fi
+}
+
+ns_v6() { [ "$(nsx "$1" sysctl -n net.ipv6.conf.all.disable_ipv6)" = 0 ]; }
+
 # A NAT router <r> with WAN address <wan> in front of one peer <host> on LAN <lan>.0/24.
 # eim:       MASQUERADE keeps the source port whenever the resulting tuple is free, so one local port gets
 #            the same public port towards every destination (endpoint-independent mapping).
@@ -123,6 +160,83 @@ build_router() {
   nsx "$r" iptables -w -P INPUT DROP
 }
 
+# Extra coturn options and the addresses it must listen on before up returns (IPv6 in the lan topology).
+COTURN_EXTRA=()
+COTURN_LISTEN=("$STUN1_IP:$STUN_PORT" "$STUN2_IP:$STUN_PORT")
+
+# A namespace for the lan topology: like new_ns, with IPv6 on. Addresses must be usable at once and nothing
+# may autoconfigure behind the test's back: no duplicate address detection (the lab owns every address), no
+# router advertisements accepted, no router solicitations sent. Set on "default" before any interface exists.
+new_ns6() {
+  local ns=$1 forward=$2 scope
+  ip netns add "$ns"
+  for scope in all default; do
+    nsx "$ns" sysctl -qw net.ipv6.conf.$scope.disable_ipv6=0 net.ipv6.conf.$scope.accept_dad=0 \
+      net.ipv6.conf.$scope.dad_transmits=0 net.ipv6.conf.$scope.accept_ra=0 \
+      net.ipv6.conf.$scope.router_solicitations=0 net.ipv6.conf.$scope.forwarding="$forward"
+  done
+  nsx "$ns" sysctl -qw net.ipv4.ip_forward="$forward"
+  ip -n "$ns" link set lo up
+}
+
+# samenat and lan: one router <p>-ra (NAT like eim, and it does not hairpin) in front of ONE LAN segment that
+# holds both peers: a bridge "lan" in the router, A 192.168.1.10 and B 192.168.1.11 on its ports. A datagram
+# from A to the router's public address (B's server-reflexive candidate) is delivered to the router itself,
+# which has no socket there: nothing translates it back into the LAN, so srflx candidates are useless between
+# A and B and only their host candidates connect them. lan adds IPv6: 2001:db8:1::/64 on the LAN, routed
+# without NAT to pub, with a stateful filter (only replies come in) as a home router has.
+build_shared_lan() {
+  local p=$1 topology=$2 r=$1-ra host mk=new_ns
+  [ "$topology" = lan ] && mk=new_ns6
+  $mk "$r" 1
+  $mk "$p-a" 0
+  $mk "$p-b" 0
+  plug_into_internet "$p" "$r" wan "$PUBLIC_A" port-a
+  # No multicast snooping (IPv6 neighbour discovery must not depend on MLD state), no forwarding delay.
+  ip -n "$r" link add lan type bridge mcast_snooping 0 forward_delay 0 stp_state 0
+  ip -n "$r" addr add "$LAN_A.1/24" dev lan
+  ip -n "$r" link set lan up
+  local role addr
+  for role in a b; do
+    host=$p-$role
+    [ "$role" = a ] && addr=$LAN_A.10 || addr=$LAN_SHARED_B
+    ip link add "lan-$role" netns "$r" type veth peer name eth0 netns "$host"
+    ip -n "$r" link set "lan-$role" master lan
+    ip -n "$r" link set "lan-$role" up
+    ip -n "$host" addr add "$addr/24" dev eth0
+    ip -n "$host" link set eth0 up
+    ip -n "$host" route add default via "$LAN_A.1"
+    # Not in "links": the router sees A's and B's datagrams on the one bridge, so loss for a or b here drops
+    # only what enters that peer; loss for ra covers the uplink.
+  done
+
+  nsx "$r" iptables -w -t nat -A POSTROUTING -o wan -j MASQUERADE
+  nsx "$r" iptables -w -A FORWARD -i lan -o wan -j ACCEPT
+  # Bridged A<->B frames meet FORWARD too where br_netfilter is on: the LAN itself is never filtered.
+  nsx "$r" iptables -w -A FORWARD -i lan -o lan -j ACCEPT
+  nsx "$r" iptables -w -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  nsx "$r" iptables -w -P FORWARD DROP
+  nsx "$r" iptables -w -A INPUT -i lo -j ACCEPT
+  nsx "$r" iptables -w -A INPUT -i lan -j ACCEPT
+  nsx "$r" iptables -w -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  nsx "$r" iptables -w -P INPUT DROP
+
+  [ "$topology" = lan ] || return 0
+  ip -n "$r" addr add "$LAN6::1/64" dev lan nodad
+  ip -n "$p-pub" addr add "$UPLINK6_PUB/64" dev port-a nodad
+  ip -n "$r" addr add "$UPLINK6_ROUTER/64" dev wan nodad
+  ip -n "$r" -6 route add default via "$UPLINK6_PUB" dev wan
+  ip -n "$p-pub" -6 route add "$LAN6::/64" via "$UPLINK6_ROUTER" dev port-a
+  ip -n "$p-a" addr add "$LAN6::10/64" dev eth0 nodad
+  ip -n "$p-b" addr add "$LAN6::11/64" dev eth0 nodad
+  ip -n "$p-a" -6 route add default via "$LAN6::1" dev eth0
+  ip -n "$p-b" -6 route add default via "$LAN6::1" dev eth0
+  nsx "$r" ip6tables -w -A FORWARD -i lan -o wan -j ACCEPT
+  nsx "$r" ip6tables -w -A FORWARD -i lan -o lan -j ACCEPT
+  nsx "$r" ip6tables -w -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  nsx "$r" ip6tables -w -P FORWARD DROP
+}
+
 start_coturn() {
   local p=$1 dir=$2 password=$3
   # Relaying is restricted to the lab's own ranges (allowed beats denied in coturn): the two documentation
@@ -138,13 +252,17 @@ start_coturn() {
     --allowed-peer-ip=192.168.0.0-192.168.255.255 --denied-peer-ip=0.0.0.0-255.255.255.255 \
     --userdb="$dir/turndb" --no-dynamic-ip-list --no-dynamic-realms \
     --log-file="$dir/turnserver.log" --simple-log --no-stdout-log --pidfile="$dir/turnserver.pid" \
-    </dev/null >"$dir/turnserver.out" 2>&1 &
+    "${COTURN_EXTRA[@]}" </dev/null >"$dir/turnserver.out" 2>&1 &
   echo $! >"$dir/coturn.launch.pid"
 
-  local i listening
+  local i listening want all
   for ((i = 0; i < COTURN_WAIT_TENTHS; i++)); do
     listening=$(nsx "$p-pub" ss -Hlun 2>/dev/null || true)
-    if grep -qF "$STUN1_IP:$STUN_PORT" <<<"$listening" && grep -qF "$STUN2_IP:$STUN_PORT" <<<"$listening"; then
+    all=1
+    for want in "${COTURN_LISTEN[@]}"; do
+      grep -qF "$want" <<<"$listening" || all=0
+    done
+    if [ "$all" = 1 ]; then
       return 0
     fi
     if ! kill -0 "$(cat "$dir/coturn.launch.pid")" 2>/dev/null; then
@@ -154,14 +272,17 @@ start_coturn() {
     sleep 0.1
   done
   tail -n 20 "$dir/turnserver.log" >&2 2>/dev/null || true
-  die "coturn did not listen on $STUN1_IP and $STUN2_IP:$STUN_PORT within $((COTURN_WAIT_TENTHS / 10)) s"
+  die "coturn did not listen on ${COTURN_LISTEN[*]} within $((COTURN_WAIT_TENTHS / 10)) s"
 }
 
 cmd_up() {
   [ $# -eq 2 ] || usage
   local p=$1 topology=$2
   check_prefix "$p"
-  case "$topology" in direct | eim | symmetric) ;; *) die "unknown topology '$topology' (direct, eim, symmetric)" ;; esac
+  case "$topology" in
+    direct | eim | symmetric | samenat | lan) ;;
+    *) die "unknown topology '$topology' (direct, eim, symmetric, samenat, lan)" ;;
+  esac
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, iptables)"
   local ns
   for ns in $(lab_namespaces "$p"); do
@@ -180,12 +301,24 @@ cmd_up() {
   trap 'abort_up' EXIT
   trap 'exit 130' INT TERM
 
-  new_ns "$p-pub" 1
+  if [ "$topology" = lan ]; then
+    new_ns6 "$p-pub" 1
+    ip -n "$p-pub" addr add "$STUN1_IP6/128" dev lo nodad
+    ip -n "$p-pub" addr add "$STUN2_IP6/128" dev lo nodad
+    COTURN_EXTRA=(--listening-ip="$STUN1_IP6" --listening-ip="$STUN2_IP6")
+    COTURN_LISTEN+=("[$STUN1_IP6]:$STUN_PORT" "[$STUN2_IP6]:$STUN_PORT")
+  else
+    new_ns "$p-pub" 1
+  fi
   ip -n "$p-pub" addr add "$STUN1_IP/32" dev lo
   ip -n "$p-pub" addr add "$STUN2_IP/32" dev lo
+  internet_swallows_strays "$p"
 
-  local addr_a addr_b
-  if [ "$topology" = direct ]; then
+  local addr_a addr_b public_b=$PUBLIC_B
+  if [ "$topology" = samenat ] || [ "$topology" = lan ]; then
+    build_shared_lan "$p" "$topology"
+    addr_a=$LAN_A.10 addr_b=$LAN_SHARED_B public_b=$PUBLIC_A
+  elif [ "$topology" = direct ]; then
     new_ns "$p-a" 0
     new_ns "$p-b" 0
     plug_into_internet "$p" "$p-a" eth0 "$PUBLIC_A" port-a
@@ -202,7 +335,17 @@ cmd_up() {
   start_coturn "$p" "$dir" "$password"
 
   local router_a="" router_b=""
-  [ "$topology" != direct ] && router_a=$p-ra router_b=$p-rb
+  case "$topology" in
+    eim | symmetric) router_a=$p-ra router_b=$p-rb ;;
+    samenat | lan) router_a=$p-ra ;; # one router for both; NS_ROUTER_B stays empty
+  esac
+  local v6=""
+  if [ "$topology" = lan ]; then
+    v6="ADDR6_A=$LAN6::10
+ADDR6_B=$LAN6::11
+STUN1_6=[$STUN1_IP6]:$STUN_PORT
+STUN2_6=[$STUN2_IP6]:$STUN_PORT"
+  fi
   cat >"$dir/env" <<EOF
 PREFIX=$p
 TOPOLOGY=$topology
@@ -214,7 +357,7 @@ NS_ROUTER_B=$router_b
 ADDR_A=$addr_a
 ADDR_B=$addr_b
 PUBLIC_A=$PUBLIC_A
-PUBLIC_B=$PUBLIC_B
+PUBLIC_B=$public_b
 STUN1=$STUN1_IP:$STUN_PORT
 STUN2=$STUN2_IP:$STUN_PORT
 TURN=$STUN1_IP:$STUN_PORT
@@ -224,6 +367,7 @@ TURN_REALM=$TURN_REALM
 COTURN_PID=$(cat "$dir/coturn.launch.pid")
 COTURN_LOG=$dir/turnserver.log
 STATE_DIR=$dir
+${v6}
 EOF
   UP_PREFIX=""
   trap - EXIT INT TERM
@@ -411,6 +555,21 @@ cmd_reap() {
   done
 }
 
+# samenat, lan: A and B each drop IPv4 datagrams from the LAN's other hosts (INPUT, so that a send never
+# fails with EPERM as an OUTPUT rule would make it), whatever their port. Replies from the internet come in
+# through the router with their original source address and still pass. In lan only IPv6 is then left.
+cmd_isolate4() {
+  [ $# -eq 1 ] || usage
+  local p=$1 topology role other
+  check_prefix "$p"
+  topology=$(cat "$(state_dir "$p")/topology" 2>/dev/null) || die "no lab '$p' is up"
+  case "$topology" in samenat | lan) ;; *) die "isolate4 needs a samenat or lan lab, not $topology" ;; esac
+  for role in a b; do
+    [ "$role" = a ] && other=$LAN_SHARED_B || other=$LAN_A.10
+    nsx "$p-$role" iptables -w -A INPUT -s "$other" -j DROP
+  done
+}
+
 main() {
   [ $# -ge 1 ] || usage
   local cmd=$1
@@ -423,6 +582,7 @@ main() {
     down) cmd_down "$@" ;;
     list) cmd_list "$@" ;;
     reap) cmd_reap "$@" ;;
+    isolate4) cmd_isolate4 "$@" ;;
     *) usage ;;
   esac
 }

@@ -99,6 +99,59 @@ class HeadlessLabIT {
     }
 
     /**
+     * Two peers behind one NAT router that does not hairpin, default settings and no TURN server: the chat goes
+     * direct over their LAN addresses (with host.candidates=PUBLIC_ONLY it could not connect at all).
+     */
+    @Test
+    void chatBehindOneNatThatDoesNotHairpinGoesDirectWithoutTurn() throws Exception {
+        try (Rig rig = new Rig(LabNetwork.Topology.SAMENAT,
+                l -> List.of("stun.servers=" + l.env("STUN1") + "," + l.env("STUN2")))) {
+            rig.connect("direct", false);
+            int n = 20;
+            CompletableFuture<Void> fromA = rig.sendAsync(rig.a, "A", 1, n);
+            CompletableFuture<Void> fromB = rig.sendAsync(rig.b, "B", 1, n);
+            fromA.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
+            fromB.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
+            rig.awaitAllDelivered(EXCHANGE);
+            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, Set.of(), Set.of(), false);
+            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of(), Set.of(), false);
+            rig.passed = true;
+        }
+    }
+
+    /**
+     * A chat over IPv6: both peers on one dual-stack LAN (default settings, no TURN server), IPv4 between them
+     * blocked, so the only path left is IPv6 (their server-reflexive IPv4 candidates need a hairpinning router,
+     * which this one is not). A's code must carry its IPv6 host address; 20 messages each way arrive in order.
+     */
+    @Test
+    void chatOverIpv6OnADualStackLan() throws Exception {
+        try (Rig rig = new Rig(LabNetwork.Topology.LAN,
+                l -> List.of("stun.servers=" + l.env("STUN1_6") + "," + l.env("STUN1")))) {
+            rig.lab.isolateIpv4BetweenPeers();
+            java.net.InetAddress a6 = java.net.InetAddress.getByName(rig.lab.env("ADDR6_A"));
+            rig.connect("direct", false, code -> {
+                try {
+                    assertTrue(org.securep2p.transport.ConnectionCode.parse(code).candidates().stream()
+                            .anyMatch(c -> c.address().getAddress().equals(a6)), "A's IPv6 address in " + code);
+                } catch (org.securep2p.transport.TransportException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            int n = 20;
+            CompletableFuture<Void> fromA = rig.sendAsync(rig.a, "A", 1, n);
+            CompletableFuture<Void> fromB = rig.sendAsync(rig.b, "B", 1, n);
+            fromA.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
+            fromB.get(EXCHANGE.toSeconds(), TimeUnit.SECONDS);
+            rig.awaitAllDelivered(EXCHANGE);
+            rig.assertExactlyOnceInOrder(rig.a, "A", rig.b, Set.of(), Set.of(), false);
+            rig.assertExactlyOnceInOrder(rig.b, "B", rig.a, Set.of(), Set.of(), false);
+            report("ipv6", "%d + %d messages over IPv6 on a dual-stack LAN, IPv4 between the peers blocked", n, n);
+            rig.passed = true;
+        }
+    }
+
+    /**
      * The direct path, with a crash: A is SIGKILLed (JVM and key-manager child) while both peers send, B keeps
      * sending into the dead connection, A restarts from its home, and the stored session resumes.
      */
@@ -190,7 +243,18 @@ class HeadlessLabIT {
         int bConnectedMark;
         private final Map<String, Integer> attempted = new java.util.concurrent.ConcurrentHashMap<>();
 
+        /** The settings each home gets, from the lab's env: STUN1, STUN2 and the TURN server by default. */
+        private final java.util.function.Function<LabNetwork, List<String>> settings;
+
         Rig(LabNetwork.Topology topology) throws IOException {
+            this(topology, l -> List.of("stun.servers=" + l.env("STUN1") + "," + l.env("STUN2"),
+                    "turn.servers=" + l.env("TURN"), "turn.username=" + l.env("TURN_USER"),
+                    "turn.password=" + l.env("TURN_PASSWORD")));
+        }
+
+        Rig(LabNetwork.Topology topology, java.util.function.Function<LabNetwork, List<String>> settings)
+                throws IOException {
+            this.settings = settings;
             long t = System.nanoTime();
             lab = LabNetwork.up(topology);
             try {
@@ -213,12 +277,7 @@ class HeadlessLabIT {
 
         private Path home(String which) throws IOException {
             Path home = Files.createDirectories(dir.resolve(which));
-            Files.writeString(home.resolve("securep2p.conf"), String.join("\n",
-                    "stun.servers=" + lab.env("STUN1") + "," + lab.env("STUN2"),
-                    "turn.servers=" + lab.env("TURN"),
-                    "turn.username=" + lab.env("TURN_USER"),
-                    "turn.password=" + lab.env("TURN_PASSWORD"),
-                    "") , UTF_8);
+            Files.writeString(home.resolve("securep2p.conf"), String.join("\n", settings.apply(lab)) + "\n", UTF_8);
             return home;
         }
 
@@ -227,9 +286,15 @@ class HeadlessLabIT {
          * connection must say so on both sides and show no handshake.
          */
         void connect(String path, boolean resumed) {
+            connect(path, resumed, code -> { });
+        }
+
+        /** As above; {@code offer} sees A's code first. */
+        void connect(String path, boolean resumed, java.util.function.Consumer<String> offer) {
             int ma = a.mark();
             int mb = b.mark();
             com.fasterxml.jackson.databind.JsonNode waiting = a.call("wait", Map.of(), CONNECT);
+            offer.accept(waiting.get("code").asText());
             b.call("connect", Map.of("code", waiting.get("code").asText()), CONNECT);
             if (waiting.path("answer_needed").asBoolean()) {
                 // Behind NAT the waiting side needs the dialler's answer code (as a user would paste it).

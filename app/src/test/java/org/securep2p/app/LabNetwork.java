@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
 final class LabNetwork implements AutoCloseable {
 
     enum Topology {
-        DIRECT, EIM, SYMMETRIC;
+        DIRECT, EIM, SYMMETRIC, SAMENAT,
+        /** samenat's one LAN, dual-stack: the only lab with IPv6 (env STUN1_6, ADDR6_A, ADDR6_B). */
+        LAN;
 
         String scriptName() {
             return name().toLowerCase(Locale.ROOT);
@@ -134,6 +136,11 @@ final class LabNetwork implements AutoCloseable {
     /** Drops {@code percent} of the UDP datagrams entering or leaving {@code ns} (a role: a, b, ra, rb, pub). */
     void loss(String ns, double percent) {
         script("loss", prefix(), ns, String.format(Locale.ROOT, "%.3f", percent));
+    }
+
+    /** SAMENAT, LAN: A and B drop IPv4 from each other; in LAN only IPv6 is left between them. */
+    void isolateIpv4BetweenPeers() {
+        script("isolate4", prefix());
     }
 
     void noLoss() {

@@ -255,6 +255,16 @@ final class IceLink implements DatagramLink {
         return relayed;
     }
 
+    /** The selected pair's remote address (the lab tests check which pair ICE chose). */
+    InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    /** The local host address the pair sends from; null when relayed. */
+    InetSocketAddress localAddress() {
+        return localBase;
+    }
+
     /** True once the datagrams go through our own socket rather than ice4j's. */
     boolean leftIce() {
         return own != null;

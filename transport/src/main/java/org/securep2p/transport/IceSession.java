@@ -147,13 +147,14 @@ final class IceSession implements AutoCloseable {
     }
 
     /**
-     * The candidates to put in a connection code, best first: relayed, then server-reflexive, then host
-     * candidates that {@link TransportConfig#hostCandidates()} allows.
+     * The candidates to put in a connection code, in this order: public host candidates, server-reflexive, host
+     * candidates of private ranges (those {@link TransportConfig#hostCandidates()} allows), relayed.
      */
     List<Candidate> advertisedCandidates() {
         List<Candidate> relayed = new ArrayList<>();
         List<Candidate> reflexive = new ArrayList<>();
         List<Candidate> host = new ArrayList<>();
+        List<Candidate> privateHost = new ArrayList<>();
         for (LocalCandidate c : component.getLocalCandidates()) {
             if (c.getTransport() != Transport.UDP) {
                 continue;
@@ -171,8 +172,8 @@ final class IceSession implements AutoCloseable {
                     reflexive.add(Candidate.of(Candidate.Type.SERVER_REFLEXIVE, a));
                     break;
                 case HOST_CANDIDATE:
-                    if (hostAllowed(a.getAddress())) {
-                        host.add(Candidate.of(Candidate.Type.HOST, a));
+                    if (offered(a.getAddress(), config.hostCandidates())) {
+                        (isGlobal(a.getAddress()) ? host : privateHost).add(Candidate.of(Candidate.Type.HOST, a));
                     }
                     break;
                 default:
@@ -180,10 +181,13 @@ final class IceSession implements AutoCloseable {
             }
         }
         // Direct paths first: when the code is full, the relay is what survives (it works everywhere), so
-        // keep one relayed candidate and fill the rest by preference.
+        // keep one relayed candidate and fill the rest by preference. Private host addresses after the
+        // reflexive ones: they only help a peer on the same LAN, and a machine with many virtual interfaces
+        // (containers, VPNs) must not crowd the public ones out.
         List<Candidate> out = new ArrayList<>();
         out.addAll(host);
         out.addAll(reflexive);
+        out.addAll(privateHost);
         out.addAll(relayed);
         if (out.size() > MAX_ADVERTISED) {
             List<Candidate> kept = new ArrayList<>(out.subList(0, MAX_ADVERTISED - (relayed.isEmpty() ? 0 : 1)));
@@ -215,12 +219,13 @@ final class IceSession implements AutoCloseable {
     static List<Candidate> probeable(TransportConfig config, List<Candidate> candidates) throws TransportException {
         TransportConfig.HostCandidates mode = config.hostCandidates();
         return probeable(candidates, mode,
-                mode == TransportConfig.HostCandidates.PUBLIC_ONLY ? ownAddresses() : Set.of());
+                mode == TransportConfig.HostCandidates.LAN || mode == TransportConfig.HostCandidates.PUBLIC_ONLY
+                        ? ownAddresses() : Set.of());
     }
 
     /**
      * A code is text anyone can write, so by default it must not make us send checks to our own machine or
-     * its link: with {@code PUBLIC_ONLY}, loopback, link-local (169.254/16, fe80::/10), 0/8 ("this network"),
+     * its link: with {@code LAN} (the default) and {@code PUBLIC_ONLY}, loopback, link-local (169.254/16, fe80::/10), 0/8 ("this network"),
      * multicast and unspecified addresses and any of {@code own} (this machine's interface addresses) are
      * dropped. {@code ALL} (same machine or LAN, the user's choice) probes every candidate; {@code LOOPBACK_ONLY}
      * (tests and benchmarks on one machine) only loopback ones. BAD_CODE if candidates were given and none is
@@ -239,8 +244,12 @@ final class IceSession implements AutoCloseable {
                 case ALL:
                     keep = true;
                     break;
+                case LAN:
                 case PUBLIC_ONLY:
                 default:
+                    // Private addresses stay: a code from a peer on our LAN needs them, and one from a foreign
+                    // LAN only costs a few checks (authenticated STUN requests) towards addresses of our own
+                    // LAN's range that do not answer or do not know the ICE credentials.
                     keep = !refusedByDefault(a) && !own.contains(a);
                     break;
             }
@@ -253,7 +262,7 @@ final class IceSession implements AutoCloseable {
                     mode == TransportConfig.HostCandidates.LOOPBACK_ONLY
                     ? "the code has no loopback address, but this side runs in loopback-only mode"
                     : "the code only holds addresses a code may not make us probe (loopback, link-local, 0/8, "
-                            + "multicast, or this machine's own); to connect on one machine or a LAN, set "
+                            + "multicast, or this machine's own); to connect two homes on one machine, set "
                             + "host.candidates=ALL");
         }
         return out;
@@ -287,16 +296,35 @@ final class IceSession implements AutoCloseable {
         return out;
     }
 
-    private boolean hostAllowed(InetAddress a) {
-        switch (config.hostCandidates()) {
+    /** Whether our own interface address {@code a} goes into a code as a host candidate in {@code mode}. */
+    static boolean offered(InetAddress a, TransportConfig.HostCandidates mode) {
+        switch (mode) {
             case LOOPBACK_ONLY:
                 return a.isLoopbackAddress();
             case ALL:
                 return !a.isLoopbackAddress() && !a.isLinkLocalAddress();
+            case LAN:
+                return isGlobal(a) || isPrivate(a);
             case PUBLIC_ONLY:
             default:
                 return isGlobal(a);
         }
+    }
+
+    /**
+     * A private-range address: RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space 100.64/10
+     * (RFC 6598: carrier-grade NAT, and overlay networks such as Tailscale's) or IPv6 unique local fc00::/7
+     * (RFC 4193). Reachable only within one site, so worth offering to a peer that may share it.
+     */
+    static boolean isPrivate(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (a instanceof Inet4Address) {
+            int first = b[0] & 0xff;
+            int second = b[1] & 0xff;
+            return first == 10 || (first == 172 && second >= 16 && second < 32) || (first == 192 && second == 168)
+                    || (first == 100 && second >= 64 && second < 128);
+        }
+        return (b[0] & 0xfe) == 0xfc;
     }
 
     /** Not loopback, link-local, private (RFC 1918, ULA fc00::/7), carrier-grade NAT (100.64/10) or any-local. */

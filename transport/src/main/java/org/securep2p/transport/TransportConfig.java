@@ -50,13 +50,25 @@ public final class TransportConfig {
      */
     public enum HostCandidates {
         /**
-         * Only addresses that are not private, link-local or loopback. A private address is useless to a peer
-         * on another network, leaks the local network layout, and makes a TURN server refuse permissions. A
-         * code's candidates at loopback, link-local, 0/8, multicast or this machine's own addresses are not
-         * probed: a code cannot point us at ourselves or our link.
+         * The default. Public addresses and those of private ranges (RFC 1918 10/8, 172.16/12, 192.168/16;
+         * shared address space 100.64/10, RFC 6598; IPv6 unique local fc00::/7, RFC 4193), so that two peers on
+         * one LAN or behind one NAT reach each other directly: a NAT that does not hairpin makes their
+         * server-reflexive candidates useless to each other. A code then reveals the waiter's LAN address.
+         * Loopback and link-local addresses are never offered. A code's candidates are probed as with
+         * {@link #PUBLIC_ONLY}: a foreign LAN's private address costs a few STUN checks that lead nowhere.
+         */
+        LAN,
+        /**
+         * Only addresses that are not private, link-local or loopback: nothing about the local network leaves
+         * this machine in a code (a peer behind the same NAT is then reached only through a relay or a NAT that
+         * hairpins). A code's candidates at loopback, link-local, 0/8, multicast or this machine's own
+         * addresses are not probed: a code cannot point us at ourselves or our link.
          */
         PUBLIC_ONLY,
-        /** Every interface address (same-LAN peers, or two on one machine); every candidate of a code is probed. */
+        /**
+         * Every interface address but loopback and link-local, and every candidate of a code is probed, this
+         * machine's own addresses included: two homes on one machine.
+         */
         ALL,
         /** Only 127.0.0.1 (tests and benchmarks on one machine); no STUN or TURN; only loopback is probed. */
         LOOPBACK_ONLY,
@@ -197,7 +209,7 @@ public final class TransportConfig {
         private List<ServerAddress> turnServers = new ArrayList<>();
         private String turnUsername;
         private String turnPassword;
-        private HostCandidates hostCandidates = HostCandidates.PUBLIC_ONLY;
+        private HostCandidates hostCandidates = HostCandidates.LAN;
         private boolean ipv6 = true;
         private Duration stunTimeout = Duration.ofSeconds(5);
         private Duration connectTimeout = Duration.ofSeconds(30);
@@ -292,7 +304,7 @@ public final class TransportConfig {
                         hostCandidates = HostCandidates.valueOf(v.toUpperCase(java.util.Locale.ROOT));
                     } catch (IllegalArgumentException e) {
                         throw new TransportException(CONFIG_INVALID, "host.candidates " + where
-                                + " must be PUBLIC_ONLY, ALL or LOOPBACK_ONLY");
+                                + " must be LAN, PUBLIC_ONLY, ALL or LOOPBACK_ONLY");
                     }
                     break;
                 case "ipv6":

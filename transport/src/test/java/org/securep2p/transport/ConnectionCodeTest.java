@@ -78,6 +78,21 @@ class ConnectionCodeTest {
         }
     }
 
+    /** What a dual-stack waiter on a LAN now puts in a code by default: both families, private and public. */
+    @Test
+    void aDualStackLanOfferCarriesBothFamiliesOfHostCandidates() throws TransportException {
+        List<Candidate> lan = List.of(
+                ConnectionCodeFixtures.candidate(Candidate.Type.HOST, "2001:db8:1::10", 40000),
+                ConnectionCodeFixtures.candidate(Candidate.Type.SERVER_REFLEXIVE, "203.0.113.10", 40001),
+                ConnectionCodeFixtures.candidate(Candidate.Type.HOST, "192.168.1.10", 40001),
+                ConnectionCodeFixtures.candidate(Candidate.Type.HOST, "fd12:3456:789a::10", 40000),
+                ConnectionCodeFixtures.candidate(Candidate.Type.HOST, "100.64.0.10", 40002));
+        ConnectionCode code = offer(5, SecurityLevel.QUANTUM_RESISTANT, lan, true);
+        assertRoundTrip(code);
+        assertThat(ConnectionCode.parse(code.text()).candidates()).extracting(Candidate::isIpv6)
+                .containsExactly(true, false, false, true, false);
+    }
+
     @Test
     void textUsesOnlyCharactersChatAppsLeaveAlone() {
         for (ConnectionCode code : sampleCodes()) {

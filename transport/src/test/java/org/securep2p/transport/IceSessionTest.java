@@ -155,6 +155,45 @@ class IceSessionTest {
     }
 
     @Test
+    void theDefaultOffersPrivateRangeAddressesSoPeersOnOneLanConnectDirectly() throws Exception {
+        HostCandidates byDefault = TransportConfig.builder().build().hostCandidates();
+        for (String lan : List.of("10.1.2.3", "172.16.0.5", "172.31.255.254", "192.168.1.10", "100.64.0.1",
+                "100.127.255.254", "fd12:3456:789a::10", "fc00::1")) {
+            assertThat(IceSession.offered(InetAddress.getByName(lan), byDefault)).as(lan).isTrue();
+            assertThat(IceSession.offered(InetAddress.getByName(lan), HostCandidates.PUBLIC_ONLY))
+                    .as("PUBLIC_ONLY withholds %s", lan).isFalse();
+            assertThat(IceSession.offered(InetAddress.getByName(lan), HostCandidates.ALL)).as(lan).isTrue();
+        }
+        for (String global : List.of("203.0.113.10", "2001:db8:1::10", "172.32.0.1", "100.128.0.1")) {
+            assertThat(IceSession.offered(InetAddress.getByName(global), byDefault)).as(global).isTrue();
+            assertThat(IceSession.offered(InetAddress.getByName(global), HostCandidates.PUBLIC_ONLY)).as(global)
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void loopbackAndLinkLocalAddressesAreNeverOfferedOutsideLoopbackMode() throws Exception {
+        for (String local : List.of("127.0.0.1", "::1", "169.254.10.20", "fe80::1")) {
+            InetAddress a = InetAddress.getByName(local);
+            for (HostCandidates mode : List.of(HostCandidates.LAN, HostCandidates.PUBLIC_ONLY, HostCandidates.ALL)) {
+                assertThat(IceSession.offered(a, mode)).as("%s in %s", local, mode).isFalse();
+            }
+        }
+        assertThat(IceSession.offered(InetAddress.getByName("192.168.1.10"), HostCandidates.LOOPBACK_ONLY)).isFalse();
+    }
+
+    @Test
+    void theDefaultProbesACodeLikePublicOnly() throws Exception {
+        Set<InetAddress> own = Set.of(InetAddress.getByName("192.168.1.10"));
+        List<Candidate> code = List.of(host("127.0.0.1", 5000), host("169.254.10.20", 5000),
+                host("192.168.1.10", 5000), host("192.168.1.11", 5000), host("fd00::11", 5000),
+                host("203.0.113.7", 5000));
+        assertThat(IceSession.probeable(code, HostCandidates.LAN, own))
+                .isEqualTo(IceSession.probeable(code, HostCandidates.PUBLIC_ONLY, own))
+                .containsExactly(host("192.168.1.11", 5000), host("fd00::11", 5000), host("203.0.113.7", 5000));
+    }
+
+    @Test
     void aCodeCannotMakeUsProbeThisMachineOrItsLinkByDefault() throws Exception {
         Candidate loopback = host("127.0.0.1", 5000);
         // (::1 cannot be written in a code at all: Candidate refuses it as IPv4-compatible.)

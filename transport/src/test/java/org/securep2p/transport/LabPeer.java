@@ -27,7 +27,8 @@ import org.securep2p.crypto.SecurityLevel;
  * (connector) and {@code ANSWER text} (waiter).
  *
  * <p>Arguments: {@code waiter|connector|discover level bytes key=value...} with keys stun (comma list), turn, user,
- * password, host (PUBLIC_ONLY|ALL|LOOPBACK_ONLY), timeout (seconds).
+ * password, host (LAN|PUBLIC_ONLY|ALL|LOOPBACK_ONLY; the product's default when absent), timeout (seconds).
+ * {@code CONNECTED} names the selected pair's addresses: {@code local=} (none when relayed) and {@code remote=}.
  */
 public final class LabPeer {
 
@@ -60,8 +61,10 @@ public final class LabPeer {
         SecureRandom random = new SecureRandom();
         TransportConfig.Builder b = TransportConfig.builder()
                 .stunServers(List.of())
-                .hostCandidates(TransportConfig.HostCandidates.valueOf(opts.getOrDefault("host", "PUBLIC_ONLY")))
                 .stunTimeout(Duration.ofSeconds(3));
+        if (opts.containsKey("host")) {
+            b.hostCandidates(TransportConfig.HostCandidates.valueOf(opts.get("host")));
+        }
         if (opts.containsKey("stun")) {
             b.stunServers(servers(opts.get("stun")));
         }
@@ -76,8 +79,7 @@ public final class LabPeer {
                 long t0 = System.nanoTime();
                 EndpointDiscovery.Report report = new EndpointDiscovery(config).discover();
                 say("DISCOVERY mapping=" + report.natMapping() + " public="
-                        + report.publicAddress().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort())
-                                .orElse("none")
+                        + report.publicAddress().map(LabPeer::literal).orElse("none")
                         + " ms=" + (System.nanoTime() - t0) / 1_000_000 + " results=" + report.results().size());
             }
             return;
@@ -119,7 +121,8 @@ public final class LabPeer {
             say("CONNECTED path=" + pc.path() + " version=" + pc.tlsVersion() + " suite=" + pc.cipherSuite()
                     + " group=" + pc.keyExchangeGroup() + " setupMs=" + pc.setupTime().toMillis()
                     + " binding=" + HexFormat.of().formatHex(pc.channelBinding())
-                    + " peer=" + HexFormat.of().formatHex(pc.peerIdentity().fingerprint().toBytes()));
+                    + " peer=" + HexFormat.of().formatHex(pc.peerIdentity().fingerprint().toBytes())
+                    + pairAddresses(pc));
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             if (role.equals("connector")) {
                 OutputStream out = pc.outputStream();
@@ -156,6 +159,23 @@ public final class LabPeer {
             }
             pc.close();
         }
+    }
+
+    /** " local=A remote=B" for an ICE link (bracketed IPv6, "none" when relayed), empty otherwise. */
+    private static String pairAddresses(PeerConnection pc) {
+        if (!(pc.link() instanceof IceLink)) {
+            return "";
+        }
+        IceLink link = (IceLink) pc.link();
+        return " local=" + (link.localAddress() == null ? "none" : literal(link.localAddress()))
+                + " remote=" + literal(link.remoteAddress());
+    }
+
+    static String literal(java.net.InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        int scope = host.indexOf('%');
+        host = scope < 0 ? host : host.substring(0, scope);
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static List<ServerAddress> servers(String list) throws TransportException {

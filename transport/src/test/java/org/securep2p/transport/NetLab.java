@@ -46,7 +46,17 @@ final class NetLab implements AutoCloseable {
         /** A and B each behind MASQUERADE (endpoint-independent mapping), unsolicited input dropped. */
         EIM,
         /** A and B each behind MASQUERADE --random-fully (a new port per destination): only TURN works. */
-        SYMMETRIC;
+        SYMMETRIC,
+        /**
+         * A and B on one LAN behind ONE endpoint-independent NAT router that does not hairpin: their
+         * server-reflexive candidates are useless to each other, only their private host addresses connect them.
+         */
+        SAMENAT,
+        /**
+         * SAMENAT's LAN run dual-stack: IPv6 (2001:db8:1::/64) routed without NAT through the same router,
+         * coturn listening on IPv6 too. The only lab with IPv6.
+         */
+        LAN;
 
         String scriptName() {
             return name().toLowerCase(Locale.ROOT);
@@ -196,6 +206,24 @@ final class NetLab implements AutoCloseable {
         return all;
     }
 
+    /** A's IPv6 address ({@link Topology#LAN} only). */
+    InetAddress address6A() {
+        return inet(env("ADDR6_A"));
+    }
+
+    InetAddress address6B() {
+        return inet(env("ADDR6_B"));
+    }
+
+    /** coturn's first STUN address over IPv6 ({@link Topology#LAN} only). */
+    InetSocketAddress stun1v6() {
+        return socketAddress(env("STUN1_6"));
+    }
+
+    InetSocketAddress stun2v6() {
+        return socketAddress(env("STUN2_6"));
+    }
+
     /** A's own address (on its LAN behind NAT, on the internet segment in DIRECT). */
     InetAddress addressA() {
         return inet(env("ADDR_A"));
@@ -311,6 +339,15 @@ final class NetLab implements AutoCloseable {
             throw new IllegalArgumentException("percent must be within 0..100: " + percent);
         }
         script("loss", prefix(), namespace, String.format(Locale.ROOT, "%.3f", percent));
+    }
+
+    /**
+     * {@link Topology#SAMENAT} and {@link Topology#LAN}: A and B drop every IPv4 datagram from each other (in
+     * their INPUT chains), so in LAN only IPv6 connects them; replies from the internet still come in.
+     */
+    void isolateIpv4BetweenPeers() {
+        requireOpen();
+        script("isolate4", prefix());
     }
 
     /** Runs the lab script with these arguments and returns its output; throws if it fails. */

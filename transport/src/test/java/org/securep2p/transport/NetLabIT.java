@@ -133,6 +133,42 @@ class NetLabIT {
     }
 
     @Test
+    void oneNatInFrontOfBothPeersDoesNotHairpinWhileTheLanConnectsThemUntranslated() {
+        try (NetLab lab = NetLab.up(NetLab.Topology.SAMENAT)) {
+            NetLabProcess stunA = probe(lab, lab.nsA(), "stun", PEER_PORT, hostPort(lab.stun1()),
+                    hostPort(lab.stun2()));
+            NetLabProcess stunB = probe(lab, lab.nsB(), "stun", PEER_PORT, hostPort(lab.stun1()));
+            assertExit(stunA, 0);
+            assertExit(stunB, 0);
+            InetSocketAddress mappedA = mapped(stunA, lab.stun1());
+            InetSocketAddress mappedB = mapped(stunB, lab.stun1());
+            assertThat(mappedA.getAddress()).as("one router, one public address").isEqualTo(lab.publicAddressA());
+            assertThat(mappedB.getAddress()).isEqualTo(lab.publicAddressA());
+            assertThat(mappedB.getPort()).isNotEqualTo(mappedA.getPort());
+            assertThat(mapped(stunA, lab.stun2())).as("endpoint-independent mapping").isEqualTo(mappedA);
+
+            // Both mappings are live: each peer sends to the other's public address from its mapped socket. A
+            // hairpinning router would translate that back into the LAN; this one delivers it to itself.
+            NetLabProcess punchA = probe(lab, lab.nsA(), "punch", PEER_PORT, hostPort(mappedB), "2500");
+            NetLabProcess punchB = probe(lab, lab.nsB(), "punch", PEER_PORT, hostPort(mappedA), "2500");
+            assertExit(punchA, 1);
+            assertExit(punchB, 1);
+            assertThat(punchA.value("PUNCH")).as("no hairpin").isEqualTo("FAIL");
+            assertThat(punchB.value("PUNCH")).as("no hairpin").isEqualTo("FAIL");
+
+            // On the LAN itself the peers reach each other on their private addresses, untranslated.
+            NetLabProcess listen = probe(lab, lab.nsB(), "listen", "41000", "10000", "300");
+            listen.requireLine("READY", PROBE_TIMEOUT);
+            NetLabProcess send = probe(lab, lab.nsA(), "send", PEER_PORT, lab.addressB().getHostAddress() + ":41000",
+                    "20", "1000");
+            assertExit(send, 0);
+            assertExit(listen, 0);
+            assertThat(listen.value("RECEIVED")).isEqualTo("20");
+            assertThat(listen.value("FROM")).isEqualTo(lab.addressA().getHostAddress() + ":" + PEER_PORT);
+        }
+    }
+
+    @Test
     void turnRelaysBothWaysBetweenPeersBehindSymmetricNats() {
         try (NetLab lab = NetLab.up(NetLab.Topology.SYMMETRIC)) {
             NetLabProcess relayUser = probe(lab, lab.nsA(), "turn", hostPort(lab.turn()), lab.turnUser(),

@@ -20,7 +20,7 @@ class TransportConfigTest {
     void defaultsNamePublicStunServersByHostName() throws Exception {
         TransportConfig c = TransportConfig.builder().build();
         assertThat(c.stunServers()).isNotEmpty().allMatch(s -> s.host().matches("[a-z0-9.-]+\\.[a-z]+"));
-        assertThat(c.hostCandidates()).isEqualTo(TransportConfig.HostCandidates.PUBLIC_ONLY);
+        assertThat(c.hostCandidates()).isEqualTo(TransportConfig.HostCandidates.LAN);
         assertThat(c.keepaliveInterval()).isEqualTo(Duration.ofSeconds(15));
     }
 
@@ -37,6 +37,18 @@ class TransportConfigTest {
         assertThat(c.turnCredentials()).hasValueSatisfying(cr -> assertThat(cr[1]).isEqualTo("env-secret"));
         assertThat(c.hostCandidates()).isEqualTo(TransportConfig.HostCandidates.ALL);
         assertThat(c.toString()).doesNotContain("secret");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"LAN", "PUBLIC_ONLY", "public_only", "ALL", "LOOPBACK_ONLY"})
+    void everyHostCandidatesModeCanBeNamedInTheFile(String mode, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "host.candidates=" + mode + "\n");
+        assertThat(TransportConfig.load(Optional.of(file), Map.of()).build().hostCandidates().name())
+                .isEqualToIgnoringCase(mode);
+        Files.writeString(file, "host.candidates=PRIVATE\n");
+        assertThatThrownBy(() -> TransportConfig.load(Optional.of(file), Map.of()))
+                .hasMessageContaining("must be LAN, PUBLIC_ONLY, ALL or LOOPBACK_ONLY");
     }
 
     @Test
