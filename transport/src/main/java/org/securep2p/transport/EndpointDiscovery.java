@@ -62,7 +62,11 @@ public final class EndpointDiscovery {
     /** On a slow path the filtering wait is this many mapping-test round trips instead, if that is longer. */
     static final int FILTERING_WAIT_ROUND_TRIPS = 4;
 
-    /** What the NAT in front of us does to the source port, as far as two STUN servers can tell. */
+    /**
+     * What the NAT in front of us does to the source port, as far as two STUN servers can tell: the summary
+     * of earlier versions, kept for logs and tests; {@link Report#natBehaviour()} is the measured picture and
+     * the one whose advice the UI shows.
+     */
     public enum NatMapping {
         /** The STUN servers see one of our own interface addresses. */
         NO_NAT("No NAT: direct connection likely."),
