@@ -6,7 +6,7 @@
 # See README.md beside this file for the topologies. Not its job: impairments other than random loss
 # (reordering and duplication are done in user space by the tests).
 #
-#   netlab.sh up <prefix> direct|eim|symmetric   build a lab, start coturn, wait until it answers
+#   netlab.sh up <prefix> direct|eim|symmetric|fullcone   build a lab, start coturn, wait until it answers
 #   netlab.sh env <prefix>                       KEY=VALUE lines describing the lab (for the Java harness)
 #   netlab.sh loss <prefix> <ns> <percent>       drop that share of UDP packets entering or leaving <ns>
 #   netlab.sh noloss <prefix> [<ns>]             remove the loss rules (of one namespace, or all)
@@ -28,6 +28,9 @@ readonly PUBLIC_B=198.51.100.20    # peer B itself or B's router, in another doc
 readonly LAN_A=192.168.1           # A's LAN: router .1, peer .10
 readonly LAN_B=192.168.2
 readonly STUN_PORT=3478
+# coturn's alternate port: with two listening addresses it serves RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST) on
+# 203.0.113.1/.2 x 3478/3479, which EndpointDiscovery uses to measure mapping and filtering.
+readonly STUN_ALT_PORT=3479
 readonly TURN_REALM=securep2p.test
 readonly TURN_USER=peer
 # coturn takes well under a second to listen; the bound is for a loaded 2-core CI machine.
@@ -95,7 +98,9 @@ plug_into_internet() {
 #            the same public port towards every destination (endpoint-independent mapping).
 # symmetric: MASQUERADE --random-fully picks a random port for every new conntrack entry, i.e. for every
 #            destination (endpoint-dependent mapping): hole punching with STUN-learned ports fails.
-# Both filter like a home router: only replies (ESTABLISHED,RELATED) come in. New inbound packets are
+# fullcone:  as eim, but every inbound UDP datagram is DNATed to the host on the same port, so anyone may
+#            send to a mapping once it exists (endpoint-independent filtering, RFC 5780 4.4).
+# The others filter like a home router: only replies (ESTABLISHED,RELATED) come in. New inbound packets are
 # DROPped in filter/INPUT, never rejected and never accepted: a dropped packet's conntrack entry is never
 # confirmed, so a peer's early punch cannot occupy the tuple and push our own later mapping to another port.
 build_router() {
@@ -116,6 +121,10 @@ build_router() {
   nsx "$r" iptables -w -t nat -A POSTROUTING -o wan "${masq[@]}"
   nsx "$r" iptables -w -A FORWARD -i lan -o wan -j ACCEPT
   nsx "$r" iptables -w -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  if [ "$nat" = fullcone ]; then
+    nsx "$r" iptables -w -t nat -A PREROUTING -i wan -p udp -j DNAT --to-destination "$lan.10"
+    nsx "$r" iptables -w -A FORWARD -i wan -o lan -p udp -d "$lan.10" -m conntrack --ctstate DNAT -j ACCEPT
+  fi
   nsx "$r" iptables -w -P FORWARD DROP
   nsx "$r" iptables -w -A INPUT -i lo -j ACCEPT
   nsx "$r" iptables -w -A INPUT -i lan -j ACCEPT
@@ -131,6 +140,7 @@ start_coturn() {
   # The user database and every file coturn writes live in the lab's state directory.
   setsid ip netns exec "$p-pub" turnserver -n \
     --listening-ip="$STUN1_IP" --listening-ip="$STUN2_IP" --listening-port="$STUN_PORT" \
+    --alt-listening-port="$STUN_ALT_PORT" \
     --relay-ip="$STUN1_IP" --min-port=49152 --max-port=65535 --relay-threads=1 \
     --lt-cred-mech --user="$TURN_USER:$password" --realm="$TURN_REALM" --fingerprint \
     --no-tls --no-dtls --no-tcp --no-tcp-relay --no-cli --no-multicast-peers \
@@ -144,7 +154,8 @@ start_coturn() {
   local i listening
   for ((i = 0; i < COTURN_WAIT_TENTHS; i++)); do
     listening=$(nsx "$p-pub" ss -Hlun 2>/dev/null || true)
-    if grep -qF "$STUN1_IP:$STUN_PORT" <<<"$listening" && grep -qF "$STUN2_IP:$STUN_PORT" <<<"$listening"; then
+    if grep -qF "$STUN1_IP:$STUN_PORT" <<<"$listening" && grep -qF "$STUN2_IP:$STUN_PORT" <<<"$listening" \
+      && grep -qF "$STUN1_IP:$STUN_ALT_PORT" <<<"$listening" && grep -qF "$STUN2_IP:$STUN_ALT_PORT" <<<"$listening"; then
       return 0
     fi
     if ! kill -0 "$(cat "$dir/coturn.launch.pid")" 2>/dev/null; then
@@ -154,14 +165,14 @@ start_coturn() {
     sleep 0.1
   done
   tail -n 20 "$dir/turnserver.log" >&2 2>/dev/null || true
-  die "coturn did not listen on $STUN1_IP and $STUN2_IP:$STUN_PORT within $((COTURN_WAIT_TENTHS / 10)) s"
+  die "coturn did not listen on $STUN1_IP and $STUN2_IP, ports $STUN_PORT and $STUN_ALT_PORT, within $((COTURN_WAIT_TENTHS / 10)) s"
 }
 
 cmd_up() {
   [ $# -eq 2 ] || usage
   local p=$1 topology=$2
   check_prefix "$p"
-  case "$topology" in direct | eim | symmetric) ;; *) die "unknown topology '$topology' (direct, eim, symmetric)" ;; esac
+  case "$topology" in direct | eim | symmetric | fullcone) ;; *) die "unknown topology '$topology' (direct, eim, symmetric, fullcone)" ;; esac
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, iptables)"
   local ns
   for ns in $(lab_namespaces "$p"); do

@@ -47,7 +47,8 @@ import org.ice4j.stack.StunStack;
  * CHANGE-REQUEST) on a second socket at the same time; otherwise the mapping is inferred by comparing two
  * servers' answers. Every request is bounded by {@link TransportConfig#stunTimeout()}, and an unanswered
  * filtering test, the expected outcome behind a filtering NAT, by the much shorter {@link #FILTERING_WAIT_MIN}
- * or a few round trips: an unreachable server is a result, never a hang.
+ * (or {@link #FILTERING_WAIT_AFTER_MAPPING} after the mapping answers): an unreachable server is a result,
+ * never a hang.
  *
  * <p>Not its job: the candidates used for connecting (each ICE session gathers its own on its own sockets).
  */
@@ -59,8 +60,12 @@ public final class EndpointDiscovery {
      * 300 ms) of a lost request. Silence after it means the NAT filtered the answer.
      */
     static final Duration FILTERING_WAIT_MIN = Duration.ofMillis(500);
-    /** On a slow path the filtering wait is this many mapping-test round trips instead, if that is longer. */
-    static final int FILTERING_WAIT_ROUND_TRIPS = 4;
+    /**
+     * On a slow path (or a cold, busy JVM) the filtering wait lasts until this long after the mapping tests'
+     * answers instead, if that is later: they were sent at the same moment over the same path, so a filtering
+     * answer that is coming at all comes about when they do; this covers one more retransmission.
+     */
+    static final Duration FILTERING_WAIT_AFTER_MAPPING = Duration.ofMillis(300);
 
     /**
      * What the NAT in front of us does to the source port, as far as two STUN servers can tell: the summary
@@ -191,7 +196,7 @@ public final class EndpointDiscovery {
     /**
      * Runs discovery now; "retry STUN discovery" is simply another call. Takes at most about
      * {@code stunTimeout} (requests to all servers run at the same time); behind a filtering NAT the RFC 5780
-     * filtering tests add at most {@link #FILTERING_WAIT_MIN} (or a few round trips) after the first answer.
+     * filtering tests add about {@link #FILTERING_WAIT_MIN} after the first answer.
      */
     public Report discover() {
         List<ServerAddress> servers = config.stunServers();
@@ -371,10 +376,12 @@ public final class EndpointDiscovery {
                 }
                 InetSocketAddress other = usableOtherAddress(m, to).orElse(null);
                 ServerResult r = new ServerResult(server, mapped.get(), null, other, to, socket);
-                f.complete(r);
+                // capable first: once every server's result is in, discover() must find the RFC 5780 server
+                // already named, or it would fall back to inferring (seen on a cold first run).
                 if (other != null) {
                     capable.complete(r);
                 }
+                f.complete(r);
             }
 
             @Override
@@ -493,12 +500,14 @@ public final class EndpointDiscovery {
             Optional<InetSocketAddress> second = awaitOr(test2, deadline, Optional.empty());
             Optional<InetSocketAddress> third = awaitOr(test3, deadline, Optional.empty());
             // The filtering answers are awaited only a short while: silence is a result. The mapping tests were
-            // sent at the same moment over the same path, so their round trip (not test I's, which includes the
-            // STUN stack's start) says how long an answer would take.
+            // sent at the same moment over the same path, so when their answers came (not test I's, which
+            // includes the STUN stack's start) says when a filtering answer would.
             long answered = lastMappingAnswer.get();
-            long roundTrip = answered == 0 ? 0 : Math.max(0, answered - started);
-            long filteringDeadline = Math.min(deadline, started
-                    + Math.max(FILTERING_WAIT_MIN.toNanos(), FILTERING_WAIT_ROUND_TRIPS * roundTrip));
+            long filteringDeadline = started + FILTERING_WAIT_MIN.toNanos();
+            if (answered != 0) {
+                filteringDeadline = Math.max(filteringDeadline, answered + FILTERING_WAIT_AFTER_MAPPING.toNanos());
+            }
+            filteringDeadline = Math.min(deadline, filteringDeadline);
             NatBehaviour.Reply both = awaitOr(changeBoth, filteringDeadline, NatBehaviour.Reply.SILENT);
             NatBehaviour.Reply port = both == NatBehaviour.Reply.ANSWERED ? NatBehaviour.Reply.SILENT
                     : awaitOr(changePort, filteringDeadline, NatBehaviour.Reply.SILENT);

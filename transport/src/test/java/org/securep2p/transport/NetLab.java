@@ -46,7 +46,9 @@ final class NetLab implements AutoCloseable {
         /** A and B each behind MASQUERADE (endpoint-independent mapping), unsolicited input dropped. */
         EIM,
         /** A and B each behind MASQUERADE --random-fully (a new port per destination): only TURN works. */
-        SYMMETRIC;
+        SYMMETRIC,
+        /** As EIM, but inbound UDP is forwarded to the host from anyone (endpoint-independent filtering). */
+        FULLCONE;
 
         String scriptName() {
             return name().toLowerCase(Locale.ROOT);

@@ -72,6 +72,17 @@ class TransportDiscoveryIT {
     }
 
     @Test
+    void measuresEndpointIndependentFilteringBehindAFullConeNat() {
+        try (NetLab lab = NetLab.up(NetLab.Topology.FULLCONE)) {
+            String out = discover(lab, both(lab));
+            // Both CHANGE-REQUEST answers come in through the DNAT: one code is enough, although our host
+            // address is private (the old guess would have asked for an answer code).
+            assertThat(out.split("behaviour=ENDPOINT_INDEPENDENT/ENDPOINT_INDEPENDENT answerNeeded=false "
+                    + "advice=One code is enough", -1)).hasSize(3);
+        }
+    }
+
+    @Test
     void reportsUnreachableWithinTheTimeoutWhenNoStunServerAnswers() {
         try (NetLab lab = NetLab.up(NetLab.Topology.EIM)) {
             // The public namespace's address, on a port where nothing listens.

@@ -52,6 +52,16 @@ class TransportNatIT {
     }
 
     @Test
+    void connectsDirectlyOnOneCodeThroughFullConeNats() throws Exception {
+        // Measured endpoint-independent filtering: the code does not ask for an answer although the waiter has
+        // no public host address, and the connector's first checks get in.
+        try (NetLab lab = NetLab.up(NetLab.Topology.FULLCONE)) {
+            Result r = transfer(lab, SecurityLevel.STANDARD, false);
+            assertThat(r.path).isEqualTo("DIRECT");
+        }
+    }
+
+    @Test
     void relaysThroughTurnBetweenSymmetricNats() throws Exception {
         try (NetLab lab = NetLab.up(NetLab.Topology.SYMMETRIC)) {
             Result r = transfer(lab, SecurityLevel.QUANTUM_RESISTANT, true);
