@@ -1,5 +1,6 @@
 package org.securep2p.transport;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -46,9 +47,12 @@ final class StunAddressAttribute {
         if (value.length != HEADER + length || port == 0) {
             return Optional.empty();
         }
+        byte[] address = Arrays.copyOfRange(value, HEADER, HEADER + length);
         try {
-            return Optional.of(new InetSocketAddress(
-                    InetAddress.getByAddress(Arrays.copyOfRange(value, HEADER, HEADER + length)), port));
+            // Inet6Address even for an IPv4-mapped value: the family is what the server said, not what
+            // InetAddress.getByAddress would turn ::ffff:a.b.c.d into.
+            return Optional.of(new InetSocketAddress(family == FAMILY_IPV6
+                    ? Inet6Address.getByAddress(null, address, -1) : InetAddress.getByAddress(address), port));
         } catch (UnknownHostException e) {
             return Optional.empty(); // cannot happen for 4 or 16 bytes
         }

@@ -30,6 +30,19 @@ class StunAddressAttributeTest {
     }
 
     @Test
+    void keepsTheFamilyOfAnIpv4MappedIpv6Address() throws Exception {
+        byte[] v = new byte[20];
+        v[1] = 2;
+        v[3] = 1;
+        v[14] = (byte) 0xff;
+        v[15] = (byte) 0xff;
+        v[16] = (byte) 203;
+        v[19] = 2;
+        assertThat(StunAddressAttribute.parse(v)).hasValueSatisfying(
+                a -> assertThat(a.getAddress()).isInstanceOf(java.net.Inet6Address.class));
+    }
+
+    @Test
     void ignoresTheReservedByte() {
         byte[] v = {(byte) 0xff, 1, 0x0d, (byte) 0x97, (byte) 203, 0, 113, 2};
         assertThat(StunAddressAttribute.parse(v)).isPresent();
