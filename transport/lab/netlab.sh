@@ -8,7 +8,7 @@
 # (reordering and duplication are done in user space by the tests).
 #
 #   netlab.sh up <prefix> <topology>             build a lab, start coturn, wait until it answers; topology:
-#                                                direct, eim, symmetric, samenat or lan
+#                                                direct, eim, symmetric, fullcone, samenat or lan
 #   netlab.sh env <prefix>                       KEY=VALUE lines describing the lab (for the Java harness)
 #   netlab.sh loss <prefix> <ns> <percent>       drop that share of UDP packets entering or leaving <ns>
 #   netlab.sh noloss <prefix> [<ns>]             remove the loss rules (of one namespace, or all)
@@ -41,6 +41,9 @@ readonly LAN6=2001:db8:1      # the LAN's /64: router ::1, A ::10, B ::11
 readonly UPLINK6_PUB=fe80::1
 readonly UPLINK6_ROUTER=fe80::2
 readonly STUN_PORT=3478
+# coturn's alternate port: with two listening addresses it serves RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST) on
+# 203.0.113.1/.2 x 3478/3479, which EndpointDiscovery uses to measure mapping and filtering.
+readonly STUN_ALT_PORT=3479
 readonly TURN_REALM=securep2p.test
 readonly TURN_USER=peer
 # coturn takes well under a second to listen; the bound is for a loaded 2-core CI machine.
@@ -132,7 +135,9 @@ ns_v6() { [ "$(nsx "$1" sysctl -n net.ipv6.conf.all.disable_ipv6)" = 0 ]; }
 #            the same public port towards every destination (endpoint-independent mapping).
 # symmetric: MASQUERADE --random-fully picks a random port for every new conntrack entry, i.e. for every
 #            destination (endpoint-dependent mapping): hole punching with STUN-learned ports fails.
-# Both filter like a home router: only replies (ESTABLISHED,RELATED) come in. New inbound packets are
+# fullcone:  as eim, but every inbound UDP datagram is DNATed to the host on the same port, so anyone may
+#            send to a mapping once it exists (endpoint-independent filtering, RFC 5780 4.4).
+# The others filter like a home router: only replies (ESTABLISHED,RELATED) come in. New inbound packets are
 # DROPped in filter/INPUT, never rejected and never accepted: a dropped packet's conntrack entry is never
 # confirmed, so a peer's early punch cannot occupy the tuple and push our own later mapping to another port.
 build_router() {
@@ -153,6 +158,10 @@ build_router() {
   nsx "$r" iptables -w -t nat -A POSTROUTING -o wan "${masq[@]}"
   nsx "$r" iptables -w -A FORWARD -i lan -o wan -j ACCEPT
   nsx "$r" iptables -w -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  if [ "$nat" = fullcone ]; then
+    nsx "$r" iptables -w -t nat -A PREROUTING -i wan -p udp -j DNAT --to-destination "$lan.10"
+    nsx "$r" iptables -w -A FORWARD -i wan -o lan -p udp -d "$lan.10" -m conntrack --ctstate DNAT -j ACCEPT
+  fi
   nsx "$r" iptables -w -P FORWARD DROP
   nsx "$r" iptables -w -A INPUT -i lo -j ACCEPT
   nsx "$r" iptables -w -A INPUT -i lan -j ACCEPT
@@ -162,7 +171,7 @@ build_router() {
 
 # Extra coturn options and the addresses it must listen on before up returns (IPv6 in the lan topology).
 COTURN_EXTRA=()
-COTURN_LISTEN=("$STUN1_IP:$STUN_PORT" "$STUN2_IP:$STUN_PORT")
+COTURN_LISTEN=("$STUN1_IP:$STUN_PORT" "$STUN2_IP:$STUN_PORT" "$STUN1_IP:$STUN_ALT_PORT" "$STUN2_IP:$STUN_ALT_PORT")
 
 # A namespace for the lan topology: like new_ns, with IPv6 on. Addresses must be usable at once and nothing
 # may autoconfigure behind the test's back: no duplicate address detection (the lab owns every address), no
@@ -245,6 +254,7 @@ start_coturn() {
   # The user database and every file coturn writes live in the lab's state directory.
   setsid ip netns exec "$p-pub" turnserver -n \
     --listening-ip="$STUN1_IP" --listening-ip="$STUN2_IP" --listening-port="$STUN_PORT" \
+    --alt-listening-port="$STUN_ALT_PORT" \
     --relay-ip="$STUN1_IP" --min-port=49152 --max-port=65535 --relay-threads=1 \
     --lt-cred-mech --user="$TURN_USER:$password" --realm="$TURN_REALM" --fingerprint \
     --no-tls --no-dtls --no-tcp --no-tcp-relay --no-cli --no-multicast-peers \
@@ -280,8 +290,8 @@ cmd_up() {
   local p=$1 topology=$2
   check_prefix "$p"
   case "$topology" in
-    direct | eim | symmetric | samenat | lan) ;;
-    *) die "unknown topology '$topology' (direct, eim, symmetric, samenat, lan)" ;;
+    direct | eim | symmetric | fullcone | samenat | lan) ;;
+    *) die "unknown topology '$topology' (direct, eim, symmetric, fullcone, samenat, lan)" ;;
   esac
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, iptables)"
   local ns
@@ -336,7 +346,7 @@ cmd_up() {
 
   local router_a="" router_b=""
   case "$topology" in
-    eim | symmetric) router_a=$p-ra router_b=$p-rb ;;
+    eim | symmetric | fullcone) router_a=$p-ra router_b=$p-rb ;;
     samenat | lan) router_a=$p-ra ;; # one router for both; NS_ROUTER_B stays empty
   esac
   local v6=""

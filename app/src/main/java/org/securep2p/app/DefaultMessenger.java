@@ -28,6 +28,7 @@ import org.securep2p.transport.ConnectionCode;
 import org.securep2p.transport.ConnectionTarget;
 import org.securep2p.transport.Connector;
 import org.securep2p.transport.EndpointDiscovery;
+import org.securep2p.transport.NatBehaviour;
 import org.securep2p.transport.PeerConnection;
 import org.securep2p.transport.TransportConfig;
 import org.securep2p.transport.TransportException;
@@ -74,6 +75,11 @@ final class DefaultMessenger implements Messenger {
     /** Held by send and by the publication of a new session, so no send falls between the two (see runSession). */
     private final Object sendGate = new Object();
     private volatile Connector.Waiting waiting;
+    /**
+     * The last discovery whose filtering was measured (RFC 5780): a wait then decides the answer code from it
+     * instead of measuring again. Retry STUN replaces it.
+     */
+    private volatile NatBehaviour measuredNat;
     private volatile boolean busy;
     private volatile boolean closed;
     private volatile CompletableFuture<TrustDecision> pendingDecision;
@@ -128,9 +134,12 @@ final class DefaultMessenger implements Messenger {
         emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "asking the STUN servers"));
         EndpointDiscovery.Report report = new EndpointDiscovery(transportConfig).discover();
         emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
+        NatBehaviour nat = report.natBehaviour();
+        measuredNat = nat.answerNeeded().isPresent() ? nat : null;
+        // "nat" stays machine-readable (mapping/filtering, RFC 5780 terms) for the JSON mode; the UI shows advice.
         ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("",
                 report.publicAddress().map(DefaultMessenger::hostPort).orElse("unknown"),
-                report.natMapping().name(), report.natMapping().advice(), false);
+                nat.summary(), nat.advice(), nat.answerNeeded().orElse(false));
         emit(endpoint);
         return endpoint;
     }
@@ -160,7 +169,8 @@ final class DefaultMessenger implements Messenger {
                 return endpoint;
             }
             emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
-            Connector.Waiting w = connector.waitForPeer(floor);
+            NatBehaviour known = measuredNat;
+            Connector.Waiting w = known != null ? connector.waitForPeer(floor, known) : connector.waitForPeer(floor);
             waiting = w;
             ConnectionCode code = w.code();
             // The plain endpoint: the public (server-reflexive) address if there is one, else the first candidate.
@@ -168,9 +178,8 @@ final class DefaultMessenger implements Messenger {
                     .sorted(java.util.Comparator.comparing(c -> c.type() != org.securep2p.transport.Candidate.Type.SERVER_REFLEXIVE))
                     .findFirst().map(c -> hostPort(c.address())).orElse("");
             ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint(code.text(), plain, code.answerNeeded()
-                    ? "ANSWER_NEEDED" : "ONE_CODE", code.answerNeeded()
-                            ? "Your NAT may drop the peer's first packets: paste the answer code the peer shows."
-                            : "One code is enough: the peer can reach you.", code.answerNeeded());
+                    ? "ANSWER_NEEDED" : "ONE_CODE", waitAdvice(w.natBehaviour(), code.answerNeeded()),
+                    code.answerNeeded());
             emit(endpoint);
             worker.execute(() -> runWait(w, floor, start));
             return endpoint;
@@ -181,6 +190,20 @@ final class DefaultMessenger implements Messenger {
             busy = false;
             throw e;
         }
+    }
+
+    /**
+     * The sentence the wait screen shows: the measured behaviour's advice, or, where the filtering could not be
+     * measured, what the transport's guess decided.
+     */
+    static String waitAdvice(NatBehaviour nat, boolean answerNeeded) {
+        if (nat.answerNeeded().isPresent()) {
+            return nat.advice();
+        }
+        return answerNeeded
+                ? "The other person must send an answer code back: your NAT may drop their first packets (its "
+                        + "filtering could not be measured)."
+                : "One code is enough: the other person can reach this address directly.";
     }
 
     private ChatEvent.Endpoint fixedPortEndpoint() {

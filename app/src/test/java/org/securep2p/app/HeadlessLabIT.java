@@ -2,6 +2,7 @@ package org.securep2p.app;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -81,6 +82,11 @@ class HeadlessLabIT {
     @Test
     void relayedExchangeAtTwentyPercentLoss() throws Exception {
         try (Rig rig = new Rig(LabNetwork.Topology.SYMMETRIC)) {
+            // The lab's coturn supports RFC 5780: the JSON mode gives the measured kind and the advice sentence.
+            com.fasterxml.jackson.databind.JsonNode stun = rig.a.call("stun", Map.of(), CONNECT);
+            assertEquals("ADDRESS_AND_PORT_DEPENDENT/ADDRESS_AND_PORT_DEPENDENT", stun.path("nat").asText(),
+                    "" + stun);
+            assertTrue(stun.path("advice").asText().startsWith("A relay will be needed"), "advice: " + stun);
             rig.connect("relayed", false);
             rig.lab.loss("a", LOSS_PERCENT);
             long t0 = System.nanoTime();
@@ -158,6 +164,10 @@ class HeadlessLabIT {
     @Test
     void directExchangeAtTwentyPercentLossSurvivesSigkillAndResumes() throws Exception {
         try (Rig rig = new Rig(LabNetwork.Topology.DIRECT)) {
+            com.fasterxml.jackson.databind.JsonNode stun = rig.a.call("stun", Map.of(), CONNECT);
+            assertEquals("NONE/ENDPOINT_INDEPENDENT", stun.path("nat").asText(), "" + stun);
+            assertTrue(stun.path("advice").asText().startsWith("One code is enough"), "advice: " + stun);
+            assertFalse(stun.path("answer_needed").asBoolean(), "" + stun);
             rig.connect("direct", false);
             rig.lab.loss("a", LOSS_PERCENT);
             int half = N_CRASH / 2;

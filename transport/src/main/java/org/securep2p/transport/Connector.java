@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 
 import org.securep2p.crypto.Fingerprint;
@@ -60,9 +62,45 @@ public final class Connector {
 
     /**
      * Gathers candidates (bounded by the STUN/TURN timeouts) and starts listening for the connector's checks.
-     * The returned code is ready to show.
+     * The returned code is ready to show. Whether it asks for an answer code follows from our NAT's filtering,
+     * measured by an {@link EndpointDiscovery} run at the same time as the gathering (it adds at most its
+     * filtering wait behind a filtering NAT); see {@link #waitForPeer(SecurityLevel, NatBehaviour)}.
      */
     public Waiting waitForPeer(SecurityLevel minimumLevel) throws TransportException {
+        CompletableFuture<NatBehaviour> measuring = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                measuring.complete(new EndpointDiscovery(config).discover().natBehaviour());
+            } catch (RuntimeException e) {
+                measuring.complete(NatBehaviour.unreachable());
+            }
+        }, "nat-discovery");
+        t.setDaemon(true);
+        t.start();
+        return waitForPeer(minimumLevel, () -> {
+            try {
+                return measuring.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return NatBehaviour.unreachable();
+            } catch (ExecutionException e) {
+                return NatBehaviour.unreachable();
+            }
+        });
+    }
+
+    /**
+     * As {@link #waitForPeer(SecurityLevel)} with our NAT's behaviour already measured (the UI's last
+     * discovery). The code asks the connector for an answer code exactly when the measured filtering is
+     * address-dependent or address-and-port-dependent ({@link NatBehaviour#answerNeeded()}); where filtering
+     * could not be measured, when none of our host candidates is a public address.
+     */
+    public Waiting waitForPeer(SecurityLevel minimumLevel, NatBehaviour measured) throws TransportException {
+        Objects.requireNonNull(measured, "measured");
+        return waitForPeer(minimumLevel, () -> measured);
+    }
+
+    private Waiting waitForPeer(SecurityLevel minimumLevel, Supplier<NatBehaviour> nat) throws TransportException {
         long start = System.nanoTime();
         IceCredentials local = IceCredentials.generate(random);
         IceSession ice = IceSession.gather(config, false, local);
@@ -73,12 +111,14 @@ public final class Connector {
                         ? "no STUN server answered and the TURN relay gave us no address"
                         : "no STUN server answered and no relay is configured: nothing to offer");
             }
+            NatBehaviour behaviour = nat.get();
+            boolean answerNeeded = behaviour.answerNeeded().orElseGet(ice::answerLikelyNeeded);
             ConnectionCode code = ConnectionCode.offer(keys.identity().fingerprint(), minimumLevel, local,
-                    candidates, ice.answerLikelyNeeded());
+                    candidates, answerNeeded);
             // Without an answer code the connector's credentials are derived from ours, so its first checks
             // can be answered (and its address learnt from them) before we know anything else about it.
             ice.start(IceCredentials.derivedForConnector(local), List.of());
-            return new Waiting(ice, code, minimumLevel, start);
+            return new Waiting(ice, code, minimumLevel, start, behaviour);
         } catch (TransportException | RuntimeException e) {
             ice.close();
             throw e;
@@ -273,18 +313,26 @@ public final class Connector {
         private final ConnectionCode code;
         private final SecurityLevel minimumLevel;
         private final long startNanos;
+        private final NatBehaviour nat;
         private volatile ConnectionCode answer;
 
-        private Waiting(IceSession ice, ConnectionCode code, SecurityLevel minimumLevel, long startNanos) {
+        private Waiting(IceSession ice, ConnectionCode code, SecurityLevel minimumLevel, long startNanos,
+                NatBehaviour nat) {
             this.ice = ice;
             this.code = code;
             this.minimumLevel = minimumLevel;
             this.startNanos = startNanos;
+            this.nat = nat;
         }
 
         /** The code to show the other person. */
         public ConnectionCode code() {
             return code;
+        }
+
+        /** Our NAT's behaviour the code's answer-needed flag was decided by (unknown filtering: guessed). */
+        public NatBehaviour natBehaviour() {
+            return nat;
         }
 
         /**

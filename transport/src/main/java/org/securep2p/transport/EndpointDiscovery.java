@@ -8,7 +8,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.ice4j.ResponseCollector;
 import org.ice4j.StunResponseEvent;
@@ -26,9 +29,12 @@ import org.ice4j.StunTimeoutEvent;
 import org.ice4j.Transport;
 import org.ice4j.TransportAddress;
 import org.ice4j.attribute.Attribute;
+import org.ice4j.attribute.AttributeFactory;
+import org.ice4j.attribute.OptionalAttribute;
 import org.ice4j.attribute.XorMappedAddressAttribute;
 import org.ice4j.message.Message;
 import org.ice4j.message.MessageFactory;
+import org.ice4j.message.Request;
 import org.ice4j.message.Response;
 import org.ice4j.socket.IceUdpSocketWrapper;
 import org.ice4j.socket.SafeCloseDatagramSocket;
@@ -36,14 +42,36 @@ import org.ice4j.stack.StunStack;
 
 /**
  * Asks the configured STUN servers, over one UDP socket per address family, what address our traffic comes
- * from, and compares their answers to tell the user whether a direct connection is likely. Every request is
- * bounded by {@link TransportConfig#stunTimeout()}: an unreachable server is a result, never a hang.
+ * from, and measures what the NAT in front of us does ({@link NatBehaviour}). Where a server answers with
+ * RFC 5780's OTHER-ADDRESS, its mapping tests (4.3) run on that same socket and its filtering tests (4.4,
+ * CHANGE-REQUEST) on a second socket at the same time; otherwise the mapping is inferred by comparing two
+ * servers' answers. Every request is bounded by {@link TransportConfig#stunTimeout()}, and an unanswered
+ * filtering test, the expected outcome behind a filtering NAT, by the much shorter {@link #FILTERING_WAIT_MIN}
+ * (or {@link #FILTERING_WAIT_AFTER_MAPPING} after the mapping answers): an unreachable server is a result,
+ * never a hang.
  *
  * <p>Not its job: the candidates used for connecting (each ICE session gathers its own on its own sockets).
  */
 public final class EndpointDiscovery {
 
-    /** What the NAT in front of us does to the source port, as far as two STUN servers can tell. */
+    /**
+     * How long a filtering test waits for its answer at least, counted from when the RFC 5780 tests are sent:
+     * an answer normally comes after one round trip; this covers ice4j's first retransmissions (after 100 and
+     * 300 ms) of a lost request. Silence after it means the NAT filtered the answer.
+     */
+    static final Duration FILTERING_WAIT_MIN = Duration.ofMillis(500);
+    /**
+     * On a slow path (or a cold, busy JVM) the filtering wait lasts until this long after the mapping tests'
+     * answers instead, if that is later: they were sent at the same moment over the same path, so a filtering
+     * answer that is coming at all comes about when they do; this covers one more retransmission.
+     */
+    static final Duration FILTERING_WAIT_AFTER_MAPPING = Duration.ofMillis(300);
+
+    /**
+     * What the NAT in front of us does to the source port, as far as two STUN servers can tell: the summary
+     * of earlier versions, kept for logs and tests; {@link Report#natBehaviour()} is the measured picture and
+     * the one whose advice the UI shows.
+     */
     public enum NatMapping {
         /** The STUN servers see one of our own interface addresses. */
         NO_NAT("No NAT: direct connection likely."),
@@ -73,11 +101,24 @@ public final class EndpointDiscovery {
         private final ServerAddress server;
         private final InetSocketAddress mapped;
         private final String failure;
+        /** RFC 5780's OTHER-ADDRESS, when the server sent a well-formed one. */
+        private final InetSocketAddress other;
+        /** Where the request went and from which socket, for the RFC 5780 tests that follow. */
+        private final TransportAddress to;
+        private final FamilySocket socket;
 
         private ServerResult(ServerAddress server, InetSocketAddress mapped, String failure) {
+            this(server, mapped, failure, null, null, null);
+        }
+
+        private ServerResult(ServerAddress server, InetSocketAddress mapped, String failure, InetSocketAddress other,
+                TransportAddress to, FamilySocket socket) {
             this.server = server;
             this.mapped = mapped;
             this.failure = failure;
+            this.other = other;
+            this.to = to;
+            this.socket = socket;
         }
 
         public ServerAddress server() {
@@ -86,6 +127,11 @@ public final class EndpointDiscovery {
 
         public Optional<InetSocketAddress> mappedAddress() {
             return Optional.ofNullable(mapped);
+        }
+
+        /** The server's alternate address (RFC 5780 OTHER-ADDRESS), if it named one. */
+        public Optional<InetSocketAddress> otherAddress() {
+            return Optional.ofNullable(other);
         }
 
         /** Why there is no mapped address ("no answer within 5 s", "cannot resolve host"...). */
@@ -103,18 +149,26 @@ public final class EndpointDiscovery {
     public static final class Report {
         private final List<ServerResult> results;
         private final NatMapping mapping;
+        private final NatBehaviour behaviour;
 
-        private Report(List<ServerResult> results, NatMapping mapping) {
+        private Report(List<ServerResult> results, NatMapping mapping, NatBehaviour behaviour) {
             this.results = List.copyOf(results);
             this.mapping = mapping;
+            this.behaviour = behaviour;
         }
 
         public List<ServerResult> results() {
             return results;
         }
 
+        /** The mapping in the two-server terms of earlier versions (derived from the measurement if there is one). */
         public NatMapping natMapping() {
             return mapping;
+        }
+
+        /** What the NAT does, measured (RFC 5780) or inferred; its {@link NatBehaviour#advice() advice} is for the UI. */
+        public NatBehaviour natBehaviour() {
+            return behaviour;
         }
 
         /** The first public address a server reported, if any did. */
@@ -128,7 +182,7 @@ public final class EndpointDiscovery {
 
         @Override
         public String toString() {
-            return "Report[" + mapping + ", " + results + "]";
+            return "Report[" + behaviour.summary() + ", " + results + "]";
         }
     }
 
@@ -141,17 +195,21 @@ public final class EndpointDiscovery {
 
     /**
      * Runs discovery now; "retry STUN discovery" is simply another call. Takes at most about
-     * {@code stunTimeout} (requests to all servers run at the same time).
+     * {@code stunTimeout} (requests to all servers run at the same time); behind a filtering NAT the RFC 5780
+     * filtering tests add about {@link #FILTERING_WAIT_MIN} after the first answer.
      */
     public Report discover() {
         List<ServerAddress> servers = config.stunServers();
         List<ServerResult> results = new ArrayList<>();
         if (servers.isEmpty() || config.hostCandidates() == TransportConfig.HostCandidates.LOOPBACK_ONLY) {
-            return new Report(results, NatMapping.UNREACHABLE);
+            return new Report(results, NatMapping.UNREACHABLE, NatBehaviour.unreachable());
         }
-        long deadline = System.nanoTime() + config.stunTimeout().toNanos();
+        long start = System.nanoTime();
+        long deadline = start + config.stunTimeout().toNanos();
         List<CompletableFuture<ServerResult>> pending = new ArrayList<>();
         List<AutoCloseable> resources = new ArrayList<>();
+        // The first answer that names a usable alternate address: the RFC 5780 tests run against that server.
+        CompletableFuture<ServerResult> capable = new CompletableFuture<>();
         StunStack stack = new StunStack();
         try {
             FamilySocket v4 = null;
@@ -183,14 +241,30 @@ public final class EndpointDiscovery {
                         }
                     }
                     TransportAddress to = new TransportAddress(address, server.port(), Transport.UDP);
-                    stack.sendRequest(MessageFactory.createBindingRequest(), to, s.local, collector(server, f));
+                    stack.sendRequest(MessageFactory.createBindingRequest(), to, s.local,
+                            bindingCollector(server, to, s, f, capable));
                 } catch (IOException | RuntimeException e) {
                     f.complete(new ServerResult(server, null, "cannot send: " + e.getClass().getSimpleName()));
                 }
             }
+            // Start the RFC 5780 tests as soon as one server proves able, without waiting for slower servers.
+            awaitAny(capable, CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])), deadline);
+            Rfc5780Tests tests = null;
+            if (capable.isDone()) {
+                tests = Rfc5780Tests.start(stack, capable.join(), deadline, resources);
+            }
             for (int i = 0; i < pending.size(); i++) {
                 results.add(await(pending.get(i), servers.get(i), deadline));
             }
+            NatMapping inferred = classify(results);
+            if (inferred == NatMapping.UNREACHABLE) {
+                return new Report(results, inferred, NatBehaviour.unreachable());
+            }
+            if (tests == null) {
+                return new Report(results, inferred, NatBehaviour.inferred(behaviourOf(inferred)));
+            }
+            NatBehaviour measured = tests.finish(behaviourOf(inferred));
+            return new Report(results, measured.mappingMeasured() ? mappingOf(measured) : inferred, measured);
         } finally {
             stack.shutDown();
             for (AutoCloseable c : resources) {
@@ -201,7 +275,42 @@ public final class EndpointDiscovery {
                 }
             }
         }
-        return new Report(results, classify(results));
+    }
+
+    private static NatBehaviour.Mapping behaviourOf(NatMapping inferred) {
+        switch (inferred) {
+            case NO_NAT:
+                return NatBehaviour.Mapping.NONE;
+            case ENDPOINT_INDEPENDENT:
+                return NatBehaviour.Mapping.ENDPOINT_INDEPENDENT;
+            case ENDPOINT_DEPENDENT:
+                return NatBehaviour.Mapping.ENDPOINT_DEPENDENT;
+            default:
+                return NatBehaviour.Mapping.UNKNOWN;
+        }
+    }
+
+    private static NatMapping mappingOf(NatBehaviour measured) {
+        switch (measured.mapping()) {
+            case NONE:
+                return NatMapping.NO_NAT;
+            case ENDPOINT_INDEPENDENT:
+                return NatMapping.ENDPOINT_INDEPENDENT;
+            case UNKNOWN:
+                return NatMapping.UNKNOWN;
+            default:
+                return NatMapping.ENDPOINT_DEPENDENT;
+        }
+    }
+
+    private static void awaitAny(CompletableFuture<?> a, CompletableFuture<?> b, long deadline) {
+        try {
+            CompletableFuture.anyOf(a, b).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // the per-server awaits that follow report each server's own outcome
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static ServerResult await(CompletableFuture<ServerResult> f, ServerAddress server, long deadline) {
@@ -218,7 +327,40 @@ public final class EndpointDiscovery {
         }
     }
 
-    private static ResponseCollector collector(ServerAddress server, CompletableFuture<ServerResult> f) {
+    /** The mapped address of a success response, or empty: not a success, or no XOR-MAPPED-ADDRESS. */
+    private static Optional<InetSocketAddress> mappedAddress(StunResponseEvent event) {
+        Message m = event.getMessage();
+        if (!(m instanceof Response) || !((Response) m).isSuccessResponse()
+                || !Arrays.equals(m.getTransactionID(), event.getRequest().getTransactionID())) {
+            return Optional.empty();
+        }
+        Attribute a = m.getAttribute(Attribute.XOR_MAPPED_ADDRESS);
+        if (!(a instanceof XorMappedAddressAttribute)) {
+            return Optional.empty();
+        }
+        byte[] key = new byte[16];
+        System.arraycopy(Message.MAGIC_COOKIE, 0, key, 0, 4);
+        System.arraycopy(m.getTransactionID(), 0, key, 4, 12);
+        TransportAddress mapped = ((XorMappedAddressAttribute) a).applyXor(key);
+        return Optional.of(new InetSocketAddress(mapped.getAddress(), mapped.getPort()));
+    }
+
+    /**
+     * The server's OTHER-ADDRESS if it is usable for RFC 5780's tests: well formed, of the same family as the
+     * server's address, and differing from it in both address and port (RFC 5780 4.1).
+     */
+    static Optional<InetSocketAddress> usableOtherAddress(Message m, InetSocketAddress primary) {
+        Attribute a = m.getAttribute(StunAddressAttribute.OTHER_ADDRESS);
+        if (!(a instanceof OptionalAttribute)) {
+            return Optional.empty();
+        }
+        return StunAddressAttribute.parse(((OptionalAttribute) a).getBody())
+                .filter(o -> o.getAddress().getClass() == primary.getAddress().getClass())
+                .filter(o -> !o.getAddress().equals(primary.getAddress()) && o.getPort() != primary.getPort());
+    }
+
+    private static ResponseCollector bindingCollector(ServerAddress server, TransportAddress to, FamilySocket socket,
+            CompletableFuture<ServerResult> f, CompletableFuture<ServerResult> capable) {
         return new ResponseCollector() {
             @Override
             public void processResponse(StunResponseEvent event) {
@@ -227,18 +369,19 @@ public final class EndpointDiscovery {
                     f.complete(new ServerResult(server, null, "error response"));
                     return;
                 }
-                XorMappedAddressAttribute xor =
-                        (XorMappedAddressAttribute) m.getAttribute(Attribute.XOR_MAPPED_ADDRESS);
-                if (xor == null) {
+                Optional<InetSocketAddress> mapped = mappedAddress(event);
+                if (mapped.isEmpty()) {
                     f.complete(new ServerResult(server, null, "answer without XOR-MAPPED-ADDRESS"));
                     return;
                 }
-                byte[] key = new byte[16];
-                System.arraycopy(Message.MAGIC_COOKIE, 0, key, 0, 4);
-                System.arraycopy(m.getTransactionID(), 0, key, 4, 12);
-                TransportAddress mapped = xor.applyXor(key);
-                f.complete(new ServerResult(server,
-                        new InetSocketAddress(mapped.getAddress(), mapped.getPort()), null));
+                InetSocketAddress other = usableOtherAddress(m, to).orElse(null);
+                ServerResult r = new ServerResult(server, mapped.get(), null, other, to, socket);
+                // capable first: once every server's result is in, discover() must find the RFC 5780 server
+                // already named, or it would fall back to inferring (seen on a cold first run).
+                if (other != null) {
+                    capable.complete(r);
+                }
+                f.complete(r);
             }
 
             @Override
@@ -246,6 +389,142 @@ public final class EndpointDiscovery {
                 f.complete(new ServerResult(server, null, "no answer in time"));
             }
         };
+    }
+
+    /**
+     * RFC 5780's tests II and III (mapping, on test I's socket) and the two filtering tests (on a fresh socket,
+     * so that the mapping tests' packets to the alternate address open no hole that would let a filtered answer
+     * in), all sent at once against the server whose test I answer named an alternate address.
+     */
+    private static final class Rfc5780Tests {
+        private final ServerResult primary;
+        private final CompletableFuture<Optional<InetSocketAddress>> test2 = new CompletableFuture<>();
+        private final CompletableFuture<Optional<InetSocketAddress>> test3 = new CompletableFuture<>();
+        private final CompletableFuture<NatBehaviour.Reply> changeBoth = new CompletableFuture<>();
+        private final CompletableFuture<NatBehaviour.Reply> changePort = new CompletableFuture<>();
+        /** When the last mapping answer (tests II and III) came in: it measures the round trip on a warm stack. */
+        private final AtomicLong lastMappingAnswer = new AtomicLong();
+        private final long deadline;
+        private final long started;
+
+        private Rfc5780Tests(ServerResult primary, long deadline, long started) {
+            this.primary = primary;
+            this.deadline = deadline;
+            this.started = started;
+        }
+
+        static Rfc5780Tests start(StunStack stack, ServerResult primary, long deadline,
+                List<AutoCloseable> resources) {
+            Rfc5780Tests t = new Rfc5780Tests(primary, deadline, System.nanoTime());
+            InetAddress otherIp = primary.other.getAddress();
+            TransportAddress changedIp = new TransportAddress(otherIp, primary.to.getPort(), Transport.UDP);
+            TransportAddress changedBoth = new TransportAddress(otherIp, primary.other.getPort(), Transport.UDP);
+            TransportAddress changedPort = new TransportAddress(primary.to.getAddress(), primary.other.getPort(),
+                    Transport.UDP);
+            t.send(stack, MessageFactory.createBindingRequest(), changedIp, primary.socket, t.mappingCollector(t.test2),
+                    () -> t.test2.complete(Optional.empty()));
+            t.send(stack, MessageFactory.createBindingRequest(), changedBoth, primary.socket,
+                    t.mappingCollector(t.test3), () -> t.test3.complete(Optional.empty()));
+            FamilySocket filtering;
+            try {
+                filtering = new FamilySocket(stack, primary.to.getAddress() instanceof Inet6Address);
+                resources.add(filtering);
+            } catch (IOException e) {
+                t.changeBoth.complete(NatBehaviour.Reply.REFUSED);
+                t.changePort.complete(NatBehaviour.Reply.REFUSED);
+                return t;
+            }
+            t.send(stack, changeRequest(true, true), primary.to, filtering,
+                    t.filteringCollector(t.changeBoth, changedBoth),
+                    () -> t.changeBoth.complete(NatBehaviour.Reply.REFUSED));
+            t.send(stack, changeRequest(false, true), primary.to, filtering,
+                    t.filteringCollector(t.changePort, changedPort),
+                    () -> t.changePort.complete(NatBehaviour.Reply.REFUSED));
+            return t;
+        }
+
+        private static Request changeRequest(boolean changeIp, boolean changePort) {
+            Request r = MessageFactory.createBindingRequest();
+            r.putAttribute(AttributeFactory.createChangeRequestAttribute(changeIp, changePort));
+            return r;
+        }
+
+        private void send(StunStack stack, Request request, TransportAddress to, FamilySocket from,
+                ResponseCollector collector, Runnable failed) {
+            try {
+                stack.sendRequest(request, to, from.local, collector);
+            } catch (IOException | RuntimeException e) {
+                failed.run();
+            }
+        }
+
+        private ResponseCollector mappingCollector(CompletableFuture<Optional<InetSocketAddress>> f) {
+            return new ResponseCollector() {
+                @Override
+                public void processResponse(StunResponseEvent event) {
+                    lastMappingAnswer.accumulateAndGet(System.nanoTime(), Math::max);
+                    f.complete(mappedAddress(event));
+                }
+
+                @Override
+                public void processTimeout(StunTimeoutEvent event) {
+                    f.complete(Optional.empty());
+                }
+            };
+        }
+
+        /**
+         * An answer counts only if it is a success and came from exactly the changed address asked for: a server
+         * that ignores CHANGE-REQUEST answers from its primary address, which says nothing about filtering.
+         */
+        private ResponseCollector filteringCollector(CompletableFuture<NatBehaviour.Reply> f,
+                InetSocketAddress expectedSource) {
+            return new ResponseCollector() {
+                @Override
+                public void processResponse(StunResponseEvent event) {
+                    TransportAddress source = event.getRemoteAddress();
+                    boolean fromChanged = source != null && source.getAddress().equals(expectedSource.getAddress())
+                            && source.getPort() == expectedSource.getPort();
+                    f.complete(mappedAddress(event).isPresent() && fromChanged
+                            ? NatBehaviour.Reply.ANSWERED : NatBehaviour.Reply.REFUSED);
+                }
+
+                @Override
+                public void processTimeout(StunTimeoutEvent event) {
+                    f.complete(NatBehaviour.Reply.SILENT);
+                }
+            };
+        }
+
+        NatBehaviour finish(NatBehaviour.Mapping fallback) {
+            Optional<InetSocketAddress> second = awaitOr(test2, deadline, Optional.empty());
+            Optional<InetSocketAddress> third = awaitOr(test3, deadline, Optional.empty());
+            // The filtering answers are awaited only a short while: silence is a result. The mapping tests were
+            // sent at the same moment over the same path, so when their answers came (not test I's, which
+            // includes the STUN stack's start) says when a filtering answer would.
+            long answered = lastMappingAnswer.get();
+            long filteringDeadline = started + FILTERING_WAIT_MIN.toNanos();
+            if (answered != 0) {
+                filteringDeadline = Math.max(filteringDeadline, answered + FILTERING_WAIT_AFTER_MAPPING.toNanos());
+            }
+            filteringDeadline = Math.min(deadline, filteringDeadline);
+            NatBehaviour.Reply both = awaitOr(changeBoth, filteringDeadline, NatBehaviour.Reply.SILENT);
+            NatBehaviour.Reply port = both == NatBehaviour.Reply.ANSWERED ? NatBehaviour.Reply.SILENT
+                    : awaitOr(changePort, filteringDeadline, NatBehaviour.Reply.SILENT);
+            return NatBehaviour.measured(primary.mapped, isLocalInterfaceAddress(primary.mapped.getAddress()),
+                    second, third, both, port, fallback);
+        }
+
+        private static <T> T awaitOr(CompletableFuture<T> f, long until, T otherwise) {
+            try {
+                return f.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                return otherwise;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return otherwise;
+            }
+        }
     }
 
     static NatMapping classify(List<ServerResult> results) {

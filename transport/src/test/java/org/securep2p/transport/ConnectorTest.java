@@ -40,6 +40,33 @@ class ConnectorTest {
         return InMemoryPrivateKeys.generate(RANDOM, Clock.systemUTC(), 0, 0);
     }
 
+    @Test
+    void theCodeAsksForAnAnswerExactlyWhenTheMeasuredFilteringDropsStrangers() throws Exception {
+        java.net.InetSocketAddress mapped = new java.net.InetSocketAddress("203.0.113.10", 40000);
+        NatBehaviour homeRouter = NatBehaviour.measured(mapped, false, java.util.Optional.of(mapped),
+                java.util.Optional.empty(), NatBehaviour.Reply.SILENT, NatBehaviour.Reply.SILENT,
+                NatBehaviour.Mapping.UNKNOWN);
+        NatBehaviour fullCone = NatBehaviour.measured(mapped, false, java.util.Optional.of(mapped),
+                java.util.Optional.empty(), NatBehaviour.Reply.ANSWERED, NatBehaviour.Reply.SILENT,
+                NatBehaviour.Mapping.UNKNOWN);
+        try (InMemoryPrivateKeys keys = keys()) {
+            Connector connector = connector(keys, "w");
+            // On loopback the old guess (no public host candidate) would never ask; the measurement decides.
+            try (Connector.Waiting w = connector.waitForPeer(SecurityLevel.STANDARD, homeRouter)) {
+                assertThat(ConnectionCode.parse(w.code().text()).answerNeeded()).isTrue();
+                assertThat(w.natBehaviour()).isEqualTo(homeRouter);
+            }
+            try (Connector.Waiting w = connector.waitForPeer(SecurityLevel.STANDARD, fullCone)) {
+                assertThat(ConnectionCode.parse(w.code().text()).answerNeeded()).isFalse();
+            }
+            // Filtering unknown: the guess stands in.
+            try (Connector.Waiting w = connector.waitForPeer(SecurityLevel.STANDARD,
+                    NatBehaviour.inferred(NatBehaviour.Mapping.ENDPOINT_INDEPENDENT))) {
+                assertThat(w.code().answerNeeded()).isFalse();
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(SecurityLevel.class)
     void connectsWithOneCodeAndPinsTheWaitersIdentity(SecurityLevel level) throws Exception {

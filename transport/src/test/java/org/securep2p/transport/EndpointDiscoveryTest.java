@@ -47,4 +47,60 @@ class EndpointDiscoveryTest {
                 .hostCandidates(TransportConfig.HostCandidates.LOOPBACK_ONLY).build();
         assertThat(new EndpointDiscovery(config).discover().results()).isEmpty();
     }
+
+    private static EndpointDiscovery.Report discover(FakeRfc5780Server server) throws TransportException {
+        TransportConfig config = TransportConfig.builder()
+                .stunServers(List.of(ServerAddress.parse(server.primary())))
+                .hostCandidates(TransportConfig.HostCandidates.ALL)
+                .stunTimeout(Duration.ofSeconds(5)).build();
+        return new EndpointDiscovery(config).discover();
+    }
+
+    @Test
+    void measuresFilteringWhereTheServerNamesAnAlternateAddress() throws Exception {
+        try (FakeRfc5780Server server = new FakeRfc5780Server(true, FakeRfc5780Server.ChangeRequest.HONOUR)) {
+            EndpointDiscovery.Report report = discover(server);
+            NatBehaviour b = report.natBehaviour();
+            // Loopback is our own address: no NAT, and nothing filters the answers from 127.0.0.2.
+            assertThat(b.mapping()).isEqualTo(NatBehaviour.Mapping.NONE);
+            assertThat(b.mappingMeasured()).isTrue();
+            assertThat(b.filtering()).isEqualTo(NatBehaviour.Filtering.ENDPOINT_INDEPENDENT);
+            assertThat(b.answerNeeded()).contains(false);
+            assertThat(report.results().get(0).otherAddress()).hasValueSatisfying(
+                    o -> assertThat(o.getAddress().getHostAddress()).isEqualTo("127.0.0.2"));
+        }
+    }
+
+    @Test
+    void unansweredFilteringTestsMeanAFilterAndCostOnlyTheShortFilteringWait() throws Exception {
+        try (FakeRfc5780Server server = new FakeRfc5780Server(true, FakeRfc5780Server.ChangeRequest.DROP)) {
+            long start = System.nanoTime();
+            NatBehaviour b = discover(server).natBehaviour();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(b.filtering()).isEqualTo(NatBehaviour.Filtering.ADDRESS_AND_PORT_DEPENDENT);
+            assertThat(b.answerNeeded()).contains(true);
+            // Bounded by the filtering wait, not by the 5 s STUN timeout (slack for a loaded machine).
+            assertThat(millis).isLessThan(4_000);
+        }
+    }
+
+    @Test
+    void anAnswerFromTheWrongAddressTellsNothingAboutFiltering() throws Exception {
+        try (FakeRfc5780Server server = new FakeRfc5780Server(true, FakeRfc5780Server.ChangeRequest.IGNORE)) {
+            NatBehaviour b = discover(server).natBehaviour();
+            assertThat(b.filtering()).isEqualTo(NatBehaviour.Filtering.UNKNOWN);
+            assertThat(b.answerNeeded()).isEmpty();
+        }
+    }
+
+    @Test
+    void withoutOtherAddressTheBehaviourIsInferred() throws Exception {
+        try (FakeRfc5780Server server = new FakeRfc5780Server(false, FakeRfc5780Server.ChangeRequest.HONOUR)) {
+            EndpointDiscovery.Report report = discover(server);
+            assertThat(report.natMapping()).isEqualTo(EndpointDiscovery.NatMapping.NO_NAT);
+            assertThat(report.natBehaviour().mappingMeasured()).isFalse();
+            assertThat(report.natBehaviour().filtering()).isEqualTo(NatBehaviour.Filtering.UNKNOWN);
+            assertThat(report.results().get(0).otherAddress()).isEmpty();
+        }
+    }
 }

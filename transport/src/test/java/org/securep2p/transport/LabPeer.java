@@ -80,7 +80,12 @@ public final class LabPeer {
                 EndpointDiscovery.Report report = new EndpointDiscovery(config).discover();
                 say("DISCOVERY mapping=" + report.natMapping() + " public="
                         + report.publicAddress().map(LabPeer::literal).orElse("none")
-                        + " ms=" + (System.nanoTime() - t0) / 1_000_000 + " results=" + report.results().size());
+                        + " ms=" + (System.nanoTime() - t0) / 1_000_000 + " results=" + report.results().size()
+                        + " behaviour=" + report.natBehaviour().mapping()
+                        + (report.natBehaviour().mappingMeasured() ? "" : "(inferred)")
+                        + "/" + report.natBehaviour().filtering()
+                        + " answerNeeded=" + report.natBehaviour().answerNeeded().map(String::valueOf).orElse("unknown")
+                        + " advice=" + report.natBehaviour().advice());
             }
             return;
         }

@@ -47,6 +47,8 @@ final class NetLab implements AutoCloseable {
         EIM,
         /** A and B each behind MASQUERADE --random-fully (a new port per destination): only TURN works. */
         SYMMETRIC,
+        /** As EIM, but inbound UDP is forwarded to the host from anyone (endpoint-independent filtering). */
+        FULLCONE,
         /**
          * A and B on one LAN behind ONE endpoint-independent NAT router that does not hairpin: their
          * server-reflexive candidates are useless to each other, only their private host addresses connect them.

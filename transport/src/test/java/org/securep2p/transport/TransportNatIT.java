@@ -16,7 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Two real peers (separate JVMs in network namespaces) connect through the lab and move 10 MB of random
  * data over TLS: (a) no NAT, (b) both behind endpoint-independent-mapping NATs that drop unsolicited input
- * (hole punching with the answer code), (c) both behind symmetric NATs (relayed through coturn). Each asserts
+ * (hole punching with the answer code), (c) both behind symmetric NATs (relayed through coturn). The waiter's
+ * code asks for an answer code exactly where its measured filtering drops strangers (b, c), and the answer is
+ * pasted only then. Each asserts
  * the path used and that the bytes arrived intact (SHA-256 of what was sent equals what was received).
  */
 class TransportNatIT {
@@ -50,6 +52,16 @@ class TransportNatIT {
     }
 
     @Test
+    void connectsDirectlyOnOneCodeThroughFullConeNats() throws Exception {
+        // Measured endpoint-independent filtering: the code does not ask for an answer although the waiter has
+        // no public host address, and the connector's first checks get in.
+        try (NetLab lab = NetLab.up(NetLab.Topology.FULLCONE)) {
+            Result r = transfer(lab, SecurityLevel.STANDARD, false);
+            assertThat(r.path).isEqualTo("DIRECT");
+        }
+    }
+
+    @Test
     void relaysThroughTurnBetweenSymmetricNats() throws Exception {
         try (NetLab lab = NetLab.up(NetLab.Topology.SYMMETRIC)) {
             Result r = transfer(lab, SecurityLevel.QUANTUM_RESISTANT, true);
@@ -78,10 +90,16 @@ class TransportNatIT {
         return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
-    static Result transfer(NetLab lab, SecurityLevel level, boolean pasteAnswer) throws Exception {
+    /**
+     * @param answerNeeded what the waiter's code must say about an answer code, from the filtering its
+     *     discovery measured (RFC 5780) behind the lab's router; the answer is pasted exactly when the code asks
+     */
+    static Result transfer(NetLab lab, SecurityLevel level, boolean answerNeeded) throws Exception {
         NetLabProcess waiter = NetLabProcess.of("waiter",
                 lab.java(lab.nsA(), PEER_JVM, LabPeer.class.getName(), peerArgs(lab, "waiter", level)));
         String code = waiter.requireLine("CODE ", STEP);
+        boolean pasteAnswer = ConnectionCode.parse(code.substring("CODE ".length())).answerNeeded();
+        assertThat(pasteAnswer).as("the code's answer-needed flag\n%s", waiter.transcript()).isEqualTo(answerNeeded);
         NetLabProcess connector = NetLabProcess.of("connector",
                 lab.java(lab.nsB(), PEER_JVM, LabPeer.class.getName(), peerArgs(lab, "connector", level)));
         tell(connector, code);

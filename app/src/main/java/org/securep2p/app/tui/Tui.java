@@ -63,6 +63,8 @@ public final class Tui {
     static final int MAX_CODE_INPUT = 4_096;
     /** Smallest terminal the views are laid out for. */
     static final int MIN_WIDTH = 30;
+    /** At most this many rows for a notice; a longer one is cut. */
+    static final int NOTICE_ROWS = 3;
     static final int MIN_HEIGHT = 8;
 
     static final String CODE_BEGIN = "-----BEGIN CONNECTION CODE-----";
@@ -506,7 +508,7 @@ public final class Tui {
                 showInfo("Asking the STUN servers for the public endpoint…");
                 async(messenger::discoverEndpoint, e -> {
                     endpoint = e;
-                    showInfo("Public endpoint " + Text.clean(e.endpoint()) + " (NAT: " + Text.clean(e.nat()) + ")");
+                    showInfo("Public endpoint " + Text.clean(e.endpoint()) + ". " + Text.clean(e.natAdvice()));
                 }, this::showError);
             }
             case 3 -> {
@@ -856,7 +858,12 @@ public final class Tui {
         }
         List<String> status = statusLines(width);
         int statusTop = height - status.size();
-        int contentBottom = notice == null ? statusTop : statusTop - 1;
+        // A notice wraps over a few rows: the Retry STUN screen's NAT advice is a whole sentence.
+        List<String> noticeRows = notice == null ? List.of() : Text.wrap(notice, width);
+        if (noticeRows.size() > NOTICE_ROWS) {
+            noticeRows = noticeRows.subList(0, NOTICE_ROWS);
+        }
+        int contentBottom = statusTop - noticeRows.size();
         Canvas c = new Canvas(g, width, contentBottom);
         switch (overlay) {
             case VERIFY -> drawVerify(c, false);
@@ -869,7 +876,9 @@ public final class Tui {
             if (noticeIsError) {
                 n.setForegroundColor(TextColor.ANSI.RED);
             }
-            n.putString(0, contentBottom, Text.fit(notice, width), SGR.BOLD);
+            for (int i = 0; i < noticeRows.size(); i++) {
+                n.putString(0, contentBottom + i, Text.fit(noticeRows.get(i), width), SGR.BOLD);
+            }
         }
         TextGraphics s = screen.newTextGraphics();
         for (int i = 0; i < status.size(); i++) {
@@ -880,7 +889,7 @@ public final class Tui {
         screen.refresh(refresh);
     }
 
-    /** The status bar: level floor, key and memory protection, public endpoint, NAT; one or two rows. */
+    /** The status bar: level floor, key and memory protection, public endpoint, NAT advice; one or two rows. */
     List<String> statusLines(int width) {
         List<String> parts = new ArrayList<>();
         parts.add("min level " + floor);
@@ -892,7 +901,9 @@ public final class Tui {
         }
         if (endpoint != null && endpoint.endpoint() != null) {
             parts.add("endpoint " + Text.clean(endpoint.endpoint()));
-            parts.add("NAT: " + Text.clean(endpoint.nat()));
+            if (endpoint.natAdvice() != null && !endpoint.natAdvice().isBlank()) {
+                parts.add(Text.clean(endpoint.natAdvice())); // the advice, never the machine-readable kind
+            }
         } else {
             parts.add("endpoint unknown");
         }
@@ -971,9 +982,10 @@ public final class Tui {
         String code = Text.clean(waitCode.code());
         c.line("Give the peer this connection code (the lines between the markers, without them):");
         codeBlock(c, CODE_BEGIN, code, CODE_END);
-        c.wrapped("Or the plain endpoint: " + Text.clean(waitCode.endpoint()) + "  (NAT: " + Text.clean(waitCode.nat())
-                + (waitCode.natAdvice() == null || waitCode.natAdvice().isBlank() ? ""
-                        : "; " + Text.clean(waitCode.natAdvice())) + ")");
+        c.wrapped("Or the plain endpoint: " + Text.clean(waitCode.endpoint()));
+        if (waitCode.natAdvice() != null && !waitCode.natAdvice().isBlank()) {
+            c.wrapped(Text.clean(waitCode.natAdvice()));
+        }
         c.line(waitCode.answerNeeded() ? "The peer will show an answer code: paste it here and press Enter:"
                 : "If the peer shows an answer code, paste it here and press Enter:");
         field(c, answerField, 3, true);

@@ -79,9 +79,18 @@ class TuiTest {
             String bar = h.line(29);
             assertThat(bar).contains("min level QUANTUM_RESISTANT", "keys: keyring", "memory protection: on",
                     "endpoint unknown");
+            h.messenger.waitResult = new ChatEvent.Endpoint("", "203.0.113.7:40000",
+                    "ENDPOINT_INDEPENDENT/ADDRESS_AND_PORT_DEPENDENT", "The other person must send an answer code "
+                    + "back: your NAT only lets in packets from addresses you have sent to.", true);
             h.type("3");
             h.await(() -> h.messenger.called("discoverEndpoint"), "STUN retry");
-            h.awaitScreen(s -> h.line(29).contains("endpoint 203.0.113.7:40000 | NAT: full cone"));
+            // The advice sentence, never the machine-readable kind.
+            String screen = h.awaitScreen(s -> h.line(28).contains("endpoint 203.0.113.7:40000")
+                    && h.line(29).contains("The other person must send an answer code back"));
+            assertThat(screen).doesNotContain("ENDPOINT_INDEPENDENT").doesNotContain("NAT: ")
+                    .contains("Public endpoint 203.0.113.7:40000. The other person must send an answer code back")
+                    .contains("The other person must send an answer code back: your NAT only lets in packets from "
+                            + "addresses you have sent to.");
         }
     }
 
