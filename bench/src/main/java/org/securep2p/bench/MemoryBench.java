@@ -166,36 +166,35 @@ public final class MemoryBench {
 
     private static List<String> chat(String protection, Peer alice, Peer bob, int port, int messages)
             throws Exception {
-        {
-            long alicesKeys = alice.keyManagerPid();
-            long bobsKeys = bob.keyManagerPid();
-            long[][] start = {status(alice.pid()), status(alicesKeys), status(bob.pid()), status(bobsKeys)};
+        // The "after start" figures: both ready, and each key manager past its start-up memory release.
+        long alicesKeys = alice.keyManagerPid();
+        long bobsKeys = bob.keyManagerPid();
+        long[][] start = {status(alice.pid()), status(alicesKeys), status(bob.pid()), status(bobsKeys)};
 
-            alice.call("wait", "{}");
-            alice.await("\"result\"");
-            bob.call("connect", "{\"code\":\"127.0.0.1:" + port + "\"}");
-            bob.await("\"result\"");
-            alice.await("\"method\":\"connected\"");
-            bob.await("\"method\":\"connected\"");
-            Pattern sentId = Pattern.compile("\"result\":\\{\"id\":\"([^\"]+)\"");
-            for (int i = 0; i < messages; i++) {
-                Peer from = i % 2 == 0 ? alice : bob;
-                from.call("send", "{\"text\":\"memory bench message " + i + "\"}");
-                Matcher m = sentId.matcher(from.await("\"result\""));
-                if (!m.find()) {
-                    throw new IOException(from.name + ": send " + i + " failed");
-                }
-                from.await("\"method\":\"delivered\",\"params\":{\"id\":\"" + m.group(1) + "\"");
+        alice.call("wait", "{}");
+        alice.await("\"result\"");
+        bob.call("connect", "{\"code\":\"127.0.0.1:" + port + "\"}");
+        bob.await("\"result\"");
+        alice.await("\"method\":\"connected\"");
+        bob.await("\"method\":\"connected\"");
+        Pattern sentId = Pattern.compile("\"result\":\\{\"id\":\"([^\"]+)\"");
+        for (int i = 0; i < messages; i++) {
+            Peer from = i % 2 == 0 ? alice : bob;
+            from.call("send", "{\"text\":\"memory bench message " + i + "\"}");
+            Matcher m = sentId.matcher(from.await("\"result\""));
+            if (!m.find()) {
+                throw new IOException(from.name + ": send " + i + " failed");
             }
-            long[][] after = {status(alice.pid()), status(alicesKeys), status(bob.pid()), status(bobsKeys)};
-            String[] names = {"app alice", "key manager alice", "app bob", "key manager bob"};
-            List<String> rows = new ArrayList<>();
-            for (int i = 0; i < names.length; i++) {
-                rows.add(String.format(Locale.ROOT, "%-11s %-18s %12.1f %12.1f %14.1f %14.1f", protection, names[i],
-                        start[i][0] / 1024.0, start[i][1] / 1024.0, after[i][0] / 1024.0, after[i][1] / 1024.0));
-            }
-            return rows;
+            from.await("\"method\":\"delivered\",\"params\":{\"id\":\"" + m.group(1) + "\"");
         }
+        long[][] after = {status(alice.pid()), status(alicesKeys), status(bob.pid()), status(bobsKeys)};
+        String[] names = {"app alice", "key manager alice", "app bob", "key manager bob"};
+        List<String> rows = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            rows.add(String.format(Locale.ROOT, "%-11s %-18s %12.1f %12.1f %14.1f %14.1f", protection, names[i],
+                    start[i][0] / 1024.0, start[i][1] / 1024.0, after[i][0] / 1024.0, after[i][1] / 1024.0));
+        }
+        return rows;
     }
 
     /** VmRSS and VmHWM in kB. */

@@ -81,7 +81,6 @@ class KeyManagerMemoryIT {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("no '" + prefix + "' line " + count + " in " + Files.readAllLines(log));
             }
-            Thread.onSpinWait();
             Thread.sleep(20);
         }
     }
