@@ -52,11 +52,10 @@ public final class KeyManagerMain {
     static final int EXIT_FAILED = 1;
     /** One-time prekeys per launch: enough for a session's worth of handshakes, cheap to generate at start. */
     static final int ONE_TIME_PREKEYS = 20;
-    /** Starts the stderr line that follows the ready line once the start's garbage is returned to the OS. */
-    static final String MEMORY_RELEASED_PREFIX = "keymanager: start-up memory released: ";
-
     /** Each one-time KEM prekey costs a Falcon signature at start; the last-resort KEM prekey covers the rest. */
     static final int ONE_TIME_KEM_PREKEYS = 2;
+    /** Starts the stderr line that follows the ready line once the start's garbage is returned to the OS. */
+    static final String MEMORY_RELEASED_PREFIX = "keymanager: start-up memory released: ";
 
     private KeyManagerMain() {
     }
@@ -204,8 +203,9 @@ public final class KeyManagerMain {
      * After the ready line, so that no start waits for it: one full collection, with the child's heap options
      * ({@link KeyManagerProcess}: -XX:MaxHeapFreeRatio, -XX:-ShrinkHeapInSteps) returns the garbage of the start
      * to the OS, above all Argon2id's arena (128 MiB, wiped by Bouncy Castle at the end of the derivation, then
-     * unreachable) and the key generation's temporaries; then the C heap is trimmed. Under mlockall those pages would otherwise stay resident
-     * and locked for the child's whole life. The line says how much heap stays committed (PROTOCOL.md 18).
+     * unreachable) and the key generation's temporaries; then the C heap is trimmed. Under mlockall those pages
+     * would otherwise stay resident and locked for the child's whole life. The line says how much heap stays
+     * committed (PROTOCOL.md 18).
      */
     static void releaseStartupMemory() {
         System.gc();

@@ -110,8 +110,8 @@ final class ProcessHardening {
             Linux.apply(report);
         } catch (LinkageError | RuntimeException e) {
             // JNA missing from the class path, libc not found, a symbol absent: the process runs unhardened
-            // and says so. (Every JNA type sits in Linux and Libc, so that a missing JNA fails here, catchably,
-            // and not when ProcessHardening itself is loaded and verified.)
+            // and says so. (Every JNA type sits in Linux, Libc and NativeHeap, so that a missing JNA fails here,
+            // catchably, and not when ProcessHardening itself is loaded and verified.)
             report.unavailableRest("native calls unavailable: " + e.getClass().getSimpleName());
         }
         return report.build();
@@ -146,7 +146,7 @@ final class ProcessHardening {
         return Linux.dumpable();
     }
 
-    /** The Linux measures; the only class besides {@link Libc} that names a JNA type. */
+    /** The Linux measures; with {@link Libc} and {@link NativeHeap}, the only classes that name a JNA type. */
     private static final class Linux {
 
         private Linux() {
