@@ -54,6 +54,8 @@ public final class KeyManagerMain {
     static final int ONE_TIME_PREKEYS = 20;
     /** Each one-time KEM prekey costs a Falcon signature at start; the last-resort KEM prekey covers the rest. */
     static final int ONE_TIME_KEM_PREKEYS = 2;
+    /** Starts the stderr line that follows the ready line once the start's garbage is returned to the OS. */
+    static final String MEMORY_RELEASED_PREFIX = "keymanager: start-up memory released: ";
 
     private KeyManagerMain() {
     }
@@ -183,6 +185,7 @@ public final class KeyManagerMain {
             stdout.println(READY_LINE);
             stdout.flush();
             System.err.println(timeline.summary());
+            releaseStartupMemory();
             byte[] sink = new byte[64];
             while (stdin.read(sink) >= 0) {
                 // Anything after the token line is ignored; only end of file matters.
@@ -194,6 +197,28 @@ public final class KeyManagerMain {
         } finally {
             Arrays.fill(token, (byte) 0);
         }
+    }
+
+    /**
+     * After the ready line, so that no start waits for it: one full collection, with the child's heap options
+     * ({@link KeyManagerProcess}: -XX:MaxHeapFreeRatio, -XX:-ShrinkHeapInSteps) returns the garbage of the start
+     * to the OS, above all Argon2id's arena (128 MiB, wiped by Bouncy Castle at the end of the derivation, then
+     * unreachable) and the key generation's temporaries; then the C heap is trimmed. Under mlockall those pages
+     * would otherwise stay resident and locked for the child's whole life. The line says how much heap stays
+     * committed (PROTOCOL.md 18).
+     */
+    static void releaseStartupMemory() {
+        System.gc();
+        // The collector freed Java heap; the C heap keeps what the JIT and the start's native work freed until asked.
+        boolean trimmed = ProcessHardening.trimNativeHeap();
+        Runtime runtime = Runtime.getRuntime();
+        System.err.println(MEMORY_RELEASED_PREFIX + "heap " + mib(runtime.totalMemory()) + " MiB committed, "
+                + mib(runtime.totalMemory() - runtime.freeMemory()) + " MiB used"
+                + (trimmed ? ", C heap trimmed" : ""));
+    }
+
+    private static long mib(long bytes) {
+        return (bytes + (1 << 19)) >> 20;
     }
 
     /**

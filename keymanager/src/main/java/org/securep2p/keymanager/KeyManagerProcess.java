@@ -142,6 +142,17 @@ public final class KeyManagerProcess implements AutoCloseable {
                 List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
     }
 
+    /** As above, with the child's stderr appended to {@code diagnosticsLog} (tests that read its lines). */
+    static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
+            java.util.Map<String, String> extraEnvironment, Path diagnosticsLog) throws IOException {
+        KeyManagerProcess p = new KeyManagerProcess(socketDirectory.toAbsolutePath(),
+                Objects.requireNonNull(random, "random"), KeyManagerMain.class.getName(),
+                List.of(keyDirectory.toAbsolutePath().toString()), extraEnvironment);
+        p.diagnosticsLog = diagnosticsLog.toAbsolutePath();
+        p.launch();
+        return p;
+    }
+
     /** As above, the child started for {@code role} (tests). */
     static KeyManagerProcess start(Path socketDirectory, Path keyDirectory, SecureRandom random,
             java.util.Map<String, String> extraEnvironment, KeyManagerRole role) throws IOException {
@@ -247,10 +258,18 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add("-Xlog:disable");
         command.add("-Xlog:all=warning:stderr");
         command.add("-Xmx256m");
-        // A small initial heap that grows as needed: mlockall (ProcessHardening) faults in and locks every
-        // committed page, and the default initial heap (1/64 of RAM, up to -Xmx) made that the slowest step of a
-        // cold start and most of the child's resident memory (460 MB with -Xms256m, about 230 MB with -Xms16m).
+        // A small initial heap that grows as needed: mlockall (ProcessHardening) locks every page the heap
+        // touches, and the default initial heap (1/64 of RAM, up to -Xmx) made locking the slowest step of a cold
+        // start. It is also the floor the serial collector never shrinks below; 8 MiB measured no better (the
+        // live data after the start is 6 to 10 MiB, and more collections during the start).
         command.add("-Xms16m");
+        // Give back what the start no longer needs: after KeyManagerMain's one full collection (past the ready
+        // line) the serial collector shrinks the heap to its live data plus at most 20% free, at once rather than
+        // in damped steps. Otherwise Argon2id's 128 MiB arena, garbage after the derivation, stayed committed and
+        // locked by mlockall (a passphrase-protected child: ~220 MB resident instead of ~65).
+        command.add("-XX:MinHeapFreeRatio=10");
+        command.add("-XX:MaxHeapFreeRatio=20");
+        command.add("-XX:-ShrinkHeapInSteps");
         // The child's own Logback configuration (used where Logback is on the class path, as in the app): not the
         // app's, which would make the child write logs/ files in its working directory.
         command.add("-Dlogback.configurationFile=" + LOGBACK_CONFIGURATION);

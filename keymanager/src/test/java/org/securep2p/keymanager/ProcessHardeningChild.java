@@ -46,6 +46,45 @@ final class ProcessHardeningChild {
                 System.out.println("coreLimit=" + line.substring("Max core file size".length()).trim());
             }
         }
+        printMappings();
         System.out.println("churn=" + churn.length);
+    }
+
+    /**
+     * From /proc/self/smaps: {@code unlockedResident=} the mappings that hold resident pages but are not locked
+     * (VmFlags without {@code lo}; the kernel's own [vvar], [vdso] and [vsyscall] cannot be locked and are left
+     * out), and the JDK's module image ({@code lib/modules}, mapped whole, read a little): its size and resident
+     * kB, which show whether locking faulted in pages that were never used.
+     */
+    private static void printMappings() throws java.io.IOException {
+        String name = null;
+        long rss = 0;
+        long size = 0;
+        int unlockedResident = 0;
+        long modulesSize = 0;
+        long modulesRss = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 5 && f[0].contains("-") && !f[0].endsWith(":")) {
+                name = f.length > 5 ? f[5] : "";
+            } else if (f[0].equals("Size:")) {
+                size = Long.parseLong(f[1]);
+            } else if (f[0].equals("Rss:")) {
+                rss = Long.parseLong(f[1]);
+            } else if (f[0].equals("VmFlags:")) {
+                boolean locked = java.util.Arrays.asList(f).contains("lo");
+                if (rss > 0 && !locked && !name.equals("[vvar]") && !name.equals("[vdso]")
+                        && !name.equals("[vsyscall]") && !name.equals("[vvar_vclock]")) {
+                    unlockedResident++;
+                }
+                if (name.endsWith("/lib/modules")) {
+                    modulesSize += size;
+                    modulesRss += rss;
+                }
+            }
+        }
+        System.out.println("unlockedResident=" + unlockedResident);
+        System.out.println("modulesSize=" + modulesSize);
+        System.out.println("modulesRss=" + modulesRss);
     }
 }

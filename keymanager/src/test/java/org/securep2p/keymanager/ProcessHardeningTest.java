@@ -72,6 +72,18 @@ class ProcessHardeningTest {
         long locked = Long.parseLong(child.get("VmLck"));
         boolean active = "ACTIVE".equals(child.get(Measure.MEMORY_LOCKED.name()));
         assertThat(locked > 0).as("VmLck %d kB vs report %s", locked, child.get("summary")).isEqualTo(active);
+        if (active) {
+            // Every page that holds anything is locked (the 16 MiB and the thread made after locking too) ...
+            assertThat(child.get("unlockedResident")).as("resident mappings not locked").isEqualTo("0");
+            // ... and locking faulted in nothing that was never used (MCL_ONFAULT): of the JDK's module image,
+            // mapped whole (~130 MB), the JVM reads a few MB; plain mlockall made all of it resident.
+            long modulesSize = Long.parseLong(child.get("modulesSize"));
+            long modulesRss = Long.parseLong(child.get("modulesRss"));
+            System.out.println("ProcessHardeningTest: lib/modules resident " + modulesRss + " of " + modulesSize
+                    + " kB");
+            assertThat(modulesSize).as("the JDK maps its module image").isGreaterThan(0);
+            assertThat(modulesRss).as("resident kB of lib/modules").isLessThan(modulesSize / 4);
+        }
     }
 
     @Test
