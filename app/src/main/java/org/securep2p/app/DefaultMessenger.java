@@ -191,9 +191,8 @@ final class DefaultMessenger implements Messenger {
     private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
         try {
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
-            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT);
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
-                    + connection.cipherSuite()));
+            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(path, start));
+            helloBegins(connection, start);
             runSession(ChatChannel.of(connection, ""), false, false, floor, start);
         } catch (TransportException e) {
             fail(transportFailure(e));
@@ -238,6 +237,7 @@ final class DefaultMessenger implements Messenger {
                 }
                 // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
                 listening = false;
+                helloBegins(connection, start);
                 runSession(ChatChannel.of(connection, ""), false, false, floor, start);
                 return;
             }
@@ -286,12 +286,13 @@ final class DefaultMessenger implements Messenger {
     }
 
     private void runDial(ConnectionCode code, SecurityLevel floor, long start) {
+        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, elapsed(start), "gathering candidates"));
         try (Connector.Dialing dialing = connector.dial(code, floor)) {
-            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "connectivity checks"));
-            PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout());
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
-                    + connection.cipherSuite()));
+            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
+            PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout(),
+                    path -> tlsBegins(path, start));
+            helloBegins(connection, start);
             runSession(ChatChannel.of(connection, ""), true, true, floor, start);
         } catch (TransportException e) {
             fail(transportFailure(e));
@@ -308,8 +309,7 @@ final class DefaultMessenger implements Messenger {
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "dialling " + hostPort(address)
                     + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
             PeerConnection connection = connector.dialAddress(address, floor, transportConfig.connectTimeout());
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
-                    + connection.cipherSuite()));
+            helloBegins(connection, start);
             runSession(ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
             retry = session != null && !closed && redialAddress != null;
         } catch (TransportException e) {
@@ -340,6 +340,18 @@ final class DefaultMessenger implements Messenger {
                 runDialAddress(address, floor, System.nanoTime(), attempt + 1);
             }
         }
+    }
+
+    /** The checks selected a path: the TLS handshake on it begins now. */
+    private void tlsBegins(String path, long start) {
+        emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake on the " + path
+                + " path"));
+    }
+
+    /** TLS is up: the chat set-up (HELLOs, trust decision) begins; says what TLS negotiated. */
+    private void helloBegins(PeerConnection connection, long start) {
+        emit(new ChatEvent.Progress(ChatEvent.Stage.HELLO, elapsed(start), connection.tlsVersion() + " "
+                + connection.cipherSuite() + "; exchanging HELLOs"));
     }
 
     /** Runs the chat protocol on a fresh connection; returns after the conversation has ended. */
