@@ -97,6 +97,26 @@ final class DefaultMessenger implements Messenger {
         this.clock = Objects.requireNonNull(clock);
     }
 
+    /**
+     * Starts {@link ConnectWarmup} on a thread of its own: the user's first connection then runs warm code
+     * (PROTOCOL.md §14.1). Nothing waits for it, a failure is only logged, and a connection started meanwhile
+     * simply shares the CPU with it.
+     */
+    void warmUpInBackground(SecurityLevel level) {
+        Thread t = new Thread(() -> {
+            long start = System.nanoTime();
+            try {
+                new ConnectWarmup(random, clock).run(level);
+                LOG.info("connection warm-up done in {} ms", elapsed(start).toMillis());
+            } catch (Exception e) {
+                LOG.warn("connection warm-up failed after {} ms: {}", elapsed(start).toMillis(), e.toString());
+            }
+        }, "connect-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
     @Override
     public void addListener(Consumer<ChatEvent> listener) {
         listeners.add(Objects.requireNonNull(listener));

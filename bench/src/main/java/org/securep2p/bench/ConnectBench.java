@@ -82,6 +82,8 @@ public final class ConnectBench {
         awaitStun(stunPort, stun);
         Table first = new Table();
         Table again = new Table();
+        Table firstWaiter = new Table();
+        Table againWaiter = new Table();
         try {
             for (int i = 0; i < runs; i++) {
                 Path run = dir.resolve("run" + i);
@@ -90,11 +92,15 @@ public final class ConnectBench {
                     alice.awaitReady();
                     bob.awaitReady();
                     Thread.sleep(PAUSE_MILLIS);
-                    first.add(connectOnce(alice, bob, false));
+                    Sample[] f = connectOnce(alice, bob, false);
+                    first.add(f[0]);
+                    firstWaiter.add(f[1]);
                     bob.request("disconnect");
                     bob.await("disconnected", CONNECT_MILLIS);
                     alice.await("disconnected", CONNECT_MILLIS);
-                    again.add(connectOnce(alice, bob, true));
+                    Sample[] a = connectOnce(alice, bob, true);
+                    again.add(a[0]);
+                    againWaiter.add(a[1]);
                     bob.request("quit");
                     alice.request("quit");
                 }
@@ -107,12 +113,20 @@ public final class ConnectBench {
         }
         System.out.printf(Locale.ROOT, "connect → connected on loopback, STUN on 127.0.0.1, host.candidates=%s, "
                 + "%d runs, load average %s%n", hostCandidates, runs, loadAverage());
-        first.print("first contact (new code, hybrid handshake)");
-        again.print("reconnection (new code, session resumed)");
+        first.print("first contact (new code, hybrid handshake)", "dialer");
+        again.print("reconnection (new code, session resumed)", "dialer");
+        System.out.printf(Locale.ROOT, "%nThe waiter's clock starts at its wait: its ice stage includes the time "
+                + "until the dialer's checks arrive.%n");
+        firstWaiter.print("first contact, waiting side", "waiter");
+        againWaiter.print("reconnection, waiting side", "waiter");
     }
 
-    /** One wait/connect; returns the dialer's stage clock and the bench's own connect → connected time. */
-    private static Sample connectOnce(Peer waiter, Peer dialer, boolean resumeExpected) throws IOException {
+    /**
+     * One wait/connect; returns the dialer's and the waiter's stage clocks and the bench's own connect →
+     * connected time.
+     */
+    private static Sample[] connectOnce(Peer waiter, Peer dialer, boolean resumeExpected) throws IOException {
+        waiter.mark();
         String code = waiter.request("wait");
         Matcher m = CODE.matcher(code);
         if (!m.find()) {
@@ -123,13 +137,18 @@ public final class ConnectBench {
         dialer.send("connect", "{\"code\":\"" + m.group(1) + "\"}");
         String connected = dialer.await("connected", CONNECT_MILLIS);
         double total = (System.nanoTime() - start) / 1e6;
-        waiter.await("connected", CONNECT_MILLIS);
+        String waiterConnected = waiter.await("connected", CONNECT_MILLIS);
         Matcher r = RESUMED.matcher(connected);
         if (!r.find() || Boolean.parseBoolean(r.group(1)) != resumeExpected) {
             throw new IOException("expected resumed=" + resumeExpected + ": " + connected);
         }
+        return new Sample[] {clock(dialer, connected, total), clock(waiter, waiterConnected, Double.NaN)};
+    }
+
+    /** The stage clock of {@code peer}'s progress events since its mark, ending at its {@code connected}. */
+    private static Sample clock(Peer peer, String connected, double total) {
         Map<String, Long> starts = new LinkedHashMap<>();
-        for (String line : dialer.sinceMark()) {
+        for (String line : peer.sinceMark()) {
             if ("progress".equals(method(line))) {
                 Matcher s = STAGE.matcher(line);
                 Matcher e = ELAPSED.matcher(line);
@@ -139,7 +158,7 @@ public final class ConnectBench {
             }
         }
         Matcher e = ELAPSED.matcher(connected);
-        long end = e.find() ? Long.parseLong(e.group(1)) : Math.round(total);
+        long end = e.find() ? Long.parseLong(e.group(1)) : -1;
         return new Sample(starts, end, total);
     }
 
@@ -158,21 +177,21 @@ public final class ConnectBench {
                 stages.computeIfAbsent(list.get(i).getKey(), k -> new ArrayList<>())
                         .add((double) (next - list.get(i).getValue()));
             }
-            if (!list.isEmpty()) {
-                stages.computeIfAbsent("(before first stage)", k -> new ArrayList<>())
-                        .add((double) list.get(0).getValue());
+            if (!Double.isNaN(s.totalMillis())) {
+                totals.add(s.totalMillis());
             }
-            totals.add(s.totalMillis());
         }
 
-        void print(String title) {
+        void print(String title, String side) {
             System.out.printf(Locale.ROOT, "%n%s%n", title);
-            System.out.printf(Locale.ROOT, "%-26s %10s %10s %10s%n", "stage (dialer)", "median ms", "min ms",
-                    "max ms");
+            System.out.printf(Locale.ROOT, "%-26s %10s %10s %10s%n", "stage (" + side + ")", "median ms",
+                    "min ms", "max ms");
             for (Map.Entry<String, List<Double>> e : stages.entrySet()) {
                 row(e.getKey(), e.getValue());
             }
-            row("connect → connected", totals);
+            if (!totals.isEmpty()) {
+                row("connect → connected", totals);
+            }
         }
 
         private static void row(String name, List<Double> values) {
