@@ -32,6 +32,10 @@ import java.util.regex.Pattern;
  *
  * <pre>java -cp bench/target/benchmarks.jar org.securep2p.bench.ConnectBench app/target/securep2p-app.jar 10</pre>
  *
+ * Between both peers' {@code ready} and the {@code wait}, the bench pauses 5 s ({@code -Dpause.ms}): the time
+ * a user takes at least to pass a code on, during which the program's connection warm-up runs (PROTOCOL.md
+ * §14.1); {@code -Dpause.ms=0} measures a connect issued the instant the program is ready.
+ *
  * The homes get {@code host.candidates=ALL} by default (the code carries the machine's own addresses, which
  * are reachable from itself) and {@code stun.servers=127.0.0.1:<port>}; a third argument {@code LOOPBACK_ONLY}
  * or {@code PUBLIC_ONLY} sets another mode. Without SECUREP2P_PASSPHRASE_FILE in the environment, a passphrase
@@ -42,8 +46,8 @@ public final class ConnectBench {
     /** Generous bounds: a bench run must end, but never measures against them. */
     private static final long READY_MILLIS = 120_000;
     private static final long CONNECT_MILLIS = 60_000;
-    /** Time between both peers' ready and the wait (-Dpause.ms): a user takes seconds to pass the code on. */
-    private static final long PAUSE_MILLIS = Long.getLong("pause.ms", 0);
+    /** Between both peers' ready and the wait (-Dpause.ms): a user takes seconds to pass the code on. */
+    private static final long PAUSE_MILLIS = Long.getLong("pause.ms", 5_000);
     private static final List<String> JVM_OPTIONS = List.of("-Dice4j.harvest.mapping.aws.enabled=false",
             "-Dorg.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true");
     private static final Pattern METHOD = Pattern.compile("\"method\":\"([a-z_]+)\"");
@@ -112,7 +116,8 @@ public final class ConnectBench {
             stun.waitFor(10, TimeUnit.SECONDS);
         }
         System.out.printf(Locale.ROOT, "connect → connected on loopback, STUN on 127.0.0.1, host.candidates=%s, "
-                + "%d runs, load average %s%n", hostCandidates, runs, loadAverage());
+                + "%d runs, %d ms between ready and wait, load average %s%n", hostCandidates, runs, PAUSE_MILLIS,
+                loadAverage());
         first.print("first contact (new code, hybrid handshake)", "dialer");
         again.print("reconnection (new code, session resumed)", "dialer");
         System.out.printf(Locale.ROOT, "%nThe waiter's clock starts at its wait: its ice stage includes the time "
@@ -158,7 +163,8 @@ public final class ConnectBench {
             }
         }
         Matcher e = ELAPSED.matcher(connected);
-        long end = e.find() ? Long.parseLong(e.group(1)) : -1;
+        // A program older than connected's elapsed_ms: the dialer's last stage ends at the bench's own reading.
+        long end = e.find() ? Long.parseLong(e.group(1)) : Double.isNaN(total) ? -1 : Math.round(total);
         return new Sample(starts, end, total);
     }
 
@@ -174,6 +180,9 @@ public final class ConnectBench {
             List<Map.Entry<String, Long>> list = new ArrayList<>(s.stageStarts().entrySet());
             for (int i = 0; i < list.size(); i++) {
                 long next = i + 1 < list.size() ? list.get(i + 1).getValue() : s.connectedMillis();
+                if (next < 0) {
+                    break;
+                }
                 stages.computeIfAbsent(list.get(i).getKey(), k -> new ArrayList<>())
                         .add((double) (next - list.get(i).getValue()));
             }
