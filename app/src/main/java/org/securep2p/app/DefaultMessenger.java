@@ -326,8 +326,9 @@ final class DefaultMessenger implements Messenger {
     private void runDialAddress(InetSocketAddress address, SecurityLevel floor, long start, int attempt) {
         boolean retry = false;
         try {
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "dialling " + hostPort(address)
-                    + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
+            // No ICE on a bare address: the first packet sent is the ClientHello.
+            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake with "
+                    + hostPort(address) + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
             PeerConnection connection = connector.dialAddress(address, floor, transportConfig.connectTimeout());
             helloBegins(connection, start);
             runSession(ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
