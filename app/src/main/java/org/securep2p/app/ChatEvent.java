@@ -24,7 +24,12 @@ public sealed interface ChatEvent {
         }
     }
 
-    /** A step of setting up a connection, with the time since the user asked for it. */
+    /**
+     * A stage of setting up a connection begins. {@code elapsed} is the time since the user asked for the
+     * connection ({@code connect}, or {@code wait} on the waiting side), read from one monotonic clock when the
+     * stage began: the events of one attempt come in stage order with elapsed times that never decrease, and a
+     * stage lasts until the next event of the attempt ({@link Progress} or {@link Connected#elapsed()}).
+     */
     record Progress(Stage stage, Duration elapsed, String detail) implements ChatEvent {
     }
 
@@ -37,14 +42,18 @@ public sealed interface ChatEvent {
     record AnswerCode(String code) implements ChatEvent {
     }
 
-    /** A verified end-to-end session is up (new or resumed). */
+    /**
+     * A verified end-to-end session is up (new or resumed), {@code elapsed} after the user asked for it: the end
+     * of the last {@link Progress} stage, on the same clock.
+     */
     record Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
-            TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName, String keyExchange)
-            implements ChatEvent {
-        /** Without a certified name (no organisation CA) and without the TLS key exchange's name. */
+            TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName, String keyExchange,
+            Duration elapsed) implements ChatEvent {
+        /** Without a certified name (no organisation CA), the TLS key exchange's name or a set-up time. */
         public Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
                 TrustMode trust, boolean resumed, boolean verified) {
-            this(peer, fingerprint, safetyNumber, level, path, trust, resumed, verified, Optional.empty(), "");
+            this(peer, fingerprint, safetyNumber, level, path, trust, resumed, verified, Optional.empty(), "",
+                    Duration.ZERO);
         }
     }
 
@@ -82,9 +91,14 @@ public sealed interface ChatEvent {
     record Failure(String reason) implements ChatEvent {
     }
 
-    /** Steps of connection set-up, in order. */
+    /**
+     * Stages of connection set-up, in order: gathering candidates (asking the STUN/TURN servers), ICE
+     * connectivity checks (or waiting for the peer's), the TLS 1.3 handshake on the selected path, the HELLO
+     * exchange and trust decision, then either the hybrid handshake of a new session or the resumption of the
+     * stored one, and the mutual confirmation that binds the session to the connection.
+     */
     enum Stage {
-        STUN, ICE, TLS, HANDSHAKE, RESUME
+        STUN, ICE, TLS, HELLO, HANDSHAKE, RESUME, CONFIRM
     }
 
     /** How the peer's identity was established. */

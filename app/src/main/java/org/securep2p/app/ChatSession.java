@@ -264,6 +264,7 @@ final class ChatSession implements AutoCloseable {
             progress(ChatEvent.Stage.HANDSHAKE, "hybrid handshake at " + level);
             conversation = handshake(peer, peerName, level, stored);
         }
+        progress(ChatEvent.Stage.CONFIRM, "confirming the session");
         confirm();
         // The reader runs before the resend (both sides may resend at once; neither may stop reading), and
         // new messages are accepted only after it, so every message leaves in sequence order.
@@ -273,7 +274,7 @@ final class ChatSession implements AutoCloseable {
         SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
         return new ChatEvent.Connected(peerName, peerFp.displayString(), number.digits(), level,
                 channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName(),
-                channel.keyExchange());
+                channel.keyExchange(), elapsed());
     }
 
     private Conversation handshake(IdentityPublicKeys peer, String peerName, SecurityLevel level,
@@ -665,7 +666,12 @@ final class ChatSession implements AutoCloseable {
     }
 
     private void progress(ChatEvent.Stage stage, String detail) {
-        events.accept(new ChatEvent.Progress(stage, Duration.ofNanos(System.nanoTime() - startNanos), detail));
+        events.accept(new ChatEvent.Progress(stage, elapsed(), detail));
+    }
+
+    /** Since the user asked for this connection: the clock of every {@link ChatEvent.Progress} of the attempt. */
+    private Duration elapsed() {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 
     /** Sends BYE and closes. */

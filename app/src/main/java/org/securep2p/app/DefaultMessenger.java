@@ -103,6 +103,26 @@ final class DefaultMessenger implements Messenger {
         this.clock = Objects.requireNonNull(clock);
     }
 
+    /**
+     * Starts {@link ConnectWarmup} on a thread of its own: the user's first connection then runs warm code
+     * (PROTOCOL.md §14.1). Nothing waits for it, a failure is only logged, and a connection started meanwhile
+     * simply shares the CPU with it.
+     */
+    void warmUpInBackground(SecurityLevel level) {
+        Thread t = new Thread(() -> {
+            long start = System.nanoTime();
+            try {
+                new ConnectWarmup(random, clock).run(level);
+                LOG.info("connection warm-up done in {} ms", elapsed(start).toMillis());
+            } catch (Exception e) {
+                LOG.warn("connection warm-up failed after {} ms: {}", elapsed(start).toMillis(), e.toString());
+            }
+        }, "connect-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
     @Override
     public void addListener(Consumer<ChatEvent> listener) {
         listeners.add(Objects.requireNonNull(listener));
@@ -214,9 +234,8 @@ final class DefaultMessenger implements Messenger {
     private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
         try {
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
-            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT);
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
-                    + connection.cipherSuite()));
+            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(path, start));
+            helloBegins(connection, start);
             runSession(ChatChannel.of(connection, ""), false, false, floor, start);
         } catch (TransportException e) {
             fail(transportFailure(e));
@@ -261,6 +280,7 @@ final class DefaultMessenger implements Messenger {
                 }
                 // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
                 listening = false;
+                helloBegins(connection, start);
                 runSession(ChatChannel.of(connection, ""), false, false, floor, start);
                 return;
             }
@@ -309,12 +329,13 @@ final class DefaultMessenger implements Messenger {
     }
 
     private void runDial(ConnectionCode code, SecurityLevel floor, long start) {
+        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, elapsed(start), "gathering candidates"));
         try (Connector.Dialing dialing = connector.dial(code, floor)) {
-            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
             emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "connectivity checks"));
-            PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout());
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
-                    + connection.cipherSuite()));
+            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
+            PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout(),
+                    path -> tlsBegins(path, start));
+            helloBegins(connection, start);
             runSession(ChatChannel.of(connection, ""), true, true, floor, start);
         } catch (TransportException e) {
             fail(transportFailure(e));
@@ -328,11 +349,11 @@ final class DefaultMessenger implements Messenger {
     private void runDialAddress(InetSocketAddress address, SecurityLevel floor, long start, int attempt) {
         boolean retry = false;
         try {
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "dialling " + hostPort(address)
-                    + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
+            // No ICE on a bare address: the first packet sent is the ClientHello.
+            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake with "
+                    + hostPort(address) + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
             PeerConnection connection = connector.dialAddress(address, floor, transportConfig.connectTimeout());
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), connection.tlsVersion() + " "
-                    + connection.cipherSuite()));
+            helloBegins(connection, start);
             runSession(ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
             retry = session != null && !closed && redialAddress != null;
         } catch (TransportException e) {
@@ -363,6 +384,18 @@ final class DefaultMessenger implements Messenger {
                 runDialAddress(address, floor, System.nanoTime(), attempt + 1);
             }
         }
+    }
+
+    /** The checks selected a path: the TLS handshake on it begins now. */
+    private void tlsBegins(String path, long start) {
+        emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake on the " + path
+                + " path"));
+    }
+
+    /** TLS is up: the chat set-up (HELLOs, trust decision) begins; says what TLS negotiated. */
+    private void helloBegins(PeerConnection connection, long start) {
+        emit(new ChatEvent.Progress(ChatEvent.Stage.HELLO, elapsed(start), connection.tlsVersion() + " "
+                + connection.cipherSuite() + "; exchanging HELLOs"));
     }
 
     /** Runs the chat protocol on a fresh connection; returns after the conversation has ended. */

@@ -172,6 +172,7 @@ final class Wiring {
                     config, trust, conversations, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);
             toClose.add(0, messenger);
+            messenger.warmUpInBackground(o.floor());
             watchdog.scheduleWithFixedDelay(() -> {
                 try {
                     keys.restartIfDead();

@@ -79,6 +79,23 @@ class DefaultMessengerTest {
         toClose.add(0, messenger);
     }
 
+    /** A messenger without a fixed port (connection codes, loopback candidates only) reporting into {@code into}. */
+    private DefaultMessenger codeMessenger(String name, List<ChatEvent> into) throws Exception {
+        InMemoryPrivateKeys keys = keys();
+        TransportConfig config = config(Duration.ofSeconds(20));
+        byte[] k = new byte[32];
+        random.nextBytes(k);
+        DefaultMessenger m = new DefaultMessenger(keys, new Connector(config, keys,
+                TransportCertificate.loadOrCreate(dir.resolve("cert-" + name), keys, clock), random), config,
+                TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
+                new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock),
+                name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
+                        "codes"), Optional.empty(), random, clock);
+        m.addListener(into::add);
+        toClose.add(0, m);
+        return m;
+    }
+
     /** Another program that dials the messenger's port: TLS completes, then it does what the test says. */
     private final class Peer implements AutoCloseable {
         final InMemoryPrivateKeys keys;
@@ -243,5 +260,60 @@ class DefaultMessengerTest {
         assertThat(trust.isRejected(mallory.keys.identity().fingerprint())).isTrue();
         assertThat(trust.findByName("carol").orElseThrow().fingerprint()).isEqualTo(carol.identity().fingerprint());
         messenger.waitForPeer(LEVEL);
+    }
+
+    @Test
+    void progressEventsAreAStageClockFromConnectToConnected() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
+        bob.connect(code.code(), LEVEL);
+        ChatEvent.Connected bobConnected = awaitIn(bobEvents, ChatEvent.Connected.class, Duration.ofSeconds(30));
+        ChatEvent.Connected aliceConnected = awaitIn(aliceEvents, ChatEvent.Connected.class, Duration.ofSeconds(30));
+
+        List<ChatEvent.Progress> dialer = bobEvents.stream().filter(ChatEvent.Progress.class::isInstance)
+                .map(ChatEvent.Progress.class::cast).toList();
+        assertThat(dialer).extracting(ChatEvent.Progress::stage).containsExactly(ChatEvent.Stage.STUN,
+                ChatEvent.Stage.ICE, ChatEvent.Stage.TLS, ChatEvent.Stage.HELLO, ChatEvent.Stage.HANDSHAKE,
+                ChatEvent.Stage.CONFIRM);
+        assertStageClock(dialer, bobConnected);
+        List<ChatEvent.Progress> waiter = aliceEvents.stream().filter(ChatEvent.Progress.class::isInstance)
+                .map(ChatEvent.Progress.class::cast).toList();
+        assertThat(waiter).extracting(ChatEvent.Progress::stage).containsExactly(ChatEvent.Stage.STUN,
+                ChatEvent.Stage.ICE, ChatEvent.Stage.TLS, ChatEvent.Stage.HELLO, ChatEvent.Stage.HANDSHAKE,
+                ChatEvent.Stage.CONFIRM);
+        assertStageClock(waiter, aliceConnected);
+        // The connector's clock starts at connect, the waiter's at wait: the waiter's covers the dialer's.
+        assertThat(aliceConnected.elapsed()).isGreaterThanOrEqualTo(bobConnected.elapsed().minusMillis(50));
+    }
+
+    /** Elapsed times never decrease, the first stage begins at the request, the set-up ends at Connected. */
+    private static void assertStageClock(List<ChatEvent.Progress> stages, ChatEvent.Connected connected) {
+        assertThat(stages.get(0).elapsed()).isLessThan(Duration.ofSeconds(1));
+        for (int i = 1; i < stages.size(); i++) {
+            assertThat(stages.get(i).elapsed()).as("%s after %s", stages.get(i), stages.get(i - 1))
+                    .isGreaterThanOrEqualTo(stages.get(i - 1).elapsed());
+        }
+        assertThat(connected.elapsed()).isGreaterThanOrEqualTo(stages.get(stages.size() - 1).elapsed())
+                .isPositive();
+    }
+
+    private static <T extends ChatEvent> T awaitIn(List<ChatEvent> events, Class<T> type, Duration within)
+            throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ChatEvent e : events) {
+                if (type.isInstance(e)) {
+                    return type.cast(e);
+                }
+                if (e instanceof ChatEvent.Failure f) {
+                    throw new AssertionError("failed: " + f.reason() + "; events: " + events);
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " within " + within + "; events: " + events);
     }
 }

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.securep2p.crypto.Fingerprint;
@@ -263,8 +264,16 @@ public final class Connector {
     }
 
     private PeerConnection establish(IceSession ice, boolean client, Supplier<Optional<Fingerprint>> pin,
-            SecurityLevel level, int connectionId, Duration timeout, long startNanos) throws TransportException {
+            SecurityLevel level, int connectionId, Duration timeout, long startNanos, Consumer<String> onPath)
+            throws TransportException {
         IceLink link = ice.awaitLink(timeout);
+        try {
+            onPath.accept(link.pathKind());
+        } catch (RuntimeException e) {
+            link.close();
+            ice.close();
+            throw e;
+        }
         return overLink(link, ice, client, pin, level, connectionId, startNanos);
     }
 
@@ -363,9 +372,17 @@ public final class Connector {
          * wait), only its identity: anyone else is refused IDENTITY_MISMATCH.
          */
         public PeerConnection awaitPeer(Duration timeout) throws TransportException {
+            return awaitPeer(timeout, path -> { });
+        }
+
+        /**
+         * As {@link #awaitPeer(Duration)}, and tells {@code onPath} the kind of path ("direct" or "relayed") the
+         * moment the connectivity checks selected it, before the TLS handshake on it begins.
+         */
+        public PeerConnection awaitPeer(Duration timeout, Consumer<String> onPath) throws TransportException {
             // Read at certificate-check time: the user may paste the answer while we already wait here.
             PeerConnection connection = establish(ice, false, this::answerPin, minimumLevel,
-                    code.credentials().reliableConnectionId(), timeout, startNanos);
+                    code.credentials().reliableConnectionId(), timeout, startNanos, Objects.requireNonNull(onPath));
             // An answer accepted after TLS checked the certificate (trust on first use) must still hold.
             Optional<Fingerprint> pin = answerPin();
             if (pin.isPresent() && !pin.get().equals(connection.peerIdentity().fingerprint())) {
@@ -411,9 +428,17 @@ public final class Connector {
 
         /** Waits for a path and the TLS handshake; IDENTITY_MISMATCH if the peer is not the code's identity. */
         public PeerConnection awaitPeer(Duration timeout) throws TransportException {
+            return awaitPeer(timeout, path -> { });
+        }
+
+        /**
+         * As {@link #awaitPeer(Duration)}, and tells {@code onPath} the kind of path ("direct" or "relayed") the
+         * moment the connectivity checks selected it, before the TLS handshake on it begins.
+         */
+        public PeerConnection awaitPeer(Duration timeout, Consumer<String> onPath) throws TransportException {
             Optional<Fingerprint> pin = Optional.of(offer.identity());
             return establish(ice, true, () -> pin, level,
-                    offer.credentials().reliableConnectionId(), timeout, startNanos);
+                    offer.credentials().reliableConnectionId(), timeout, startNanos, Objects.requireNonNull(onPath));
         }
 
         @Override

@@ -195,8 +195,11 @@ public final class TransportCertificate {
         return fresh;
     }
 
-    /** A new certificate for {@code keys}' identity, not stored. Dated by {@code clock}. */
-    static TransportCertificate create(PrivateKeyOperations keys, Clock clock) throws TransportException {
+    /**
+     * A new certificate for {@code keys}' identity, not stored. Dated by {@code clock}. For identities that live
+     * in memory only (the app's connection warm-up); a user's certificate comes from {@link #loadOrCreate}.
+     */
+    public static TransportCertificate create(PrivateKeyOperations keys, Clock clock) throws TransportException {
         IdentityPublicKeys identity = keys.identity();
         byte[] der = signedDer(keys, tbs(identity.ed25519PublicKey(), identity, clock.instant()));
         // Checked as a peer will check it: a key holder that signed wrongly is caught here, not by the peer.

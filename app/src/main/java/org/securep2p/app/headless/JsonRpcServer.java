@@ -297,7 +297,8 @@ public final class JsonRpcServer {
             method = "connected";
             params.put("peer", c.peer()).put("fingerprint", c.fingerprint()).put("safety_number", c.safetyNumber())
                     .put("level", c.level().name()).put("path", c.path()).put("trust", c.trust().label())
-                    .put("resumed", c.resumed()).put("verified", c.verified()).put("key_exchange", c.keyExchange());
+                    .put("resumed", c.resumed()).put("verified", c.verified()).put("key_exchange", c.keyExchange())
+                    .put("elapsed_ms", c.elapsed().toMillis());
             if (c.certifiedName().isPresent()) {
                 params.put("peer_id", c.certifiedName().get()); // organisation mode: the CA-certified name
             }

@@ -955,9 +955,14 @@ public final class Tui {
         if (attemptStart != null && clockRunning) {
             c.line("Elapsed " + elapsed(Duration.between(attemptStart, clock.instant())));
         }
-        for (ChatEvent.Progress p : progress.values()) {
+        // A stage lasts until the next one begins (ChatEvent.Progress): show when each began and what it took.
+        List<ChatEvent.Progress> stages = new ArrayList<>(progress.values());
+        for (int i = 0; i < stages.size(); i++) {
+            ChatEvent.Progress p = stages.get(i);
+            String took = i + 1 < stages.size()
+                    ? "took " + elapsed(stages.get(i + 1).elapsed().minus(p.elapsed())) : "…";
             String detail = p.detail() == null || p.detail().isBlank() ? "" : "  " + Text.clean(p.detail());
-            c.line(String.format("  %-9s %8s%s", p.stage(), elapsed(p.elapsed()), detail));
+            c.line(String.format("  %-9s at %8s  %-12s%s", p.stage(), elapsed(p.elapsed()), took, detail));
         }
     }
 

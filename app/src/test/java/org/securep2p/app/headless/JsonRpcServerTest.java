@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -133,7 +134,7 @@ class JsonRpcServerTest {
                 new PrintStream(out, true, StandardCharsets.UTF_8));
         server.run();
         messenger.emit(new ChatEvent.Connected("bob", "CCCC", "1".repeat(60), SecurityLevel.ENHANCED, "relayed",
-                ChatEvent.TrustMode.CODE_VERIFIED, true, false));
+                ChatEvent.TrustMode.CODE_VERIFIED, true, false, Optional.empty(), "x25519", Duration.ofMillis(812)));
         messenger.emit(new ChatEvent.MessageReceived("bob", "hello \"there\"\n", "ab", Instant.EPOCH));
         messenger.emit(new ChatEvent.Delivered("cd"));
         messenger.emit(new ChatEvent.PeerChanged("bob", "OLD", "NEW", "why"));
@@ -145,6 +146,7 @@ class JsonRpcServerTest {
         assertThat(connected.get("params").get("level").asText()).isEqualTo("ENHANCED");
         assertThat(connected.get("params").get("path").asText()).isEqualTo("relayed");
         assertThat(connected.get("params").get("resumed").asBoolean()).isTrue();
+        assertThat(connected.get("params").get("elapsed_ms").asLong()).isEqualTo(812);
         assertThat(JSON.readTree(lines[2]).get("params").get("text").asText()).isEqualTo("hello \"there\"\n");
         assertThat(JSON.readTree(lines[3]).get("method").asText()).isEqualTo("delivered");
         assertThat(JSON.readTree(lines[4]).get("method").asText()).isEqualTo("peer_changed");

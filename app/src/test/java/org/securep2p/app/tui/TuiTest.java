@@ -176,7 +176,8 @@ class TuiTest {
             h.messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofMillis(400), "2 servers"));
             h.messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, Duration.ofMillis(2300), "checking"));
             String s = h.awaitText("ICE");
-            assertThat(s).contains("STUN", "0.4 s", "2.3 s", "checking");
+            // Each stage shows when it began and, once the next began, what it took.
+            assertThat(s).contains("STUN", "0.4 s", "took 1.9 s", "2.3 s", "checking");
             h.messenger.emit(connected());
             h.awaitText("Chat with bob — connected");
         }
