@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * <li><b>json ready</b>: {@code --json} until its first line ({@code ready}: key manager serving, identity
  * loaded, storage key, certificate, trust store).</li>
  * </ul>
- * The first run (a JSON start that creates the identity) is reported apart; warm figures are min, median, max.
+ * The first run (a JSON start that creates the identity) is reported apart; then one untimed start of each kind
+ * (the launcher's class cache is made by the first start of its kind) and the wait for the cache's assembly;
+ * warm figures are min, median, max.
  * Prints one table and the load average before and after.
  *
  * <pre>
@@ -63,6 +65,13 @@ public final class StartupBench {
                 // The tmux server's own start is not the program's: it runs before the first round.
                 tmux("new-session", "-d", "-s", "idle", "sleep 3600");
             }
+            // Untimed: each kind of run once, so that the launcher's class cache for it exists (on a JDK 24+ it is
+            // assembled in the background after the first run of its kind; the rounds start once that is done).
+            jsonReady(program, home);
+            if (tmux) {
+                tui(program, home, -1);
+            }
+            awaitCacheAssembly();
             for (int i = 0; i < runs; i++) {
                 json.add(jsonReady(program, home));
                 if (tmux) {
@@ -91,6 +100,15 @@ public final class StartupBench {
         System.out.printf(Locale.ROOT, "(%d warm runs of %s; home %s; protection: %s)%n", runs, program, home,
                 System.getenv("SECUREP2P_PASSPHRASE_FILE") != null ? "passphrase file" : "OS keyring");
         System.out.printf(Locale.ROOT, "load average before: %s; after: %s%n", loadBefore, loadAverage());
+    }
+
+    /** Waits (at most 3 minutes) until no JVM assembles an AOT cache ({@code -XX:AOTMode=create}). */
+    private static void awaitCacheAssembly() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (System.nanoTime() < deadline && ProcessHandle.allProcesses().anyMatch(p -> p.info().arguments()
+                .map(a -> List.of(a).contains("-XX:AOTMode=create")).orElse(false))) {
+            Thread.sleep(200);
+        }
     }
 
     private static void row(String name, List<Double> values) {
@@ -133,7 +151,7 @@ public final class StartupBench {
 
     /** One TUI start in tmux: ms to the menu, to the answer to a key, to the fingerprint. */
     private static double[] tui(Path program, Path home, int round) throws IOException, InterruptedException {
-        String session = "tui" + round;
+        String session = "tui" + (round < 0 ? "warm-up" : round);
         StringBuilder shell = new StringBuilder("exec");
         for (String part : command(program, home)) {
             shell.append(" '").append(part.replace("'", "'\\''")).append('\'');
