@@ -155,11 +155,10 @@ final class Wiring {
     private static DefaultMessenger unlock(Options o, TransportConfig config, SecureRandom random, Clock clock,
             PassphrasePrompt prompt, AtomicBoolean terminalFree, Resources resources) throws AppException {
         Home h = o.home();
-        Logger log = LoggerFactory.getLogger(Wiring.class);
-        Logger security = LoggerFactory.getLogger("securep2p.security");
         KeyManagerProcess process;
         long start = System.nanoTime();
         try {
+            // Before any logger: the logging set-up (Logback reading its configuration) must not delay the child.
             process = KeyManagerProcess.start(h.socketDir(), h.keys(), random, h.logs().resolve("keymanager.log"),
                     prompt, KeyManagerRole.CHAT);
         } catch (IOException e) {
@@ -170,6 +169,8 @@ final class Wiring {
             lines.add("  " + TerminalPassphrase.HINT + " Details: " + h.logs().resolve("keymanager.log"));
             throw startFailed(lines, e);
         }
+        Logger log = LoggerFactory.getLogger(Wiring.class);
+        Logger security = LoggerFactory.getLogger("securep2p.security");
         log.info("key manager serving after {} ms", (System.nanoTime() - start) / 1_000_000);
         resources.add(process);
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
