@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/home" "$tmp/data" "$tmp/cache" "$tmp/run"
 chmod 700 "$tmp/run"
 export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" XDG_RUNTIME_DIR="$tmp/run"
-exec dbus-run-session -- sh -c '
+dbus-run-session -- sh -c '
   printf %s bench | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
   daemon=$!
   i=0
