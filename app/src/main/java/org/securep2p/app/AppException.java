@@ -26,7 +26,12 @@ public final class AppException extends Exception {
         NO_WAIT(-32014, "Not waiting for a peer: start waiting first."),
         SECURE_CHANNEL_FAILED(-32015, "The encrypted channel could not be set up; the connection may have been"
                 + " tampered with."),
-        CERTIFICATE_REFUSED(-32016, "The peer's certificate is not vouched for by your organisation's CA.");
+        CERTIFICATE_REFUSED(-32016, "The peer's certificate is not vouched for by your organisation's CA."),
+        /**
+         * The keys or what needs them could not be opened at start-up (the detail holds the lines the program
+         * prints for it). Never a JSON-RPC error: the headless mode exits before its ready line instead.
+         */
+        START_FAILED(-32017, "securep2p could not start.");
 
         private final int code;
         private final String sentence;
@@ -46,16 +51,24 @@ public final class AppException extends Exception {
     }
 
     private final Reason reason;
+    private final String detail;
 
     public AppException(Reason reason, String detail) {
         super(Objects.requireNonNull(reason, "reason").sentence() + " " + Objects.requireNonNull(detail, "detail"));
         this.reason = reason;
+        this.detail = detail;
     }
 
     public AppException(Reason reason, String detail, Throwable cause) {
         super(Objects.requireNonNull(reason, "reason").sentence() + " " + Objects.requireNonNull(detail, "detail"),
                 cause);
         this.reason = reason;
+        this.detail = detail;
+    }
+
+    /** What the failure adds to its reason's sentence. */
+    public String detail() {
+        return detail;
     }
 
     public Reason reason() {

@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,14 +52,7 @@ final class Wiring {
     }
 
     static int run(Options o, InputStream in, PrintStream out, PrintStream err) {
-        SLF4JBridgeHandler.removeHandlersForRootLogger();
-        SLF4JBridgeHandler.install();
-        Logger log = LoggerFactory.getLogger(Wiring.class);
-        Logger security = LoggerFactory.getLogger("securep2p.security");
-        SecureRandom random = new SecureRandom();
-        Clock clock = Clock.systemUTC();
         Home h = o.home();
-
         TransportConfig config;
         try {
             config = transportConfig(o);
@@ -86,39 +81,108 @@ final class Wiring {
             }
             return Main.FAILED;
         }
-        KeyManagerProcess process;
-        long start = System.nanoTime();
+        Resources resources = new Resources();
+        resources.add(lockChannel);
+        SecureRandom random = new SecureRandom();
+        Clock clock = Clock.systemUTC();
         // Where neither the OS keyring nor SECUREP2P_PASSPHRASE_FILE gives the keys' master key, the user is asked
         // on the terminal, as long as it is ours: once the chat screen or the JSON reader owns it, a restarted key
         // manager that needs the passphrase fails instead, and the user is told (PROTOCOL.md 15).
         AtomicBoolean terminalFree = new AtomicBoolean(true);
         PassphrasePrompt prompt = TerminalPassphrase.ofConsole(terminalFree::get);
+        // The key manager starts first, on its own thread: its child's JVM start and keyring read (the longest
+        // part of a start) then overlap the rest of this process's start, the TUI's first frame included
+        // (PROTOCOL.md 18, start-up order). The home is locked before, so no second process races it.
+        CompletableFuture<DefaultMessenger> messenger = new CompletableFuture<>();
+        Thread unlock = new Thread(() -> {
+            try {
+                messenger.complete(unlock(o, config, random, clock, prompt, terminalFree, resources));
+            } catch (AppException | RuntimeException e) {
+                messenger.completeExceptionally(e);
+            }
+        }, "securep2p-unlock");
+        unlock.setDaemon(true);
+        unlock.start();
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+        Thread hook = new Thread(resources::closeAll, "securep2p-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
+            // The screen starts beside the key manager only when it cannot need the terminal for a passphrase
+            // prompt (a first run, or keys under a passphrase typed by the user): that prompt comes first.
+            boolean screenBeside = prompt == null
+                    || KeyManagerProcess.startAsksNoPassphrase(h.keys(), System.getenv());
+            if (o.json() || !screenBeside) {
+                DefaultMessenger ready;
+                try {
+                    ready = messenger.join();
+                } catch (CompletionException e) {
+                    err.print(failureText(e.getCause()));
+                    return Main.FAILED;
+                }
+                terminalFree.set(false);
+                if (o.json()) {
+                    return new JsonRpcServer(ready, in, out, o.floor()).run();
+                }
+            }
+            terminalFree.set(false);
+            org.securep2p.app.tui.Tui.run(messenger, o.floor());
+            if (messenger.isCompletedExceptionally()) {
+                // Shown on the screen already; repeated where it stays once the screen is gone.
+                err.print(failureText(messenger.handle((m, e) -> e).join()));
+                return Main.FAILED;
+            }
+            return Main.OK;
+        } catch (IOException | RuntimeException e) {
+            LoggerFactory.getLogger(Wiring.class).error("start-up failed: {}", e.toString());
+            err.println("securep2p: start-up failed: " + e.getMessage());
+            return Main.FAILED;
+        } finally {
+            resources.closeAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or ran: it closed everything.
+            }
+        }
+    }
+
+    /**
+     * Starts the key manager and builds everything that needs the keys, up to the messenger. Each failure the
+     * user can act on is an {@link AppException} ({@link AppException.Reason#START_FAILED}) whose detail holds
+     * the lines printed for it; whatever it opens is in {@code resources}.
+     */
+    private static DefaultMessenger unlock(Options o, TransportConfig config, SecureRandom random, Clock clock,
+            PassphrasePrompt prompt, AtomicBoolean terminalFree, Resources resources) throws AppException {
+        Home h = o.home();
+        KeyManagerProcess process;
+        long start = System.nanoTime();
+        try {
+            // Before any logger: the logging set-up (Logback reading its configuration) must not delay the child.
             process = KeyManagerProcess.start(h.socketDir(), h.keys(), random, h.logs().resolve("keymanager.log"),
                     prompt, KeyManagerRole.CHAT);
         } catch (IOException e) {
-            err.println("securep2p: the key manager did not start: " + e.getMessage());
+            List<String> lines = new ArrayList<>();
+            lines.add("securep2p: the key manager did not start: " + e.getMessage());
             KeyManagerDiagnostics.lastFailure(h.logs().resolve("keymanager.log"))
-                    .ifPresent(reason -> err.println("  " + reason));
-            err.println("  " + TerminalPassphrase.HINT + " Details: " + h.logs().resolve("keymanager.log"));
-            return Main.FAILED;
+                    .ifPresent(reason -> lines.add("  " + reason));
+            lines.add("  " + TerminalPassphrase.HINT + " Details: " + h.logs().resolve("keymanager.log"));
+            throw startFailed(lines, e);
         }
+        Logger log = LoggerFactory.getLogger(Wiring.class);
+        Logger security = LoggerFactory.getLogger("securep2p.security");
         log.info("key manager serving after {} ms", (System.nanoTime() - start) / 1_000_000);
-        List<AutoCloseable> toClose = new ArrayList<>();
-        toClose.add(lockChannel);
-        toClose.add(0, process);
+        resources.add(process);
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "keymanager-watchdog");
             t.setDaemon(true);
             return t;
         });
         // The watchdog stops before the child: a closed child looks dead, and the watchdog would restart it.
-        toClose.add(0, () -> {
+        resources.add(() -> {
             watchdog.shutdownNow();
             watchdog.awaitTermination(10, TimeUnit.SECONDS);
         });
-        Thread hook = new Thread(() -> closeAll(toClose), "securep2p-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
         try {
             List<DefaultMessenger> messengerRef = new ArrayList<>();
             SupervisedKeys keys = new SupervisedKeys(process, notice -> {
@@ -129,7 +193,7 @@ final class Wiring {
             KeyManagerDiagnostics.rollbackInLatestStart(h.logs().resolve("keymanager.log"))
                     .ifPresent(line -> security.warn("{}", line));
             SecretBytes storageKey = keys.storageKey("conversations");
-            toClose.add(0, storageKey::close);
+            resources.add(storageKey::close);
             // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.
             TransportCertificate certificate = TransportCertificate.loadOrCreate(h.cert(), keys, clock);
             String trustModel = ChatEvent.Ready.CODES_AND_FIRST_USE;
@@ -140,17 +204,15 @@ final class Wiring {
                     SeenRevocationLists.admit(h.cert().resolve(SeenRevocationLists.FILE_NAME),
                             organisation.authorityKeyHex(), organisation.crlNumber());
                 } catch (StoreException e) {
-                    err.println("securep2p: organisation mode: " + e.getMessage());
-                    return Main.FAILED;
+                    throw startFailed(List.of("securep2p: organisation mode: " + e.getMessage()), e);
                 }
                 Path member = h.cert().resolve(TransportCertificate.MEMBER_FILE_NAME);
                 try {
                     certificate = TransportCertificate.loadMember(member, keys, organisation);
                 } catch (TransportException e) {
-                    err.println("securep2p: organisation mode: " + e.getMessage());
-                    err.println("  Send " + h.cert().resolve(TransportCertificate.FILE_NAME) + " to your CA; save the "
-                            + "certificate it issues as " + member + ".");
-                    return Main.FAILED;
+                    throw startFailed(List.of("securep2p: organisation mode: " + e.getMessage(),
+                            "  Send " + h.cert().resolve(TransportCertificate.FILE_NAME) + " to your CA; save the "
+                                    + "certificate it issues as " + member + "."), e);
                 }
                 trustModel = "organisation CA \"" + organisation.authorityName() + "\" (you are "
                         + certificate.memberName().orElse("?") + ")";
@@ -161,9 +223,9 @@ final class Wiring {
             try {
                 trust = TrustStore.open(h.trustStore(), clock);
             } catch (StoreException e) {
-                err.println("securep2p: the trust store " + h.trustStore() + " cannot be read: " + e.getMessage());
-                err.println("  It was left untouched. Move it aside to start with an empty trust store.");
-                return Main.FAILED;
+                throw startFailed(List.of("securep2p: the trust store " + h.trustStore() + " cannot be read: "
+                        + e.getMessage(), "  It was left untouched. Move it aside to start with an empty trust store."),
+                        e);
             }
             ConversationStore conversations = new ConversationStore(h.conversations(), storageKey, random, clock);
             ChatEvent.Ready ready = new ChatEvent.Ready(keys.identity().fingerprint().displayString(), o.username(),
@@ -171,7 +233,7 @@ final class Wiring {
             DefaultMessenger messenger = new DefaultMessenger(keys, new Connector(config, keys, certificate, random),
                     config, trust, conversations, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);
-            toClose.add(0, messenger);
+            resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             watchdog.scheduleWithFixedDelay(() -> {
                 try {
@@ -180,35 +242,57 @@ final class Wiring {
                     log.warn("key manager restart failed: {}", e.getMessage());
                 }
             }, 1, 1, TimeUnit.SECONDS);
-            terminalFree.set(false);
-            if (o.json()) {
-                return new JsonRpcServer(messenger, in, out, o.floor()).run();
-            }
-            org.securep2p.app.tui.Tui.run(messenger, o.floor());
-            return Main.OK;
-        } catch (CryptoException | StoreException | TransportException | IOException | RuntimeException e) {
+            return messenger;
+        } catch (CryptoException | StoreException | TransportException | RuntimeException e) {
             log.error("start-up failed: {}", e.toString());
-            err.println("securep2p: start-up failed: " + e.getMessage());
-            return Main.FAILED;
-        } finally {
-            closeAll(toClose);
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook is running or ran: it closed everything.
-            }
+            throw startFailed(List.of("securep2p: start-up failed: " + e.getMessage()), e);
         }
     }
 
-    private static synchronized void closeAll(List<AutoCloseable> toClose) {
-        for (AutoCloseable c : new ArrayList<>(toClose)) {
+    private static AppException startFailed(List<String> lines, Exception cause) {
+        return new AppException(AppException.Reason.START_FAILED, String.join("\n", lines), cause);
+    }
+
+    /** The lines a start-up failure prints on stderr: today's sentences, one per line. */
+    static String failureText(Throwable failure) {
+        if (failure instanceof AppException e && e.reason() == AppException.Reason.START_FAILED) {
+            return e.detail() + System.lineSeparator();
+        }
+        return "securep2p: start-up failed: " + failure.getMessage() + System.lineSeparator();
+    }
+
+    /**
+     * What the program opened, closed in the reverse order on exit (the messenger first, the home's lock last).
+     * Something added after {@link #closeAll} (the key manager still starting when the user quit) is closed at
+     * once, so nothing outlives the exit.
+     */
+    static final class Resources {
+        private final List<AutoCloseable> open = new ArrayList<>();
+        private boolean closed;
+
+        void add(AutoCloseable c) {
+            synchronized (this) {
+                if (!closed) {
+                    open.add(0, c);
+                    return;
+                }
+            }
+            closeQuietly(c);
+        }
+
+        synchronized void closeAll() {
+            closed = true;
+            open.forEach(Resources::closeQuietly);
+            open.clear();
+        }
+
+        private static void closeQuietly(AutoCloseable c) {
             try {
                 c.close();
             } catch (Exception ignored) {
                 // Best effort on the way out.
             }
         }
-        toClose.clear();
     }
 
     static TransportConfig transportConfig(Options o) throws TransportException, IOException {

@@ -243,6 +243,42 @@ class TuiTmuxIT {
         }
     }
 
+    @Test
+    void aKeyManagerThatFailsAfterTheMenuIsUpIsShownThereAndTheProgramExitsWhenAsked() throws Exception {
+        try {
+            keyManagerFailureScenario();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
+    /**
+     * Issue 15: keys kept in the OS keyring (the marker is there), so the menu comes up beside the key manager's
+     * start; but there is no session bus, so that start fails. The menu must say so with the sentences the
+     * program prints on stderr, refuse the actions that need keys, and quit cleanly with status 1.
+     */
+    private void keyManagerFailureScenario() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        Path home = dir.resolve("frank");
+        Files.createDirectories(home.resolve("keys"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.writeString(home.resolve("keys").resolve("master.keyring"), "");
+        Peer frank = startWithoutPassphraseFile(config, "frank", home);
+        frank.tmux().awaitScreen("the failure on the menu", START_MILLIS,
+                s -> s.contains("securep2p — main menu") && s.contains("the key manager did not start"));
+        String screen = frank.tmux().screen();
+        assertTrue(screen.contains("The keys could not be unlocked:") && screen.contains("keys: unavailable"),
+                "the menu explains:\n" + screen);
+        frank.tmux().press("1");
+        frank.tmux().awaitScreen("the refusal of Wait", 10_000,
+                s -> s.contains("press 7, q or Escape to quit") && !s.contains("Waiting for an incoming"));
+        frank.tmux().press("q");
+        assertEquals(1, frank.tmux().awaitExit(EXIT_MILLIS), "exit status after q");
+        String stderr = Files.readString(home.resolve("stderr.txt"));
+        assertTrue(stderr.contains("securep2p: the key manager did not start:")
+                && stderr.contains(TerminalPassphrase.HINT), "stderr after the screen closed:\n" + stderr);
+    }
+
     /** Issue 5's interactive prompt: twice for new keys, again after a restart, once more after a typo. */
     private void passphrasePromptScenario() throws Exception {
         Path config = TmuxSession.writeConfig(dir);

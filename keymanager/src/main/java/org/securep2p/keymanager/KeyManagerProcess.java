@@ -77,6 +77,16 @@ public final class KeyManagerProcess implements AutoCloseable {
     }
 
     /**
+     * Whether a start for {@code keyDirectory} will not ask for a passphrase: its master key is kept in the OS
+     * keyring (the keyring's marker is there), or {@code SECUREP2P_PASSPHRASE_FILE} names the passphrase. The
+     * app starts its screen beside such a start; any other start may need the terminal for a prompt first.
+     */
+    public static boolean startAsksNoPassphrase(Path keyDirectory, java.util.Map<String, String> environment) {
+        String file = environment.get(PassphraseSource.PASSPHRASE_FILE_VARIABLE);
+        return KeyringMasterKeyStore.markerExists(keyDirectory) || (file != null && !file.isEmpty());
+    }
+
+    /**
      * Starts a key-manager child serving in {@code socketDirectory} (created 0700 by the child, or an existing
      * 0700 directory of ours) and connects to it.
      *

@@ -11,6 +11,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -83,7 +86,36 @@ public final class Tui {
         NONE, VERIFY, PEER_CHANGED, PEER_CHANGED_VERIFY
     }
 
-    private final Messenger messenger;
+    /**
+     * Where the keys are, the one lifecycle behind every action that needs them: the menu is up while the key
+     * manager starts, and an action chosen meanwhile waits in {@link Unlocking} until the messenger arrives.
+     */
+    sealed interface Keys {
+    }
+
+    /** The key manager is starting; {@code queued} is the menu item chosen meanwhile, or -1. */
+    record Unlocking(int queued) implements Keys {
+    }
+
+    /** The messenger is ready. */
+    record Unlocked(Messenger messenger) implements Keys {
+    }
+
+    /** The start failed; {@code lines} say why, as the program prints them on exit. */
+    record Unavailable(List<String> lines) implements Keys {
+        Unavailable {
+            lines = List.copyOf(lines);
+        }
+    }
+
+    /** Menu items that need the messenger: Wait, Connect, Retry STUN, Identity, Peers. */
+    private static final boolean[] NEEDS_KEYS = {true, true, true, false, true, true, false};
+
+    static final String UNLOCKING = "unlocking keys…";
+
+    private Keys keys = new Unlocking(-1);
+    /** Set once, by the UI thread, when the keys are {@link Unlocked}; every use below happens after that. */
+    private Messenger messenger;
     private final Screen screen;
     private final Clock clock;
     private final DateTimeFormatter hhmm;
@@ -138,11 +170,14 @@ public final class Tui {
     private TerminalPosition cursor;
 
     Tui(Messenger messenger, Screen screen, Clock clock, ZoneId zone) {
-        this.messenger = messenger;
+        this(CompletableFuture.completedFuture(messenger), screen, clock, zone);
+    }
+
+    Tui(CompletionStage<? extends Messenger> messenger, Screen screen, Clock clock, ZoneId zone) {
         this.screen = screen;
         this.clock = clock;
         this.hhmm = DateTimeFormatter.ofPattern("HH:mm").withZone(zone);
-        messenger.addListener(event -> inbox.add(() -> onEvent(event)));
+        messenger.whenComplete((m, failure) -> inbox.add(() -> onKeys(m, failure)));
     }
 
     /**
@@ -155,6 +190,15 @@ public final class Tui {
 
     /** As {@link #run(Messenger)}, starting with {@code floor} as the chosen minimum level. */
     public static void run(Messenger messenger, SecurityLevel floor) throws IOException {
+        run(CompletableFuture.completedFuture(messenger), floor);
+    }
+
+    /**
+     * As {@link #run(Messenger, SecurityLevel)}, with the menu drawn at once and the messenger arriving later:
+     * actions that need it show {@value #UNLOCKING} until it does, then proceed. If {@code messenger} fails, the
+     * menu shows why (an {@link AppException}'s detail, one line each) and the user can only quit.
+     */
+    public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor) throws IOException {
         Terminal terminal = new DefaultTerminalFactory().setForceTextTerminal(true)
                 .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP).createTerminal();
         try {
@@ -179,10 +223,14 @@ public final class Tui {
         new Tui(messenger, new TerminalScreen(terminal), clock, zone).loop();
     }
 
+    static void run(CompletionStage<? extends Messenger> messenger, Terminal terminal, Clock clock, ZoneId zone)
+            throws IOException {
+        new Tui(messenger, new TerminalScreen(terminal), clock, zone).loop();
+    }
+
     void loop() throws IOException {
         screen.startScreen();
         try {
-            async(messenger::identity, ready -> identity = ready, this::showError);
             boolean dirty = true;
             boolean resized = false;
             long lastDraw = 0;
@@ -231,7 +279,9 @@ public final class Tui {
                 screen.stopScreen();
             } finally {
                 try {
-                    messenger.close();
+                    if (messenger != null) {
+                        messenger.close();
+                    }
                 } catch (RuntimeException e) {
                     LOG.warn("closing the messenger failed: {}", e.toString());
                 }
@@ -293,6 +343,32 @@ public final class Tui {
     private void showInfo(String text) {
         notice = text;
         noticeIsError = false;
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    /** The key manager's start ended: the messenger arrived, or the reason it will not. */
+    private void onKeys(Messenger ready, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            List<String> lines = cause instanceof AppException e && e.reason() == AppException.Reason.START_FAILED
+                    ? e.detail().lines().map(Text::clean).toList()
+                    : List.of("securep2p: start-up failed: " + Text.clean(String.valueOf(cause.getMessage())));
+            keys = new Unavailable(lines);
+            showError("The keys could not be unlocked; press 7, q or Escape to quit.");
+            return;
+        }
+        int queued = keys instanceof Unlocking u ? u.queued() : -1;
+        messenger = ready;
+        keys = new Unlocked(ready);
+        ready.addListener(event -> inbox.add(() -> onEvent(event)));
+        async(ready::identity, r -> identity = r, this::showError);
+        if (queued >= 0 && view == View.MENU && overlay == Overlay.NONE) {
+            choose(queued);
+        } else if (notice != null && notice.startsWith(UNLOCKING)) {
+            notice = null;
+        }
     }
 
     // ---------------------------------------------------------------- events
@@ -496,6 +572,16 @@ public final class Tui {
 
     private void choose(int item) {
         notice = null;
+        if (item < NEEDS_KEYS.length && NEEDS_KEYS[item] && !(keys instanceof Unlocked)) {
+            if (keys instanceof Unavailable) {
+                showError("The keys could not be unlocked; press 7, q or Escape to quit.");
+            } else {
+                // Kept, not dropped: the key press is answered as soon as the keys are there.
+                keys = new Unlocking(item);
+                showInfo(UNLOCKING + " " + MENU[item] + " follows as soon as they are ready.");
+            }
+            return;
+        }
         switch (item) {
             case 0 -> startWait();
             case 1 -> {
@@ -897,7 +983,7 @@ public final class Tui {
             parts.add("keys: " + Text.clean(identity.keyProtection()));
             parts.add("memory protection: " + Text.clean(identity.memoryProtection()));
         } else {
-            parts.add("keys: loading…");
+            parts.add(keys instanceof Unavailable ? "keys: unavailable" : "keys: " + UNLOCKING);
         }
         if (endpoint != null && endpoint.endpoint() != null) {
             parts.add("endpoint " + Text.clean(endpoint.endpoint()));
@@ -934,9 +1020,13 @@ public final class Tui {
 
     private void drawMenu(Canvas c) {
         c.line("securep2p — main menu", SGR.BOLD);
-        c.line(identity == null ? "Loading identity…"
-                : "You are " + Text.clean(identity.username()) + " · fingerprint "
-                        + Text.clean(identity.fingerprint()));
+        if (identity != null) {
+            c.line("You are " + Text.clean(identity.username()) + " · fingerprint " + Text.clean(identity.fingerprint()));
+        } else if (keys instanceof Unavailable) {
+            c.line("The keys could not be unlocked:");
+        } else {
+            c.line(keys instanceof Unlocking ? UNLOCKING : "Loading identity…");
+        }
         c.blank();
         for (int i = 0; i < MENU.length; i++) {
             String label = (i == menuIndex ? " > " : "   ") + (i + 1) + "  " + MENU[i]
@@ -949,6 +1039,12 @@ public final class Tui {
         }
         c.blank();
         c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");
+        if (keys instanceof Unavailable u) {
+            c.blank();
+            for (String line : u.lines()) {
+                c.wrapped(line);
+            }
+        }
     }
 
     private void drawProgress(Canvas c) {

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+
+import org.securep2p.app.Messenger;
 
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.input.KeyStroke;
@@ -30,9 +33,21 @@ final class TuiHarness implements AutoCloseable {
     private final Thread ui;
 
     TuiHarness(int columns, int rows) {
+        this(columns, rows, null);
+    }
+
+    /**
+     * With {@code keys} non-null, the Tui gets the messenger only when the test completes {@code keys} (with
+     * {@link #messenger}, or a failure): the key manager still starting.
+     */
+    TuiHarness(int columns, int rows, CompletableFuture<Messenger> keys) {
         terminal = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
         ui = new Thread(() -> {
             try {
+                if (keys != null) {
+                    Tui.run(keys, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC);
+                    return;
+                }
                 Tui.run(messenger, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC);
             } catch (Throwable t) {
                 failure.set(t);

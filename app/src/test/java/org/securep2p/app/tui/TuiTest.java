@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 import org.securep2p.app.AppException;
@@ -57,6 +58,62 @@ class TuiTest {
             h.type("1");
             h.await(() -> h.messenger.called("waitForPeer ENHANCED"), "waitForPeer at the chosen floor");
         }
+    }
+
+    @Test
+    void theMenuIsUpWhileTheKeysUnlockAndAWaitChosenMeanwhileStartsWhenTheyAreReady() throws Exception {
+        CompletableFuture<Messenger> keys = new CompletableFuture<>();
+        try (TuiHarness h = new TuiHarness(100, 30, keys)) {
+            String s = h.awaitText("7  Quit");
+            assertThat(s).contains(Tui.UNLOCKING, "keys: " + Tui.UNLOCKING);
+            h.type("1");
+            s = h.awaitText(Tui.UNLOCKING + " Wait for incoming connection follows");
+            assertThat(s).contains("main menu");
+            h.settle();
+            assertThat(h.messenger.calls).isEmpty();
+            keys.complete(h.messenger);
+            h.await(() -> h.messenger.called("waitForPeer QUANTUM_RESISTANT"), "the queued wait");
+            h.awaitText("Waiting for an incoming connection");
+            h.key(KeyType.Escape);
+            s = h.awaitText("fingerprint " + FakeMessenger.FINGERPRINT);
+            assertThat(s).doesNotContain(Tui.UNLOCKING).contains("keys: keyring");
+        }
+    }
+
+    @Test
+    void keysThatNeedNoKeyManagerAnswerWhileItStarts() throws Exception {
+        CompletableFuture<Messenger> keys = new CompletableFuture<>();
+        try (TuiHarness h = new TuiHarness(100, 30, keys)) {
+            h.type("4");
+            h.awaitText("Minimum security level");
+            h.type("2");
+            h.awaitText("4  Security level: ENHANCED");
+            h.type("5");
+            h.awaitText(Tui.UNLOCKING + " Identity follows");
+            keys.complete(h.messenger);
+            h.awaitText("Fingerprint:       " + FakeMessenger.FINGERPRINT);
+        }
+    }
+
+    @Test
+    void aKeyManagerThatFailsAfterTheMenuIsUpIsShownAndTheUserCanQuit() throws Exception {
+        CompletableFuture<Messenger> keys = new CompletableFuture<>();
+        TuiHarness h = new TuiHarness(120, 30, keys);
+        h.type("2");
+        h.awaitText(Tui.UNLOCKING + " Connect to a peer follows");
+        keys.completeExceptionally(new AppException(AppException.Reason.START_FAILED,
+                "securep2p: the key manager did not start: key manager exited before serving (status 1)\n"
+                        + "  The OS keyring is locked: unlock it (log in to the desktop session) and start again."));
+        String s = h.awaitText("key manager exited before serving (status 1)");
+        assertThat(s).contains("The keys could not be unlocked:", "The OS keyring is locked: unlock it",
+                "keys: unavailable", "press 7, q or Escape to quit").doesNotContain("Paste the peer's connection code");
+        h.type("1");
+        h.settle();
+        assertThat(h.messenger.calls).isEmpty();
+        h.type("7");
+        h.await(h::finished, "the TUI to end");
+        assertThat(h.failure.get()).isNull();
+        assertThat(h.messenger.called("close")).as("no messenger to close").isFalse();
     }
 
     @Test
