@@ -46,6 +46,18 @@ final class Home {
         return base.resolve(".local").resolve("share").resolve("securep2p");
     }
 
+    /**
+     * The folder {@code dir} if it is a home made by an earlier version in its working directory (its default then):
+     * it holds {@code keys/} and a profile or trust store, and the new default home {@code defaultRoot} does not
+     * exist yet. Used to stop rather than silently start a second identity.
+     */
+    static java.util.Optional<Path> previousDefaultIn(Path dir, Path defaultRoot) {
+        boolean looksLikeHome = Files.isDirectory(dir.resolve("keys"))
+                && (Files.exists(dir.resolve("profile.properties")) || Files.exists(dir.resolve("trusted_peers.json")));
+        boolean same = dir.toAbsolutePath().normalize().equals(defaultRoot.toAbsolutePath().normalize());
+        return looksLikeHome && !same && !Files.exists(defaultRoot) ? java.util.Optional.of(dir) : java.util.Optional.empty();
+    }
+
     Path root() {
         return root;
     }

@@ -106,6 +106,18 @@ public final class Main implements Callable<Integer> {
             return USAGE;
         }
         Home h = home();
+        if (home == null) {
+            // Before issue 15 the default home was the working directory: a user upgrading in such a folder would
+            // otherwise get a new identity without a word, and peers a key-change warning.
+            Optional<Path> old = Home.previousDefaultIn(Path.of("").toAbsolutePath(), h.root());
+            if (old.isPresent()) {
+                err.println("securep2p: the working directory " + old.get() + " holds a securep2p home (keys/, the"
+                        + " default before this version); the default home is now " + h.root() + ". Start with"
+                        + " --home " + old.get() + " to keep using it, or move it: mv keys cert logs conversations"
+                        + " trusted_peers.json profile.properties securep2p.conf " + h.root() + "/");
+                return USAGE;
+            }
+        }
         // Before any logger exists: logback reads the folder from this property.
         System.setProperty("securep2p.logs", h.logs().toString());
         try {

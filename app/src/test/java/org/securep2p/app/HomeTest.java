@@ -64,4 +64,17 @@ class HomeTest {
                 .hasMessageContaining("rwxrwxrwx");
         assertThat(shared.resolve("keys")).doesNotExist();
     }
+
+    @Test
+    void findsAHomeThatAnEarlierVersionMadeInTheWorkingDirectory() throws IOException {
+        Path clone = Files.createDirectory(temp.resolve("clone"));
+        Path newDefault = temp.resolve("xdg").resolve("securep2p");
+        assertThat(Home.previousDefaultIn(clone, newDefault)).isEmpty();
+        Files.createDirectory(clone.resolve("keys"));
+        assertThat(Home.previousDefaultIn(clone, newDefault)).as("keys/ alone: not enough").isEmpty();
+        Files.writeString(clone.resolve("profile.properties"), "username=alice\n");
+        assertThat(Home.previousDefaultIn(clone, newDefault)).contains(clone);
+        Files.createDirectories(newDefault);
+        assertThat(Home.previousDefaultIn(clone, newDefault)).as("the new home exists: the user has chosen").isEmpty();
+    }
 }
