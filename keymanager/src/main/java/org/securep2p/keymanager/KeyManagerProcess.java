@@ -260,9 +260,10 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add("-Xmx256m");
         // A small initial heap that grows as needed: mlockall (ProcessHardening) locks every page the heap
         // touches, and the default initial heap (1/64 of RAM, up to -Xmx) made locking the slowest step of a cold
-        // start. It is also the floor the serial collector never shrinks below; 8 MiB measured no better (the
-        // live data after the start is 6 to 10 MiB, and more collections during the start).
-        command.add("-Xms16m");
+        // start. It is also the floor the serial collector never shrinks below: with the jars' manifests trimmed
+        // (app build) the live data after the start is 4 to 7 MiB, and 8 MiB instead of 16 measured 3 to 4 MiB less
+        // resident at ~40-50 ms more start (more collections during it; PROTOCOL.md 18, memory).
+        command.add("-Xms8m");
         // Give back what the start no longer needs: after KeyManagerMain's one full collection (past the ready
         // line) the serial collector shrinks the heap to its live data plus at most 20% free, at once rather than
         // in damped steps. Otherwise Argon2id's 128 MiB arena, garbage after the derivation, stayed committed and
