@@ -281,9 +281,11 @@ public final class KeyManagerProcess implements AutoCloseable {
             // whose Argon2id takes twice as long without the optimising tier (PROTOCOL.md 18, start-up).
             command.add("-XX:TieredStopAtLevel=1");
         }
+        Optional<ClassDataArchive.Variant> variant = archiveVariant();
         ClassDataArchive childArchive = Boolean.parseBoolean(System.getProperty(CLASS_DATA_SHARING_PROPERTY, "true"))
+                && variant.isPresent()
                 ? ClassDataArchive.forClassPath(classPath, System.getProperty("java.home"),
-                        System.getProperty("java.vm.version"), random).orElse(null)
+                        System.getProperty("java.vm.version"), variant.get(), random).orElse(null)
                 : null;
         if (childArchive != null) {
             command.addAll(childArchive.jvmOptions());
@@ -334,6 +336,26 @@ public final class KeyManagerProcess implements AutoCloseable {
             Arrays.fill(token, (byte) 0);
             Arrays.fill(line, (byte) 0);
         }
+    }
+
+    /**
+     * The class-data archive this child maps or makes: one per kind of restore, because every archived class is
+     * resident in each child that maps the archive, used or not (a passphrase-protected child mapping the archive
+     * a keyring start made: 66 MiB instead of 61; PROTOCOL.md 18, memory). None for a new key directory: its first
+     * start loads key generation and the keyring probe, classes no later start needs (10 MB of archive instead of
+     * 4); the next start makes it.
+     */
+    private Optional<ClassDataArchive.Variant> archiveVariant() {
+        if (!durableChild()) {
+            return Optional.of(ClassDataArchive.Variant.ANY);
+        }
+        Path keyDirectory = Path.of(extraArguments.get(0));
+        if (KeyringMasterKeyStore.markerExists(keyDirectory)) {
+            return Optional.of(ClassDataArchive.Variant.KEYRING);
+        }
+        return PassphraseMasterKeyStore.exists(keyDirectory)
+                ? Optional.of(ClassDataArchive.Variant.PASSPHRASE)
+                : Optional.empty();
     }
 
     /** Whether the child is a {@link KeyManagerMain} with a key directory. */
