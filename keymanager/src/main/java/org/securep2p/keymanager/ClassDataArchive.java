@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The key-manager child's class-data-sharing archive (the JDK's AppCDS; PROTOCOL.md 18, start-up): the classes
@@ -34,6 +36,11 @@ import java.util.Optional;
  * unreadable or refused archive only means a slower start. It is as trustworthy as the jars beside it, because
  * whoever can write one can write the other.
  *
+ * <p>Each {@link Variant} of start has its own archive, made by a start of that variant: every class in an
+ * archive costs resident memory in every child that maps it, used or not (the JDK relocates the whole archive at
+ * each start), so a passphrase-protected child does not map the D-Bus and keyring classes a keyring start loads
+ * (PROTOCOL.md 18, memory). Making one variant's archive never removes another's.
+ *
  * <p>Not used when the class path has a directory (tests run from {@code target/classes}, which the JDK cannot
  * archive) or the jars' directory is not writable.
  */
@@ -42,6 +49,25 @@ final class ClassDataArchive {
     static final String PREFIX = "keymanager-";
     static final String SUFFIX = ".jsa";
     private static final String PARTIAL = ".partial-";
+    /** An archive's name: the prefix, the variant's part, 24 hex digits of the hash, the suffix. */
+    private static final Pattern NAME = Pattern.compile("keymanager-((?:[a-z]+-)?)[0-9a-f]{24}\\.jsa");
+
+    /** Which starts share one archive (the variant is part of its name and of the hash). */
+    enum Variant {
+        /** A child without a key directory (tests); the name has no variant part. */
+        ANY(""),
+        /** A restore whose master key is in the OS keyring. */
+        KEYRING("keyring-"),
+        /** A restore whose master key is protected by a passphrase. */
+        PASSPHRASE("passphrase-");
+
+        private final String namePart;
+
+        Variant(String namePart) {
+            this.namePart = namePart;
+        }
+    }
+
     /** A partial archive this old was left by a process that died; a live dump takes seconds. */
     private static final Duration ABANDONED = Duration.ofMinutes(10);
 
@@ -61,6 +87,12 @@ final class ClassDataArchive {
      */
     static Optional<ClassDataArchive> forClassPath(String classPath, String javaHome, String vmVersion,
             SecureRandom random) {
+        return forClassPath(classPath, javaHome, vmVersion, Variant.ANY, random);
+    }
+
+    /** As above, the archive of {@code variant}'s starts. */
+    static Optional<ClassDataArchive> forClassPath(String classPath, String javaHome, String vmVersion,
+            Variant variant, SecureRandom random) {
         if (classPath == null || classPath.isEmpty()) {
             return Optional.empty();
         }
@@ -68,6 +100,7 @@ final class ClassDataArchive {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             update(digest, javaHome);
             update(digest, vmVersion);
+            update(digest, variant.name());
             Path directory = null;
             for (String entry : classPath.split(java.io.File.pathSeparator)) {
                 Path jar = Path.of(entry).toAbsolutePath();
@@ -85,7 +118,7 @@ final class ClassDataArchive {
             if (directory == null || !Files.isWritable(directory)) {
                 return Optional.empty();
             }
-            String name = PREFIX + HexFormat.of().formatHex(digest.digest(), 0, 12) + SUFFIX;
+            String name = PREFIX + variant.namePart + HexFormat.of().formatHex(digest.digest(), 0, 12) + SUFFIX;
             Path archive = directory.resolve(name);
             byte[] tag = new byte[8];
             random.nextBytes(tag);
@@ -150,13 +183,20 @@ final class ClassDataArchive {
         }
     }
 
-    /** Archives made from other jars or another JDK, and abandoned partial files. */
+    /**
+     * This variant's archives made from other jars or another JDK (and any other name ending in {@link #SUFFIX}),
+     * and abandoned partial files. Another variant's archive stays.
+     */
     private void removeOthers() throws IOException {
         Instant abandoned = Instant.now().minus(ABANDONED);
+        String variant = variantPart(archive.getFileName().toString());
         try (DirectoryStream<Path> files = Files.newDirectoryStream(archive.getParent(), PREFIX + "*")) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
                 if (file.equals(archive) || !name.contains(SUFFIX)) {
+                    continue;
+                }
+                if (name.endsWith(SUFFIX) && variantPart(name) != null && !variantPart(name).equals(variant)) {
                     continue;
                 }
                 boolean stale = name.endsWith(SUFFIX)
@@ -166,6 +206,12 @@ final class ClassDataArchive {
                 }
             }
         }
+    }
+
+    /** The variant's part of an archive's name ("" for {@link Variant#ANY}), or null for another name. */
+    private static String variantPart(String name) {
+        Matcher m = NAME.matcher(name);
+        return m.matches() ? m.group(1) : null;
     }
 
     private static void update(MessageDigest digest, String value) {

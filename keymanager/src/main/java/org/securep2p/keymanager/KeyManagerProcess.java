@@ -270,9 +270,10 @@ public final class KeyManagerProcess implements AutoCloseable {
         command.add("-Xmx256m");
         // A small initial heap that grows as needed: mlockall (ProcessHardening) locks every page the heap
         // touches, and the default initial heap (1/64 of RAM, up to -Xmx) made locking the slowest step of a cold
-        // start. It is also the floor the serial collector never shrinks below; 8 MiB measured no better (the
-        // live data after the start is 6 to 10 MiB, and more collections during the start).
-        command.add("-Xms16m");
+        // start. It is also the floor the serial collector never shrinks below: with the jars' manifests trimmed
+        // (app build) the live data after the start is 4 to 7 MiB, and 8 MiB instead of 16 measured 3 to 4 MiB less
+        // resident at ~40-50 ms more start (more collections during it; PROTOCOL.md 18, memory).
+        command.add("-Xms8m");
         // Give back what the start no longer needs: after KeyManagerMain's one full collection (past the ready
         // line) the serial collector shrinks the heap to its live data plus at most 20% free, at once rather than
         // in damped steps. Otherwise Argon2id's 128 MiB arena, garbage after the derivation, stayed committed and
@@ -290,9 +291,11 @@ public final class KeyManagerProcess implements AutoCloseable {
             // whose Argon2id takes twice as long without the optimising tier (PROTOCOL.md 18, start-up).
             command.add("-XX:TieredStopAtLevel=1");
         }
+        Optional<ClassDataArchive.Variant> variant = archiveVariant();
         ClassDataArchive childArchive = Boolean.parseBoolean(System.getProperty(CLASS_DATA_SHARING_PROPERTY, "true"))
+                && variant.isPresent()
                 ? ClassDataArchive.forClassPath(classPath, System.getProperty("java.home"),
-                        System.getProperty("java.vm.version"), random).orElse(null)
+                        System.getProperty("java.vm.version"), variant.get(), random).orElse(null)
                 : null;
         if (childArchive != null) {
             command.addAll(childArchive.jvmOptions());
@@ -343,6 +346,26 @@ public final class KeyManagerProcess implements AutoCloseable {
             Arrays.fill(token, (byte) 0);
             Arrays.fill(line, (byte) 0);
         }
+    }
+
+    /**
+     * The class-data archive this child maps or makes: one per kind of restore, because every archived class is
+     * resident in each child that maps the archive, used or not (a passphrase-protected child mapping the archive
+     * a keyring start made: 66 MiB instead of 61; PROTOCOL.md 18, memory). None for a new key directory: its first
+     * start loads key generation and the keyring probe, classes no later start needs (10 MB of archive instead of
+     * 4); the next start makes it.
+     */
+    private Optional<ClassDataArchive.Variant> archiveVariant() {
+        if (!durableChild()) {
+            return Optional.of(ClassDataArchive.Variant.ANY);
+        }
+        Path keyDirectory = Path.of(extraArguments.get(0));
+        if (KeyringMasterKeyStore.markerExists(keyDirectory)) {
+            return Optional.of(ClassDataArchive.Variant.KEYRING);
+        }
+        return PassphraseMasterKeyStore.exists(keyDirectory)
+                ? Optional.of(ClassDataArchive.Variant.PASSPHRASE)
+                : Optional.empty();
     }
 
     /** Whether the child is a {@link KeyManagerMain} with a key directory. */

@@ -105,6 +105,28 @@ class ClassDataArchiveTest {
     }
 
     @Test
+    void eachVariantOfStartHasItsOwnArchiveAndMakingOneKeepsTheOthers() throws Exception {
+        ClassDataArchive keyring = ClassDataArchive.forClassPath(classPath, "/jdk", "17.0.15+6",
+                ClassDataArchive.Variant.KEYRING, random).orElseThrow();
+        assertThat(keyring.path().getFileName().toString()).matches("keymanager-keyring-[0-9a-f]{24}\\.jsa");
+        Files.write(keyring.path(), new byte[] {5});
+        Path staleAny = Files.write(lib.resolve("keymanager-000000000000000000000000.jsa"), new byte[] {7});
+        Path stalePassphrase = Files.write(lib.resolve("keymanager-passphrase-000000000000000000000000.jsa"),
+                new byte[] {7});
+        ClassDataArchive passphrase = ClassDataArchive.forClassPath(classPath, "/jdk", "17.0.15+6",
+                ClassDataArchive.Variant.PASSPHRASE, random).orElseThrow();
+        assertThat(passphrase.path().getFileName().toString()).matches("keymanager-passphrase-[0-9a-f]{24}\\.jsa");
+        assertThat(passphrase.makes()).isTrue();
+        Files.write(partialOf(passphrase), new byte[] {1, 2});
+        passphrase.childEnded(true);
+        assertThat(passphrase.path()).hasBinaryContent(new byte[] {1, 2});
+        assertThat(stalePassphrase).doesNotExist();
+        assertThat(keyring.path()).hasBinaryContent(new byte[] {5});
+        assertThat(staleAny).exists();
+        assertThat(archive().path()).isNotIn(keyring.path(), passphrase.path());
+    }
+
+    @Test
     void anAbandonedPartialFileGoesButAnotherChildsFreshOneStays() throws Exception {
         Path abandoned = Files.write(lib.resolve(archive().path().getFileName() + ".partial-0000000000000000"),
                 new byte[] {1});
