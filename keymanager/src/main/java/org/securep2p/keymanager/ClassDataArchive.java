@@ -114,6 +114,16 @@ final class ClassDataArchive {
                 update(digest, jar.toString());
                 update(digest, Long.toString(attributes.size()));
                 update(digest, Long.toString(attributes.lastModifiedTime().toMillis()));
+                // The app jar names its libraries in its manifest; a rebuild rewrites them while the app jar may stay
+                // as it was, and an archive named after the app jar alone would then be refused at every start.
+                for (Path library : manifestClassPath(jar)) {
+                    update(digest, library.toString());
+                    if (Files.isRegularFile(library)) {
+                        BasicFileAttributes l = Files.readAttributes(library, BasicFileAttributes.class);
+                        update(digest, Long.toString(l.size()));
+                        update(digest, Long.toString(l.lastModifiedTime().toMillis()));
+                    }
+                }
             }
             if (directory == null || !Files.isWritable(directory)) {
                 return Optional.empty();
@@ -128,6 +138,27 @@ final class ClassDataArchive {
         } catch (IOException | RuntimeException | NoSuchAlgorithmException e) {
             // A class-path entry that is gone or unreadable: the child will say so itself; no archive.
             return Optional.empty();
+        }
+    }
+
+    /** The jars {@code jar}'s manifest adds to the class path (relative to its folder); none if it has no manifest. */
+    private static List<Path> manifestClassPath(Path jar) {
+        try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile(), false)) {
+            java.util.jar.Manifest manifest = file.getManifest();
+            String value = manifest == null ? null
+                    : manifest.getMainAttributes().getValue(java.util.jar.Attributes.Name.CLASS_PATH);
+            List<Path> out = new ArrayList<>();
+            if (value != null) {
+                for (String entry : value.trim().split("\\s+")) {
+                    if (!entry.isEmpty()) {
+                        out.add(jar.getParent().resolve(entry).normalize());
+                    }
+                }
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            // Not a zip (or unreadable): the JVM reads no manifest class path from it either.
+            return List.of();
         }
     }
 

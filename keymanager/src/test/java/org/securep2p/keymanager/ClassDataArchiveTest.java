@@ -80,6 +80,25 @@ class ClassDataArchiveTest {
     }
 
     @Test
+    void theNameChangesWithAJarTheAppJarsManifestNames() throws Exception {
+        Path libs = Files.createDirectories(lib.resolve("lib"));
+        Path bc = Files.write(libs.resolve("bc.jar"), new byte[] {1});
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, "lib/bc.jar");
+        Path app = lib.resolve("real-app.jar");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(app), manifest)) {
+            out.putNextEntry(new java.util.zip.ZipEntry("a.txt"));
+            out.write(1);
+        }
+        Path before = ClassDataArchive.forClassPath(app.toString(), "/jdk", "17", random).orElseThrow().path();
+        // A rebuild rewrites the library and leaves the app jar as it was.
+        Files.write(bc, new byte[] {1, 2});
+        assertThat(ClassDataArchive.forClassPath(app.toString(), "/jdk", "17", random).orElseThrow().path())
+                .isNotEqualTo(before);
+    }
+
+    @Test
     void noArchiveForAClassPathWithADirectoryOrAMissingEntry() throws Exception {
         Path classes = Files.createDirectories(temp.resolve("classes"));
         assertThat(ClassDataArchive.forClassPath(classes + File.pathSeparator + classPath, "/jdk", "17", random))
