@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -76,10 +77,20 @@ final class DefaultMessenger implements Messenger {
     private final Object sendGate = new Object();
     private volatile Connector.Waiting waiting;
     /**
-     * The last discovery whose filtering was measured (RFC 5780): a wait then decides the answer code from it
-     * instead of measuring again. Retry STUN replaces it.
+     * How long a measured NAT behaviour stands in for a new measurement: after a network change (another Wi-Fi,
+     * a VPN) the old one may claim "one code is enough" and the connection fail, so an older one is measured
+     * again beside the gathering, as when there is none.
      */
-    private volatile NatBehaviour measuredNat;
+    static final Duration MEASURED_NAT_MAX_AGE = Duration.ofMinutes(2);
+
+    /** A measured behaviour and when, by {@link #clock}, it was measured. */
+    private record MeasuredNat(NatBehaviour behaviour, Instant at) { }
+
+    /**
+     * The last discovery whose filtering was measured (RFC 5780): a wait within {@link #MEASURED_NAT_MAX_AGE}
+     * decides the answer code from it instead of measuring again. Retry STUN replaces it.
+     */
+    private volatile MeasuredNat measuredNat;
     private volatile boolean busy;
     private volatile boolean closed;
     private volatile CompletableFuture<TrustDecision> pendingDecision;
@@ -155,7 +166,11 @@ final class DefaultMessenger implements Messenger {
         EndpointDiscovery.Report report = new EndpointDiscovery(transportConfig).discover();
         emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
         NatBehaviour nat = report.natBehaviour();
-        measuredNat = nat.answerNeeded().isPresent() ? nat : null;
+        if (nat.answerNeeded().isPresent()) {
+            rememberNat(nat);
+        } else {
+            measuredNat = null;
+        }
         // "nat" stays machine-readable (mapping/filtering, RFC 5780 terms) for the JSON mode; the UI shows advice.
         ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("",
                 report.publicAddress().map(DefaultMessenger::hostPort).orElse("unknown"),
@@ -189,7 +204,7 @@ final class DefaultMessenger implements Messenger {
                 return endpoint;
             }
             emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
-            NatBehaviour known = measuredNat;
+            NatBehaviour known = recentNat().orElse(null);
             Connector.Waiting w = known != null ? connector.waitForPeer(floor, known) : connector.waitForPeer(floor);
             waiting = w;
             ConnectionCode code = w.code();
@@ -210,6 +225,25 @@ final class DefaultMessenger implements Messenger {
             busy = false;
             throw e;
         }
+    }
+
+    /** Keeps {@code nat} as measured now, for the waits of the next {@link #MEASURED_NAT_MAX_AGE}. */
+    void rememberNat(NatBehaviour nat) {
+        measuredNat = new MeasuredNat(nat, clock.instant());
+    }
+
+    /**
+     * The last measured behaviour if it is younger than {@link #MEASURED_NAT_MAX_AGE}; empty if there is none,
+     * it is older, or the clock went back past it (then its age is unknown).
+     */
+    Optional<NatBehaviour> recentNat() {
+        MeasuredNat m = measuredNat;
+        if (m == null) {
+            return Optional.empty();
+        }
+        Duration age = Duration.between(m.at(), clock.instant());
+        return age.isNegative() || age.compareTo(MEASURED_NAT_MAX_AGE) >= 0 ? Optional.empty()
+                : Optional.of(m.behaviour());
     }
 
     /**

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +26,8 @@ import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.Connector;
+import org.securep2p.transport.EndpointDiscovery;
+import org.securep2p.transport.NatBehaviour;
 import org.securep2p.transport.PeerConnection;
 import org.securep2p.transport.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
@@ -81,6 +84,11 @@ class DefaultMessengerTest {
 
     /** A messenger without a fixed port (connection codes, loopback candidates only) reporting into {@code into}. */
     private DefaultMessenger codeMessenger(String name, List<ChatEvent> into) throws Exception {
+        return codeMessenger(name, into, clock);
+    }
+
+    private DefaultMessenger codeMessenger(String name, List<ChatEvent> into, Clock messengerClock)
+            throws Exception {
         InMemoryPrivateKeys keys = keys();
         TransportConfig config = config(Duration.ofSeconds(20));
         byte[] k = new byte[32];
@@ -90,7 +98,7 @@ class DefaultMessengerTest {
                 TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
                 new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock),
                 name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
-                        "codes"), Optional.empty(), random, clock);
+                        "codes"), Optional.empty(), random, messengerClock);
         m.addListener(into::add);
         toClose.add(0, m);
         return m;
@@ -315,5 +323,24 @@ class DefaultMessengerTest {
             Thread.sleep(10);
         }
         throw new AssertionError("no " + type.getSimpleName() + " within " + within + "; events: " + events);
+    }
+
+    @Test
+    void aMeasuredNatBehaviourStandsInForANewMeasurementOnlyWhileItIsRecent() throws Exception {
+        MutableClock moved = new MutableClock(Instant.parse("2026-01-01T12:00:00Z"));
+        DefaultMessenger m = codeMessenger("nat", new CopyOnWriteArrayList<>(), moved);
+        assertThat(m.recentNat()).isEmpty();
+        TransportConfig loopback = config(Duration.ofSeconds(20));
+        NatBehaviour nat = new EndpointDiscovery(loopback).discover().natBehaviour();
+        m.rememberNat(nat);
+        moved.advance(DefaultMessenger.MEASURED_NAT_MAX_AGE.minusSeconds(1));
+        assertThat(m.recentNat()).containsSame(nat);
+        // Two minutes on (the network may have changed): a wait measures again, as without a measurement.
+        moved.advance(Duration.ofSeconds(1));
+        assertThat(m.recentNat()).isEmpty();
+        // A clock set back before the measurement leaves its age unknown: measured again too.
+        m.rememberNat(nat);
+        moved.advance(Duration.ofSeconds(-1));
+        assertThat(m.recentNat()).isEmpty();
     }
 }

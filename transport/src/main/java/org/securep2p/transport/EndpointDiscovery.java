@@ -346,17 +346,59 @@ public final class EndpointDiscovery {
     }
 
     /**
-     * The server's OTHER-ADDRESS if it is usable for RFC 5780's tests: well formed, of the same family as the
-     * server's address, and differing from it in both address and port (RFC 5780 4.1).
+     * The server's OTHER-ADDRESS if it is usable for RFC 5780's tests: well formed, differing from the server's
+     * address in both address and port (RFC 5780 4.1), and a target we may send to ({@link #mayTest}).
      */
     static Optional<InetSocketAddress> usableOtherAddress(Message m, InetSocketAddress primary) {
         Attribute a = m.getAttribute(StunAddressAttribute.OTHER_ADDRESS);
         if (!(a instanceof OptionalAttribute)) {
             return Optional.empty();
         }
-        return StunAddressAttribute.parse(((OptionalAttribute) a).getBody())
-                .filter(o -> o.getAddress().getClass() == primary.getAddress().getClass())
+        Optional<InetSocketAddress> other = StunAddressAttribute.parse(((OptionalAttribute) a).getBody())
                 .filter(o -> !o.getAddress().equals(primary.getAddress()) && o.getPort() != primary.getPort());
+        if (other.isEmpty()) {
+            return other;
+        }
+        Set<InetAddress> own;
+        try {
+            own = IceSession.ownAddresses();
+        } catch (TransportException e) {
+            return Optional.empty(); // refusing is safer than testing blind: the behaviour is then inferred
+        }
+        return other.filter(o -> mayTest(o.getAddress(), primary.getAddress(), own));
+    }
+
+    /**
+     * Whether RFC 5780's tests may go to {@code other}, the OTHER-ADDRESS named by the server at {@code server}.
+     * The server (or anyone on its path) writes that address, so it gets the refusal a pasted code's candidates
+     * get ({@link IceSession#refusedByDefault}, or one of {@code own}, this machine's addresses), unless the
+     * server itself is in that same class (a STUN server on loopback or on this machine, in tests). It must be
+     * of the server's family, and not an IPv4-mapped IPv6 address (IPv4 in disguise, which a
+     * dual-stack socket would send to over IPv4 without any of these checks).
+     */
+    static boolean mayTest(InetAddress other, InetAddress server, Set<InetAddress> own) {
+        if (other.getClass() != server.getClass() || embedsIpv4(other)) {
+            return false;
+        }
+        Optional<IceSession.RefusedKind> kind = IceSession.refusedKind(other);
+        if (kind.isPresent()) {
+            return kind.equals(IceSession.refusedKind(server));
+        }
+        return !own.contains(other) || own.contains(server);
+    }
+
+    /** ::ffff:a.b.c.d */
+    private static boolean embedsIpv4(InetAddress a) {
+        if (!(a instanceof Inet6Address)) {
+            return false;
+        }
+        byte[] b = a.getAddress();
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
     }
 
     private static ResponseCollector bindingCollector(ServerAddress server, TransportAddress to, FamilySocket socket,

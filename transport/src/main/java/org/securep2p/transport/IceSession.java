@@ -270,8 +270,30 @@ final class IceSession implements AutoCloseable {
 
     /** Never a peer's address unless the user allowed local ones: this machine, its link, or no host at all. */
     static boolean refusedByDefault(InetAddress a) {
-        return a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isMulticastAddress() || a.isAnyLocalAddress()
-                || (a instanceof Inet4Address && a.getAddress()[0] == 0);
+        return refusedKind(a).isPresent();
+    }
+
+    /** The classes of address {@link #refusedByDefault} refuses. */
+    enum RefusedKind { LOOPBACK, LINK_LOCAL, MULTICAST, UNSPECIFIED, THIS_NETWORK }
+
+    /**
+     * Which refused class {@code a} is in, or empty if it is not refused by default. EndpointDiscovery uses it to
+     * accept a STUN server's alternate address of the server's own class (a test server on loopback).
+     */
+    static java.util.Optional<RefusedKind> refusedKind(InetAddress a) {
+        RefusedKind kind = null;
+        if (a.isLoopbackAddress()) {
+            kind = RefusedKind.LOOPBACK;
+        } else if (a.isLinkLocalAddress()) {
+            kind = RefusedKind.LINK_LOCAL;
+        } else if (a.isMulticastAddress()) {
+            kind = RefusedKind.MULTICAST;
+        } else if (a.isAnyLocalAddress()) {
+            kind = RefusedKind.UNSPECIFIED;
+        } else if (a instanceof Inet4Address && a.getAddress()[0] == 0) {
+            kind = RefusedKind.THIS_NETWORK;
+        }
+        return java.util.Optional.ofNullable(kind);
     }
 
     /**

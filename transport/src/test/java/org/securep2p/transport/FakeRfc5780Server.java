@@ -8,7 +8,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A STUN server on loopback for EndpointDiscovery's tests: four sockets, 127.0.0.1 and 127.0.0.2 each on a
@@ -24,13 +27,28 @@ final class FakeRfc5780Server implements AutoCloseable {
     private static final InetAddress OTHER_IP = address("127.0.0.2");
 
     private final boolean otherAddress;
+    /** The OTHER-ADDRESS it names instead of its own alternate one, or null. */
+    private final InetSocketAddress announced;
     private final ChangeRequest change;
+    /** The transaction IDs of the Binding requests it received, on any of its sockets. */
+    private final Set<String> transactions = ConcurrentHashMap.newKeySet();
     /** [ip][port]: 0 primary, 1 alternate. */
     private final DatagramSocket[][] sockets = new DatagramSocket[2][2];
     private final List<Thread> threads = new ArrayList<>();
 
     FakeRfc5780Server(boolean otherAddress, ChangeRequest change) throws IOException {
+        this(otherAddress, null, change);
+    }
+
+    /** A server that names {@code announced} as its OTHER-ADDRESS (a lie, or a spoofed answer). */
+    FakeRfc5780Server(InetSocketAddress announced, ChangeRequest change) throws IOException {
+        this(true, announced, change);
+    }
+
+    private FakeRfc5780Server(boolean otherAddress, InetSocketAddress announced, ChangeRequest change)
+            throws IOException {
         this.otherAddress = otherAddress;
+        this.announced = announced;
         this.change = change;
         for (int attempt = 0; ; attempt++) {
             try {
@@ -61,6 +79,11 @@ final class FakeRfc5780Server implements AutoCloseable {
         return "127.0.0.1:" + sockets[0][0].getLocalPort();
     }
 
+    /** How many distinct Binding requests reached it (retransmissions count once). */
+    int requestsSeen() {
+        return transactions.size();
+    }
+
     private void serve(DatagramSocket s) {
         byte[] buf = new byte[1500];
         while (!s.isClosed()) {
@@ -74,6 +97,7 @@ final class FakeRfc5780Server implements AutoCloseable {
                 byte[] tid = new byte[12];
                 in.position(8);
                 in.get(tid);
+                transactions.add(HexFormat.of().formatHex(tid));
                 boolean changeIp = false;
                 boolean changePort = false;
                 int at = 20;
@@ -126,8 +150,10 @@ final class FakeRfc5780Server implements AutoCloseable {
         byte[] ip = client.getAddress().getAddress();
         b.putInt(ByteBuffer.wrap(ip).getInt() ^ 0x2112A442);
         if (otherAddress) {
+            InetSocketAddress other = announced != null ? announced
+                    : new InetSocketAddress(OTHER_IP, sockets[1][1].getLocalPort());
             b.putShort((short) StunAddressAttribute.OTHER_ADDRESS).putShort((short) 8).put((byte) 0).put((byte) 1)
-                    .putShort((short) sockets[1][1].getLocalPort()).put(OTHER_IP.getAddress());
+                    .putShort((short) other.getPort()).put(other.getAddress().getAddress());
         }
         b.putShort(2, (short) (b.position() - 20));
         byte[] out = new byte[b.position()];
