@@ -74,6 +74,10 @@ public final class Connector {
                 measuring.complete(new EndpointDiscovery(config).discover().natBehaviour());
             } catch (RuntimeException e) {
                 measuring.complete(NatBehaviour.unreachable());
+            } finally {
+                // Completed whatever ended the measurement, an Error too: the wait below must never block forever
+                // (DefaultMessenger waits on it inside a synchronized method). A no-op after a completion above.
+                measuring.complete(NatBehaviour.unreachable());
             }
         }, "nat-discovery");
         t.setDaemon(true);
