@@ -57,9 +57,7 @@ final class ConnectWarmup {
      * way between the same two throwaway identities; throws if any step fails (the caller only logs it).
      */
     void run(SecurityLevel level) throws Exception {
-        TransportConfig config = TransportConfig.builder()
-                .hostCandidates(TransportConfig.HostCandidates.LOOPBACK_ONLY)
-                .stunServers(List.of()).turnServers(List.of()).connectTimeout(DEADLINE).build();
+        TransportConfig config = config();
         try (InMemoryPrivateKeys waiterKeys = InMemoryPrivateKeys.generate(random, clock, 1, 1);
                 InMemoryPrivateKeys dialerKeys = InMemoryPrivateKeys.generate(random, clock, 1, 1)) {
             Connector waiter = new Connector(config, waiterKeys, TransportCertificate.create(waiterKeys, clock),
@@ -69,6 +67,13 @@ final class ConnectWarmup {
             connect(waiter, dialer, level);
             handshake(waiterKeys, dialerKeys, level);
         }
+    }
+
+    /** The warm-up's transport: loopback candidates only, no STUN or TURN server (nothing leaves the machine). */
+    static TransportConfig config() throws TransportException {
+        return TransportConfig.builder()
+                .hostCandidates(TransportConfig.HostCandidates.LOOPBACK_ONLY)
+                .stunServers(List.of()).turnServers(List.of()).connectTimeout(DEADLINE).build();
     }
 
     private static void connect(Connector waiter, Connector dialer, SecurityLevel level) throws Exception {

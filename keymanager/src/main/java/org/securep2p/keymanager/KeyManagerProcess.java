@@ -77,13 +77,18 @@ public final class KeyManagerProcess implements AutoCloseable {
     }
 
     /**
-     * Whether a start for {@code keyDirectory} will not ask for a passphrase: its master key is kept in the OS
-     * keyring (the keyring's marker is there), or {@code SECUREP2P_PASSPHRASE_FILE} names the passphrase. The
-     * app starts its screen beside such a start; any other start may need the terminal for a prompt first.
+     * Whether a start for {@code keyDirectory} will not ask for a passphrase: {@code SECUREP2P_PASSPHRASE_FILE}
+     * names the passphrase, or the directory holds no passphrase-wrapped master key and its master key is kept in
+     * the OS keyring (the keyring's marker is there). This follows {@link MasterKeyStores}'s order, which looks
+     * for a passphrase-wrapped key before the marker. The app starts its screen beside such a start; any other
+     * start may need the terminal for a prompt first.
      */
     public static boolean startAsksNoPassphrase(Path keyDirectory, java.util.Map<String, String> environment) {
         String file = environment.get(PassphraseSource.PASSPHRASE_FILE_VARIABLE);
-        return KeyringMasterKeyStore.markerExists(keyDirectory) || (file != null && !file.isEmpty());
+        if (file != null && !file.isEmpty()) {
+            return true;
+        }
+        return !PassphraseMasterKeyStore.exists(keyDirectory) && KeyringMasterKeyStore.markerExists(keyDirectory);
     }
 
     /**
@@ -262,6 +267,7 @@ public final class KeyManagerProcess implements AutoCloseable {
         // KdfParameters) besides the keys: with 64 MiB a passphrase-protected key manager died of OutOfMemoryError
         // (found by KeyManagerDurableProcessIT).
         command.add("-XX:+UseSerialGC");
+        command.addAll(nativeAccessOptions(Runtime.version().feature()));
         // No hsperfdata file (nothing to attach to; a little faster), and the JVM's own messages on stderr only:
         // a JVM warning on stdout would break the ready line.
         command.add("-XX:-UsePerfData");
@@ -366,6 +372,15 @@ public final class KeyManagerProcess implements AutoCloseable {
         return PassphraseMasterKeyStore.exists(keyDirectory)
                 ? Optional.of(ClassDataArchive.Variant.PASSPHRASE)
                 : Optional.empty();
+    }
+
+    /**
+     * The option that lets the child's class path (JNA: mlockall, no core dumps in ProcessHardening) call native
+     * code on a JVM of {@code feature} version: from 22 on, restricted native access warns (JEP 472) and a later
+     * JDK denies it, which would turn the child's protections UNAVAILABLE. JDK 17 does not know the option.
+     */
+    static List<String> nativeAccessOptions(int feature) {
+        return feature >= 22 ? List.of("--enable-native-access=ALL-UNNAMED") : List.of();
     }
 
     /** Whether the child is a {@link KeyManagerMain} with a key directory. */

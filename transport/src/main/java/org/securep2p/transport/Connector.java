@@ -68,16 +68,8 @@ public final class Connector {
      * filtering wait behind a filtering NAT); see {@link #waitForPeer(SecurityLevel, NatBehaviour)}.
      */
     public Waiting waitForPeer(SecurityLevel minimumLevel) throws TransportException {
-        CompletableFuture<NatBehaviour> measuring = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                measuring.complete(new EndpointDiscovery(config).discover().natBehaviour());
-            } catch (RuntimeException e) {
-                measuring.complete(NatBehaviour.unreachable());
-            }
-        }, "nat-discovery");
-        t.setDaemon(true);
-        t.start();
+        CompletableFuture<NatBehaviour> measuring =
+                measureInBackground(() -> new EndpointDiscovery(config).discover().natBehaviour());
         return waitForPeer(minimumLevel, () -> {
             try {
                 return measuring.get();
@@ -88,6 +80,28 @@ public final class Connector {
                 return NatBehaviour.unreachable();
             }
         });
+    }
+
+    /**
+     * Runs {@code measurement} on its own daemon thread; the future always completes, with
+     * {@link NatBehaviour#unreachable()} when the measurement fails in any way (an {@link Error} too), because
+     * the wait on it must never block forever (DefaultMessenger waits on it inside a synchronized method).
+     */
+    static CompletableFuture<NatBehaviour> measureInBackground(Supplier<NatBehaviour> measurement) {
+        CompletableFuture<NatBehaviour> measuring = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                measuring.complete(measurement.get());
+            } catch (RuntimeException e) {
+                measuring.complete(NatBehaviour.unreachable());
+            } finally {
+                // Whatever ended the measurement; a no-op after a completion above. An Error still propagates.
+                measuring.complete(NatBehaviour.unreachable());
+            }
+        }, "nat-discovery");
+        t.setDaemon(true);
+        t.start();
+        return measuring;
     }
 
     /**

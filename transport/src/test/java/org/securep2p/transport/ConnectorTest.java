@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -262,5 +263,22 @@ class ConnectorTest {
                     .satisfies(e -> assertThat(((TransportException) e).reason())
                             .isEqualTo(TransportException.Reason.PEER_TIMEOUT));
         }
+    }
+
+    @Test
+    void theNatMeasurementCompletesAsUnreachableEvenWhenItEndsInAnError() throws Exception {
+        // Before: an Error ended the thread with the future open, and a wait for a peer blocked on it forever.
+        CompletableFuture<NatBehaviour> measuring = Connector.measureInBackground(() -> {
+            throw new ExceptionInInitializerError("a class of the measurement did not load");
+        });
+        assertThat(measuring.get(30, TimeUnit.SECONDS)).isEqualTo(NatBehaviour.unreachable());
+    }
+
+    @Test
+    void theNatMeasurementCompletesAsUnreachableWhenItFails() throws Exception {
+        CompletableFuture<NatBehaviour> measuring = Connector.measureInBackground(() -> {
+            throw new IllegalStateException("no socket");
+        });
+        assertThat(measuring.get(30, TimeUnit.SECONDS)).isEqualTo(NatBehaviour.unreachable());
     }
 }
