@@ -45,6 +45,15 @@ public final class KeyManagerProcess implements AutoCloseable {
      */
     public static final String CLASS_DATA_SHARING_PROPERTY = "securep2p.keymanager.classDataSharing";
 
+    /**
+     * System property: the home of the Java runtime (17 or newer) to run the child on, where it differs from the
+     * app's. The launcher runs the app on the newest JDK (its ahead-of-time cache starts the menu fastest) and the
+     * child on the JDK 17 it checked, whose footprint is smaller: 59-64 MiB resident after start against 66-70 on
+     * JDK 25 (MemoryBench, PROTOCOL.md 18, memory). Ignored, with the app's runtime used, when it does not name a
+     * runtime of 17 or newer.
+     */
+    public static final String CHILD_JAVA_HOME_PROPERTY = "securep2p.keymanager.javaHome";
+
     /** A class-path resource of this module. */
     static final String LOGBACK_CONFIGURATION = "org/securep2p/keymanager/keymanager-logback.xml";
 
@@ -262,12 +271,13 @@ public final class KeyManagerProcess implements AutoCloseable {
 
     private void launch() throws IOException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        ChildRuntime runtime = ChildRuntime.choose(System.getProperty(CHILD_JAVA_HOME_PROPERTY));
+        command.add(runtime.home().resolve("bin").resolve("java").toString());
         // The serial collector starts fastest. The heap must hold Argon2id's 128 MiB (passphrase protection,
         // KdfParameters) besides the keys: with 64 MiB a passphrase-protected key manager died of OutOfMemoryError
         // (found by KeyManagerDurableProcessIT).
         command.add("-XX:+UseSerialGC");
-        command.addAll(nativeAccessOptions(Runtime.version().feature()));
+        command.addAll(nativeAccessOptions(runtime.feature()));
         // No hsperfdata file (nothing to attach to; a little faster), and the JVM's own messages on stderr only:
         // a JVM warning on stdout would break the ready line.
         command.add("-XX:-UsePerfData");
@@ -300,8 +310,8 @@ public final class KeyManagerProcess implements AutoCloseable {
         Optional<ClassDataArchive.Variant> variant = archiveVariant();
         ClassDataArchive childArchive = Boolean.parseBoolean(System.getProperty(CLASS_DATA_SHARING_PROPERTY, "true"))
                 && variant.isPresent()
-                ? ClassDataArchive.forClassPath(classPath, System.getProperty("java.home"),
-                        System.getProperty("java.vm.version"), variant.get(), random).orElse(null)
+                ? ClassDataArchive.forClassPath(classPath, runtime.home().toString(), runtime.version(), variant.get(),
+                        random).orElse(null)
                 : null;
         if (childArchive != null) {
             command.addAll(childArchive.jvmOptions());
