@@ -321,8 +321,13 @@ class TuiTmuxIT {
         }
     }
 
-    /** The main menu's line with the user's fingerprint. */
-    private static String mainMenuFingerprint(Peer p) {
+    /**
+     * The main menu's line with the user's fingerprint, once it is there: the menu is drawn first and the identity
+     * arrives from the key manager a moment later ("Loading identity…" until then).
+     */
+    private static String mainMenuFingerprint(Peer p) throws Exception {
+        p.tmux().awaitScreen("the fingerprint on the main menu", START_MILLIS,
+                s -> s.contains("securep2p — main menu") && s.contains("ingerprint"));
         return p.tmux().screen().lines().filter(l -> l.contains("ingerprint")).findFirst()
                 .orElseThrow(() -> new AssertionError("no fingerprint on the main menu:\n" + p.tmux().screen()))
                 .strip();
