@@ -253,15 +253,24 @@ public final class MemoryBench {
             List<String> command = new ArrayList<>(List.of(launcher.toString(), "--json", "--home", home.toString(),
                     "--name", name));
             command.addAll(List.of(extra));
-            // The launcher execs java: the process started here is the app's JVM itself.
+            // Usually the launcher execs java, so this process is the app's JVM; on a run that records the launcher's
+            // class cache it stays as the JVM's parent instead (see appPid).
             ProcessBuilder b = new ProcessBuilder(command).directory(home.toFile())
                     .redirectError(home.resolve("stderr.txt").toFile());
             b.environment().putAll(env);
             return new Peer(name, home, b.start());
         }
 
-        long pid() {
-            return process.pid();
+        /**
+         * The app's JVM: this process when the launcher exec'd java, else its java child (a run that records the
+         * launcher's class cache keeps bash as the parent); reading the launcher's bash would report a few MiB.
+         */
+        long pid() throws IOException {
+            if (process.info().command().orElse("").endsWith("/java")) {
+                return process.pid();
+            }
+            return process.children().filter(h -> h.info().command().orElse("").endsWith("/java")).findFirst()
+                    .orElseThrow(() -> new IOException(name + ": no Java process under the launcher")).pid();
         }
 
         /** The key-manager child, once its start's memory is released (its line in the home's keymanager.log). */
