@@ -1,0 +1,75 @@
+package org.securep2p.app.history;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import org.securep2p.crypto.Fingerprint;
+
+/**
+ * The user's message history and contact list: every message sent and received, per conversation, with its
+ * time, direction and delivery state, and each contact's local name.
+ *
+ * <p>Guarantees: every call that changes something has committed it durably before it returns; nothing stored
+ * is readable without the history storage key (texts, fingerprints and names are sealed, conversations are
+ * told apart by keyed hashes, PROTOCOL.md §19.6); a row that was moved to another conversation, swapped with
+ * another or altered is refused as {@link HistoryException.Reason#CORRUPT}, never shown. Appending the same
+ * message id twice to one conversation stores it once: the caller learns which call was the first, so a
+ * message received again after a crash is never shown twice.
+ *
+ * <p>Not its job: the ratchet state and the outbox (the conversation files), or delivering anything.
+ * Implementations are safe for use from several threads.
+ */
+public interface HistoryStore extends AutoCloseable {
+
+    /**
+     * Stores {@code message} in the conversation with {@code peer}, unread if it is received. Returns false, and
+     * changes nothing, when that conversation already holds a message with the same id.
+     */
+    boolean append(Fingerprint peer, HistoryMessage message) throws HistoryException;
+
+    /**
+     * Sets the delivery state of a message this side sent ({@code reason} only with
+     * {@link HistoryMessage.Delivery#FAILED}). Returns false when the conversation holds no such sent message.
+     */
+    boolean updateDelivery(Fingerprint peer, String messageId, HistoryMessage.Delivery delivery,
+            Optional<String> reason) throws HistoryException;
+
+    /**
+     * Up to {@code limit} messages of one conversation, oldest first, ending just before {@code before} (a
+     * {@link HistoryMessage#position()} from an earlier page), or with the newest message when it is empty.
+     */
+    List<HistoryMessage> page(Fingerprint peer, Optional<Long> before, int limit) throws HistoryException;
+
+    /** Every conversation with at least one message or a contact name, most recent first. */
+    List<ConversationSummary> conversations() throws HistoryException;
+
+    /** Marks every received message of the conversation read. */
+    void markRead(Fingerprint peer) throws HistoryException;
+
+    /** Deletes one conversation's messages (not its contact name); returns how many were removed. */
+    int clear(Fingerprint peer) throws HistoryException;
+
+    /** Deletes the messages older than the retention allows at {@code now}; returns how many. */
+    int expire(Instant now) throws HistoryException;
+
+    /** The contact's local name, if one was set. */
+    Optional<String> contactName(Fingerprint peer) throws HistoryException;
+
+    /**
+     * Sets the contact's local name. Refused with {@link HistoryException.Reason#NAME_TAKEN} when another
+     * contact has it (names are compared case-insensitively after stripping).
+     */
+    void setContactName(Fingerprint peer, String name) throws HistoryException;
+
+    /** The contact whose local name is {@code name} (case-insensitive), if any. */
+    Optional<Fingerprint> contactNamed(String name) throws HistoryException;
+
+    @Override
+    void close();
+
+    /** One conversation as the list shows it. */
+    record ConversationSummary(Fingerprint peer, Optional<String> name, int unread, Optional<Instant> lastTime,
+            long messages) {
+    }
+}
