@@ -103,6 +103,7 @@ final class ChatSession implements AutoCloseable {
     private final Object sendLock = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long startNanos;
+    private final String attempt;
     private final Duration setupDeadline;
     /** Why the set-up was cut short from outside (deadline or the user), or null; set before the channel closes. */
     private volatile String abortedBecause;
@@ -123,12 +124,14 @@ final class ChatSession implements AutoCloseable {
             PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
             SecureRandom random, Clock clock, long startNanos) {
         this(channel, dialer, codeAuthenticated, floor, username, keys, conversations, gate, events, random, clock,
-                startNanos, DEFAULT_SETUP_DEADLINE);
+                startNanos, DEFAULT_SETUP_DEADLINE, "");
     }
 
+    /** @param attempt the wait or connect this session came from: its {@link ChatEvent.Progress} events carry it */
     ChatSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor, String username,
             PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
-            SecureRandom random, Clock clock, long startNanos, Duration setupDeadline) {
+            SecureRandom random, Clock clock, long startNanos, Duration setupDeadline, String attempt) {
+        this.attempt = Objects.requireNonNull(attempt);
         if (setupDeadline.isNegative() || setupDeadline.isZero()) {
             throw new IllegalArgumentException("the set-up deadline must be positive");
         }
@@ -272,7 +275,7 @@ final class ChatSession implements AutoCloseable {
         resendPending(peerReceivedUpTo);
         live = true;
         SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
-        return new ChatEvent.Connected(peerName, peerFp.displayString(), number.digits(), level,
+        return new ChatEvent.Connected(peerFp.displayString(), attempt, peerName, number.digits(), level,
                 channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName(),
                 channel.keyExchange(), elapsed());
     }
@@ -347,14 +350,15 @@ final class ChatSession implements AutoCloseable {
      */
     private void showUnshown(Conversation c) {
         for (Conversation.Inbound m : c.unshown()) {
-            events.accept(new ChatEvent.MessageReceived(c.peerName(), m.text(), m.id(), m.time()));
+            events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), m.text(), m.id(),
+                    m.time()));
             c.shown(m.sequence());
         }
     }
 
     private void failReplaced(Conversation old) {
         for (Conversation.Pending p : old.pending()) {
-            events.accept(new ChatEvent.SendFailed(p.id(),
+            events.accept(new ChatEvent.SendFailed(old.peer().displayString(), p.id(),
                     "a new session replaced the one this message was encrypted for; it was not delivered"));
         }
     }
@@ -538,7 +542,8 @@ final class ChatSession implements AutoCloseable {
         switch (p.kind()) {
             case TEXT:
                 if (received.fresh()) {
-                    events.accept(new ChatEvent.MessageReceived(c.peerName(), p.text(), p.id(), p.time()));
+                    events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), p.text(),
+                            p.id(), p.time()));
                     c.shown(p.sequence());
                 }
                 ackDue = true;
@@ -556,7 +561,7 @@ final class ChatSession implements AutoCloseable {
 
     private void announceDelivered(List<Conversation.Pending> acknowledged) {
         for (Conversation.Pending p : acknowledged) {
-            events.accept(new ChatEvent.Delivered(p.id()));
+            events.accept(new ChatEvent.Delivered(conversation.peer().displayString(), p.id()));
         }
     }
 
@@ -598,7 +603,8 @@ final class ChatSession implements AutoCloseable {
     private void end(ChatEvent.DisconnectKind kind, String reason) {
         if (ending == null) {
             Conversation c = conversation;
-            ending = new ChatEvent.Disconnected(kind, reason, c == null ? 0 : c.pending().size());
+            ending = new ChatEvent.Disconnected(c == null ? "" : c.peer().displayString(), kind, reason,
+                    c == null ? 0 : c.pending().size());
             live = false;
             events.accept(ending);
         }
@@ -666,7 +672,7 @@ final class ChatSession implements AutoCloseable {
     }
 
     private void progress(ChatEvent.Stage stage, String detail) {
-        events.accept(new ChatEvent.Progress(stage, elapsed(), detail));
+        events.accept(new ChatEvent.Progress(attempt, stage, elapsed(), detail));
     }
 
     /** Since the user asked for this connection: the clock of every {@link ChatEvent.Progress} of the attempt. */

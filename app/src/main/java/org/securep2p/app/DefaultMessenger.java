@@ -98,6 +98,9 @@ final class DefaultMessenger implements Messenger {
     private volatile Fingerprint currentPeer;
     private volatile InetSocketAddress redialAddress;
     private volatile SecurityLevel redialFloor;
+    /** The wait or connect now running (this engine still runs one at a time), or null. */
+    private volatile String currentAttempt;
+    private final java.util.concurrent.atomic.AtomicLong attempts = new java.util.concurrent.atomic.AtomicLong();
 
     DefaultMessenger(PrivateKeyOperations keys, Connector connector, TransportConfig transportConfig, TrustStore trust,
             ConversationStore conversations, String username, ChatEvent.Ready ready, Optional<Integer> fixedPort,
@@ -162,9 +165,9 @@ final class DefaultMessenger implements Messenger {
     @Override
     public ChatEvent.Endpoint discoverEndpoint() throws AppException {
         long start = System.nanoTime();
-        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "asking the STUN servers"));
+        emit(new ChatEvent.Progress("", ChatEvent.Stage.STUN, Duration.ZERO, "asking the STUN servers"));
         EndpointDiscovery.Report report = new EndpointDiscovery(transportConfig).discover();
-        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
+        emit(new ChatEvent.Progress("", ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
         NatBehaviour nat = report.natBehaviour();
         if (nat.answerNeeded().isPresent()) {
             rememberNat(nat);
@@ -172,7 +175,7 @@ final class DefaultMessenger implements Messenger {
             measuredNat = null;
         }
         // "nat" stays machine-readable (mapping/filtering, RFC 5780 terms) for the JSON mode; the UI shows advice.
-        ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("",
+        ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("", "",
                 report.publicAddress().map(DefaultMessenger::hostPort).orElse("unknown"),
                 nat.summary(), nat.advice(), nat.answerNeeded().orElse(false));
         emit(endpoint);
@@ -185,7 +188,7 @@ final class DefaultMessenger implements Messenger {
             if (floor == listeningFloor) {
                 // The listener goes on after a failed attempt (it reported the failure): waiting again at the
                 // same level is what is already happening, not BUSY.
-                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint(currentAttempt);
                 emit(endpoint);
                 return endpoint;
             }
@@ -193,17 +196,18 @@ final class DefaultMessenger implements Messenger {
             listening = false;
         }
         claim();
+        String attempt = newAttempt();
         long start = System.nanoTime();
         try {
             if (fixedPort.isPresent()) {
-                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint(attempt);
                 emit(endpoint);
                 listeningFloor = floor;
                 listening = true;
-                worker.execute(() -> runListen(fixedPort.get(), floor, start));
+                worker.execute(() -> runListen(attempt, fixedPort.get(), floor, start));
                 return endpoint;
             }
-            emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
+            emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
             NatBehaviour known = recentNat().orElse(null);
             Connector.Waiting w = known != null ? connector.waitForPeer(floor, known) : connector.waitForPeer(floor);
             waiting = w;
@@ -212,11 +216,11 @@ final class DefaultMessenger implements Messenger {
             String plain = code.candidates().stream()
                     .sorted(java.util.Comparator.comparing(c -> c.type() != org.securep2p.transport.Candidate.Type.SERVER_REFLEXIVE))
                     .findFirst().map(c -> hostPort(c.address())).orElse("");
-            ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint(code.text(), plain, code.answerNeeded()
+            ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint(attempt, code.text(), plain, code.answerNeeded()
                     ? "ANSWER_NEEDED" : "ONE_CODE", waitAdvice(w.natBehaviour(), code.answerNeeded()),
                     code.answerNeeded());
             emit(endpoint);
-            worker.execute(() -> runWait(w, floor, start));
+            worker.execute(() -> runWait(attempt, w, floor, start));
             return endpoint;
         } catch (TransportException e) {
             busy = false;
@@ -260,21 +264,21 @@ final class DefaultMessenger implements Messenger {
                 : "One code is enough: the other person can reach this address directly.";
     }
 
-    private ChatEvent.Endpoint fixedPortEndpoint() {
-        return new ChatEvent.Endpoint("", "port " + fixedPort.orElseThrow() + " (UDP)", "FIXED_PORT",
+    private ChatEvent.Endpoint fixedPortEndpoint(String attempt) {
+        return new ChatEvent.Endpoint(attempt, "", "port " + fixedPort.orElseThrow() + " (UDP)", "FIXED_PORT",
                 "Give the peer your public address and this port (host:port).", false);
     }
 
-    private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
+    private void runWait(String attempt, Connector.Waiting w, SecurityLevel floor, long start) {
         try {
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
-            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(path, start));
-            helloBegins(connection, start);
-            runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+            emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
+            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(attempt, path, start));
+            helloBegins(attempt, connection, start);
+            runSession(attempt, ChatChannel.of(connection, ""), false, false, floor, start);
         } catch (TransportException e) {
-            fail(transportFailure(e));
+            fail(attempt, transportFailure(e));
         } catch (RuntimeException e) {
-            crashed(e);
+            crashed(attempt, e);
         } finally {
             waiting = null;
             w.close();
@@ -282,10 +286,10 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
-    private void runListen(int port, SecurityLevel floor, long start) {
+    private void runListen(String attempt, int port, SecurityLevel floor, long start) {
         try {
             long deadline = System.nanoTime() + WAIT_TIMEOUT.toNanos();
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
+            emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
             while (true) {
                 PeerConnection connection;
                 try {
@@ -304,7 +308,7 @@ final class DefaultMessenger implements Messenger {
                     // level, a replayed packet, a scanner): the port is still ours to wait on, for the real peer.
                     // The attempt's failure is reported as any other (error event, security log for a refused
                     // handshake); the wait itself goes on, and says so.
-                    fail(transportFailure(e));
+                    fail(attempt, transportFailure(e));
                     emit(new ChatEvent.Notice("Still waiting on UDP port " + port + "."));
                     continue;
                 }
@@ -314,14 +318,14 @@ final class DefaultMessenger implements Messenger {
                 }
                 // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
                 listening = false;
-                helloBegins(connection, start);
-                runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+                helloBegins(attempt, connection, start);
+                runSession(attempt, ChatChannel.of(connection, ""), false, false, floor, start);
                 return;
             }
         } catch (TransportException e) {
-            fail(transportFailure(e));
+            fail(attempt, transportFailure(e));
         } catch (RuntimeException e) {
-            crashed(e);
+            crashed(attempt, e);
         } finally {
             listening = false;
             busy = false;
@@ -329,9 +333,9 @@ final class DefaultMessenger implements Messenger {
     }
 
     @Override
-    public void acceptAnswer(String answerCode) throws AppException {
+    public void acceptAnswer(String attempt, String answerCode) throws AppException {
         Connector.Waiting w = waiting;
-        if (w == null) {
+        if (w == null || !Objects.equals(attempt, currentAttempt)) {
             throw new AppException(AppException.Reason.NO_WAIT, "There is no wait running.");
         }
         try {
@@ -343,7 +347,7 @@ final class DefaultMessenger implements Messenger {
     }
 
     @Override
-    public synchronized void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+    public synchronized String connect(String codeOrAddress, SecurityLevel floor) throws AppException {
         ConnectionTarget target;
         try {
             target = ConnectionTarget.parse(codeOrAddress);
@@ -351,57 +355,61 @@ final class DefaultMessenger implements Messenger {
             throw new AppException(AppException.Reason.BAD_CODE, e.getMessage(), e);
         }
         claim();
+        String attempt = newAttempt();
         long start = System.nanoTime();
         if (target.code().isPresent()) {
-            worker.execute(() -> runDial(target.code().get(), floor, start));
+            worker.execute(() -> runDial(attempt, target.code().get(), floor, start));
         } else {
             InetSocketAddress address = target.bareAddress().orElseThrow();
             redialAddress = address;
             redialFloor = floor;
-            worker.execute(() -> runDialAddress(address, floor, start, 0));
+            worker.execute(() -> runDialAddress(attempt, address, floor, start, 0));
         }
+        return attempt;
     }
 
-    private void runDial(ConnectionCode code, SecurityLevel floor, long start) {
-        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, elapsed(start), "gathering candidates"));
+    private void runDial(String attempt, ConnectionCode code, SecurityLevel floor, long start) {
+        emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.STUN, elapsed(start), "gathering candidates"));
         try (Connector.Dialing dialing = connector.dial(code, floor)) {
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "connectivity checks"));
-            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
+            emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.ICE, elapsed(start), "connectivity checks"));
+            emit(new ChatEvent.AnswerCode(attempt, dialing.answerCode().text()));
             PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout(),
-                    path -> tlsBegins(path, start));
-            helloBegins(connection, start);
-            runSession(ChatChannel.of(connection, ""), true, true, floor, start);
+                    path -> tlsBegins(attempt, path, start));
+            helloBegins(attempt, connection, start);
+            runSession(attempt, ChatChannel.of(connection, ""), true, true, floor, start);
         } catch (TransportException e) {
-            fail(transportFailure(e));
+            fail(attempt, transportFailure(e));
         } catch (RuntimeException e) {
-            crashed(e);
+            crashed(attempt, e);
         } finally {
             busy = false;
         }
     }
 
-    private void runDialAddress(InetSocketAddress address, SecurityLevel floor, long start, int attempt) {
+    private void runDialAddress(String id, InetSocketAddress address, SecurityLevel floor, long start,
+            int attempt) {
         boolean retry = false;
         try {
             // No ICE on a bare address: the first packet sent is the ClientHello.
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake with "
+            emit(new ChatEvent.Progress(id, ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake with "
                     + hostPort(address) + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
             PeerConnection connection = connector.dialAddress(address, floor, transportConfig.connectTimeout());
-            helloBegins(connection, start);
-            runSession(ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
+            helloBegins(id, connection, start);
+            runSession(id, ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
             retry = session != null && !closed && redialAddress != null;
         } catch (TransportException e) {
             AppException failure = transportFailure(e);
             retry = !closed && redialAddress != null && (e.reason() == TransportException.Reason.NO_ROUTE
                     || e.reason() == TransportException.Reason.PEER_TIMEOUT);
             if (!retry) {
-                fail(failure);
+                fail(id, failure);
             } else {
-                emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_UNREACHABLE, failure.getMessage(),
-                        queued()));
+                Fingerprint peer = currentPeer;
+                emit(new ChatEvent.Disconnected(peer == null ? "" : peer.displayString(),
+                        ChatEvent.DisconnectKind.PEER_UNREACHABLE, failure.getMessage(), queued()));
             }
         } catch (RuntimeException e) {
-            crashed(e);
+            crashed(id, e);
         } finally {
             busy = false;
         }
@@ -415,28 +423,29 @@ final class DefaultMessenger implements Messenger {
             }
             if (!closed && redialAddress != null && !busy) {
                 busy = true;
-                runDialAddress(address, floor, System.nanoTime(), attempt + 1);
+                runDialAddress(id, address, floor, System.nanoTime(), attempt + 1);
             }
         }
     }
 
     /** The checks selected a path: the TLS handshake on it begins now. */
-    private void tlsBegins(String path, long start) {
-        emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake on the " + path
+    private void tlsBegins(String attempt, String path, long start) {
+        emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake on the " + path
                 + " path"));
     }
 
     /** TLS is up: the chat set-up (HELLOs, trust decision) begins; says what TLS negotiated. */
-    private void helloBegins(PeerConnection connection, long start) {
-        emit(new ChatEvent.Progress(ChatEvent.Stage.HELLO, elapsed(start), connection.tlsVersion() + " "
+    private void helloBegins(String attempt, PeerConnection connection, long start) {
+        emit(new ChatEvent.Progress(attempt, ChatEvent.Stage.HELLO, elapsed(start), connection.tlsVersion() + " "
                 + connection.cipherSuite() + "; exchanging HELLOs"));
     }
 
     /** Runs the chat protocol on a fresh connection; returns after the conversation has ended. */
-    private void runSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor,
-            long start) {
+    private void runSession(String attempt, ChatChannel channel, boolean dialer, boolean codeAuthenticated,
+            SecurityLevel floor, long start) {
         ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, floor, username, keys,
-                new StoreAdapter(), new Gate(), this::emit, random, clock, start, transportConfig.setupTimeout());
+                new StoreAdapter(), new Gate(), this::emit, random, clock, start, transportConfig.setupTimeout(),
+                attempt);
         settingUp = s;
         if (closed) {
             s.abortSetup("The messenger is closing.");
@@ -460,12 +469,12 @@ final class DefaultMessenger implements Messenger {
                     connected.keyExchange());
             emit(connected);
         } catch (AppException e) {
-            fail(e);
+            fail(attempt, e);
             return;
         } catch (RuntimeException e) {
             // Peer input that slipped past the parsers must cost this connection, not the worker slot.
             s.close();
-            crashed(e);
+            crashed(attempt, e);
             return;
         }
         while (s.isLive() && !closed) {
@@ -535,7 +544,7 @@ final class DefaultMessenger implements Messenger {
             Fingerprint old = previous.get().fingerprint();
             SECURITY.warn("identity change: '{}' was {} and now presents {}", ChatSession.sanitize(name),
                     old.shortForm(), fp.shortForm());
-            TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(name, old.displayString(),
+            TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(fp.displayString(), name, old.displayString(),
                     fp.displayString(),
                     "'" + name + "' now has a different identity. Likely causes: the peer reinstalled securep2p or"
                             + " uses a new device; or someone is in between. Compare the safety number over another"
@@ -581,7 +590,8 @@ final class DefaultMessenger implements Messenger {
         SECURITY.warn("name conflict: known peer {} ('{}') presents '{}', the name of contact {}", fp.shortForm(),
                 ChatSession.sanitize(known.names().get(known.names().size() - 1)), ChatSession.sanitize(name),
                 owner.fingerprint().shortForm());
-        TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(name, owner.fingerprint().displayString(),
+        TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(fp.displayString(), name,
+                owner.fingerprint().displayString(),
                 fp.displayString(), "A peer you know as '" + known.names().get(known.names().size() - 1)
                         + "' now calls itself '" + name + "', the name of another contact with a different identity."
                         + " Likely causes: someone is impersonating that contact, or two of your contacts chose the"
@@ -660,14 +670,22 @@ final class DefaultMessenger implements Messenger {
     }
 
     @Override
-    public String send(String text) throws AppException {
+    public String send(String peer, String text) throws AppException {
         synchronized (sendGate) {
-            return sendGated(text);
+            return sendGated(peer, text);
         }
     }
 
-    private String sendGated(String text) throws AppException {
+    private String sendGated(String peer, String text) throws AppException {
         Objects.requireNonNull(text, "text");
+        if (peer != null) {
+            Fingerprint to = resolve(peer);
+            if (!to.equals(currentPeer)) {
+                Conversation c = conversations.load(to).orElseThrow(() -> new AppException(
+                        AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
+                return c.encryptText(text).id();
+            }
+        }
         if (pendingDecision != null) {
             throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
         }
@@ -675,11 +693,11 @@ final class DefaultMessenger implements Messenger {
         if (s != null && s.isLive()) {
             return s.send(text);
         }
-        Fingerprint peer = currentPeer;
-        if (peer == null) {
+        Fingerprint current = currentPeer;
+        if (current == null) {
             throw new AppException(AppException.Reason.NOT_CONNECTED, "Connect to a peer first.");
         }
-        Conversation c = conversations.load(peer).orElseThrow(() -> new AppException(
+        Conversation c = conversations.load(current).orElseThrow(() -> new AppException(
                 AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
         // Not connected: encrypted and stored now, sent after the next connection confirms the session.
         return c.encryptText(text).id();
@@ -691,15 +709,20 @@ final class DefaultMessenger implements Messenger {
     }
 
     @Override
-    public Optional<String> safetyNumber() {
-        Fingerprint peer = currentPeer;
+    public Optional<String> safetyNumber(String name) {
+        Fingerprint peer;
+        try {
+            peer = name == null ? currentPeer : resolve(name);
+        } catch (AppException e) {
+            return Optional.empty();
+        }
         return peer == null ? Optional.empty()
                 : Optional.of(SafetyNumber.of(keys.identity().fingerprint(), peer).digits());
     }
 
     @Override
-    public void markVerified() throws AppException {
-        Fingerprint peer = currentPeer;
+    public void markVerified(String name) throws AppException {
+        Fingerprint peer = name == null ? currentPeer : resolve(name);
         if (peer == null) {
             throw new AppException(AppException.Reason.NOT_CONNECTED, "No peer to verify.");
         }
@@ -762,7 +785,74 @@ final class DefaultMessenger implements Messenger {
     }
 
     @Override
-    public void disconnect() {
+    public void cancel(String attempt) {
+        if (attempt != null && attempt.equals(currentAttempt) && session == null) {
+            disconnect(null);
+        }
+    }
+
+    @Override
+    public List<ConversationInfo> conversations() {
+        Fingerprint peer = currentPeer;
+        ChatSession s = session;
+        if (peer == null) {
+            return List.of();
+        }
+        boolean live = s != null && s.isLive();
+        String name = trust.find(peer).map(p -> p.names().get(p.names().size() - 1)).orElse(peer.shortForm());
+        return List.of(new ConversationInfo(peer.displayString(), name, live, 0, Optional.empty(),
+                live ? "connected" : "idle"));
+    }
+
+    @Override
+    public List<org.securep2p.app.history.HistoryMessage> history(String peer, Optional<Long> before, int limit)
+            throws AppException {
+        resolve(peer);
+        throw new AppException(AppException.Reason.STORAGE_FAILED, "The history is not wired in yet.");
+    }
+
+    @Override
+    public void rename(String peer, String name) throws AppException {
+        resolve(peer);
+        throw new AppException(AppException.Reason.STORAGE_FAILED, "Contact names are not wired in yet.");
+    }
+
+    @Override
+    public void markRead(String peer) throws AppException {
+        resolve(peer);
+    }
+
+    @Override
+    public int clearHistory(String peer) throws AppException {
+        resolve(peer);
+        throw new AppException(AppException.Reason.STORAGE_FAILED, "The history is not wired in yet.");
+    }
+
+    /** A fingerprint (spaces, colons, case ignored) or the name of a contact in the trust store. */
+    private Fingerprint resolve(String peer) throws AppException {
+        if (peer == null || peer.isBlank()) {
+            throw new AppException(AppException.Reason.UNKNOWN_PEER, "Say which peer.");
+        }
+        try {
+            return Fingerprint.parse(peer);
+        } catch (CryptoException e) {
+            return trust.findByName(peer.strip()).map(TrustedPeer::fingerprint).orElseThrow(() ->
+                    new AppException(AppException.Reason.UNKNOWN_PEER, "No contact has that name."));
+        }
+    }
+
+    @Override
+    public void disconnect(String peer) {
+        if (peer != null) {
+            Fingerprint current = currentPeer;
+            try {
+                if (current == null || !resolve(peer).equals(current)) {
+                    return;
+                }
+            } catch (AppException e) {
+                return;
+            }
+        }
         redialAddress = null;
         listening = false;
         ChatSession setup = settingUp;
@@ -787,7 +877,7 @@ final class DefaultMessenger implements Messenger {
     @Override
     public void close() {
         closed = true;
-        disconnect();
+        disconnect(null);
         CompletableFuture<TrustDecision> pending = pendingDecision;
         if (pending != null) {
             pending.complete(TrustDecision.UNTRUST);
@@ -807,6 +897,13 @@ final class DefaultMessenger implements Messenger {
         } catch (StoreException e) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "The trust store: " + e.getMessage(), e);
         }
+    }
+
+    /** A new attempt id: "a" and a counter, never a fingerprint (which has 64 hex digits). */
+    private String newAttempt() {
+        String id = "a" + attempts.incrementAndGet();
+        currentAttempt = id;
+        return id;
     }
 
     private void claim() throws AppException {
@@ -834,7 +931,7 @@ final class DefaultMessenger implements Messenger {
      * A worker's last resort: an unexpected exception (a bug, or peer input no parser caught) ends this
      * connection with an event and a security-log line; the caller's finally releases the slot.
      */
-    private void crashed(RuntimeException e) {
+    private void crashed(String attempt, RuntimeException e) {
         LOG.error("connection worker failed: {}", PeerText.forLog(String.valueOf(e)));
         LOG.debug("connection worker failure", e);
         SECURITY.warn("connection ended by an internal error ({}); the messenger goes on",
@@ -843,16 +940,16 @@ final class DefaultMessenger implements Messenger {
         if (setup != null) {
             setup.close();
         }
-        emit(new ChatEvent.Failure("Internal error: " + e.getClass().getSimpleName()
+        emit(new ChatEvent.Failure(attempt, "Internal error: " + e.getClass().getSimpleName()
                 + "; the connection was ended and you can connect again."));
     }
 
-    private void fail(AppException e) {
+    private void fail(String attempt, AppException e) {
         LOG.info("connection failed: {}", e.reason());
         if (e.getCause() instanceof TransportException t) {
             logRefusedByTransport(t);
         }
-        emit(new ChatEvent.Failure(e.getMessage()));
+        emit(new ChatEvent.Failure(attempt, e.getMessage()));
     }
 
     private static void logRefusedByTransport(TransportException t) {

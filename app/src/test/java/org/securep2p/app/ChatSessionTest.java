@@ -71,7 +71,7 @@ class ChatSessionTest {
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user,
                 ChatSession.TrustGate gate, Duration setupDeadline) {
             return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this, gate, events::add, random, clock,
-                    System.nanoTime(), setupDeadline));
+                    System.nanoTime(), setupDeadline, "a1"));
         }
 
         long count(Class<?> type) {
@@ -120,6 +120,10 @@ class ChatSessionTest {
         return new ChatSession[] {sa, sb};
     }
 
+    private static boolean delivered(Side side, String id) {
+        return side.events.stream().anyMatch(e -> e instanceof ChatEvent.Delivered d && d.id().equals(id));
+    }
+
     @Test
     void messagesAreDeliveredAndAcknowledgedAtEveryLevel() throws Exception {
         for (SecurityLevel level : SecurityLevel.values()) {
@@ -128,7 +132,7 @@ class ChatSessionTest {
             String id1 = s[0].send("hello bob");
             String id2 = s[1].send("hello alice");
             await(() -> b.count(ChatEvent.MessageReceived.class) == 1 && a.count(ChatEvent.MessageReceived.class) == 1);
-            await(() -> a.events.contains(new ChatEvent.Delivered(id1)) && b.events.contains(new ChatEvent.Delivered(id2)));
+            await(() -> delivered(a, id1) && delivered(b, id2));
             assertThat(received(b)).containsExactly("hello bob");
             assertThat(received(a)).containsExactly("hello alice");
             assertThat(s[0].conversation().pending()).isEmpty();
@@ -323,7 +327,7 @@ class ChatSessionTest {
         CompletableFuture<ChatEvent.Connected> fb = establishAsync(sb);
         ChatSession sa = a.session(ch.a, true, level, "alice");
         sa.establish();
-        assertThat(fb.get(20, TimeUnit.SECONDS).peer()).isEqualTo("alice");
+        assertThat(fb.get(20, TimeUnit.SECONDS).name()).isEqualTo("alice");
     }
 
     @Test

@@ -192,7 +192,7 @@ class DefaultMessengerTest {
         PeerConnection c = new Peer("silent").dial(LEVEL);
         readHello(c);
         long start = System.nanoTime();
-        messenger.disconnect();
+        messenger.disconnect(null);
         ChatEvent.Failure f = awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
         assertThat(f.reason()).contains("You ended the set-up");
@@ -204,7 +204,7 @@ class DefaultMessengerTest {
         start(Duration.ofSeconds(20));
         messenger.waitForPeer(LEVEL);
         Thread.sleep(300);
-        messenger.disconnect();
+        messenger.disconnect(null);
         // Not BUSY (the old listener held the slot and the port for its whole 30-minute wait), and the port is
         // free for the new listener: a dialer gets through.
         messenger.waitForPeer(LEVEL);

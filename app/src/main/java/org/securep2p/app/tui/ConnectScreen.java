@@ -6,31 +6,47 @@ import org.securep2p.crypto.SecurityLevel;
 import com.googlecode.lanterna.SGR;
 import com.googlecode.lanterna.input.KeyStroke;
 
-/** Connecting to a peer: a field for the code or {@code host:port}, the progress, and the answer code if any. */
+/**
+ * Connecting to a peer: a field for the code or {@code host:port}, the progress, and the answer code if any.
+ * The user may leave for a conversation while it connects; the connection opens a new conversation.
+ */
 final class ConnectScreen implements Screen {
+
+    /** Where this screen's connect is. */
+    private enum Step {
+        EDITING, STARTING, CONNECTING
+    }
 
     private final Tui tui;
     private final LineEditor codeField = new LineEditor(Tui.MAX_CODE_INPUT);
     private final Widgets.Progress progress = new Widgets.Progress();
-    /** The running attempt's number while connecting, or 0. */
-    private int attempt;
+    private Step step = Step.EDITING;
+    /** Bumped by every Enter and every end, so the late refusal of an earlier connect is ignored. */
+    private int tries;
+    /** The engine's id for the running connect, once {@code connect} returned it. */
+    private String attempt;
     private String answerCode;
+    /** The try the user abandoned with Escape before the engine named it, or 0. */
+    private int abandonedTry;
 
     ConnectScreen(Tui tui) {
         this.tui = tui;
     }
 
     private boolean connecting() {
-        return attempt != 0;
+        return step != Step.EDITING;
     }
 
-    /** Abandons a running wait or connect and returns to the menu. */
-    static void abandon(Tui tui, boolean running) {
-        if (running) {
-            tui.async(() -> tui.messenger().disconnect(), () -> { });
-        }
-        tui.endAttempt();
-        tui.showMenu();
+    /** Events of engine attempt {@code id} belong here: its own, or any while its id is not known yet. */
+    boolean owns(String id) {
+        return attempt != null ? attempt.equals(id) : step == Step.STARTING;
+    }
+
+    private void stop() {
+        step = Step.EDITING;
+        attempt = null;
+        tries++;
+        tui.attemptEnded(this);
     }
 
     @Override
@@ -44,11 +60,12 @@ final class ConnectScreen implements Screen {
             progress.add(p);
         } else if (event instanceof ChatEvent.AnswerCode a) {
             answerCode = a.code();
-        } else if (event instanceof ChatEvent.Failure) {
-            attempt = 0; // the attempt is over: let the user edit the code and try again
+        } else if (event instanceof ChatEvent.Failure && connecting()) {
+            stop(); // the attempt is over: let the user edit the code and try again
+        } else if (event instanceof ChatEvent.Connected) {
+            stop();
         } else if (event instanceof ChatEvent.Disconnected d && connecting()) {
-            attempt = 0;
-            tui.endAttempt();
+            stop();
             tui.showError("Not connected: " + ConversationScreen.disconnectText(d));
         }
     }
@@ -56,7 +73,16 @@ final class ConnectScreen implements Screen {
     @Override
     public void onKey(KeyStroke key, boolean moreInputFollows) {
         if (KeyInput.isEscape(key)) {
-            abandon(tui, connecting());
+            if (attempt != null) {
+                String id = attempt;
+                tui.async(() -> tui.messenger().cancel(id), () -> { });
+            } else if (step == Step.STARTING) {
+                abandonedTry = tries;
+            }
+            if (connecting()) {
+                stop();
+            }
+            tui.showMenu();
         } else if (KeyInput.isEnter(key)) {
             if (moreInputFollows || connecting()) {
                 return; // a newline inside a pasted code, or a second Enter while connecting
@@ -66,18 +92,23 @@ final class ConnectScreen implements Screen {
                 tui.showError("Paste the peer's connection code, or type host:port, first.");
                 return;
             }
-            int mine = tui.nextAttempt();
-            attempt = mine;
+            int mine = ++tries;
+            step = Step.STARTING;
             progress.restart(tui.now());
             answerCode = null;
             tui.clearNotice();
+            tui.attemptStarted(this);
             SecurityLevel level = tui.floor();
-            tui.async(() -> {
-                tui.messenger().connect(code, level);
-                return null;
-            }, x -> { }, error -> {
-                if (tui.isCurrentAttempt(mine)) {
-                    attempt = 0;
+            tui.async(() -> tui.messenger().connect(code, level), id -> {
+                if (mine == tries && step == Step.STARTING) {
+                    attempt = id;
+                    step = Step.CONNECTING;
+                } else if (mine == abandonedTry && id != null) {
+                    tui.async(() -> tui.messenger().cancel(id), () -> { }); // abandoned meanwhile
+                }
+            }, error -> {
+                if (mine == tries) {
+                    stop();
                     tui.showError(error);
                 }
             });

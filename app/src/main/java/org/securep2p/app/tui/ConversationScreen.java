@@ -1,6 +1,5 @@
 package org.securep2p.app.tui;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,64 +13,35 @@ import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
 
 /**
- * The conversation: its header (peer, path, level, trust, safety number), the messages with their delivery
- * states, and the input line with the slash commands.
+ * One conversation: the conversation list above it, its header (peer, path, level, trust, safety number), the
+ * messages with their delivery states, scrollback that reads older history page by page, and the input line
+ * with the slash commands.
+ *
+ * <p>Not its job: switching (the {@link Tui} handles Alt+1..9 and Ctrl+N/P on every screen).
  */
 final class ConversationScreen implements Screen {
 
+    /** Messages read from the history per page: what opening a conversation shows, and each PgUp beyond it. */
+    static final int HISTORY_PAGE = 200;
     /** Rows PgUp and PgDn move the view. */
     static final int SCROLL_STEP = 5;
+    /** At most this many rows of the conversation list above the chat; more scroll with the selection. */
+    static final int MAX_LIST_ROWS = 4;
+
+    static final String HELP = "/open NAME  /rename NAME  /clear  /verify  /wait  /connect  /menu  /quit  /help";
 
     private final Tui tui;
-    private final ChatLog log = new ChatLog();
-    private final LineEditor input = new LineEditor(Tui.MAX_MESSAGE_INPUT);
-    private final Widgets.Progress progress = new Widgets.Progress();
-    private ChatEvent.Connected peer;
-    private boolean live;
-    private boolean verifiedHere;
-    private String disconnectText;
-    /** Rows scrolled back from the newest. */
-    private int scroll;
+    private final Conversation conversation;
+    /** How far back the view can scroll with what is loaded, as of the last frame. */
+    private int maxScroll;
 
-    ConversationScreen(Tui tui) {
+    ConversationScreen(Tui tui, Conversation conversation) {
         this.tui = tui;
+        this.conversation = conversation;
     }
 
-    boolean isWith(ChatEvent.Connected c) {
-        return peer != null && Text.clean(c.fingerprint()).equals(Text.clean(peer.fingerprint()));
-    }
-
-    Optional<String> safetyNumber() {
-        return peer != null && !Text.digits(peer.safetyNumber()).isEmpty() ? Optional.of(peer.safetyNumber())
-                : Optional.empty();
-    }
-
-    String peerName() {
-        return peer == null ? "the peer" : Text.clean(peer.peer());
-    }
-
-    void connected(ChatEvent.Connected c) {
-        peer = c;
-        live = true;
-        verifiedHere = false;
-        disconnectText = null;
-        progress.clear();
-        Instant now = tui.now();
-        log.addSystem(now, "connected to " + Text.clean(c.peer()) + " (" + Text.clean(c.path()) + ", "
-                + c.level() + (c.resumed() ? ", session resumed" : ", new session") + "; " + c.trust().label() + ")");
-        c.certifiedName().ifPresent(name -> log.addSystem(now, "Peer ID: " + Text.clean(name)
-                + " (certified by your organisation's CA)"));
-        scroll = 0;
-    }
-
-    /** A line from the program, not the peer: commands' answers, decisions, failures. */
-    void system(String text) {
-        log.addSystem(tui.now(), text);
-    }
-
-    /** The user compared the safety number and the engine recorded it. */
-    void markedVerified() {
-        verifiedHere = true;
+    Conversation conversation() {
+        return conversation;
     }
 
     static String disconnectText(ChatEvent.Disconnected d) {
@@ -80,108 +50,146 @@ final class ConversationScreen implements Screen {
     }
 
     @Override
-    public void onEvent(ChatEvent event) {
-        if (event instanceof ChatEvent.MessageReceived m) {
-            Instant t = m.time() == null ? tui.now() : m.time();
-            log.addPeer(t, Text.clean(m.from()), Text.clean(m.text()));
-            scroll = 0;
-        } else if (event instanceof ChatEvent.Delivered d) {
-            log.delivered(d.id());
-        } else if (event instanceof ChatEvent.SendFailed f) {
-            log.failed(f.id(), Text.clean(f.reason()));
-        } else if (event instanceof ChatEvent.Progress p) {
-            progress.add(p);
-        } else if (event instanceof ChatEvent.Disconnected d) {
-            live = false;
-            disconnectText = disconnectText(d);
-            system("disconnected: " + disconnectText);
-        } else if (event instanceof ChatEvent.Notice n) {
-            system(Text.clean(n.text()));
-        } else if (event instanceof ChatEvent.Failure f) {
-            system(Text.clean(f.reason()));
-        }
-    }
-
-    @Override
     public void onKey(KeyStroke key, boolean moreInputFollows) {
+        Conversation k = conversation;
         if (key.getKeyType() == KeyType.PageUp) {
-            scroll += SCROLL_STEP;
+            k.scroll += SCROLL_STEP;
+            if (k.scroll >= maxScroll) {
+                tui.readOlder(k);
+            }
         } else if (key.getKeyType() == KeyType.PageDown) {
-            scroll = Math.max(0, scroll - SCROLL_STEP);
+            k.scroll = Math.max(0, k.scroll - SCROLL_STEP);
         } else if (KeyInput.isEscape(key)) {
-            input.clear();
+            k.input.clear();
         } else if (KeyInput.isEnter(key)) {
-            String text = input.text();
+            String text = k.input.text();
             if (text.isBlank()) {
                 return;
             }
-            input.clear();
-            scroll = 0;
+            k.input.clear();
+            k.scroll = 0;
             if (text.startsWith("/")) {
                 command(text.trim());
             } else {
                 send(text);
             }
         } else {
-            KeyInput.edit(input, key);
+            KeyInput.edit(k.input, key);
         }
     }
 
-    private void command(String command) {
-        switch (command.toLowerCase(Locale.ROOT)) {
+    private void command(String line) {
+        int space = line.indexOf(' ');
+        String command = (space < 0 ? line : line.substring(0, space)).toLowerCase(Locale.ROOT);
+        String argument = space < 0 ? "" : line.substring(space + 1).strip();
+        String peer = conversation.peer;
+        switch (command) {
             case "/verify" -> {
-                if (tui.safetyNumber().isEmpty()) {
-                    tui.showError("There is no safety number yet: no conversation is open.");
+                if (tui.safetyNumber(conversation).isEmpty()) {
+                    tui.showError("There is no safety number yet: this conversation has not been connected.");
                 } else {
-                    tui.openOverlay(new VerifyOverlay(tui, this));
+                    tui.openOverlay(new VerifyOverlay(tui, conversation));
                 }
             }
+            case "/open" -> {
+                Optional<Conversation> other = tui.conversations().named(argument);
+                if (other.isEmpty()) {
+                    tui.showError("No conversation is named " + Text.fit(Text.clean(argument), 30) + ".");
+                } else {
+                    tui.open(other.get());
+                }
+            }
+            case "/rename" -> {
+                if (argument.isEmpty()) {
+                    tui.showError("Type the new name after /rename.");
+                    return;
+                }
+                tui.async(() -> tui.messenger().rename(peer, argument), () -> {
+                    tui.showInfo("Renamed to " + Text.clean(argument) + ".");
+                    tui.refreshConversations();
+                });
+            }
+            case "/clear" -> tui.openOverlay(new ConfirmOverlay(tui, "Delete the history of the conversation with "
+                    + conversation.name() + " on this device? It cannot be undone.", () -> tui.async(
+                            () -> tui.messenger().clearHistory(peer), removed -> {
+                                conversation.log.clear();
+                                conversation.history = new Conversation.Complete();
+                                conversation.scroll = 0;
+                                tui.showInfo("History cleared (" + Tui.plural(removed, "message") + ").");
+                                tui.refreshConversations();
+                            }, tui::showError)));
+            case "/wait" -> WaitScreen.start(tui);
+            case "/connect" -> tui.show(new ConnectScreen(tui));
+            case "/menu" -> tui.showMenu();
             case "/quit" -> {
-                tui.async(() -> tui.messenger().disconnect(), () -> { });
+                tui.async(() -> tui.messenger().disconnect(peer), () -> { });
                 tui.showMenu();
                 tui.showInfo("Conversation closed; undelivered messages stay queued.");
             }
             case "/help" -> {
+                system("/open NAME    switch to another conversation (or Alt+1..9, Ctrl+N, Ctrl+P)");
+                system("/rename NAME  set this contact's name;  /clear  delete this conversation's history");
                 system("/verify  compare the safety number and mark the peer verified");
+                system("/wait, /connect  start a new conversation;  /menu  the main menu");
                 system("/quit    end the conversation and return to the menu");
-                system("/help    this list;  PgUp/PgDn scroll;  Ctrl-C quits the program");
+                system("/help    this list;  PgUp/PgDn scroll through the history;  Ctrl-C quits the program");
             }
             default -> tui.showError("Unknown command " + Text.fit(Text.clean(command), 20) + "; /help lists them.");
         }
     }
 
+    private void system(String text) {
+        conversation.log.addSystem(tui.now(), text);
+    }
+
     private void send(String text) {
-        if (tui.pendingChange().isPresent()) {
+        Conversation k = conversation;
+        if (tui.blocked(k)) {
             tui.showError(AppException.Reason.PEER_CHANGED.sentence());
             return;
         }
-        ChatLog.Entry entry = log.addOwn(tui.now(), Text.clean(text), !live);
-        tui.sendAsync(() -> tui.messenger().send(text), id -> log.bind(entry, id),
-                error -> log.failLocally(entry, error));
+        ChatLog.Entry entry = k.log.addOwn(tui.now(), Text.clean(text), !k.online());
+        tui.sendAsync(() -> tui.messenger().send(k.peer, text), id -> k.log.bind(entry, id),
+                error -> k.log.failLocally(entry, error));
     }
 
     @Override
     public void draw(Canvas c) {
-        ChatEvent.Connected k = peer;
-        String name = k == null ? "?" : Text.clean(k.peer());
-        String state = live ? "connected" : "disconnected: " + (disconnectText == null ? "" : disconnectText);
-        c.line("Chat with " + name + " — " + state, SGR.BOLD);
-        if (k != null) {
-            String trust = verifiedHere || k.verified() ? ChatEvent.TrustMode.VERIFIED.label()
-                    : k.trust() == null ? "" : k.trust().label();
-            c.line("path " + Text.clean(k.path()) + " · level " + k.level() + " · " + trust + " · safety "
-                    + Text.shortSafety(k.safetyNumber()) + " (/verify)");
-            if (k.certifiedName().isPresent()) {
-                c.line("Peer ID: " + Text.clean(k.certifiedName().get()) + " (certified by your organisation's CA)");
+        Conversation k = conversation;
+        list(c, tui, k);
+        ChatEvent.Connected details = k.connected;
+        String state = k.live ? "connected"
+                : k.disconnectText != null ? "disconnected: " + k.disconnectText
+                : k.online() ? "connected" : "offline; messages are queued until it connects";
+        c.line("Chat with " + k.name() + " — " + state, SGR.BOLD);
+        if (details != null) {
+            String trust = k.verifiedHere || details.verified() ? ChatEvent.TrustMode.VERIFIED.label()
+                    : details.trust() == null ? "" : details.trust().label();
+            c.line("path " + Text.clean(details.path()) + " · level " + details.level() + " · " + trust
+                    + " · safety " + Text.shortSafety(details.safetyNumber()) + " (/verify)");
+            if (details.certifiedName().isPresent()) {
+                c.line("Peer ID: " + Text.clean(details.certifiedName().get())
+                        + " (certified by your organisation's CA)");
             }
         }
-        if (!live && !progress.isEmpty()) {
-            Widgets.progress(c, progress, tui.clock(), false);
+        if (!k.live && !k.progress.isEmpty()) {
+            Widgets.progress(c, k.progress, tui.clock(), false);
         }
         c.line("─".repeat(c.width));
         int historyRows = c.remaining() - 2;
         List<String> lines = new ArrayList<>();
-        for (ChatLog.Entry e : log.entries()) {
+        String top = null;
+        if (k.history instanceof Conversation.Loading) {
+            top = "… reading the history …";
+        } else if (k.history instanceof Conversation.ReadTo) {
+            top = "… PgUp: older messages …";
+        } else if (k.history instanceof Conversation.Complete) {
+            top = k.log.full() ? "… older messages are not shown here …" : "— start of the conversation —";
+        }
+        if (top != null) {
+            lines.add(top);
+        }
+        for (ChatLog.Entry e : k.log.entries()) {
             String head = tui.hhmm.format(e.time) + " " + e.sender + ": ";
             String tail = e.kind == ChatLog.Kind.OWN ? "  [" + e.stateLabel() + "]" : "";
             List<String> wrapped = Text.wrap(head + e.text + tail, c.width - 1);
@@ -189,9 +197,9 @@ final class ConversationScreen implements Screen {
                 lines.add(i == 0 ? wrapped.get(i) : "      " + wrapped.get(i));
             }
         }
-        int maxScroll = Math.max(0, lines.size() - historyRows);
-        scroll = Math.min(scroll, maxScroll);
-        int from = Math.max(0, lines.size() - historyRows - scroll);
+        maxScroll = Math.max(0, lines.size() - historyRows);
+        k.scroll = Math.min(k.scroll, maxScroll);
+        int from = Math.max(0, lines.size() - historyRows - k.scroll);
         int to = Math.min(lines.size(), from + Math.max(0, historyRows));
         c.row = Math.max(c.row, c.limit - 2 - (to - from)); // the newest line sits just above the input
         for (int i = from; i < to; i++) {
@@ -199,6 +207,34 @@ final class ConversationScreen implements Screen {
         }
         c.row = Math.max(c.row, c.limit - 2);
         c.line("─".repeat(c.width));
-        Widgets.field(c, input, 1, true);
+        Widgets.field(c, k.input, 1, true);
+    }
+
+    /**
+     * The conversation list: one row each (Alt key, name, online, unread, last message time), at most
+     * {@link #MAX_LIST_ROWS} around {@code selected}, so an 80x24 terminal keeps most of its rows for the chat.
+     */
+    static void list(Canvas c, Tui tui, Conversation selected) {
+        List<Conversation> all = tui.conversations().ordered();
+        if (all.isEmpty()) {
+            return;
+        }
+        int rows = Math.min(all.size(), MAX_LIST_ROWS);
+        int at = selected == null ? 0 : Math.max(0, all.indexOf(selected));
+        int first = Math.max(0, Math.min(at - rows / 2, all.size() - rows));
+        for (int i = first; i < first + rows; i++) {
+            Conversation k = all.get(i);
+            String key = i < 9 ? "Alt+" + (i + 1) : "";
+            String unread = k.unread() > 0 ? k.unread() + " unread" : "";
+            String time = k.lastTime().map(tui.hhmm::format).orElse("");
+            String row = String.format("%s %-6s %-20s %-8s %-10s %s", k == selected ? ">" : " ", key,
+                    Text.fit(k.name(), 20), k.online() ? "online" : "offline", unread, time);
+            String more = i == first + rows - 1 && all.size() > rows ? "  (" + all.size() + " in all; Ctrl+N/P)" : "";
+            if (k == selected) {
+                c.line(row + more, SGR.REVERSE);
+            } else {
+                c.line(row + more);
+            }
+        }
     }
 }

@@ -94,6 +94,11 @@ final class MenuScreen implements Screen {
         }
         c.blank();
         c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");
+        if (!tui.conversations().ordered().isEmpty()) {
+            c.blank();
+            c.line("Conversations (Alt+1..9, or Ctrl+N and Ctrl+P, opens one):");
+            ConversationScreen.list(c, tui, null);
+        }
         if (tui.keys() instanceof Tui.Unavailable u) {
             c.blank();
             for (String line : u.lines()) {

@@ -4,11 +4,11 @@ import com.googlecode.lanterna.input.KeyStroke;
 
 /**
  * A dialog drawn over the current {@link Screen}, which takes every key until it closes itself: comparing the
- * safety number, or deciding about a peer whose identity changed. Confined to the UI thread.
+ * safety number, deciding about a peer whose identity changed, or confirming a deletion. Confined to the UI thread.
  *
  * <p>Not its job: remembering the screen below (the {@link Tui} keeps it and shows it again).
  */
-sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay {
+sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay, ConfirmOverlay {
 
     void draw(Canvas c);
 

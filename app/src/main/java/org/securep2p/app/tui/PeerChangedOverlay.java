@@ -1,5 +1,7 @@
 package org.securep2p.app.tui;
 
+import java.util.List;
+
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
 
@@ -59,21 +61,21 @@ final class PeerChangedOverlay implements Overlay {
             tui.messenger().decide(change.newFingerprint(), decision);
             return null;
         }, x -> {
-            tui.changeDecided(change);
+            List<Conversation> concerned = tui.decided(change);
             tui.closeOverlay(this);
-            String who = Text.clean(change.peer());
+            String who = Text.clean(change.name());
             String what = switch (decision) {
                 case ACCEPT -> "accepted the new identity of " + who + " (not verified)";
                 case VERIFY -> "verified and accepted the new identity of " + who;
                 case REJECT -> "rejected the new identity of " + who;
                 case UNTRUST -> "removed " + who + " from the trust store";
             };
-            tui.conversation().ifPresent(chat -> {
-                chat.system("you " + what);
+            for (Conversation k : concerned) {
+                k.log.addSystem(tui.now(), "you " + what);
                 if (decision == Messenger.TrustDecision.VERIFY) {
-                    chat.markedVerified();
+                    k.verifiedHere = true;
                 }
-            });
+            }
             tui.showInfo("You " + what + ".");
         }, error -> {
             step = showingNumber ? Step.VERIFYING : Step.WARNING;
@@ -84,10 +86,11 @@ final class PeerChangedOverlay implements Overlay {
     @Override
     public void draw(Canvas c) {
         if (step == Step.VERIFYING || (step == Step.DECIDING && showingNumber)) {
-            VerifyOverlay.drawNumber(c, tui.safetyNumber(), Text.clean(change.peer()), step == Step.DECIDING);
+            VerifyOverlay.drawNumber(c, tui.safetyNumber(change.peer()), Text.clean(change.name()),
+                    step == Step.DECIDING);
             return;
         }
-        String who = Text.clean(change.peer());
+        String who = Text.clean(change.name());
         c.line("!! The identity of " + who + " has changed — sending is blocked until you decide", SGR.BOLD);
         c.blank();
         c.wrapped("Likely causes: " + who + " reinstalled the app or uses a new device. It can also mean someone is"

@@ -31,6 +31,7 @@ import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.TextColor;
 import com.googlecode.lanterna.graphics.TextGraphics;
 import com.googlecode.lanterna.input.KeyStroke;
+import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.screen.TerminalScreen;
 import com.googlecode.lanterna.terminal.DefaultTerminalFactory;
 import com.googlecode.lanterna.terminal.Terminal;
@@ -121,10 +122,15 @@ public final class Tui {
     private String notice;
     private boolean noticeIsError;
 
-    /** Bumped whenever an attempt starts or is abandoned, so late results of an old one are ignored. */
-    private int attempt;
-    /** An identity change the user has not decided yet; sending is blocked meanwhile. */
-    private ChatEvent.PeerChanged pendingChange;
+    private final Conversations conversations = new Conversations();
+    /** The wait and connect screens whose attempt runs, oldest first, whether they are shown or not. */
+    private final List<Screen> attempts = new ArrayList<>();
+    /** Identity changes the user has not decided yet: sending to the peer they concern is blocked meanwhile. */
+    private final List<ChatEvent.PeerChanged> undecided = new ArrayList<>();
+    private boolean refreshing;
+    private boolean refreshAgain;
+    /** Ring the terminal bell when a message arrives in a conversation that is not shown. */
+    private boolean bell;
 
     Tui(Messenger messenger, com.googlecode.lanterna.screen.Screen terminal, Clock clock, ZoneId zone) {
         this(CompletableFuture.completedFuture(messenger), terminal, clock, zone);
@@ -157,11 +163,21 @@ public final class Tui {
      * menu shows why (an {@link AppException}'s detail, one line each) and the user can only quit.
      */
     public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor) throws IOException {
+        run(messenger, floor, false);
+    }
+
+    /**
+     * As {@link #run(CompletionStage, SecurityLevel)}; with {@code bell} (profile.properties {@code tui.bell=true})
+     * the terminal bell rings when a message arrives in a conversation that is not on the screen.
+     */
+    public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor, boolean bell)
+            throws IOException {
         Terminal terminal = new DefaultTerminalFactory().setForceTextTerminal(true)
                 .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP).createTerminal();
         try {
             Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemDefaultZone(), ZoneId.systemDefault());
             tui.floor = floor;
+            tui.bell = bell;
             tui.loop();
         } finally {
             terminal.close();
@@ -183,6 +199,14 @@ public final class Tui {
     static void run(CompletionStage<? extends Messenger> messenger, Terminal terminal, Clock clock, ZoneId zone)
             throws IOException {
         new Tui(messenger, new TerminalScreen(terminal), clock, zone).loop();
+    }
+
+    /** For tests: with the bell on or off. */
+    static void run(Messenger messenger, Terminal terminal, Clock clock, ZoneId zone, boolean bell)
+            throws IOException {
+        Tui tui = new Tui(messenger, new TerminalScreen(terminal), clock, zone);
+        tui.bell = bell;
+        tui.loop();
     }
 
     void loop() throws IOException {
@@ -386,49 +410,175 @@ public final class Tui {
         running = false;
     }
 
-    /** Starts a new attempt; the number lets a late result tell whether it is still the current one. */
-    int nextAttempt() {
-        return ++attempt;
+    Conversations conversations() {
+        return conversations;
     }
 
-    boolean isCurrentAttempt(int n) {
-        return n == attempt;
-    }
-
-    /** Ends any attempt: late results of it are ignored. */
-    void endAttempt() {
-        attempt++;
-    }
-
-    Optional<ChatEvent.PeerChanged> pendingChange() {
-        return Optional.ofNullable(pendingChange);
-    }
-
-    /** The user decided about {@code change}: sending is no longer blocked by it. */
-    void changeDecided(ChatEvent.PeerChanged change) {
-        if (pendingChange == change) {
-            pendingChange = null;
+    /** A wait or connect now runs: events about its attempt go to {@code attemptScreen} wherever the user is. */
+    void attemptStarted(Screen attemptScreen) {
+        if (!attempts.contains(attemptScreen)) {
+            attempts.add(attemptScreen);
         }
     }
 
-    /** The open conversation, if the conversation screen is up. */
-    Optional<ConversationScreen> conversation() {
-        return screen instanceof ConversationScreen c ? Optional.of(c) : Optional.empty();
+    void attemptEnded(Screen attemptScreen) {
+        attempts.remove(attemptScreen);
     }
 
-    /** The engine's safety number, or the one the Connected event carried. */
-    Optional<String> safetyNumber() {
+    /** The screen running engine attempt {@code id}; the newest whose id is not known yet if none has it. */
+    private Optional<Screen> attemptScreen(String id) {
+        Screen adopter = null;
+        for (Screen s : attempts) {
+            boolean owns = s instanceof WaitScreen w ? w.owns(id) : s instanceof ConnectScreen c && c.owns(id);
+            if (owns) {
+                adopter = s;
+            }
+        }
+        return Optional.ofNullable(adopter);
+    }
+
+    /** Shows {@code c}: marks it read, and reads its newest history page the first time. */
+    void open(Conversation c) {
+        screen = new ConversationScreen(this, c);
+        c.scroll = 0;
+        markRead(c);
+        if (c.history instanceof Conversation.Unread) {
+            readPage(c, Optional.empty());
+        }
+    }
+
+    /** The conversation up on the screen, if one is. */
+    Optional<Conversation> shown() {
+        return screen instanceof ConversationScreen s ? Optional.of(s.conversation()) : Optional.empty();
+    }
+
+    private void markRead(Conversation c) {
+        boolean hadUnread = c.unread() > 0;
+        c.readLocally();
+        if (hadUnread || c.info == null) {
+            async(() -> messenger.markRead(c.peer), () -> { });
+        }
+    }
+
+    /** PgUp reached the oldest line loaded: reads the page before it, if there is one. */
+    void readOlder(Conversation c) {
+        if (c.history instanceof Conversation.ReadTo r) {
+            readPage(c, Optional.of(r.oldest()));
+        } else if (c.history instanceof Conversation.Unread) {
+            readPage(c, Optional.empty());
+        }
+    }
+
+    private void readPage(Conversation c, Optional<Long> before) {
+        c.history = new Conversation.Loading(before);
+        async(() -> List.copyOf(messenger.history(c.peer, before, ConversationScreen.HISTORY_PAGE)), page -> {
+            c.log.prepend(page, c.name());
+            if (page.isEmpty() || page.size() < ConversationScreen.HISTORY_PAGE || c.log.full()) {
+                c.history = new Conversation.Complete();
+            } else {
+                c.history = new Conversation.ReadTo(page.get(0).position());
+            }
+        }, error -> {
+            c.history = before.<Conversation.History>map(Conversation.ReadTo::new).orElseGet(Conversation.Unread::new);
+            showError(error);
+        });
+    }
+
+    /** Reads the engine's conversation list again; one read at a time, a change meanwhile reads once more. */
+    void refreshConversations() {
+        if (refreshing) {
+            refreshAgain = true;
+            return;
+        }
+        refreshing = true;
+        async(() -> List.copyOf(messenger.conversations()), list -> {
+            conversations.update(list);
+            shown().ifPresent(Conversation::readLocally); // shown means read, whatever the list said a moment ago
+            afterRefresh();
+        }, error -> {
+            LOG.warn("conversations() failed: {}", error);
+            afterRefresh();
+        });
+    }
+
+    private void afterRefresh() {
+        refreshing = false;
+        if (refreshAgain) {
+            refreshAgain = false;
+            refreshConversations();
+        }
+    }
+
+    /** The safety number with {@code c}: the engine's, or the one its last Connected event carried. */
+    Optional<String> safetyNumber(Conversation c) {
+        Optional<String> fromEngine = safetyNumber(c.peer);
+        return fromEngine.isPresent() ? fromEngine : c.safetyNumber();
+    }
+
+    /** The engine's safety number with {@code peer} (a fingerprint), if it has one. */
+    Optional<String> safetyNumber(String peer) {
         Optional<String> fromEngine;
         try {
-            fromEngine = messenger.safetyNumber();
+            fromEngine = messenger.safetyNumber(peer);
         } catch (RuntimeException e) {
             LOG.warn("safetyNumber() failed: {}", e.toString());
             fromEngine = Optional.empty();
         }
-        if (fromEngine != null && fromEngine.isPresent() && !Text.digits(fromEngine.get()).isEmpty()) {
-            return fromEngine;
+        return fromEngine != null && fromEngine.isPresent() && !Text.digits(fromEngine.get()).isEmpty()
+                ? fromEngine : Optional.empty();
+    }
+
+    /**
+     * True while an identity change of the peer of {@code c} is undecided: the change names the conversation's
+     * fingerprint (old or new identity) or its name (the engine names the new identity's set-up by the name
+     * the peer presented).
+     */
+    boolean blocked(Conversation c) {
+        return undecided.stream().anyMatch(pc -> concerns(pc, c));
+    }
+
+    static boolean concerns(ChatEvent.PeerChanged pc, Conversation c) {
+        String fp = Text.clean(c.peer).replace(" ", "");
+        return fp.equalsIgnoreCase(Text.clean(pc.oldFingerprint()).replace(" ", ""))
+                || fp.equalsIgnoreCase(Text.clean(pc.newFingerprint()).replace(" ", ""))
+                || c.name().equalsIgnoreCase(Text.clean(pc.name()));
+    }
+
+    /** The user decided about {@code pc}; returns the conversations it concerned. */
+    List<Conversation> decided(ChatEvent.PeerChanged pc) {
+        undecided.remove(pc);
+        return conversations.ordered().stream().filter(c -> concerns(pc, c)).toList();
+    }
+
+    /** Alt+1..9 opens conversation n; Ctrl+N and Ctrl+P the next and previous one. True if {@code key} was one. */
+    private boolean switchKey(KeyStroke key) {
+        if (!(keys instanceof Unlocked) || key.getKeyType() != KeyType.Character) {
+            return false;
         }
-        return conversation().flatMap(ConversationScreen::safetyNumber);
+        List<Conversation> all = conversations.ordered();
+        char ch = key.getCharacter();
+        if (key.isAltDown() && !key.isCtrlDown() && ch >= '1' && ch <= '9') {
+            int n = ch - '1';
+            if (n < all.size()) {
+                open(all.get(n));
+            } else {
+                showError("There is no conversation " + (n + 1) + (all.isEmpty() ? " yet." : "; there are "
+                        + all.size() + "."));
+            }
+            return true;
+        }
+        boolean next = KeyInput.isCtrl(key, 'n');
+        if (!next && !KeyInput.isCtrl(key, 'p')) {
+            return false;
+        }
+        if (all.isEmpty()) {
+            showError("No conversations yet: Wait (1) or Connect (2) starts one.");
+            return true;
+        }
+        int at = shown().map(all::indexOf).orElse(-1);
+        int to = at < 0 ? (next ? 0 : all.size() - 1) : Math.floorMod(at + (next ? 1 : -1), all.size());
+        open(all.get(to));
+        return true;
     }
 
     // ---------------------------------------------------------------- keys
@@ -450,6 +600,7 @@ public final class Tui {
         keys = new Unlocked(ready);
         ready.addListener(event -> inbox.add(() -> onEvent(event)));
         async(ready::identity, r -> identity = r, this::showError);
+        refreshConversations();
         if (queued >= 0 && screen == menu && overlay.isEmpty()) {
             menu.choose(queued);
         } else if (notice != null && notice.startsWith(UNLOCKING)) {
@@ -463,12 +614,15 @@ public final class Tui {
     }
 
     private void onKey(KeyStroke key, boolean moreInputFollows) {
-        if (key.getKeyType() == com.googlecode.lanterna.input.KeyType.EOF || KeyInput.isCtrl(key, 'c')) {
+        if (key.getKeyType() == KeyType.EOF || KeyInput.isCtrl(key, 'c')) {
             running = false;
             return;
         }
         if (overlay.isPresent()) {
             overlay.get().onKey(key);
+            return;
+        }
+        if (switchKey(key)) {
             return;
         }
         screen.onKey(key, moreInputFollows);
@@ -480,32 +634,122 @@ public final class Tui {
         if (event instanceof ChatEvent.Ready r) {
             identity = r;
         } else if (event instanceof ChatEvent.Endpoint e) {
-            endpoint = e;
-            screen.onEvent(e);
-        } else if (event instanceof ChatEvent.Connected c) {
-            onConnected(c);
-        } else if (event instanceof ChatEvent.PeerChanged pc) {
-            pendingChange = pc;
-            openOverlay(new PeerChangedOverlay(this, pc));
-        } else if (event instanceof ChatEvent.Notice n) {
-            showError(Text.clean(n.text()));
-            screen.onEvent(n);
+            if (e.endpoint() != null) {
+                endpoint = e;
+            }
+            attemptScreen(e.attempt()).ifPresent(s -> s.onEvent(e));
+        } else if (event instanceof ChatEvent.Progress p) {
+            attemptScreen(p.attempt()).ifPresent(s -> s.onEvent(p));
+        } else if (event instanceof ChatEvent.AnswerCode a) {
+            attemptScreen(a.attempt()).ifPresent(s -> s.onEvent(a));
         } else if (event instanceof ChatEvent.Failure f) {
             showError(Text.clean(f.reason()));
-            screen.onEvent(f);
-        } else {
-            screen.onEvent(event);
+            Optional<Screen> owner = f.attempt() == null || f.attempt().isEmpty() ? Optional.empty()
+                    : attemptScreen(f.attempt());
+            owner.ifPresentOrElse(s -> s.onEvent(f),
+                    () -> shown().ifPresent(c -> c.log.addSystem(now(), Text.clean(f.reason()))));
+        } else if (event instanceof ChatEvent.Connected c) {
+            onConnected(c);
+        } else if (event instanceof ChatEvent.MessageReceived m) {
+            onMessage(m);
+        } else if (event instanceof ChatEvent.Delivered d) {
+            conversations.get(d.peer()).log.delivered(d.id());
+        } else if (event instanceof ChatEvent.SendFailed f) {
+            conversations.get(f.peer()).log.failed(f.id(), Text.clean(f.reason()));
+        } else if (event instanceof ChatEvent.PeerChanged pc) {
+            undecided.add(pc);
+            openOverlay(new PeerChangedOverlay(this, pc));
+        } else if (event instanceof ChatEvent.Disconnected d) {
+            onDisconnected(d);
+        } else if (event instanceof ChatEvent.Notice n) {
+            showError(Text.clean(n.text()));
+            shown().ifPresent(c -> c.log.addSystem(now(), Text.clean(n.text())));
+        } else if (event instanceof ChatEvent.ConversationsChanged) {
+            refreshConversations();
         }
     }
 
-    /** A conversation is up: the same peer's log is kept, a new peer starts a new one. */
+    /**
+     * A conversation is up. The user is taken to it from the menu or the screen of a wait or connect; someone
+     * reading another conversation is told in the notice instead of being moved.
+     */
     private void onConnected(ChatEvent.Connected c) {
-        ConversationScreen chat = conversation().filter(open -> open.isWith(c))
-                .orElseGet(() -> new ConversationScreen(this));
-        endAttempt();
-        notice = null;
-        chat.connected(c);
-        screen = chat;
+        Conversation k = conversations.get(c.peer());
+        attemptScreen(c.attempt()).ifPresent(s -> s.onEvent(c));
+        k.connected = c;
+        k.live = true;
+        k.verifiedHere = false;
+        k.disconnectText = null;
+        k.progress.clear();
+        Instant t = now();
+        k.log.addSystem(t, "connected to " + Text.clean(c.name()) + " (" + Text.clean(c.path()) + ", " + c.level()
+                + (c.resumed() ? ", session resumed" : ", new session") + "; " + c.trust().label() + ")");
+        c.certifiedName().ifPresent(name -> k.log.addSystem(t, "Peer ID: " + Text.clean(name)
+                + " (certified by your organisation's CA)"));
+        refreshConversations();
+        Optional<Conversation> reading = shown();
+        if (reading.isPresent() && reading.get() != k) {
+            showInfo("Connected to " + k.name() + switchHint(k) + ".");
+        } else {
+            notice = null;
+            open(k);
+        }
+    }
+
+    private void onMessage(ChatEvent.MessageReceived m) {
+        Conversation k = conversations.get(m.peer());
+        if (k.announced == null) {
+            k.announced = m.from();
+        }
+        Instant t = m.time() == null ? now() : m.time();
+        if (!k.log.addPeer(t, Text.clean(m.from()), Text.clean(m.text()), m.id())) {
+            return; // already shown from the history
+        }
+        if (shown().orElse(null) == k) {
+            k.scroll = 0;
+            async(() -> messenger.markRead(k.peer), () -> { });
+            return;
+        }
+        k.unreadLocally(t);
+        showInfo("New message from " + k.name() + switchHint(k) + ".");
+        if (bell) {
+            ring();
+        }
+    }
+
+    private void onDisconnected(ChatEvent.Disconnected d) {
+        Optional<Conversation> k = d.peer() == null || d.peer().isEmpty() ? Optional.empty()
+                : conversations.find(d.peer());
+        if (k.isPresent()) {
+            Conversation c = k.get();
+            c.live = false;
+            c.disconnectText = ConversationScreen.disconnectText(d);
+            c.log.addSystem(now(), "disconnected: " + c.disconnectText);
+            if (shown().orElse(null) != c) {
+                showInfo(c.name() + " disconnected: " + c.disconnectText);
+            }
+            return;
+        }
+        // Not about a conversation: a wait or connect that ended before it had one.
+        if (screen instanceof WaitScreen || screen instanceof ConnectScreen) {
+            screen.onEvent(d);
+        }
+    }
+
+    /** " (Alt+n)" for the first nine conversations. */
+    private String switchHint(Conversation k) {
+        int i = conversations.indexOf(k);
+        return i >= 0 && i < 9 ? " (Alt+" + (i + 1) + ")" : " (/open " + k.name() + ")";
+    }
+
+    private void ring() {
+        try {
+            if (terminal instanceof TerminalScreen ts) {
+                ts.getTerminal().bell();
+            }
+        } catch (IOException e) {
+            LOG.debug("bell failed: {}", e.toString());
+        }
     }
 
     static String disconnectWords(ChatEvent.Disconnected d) {

@@ -6,13 +6,13 @@ import com.google.zxing.qrcode.decoder.ErrorCorrectionLevel;
 import com.googlecode.lanterna.SGR;
 import com.googlecode.lanterna.input.KeyStroke;
 
-/** The safety number of the open conversation, as digits and QR code; y marks the peer verified. */
+/** The safety number of one conversation, as digits and QR code; y marks the peer verified. */
 final class VerifyOverlay implements Overlay {
 
     private final Tui tui;
-    private final ConversationScreen chat;
+    private final Conversation chat;
 
-    VerifyOverlay(Tui tui, ConversationScreen chat) {
+    VerifyOverlay(Tui tui, Conversation chat) {
         this.tui = tui;
         this.chat = chat;
     }
@@ -22,9 +22,9 @@ final class VerifyOverlay implements Overlay {
         char c = Character.toLowerCase(KeyInput.typed(key));
         if (c == 'y') {
             tui.closeOverlay(this);
-            tui.async(() -> tui.messenger().markVerified(), () -> {
-                chat.markedVerified();
-                chat.system("you marked " + chat.peerName() + " as verified");
+            tui.async(() -> tui.messenger().markVerified(chat.peer), () -> {
+                chat.verifiedHere = true;
+                chat.log.addSystem(tui.now(), "you marked " + chat.name() + " as verified");
             });
         } else if (c == 'n' || KeyInput.isEscape(key)) {
             tui.closeOverlay(this);
@@ -33,7 +33,7 @@ final class VerifyOverlay implements Overlay {
 
     @Override
     public void draw(Canvas c) {
-        drawNumber(c, tui.safetyNumber(), chat.peerName(), false);
+        drawNumber(c, tui.safetyNumber(chat), chat.name(), false);
     }
 
     /** The number, the instructions, and the keys; {@code inFlight} while a decision is being recorded. */

@@ -9,35 +9,41 @@ import com.googlecode.lanterna.input.KeyStroke;
 
 /**
  * Waiting for an incoming connection: the connection code as text and QR code, the progress, and a field for
- * the connecting side's answer code.
+ * the connecting side's answer code. Several waits may run at once, and the user may leave this screen for a
+ * conversation (Alt+1..9): the wait goes on, and its connection opens a new conversation.
  */
 final class WaitScreen implements Screen {
 
     private final Tui tui;
-    /** This wait's attempt number: results of an older attempt are ignored. */
-    private final int attempt;
     private final Widgets.Progress progress = new Widgets.Progress();
     private final LineEditor answerField = new LineEditor(Tui.MAX_CODE_INPUT);
+    /** The engine's id for this wait, known once {@code waitForPeer} returns or its Endpoint event arrives. */
+    private String attempt;
     private boolean waiting = true;
+    /** The user pressed Escape (not: the wait ended on its own). */
+    private boolean abandoned;
     private ChatEvent.Endpoint code;
 
     private WaitScreen(Tui tui) {
         this.tui = tui;
-        this.attempt = tui.nextAttempt();
         progress.restart(tui.now());
     }
 
-    /** Shows a new wait screen and asks the engine to wait at the current floor. */
+    /** Shows a new wait screen and asks the engine for one more wait at the current floor. */
     static void start(Tui tui) {
         WaitScreen w = new WaitScreen(tui);
         tui.show(w);
+        tui.attemptStarted(w);
         SecurityLevel level = tui.floor();
         tui.async(() -> tui.messenger().waitForPeer(level), e -> {
-            if (tui.isCurrentAttempt(w.attempt)) {
+            if (w.waiting) {
                 w.onEvent(e);
+            } else if (w.abandoned && w.attempt == null && e.attempt() != null && !e.attempt().isEmpty()) {
+                // Abandoned before the engine said which wait it was: end it now.
+                tui.async(() -> tui.messenger().cancel(e.attempt()), () -> { });
             }
         }, error -> {
-            if (tui.isCurrentAttempt(w.attempt)) {
+            if (w.waiting) {
                 w.stop();
                 tui.showError(error);
             }
@@ -46,6 +52,16 @@ final class WaitScreen implements Screen {
 
     private void stop() {
         waiting = false;
+        tui.attemptEnded(this);
+    }
+
+    /** Events of engine attempt {@code id} belong here: its own, or the first one while its id is unknown. */
+    boolean owns(String id) {
+        return attempt != null ? attempt.equals(id) : waiting;
+    }
+
+    boolean waiting() {
+        return waiting;
     }
 
     @Override
@@ -58,12 +74,18 @@ final class WaitScreen implements Screen {
         if (event instanceof ChatEvent.Endpoint e) {
             if (waiting && e.code() != null) {
                 code = e;
+                if (e.attempt() != null && !e.attempt().isEmpty()) {
+                    attempt = e.attempt();
+                }
             }
         } else if (event instanceof ChatEvent.Progress p) {
             progress.add(p);
+        } else if (event instanceof ChatEvent.Failure && waiting) {
+            stop();
+        } else if (event instanceof ChatEvent.Connected) {
+            stop();
         } else if (event instanceof ChatEvent.Disconnected d && waiting) {
-            waiting = false;
-            tui.endAttempt();
+            stop();
             tui.showError("Not connected: " + ConversationScreen.disconnectText(d));
         }
     }
@@ -71,7 +93,7 @@ final class WaitScreen implements Screen {
     @Override
     public void onKey(KeyStroke key, boolean moreInputFollows) {
         if (KeyInput.isEscape(key)) {
-            ConnectScreen.abandon(tui, waiting);
+            abandon();
         } else if (KeyInput.isEnter(key)) {
             if (moreInputFollows) {
                 return; // a newline inside a pasted answer code
@@ -80,14 +102,32 @@ final class WaitScreen implements Screen {
             if (answer.isEmpty()) {
                 return;
             }
+            if (attempt == null) {
+                tui.showError("The connection code is not ready yet; paste the answer code once it is shown.");
+                return;
+            }
+            String id = attempt;
             tui.showInfo("Adding the answer code…");
-            tui.async(() -> tui.messenger().acceptAnswer(answer), () -> {
+            tui.async(() -> tui.messenger().acceptAnswer(id, answer), () -> {
                 answerField.clear();
                 tui.showInfo("Answer code added; waiting for the peer.");
             });
         } else {
             KeyInput.edit(answerField, key);
         }
+    }
+
+    /** Escape: ends this wait and returns to the menu. */
+    private void abandon() {
+        abandoned = true;
+        if (waiting && attempt != null) {
+            String id = attempt;
+            tui.async(() -> tui.messenger().cancel(id), () -> { });
+        }
+        if (waiting) {
+            stop();
+        }
+        tui.showMenu();
     }
 
     @Override

@@ -72,13 +72,15 @@ class JsonRpcServerTest {
                 {"jsonrpc":"2.0","id":8,"method":"send","params":{"text":"after quit"}}
                 """);
         assertThat(response(lines, 1).get("result").get("code").asText()).isEqualTo("sp2p1o-CODE");
+        assertThat(response(lines, 1).get("result").get("attempt").asText()).isEqualTo("a1");
         assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("connecting");
+        assertThat(response(lines, 2).get("result").get("attempt").asText()).isEqualTo("a2");
         assertThat(response(lines, 3).get("result").get("id").asText()).hasSize(32);
         assertThat(response(lines, 4).get("result").get(0).get("names").get(0).asText()).isEqualTo("bob");
         assertThat(response(lines, 6).get("result").get("safety_number").asText()).hasSize(60);
         assertThat(response(lines, 7).get("result").get("status").asText()).isEqualTo("bye");
         assertThat(messenger.calls).containsExactly("wait ENHANCED", "connect sp2p1o-XYZ QUANTUM_RESISTANT",
-                "send hi", "decide CCCC VERIFY");
+                "send null hi", "decide CCCC VERIFY");
         assertThat(lines).noneMatch(n -> n.path("id").asInt() == 8);
     }
 
@@ -133,13 +135,15 @@ class JsonRpcServerTest {
         JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
         server.run();
-        messenger.emit(new ChatEvent.Connected("bob", "CCCC", "1".repeat(60), SecurityLevel.ENHANCED, "relayed",
-                ChatEvent.TrustMode.CODE_VERIFIED, true, false, Optional.empty(), "x25519", Duration.ofMillis(812)));
-        messenger.emit(new ChatEvent.MessageReceived("bob", "hello \"there\"\n", "ab", Instant.EPOCH));
-        messenger.emit(new ChatEvent.Delivered("cd"));
-        messenger.emit(new ChatEvent.PeerChanged("bob", "OLD", "NEW", "why"));
-        messenger.emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_OFFLINE, "gone", 2));
-        messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, Duration.ofMillis(1500), "tls"));
+        messenger.emit(new ChatEvent.Connected("CCCC", "a1", "bob", "1".repeat(60), SecurityLevel.ENHANCED,
+                "relayed", ChatEvent.TrustMode.CODE_VERIFIED, true, false, Optional.empty(), "x25519",
+                Duration.ofMillis(812)));
+        messenger.emit(new ChatEvent.MessageReceived("CCCC", "bob", "hello \"there\"\n", "ab", Instant.EPOCH));
+        messenger.emit(new ChatEvent.Delivered("CCCC", "cd"));
+        messenger.emit(new ChatEvent.PeerChanged("NEW", "bob", "OLD", "NEW", "why"));
+        messenger.emit(new ChatEvent.Disconnected("CCCC", ChatEvent.DisconnectKind.PEER_OFFLINE, "gone", 2));
+        messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.TLS, Duration.ofMillis(1500), "tls"));
+        messenger.emit(new ChatEvent.ConversationsChanged());
         String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
         JsonNode connected = JSON.readTree(lines[1]);
         assertThat(connected.get("method").asText()).isEqualTo("connected");
@@ -147,11 +151,19 @@ class JsonRpcServerTest {
         assertThat(connected.get("params").get("path").asText()).isEqualTo("relayed");
         assertThat(connected.get("params").get("resumed").asBoolean()).isTrue();
         assertThat(connected.get("params").get("elapsed_ms").asLong()).isEqualTo(812);
+        assertThat(connected.get("params").get("peer").asText()).isEqualTo("CCCC");
+        assertThat(connected.get("params").get("attempt").asText()).isEqualTo("a1");
+        assertThat(connected.get("params").get("name").asText()).isEqualTo("bob");
+        for (int i = 2; i <= 5; i++) {
+            assertThat(JSON.readTree(lines[i]).get("params").get("peer").asText()).isIn("CCCC", "NEW");
+        }
         assertThat(JSON.readTree(lines[2]).get("params").get("text").asText()).isEqualTo("hello \"there\"\n");
         assertThat(JSON.readTree(lines[3]).get("method").asText()).isEqualTo("delivered");
         assertThat(JSON.readTree(lines[4]).get("method").asText()).isEqualTo("peer_changed");
         assertThat(JSON.readTree(lines[5]).get("params").get("kind").asText()).isEqualTo("peer_offline");
         assertThat(JSON.readTree(lines[6]).get("params").get("elapsed_ms").asLong()).isEqualTo(1500);
+        assertThat(JSON.readTree(lines[6]).get("params").get("attempt").asText()).isEqualTo("a1");
+        assertThat(JSON.readTree(lines[7]).get("method").asText()).isEqualTo("conversations_changed");
     }
 
     @Test
@@ -162,7 +174,7 @@ class JsonRpcServerTest {
         server.run();
         String name = "eve\u202Etxt.exe\u2066";
         String text = "one\u2028two\u2029three\u200B\u007F end, Zo\u00EB \uD83D\uDE00";
-        messenger.emit(new ChatEvent.MessageReceived(name, text, "ab", Instant.EPOCH));
+        messenger.emit(new ChatEvent.MessageReceived("CCCC", name, text, "ab", Instant.EPOCH));
         String raw = out.toString(StandardCharsets.UTF_8).split("\n")[1];
         // Not one of them raw on the line; each as its escape, which a JSON parser reads back exactly.
         assertThat(raw).doesNotContain("\u202E", "\u2066", "\u2028", "\u2029", "\u200B", "\u007F")

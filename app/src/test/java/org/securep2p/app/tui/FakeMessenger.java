@@ -1,9 +1,12 @@
 package org.securep2p.app.tui;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -11,6 +14,7 @@ import java.util.function.Consumer;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
+import org.securep2p.app.history.HistoryMessage;
 import org.securep2p.crypto.SecurityLevel;
 
 /** A Messenger that records every call and lets the test emit events, as the engine's threads would. */
@@ -22,8 +26,11 @@ final class FakeMessenger implements Messenger {
     final List<Consumer<ChatEvent>> listeners = new CopyOnWriteArrayList<>();
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     final List<String> sent = Collections.synchronizedList(new ArrayList<>());
+    /** The peer argument of each send, "null" when none was given. */
+    final List<String> sentTo = Collections.synchronizedList(new ArrayList<>());
+    volatile List<ConversationInfo> conversations = List.of();
     final AtomicInteger nextId = new AtomicInteger(1);
-    volatile ChatEvent.Endpoint waitResult = new ChatEvent.Endpoint("CODE", "203.0.113.7:40000", "full cone",
+    volatile ChatEvent.Endpoint waitResult = new ChatEvent.Endpoint("a1", "CODE", "203.0.113.7:40000", "full cone",
             "", false);
     volatile AppException connectFailure;
     volatile AppException sendFailure;
@@ -61,21 +68,28 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
-    public void acceptAnswer(String answerCode) {
+    public void acceptAnswer(String attempt, String answerCode) {
         calls.add("acceptAnswer " + answerCode);
     }
 
     @Override
-    public void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+    public String connect(String codeOrAddress, SecurityLevel floor) throws AppException {
         calls.add("connect " + codeOrAddress + " " + floor);
         if (connectFailure != null) {
             throw connectFailure;
         }
+        return "a" + nextId.getAndIncrement();
     }
 
     @Override
-    public String send(String text) throws AppException {
+    public void cancel(String attempt) {
+        calls.add("cancel " + attempt);
+    }
+
+    @Override
+    public String send(String peer, String text) throws AppException {
         calls.add("send " + text);
+        sentTo.add(String.valueOf(peer));
         if (sendFailure != null) {
             throw sendFailure;
         }
@@ -84,13 +98,59 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
-    public Optional<String> safetyNumber() {
+    public Optional<String> safetyNumber(String peer) {
         return Optional.of(SAFETY);
     }
 
     @Override
-    public void markVerified() {
-        calls.add("markVerified");
+    public void markVerified(String peer) {
+        calls.add("markVerified " + peer);
+    }
+
+    @Override
+    public List<ConversationInfo> conversations() {
+        return conversations;
+    }
+
+    /**
+     * The stored history per peer, oldest first, positions 1, 2, 3...: a page ends just before {@code before},
+     * as the HistoryStore contract says.
+     */
+    final Map<String, List<HistoryMessage>> stored = new ConcurrentHashMap<>();
+
+    /** Stores {@code count} received messages "old 1".."old N" for {@code peer}. */
+    void store(String peer, int count, Instant time) {
+        List<HistoryMessage> list = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            list.add(new HistoryMessage(i, "h" + i, time, HistoryMessage.Direction.RECEIVED, "old " + i,
+                    HistoryMessage.Delivery.RECEIVED, Optional.empty(), true));
+        }
+        stored.put(peer, List.copyOf(list));
+    }
+
+    @Override
+    public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) {
+        calls.add("history " + peer + " " + before.map(String::valueOf).orElse("newest") + " " + limit);
+        List<HistoryMessage> all = stored.getOrDefault(peer, List.of());
+        List<HistoryMessage> older = all.stream().filter(m -> before.isEmpty() || m.position() < before.get())
+                .toList();
+        return older.subList(Math.max(0, older.size() - limit), older.size());
+    }
+
+    @Override
+    public void rename(String peer, String name) {
+        calls.add("rename " + peer + " " + name);
+    }
+
+    @Override
+    public void markRead(String peer) {
+        calls.add("markRead " + peer);
+    }
+
+    @Override
+    public int clearHistory(String peer) {
+        calls.add("clearHistory " + peer);
+        return 0;
     }
 
     @Override
@@ -105,8 +165,8 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
-    public void disconnect() {
-        calls.add("disconnect");
+    public void disconnect(String peer) {
+        calls.add("disconnect " + peer);
     }
 
     @Override
