@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -377,8 +378,9 @@ class TuiTmuxIT {
         dave.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
         dave.tmux().type(code);
         dave.tmux().press("Enter");
-        Matcher carolHeader = connected(carol, "dave");
-        Matcher daveHeader = connected(dave, "carol");
+        // The conversation carries the contact's name: the engine may name a CA-certified peer by its certificate.
+        Matcher carolHeader = connected(carol, "dave", "Control-Delta");
+        Matcher daveHeader = connected(dave, "carol", "Control-Charlie");
         assertEquals("CA-verified", carolHeader.group(3), "carol's trust mode");
         assertEquals("CA-verified", daveHeader.group(3), "dave's trust mode");
         carol.tmux().awaitScreen("dave's certified name", 10_000,
@@ -416,12 +418,19 @@ class TuiTmuxIT {
     }
 
     /** Waits for the chat header of a live conversation with {@code other} and returns its second row parsed. */
-    private static Matcher connected(Peer p, String other) throws IOException, InterruptedException {
+    private static Matcher connected(Peer p, String... names) throws IOException, InterruptedException {
+        String other = String.join(" or ", names);
+        List<String> titles = Arrays.stream(names).map(n -> "Chat with " + n + " — connected").toList();
+        // The conversation list takes the top rows; the chat's header follows it.
         return p.tmux().await("connected chat with " + other, CONNECT_MILLIS, rows -> {
-            if (rows.size() < 2 || !rows.get(0).strip().equals("Chat with " + other + " — connected")) {
+            int title = -1;
+            for (int i = 0; i < rows.size() && title < 0; i++) {
+                title = titles.contains(rows.get(i).strip()) ? i : -1;
+            }
+            if (title < 0 || title + 1 >= rows.size()) {
                 return Optional.empty();
             }
-            Matcher m = HEADER.matcher(rows.get(1));
+            Matcher m = HEADER.matcher(rows.get(title + 1));
             return m.matches() ? Optional.of(m) : Optional.empty();
         });
     }
