@@ -24,11 +24,15 @@ final class Profile {
     private final Optional<String> username;
     private final Optional<SecurityLevel> level;
     private final Optional<String> trust;
+    /** {@code tui.bell=true}: the TUI rings the terminal bell for a message in a conversation not on screen. */
+    private final boolean tuiBell;
 
-    private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust) {
+    private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust,
+            boolean tuiBell) {
         this.username = username;
         this.level = level;
         this.trust = trust;
+        this.tuiBell = tuiBell;
     }
 
     static Profile load(Path file) throws AppException {
@@ -39,7 +43,7 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
         if (bytes.isEmpty()) {
-            return new Profile(Optional.empty(), Optional.empty(), Optional.empty());
+            return new Profile(Optional.empty(), Optional.empty(), Optional.empty(), false);
         }
         Properties p = new Properties();
         try {
@@ -62,7 +66,11 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": trust must be '" + TRUST_CODES
                     + "' or 'ca:PATH', not '" + t + "'");
         }
-        return new Profile(name, level, Optional.ofNullable(t).map(String::strip));
+        String bell = p.getProperty("tui.bell", "false").strip().toLowerCase(Locale.ROOT);
+        if (!bell.equals("true") && !bell.equals("false")) {
+            throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": tui.bell must be true or false");
+        }
+        return new Profile(name, level, Optional.ofNullable(t).map(String::strip), bell.equals("true"));
     }
 
     void save(Path file, String name, SecurityLevel floor, String trustSetting) throws AppException {
@@ -74,6 +82,9 @@ final class Profile {
         p.setProperty("name", name);
         p.setProperty("level", floor.name());
         p.setProperty("trust", trustSetting);
+        if (tuiBell) {
+            p.setProperty("tui.bell", "true"); // saving the name or level must not turn the bell off
+        }
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try {
             p.store(new java.io.OutputStreamWriter(b, StandardCharsets.UTF_8), "securep2p profile");
@@ -93,6 +104,10 @@ final class Profile {
 
     Optional<String> trust() {
         return trust;
+    }
+
+    boolean tuiBell() {
+        return tuiBell;
     }
 
     /** {@code codes}, or {@code ca:} followed by a path. */
