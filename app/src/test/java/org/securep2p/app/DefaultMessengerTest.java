@@ -49,6 +49,8 @@ class DefaultMessengerTest {
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final List<ChatEvent> events = new CopyOnWriteArrayList<>();
     private DefaultMessenger messenger;
+    /** Each code messenger's history, by its name. */
+    private final java.util.Map<String, MemoryHistory> histories = new java.util.concurrent.ConcurrentHashMap<>();
     private TrustStore trust;
     private int port;
 
@@ -77,7 +79,7 @@ class DefaultMessengerTest {
                 random, clock);
         messenger = new DefaultMessenger(keys, new Connector(config, keys,
                 TransportCertificate.loadOrCreate(dir.resolve("cert-alice"), keys, clock), random), config, trust,
-                conversations, "alice", new ChatEvent.Ready(keys.identity().fingerprint().displayString(), "alice",
+                conversations, new MemoryHistory(), "alice", new ChatEvent.Ready(keys.identity().fingerprint().displayString(), "alice",
                         "test", "test", "codes"), Optional.of(port), random, clock);
         messenger.addListener(events::add);
         toClose.add(0, messenger);
@@ -98,7 +100,7 @@ class DefaultMessengerTest {
                 TransportCertificate.loadOrCreate(dir.resolve("cert-" + name), keys, clock), random), config,
                 TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
                 new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock),
-                name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
+                histories.computeIfAbsent(name, n -> new MemoryHistory()), name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
                         "codes"), Optional.empty(), random, messengerClock);
         m.addListener(into::add);
         toClose.add(0, m);
