@@ -87,6 +87,15 @@ final class ChatSession implements AutoCloseable {
         Optional<Conversation> find(Fingerprint peer) throws AppException;
 
         Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record) throws AppException;
+
+        /**
+         * A received message is committed where it is kept from now on (the history); true when this call stored
+         * it first, and only then is it shown. A failure leaves it in the conversation, offered again at the next
+         * connection. Without a history the message is shown once, as before issue 16.
+         */
+        default boolean received(Fingerprint peer, Conversation.Inbound message) throws AppException {
+            return true;
+        }
     }
 
     private final ChatChannel channel;
@@ -350,9 +359,17 @@ final class ChatSession implements AutoCloseable {
      */
     private void showUnshown(Conversation c) {
         for (Conversation.Inbound m : c.unshown()) {
-            events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), m.text(), m.id(),
-                    m.time()));
-            c.shown(m.sequence());
+            try {
+                if (conversations.received(c.peer(), m)) {
+                    events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), m.text(),
+                            m.id(), m.time()));
+                }
+                c.shown(m.sequence());
+            } catch (AppException e) {
+                // Kept in the conversation file: offered again at the next connection.
+                LOG.error("storage failed while keeping a received message: {}", e.reason());
+                return;
+            }
         }
     }
 
@@ -442,12 +459,19 @@ final class ChatSession implements AutoCloseable {
 
     /** Encrypts, commits and sends; when the connection is gone the message stays queued. */
     String send(String text) throws AppException {
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        return send(text, id);
+    }
+
+    /** As {@link #send(String)} under the message id the caller chose ({@link ChatPayload#ID_LENGTH} bytes). */
+    String send(String text, byte[] id) throws AppException {
         Conversation c = conversation;
         if (c == null || !live) {
             throw new AppException(AppException.Reason.NOT_CONNECTED, "The session is not set up yet.");
         }
         synchronized (sendLock) {
-            Conversation.Pending p = c.encryptText(text);
+            Conversation.Pending p = c.encryptText(text, id);
             try {
                 channel.send(ChatFrame.ratchet(p.wire()).encode());
                 sentUpTo = p.sequence();
@@ -542,8 +566,18 @@ final class ChatSession implements AutoCloseable {
         switch (p.kind()) {
             case TEXT:
                 if (received.fresh()) {
-                    events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), p.text(),
-                            p.id(), p.time()));
+                    try {
+                        if (conversations.received(c.peer(), new Conversation.Inbound(p.sequence(), p.id(), p.time(),
+                                p.text()))) {
+                            events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(),
+                                    p.text(), p.id(), p.time()));
+                        }
+                    } catch (AppException e) {
+                        // Committed with the ratchet as "kept until shown": offered again at the next connection.
+                        LOG.error("storage failed while keeping a received message: {}", e.reason());
+                        end(ChatEvent.DisconnectKind.LOCAL, e.getMessage());
+                        return;
+                    }
                     c.shown(p.sequence());
                 }
                 ackDue = true;

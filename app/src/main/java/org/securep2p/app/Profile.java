@@ -20,18 +20,23 @@ final class Profile {
     /** The default trust setting: connection codes, and trust on first use for {@code host:port}. */
     static final String TRUST_CODES = "codes";
     static final String TRUST_CA_PREFIX = "ca:";
+    /** How long the history keeps messages: {@code forever} (the default), a number of days, or {@code off}. */
+    static final String HISTORY_RETENTION = "history.retention";
 
     private final Optional<String> username;
     private final Optional<SecurityLevel> level;
     private final Optional<String> trust;
+    /** {@code history.retention} as written (forever, a number of days, off); checked where the history opens. */
+    private final Optional<String> historyRetention;
     /** {@code tui.bell=true}: the TUI rings the terminal bell for a message in a conversation not on screen. */
     private final boolean tuiBell;
 
     private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust,
-            boolean tuiBell) {
+            Optional<String> historyRetention, boolean tuiBell) {
         this.username = username;
         this.level = level;
         this.trust = trust;
+        this.historyRetention = historyRetention;
         this.tuiBell = tuiBell;
     }
 
@@ -43,7 +48,7 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
         if (bytes.isEmpty()) {
-            return new Profile(Optional.empty(), Optional.empty(), Optional.empty(), false);
+            return new Profile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
         }
         Properties p = new Properties();
         try {
@@ -70,7 +75,8 @@ final class Profile {
         if (!bell.equals("true") && !bell.equals("false")) {
             throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": tui.bell must be true or false");
         }
-        return new Profile(name, level, Optional.ofNullable(t).map(String::strip), bell.equals("true"));
+        return new Profile(name, level, Optional.ofNullable(t).map(String::strip),
+                Optional.ofNullable(p.getProperty(HISTORY_RETENTION)).map(String::strip), bell.equals("true"));
     }
 
     void save(Path file, String name, SecurityLevel floor, String trustSetting) throws AppException {
@@ -82,6 +88,8 @@ final class Profile {
         p.setProperty("name", name);
         p.setProperty("level", floor.name());
         p.setProperty("trust", trustSetting);
+        // Not a command-line setting: kept as the user wrote it.
+        historyRetention.ifPresent(v -> p.setProperty(HISTORY_RETENTION, v));
         if (tuiBell) {
             p.setProperty("tui.bell", "true"); // saving the name or level must not turn the bell off
         }
@@ -104,6 +112,11 @@ final class Profile {
 
     Optional<String> trust() {
         return trust;
+    }
+
+    /** The {@code history.retention} setting as written, if any. */
+    Optional<String> historyRetention() {
+        return historyRetention;
     }
 
     boolean tuiBell() {

@@ -1,0 +1,768 @@
+package org.securep2p.app.history;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.text.Normalizer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import org.securep2p.app.history.HistoryException.Reason;
+import org.securep2p.app.history.HistoryMessage.Delivery;
+import org.securep2p.app.history.HistoryMessage.Direction;
+import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.Fingerprint;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
+
+import static org.securep2p.app.history.HistoryException.Reason.CORRUPT;
+import static org.securep2p.app.history.HistoryException.Reason.INVALID_ARGUMENT;
+import static org.securep2p.app.history.HistoryException.Reason.STORAGE_FAILED;
+import static org.securep2p.app.history.HistoryException.Reason.UNKNOWN_VERSION;
+
+/**
+ * One open {@code history.db}: the SQLite connection, the schema of PROTOCOL.md §19.6 and the row codec. Every
+ * method is one transaction; a failure rolls it back, so the file holds the old state or the new one.
+ *
+ * <p>The only class of the package that names SQLite or {@code java.sql}: it is loaded at the first history
+ * call, never at start-up. Not thread-safe: {@link SqliteHistoryStore} serialises the calls.
+ */
+final class HistoryDatabase implements AutoCloseable {
+
+    /** "SP2H": tells our file from any other SQLite database. */
+    static final int APPLICATION_ID = 0x53503248;
+    static final int SCHEMA_VERSION = 1;
+
+    /** The whole schema; an existing file must have exactly this one (§19.6, opening). */
+    static final List<String> SCHEMA = List.of(
+            "CREATE TABLE keycheck (one INTEGER PRIMARY KEY CHECK (one = 1), sealed BLOB NOT NULL)",
+            "CREATE TABLE conversations (id INTEGER PRIMARY KEY, conv BLOB NOT NULL UNIQUE, peer BLOB NOT NULL,"
+                    + " name BLOB, name_key BLOB UNIQUE)",
+            "CREATE TABLE messages (conv_id INTEGER NOT NULL, position INTEGER NOT NULL, mid BLOB NOT NULL,"
+                    + " time INTEGER NOT NULL, direction INTEGER NOT NULL, delivery INTEGER NOT NULL,"
+                    + " read INTEGER NOT NULL, body BLOB NOT NULL, failure BLOB,"
+                    + " PRIMARY KEY (conv_id, position)) WITHOUT ROWID",
+            "CREATE UNIQUE INDEX messages_mid ON messages (conv_id, mid)",
+            "CREATE INDEX messages_time ON messages (conv_id, time)",
+            "CREATE INDEX messages_unread ON messages (conv_id) WHERE read = 0");
+
+    /** The chat protocol's text limit (§20.1): a longer text cannot have been sent or received. */
+    static final int MAX_TEXT_BYTES = 64 * 1024;
+    static final int MAX_REASON_BYTES = 1024;
+    /** A page is what a screen or a JSON reply can use; the whole history is read page by page. */
+    static final int MAX_PAGE = 1000;
+    static final int MAX_NAME_BYTES = 64;
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{1,64}");
+
+    private static final int SQLITE_BUSY = 5;
+    private static final int SQLITE_LOCKED = 6;
+    private static final int SQLITE_CORRUPT = 11;
+    private static final int SQLITE_NOTADB = 26;
+    private static final int SQLITE_CONSTRAINT = 19;
+
+    private static final int SENT = 0;
+    private static final int RECEIVED = 1;
+
+    private final Path file;
+    private final Connection db;
+    private final HistoryKeys keys;
+    private final Retention retention;
+
+    private HistoryDatabase(Path file, Connection db, HistoryKeys keys, Retention retention) {
+        this.file = file;
+        this.db = db;
+        this.keys = keys;
+        this.retention = retention;
+    }
+
+    /**
+     * Opens {@code file}, or creates it when it is absent or empty, after the checks of §19.6; a refused file
+     * is not written. On failure {@code keys} is left to the caller.
+     */
+    static HistoryDatabase open(Path file, HistoryKeys keys, Retention retention) throws HistoryException {
+        boolean fresh;
+        try {
+            if (Files.isSymbolicLink(file)) {
+                throw new HistoryException(CORRUPT, file + " is a symbolic link, not a history database");
+            }
+            fresh = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) == 0;
+        } catch (IOException e) {
+            throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        if (!fresh) {
+            config.resetOpenMode(SQLiteOpenMode.CREATE);
+        }
+        Connection db;
+        try {
+            db = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw failure(file, "cannot open", e);
+        }
+        try {
+            // Connection settings only: none of these writes to the file.
+            try (Statement s = db.createStatement()) {
+                s.execute("PRAGMA locking_mode = EXCLUSIVE");
+                s.execute("PRAGMA trusted_schema = OFF");
+                s.execute("PRAGMA cell_size_check = ON");
+                s.execute("PRAGMA secure_delete = ON");
+                s.execute("PRAGMA synchronous = FULL");
+            }
+            HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
+            if (fresh) {
+                h.create();
+            } else {
+                h.check();
+            }
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA journal_mode = WAL")) {
+                if (!r.next() || !"wal".equalsIgnoreCase(r.getString(1))) {
+                    throw new HistoryException(STORAGE_FAILED, file + ": the file system refused the WAL journal");
+                }
+            }
+            db.setAutoCommit(false);
+            return h;
+        } catch (HistoryException e) {
+            closeQuietly(db);
+            throw e;
+        } catch (SQLException e) {
+            closeQuietly(db);
+            throw failure(file, "cannot open", e);
+        } catch (RuntimeException e) {
+            closeQuietly(db);
+            throw e;
+        }
+    }
+
+    /** Pragmas, schema and key check in one transaction, so a crash leaves an empty file or a whole one. */
+    private void create() throws SQLException {
+        db.setAutoCommit(false);
+        try (Statement s = db.createStatement()) {
+            s.execute("PRAGMA application_id = " + APPLICATION_ID);
+            s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            for (String sql : SCHEMA) {
+                s.execute(sql);
+            }
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO keycheck (one, sealed) VALUES (1, ?)")) {
+                p.setBytes(1, keys.seal(HistoryKeys.KEY_CHECK, keys.keyCheckAd()));
+                p.executeUpdate();
+            }
+            db.commit();
+        } catch (SQLException | RuntimeException e) {
+            db.rollback();
+            throw e;
+        } finally {
+            db.setAutoCommit(true);
+        }
+    }
+
+    /** Reads only; the order of the checks is §19.6's. */
+    private void check() throws HistoryException, SQLException {
+        int applicationId;
+        int version;
+        try (Statement s = db.createStatement()) {
+            try (ResultSet r = s.executeQuery("PRAGMA application_id")) {
+                applicationId = r.next() ? r.getInt(1) : 0;
+            }
+            try (ResultSet r = s.executeQuery("PRAGMA user_version")) {
+                version = r.next() ? r.getInt(1) : 0;
+            }
+        } catch (SQLException e) {
+            if (primary(e) == SQLITE_NOTADB || primary(e) == SQLITE_CORRUPT) {
+                throw new HistoryException(CORRUPT, file + " is not an SQLite database", e);
+            }
+            throw e;
+        }
+        if (applicationId != APPLICATION_ID) {
+            throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id "
+                    + Integer.toHexString(applicationId) + ")");
+        }
+        if (version != SCHEMA_VERSION) {
+            throw new HistoryException(UNKNOWN_VERSION, file + " has history schema version " + version
+                    + ", this build reads " + SCHEMA_VERSION);
+        }
+        if (!schemaOf(db).equals(expectedSchema())) {
+            throw new HistoryException(CORRUPT, file + " has tables, indexes, triggers or views that a history"
+                    + " database of version " + SCHEMA_VERSION + " does not have");
+        }
+        List<byte[]> checks = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT one, sealed FROM keycheck")) {
+            while (r.next()) {
+                checks.add(r.getBytes(2));
+            }
+        }
+        if (checks.size() != 1 || checks.get(0) == null) {
+            throw new HistoryException(CORRUPT, file + " has no key-check row");
+        }
+        try {
+            byte[] plain = keys.open(checks.get(0), keys.keyCheckAd());
+            if (!Arrays.equals(plain, HistoryKeys.KEY_CHECK)) {
+                throw new HistoryException(CORRUPT, file + " has a key-check row of another kind");
+            }
+        } catch (CryptoException e) {
+            throw new HistoryException(CORRUPT, file + " was sealed under another key (another identity's"
+                    + " history?)");
+        }
+    }
+
+    /** The schema rows of {@code c}, sorted: what an exact comparison needs. */
+    private static List<String> schemaOf(Connection c) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT type, name, tbl_name, sql FROM sqlite_schema")) {
+            while (r.next()) {
+                rows.add(r.getString(1) + "\u0000" + r.getString(2) + "\u0000" + r.getString(3) + "\u0000"
+                        + r.getString(4));
+            }
+        }
+        Collections.sort(rows);
+        return rows;
+    }
+
+    private static List<String> expected;
+
+    /** What SQLite itself records for {@link #SCHEMA} (auto-indexes included), built once in memory. */
+    private static synchronized List<String> expectedSchema() throws SQLException {
+        if (expected == null) {
+            try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite::memory:");
+                    Statement s = c.createStatement()) {
+                for (String sql : SCHEMA) {
+                    s.execute(sql);
+                }
+                expected = List.copyOf(schemaOf(c));
+            }
+        }
+        return expected;
+    }
+
+    // ---- operations (each one transaction) ----
+
+    boolean append(Fingerprint peer, HistoryMessage m) throws HistoryException {
+        checkId(m.id());
+        byte[] text = m.text().getBytes(StandardCharsets.UTF_8);
+        if (text.length > MAX_TEXT_BYTES) {
+            throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES + " bytes of UTF-8");
+        }
+        Optional<byte[]> reason = checkReason(m.delivery(), m.failureReason());
+        if (retention.isOff()) {
+            return true;
+        }
+        long time = m.time().toEpochMilli();
+        return transaction(() -> {
+            byte[] fp = peer.toBytes();
+            byte[] conv = keys.conversation(fp);
+            long convId = conversationId(conv).orElse(-1L);
+            if (convId < 0) {
+                convId = insertConversation(conv, fp);
+            }
+            byte[] mid = keys.message(conv, m.id());
+            try (PreparedStatement p = db.prepareStatement("SELECT 1 FROM messages WHERE conv_id = ? AND mid = ?")) {
+                p.setLong(1, convId);
+                p.setBytes(2, mid);
+                try (ResultSet r = p.executeQuery()) {
+                    if (r.next()) {
+                        return false;
+                    }
+                }
+            }
+            long position;
+            try (PreparedStatement p = db.prepareStatement("SELECT max(position) FROM messages WHERE conv_id = ?")) {
+                p.setLong(1, convId);
+                try (ResultSet r = p.executeQuery()) {
+                    position = r.next() ? r.getLong(1) + 1 : 1;
+                }
+            }
+            byte[] id = m.id().getBytes(StandardCharsets.US_ASCII);
+            byte[] plain = ByteBuffer.allocate(1 + id.length + text.length).put((byte) id.length).put(id).put(text)
+                    .array();
+            byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), time));
+            Arrays.fill(plain, (byte) 0);
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, time,"
+                    + " direction, delivery, read, body, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                p.setLong(1, convId);
+                p.setLong(2, position);
+                p.setBytes(3, mid);
+                p.setLong(4, time);
+                p.setInt(5, m.direction() == Direction.SENT ? SENT : RECEIVED);
+                p.setInt(6, deliveryCode(m.delivery()));
+                p.setInt(7, m.direction() == Direction.SENT ? 1 : 0);
+                p.setBytes(8, body);
+                p.setBytes(9, reason.map(r -> keys.seal(r, keys.failureAd(conv, mid))).orElse(null));
+                p.executeUpdate();
+            }
+            return true;
+        });
+    }
+
+    boolean updateDelivery(Fingerprint peer, String messageId, Delivery delivery, Optional<String> reason)
+            throws HistoryException {
+        checkId(messageId);
+        if (delivery == Delivery.RECEIVED) {
+            throw new HistoryException(INVALID_ARGUMENT, "a sent message's delivery cannot be RECEIVED");
+        }
+        Optional<byte[]> r = checkReason(delivery, reason);
+        if (retention.isOff()) {
+            return false;
+        }
+        return transaction(() -> {
+            byte[] conv = keys.conversation(peer.toBytes());
+            Optional<Long> convId = conversationId(conv);
+            if (convId.isEmpty()) {
+                return false;
+            }
+            byte[] mid = keys.message(conv, messageId);
+            try (PreparedStatement p = db.prepareStatement("UPDATE messages SET delivery = ?, failure = ?"
+                    + " WHERE conv_id = ? AND mid = ? AND direction = " + SENT)) {
+                p.setInt(1, deliveryCode(delivery));
+                p.setBytes(2, r.map(x -> keys.seal(x, keys.failureAd(conv, mid))).orElse(null));
+                p.setLong(3, convId.get());
+                p.setBytes(4, mid);
+                return p.executeUpdate() > 0;
+            }
+        });
+    }
+
+    List<HistoryMessage> page(Fingerprint peer, Optional<Long> before, int limit) throws HistoryException {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new HistoryException(INVALID_ARGUMENT, "a page is 1.." + MAX_PAGE + " messages, not " + limit);
+        }
+        return transaction(() -> {
+            byte[] conv = keys.conversation(peer.toBytes());
+            Optional<Long> convId = conversationId(conv);
+            if (convId.isEmpty()) {
+                return List.of();
+            }
+            List<HistoryMessage> out = new ArrayList<>(limit);
+            try (PreparedStatement p = db.prepareStatement("SELECT position, mid, time, direction, delivery, read,"
+                    + " body, failure FROM messages WHERE conv_id = ? AND position < ? ORDER BY position DESC"
+                    + " LIMIT ?")) {
+                p.setLong(1, convId.get());
+                p.setLong(2, before.orElse(Long.MAX_VALUE));
+                p.setInt(3, limit);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) {
+                        out.add(row(conv, r));
+                    }
+                }
+            }
+            Collections.reverse(out);
+            return out;
+        });
+    }
+
+    /** One stored message, opened; any row that does not open or does not parse is CORRUPT. */
+    private HistoryMessage row(byte[] conv, ResultSet r) throws SQLException, HistoryException {
+        long position = r.getLong(1);
+        byte[] mid = r.getBytes(2);
+        long time = r.getLong(3);
+        int dir = r.getInt(4);
+        Delivery delivery = delivery(r.getInt(5));
+        boolean read = r.getInt(6) != 0;
+        byte[] body = r.getBytes(7);
+        byte[] failure = r.getBytes(8);
+        if (mid == null || body == null || (dir != SENT && dir != RECEIVED)
+                || (dir == RECEIVED) != (delivery == Delivery.RECEIVED)) {
+            throw corruptRow();
+        }
+        Direction direction = dir == SENT ? Direction.SENT : Direction.RECEIVED;
+        byte[] plain = openOrCorrupt(body, keys.bodyAd(conv, mid, position, direction, time));
+        try {
+            int idLength = plain.length > 0 ? plain[0] & 0xFF : -1;
+            if (idLength < 1 || plain.length < 1 + idLength) {
+                throw corruptRow();
+            }
+            String id = new String(plain, 1, idLength, StandardCharsets.US_ASCII);
+            if (!ID.matcher(id).matches()) {
+                throw corruptRow();
+            }
+            String text = utf8(plain, 1 + idLength, plain.length - 1 - idLength);
+            Optional<String> reason = Optional.empty();
+            if (failure != null) {
+                byte[] f = openOrCorrupt(failure, keys.failureAd(conv, mid));
+                reason = Optional.of(utf8(f, 0, f.length));
+            }
+            return new HistoryMessage(position, id, Instant.ofEpochMilli(time), direction, text, delivery, reason,
+                    read);
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    List<HistoryStore.ConversationSummary> conversations() throws HistoryException {
+        return transaction(() -> {
+            List<HistoryStore.ConversationSummary> out = new ArrayList<>();
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT c.conv, c.peer, c.name,"
+                    + " (SELECT count(*) FROM messages m WHERE m.conv_id = c.id AND m.read = 0),"
+                    + " (SELECT max(time) FROM messages m WHERE m.conv_id = c.id),"
+                    + " (SELECT count(*) FROM messages m WHERE m.conv_id = c.id)"
+                    + " FROM conversations c")) {
+                while (r.next()) {
+                    byte[] conv = r.getBytes(1);
+                    byte[] name = r.getBytes(3);
+                    long messages = r.getLong(6);
+                    if (messages == 0 && name == null) {
+                        continue;
+                    }
+                    Fingerprint peer = peerOf(conv, r.getBytes(2));
+                    Optional<String> n = Optional.empty();
+                    if (name != null) {
+                        byte[] plain = openOrCorrupt(name, keys.nameAd(conv));
+                        n = Optional.of(utf8(plain, 0, plain.length));
+                    }
+                    long last = r.getLong(5);
+                    Optional<Instant> lastTime = r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(last));
+                    out.add(new HistoryStore.ConversationSummary(peer, n, r.getInt(4), lastTime, messages));
+                }
+            }
+            // Most recent first; conversations with a name but no message after them, by name.
+            out.sort(Comparator.comparing((HistoryStore.ConversationSummary c) -> c.lastTime().orElse(Instant.MIN))
+                    .reversed().thenComparing(c -> c.name().orElse("")));
+            return out;
+        });
+    }
+
+    void markRead(Fingerprint peer) throws HistoryException {
+        transaction(() -> {
+            Optional<Long> convId = conversationId(keys.conversation(peer.toBytes()));
+            if (convId.isPresent()) {
+                try (PreparedStatement p = db.prepareStatement(
+                        "UPDATE messages SET read = 1 WHERE conv_id = ? AND read = 0")) {
+                    p.setLong(1, convId.get());
+                    p.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    int clear(Fingerprint peer) throws HistoryException {
+        int n = transaction(() -> {
+            Optional<Long> convId = conversationId(keys.conversation(peer.toBytes()));
+            if (convId.isEmpty()) {
+                return 0;
+            }
+            int deleted;
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM messages WHERE conv_id = ?")) {
+                p.setLong(1, convId.get());
+                deleted = p.executeUpdate();
+            }
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM conversations WHERE id = ? AND name IS NULL")) {
+                p.setLong(1, convId.get());
+                p.executeUpdate();
+            }
+            return deleted;
+        });
+        truncateLog();
+        return n;
+    }
+
+    int expire(Instant now) throws HistoryException {
+        Optional<Instant> cutoff = retention.cutoff(now);
+        if (cutoff.isEmpty()) {
+            return 0;
+        }
+        int n = transaction(() -> {
+            int deleted;
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM messages WHERE time < ?")) {
+                p.setLong(1, cutoff.get().toEpochMilli());
+                deleted = p.executeUpdate();
+            }
+            try (Statement s = db.createStatement()) {
+                s.executeUpdate("DELETE FROM conversations WHERE name IS NULL AND NOT EXISTS"
+                        + " (SELECT 1 FROM messages m WHERE m.conv_id = conversations.id)");
+            }
+            return deleted;
+        });
+        if (n > 0) {
+            truncateLog();
+        }
+        return n;
+    }
+
+    Optional<String> contactName(Fingerprint peer) throws HistoryException {
+        return transaction(() -> {
+            byte[] conv = keys.conversation(peer.toBytes());
+            try (PreparedStatement p = db.prepareStatement("SELECT name FROM conversations WHERE conv = ?")) {
+                p.setBytes(1, conv);
+                try (ResultSet r = p.executeQuery()) {
+                    if (!r.next() || r.getBytes(1) == null) {
+                        return Optional.<String>empty();
+                    }
+                    byte[] plain = openOrCorrupt(r.getBytes(1), keys.nameAd(conv));
+                    return Optional.of(utf8(plain, 0, plain.length));
+                }
+            }
+        });
+    }
+
+    void setContactName(Fingerprint peer, String name) throws HistoryException {
+        String stripped = name == null ? "" : name.strip();
+        Optional<String> problem = nameProblem(stripped);
+        if (problem.isPresent()) {
+            throw new HistoryException(INVALID_ARGUMENT, problem.get());
+        }
+        byte[] nameKey = keys.name(normalise(stripped));
+        transaction(() -> {
+            byte[] fp = peer.toBytes();
+            byte[] conv = keys.conversation(fp);
+            try (PreparedStatement p = db.prepareStatement("SELECT conv FROM conversations WHERE name_key = ?")) {
+                p.setBytes(1, nameKey);
+                try (ResultSet r = p.executeQuery()) {
+                    if (r.next() && !Arrays.equals(r.getBytes(1), conv)) {
+                        throw new HistoryException(Reason.NAME_TAKEN, "another contact already has this name");
+                    }
+                }
+            }
+            long convId = conversationId(conv).orElse(-1L);
+            if (convId < 0) {
+                convId = insertConversation(conv, fp);
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "UPDATE conversations SET name = ?, name_key = ? WHERE id = ?")) {
+                p.setBytes(1, keys.seal(stripped.getBytes(StandardCharsets.UTF_8), keys.nameAd(conv)));
+                p.setBytes(2, nameKey);
+                p.setLong(3, convId);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    Optional<Fingerprint> contactNamed(String name) throws HistoryException {
+        String stripped = name == null ? "" : name.strip();
+        if (nameProblem(stripped).isPresent()) {
+            return Optional.empty();
+        }
+        byte[] nameKey = keys.name(normalise(stripped));
+        return transaction(() -> {
+            try (PreparedStatement p = db.prepareStatement("SELECT conv, peer FROM conversations WHERE name_key = ?")) {
+                p.setBytes(1, nameKey);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() ? Optional.of(peerOf(r.getBytes(1), r.getBytes(2))) : Optional.<Fingerprint>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        try {
+            truncateLog();
+        } catch (HistoryException ignored) {
+            // Closing anyway: SQLite checkpoints the log itself when the last connection closes.
+        }
+        closeQuietly(db);
+    }
+
+    // ---- helpers ----
+
+    private Optional<Long> conversationId(byte[] conv) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT id FROM conversations WHERE conv = ?")) {
+            p.setBytes(1, conv);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(r.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private long insertConversation(byte[] conv, byte[] fingerprint) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO conversations (conv, peer) VALUES (?, ?)",
+                Statement.RETURN_GENERATED_KEYS)) {
+            p.setBytes(1, conv);
+            p.setBytes(2, keys.seal(fingerprint, keys.peerAd(conv)));
+            p.executeUpdate();
+        }
+        return conversationId(conv).orElseThrow(() -> new SQLException("conversation row not found after insert"));
+    }
+
+    private Fingerprint peerOf(byte[] conv, byte[] sealedPeer) throws HistoryException {
+        if (conv == null || sealedPeer == null) {
+            throw corruptRow();
+        }
+        byte[] fp = openOrCorrupt(sealedPeer, keys.peerAd(conv));
+        if (!keys.isConversationOf(conv, fp)) {
+            throw corruptRow();
+        }
+        try {
+            return Fingerprint.fromBytes(fp);
+        } catch (CryptoException e) {
+            throw corruptRow();
+        }
+    }
+
+    private byte[] openOrCorrupt(byte[] sealed, byte[] ad) throws HistoryException {
+        try {
+            return keys.open(sealed, ad);
+        } catch (CryptoException e) {
+            throw corruptRow();
+        }
+    }
+
+    private HistoryException corruptRow() {
+        return new HistoryException(CORRUPT, file + ": a row of conversation history fails authentication"
+                + " (altered, moved between conversations or swapped)");
+    }
+
+    private String utf8(byte[] b, int offset, int length) throws HistoryException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b, offset, length))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw corruptRow();
+        }
+    }
+
+    private static void checkId(String id) throws HistoryException {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new HistoryException(INVALID_ARGUMENT, "a message id is 1 to 64 lower-case hex digits");
+        }
+    }
+
+    private static Optional<byte[]> checkReason(Delivery delivery, Optional<String> reason) throws HistoryException {
+        if (reason.isPresent() && delivery != Delivery.FAILED) {
+            throw new HistoryException(INVALID_ARGUMENT, "a failure reason goes only with delivery FAILED");
+        }
+        if (reason.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] b = reason.get().getBytes(StandardCharsets.UTF_8);
+        if (b.length > MAX_REASON_BYTES) {
+            throw new HistoryException(INVALID_ARGUMENT, "a failure reason is at most " + MAX_REASON_BYTES
+                    + " bytes of UTF-8");
+        }
+        return Optional.of(b);
+    }
+
+    private static int deliveryCode(Delivery d) {
+        switch (d) {
+            case SENDING: return 0;
+            case DELIVERED: return 1;
+            case FAILED: return 2;
+            default: return 3;
+        }
+    }
+
+    private Delivery delivery(int code) throws HistoryException {
+        switch (code) {
+            case 0: return Delivery.SENDING;
+            case 1: return Delivery.DELIVERED;
+            case 2: return Delivery.FAILED;
+            case 3: return Delivery.RECEIVED;
+            default: throw new HistoryException(CORRUPT, file + ": a message has an unknown delivery state " + code);
+        }
+    }
+
+    /** The peer-name rule of §20.1 (the app's PeerText, which this package cannot see). */
+    static Optional<String> nameProblem(String name) {
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes < 1 || bytes > MAX_NAME_BYTES) {
+            return Optional.of("a name is 1.." + MAX_NAME_BYTES + " bytes of UTF-8, not " + bytes);
+        }
+        int[] bad = name.codePoints().filter(cp -> !isPlain(cp)).limit(1).toArray();
+        if (bad.length > 0) {
+            return Optional.of(String.format("a name may not contain U+%04X (control, format, separator or"
+                    + " unassigned character)", bad[0]));
+        }
+        return Optional.empty();
+    }
+
+    private static boolean isPlain(int cp) {
+        switch (Character.getType(cp)) {
+            case Character.CONTROL:
+            case Character.FORMAT:
+            case Character.LINE_SEPARATOR:
+            case Character.PARAGRAPH_SEPARATOR:
+            case Character.UNASSIGNED:
+            case Character.SURROGATE:
+            case Character.PRIVATE_USE:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    /** Two names are one when they differ only in case or Unicode composition. */
+    static String normalise(String strippedName) {
+        return Normalizer.normalize(strippedName, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
+    }
+
+    /** Copies the log into the database and empties it, so deleted ciphertext does not stay in old frames. */
+    private void truncateLog() throws HistoryException {
+        try (Statement s = db.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch (SQLException e) {
+            throw failure(file, "cannot checkpoint", e);
+        }
+    }
+
+    private interface Work<T> {
+        T run() throws SQLException, HistoryException;
+    }
+
+    /** Runs {@code work} and commits, or rolls everything back and throws. */
+    private <T> T transaction(Work<T> work) throws HistoryException {
+        try {
+            T result = work.run();
+            db.commit();
+            return result;
+        } catch (HistoryException | RuntimeException e) {
+            rollbackQuietly();
+            throw e;
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw failure(file, "cannot update", e);
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            db.rollback();
+        } catch (SQLException ignored) {
+            // The connection is gone; SQLite rolls back an unfinished transaction itself at the next open.
+        }
+    }
+
+    private static int primary(SQLException e) {
+        return e.getErrorCode() & 0xFF;
+    }
+
+    /** SQLite's code as one of ours; the message is SQLite's, which names no row content. */
+    private static HistoryException failure(Path file, String what, SQLException e) {
+        int code = primary(e);
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+            return new HistoryException(CORRUPT, file + " is damaged or not an SQLite database", e);
+        }
+        if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+            return new HistoryException(STORAGE_FAILED, file + " is in use by another securep2p process", e);
+        }
+        if (code == SQLITE_CONSTRAINT) {
+            return new HistoryException(CORRUPT, file + " holds rows that break its own constraints", e);
+        }
+        return new HistoryException(STORAGE_FAILED, what + " " + file + ": " + e.getMessage(), e);
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // Nothing left to do with a connection that cannot even close.
+        }
+    }
+}

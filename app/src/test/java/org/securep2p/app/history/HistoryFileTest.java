@@ -1,0 +1,374 @@
+package org.securep2p.app.history;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.SecretBytes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.securep2p.app.history.HistoryTesting.T0;
+
+/**
+ * The file as an attacker holding it sees it: what is (not) in its bytes, what plain SQL edits do to a read,
+ * and which files are refused and left alone.
+ */
+class HistoryFileTest {
+
+    @TempDir
+    Path dir;
+
+    HistoryTesting t;
+    SecretBytes key;
+    Path file;
+
+    @BeforeEach
+    void setUp(TestInfo info) {
+        t = new HistoryTesting(info.getDisplayName());
+        key = t.key();
+        file = dir.resolve("history.db");
+    }
+
+    @AfterEach
+    void tearDown() {
+        key.close();
+    }
+
+    // ---- what the bytes show ----
+
+    @Test
+    void theRawFilesHoldNoTextFingerprintOrName() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        String text = "meet me at the old mill at nine";
+        String reason = "refused by the distant relay";
+        String name = "Bartholomew";
+        List<byte[]> secrets = new ArrayList<>();
+        secrets.add(text.getBytes(StandardCharsets.UTF_8));
+        secrets.add(reason.getBytes(StandardCharsets.UTF_8));
+        secrets.add(name.getBytes(StandardCharsets.UTF_8));
+        secrets.add(name.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+        secrets.add(bob.toBytes());
+        secrets.add(HexFormat.of().formatHex(bob.toBytes()).getBytes(StandardCharsets.US_ASCII));
+        secrets.add(HexFormat.of().withUpperCase().formatHex(bob.toBytes()).getBytes(StandardCharsets.US_ASCII));
+        secrets.add(bob.displayString().getBytes(StandardCharsets.US_ASCII));
+        String id = t.id();
+        secrets.add(id.getBytes(StandardCharsets.US_ASCII));
+        secrets.add(HexFormat.of().parseHex(id));
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.setContactName(bob, name);
+            store.append(bob, HistoryMessage.sent(id, T0, text));
+            store.updateDelivery(bob, id, HistoryMessage.Delivery.FAILED, Optional.of(reason));
+            store.append(bob, HistoryMessage.received(t.id(), T0, text));
+            // While open: the database and its write-ahead log.
+            assertNoneIn(secrets, databaseFiles());
+        }
+        // After close (checkpointed).
+        assertNoneIn(secrets, databaseFiles());
+        // And after a clear, which rewrites pages with secure_delete on.
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.clear(bob);
+        }
+        assertNoneIn(secrets, databaseFiles());
+    }
+
+    @Test
+    void clearedMessagesLeaveNoCiphertextInTheFile() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        byte[] body;
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "x".repeat(300)));
+        }
+        try (Connection c = jdbc(); Statement s = c.createStatement();
+                var r = s.executeQuery("SELECT body FROM messages")) {
+            r.next();
+            body = r.getBytes(1);
+        }
+        assertThat(contains(Files.readAllBytes(file), body)).isTrue();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.clear(bob)).isEqualTo(1);
+        }
+        // secure_delete zeroes the freed content; the truncating checkpoint leaves no old WAL frame behind.
+        assertNoneIn(List.of(body), databaseFiles());
+    }
+
+    // ---- plain SQL edits are refused when read ----
+
+    @Test
+    void aRowMovedToAnotherConversationIsRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        Fingerprint carol = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            for (int i = 0; i < 3; i++) {
+                store.append(bob, HistoryMessage.sent(t.id(), T0, "to bob " + i));
+            }
+            store.append(carol, HistoryMessage.sent(t.id(), T0, "to carol"));
+        }
+        sql("UPDATE messages SET conv_id = (SELECT conv_id FROM messages WHERE position = 1 AND conv_id <> "
+                + "(SELECT conv_id FROM messages WHERE position = 3)) WHERE position = 3");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(carol, Optional.empty(), 10));
+            assertThat(store.page(bob, Optional.empty(), 10)).hasSize(2);
+        }
+    }
+
+    @Test
+    void twoRowsSealedColumnsSwappedAreRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "first"));
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "second"));
+        }
+        sql("CREATE TABLE saved AS SELECT position, body FROM messages");
+        sql("UPDATE messages SET body = (SELECT body FROM saved WHERE saved.position = 3 - messages.position)");
+        sql("DROP TABLE saved");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(bob, Optional.empty(), 1));
+            assertCorrupt(() -> store.page(bob, Optional.of(2L), 1));
+        }
+    }
+
+    @Test
+    void twoWholeRowsSwappedInOrderAreRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "first"));
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "second"));
+        }
+        // Every column but the position moves: the order of the conversation is changed.
+        sql("UPDATE messages SET position = 3 - position + 100");
+        sql("UPDATE messages SET position = position - 100");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+        }
+    }
+
+    @Test
+    void anEditedTimeOrDirectionIsRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "when?"));
+        }
+        byte[] original = Files.readAllBytes(file);
+        sql("UPDATE messages SET time = time - 86400000");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+        }
+        Files.write(file, original);
+        sql("UPDATE messages SET direction = 1, delivery = 3");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+        }
+        Files.write(file, original);
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(bob, Optional.empty(), 10)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aFingerprintOrNameMovedToAnotherConversationIsRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        Fingerprint carol = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.setContactName(bob, "bob");
+            store.setContactName(carol, "carol");
+        }
+        byte[] original = Files.readAllBytes(file);
+        sql("UPDATE conversations SET peer = (SELECT peer FROM conversations c WHERE c.id <> conversations.id)");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(store::conversations);
+            assertCorrupt(() -> store.contactNamed("bob"));
+        }
+        Files.write(file, original);
+        sql("UPDATE conversations SET name = (SELECT name FROM conversations c WHERE c.id <> conversations.id)");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.contactName(bob));
+        }
+    }
+
+    // ---- refused at open, left byte for byte ----
+
+    @Test
+    void aFileSealedUnderAnotherKeyIsRefusedAndLeftAlone() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        try (SecretBytes other = t.key()) {
+            assertRefusedUntouched(other, HistoryException.Reason.CORRUPT, "another key");
+        }
+    }
+
+    @Test
+    void aGarbageFileIsRefusedAndLeftAlone() throws Exception {
+        byte[] garbage = new byte[8192];
+        new Random(1).nextBytes(garbage);
+        Files.write(file, garbage);
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "not an SQLite database");
+    }
+
+    @Test
+    void anotherProgramsSqliteDatabaseIsRefusedAndLeftAlone() throws Exception {
+        try (Connection c = jdbc(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE notes (body TEXT)");
+            s.execute("INSERT INTO notes VALUES ('mine')");
+        }
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "not a securep2p history database");
+    }
+
+    @Test
+    void aFutureSchemaVersionIsRefusedAndLeftAlone() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        sql("PRAGMA user_version = 2");
+        assertRefusedUntouched(key, HistoryException.Reason.UNKNOWN_VERSION, "version 2");
+    }
+
+    @Test
+    void anAddedTriggerIsRefusedAndLeftAlone() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        sql("CREATE TRIGGER spy AFTER INSERT ON messages BEGIN DELETE FROM keycheck; END");
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "triggers");
+    }
+
+    @Test
+    void theRefusalComesAgainAtEveryCall() throws Exception {
+        Files.write(file, "not a database at all, just text".repeat(200).getBytes(StandardCharsets.US_ASCII));
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            for (int i = 0; i < 2; i++) {
+                assertThatThrownBy(store::conversations).hasMessageContaining("not an SQLite database")
+                        .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.CORRUPT);
+            }
+        }
+    }
+
+    // ---- the native library folder ----
+
+    @Test
+    void theNativeLibraryFolderIsPrivateAndBesideTheDatabase() throws Exception {
+        String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        try {
+            SqliteHistoryStore.useNativeFolderBeside(file);
+            Path folder = dir.resolve("native");
+            assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isEqualTo(folder.toString());
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(folder))).isEqualTo("rwx------");
+        } finally {
+            restore(before);
+        }
+    }
+
+    @Test
+    void aNativeLibraryFolderOthersCanWriteIsRefused() throws Exception {
+        Files.createDirectory(dir.resolve("native"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxrwxrwx")));
+        Files.setPosixFilePermissions(dir.resolve("native"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        try {
+            assertThatThrownBy(() -> SqliteHistoryStore.useNativeFolderBeside(file))
+                    .hasMessageContaining("can be written by group or others")
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.STORAGE_FAILED);
+            assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isNull();
+        } finally {
+            restore(before);
+        }
+    }
+
+    // ---- helpers ----
+
+    private static void restore(String before) {
+        if (before == null) {
+            System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        } else {
+            System.setProperty(SqliteHistoryStore.TMPDIR_PROPERTY, before);
+        }
+    }
+
+    private void assertRefusedUntouched(SecretBytes k, HistoryException.Reason reason, String sentence)
+            throws Exception {
+        byte[] before = Files.readAllBytes(file);
+        List<Path> filesBefore = listDir();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, k, Retention.forever())) {
+            assertThatThrownBy(store::conversations).isInstanceOf(HistoryException.class)
+                    .hasMessageContaining(sentence)
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(reason);
+            assertThatThrownBy(() -> store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "b")))
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(reason);
+        }
+        assertThat(Files.readAllBytes(file)).isEqualTo(before);
+        assertThat(listDir()).isEqualTo(filesBefore);
+    }
+
+    private List<Path> listDir() throws Exception {
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> !p.getFileName().toString().equals("native")).sorted().toList();
+        }
+    }
+
+    private static void assertCorrupt(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOf(HistoryException.class)
+                .hasMessageContaining("fails authentication")
+                .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.CORRUPT);
+    }
+
+    private List<byte[]> databaseFiles() throws Exception {
+        List<byte[]> out = new ArrayList<>();
+        for (String suffix : new String[] {"", "-wal", "-journal", "-shm"}) {
+            Path p = dir.resolve("history.db" + suffix);
+            if (Files.exists(p)) {
+                out.add(Files.readAllBytes(p));
+            }
+        }
+        assertThat(out).isNotEmpty();
+        return out;
+    }
+
+    private static void assertNoneIn(List<byte[]> secrets, List<byte[]> files) {
+        for (byte[] f : files) {
+            for (byte[] s : secrets) {
+                assertThat(contains(f, s)).as("a secret of %d bytes found in a database file", s.length).isFalse();
+            }
+        }
+    }
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private Connection jdbc() throws Exception {
+        return DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+
+    /** An attacker's edit with plain JDBC, the store closed. */
+    private void sql(String statement) throws Exception {
+        try (Connection c = jdbc(); Statement s = c.createStatement()) {
+            s.execute(statement);
+        }
+    }
+}
