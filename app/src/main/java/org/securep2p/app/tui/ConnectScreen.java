@@ -46,7 +46,7 @@ final class ConnectScreen implements Screen {
         step = Step.EDITING;
         attempt = null;
         tries++;
-        tui.attemptEnded(this);
+        tui.chats().attemptEnded(this);
     }
 
     @Override
@@ -97,7 +97,7 @@ final class ConnectScreen implements Screen {
             progress.restart(tui.now());
             answerCode = null;
             tui.clearNotice();
-            tui.attemptStarted(this);
+            tui.chats().attemptStarted(this);
             SecurityLevel level = tui.floor();
             tui.async(() -> tui.messenger().connect(code, level), id -> {
                 if (mine == tries && step == Step.STARTING) {

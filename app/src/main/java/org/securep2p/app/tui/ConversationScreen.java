@@ -45,8 +45,8 @@ final class ConversationScreen implements Screen {
     }
 
     static String disconnectText(ChatEvent.Disconnected d) {
-        return Tui.disconnectWords(d) + (d.undelivered() > 0
-                ? "; " + Tui.plural(d.undelivered(), "message") + " still queued" : "");
+        return Chats.disconnectWords(d) + (d.undelivered() > 0
+                ? "; " + Text.plural(d.undelivered(), "message") + " still queued" : "");
     }
 
     @Override
@@ -55,7 +55,7 @@ final class ConversationScreen implements Screen {
         if (key.getKeyType() == KeyType.PageUp) {
             k.scroll += SCROLL_STEP;
             if (k.scroll >= maxScroll) {
-                tui.readOlder(k);
+                tui.chats().readOlder(k);
             }
         } else if (key.getKeyType() == KeyType.PageDown) {
             k.scroll = Math.max(0, k.scroll - SCROLL_STEP);
@@ -85,18 +85,18 @@ final class ConversationScreen implements Screen {
         String peer = conversation.peer;
         switch (command) {
             case "/verify" -> {
-                if (tui.safetyNumber(conversation).isEmpty()) {
+                if (tui.chats().safetyNumber(conversation).isEmpty()) {
                     tui.showError("There is no safety number yet: this conversation has not been connected.");
                 } else {
                     tui.openOverlay(new VerifyOverlay(tui, conversation));
                 }
             }
             case "/open" -> {
-                Optional<Conversation> other = tui.conversations().named(argument);
+                Optional<Conversation> other = tui.chats().conversations().named(argument);
                 if (other.isEmpty()) {
                     tui.showError("No conversation is named " + Text.fit(Text.clean(argument), 30) + ".");
                 } else {
-                    tui.open(other.get());
+                    tui.chats().open(other.get());
                 }
             }
             case "/rename" -> {
@@ -106,7 +106,7 @@ final class ConversationScreen implements Screen {
                 }
                 tui.async(() -> tui.messenger().rename(peer, argument), () -> {
                     tui.showInfo("Renamed to " + Text.clean(argument) + ".");
-                    tui.refreshConversations();
+                    tui.chats().refreshConversations();
                 });
             }
             case "/clear" -> tui.openOverlay(new ConfirmOverlay(tui, "Delete the history of the conversation with "
@@ -115,8 +115,8 @@ final class ConversationScreen implements Screen {
                                 conversation.log.clear();
                                 conversation.history = new Conversation.Complete();
                                 conversation.scroll = 0;
-                                tui.showInfo("History cleared (" + Tui.plural(removed, "message") + ").");
-                                tui.refreshConversations();
+                                tui.showInfo("History cleared (" + Text.plural(removed, "message") + ").");
+                                tui.chats().refreshConversations();
                             }, tui::showError)));
             case "/wait" -> WaitScreen.start(tui);
             case "/connect" -> tui.show(new ConnectScreen(tui));
@@ -144,7 +144,7 @@ final class ConversationScreen implements Screen {
 
     private void send(String text) {
         Conversation k = conversation;
-        if (tui.blocked(k)) {
+        if (tui.chats().blocked(k)) {
             tui.showError(AppException.Reason.PEER_CHANGED.sentence());
             return;
         }
@@ -215,7 +215,7 @@ final class ConversationScreen implements Screen {
      * {@link #MAX_LIST_ROWS} around {@code selected}, so an 80x24 terminal keeps most of its rows for the chat.
      */
     static void list(Canvas c, Tui tui, Conversation selected) {
-        List<Conversation> all = tui.conversations().ordered();
+        List<Conversation> all = tui.chats().conversations().ordered();
         if (all.isEmpty()) {
             return;
         }

@@ -94,7 +94,7 @@ final class MenuScreen implements Screen {
         }
         c.blank();
         c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");
-        if (!tui.conversations().ordered().isEmpty()) {
+        if (!tui.chats().conversations().ordered().isEmpty()) {
             c.blank();
             c.line("Conversations (Alt+1..9, or Ctrl+N and Ctrl+P, opens one):");
             ConversationScreen.list(c, tui, null);

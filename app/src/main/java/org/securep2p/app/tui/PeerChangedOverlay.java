@@ -61,7 +61,7 @@ final class PeerChangedOverlay implements Overlay {
             tui.messenger().decide(change.newFingerprint(), decision);
             return null;
         }, x -> {
-            List<Conversation> concerned = tui.decided(change);
+            List<Conversation> concerned = tui.chats().decided(change);
             tui.closeOverlay(this);
             String who = Text.clean(change.name());
             String what = switch (decision) {
@@ -86,7 +86,7 @@ final class PeerChangedOverlay implements Overlay {
     @Override
     public void draw(Canvas c) {
         if (step == Step.VERIFYING || (step == Step.DECIDING && showingNumber)) {
-            VerifyOverlay.drawNumber(c, tui.safetyNumber(change.peer()), Text.clean(change.name()),
+            VerifyOverlay.drawNumber(c, tui.chats().safetyNumber(change.peer()), Text.clean(change.name()),
                     step == Step.DECIDING);
             return;
         }

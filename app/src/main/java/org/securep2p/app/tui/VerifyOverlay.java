@@ -33,7 +33,7 @@ final class VerifyOverlay implements Overlay {
 
     @Override
     public void draw(Canvas c) {
-        drawNumber(c, tui.safetyNumber(chat), chat.name(), false);
+        drawNumber(c, tui.chats().safetyNumber(chat), chat.name(), false);
     }
 
     /** The number, the instructions, and the keys; {@code inFlight} while a decision is being recorded. */

@@ -33,7 +33,7 @@ final class WaitScreen implements Screen {
     static void start(Tui tui) {
         WaitScreen w = new WaitScreen(tui);
         tui.show(w);
-        tui.attemptStarted(w);
+        tui.chats().attemptStarted(w);
         SecurityLevel level = tui.floor();
         tui.async(() -> tui.messenger().waitForPeer(level), e -> {
             if (w.waiting) {
@@ -52,7 +52,7 @@ final class WaitScreen implements Screen {
 
     private void stop() {
         waiting = false;
-        tui.attemptEnded(this);
+        tui.chats().attemptEnded(this);
     }
 
     /** Events of engine attempt {@code id} belong here: its own, or the first one while its id is unknown. */
