@@ -255,4 +255,22 @@ class ConversationsTest {
             assertThat(lines).contains(">");
         }
     }
+
+    @Test
+    void aWaitLeftForAnotherConversationKeepsRunningAndItsConnectionIsANotice() throws Exception {
+        try (TuiHarness h = TuiTest.inChat(100, 40)) {
+            h.type("/wait\n");
+            h.awaitText("-----BEGIN CONNECTION CODE-----");
+            h.alt('1');
+            h.awaitText("Chat with bob — connected");
+            h.messenger.conversations = List.of(info(BOB, "bob", true, 0), info(CAROL, "carol", true, 0));
+            h.messenger.emit(connected(CAROL, "carol"));
+            String s = h.awaitText("Connected to carol (Alt+2).");
+            assertThat(s).contains("Chat with bob — connected");
+            h.settle();
+            assertThat(h.messenger.called("cancel")).as("the wait was not abandoned").isFalse();
+            h.alt('2');
+            h.awaitText("Chat with carol — connected");
+        }
+    }
 }
