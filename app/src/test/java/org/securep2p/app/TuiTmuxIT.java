@@ -467,11 +467,13 @@ class TuiTmuxIT {
      * arrives from the key manager a moment later ("Loading identity…" until then).
      */
     private static String mainMenuFingerprint(Peer p) throws Exception {
-        p.tmux().awaitScreen("the fingerprint on the main menu", START_MILLIS,
-                s -> s.contains("securep2p — main menu") && s.contains("ingerprint"));
-        return p.tmux().screen().lines().filter(l -> l.contains("ingerprint")).findFirst()
-                .orElseThrow(() -> new AssertionError("no fingerprint on the main menu:\n" + p.tmux().screen()))
-                .strip();
+        // The whole fingerprint (16 groups of 4): a capture can catch the line while it is being drawn.
+        Pattern whole = Pattern.compile("You are \\S+ · fingerprint (?:\\p{XDigit}{4} ){15}\\p{XDigit}{4}");
+        return p.tmux().await("the fingerprint on the main menu", START_MILLIS, rows -> {
+            String s = String.join("\n", rows);
+            Matcher m = whole.matcher(s);
+            return s.contains("securep2p — main menu") && m.find() ? Optional.of(m.group()) : Optional.empty();
+        });
     }
 
     private static Path writePassphrase(Path file, String passphrase) throws IOException {
