@@ -401,9 +401,11 @@ final class DefaultMessenger implements Messenger {
                 emit(endpoint);
                 return endpoint;
             }
+            // A conversation that has just dropped lets go of the port within a poll: not BUSY for that.
+            boolean ending = s instanceof ConversationState.Connected c && !c.session().isLive();
             if (s instanceof ConversationState.Waiting) {
                 end(l);
-            } else if (s.active()) {
+            } else if (s.active() && !ending) {
                 throw new AppException(AppException.Reason.BUSY, "A conversation holds port " + fixedPort.get()
                         + "; end it first.");
             }
