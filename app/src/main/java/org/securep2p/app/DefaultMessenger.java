@@ -203,6 +203,14 @@ final class DefaultMessenger implements Messenger {
                 LOG.info("history retention: {} expired messages deleted", n);
             } catch (HistoryException e) {
                 LOG.warn("history retention: expiry failed: {} ({})", e.reason(), e.getMessage());
+                if (e.reason() == HistoryException.Reason.CORRUPT
+                        || e.reason() == HistoryException.Reason.UNKNOWN_VERSION) {
+                    // The first call is where the store opens the file (lazily, for a fast start): the user must
+                    // hear at once, not at the first message, that it was refused.
+                    notice("The message history was refused and left untouched: " + e.getMessage()
+                            + " Until it is moved aside, received messages wait in the conversation files and are"
+                            + " not shown.");
+                }
             } catch (RuntimeException e) {
                 LOG.warn("history retention: expiry failed: {}", e.getClass().getSimpleName());
             }
