@@ -203,6 +203,14 @@ final class DefaultMessenger implements Messenger {
                 LOG.info("history retention: {} expired messages deleted", n);
             } catch (HistoryException e) {
                 LOG.warn("history retention: expiry failed: {} ({})", e.reason(), e.getMessage());
+                if (e.reason() == HistoryException.Reason.CORRUPT
+                        || e.reason() == HistoryException.Reason.UNKNOWN_VERSION) {
+                    // The first call is where the store opens the file (lazily, for a fast start): the user must
+                    // hear at once, not at the first message, that it was refused.
+                    notice("The message history was refused and left untouched: " + e.getMessage()
+                            + " Until it is moved aside, received messages wait in the conversation files and are"
+                            + " not shown.");
+                }
             } catch (RuntimeException e) {
                 LOG.warn("history retention: expiry failed: {}", e.getClass().getSimpleName());
             }
@@ -285,7 +293,9 @@ final class DefaultMessenger implements Messenger {
             throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
         }
         synchronized (links) {
-            long active = links.values().stream().filter(l -> l.state().active()).count();
+            // A link still gathering (idle until its wait is up) holds a slot too: count all but the closed ones.
+            long active = links.values().stream().filter(l -> !(l.state() instanceof ConversationState.Closed))
+                    .count();
             if (active >= MAX_CONNECTIONS) {
                 throw new AppException(AppException.Reason.BUSY, "At most " + MAX_CONNECTIONS
                         + " connections and waits at once; end one first.");
@@ -401,9 +411,11 @@ final class DefaultMessenger implements Messenger {
                 emit(endpoint);
                 return endpoint;
             }
+            // A conversation that has just dropped lets go of the port within a poll: not BUSY for that.
+            boolean ending = s instanceof ConversationState.Connected c && !c.session().isLive();
             if (s instanceof ConversationState.Waiting) {
                 end(l);
-            } else if (s.active()) {
+            } else if (s.active() && !ending) {
                 throw new AppException(AppException.Reason.BUSY, "A conversation holds port " + fixedPort.get()
                         + "; end it first.");
             }
@@ -1047,6 +1059,11 @@ final class DefaultMessenger implements Messenger {
     @Override
     public String send(String peer, String text) throws AppException {
         Objects.requireNonNull(text, "text");
+        if (peer == null && connectedPeers().isEmpty()
+                && links.values().stream().anyMatch(l -> l.state() instanceof ConversationState.Deciding)) {
+            // The one conversation a script means is the one waiting for the user's decision.
+            throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
+        }
         Fingerprint to = peer == null ? onlyConnected() : resolve(peer);
         if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
             throw new AppException(AppException.Reason.TOO_LONG,
@@ -1075,7 +1092,16 @@ final class DefaultMessenger implements Messenger {
             }
             try {
                 if (live.isPresent()) {
-                    return live.get().send(text, id);
+                    try {
+                        return live.get().send(text, id);
+                    } catch (AppException e) {
+                        if (e.reason() != AppException.Reason.NOT_CONNECTED) {
+                            throw e;
+                        }
+                        // The session ended between the check and the send (it refuses before encrypting): queue.
+                    }
+                    stored = conversations.load(to).orElseThrow(() -> new AppException(
+                            AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
                 }
                 // Not connected: encrypted and stored now, sent after the next connection confirms the session.
                 return stored.encryptText(text, id).id();
@@ -1126,7 +1152,8 @@ final class DefaultMessenger implements Messenger {
                 return local.get();
             }
         } catch (HistoryException e) {
-            throw historyFailure(e);
+            // Without the history the trust store's names still answer.
+            LOG.warn("history: cannot look up a contact name: {}", e.reason());
         }
         return trust.findByName(name).map(TrustedPeer::fingerprint).orElseThrow(() -> new AppException(
                 AppException.Reason.UNKNOWN_PEER, "No contact is called that."));

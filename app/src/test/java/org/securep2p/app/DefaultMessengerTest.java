@@ -512,4 +512,28 @@ class DefaultMessengerTest {
         alice.send("robert", "by the new name");
         awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("by the new name"));
     }
+
+    @Test
+    void atMostThirtyTwoConnectionsAndWaitsRunAtOnce() throws Exception {
+        DefaultMessenger m = codeMessenger("many", new CopyOnWriteArrayList<>());
+        int dead;
+        try (DatagramSocket probe = new DatagramSocket(0)) {
+            dead = probe.getLocalPort();
+        }
+        // Nobody answers there: each link keeps dialling (with backoff) and keeps its slot.
+        for (int i = 0; i < Messenger.MAX_CONNECTIONS; i++) {
+            m.connect("127.0.0.1:" + dead, LEVEL);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.connect("127.0.0.1:" + dead, LEVEL))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.BUSY));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.waitForPeer(LEVEL))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.BUSY));
+        // Ending them frees the slots at once.
+        m.disconnect(null);
+        String attempt = m.connect("127.0.0.1:" + dead, LEVEL);
+        assertThat(attempt).startsWith("a");
+        m.cancel(attempt);
+    }
 }

@@ -188,7 +188,8 @@ public final class MemoryBench {
             if (!m.find()) {
                 throw new IOException(from.name + ": send " + i + " failed");
             }
-            from.await("\"method\":\"delivered\",\"params\":{\"id\":\"" + m.group(1) + "\"");
+            // The delivered event is the only later line carrying this id (its params also name the peer).
+            from.await("\"id\":\"" + m.group(1) + "\"");
         }
         long[][] after = {status(alice.pid()), status(alicesKeys), status(bob.pid()), status(bobsKeys)};
         String[] names = {"app alice", "key manager alice", "app bob", "key manager bob"};

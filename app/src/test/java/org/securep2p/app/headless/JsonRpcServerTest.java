@@ -22,6 +22,7 @@ import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
+import org.securep2p.app.Messenger;
 import org.securep2p.crypto.SecurityLevel;
 
 class JsonRpcServerTest {
@@ -82,6 +83,66 @@ class JsonRpcServerTest {
         assertThat(messenger.calls).containsExactly("wait ENHANCED", "connect sp2p1o-XYZ QUANTUM_RESISTANT",
                 "send null hi", "decide CCCC VERIFY");
         assertThat(lines).noneMatch(n -> n.path("id").asInt() == 8);
+    }
+
+    @Test
+    void theConversationMethodsNameTheirPeerAndAnswerWithItsData() throws Exception {
+        messenger.history = List.of(new org.securep2p.app.history.HistoryMessage(7, "ab", Instant.EPOCH,
+                org.securep2p.app.history.HistoryMessage.Direction.SENT, "hi",
+                org.securep2p.app.history.HistoryMessage.Delivery.FAILED, Optional.of("refused"), true));
+        messenger.conversations = List.of(new Messenger.ConversationInfo("CCCC", "bob", true, 2,
+                Optional.of(Instant.EPOCH), "connected"), new Messenger.ConversationInfo("DDDD", "carol", false, 0,
+                Optional.empty(), "idle"));
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"send","params":{"peer":"carol","text":"queued"}}
+                {"jsonrpc":"2.0","id":2,"method":"conversations"}
+                {"jsonrpc":"2.0","id":3,"method":"history","params":{"peer":"bob","before":9,"limit":20}}
+                {"jsonrpc":"2.0","id":4,"method":"history","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":5,"method":"rename","params":{"peer":"DDDD","name":"Caroline"}}
+                {"jsonrpc":"2.0","id":6,"method":"mark_read","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":7,"method":"clear_history","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":8,"method":"disconnect","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":9,"method":"cancel","params":{"attempt":"a4"}}
+                {"jsonrpc":"2.0","id":10,"method":"wait"}
+                {"jsonrpc":"2.0","id":11,"method":"accept_answer","params":{"code":"sp2p1a-X"}}
+                {"jsonrpc":"2.0","id":12,"method":"accept_answer","params":{"attempt":"a9","code":"sp2p1a-Y"}}
+                {"jsonrpc":"2.0","id":13,"method":"history","params":{"peer":"bob","limit":0}}
+                {"jsonrpc":"2.0","id":14,"method":"history","params":{"peer":"bob","before":"x"}}
+                {"jsonrpc":"2.0","id":15,"method":"send","params":{"peer":7,"text":"x"}}
+                {"jsonrpc":"2.0","id":16,"method":"disconnect"}
+                """);
+        JsonNode list = response(lines, 2).get("result");
+        assertThat(list.get(0).get("peer").asText()).isEqualTo("CCCC");
+        assertThat(list.get(0).get("unread").asInt()).isEqualTo(2);
+        assertThat(list.get(0).get("last_time").asText()).isEqualTo("1970-01-01T00:00:00Z");
+        assertThat(list.get(0).get("state").asText()).isEqualTo("connected");
+        assertThat(list.get(1).get("last_time").isNull()).isTrue();
+        JsonNode m = response(lines, 3).get("result").get(0);
+        assertThat(m.get("position").asLong()).isEqualTo(7);
+        assertThat(m.get("direction").asText()).isEqualTo("sent");
+        assertThat(m.get("state").asText()).isEqualTo("failed");
+        assertThat(m.get("reason").asText()).isEqualTo("refused");
+        assertThat(m.get("text").asText()).isEqualTo("hi");
+        assertThat(response(lines, 7).get("result").get("removed").asInt()).isEqualTo(3);
+        for (int id : new int[] {13, 14, 15}) {
+            assertThat(response(lines, id).get("error").get("code").asInt()).isEqualTo(JsonRpcServer.INVALID_PARAMS);
+        }
+        assertThat(messenger.calls).containsExactly("send carol queued", "history bob 9 20",
+                "history bob - " + JsonRpcServer.DEFAULT_HISTORY_LIMIT, "rename DDDD Caroline", "mark_read bob",
+                "clear_history bob", "disconnect bob", "cancel a4", "wait QUANTUM_RESISTANT",
+                "accept_answer a1 sp2p1a-X", "accept_answer a9 sp2p1a-Y", "disconnect null");
+    }
+
+    @Test
+    void verifyWithoutAPeerNeedsExactlyOneConnectedConversation() throws Exception {
+        messenger.conversations = List.of();
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"verify","params":{"confirm":true}}
+                {"jsonrpc":"2.0","id":2,"method":"verify","params":{"peer":"bob","confirm":true}}
+                """);
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).isEqualTo("NOT_CONNECTED");
+        assertThat(response(lines, 2).get("result").get("verified").asBoolean()).isTrue();
+        assertThat(messenger.calls).containsExactly("markVerified bob");
     }
 
     @Test
