@@ -257,11 +257,7 @@ final class Chats {
     private void onConnected(ChatEvent.Connected c) {
         Conversation k = conversations.get(c.peer());
         attemptScreen(c.attempt()).ifPresent(s -> s.onEvent(c));
-        k.connected = c;
-        k.live = true;
-        k.verifiedHere = false;
-        k.disconnectText = null;
-        k.progress.clear();
+        k.connected(c);
         Instant t = tui.now();
         k.log.addSystem(t, "connected to " + Text.clean(c.name()) + " (" + Text.clean(c.path()) + ", " + c.level()
                 + (c.resumed() ? ", session resumed" : ", new session") + "; " + c.trust().label() + ")");
@@ -301,11 +297,11 @@ final class Chats {
                 : conversations.find(d.peer());
         if (k.isPresent()) {
             Conversation c = k.get();
-            c.live = false;
-            c.disconnectText = ConversationScreen.disconnectText(d);
-            c.log.addSystem(tui.now(), "disconnected: " + c.disconnectText);
+            String why = ConversationScreen.disconnectText(d);
+            c.lost(why);
+            c.log.addSystem(tui.now(), "disconnected: " + why);
             if (shown().orElse(null) != c) {
-                tui.showInfo(c.name() + " disconnected: " + c.disconnectText);
+                tui.showInfo(c.name() + " disconnected: " + why);
             }
             return;
         }

@@ -35,6 +35,22 @@ final class Conversation {
     record Complete() implements History {
     }
 
+    /** The connection as this TUI has seen it: one state, so "live" and "why it ended" cannot disagree. */
+    sealed interface Link {
+    }
+
+    /** No connection with this peer since the TUI started (a contact read from the engine's list). */
+    record NotSeen() implements Link {
+    }
+
+    /** Connected; {@code verifiedHere} once the user compared the safety number in this connection. */
+    record Live(ChatEvent.Connected details, boolean verifiedHere) implements Link {
+    }
+
+    /** The connection ended, {@code why} in words; {@code details} of the last one, if it came up here. */
+    record Lost(Optional<ChatEvent.Connected> details, boolean verifiedHere, String why) implements Link {
+    }
+
     final String peer;
     final ChatLog log = new ChatLog();
     final LineEditor input = new LineEditor(Tui.MAX_MESSAGE_INPUT);
@@ -42,13 +58,9 @@ final class Conversation {
     History history = new Unread();
     /** The engine's summary, as last read; null until the first {@code conversations()} that lists it. */
     Messenger.ConversationInfo info;
-    /** The last connection's details, if one came up while this TUI ran. */
-    ChatEvent.Connected connected;
+    Link link = new NotSeen();
     /** The name the peer announced in an event, for a conversation the engine's list does not hold yet. */
     String announced;
-    boolean live;
-    boolean verifiedHere;
-    String disconnectText;
     /** Rows scrolled back from the newest. */
     int scroll;
 
@@ -61,8 +73,9 @@ final class Conversation {
         if (info != null && info.name() != null && !info.name().isBlank()) {
             return Text.clean(info.name());
         }
-        if (connected != null && connected.name() != null && !connected.name().isBlank()) {
-            return Text.clean(connected.name());
+        Optional<ChatEvent.Connected> last = details();
+        if (last.isPresent() && last.get().name() != null && !last.get().name().isBlank()) {
+            return Text.clean(last.get().name());
         }
         if (announced != null && !announced.isBlank()) {
             return Text.clean(announced);
@@ -72,7 +85,7 @@ final class Conversation {
     }
 
     boolean online() {
-        return info != null ? info.connected() : live;
+        return info != null ? info.connected() : live();
     }
 
     int unread() {
@@ -94,13 +107,48 @@ final class Conversation {
     /** A message arrived while another conversation is shown; the engine's next summary confirms it. */
     void unreadLocally(Instant time) {
         info = info == null
-                ? new Messenger.ConversationInfo(peer, name(), live, 1, Optional.of(time), "connected")
+                ? new Messenger.ConversationInfo(peer, name(), live(), 1, Optional.of(time), "connected")
                 : new Messenger.ConversationInfo(info.peer(), info.name(), info.connected(), info.unread() + 1,
                         Optional.of(time), info.state());
     }
 
     Optional<String> safetyNumber() {
-        return connected != null && !Text.digits(connected.safetyNumber()).isEmpty()
-                ? Optional.of(connected.safetyNumber()) : Optional.empty();
+        return details().map(ChatEvent.Connected::safetyNumber).filter(n -> !Text.digits(n).isEmpty());
+    }
+
+    boolean live() {
+        return link instanceof Live;
+    }
+
+    /** The last connection's details, if one came up while this TUI ran. */
+    Optional<ChatEvent.Connected> details() {
+        if (link instanceof Live l) {
+            return Optional.of(l.details());
+        }
+        return link instanceof Lost lost ? lost.details() : Optional.empty();
+    }
+
+    boolean verifiedHere() {
+        return link instanceof Live l ? l.verifiedHere() : link instanceof Lost lost && lost.verifiedHere();
+    }
+
+    /** A connection came up: a new one, not verified here yet. */
+    void connected(ChatEvent.Connected c) {
+        link = new Live(c, false);
+        progress.clear();
+    }
+
+    /** The connection ended, {@code why} in words. */
+    void lost(String why) {
+        link = new Lost(details(), verifiedHere(), why);
+    }
+
+    /** The user compared the safety number and the engine recorded it. */
+    void verified() {
+        if (link instanceof Live l) {
+            link = new Live(l.details(), true);
+        } else if (link instanceof Lost lost) {
+            link = new Lost(lost.details(), true, lost.why());
+        }
     }
 }

@@ -157,13 +157,12 @@ final class ConversationScreen implements Screen {
     public void draw(Canvas c) {
         Conversation k = conversation;
         list(c, tui, k);
-        ChatEvent.Connected details = k.connected;
-        String state = k.live ? "connected"
-                : k.disconnectText != null ? "disconnected: " + k.disconnectText
-                : k.online() ? "connected" : "offline; messages are queued until it connects";
+        ChatEvent.Connected details = k.details().orElse(null);
+        String state = k.link instanceof Conversation.Lost lost ? "disconnected: " + lost.why()
+                : k.live() || k.online() ? "connected" : "offline; messages are queued until it connects";
         c.line("Chat with " + k.name() + " — " + state, SGR.BOLD);
         if (details != null) {
-            String trust = k.verifiedHere || details.verified() ? ChatEvent.TrustMode.VERIFIED.label()
+            String trust = k.verifiedHere() || details.verified() ? ChatEvent.TrustMode.VERIFIED.label()
                     : details.trust() == null ? "" : details.trust().label();
             c.line("path " + Text.clean(details.path()) + " · level " + details.level() + " · " + trust
                     + " · safety " + Text.shortSafety(details.safetyNumber()) + " (/verify)");
@@ -172,7 +171,7 @@ final class ConversationScreen implements Screen {
                         + " (certified by your organisation's CA)");
             }
         }
-        if (!k.live && !k.progress.isEmpty()) {
+        if (!k.live() && !k.progress.isEmpty()) {
             Widgets.progress(c, k.progress, tui.clock(), false);
         }
         c.line("─".repeat(c.width));

@@ -73,7 +73,7 @@ final class PeerChangedOverlay implements Overlay {
             for (Conversation k : concerned) {
                 k.log.addSystem(tui.now(), "you " + what);
                 if (decision == Messenger.TrustDecision.VERIFY) {
-                    k.verifiedHere = true;
+                    k.verified();
                 }
             }
             tui.showInfo("You " + what + ".");

@@ -23,7 +23,7 @@ final class VerifyOverlay implements Overlay {
         if (c == 'y') {
             tui.closeOverlay(this);
             tui.async(() -> tui.messenger().markVerified(chat.peer), () -> {
-                chat.verifiedHere = true;
+                chat.verified();
                 chat.log.addSystem(tui.now(), "you marked " + chat.name() + " as verified");
             });
         } else if (c == 'n' || KeyInput.isEscape(key)) {
