@@ -13,38 +13,46 @@ import com.googlecode.lanterna.input.KeyStroke;
 final class ConnectScreen implements Screen {
 
     /** Where this screen's connect is. */
-    private enum Step {
-        EDITING, STARTING, CONNECTING
+    private sealed interface State {
+    }
+
+    /** The user edits the code; no connect runs. */
+    private record Editing() implements State {
+    }
+
+    /** Enter was pressed: try {@code tryNo} is on its way to the engine, which has not named it yet. */
+    private record Starting(int tryNo) implements State {
+    }
+
+    /** The engine connects; {@code attempt} is its name for this connect. */
+    private record Connecting(String attempt) implements State {
     }
 
     private final Tui tui;
     private final LineEditor codeField = new LineEditor(Tui.MAX_CODE_INPUT);
     private final Widgets.Progress progress = new Widgets.Progress();
-    private Step step = Step.EDITING;
-    /** Bumped by every Enter and every end, so the late refusal of an earlier connect is ignored. */
+    private State state = new Editing();
+    /** Counts the Enters, so the late refusal of an earlier connect is ignored. */
     private int tries;
-    /** The engine's id for the running connect, once {@code connect} returned it. */
-    private String attempt;
-    private String answerCode;
-    /** The try the user abandoned with Escape before the engine named it, or 0. */
+    /** The try the user abandoned with Escape before the engine named it, or 0: cancelled once named. */
     private int abandonedTry;
+    private String answerCode;
 
     ConnectScreen(Tui tui) {
         this.tui = tui;
     }
 
     private boolean connecting() {
-        return step != Step.EDITING;
+        return !(state instanceof Editing);
     }
 
     /** Events of engine attempt {@code id} belong here: its own, or any while its id is not known yet. */
     boolean owns(String id) {
-        return attempt != null ? attempt.equals(id) : step == Step.STARTING;
+        return state instanceof Connecting c ? c.attempt().equals(id) : state instanceof Starting;
     }
 
     private void stop() {
-        step = Step.EDITING;
-        attempt = null;
+        state = new Editing();
         tries++;
         tui.chats().attemptEnded(this);
     }
@@ -73,11 +81,10 @@ final class ConnectScreen implements Screen {
     @Override
     public void onKey(KeyStroke key, boolean moreInputFollows) {
         if (KeyInput.isEscape(key)) {
-            if (attempt != null) {
-                String id = attempt;
-                tui.async(() -> tui.messenger().cancel(id), () -> { });
-            } else if (step == Step.STARTING) {
-                abandonedTry = tries;
+            if (state instanceof Connecting c) {
+                tui.async(() -> tui.messenger().cancel(c.attempt()), () -> { });
+            } else if (state instanceof Starting s) {
+                abandonedTry = s.tryNo();
             }
             if (connecting()) {
                 stop();
@@ -93,16 +100,15 @@ final class ConnectScreen implements Screen {
                 return;
             }
             int mine = ++tries;
-            step = Step.STARTING;
+            state = new Starting(mine);
             progress.restart(tui.now());
             answerCode = null;
             tui.clearNotice();
             tui.chats().attemptStarted(this);
             SecurityLevel level = tui.floor();
             tui.async(() -> tui.messenger().connect(code, level), id -> {
-                if (mine == tries && step == Step.STARTING) {
-                    attempt = id;
-                    step = Step.CONNECTING;
+                if (state instanceof Starting s && s.tryNo() == mine) {
+                    state = new Connecting(id);
                 } else if (mine == abandonedTry && id != null) {
                     tui.async(() -> tui.messenger().cancel(id), () -> { }); // abandoned meanwhile
                 }

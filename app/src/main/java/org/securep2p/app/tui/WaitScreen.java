@@ -1,5 +1,7 @@
 package org.securep2p.app.tui;
 
+import java.util.Optional;
+
 import org.securep2p.app.ChatEvent;
 import org.securep2p.crypto.SecurityLevel;
 
@@ -14,15 +16,30 @@ import com.googlecode.lanterna.input.KeyStroke;
  */
 final class WaitScreen implements Screen {
 
+    /** Where this wait is. */
+    private sealed interface State {
+    }
+
+    /** Asking the STUN servers; the engine has not named the wait yet. */
+    private record Gathering() implements State {
+    }
+
+    /** The code is up; {@code attempt} is the engine's name for this wait. */
+    private record Showing(String attempt, ChatEvent.Endpoint code) implements State {
+    }
+
+    /** Over (connected, failed, refused); the code stays on the screen if there was one. */
+    private record Ended(Optional<ChatEvent.Endpoint> code) implements State {
+    }
+
+    /** The user pressed Escape; a wait the engine names later is cancelled then. */
+    private record Abandoned() implements State {
+    }
+
     private final Tui tui;
     private final Widgets.Progress progress = new Widgets.Progress();
     private final LineEditor answerField = new LineEditor(Tui.MAX_CODE_INPUT);
-    /** The engine's id for this wait, known once {@code waitForPeer} returns or its Endpoint event arrives. */
-    private String attempt;
-    private boolean waiting = true;
-    /** The user pressed Escape (not: the wait ended on its own). */
-    private boolean abandoned;
-    private ChatEvent.Endpoint code;
+    private State state = new Gathering();
 
     private WaitScreen(Tui tui) {
         this.tui = tui;
@@ -36,56 +53,51 @@ final class WaitScreen implements Screen {
         tui.chats().attemptStarted(w);
         SecurityLevel level = tui.floor();
         tui.async(() -> tui.messenger().waitForPeer(level), e -> {
-            if (w.waiting) {
+            if (w.waiting()) {
                 w.onEvent(e);
-            } else if (w.abandoned && w.attempt == null && e.attempt() != null && !e.attempt().isEmpty()) {
+            } else if (w.state instanceof Abandoned && e.attempt() != null && !e.attempt().isEmpty()) {
                 // Abandoned before the engine said which wait it was: end it now.
                 tui.async(() -> tui.messenger().cancel(e.attempt()), () -> { });
             }
         }, error -> {
-            if (w.waiting) {
-                w.stop();
+            if (w.waiting()) {
+                w.end();
                 tui.showError(error);
             }
         });
     }
 
-    private void stop() {
-        waiting = false;
+    boolean waiting() {
+        return state instanceof Gathering || state instanceof Showing;
+    }
+
+    private void end() {
+        state = new Ended(state instanceof Showing s ? Optional.of(s.code()) : Optional.empty());
         tui.chats().attemptEnded(this);
     }
 
     /** Events of engine attempt {@code id} belong here: its own, or the first one while its id is unknown. */
     boolean owns(String id) {
-        return attempt != null ? attempt.equals(id) : waiting;
-    }
-
-    boolean waiting() {
-        return waiting;
+        return state instanceof Showing s ? s.attempt().equals(id) : state instanceof Gathering;
     }
 
     @Override
     public boolean ticking() {
-        return waiting;
+        return waiting();
     }
 
     @Override
     public void onEvent(ChatEvent event) {
         if (event instanceof ChatEvent.Endpoint e) {
-            if (waiting && e.code() != null) {
-                code = e;
-                if (e.attempt() != null && !e.attempt().isEmpty()) {
-                    attempt = e.attempt();
-                }
+            if (waiting() && e.code() != null && e.attempt() != null && !e.attempt().isEmpty()) {
+                state = new Showing(e.attempt(), e);
             }
         } else if (event instanceof ChatEvent.Progress p) {
             progress.add(p);
-        } else if (event instanceof ChatEvent.Failure && waiting) {
-            stop();
-        } else if (event instanceof ChatEvent.Connected) {
-            stop();
-        } else if (event instanceof ChatEvent.Disconnected d && waiting) {
-            stop();
+        } else if ((event instanceof ChatEvent.Failure || event instanceof ChatEvent.Connected) && waiting()) {
+            end();
+        } else if (event instanceof ChatEvent.Disconnected d && waiting()) {
+            end();
             tui.showError("Not connected: " + ConversationScreen.disconnectText(d));
         }
     }
@@ -102,11 +114,12 @@ final class WaitScreen implements Screen {
             if (answer.isEmpty()) {
                 return;
             }
-            if (attempt == null) {
-                tui.showError("The connection code is not ready yet; paste the answer code once it is shown.");
+            if (!(state instanceof Showing s)) {
+                tui.showError(waiting() ? "The connection code is not ready yet; paste the answer code once it is"
+                        + " shown." : "This wait is over; start a new one from the menu.");
                 return;
             }
-            String id = attempt;
+            String id = s.attempt();
             tui.showInfo("Adding the answer code…");
             tui.async(() -> tui.messenger().acceptAnswer(id, answer), () -> {
                 answerField.clear();
@@ -119,13 +132,13 @@ final class WaitScreen implements Screen {
 
     /** Escape: ends this wait and returns to the menu. */
     private void abandon() {
-        abandoned = true;
-        if (waiting && attempt != null) {
-            String id = attempt;
+        if (state instanceof Showing s) {
+            String id = s.attempt();
             tui.async(() -> tui.messenger().cancel(id), () -> { });
         }
-        if (waiting) {
-            stop();
+        if (waiting()) {
+            state = new Abandoned();
+            tui.chats().attemptEnded(this);
         }
         tui.showMenu();
     }
@@ -133,11 +146,14 @@ final class WaitScreen implements Screen {
     @Override
     public void draw(Canvas c) {
         c.line("Waiting for an incoming connection at level " + tui.floor() + " or higher (Escape: stop)", SGR.BOLD);
-        Widgets.progress(c, progress, tui.clock(), waiting);
-        if (code == null) {
-            c.line(waiting ? "Gathering candidates (asking the STUN servers)…" : "Not waiting.");
+        Widgets.progress(c, progress, tui.clock(), waiting());
+        Optional<ChatEvent.Endpoint> shown = state instanceof Showing s ? Optional.of(s.code())
+                : state instanceof Ended e ? e.code() : Optional.empty();
+        if (shown.isEmpty()) {
+            c.line(waiting() ? "Gathering candidates (asking the STUN servers)…" : "Not waiting.");
             return;
         }
+        ChatEvent.Endpoint code = shown.get();
         String text = Text.clean(code.code());
         c.line("Give the peer this connection code (the lines between the markers, without them):");
         Widgets.codeBlock(c, Tui.CODE_BEGIN, text, Tui.CODE_END);

@@ -2,6 +2,7 @@ package org.securep2p.app.tui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -271,6 +272,24 @@ class ConversationsTest {
             assertThat(h.messenger.called("cancel")).as("the wait was not abandoned").isFalse();
             h.alt('2');
             h.awaitText("Chat with carol — connected");
+        }
+    }
+
+    @Test
+    void escapeOnAConnectTheEngineHasNamedCancelsThatAttemptOnly() throws Exception {
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.type("2");
+            h.awaitText("Paste the peer's connection code");
+            h.type("198.51.100.1:4000\n");
+            h.await(() -> h.messenger.called("connect 198.51.100.1:4000"), "connect");
+            h.messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.STUN, Duration.ofMillis(100), ""));
+            h.awaitText("Connecting…");
+            h.key(KeyType.Escape);
+            h.await(() -> h.messenger.called("cancel a1"), "cancel a1");
+            h.awaitText("main menu");
+            assertThat(h.messenger.calls.stream().filter(c -> c.startsWith("cancel")).toList())
+                    .containsExactly("cancel a1");
+            assertThat(h.messenger.called("disconnect")).as("other conversations stay up").isFalse();
         }
     }
 }
