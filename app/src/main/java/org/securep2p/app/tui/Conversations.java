@@ -10,8 +10,8 @@ import java.util.Optional;
 import org.securep2p.app.Messenger;
 
 /**
- * Every conversation the TUI knows, in the engine's order (the order Alt+1..9 and Ctrl+N/P follow), plus any
- * an event named before the engine's list did. Confined to the UI thread.
+ * Every conversation the TUI knows, in the order Alt+1..9 and Ctrl+N/P follow: the order in which the TUI
+ * first heard of each, from the engine's list or an event. Confined to the UI thread.
  */
 final class Conversations {
 
@@ -33,21 +33,14 @@ final class Conversations {
         return Optional.ofNullable(byPeer.get(peer));
     }
 
-    /** The engine's list: its order first, then conversations it does not list (yet). */
+    /**
+     * The engine's list. The order stays as it was (the engine's, most recent first, when the TUI started; new
+     * conversations at the end), so Alt+n keeps naming the same conversation while messages arrive.
+     */
     void update(List<Messenger.ConversationInfo> infos) {
-        List<Conversation> next = new ArrayList<>();
         for (Messenger.ConversationInfo info : infos) {
-            Conversation c = get(info.peer());
-            c.info = info;
-            next.add(c);
+            get(info.peer()).info = info;
         }
-        for (Conversation c : order) {
-            if (!next.contains(c)) {
-                next.add(c);
-            }
-        }
-        order.clear();
-        order.addAll(next);
     }
 
     List<Conversation> ordered() {

@@ -292,4 +292,19 @@ class ConversationsTest {
             assertThat(h.messenger.called("disconnect")).as("other conversations stay up").isFalse();
         }
     }
+
+    @Test
+    void theAltKeysKeepNamingTheSameConversationWhenTheEngineReordersItsList() {
+        Conversations all = new Conversations();
+        all.update(List.of(info(BOB, "bob", true, 0), info(CAROL, "carol", true, 0)));
+        all.update(List.of(info(CAROL, "carol", true, 1), info(BOB, "bob", true, 0))); // carol wrote: now first
+        assertThat(all.ordered()).extracting(Conversation::name).containsExactly("bob", "carol");
+        assertThat(all.ordered().get(1).unread()).isEqualTo(1);
+        all.get("dd00 ee11");
+        all.update(List.of(info("ff00 0011", "erin", false, 0), info(CAROL, "carol", true, 0)));
+        assertThat(all.ordered()).extracting(c -> c.peer).containsExactly(BOB, CAROL, "dd00 ee11", "ff00 0011");
+        assertThat(all.named("er")).map(c -> c.peer).contains("ff00 0011");
+        assertThat(all.named("ff000")).map(c -> c.peer).contains("ff00 0011");
+        assertThat(all.named("nobody")).isEmpty();
+    }
 }
