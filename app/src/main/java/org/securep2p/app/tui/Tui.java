@@ -41,6 +41,11 @@ import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
  * keys are unlocked, the level floor, the identity, the endpoint, the notice) is held here; a screen's own
  * state lives in its class, the conversations in {@link Chats}.
  *
+ * <p>Guarantees: the engine is never called on the UI thread (a slow call cannot freeze the keys); messages
+ * reach the engine in the order they were typed; a message's text is shown only in its own conversation, never
+ * in a notice, the status bar or the log; every text from the engine or the peer is cleaned of control
+ * characters before it is drawn; a failure in one key or event is shown as a notice and the loop goes on.
+ *
  * <p>Not its job: keys, sessions, storage or networking (the {@link Messenger}'s), wiping secrets (the
  * caller's, after {@link #run} returns), or logging configuration (the launcher must send logs to a file,
  * never to the terminal this draws on).
