@@ -70,7 +70,7 @@ final class Chats {
         tui.show(new ConversationScreen(tui, c));
         c.scroll = 0;
         markRead(c);
-        if (c.history instanceof Conversation.Unread) {
+        if (c.history instanceof Conversation.NothingRead) {
             readPage(c, Optional.empty());
         }
     }
@@ -92,7 +92,7 @@ final class Chats {
     void readOlder(Conversation c) {
         if (c.history instanceof Conversation.ReadTo r) {
             readPage(c, Optional.of(r.oldest()));
-        } else if (c.history instanceof Conversation.Unread) {
+        } else if (c.history instanceof Conversation.NothingRead) {
             readPage(c, Optional.empty());
         }
     }
@@ -107,7 +107,7 @@ final class Chats {
                 c.history = new Conversation.ReadTo(page.get(0).position());
             }
         }, error -> {
-            c.history = before.<Conversation.History>map(Conversation.ReadTo::new).orElseGet(Conversation.Unread::new);
+            c.history = before.<Conversation.History>map(Conversation.ReadTo::new).orElseGet(Conversation.NothingRead::new);
             tui.showError(error);
         });
     }

@@ -20,7 +20,7 @@ final class Conversation {
     }
 
     /** Nothing read yet. */
-    record Unread() implements History {
+    record NothingRead() implements History {
     }
 
     /** A page is being read; {@code before} is empty for the newest page. */
@@ -55,7 +55,7 @@ final class Conversation {
     final ChatLog log = new ChatLog();
     final LineEditor input = new LineEditor(Tui.MAX_MESSAGE_INPUT);
     final Widgets.Progress progress = new Widgets.Progress();
-    History history = new Unread();
+    History history = new NothingRead();
     /** The engine's summary, as last read; null until the first {@code conversations()} that lists it. */
     Messenger.ConversationInfo info;
     Link link = new NotSeen();
