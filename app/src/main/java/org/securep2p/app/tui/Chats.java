@@ -57,12 +57,20 @@ final class Chats {
     private Optional<Screen> attemptScreen(String id) {
         Screen adopter = null;
         for (Screen s : attempts) {
-            boolean owns = s instanceof WaitScreen w ? w.owns(id) : s instanceof ConnectScreen c && c.owns(id);
-            if (owns) {
+            if (s instanceof WaitScreen w ? w.named(id) : s instanceof ConnectScreen c && c.named(id)) {
+                return Optional.of(s);
+            }
+            if (s instanceof WaitScreen w ? w.owns(id) : s instanceof ConnectScreen c && c.owns(id)) {
                 adopter = s;
             }
         }
         return Optional.ofNullable(adopter);
+    }
+
+    /** Only the screen that knows {@code id} as its own: a connection is never adopted by a guess. */
+    private Optional<Screen> namedAttemptScreen(String id) {
+        return attempts.stream().filter(s -> s instanceof WaitScreen w ? w.named(id)
+                : s instanceof ConnectScreen c && c.named(id)).findFirst();
     }
 
     /** Shows {@code c}: marks it read, and reads its newest history page the first time. */
@@ -256,7 +264,7 @@ final class Chats {
      */
     private void onConnected(ChatEvent.Connected c) {
         Conversation k = conversations.get(c.peer());
-        attemptScreen(c.attempt()).ifPresent(s -> s.onEvent(c));
+        namedAttemptScreen(c.attempt()).ifPresent(s -> s.onEvent(c));
         k.connected(c);
         Instant t = tui.now();
         k.log.addSystem(t, "connected to " + Text.clean(c.name()) + " (" + Text.clean(c.path()) + ", " + c.level()

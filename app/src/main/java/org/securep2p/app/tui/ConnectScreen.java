@@ -46,6 +46,11 @@ final class ConnectScreen implements Screen {
         return !(state instanceof Editing);
     }
 
+    /** True once the engine named this connect {@code id}. */
+    boolean named(String id) {
+        return state instanceof Connecting c && c.attempt().equals(id);
+    }
+
     /** Events of engine attempt {@code id} belong here: its own, or any while its id is not known yet. */
     boolean owns(String id) {
         return state instanceof Connecting c ? c.attempt().equals(id) : state instanceof Starting;

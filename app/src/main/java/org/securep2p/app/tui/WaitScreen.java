@@ -76,6 +76,11 @@ final class WaitScreen implements Screen {
         tui.chats().attemptEnded(this);
     }
 
+    /** True once the engine named this wait {@code id}. */
+    boolean named(String id) {
+        return state instanceof Showing s && s.attempt().equals(id);
+    }
+
     /** Events of engine attempt {@code id} belong here: its own, or the first one while its id is unknown. */
     boolean owns(String id) {
         return state instanceof Showing s ? s.attempt().equals(id) : state instanceof Gathering;
