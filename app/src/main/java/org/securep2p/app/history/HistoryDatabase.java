@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -103,6 +104,12 @@ final class HistoryDatabase implements AutoCloseable {
                 throw new HistoryException(CORRUPT, file + " is a symbolic link, not a history database");
             }
             fresh = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) == 0;
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+                    && Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView("posix")) {
+                // 0600 from the start: SQLite would create it 0644 less the umask, and gives its WAL the
+                // database file's mode.
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -108,6 +108,17 @@ class HistoryFileTest {
         assertNoneIn(List.of(body), databaseFiles());
     }
 
+    @Test
+    void theDatabaseAndItsLogAreReadableByTheOwnerOnly() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+            Path wal = dir.resolve("history.db-wal");
+            assertThat(wal).exists();
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(wal))).isEqualTo("rw-------");
+        }
+    }
+
     // ---- plain SQL edits are refused when read ----
 
     @Test
