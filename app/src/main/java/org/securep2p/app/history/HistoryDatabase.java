@@ -71,6 +71,8 @@ final class HistoryDatabase implements AutoCloseable {
     static final int MAX_PAGE = 1000;
     static final int MAX_NAME_BYTES = 64;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{1,64}");
+    /** Times are stored as unsigned milliseconds (§19.6); a clock this far off is a bug, not a message. */
+    static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
 
     private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_LOCKED = 6;
@@ -267,6 +269,9 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES + " bytes of UTF-8");
         }
         Optional<byte[]> reason = checkReason(m.delivery(), m.failureReason());
+        if (m.time().isBefore(Instant.EPOCH) || m.time().isAfter(LATEST)) {
+            throw new HistoryException(INVALID_ARGUMENT, "a message time is between 1970 and 9999");
+        }
         if (retention.isOff()) {
             return true;
         }
@@ -383,7 +388,8 @@ final class HistoryDatabase implements AutoCloseable {
         boolean read = r.getInt(6) != 0;
         byte[] body = r.getBytes(7);
         byte[] failure = r.getBytes(8);
-        if (mid == null || body == null || (dir != SENT && dir != RECEIVED)
+        if (mid == null || body == null || position < 1 || time < 0 || time > LATEST.toEpochMilli()
+                || (dir != SENT && dir != RECEIVED)
                 || (dir == RECEIVED) != (delivery == Delivery.RECEIVED)) {
             throw corruptRow();
         }

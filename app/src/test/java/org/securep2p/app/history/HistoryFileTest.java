@@ -182,6 +182,11 @@ class HistoryFileTest {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
         }
         Files.write(file, original);
+        sql("UPDATE messages SET time = -5");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+        }
+        Files.write(file, original);
         sql("UPDATE messages SET direction = 1, delivery = 3");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));

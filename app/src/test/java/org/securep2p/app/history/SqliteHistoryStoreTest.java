@@ -189,7 +189,7 @@ class SqliteHistoryStoreTest {
     }
 
     @Test
-    void badIdsAndOverlongTextsAreRefusedAndNothingIsStored() throws Exception {
+    void badIdsTimesAndOverlongTextsAreRefusedAndNothingIsStored() throws Exception {
         Fingerprint bob = t.fingerprint();
         for (String id : new String[] {"", "ABCD", "12 34", "x".repeat(3), "a".repeat(65)}) {
             assertThatThrownBy(() -> store.append(bob, HistoryMessage.sent(id, T0, "a")))
@@ -197,6 +197,10 @@ class SqliteHistoryStoreTest {
         }
         assertThatThrownBy(() -> store.append(bob, HistoryMessage.sent(t.id(), T0, "a".repeat(64 * 1024 + 1))))
                 .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.INVALID_ARGUMENT);
+        for (Instant time : new Instant[] {Instant.EPOCH.minusMillis(1), Instant.MAX, Instant.MIN}) {
+            assertThatThrownBy(() -> store.append(bob, HistoryMessage.sent(t.id(), time, "a")))
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.INVALID_ARGUMENT);
+        }
         assertThat(store.append(bob, HistoryMessage.sent(t.id(), T0, "a".repeat(64 * 1024)))).isTrue();
         assertThat(store.page(bob, Optional.empty(), 10)).hasSize(1);
     }
