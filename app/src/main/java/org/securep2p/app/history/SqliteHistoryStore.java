@@ -83,6 +83,11 @@ public final class SqliteHistoryStore implements HistoryStore {
         return expire(clock.instant());
     }
 
+    /** True once a call has opened the file (it passed every check of §19.6). */
+    synchronized boolean isOpen() {
+        return state instanceof Open;
+    }
+
     /** The open database, opening it at the first call. */
     private HistoryDatabase db() throws HistoryException {
         State s = state;
