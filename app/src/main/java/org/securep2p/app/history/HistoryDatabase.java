@@ -583,6 +583,18 @@ final class HistoryDatabase implements AutoCloseable {
         closeQuietly(db);
     }
 
+    /** The connection's value of one of the pragmas set at open (§19.6), as SQLite reports it. */
+    String setting(String pragma) throws HistoryException {
+        if (!pragma.matches("[a-z_]{1,32}")) {
+            throw new IllegalArgumentException("not a pragma name");
+        }
+        return transaction(() -> {
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA " + pragma)) {
+                return r.next() ? r.getString(1) : "";
+            }
+        });
+    }
+
     // ---- helpers ----
 
     private Optional<Long> conversationId(byte[] conv) throws SQLException {

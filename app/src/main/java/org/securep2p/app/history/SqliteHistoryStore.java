@@ -88,6 +88,11 @@ public final class SqliteHistoryStore implements HistoryStore {
         return state instanceof Open;
     }
 
+    /** A pragma's value on the open connection (tests check the durability and deletion settings). */
+    synchronized String setting(String pragma) throws HistoryException {
+        return db().setting(pragma);
+    }
+
     /** The open database, opening it at the first call. */
     private HistoryDatabase db() throws HistoryException {
         State s = state;

@@ -119,6 +119,23 @@ class HistoryFileTest {
         }
     }
 
+    @Test
+    void theConnectionCommitsDurablyAndDeletesSecurely() throws Exception {
+        for (int run = 0; run < 2; run++) { // created, then reopened
+            try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+                store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+                assertThat(store.setting("journal_mode")).isEqualTo("wal");
+                assertThat(store.setting("synchronous")).isEqualTo("2"); // FULL: the WAL is fsynced at every commit
+                assertThat(store.setting("secure_delete")).isEqualTo("1");
+                assertThat(store.setting("locking_mode")).isEqualTo("exclusive");
+                assertThat(store.setting("trusted_schema")).isEqualTo("0");
+                assertThat(store.setting("cell_size_check")).isEqualTo("1");
+                assertThat(store.setting("application_id")).isEqualTo(Integer.toString(0x53503248));
+                assertThat(store.setting("user_version")).isEqualTo("1");
+            }
+        }
+    }
+
     // ---- plain SQL edits are refused when read ----
 
     @Test
