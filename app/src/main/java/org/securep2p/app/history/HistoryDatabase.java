@@ -305,6 +305,7 @@ final class HistoryDatabase implements AutoCloseable {
                     .array();
             byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), time));
             Arrays.fill(plain, (byte) 0);
+            Arrays.fill(text, (byte) 0);
             try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, time,"
                     + " direction, delivery, read, body, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setLong(1, convId);
