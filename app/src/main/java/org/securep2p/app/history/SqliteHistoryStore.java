@@ -1,6 +1,7 @@
 package org.securep2p.app.history;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -139,10 +140,24 @@ public final class SqliteHistoryStore implements HistoryStore {
                             + " SQLite native library is not loaded from there");
                 }
             }
+            removeLeftovers(folder);
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot prepare " + folder + ": " + e.getMessage(), e);
         }
         System.setProperty(TMPDIR_PROPERTY, folder.toString());
+    }
+
+    /**
+     * Deletes the copies of the native library that killed processes left (sqlite-jdbc deletes its own copy at a
+     * normal exit only, and keeps any copy whose lock file is there, which a SIGKILL leaves too). One process
+     * uses a home at a time, so none of them is in use; a library already mapped stays valid anyway.
+     */
+    private static void removeLeftovers(Path folder) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "sqlite-*")) {
+            for (Path p : entries) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     @Override

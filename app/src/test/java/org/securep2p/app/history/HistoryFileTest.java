@@ -309,6 +309,24 @@ class HistoryFileTest {
     }
 
     @Test
+    void copiesOfTheNativeLibraryLeftByKilledProcessesAreRemoved() throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("native"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Path leftover = Files.write(folder.resolve("sqlite-3.54.1.0-0b1c-libsqlitejdbc.so"), new byte[] {1});
+        Path lock = Files.write(folder.resolve("sqlite-3.54.1.0-0b1c-libsqlitejdbc.so.lck"), new byte[0]);
+        Path other = Files.write(folder.resolve("notes.txt"), new byte[] {2});
+        String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        try {
+            SqliteHistoryStore.useNativeFolderBeside(file);
+            assertThat(leftover).doesNotExist();
+            assertThat(lock).doesNotExist();
+            assertThat(other).exists();
+        } finally {
+            restore(before);
+        }
+    }
+
+    @Test
     void aNativeLibraryFolderOthersCanWriteIsRefused() throws Exception {
         Files.createDirectory(dir.resolve("native"), PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwxrwxrwx")));
