@@ -135,10 +135,8 @@ final class HistoryDatabase implements AutoCloseable {
                 s.execute("PRAGMA synchronous = FULL");
             }
             HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
-            if (fresh) {
+            if (fresh || h.checkOrEmpty()) {
                 h.create();
-            } else {
-                h.check();
             }
             try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA journal_mode = WAL")) {
                 if (!r.next() || !"wal".equalsIgnoreCase(r.getString(1))) {
@@ -181,8 +179,12 @@ final class HistoryDatabase implements AutoCloseable {
         }
     }
 
-    /** Reads only; the order of the checks is §19.6's. */
-    private void check() throws HistoryException, SQLException {
+    /**
+     * Reads only; the order of the checks is §19.6's. True when the file is an SQLite database with nothing in
+     * it at all (no application id, no version, no schema): what a crash during {@link #create()}'s first
+     * commit leaves once SQLite has rolled it back; it holds nothing to lose.
+     */
+    private boolean checkOrEmpty() throws HistoryException, SQLException {
         int applicationId;
         int version;
         try (Statement s = db.createStatement()) {
@@ -197,6 +199,9 @@ final class HistoryDatabase implements AutoCloseable {
                 throw new HistoryException(CORRUPT, file + " is not an SQLite database", e);
             }
             throw e;
+        }
+        if (applicationId == 0 && version == 0 && schemaOf(db).isEmpty()) {
+            return true;
         }
         if (applicationId != APPLICATION_ID) {
             throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id "
@@ -228,6 +233,7 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(CORRUPT, file + " was sealed under another key (another identity's"
                     + " history?)");
         }
+        return false;
     }
 
     /** The schema rows of {@code c}, sorted: what an exact comparison needs. */

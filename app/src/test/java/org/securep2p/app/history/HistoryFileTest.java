@@ -265,6 +265,21 @@ class HistoryFileTest {
     }
 
     @Test
+    void anSqliteDatabaseWithNothingInItBecomesTheHistory() throws Exception {
+        // What a crash during the first commit leaves once SQLite has rolled it back: a header, no schema.
+        sql("CREATE TABLE t (x)");
+        sql("DROP TABLE t");
+        assertThat(Files.size(file)).isPositive();
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(bob, Optional.empty(), 10)).hasSize(1);
+        }
+    }
+
+    @Test
     void aFutureSchemaVersionIsRefusedAndLeftAlone() throws Exception {
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
