@@ -139,6 +139,40 @@ class HistoryFileTest {
     // ---- plain SQL edits are refused when read ----
 
     @Test
+    void everyChangedByteOfASealedBodyIsRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.received(t.id(), T0, "flip me"));
+        }
+        byte[] body;
+        try (Connection c = jdbc(); Statement s = c.createStatement();
+                var r = s.executeQuery("SELECT body FROM messages")) {
+            r.next();
+            body = r.getBytes(1);
+        }
+        for (int i = 0; i < body.length; i++) {
+            byte[] changed = body.clone();
+            changed[i] ^= (byte) (1 << (i % 8));
+            setBody(changed);
+            try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+                assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+            }
+        }
+        setBody(body);
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(bob, Optional.empty(), 10)).singleElement()
+                    .satisfies(m -> assertThat(m.text()).isEqualTo("flip me"));
+        }
+    }
+
+    private void setBody(byte[] body) throws Exception {
+        try (Connection c = jdbc(); var p = c.prepareStatement("UPDATE messages SET body = ?")) {
+            p.setBytes(1, body);
+            p.executeUpdate();
+        }
+    }
+
+    @Test
     void aRowMovedToAnotherConversationIsRefused() throws Exception {
         Fingerprint bob = t.fingerprint();
         Fingerprint carol = t.fingerprint();
