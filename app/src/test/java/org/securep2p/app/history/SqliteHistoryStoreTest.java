@@ -326,6 +326,36 @@ class SqliteHistoryStoreTest {
     }
 
     @Test
+    void concurrentAppendsFromSeveralThreadsAreAllKeptWithDistinctPositions() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        Fingerprint carol = t.fingerprint();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            ids.add(t.id());
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                int n = i;
+                results.add(pool.submit(() -> store.append(n % 2 == 0 ? bob : carol,
+                        HistoryMessage.received(ids.get(n), T0.plusMillis(n), "m" + n))));
+            }
+            for (java.util.concurrent.Future<Boolean> r : results) {
+                assertThat(r.get()).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (Fingerprint peer : List.of(bob, carol)) {
+            List<HistoryMessage> page = store.page(peer, Optional.empty(), 1000);
+            assertThat(page).hasSize(100);
+            assertThat(page).extracting(HistoryMessage::position).doesNotHaveDuplicates();
+        }
+        assertThat(store.conversations()).allSatisfy(c -> assertThat(c.unread()).isEqualTo(100));
+    }
+
+    @Test
     void aSecondStoreOnTheSameFileIsRefusedWhileTheFirstIsOpen() throws Exception {
         store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
         try (SqliteHistoryStore second = HistoryTesting.open(file, key, Retention.forever())) {
