@@ -62,8 +62,8 @@ public final class SqliteHistoryStore implements HistoryStore {
     /**
      * A store for {@code file} under {@code historyKey} (the 32-byte storage key of purpose {@code history};
      * copied, the caller still owns and closes it). Nothing is read or written here: the file is opened,
-     * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} stamps
-     * nothing stored (messages carry their own times) and is the "now" of a future daily expiry.
+     * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} is the "now"
+     * of {@link #expireNow()} (it stamps nothing: messages carry their own times).
      */
     public static SqliteHistoryStore open(Path file, SecretBytes historyKey, Retention retention,
             SecureRandom random, Clock clock) {
