@@ -290,6 +290,17 @@ class SqliteHistoryStoreTest {
     }
 
     @Test
+    void expireNowUsesTheStoresClock() throws Exception {
+        store.close();
+        store = HistoryTesting.open(file, key, Retention.days(1)); // clock fixed at T0
+        Fingerprint bob = t.fingerprint();
+        store.append(bob, HistoryMessage.sent(t.id(), T0.minus(Duration.ofHours(25)), "old"));
+        store.append(bob, HistoryMessage.sent(t.id(), T0.minus(Duration.ofHours(23)), "new"));
+        assertThat(store.expireNow()).isEqualTo(1);
+        assertThat(store.page(bob, Optional.empty(), 10)).extracting(HistoryMessage::text).containsExactly("new");
+    }
+
+    @Test
     void foreverExpiresNothing() throws Exception {
         Fingerprint bob = t.fingerprint();
         store.append(bob, HistoryMessage.sent(t.id(), Instant.EPOCH, "very old"));
