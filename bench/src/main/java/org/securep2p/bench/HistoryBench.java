@@ -30,7 +30,8 @@ import org.securep2p.crypto.SecretBytes;
  *   <li>one {@code append} including its commit (WAL, {@code synchronous=FULL}: one fsync), target ≤ 2 ms;</li>
  *   <li>{@code conversations()} (the list with unread counts) for reference.</li>
  * </ul>
- * Each measure is preceded by untimed warm-up calls (JIT). The 100,000 rows are written through the store itself in a tmpfs folder (fsync is free there, so filling
+ * Each measure is preceded by untimed warm-up calls (JIT). The 100,000 rows are written through the store
+ * itself in a tmpfs folder (fsync is free there, so filling
  * takes seconds, not minutes), then the closed file is copied to the measured folder (default: a new folder
  * under {@code java.io.tmpdir}; pass one on the disk you care about). Prints one table with the load average.
  *

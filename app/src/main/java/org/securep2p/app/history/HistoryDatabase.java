@@ -14,14 +14,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.text.Normalizer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -69,7 +67,6 @@ final class HistoryDatabase implements AutoCloseable {
     static final int MAX_REASON_BYTES = 1024;
     /** A page is what a screen or a JSON reply can use; the whole history is read page by page. */
     static final int MAX_PAGE = 1000;
-    static final int MAX_NAME_BYTES = 64;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{1,64}");
     /** Times are stored as unsigned milliseconds (§19.6); a clock this far off is a bug, not a message. */
     static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
@@ -110,7 +107,8 @@ final class HistoryDatabase implements AutoCloseable {
                     && Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView("posix")) {
                 // 0600 from the start: SQLite would create it 0644 less the umask, and gives its WAL the
                 // database file's mode.
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(file,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             }
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
@@ -446,7 +444,8 @@ final class HistoryDatabase implements AutoCloseable {
                         n = Optional.of(utf8(plain, 0, plain.length));
                     }
                     long last = r.getLong(5);
-                    Optional<Instant> lastTime = r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(last));
+                    Optional<Instant> lastTime = r.wasNull() ? Optional.empty()
+                            : Optional.of(Instant.ofEpochMilli(last));
                     out.add(new HistoryStore.ConversationSummary(peer, n, r.getInt(4), lastTime, messages));
                 }
             }
@@ -533,11 +532,11 @@ final class HistoryDatabase implements AutoCloseable {
 
     void setContactName(Fingerprint peer, String name) throws HistoryException {
         String stripped = name == null ? "" : name.strip();
-        Optional<String> problem = nameProblem(stripped);
+        Optional<String> problem = ContactNames.problem(stripped);
         if (problem.isPresent()) {
             throw new HistoryException(INVALID_ARGUMENT, problem.get());
         }
-        byte[] nameKey = keys.name(normalise(stripped));
+        byte[] nameKey = keys.name(ContactNames.normalise(stripped));
         transaction(() -> {
             byte[] fp = peer.toBytes();
             byte[] conv = keys.conversation(fp);
@@ -566,10 +565,10 @@ final class HistoryDatabase implements AutoCloseable {
 
     Optional<Fingerprint> contactNamed(String name) throws HistoryException {
         String stripped = name == null ? "" : name.strip();
-        if (nameProblem(stripped).isPresent()) {
+        if (ContactNames.problem(stripped).isPresent()) {
             return Optional.empty();
         }
-        byte[] nameKey = keys.name(normalise(stripped));
+        byte[] nameKey = keys.name(ContactNames.normalise(stripped));
         return transaction(() -> {
             try (PreparedStatement p = db.prepareStatement("SELECT conv, peer FROM conversations WHERE name_key = ?")) {
                 p.setBytes(1, nameKey);
@@ -699,40 +698,6 @@ final class HistoryDatabase implements AutoCloseable {
             case 3: return Delivery.RECEIVED;
             default: throw new HistoryException(CORRUPT, file + ": a message has an unknown delivery state " + code);
         }
-    }
-
-    /** The peer-name rule of §20.1 (the app's PeerText, which this package cannot see). */
-    static Optional<String> nameProblem(String name) {
-        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes < 1 || bytes > MAX_NAME_BYTES) {
-            return Optional.of("a name is 1.." + MAX_NAME_BYTES + " bytes of UTF-8, not " + bytes);
-        }
-        int[] bad = name.codePoints().filter(cp -> !isPlain(cp)).limit(1).toArray();
-        if (bad.length > 0) {
-            return Optional.of(String.format("a name may not contain U+%04X (control, format, separator or"
-                    + " unassigned character)", bad[0]));
-        }
-        return Optional.empty();
-    }
-
-    private static boolean isPlain(int cp) {
-        switch (Character.getType(cp)) {
-            case Character.CONTROL:
-            case Character.FORMAT:
-            case Character.LINE_SEPARATOR:
-            case Character.PARAGRAPH_SEPARATOR:
-            case Character.UNASSIGNED:
-            case Character.SURROGATE:
-            case Character.PRIVATE_USE:
-                return false;
-            default:
-                return true;
-        }
-    }
-
-    /** Two names are one when they differ only in case or Unicode composition. */
-    static String normalise(String strippedName) {
-        return Normalizer.normalize(strippedName, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
     }
 
     /** Copies the log into the database and empties it, so deleted ciphertext does not stay in old frames. */

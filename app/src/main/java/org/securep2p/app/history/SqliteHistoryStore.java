@@ -135,7 +135,8 @@ public final class SqliteHistoryStore implements HistoryStore {
             }
             if (posix) {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(folder, LinkOption.NOFOLLOW_LINKS);
-                if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                if (perms.contains(PosixFilePermission.GROUP_WRITE)
+                        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
                     throw new HistoryException(STORAGE_FAILED, folder + " can be written by group or others; the"
                             + " SQLite native library is not loaded from there");
                 }
