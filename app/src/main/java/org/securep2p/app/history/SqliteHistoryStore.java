@@ -33,6 +33,11 @@ import static org.securep2p.app.history.HistoryException.Reason.STORAGE_FAILED;
  */
 public final class SqliteHistoryStore implements HistoryStore {
 
+    /** The database's name in the home (README, files in the home). */
+    public static final String FILE_NAME = "history.db";
+    /** The key manager's storage-key purpose whose key {@link #open} takes (§16.4, §19.6). */
+    public static final String KEY_PURPOSE = "history";
+
     /** The folder beside the database where sqlite-jdbc extracts its native library (§19.6). */
     static final String NATIVE_FOLDER = "native";
     static final String TMPDIR_PROPERTY = "org.sqlite.tmpdir";
@@ -60,7 +65,8 @@ public final class SqliteHistoryStore implements HistoryStore {
     }
 
     /**
-     * A store for {@code file} under {@code historyKey} (the 32-byte storage key of purpose {@code history};
+     * A store for {@code file} (the home's {@link #FILE_NAME}) under {@code historyKey} (the 32-byte storage key
+     * of purpose {@link #KEY_PURPOSE}, {@code KeyManagerClient.storageKey(KEY_PURPOSE)};
      * copied, the caller still owns and closes it). Nothing is read or written here: the file is opened,
      * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} is the "now"
      * of {@link #expireNow()} (it stamps nothing: messages carry their own times).
