@@ -131,6 +131,8 @@ final class HistoryDatabase implements AutoCloseable {
                 s.execute("PRAGMA cell_size_check = ON");
                 s.execute("PRAGMA secure_delete = ON");
                 s.execute("PRAGMA synchronous = FULL");
+                // Any temporary table or index (a sort) stays in memory, never in a file under /tmp.
+                s.execute("PRAGMA temp_store = MEMORY");
             }
             HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
             if (fresh || h.checkOrEmpty()) {

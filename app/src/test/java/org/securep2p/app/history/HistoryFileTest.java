@@ -130,6 +130,7 @@ class HistoryFileTest {
                 assertThat(store.setting("locking_mode")).isEqualTo("exclusive");
                 assertThat(store.setting("trusted_schema")).isEqualTo("0");
                 assertThat(store.setting("cell_size_check")).isEqualTo("1");
+                assertThat(store.setting("temp_store")).isEqualTo("2"); // MEMORY: no temporary file in /tmp
                 assertThat(store.setting("application_id")).isEqualTo(Integer.toString(0x53503248));
                 assertThat(store.setting("user_version")).isEqualTo("1");
             }
