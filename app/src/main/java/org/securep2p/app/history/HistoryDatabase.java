@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -250,20 +251,30 @@ final class HistoryDatabase implements AutoCloseable {
         return rows;
     }
 
-    private static List<String> expected;
-
     /** What SQLite itself records for {@link #SCHEMA} (auto-indexes included), built once in memory. */
-    private static synchronized List<String> expectedSchema() throws SQLException {
-        if (expected == null) {
+    private static List<String> expectedSchema() throws SQLException {
+        try {
+            return ExpectedSchema.ROWS;
+        } catch (LinkageError e) { // ExceptionInInitializerError, then NoClassDefFoundError
+            throw new SQLException("cannot build the expected schema", e);
+        }
+    }
+
+    /** Initialised once by the JVM at first use: no mutable static. */
+    private static final class ExpectedSchema {
+        static final List<String> ROWS = build();
+
+        private static List<String> build() {
             try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite::memory:");
                     Statement s = c.createStatement()) {
                 for (String sql : SCHEMA) {
                     s.execute(sql);
                 }
-                expected = List.copyOf(schemaOf(c));
+                return List.copyOf(schemaOf(c));
+            } catch (SQLException e) {
+                throw new IllegalStateException("SQLite cannot build the history schema in memory", e);
             }
         }
-        return expected;
     }
 
     // ---- operations (each one transaction) ----
@@ -395,7 +406,13 @@ final class HistoryDatabase implements AutoCloseable {
         boolean read = r.getInt(6) != 0;
         byte[] body = r.getBytes(7);
         byte[] failure = r.getBytes(8);
-        if (mid == null || body == null || position < 1 || time < 0 || time > LATEST.toEpochMilli()
+        checkHash(conv);
+        checkHash(mid);
+        checkSealed(body, 2, 1 + 64 + MAX_TEXT_BYTES);
+        if (failure != null) {
+            checkSealed(failure, 0, MAX_REASON_BYTES);
+        }
+        if (position < 1 || time < 0 || time > LATEST.toEpochMilli()
                 || (dir != SENT && dir != RECEIVED)
                 || (dir == RECEIVED) != (delivery == Delivery.RECEIVED)) {
             throw corruptRow();
@@ -415,7 +432,11 @@ final class HistoryDatabase implements AutoCloseable {
             Optional<String> reason = Optional.empty();
             if (failure != null) {
                 byte[] f = openOrCorrupt(failure, keys.failureAd(conv, mid));
-                reason = Optional.of(utf8(f, 0, f.length));
+                try {
+                    reason = Optional.of(utf8(f, 0, f.length));
+                } finally {
+                    Arrays.fill(f, (byte) 0);
+                }
             }
             return new HistoryMessage(position, id, Instant.ofEpochMilli(time), direction, text, delivery, reason,
                     read);
@@ -442,8 +463,7 @@ final class HistoryDatabase implements AutoCloseable {
                     Fingerprint peer = peerOf(conv, r.getBytes(2));
                     Optional<String> n = Optional.empty();
                     if (name != null) {
-                        byte[] plain = openOrCorrupt(name, keys.nameAd(conv));
-                        n = Optional.of(utf8(plain, 0, plain.length));
+                        n = Optional.of(openName(conv, name));
                     }
                     long last = r.getLong(5);
                     Optional<Instant> lastTime = r.wasNull() ? Optional.empty()
@@ -525,8 +545,7 @@ final class HistoryDatabase implements AutoCloseable {
                     if (!r.next() || r.getBytes(1) == null) {
                         return Optional.<String>empty();
                     }
-                    byte[] plain = openOrCorrupt(r.getBytes(1), keys.nameAd(conv));
-                    return Optional.of(utf8(plain, 0, plain.length));
+                    return Optional.of(openName(conv, r.getBytes(1)));
                 }
             }
         });
@@ -554,9 +573,12 @@ final class HistoryDatabase implements AutoCloseable {
             if (convId < 0) {
                 convId = insertConversation(conv, fp);
             }
+            byte[] plainName = stripped.getBytes(StandardCharsets.UTF_8);
+            byte[] sealedName = keys.seal(plainName, keys.nameAd(conv));
+            Arrays.fill(plainName, (byte) 0);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE conversations SET name = ?, name_key = ? WHERE id = ?")) {
-                p.setBytes(1, keys.seal(stripped.getBytes(StandardCharsets.UTF_8), keys.nameAd(conv)));
+                p.setBytes(1, sealedName);
                 p.setBytes(2, nameKey);
                 p.setLong(3, convId);
                 p.executeUpdate();
@@ -572,10 +594,21 @@ final class HistoryDatabase implements AutoCloseable {
         }
         byte[] nameKey = keys.name(ContactNames.normalise(stripped));
         return transaction(() -> {
-            try (PreparedStatement p = db.prepareStatement("SELECT conv, peer FROM conversations WHERE name_key = ?")) {
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT conv, peer, name FROM conversations WHERE name_key = ?")) {
                 p.setBytes(1, nameKey);
                 try (ResultSet r = p.executeQuery()) {
-                    return r.next() ? Optional.of(peerOf(r.getBytes(1), r.getBytes(2))) : Optional.<Fingerprint>empty();
+                    if (!r.next()) {
+                        return Optional.<Fingerprint>empty();
+                    }
+                    // name_key is a cleartext column: the row is this name's only if its sealed name says so,
+                    // else a swapped name_key would send "alice" to Bob.
+                    byte[] conv = r.getBytes(1);
+                    String stored = openName(conv, r.getBytes(3));
+                    if (!MessageDigest.isEqual(keys.name(ContactNames.normalise(stored)), nameKey)) {
+                        throw corruptRow();
+                    }
+                    return Optional.of(peerOf(conv, r.getBytes(2)));
                 }
             }
         });
@@ -625,16 +658,46 @@ final class HistoryDatabase implements AutoCloseable {
     }
 
     private Fingerprint peerOf(byte[] conv, byte[] sealedPeer) throws HistoryException {
-        if (conv == null || sealedPeer == null) {
-            throw corruptRow();
-        }
+        checkHash(conv);
+        checkSealed(sealedPeer, HistoryKeys.HASH_LENGTH, HistoryKeys.HASH_LENGTH);
         byte[] fp = openOrCorrupt(sealedPeer, keys.peerAd(conv));
-        if (!keys.isConversationOf(conv, fp)) {
+        if (fp.length != HistoryKeys.HASH_LENGTH || !keys.isConversationOf(conv, fp)) {
             throw corruptRow();
         }
         try {
             return Fingerprint.fromBytes(fp);
         } catch (CryptoException e) {
+            throw corruptRow();
+        }
+    }
+
+    /** A contact's sealed name, opened and checked against the name rule. */
+    private String openName(byte[] conv, byte[] sealedName) throws HistoryException {
+        checkHash(conv);
+        checkSealed(sealedName, 1, ContactNames.MAX_NAME_BYTES);
+        byte[] plain = openOrCorrupt(sealedName, keys.nameAd(conv));
+        try {
+            String name = utf8(plain, 0, plain.length);
+            if (ContactNames.problem(name).isPresent()) {
+                throw corruptRow();
+            }
+            return name;
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    /** A keyed-hash column (conv, mid) is 32 bytes: the associated data rely on it, having no length prefix. */
+    private void checkHash(byte[] hash) throws HistoryException {
+        if (hash == null || hash.length != HistoryKeys.HASH_LENGTH) {
+            throw corruptRow();
+        }
+    }
+
+    /** A sealed column's size is checked before anything is decrypted: a crafted file cannot make us work. */
+    private void checkSealed(byte[] sealed, int minPlain, int maxPlain) throws HistoryException {
+        if (sealed == null || sealed.length < HistoryKeys.SEAL_OVERHEAD + minPlain
+                || sealed.length > HistoryKeys.SEAL_OVERHEAD + maxPlain) {
             throw corruptRow();
         }
     }
@@ -684,12 +747,13 @@ final class HistoryDatabase implements AutoCloseable {
     }
 
     private static int deliveryCode(Delivery d) {
-        switch (d) {
-            case SENDING: return 0;
-            case DELIVERED: return 1;
-            case FAILED: return 2;
-            default: return 3;
-        }
+        // Exhaustive: a new Delivery value fails to compile here instead of being stored as another one.
+        return switch (d) {
+            case SENDING -> 0;
+            case DELIVERED -> 1;
+            case FAILED -> 2;
+            case RECEIVED -> 3;
+        };
     }
 
     private Delivery delivery(int code) throws HistoryException {

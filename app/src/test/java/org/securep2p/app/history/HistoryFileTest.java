@@ -270,6 +270,26 @@ class HistoryFileTest {
         }
     }
 
+    @Test
+    void swappedNameKeysNeverSendANameToAnotherContact() throws Exception {
+        Fingerprint alice = t.fingerprint();
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.setContactName(alice, "alice");
+            store.setContactName(bob, "bob");
+        }
+        // name_key is unique: swap it through a saved copy, one row at a time.
+        sql("CREATE TABLE saved AS SELECT id, name_key FROM conversations");
+        sql("UPDATE conversations SET name_key = NULL");
+        sql("UPDATE conversations SET name_key = (SELECT name_key FROM saved WHERE saved.id <> conversations.id)");
+        sql("DROP TABLE saved");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.contactNamed("alice"));
+            assertCorrupt(() -> store.contactNamed("Bob"));
+            assertThat(store.contactName(bob)).contains("bob");
+        }
+    }
+
     // ---- refused at open, left byte for byte ----
 
     @Test
