@@ -536,4 +536,28 @@ class DefaultMessengerTest {
         assertThat(attempt).startsWith("a");
         m.cancel(attempt);
     }
+
+    @Test
+    void cancellingOneWaitEndsOnlyThatWaitAndItsCode() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        ChatEvent.Endpoint cancelled = alice.waitForPeer(LEVEL);
+        ChatEvent.Endpoint kept = alice.waitForPeer(LEVEL);
+        alice.cancel(cancelled.attempt());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.acceptAnswer(cancelled.attempt(), "x"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.NO_WAIT));
+        String carolAttempt = carol.connect(cancelled.code(), LEVEL);
+        String bobAttempt = bob.connect(kept.code(), LEVEL);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(bobAttempt));
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.attempt().equals(kept.attempt()));
+        awaitIn(carolEvents, ChatEvent.Failure.class, f -> f.attempt().equals(carolAttempt));
+        assertThat(carolEvents).noneMatch(ChatEvent.Connected.class::isInstance);
+        assertThat(aliceEvents).noneMatch(e -> e instanceof ChatEvent.Connected c
+                && c.attempt().equals(cancelled.attempt()));
+    }
 }

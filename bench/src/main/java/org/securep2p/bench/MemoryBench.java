@@ -202,7 +202,7 @@ public final class MemoryBench {
     }
 
     /** VmRSS and VmHWM in kB. */
-    private static long[] status(long pid) throws IOException {
+    static long[] status(long pid) throws IOException {
         long[] values = new long[2];
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
@@ -219,7 +219,7 @@ public final class MemoryBench {
     }
 
     /** One {@code securep2p --json} process, driven line by line. */
-    private static final class Peer implements AutoCloseable {
+    static final class Peer implements AutoCloseable {
         final String name;
         final Path home;
         private final Process process;

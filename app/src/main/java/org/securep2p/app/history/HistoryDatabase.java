@@ -8,19 +8,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.text.Normalizer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -68,8 +68,9 @@ final class HistoryDatabase implements AutoCloseable {
     static final int MAX_REASON_BYTES = 1024;
     /** A page is what a screen or a JSON reply can use; the whole history is read page by page. */
     static final int MAX_PAGE = 1000;
-    static final int MAX_NAME_BYTES = 64;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{1,64}");
+    /** Times are stored as unsigned milliseconds (§19.6); a clock this far off is a bug, not a message. */
+    static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
 
     private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_LOCKED = 6;
@@ -103,6 +104,13 @@ final class HistoryDatabase implements AutoCloseable {
                 throw new HistoryException(CORRUPT, file + " is a symbolic link, not a history database");
             }
             fresh = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) == 0;
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+                    && Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView("posix")) {
+                // 0600 from the start: SQLite would create it 0644 less the umask, and gives its WAL the
+                // database file's mode.
+                Files.createFile(file,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -124,12 +132,12 @@ final class HistoryDatabase implements AutoCloseable {
                 s.execute("PRAGMA cell_size_check = ON");
                 s.execute("PRAGMA secure_delete = ON");
                 s.execute("PRAGMA synchronous = FULL");
+                // Any temporary table or index (a sort) stays in memory, never in a file under /tmp.
+                s.execute("PRAGMA temp_store = MEMORY");
             }
             HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
-            if (fresh) {
+            if (fresh || h.checkOrEmpty()) {
                 h.create();
-            } else {
-                h.check();
             }
             try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA journal_mode = WAL")) {
                 if (!r.next() || !"wal".equalsIgnoreCase(r.getString(1))) {
@@ -172,8 +180,12 @@ final class HistoryDatabase implements AutoCloseable {
         }
     }
 
-    /** Reads only; the order of the checks is §19.6's. */
-    private void check() throws HistoryException, SQLException {
+    /**
+     * Reads only; the order of the checks is §19.6's. True when the file is an SQLite database with nothing in
+     * it at all (no application id, no version, no schema): what a crash during {@link #create()}'s first
+     * commit leaves once SQLite has rolled it back; it holds nothing to lose.
+     */
+    private boolean checkOrEmpty() throws HistoryException, SQLException {
         int applicationId;
         int version;
         try (Statement s = db.createStatement()) {
@@ -188,6 +200,9 @@ final class HistoryDatabase implements AutoCloseable {
                 throw new HistoryException(CORRUPT, file + " is not an SQLite database", e);
             }
             throw e;
+        }
+        if (applicationId == 0 && version == 0 && schemaOf(db).isEmpty()) {
+            return true;
         }
         if (applicationId != APPLICATION_ID) {
             throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id "
@@ -219,6 +234,7 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(CORRUPT, file + " was sealed under another key (another identity's"
                     + " history?)");
         }
+        return false;
     }
 
     /** The schema rows of {@code c}, sorted: what an exact comparison needs. */
@@ -235,20 +251,30 @@ final class HistoryDatabase implements AutoCloseable {
         return rows;
     }
 
-    private static List<String> expected;
-
     /** What SQLite itself records for {@link #SCHEMA} (auto-indexes included), built once in memory. */
-    private static synchronized List<String> expectedSchema() throws SQLException {
-        if (expected == null) {
+    private static List<String> expectedSchema() throws SQLException {
+        try {
+            return ExpectedSchema.ROWS;
+        } catch (LinkageError e) { // ExceptionInInitializerError, then NoClassDefFoundError
+            throw new SQLException("cannot build the expected schema", e);
+        }
+    }
+
+    /** Initialised once by the JVM at first use: no mutable static. */
+    private static final class ExpectedSchema {
+        static final List<String> ROWS = build();
+
+        private static List<String> build() {
             try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite::memory:");
                     Statement s = c.createStatement()) {
                 for (String sql : SCHEMA) {
                     s.execute(sql);
                 }
-                expected = List.copyOf(schemaOf(c));
+                return List.copyOf(schemaOf(c));
+            } catch (SQLException e) {
+                throw new IllegalStateException("SQLite cannot build the history schema in memory", e);
             }
         }
-        return expected;
     }
 
     // ---- operations (each one transaction) ----
@@ -260,6 +286,9 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES + " bytes of UTF-8");
         }
         Optional<byte[]> reason = checkReason(m.delivery(), m.failureReason());
+        if (m.time().isBefore(Instant.EPOCH) || m.time().isAfter(LATEST)) {
+            throw new HistoryException(INVALID_ARGUMENT, "a message time is between 1970 and 9999");
+        }
         if (retention.isOff()) {
             return true;
         }
@@ -293,6 +322,7 @@ final class HistoryDatabase implements AutoCloseable {
                     .array();
             byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), time));
             Arrays.fill(plain, (byte) 0);
+            Arrays.fill(text, (byte) 0);
             try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, time,"
                     + " direction, delivery, read, body, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setLong(1, convId);
@@ -376,7 +406,14 @@ final class HistoryDatabase implements AutoCloseable {
         boolean read = r.getInt(6) != 0;
         byte[] body = r.getBytes(7);
         byte[] failure = r.getBytes(8);
-        if (mid == null || body == null || (dir != SENT && dir != RECEIVED)
+        checkHash(conv);
+        checkHash(mid);
+        checkSealed(body, 2, 1 + 64 + MAX_TEXT_BYTES);
+        if (failure != null) {
+            checkSealed(failure, 0, MAX_REASON_BYTES);
+        }
+        if (position < 1 || time < 0 || time > LATEST.toEpochMilli()
+                || (dir != SENT && dir != RECEIVED)
                 || (dir == RECEIVED) != (delivery == Delivery.RECEIVED)) {
             throw corruptRow();
         }
@@ -395,7 +432,11 @@ final class HistoryDatabase implements AutoCloseable {
             Optional<String> reason = Optional.empty();
             if (failure != null) {
                 byte[] f = openOrCorrupt(failure, keys.failureAd(conv, mid));
-                reason = Optional.of(utf8(f, 0, f.length));
+                try {
+                    reason = Optional.of(utf8(f, 0, f.length));
+                } finally {
+                    Arrays.fill(f, (byte) 0);
+                }
             }
             return new HistoryMessage(position, id, Instant.ofEpochMilli(time), direction, text, delivery, reason,
                     read);
@@ -422,11 +463,11 @@ final class HistoryDatabase implements AutoCloseable {
                     Fingerprint peer = peerOf(conv, r.getBytes(2));
                     Optional<String> n = Optional.empty();
                     if (name != null) {
-                        byte[] plain = openOrCorrupt(name, keys.nameAd(conv));
-                        n = Optional.of(utf8(plain, 0, plain.length));
+                        n = Optional.of(openName(conv, name));
                     }
                     long last = r.getLong(5);
-                    Optional<Instant> lastTime = r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(last));
+                    Optional<Instant> lastTime = r.wasNull() ? Optional.empty()
+                            : Optional.of(Instant.ofEpochMilli(last));
                     out.add(new HistoryStore.ConversationSummary(peer, n, r.getInt(4), lastTime, messages));
                 }
             }
@@ -504,8 +545,7 @@ final class HistoryDatabase implements AutoCloseable {
                     if (!r.next() || r.getBytes(1) == null) {
                         return Optional.<String>empty();
                     }
-                    byte[] plain = openOrCorrupt(r.getBytes(1), keys.nameAd(conv));
-                    return Optional.of(utf8(plain, 0, plain.length));
+                    return Optional.of(openName(conv, r.getBytes(1)));
                 }
             }
         });
@@ -513,11 +553,11 @@ final class HistoryDatabase implements AutoCloseable {
 
     void setContactName(Fingerprint peer, String name) throws HistoryException {
         String stripped = name == null ? "" : name.strip();
-        Optional<String> problem = nameProblem(stripped);
+        Optional<String> problem = ContactNames.problem(stripped);
         if (problem.isPresent()) {
             throw new HistoryException(INVALID_ARGUMENT, problem.get());
         }
-        byte[] nameKey = keys.name(normalise(stripped));
+        byte[] nameKey = keys.name(ContactNames.normalise(stripped));
         transaction(() -> {
             byte[] fp = peer.toBytes();
             byte[] conv = keys.conversation(fp);
@@ -533,9 +573,12 @@ final class HistoryDatabase implements AutoCloseable {
             if (convId < 0) {
                 convId = insertConversation(conv, fp);
             }
+            byte[] plainName = stripped.getBytes(StandardCharsets.UTF_8);
+            byte[] sealedName = keys.seal(plainName, keys.nameAd(conv));
+            Arrays.fill(plainName, (byte) 0);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE conversations SET name = ?, name_key = ? WHERE id = ?")) {
-                p.setBytes(1, keys.seal(stripped.getBytes(StandardCharsets.UTF_8), keys.nameAd(conv)));
+                p.setBytes(1, sealedName);
                 p.setBytes(2, nameKey);
                 p.setLong(3, convId);
                 p.executeUpdate();
@@ -546,15 +589,26 @@ final class HistoryDatabase implements AutoCloseable {
 
     Optional<Fingerprint> contactNamed(String name) throws HistoryException {
         String stripped = name == null ? "" : name.strip();
-        if (nameProblem(stripped).isPresent()) {
+        if (ContactNames.problem(stripped).isPresent()) {
             return Optional.empty();
         }
-        byte[] nameKey = keys.name(normalise(stripped));
+        byte[] nameKey = keys.name(ContactNames.normalise(stripped));
         return transaction(() -> {
-            try (PreparedStatement p = db.prepareStatement("SELECT conv, peer FROM conversations WHERE name_key = ?")) {
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT conv, peer, name FROM conversations WHERE name_key = ?")) {
                 p.setBytes(1, nameKey);
                 try (ResultSet r = p.executeQuery()) {
-                    return r.next() ? Optional.of(peerOf(r.getBytes(1), r.getBytes(2))) : Optional.<Fingerprint>empty();
+                    if (!r.next()) {
+                        return Optional.<Fingerprint>empty();
+                    }
+                    // name_key is a cleartext column: the row is this name's only if its sealed name says so,
+                    // else a swapped name_key would send "alice" to Bob.
+                    byte[] conv = r.getBytes(1);
+                    String stored = openName(conv, r.getBytes(3));
+                    if (!MessageDigest.isEqual(keys.name(ContactNames.normalise(stored)), nameKey)) {
+                        throw corruptRow();
+                    }
+                    return Optional.of(peerOf(conv, r.getBytes(2)));
                 }
             }
         });
@@ -568,6 +622,18 @@ final class HistoryDatabase implements AutoCloseable {
             // Closing anyway: SQLite checkpoints the log itself when the last connection closes.
         }
         closeQuietly(db);
+    }
+
+    /** The connection's value of one of the pragmas set at open (§19.6), as SQLite reports it. */
+    String setting(String pragma) throws HistoryException {
+        if (!pragma.matches("[a-z_]{1,32}")) {
+            throw new IllegalArgumentException("not a pragma name");
+        }
+        return transaction(() -> {
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA " + pragma)) {
+                return r.next() ? r.getString(1) : "";
+            }
+        });
     }
 
     // ---- helpers ----
@@ -592,16 +658,46 @@ final class HistoryDatabase implements AutoCloseable {
     }
 
     private Fingerprint peerOf(byte[] conv, byte[] sealedPeer) throws HistoryException {
-        if (conv == null || sealedPeer == null) {
-            throw corruptRow();
-        }
+        checkHash(conv);
+        checkSealed(sealedPeer, HistoryKeys.HASH_LENGTH, HistoryKeys.HASH_LENGTH);
         byte[] fp = openOrCorrupt(sealedPeer, keys.peerAd(conv));
-        if (!keys.isConversationOf(conv, fp)) {
+        if (fp.length != HistoryKeys.HASH_LENGTH || !keys.isConversationOf(conv, fp)) {
             throw corruptRow();
         }
         try {
             return Fingerprint.fromBytes(fp);
         } catch (CryptoException e) {
+            throw corruptRow();
+        }
+    }
+
+    /** A contact's sealed name, opened and checked against the name rule. */
+    private String openName(byte[] conv, byte[] sealedName) throws HistoryException {
+        checkHash(conv);
+        checkSealed(sealedName, 1, ContactNames.MAX_NAME_BYTES);
+        byte[] plain = openOrCorrupt(sealedName, keys.nameAd(conv));
+        try {
+            String name = utf8(plain, 0, plain.length);
+            if (ContactNames.problem(name).isPresent()) {
+                throw corruptRow();
+            }
+            return name;
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    /** A keyed-hash column (conv, mid) is 32 bytes: the associated data rely on it, having no length prefix. */
+    private void checkHash(byte[] hash) throws HistoryException {
+        if (hash == null || hash.length != HistoryKeys.HASH_LENGTH) {
+            throw corruptRow();
+        }
+    }
+
+    /** A sealed column's size is checked before anything is decrypted: a crafted file cannot make us work. */
+    private void checkSealed(byte[] sealed, int minPlain, int maxPlain) throws HistoryException {
+        if (sealed == null || sealed.length < HistoryKeys.SEAL_OVERHEAD + minPlain
+                || sealed.length > HistoryKeys.SEAL_OVERHEAD + maxPlain) {
             throw corruptRow();
         }
     }
@@ -651,12 +747,13 @@ final class HistoryDatabase implements AutoCloseable {
     }
 
     private static int deliveryCode(Delivery d) {
-        switch (d) {
-            case SENDING: return 0;
-            case DELIVERED: return 1;
-            case FAILED: return 2;
-            default: return 3;
-        }
+        // Exhaustive: a new Delivery value fails to compile here instead of being stored as another one.
+        return switch (d) {
+            case SENDING -> 0;
+            case DELIVERED -> 1;
+            case FAILED -> 2;
+            case RECEIVED -> 3;
+        };
     }
 
     private Delivery delivery(int code) throws HistoryException {
@@ -667,40 +764,6 @@ final class HistoryDatabase implements AutoCloseable {
             case 3: return Delivery.RECEIVED;
             default: throw new HistoryException(CORRUPT, file + ": a message has an unknown delivery state " + code);
         }
-    }
-
-    /** The peer-name rule of §20.1 (the app's PeerText, which this package cannot see). */
-    static Optional<String> nameProblem(String name) {
-        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes < 1 || bytes > MAX_NAME_BYTES) {
-            return Optional.of("a name is 1.." + MAX_NAME_BYTES + " bytes of UTF-8, not " + bytes);
-        }
-        int[] bad = name.codePoints().filter(cp -> !isPlain(cp)).limit(1).toArray();
-        if (bad.length > 0) {
-            return Optional.of(String.format("a name may not contain U+%04X (control, format, separator or"
-                    + " unassigned character)", bad[0]));
-        }
-        return Optional.empty();
-    }
-
-    private static boolean isPlain(int cp) {
-        switch (Character.getType(cp)) {
-            case Character.CONTROL:
-            case Character.FORMAT:
-            case Character.LINE_SEPARATOR:
-            case Character.PARAGRAPH_SEPARATOR:
-            case Character.UNASSIGNED:
-            case Character.SURROGATE:
-            case Character.PRIVATE_USE:
-                return false;
-            default:
-                return true;
-        }
-    }
-
-    /** Two names are one when they differ only in case or Unicode composition. */
-    static String normalise(String strippedName) {
-        return Normalizer.normalize(strippedName, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
     }
 
     /** Copies the log into the database and empties it, so deleted ciphertext does not stay in old frames. */

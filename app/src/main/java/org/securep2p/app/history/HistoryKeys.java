@@ -27,6 +27,8 @@ final class HistoryKeys implements AutoCloseable {
 
     static final int KEY_LENGTH = 32;
     static final int HASH_LENGTH = 32;
+    /** What sealing adds to a plaintext: the 12-byte nonce and the 16-byte tag. */
+    static final int SEAL_OVERHEAD = 12 + 16;
     static final String LABEL_CONVERSATION = "securep2p/v1/app/history/conversation";
     static final String LABEL_NAME = "securep2p/v1/app/history/name";
     static final String LABEL_MESSAGE = "securep2p/v1/app/history/message";

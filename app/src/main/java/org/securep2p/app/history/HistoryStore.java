@@ -23,8 +23,11 @@ import org.securep2p.crypto.Fingerprint;
 public interface HistoryStore extends AutoCloseable {
 
     /**
-     * Stores {@code message} in the conversation with {@code peer}, unread if it is received. Returns false, and
-     * changes nothing, when that conversation already holds a message with the same id.
+     * Stores {@code message} in the conversation with {@code peer}, unread if it is received (a sent message is
+     * always read), its time to the millisecond. Returns false, and changes nothing, when that conversation
+     * already holds a message with the same id. With {@link Retention#off()} nothing is stored and it returns
+     * true. An id that is not 1 to 64 lower-case hex digits, a text over 64 KiB of UTF-8 or a time outside 1970
+     * to 9999 is {@link HistoryException.Reason#INVALID_ARGUMENT}.
      */
     boolean append(Fingerprint peer, HistoryMessage message) throws HistoryException;
 
@@ -36,8 +39,9 @@ public interface HistoryStore extends AutoCloseable {
             Optional<String> reason) throws HistoryException;
 
     /**
-     * Up to {@code limit} messages of one conversation, oldest first, ending just before {@code before} (a
-     * {@link HistoryMessage#position()} from an earlier page), or with the newest message when it is empty.
+     * Up to {@code limit} (1 to 1,000) messages of one conversation, oldest first, ending just before
+     * {@code before} (a {@link HistoryMessage#position()} from an earlier page), or with the newest message when
+     * it is empty. A row that fails authentication makes the whole call {@link HistoryException.Reason#CORRUPT}.
      */
     List<HistoryMessage> page(Fingerprint peer, Optional<Long> before, int limit) throws HistoryException;
 
@@ -62,7 +66,7 @@ public interface HistoryStore extends AutoCloseable {
      */
     void setContactName(Fingerprint peer, String name) throws HistoryException;
 
-    /** The contact whose local name is {@code name} (case-insensitive), if any. */
+    /** The contact whose local name is {@code name} (case-insensitive), if any; empty for any non-name. */
     Optional<Fingerprint> contactNamed(String name) throws HistoryException;
 
     @Override

@@ -1,6 +1,7 @@
 package org.securep2p.app.history;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -32,6 +33,11 @@ import static org.securep2p.app.history.HistoryException.Reason.STORAGE_FAILED;
  */
 public final class SqliteHistoryStore implements HistoryStore {
 
+    /** The database's name in the home (README, files in the home). */
+    public static final String FILE_NAME = "history.db";
+    /** The key manager's storage-key purpose whose key {@link #open} takes (§16.4, §19.6). */
+    public static final String KEY_PURPOSE = "history";
+
     /** The folder beside the database where sqlite-jdbc extracts its native library (§19.6). */
     static final String NATIVE_FOLDER = "native";
     static final String TMPDIR_PROPERTY = "org.sqlite.tmpdir";
@@ -59,10 +65,11 @@ public final class SqliteHistoryStore implements HistoryStore {
     }
 
     /**
-     * A store for {@code file} under {@code historyKey} (the 32-byte storage key of purpose {@code history};
+     * A store for {@code file} (the home's {@link #FILE_NAME}) under {@code historyKey} (the 32-byte storage key
+     * of purpose {@link #KEY_PURPOSE}, {@code KeyManagerClient.storageKey(KEY_PURPOSE)};
      * copied, the caller still owns and closes it). Nothing is read or written here: the file is opened,
-     * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} stamps
-     * nothing stored (messages carry their own times) and is the "now" of a future daily expiry.
+     * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} is the "now"
+     * of {@link #expireNow()} (it stamps nothing: messages carry their own times).
      */
     public static SqliteHistoryStore open(Path file, SecretBytes historyKey, Retention retention,
             SecureRandom random, Clock clock) {
@@ -81,6 +88,16 @@ public final class SqliteHistoryStore implements HistoryStore {
     /** Deletes what the retention no longer allows at the store's clock's now; returns how many. */
     public int expireNow() throws HistoryException {
         return expire(clock.instant());
+    }
+
+    /** True once a call has opened the file (it passed every check of §19.6). */
+    synchronized boolean isOpen() {
+        return state instanceof Open;
+    }
+
+    /** A pragma's value on the open connection (tests check the durability and deletion settings). */
+    synchronized String setting(String pragma) throws HistoryException {
+        return db().setting(pragma);
     }
 
     /** The open database, opening it at the first call. */
@@ -124,15 +141,30 @@ public final class SqliteHistoryStore implements HistoryStore {
             }
             if (posix) {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(folder, LinkOption.NOFOLLOW_LINKS);
-                if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                if (perms.contains(PosixFilePermission.GROUP_WRITE)
+                        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
                     throw new HistoryException(STORAGE_FAILED, folder + " can be written by group or others; the"
                             + " SQLite native library is not loaded from there");
                 }
             }
+            removeLeftovers(folder);
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot prepare " + folder + ": " + e.getMessage(), e);
         }
         System.setProperty(TMPDIR_PROPERTY, folder.toString());
+    }
+
+    /**
+     * Deletes the copies of the native library that killed processes left (sqlite-jdbc deletes its own copy at a
+     * normal exit only, and keeps any copy whose lock file is there, which a SIGKILL leaves too). One process
+     * uses a home at a time, so none of them is in use; a library already mapped stays valid anyway.
+     */
+    private static void removeLeftovers(Path folder) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "sqlite-*")) {
+            for (Path p : entries) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     @Override

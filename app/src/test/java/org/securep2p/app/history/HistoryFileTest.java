@@ -108,7 +108,70 @@ class HistoryFileTest {
         assertNoneIn(List.of(body), databaseFiles());
     }
 
+    @Test
+    void theDatabaseAndItsLogAreReadableByTheOwnerOnly() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+            Path wal = dir.resolve("history.db-wal");
+            assertThat(wal).exists();
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(wal))).isEqualTo("rw-------");
+        }
+    }
+
+    @Test
+    void theConnectionCommitsDurablyAndDeletesSecurely() throws Exception {
+        for (int run = 0; run < 2; run++) { // created, then reopened
+            try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+                store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+                assertThat(store.setting("journal_mode")).isEqualTo("wal");
+                assertThat(store.setting("synchronous")).isEqualTo("2"); // FULL: the WAL is fsynced at every commit
+                assertThat(store.setting("secure_delete")).isEqualTo("1");
+                assertThat(store.setting("locking_mode")).isEqualTo("exclusive");
+                assertThat(store.setting("trusted_schema")).isEqualTo("0");
+                assertThat(store.setting("cell_size_check")).isEqualTo("1");
+                assertThat(store.setting("temp_store")).isEqualTo("2"); // MEMORY: no temporary file in /tmp
+                assertThat(store.setting("application_id")).isEqualTo(Integer.toString(0x53503248));
+                assertThat(store.setting("user_version")).isEqualTo("1");
+            }
+        }
+    }
+
     // ---- plain SQL edits are refused when read ----
+
+    @Test
+    void everyChangedByteOfASealedBodyIsRefused() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.received(t.id(), T0, "flip me"));
+        }
+        byte[] body;
+        try (Connection c = jdbc(); Statement s = c.createStatement();
+                var r = s.executeQuery("SELECT body FROM messages")) {
+            r.next();
+            body = r.getBytes(1);
+        }
+        for (int i = 0; i < body.length; i++) {
+            byte[] changed = body.clone();
+            changed[i] ^= (byte) (1 << (i % 8));
+            setBody(changed);
+            try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+                assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+            }
+        }
+        setBody(body);
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(bob, Optional.empty(), 10)).singleElement()
+                    .satisfies(m -> assertThat(m.text()).isEqualTo("flip me"));
+        }
+    }
+
+    private void setBody(byte[] body) throws Exception {
+        try (Connection c = jdbc(); var p = c.prepareStatement("UPDATE messages SET body = ?")) {
+            p.setBytes(1, body);
+            p.executeUpdate();
+        }
+    }
 
     @Test
     void aRowMovedToAnotherConversationIsRefused() throws Exception {
@@ -171,6 +234,11 @@ class HistoryFileTest {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
         }
         Files.write(file, original);
+        sql("UPDATE messages SET time = -5");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
+        }
+        Files.write(file, original);
         sql("UPDATE messages SET direction = 1, delivery = 3");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
@@ -202,6 +270,26 @@ class HistoryFileTest {
         }
     }
 
+    @Test
+    void swappedNameKeysNeverSendANameToAnotherContact() throws Exception {
+        Fingerprint alice = t.fingerprint();
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.setContactName(alice, "alice");
+            store.setContactName(bob, "bob");
+        }
+        // name_key is unique: swap it through a saved copy, one row at a time.
+        sql("CREATE TABLE saved AS SELECT id, name_key FROM conversations");
+        sql("UPDATE conversations SET name_key = NULL");
+        sql("UPDATE conversations SET name_key = (SELECT name_key FROM saved WHERE saved.id <> conversations.id)");
+        sql("DROP TABLE saved");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertCorrupt(() -> store.contactNamed("alice"));
+            assertCorrupt(() -> store.contactNamed("Bob"));
+            assertThat(store.contactName(bob)).contains("bob");
+        }
+    }
+
     // ---- refused at open, left byte for byte ----
 
     @Test
@@ -229,6 +317,21 @@ class HistoryFileTest {
             s.execute("INSERT INTO notes VALUES ('mine')");
         }
         assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "not a securep2p history database");
+    }
+
+    @Test
+    void anSqliteDatabaseWithNothingInItBecomesTheHistory() throws Exception {
+        // What a crash during the first commit leaves once SQLite has rolled it back: a header, no schema.
+        sql("CREATE TABLE t (x)");
+        sql("DROP TABLE t");
+        assertThat(Files.size(file)).isPositive();
+        Fingerprint bob = t.fingerprint();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(bob, HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(bob, Optional.empty(), 10)).hasSize(1);
+        }
     }
 
     @Test
@@ -270,6 +373,24 @@ class HistoryFileTest {
             Path folder = dir.resolve("native");
             assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isEqualTo(folder.toString());
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(folder))).isEqualTo("rwx------");
+        } finally {
+            restore(before);
+        }
+    }
+
+    @Test
+    void copiesOfTheNativeLibraryLeftByKilledProcessesAreRemoved() throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("native"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Path leftover = Files.write(folder.resolve("sqlite-3.54.1.0-0b1c-libsqlitejdbc.so"), new byte[] {1});
+        Path lock = Files.write(folder.resolve("sqlite-3.54.1.0-0b1c-libsqlitejdbc.so.lck"), new byte[0]);
+        Path other = Files.write(folder.resolve("notes.txt"), new byte[] {2});
+        String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        try {
+            SqliteHistoryStore.useNativeFolderBeside(file);
+            assertThat(leftover).doesNotExist();
+            assertThat(lock).doesNotExist();
+            assertThat(other).exists();
         } finally {
             restore(before);
         }

@@ -41,6 +41,9 @@ class SqliteHistoryStoreLazinessTest {
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             urls.add(new File(entry).toURI().toURL());
         }
+        // This loader's copy of sqlite-jdbc extracts its native library again: into native/ beside this test's
+        // database, as in a fresh process, not into an earlier test's (deleted) folder.
+        String tmpdir = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
         try (IsolatedLoader loader = new IsolatedLoader(urls.toArray(URL[]::new))) {
             Class<?> secretBytes = loader.loadClass("org.securep2p.crypto.SecretBytes");
             Class<?> retention = loader.loadClass("org.securep2p.app.history.Retention");
@@ -62,7 +65,14 @@ class SqliteHistoryStoreLazinessTest {
             assertThat(loader.hasLoaded("org.securep2p.app.history.HistoryDatabase")).isTrue();
             assertThat(loader.hasLoaded("org.sqlite.SQLiteConfig")).isTrue();
             assertThat(dir.resolve("history.db")).exists();
+            assertThat(dir.resolve("native")).isDirectory();
             storeClass.getMethod("close").invoke(store);
+        } finally {
+            if (tmpdir == null) {
+                System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+            } else {
+                System.setProperty(SqliteHistoryStore.TMPDIR_PROPERTY, tmpdir);
+            }
         }
     }
 }

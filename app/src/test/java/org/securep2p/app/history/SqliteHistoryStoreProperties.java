@@ -15,6 +15,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
@@ -66,6 +67,80 @@ class SqliteHistoryStoreProperties {
                 assertThat(page).extracting(HistoryMessage::text).containsExactlyElementsOf(texts);
                 assertThat(page).extracting(HistoryMessage::id).containsExactlyElementsOf(ids);
             }
+        }
+    }
+
+    private static byte[] sample;
+    private static byte[] sampleKey;
+    private static Fingerprint samplePeer;
+
+    /** A small database (a name, sent, received, delivered and failed messages) to damage byte by byte. */
+    private static synchronized void makeSample() throws Exception {
+        if (sample != null) {
+            return;
+        }
+        HistoryTesting t = new HistoryTesting("damage sample");
+        sampleKey = new byte[32];
+        new java.security.SecureRandom().nextBytes(sampleKey);
+        samplePeer = t.fingerprint();
+        Path file = dir.resolve("sample.db");
+        try (SecretBytes key = SecretBytes.copyOf(sampleKey);
+                SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.setContactName(samplePeer, "bob");
+            for (int i = 0; i < 20; i++) {
+                String id = t.id();
+                store.append(samplePeer, i % 2 == 0 ? HistoryMessage.sent(id, T0.plusSeconds(i), "text " + i)
+                        : HistoryMessage.received(id, T0.plusSeconds(i), "text " + i));
+                if (i % 4 == 0) {
+                    store.updateDelivery(samplePeer, id, i % 8 == 0 ? HistoryMessage.Delivery.DELIVERED
+                            : HistoryMessage.Delivery.FAILED, i % 8 == 0 ? Optional.empty() : Optional.of("no"));
+                }
+            }
+        }
+        sample = Files.readAllBytes(file);
+    }
+
+    /**
+     * Any one byte of the file changed: every call either answers or throws HistoryException (never another
+     * exception), and a file refused at open is left byte for byte. (A file that passes the checks is ours
+     * under our key: SQLite may then rewrite its header, e.g. a damaged journal-mode byte.)
+     */
+    @Property(tries = 1000)
+    void aDamagedFileIsReadOrRefusedButNeverCrashesNorIsWritten(@ForAll @IntRange(min = 0, max = 1 << 20) int at,
+            @ForAll @IntRange(min = 1, max = 255) int xor) throws Exception {
+        makeSample();
+        byte[] damaged = sample.clone();
+        damaged[at % damaged.length] ^= (byte) xor;
+        Path file = dir.resolve("damaged" + (tries++) + ".db");
+        Files.write(file, damaged);
+        boolean opened;
+        try (SecretBytes key = SecretBytes.copyOf(sampleKey);
+                SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            List<Runnable> calls = List.of(
+                    () -> call(store::conversations),
+                    () -> call(() -> store.page(samplePeer, Optional.empty(), 100)),
+                    () -> call(() -> store.contactName(samplePeer)),
+                    () -> call(() -> store.contactNamed("bob")));
+            calls.forEach(Runnable::run);
+            opened = store.isOpen();
+        }
+        if (!opened) {
+            assertThat(Files.readAllBytes(file)).as("byte %d ^ %d", at % damaged.length, xor).isEqualTo(damaged);
+        }
+        Files.delete(file);
+    }
+
+    private interface Call {
+        Object run() throws Exception;
+    }
+
+    private static void call(Call c) {
+        try {
+            c.run();
+        } catch (HistoryException expected) {
+            // Refused with a reason: what a damaged file may get.
+        } catch (Exception e) {
+            throw new AssertionError("not a HistoryException: " + e, e);
         }
     }
 

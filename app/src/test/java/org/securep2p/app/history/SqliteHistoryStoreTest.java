@@ -189,7 +189,7 @@ class SqliteHistoryStoreTest {
     }
 
     @Test
-    void badIdsAndOverlongTextsAreRefusedAndNothingIsStored() throws Exception {
+    void badIdsTimesAndOverlongTextsAreRefusedAndNothingIsStored() throws Exception {
         Fingerprint bob = t.fingerprint();
         for (String id : new String[] {"", "ABCD", "12 34", "x".repeat(3), "a".repeat(65)}) {
             assertThatThrownBy(() -> store.append(bob, HistoryMessage.sent(id, T0, "a")))
@@ -197,6 +197,10 @@ class SqliteHistoryStoreTest {
         }
         assertThatThrownBy(() -> store.append(bob, HistoryMessage.sent(t.id(), T0, "a".repeat(64 * 1024 + 1))))
                 .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.INVALID_ARGUMENT);
+        for (Instant time : new Instant[] {Instant.EPOCH.minusMillis(1), Instant.MAX, Instant.MIN}) {
+            assertThatThrownBy(() -> store.append(bob, HistoryMessage.sent(t.id(), time, "a")))
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.INVALID_ARGUMENT);
+        }
         assertThat(store.append(bob, HistoryMessage.sent(t.id(), T0, "a".repeat(64 * 1024)))).isTrue();
         assertThat(store.page(bob, Optional.empty(), 10)).hasSize(1);
     }
@@ -286,6 +290,17 @@ class SqliteHistoryStoreTest {
     }
 
     @Test
+    void expireNowUsesTheStoresClock() throws Exception {
+        store.close();
+        store = HistoryTesting.open(file, key, Retention.days(1)); // clock fixed at T0
+        Fingerprint bob = t.fingerprint();
+        store.append(bob, HistoryMessage.sent(t.id(), T0.minus(Duration.ofHours(25)), "old"));
+        store.append(bob, HistoryMessage.sent(t.id(), T0.minus(Duration.ofHours(23)), "new"));
+        assertThat(store.expireNow()).isEqualTo(1);
+        assertThat(store.page(bob, Optional.empty(), 10)).extracting(HistoryMessage::text).containsExactly("new");
+    }
+
+    @Test
     void foreverExpiresNothing() throws Exception {
         Fingerprint bob = t.fingerprint();
         store.append(bob, HistoryMessage.sent(t.id(), Instant.EPOCH, "very old"));
@@ -319,6 +334,36 @@ class SqliteHistoryStoreTest {
         store.append(bob, HistoryMessage.sent(t.id(), T0, "a"));
         store.close();
         assertThatThrownBy(() -> store.page(bob, Optional.empty(), 1)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void concurrentAppendsFromSeveralThreadsAreAllKeptWithDistinctPositions() throws Exception {
+        Fingerprint bob = t.fingerprint();
+        Fingerprint carol = t.fingerprint();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            ids.add(t.id());
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                int n = i;
+                results.add(pool.submit(() -> store.append(n % 2 == 0 ? bob : carol,
+                        HistoryMessage.received(ids.get(n), T0.plusMillis(n), "m" + n))));
+            }
+            for (java.util.concurrent.Future<Boolean> r : results) {
+                assertThat(r.get()).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (Fingerprint peer : List.of(bob, carol)) {
+            List<HistoryMessage> page = store.page(peer, Optional.empty(), 1000);
+            assertThat(page).hasSize(100);
+            assertThat(page).extracting(HistoryMessage::position).doesNotHaveDuplicates();
+        }
+        assertThat(store.conversations()).allSatisfy(c -> assertThat(c.unread()).isEqualTo(100));
     }
 
     @Test
