@@ -54,7 +54,6 @@ final class Conversation {
     final String peer;
     final ChatLog log = new ChatLog();
     final LineEditor input = new LineEditor(Tui.MAX_MESSAGE_INPUT);
-    final Widgets.Progress progress = new Widgets.Progress();
     History history = new NothingRead();
     /** The engine's summary, as last read; null until the first {@code conversations()} that lists it. */
     Messenger.ConversationInfo info;
@@ -135,7 +134,6 @@ final class Conversation {
     /** A connection came up: a new one, not verified here yet. */
     void connected(ChatEvent.Connected c) {
         link = new Live(c, false);
-        progress.clear();
     }
 
     /** The connection ended, {@code why} in words. */

@@ -28,8 +28,6 @@ final class ConversationScreen implements Screen {
     /** At most this many rows of the conversation list above the chat; more scroll with the selection. */
     static final int MAX_LIST_ROWS = 4;
 
-    static final String HELP = "/open NAME  /rename NAME  /clear  /verify  /wait  /connect  /menu  /quit  /help";
-
     private final Tui tui;
     private final Conversation conversation;
     /** How far back the view can scroll with what is loaded, as of the last frame. */
@@ -170,9 +168,6 @@ final class ConversationScreen implements Screen {
                 c.line("Peer ID: " + Text.clean(details.certifiedName().get())
                         + " (certified by your organisation's CA)");
             }
-        }
-        if (!k.live() && !k.progress.isEmpty()) {
-            Widgets.progress(c, k.progress, tui.clock(), false);
         }
         c.line("─".repeat(c.width));
         int historyRows = c.remaining() - 2;
