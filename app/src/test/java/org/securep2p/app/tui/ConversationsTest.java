@@ -307,4 +307,22 @@ class ConversationsTest {
         assertThat(all.named("ff000")).map(c -> c.peer).contains("ff00 0011");
         assertThat(all.named("nobody")).isEmpty();
     }
+
+    @Test
+    void theMenuListsTheConversationsAndCtrlPOpensTheLastOne() throws Exception {
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.ctrl('n');
+            h.awaitText("No conversations yet: Wait (1) or Connect (2) starts one.");
+            h.messenger.conversations = List.of(info(BOB, "bob", false, 0), info(CAROL, "carol", false, 2));
+            h.messenger.emit(new ChatEvent.ConversationsChanged());
+            String s = h.awaitText("Conversations (Alt+1..9, or Ctrl+N and Ctrl+P, opens one):");
+            assertThat(s).contains("main menu").containsPattern("Alt\\+2  carol +offline +2 unread");
+            h.ctrl('p');
+            h.awaitText("Chat with carol — offline");
+            h.await(() -> h.messenger.called("markRead " + CAROL), "markRead carol");
+            h.type("/menu\n");
+            h.awaitText("main menu");
+            assertThat(h.messenger.called("disconnect")).as("/menu keeps the connections").isFalse();
+        }
+    }
 }
