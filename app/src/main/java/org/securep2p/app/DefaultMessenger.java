@@ -1113,9 +1113,22 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
-    /** The only connected peer, for calls that may omit it. */
+    /**
+     * The peer a call without one means: the only connected one; with none connected, the only peer with a stored
+     * conversation (a one-contact script queues while its peer is away, as before issue 16).
+     */
     private Fingerprint onlyConnected() throws AppException {
         List<Fingerprint> peers = connectedPeers();
+        if (peers.isEmpty()) {
+            try {
+                List<Fingerprint> stored = conversations.stored();
+                if (stored.size() == 1) {
+                    return stored.get(0);
+                }
+            } catch (StoreException e) {
+                LOG.warn("cannot list the stored conversations: {}", e.reason());
+            }
+        }
         if (peers.size() != 1) {
             throw new AppException(AppException.Reason.NOT_CONNECTED, peers.isEmpty()
                     ? "No conversation is connected: say which peer."

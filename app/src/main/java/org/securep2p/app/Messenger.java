@@ -50,7 +50,8 @@ public interface Messenger extends AutoCloseable {
 
     /**
      * Encrypts, stores (conversation file and history) and sends or queues a message; returns its id.
-     * {@code peer} may be null only when exactly one conversation is connected.
+     * {@code peer} may be null only when exactly one conversation is connected, or none is and exactly one is
+     * stored.
      */
     String send(String peer, String text) throws AppException;
 

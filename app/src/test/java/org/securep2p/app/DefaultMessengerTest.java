@@ -408,7 +408,7 @@ class DefaultMessengerTest {
         assertThat(alice.conversations()).filteredOn(Messenger.ConversationInfo::connected)
                 .extracting(Messenger.ConversationInfo::name).containsExactlyInAnyOrder("bob", "carol");
 
-        // With two connected, a send must say to whom; by name or by fingerprint.
+        // With two connected (or two stored and none connected), a send must say to whom; by name or fingerprint.
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send(null, "to whom?"))
                 .isInstanceOf(AppException.class).hasMessageContaining("say which peer");
         for (int i = 0; i < 5; i++) {
@@ -469,6 +469,8 @@ class DefaultMessengerTest {
         assertThat(history.all(org.securep2p.crypto.Fingerprint.parse(bobFp)))
                 .extracting(org.securep2p.app.history.HistoryMessage::delivery)
                 .containsOnly(org.securep2p.app.history.HistoryMessage.Delivery.SENDING);
+        // Bob's one stored conversation is what a send without a peer means while none is connected.
+        bob.send(null, "bob while away");
         assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).isEmpty();
 
         ChatEvent.Connected[] again = pair(alice, aliceEvents, bob, bobEvents);
@@ -479,9 +481,11 @@ class DefaultMessengerTest {
         }
         assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly(
                 "while you were away 0", "while you were away 1", "while you were away 2");
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("bob while away"));
         assertThat(history.all(org.securep2p.crypto.Fingerprint.parse(bobFp)))
+                .filteredOn(m -> m.direction() == org.securep2p.app.history.HistoryMessage.Direction.SENT)
                 .extracting(org.securep2p.app.history.HistoryMessage::delivery)
-                .containsOnly(org.securep2p.app.history.HistoryMessage.Delivery.DELIVERED);
+                .containsOnly(org.securep2p.app.history.HistoryMessage.Delivery.DELIVERED).hasSize(3);
     }
 
     @Test
