@@ -220,7 +220,7 @@ final class ConversationScreen implements Screen {
             Conversation k = all.get(i);
             String key = i < 9 ? "Alt+" + (i + 1) : "";
             String unread = k.unread() > 0 ? k.unread() + " unread" : "";
-            String time = k.lastTime().map(tui.hhmm::format).orElse("");
+            String time = k.lastTime().map(tui::when).orElse("");
             String row = String.format("%s %-6s %-20s %-8s %-10s %s", k == selected ? ">" : " ", key,
                     Text.fit(k.name(), 20), k.online() ? "online" : "offline", unread, time);
             String more = i == first + rows - 1 && all.size() > rows ? "  (" + all.size() + " in all; Ctrl+N/P)" : "";

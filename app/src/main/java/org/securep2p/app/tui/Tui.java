@@ -7,6 +7,7 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -103,6 +104,8 @@ public final class Tui {
     private final com.googlecode.lanterna.screen.Screen terminal;
     private final Clock clock;
     final DateTimeFormatter hhmm;
+    /** For a time on another day than today: "22 Nov". */
+    final DateTimeFormatter dayMonth;
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     /**
      * One thread, so calls reach the engine in the order the user made them (a wait abandoned with Escape is
@@ -137,6 +140,7 @@ public final class Tui {
         this.terminal = terminal;
         this.clock = clock;
         this.hhmm = DateTimeFormatter.ofPattern("HH:mm").withZone(zone);
+        this.dayMonth = DateTimeFormatter.ofPattern("d MMM", Locale.ENGLISH).withZone(zone);
         messenger.whenComplete((m, failure) -> inbox.add(() -> onKeys(m, failure)));
     }
 
@@ -347,6 +351,12 @@ public final class Tui {
 
     Instant now() {
         return clock.instant();
+    }
+
+    /** "14:05" today, "22 Nov" on another day, in the user's zone. */
+    String when(Instant t) {
+        String day = dayMonth.format(t);
+        return day.equals(dayMonth.format(now())) ? hhmm.format(t) : day;
     }
 
     SecurityLevel floor() {

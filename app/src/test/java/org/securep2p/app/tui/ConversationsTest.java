@@ -325,4 +325,15 @@ class ConversationsTest {
             assertThat(h.messenger.called("disconnect")).as("/menu keeps the connections").isFalse();
         }
     }
+
+    @Test
+    void theLastMessageTimeIsAnHourTodayAndADayBefore() throws Exception {
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.messenger.conversations = List.of(info(BOB, "bob", false, 0), new Messenger.ConversationInfo(CAROL,
+                    "carol", false, 0, Optional.of(Instant.parse("2026-11-22T23:59:00Z")), "idle"));
+            h.messenger.emit(new ChatEvent.ConversationsChanged());
+            String s = h.awaitText("Alt+2  carol");
+            assertThat(s).containsPattern("Alt\\+1  bob +offline +09:30").containsPattern("Alt\\+2  carol +offline +22 Nov");
+        }
+    }
 }
