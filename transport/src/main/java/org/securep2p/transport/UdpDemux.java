@@ -280,6 +280,10 @@ final class UdpDemux implements AutoCloseable {
             return key;
         }
 
+        LinkState state() {
+            return state;
+        }
+
         /** Moves the link from the half-open count to the established; false if it was closed meanwhile. */
         boolean markEstablished() {
             synchronized (lock) {
