@@ -95,6 +95,20 @@ class UdpDemuxTest {
     }
 
     @Test
+    void aConnectionsPacketsFromANewSourceAddressAreStraysNotAMigration() throws Exception {
+        demux(4, 4);
+        deliver(0, OPENING);
+        opened.get(0).markEstablished();
+        byte[] midStream = ConnectorListenTest.packet(ReliableWire.TYPE_DATA, Connector.BARE_CONNECTION_ID, 1138);
+        // The peer's NAT rebinds: same connection id, new port. Nothing follows it there (PROTOCOL.md 14).
+        deliver(9, midStream);
+        deliver(9, ConnectorListenTest.packet(ReliableWire.TYPE_PING, Connector.BARE_CONNECTION_ID, 0));
+        assertThat(opened).hasSize(1);
+        assertThat(received(opened.get(0))).containsExactly(OPENING);
+        assertThat(demux.counts().strays()).isEqualTo(2);
+    }
+
+    @Test
     void junkShortAndOversizedDatagramsOpenNothing() throws Exception {
         demux(4, 4);
         deliver(0, "SSH-2.0-scanner\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
