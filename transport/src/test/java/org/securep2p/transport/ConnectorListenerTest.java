@@ -40,7 +40,7 @@ class ConnectorListenerTest {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final SecurityLevel LEVEL = SecurityLevel.STANDARD;
-    private static final int DIALERS = 4;
+    private static final int DIALERS = Connector.LISTENER_MAX_CONNECTIONS + 1;
 
     private static InMemoryPrivateKeys listenerKeys;
     private static final List<InMemoryPrivateKeys> dialerKeys = new ArrayList<>();
@@ -181,6 +181,36 @@ class ConnectorListenerTest {
         new DataInputStream(c.inputStream()).readFully(got);
         assertThat(got).as("stream seeded %d", seed).isEqualTo(want);
         return null;
+    }
+
+    @Test
+    void thirtyTwoDialersAtOnceAllGetInPastTheHalfOpenBoundAndTheThirtyThirdIsHeldOff() throws Exception {
+        Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);
+        int all = Connector.LISTENER_MAX_CONNECTIONS;
+        List<Future<PeerConnection>> dialing = new ArrayList<>();
+        for (int i = 0; i < all; i++) {
+            dialing.add(dial(i, listener, LEVEL));
+        }
+        Map<Fingerprint, PeerConnection> accepted = new HashMap<>();
+        for (int i = 0; i < all; i++) {
+            PeerConnection c = accept(listener);
+            accepted.put(c.peerIdentity().fingerprint(), c);
+            assertThat(listener.counts().halfOpen()).isLessThanOrEqualTo(Connector.LISTENER_MAX_HALF_OPEN);
+        }
+        assertThat(accepted).hasSize(all);
+        for (int i = 0; i < all; i++) {
+            roundTrip(dialing.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), accepted.get(fingerprint(i)),
+                    "peer " + i);
+        }
+        long dropped = listener.counts().droppedOverLimit();
+        Future<PeerConnection> extra = dial(all, listener, LEVEL);
+        awaitCondition(() -> listener.counts().droppedOverLimit() > dropped, "the 33rd dialer's first packet dropped");
+        assertThat(listener.counts().open()).isEqualTo(all);
+        accepted.get(fingerprint(0)).close();
+        PeerConnection late = accept(listener);
+        assertThat(late.peerIdentity().fingerprint()).isEqualTo(fingerprint(all));
+        roundTrip(extra.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), late, "the 33rd");
+        assertThat(refusals).isEmpty();
     }
 
     @Test
