@@ -374,7 +374,8 @@ public final class Connector {
      * peer's identity is reported, not checked), or following a peer whose address changes mid-connection.
      */
     public final class Listener implements AutoCloseable {
-        private final SecurityLevel level;
+        // Read by each handshake as it starts; see changeLevel.
+        private volatile SecurityLevel level;
         private final Consumer<TransportException> onRefused;
         private final UdpDemux demux;
         private final int port;
@@ -397,6 +398,20 @@ public final class Connector {
                         e);
             }
             this.port = demux.port();
+        }
+
+        /** The level handshakes starting now run at. */
+        public SecurityLevel level() {
+            return level;
+        }
+
+        /**
+         * Handshakes that start from now on run at {@code newLevel} (a dialer at another one is refused
+         * DOWNGRADE); handshakes in progress and open connections keep theirs. Instead of closing and opening
+         * a listener, which could not bind the port while connections of the old one still hold it.
+         */
+        public void changeLevel(SecurityLevel newLevel) {
+            level = Objects.requireNonNull(newLevel, "newLevel");
         }
 
         /** The bound UDP port (the one asked for, or the one chosen for port 0). */
@@ -485,9 +500,10 @@ public final class Connector {
 
         private void handshake(UdpDemux.Link link) {
             long start = System.nanoTime();
+            SecurityLevel atStart = level;
             PeerConnection connection;
             try {
-                connection = overLink(link, null, false, Optional::empty, level, link.key().connectionId(), start);
+                connection = overLink(link, null, false, Optional::empty, atStart, link.key().connectionId(), start);
             } catch (TransportException e) {
                 refused(e);
                 return;

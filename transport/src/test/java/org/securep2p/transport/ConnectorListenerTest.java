@@ -271,6 +271,27 @@ class ConnectorListenerTest {
     }
 
     @Test
+    void aChangedLevelHoldsForNewDialersWhileAnOpenConnectionKeepsItsOwn() throws Exception {
+        Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);
+        Future<PeerConnection> before = dial(0, listener, LEVEL);
+        PeerConnection beforeAccepted = accept(listener);
+        listener.changeLevel(SecurityLevel.ENHANCED);
+        assertThat(listener.level()).isEqualTo(SecurityLevel.ENHANCED);
+        Future<PeerConnection> stale = dial(1, listener, LEVEL);
+        TransportException refused = refusals.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(refused).isNotNull();
+        assertThat(refused.reason()).isEqualTo(TransportException.Reason.DOWNGRADE);
+        assertThatThrownBy(() -> stale.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                .cause().isInstanceOf(TransportException.class);
+        Future<PeerConnection> after = dial(2, listener, SecurityLevel.ENHANCED);
+        PeerConnection afterAccepted = accept(listener);
+        assertThat(afterAccepted.level()).isEqualTo(SecurityLevel.ENHANCED);
+        roundTrip(after.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), afterAccepted, "at the new level");
+        assertThat(beforeAccepted.level()).isEqualTo(LEVEL);
+        roundTrip(before.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), beforeAccepted, "at the old level");
+    }
+
+    @Test
     void closingTheListenerEndsPendingAcceptsWhileAnAcceptedConnectionRunsOnAndHoldsThePort() throws Exception {
         Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);
         Future<PeerConnection> dialing = dial(0, listener, LEVEL);
