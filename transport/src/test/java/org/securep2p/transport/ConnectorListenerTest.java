@@ -267,6 +267,9 @@ class ConnectorListenerTest {
         roundTrip(d1.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), second, "second, untouched");
         assertThat(d0.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
         assertThat(listener.counts().open()).isEqualTo(2);
+        // A dialer that closes frees its slot too: its GOODBYE ends the listener side's channel.
+        d1.get().close();
+        awaitCondition(() -> listener.counts().open() == 1, "the slot of the dialer that closed freed");
         assertThat(refusals).isEmpty();
     }
 
