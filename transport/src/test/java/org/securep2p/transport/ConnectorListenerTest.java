@@ -90,9 +90,13 @@ class ConnectorListenerTest {
     }
 
     private Future<PeerConnection> dial(int dialer, Connector.Listener listener, SecurityLevel level) {
+        return dial(dialer, "127.0.0.1", listener, level);
+    }
+
+    private Future<PeerConnection> dial(int dialer, String host, Connector.Listener listener, SecurityLevel level) {
         return pool.submit(() -> {
             PeerConnection c = connector(dialerKeys.get(dialer), "dialer" + dialer)
-                    .dialAddress(new InetSocketAddress("127.0.0.1", listener.port()), level, TIMEOUT);
+                    .dialAddress(new InetSocketAddress(host, listener.port()), level, TIMEOUT);
             synchronized (toClose) {
                 toClose.add(c);
             }
@@ -271,6 +275,29 @@ class ConnectorListenerTest {
         d1.get().close();
         awaitCondition(() -> listener.counts().open() == 1, "the slot of the dialer that closed freed");
         assertThat(refusals).isEmpty();
+    }
+
+    @Test
+    void anIpv4AndAnIpv6DialerAreServedOnTheOnePort() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ipv6Loopback(), "no IPv6 loopback here");
+        Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);
+        Future<PeerConnection> v4 = dial(0, "127.0.0.1", listener, LEVEL);
+        Future<PeerConnection> v6 = dial(1, "::1", listener, LEVEL);
+        Map<Fingerprint, PeerConnection> accepted = new HashMap<>();
+        for (int i = 0; i < 2; i++) {
+            PeerConnection c = accept(listener);
+            accepted.put(c.peerIdentity().fingerprint(), c);
+        }
+        roundTrip(v4.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), accepted.get(fingerprint(0)), "IPv4");
+        roundTrip(v6.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), accepted.get(fingerprint(1)), "IPv6");
+    }
+
+    private static boolean ipv6Loopback() {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("::1", 0))) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     @Test
