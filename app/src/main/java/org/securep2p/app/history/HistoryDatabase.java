@@ -114,27 +114,40 @@ final class HistoryDatabase implements AutoCloseable {
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
-        SQLiteConfig config = new SQLiteConfig();
         if (!fresh) {
-            config.resetOpenMode(SQLiteOpenMode.CREATE);
-        }
-        Connection db;
-        try {
-            db = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-        } catch (SQLException e) {
-            throw failure(file, "cannot open", e);
-        }
-        try {
-            // Connection settings only: none of these writes to the file.
-            try (Statement s = db.createStatement()) {
-                s.execute("PRAGMA locking_mode = EXCLUSIVE");
-                s.execute("PRAGMA trusted_schema = OFF");
-                s.execute("PRAGMA cell_size_check = ON");
-                s.execute("PRAGMA secure_delete = ON");
-                s.execute("PRAGMA synchronous = FULL");
-                // Any temporary table or index (a sort) stays in memory, never in a file under /tmp.
-                s.execute("PRAGMA temp_store = MEMORY");
+            // SQLite replays a -wal or a hot -journal it finds beside a file as soon as it reads it, and a
+            // read-write connection checkpoints and deletes the WAL at close: all before any check of ours
+            // could refuse the file. So the header is read here first, and the checks run on a read-only
+            // connection; the file is opened for writing only once it has passed them.
+            checkHeader(file);
+            // A hot journal beside a file that passed the header check is ours, left by a crash in the first
+            // commit (later commits use the WAL): only a writer can roll it back; there is nothing in it to lose.
+            // A WAL beside it (a crash, or a copy) is read through a read-only connection first: a writer would
+            // checkpoint it into the file and delete it at close, even when the key check then refuses the file.
+            // Read-only, SQLite needs a shared-memory index: the -shm it makes for that is deleted afterwards.
+            Path shm = sibling(file, "-shm");
+            if (Files.exists(sibling(file, "-wal"), LinkOption.NOFOLLOW_LINKS)
+                    && !Files.exists(sibling(file, "-journal"), LinkOption.NOFOLLOW_LINKS)) {
+                boolean shmBefore = Files.exists(shm, LinkOption.NOFOLLOW_LINKS);
+                Connection readOnly = connect(file, true, false);
+                try {
+                    new HistoryDatabase(file, readOnly, keys, retention).checkOrEmpty();
+                } catch (SQLException e) {
+                    throw failure(file, "cannot open", e);
+                } finally {
+                    closeQuietly(readOnly);
+                    if (!shmBefore) {
+                        try {
+                            Files.deleteIfExists(shm);
+                        } catch (IOException e) {
+                            // Only an index SQLite rebuilds from the WAL; nothing of the history is in it.
+                        }
+                    }
+                }
             }
+        }
+        Connection db = connect(file, false, fresh);
+        try {
             HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
             if (fresh || h.checkOrEmpty()) {
                 h.create();
@@ -156,6 +169,95 @@ final class HistoryDatabase implements AutoCloseable {
             closeQuietly(db);
             throw e;
         }
+    }
+
+    /**
+     * A connection with the settings of §19.6 (none of them writes to the file). A writer sets exclusive
+     * locking before the first read, so SQLite keeps the WAL index in memory and never creates a {@code -shm}
+     * file; a read-only connection cannot (SQLite then fails with IOERR_LOCK) and uses a {@code -shm}.
+     */
+    private static Connection connect(Path file, boolean readOnly, boolean create) throws HistoryException {
+        SQLiteConfig config = new SQLiteConfig();
+        if (readOnly) {
+            config.setReadOnly(true);
+        }
+        if (!create) {
+            config.resetOpenMode(SQLiteOpenMode.CREATE);
+        }
+        Connection db;
+        try {
+            db = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw failure(file, "cannot open", e);
+        }
+        try (Statement s = db.createStatement()) {
+            if (!readOnly) {
+                s.execute("PRAGMA locking_mode = EXCLUSIVE");
+            }
+            s.execute("PRAGMA trusted_schema = OFF");
+            s.execute("PRAGMA cell_size_check = ON");
+            s.execute("PRAGMA secure_delete = ON");
+            s.execute("PRAGMA synchronous = FULL");
+            // Any temporary table or index (a sort) stays in memory, never in a file under /tmp.
+            s.execute("PRAGMA temp_store = MEMORY");
+            return db;
+        } catch (SQLException e) {
+            closeQuietly(db);
+            throw failure(file, "cannot open", e);
+        }
+    }
+
+    static final byte[] SQLITE_MAGIC = "SQLite format 3\u0000".getBytes(StandardCharsets.US_ASCII);
+    static final int HEADER_LENGTH = 100;
+
+    /**
+     * The checks that need no SQLite, on the database header read in Java (sqlite.org/fileformat2.html: the
+     * magic string, {@code user_version} at offset 60, {@code application_id} at 68). True when both numbers
+     * are 0: a file that may be an empty database (what a crash during the first commit leaves) or another
+     * program's; the read-only check decides. A file of another program with a log beside it is refused here,
+     * since even a read-only SQLite would replay that log into what it reads (never into the file, but the
+     * check is simpler this way and such a file is never ours).
+     */
+    private static boolean checkHeader(Path file) throws HistoryException {
+        byte[] header = new byte[HEADER_LENGTH];
+        int n = 0;
+        try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            n = in.readNBytes(header, 0, HEADER_LENGTH);
+        } catch (IOException e) {
+            throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (n < HEADER_LENGTH || !Arrays.equals(header, 0, SQLITE_MAGIC.length, SQLITE_MAGIC, 0,
+                SQLITE_MAGIC.length)) {
+            throw new HistoryException(CORRUPT, file + " is not an SQLite database");
+        }
+        ByteBuffer b = ByteBuffer.wrap(header);
+        int version = b.getInt(60);
+        int applicationId = b.getInt(68);
+        if (applicationId == 0 && version == 0) {
+            if (hasLog(file)) {
+                throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id"
+                        + " 0, with another program's log beside it)");
+            }
+            return true;
+        }
+        if (applicationId != APPLICATION_ID) {
+            throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id "
+                    + Integer.toHexString(applicationId) + ")");
+        }
+        if (version != SCHEMA_VERSION) {
+            throw new HistoryException(UNKNOWN_VERSION, file + " has history schema version " + version
+                    + ", this build reads " + SCHEMA_VERSION);
+        }
+        return false;
+    }
+
+    private static boolean hasLog(Path file) {
+        return Files.exists(sibling(file, "-wal"), LinkOption.NOFOLLOW_LINKS)
+                || Files.exists(sibling(file, "-journal"), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private static Path sibling(Path file, String suffix) {
+        return file.resolveSibling(file.getFileName() + suffix);
     }
 
     /** Pragmas, schema and key check in one transaction, so a crash leaves an empty file or a whole one. */

@@ -320,6 +320,36 @@ class HistoryFileTest {
     }
 
     @Test
+    void anotherProgramsWalDatabaseWithItsLogIsRefusedAndNeitherFileIsTouched() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path other = elsewhere.resolve("notes.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode = WAL");
+            s.execute("CREATE TABLE notes (body TEXT)");
+            s.execute("INSERT INTO notes VALUES ('mine')");
+            // Copied while open: the log still holds the committed frames.
+            Files.copy(other, file);
+            Files.copy(elsewhere.resolve("notes.db-wal"), dir.resolve("history.db-wal"));
+        }
+        assertThat(Files.size(dir.resolve("history.db-wal"))).isPositive();
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "not a securep2p history database");
+    }
+
+    @Test
+    void aHistoryUnderAnotherKeyWithItsLogIsRefusedAndNeitherFileIsTouched() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path theirs = elsewhere.resolve("history.db");
+        try (SecretBytes other = t.key();
+                SqliteHistoryStore store = HistoryTesting.open(theirs, other, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "theirs"));
+            Files.copy(theirs, file);
+            Files.copy(elsewhere.resolve("history.db-wal"), dir.resolve("history.db-wal"));
+        }
+        assertThat(Files.size(dir.resolve("history.db-wal"))).isPositive();
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "another key");
+    }
+
+    @Test
     void anSqliteDatabaseWithNothingInItBecomesTheHistory() throws Exception {
         // What a crash during the first commit leaves once SQLite has rolled it back: a header, no schema.
         sql("CREATE TABLE t (x)");
@@ -426,6 +456,12 @@ class HistoryFileTest {
             throws Exception {
         byte[] before = Files.readAllBytes(file);
         List<Path> filesBefore = listDir();
+        java.util.Map<Path, byte[]> contentsBefore = new java.util.HashMap<>();
+        for (Path p : filesBefore) {
+            if (Files.isRegularFile(p)) {
+                contentsBefore.put(p, Files.readAllBytes(p));
+            }
+        }
         try (SqliteHistoryStore store = HistoryTesting.open(file, k, Retention.forever())) {
             assertThatThrownBy(store::conversations).isInstanceOf(HistoryException.class)
                     .hasMessageContaining(sentence)
@@ -435,11 +471,15 @@ class HistoryFileTest {
         }
         assertThat(Files.readAllBytes(file)).isEqualTo(before);
         assertThat(listDir()).isEqualTo(filesBefore);
+        for (Path p : contentsBefore.keySet()) {
+            assertThat(Files.readAllBytes(p)).as(p.getFileName().toString()).isEqualTo(contentsBefore.get(p));
+        }
     }
 
     private List<Path> listDir() throws Exception {
         try (var s = Files.list(dir)) {
-            return s.filter(p -> !p.getFileName().toString().equals("native")).sorted().toList();
+            return s.filter(p -> !p.getFileName().toString().equals("native")
+                    && !p.getFileName().toString().equals("elsewhere")).sorted().toList();
         }
     }
 
