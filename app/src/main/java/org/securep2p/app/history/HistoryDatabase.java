@@ -15,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,11 +57,11 @@ final class HistoryDatabase implements AutoCloseable {
             "CREATE TABLE conversations (id INTEGER PRIMARY KEY, conv BLOB NOT NULL UNIQUE, peer BLOB NOT NULL,"
                     + " name BLOB, name_key BLOB UNIQUE)",
             "CREATE TABLE messages (conv_id INTEGER NOT NULL, position INTEGER NOT NULL, mid BLOB NOT NULL,"
-                    + " time INTEGER NOT NULL, direction INTEGER NOT NULL, delivery INTEGER NOT NULL,"
+                    + " stored INTEGER NOT NULL, direction INTEGER NOT NULL, delivery INTEGER NOT NULL,"
                     + " read INTEGER NOT NULL, body BLOB NOT NULL, failure BLOB,"
                     + " PRIMARY KEY (conv_id, position)) WITHOUT ROWID",
             "CREATE UNIQUE INDEX messages_mid ON messages (conv_id, mid)",
-            "CREATE INDEX messages_time ON messages (conv_id, time)",
+            "CREATE INDEX messages_stored ON messages (stored)",
             "CREATE INDEX messages_unread ON messages (conv_id) WHERE read = 0");
 
     /** The chat protocol's text limit (§20.1): a longer text cannot have been sent or received. */
@@ -69,8 +70,21 @@ final class HistoryDatabase implements AutoCloseable {
     /** A page is what a screen or a JSON reply can use; the whole history is read page by page. */
     static final int MAX_PAGE = 1000;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{1,64}");
-    /** Times are stored as unsigned milliseconds (§19.6); a clock this far off is a bug, not a message. */
+    /** Times are kept as unsigned milliseconds (§19.6); a message's own time is clamped to 1970..9999. */
     static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
+    /**
+     * Sealed plaintexts are padded so that a sealed column's length shows only a size class (§19.6): a body
+     * to the next power of two from 64 bytes up to 64 KiB, else to the largest body; a failure reason
+     * likewise up to 1 KiB; a name always to the same size.
+     */
+    static final int MIN_BUCKET = 64;
+    /** u8 id length, the id (at most 64), u64 time, u32 text length, the text. */
+    static final int MAX_BODY_PLAIN = 1 + 64 + 8 + 4 + MAX_TEXT_BYTES;
+    /** u16 length, the reason. */
+    static final int MAX_FAILURE_PLAIN = 2 + MAX_REASON_BYTES;
+    /** u8 length, the name, zeros: every sealed name is this long. */
+    static final int NAME_PLAIN = 1 + ContactNames.MAX_NAME_BYTES;
 
     private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_LOCKED = 6;
@@ -85,19 +99,22 @@ final class HistoryDatabase implements AutoCloseable {
     private final Connection db;
     private final HistoryKeys keys;
     private final Retention retention;
+    private final Clock clock;
 
-    private HistoryDatabase(Path file, Connection db, HistoryKeys keys, Retention retention) {
+    private HistoryDatabase(Path file, Connection db, HistoryKeys keys, Retention retention, Clock clock) {
         this.file = file;
         this.db = db;
         this.keys = keys;
         this.retention = retention;
+        this.clock = clock;
     }
 
     /**
      * Opens {@code file}, or creates it when it is absent or empty, after the checks of §19.6; a refused file
      * is not written. On failure {@code keys} is left to the caller.
      */
-    static HistoryDatabase open(Path file, HistoryKeys keys, Retention retention) throws HistoryException {
+    static HistoryDatabase open(Path file, HistoryKeys keys, Retention retention, Clock clock)
+            throws HistoryException {
         boolean fresh;
         try {
             if (Files.isSymbolicLink(file)) {
@@ -131,7 +148,7 @@ final class HistoryDatabase implements AutoCloseable {
                 boolean shmBefore = Files.exists(shm, LinkOption.NOFOLLOW_LINKS);
                 Connection readOnly = connect(file, true, false);
                 try {
-                    new HistoryDatabase(file, readOnly, keys, retention).checkOrEmpty();
+                    new HistoryDatabase(file, readOnly, keys, retention, clock).checkOrEmpty();
                 } catch (SQLException e) {
                     throw failure(file, "cannot open", e);
                 } finally {
@@ -148,7 +165,7 @@ final class HistoryDatabase implements AutoCloseable {
         }
         Connection db = connect(file, false, fresh);
         try {
-            HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
+            HistoryDatabase h = new HistoryDatabase(file, db, keys, retention, clock);
             if (fresh || h.checkOrEmpty()) {
                 h.create();
             }
@@ -388,13 +405,13 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES + " bytes of UTF-8");
         }
         Optional<byte[]> reason = checkReason(m.delivery(), m.failureReason());
-        if (m.time().isBefore(Instant.EPOCH) || m.time().isAfter(LATEST)) {
-            throw new HistoryException(INVALID_ARGUMENT, "a message time is between 1970 and 9999");
-        }
         if (retention.isOff()) {
             return true;
         }
-        long time = m.time().toEpochMilli();
+        // The message's own time (for a received one, what the peer claims) is sealed and only shown; expiry
+        // and the conversation list go by when this store stored it, from the injected clock.
+        long time = clamp(m.time()).toEpochMilli();
+        long stored = clamp(clock.instant()).toEpochMilli();
         return transaction(() -> {
             byte[] fp = peer.toBytes();
             byte[] conv = keys.conversation(fp);
@@ -420,22 +437,23 @@ final class HistoryDatabase implements AutoCloseable {
                 }
             }
             byte[] id = m.id().getBytes(StandardCharsets.US_ASCII);
-            byte[] plain = ByteBuffer.allocate(1 + id.length + text.length).put((byte) id.length).put(id).put(text)
-                    .array();
-            byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), time));
+            int length = 1 + id.length + 8 + 4 + text.length;
+            byte[] plain = ByteBuffer.allocate(bucket(length, MAX_BODY_PLAIN, MAX_TEXT_BYTES)).put((byte) id.length)
+                    .put(id).putLong(time).putInt(text.length).put(text).array();
+            byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), stored));
             Arrays.fill(plain, (byte) 0);
             Arrays.fill(text, (byte) 0);
-            try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, time,"
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, stored,"
                     + " direction, delivery, read, body, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setLong(1, convId);
                 p.setLong(2, position);
                 p.setBytes(3, mid);
-                p.setLong(4, time);
+                p.setLong(4, stored);
                 p.setInt(5, m.direction() == Direction.SENT ? SENT : RECEIVED);
                 p.setInt(6, deliveryCode(m.delivery()));
                 p.setInt(7, m.direction() == Direction.SENT ? 1 : 0);
                 p.setBytes(8, body);
-                p.setBytes(9, reason.map(r -> keys.seal(r, keys.failureAd(conv, mid))).orElse(null));
+                p.setBytes(9, reason.map(r -> sealFailure(r, conv, mid)).orElse(null));
                 p.executeUpdate();
             }
             return true;
@@ -462,7 +480,7 @@ final class HistoryDatabase implements AutoCloseable {
             try (PreparedStatement p = db.prepareStatement("UPDATE messages SET delivery = ?, failure = ?"
                     + " WHERE conv_id = ? AND mid = ? AND direction = " + SENT)) {
                 p.setInt(1, deliveryCode(delivery));
-                p.setBytes(2, r.map(x -> keys.seal(x, keys.failureAd(conv, mid))).orElse(null));
+                p.setBytes(2, r.map(x -> sealFailure(x, conv, mid)).orElse(null));
                 p.setLong(3, convId.get());
                 p.setBytes(4, mid);
                 return p.executeUpdate() > 0;
@@ -481,7 +499,7 @@ final class HistoryDatabase implements AutoCloseable {
                 return List.of();
             }
             List<HistoryMessage> out = new ArrayList<>(limit);
-            try (PreparedStatement p = db.prepareStatement("SELECT position, mid, time, direction, delivery, read,"
+            try (PreparedStatement p = db.prepareStatement("SELECT position, mid, stored, direction, delivery, read,"
                     + " body, failure FROM messages WHERE conv_id = ? AND position < ? ORDER BY position DESC"
                     + " LIMIT ?")) {
                 p.setLong(1, convId.get());
@@ -502,7 +520,7 @@ final class HistoryDatabase implements AutoCloseable {
     private HistoryMessage row(byte[] conv, ResultSet r) throws SQLException, HistoryException {
         long position = r.getLong(1);
         byte[] mid = r.getBytes(2);
-        long time = r.getLong(3);
+        long stored = r.getLong(3);
         int dir = r.getInt(4);
         Delivery delivery = delivery(r.getInt(5));
         boolean read = r.getInt(6) != 0;
@@ -510,36 +528,34 @@ final class HistoryDatabase implements AutoCloseable {
         byte[] failure = r.getBytes(8);
         checkHash(conv);
         checkHash(mid);
-        checkSealed(body, 2, 1 + 64 + MAX_TEXT_BYTES);
+        checkPadded(body, MAX_BODY_PLAIN, MAX_TEXT_BYTES);
         if (failure != null) {
-            checkSealed(failure, 0, MAX_REASON_BYTES);
+            checkPadded(failure, MAX_FAILURE_PLAIN, MAX_REASON_BYTES);
         }
-        if (position < 1 || time < 0 || time > LATEST.toEpochMilli()
+        if (position < 1 || stored < 0 || stored > LATEST.toEpochMilli()
                 || (dir != SENT && dir != RECEIVED)
                 || (dir == RECEIVED) != (delivery == Delivery.RECEIVED)) {
             throw corruptRow();
         }
         Direction direction = dir == SENT ? Direction.SENT : Direction.RECEIVED;
-        byte[] plain = openOrCorrupt(body, keys.bodyAd(conv, mid, position, direction, time));
+        byte[] plain = openOrCorrupt(body, keys.bodyAd(conv, mid, position, direction, stored));
         try {
-            int idLength = plain.length > 0 ? plain[0] & 0xFF : -1;
-            if (idLength < 1 || plain.length < 1 + idLength) {
+            ByteBuffer b = ByteBuffer.wrap(plain);
+            int idLength = b.get() & 0xFF;
+            if (idLength < 1 || idLength > 64 || b.remaining() < idLength + 8 + 4) {
                 throw corruptRow();
             }
             String id = new String(plain, 1, idLength, StandardCharsets.US_ASCII);
-            if (!ID.matcher(id).matches()) {
+            b.position(1 + idLength);
+            long time = b.getLong();
+            int textLength = b.getInt();
+            if (!ID.matcher(id).matches() || time < 0 || time > LATEST.toEpochMilli() || textLength < 0
+                    || textLength > b.remaining() || !zeros(plain, b.position() + textLength)) {
                 throw corruptRow();
             }
-            String text = utf8(plain, 1 + idLength, plain.length - 1 - idLength);
-            Optional<String> reason = Optional.empty();
-            if (failure != null) {
-                byte[] f = openOrCorrupt(failure, keys.failureAd(conv, mid));
-                try {
-                    reason = Optional.of(utf8(f, 0, f.length));
-                } finally {
-                    Arrays.fill(f, (byte) 0);
-                }
-            }
+            String text = utf8(plain, b.position(), textLength);
+            Optional<String> reason = failure == null ? Optional.empty()
+                    : Optional.of(openFailure(failure, conv, mid));
             return new HistoryMessage(position, id, Instant.ofEpochMilli(time), direction, text, delivery, reason,
                     read);
         } finally {
@@ -547,12 +563,72 @@ final class HistoryDatabase implements AutoCloseable {
         }
     }
 
+    private byte[] sealFailure(byte[] reason, byte[] conv, byte[] mid) {
+        byte[] plain = ByteBuffer.allocate(bucket(2 + reason.length, MAX_FAILURE_PLAIN, MAX_REASON_BYTES))
+                .putShort((short) reason.length).put(reason).array();
+        try {
+            return keys.seal(plain, keys.failureAd(conv, mid));
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+            Arrays.fill(reason, (byte) 0);
+        }
+    }
+
+    private String openFailure(byte[] sealed, byte[] conv, byte[] mid) throws HistoryException {
+        byte[] f = openOrCorrupt(sealed, keys.failureAd(conv, mid));
+        try {
+            int length = ((f[0] & 0xFF) << 8) | (f[1] & 0xFF);
+            if (length > MAX_REASON_BYTES || length > f.length - 2 || !zeros(f, 2 + length)) {
+                throw corruptRow();
+            }
+            return utf8(f, 2, length);
+        } finally {
+            Arrays.fill(f, (byte) 0);
+        }
+    }
+
+    /**
+     * The padded size of a plaintext of {@code length} bytes: the next power of two from {@link #MIN_BUCKET}
+     * while that is at most {@code lastPowerOfTwo}, else {@code max}.
+     */
+    static int bucket(int length, int max, int lastPowerOfTwo) {
+        int size = MIN_BUCKET;
+        while (size < length && size <= lastPowerOfTwo) {
+            size <<= 1;
+        }
+        return size > lastPowerOfTwo ? max : size;
+    }
+
+    /** A sealed padded value must have one of the bucket sizes: checked before anything is decrypted. */
+    private void checkPadded(byte[] sealed, int max, int lastPowerOfTwo) throws HistoryException {
+        if (sealed == null || sealed.length < HistoryKeys.SEAL_OVERHEAD) {
+            throw corruptRow();
+        }
+        int plain = sealed.length - HistoryKeys.SEAL_OVERHEAD;
+        if (plain < MIN_BUCKET || bucket(plain, max, lastPowerOfTwo) != plain) {
+            throw corruptRow();
+        }
+    }
+
+    /** True when every byte of {@code b} from {@code from} on is zero: the padding, strictly. */
+    private static boolean zeros(byte[] b, int from) {
+        int acc = 0;
+        for (int i = from; i < b.length; i++) {
+            acc |= b[i];
+        }
+        return acc == 0;
+    }
+
+    private static Instant clamp(Instant t) {
+        return t.isBefore(Instant.EPOCH) ? Instant.EPOCH : t.isAfter(LATEST) ? LATEST : t;
+    }
+
     List<HistoryStore.ConversationSummary> conversations() throws HistoryException {
         return transaction(() -> {
             List<HistoryStore.ConversationSummary> out = new ArrayList<>();
             try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT c.conv, c.peer, c.name,"
                     + " (SELECT count(*) FROM messages m WHERE m.conv_id = c.id AND m.read = 0),"
-                    + " (SELECT max(time) FROM messages m WHERE m.conv_id = c.id),"
+                    + " (SELECT stored FROM messages m WHERE m.conv_id = c.id ORDER BY position DESC LIMIT 1),"
                     + " (SELECT count(*) FROM messages m WHERE m.conv_id = c.id)"
                     + " FROM conversations c")) {
                 while (r.next()) {
@@ -622,7 +698,7 @@ final class HistoryDatabase implements AutoCloseable {
         }
         int n = transaction(() -> {
             int deleted;
-            try (PreparedStatement p = db.prepareStatement("DELETE FROM messages WHERE time < ?")) {
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM messages WHERE stored < ?")) {
                 p.setLong(1, cutoff.get().toEpochMilli());
                 deleted = p.executeUpdate();
             }
@@ -675,9 +751,11 @@ final class HistoryDatabase implements AutoCloseable {
             if (convId < 0) {
                 convId = insertConversation(conv, fp);
             }
-            byte[] plainName = stripped.getBytes(StandardCharsets.UTF_8);
+            byte[] utf8 = stripped.getBytes(StandardCharsets.UTF_8);
+            byte[] plainName = ByteBuffer.allocate(NAME_PLAIN).put((byte) utf8.length).put(utf8).array();
             byte[] sealedName = keys.seal(plainName, keys.nameAd(conv));
             Arrays.fill(plainName, (byte) 0);
+            Arrays.fill(utf8, (byte) 0);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE conversations SET name = ?, name_key = ? WHERE id = ?")) {
                 p.setBytes(1, sealedName);
@@ -749,14 +827,31 @@ final class HistoryDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * A new conversation row under a random id, so the ids do not show in which order contacts were first
+     * seen (an increasing id would).
+     */
     private long insertConversation(byte[] conv, byte[] fingerprint) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("INSERT INTO conversations (conv, peer) VALUES (?, ?)",
-                Statement.RETURN_GENERATED_KEYS)) {
-            p.setBytes(1, conv);
-            p.setBytes(2, keys.seal(fingerprint, keys.peerAd(conv)));
+        long id;
+        do {
+            id = keys.randomRowId();
+        } while (conversationExists(id));
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO conversations (id, conv, peer) VALUES (?, ?, ?)")) {
+            p.setLong(1, id);
+            p.setBytes(2, conv);
+            p.setBytes(3, keys.seal(fingerprint, keys.peerAd(conv)));
             p.executeUpdate();
         }
-        return conversationId(conv).orElseThrow(() -> new SQLException("conversation row not found after insert"));
+        return id;
+    }
+
+    private boolean conversationExists(long id) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT 1 FROM conversations WHERE id = ?")) {
+            p.setLong(1, id);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next();
+            }
+        }
     }
 
     private Fingerprint peerOf(byte[] conv, byte[] sealedPeer) throws HistoryException {
@@ -776,10 +871,14 @@ final class HistoryDatabase implements AutoCloseable {
     /** A contact's sealed name, opened and checked against the name rule. */
     private String openName(byte[] conv, byte[] sealedName) throws HistoryException {
         checkHash(conv);
-        checkSealed(sealedName, 1, ContactNames.MAX_NAME_BYTES);
+        checkSealed(sealedName, NAME_PLAIN, NAME_PLAIN);
         byte[] plain = openOrCorrupt(sealedName, keys.nameAd(conv));
         try {
-            String name = utf8(plain, 0, plain.length);
+            int length = plain[0] & 0xFF;
+            if (length > ContactNames.MAX_NAME_BYTES || !zeros(plain, 1 + length)) {
+                throw corruptRow();
+            }
+            String name = utf8(plain, 1, length);
             if (ContactNames.problem(name).isPresent()) {
                 throw corruptRow();
             }

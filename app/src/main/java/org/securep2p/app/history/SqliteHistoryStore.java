@@ -68,8 +68,9 @@ public final class SqliteHistoryStore implements HistoryStore {
      * A store for {@code file} (the home's {@link #FILE_NAME}) under {@code historyKey} (the 32-byte storage key
      * of purpose {@link #KEY_PURPOSE}, {@code KeyManagerClient.storageKey(KEY_PURPOSE)};
      * copied, the caller still owns and closes it). Nothing is read or written here: the file is opened,
-     * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} is the "now"
-     * of {@link #expireNow()} (it stamps nothing: messages carry their own times).
+     * checked or created at the first call. {@code random} makes the AEAD nonces and the conversation row ids;
+     * {@code clock} stamps when each message is stored (what expiry and the conversation list go by) and is
+     * the "now" of {@link #expireNow()}.
      */
     public static SqliteHistoryStore open(Path file, SecretBytes historyKey, Retention retention,
             SecureRandom random, Clock clock) {
@@ -111,7 +112,7 @@ public final class SqliteHistoryStore implements HistoryStore {
         }
         HistoryKeys keys = ((NotOpened) s).keys();
         useNativeFolderBeside(file);
-        HistoryDatabase db = HistoryDatabase.open(file, keys, retention);
+        HistoryDatabase db = HistoryDatabase.open(file, keys, retention, clock);
         state = new Open(db, keys);
         return db;
     }

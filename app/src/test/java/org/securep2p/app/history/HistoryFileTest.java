@@ -109,6 +109,64 @@ class HistoryFileTest {
     }
 
     @Test
+    void sealedLengthsShowOnlyASizeClassAndIdsNoOrder() throws Exception {
+        List<Fingerprint> peers = new ArrayList<>();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            for (int i = 0; i < 20; i++) {
+                peers.add(t.fingerprint());
+                store.setContactName(peers.get(i), i == 0 ? "al" : "n".repeat(40 + i));
+            }
+            Fingerprint bob = peers.get(0);
+            for (String text : new String[] {"", "x", "y".repeat(40), "z".repeat(100), "w".repeat(120),
+                    "v".repeat(64 * 1024)}) {
+                String id = t.id();
+                store.append(bob, HistoryMessage.sent(id, T0, text));
+                store.updateDelivery(bob, id, HistoryMessage.Delivery.FAILED,
+                        Optional.of("r".repeat(text.length() % 1000)));
+            }
+        }
+        List<Long> bodies = longs("SELECT length(body) FROM messages ORDER BY position");
+        int overhead = 12 + 16;
+        // u8 id length, 32 id digits, u64 time, u32 text length: 45 bytes before the text.
+        assertThat(bodies).containsExactly(64L + overhead, 64L + overhead, 128L + overhead, 256L + overhead,
+                256L + overhead, 1L + 64 + 8 + 4 + 64 * 1024 + overhead);
+        assertThat(longs("SELECT DISTINCT length(name) FROM conversations")).containsExactly(65L + overhead);
+        assertThat(longs("SELECT length(failure) FROM messages ORDER BY position")).containsExactly(
+                64L + overhead, 64L + overhead, 64L + overhead, 128L + overhead, 128L + overhead,
+                1024L + overhead);
+        // Row ids are random: they do not follow the order in which the contacts were first stored.
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = jdbc(); var p = c.prepareStatement("SELECT id FROM conversations WHERE conv = ?")) {
+            try (HistoryKeys keys = HistoryKeys.derive(key, new java.security.SecureRandom(), 1)) {
+                for (Fingerprint f : peers) {
+                    p.setBytes(1, keys.conversation(f.toBytes()));
+                    try (var r = p.executeQuery()) {
+                        r.next();
+                        ids.add(r.getLong(1));
+                    }
+                }
+            }
+        }
+        assertThat(ids).isNotEqualTo(ids.stream().sorted().toList());
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(peers.get(0), Optional.empty(), 10)).extracting(m -> m.text().length())
+                    .containsExactly(0, 1, 40, 100, 120, 64 * 1024);
+            assertThat(store.contactName(peers.get(0))).contains("al");
+            assertThat(store.contactNamed("AL")).contains(peers.get(0));
+        }
+    }
+
+    private List<Long> longs(String query) throws Exception {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = jdbc(); Statement s = c.createStatement(); var r = s.executeQuery(query)) {
+            while (r.next()) {
+                out.add(r.getLong(1));
+            }
+        }
+        return out;
+    }
+
+    @Test
     void theDatabaseAndItsLogAreReadableByTheOwnerOnly() throws Exception {
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
@@ -229,12 +287,12 @@ class HistoryFileTest {
             store.append(bob, HistoryMessage.sent(t.id(), T0, "when?"));
         }
         byte[] original = Files.readAllBytes(file);
-        sql("UPDATE messages SET time = time - 86400000");
+        sql("UPDATE messages SET stored = stored - 86400000");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
         }
         Files.write(file, original);
-        sql("UPDATE messages SET time = -5");
+        sql("UPDATE messages SET stored = -5");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
         }
@@ -258,13 +316,13 @@ class HistoryFileTest {
             store.setContactName(carol, "carol");
         }
         byte[] original = Files.readAllBytes(file);
-        sql("UPDATE conversations SET peer = (SELECT peer FROM conversations c WHERE c.id <> conversations.id)");
+        swapBetweenConversations("peer");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(store::conversations);
             assertCorrupt(() -> store.contactNamed("bob"));
         }
         Files.write(file, original);
-        sql("UPDATE conversations SET name = (SELECT name FROM conversations c WHERE c.id <> conversations.id)");
+        swapBetweenConversations("name");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.contactName(bob));
         }
@@ -278,11 +336,7 @@ class HistoryFileTest {
             store.setContactName(alice, "alice");
             store.setContactName(bob, "bob");
         }
-        // name_key is unique: swap it through a saved copy, one row at a time.
-        sql("CREATE TABLE saved AS SELECT id, name_key FROM conversations");
-        sql("UPDATE conversations SET name_key = NULL");
-        sql("UPDATE conversations SET name_key = (SELECT name_key FROM saved WHERE saved.id <> conversations.id)");
-        sql("DROP TABLE saved");
+        swapBetweenConversations("name_key");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.contactNamed("alice"));
             assertCorrupt(() -> store.contactNamed("Bob"));
@@ -524,6 +578,18 @@ class HistoryFileTest {
 
     private Connection jdbc() throws Exception {
         return DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+
+    /**
+     * Swaps one column between the two rows of conversations through a saved copy (an UPDATE reading the
+     * table it changes would see the first row's new value; name_key is unique, hence the NULL first).
+     */
+    private void swapBetweenConversations(String column) throws Exception {
+        sql("CREATE TABLE saved AS SELECT id, " + column + " AS v FROM conversations");
+        sql("UPDATE conversations SET " + column + " = NULL WHERE " + column + " IS NOT NULL AND 0 = (SELECT count(*)"
+                + " FROM pragma_table_info('conversations') WHERE name = '" + column + "' AND \"notnull\" = 1)");
+        sql("UPDATE conversations SET " + column + " = (SELECT v FROM saved WHERE saved.id <> conversations.id)");
+        sql("DROP TABLE saved");
     }
 
     /** An attacker's edit with plain JDBC, the store closed. */
