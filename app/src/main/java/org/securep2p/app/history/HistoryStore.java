@@ -18,7 +18,8 @@ import org.securep2p.crypto.Fingerprint;
  * message received again after a crash is never shown twice.
  *
  * <p>Not its job: the ratchet state and the outbox (the conversation files), or delivering anything.
- * Implementations are safe for use from several threads.
+ * Implementations are safe for use from several threads; a call after {@link #close()} is
+ * {@link HistoryException.Reason#STORAGE_FAILED}.
  */
 public interface HistoryStore extends AutoCloseable {
 
@@ -83,5 +84,13 @@ public interface HistoryStore extends AutoCloseable {
      */
     record ConversationSummary(Fingerprint peer, Optional<String> name, int unread, Optional<Instant> lastTime,
             long messages) {
+
+        /** Never the fingerprint nor the name: who someone talks to stays out of logs. */
+        @Override
+        public String toString() {
+            return "ConversationSummary[" + (name.isPresent() ? "named" : "unnamed") + ", unread=" + unread
+                    + ", lastTime=" + lastTime.map(Instant::toString).orElse("none") + ", messages=" + messages
+                    + "]";
+        }
     }
 }

@@ -29,7 +29,10 @@ import static org.securep2p.app.history.HistoryException.Reason.STORAGE_FAILED;
  * was, and the same refusal comes again at every later call. The native library is extracted into a private
  * folder, never into the shared {@code java.io.tmpdir}. {@link #close()} wipes every key.
  *
- * <p>Not its job: choosing the file or fetching the key (the app's wiring), or deciding when to {@link #expire}.
+ * <p>The first call after {@link #open} also expires what the retention no longer allows at the clock's now;
+ * the app may call {@link #expireNow()} again (daily).
+ *
+ * <p>Not its job: choosing the file or fetching the key (the app's wiring).
  */
 public final class SqliteHistoryStore implements HistoryStore {
 
@@ -108,12 +111,16 @@ public final class SqliteHistoryStore implements HistoryStore {
             return open.db();
         }
         if (s instanceof Closed) {
-            throw new IllegalStateException("history store is closed");
+            // A typed refusal, like every other failure of a history call: the caller handles one exception.
+            throw new HistoryException(STORAGE_FAILED, "the history store is closed");
         }
         HistoryKeys keys = ((NotOpened) s).keys();
         useNativeFolderBeside(file);
         HistoryDatabase db = HistoryDatabase.open(file, keys, retention, clock);
         state = new Open(db, keys);
+        // What the retention no longer allows goes at once, not only when the app remembers to expire: a
+        // history kept N days must not show older messages because the app was not running at midnight.
+        db.expire(clock.instant());
         return db;
     }
 
