@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
+import org.securep2p.app.AtomicFile;
 import org.securep2p.app.history.HistoryException.Reason;
 import org.securep2p.app.history.HistoryMessage.Delivery;
 import org.securep2p.app.history.HistoryMessage.Direction;
@@ -119,6 +120,15 @@ final class HistoryDatabase implements AutoCloseable {
         try {
             if (Files.isSymbolicLink(file)) {
                 throw new HistoryException(CORRUPT, file + " is a symbolic link, not a history database");
+            }
+            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                // Ours alone, as created: a file others can write, or that another user owns, could have
+                // been replaced or be changed under us (§19.6).
+                try {
+                    AtomicFile.checkOwnedAndPrivate(file);
+                } catch (AtomicFile.InsecureDirectoryException e) {
+                    throw new HistoryException(STORAGE_FAILED, e.getMessage());
+                }
             }
             fresh = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) == 0;
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)

@@ -3,18 +3,15 @@ package org.securep2p.app.history;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 
+import org.securep2p.app.AtomicFile;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
 
@@ -132,30 +129,14 @@ public final class SqliteHistoryStore implements HistoryStore {
         if (System.getProperty(TMPDIR_PROPERTY) != null) {
             return;
         }
-        Path parent = file.toAbsolutePath().getParent();
-        Path folder = parent.resolve(NATIVE_FOLDER);
+        Path folder = file.toAbsolutePath().getParent().resolve(NATIVE_FOLDER);
         try {
-            boolean posix = Files.getFileStore(parent).supportsFileAttributeView("posix");
-            if (!Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
-                if (posix) {
-                    Files.createDirectory(folder,
-                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                } else {
-                    Files.createDirectory(folder);
-                }
-            }
-            if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
-                throw new HistoryException(STORAGE_FAILED, folder + " is not a directory");
-            }
-            if (posix) {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(folder, LinkOption.NOFOLLOW_LINKS);
-                if (perms.contains(PosixFilePermission.GROUP_WRITE)
-                        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-                    throw new HistoryException(STORAGE_FAILED, folder + " can be written by group or others; the"
-                            + " SQLite native library is not loaded from there");
-                }
-            }
+            // The home's own rule (0700, ours, no group or other write), shared rather than copied.
+            AtomicFile.ensurePrivateDirectory(folder);
             removeLeftovers(folder);
+        } catch (AtomicFile.InsecureDirectoryException e) {
+            throw new HistoryException(STORAGE_FAILED, e.getMessage() + "; the SQLite native library is not"
+                    + " loaded from there");
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot prepare " + folder + ": " + e.getMessage(), e);
         }

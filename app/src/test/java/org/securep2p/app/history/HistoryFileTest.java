@@ -24,6 +24,7 @@ import org.securep2p.crypto.SecretBytes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.securep2p.app.history.HistoryTesting.T0;
 
 /**
@@ -488,12 +489,52 @@ class HistoryFileTest {
         String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
         try {
             assertThatThrownBy(() -> SqliteHistoryStore.useNativeFolderBeside(file))
-                    .hasMessageContaining("can be written by group or others")
+                    .hasMessageContaining("group or others can write it")
                     .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.STORAGE_FAILED);
             assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isNull();
         } finally {
             restore(before);
         }
+    }
+
+    @Test
+    void aNativeLibraryFolderOwnedByAnotherUserIsRefused() throws Exception {
+        assumeTrue(isRoot(), "only root can give a folder to another user");
+        Path folder = Files.createDirectory(dir.resolve("native"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.setAttribute(folder, "unix:uid", 65534);
+        String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        try {
+            assertThatThrownBy(() -> SqliteHistoryStore.useNativeFolderBeside(file))
+                    .hasMessageContaining("not by the user running securep2p")
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.STORAGE_FAILED);
+            assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isNull();
+        } finally {
+            restore(before);
+        }
+    }
+
+    @Test
+    void aHistoryFileOthersCanWriteIsRefusedAndLeftAlone() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+        assertRefusedUntouched(key, HistoryException.Reason.STORAGE_FAILED, "group or others can write it");
+    }
+
+    @Test
+    void aHistoryFileOwnedByAnotherUserIsRefusedAndLeftAlone() throws Exception {
+        assumeTrue(isRoot(), "only root can give a file to another user");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        Files.setAttribute(file, "unix:uid", 65534);
+        assertRefusedUntouched(key, HistoryException.Reason.STORAGE_FAILED, "not by the user running securep2p");
+    }
+
+    private static boolean isRoot() throws Exception {
+        return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
     }
 
     // ---- helpers ----
