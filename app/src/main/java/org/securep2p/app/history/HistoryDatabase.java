@@ -979,8 +979,13 @@ final class HistoryDatabase implements AutoCloseable {
 
     /** Copies the log into the database and empties it, so deleted ciphertext does not stay in old frames. */
     private void truncateLog() throws HistoryException {
-        try (Statement s = db.createStatement()) {
-            s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+            // One row: busy (1 when the checkpoint could not finish), frames in the log, frames checkpointed.
+            if (!r.next() || r.getInt(1) != 0) {
+                throw new HistoryException(STORAGE_FAILED, file + ": the write-ahead log could not be emptied;"
+                        + " the change is committed, but deleted rows may stay in old log frames until the next"
+                        + " checkpoint");
+            }
         } catch (SQLException e) {
             throw failure(file, "cannot checkpoint", e);
         }

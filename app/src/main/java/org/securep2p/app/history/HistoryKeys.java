@@ -125,7 +125,7 @@ final class HistoryKeys implements AutoCloseable {
         try {
             return aead.encrypt(plaintext, associatedData);
         } catch (CryptoException e) {
-            // Only the 2^32 seals-per-key cap gets here: PROTOCOL.md §19.6.
+            // Only the Aead's cap of 2^32 seals per instance (per open store) gets here: PROTOCOL.md §19.6.
             throw new IllegalStateException("history key cannot seal more: " + e.reason(), e);
         }
     }

@@ -234,6 +234,21 @@ class SqliteHistoryStoreTest {
     }
 
     @Test
+    void namesThatDifferOnlyInCompatibilityFormOrFullCaseFoldingAreOne() throws Exception {
+        Fingerprint fiona = t.fingerprint();
+        store.setContactName(fiona, "\ufb01ona"); // the "fi" ligature
+        assertThat(store.contactNamed("FIONA")).contains(fiona);
+        assertThatThrownBy(() -> store.setContactName(t.fingerprint(), "fiona"))
+                .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.NAME_TAKEN);
+        Fingerprint street = t.fingerprint();
+        store.setContactName(street, "Stra\u00dfe");
+        assertThat(store.contactNamed("STRASSE")).contains(street);
+        // Full-width letters are their ASCII compatibility forms.
+        assertThatThrownBy(() -> store.setContactName(t.fingerprint(), "\uff33\uff54\uff52\uff41sse"))
+                .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.NAME_TAKEN);
+    }
+
+    @Test
     void aNameThatCouldNotBeAPeerNameIsRefused() {
         Fingerprint bob = t.fingerprint();
         for (String name : new String[] {"", "   ", "bob\u202Eevil", "a\nb", "x".repeat(65)}) {
