@@ -411,10 +411,23 @@ final class HistoryDatabase implements AutoCloseable {
     boolean append(Fingerprint peer, HistoryMessage m) throws HistoryException {
         checkId(m.id());
         byte[] text = m.text().getBytes(StandardCharsets.UTF_8);
-        if (text.length > MAX_TEXT_BYTES) {
-            throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES + " bytes of UTF-8");
+        Optional<byte[]> reason = Optional.empty();
+        try {
+            if (text.length > MAX_TEXT_BYTES) {
+                throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES
+                        + " bytes of UTF-8");
+            }
+            reason = checkReason(m.delivery(), m.failureReason());
+            return store(peer, m, text, reason);
+        } finally {
+            // Whatever happened (stored, a duplicate, refused), no copy of the text or reason outlives the call.
+            Arrays.fill(text, (byte) 0);
+            reason.ifPresent(b -> Arrays.fill(b, (byte) 0));
         }
-        Optional<byte[]> reason = checkReason(m.delivery(), m.failureReason());
+    }
+
+    private boolean store(Fingerprint peer, HistoryMessage m, byte[] text, Optional<byte[]> reason)
+            throws HistoryException {
         if (retention.isOff()) {
             return true;
         }
@@ -477,6 +490,15 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(INVALID_ARGUMENT, "a sent message's delivery cannot be RECEIVED");
         }
         Optional<byte[]> r = checkReason(delivery, reason);
+        try {
+            return storeDelivery(peer, messageId, delivery, r);
+        } finally {
+            r.ifPresent(b -> Arrays.fill(b, (byte) 0));
+        }
+    }
+
+    private boolean storeDelivery(Fingerprint peer, String messageId, Delivery delivery, Optional<byte[]> r)
+            throws HistoryException {
         if (retention.isOff()) {
             return false;
         }
