@@ -65,6 +65,9 @@ final class HistoryDatabase implements AutoCloseable {
             "CREATE INDEX messages_stored ON messages (stored)",
             "CREATE INDEX messages_unread ON messages (conv_id) WHERE read = 0");
 
+    /** Expiry's delete: a range of the messages_stored index, not a scan of every row (§19.6). */
+    static final String EXPIRE = "DELETE FROM messages WHERE stored < ?";
+
     /** The chat protocol's text limit (§20.1): a longer text cannot have been sent or received. */
     static final int MAX_TEXT_BYTES = 64 * 1024;
     static final int MAX_REASON_BYTES = 1024;
@@ -730,7 +733,7 @@ final class HistoryDatabase implements AutoCloseable {
         }
         int n = transaction(() -> {
             int deleted;
-            try (PreparedStatement p = db.prepareStatement("DELETE FROM messages WHERE stored < ?")) {
+            try (PreparedStatement p = db.prepareStatement(EXPIRE)) {
                 p.setLong(1, cutoff.get().toEpochMilli());
                 deleted = p.executeUpdate();
             }

@@ -196,6 +196,22 @@ class HistoryFileTest {
         }
     }
 
+    @Test
+    void expiryReadsARangeOfItsIndexInsteadOfEveryRow() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        StringBuilder plan = new StringBuilder();
+        try (Connection c = jdbc(); Statement s = c.createStatement();
+                var r = s.executeQuery("EXPLAIN QUERY PLAN " + HistoryDatabase.EXPIRE.replace("?", "0"))) {
+            while (r.next()) {
+                plan.append(r.getString("detail")).append('\n');
+            }
+        }
+        assertThat(plan.toString()).contains("SEARCH messages USING INDEX messages_stored (stored<?)")
+                .doesNotContain("SCAN");
+    }
+
     // ---- plain SQL edits are refused when read ----
 
     @Test
