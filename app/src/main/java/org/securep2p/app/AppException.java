@@ -31,7 +31,9 @@ public final class AppException extends Exception {
          * The keys or what needs them could not be opened at start-up (the detail holds the lines the program
          * prints for it). Never a JSON-RPC error: the headless mode exits before its ready line instead.
          */
-        START_FAILED(-32017, "securep2p could not start.");
+        START_FAILED(-32017, "securep2p could not start."),
+        NAME_TAKEN(-32018, "Another contact already has that name."),
+        BAD_NAME(-32019, "That is not a valid contact name.");
 
         private final int code;
         private final String sentence;

@@ -30,35 +30,39 @@ public sealed interface ChatEvent {
      * stage began: the events of one attempt come in stage order with elapsed times that never decrease, and a
      * stage lasts until the next event of the attempt ({@link Progress} or {@link Connected#elapsed()}).
      */
-    record Progress(Stage stage, Duration elapsed, String detail) implements ChatEvent {
+    record Progress(String attempt, Stage stage, Duration elapsed, String detail) implements ChatEvent {
     }
 
-    /** The code to share (and the plain endpoint and NAT hint) while waiting. */
-    record Endpoint(String code, String endpoint, String nat, String natAdvice, boolean answerNeeded)
+    /**
+     * The code to share (and the plain endpoint and NAT hint) while waiting; {@code attempt} names the wait
+     * ({@link Messenger#acceptAnswer}, {@link Messenger#cancel}), empty for a STUN query that is no wait.
+     */
+    record Endpoint(String attempt, String code, String endpoint, String nat, String natAdvice, boolean answerNeeded)
             implements ChatEvent {
     }
 
     /** The code the connecting side shows in case the waiter's NAT drops its checks. */
-    record AnswerCode(String code) implements ChatEvent {
+    record AnswerCode(String attempt, String code) implements ChatEvent {
     }
 
     /**
      * A verified end-to-end session is up (new or resumed), {@code elapsed} after the user asked for it: the end
-     * of the last {@link Progress} stage, on the same clock.
+     * of the last {@link Progress} stage, on the same clock. {@code peer} is the peer's fingerprint (the
+     * conversation from now on), {@code attempt} the wait or connect it came from, {@code name} the name shown.
      */
-    record Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
-            TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName, String keyExchange,
-            Duration elapsed) implements ChatEvent {
+    record Connected(String peer, String attempt, String name, String safetyNumber, SecurityLevel level,
+            String path, TrustMode trust, boolean resumed, boolean verified, Optional<String> certifiedName,
+            String keyExchange, Duration elapsed) implements ChatEvent {
         /** Without a certified name (no organisation CA), the TLS key exchange's name or a set-up time. */
-        public Connected(String peer, String fingerprint, String safetyNumber, SecurityLevel level, String path,
-                TrustMode trust, boolean resumed, boolean verified) {
-            this(peer, fingerprint, safetyNumber, level, path, trust, resumed, verified, Optional.empty(), "",
+        public Connected(String peer, String attempt, String name, String safetyNumber, SecurityLevel level,
+                String path, TrustMode trust, boolean resumed, boolean verified) {
+            this(peer, attempt, name, safetyNumber, level, path, trust, resumed, verified, Optional.empty(), "",
                     Duration.ZERO);
         }
     }
 
-    /** A message from the peer, shown once. */
-    record MessageReceived(String from, String text, String id, Instant time) implements ChatEvent {
+    /** A message from the peer, shown once; {@code peer} is the conversation (fingerprint), {@code from} a name. */
+    record MessageReceived(String peer, String from, String text, String id, Instant time) implements ChatEvent {
         /** Without the text: a message is plaintext and must not reach a log through {@code toString()}. */
         @Override
         public String toString() {
@@ -67,28 +71,38 @@ public sealed interface ChatEvent {
     }
 
     /** A message that this side sent has been acknowledged end to end. */
-    record Delivered(String id) implements ChatEvent {
+    record Delivered(String peer, String id) implements ChatEvent {
     }
 
     /** A message that will not be delivered, with the reason in words. */
-    record SendFailed(String id, String reason) implements ChatEvent {
+    record SendFailed(String peer, String id, String reason) implements ChatEvent {
     }
 
-    /** A known peer now presents another identity: sending is blocked until the user decides. */
-    record PeerChanged(String peer, String oldFingerprint, String newFingerprint, String explanation)
+    /**
+     * A known peer now presents another identity: that set-up waits until the user decides. {@code peer} is the
+     * new identity's fingerprint (what {@link Messenger#decide} takes), {@code name} the name it presented.
+     */
+    record PeerChanged(String peer, String name, String oldFingerprint, String newFingerprint, String explanation)
             implements ChatEvent {
     }
 
     /** The connection ended; {@code kind} keeps peer offline, unreachable and refused apart. */
-    record Disconnected(DisconnectKind kind, String reason, int undelivered) implements ChatEvent {
+    record Disconnected(String peer, DisconnectKind kind, String reason, int undelivered) implements ChatEvent {
     }
 
     /** Something the user should know that is not about the conversation (the key manager restarted...). */
     record Notice(String text) implements ChatEvent {
     }
 
-    /** Something the user asked for failed; the reason is a sentence. */
-    record Failure(String reason) implements ChatEvent {
+    /** Something the user asked for failed; the reason is a sentence; {@code attempt} is "" when not about one. */
+    record Failure(String attempt, String reason) implements ChatEvent {
+    }
+
+    /**
+     * The conversation list changed (a name, an unread count, a connection state, a new conversation): front
+     * ends read {@link Messenger#conversations()} again.
+     */
+    record ConversationsChanged() implements ChatEvent {
     }
 
     /**

@@ -87,6 +87,15 @@ final class ChatSession implements AutoCloseable {
         Optional<Conversation> find(Fingerprint peer) throws AppException;
 
         Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record) throws AppException;
+
+        /**
+         * A received message is committed where it is kept from now on (the history); true when this call stored
+         * it first, and only then is it shown. A failure leaves it in the conversation, offered again at the next
+         * connection. Without a history the message is shown once, as before issue 16.
+         */
+        default boolean received(Fingerprint peer, Conversation.Inbound message) throws AppException {
+            return true;
+        }
     }
 
     private final ChatChannel channel;
@@ -103,6 +112,7 @@ final class ChatSession implements AutoCloseable {
     private final Object sendLock = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long startNanos;
+    private final String attempt;
     private final Duration setupDeadline;
     /** Why the set-up was cut short from outside (deadline or the user), or null; set before the channel closes. */
     private volatile String abortedBecause;
@@ -123,12 +133,14 @@ final class ChatSession implements AutoCloseable {
             PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
             SecureRandom random, Clock clock, long startNanos) {
         this(channel, dialer, codeAuthenticated, floor, username, keys, conversations, gate, events, random, clock,
-                startNanos, DEFAULT_SETUP_DEADLINE);
+                startNanos, DEFAULT_SETUP_DEADLINE, "");
     }
 
+    /** @param attempt the wait or connect this session came from: its {@link ChatEvent.Progress} events carry it */
     ChatSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor, String username,
             PrivateKeyOperations keys, Conversations conversations, TrustGate gate, Consumer<ChatEvent> events,
-            SecureRandom random, Clock clock, long startNanos, Duration setupDeadline) {
+            SecureRandom random, Clock clock, long startNanos, Duration setupDeadline, String attempt) {
+        this.attempt = Objects.requireNonNull(attempt);
         if (setupDeadline.isNegative() || setupDeadline.isZero()) {
             throw new IllegalArgumentException("the set-up deadline must be positive");
         }
@@ -272,7 +284,7 @@ final class ChatSession implements AutoCloseable {
         resendPending(peerReceivedUpTo);
         live = true;
         SafetyNumber number = SafetyNumber.of(keys.identity().fingerprint(), peerFp);
-        return new ChatEvent.Connected(peerName, peerFp.displayString(), number.digits(), level,
+        return new ChatEvent.Connected(peerFp.displayString(), attempt, peerName, number.digits(), level,
                 channel.path(), trust, resume, trust == ChatEvent.TrustMode.VERIFIED, channel.certifiedName(),
                 channel.keyExchange(), elapsed());
     }
@@ -347,14 +359,23 @@ final class ChatSession implements AutoCloseable {
      */
     private void showUnshown(Conversation c) {
         for (Conversation.Inbound m : c.unshown()) {
-            events.accept(new ChatEvent.MessageReceived(c.peerName(), m.text(), m.id(), m.time()));
-            c.shown(m.sequence());
+            try {
+                if (conversations.received(c.peer(), m)) {
+                    events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), m.text(),
+                            m.id(), m.time()));
+                }
+                c.shown(m.sequence());
+            } catch (AppException e) {
+                // Kept in the conversation file: offered again at the next connection.
+                LOG.error("storage failed while keeping a received message: {}", e.reason());
+                return;
+            }
         }
     }
 
     private void failReplaced(Conversation old) {
         for (Conversation.Pending p : old.pending()) {
-            events.accept(new ChatEvent.SendFailed(p.id(),
+            events.accept(new ChatEvent.SendFailed(old.peer().displayString(), p.id(),
                     "a new session replaced the one this message was encrypted for; it was not delivered"));
         }
     }
@@ -438,12 +459,19 @@ final class ChatSession implements AutoCloseable {
 
     /** Encrypts, commits and sends; when the connection is gone the message stays queued. */
     String send(String text) throws AppException {
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        return send(text, id);
+    }
+
+    /** As {@link #send(String)} under the message id the caller chose ({@link ChatPayload#ID_LENGTH} bytes). */
+    String send(String text, byte[] id) throws AppException {
         Conversation c = conversation;
         if (c == null || !live) {
             throw new AppException(AppException.Reason.NOT_CONNECTED, "The session is not set up yet.");
         }
         synchronized (sendLock) {
-            Conversation.Pending p = c.encryptText(text);
+            Conversation.Pending p = c.encryptText(text, id);
             try {
                 channel.send(ChatFrame.ratchet(p.wire()).encode());
                 sentUpTo = p.sequence();
@@ -538,7 +566,18 @@ final class ChatSession implements AutoCloseable {
         switch (p.kind()) {
             case TEXT:
                 if (received.fresh()) {
-                    events.accept(new ChatEvent.MessageReceived(c.peerName(), p.text(), p.id(), p.time()));
+                    try {
+                        if (conversations.received(c.peer(), new Conversation.Inbound(p.sequence(), p.id(), p.time(),
+                                p.text()))) {
+                            events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(),
+                                    p.text(), p.id(), p.time()));
+                        }
+                    } catch (AppException e) {
+                        // Committed with the ratchet as "kept until shown": offered again at the next connection.
+                        LOG.error("storage failed while keeping a received message: {}", e.reason());
+                        end(ChatEvent.DisconnectKind.LOCAL, e.getMessage());
+                        return;
+                    }
                     c.shown(p.sequence());
                 }
                 ackDue = true;
@@ -556,7 +595,7 @@ final class ChatSession implements AutoCloseable {
 
     private void announceDelivered(List<Conversation.Pending> acknowledged) {
         for (Conversation.Pending p : acknowledged) {
-            events.accept(new ChatEvent.Delivered(p.id()));
+            events.accept(new ChatEvent.Delivered(conversation.peer().displayString(), p.id()));
         }
     }
 
@@ -598,7 +637,8 @@ final class ChatSession implements AutoCloseable {
     private void end(ChatEvent.DisconnectKind kind, String reason) {
         if (ending == null) {
             Conversation c = conversation;
-            ending = new ChatEvent.Disconnected(kind, reason, c == null ? 0 : c.pending().size());
+            ending = new ChatEvent.Disconnected(c == null ? "" : c.peer().displayString(), kind, reason,
+                    c == null ? 0 : c.pending().size());
             live = false;
             events.accept(ending);
         }
@@ -666,7 +706,7 @@ final class ChatSession implements AutoCloseable {
     }
 
     private void progress(ChatEvent.Stage stage, String detail) {
-        events.accept(new ChatEvent.Progress(stage, elapsed(), detail));
+        events.accept(new ChatEvent.Progress(attempt, stage, elapsed(), detail));
     }
 
     /** Since the user asked for this connection: the clock of every {@link ChatEvent.Progress} of the attempt. */

@@ -135,6 +135,19 @@ final class Conversation {
 
     /** Encrypts a text message, queues its ciphertext and commits both; the result may now be sent. */
     synchronized Pending encryptText(String text) throws AppException {
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        return encryptText(text, id);
+    }
+
+    /**
+     * As {@link #encryptText(String)} under the message id {@code id} ({@link ChatPayload#ID_LENGTH} random bytes
+     * the caller chose, so it could record the message under that id first).
+     */
+    synchronized Pending encryptText(String text, byte[] id) throws AppException {
+        if (id.length != ChatPayload.ID_LENGTH) {
+            throw new IllegalArgumentException("a message id has " + ChatPayload.ID_LENGTH + " bytes");
+        }
         if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
             throw new AppException(AppException.Reason.TOO_LONG,
                     "At most " + ChatPayload.MAX_TEXT_BYTES + " bytes of UTF-8.");
@@ -143,8 +156,6 @@ final class Conversation {
             throw new AppException(AppException.Reason.STORAGE_FAILED,
                     MAX_PENDING + " messages are already waiting for this peer; wait until they are delivered.");
         }
-        byte[] id = new byte[ChatPayload.ID_LENGTH];
-        random.nextBytes(id);
         Instant now = clock.instant();
         long sequence = nextSequence;
         byte[] wire = encrypt(ChatPayload.text(sequence, id, now, text));

@@ -173,6 +173,29 @@ final class ConversationStore implements AutoCloseable {
         return context(peer).substring(0, 40) + "-" + sequence;
     }
 
+    /** The peers with a stored conversation (a file here), read from the file names; unreadable names skipped. */
+    synchronized List<Fingerprint> stored() throws StoreException {
+        List<Fingerprint> out = new java.util.ArrayList<>();
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return out;
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.length() == 2 * Fingerprint.LENGTH + 5 && name.endsWith(".conv")) {
+                    try {
+                        out.add(Fingerprint.fromBytes(HexFormat.of().parseHex(name, 0, 2 * Fingerprint.LENGTH)));
+                    } catch (IllegalArgumentException | CryptoException e) {
+                        // Not one of ours.
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new StoreException(StoreException.Reason.STORAGE_FAILED, "cannot list " + dir, e);
+        }
+        return out;
+    }
+
     synchronized void delete(Fingerprint peer) throws StoreException {
         open.remove(peer);
         AtomicFile.delete(fileFor(peer));

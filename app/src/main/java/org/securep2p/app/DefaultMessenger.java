@@ -1,23 +1,34 @@
 package org.securep2p.app;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import org.securep2p.app.history.HistoryException;
+import org.securep2p.app.history.HistoryMessage;
+import org.securep2p.app.history.HistoryStore;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.IdentityPublicKeys;
@@ -37,9 +48,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Messenger}: wires the key holder, the transport, the trust store and the stored conversations, one
- * conversation at a time. Set-up runs on a background thread and reports through events; a bare
- * {@code host:port} conversation that drops is redialled with exponential backoff (1 s doubling to 60 s).
+ * The {@link Messenger}: wires the key holder, the transport, the trust store, the stored conversations and the
+ * history. Every wait or connect is a {@link Link} whose one {@link ConversationState} says where it stands; up to
+ * {@link Messenger#MAX_CONNECTIONS} links run at once, each on a worker thread of its own with its own
+ * {@link ChatSession}, all under one identity and one key manager. A bare {@code host:port} conversation that
+ * drops is redialled with exponential backoff (1 s doubling to 60 s).
+ *
+ * <p>Guarantees: a message accepted by {@link #send} is in the history (SENDING) and in the conversation's
+ * outbox before the call returns; a received message is committed to the history before it is shown, and
+ * shown only by the call that stored it first (PROTOCOL.md §20.8).
  */
 final class DefaultMessenger implements Messenger {
 
@@ -47,14 +64,17 @@ final class DefaultMessenger implements Messenger {
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     private static final Duration WAIT_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration DECISION_TIMEOUT = Duration.ofMinutes(10);
-    /** How long a new wait or connect waits for the worker of a conversation that has just ended. */
-    private static final Duration CLAIM_GRACE = Duration.ofSeconds(1);
+    /** How long a new fixed-port wait waits for the listener it replaces to let go of the port. */
+    private static final Duration CLAIM_GRACE = Duration.ofSeconds(2);
+    /** How many times a dropped {@code host:port} conversation is dialled again. */
+    private static final int MAX_REDIALS = 30;
 
     private final PrivateKeyOperations keys;
     private final Connector connector;
     private final TransportConfig transportConfig;
     private final TrustStore trust;
     private final ConversationStore conversations;
+    private final HistoryStore history;
     private final String username;
     private final ChatEvent.Ready ready;
     private final SecureRandom random;
@@ -65,17 +85,20 @@ final class DefaultMessenger implements Messenger {
         t.setDaemon(true);
         return t;
     });
+    private final ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "history-expiry");
+        t.setDaemon(true);
+        return t;
+    });
     private final Optional<Integer> fixedPort;
-
-    private volatile ChatSession session;
-    /** The session between a connection and its CONFIRM (or its failure): what disconnect() ends at once. */
-    private volatile ChatSession settingUp;
-    /** A --port listener is running; disconnect() clears it so a failed attempt does not start another. */
-    private volatile boolean listening;
-    private volatile SecurityLevel listeningFloor;
-    /** Held by send and by the publication of a new session, so no send falls between the two (see runSession). */
+    /** Every link not yet finished, by attempt id. Opening one and counting the active ones is one step. */
+    private final Map<String, Link> links = new ConcurrentHashMap<>();
+    private final AtomicLong attempts = new AtomicLong();
+    /**
+     * Held by send and by the publication of a new session, so no send falls between a session's resend of the
+     * queue and its first direct send (see runSession).
+     */
     private final Object sendGate = new Object();
-    private volatile Connector.Waiting waiting;
     /**
      * How long a measured NAT behaviour stands in for a new measurement: after a network change (another Wi-Fi,
      * a VPN) the old one may claim "one code is enough" and the connection fail, so an older one is measured
@@ -91,27 +114,107 @@ final class DefaultMessenger implements Messenger {
      * decides the answer code from it instead of measuring again. Retry STUN replaces it.
      */
     private volatile MeasuredNat measuredNat;
-    private volatile boolean busy;
     private volatile boolean closed;
-    private volatile CompletableFuture<TrustDecision> pendingDecision;
-    private volatile Fingerprint pendingFingerprint;
-    private volatile Fingerprint currentPeer;
-    private volatile InetSocketAddress redialAddress;
-    private volatile SecurityLevel redialFloor;
+
+    /** How a link began: it decides how its connection is made and whether it is dialled again. */
+    enum Origin { WAIT, LISTEN, CODE, ADDRESS }
+
+    /**
+     * One wait or connect and the connection it becomes. Its state changes only through {@link #move}, which
+     * follows {@link ConversationState#allows}; whoever moves it to {@link ConversationState.Closed} ends what the
+     * state it replaced held.
+     */
+    final class Link {
+        final String attempt;
+        final Origin origin;
+        final SecurityLevel floor;
+        final long start;
+        /** Completed when the link's worker has let go of everything (the port of a listener included). */
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        private ConversationState state = new ConversationState.Idle();
+
+        Link(String attempt, Origin origin, SecurityLevel floor, long start) {
+            this.attempt = attempt;
+            this.origin = origin;
+            this.floor = floor;
+            this.start = start;
+        }
+
+        synchronized ConversationState state() {
+            return state;
+        }
+
+        /** Moves to {@code to} if the table allows it from here; false (nothing changed) otherwise. */
+        boolean move(ConversationState to) {
+            synchronized (this) {
+                if (!ConversationState.allows(state, to)) {
+                    return false;
+                }
+                state = to;
+            }
+            emit(new ChatEvent.ConversationsChanged());
+            return true;
+        }
+
+        /** Closes the link; returns the state it replaced (already closed: that closed state). */
+        ConversationState close() {
+            ConversationState before;
+            synchronized (this) {
+                before = state;
+                if (before instanceof ConversationState.Closed) {
+                    return before;
+                }
+                state = new ConversationState.Closed(before.about());
+            }
+            emit(new ChatEvent.ConversationsChanged());
+            return before;
+        }
+
+        @Override
+        public String toString() {
+            return "Link[" + attempt + ", " + origin + ", " + state().label() + "]";
+        }
+    }
 
     DefaultMessenger(PrivateKeyOperations keys, Connector connector, TransportConfig transportConfig, TrustStore trust,
-            ConversationStore conversations, String username, ChatEvent.Ready ready, Optional<Integer> fixedPort,
-            SecureRandom random, Clock clock) {
+            ConversationStore conversations, HistoryStore history, String username, ChatEvent.Ready ready,
+            Optional<Integer> fixedPort, SecureRandom random, Clock clock) {
         this.keys = Objects.requireNonNull(keys);
         this.connector = Objects.requireNonNull(connector);
         this.transportConfig = Objects.requireNonNull(transportConfig);
         this.trust = Objects.requireNonNull(trust);
         this.conversations = Objects.requireNonNull(conversations);
+        this.history = Objects.requireNonNull(history);
         this.username = Objects.requireNonNull(username);
         this.ready = Objects.requireNonNull(ready);
         this.fixedPort = fixedPort;
         this.random = Objects.requireNonNull(random);
         this.clock = Objects.requireNonNull(clock);
+    }
+
+    /**
+     * Deletes the messages the history's retention no longer allows, now (in the background) and then once a
+     * day. A failure is logged and tried again the next day: it never stops the messenger.
+     */
+    void startHistoryExpiry() {
+        expiry.scheduleAtFixedRate(() -> {
+            try {
+                int n = history.expire(clock.instant());
+                LOG.info("history retention: {} expired messages deleted", n);
+            } catch (HistoryException e) {
+                LOG.warn("history retention: expiry failed: {} ({})", e.reason(), e.getMessage());
+                if (e.reason() == HistoryException.Reason.CORRUPT
+                        || e.reason() == HistoryException.Reason.UNKNOWN_VERSION) {
+                    // The first call is where the store opens the file (lazily, for a fast start): the user must
+                    // hear at once, not at the first message, that it was refused.
+                    notice("The message history was refused and left untouched: " + e.getMessage()
+                            + " Until it is moved aside, received messages wait in the conversation files and are"
+                            + " not shown.");
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("history retention: expiry failed: {}", e.getClass().getSimpleName());
+            }
+        }, 0, 1, TimeUnit.DAYS);
     }
 
     /**
@@ -162,9 +265,9 @@ final class DefaultMessenger implements Messenger {
     @Override
     public ChatEvent.Endpoint discoverEndpoint() throws AppException {
         long start = System.nanoTime();
-        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "asking the STUN servers"));
+        emit(new ChatEvent.Progress("", ChatEvent.Stage.STUN, Duration.ZERO, "asking the STUN servers"));
         EndpointDiscovery.Report report = new EndpointDiscovery(transportConfig).discover();
-        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
+        emit(new ChatEvent.Progress("", ChatEvent.Stage.STUN, Duration.ofNanos(System.nanoTime() - start), "done"));
         NatBehaviour nat = report.natBehaviour();
         if (nat.answerNeeded().isPresent()) {
             rememberNat(nat);
@@ -172,59 +275,166 @@ final class DefaultMessenger implements Messenger {
             measuredNat = null;
         }
         // "nat" stays machine-readable (mapping/filtering, RFC 5780 terms) for the JSON mode; the UI shows advice.
-        ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("",
+        ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint("", "",
                 report.publicAddress().map(DefaultMessenger::hostPort).orElse("unknown"),
                 nat.summary(), nat.advice(), nat.answerNeeded().orElse(false));
         emit(endpoint);
         return endpoint;
     }
 
-    @Override
-    public synchronized ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
-        if (fixedPort.isPresent() && listening && settingUp == null) {
-            if (floor == listeningFloor) {
-                // The listener goes on after a failed attempt (it reported the failure): waiting again at the
-                // same level is what is already happening, not BUSY.
-                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
-                emit(endpoint);
-                return endpoint;
-            }
-            // Another level: the running listener lets go within a poll; claim() waits for it.
-            listening = false;
+    // ---------------------------------------------------------------- links
+
+    /**
+     * Opens a link if fewer than {@link Messenger#MAX_CONNECTIONS} are active; counting and adding are one step,
+     * so concurrent calls cannot exceed the limit.
+     */
+    private Link open(Origin origin, SecurityLevel floor) throws AppException {
+        if (closed) {
+            throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
         }
-        claim();
-        long start = System.nanoTime();
-        try {
-            if (fixedPort.isPresent()) {
-                ChatEvent.Endpoint endpoint = fixedPortEndpoint();
-                emit(endpoint);
-                listeningFloor = floor;
-                listening = true;
-                worker.execute(() -> runListen(fixedPort.get(), floor, start));
-                return endpoint;
+        synchronized (links) {
+            // A link still gathering (idle until its wait is up) holds a slot too: count all but the closed ones.
+            long active = links.values().stream().filter(l -> !(l.state() instanceof ConversationState.Closed))
+                    .count();
+            if (active >= MAX_CONNECTIONS) {
+                throw new AppException(AppException.Reason.BUSY, "At most " + MAX_CONNECTIONS
+                        + " connections and waits at once; end one first.");
             }
-            emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
+            // "a" and a counter: never 64 hex digits, so an attempt id is never taken for a fingerprint.
+            Link link = new Link("a" + attempts.incrementAndGet(), origin, floor, System.nanoTime());
+            links.put(link.attempt, link);
+            return link;
+        }
+    }
+
+    /** The worker is done with {@code link}: closed, forgotten, and whoever waits for its port is told. */
+    private void finish(Link link) {
+        link.close();
+        links.remove(link.attempt);
+        link.done.complete(null);
+    }
+
+    /**
+     * Closes {@code link} and ends what its state held: the transport's wait, the set-up (its blocked receive
+     * fails), the pending decision, or the session (BYE). The worker sees the closed state and stops.
+     */
+    private void end(Link link) {
+        ConversationState before = link.close();
+        if (before instanceof ConversationState.Waiting w) {
+            w.handle().ifPresent(Connector.Waiting::close);
+        } else if (before instanceof ConversationState.Dialling d) {
+            d.setup().ifPresent(s -> s.abortSetup("You ended the set-up."));
+        } else if (before instanceof ConversationState.Deciding d) {
+            d.decision().complete(TrustDecision.UNTRUST);
+            d.setup().abortSetup("You ended the set-up.");
+        } else if (before instanceof ConversationState.Connected c) {
+            c.session().disconnect();
+        }
+    }
+
+    /** The links whose state is about {@code peer}. */
+    private List<Link> linksOf(Fingerprint peer) {
+        return links.values().stream().filter(l -> l.state().about().filter(peer::equals).isPresent()).toList();
+    }
+
+    /** The live session with {@code peer}, if one is connected. */
+    private Optional<ChatSession> liveSession(Fingerprint peer) {
+        for (Link l : linksOf(peer)) {
+            if (l.state() instanceof ConversationState.Connected c && c.session().isLive()) {
+                return Optional.of(c.session());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The peers with a live session. */
+    private List<Fingerprint> connectedPeers() {
+        List<Fingerprint> out = new ArrayList<>();
+        for (Link l : links.values()) {
+            if (l.state() instanceof ConversationState.Connected c && c.session().isLive()
+                    && !out.contains(c.peer())) {
+                out.add(c.peer());
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- waiting
+
+    @Override
+    public ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
+        if (fixedPort.isPresent()) {
+            return listen(floor);
+        }
+        Link link = open(Origin.WAIT, floor);
+        try {
+            emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
             NatBehaviour known = recentNat().orElse(null);
             Connector.Waiting w = known != null ? connector.waitForPeer(floor, known) : connector.waitForPeer(floor);
-            waiting = w;
+            if (!link.move(new ConversationState.Waiting(Optional.of(w)))) {
+                w.close();
+                throw new AppException(AppException.Reason.NO_WAIT, "The wait was ended.");
+            }
             ConnectionCode code = w.code();
             // The plain endpoint: the public (server-reflexive) address if there is one, else the first candidate.
             String plain = code.candidates().stream()
-                    .sorted(java.util.Comparator.comparing(c -> c.type() != org.securep2p.transport.Candidate.Type.SERVER_REFLEXIVE))
+                    .sorted(Comparator.comparing(c -> c.type() != org.securep2p.transport.Candidate.Type.SERVER_REFLEXIVE))
                     .findFirst().map(c -> hostPort(c.address())).orElse("");
-            ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint(code.text(), plain, code.answerNeeded()
-                    ? "ANSWER_NEEDED" : "ONE_CODE", waitAdvice(w.natBehaviour(), code.answerNeeded()),
-                    code.answerNeeded());
+            ChatEvent.Endpoint endpoint = new ChatEvent.Endpoint(link.attempt, code.text(), plain,
+                    code.answerNeeded() ? "ANSWER_NEEDED" : "ONE_CODE", waitAdvice(w.natBehaviour(),
+                            code.answerNeeded()), code.answerNeeded());
             emit(endpoint);
-            worker.execute(() -> runWait(w, floor, start));
+            worker.execute(() -> runWait(link, w));
             return endpoint;
         } catch (TransportException e) {
-            busy = false;
+            finish(link);
             throw transportFailure(e);
-        } catch (RuntimeException e) {
-            busy = false;
+        } catch (AppException | RuntimeException e) {
+            finish(link);
             throw e;
         }
+    }
+
+    /**
+     * The fixed-port wait ({@code --port}): one listener at a time, as before issue 16 (the multi-peer listener
+     * plugs in at {@link #runListen}). Waiting again at the same level is what is already happening; another level
+     * replaces the listener once it has let go of the port; a conversation that holds the port makes it BUSY.
+     */
+    private synchronized ChatEvent.Endpoint listen(SecurityLevel floor) throws AppException {
+        for (Link l : links.values()) {
+            if (l.origin != Origin.LISTEN) {
+                continue;
+            }
+            ConversationState s = l.state();
+            if (s instanceof ConversationState.Waiting && l.floor == floor) {
+                ChatEvent.Endpoint endpoint = fixedPortEndpoint(l.attempt);
+                emit(endpoint);
+                return endpoint;
+            }
+            // A conversation that has just dropped lets go of the port within a poll: not BUSY for that.
+            boolean ending = s instanceof ConversationState.Connected c && !c.session().isLive();
+            if (s instanceof ConversationState.Waiting) {
+                end(l);
+            } else if (s.active() && !ending) {
+                throw new AppException(AppException.Reason.BUSY, "A conversation holds port " + fixedPort.get()
+                        + "; end it first.");
+            }
+            // Closed, or just closed: its worker lets go of the port within a poll.
+            try {
+                l.done.get(CLAIM_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AppException(AppException.Reason.BUSY, "Interrupted.");
+            } catch (ExecutionException | TimeoutException e) {
+                throw new AppException(AppException.Reason.BUSY, "The previous wait still holds the port.");
+            }
+        }
+        Link link = open(Origin.LISTEN, floor);
+        link.move(new ConversationState.Waiting(Optional.empty()));
+        ChatEvent.Endpoint endpoint = fixedPortEndpoint(link.attempt);
+        emit(endpoint);
+        worker.execute(() -> runListen(link, fixedPort.get()));
+        return endpoint;
     }
 
     /** Keeps {@code nat} as measured now, for the waits of the next {@link #MEASURED_NAT_MAX_AGE}. */
@@ -260,40 +470,52 @@ final class DefaultMessenger implements Messenger {
                 : "One code is enough: the other person can reach this address directly.";
     }
 
-    private ChatEvent.Endpoint fixedPortEndpoint() {
-        return new ChatEvent.Endpoint("", "port " + fixedPort.orElseThrow() + " (UDP)", "FIXED_PORT",
+    private ChatEvent.Endpoint fixedPortEndpoint(String attempt) {
+        return new ChatEvent.Endpoint(attempt, "", "port " + fixedPort.orElseThrow() + " (UDP)", "FIXED_PORT",
                 "Give the peer your public address and this port (host:port).", false);
     }
 
-    private void runWait(Connector.Waiting w, SecurityLevel floor, long start) {
+    private void runWait(Link link, Connector.Waiting w) {
         try {
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "waiting for the peer"));
-            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(path, start));
-            helloBegins(connection, start);
-            runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+            emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
+                    "waiting for the peer"));
+            PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(link, path));
+            if (!link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()))) {
+                connection.close();
+                return;
+            }
+            helloBegins(link, connection);
+            runSession(link, ChatChannel.of(connection, ""), false, false);
         } catch (TransportException e) {
-            fail(transportFailure(e));
+            if (link.state().active()) {
+                fail(link.attempt, transportFailure(e));
+            }
         } catch (RuntimeException e) {
-            crashed(e);
+            crashed(link.attempt, e);
         } finally {
-            waiting = null;
             w.close();
-            busy = false;
+            finish(link);
         }
     }
 
-    private void runListen(int port, SecurityLevel floor, long start) {
+    /**
+     * The fixed-port listener: the connections it yields one after another each become this link's set-up (one,
+     * as before issue 16; a multi-peer listener hands each to a link of its own here).
+     */
+    private void runListen(Link link, int port) {
         try {
             long deadline = System.nanoTime() + WAIT_TIMEOUT.toNanos();
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "listening on UDP port " + port));
+            emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
+                    "listening on UDP port " + port));
             while (true) {
                 PeerConnection connection;
                 try {
-                    // disconnect() clears listening: the listener lets go of the port within a poll.
-                    connection = connector.listen(port, floor, Duration.ofNanos(Math.max(1_000_000L,
-                            deadline - System.nanoTime())), () -> listening && !closed);
+                    // Ending the link (cancel, disconnect, close) lets go of the port within a poll.
+                    connection = connector.listen(port, link.floor, Duration.ofNanos(Math.max(1_000_000L,
+                            deadline - System.nanoTime())),
+                            () -> link.state() instanceof ConversationState.Waiting && !closed);
                 } catch (TransportException e) {
-                    if (!listening || closed) {
+                    if (!(link.state() instanceof ConversationState.Waiting) || closed) {
                         return;
                     }
                     if (e.reason() == TransportException.Reason.PEER_TIMEOUT
@@ -304,184 +526,312 @@ final class DefaultMessenger implements Messenger {
                     // level, a replayed packet, a scanner): the port is still ours to wait on, for the real peer.
                     // The attempt's failure is reported as any other (error event, security log for a refused
                     // handshake); the wait itself goes on, and says so.
-                    fail(transportFailure(e));
+                    fail(link.attempt, transportFailure(e));
                     emit(new ChatEvent.Notice("Still waiting on UDP port " + port + "."));
                     continue;
                 }
-                if (!listening || closed) {
+                // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
+                if (!link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(),
+                        Optional.empty()))) {
                     connection.close();
                     return;
                 }
-                // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
-                listening = false;
-                helloBegins(connection, start);
-                runSession(ChatChannel.of(connection, ""), false, false, floor, start);
+                helloBegins(link, connection);
+                runSession(link, ChatChannel.of(connection, ""), false, false);
                 return;
             }
         } catch (TransportException e) {
-            fail(transportFailure(e));
+            fail(link.attempt, transportFailure(e));
         } catch (RuntimeException e) {
-            crashed(e);
+            crashed(link.attempt, e);
         } finally {
-            listening = false;
-            busy = false;
+            finish(link);
         }
     }
 
     @Override
-    public void acceptAnswer(String answerCode) throws AppException {
-        Connector.Waiting w = waiting;
-        if (w == null) {
-            throw new AppException(AppException.Reason.NO_WAIT, "There is no wait running.");
+    public void acceptAnswer(String attempt, String answerCode) throws AppException {
+        Link link = attempt == null ? null : links.get(attempt);
+        if (link == null || !(link.state() instanceof ConversationState.Waiting w) || w.handle().isEmpty()) {
+            throw new AppException(AppException.Reason.NO_WAIT, "There is no such wait running.");
         }
         try {
             ConnectionCode code = ConnectionCode.parse(answerCode);
-            w.acceptAnswer(code);
+            w.handle().get().acceptAnswer(code);
         } catch (TransportException e) {
             throw transportFailure(e);
         }
     }
 
+    // ---------------------------------------------------------------- dialling
+
     @Override
-    public synchronized void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+    public String connect(String codeOrAddress, SecurityLevel floor) throws AppException {
         ConnectionTarget target;
         try {
             target = ConnectionTarget.parse(codeOrAddress);
         } catch (TransportException e) {
             throw new AppException(AppException.Reason.BAD_CODE, e.getMessage(), e);
         }
-        claim();
-        long start = System.nanoTime();
         if (target.code().isPresent()) {
-            worker.execute(() -> runDial(target.code().get(), floor, start));
-        } else {
-            InetSocketAddress address = target.bareAddress().orElseThrow();
-            redialAddress = address;
-            redialFloor = floor;
-            worker.execute(() -> runDialAddress(address, floor, start, 0));
+            Link link = open(Origin.CODE, floor);
+            link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()));
+            worker.execute(() -> runDial(link, target.code().get()));
+            return link.attempt;
         }
+        InetSocketAddress address = target.bareAddress().orElseThrow();
+        Link link = open(Origin.ADDRESS, floor);
+        link.move(new ConversationState.Dialling(Optional.empty(), Optional.of(address), Optional.empty()));
+        worker.execute(() -> runDialAddress(link, address));
+        return link.attempt;
     }
 
-    private void runDial(ConnectionCode code, SecurityLevel floor, long start) {
-        emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, elapsed(start), "gathering candidates"));
-        try (Connector.Dialing dialing = connector.dial(code, floor)) {
-            emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, elapsed(start), "connectivity checks"));
-            emit(new ChatEvent.AnswerCode(dialing.answerCode().text()));
+    private void runDial(Link link, ConnectionCode code) {
+        emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.STUN, elapsed(link.start),
+                "gathering candidates"));
+        try (Connector.Dialing dialing = connector.dial(code, link.floor)) {
+            emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
+                    "connectivity checks"));
+            emit(new ChatEvent.AnswerCode(link.attempt, dialing.answerCode().text()));
             PeerConnection connection = dialing.awaitPeer(transportConfig.connectTimeout(),
-                    path -> tlsBegins(path, start));
-            helloBegins(connection, start);
-            runSession(ChatChannel.of(connection, ""), true, true, floor, start);
-        } catch (TransportException e) {
-            fail(transportFailure(e));
-        } catch (RuntimeException e) {
-            crashed(e);
-        } finally {
-            busy = false;
-        }
-    }
-
-    private void runDialAddress(InetSocketAddress address, SecurityLevel floor, long start, int attempt) {
-        boolean retry = false;
-        try {
-            // No ICE on a bare address: the first packet sent is the ClientHello.
-            emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake with "
-                    + hostPort(address) + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
-            PeerConnection connection = connector.dialAddress(address, floor, transportConfig.connectTimeout());
-            helloBegins(connection, start);
-            runSession(ChatChannel.of(connection, hostPort(address)), true, false, floor, start);
-            retry = session != null && !closed && redialAddress != null;
-        } catch (TransportException e) {
-            AppException failure = transportFailure(e);
-            retry = !closed && redialAddress != null && (e.reason() == TransportException.Reason.NO_ROUTE
-                    || e.reason() == TransportException.Reason.PEER_TIMEOUT);
-            if (!retry) {
-                fail(failure);
-            } else {
-                emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_UNREACHABLE, failure.getMessage(),
-                        queued()));
-            }
-        } catch (RuntimeException e) {
-            crashed(e);
-        } finally {
-            busy = false;
-        }
-        if (retry && attempt < 30) {
-            long delay = Math.min(60_000L, 1000L << Math.min(attempt, 6));
-            LOG.info("redialling {} in {} ms", hostPort(address), delay);
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
+                    path -> tlsBegins(link, path));
+            if (!link.state().active()) {
+                connection.close();
                 return;
             }
-            if (!closed && redialAddress != null && !busy) {
-                busy = true;
-                runDialAddress(address, floor, System.nanoTime(), attempt + 1);
+            helloBegins(link, connection);
+            runSession(link, ChatChannel.of(connection, ""), true, true);
+        } catch (TransportException e) {
+            if (link.state().active()) {
+                fail(link.attempt, transportFailure(e));
+            }
+        } catch (RuntimeException e) {
+            crashed(link.attempt, e);
+        } finally {
+            finish(link);
+        }
+    }
+
+    /**
+     * Dials a bare address; after a conversation drops, or while the address does not answer, dials it again
+     * with backoff until the link is ended or {@link #MAX_REDIALS} attempts have failed.
+     */
+    private void runDialAddress(Link link, InetSocketAddress address) {
+        try {
+            long start = link.start;
+            for (int attempt = 0; attempt <= MAX_REDIALS; attempt++) {
+                boolean retry;
+                try {
+                    // No ICE on a bare address: the first packet sent is the ClientHello.
+                    emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.TLS, elapsed(start),
+                            "TLS 1.3 handshake with " + hostPort(address)
+                                    + (attempt > 0 ? " (attempt " + (attempt + 1) + ")" : "")));
+                    PeerConnection connection = connector.dialAddress(address, link.floor,
+                            transportConfig.connectTimeout());
+                    if (!link.state().active()) {
+                        connection.close();
+                        return;
+                    }
+                    helloBegins(link, connection, start);
+                    retry = runSession(link, ChatChannel.of(connection, hostPort(address)), true, false, start);
+                } catch (TransportException e) {
+                    AppException failure = transportFailure(e);
+                    retry = e.reason() == TransportException.Reason.NO_ROUTE
+                            || e.reason() == TransportException.Reason.PEER_TIMEOUT;
+                    if (!link.state().active()) {
+                        return;
+                    }
+                    if (!retry) {
+                        fail(link.attempt, failure);
+                    } else {
+                        Optional<Fingerprint> peer = link.state().about();
+                        emit(new ChatEvent.Disconnected(peer.map(Fingerprint::displayString).orElse(""),
+                                ChatEvent.DisconnectKind.PEER_UNREACHABLE, failure.getMessage(),
+                                peer.map(this::queued).orElse(0)));
+                    }
+                }
+                ConversationState now = link.state();
+                if (!retry || closed || !now.active()) {
+                    return;
+                }
+                if (now instanceof ConversationState.Connected
+                        && !link.move(new ConversationState.Dialling(Optional.empty(), Optional.of(address),
+                                now.about()))) {
+                    return;
+                }
+                long delay = Math.min(60_000L, 1000L << Math.min(attempt, 6));
+                LOG.info("redialling {} in {} ms", hostPort(address), delay);
+                if (!sleepWhileActive(link, delay)) {
+                    return;
+                }
+                start = System.nanoTime();
+            }
+        } catch (RuntimeException e) {
+            crashed(link.attempt, e);
+        } finally {
+            finish(link);
+        }
+    }
+
+    /** Sleeps {@code millis} in short steps; false as soon as the link is ended. */
+    private boolean sleepWhileActive(Link link, long millis) {
+        long until = System.nanoTime() + millis * 1_000_000L;
+        while (System.nanoTime() < until) {
+            if (!link.state().active() || closed) {
+                return false;
+            }
+            try {
+                Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000L)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
         }
+        return link.state().active() && !closed;
     }
 
     /** The checks selected a path: the TLS handshake on it begins now. */
-    private void tlsBegins(String path, long start) {
-        emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, elapsed(start), "TLS 1.3 handshake on the " + path
-                + " path"));
+    private void tlsBegins(Link link, String path) {
+        emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.TLS, elapsed(link.start),
+                "TLS 1.3 handshake on the " + path + " path"));
+    }
+
+    private void helloBegins(Link link, PeerConnection connection) {
+        helloBegins(link, connection, link.start);
     }
 
     /** TLS is up: the chat set-up (HELLOs, trust decision) begins; says what TLS negotiated. */
-    private void helloBegins(PeerConnection connection, long start) {
-        emit(new ChatEvent.Progress(ChatEvent.Stage.HELLO, elapsed(start), connection.tlsVersion() + " "
-                + connection.cipherSuite() + "; exchanging HELLOs"));
+    private void helloBegins(Link link, PeerConnection connection, long start) {
+        emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.HELLO, elapsed(start), connection.tlsVersion()
+                + " " + connection.cipherSuite() + "; exchanging HELLOs"));
     }
 
-    /** Runs the chat protocol on a fresh connection; returns after the conversation has ended. */
-    private void runSession(ChatChannel channel, boolean dialer, boolean codeAuthenticated, SecurityLevel floor,
+    private boolean runSession(Link link, ChatChannel channel, boolean dialer, boolean codeAuthenticated) {
+        return runSession(link, channel, dialer, codeAuthenticated, link.start);
+    }
+
+    /**
+     * Runs the chat protocol on a fresh connection; returns after the conversation has ended: true if it was
+     * connected (a {@code host:port} link then dials again), false if the set-up failed or the link was ended.
+     */
+    private boolean runSession(Link link, ChatChannel channel, boolean dialer, boolean codeAuthenticated,
             long start) {
-        ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, floor, username, keys,
-                new StoreAdapter(), new Gate(), this::emit, random, clock, start, transportConfig.setupTimeout());
-        settingUp = s;
-        if (closed) {
-            s.abortSetup("The messenger is closing.");
+        ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, link.floor, username, keys,
+                new StoreAdapter(link), new Gate(link), e -> onSessionEvent(link, e), random, clock, start,
+                transportConfig.setupTimeout(), link.attempt);
+        ConversationState before = link.state();
+        Optional<InetSocketAddress> redial = before instanceof ConversationState.Dialling d ? d.redial()
+                : Optional.empty();
+        if (closed || !link.move(new ConversationState.Dialling(Optional.of(s), redial, before.about()))) {
+            s.abortSetup("You ended the set-up.");
         }
+        ChatEvent.Connected connected;
+        Fingerprint peer;
         try {
-            ChatEvent.Connected connected;
-            try {
-                connected = s.establish();
-            } finally {
-                settingUp = null;
-            }
+            connected = s.establish();
+            peer = channel.peerIdentity().fingerprint();
             synchronized (sendGate) {
+                if (!link.move(new ConversationState.Connected(peer, s, redial))) {
+                    s.disconnect();
+                    return false;
+                }
                 // A send that queued through the conversation while s was being set up is sent now, before any
                 // send can reach s directly.
-                session = s;
                 s.sendQueued();
             }
-            currentPeer = channel.peerIdentity().fingerprint();
-            SECURITY.info("connected to {} at {} over a {} path, trust {}, TLS key exchange {}",
-                    currentPeer.shortForm(), connected.level(), connected.path(), connected.trust().label(),
-                    connected.keyExchange());
-            emit(connected);
         } catch (AppException e) {
-            fail(e);
-            return;
+            if (link.state().active()) {
+                fail(link.attempt, e);
+            } else {
+                emit(new ChatEvent.Failure(link.attempt, e.getMessage()));
+            }
+            return false;
         } catch (RuntimeException e) {
             // Peer input that slipped past the parsers must cost this connection, not the worker slot.
             s.close();
-            crashed(e);
-            return;
+            crashed(link.attempt, e);
+            return false;
         }
-        while (s.isLive() && !closed) {
+        SECURITY.info("connected to {} at {} over a {} path, trust {}, TLS key exchange {}", peer.shortForm(),
+                connected.level(), connected.path(), connected.trust().label(), connected.keyExchange());
+        nameContact(peer, connected.name());
+        emit(connected);
+        while (s.isLive() && !closed && link.state() instanceof ConversationState.Connected) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A contact without a local name gets the one its peer announced; if another contact has it, the announced
+     * name and a number ("bob (2)"), so names stay unique in the user's list.
+     */
+    private void nameContact(Fingerprint peer, String announced) {
+        try {
+            if (history.contactName(peer).isPresent()) {
                 return;
             }
+            String base = announced.isBlank() ? peer.shortForm() : announced.strip();
+            for (int i = 1; i <= 100; i++) {
+                String candidate = i == 1 ? base : base + " (" + i + ")";
+                try {
+                    history.setContactName(peer, candidate);
+                    emit(new ChatEvent.ConversationsChanged());
+                    return;
+                } catch (HistoryException e) {
+                    if (e.reason() != HistoryException.Reason.NAME_TAKEN) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (HistoryException e) {
+            LOG.warn("cannot store the contact's name: {}", e.reason());
+        }
+    }
+
+    /**
+     * What a session reports, after the history has been told: a delivery or a failure is recorded before the
+     * front ends see it (and before the conversation commits the acknowledgement, see Conversation.decrypt), so
+     * a crash in between leaves at most a "delivered" announced twice.
+     */
+    private void onSessionEvent(Link link, ChatEvent e) {
+        if (e instanceof ChatEvent.Delivered d) {
+            recordDelivery(d.peer(), d.id(), HistoryMessage.Delivery.DELIVERED, Optional.empty());
+        } else if (e instanceof ChatEvent.SendFailed f) {
+            recordDelivery(f.peer(), f.id(), HistoryMessage.Delivery.FAILED, Optional.of(f.reason()));
+        }
+        emit(e);
+        if (e instanceof ChatEvent.MessageReceived || e instanceof ChatEvent.Disconnected) {
+            emit(new ChatEvent.ConversationsChanged());
+        }
+    }
+
+    private void recordDelivery(String peer, String id, HistoryMessage.Delivery delivery, Optional<String> reason) {
+        try {
+            history.updateDelivery(Fingerprint.parse(peer), id, delivery, reason);
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot record {} of message {}: {}", delivery, id, e.reason());
+        } catch (CryptoException e) {
+            LOG.warn("history: event without a peer");
         }
     }
 
     private final class Gate implements ChatSession.TrustGate {
+        private final Link link;
+
+        Gate(Link link) {
+            this.link = link;
+        }
+
         @Override
         public ChatEvent.TrustMode admit(IdentityPublicKeys peer, String name, String address,
                 boolean codeAuthenticated, Optional<String> certifiedName) throws AppException {
-            return DefaultMessenger.this.admit(peer, name, address, codeAuthenticated, certifiedName);
+            return DefaultMessenger.this.admit(link, peer, name, address, codeAuthenticated, certifiedName);
         }
 
         @Override
@@ -495,22 +845,57 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
+    /**
+     * The session's view of the stored conversations. Finding one is where a link learns its peer: another link
+     * still connected to the same peer is ended first (the newer connection replaces it), so two sessions never
+     * drive one conversation.
+     */
     private final class StoreAdapter implements ChatSession.Conversations {
+        private final Link link;
+
+        StoreAdapter(Link link) {
+            this.link = link;
+        }
+
         @Override
         public Optional<Conversation> find(Fingerprint peer) throws AppException {
+            replaceOthers(peer);
             return conversations.load(peer);
         }
 
         @Override
         public Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record)
                 throws AppException {
+            replaceOthers(peer);
             return conversations.create(peer, name, sessionId, record);
+        }
+
+        private void replaceOthers(Fingerprint peer) {
+            for (Link other : linksOf(peer)) {
+                if (other != link && other.state() instanceof ConversationState.Connected) {
+                    LOG.info("a new connection with {} replaces link {}", peer.shortForm(), other.attempt);
+                    end(other);
+                }
+            }
+        }
+
+        /**
+         * The step that replaces "kept until shown": the message goes into the history (append is idempotent by
+         * id), and only the call that stored it first shows it. Then the conversation drops its copy.
+         */
+        @Override
+        public boolean received(Fingerprint peer, Conversation.Inbound m) throws AppException {
+            try {
+                return history.append(peer, HistoryMessage.received(m.id(), m.time(), m.text()));
+            } catch (HistoryException e) {
+                throw historyFailure(e);
+            }
         }
     }
 
     /** The trust gate: known, new, rejected, or changed (then wait for the user's decision). */
-    private ChatEvent.TrustMode admit(IdentityPublicKeys peer, String name, String address, boolean codeAuthenticated,
-            Optional<String> certifiedName) throws AppException {
+    private ChatEvent.TrustMode admit(Link link, IdentityPublicKeys peer, String name, String address,
+            boolean codeAuthenticated, Optional<String> certifiedName) throws AppException {
         Fingerprint fp = peer.fingerprint();
         if (trust.isRejected(fp)) {
             SECURITY.warn("refused {}: identity previously rejected", fp.shortForm());
@@ -524,7 +909,7 @@ final class DefaultMessenger implements Messenger {
             Optional<TrustedPeer> owner = known.get().names().contains(name) ? Optional.empty()
                     : trust.findByName(name).filter(p -> !p.fingerprint().equals(fp));
             if (owner.isPresent()) {
-                return admitKnownUnderAnotherName(known.get(), owner.get(), name, address);
+                return admitKnownUnderAnotherName(link, known.get(), owner.get(), name, address);
             }
             store(() -> trust.recordSeen(fp, name, address, known.get().origin()));
             return known.get().verified() ? ChatEvent.TrustMode.VERIFIED : ChatEvent.TrustMode.KNOWN;
@@ -535,7 +920,7 @@ final class DefaultMessenger implements Messenger {
             Fingerprint old = previous.get().fingerprint();
             SECURITY.warn("identity change: '{}' was {} and now presents {}", ChatSession.sanitize(name),
                     old.shortForm(), fp.shortForm());
-            TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(name, old.displayString(),
+            TrustDecision d = awaitDecision(link, fp, new ChatEvent.PeerChanged(fp.displayString(), name, old.displayString(),
                     fp.displayString(),
                     "'" + name + "' now has a different identity. Likely causes: the peer reinstalled securep2p or"
                             + " uses a new device; or someone is in between. Compare the safety number over another"
@@ -575,13 +960,14 @@ final class DefaultMessenger implements Messenger {
      * answer, the name is not added to this identity (the store refuses it), so findByName keeps answering with
      * the contact who holds it; accepting admits this identity as itself.
      */
-    private ChatEvent.TrustMode admitKnownUnderAnotherName(TrustedPeer known, TrustedPeer owner, String name,
-            String address) throws AppException {
+    private ChatEvent.TrustMode admitKnownUnderAnotherName(Link link, TrustedPeer known, TrustedPeer owner,
+            String name, String address) throws AppException {
         Fingerprint fp = known.fingerprint();
         SECURITY.warn("name conflict: known peer {} ('{}') presents '{}', the name of contact {}", fp.shortForm(),
                 ChatSession.sanitize(known.names().get(known.names().size() - 1)), ChatSession.sanitize(name),
                 owner.fingerprint().shortForm());
-        TrustDecision d = awaitDecision(fp, new ChatEvent.PeerChanged(name, owner.fingerprint().displayString(),
+        TrustDecision d = awaitDecision(link, fp, new ChatEvent.PeerChanged(fp.displayString(), name,
+                owner.fingerprint().displayString(),
                 fp.displayString(), "A peer you know as '" + known.names().get(known.names().size() - 1)
                         + "' now calls itself '" + name + "', the name of another contact with a different identity."
                         + " Likely causes: someone is impersonating that contact, or two of your contacts chose the"
@@ -609,26 +995,34 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
-    /** Shows {@code question} and blocks this set-up (sending is refused meanwhile) until the user decides. */
-    private TrustDecision awaitDecision(Fingerprint fp, ChatEvent.PeerChanged question) throws AppException {
+    /**
+     * Shows {@code question} and holds this link's set-up in {@link ConversationState.Deciding} (sending to the
+     * peer is refused meanwhile) until the user decides, the link is cancelled, or the decision times out.
+     */
+    private TrustDecision awaitDecision(Link link, Fingerprint fp, ChatEvent.PeerChanged question)
+            throws AppException {
         CompletableFuture<TrustDecision> decision = new CompletableFuture<>();
-        pendingDecision = decision;
-        pendingFingerprint = fp;
+        ConversationState before = link.state();
+        if (!(before instanceof ConversationState.Dialling d) || d.setup().isEmpty()
+                || !link.move(new ConversationState.Deciding(fp, d.setup().get(), decision, d.redial()))) {
+            throw new AppException(AppException.Reason.PEER_CHANGED, "The set-up was ended.");
+        }
         emit(question);
-        TrustDecision d;
+        TrustDecision answer;
         try {
-            d = decision.get(DECISION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            answer = decision.get(DECISION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made.");
         } catch (ExecutionException | TimeoutException e) {
             throw new AppException(AppException.Reason.PEER_CHANGED, "No decision was made in time.");
-        } finally {
-            pendingDecision = null;
-            pendingFingerprint = null;
         }
-        SECURITY.info("trust decision on {}: {}", fp.shortForm(), d);
-        return d;
+        ConversationState.Dialling was = (ConversationState.Dialling) before;
+        if (!link.move(new ConversationState.Dialling(was.setup(), was.redial(), Optional.of(fp)))) {
+            throw new AppException(AppException.Reason.PEER_CHANGED, "The set-up was ended.");
+        }
+        SECURITY.info("trust decision on {}: {}", fp.shortForm(), answer);
+        return answer;
     }
 
     /**
@@ -659,49 +1053,262 @@ final class DefaultMessenger implements Messenger {
         return ChatEvent.TrustMode.CA_VERIFIED;
     }
 
-    @Override
-    public String send(String text) throws AppException {
-        synchronized (sendGate) {
-            return sendGated(text);
-        }
-    }
 
-    private String sendGated(String text) throws AppException {
+    // ---------------------------------------------------------------- sending
+
+    @Override
+    public String send(String peer, String text) throws AppException {
         Objects.requireNonNull(text, "text");
-        if (pendingDecision != null) {
+        if (peer == null && connectedPeers().isEmpty()
+                && links.values().stream().anyMatch(l -> l.state() instanceof ConversationState.Deciding)) {
+            // The one conversation a script means is the one waiting for the user's decision.
             throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
         }
-        ChatSession s = session;
-        if (s != null && s.isLive()) {
-            return s.send(text);
+        Fingerprint to = peer == null ? onlyConnected() : resolve(peer);
+        if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
+            throw new AppException(AppException.Reason.TOO_LONG,
+                    "At most " + ChatPayload.MAX_TEXT_BYTES + " bytes of UTF-8.");
         }
-        Fingerprint peer = currentPeer;
-        if (peer == null) {
-            throw new AppException(AppException.Reason.NOT_CONNECTED, "Connect to a peer first.");
+        for (Link l : linksOf(to)) {
+            if (l.state() instanceof ConversationState.Deciding) {
+                throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
+            }
         }
-        Conversation c = conversations.load(peer).orElseThrow(() -> new AppException(
-                AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
-        // Not connected: encrypted and stored now, sent after the next connection confirms the session.
-        return c.encryptText(text).id();
+        synchronized (sendGate) {
+            Optional<ChatSession> live = liveSession(to);
+            Conversation stored = null;
+            if (live.isEmpty()) {
+                stored = conversations.load(to).orElseThrow(() -> new AppException(
+                        AppException.Reason.NOT_CONNECTED, "There is no session with this peer yet: connect first."));
+            }
+            byte[] id = new byte[ChatPayload.ID_LENGTH];
+            random.nextBytes(id);
+            String hex = HexFormat.of().formatHex(id);
+            // History first: an acknowledgement may come back before send() returns, and must find the row.
+            try {
+                history.append(to, HistoryMessage.sent(hex, clock.instant(), text));
+            } catch (HistoryException e) {
+                throw historyFailure(e);
+            }
+            try {
+                if (live.isPresent()) {
+                    try {
+                        return live.get().send(text, id);
+                    } catch (AppException e) {
+                        if (e.reason() != AppException.Reason.NOT_CONNECTED) {
+                            throw e;
+                        }
+                        // The session ended between the check and the send (it refuses before encrypting): queue.
+                    }
+                    stored = conversations.load(to).orElseThrow(() -> new AppException(
+                            AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
+                }
+                // Not connected: encrypted and stored now, sent after the next connection confirms the session.
+                return stored.encryptText(text, id).id();
+            } catch (AppException e) {
+                recordDelivery(to.displayString(), hex, HistoryMessage.Delivery.FAILED,
+                        Optional.of("not stored: " + e.getMessage()));
+                throw e;
+            }
+        }
     }
 
-    private int queued() {
-        ChatSession s = session;
-        return s == null || s.conversation() == null ? 0 : s.conversation().pending().size();
+    /**
+     * The peer a call without one means: the only connected one; with none connected, the only peer with a stored
+     * conversation (a one-contact script queues while its peer is away, as before issue 16).
+     */
+    private Fingerprint onlyConnected() throws AppException {
+        List<Fingerprint> peers = connectedPeers();
+        if (peers.isEmpty()) {
+            try {
+                List<Fingerprint> stored = conversations.stored();
+                if (stored.size() == 1) {
+                    return stored.get(0);
+                }
+            } catch (StoreException e) {
+                LOG.warn("cannot list the stored conversations: {}", e.reason());
+            }
+        }
+        if (peers.size() != 1) {
+            throw new AppException(AppException.Reason.NOT_CONNECTED, peers.isEmpty()
+                    ? "No conversation is connected: say which peer."
+                    : peers.size() + " conversations are connected: say which peer.");
+        }
+        return peers.get(0);
+    }
+
+    private int queued(Fingerprint peer) {
+        try {
+            return conversations.load(peer).map(c -> c.pending().size()).orElse(0);
+        } catch (AppException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * A fingerprint (spaces, colons and case ignored) or a contact's name: the local name first, then a name the
+     * trust store knows.
+     */
+    Fingerprint resolve(String peer) throws AppException {
+        if (peer == null || peer.isBlank()) {
+            throw new AppException(AppException.Reason.UNKNOWN_PEER, "Say which peer.");
+        }
+        try {
+            return Fingerprint.parse(peer);
+        } catch (CryptoException e) {
+            // Not a fingerprint: a name.
+        }
+        String name = peer.strip();
+        try {
+            Optional<Fingerprint> local = history.contactNamed(name);
+            if (local.isPresent()) {
+                return local.get();
+            }
+        } catch (HistoryException e) {
+            // Without the history the trust store's names still answer.
+            LOG.warn("history: cannot look up a contact name: {}", e.reason());
+        }
+        return trust.findByName(name).map(TrustedPeer::fingerprint).orElseThrow(() -> new AppException(
+                AppException.Reason.UNKNOWN_PEER, "No contact is called that."));
+    }
+
+    // ---------------------------------------------------------------- conversations and history
+
+    @Override
+    public List<ConversationInfo> conversations() {
+        Map<Fingerprint, ConversationInfo> out = new LinkedHashMap<>();
+        Map<Fingerprint, ConversationState> states = new LinkedHashMap<>();
+        for (Link l : links.values()) {
+            ConversationState s = l.state();
+            Optional<Fingerprint> peer = s.about();
+            if (peer.isPresent() && s.active()) {
+                states.merge(peer.get(), s, (a, b) -> rank(a) >= rank(b) ? a : b);
+            }
+        }
+        List<HistoryStore.ConversationSummary> summaries;
+        try {
+            summaries = history.conversations();
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot list conversations: {}", e.reason());
+            summaries = List.of();
+        }
+        for (HistoryStore.ConversationSummary c : summaries) {
+            out.put(c.peer(), info(c.peer(), c.name(), c.unread(), c.lastTime(), states.get(c.peer())));
+        }
+        for (TrustedPeer p : trust.all()) {
+            out.putIfAbsent(p.fingerprint(), info(p.fingerprint(), Optional.empty(), 0, Optional.empty(),
+                    states.get(p.fingerprint())));
+        }
+        for (Map.Entry<Fingerprint, ConversationState> e : states.entrySet()) {
+            out.putIfAbsent(e.getKey(), info(e.getKey(), Optional.empty(), 0, Optional.empty(), e.getValue()));
+        }
+        List<ConversationInfo> list = new ArrayList<>(out.values());
+        list.sort(Comparator.comparing((ConversationInfo c) -> c.lastTime().orElse(Instant.MIN)).reversed()
+                .thenComparing(ConversationInfo::name));
+        return list;
+    }
+
+    /** Which state a conversation shows when several links are about one peer: the most advanced. */
+    private static int rank(ConversationState s) {
+        if (s instanceof ConversationState.Connected) {
+            return 3;
+        }
+        return s instanceof ConversationState.Deciding ? 2 : 1;
+    }
+
+    private ConversationInfo info(Fingerprint peer, Optional<String> localName, int unread,
+            Optional<Instant> lastTime, ConversationState state) {
+        String name = localName.or(() -> trust.find(peer).map(p -> p.names().get(p.names().size() - 1)))
+                .orElse(peer.shortForm());
+        ConversationState s = state == null ? new ConversationState.Idle() : state;
+        boolean connected = s instanceof ConversationState.Connected c && c.session().isLive();
+        return new ConversationInfo(peer.displayString(), name, connected, unread, lastTime,
+                s instanceof ConversationState.Connected && !connected ? "closed" : s.label());
     }
 
     @Override
-    public Optional<String> safetyNumber() {
-        Fingerprint peer = currentPeer;
-        return peer == null ? Optional.empty()
-                : Optional.of(SafetyNumber.of(keys.identity().fingerprint(), peer).digits());
+    public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) throws AppException {
+        Fingerprint fp = resolve(peer);
+        try {
+            return history.page(fp, before, limit);
+        } catch (HistoryException e) {
+            throw historyFailure(e);
+        }
     }
 
     @Override
-    public void markVerified() throws AppException {
-        Fingerprint peer = currentPeer;
-        if (peer == null) {
-            throw new AppException(AppException.Reason.NOT_CONNECTED, "No peer to verify.");
+    public void rename(String peer, String name) throws AppException {
+        Fingerprint fp = resolve(peer);
+        String clean = name == null ? "" : name.strip();
+        Optional<String> problem = PeerText.nameProblem(clean);
+        if (problem.isPresent()) {
+            throw new AppException(AppException.Reason.BAD_NAME, "Not a valid name: " + problem.get() + ".");
+        }
+        try {
+            Fingerprint.parse(clean);
+            throw new AppException(AppException.Reason.BAD_NAME, "A name cannot look like a fingerprint.");
+        } catch (CryptoException e) {
+            // Good: a name is never read as a fingerprint by resolve().
+        }
+        try {
+            history.setContactName(fp, clean);
+        } catch (HistoryException e) {
+            throw historyFailure(e);
+        }
+        emit(new ChatEvent.ConversationsChanged());
+    }
+
+    @Override
+    public void markRead(String peer) throws AppException {
+        Fingerprint fp = resolve(peer);
+        try {
+            history.markRead(fp);
+        } catch (HistoryException e) {
+            throw historyFailure(e);
+        }
+        emit(new ChatEvent.ConversationsChanged());
+    }
+
+    @Override
+    public int clearHistory(String peer) throws AppException {
+        Fingerprint fp = resolve(peer);
+        int n;
+        try {
+            n = history.clear(fp);
+        } catch (HistoryException e) {
+            throw historyFailure(e);
+        }
+        emit(new ChatEvent.ConversationsChanged());
+        return n;
+    }
+
+    private static AppException historyFailure(HistoryException e) {
+        AppException.Reason reason = switch (e.reason()) {
+            case NAME_TAKEN -> AppException.Reason.NAME_TAKEN;
+            case INVALID_ARGUMENT -> AppException.Reason.BAD_NAME;
+            default -> AppException.Reason.STORAGE_FAILED;
+        };
+        return new AppException(reason, "The history: " + e.getMessage(), e);
+    }
+
+    // ---------------------------------------------------------------- trust
+
+    @Override
+    public Optional<String> safetyNumber(String name) {
+        Fingerprint peer;
+        try {
+            peer = name == null ? onlyConnected() : resolve(name);
+        } catch (AppException e) {
+            return Optional.empty();
+        }
+        return Optional.of(SafetyNumber.of(keys.identity().fingerprint(), peer).digits());
+    }
+
+    @Override
+    public void markVerified(String name) throws AppException {
+        Fingerprint peer = name == null ? onlyConnected() : resolve(name);
+        if (trust.find(peer).isEmpty()) {
+            throw new AppException(AppException.Reason.UNKNOWN_PEER, "No such peer.");
         }
         store(() -> trust.setVerified(peer, true));
         SECURITY.info("peer {} marked verified by the user", peer.shortForm());
@@ -725,10 +1332,11 @@ final class DefaultMessenger implements Messenger {
         } catch (CryptoException e) {
             throw new AppException(AppException.Reason.UNKNOWN_PEER, "Not a fingerprint.", e);
         }
-        CompletableFuture<TrustDecision> pending = pendingDecision;
-        if (pending != null && fp.equals(pendingFingerprint)) {
-            pending.complete(decision);
-            return;
+        for (Link l : linksOf(fp)) {
+            if (l.state() instanceof ConversationState.Deciding d) {
+                d.decision().complete(decision);
+                return;
+            }
         }
         switch (decision) {
             case UNTRUST:
@@ -761,39 +1369,39 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
+    // ---------------------------------------------------------------- ending
+
     @Override
-    public void disconnect() {
-        redialAddress = null;
-        listening = false;
-        ChatSession setup = settingUp;
-        if (setup != null) {
-            // Ends the set-up at once: its blocked receive fails, and a pending trust decision is answered.
-            setup.abortSetup("You ended the set-up.");
-            CompletableFuture<TrustDecision> pending = pendingDecision;
-            if (pending != null) {
-                pending.complete(TrustDecision.UNTRUST);
-            }
+    public void cancel(String attempt) {
+        Link link = attempt == null ? null : links.get(attempt);
+        if (link != null && !(link.state() instanceof ConversationState.Connected)) {
+            end(link);
         }
-        ChatSession s = session;
-        if (s != null) {
-            s.disconnect();
+    }
+
+    @Override
+    public void disconnect(String peer) {
+        if (peer == null) {
+            links.values().forEach(this::end);
+            return;
         }
-        Connector.Waiting w = waiting;
-        if (w != null) {
-            w.close();
+        Fingerprint fp;
+        try {
+            fp = resolve(peer);
+        } catch (AppException e) {
+            return;
         }
+        linksOf(fp).forEach(this::end);
     }
 
     @Override
     public void close() {
         closed = true;
-        disconnect();
-        CompletableFuture<TrustDecision> pending = pendingDecision;
-        if (pending != null) {
-            pending.complete(TrustDecision.UNTRUST);
-        }
+        disconnect(null);
         worker.shutdownNow();
+        expiry.shutdownNow();
         conversations.close();
+        history.close();
     }
 
     private interface StoreCall<T> {
@@ -809,52 +1417,30 @@ final class DefaultMessenger implements Messenger {
         }
     }
 
-    private void claim() throws AppException {
-        // A conversation that just ended (or a set-up that just failed) has told the user so a moment before its
-        // worker lets go (it looks every 100 ms, or is in its finally): a wait or connect made at once must not
-        // be refused as BUSY for that.
-        long deadline = System.nanoTime() + CLAIM_GRACE.toNanos();
-        ChatSession s = session;
-        while (busy && (s == null || !s.isLive()) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            s = session;
-        }
-        if (busy || (s != null && s.isLive())) {
-            throw new AppException(AppException.Reason.BUSY, "Finish the current connection first.");
-        }
-        busy = true;
-    }
-
     /**
      * A worker's last resort: an unexpected exception (a bug, or peer input no parser caught) ends this
      * connection with an event and a security-log line; the caller's finally releases the slot.
      */
-    private void crashed(RuntimeException e) {
+    private void crashed(String attempt, RuntimeException e) {
         LOG.error("connection worker failed: {}", PeerText.forLog(String.valueOf(e)));
         LOG.debug("connection worker failure", e);
         SECURITY.warn("connection ended by an internal error ({}); the messenger goes on",
                 e.getClass().getSimpleName());
-        ChatSession setup = settingUp;
-        if (setup != null) {
-            setup.close();
+        Link link = links.get(attempt);
+        if (link != null && link.state() instanceof ConversationState.Dialling d) {
+            d.setup().ifPresent(ChatSession::close);
         }
-        emit(new ChatEvent.Failure("Internal error: " + e.getClass().getSimpleName()
+        emit(new ChatEvent.Failure(attempt, "Internal error: " + e.getClass().getSimpleName()
                 + "; the connection was ended and you can connect again."));
     }
 
-    private void fail(AppException e) {
+    private void fail(String attempt, AppException e) {
         LOG.info("connection failed: {}", e.reason());
         if (e.getCause() instanceof TransportException t) {
             logRefusedByTransport(t);
         }
-        emit(new ChatEvent.Failure(e.getMessage()));
+        emit(new ChatEvent.Failure(attempt, e.getMessage()));
     }
-
     private static void logRefusedByTransport(TransportException t) {
         if (switch (t.reason()) {
             case TLS_FAILED, IDENTITY_MISMATCH, CERTIFICATE_REFUSED, DOWNGRADE, PROTOCOL_VIOLATION -> true;

@@ -1,24 +1,33 @@
 package org.securep2p.app;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
+import org.securep2p.app.history.HistoryMessage;
 import org.securep2p.crypto.SecurityLevel;
 
 /**
- * The chat engine both front ends drive: one identity (held by the key-manager process), one conversation at
- * a time, every outcome reported as a {@link ChatEvent}.
+ * The chat engine both front ends drive: one identity (held by the key-manager process), several conversations at
+ * once (up to {@link #MAX_CONNECTIONS} connected), every outcome reported as a {@link ChatEvent}. A conversation
+ * is named by the peer's fingerprint (as {@link org.securep2p.crypto.Fingerprint#displayString()} prints it); a
+ * {@code peer} argument accepts that fingerprint (spaces, colons and case ignored) or a contact's local name. A
+ * wait or a connect is named by its attempt id until it has a peer.
  *
- * <p>Guarantees: a message accepted by {@link #send} is stored encrypted (ratchet ciphertext) before the call
- * returns and is retried after a reconnect or a restart until the peer acknowledges it; a peer whose identity
- * changed cannot receive anything until the user has decided; the level never drops below the user's floor.
+ * <p>Guarantees: a message accepted by {@link #send} is stored encrypted (ratchet ciphertext) and in the history
+ * before the call returns and is retried after a reconnect or a restart until the peer acknowledges it; a peer
+ * whose identity changed cannot receive anything until the user has decided; the level never drops below the
+ * user's floor.
  *
  * <p>Not its job: drawing or parsing user input.
  */
 public interface Messenger extends AutoCloseable {
 
-    /** Adds a listener; events arrive on the engine's threads, in order. */
+    /** How many conversations may be connected (or setting up) at once. */
+    int MAX_CONNECTIONS = 32;
+
+    /** Adds a listener; events arrive on the engine's threads, in order per conversation. */
     void addListener(Consumer<ChatEvent> listener);
 
     /** This side's fingerprint, username and key protection. */
@@ -27,23 +36,45 @@ public interface Messenger extends AutoCloseable {
     /** Asks the STUN servers again (blocking, bounded by the STUN timeout). */
     ChatEvent.Endpoint discoverEndpoint() throws AppException;
 
-    /** Gathers candidates and waits for a peer in the background; the code comes back and as an event. */
+    /** Opens one more wait (up to the limit); the Endpoint carries its attempt id and its code. */
     ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException;
 
-    /** Adds the connecting side's answer code to a running wait. */
-    void acceptAnswer(String answerCode) throws AppException;
+    /** Adds the connecting side's answer code to the running wait {@code attempt}. */
+    void acceptAnswer(String attempt, String answerCode) throws AppException;
 
-    /** Connects to a code or a bare {@code host:port} in the background; progress and outcome as events. */
-    void connect(String codeOrAddress, SecurityLevel floor) throws AppException;
+    /** Connects in the background; returns the attempt id its Progress/Failure/Connected events carry. */
+    String connect(String codeOrAddress, SecurityLevel floor) throws AppException;
 
-    /** Encrypts, stores and sends (or queues) a message; returns its id. */
-    String send(String text) throws AppException;
+    /** Ends a wait or a connect that has no conversation yet; an unknown attempt is ignored. */
+    void cancel(String attempt);
 
-    /** The current peer's safety number (60 digits), if a conversation is open. */
-    Optional<String> safetyNumber();
+    /**
+     * Encrypts, stores (conversation file and history) and sends or queues a message; returns its id.
+     * {@code peer} may be null only when exactly one conversation is connected, or none is and exactly one is
+     * stored.
+     */
+    String send(String peer, String text) throws AppException;
 
-    /** Marks the current peer verified after the user compared the safety number. */
-    void markVerified() throws AppException;
+    /** Every known conversation (contacts, stored sessions, live connections), most recent first. */
+    List<ConversationInfo> conversations();
+
+    /** Up to {@code limit} messages of one conversation, oldest first, ending before {@code before}. */
+    List<HistoryMessage> history(String peer, Optional<Long> before, int limit) throws AppException;
+
+    /** Sets the contact's local name (unique in the user's list). */
+    void rename(String peer, String name) throws AppException;
+
+    /** Marks every received message of the conversation read. */
+    void markRead(String peer) throws AppException;
+
+    /** Deletes the conversation's history (not the contact nor the session); returns how many messages. */
+    int clearHistory(String peer) throws AppException;
+
+    /** The safety number (60 digits) with {@code peer}, if it names a known peer. */
+    Optional<String> safetyNumber(String peer);
+
+    /** Marks {@code peer} verified after the user compared the safety number. */
+    void markVerified(String peer) throws AppException;
 
     /** Every peer in the trust store. */
     List<PeerInfo> peers();
@@ -51,8 +82,8 @@ public interface Messenger extends AutoCloseable {
     /** The user's answer to a {@link ChatEvent.PeerChanged} or a trust-store edit. */
     void decide(String fingerprint, TrustDecision decision) throws AppException;
 
-    /** Ends the conversation and the connection; queued messages stay queued. */
-    void disconnect();
+    /** Ends one conversation's connection ({@code peer} null: every connection); queued messages stay queued. */
+    void disconnect(String peer);
 
     @Override
     void close();
@@ -72,5 +103,13 @@ public interface Messenger extends AutoCloseable {
     /** A trust-store entry as the front ends show it. */
     record PeerInfo(String fingerprint, List<String> names, String firstSeen, String lastSeen, String lastAddress,
             boolean verified, String origin) {
+    }
+
+    /**
+     * One conversation as the list shows it. {@code state} is one of idle, waiting, dialling, deciding,
+     * connected, closed (lower case, for display and JSON).
+     */
+    record ConversationInfo(String peer, String name, boolean connected, int unread, Optional<Instant> lastTime,
+            String state) {
     }
 }

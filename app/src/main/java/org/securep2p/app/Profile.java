@@ -20,15 +20,21 @@ final class Profile {
     /** The default trust setting: connection codes, and trust on first use for {@code host:port}. */
     static final String TRUST_CODES = "codes";
     static final String TRUST_CA_PREFIX = "ca:";
+    /** How long the history keeps messages: {@code forever} (the default), a number of days, or {@code off}. */
+    static final String HISTORY_RETENTION = "history.retention";
 
     private final Optional<String> username;
     private final Optional<SecurityLevel> level;
     private final Optional<String> trust;
+    /** {@code history.retention} as written (forever, a number of days, off); checked where the history opens. */
+    private final Optional<String> historyRetention;
 
-    private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust) {
+    private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust,
+            Optional<String> historyRetention) {
         this.username = username;
         this.level = level;
         this.trust = trust;
+        this.historyRetention = historyRetention;
     }
 
     static Profile load(Path file) throws AppException {
@@ -39,7 +45,7 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
         if (bytes.isEmpty()) {
-            return new Profile(Optional.empty(), Optional.empty(), Optional.empty());
+            return new Profile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
         }
         Properties p = new Properties();
         try {
@@ -62,7 +68,8 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": trust must be '" + TRUST_CODES
                     + "' or 'ca:PATH', not '" + t + "'");
         }
-        return new Profile(name, level, Optional.ofNullable(t).map(String::strip));
+        return new Profile(name, level, Optional.ofNullable(t).map(String::strip),
+                Optional.ofNullable(p.getProperty(HISTORY_RETENTION)).map(String::strip));
     }
 
     void save(Path file, String name, SecurityLevel floor, String trustSetting) throws AppException {
@@ -74,6 +81,8 @@ final class Profile {
         p.setProperty("name", name);
         p.setProperty("level", floor.name());
         p.setProperty("trust", trustSetting);
+        // Not a command-line setting: kept as the user wrote it.
+        historyRetention.ifPresent(v -> p.setProperty(HISTORY_RETENTION, v));
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try {
             p.store(new java.io.OutputStreamWriter(b, StandardCharsets.UTF_8), "securep2p profile");
@@ -93,6 +102,11 @@ final class Profile {
 
     Optional<String> trust() {
         return trust;
+    }
+
+    /** The {@code history.retention} setting as written, if any. */
+    Optional<String> historyRetention() {
+        return historyRetention;
     }
 
     /** {@code codes}, or {@code ca:} followed by a path. */

@@ -19,6 +19,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.securep2p.app.headless.JsonRpcServer;
+import org.securep2p.app.history.HistoryException;
+import org.securep2p.app.history.HistoryStore;
+import org.securep2p.app.history.Retention;
+import org.securep2p.app.history.SqliteHistoryStore;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
@@ -227,11 +231,14 @@ final class Wiring {
                         e);
             }
             ConversationStore conversations = new ConversationStore(h.conversations(), storageKey, random, clock);
+            HistoryStore history = openHistory(h, keys, random, clock);
+            resources.add(history);
             ChatEvent.Ready ready = new ChatEvent.Ready(keys.identity().fingerprint().displayString(), o.username(),
                     protection[0], protection[1], trustModel);
             DefaultMessenger messenger = new DefaultMessenger(keys, new Connector(config, keys, certificate, random),
-                    config, trust, conversations, o.username(), ready, o.port(), random, clock);
+                    config, trust, conversations, history, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);
+            messenger.startHistoryExpiry();
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             watchdog.scheduleWithFixedDelay(() -> {
@@ -269,6 +276,26 @@ final class Wiring {
      * that does not load, no memory), which would otherwise leave the screen "unlocking keys…" and the JSON and
      * passphrase paths waiting forever.
      */
+    /**
+     * The history in {@code history.db} under the storage key of purpose {@code history}, kept as
+     * {@code history.retention} in the profile says (forever when unset). The one place the store is chosen.
+     */
+    static HistoryStore openHistory(Home h, SupervisedKeys keys, SecureRandom random, Clock clock)
+            throws StoreException, CryptoException {
+        Retention retention;
+        try {
+            Optional<String> setting = Profile.load(h.profileFile()).historyRetention();
+            retention = setting.isPresent() ? Retention.parse(setting.get()) : Retention.forever();
+        } catch (AppException | HistoryException e) {
+            throw new StoreException(StoreException.Reason.CORRUPT, h.profileFile() + ": "
+                    + Profile.HISTORY_RETENTION + ": " + e.getMessage(), e);
+        }
+        try (SecretBytes historyKey = keys.storageKey(SqliteHistoryStore.KEY_PURPOSE)) {
+            return SqliteHistoryStore.open(h.root().resolve(SqliteHistoryStore.FILE_NAME), historyKey, retention,
+                    random, clock);
+        }
+    }
+
     static Thread unlockThread(UnlockStep step, CompletableFuture<DefaultMessenger> messenger) {
         Thread t = new Thread(() -> {
             try {

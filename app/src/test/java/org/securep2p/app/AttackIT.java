@@ -204,7 +204,7 @@ class AttackIT {
         JsonNode changed = bob.awaitEvent(bm, "peer_changed", STEP);
         assertThat(changed.path("params").path("old_fingerprint").asText()).isEqualTo(aliceFp);
         assertThat(changed.path("params").path("new_fingerprint").asText()).isEqualTo(alice2Fp);
-        assertThat(changed.path("params").path("peer").asText()).isEqualTo("alice");
+        assertThat(changed.path("params").path("name").asText()).isEqualTo("alice");
         assertThat(changed.path("params").path("explanation").asText()).isNotBlank();
         JsonNode blocked = bob.call("send", Map.of("text", text("sent while undecided")));
         assertThat(errorReason(blocked)).as("send while a decision is pending: %s\n%s", blocked, bob.report())

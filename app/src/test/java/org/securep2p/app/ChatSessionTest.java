@@ -61,6 +61,19 @@ class ChatSessionTest {
             return store.create(peer, name, sessionId, record);
         }
 
+        /** The ids the "history" already holds: received again, they are acknowledged but not shown. */
+        final java.util.Set<String> kept = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** When set, keeping a received message fails (a history that cannot store it). */
+        volatile boolean keepingFails;
+
+        @Override
+        public boolean received(Fingerprint peer, Conversation.Inbound message) throws AppException {
+            if (keepingFails) {
+                throw new AppException(AppException.Reason.STORAGE_FAILED, "the history is full");
+            }
+            return kept.add(message.id());
+        }
+
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user) {
             return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this,
                     (peer, name, address, code, certified) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
@@ -71,7 +84,7 @@ class ChatSessionTest {
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user,
                 ChatSession.TrustGate gate, Duration setupDeadline) {
             return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this, gate, events::add, random, clock,
-                    System.nanoTime(), setupDeadline));
+                    System.nanoTime(), setupDeadline, "a1"));
         }
 
         long count(Class<?> type) {
@@ -120,6 +133,10 @@ class ChatSessionTest {
         return new ChatSession[] {sa, sb};
     }
 
+    private static boolean delivered(Side side, String id) {
+        return side.events.stream().anyMatch(e -> e instanceof ChatEvent.Delivered d && d.id().equals(id));
+    }
+
     @Test
     void messagesAreDeliveredAndAcknowledgedAtEveryLevel() throws Exception {
         for (SecurityLevel level : SecurityLevel.values()) {
@@ -128,13 +145,46 @@ class ChatSessionTest {
             String id1 = s[0].send("hello bob");
             String id2 = s[1].send("hello alice");
             await(() -> b.count(ChatEvent.MessageReceived.class) == 1 && a.count(ChatEvent.MessageReceived.class) == 1);
-            await(() -> a.events.contains(new ChatEvent.Delivered(id1)) && b.events.contains(new ChatEvent.Delivered(id2)));
+            await(() -> delivered(a, id1) && delivered(b, id2));
             assertThat(received(b)).containsExactly("hello bob");
             assertThat(received(a)).containsExactly("hello alice");
             assertThat(s[0].conversation().pending()).isEmpty();
             s[0].close();
             s[1].close();
         }
+    }
+
+    @Test
+    void aReceivedMessageIsShownOnlyWhenItsKeeperStoredItFirst() throws Exception {
+        ChatSession[] s = connect(SecurityLevel.STANDARD);
+        String first = s[0].send("one");
+        await(() -> received(b).contains("one"));
+        // The same id kept already (a run before a crash stored it): acknowledged, not shown again.
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        b.kept.add(java.util.HexFormat.of().formatHex(id));
+        String second = s[0].send("two", id);
+        String third = s[0].send("three");
+        await(() -> received(b).contains("three"));
+        await(() -> delivered(a, second) && delivered(a, third));
+        assertThat(received(b)).containsExactly("one", "three");
+        assertThat(b.kept).contains(first, second, third);
+    }
+
+    @Test
+    void aReceivedMessageThatCannotBeKeptStaysInTheConversationForTheNextConnection() throws Exception {
+        ChatSession[] s = connect(SecurityLevel.STANDARD);
+        b.keepingFails = true;
+        s[0].send("kept for later");
+        await(() -> !s[1].isLive());
+        assertThat(received(b)).isEmpty();
+        assertThat(b.store.load(alice.identity().fingerprint()).orElseThrow().unshown())
+                .extracting(Conversation.Inbound::text).containsExactly("kept for later");
+        s[0].close();
+        b.keepingFails = false;
+        connect(SecurityLevel.STANDARD);
+        await(() -> received(b).contains("kept for later"));
+        assertThat(received(b)).containsExactly("kept for later");
     }
 
     @Test
@@ -323,7 +373,7 @@ class ChatSessionTest {
         CompletableFuture<ChatEvent.Connected> fb = establishAsync(sb);
         ChatSession sa = a.session(ch.a, true, level, "alice");
         sa.establish();
-        assertThat(fb.get(20, TimeUnit.SECONDS).peer()).isEqualTo("alice");
+        assertThat(fb.get(20, TimeUnit.SECONDS).name()).isEqualTo("alice");
     }
 
     @Test

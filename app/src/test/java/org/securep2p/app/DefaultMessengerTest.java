@@ -49,6 +49,8 @@ class DefaultMessengerTest {
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final List<ChatEvent> events = new CopyOnWriteArrayList<>();
     private DefaultMessenger messenger;
+    /** Each code messenger's history, by its name. */
+    private final java.util.Map<String, MemoryHistory> histories = new java.util.concurrent.ConcurrentHashMap<>();
     private TrustStore trust;
     private int port;
 
@@ -77,7 +79,7 @@ class DefaultMessengerTest {
                 random, clock);
         messenger = new DefaultMessenger(keys, new Connector(config, keys,
                 TransportCertificate.loadOrCreate(dir.resolve("cert-alice"), keys, clock), random), config, trust,
-                conversations, "alice", new ChatEvent.Ready(keys.identity().fingerprint().displayString(), "alice",
+                conversations, new MemoryHistory(), "alice", new ChatEvent.Ready(keys.identity().fingerprint().displayString(), "alice",
                         "test", "test", "codes"), Optional.of(port), random, clock);
         messenger.addListener(events::add);
         toClose.add(0, messenger);
@@ -98,7 +100,7 @@ class DefaultMessengerTest {
                 TransportCertificate.loadOrCreate(dir.resolve("cert-" + name), keys, clock), random), config,
                 TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
                 new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock),
-                name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
+                histories.computeIfAbsent(name, n -> new MemoryHistory()), name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
                         "codes"), Optional.empty(), random, messengerClock);
         m.addListener(into::add);
         toClose.add(0, m);
@@ -192,7 +194,7 @@ class DefaultMessengerTest {
         PeerConnection c = new Peer("silent").dial(LEVEL);
         readHello(c);
         long start = System.nanoTime();
-        messenger.disconnect();
+        messenger.disconnect(null);
         ChatEvent.Failure f = awaitEvent(ChatEvent.Failure.class, x -> true, Duration.ofSeconds(10));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
         assertThat(f.reason()).contains("You ended the set-up");
@@ -204,7 +206,7 @@ class DefaultMessengerTest {
         start(Duration.ofSeconds(20));
         messenger.waitForPeer(LEVEL);
         Thread.sleep(300);
-        messenger.disconnect();
+        messenger.disconnect(null);
         // Not BUSY (the old listener held the slot and the port for its whole 30-minute wait), and the port is
         // free for the new listener: a dialer gets through.
         messenger.waitForPeer(LEVEL);
@@ -342,5 +344,224 @@ class DefaultMessengerTest {
         m.rememberNat(nat);
         moved.advance(Duration.ofSeconds(-1));
         assertThat(m.recentNat()).isEmpty();
+    }
+
+    /** Polls {@code list} (filled by a messenger's listener) for an event; the events so far in the failure. */
+    private static <T extends ChatEvent> T awaitIn(List<ChatEvent> list, Class<T> type, Predicate<T> which)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ChatEvent e : list) {
+                if (type.isInstance(e) && which.test(type.cast(e))) {
+                    return type.cast(e);
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " within 30 s; events: " + list);
+    }
+
+    private static List<String> receivedTexts(List<ChatEvent> list, String peer) {
+        return list.stream().filter(e -> e instanceof ChatEvent.MessageReceived m && m.peer().equals(peer))
+                .map(e -> ((ChatEvent.MessageReceived) e).text()).toList();
+    }
+
+    /** {@code waiter} opens a wait, {@code dialler} connects with its code; both Connected events. */
+    private static ChatEvent.Connected[] pair(DefaultMessenger waiter, List<ChatEvent> waiterEvents,
+            DefaultMessenger dialler, List<ChatEvent> diallerEvents) throws Exception {
+        ChatEvent.Endpoint code = waiter.waitForPeer(LEVEL);
+        String attempt = dialler.connect(code.code(), LEVEL);
+        ChatEvent.Connected d = awaitIn(diallerEvents, ChatEvent.Connected.class, c -> c.attempt().equals(attempt));
+        ChatEvent.Connected w = awaitIn(waiterEvents, ChatEvent.Connected.class,
+                c -> c.attempt().equals(code.attempt()));
+        return new ChatEvent.Connected[] {w, d};
+    }
+
+    @Test
+    void twoWaitsAtOnceMakeTwoConversationsAndEachMessageArrivesInItsOwn() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        // Both waits are open before either peer comes: two attempts, two single-use codes.
+        ChatEvent.Endpoint forBob = alice.waitForPeer(LEVEL);
+        ChatEvent.Endpoint forCarol = alice.waitForPeer(LEVEL);
+        assertThat(forBob.attempt()).isNotEqualTo(forCarol.attempt());
+        assertThat(forBob.code()).isNotEqualTo(forCarol.code());
+        // One after the other: InMemoryPrivateKeys offers the same one-time prekey until it is consumed (the key
+        // manager's DurableKeyHolder offers each bundle once), so two handshakes at the same instant would race
+        // for it here, not in the product.
+        String bobAttempt = bob.connect(forBob.code(), LEVEL);
+        ChatEvent.Connected bobSide = awaitIn(bobEvents, ChatEvent.Connected.class,
+                c -> c.attempt().equals(bobAttempt));
+        String carolAttempt = carol.connect(forCarol.code(), LEVEL);
+        ChatEvent.Connected carolSide = awaitIn(carolEvents, ChatEvent.Connected.class,
+                c -> c.attempt().equals(carolAttempt));
+        String bobFp = bob.identity().fingerprint();
+        String carolFp = carol.identity().fingerprint();
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.peer().equals(bobFp) && c.name().equals("bob"));
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.peer().equals(carolFp));
+        assertThat(bobSide.peer()).isEqualTo(alice.identity().fingerprint());
+        assertThat(carolSide.peer()).isEqualTo(alice.identity().fingerprint());
+        assertThat(alice.conversations()).filteredOn(Messenger.ConversationInfo::connected)
+                .extracting(Messenger.ConversationInfo::name).containsExactlyInAnyOrder("bob", "carol");
+
+        // With two connected (or two stored and none connected), a send must say to whom; by name or fingerprint.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send(null, "to whom?"))
+                .isInstanceOf(AppException.class).hasMessageContaining("say which peer");
+        for (int i = 0; i < 5; i++) {
+            alice.send("bob", "b" + i);
+            alice.send(carolFp, "c" + i);
+            bob.send(null, "from bob " + i);
+            carol.send("alice", "from carol " + i);
+        }
+        String aliceFp = alice.identity().fingerprint();
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("b4"));
+        awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("c4"));
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("from bob 4"));
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("from carol 4"));
+        assertThat(receivedTexts(bobEvents, aliceFp)).containsExactly("b0", "b1", "b2", "b3", "b4");
+        assertThat(receivedTexts(carolEvents, aliceFp)).containsExactly("c0", "c1", "c2", "c3", "c4");
+        assertThat(receivedTexts(aliceEvents, bobFp)).containsExactly("from bob 0", "from bob 1", "from bob 2",
+                "from bob 3", "from bob 4");
+        assertThat(receivedTexts(aliceEvents, carolFp)).containsExactly("from carol 0", "from carol 1",
+                "from carol 2", "from carol 3", "from carol 4");
+        // Alice's history: each conversation its own, sent and received in order, sent ones delivered.
+        List<org.securep2p.app.history.HistoryMessage> withBob = alice.history("bob", Optional.empty(), 100);
+        assertThat(withBob).filteredOn(m -> m.direction() == org.securep2p.app.history.HistoryMessage.Direction.RECEIVED)
+                .extracting(org.securep2p.app.history.HistoryMessage::text)
+                .containsExactly("from bob 0", "from bob 1", "from bob 2", "from bob 3", "from bob 4");
+        String c4 = alice.history("carol", Optional.empty(), 100).stream().filter(m -> m.text().equals("c4"))
+                .findFirst().orElseThrow().id();
+        awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.peer().equals(carolFp) && d.id().equals(c4));
+        assertThat(alice.history(carolFp, Optional.empty(), 100))
+                .filteredOn(m -> m.direction() == org.securep2p.app.history.HistoryMessage.Direction.SENT)
+                .extracting(org.securep2p.app.history.HistoryMessage::text).containsExactly("c0", "c1", "c2", "c3", "c4");
+        // Ending one conversation leaves the other connected.
+        alice.disconnect("bob");
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        assertThat(alice.conversations()).filteredOn(Messenger.ConversationInfo::connected)
+                .extracting(Messenger.ConversationInfo::name).containsExactly("carol");
+        alice.send(null, "only carol now");
+        awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("only carol now"));
+    }
+
+    @Test
+    void aMessageToAnOfflineContactIsStoredAndDeliveredOnceInOrderAtTheNextConnection() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        // Nobody known yet: nothing to queue for.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send("bob", "too early"))
+                .isInstanceOf(AppException.class);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(alice.send("bob", "while you were away " + i));
+        }
+        MemoryHistory history = histories.get("alice");
+        assertThat(history.all(org.securep2p.crypto.Fingerprint.parse(bobFp)))
+                .extracting(org.securep2p.app.history.HistoryMessage::delivery)
+                .containsOnly(org.securep2p.app.history.HistoryMessage.Delivery.SENDING);
+        // Bob's one stored conversation is what a send without a peer means while none is connected.
+        bob.send(null, "bob while away");
+        assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).isEmpty();
+
+        ChatEvent.Connected[] again = pair(alice, aliceEvents, bob, bobEvents);
+        assertThat(again[0].resumed()).isTrue();
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("while you were away 2"));
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(id) && d.peer().equals(bobFp));
+        }
+        assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly(
+                "while you were away 0", "while you were away 1", "while you were away 2");
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("bob while away"));
+        assertThat(history.all(org.securep2p.crypto.Fingerprint.parse(bobFp)))
+                .filteredOn(m -> m.direction() == org.securep2p.app.history.HistoryMessage.Direction.SENT)
+                .extracting(org.securep2p.app.history.HistoryMessage::delivery)
+                .containsOnly(org.securep2p.app.history.HistoryMessage.Delivery.DELIVERED).hasSize(3);
+    }
+
+    @Test
+    void aReceivedMessageIsShownOnlyByTheCallThatStoredItInTheHistory() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        MemoryHistory history = histories.get("alice");
+        String id = "00112233445566778899aabbccddeeff";
+        // As if a run before a crash had stored it already: the same id is not shown again.
+        history.append(org.securep2p.crypto.Fingerprint.parse(bobFp),
+                org.securep2p.app.history.HistoryMessage.received(id, Instant.EPOCH, "stored before"));
+        bob.send(null, "first");
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("first"));
+        assertThat(alice.history("bob", Optional.empty(), 10)).extracting(
+                org.securep2p.app.history.HistoryMessage::text).containsExactly("stored before", "first");
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::unread).containsExactly(2);
+        alice.markRead("bob");
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::unread).containsExactly(0);
+        alice.rename(bobFp, "Robert");
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::name).containsExactly("Robert");
+        alice.send("robert", "by the new name");
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("by the new name"));
+    }
+
+    @Test
+    void atMostThirtyTwoConnectionsAndWaitsRunAtOnce() throws Exception {
+        DefaultMessenger m = codeMessenger("many", new CopyOnWriteArrayList<>());
+        int dead;
+        try (DatagramSocket probe = new DatagramSocket(0)) {
+            dead = probe.getLocalPort();
+        }
+        // Nobody answers there: each link keeps dialling (with backoff) and keeps its slot.
+        for (int i = 0; i < Messenger.MAX_CONNECTIONS; i++) {
+            m.connect("127.0.0.1:" + dead, LEVEL);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.connect("127.0.0.1:" + dead, LEVEL))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.BUSY));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.waitForPeer(LEVEL))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.BUSY));
+        // Ending them frees the slots at once.
+        m.disconnect(null);
+        String attempt = m.connect("127.0.0.1:" + dead, LEVEL);
+        assertThat(attempt).startsWith("a");
+        m.cancel(attempt);
+    }
+
+    @Test
+    void cancellingOneWaitEndsOnlyThatWaitAndItsCode() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        ChatEvent.Endpoint cancelled = alice.waitForPeer(LEVEL);
+        ChatEvent.Endpoint kept = alice.waitForPeer(LEVEL);
+        alice.cancel(cancelled.attempt());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.acceptAnswer(cancelled.attempt(), "x"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.NO_WAIT));
+        String carolAttempt = carol.connect(cancelled.code(), LEVEL);
+        String bobAttempt = bob.connect(kept.code(), LEVEL);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(bobAttempt));
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.attempt().equals(kept.attempt()));
+        awaitIn(carolEvents, ChatEvent.Failure.class, f -> f.attempt().equals(carolAttempt));
+        assertThat(carolEvents).noneMatch(ChatEvent.Connected.class::isInstance);
+        assertThat(aliceEvents).noneMatch(e -> e instanceof ChatEvent.Connected c
+                && c.attempt().equals(cancelled.attempt()));
     }
 }

@@ -190,16 +190,22 @@ final class LabPeerProcess implements AutoCloseable {
 
     /** Writes a request and returns its id without waiting for the answer. */
     int request(String method, Map<String, String> params) {
-        ObjectNode req = JSON.createObjectNode().put("jsonrpc", "2.0");
-        ObjectNode p = req.putObject("params");
+        ObjectNode p = JSON.createObjectNode();
         params.forEach(p::put);
+        return request(method, p);
+    }
+
+    /** As above with any JSON params (numbers too). */
+    int request(String method, ObjectNode p) {
+        ObjectNode req = JSON.createObjectNode().put("jsonrpc", "2.0");
+        req.set("params", p);
         req.put("method", method);
         int id;
         synchronized (lock) {
             id = ++nextRequestId;
             requestGeneration.put(id, generation);
             if (method.equals("send")) {
-                sendRequests.put(id, params.get("text"));
+                sendRequests.put(id, p.path("text").asText());
             }
         }
         req.put("id", id);
@@ -223,6 +229,45 @@ final class LabPeerProcess implements AutoCloseable {
             throw new AssertionError(name + ": " + method + " " + params + " failed: " + r);
         }
         return r.get("result");
+    }
+
+    /**
+     * Every text of the conversation with {@code peer} (a fingerprint or a name) in this peer's history, oldest
+     * first, read page by page ({@code history}, issue 16).
+     */
+    List<String> historyTexts(String peer, Duration timeout) {
+        List<String> out = new ArrayList<>();
+        Long before = null;
+        while (true) {
+            ObjectNode p = JSON.createObjectNode().put("peer", peer).put("limit", 1000);
+            if (before != null) {
+                p.put("before", before);
+            }
+            JsonNode r = awaitResponse(request("history", p), timeout);
+            if (!r.has("result")) {
+                throw new AssertionError(name + ": history failed: " + r);
+            }
+            JsonNode page = r.get("result");
+            List<String> texts = new ArrayList<>();
+            page.forEach(m -> texts.add(m.get("text").asText()));
+            out.addAll(0, texts);
+            if (page.size() < 1000) {
+                return out;
+            }
+            before = page.get(0).get("position").asLong();
+        }
+    }
+
+    /** This peer's fingerprint, from its last {@code ready}. */
+    String fingerprint() {
+        synchronized (lock) {
+            for (int i = events.size() - 1; i >= 0; i--) {
+                if (events.get(i).method().equals("ready")) {
+                    return events.get(i).params().get("fingerprint").asText();
+                }
+            }
+        }
+        throw new AssertionError(name + ": no ready event");
     }
 
     JsonNode awaitResponse(int id, Duration timeout) {

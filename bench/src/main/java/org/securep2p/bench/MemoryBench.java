@@ -188,7 +188,8 @@ public final class MemoryBench {
             if (!m.find()) {
                 throw new IOException(from.name + ": send " + i + " failed");
             }
-            from.await("\"method\":\"delivered\",\"params\":{\"id\":\"" + m.group(1) + "\"");
+            // The delivered event is the only later line carrying this id (its params also name the peer).
+            from.await("\"id\":\"" + m.group(1) + "\"");
         }
         long[][] after = {status(alice.pid()), status(alicesKeys), status(bob.pid()), status(bobsKeys)};
         String[] names = {"app alice", "key manager alice", "app bob", "key manager bob"};
@@ -201,7 +202,7 @@ public final class MemoryBench {
     }
 
     /** VmRSS and VmHWM in kB. */
-    private static long[] status(long pid) throws IOException {
+    static long[] status(long pid) throws IOException {
         long[] values = new long[2];
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
@@ -218,7 +219,7 @@ public final class MemoryBench {
     }
 
     /** One {@code securep2p --json} process, driven line by line. */
-    private static final class Peer implements AutoCloseable {
+    static final class Peer implements AutoCloseable {
         final String name;
         final Path home;
         private final Process process;

@@ -6,8 +6,10 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +21,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
+import org.securep2p.app.history.HistoryMessage;
 import org.securep2p.crypto.SecurityLevel;
 
 /**
@@ -40,6 +43,8 @@ public final class JsonRpcServer {
     static final int INTERNAL_ERROR = -32603;
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    static final int DEFAULT_HISTORY_LIMIT = 50;
+    static final int MAX_HISTORY_LIMIT = 1000;
 
     private final Messenger messenger;
     private final SecurityLevel defaultFloor;
@@ -47,6 +52,8 @@ public final class JsonRpcServer {
     private final PrintStream out;
     private final ObjectMapper mapper = new ObjectMapper();
     private final Object outLock = new Object();
+    /** The attempt id of the last wait this client opened: {@code accept_answer} without one means it. */
+    private volatile String lastWait = "";
 
     public JsonRpcServer(Messenger messenger, InputStream in, PrintStream out) {
         this(messenger, in, out, SecurityLevel.DEFAULT);
@@ -182,16 +189,75 @@ public final class JsonRpcServer {
             }
             case "stun":
                 return endpoint(messenger.discoverEndpoint());
-            case "wait":
-                return endpoint(messenger.waitForPeer(level(p)));
+            case "wait": {
+                ChatEvent.Endpoint e = messenger.waitForPeer(level(p));
+                lastWait = e.attempt();
+                return endpoint(e);
+            }
             case "connect":
-                messenger.connect(required(p, "code"), level(p));
-                return F.objectNode().put("status", "connecting");
-            case "accept_answer":
-                messenger.acceptAnswer(required(p, "code"));
+                return F.objectNode().put("status", "connecting")
+                        .put("attempt", messenger.connect(required(p, "code"), level(p)));
+            case "accept_answer": {
+                // Without "attempt": the last wait this client opened (scripts written for one wait at a time).
+                String attempt = optional(p, "attempt");
+                messenger.acceptAnswer(attempt != null ? attempt : lastWait, required(p, "code"));
                 return F.objectNode().put("status", "accepted");
+            }
+            case "cancel":
+                messenger.cancel(required(p, "attempt"));
+                return F.objectNode().put("status", "cancelled");
             case "send":
-                return F.objectNode().put("id", messenger.send(required(p, "text")));
+                return F.objectNode().put("id", messenger.send(optional(p, "peer"), required(p, "text")));
+            case "conversations": {
+                ArrayNode list = F.arrayNode();
+                for (Messenger.ConversationInfo c : messenger.conversations()) {
+                    ObjectNode o = list.addObject().put("peer", c.peer()).put("name", c.name())
+                            .put("connected", c.connected()).put("unread", c.unread()).put("state", c.state());
+                    if (c.lastTime().isPresent()) {
+                        o.put("last_time", c.lastTime().get().toString());
+                    } else {
+                        o.putNull("last_time");
+                    }
+                }
+                return list;
+            }
+            case "history": {
+                Optional<Long> before = Optional.empty();
+                JsonNode b = p.get("before");
+                if (b != null && !b.isNull()) {
+                    if (!b.canConvertToLong() || !b.isIntegralNumber()) {
+                        throw new BadParams("before must be an integer (a message's position)");
+                    }
+                    before = Optional.of(b.longValue());
+                }
+                int limit = DEFAULT_HISTORY_LIMIT;
+                JsonNode l = p.get("limit");
+                if (l != null && !l.isNull()) {
+                    if (!l.isIntegralNumber() || !l.canConvertToInt() || l.intValue() < 1
+                            || l.intValue() > MAX_HISTORY_LIMIT) {
+                        throw new BadParams("limit must be an integer from 1 to " + MAX_HISTORY_LIMIT);
+                    }
+                    limit = l.intValue();
+                }
+                ArrayNode list = F.arrayNode();
+                for (HistoryMessage m : messenger.history(required(p, "peer"), before, limit)) {
+                    ObjectNode o = list.addObject().put("position", m.position()).put("id", m.id())
+                            .put("time", m.time().toString())
+                            .put("direction", m.direction().name().toLowerCase(Locale.ROOT))
+                            .put("text", m.text()).put("state", m.delivery().name().toLowerCase(Locale.ROOT))
+                            .put("read", m.read());
+                    m.failureReason().ifPresent(reason -> o.put("reason", reason));
+                }
+                return list;
+            }
+            case "rename":
+                messenger.rename(required(p, "peer"), required(p, "name"));
+                return F.objectNode().put("status", "ok");
+            case "mark_read":
+                messenger.markRead(required(p, "peer"));
+                return F.objectNode().put("status", "ok");
+            case "clear_history":
+                return F.objectNode().put("removed", messenger.clearHistory(required(p, "peer")));
             case "peers": {
                 ArrayNode list = F.arrayNode();
                 for (Messenger.PeerInfo peer : messenger.peers()) {
@@ -216,20 +282,24 @@ public final class JsonRpcServer {
                 return F.objectNode().put("status", "ok");
             }
             case "verify": {
-                String number = messenger.safetyNumber().orElseThrow(() -> new AppException(
+                String peer = optional(p, "peer");
+                if (peer == null) {
+                    peer = onlyConnected();
+                }
+                String number = messenger.safetyNumber(peer).orElseThrow(() -> new AppException(
                         AppException.Reason.NOT_CONNECTED, "No peer to verify."));
                 JsonNode confirm = p.get("confirm");
                 if (confirm != null && !confirm.isBoolean()) {
                     throw new BadParams("confirm must be true or false");
                 }
                 if (confirm != null && confirm.booleanValue()) {
-                    messenger.markVerified();
+                    messenger.markVerified(peer);
                 }
                 return F.objectNode().put("safety_number", number)
                         .put("verified", confirm != null && confirm.booleanValue());
             }
             case "disconnect":
-                messenger.disconnect();
+                messenger.disconnect(optional(p, "peer"));
                 return F.objectNode().put("status", "disconnected");
             case "quit":
                 return F.objectNode().put("status", "bye");
@@ -238,8 +308,19 @@ public final class JsonRpcServer {
         }
     }
 
+    /** The one connected conversation, for calls that may omit {@code peer} while exactly one is connected. */
+    private String onlyConnected() throws AppException {
+        List<String> connected = messenger.conversations().stream().filter(Messenger.ConversationInfo::connected)
+                .map(Messenger.ConversationInfo::peer).toList();
+        if (connected.size() != 1) {
+            throw new AppException(AppException.Reason.NOT_CONNECTED, connected.isEmpty()
+                    ? "No conversation is connected." : "Several conversations are connected: say which peer.");
+        }
+        return connected.get(0);
+    }
+
     private static ObjectNode endpoint(ChatEvent.Endpoint e) {
-        return F.objectNode().put("code", e.code()).put("endpoint", e.endpoint()).put("nat", e.nat())
+        return F.objectNode().put("attempt", e.attempt()).put("code", e.code()).put("endpoint", e.endpoint()).put("nat", e.nat())
                 .put("advice", e.natAdvice()).put("answer_needed", e.answerNeeded());
     }
 
@@ -256,6 +337,18 @@ public final class JsonRpcServer {
         } catch (IllegalArgumentException e) {
             throw new BadParams("level must be STANDARD, ENHANCED or QUANTUM_RESISTANT");
         }
+    }
+
+    /** A string parameter that may be absent or null; anything else is refused. */
+    private static String optional(ObjectNode p, String name) throws BadParams {
+        JsonNode n = p.get(name);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw new BadParams("'" + name + "' must be a string");
+        }
+        return n.textValue();
     }
 
     private static String required(ObjectNode p, String name) throws BadParams {
@@ -285,17 +378,19 @@ public final class JsonRpcServer {
                         .put("trust_model", r.trustModel());
         } else if (event instanceof ChatEvent.Progress pr) {
             method = "progress";
-            params.put("stage", pr.stage().name().toLowerCase(Locale.ROOT)).put("elapsed_ms", pr.elapsed().toMillis())
+            params.put("attempt", pr.attempt()).put("stage", pr.stage().name().toLowerCase(Locale.ROOT)).put("elapsed_ms", pr.elapsed().toMillis())
                     .put("detail", pr.detail());
         } else if (event instanceof ChatEvent.Endpoint e) {
             method = "endpoint";
             params = endpoint(e);
         } else if (event instanceof ChatEvent.AnswerCode a) {
             method = "answer_code";
-            params.put("code", a.code());
+            params.put("attempt", a.attempt()).put("code", a.code());
         } else if (event instanceof ChatEvent.Connected c) {
             method = "connected";
-            params.put("peer", c.peer()).put("fingerprint", c.fingerprint()).put("safety_number", c.safetyNumber())
+            // "fingerprint" repeats "peer" for scripts written before conversations were named by it.
+            params.put("peer", c.peer()).put("attempt", c.attempt()).put("name", c.name())
+                    .put("fingerprint", c.peer()).put("safety_number", c.safetyNumber())
                     .put("level", c.level().name()).put("path", c.path()).put("trust", c.trust().label())
                     .put("resumed", c.resumed()).put("verified", c.verified()).put("key_exchange", c.keyExchange())
                     .put("elapsed_ms", c.elapsed().toMillis());
@@ -304,27 +399,29 @@ public final class JsonRpcServer {
             }
         } else if (event instanceof ChatEvent.MessageReceived m) {
             method = "message";
-            params.put("from", m.from()).put("text", m.text()).put("id", m.id()).put("time", m.time().toString());
+            params.put("peer", m.peer()).put("from", m.from()).put("text", m.text()).put("id", m.id()).put("time", m.time().toString());
         } else if (event instanceof ChatEvent.Delivered d) {
             method = "delivered";
-            params.put("id", d.id());
+            params.put("peer", d.peer()).put("id", d.id());
         } else if (event instanceof ChatEvent.SendFailed f) {
             method = "send_failed";
-            params.put("id", f.id()).put("reason", f.reason());
+            params.put("peer", f.peer()).put("id", f.id()).put("reason", f.reason());
         } else if (event instanceof ChatEvent.PeerChanged pc) {
             method = "peer_changed";
-            params.put("peer", pc.peer()).put("old_fingerprint", pc.oldFingerprint())
+            params.put("peer", pc.peer()).put("name", pc.name()).put("old_fingerprint", pc.oldFingerprint())
                     .put("new_fingerprint", pc.newFingerprint()).put("explanation", pc.explanation());
         } else if (event instanceof ChatEvent.Disconnected d) {
             method = "disconnected";
-            params.put("kind", d.kind().name().toLowerCase(Locale.ROOT)).put("reason", d.reason())
+            params.put("peer", d.peer()).put("kind", d.kind().name().toLowerCase(Locale.ROOT)).put("reason", d.reason())
                     .put("undelivered", d.undelivered());
         } else if (event instanceof ChatEvent.Notice n) {
             method = "notice";
             params.put("text", n.text());
         } else if (event instanceof ChatEvent.Failure f) {
             method = "error";
-            params.put("reason", f.reason());
+            params.put("attempt", f.attempt()).put("reason", f.reason());
+        } else if (event instanceof ChatEvent.ConversationsChanged) {
+            method = "conversations_changed";
         } else {
             return;
         }

@@ -147,6 +147,8 @@ public final class Tui {
     private final Map<ChatEvent.Stage, ChatEvent.Progress> progress = new EnumMap<>(ChatEvent.Stage.class);
     private boolean waiting;
     private ChatEvent.Endpoint waitCode;
+    /** The engine's id of the running wait or connect (for cancel and the answer code), or null. */
+    private String attemptId;
     private final LineEditor answerField = new LineEditor(MAX_CODE_INPUT);
     private boolean connecting;
     private final LineEditor codeField = new LineEditor(MAX_CODE_INPUT);
@@ -423,7 +425,7 @@ public final class Tui {
     }
 
     private void onConnected(ChatEvent.Connected c) {
-        if (conversation == null || !Text.clean(c.fingerprint()).equals(Text.clean(conversation.fingerprint()))) {
+        if (conversation == null || !Text.clean(c.peer()).equals(Text.clean(conversation.peer()))) {
             log = new ChatLog();
         }
         conversation = c;
@@ -435,7 +437,7 @@ public final class Tui {
         clockRunning = false;
         progress.clear();
         notice = null;
-        log.addSystem(clock.instant(), "connected to " + Text.clean(c.peer()) + " (" + Text.clean(c.path()) + ", "
+        log.addSystem(clock.instant(), "connected to " + Text.clean(c.name()) + " (" + Text.clean(c.path()) + ", "
                 + c.level() + (c.resumed() ? ", session resumed" : ", new session") + "; " + c.trust().label() + ")");
         c.certifiedName().ifPresent(name -> log.addSystem(clock.instant(), "Peer ID: " + Text.clean(name)
                 + " (certified by your organisation's CA)"));
@@ -619,6 +621,7 @@ public final class Tui {
         SecurityLevel level = floor;
         async(() -> messenger.waitForPeer(level), e -> {
             if (mine == attempt) {
+                attemptId = e.attempt();
                 onEndpoint(e);
             }
         }, error -> {
@@ -633,11 +636,15 @@ public final class Tui {
     /** Abandons a running wait or connect and returns to the menu. */
     private void abandonAttempt() {
         if (waiting || connecting) {
+            String id = attemptId;
             async(() -> {
-                messenger.disconnect();
+                if (id != null) {
+                    messenger.cancel(id);
+                }
                 return null;
             }, x -> { }, this::showError);
         }
+        attemptId = null;
         attempt++;
         waiting = false;
         connecting = false;
@@ -657,8 +664,9 @@ public final class Tui {
                 return;
             }
             showInfo("Adding the answer code…");
+            String id = attemptId == null ? "" : attemptId;
             async(() -> {
-                messenger.acceptAnswer(code);
+                messenger.acceptAnswer(id, code);
                 return null;
             }, x -> {
                 answerField.clear();
@@ -689,10 +697,11 @@ public final class Tui {
             answerCode = null;
             notice = null;
             SecurityLevel level = floor;
-            async(() -> {
-                messenger.connect(code, level);
-                return null;
-            }, x -> { }, error -> {
+            async(() -> messenger.connect(code, level), id -> {
+                if (mine == attempt) {
+                    attemptId = id;
+                }
+            }, error -> {
                 if (mine == attempt) {
                     connecting = false;
                     clockRunning = false;
@@ -799,8 +808,9 @@ public final class Tui {
                 }
             }
             case "/quit" -> {
+                String peer = conversation == null ? null : conversation.peer();
                 async(() -> {
-                    messenger.disconnect();
+                    messenger.disconnect(peer);
                     return null;
                 }, x -> { }, this::showError);
                 conversation = null;
@@ -826,14 +836,15 @@ public final class Tui {
         }
         ChatLog.Entry entry = log.addOwn(clock.instant(), Text.clean(text), !live);
         ChatLog current = log;
-        submit(sender, () -> messenger.send(text), id -> current.bind(entry, id),
+        String peer = conversation == null ? null : conversation.peer();
+        submit(sender, () -> messenger.send(peer, text), id -> current.bind(entry, id),
                 error -> current.failLocally(entry, error));
     }
 
     private Optional<String> safetyNumber() {
         Optional<String> fromEngine;
         try {
-            fromEngine = messenger.safetyNumber();
+            fromEngine = conversation == null ? Optional.empty() : messenger.safetyNumber(conversation.peer());
         } catch (RuntimeException e) {
             LOG.warn("safetyNumber() failed: {}", e.toString());
             fromEngine = Optional.empty();
@@ -853,8 +864,9 @@ public final class Tui {
             case VERIFY -> {
                 if (c == 'y') {
                     overlay = Overlay.NONE;
+                    String peer = conversation == null ? null : conversation.peer();
                     async(() -> {
-                        messenger.markVerified();
+                        messenger.markVerified(peer);
                         return null;
                     }, x -> {
                         verifiedHere = true;
@@ -902,7 +914,7 @@ public final class Tui {
                 pendingChange = null;
                 overlay = Overlay.NONE;
             }
-            String who = Text.clean(change.peer());
+            String who = Text.clean(change.name());
             String what = switch (decision) {
                 case ACCEPT -> "accepted the new identity of " + who + " (not verified)";
                 case VERIFY -> "verified and accepted the new identity of " + who;
@@ -921,7 +933,7 @@ public final class Tui {
     }
 
     private String peerName() {
-        return conversation == null ? "the peer" : Text.clean(conversation.peer());
+        return conversation == null ? "the peer" : Text.clean(conversation.name());
     }
 
     // ---------------------------------------------------------------- drawing
@@ -1153,7 +1165,7 @@ public final class Tui {
 
     private void drawChat(Canvas c) {
         ChatEvent.Connected k = conversation;
-        String name = k == null ? "?" : Text.clean(k.peer());
+        String name = k == null ? "?" : Text.clean(k.name());
         String state = live ? "connected" : "disconnected: " + (disconnectText == null ? "" : disconnectText);
         c.line("Chat with " + name + " — " + state, SGR.BOLD);
         if (k != null) {
@@ -1258,7 +1270,7 @@ public final class Tui {
 
     private void drawPeerChanged(Canvas c) {
         ChatEvent.PeerChanged p = pendingChange;
-        String who = Text.clean(p.peer());
+        String who = Text.clean(p.name());
         c.line("!! The identity of " + who + " has changed — sending is blocked until you decide", SGR.BOLD);
         c.blank();
         c.wrapped("Likely causes: " + who + " reinstalled the app or uses a new device. It can also mean someone is"
@@ -1277,7 +1289,7 @@ public final class Tui {
 
     private void drawVerify(Canvas c, boolean forChange) {
         Optional<String> number = safetyNumber();
-        String who = forChange && pendingChange != null ? Text.clean(pendingChange.peer()) : peerName();
+        String who = forChange && pendingChange != null ? Text.clean(pendingChange.name()) : peerName();
         c.line("Safety number with " + who, SGR.BOLD);
         c.blank();
         if (number.isEmpty()) {

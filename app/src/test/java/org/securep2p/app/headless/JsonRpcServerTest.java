@@ -22,6 +22,7 @@ import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
+import org.securep2p.app.Messenger;
 import org.securep2p.crypto.SecurityLevel;
 
 class JsonRpcServerTest {
@@ -72,14 +73,76 @@ class JsonRpcServerTest {
                 {"jsonrpc":"2.0","id":8,"method":"send","params":{"text":"after quit"}}
                 """);
         assertThat(response(lines, 1).get("result").get("code").asText()).isEqualTo("sp2p1o-CODE");
+        assertThat(response(lines, 1).get("result").get("attempt").asText()).isEqualTo("a1");
         assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("connecting");
+        assertThat(response(lines, 2).get("result").get("attempt").asText()).isEqualTo("a2");
         assertThat(response(lines, 3).get("result").get("id").asText()).hasSize(32);
         assertThat(response(lines, 4).get("result").get(0).get("names").get(0).asText()).isEqualTo("bob");
         assertThat(response(lines, 6).get("result").get("safety_number").asText()).hasSize(60);
         assertThat(response(lines, 7).get("result").get("status").asText()).isEqualTo("bye");
         assertThat(messenger.calls).containsExactly("wait ENHANCED", "connect sp2p1o-XYZ QUANTUM_RESISTANT",
-                "send hi", "decide CCCC VERIFY");
+                "send null hi", "decide CCCC VERIFY");
         assertThat(lines).noneMatch(n -> n.path("id").asInt() == 8);
+    }
+
+    @Test
+    void theConversationMethodsNameTheirPeerAndAnswerWithItsData() throws Exception {
+        messenger.history = List.of(new org.securep2p.app.history.HistoryMessage(7, "ab", Instant.EPOCH,
+                org.securep2p.app.history.HistoryMessage.Direction.SENT, "hi",
+                org.securep2p.app.history.HistoryMessage.Delivery.FAILED, Optional.of("refused"), true));
+        messenger.conversations = List.of(new Messenger.ConversationInfo("CCCC", "bob", true, 2,
+                Optional.of(Instant.EPOCH), "connected"), new Messenger.ConversationInfo("DDDD", "carol", false, 0,
+                Optional.empty(), "idle"));
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"send","params":{"peer":"carol","text":"queued"}}
+                {"jsonrpc":"2.0","id":2,"method":"conversations"}
+                {"jsonrpc":"2.0","id":3,"method":"history","params":{"peer":"bob","before":9,"limit":20}}
+                {"jsonrpc":"2.0","id":4,"method":"history","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":5,"method":"rename","params":{"peer":"DDDD","name":"Caroline"}}
+                {"jsonrpc":"2.0","id":6,"method":"mark_read","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":7,"method":"clear_history","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":8,"method":"disconnect","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":9,"method":"cancel","params":{"attempt":"a4"}}
+                {"jsonrpc":"2.0","id":10,"method":"wait"}
+                {"jsonrpc":"2.0","id":11,"method":"accept_answer","params":{"code":"sp2p1a-X"}}
+                {"jsonrpc":"2.0","id":12,"method":"accept_answer","params":{"attempt":"a9","code":"sp2p1a-Y"}}
+                {"jsonrpc":"2.0","id":13,"method":"history","params":{"peer":"bob","limit":0}}
+                {"jsonrpc":"2.0","id":14,"method":"history","params":{"peer":"bob","before":"x"}}
+                {"jsonrpc":"2.0","id":15,"method":"send","params":{"peer":7,"text":"x"}}
+                {"jsonrpc":"2.0","id":16,"method":"disconnect"}
+                """);
+        JsonNode list = response(lines, 2).get("result");
+        assertThat(list.get(0).get("peer").asText()).isEqualTo("CCCC");
+        assertThat(list.get(0).get("unread").asInt()).isEqualTo(2);
+        assertThat(list.get(0).get("last_time").asText()).isEqualTo("1970-01-01T00:00:00Z");
+        assertThat(list.get(0).get("state").asText()).isEqualTo("connected");
+        assertThat(list.get(1).get("last_time").isNull()).isTrue();
+        JsonNode m = response(lines, 3).get("result").get(0);
+        assertThat(m.get("position").asLong()).isEqualTo(7);
+        assertThat(m.get("direction").asText()).isEqualTo("sent");
+        assertThat(m.get("state").asText()).isEqualTo("failed");
+        assertThat(m.get("reason").asText()).isEqualTo("refused");
+        assertThat(m.get("text").asText()).isEqualTo("hi");
+        assertThat(response(lines, 7).get("result").get("removed").asInt()).isEqualTo(3);
+        for (int id : new int[] {13, 14, 15}) {
+            assertThat(response(lines, id).get("error").get("code").asInt()).isEqualTo(JsonRpcServer.INVALID_PARAMS);
+        }
+        assertThat(messenger.calls).containsExactly("send carol queued", "history bob 9 20",
+                "history bob - " + JsonRpcServer.DEFAULT_HISTORY_LIMIT, "rename DDDD Caroline", "mark_read bob",
+                "clear_history bob", "disconnect bob", "cancel a4", "wait QUANTUM_RESISTANT",
+                "accept_answer a1 sp2p1a-X", "accept_answer a9 sp2p1a-Y", "disconnect null");
+    }
+
+    @Test
+    void verifyWithoutAPeerNeedsExactlyOneConnectedConversation() throws Exception {
+        messenger.conversations = List.of();
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"verify","params":{"confirm":true}}
+                {"jsonrpc":"2.0","id":2,"method":"verify","params":{"peer":"bob","confirm":true}}
+                """);
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).isEqualTo("NOT_CONNECTED");
+        assertThat(response(lines, 2).get("result").get("verified").asBoolean()).isTrue();
+        assertThat(messenger.calls).containsExactly("markVerified bob");
     }
 
     @Test
@@ -133,13 +196,15 @@ class JsonRpcServerTest {
         JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
         server.run();
-        messenger.emit(new ChatEvent.Connected("bob", "CCCC", "1".repeat(60), SecurityLevel.ENHANCED, "relayed",
-                ChatEvent.TrustMode.CODE_VERIFIED, true, false, Optional.empty(), "x25519", Duration.ofMillis(812)));
-        messenger.emit(new ChatEvent.MessageReceived("bob", "hello \"there\"\n", "ab", Instant.EPOCH));
-        messenger.emit(new ChatEvent.Delivered("cd"));
-        messenger.emit(new ChatEvent.PeerChanged("bob", "OLD", "NEW", "why"));
-        messenger.emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_OFFLINE, "gone", 2));
-        messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.TLS, Duration.ofMillis(1500), "tls"));
+        messenger.emit(new ChatEvent.Connected("CCCC", "a1", "bob", "1".repeat(60), SecurityLevel.ENHANCED,
+                "relayed", ChatEvent.TrustMode.CODE_VERIFIED, true, false, Optional.empty(), "x25519",
+                Duration.ofMillis(812)));
+        messenger.emit(new ChatEvent.MessageReceived("CCCC", "bob", "hello \"there\"\n", "ab", Instant.EPOCH));
+        messenger.emit(new ChatEvent.Delivered("CCCC", "cd"));
+        messenger.emit(new ChatEvent.PeerChanged("NEW", "bob", "OLD", "NEW", "why"));
+        messenger.emit(new ChatEvent.Disconnected("CCCC", ChatEvent.DisconnectKind.PEER_OFFLINE, "gone", 2));
+        messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.TLS, Duration.ofMillis(1500), "tls"));
+        messenger.emit(new ChatEvent.ConversationsChanged());
         String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
         JsonNode connected = JSON.readTree(lines[1]);
         assertThat(connected.get("method").asText()).isEqualTo("connected");
@@ -147,11 +212,19 @@ class JsonRpcServerTest {
         assertThat(connected.get("params").get("path").asText()).isEqualTo("relayed");
         assertThat(connected.get("params").get("resumed").asBoolean()).isTrue();
         assertThat(connected.get("params").get("elapsed_ms").asLong()).isEqualTo(812);
+        assertThat(connected.get("params").get("peer").asText()).isEqualTo("CCCC");
+        assertThat(connected.get("params").get("attempt").asText()).isEqualTo("a1");
+        assertThat(connected.get("params").get("name").asText()).isEqualTo("bob");
+        for (int i = 2; i <= 5; i++) {
+            assertThat(JSON.readTree(lines[i]).get("params").get("peer").asText()).isIn("CCCC", "NEW");
+        }
         assertThat(JSON.readTree(lines[2]).get("params").get("text").asText()).isEqualTo("hello \"there\"\n");
         assertThat(JSON.readTree(lines[3]).get("method").asText()).isEqualTo("delivered");
         assertThat(JSON.readTree(lines[4]).get("method").asText()).isEqualTo("peer_changed");
         assertThat(JSON.readTree(lines[5]).get("params").get("kind").asText()).isEqualTo("peer_offline");
         assertThat(JSON.readTree(lines[6]).get("params").get("elapsed_ms").asLong()).isEqualTo(1500);
+        assertThat(JSON.readTree(lines[6]).get("params").get("attempt").asText()).isEqualTo("a1");
+        assertThat(JSON.readTree(lines[7]).get("method").asText()).isEqualTo("conversations_changed");
     }
 
     @Test
@@ -162,7 +235,7 @@ class JsonRpcServerTest {
         server.run();
         String name = "eve\u202Etxt.exe\u2066";
         String text = "one\u2028two\u2029three\u200B\u007F end, Zo\u00EB \uD83D\uDE00";
-        messenger.emit(new ChatEvent.MessageReceived(name, text, "ab", Instant.EPOCH));
+        messenger.emit(new ChatEvent.MessageReceived("CCCC", name, text, "ab", Instant.EPOCH));
         String raw = out.toString(StandardCharsets.UTF_8).split("\n")[1];
         // Not one of them raw on the line; each as its escape, which a JSON parser reads back exactly.
         assertThat(raw).doesNotContain("\u202E", "\u2066", "\u2028", "\u2029", "\u200B", "\u007F")

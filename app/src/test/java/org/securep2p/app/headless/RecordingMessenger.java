@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
+import org.securep2p.app.history.HistoryMessage;
 import org.securep2p.crypto.SecurityLevel;
 
 /** A Messenger that records calls and lets a test emit events or make the next call fail. */
@@ -17,6 +18,10 @@ final class RecordingMessenger implements Messenger {
     final List<String> calls = new CopyOnWriteArrayList<>();
     final List<Consumer<ChatEvent>> listeners = new CopyOnWriteArrayList<>();
     volatile AppException failNext;
+    /** One connected conversation by default, so calls that may omit the peer have one. */
+    volatile List<ConversationInfo> conversations = List.of(new ConversationInfo("CCCC", "bob", true, 0,
+            Optional.empty(), "connected"));
+    volatile List<HistoryMessage> history = List.of();
 
     void emit(ChatEvent e) {
         listeners.forEach(l -> l.accept(e));
@@ -44,44 +49,81 @@ final class RecordingMessenger implements Messenger {
     public ChatEvent.Endpoint discoverEndpoint() throws AppException {
         calls.add("stun");
         maybeFail();
-        return new ChatEvent.Endpoint("", "203.0.113.7:4000", "ENDPOINT_INDEPENDENT", "direct likely", false);
+        return new ChatEvent.Endpoint("", "", "203.0.113.7:4000", "ENDPOINT_INDEPENDENT", "direct likely", false);
     }
 
     @Override
     public ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
         calls.add("wait " + floor);
         maybeFail();
-        return new ChatEvent.Endpoint("sp2p1o-CODE", "203.0.113.7:4000", "ONE_CODE", "one code", false);
+        return new ChatEvent.Endpoint("a1", "sp2p1o-CODE", "203.0.113.7:4000", "ONE_CODE", "one code", false);
     }
 
     @Override
-    public void acceptAnswer(String answerCode) throws AppException {
-        calls.add("accept_answer " + answerCode);
+    public void acceptAnswer(String attempt, String answerCode) throws AppException {
+        calls.add("accept_answer " + attempt + " " + answerCode);
         maybeFail();
     }
 
     @Override
-    public void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+    public String connect(String codeOrAddress, SecurityLevel floor) throws AppException {
         calls.add("connect " + codeOrAddress + " " + floor);
         maybeFail();
+        return "a2";
     }
 
     @Override
-    public String send(String text) throws AppException {
-        calls.add("send " + text);
+    public void cancel(String attempt) {
+        calls.add("cancel " + attempt);
+    }
+
+    @Override
+    public String send(String peer, String text) throws AppException {
+        calls.add("send " + peer + " " + text);
         maybeFail();
         return "00112233445566778899aabbccddeeff";
     }
 
     @Override
-    public Optional<String> safetyNumber() {
+    public Optional<String> safetyNumber(String peer) {
         return Optional.of("1".repeat(60));
     }
 
     @Override
-    public void markVerified() throws AppException {
-        calls.add("markVerified");
+    public void markVerified(String peer) throws AppException {
+        calls.add("markVerified " + peer);
         maybeFail();
+    }
+
+    @Override
+    public List<ConversationInfo> conversations() {
+        return conversations;
+    }
+
+    @Override
+    public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) throws AppException {
+        calls.add("history " + peer + " " + before.map(String::valueOf).orElse("-") + " " + limit);
+        maybeFail();
+        return history;
+    }
+
+    @Override
+    public void rename(String peer, String name) throws AppException {
+        calls.add("rename " + peer + " " + name);
+        maybeFail();
+    }
+
+    @Override
+    public void markRead(String peer) throws AppException {
+        calls.add("mark_read " + peer);
+        maybeFail();
+    }
+
+    @Override
+    public int clearHistory(String peer) throws AppException {
+        calls.add("clear_history " + peer);
+        maybeFail();
+        return 3;
     }
 
     @Override
@@ -97,8 +139,8 @@ final class RecordingMessenger implements Messenger {
     }
 
     @Override
-    public void disconnect() {
-        calls.add("disconnect");
+    public void disconnect(String peer) {
+        calls.add("disconnect " + peer);
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
+import org.securep2p.app.history.HistoryMessage;
 import org.securep2p.crypto.SecurityLevel;
 
 /** A Messenger that records every call and lets the test emit events, as the engine's threads would. */
@@ -22,8 +23,11 @@ final class FakeMessenger implements Messenger {
     final List<Consumer<ChatEvent>> listeners = new CopyOnWriteArrayList<>();
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     final List<String> sent = Collections.synchronizedList(new ArrayList<>());
+    /** The peer argument of each send, "null" when none was given. */
+    final List<String> sentTo = Collections.synchronizedList(new ArrayList<>());
+    volatile List<ConversationInfo> conversations = List.of();
     final AtomicInteger nextId = new AtomicInteger(1);
-    volatile ChatEvent.Endpoint waitResult = new ChatEvent.Endpoint("CODE", "203.0.113.7:40000", "full cone",
+    volatile ChatEvent.Endpoint waitResult = new ChatEvent.Endpoint("a1", "CODE", "203.0.113.7:40000", "full cone",
             "", false);
     volatile AppException connectFailure;
     volatile AppException sendFailure;
@@ -61,21 +65,28 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
-    public void acceptAnswer(String answerCode) {
+    public void acceptAnswer(String attempt, String answerCode) {
         calls.add("acceptAnswer " + answerCode);
     }
 
     @Override
-    public void connect(String codeOrAddress, SecurityLevel floor) throws AppException {
+    public String connect(String codeOrAddress, SecurityLevel floor) throws AppException {
         calls.add("connect " + codeOrAddress + " " + floor);
         if (connectFailure != null) {
             throw connectFailure;
         }
+        return "a" + nextId.getAndIncrement();
     }
 
     @Override
-    public String send(String text) throws AppException {
+    public void cancel(String attempt) {
+        calls.add("cancel " + attempt);
+    }
+
+    @Override
+    public String send(String peer, String text) throws AppException {
         calls.add("send " + text);
+        sentTo.add(String.valueOf(peer));
         if (sendFailure != null) {
             throw sendFailure;
         }
@@ -84,13 +95,40 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
-    public Optional<String> safetyNumber() {
+    public Optional<String> safetyNumber(String peer) {
         return Optional.of(SAFETY);
     }
 
     @Override
-    public void markVerified() {
+    public void markVerified(String peer) {
         calls.add("markVerified");
+    }
+
+    @Override
+    public List<ConversationInfo> conversations() {
+        return conversations;
+    }
+
+    @Override
+    public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) {
+        calls.add("history " + peer);
+        return List.of();
+    }
+
+    @Override
+    public void rename(String peer, String name) {
+        calls.add("rename " + peer + " " + name);
+    }
+
+    @Override
+    public void markRead(String peer) {
+        calls.add("markRead " + peer);
+    }
+
+    @Override
+    public int clearHistory(String peer) {
+        calls.add("clearHistory " + peer);
+        return 0;
     }
 
     @Override
@@ -105,7 +143,7 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
-    public void disconnect() {
+    public void disconnect(String peer) {
         calls.add("disconnect");
     }
 

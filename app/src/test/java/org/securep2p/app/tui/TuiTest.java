@@ -22,8 +22,11 @@ class TuiTest {
     /** A code as long as the real ones, from the code alphabet. */
     static final String LONG_CODE = "sp2p1:" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_".repeat(6).substring(0, 200);
 
+    /** Bob's fingerprint: the conversation's name in the engine's events. */
+    static final String BOB = "ff00 ee11 ff00 ee11 ff00 ee11 ff00 ee11 ff00 ee11 ff00 ee11 ff00 ee11 ff00 ee11";
+
     static ChatEvent.Connected connected() {
-        return new ChatEvent.Connected("bob", "FF00 EE11", FakeMessenger.SAFETY, SecurityLevel.QUANTUM_RESISTANT,
+        return new ChatEvent.Connected(BOB, "a1", "bob", FakeMessenger.SAFETY, SecurityLevel.QUANTUM_RESISTANT,
                 "direct", ChatEvent.TrustMode.TRUST_ON_FIRST_USE, false, false);
     }
 
@@ -136,7 +139,7 @@ class TuiTest {
             String bar = h.line(29);
             assertThat(bar).contains("min level QUANTUM_RESISTANT", "keys: keyring", "memory protection: on",
                     "endpoint unknown");
-            h.messenger.waitResult = new ChatEvent.Endpoint("", "203.0.113.7:40000",
+            h.messenger.waitResult = new ChatEvent.Endpoint("a1", "", "203.0.113.7:40000",
                     "ENDPOINT_INDEPENDENT/ADDRESS_AND_PORT_DEPENDENT", "The other person must send an answer code "
                     + "back: your NAT only lets in packets from addresses you have sent to.", true);
             h.type("3");
@@ -154,7 +157,7 @@ class TuiTest {
     @Test
     void waitScreenShowsTheCodeAloneOnItsLinesAndAsQr() throws Exception {
         try (TuiHarness h = new TuiHarness(120, 70)) {
-            h.messenger.waitResult = new ChatEvent.Endpoint(LONG_CODE, "203.0.113.7:40000", "full cone", "", false);
+            h.messenger.waitResult = new ChatEvent.Endpoint("a1", LONG_CODE, "203.0.113.7:40000", "full cone", "", false);
             h.type("1");
             String s = h.awaitText(Tui.CODE_END);
             List<String> lines = s.lines().toList();
@@ -170,7 +173,7 @@ class TuiTest {
     @Test
     void waitScreenOnASmallTerminalKeepsTheTextCodeAndSkipsTheQr() throws Exception {
         try (TuiHarness h = new TuiHarness(60, 24)) {
-            h.messenger.waitResult = new ChatEvent.Endpoint(LONG_CODE, "203.0.113.7:40000", "full cone", "", false);
+            h.messenger.waitResult = new ChatEvent.Endpoint("a1", LONG_CODE, "203.0.113.7:40000", "full cone", "", false);
             h.type("1");
             String s = h.awaitText(Tui.CODE_END);
             List<String> lines = s.lines().toList();
@@ -188,7 +191,7 @@ class TuiTest {
             h.awaitText(Tui.CODE_END);
             h.key(KeyType.Escape);
             h.awaitText("main menu");
-            h.await(() -> h.messenger.called("disconnect"), "disconnect");
+            h.await(() -> h.messenger.called("cancel a1"), "cancel");
             h.messenger.emit(connected()); // a late connection still opens the chat rather than vanishing
             h.awaitText("Chat with bob — connected");
         }
@@ -197,7 +200,7 @@ class TuiTest {
     @Test
     void newestChatLineSitsJustAboveTheInput() throws Exception {
         try (TuiHarness h = inChat(100, 30)) {
-            h.messenger.emit(new ChatEvent.MessageReceived("bob", "latest", "p1", TuiHarness.NOW));
+            h.messenger.emit(new ChatEvent.MessageReceived(BOB, "bob", "latest", "p1", TuiHarness.NOW));
             h.awaitText("bob: latest");
             List<String> lines = h.screen().lines().toList();
             int input = lines.indexOf(">");
@@ -208,7 +211,7 @@ class TuiTest {
     @Test
     void pastedAnswerCodeGoesToAcceptAnswer() throws Exception {
         try (TuiHarness h = new TuiHarness(120, 40)) {
-            h.messenger.waitResult = new ChatEvent.Endpoint("CODE", "203.0.113.7:40000", "symmetric", "", true);
+            h.messenger.waitResult = new ChatEvent.Endpoint("a1", "CODE", "203.0.113.7:40000", "symmetric", "", true);
             h.type("1");
             h.awaitText("The peer will show an answer code");
             h.type("ANS WER\n");
@@ -230,8 +233,8 @@ class TuiTest {
             }
             h.await(() -> h.messenger.called("connect "), "connect");
             assertThat(h.messenger.calls).contains("connect " + LONG_CODE + " QUANTUM_RESISTANT");
-            h.messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.STUN, Duration.ofMillis(400), "2 servers"));
-            h.messenger.emit(new ChatEvent.Progress(ChatEvent.Stage.ICE, Duration.ofMillis(2300), "checking"));
+            h.messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.STUN, Duration.ofMillis(400), "2 servers"));
+            h.messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.ICE, Duration.ofMillis(2300), "checking"));
             String s = h.awaitText("ICE");
             // Each stage shows when it began and, once the next began, what it took.
             assertThat(s).contains("STUN", "0.4 s", "took 1.9 s", "2.3 s", "checking");
@@ -258,7 +261,7 @@ class TuiTest {
             h.awaitText("Paste the peer's connection code");
             h.type("198.51.100.1:4000\n");
             h.await(() -> h.messenger.called("connect 198.51.100.1:4000"), "connect");
-            h.messenger.emit(new ChatEvent.Failure("The peer's security level is below your minimum."));
+            h.messenger.emit(new ChatEvent.Failure("a1", "The peer's security level is below your minimum."));
             h.awaitText("The peer's security level is below your minimum.");
             h.messenger.calls.clear();
             h.enter();
@@ -273,7 +276,7 @@ class TuiTest {
             h.awaitText("Paste the peer's connection code");
             h.type("198.51.100.1:4000\n");
             h.await(() -> h.messenger.called("connect 198.51.100.1:4000"), "connect");
-            h.messenger.emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_UNREACHABLE,
+            h.messenger.emit(new ChatEvent.Disconnected(BOB, ChatEvent.DisconnectKind.PEER_UNREACHABLE,
                     "no answer to connectivity checks", 0));
             h.awaitText("Not connected: peer unreachable (no answer to connectivity checks)");
         }
@@ -283,7 +286,7 @@ class TuiTest {
     void chatShowsAReceivedMessageWithTimeAndSender() throws Exception {
         try (TuiHarness h = inChat(100, 30)) {
             h.awaitText("path direct · level QUANTUM_RESISTANT · trust-on-first-use · safety 12345 12345");
-            h.messenger.emit(new ChatEvent.MessageReceived("bob", "hello there", "p1", TuiHarness.NOW));
+            h.messenger.emit(new ChatEvent.MessageReceived(BOB, "bob", "hello there", "p1", TuiHarness.NOW));
             h.awaitText("14:05 bob: hello there");
         }
     }
@@ -294,7 +297,7 @@ class TuiTest {
             h.type("hi bob\n");
             h.await(() -> h.messenger.sent.contains("hi bob"), "send");
             h.awaitText("14:05 me: hi bob  [sending…]");
-            h.messenger.emit(new ChatEvent.Delivered("m1"));
+            h.messenger.emit(new ChatEvent.Delivered(BOB, "m1"));
             h.awaitText("14:05 me: hi bob  [delivered]");
         }
     }
@@ -304,7 +307,7 @@ class TuiTest {
         try (TuiHarness h = inChat(100, 30)) {
             h.type("one\n");
             h.await(() -> h.messenger.sent.contains("one"), "send");
-            h.messenger.emit(new ChatEvent.SendFailed("m1", "the peer refused it"));
+            h.messenger.emit(new ChatEvent.SendFailed(BOB, "m1", "the peer refused it"));
             h.awaitText("me: one  [failed: the peer refused it]");
         }
     }
@@ -321,7 +324,7 @@ class TuiTest {
     @Test
     void disconnectionIsShownInWordsAndLaterMessagesAreQueued() throws Exception {
         try (TuiHarness h = inChat(120, 30)) {
-            h.messenger.emit(new ChatEvent.Disconnected(ChatEvent.DisconnectKind.PEER_OFFLINE, "", 2));
+            h.messenger.emit(new ChatEvent.Disconnected(BOB, ChatEvent.DisconnectKind.PEER_OFFLINE, "", 2));
             h.awaitText("Chat with bob — disconnected: peer offline; 2 messages still queued");
             h.type("later\n");
             h.await(() -> h.messenger.sent.contains("later"), "send while disconnected");
@@ -366,7 +369,8 @@ class TuiTest {
     @Test
     void peerChangedBlocksSendingUntilTheUserAccepts() throws Exception {
         try (TuiHarness h = inChat(120, 40)) {
-            h.messenger.emit(new ChatEvent.PeerChanged("bob", "OLD1 OLD2", "NEW1 NEW2", "Seen from 198.51.100.9."));
+            h.messenger.emit(new ChatEvent.PeerChanged("NEW1 NEW2", "bob", "OLD1 OLD2", "NEW1 NEW2",
+                    "Seen from 198.51.100.9."));
             String s = h.awaitText("sending is blocked until you decide");
             assertThat(s).contains("Old fingerprint: OLD1 OLD2", "New fingerprint: NEW1 NEW2", "reinstalled",
                     "new device", "attack", "Seen from 198.51.100.9.", "v: verify", "a: accept", "r: reject");
@@ -384,7 +388,7 @@ class TuiTest {
     @Test
     void peerChangedCanBeVerifiedThroughTheSafetyNumber() throws Exception {
         try (TuiHarness h = inChat(120, 50)) {
-            h.messenger.emit(new ChatEvent.PeerChanged("bob", "OLD", "NEW", ""));
+            h.messenger.emit(new ChatEvent.PeerChanged("NEW", "bob", "OLD", "NEW", ""));
             h.awaitText("sending is blocked until you decide");
             h.type("v");
             h.awaitText("Safety number with bob");
@@ -396,7 +400,7 @@ class TuiTest {
     @Test
     void peerChangedCanBeRejected() throws Exception {
         try (TuiHarness h = inChat(120, 40)) {
-            h.messenger.emit(new ChatEvent.PeerChanged("bob", "OLD", "NEW", ""));
+            h.messenger.emit(new ChatEvent.PeerChanged("NEW", "bob", "OLD", "NEW", ""));
             h.awaitText("sending is blocked until you decide");
             h.key(KeyType.Escape);
             h.type("r");
@@ -420,7 +424,7 @@ class TuiTest {
     @Test
     void resizeRedrawsTheCurrentView() throws Exception {
         try (TuiHarness h = inChat(100, 30)) {
-            h.messenger.emit(new ChatEvent.MessageReceived("bob", "before the resize", "p1", TuiHarness.NOW));
+            h.messenger.emit(new ChatEvent.MessageReceived(BOB, "bob", "before the resize", "p1", TuiHarness.NOW));
             h.awaitText("before the resize");
             h.terminal.setTerminalSize(new TerminalSize(50, 12));
             h.awaitScreen(s -> h.line(10).contains("min level") && h.line(11).contains("endpoint unknown")
@@ -468,7 +472,7 @@ class TuiTest {
     @Test
     void peerTextCannotSmuggleTerminalControlSequences() throws Exception {
         try (TuiHarness h = inChat(100, 30)) {
-            h.messenger.emit(new ChatEvent.MessageReceived("bob", "a\u001b[2Jb\u202Ec", "p1", TuiHarness.NOW));
+            h.messenger.emit(new ChatEvent.MessageReceived(BOB, "bob", "a\u001b[2Jb\u202Ec", "p1", TuiHarness.NOW));
             h.awaitText("bob: a?[2Jb?c");
         }
     }
