@@ -40,7 +40,7 @@ import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
  * serialising writers: each store holds its own lock. On file systems without POSIX permissions (Windows) the
  * mode checks are skipped and the user profile's ACLs apply.
  */
-final class AtomicFile {
+public final class AtomicFile {
 
     static final Set<PosixFilePermission> DIRECTORY_PERMISSIONS = PosixFilePermissions.fromString("rwx------");
     static final Set<PosixFilePermission> FILE_PERMISSIONS = PosixFilePermissions.fromString("rw-------");
@@ -55,35 +55,87 @@ final class AtomicFile {
 
     /**
      * Creates {@code dir} (and missing parents) with mode 0700 if it is missing; refuses an existing one that
-     * group or others can write, since they could swap or delete our files or plant one we would then read.
+     * group or others can write or that another user owns, since they could swap or delete our files or plant
+     * one we would then read.
      */
     static void ensureDirectory(Path dir) throws StoreException {
         try {
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    Files.createDirectories(dir, posix(dir.toAbsolutePath().getParent())
-                            ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DIRECTORY_PERMISSIONS)}
-                            : new FileAttribute<?>[0]);
-                } catch (FileAlreadyExistsException raced) {
-                    // Made by someone else meanwhile: checked below like any existing directory.
-                }
-                if (posix(dir)) {
-                    // createDirectories applies the umask; set the mode explicitly.
-                    Files.setPosixFilePermissions(dir, DIRECTORY_PERMISSIONS);
-                }
-            }
-            if (!Files.isDirectory(dir)) {
-                throw new StoreException(INSECURE_DIRECTORY, dir + " is not a directory");
-            }
-            if (posix(dir)) {
-                Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
-                if (mode.stream().anyMatch(WRITABLE_BY_OTHERS::contains)) {
-                    throw new StoreException(INSECURE_DIRECTORY, dir + " has mode "
-                            + PosixFilePermissions.toString(mode));
-                }
-            }
+            ensurePrivateDirectory(dir);
+        } catch (InsecureDirectoryException e) {
+            throw new StoreException(INSECURE_DIRECTORY, e.getMessage());
         } catch (IOException e) {
             throw new StoreException(STORAGE_FAILED, "cannot create directory " + dir, e);
+        }
+    }
+
+    /**
+     * {@link #ensureDirectory}'s check for folders of other packages (the history's {@code native/}, where
+     * SQLite's native library is extracted and loaded from): one rule for every private folder.
+     *
+     * @throws InsecureDirectoryException when {@code dir} is not a directory, another user owns it, or group or
+     *         others can write it
+     */
+    public static void ensurePrivateDirectory(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createDirectories(dir, posix(dir.toAbsolutePath().getParent())
+                        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DIRECTORY_PERMISSIONS)}
+                        : new FileAttribute<?>[0]);
+                if (posix(dir)) {
+                    // createDirectories applies the umask; set the mode explicitly (only on a folder we made).
+                    Files.setPosixFilePermissions(dir, DIRECTORY_PERMISSIONS);
+                }
+            } catch (FileAlreadyExistsException raced) {
+                // Made by someone else meanwhile: checked below like any existing directory.
+            }
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new InsecureDirectoryException(dir + " is not a directory");
+        }
+        checkOwnedAndPrivate(dir);
+    }
+
+    /**
+     * Refuses {@code path} when another user owns it or group or others can write it (POSIX only); a file or
+     * folder we keep secrets in or load code from must be ours alone.
+     */
+    public static void checkOwnedAndPrivate(Path path) throws IOException {
+        if (!posix(path)) {
+            return;
+        }
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
+        if (mode.stream().anyMatch(WRITABLE_BY_OTHERS::contains)) {
+            throw new InsecureDirectoryException(path + " has mode " + PosixFilePermissions.toString(mode)
+                    + ": group or others can write it");
+        }
+        if (!ownedByThisUser(path)) {
+            throw new InsecureDirectoryException(path + " is owned by " + Files.getOwner(path).getName()
+                    + ", not by the user running securep2p");
+        }
+    }
+
+    /**
+     * Compares user ids where the system shows the process's own ({@code /proc/self} on Linux belongs to the
+     * process's user), else names ({@code user.name} is the login name the JVM read at start).
+     */
+    private static boolean ownedByThisUser(Path path) throws IOException {
+        Path self = Path.of("/proc/self");
+        if (Files.isDirectory(self)) {
+            try {
+                return Files.getAttribute(path, "unix:uid").equals(Files.getAttribute(self, "unix:uid"));
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                // No unix view: compare names below.
+            }
+        }
+        return Files.getOwner(path).getName().equals(System.getProperty("user.name"));
+    }
+
+    /** A folder or file that others could change under us: refused, never repaired. */
+    public static final class InsecureDirectoryException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        InsecureDirectoryException(String message) {
+            super(message);
         }
     }
 

@@ -78,11 +78,34 @@ public final class Main implements Callable<Integer> {
         this.err = err;
     }
 
+    /** A fresh instance writing where {@code other} writes, for {@link PlainArguments} to fill. */
+    Main(Main other) {
+        this(other.out, other.err);
+    }
+
+    /** Takes every option value of {@code other}: {@link PlainArguments} applies a command line all or nothing. */
+    void copyOptionsFrom(Main other) {
+        home = other.home;
+        name = other.name;
+        level = other.level;
+        stun = new ArrayList<>(other.stun);
+        turn = new ArrayList<>(other.turn);
+        turnUser = other.turnUser;
+        turnPasswordFile = other.turnPasswordFile;
+        port = other.port;
+        trust = other.trust;
+        json = other.json;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
+        Main plain = new Main(out, err);
+        if (PlainArguments.apply(args, plain)) {
+            return plain.call();
+        }
         CommandLine cl = commandLine(new Main(out, err));
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));

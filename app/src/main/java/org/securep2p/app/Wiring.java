@@ -52,9 +52,6 @@ final class Wiring {
             Optional<Path> organisationCa) {
     }
 
-    /** The history database's file name in the home. */
-    static final String HISTORY_FILE = "history.db";
-
     private Wiring() {
     }
 
@@ -293,8 +290,9 @@ final class Wiring {
             throw new StoreException(StoreException.Reason.CORRUPT, h.profileFile() + ": "
                     + Profile.HISTORY_RETENTION + ": " + e.getMessage(), e);
         }
-        try (SecretBytes historyKey = keys.storageKey("history")) {
-            return SqliteHistoryStore.open(h.root().resolve(HISTORY_FILE), historyKey, retention, random, clock);
+        try (SecretBytes historyKey = keys.storageKey(SqliteHistoryStore.KEY_PURPOSE)) {
+            return SqliteHistoryStore.open(h.root().resolve(SqliteHistoryStore.FILE_NAME), historyKey, retention,
+                    random, clock);
         }
     }
 

@@ -149,6 +149,19 @@ class KeyManagerProcessIT {
         }
     }
 
+    /** One malloc arena: each further one kept a few MiB resident and locked after the start (issue 15). */
+    @Test
+    void childRunsWithOneMallocArena() throws Exception {
+        if (!System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            return;
+        }
+        try (KeyManagerProcess p = KeyManagerProcess.start(temp.resolve("km"), random)) {
+            byte[] environ = Files.readAllBytes(Path.of("/proc/" + p.pid() + "/environ"));
+            assertThat(new String(environ, java.nio.charset.StandardCharsets.UTF_8).split("\0"))
+                    .contains("MALLOC_ARENA_MAX=1");
+        }
+    }
+
     private static boolean hasCapIpcLock() throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("CapEff:")) {

@@ -44,6 +44,18 @@ public final class Connector {
     static final int BARE_CONNECTION_ID = 0;
     /** How often a listener looks whether it should stop. */
     static final Duration LISTEN_POLL = Duration.ofMillis(250);
+    /**
+     * Connections a {@link Listener} serves at once, handshakes included: the messenger's limit of open
+     * conversations (issue 16).
+     */
+    public static final int LISTENER_MAX_CONNECTIONS = 32;
+    /**
+     * TLS handshakes a {@link Listener} runs at once. Each holds three threads and its buffers for up to
+     * {@link TlsChannel#HANDSHAKE_TIMEOUT}, and anyone can start one with a single datagram: first packets
+     * beyond this are dropped and counted, so a flood costs at most this many handshakes' memory and never an
+     * established connection.
+     */
+    public static final int LISTENER_MAX_HALF_OPEN = 8;
 
     private final TransportConfig config;
     private final PrivateKeyOperations keys;
@@ -194,6 +206,25 @@ public final class Connector {
     }
 
     /**
+     * Listens on UDP {@code port} (0: any free port, see {@link Listener#port()}) for any number of peers that
+     * dial our {@code host:port}, up to {@link #LISTENER_MAX_CONNECTIONS} at once; {@link Listener#accept}
+     * hands out each one's connection once its TLS handshake is done. Trust on first use, as
+     * {@link #dialAddress}. A handshake that fails (a scanner, a peer set to another level) is passed to
+     * {@code onRefused}, on the handshake's own thread, and disturbs nobody else; the listener goes on.
+     */
+    public Listener listen(int port, SecurityLevel level, Consumer<TransportException> onRefused)
+            throws TransportException {
+        return listen(port, level, onRefused, LISTENER_MAX_CONNECTIONS, LISTENER_MAX_HALF_OPEN);
+    }
+
+    /** As {@link #listen(int, SecurityLevel, Consumer)} with other bounds (tests reach them quickly). */
+    Listener listen(int port, SecurityLevel level, Consumer<TransportException> onRefused, int maxConnections,
+            int maxHalfOpen) throws TransportException {
+        return new Listener(port, Objects.requireNonNull(level, "level"), Objects.requireNonNull(onRefused,
+                "onRefused"), maxConnections, maxHalfOpen);
+    }
+
+    /**
      * Waits on UDP {@code port} for one peer that dials our {@code host:port}; the sender of the first datagram
      * that {@link #opensBareConnection opens a bare connection} becomes the only address accepted (junk and
      * scanner probes are ignored, and the wait goes on). Trust on first use, as {@link #dialAddress}.
@@ -328,6 +359,216 @@ public final class Connector {
         } catch (IOException e) {
             throw new TransportException(IO_FAILED, "cannot keep the direct path after ICE: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A fixed UDP port serving several peers at once (PROTOCOL.md 14, "Fixed-port listener"): one socket,
+     * datagrams told apart by (source address, connection id), one reliable channel and TLS session per peer.
+     *
+     * <p>Guarantees: at most {@link #LISTENER_MAX_CONNECTIONS} connections, of which at most
+     * {@link #LISTENER_MAX_HALF_OPEN} in their handshake; a first datagram beyond either bound is dropped and
+     * counted ({@link Counts#droppedOverLimit()}); a connection's slot is freed when it closes (either side, or
+     * its dead-peer timer); one peer's failed handshake or junk never disturbs another. {@link #close()} ends
+     * pending and later {@link #accept}s with CLOSED and aborts handshakes in progress, but connections already
+     * accepted keep running: the socket is released when the last of them closes. Not its job: trust (each
+     * peer's identity is reported, not checked), or following a peer whose address changes mid-connection.
+     */
+    public final class Listener implements AutoCloseable {
+        // Read by each handshake as it starts; see changeLevel.
+        private volatile SecurityLevel level;
+        private final Consumer<TransportException> onRefused;
+        private final UdpDemux demux;
+        private final int port;
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        private final java.util.concurrent.locks.Condition changed = lock.newCondition();
+        // Guarded by lock. ended is the lifecycle: null while listening, then why accept no longer waits.
+        private final java.util.ArrayDeque<PeerConnection> ready = new java.util.ArrayDeque<>();
+        private TransportException ended;
+        private long accepted;
+        private long refused;
+
+        private Listener(int port, SecurityLevel level, Consumer<TransportException> onRefused, int maxConnections,
+                int maxHalfOpen) throws TransportException {
+            this.level = level;
+            this.onRefused = onRefused;
+            try {
+                this.demux = UdpDemux.bind(port, maxConnections, maxHalfOpen, this::startHandshake, this::stopped);
+            } catch (IOException e) {
+                throw new TransportException(IO_FAILED, "cannot listen on UDP port " + port + ": " + e.getMessage(),
+                        e);
+            }
+            this.port = demux.port();
+        }
+
+        /** The level handshakes starting now run at. */
+        public SecurityLevel level() {
+            return level;
+        }
+
+        /**
+         * Handshakes that start from now on run at {@code newLevel} (a dialer at another one is refused
+         * DOWNGRADE); handshakes in progress and open connections keep theirs. Instead of closing and opening
+         * a listener, which could not bind the port while connections of the old one still hold it.
+         */
+        public void changeLevel(SecurityLevel newLevel) {
+            level = Objects.requireNonNull(newLevel, "newLevel");
+        }
+
+        /** The bound UDP port (the one asked for, or the one chosen for port 0). */
+        public int port() {
+            return port;
+        }
+
+        /**
+         * Waits up to {@code timeout} for the next peer whose handshake completed. PEER_TIMEOUT if none did in
+         * time (the listener goes on); CLOSED once the listener was closed; IO_FAILED if its socket failed.
+         */
+        public PeerConnection accept(Duration timeout) throws TransportException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            lock.lock();
+            try {
+                while (true) {
+                    if (ended != null) {
+                        throw new TransportException(ended.reason(), ended.getMessage());
+                    }
+                    PeerConnection next = ready.poll();
+                    if (next != null) {
+                        return next;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new TransportException(PEER_TIMEOUT, "nobody connected to port " + port + " within "
+                                + timeout.toMillis() + " ms");
+                    }
+                    changed.awaitNanos(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TransportException(TransportException.Reason.CLOSED, "interrupted while listening on port "
+                        + port);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** What the listener has done and dropped so far; a snapshot. */
+        public Counts counts() {
+            UdpDemux.Counts d = demux.counts();
+            lock.lock();
+            try {
+                return new Counts(d.links(), d.halfOpen(), accepted, refused, d.overLimit(), d.strays(),
+                        d.backlogDrops());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * Stops taking peers: pending and later accepts fail with CLOSED, handshakes in progress are aborted and
+         * connections accepted but not yet taken are closed. Connections already taken keep running.
+         */
+        @Override
+        public void close() {
+            List<PeerConnection> untaken;
+            lock.lock();
+            try {
+                if (ended == null) {
+                    ended = new TransportException(TransportException.Reason.CLOSED, "stopped listening on port "
+                            + port);
+                }
+                untaken = List.copyOf(ready);
+                ready.clear();
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            demux.close();
+            if (!untaken.isEmpty()) {
+                // A graceful close waits for the peer's acknowledgement (13.6): not on the caller's thread.
+                Thread closer = new Thread(() -> untaken.forEach(PeerConnection::close), "securep2p-listener-close");
+                closer.setDaemon(true);
+                closer.start();
+            }
+        }
+
+        /** Called by the demultiplexer's thread: the handshake blocks, so it runs on its own. */
+        private void startHandshake(UdpDemux.Link link) {
+            Thread t = new Thread(() -> handshake(link), "securep2p-listener-handshake");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void handshake(UdpDemux.Link link) {
+            long start = System.nanoTime();
+            SecurityLevel atStart = level;
+            PeerConnection connection;
+            try {
+                connection = overLink(link, null, false, Optional::empty, atStart, link.key().connectionId(), start);
+            } catch (TransportException e) {
+                refused(e);
+                return;
+            } catch (RuntimeException e) {
+                refused(new TransportException(TransportException.Reason.TLS_FAILED, "the handshake failed: "
+                        + e.getClass().getSimpleName(), e));
+                return;
+            }
+            lock.lock();
+            try {
+                if (ended == null && link.markEstablished()) {
+                    ready.add(connection);
+                    accepted++;
+                    changed.signalAll();
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            // The listener was closed during the handshake, or the peer went at its very end.
+            connection.close();
+        }
+
+        private void refused(TransportException e) {
+            lock.lock();
+            try {
+                refused++;
+                if (ended != null) {
+                    return; // aborted by our own close: nothing to report
+                }
+            } finally {
+                lock.unlock();
+            }
+            try {
+                onRefused.accept(e);
+            } catch (RuntimeException ignored) {
+                // The caller's report failed; the listener must go on regardless.
+            }
+        }
+
+        private void stopped() {
+            lock.lock();
+            try {
+                if (ended == null) {
+                    ended = new TransportException(IO_FAILED, "the socket of port " + port + " failed");
+                }
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Connector.Listener[port " + port + ", " + level + "]";
+        }
+
+        /**
+         * A snapshot: connections open (handshakes included) and in their handshake; handshakes completed and
+         * refused; first datagrams dropped because a bound was reached; datagrams that matched no connection
+         * and could open none (junk, scanners, a stray or late packet); datagrams dropped because a
+         * connection's queue was full.
+         */
+        public record Counts(int open, int halfOpen, long accepted, long refused, long droppedOverLimit,
+                long droppedStray, long droppedBacklog) { }
     }
 
     /** The waiting side: its code, and the wait for the connector. */

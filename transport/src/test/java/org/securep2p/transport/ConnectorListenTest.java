@@ -12,7 +12,8 @@ class ConnectorListenTest {
 
     private final ReliableWire.Packet packet = new ReliableWire.Packet();
 
-    private static byte[] packet(int type, int connectionId, long offset) {
+    /** A packet of {@code type} (DATA carries 3 bytes at {@code offset}); the listener tests use it too. */
+    static byte[] packet(int type, int connectionId, long offset) {
         byte[] b = new byte[DatagramLink.MAX_DATAGRAM];
         int pos = ReliableWire.writeHeader(b, type, connectionId, 0);
         if (type == ReliableWire.TYPE_CLOSE) {

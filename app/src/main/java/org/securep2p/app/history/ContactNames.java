@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * What a contact's local name may be and when two names are one (PROTOCOL.md §19.6): the peer-name rule of
- * §20.1, and equality after NFC and lower case, so "Bob" and "bob", or a composed and a decomposed "é", cannot
- * name two contacts.
+ * §20.1, and equality after NFKC and case folding, so "Bob" and "bob", a composed and a decomposed "é", or
+ * "ﬁona" and "fiona" cannot name two contacts.
  *
  * <p>Not its job: storing names (the unique keyed hash is {@link HistoryDatabase}'s).
  */
@@ -49,8 +49,16 @@ final class ContactNames {
         }
     }
 
-    /** Two names are one when they differ only in case or Unicode composition. */
+    /**
+     * Two names are one when they differ only in case (full case folding approximated by upper then lower
+     * case: "Straße" is "STRASSE"), composition or compatibility form (NFKC: the "ﬁ" ligature is "fi",
+     * full-width letters are ASCII), so a peer cannot announce such a look-alike of an existing contact.
+     * Look-alikes across scripts (a Cyrillic "а" for a Latin "a") remain distinct names.
+     */
     static String normalise(String strippedName) {
-        return Normalizer.normalize(strippedName, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
+        String folded = Normalizer.normalize(strippedName, Normalizer.Form.NFKC).toUpperCase(Locale.ROOT)
+                .toLowerCase(Locale.ROOT);
+        // Case mapping can leave a string that is not NFKC again; normalise once more so equal names stay equal.
+        return Normalizer.normalize(folded, Normalizer.Form.NFKC);
     }
 }

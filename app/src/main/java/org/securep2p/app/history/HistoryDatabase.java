@@ -15,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
+import org.securep2p.app.AtomicFile;
 import org.securep2p.app.history.HistoryException.Reason;
 import org.securep2p.app.history.HistoryMessage.Delivery;
 import org.securep2p.app.history.HistoryMessage.Direction;
@@ -56,12 +58,15 @@ final class HistoryDatabase implements AutoCloseable {
             "CREATE TABLE conversations (id INTEGER PRIMARY KEY, conv BLOB NOT NULL UNIQUE, peer BLOB NOT NULL,"
                     + " name BLOB, name_key BLOB UNIQUE)",
             "CREATE TABLE messages (conv_id INTEGER NOT NULL, position INTEGER NOT NULL, mid BLOB NOT NULL,"
-                    + " time INTEGER NOT NULL, direction INTEGER NOT NULL, delivery INTEGER NOT NULL,"
+                    + " stored INTEGER NOT NULL, direction INTEGER NOT NULL, delivery INTEGER NOT NULL,"
                     + " read INTEGER NOT NULL, body BLOB NOT NULL, failure BLOB,"
                     + " PRIMARY KEY (conv_id, position)) WITHOUT ROWID",
             "CREATE UNIQUE INDEX messages_mid ON messages (conv_id, mid)",
-            "CREATE INDEX messages_time ON messages (conv_id, time)",
+            "CREATE INDEX messages_stored ON messages (stored)",
             "CREATE INDEX messages_unread ON messages (conv_id) WHERE read = 0");
+
+    /** Expiry's delete: a range of the messages_stored index, not a scan of every row (§19.6). */
+    static final String EXPIRE = "DELETE FROM messages WHERE stored < ?";
 
     /** The chat protocol's text limit (§20.1): a longer text cannot have been sent or received. */
     static final int MAX_TEXT_BYTES = 64 * 1024;
@@ -69,8 +74,21 @@ final class HistoryDatabase implements AutoCloseable {
     /** A page is what a screen or a JSON reply can use; the whole history is read page by page. */
     static final int MAX_PAGE = 1000;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{1,64}");
-    /** Times are stored as unsigned milliseconds (§19.6); a clock this far off is a bug, not a message. */
+    /** Times are kept as unsigned milliseconds (§19.6); a message's own time is clamped to 1970..9999. */
     static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
+    /**
+     * Sealed plaintexts are padded so that a sealed column's length shows only a size class (§19.6): a body
+     * to the next power of two from 64 bytes up to 64 KiB, else to the largest body; a failure reason
+     * likewise up to 1 KiB; a name always to the same size.
+     */
+    static final int MIN_BUCKET = 64;
+    /** u8 id length, the id (at most 64), u64 time, u32 text length, the text. */
+    static final int MAX_BODY_PLAIN = 1 + 64 + 8 + 4 + MAX_TEXT_BYTES;
+    /** u16 length, the reason. */
+    static final int MAX_FAILURE_PLAIN = 2 + MAX_REASON_BYTES;
+    /** u8 length, the name, zeros: every sealed name is this long. */
+    static final int NAME_PLAIN = 1 + ContactNames.MAX_NAME_BYTES;
 
     private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_LOCKED = 6;
@@ -85,23 +103,35 @@ final class HistoryDatabase implements AutoCloseable {
     private final Connection db;
     private final HistoryKeys keys;
     private final Retention retention;
+    private final Clock clock;
 
-    private HistoryDatabase(Path file, Connection db, HistoryKeys keys, Retention retention) {
+    private HistoryDatabase(Path file, Connection db, HistoryKeys keys, Retention retention, Clock clock) {
         this.file = file;
         this.db = db;
         this.keys = keys;
         this.retention = retention;
+        this.clock = clock;
     }
 
     /**
      * Opens {@code file}, or creates it when it is absent or empty, after the checks of §19.6; a refused file
      * is not written. On failure {@code keys} is left to the caller.
      */
-    static HistoryDatabase open(Path file, HistoryKeys keys, Retention retention) throws HistoryException {
+    static HistoryDatabase open(Path file, HistoryKeys keys, Retention retention, Clock clock)
+            throws HistoryException {
         boolean fresh;
         try {
             if (Files.isSymbolicLink(file)) {
                 throw new HistoryException(CORRUPT, file + " is a symbolic link, not a history database");
+            }
+            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                // Ours alone, as created: a file others can write, or that another user owns, could have
+                // been replaced or be changed under us (§19.6).
+                try {
+                    AtomicFile.checkOwnedAndPrivate(file);
+                } catch (AtomicFile.InsecureDirectoryException e) {
+                    throw new HistoryException(STORAGE_FAILED, e.getMessage());
+                }
             }
             fresh = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) == 0;
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)
@@ -114,28 +144,41 @@ final class HistoryDatabase implements AutoCloseable {
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
-        SQLiteConfig config = new SQLiteConfig();
         if (!fresh) {
-            config.resetOpenMode(SQLiteOpenMode.CREATE);
-        }
-        Connection db;
-        try {
-            db = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-        } catch (SQLException e) {
-            throw failure(file, "cannot open", e);
-        }
-        try {
-            // Connection settings only: none of these writes to the file.
-            try (Statement s = db.createStatement()) {
-                s.execute("PRAGMA locking_mode = EXCLUSIVE");
-                s.execute("PRAGMA trusted_schema = OFF");
-                s.execute("PRAGMA cell_size_check = ON");
-                s.execute("PRAGMA secure_delete = ON");
-                s.execute("PRAGMA synchronous = FULL");
-                // Any temporary table or index (a sort) stays in memory, never in a file under /tmp.
-                s.execute("PRAGMA temp_store = MEMORY");
+            // SQLite replays a -wal or a hot -journal it finds beside a file as soon as it reads it, and a
+            // read-write connection checkpoints and deletes the WAL at close: all before any check of ours
+            // could refuse the file. So the header is read here first, and the checks run on a read-only
+            // connection; the file is opened for writing only once it has passed them.
+            checkHeader(file);
+            // A hot journal beside a file that passed the header check is ours, left by a crash in the first
+            // commit (later commits use the WAL): only a writer can roll it back; there is nothing in it to lose.
+            // A WAL beside it (a crash, or a copy) is read through a read-only connection first: a writer would
+            // checkpoint it into the file and delete it at close, even when the key check then refuses the file.
+            // Read-only, SQLite needs a shared-memory index: the -shm it makes for that is deleted afterwards.
+            Path shm = sibling(file, "-shm");
+            if (Files.exists(sibling(file, "-wal"), LinkOption.NOFOLLOW_LINKS)
+                    && !Files.exists(sibling(file, "-journal"), LinkOption.NOFOLLOW_LINKS)) {
+                boolean shmBefore = Files.exists(shm, LinkOption.NOFOLLOW_LINKS);
+                Connection readOnly = connect(file, true, false);
+                try {
+                    new HistoryDatabase(file, readOnly, keys, retention, clock).checkOrEmpty();
+                } catch (SQLException e) {
+                    throw failure(file, "cannot open", e);
+                } finally {
+                    closeQuietly(readOnly);
+                    if (!shmBefore) {
+                        try {
+                            Files.deleteIfExists(shm);
+                        } catch (IOException e) {
+                            // Only an index SQLite rebuilds from the WAL; nothing of the history is in it.
+                        }
+                    }
+                }
             }
-            HistoryDatabase h = new HistoryDatabase(file, db, keys, retention);
+        }
+        Connection db = connect(file, false, fresh);
+        try {
+            HistoryDatabase h = new HistoryDatabase(file, db, keys, retention, clock);
             if (fresh || h.checkOrEmpty()) {
                 h.create();
             }
@@ -156,6 +199,95 @@ final class HistoryDatabase implements AutoCloseable {
             closeQuietly(db);
             throw e;
         }
+    }
+
+    /**
+     * A connection with the settings of §19.6 (none of them writes to the file). A writer sets exclusive
+     * locking before the first read, so SQLite keeps the WAL index in memory and never creates a {@code -shm}
+     * file; a read-only connection cannot (SQLite then fails with IOERR_LOCK) and uses a {@code -shm}.
+     */
+    private static Connection connect(Path file, boolean readOnly, boolean create) throws HistoryException {
+        SQLiteConfig config = new SQLiteConfig();
+        if (readOnly) {
+            config.setReadOnly(true);
+        }
+        if (!create) {
+            config.resetOpenMode(SQLiteOpenMode.CREATE);
+        }
+        Connection db;
+        try {
+            db = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        } catch (SQLException e) {
+            throw failure(file, "cannot open", e);
+        }
+        try (Statement s = db.createStatement()) {
+            if (!readOnly) {
+                s.execute("PRAGMA locking_mode = EXCLUSIVE");
+            }
+            s.execute("PRAGMA trusted_schema = OFF");
+            s.execute("PRAGMA cell_size_check = ON");
+            s.execute("PRAGMA secure_delete = ON");
+            s.execute("PRAGMA synchronous = FULL");
+            // Any temporary table or index (a sort) stays in memory, never in a file under /tmp.
+            s.execute("PRAGMA temp_store = MEMORY");
+            return db;
+        } catch (SQLException e) {
+            closeQuietly(db);
+            throw failure(file, "cannot open", e);
+        }
+    }
+
+    static final byte[] SQLITE_MAGIC = "SQLite format 3\u0000".getBytes(StandardCharsets.US_ASCII);
+    static final int HEADER_LENGTH = 100;
+
+    /**
+     * The checks that need no SQLite, on the database header read in Java (sqlite.org/fileformat2.html: the
+     * magic string, {@code user_version} at offset 60, {@code application_id} at 68). True when both numbers
+     * are 0: a file that may be an empty database (what a crash during the first commit leaves) or another
+     * program's; the read-only check decides. A file of another program with a log beside it is refused here,
+     * since even a read-only SQLite would replay that log into what it reads (never into the file, but the
+     * check is simpler this way and such a file is never ours).
+     */
+    private static boolean checkHeader(Path file) throws HistoryException {
+        byte[] header = new byte[HEADER_LENGTH];
+        int n = 0;
+        try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            n = in.readNBytes(header, 0, HEADER_LENGTH);
+        } catch (IOException e) {
+            throw new HistoryException(STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (n < HEADER_LENGTH || !Arrays.equals(header, 0, SQLITE_MAGIC.length, SQLITE_MAGIC, 0,
+                SQLITE_MAGIC.length)) {
+            throw new HistoryException(CORRUPT, file + " is not an SQLite database");
+        }
+        ByteBuffer b = ByteBuffer.wrap(header);
+        int version = b.getInt(60);
+        int applicationId = b.getInt(68);
+        if (applicationId == 0 && version == 0) {
+            if (hasLog(file)) {
+                throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id"
+                        + " 0, with another program's log beside it)");
+            }
+            return true;
+        }
+        if (applicationId != APPLICATION_ID) {
+            throw new HistoryException(CORRUPT, file + " is not a securep2p history database (application id "
+                    + Integer.toHexString(applicationId) + ")");
+        }
+        if (version != SCHEMA_VERSION) {
+            throw new HistoryException(UNKNOWN_VERSION, file + " has history schema version " + version
+                    + ", this build reads " + SCHEMA_VERSION);
+        }
+        return false;
+    }
+
+    private static boolean hasLog(Path file) {
+        return Files.exists(sibling(file, "-wal"), LinkOption.NOFOLLOW_LINKS)
+                || Files.exists(sibling(file, "-journal"), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private static Path sibling(Path file, String suffix) {
+        return file.resolveSibling(file.getFileName() + suffix);
     }
 
     /** Pragmas, schema and key check in one transaction, so a crash leaves an empty file or a whole one. */
@@ -282,17 +414,30 @@ final class HistoryDatabase implements AutoCloseable {
     boolean append(Fingerprint peer, HistoryMessage m) throws HistoryException {
         checkId(m.id());
         byte[] text = m.text().getBytes(StandardCharsets.UTF_8);
-        if (text.length > MAX_TEXT_BYTES) {
-            throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES + " bytes of UTF-8");
+        Optional<byte[]> reason = Optional.empty();
+        try {
+            if (text.length > MAX_TEXT_BYTES) {
+                throw new HistoryException(INVALID_ARGUMENT, "a text is at most " + MAX_TEXT_BYTES
+                        + " bytes of UTF-8");
+            }
+            reason = checkReason(m.delivery(), m.failureReason());
+            return store(peer, m, text, reason);
+        } finally {
+            // Whatever happened (stored, a duplicate, refused), no copy of the text or reason outlives the call.
+            Arrays.fill(text, (byte) 0);
+            reason.ifPresent(b -> Arrays.fill(b, (byte) 0));
         }
-        Optional<byte[]> reason = checkReason(m.delivery(), m.failureReason());
-        if (m.time().isBefore(Instant.EPOCH) || m.time().isAfter(LATEST)) {
-            throw new HistoryException(INVALID_ARGUMENT, "a message time is between 1970 and 9999");
-        }
+    }
+
+    private boolean store(Fingerprint peer, HistoryMessage m, byte[] text, Optional<byte[]> reason)
+            throws HistoryException {
         if (retention.isOff()) {
             return true;
         }
-        long time = m.time().toEpochMilli();
+        // The message's own time (for a received one, what the peer claims) is sealed and only shown; expiry
+        // and the conversation list go by when this store stored it, from the injected clock.
+        long time = clamp(m.time()).toEpochMilli();
+        long stored = clamp(clock.instant()).toEpochMilli();
         return transaction(() -> {
             byte[] fp = peer.toBytes();
             byte[] conv = keys.conversation(fp);
@@ -318,22 +463,23 @@ final class HistoryDatabase implements AutoCloseable {
                 }
             }
             byte[] id = m.id().getBytes(StandardCharsets.US_ASCII);
-            byte[] plain = ByteBuffer.allocate(1 + id.length + text.length).put((byte) id.length).put(id).put(text)
-                    .array();
-            byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), time));
+            int length = 1 + id.length + 8 + 4 + text.length;
+            byte[] plain = ByteBuffer.allocate(bucket(length, MAX_BODY_PLAIN, MAX_TEXT_BYTES)).put((byte) id.length)
+                    .put(id).putLong(time).putInt(text.length).put(text).array();
+            byte[] body = keys.seal(plain, keys.bodyAd(conv, mid, position, m.direction(), stored));
             Arrays.fill(plain, (byte) 0);
             Arrays.fill(text, (byte) 0);
-            try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, time,"
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO messages (conv_id, position, mid, stored,"
                     + " direction, delivery, read, body, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setLong(1, convId);
                 p.setLong(2, position);
                 p.setBytes(3, mid);
-                p.setLong(4, time);
+                p.setLong(4, stored);
                 p.setInt(5, m.direction() == Direction.SENT ? SENT : RECEIVED);
                 p.setInt(6, deliveryCode(m.delivery()));
                 p.setInt(7, m.direction() == Direction.SENT ? 1 : 0);
                 p.setBytes(8, body);
-                p.setBytes(9, reason.map(r -> keys.seal(r, keys.failureAd(conv, mid))).orElse(null));
+                p.setBytes(9, reason.map(r -> sealFailure(r, conv, mid)).orElse(null));
                 p.executeUpdate();
             }
             return true;
@@ -347,6 +493,15 @@ final class HistoryDatabase implements AutoCloseable {
             throw new HistoryException(INVALID_ARGUMENT, "a sent message's delivery cannot be RECEIVED");
         }
         Optional<byte[]> r = checkReason(delivery, reason);
+        try {
+            return storeDelivery(peer, messageId, delivery, r);
+        } finally {
+            r.ifPresent(b -> Arrays.fill(b, (byte) 0));
+        }
+    }
+
+    private boolean storeDelivery(Fingerprint peer, String messageId, Delivery delivery, Optional<byte[]> r)
+            throws HistoryException {
         if (retention.isOff()) {
             return false;
         }
@@ -360,7 +515,7 @@ final class HistoryDatabase implements AutoCloseable {
             try (PreparedStatement p = db.prepareStatement("UPDATE messages SET delivery = ?, failure = ?"
                     + " WHERE conv_id = ? AND mid = ? AND direction = " + SENT)) {
                 p.setInt(1, deliveryCode(delivery));
-                p.setBytes(2, r.map(x -> keys.seal(x, keys.failureAd(conv, mid))).orElse(null));
+                p.setBytes(2, r.map(x -> sealFailure(x, conv, mid)).orElse(null));
                 p.setLong(3, convId.get());
                 p.setBytes(4, mid);
                 return p.executeUpdate() > 0;
@@ -379,7 +534,7 @@ final class HistoryDatabase implements AutoCloseable {
                 return List.of();
             }
             List<HistoryMessage> out = new ArrayList<>(limit);
-            try (PreparedStatement p = db.prepareStatement("SELECT position, mid, time, direction, delivery, read,"
+            try (PreparedStatement p = db.prepareStatement("SELECT position, mid, stored, direction, delivery, read,"
                     + " body, failure FROM messages WHERE conv_id = ? AND position < ? ORDER BY position DESC"
                     + " LIMIT ?")) {
                 p.setLong(1, convId.get());
@@ -400,7 +555,7 @@ final class HistoryDatabase implements AutoCloseable {
     private HistoryMessage row(byte[] conv, ResultSet r) throws SQLException, HistoryException {
         long position = r.getLong(1);
         byte[] mid = r.getBytes(2);
-        long time = r.getLong(3);
+        long stored = r.getLong(3);
         int dir = r.getInt(4);
         Delivery delivery = delivery(r.getInt(5));
         boolean read = r.getInt(6) != 0;
@@ -408,36 +563,34 @@ final class HistoryDatabase implements AutoCloseable {
         byte[] failure = r.getBytes(8);
         checkHash(conv);
         checkHash(mid);
-        checkSealed(body, 2, 1 + 64 + MAX_TEXT_BYTES);
+        checkPadded(body, MAX_BODY_PLAIN, MAX_TEXT_BYTES);
         if (failure != null) {
-            checkSealed(failure, 0, MAX_REASON_BYTES);
+            checkPadded(failure, MAX_FAILURE_PLAIN, MAX_REASON_BYTES);
         }
-        if (position < 1 || time < 0 || time > LATEST.toEpochMilli()
+        if (position < 1 || stored < 0 || stored > LATEST.toEpochMilli()
                 || (dir != SENT && dir != RECEIVED)
                 || (dir == RECEIVED) != (delivery == Delivery.RECEIVED)) {
             throw corruptRow();
         }
         Direction direction = dir == SENT ? Direction.SENT : Direction.RECEIVED;
-        byte[] plain = openOrCorrupt(body, keys.bodyAd(conv, mid, position, direction, time));
+        byte[] plain = openOrCorrupt(body, keys.bodyAd(conv, mid, position, direction, stored));
         try {
-            int idLength = plain.length > 0 ? plain[0] & 0xFF : -1;
-            if (idLength < 1 || plain.length < 1 + idLength) {
+            ByteBuffer b = ByteBuffer.wrap(plain);
+            int idLength = b.get() & 0xFF;
+            if (idLength < 1 || idLength > 64 || b.remaining() < idLength + 8 + 4) {
                 throw corruptRow();
             }
             String id = new String(plain, 1, idLength, StandardCharsets.US_ASCII);
-            if (!ID.matcher(id).matches()) {
+            b.position(1 + idLength);
+            long time = b.getLong();
+            int textLength = b.getInt();
+            if (!ID.matcher(id).matches() || time < 0 || time > LATEST.toEpochMilli() || textLength < 0
+                    || textLength > b.remaining() || !zeros(plain, b.position() + textLength)) {
                 throw corruptRow();
             }
-            String text = utf8(plain, 1 + idLength, plain.length - 1 - idLength);
-            Optional<String> reason = Optional.empty();
-            if (failure != null) {
-                byte[] f = openOrCorrupt(failure, keys.failureAd(conv, mid));
-                try {
-                    reason = Optional.of(utf8(f, 0, f.length));
-                } finally {
-                    Arrays.fill(f, (byte) 0);
-                }
-            }
+            String text = utf8(plain, b.position(), textLength);
+            Optional<String> reason = failure == null ? Optional.empty()
+                    : Optional.of(openFailure(failure, conv, mid));
             return new HistoryMessage(position, id, Instant.ofEpochMilli(time), direction, text, delivery, reason,
                     read);
         } finally {
@@ -445,12 +598,72 @@ final class HistoryDatabase implements AutoCloseable {
         }
     }
 
+    private byte[] sealFailure(byte[] reason, byte[] conv, byte[] mid) {
+        byte[] plain = ByteBuffer.allocate(bucket(2 + reason.length, MAX_FAILURE_PLAIN, MAX_REASON_BYTES))
+                .putShort((short) reason.length).put(reason).array();
+        try {
+            return keys.seal(plain, keys.failureAd(conv, mid));
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+            Arrays.fill(reason, (byte) 0);
+        }
+    }
+
+    private String openFailure(byte[] sealed, byte[] conv, byte[] mid) throws HistoryException {
+        byte[] f = openOrCorrupt(sealed, keys.failureAd(conv, mid));
+        try {
+            int length = ((f[0] & 0xFF) << 8) | (f[1] & 0xFF);
+            if (length > MAX_REASON_BYTES || length > f.length - 2 || !zeros(f, 2 + length)) {
+                throw corruptRow();
+            }
+            return utf8(f, 2, length);
+        } finally {
+            Arrays.fill(f, (byte) 0);
+        }
+    }
+
+    /**
+     * The padded size of a plaintext of {@code length} bytes: the next power of two from {@link #MIN_BUCKET}
+     * while that is at most {@code lastPowerOfTwo}, else {@code max}.
+     */
+    static int bucket(int length, int max, int lastPowerOfTwo) {
+        int size = MIN_BUCKET;
+        while (size < length && size <= lastPowerOfTwo) {
+            size <<= 1;
+        }
+        return size > lastPowerOfTwo ? max : size;
+    }
+
+    /** A sealed padded value must have one of the bucket sizes: checked before anything is decrypted. */
+    private void checkPadded(byte[] sealed, int max, int lastPowerOfTwo) throws HistoryException {
+        if (sealed == null || sealed.length < HistoryKeys.SEAL_OVERHEAD) {
+            throw corruptRow();
+        }
+        int plain = sealed.length - HistoryKeys.SEAL_OVERHEAD;
+        if (plain < MIN_BUCKET || bucket(plain, max, lastPowerOfTwo) != plain) {
+            throw corruptRow();
+        }
+    }
+
+    /** True when every byte of {@code b} from {@code from} on is zero: the padding, strictly. */
+    private static boolean zeros(byte[] b, int from) {
+        int acc = 0;
+        for (int i = from; i < b.length; i++) {
+            acc |= b[i];
+        }
+        return acc == 0;
+    }
+
+    private static Instant clamp(Instant t) {
+        return t.isBefore(Instant.EPOCH) ? Instant.EPOCH : t.isAfter(LATEST) ? LATEST : t;
+    }
+
     List<HistoryStore.ConversationSummary> conversations() throws HistoryException {
         return transaction(() -> {
             List<HistoryStore.ConversationSummary> out = new ArrayList<>();
             try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT c.conv, c.peer, c.name,"
                     + " (SELECT count(*) FROM messages m WHERE m.conv_id = c.id AND m.read = 0),"
-                    + " (SELECT max(time) FROM messages m WHERE m.conv_id = c.id),"
+                    + " (SELECT stored FROM messages m WHERE m.conv_id = c.id ORDER BY position DESC LIMIT 1),"
                     + " (SELECT count(*) FROM messages m WHERE m.conv_id = c.id)"
                     + " FROM conversations c")) {
                 while (r.next()) {
@@ -520,7 +733,7 @@ final class HistoryDatabase implements AutoCloseable {
         }
         int n = transaction(() -> {
             int deleted;
-            try (PreparedStatement p = db.prepareStatement("DELETE FROM messages WHERE time < ?")) {
+            try (PreparedStatement p = db.prepareStatement(EXPIRE)) {
                 p.setLong(1, cutoff.get().toEpochMilli());
                 deleted = p.executeUpdate();
             }
@@ -573,9 +786,11 @@ final class HistoryDatabase implements AutoCloseable {
             if (convId < 0) {
                 convId = insertConversation(conv, fp);
             }
-            byte[] plainName = stripped.getBytes(StandardCharsets.UTF_8);
+            byte[] utf8 = stripped.getBytes(StandardCharsets.UTF_8);
+            byte[] plainName = ByteBuffer.allocate(NAME_PLAIN).put((byte) utf8.length).put(utf8).array();
             byte[] sealedName = keys.seal(plainName, keys.nameAd(conv));
             Arrays.fill(plainName, (byte) 0);
+            Arrays.fill(utf8, (byte) 0);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE conversations SET name = ?, name_key = ? WHERE id = ?")) {
                 p.setBytes(1, sealedName);
@@ -647,14 +862,31 @@ final class HistoryDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * A new conversation row under a random id, so the ids do not show in which order contacts were first
+     * seen (an increasing id would).
+     */
     private long insertConversation(byte[] conv, byte[] fingerprint) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("INSERT INTO conversations (conv, peer) VALUES (?, ?)",
-                Statement.RETURN_GENERATED_KEYS)) {
-            p.setBytes(1, conv);
-            p.setBytes(2, keys.seal(fingerprint, keys.peerAd(conv)));
+        long id;
+        do {
+            id = keys.randomRowId();
+        } while (conversationExists(id));
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO conversations (id, conv, peer) VALUES (?, ?, ?)")) {
+            p.setLong(1, id);
+            p.setBytes(2, conv);
+            p.setBytes(3, keys.seal(fingerprint, keys.peerAd(conv)));
             p.executeUpdate();
         }
-        return conversationId(conv).orElseThrow(() -> new SQLException("conversation row not found after insert"));
+        return id;
+    }
+
+    private boolean conversationExists(long id) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT 1 FROM conversations WHERE id = ?")) {
+            p.setLong(1, id);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next();
+            }
+        }
     }
 
     private Fingerprint peerOf(byte[] conv, byte[] sealedPeer) throws HistoryException {
@@ -674,10 +906,14 @@ final class HistoryDatabase implements AutoCloseable {
     /** A contact's sealed name, opened and checked against the name rule. */
     private String openName(byte[] conv, byte[] sealedName) throws HistoryException {
         checkHash(conv);
-        checkSealed(sealedName, 1, ContactNames.MAX_NAME_BYTES);
+        checkSealed(sealedName, NAME_PLAIN, NAME_PLAIN);
         byte[] plain = openOrCorrupt(sealedName, keys.nameAd(conv));
         try {
-            String name = utf8(plain, 0, plain.length);
+            int length = plain[0] & 0xFF;
+            if (length > ContactNames.MAX_NAME_BYTES || !zeros(plain, 1 + length)) {
+                throw corruptRow();
+            }
+            String name = utf8(plain, 1, length);
             if (ContactNames.problem(name).isPresent()) {
                 throw corruptRow();
             }
@@ -768,8 +1004,13 @@ final class HistoryDatabase implements AutoCloseable {
 
     /** Copies the log into the database and empties it, so deleted ciphertext does not stay in old frames. */
     private void truncateLog() throws HistoryException {
-        try (Statement s = db.createStatement()) {
-            s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+            // One row: busy (1 when the checkpoint could not finish), frames in the log, frames checkpointed.
+            if (!r.next() || r.getInt(1) != 0) {
+                throw new HistoryException(STORAGE_FAILED, file + ": the write-ahead log could not be emptied;"
+                        + " the change is committed, but deleted rows may stay in old log frames until the next"
+                        + " checkpoint");
+            }
         } catch (SQLException e) {
             throw failure(file, "cannot checkpoint", e);
         }

@@ -53,8 +53,11 @@ final class HistoryKeys implements AutoCloseable {
     private final byte[] messageKey;
     private final Aead aead;
     private final int schemaVersion;
+    private final SecureRandom random;
 
-    private HistoryKeys(byte[] conversationKey, byte[] nameKey, byte[] messageKey, Aead aead, int schemaVersion) {
+    private HistoryKeys(byte[] conversationKey, byte[] nameKey, byte[] messageKey, Aead aead, int schemaVersion,
+            SecureRandom random) {
+        this.random = random;
         this.conversationKey = conversationKey;
         this.nameKey = nameKey;
         this.messageKey = messageKey;
@@ -75,7 +78,7 @@ final class HistoryKeys implements AutoCloseable {
                 SecretBytes name = sub(ikm, LABEL_NAME);
                 SecretBytes message = sub(ikm, LABEL_MESSAGE)) {
             return new HistoryKeys(conversation.copyBytes(), name.copyBytes(), message.copyBytes(),
-                    Aead.withRandomNonces(AeadAlgorithm.CHACHA20_POLY1305, seal, random), schemaVersion);
+                    Aead.withRandomNonces(AeadAlgorithm.CHACHA20_POLY1305, seal, random), schemaVersion, random);
         } catch (CryptoException e) {
             // Fixed lengths and labels: only a programming error gets here.
             throw new IllegalStateException("history key derivation failed: " + e.reason(), e);
@@ -109,11 +112,20 @@ final class HistoryKeys implements AutoCloseable {
         return MessageDigest.isEqual(conv, conversation(fingerprint));
     }
 
+    /** A random row id from 1 to 2^63 - 1 (the injected SecureRandom): ids that show no order. */
+    long randomRowId() {
+        long id;
+        do {
+            id = random.nextLong() & Long.MAX_VALUE;
+        } while (id == 0);
+        return id;
+    }
+
     byte[] seal(byte[] plaintext, byte[] associatedData) {
         try {
             return aead.encrypt(plaintext, associatedData);
         } catch (CryptoException e) {
-            // Only the 2^32 seals-per-key cap gets here: PROTOCOL.md §19.6.
+            // Only the Aead's cap of 2^32 seals per instance (per open store) gets here: PROTOCOL.md §19.6.
             throw new IllegalStateException("history key cannot seal more: " + e.reason(), e);
         }
     }
@@ -135,9 +147,9 @@ final class HistoryKeys implements AutoCloseable {
         return header(Kind.NAME).bytes(conv).toByteArray();
     }
 
-    byte[] bodyAd(byte[] conv, byte[] mid, long position, HistoryMessage.Direction direction, long timeMillis) {
+    byte[] bodyAd(byte[] conv, byte[] mid, long position, HistoryMessage.Direction direction, long storedMillis) {
         return header(Kind.BODY).bytes(conv).bytes(mid).u64(position)
-                .u8(direction == HistoryMessage.Direction.SENT ? 0 : 1).u64(timeMillis).toByteArray();
+                .u8(direction == HistoryMessage.Direction.SENT ? 0 : 1).u64(storedMillis).toByteArray();
     }
 
     byte[] failureAd(byte[] conv, byte[] mid) {

@@ -18,16 +18,19 @@ import org.securep2p.crypto.Fingerprint;
  * message received again after a crash is never shown twice.
  *
  * <p>Not its job: the ratchet state and the outbox (the conversation files), or delivering anything.
- * Implementations are safe for use from several threads.
+ * Implementations are safe for use from several threads; a call after {@link #close()} is
+ * {@link HistoryException.Reason#STORAGE_FAILED}.
  */
 public interface HistoryStore extends AutoCloseable {
 
     /**
      * Stores {@code message} in the conversation with {@code peer}, unread if it is received (a sent message is
-     * always read), its time to the millisecond. Returns false, and changes nothing, when that conversation
+     * always read), its time to the millisecond and clamped to 1970..9999 (a peer's claimed time is shown, any
+     * value is accepted). Expiry and the order of {@link #conversations()} go by when the store stored it (its
+     * clock), never by the message's time. Returns false, and changes nothing, when that conversation
      * already holds a message with the same id. With {@link Retention#off()} nothing is stored and it returns
-     * true. An id that is not 1 to 64 lower-case hex digits, a text over 64 KiB of UTF-8 or a time outside 1970
-     * to 9999 is {@link HistoryException.Reason#INVALID_ARGUMENT}.
+     * true. An id that is not 1 to 64 lower-case hex digits or a text over 64 KiB of UTF-8 is
+     * {@link HistoryException.Reason#INVALID_ARGUMENT}.
      */
     boolean append(Fingerprint peer, HistoryMessage message) throws HistoryException;
 
@@ -45,7 +48,10 @@ public interface HistoryStore extends AutoCloseable {
      */
     List<HistoryMessage> page(Fingerprint peer, Optional<Long> before, int limit) throws HistoryException;
 
-    /** Every conversation with at least one message or a contact name, most recent first. */
+    /**
+     * Every conversation with at least one message or a contact name, the one whose newest message was stored
+     * last first.
+     */
     List<ConversationSummary> conversations() throws HistoryException;
 
     /** Marks every received message of the conversation read. */
@@ -54,7 +60,7 @@ public interface HistoryStore extends AutoCloseable {
     /** Deletes one conversation's messages (not its contact name); returns how many were removed. */
     int clear(Fingerprint peer) throws HistoryException;
 
-    /** Deletes the messages older than the retention allows at {@code now}; returns how many. */
+    /** Deletes the messages stored longer ago than the retention allows at {@code now}; returns how many. */
     int expire(Instant now) throws HistoryException;
 
     /** The contact's local name, if one was set. */
@@ -72,8 +78,19 @@ public interface HistoryStore extends AutoCloseable {
     @Override
     void close();
 
-    /** One conversation as the list shows it. */
+    /**
+     * One conversation as the list shows it; {@code lastTime} is when its newest message was stored here (the
+     * store's clock, not the message's time).
+     */
     record ConversationSummary(Fingerprint peer, Optional<String> name, int unread, Optional<Instant> lastTime,
             long messages) {
+
+        /** Never the fingerprint nor the name: who someone talks to stays out of logs. */
+        @Override
+        public String toString() {
+            return "ConversationSummary[" + (name.isPresent() ? "named" : "unnamed") + ", unread=" + unread
+                    + ", lastTime=" + lastTime.map(Instant::toString).orElse("none") + ", messages=" + messages
+                    + "]";
+        }
     }
 }

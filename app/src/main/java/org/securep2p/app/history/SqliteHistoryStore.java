@@ -3,18 +3,15 @@ package org.securep2p.app.history;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 
+import org.securep2p.app.AtomicFile;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
 
@@ -29,7 +26,10 @@ import static org.securep2p.app.history.HistoryException.Reason.STORAGE_FAILED;
  * was, and the same refusal comes again at every later call. The native library is extracted into a private
  * folder, never into the shared {@code java.io.tmpdir}. {@link #close()} wipes every key.
  *
- * <p>Not its job: choosing the file or fetching the key (the app's wiring), or deciding when to {@link #expire}.
+ * <p>The first call after {@link #open} also expires what the retention no longer allows at the clock's now;
+ * the app may call {@link #expireNow()} again (daily).
+ *
+ * <p>Not its job: choosing the file or fetching the key (the app's wiring).
  */
 public final class SqliteHistoryStore implements HistoryStore {
 
@@ -68,8 +68,9 @@ public final class SqliteHistoryStore implements HistoryStore {
      * A store for {@code file} (the home's {@link #FILE_NAME}) under {@code historyKey} (the 32-byte storage key
      * of purpose {@link #KEY_PURPOSE}, {@code KeyManagerClient.storageKey(KEY_PURPOSE)};
      * copied, the caller still owns and closes it). Nothing is read or written here: the file is opened,
-     * checked or created at the first call. {@code random} makes the AEAD nonces; {@code clock} is the "now"
-     * of {@link #expireNow()} (it stamps nothing: messages carry their own times).
+     * checked or created at the first call. {@code random} makes the AEAD nonces and the conversation row ids;
+     * {@code clock} stamps when each message is stored (what expiry and the conversation list go by) and is
+     * the "now" of {@link #expireNow()}.
      */
     public static SqliteHistoryStore open(Path file, SecretBytes historyKey, Retention retention,
             SecureRandom random, Clock clock) {
@@ -107,12 +108,16 @@ public final class SqliteHistoryStore implements HistoryStore {
             return open.db();
         }
         if (s instanceof Closed) {
-            throw new IllegalStateException("history store is closed");
+            // A typed refusal, like every other failure of a history call: the caller handles one exception.
+            throw new HistoryException(STORAGE_FAILED, "the history store is closed");
         }
         HistoryKeys keys = ((NotOpened) s).keys();
         useNativeFolderBeside(file);
-        HistoryDatabase db = HistoryDatabase.open(file, keys, retention);
+        HistoryDatabase db = HistoryDatabase.open(file, keys, retention, clock);
         state = new Open(db, keys);
+        // What the retention no longer allows goes at once, not only when the app remembers to expire: a
+        // history kept N days must not show older messages because the app was not running at midnight.
+        db.expire(clock.instant());
         return db;
     }
 
@@ -124,30 +129,14 @@ public final class SqliteHistoryStore implements HistoryStore {
         if (System.getProperty(TMPDIR_PROPERTY) != null) {
             return;
         }
-        Path parent = file.toAbsolutePath().getParent();
-        Path folder = parent.resolve(NATIVE_FOLDER);
+        Path folder = file.toAbsolutePath().getParent().resolve(NATIVE_FOLDER);
         try {
-            boolean posix = Files.getFileStore(parent).supportsFileAttributeView("posix");
-            if (!Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
-                if (posix) {
-                    Files.createDirectory(folder,
-                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                } else {
-                    Files.createDirectory(folder);
-                }
-            }
-            if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
-                throw new HistoryException(STORAGE_FAILED, folder + " is not a directory");
-            }
-            if (posix) {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(folder, LinkOption.NOFOLLOW_LINKS);
-                if (perms.contains(PosixFilePermission.GROUP_WRITE)
-                        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-                    throw new HistoryException(STORAGE_FAILED, folder + " can be written by group or others; the"
-                            + " SQLite native library is not loaded from there");
-                }
-            }
+            // The home's own rule (0700, ours, no group or other write), shared rather than copied.
+            AtomicFile.ensurePrivateDirectory(folder);
             removeLeftovers(folder);
+        } catch (AtomicFile.InsecureDirectoryException e) {
+            throw new HistoryException(STORAGE_FAILED, e.getMessage() + "; the SQLite native library is not"
+                    + " loaded from there");
         } catch (IOException e) {
             throw new HistoryException(STORAGE_FAILED, "cannot prepare " + folder + ": " + e.getMessage(), e);
         }

@@ -24,6 +24,7 @@ import org.securep2p.crypto.SecretBytes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.securep2p.app.history.HistoryTesting.T0;
 
 /**
@@ -109,6 +110,64 @@ class HistoryFileTest {
     }
 
     @Test
+    void sealedLengthsShowOnlyASizeClassAndIdsNoOrder() throws Exception {
+        List<Fingerprint> peers = new ArrayList<>();
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            for (int i = 0; i < 20; i++) {
+                peers.add(t.fingerprint());
+                store.setContactName(peers.get(i), i == 0 ? "al" : "n".repeat(40 + i));
+            }
+            Fingerprint bob = peers.get(0);
+            for (String text : new String[] {"", "x", "y".repeat(40), "z".repeat(100), "w".repeat(120),
+                    "v".repeat(64 * 1024)}) {
+                String id = t.id();
+                store.append(bob, HistoryMessage.sent(id, T0, text));
+                store.updateDelivery(bob, id, HistoryMessage.Delivery.FAILED,
+                        Optional.of("r".repeat(text.length() % 1000)));
+            }
+        }
+        List<Long> bodies = longs("SELECT length(body) FROM messages ORDER BY position");
+        int overhead = 12 + 16;
+        // u8 id length, 32 id digits, u64 time, u32 text length: 45 bytes before the text.
+        assertThat(bodies).containsExactly(64L + overhead, 64L + overhead, 128L + overhead, 256L + overhead,
+                256L + overhead, 1L + 64 + 8 + 4 + 64 * 1024 + overhead);
+        assertThat(longs("SELECT DISTINCT length(name) FROM conversations")).containsExactly(65L + overhead);
+        assertThat(longs("SELECT length(failure) FROM messages ORDER BY position")).containsExactly(
+                64L + overhead, 64L + overhead, 64L + overhead, 128L + overhead, 128L + overhead,
+                1024L + overhead);
+        // Row ids are random: they do not follow the order in which the contacts were first stored.
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = jdbc(); var p = c.prepareStatement("SELECT id FROM conversations WHERE conv = ?")) {
+            try (HistoryKeys keys = HistoryKeys.derive(key, new java.security.SecureRandom(), 1)) {
+                for (Fingerprint f : peers) {
+                    p.setBytes(1, keys.conversation(f.toBytes()));
+                    try (var r = p.executeQuery()) {
+                        r.next();
+                        ids.add(r.getLong(1));
+                    }
+                }
+            }
+        }
+        assertThat(ids).isNotEqualTo(ids.stream().sorted().toList());
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            assertThat(store.page(peers.get(0), Optional.empty(), 10)).extracting(m -> m.text().length())
+                    .containsExactly(0, 1, 40, 100, 120, 64 * 1024);
+            assertThat(store.contactName(peers.get(0))).contains("al");
+            assertThat(store.contactNamed("AL")).contains(peers.get(0));
+        }
+    }
+
+    private List<Long> longs(String query) throws Exception {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = jdbc(); Statement s = c.createStatement(); var r = s.executeQuery(query)) {
+            while (r.next()) {
+                out.add(r.getLong(1));
+            }
+        }
+        return out;
+    }
+
+    @Test
     void theDatabaseAndItsLogAreReadableByTheOwnerOnly() throws Exception {
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
@@ -135,6 +194,22 @@ class HistoryFileTest {
                 assertThat(store.setting("user_version")).isEqualTo("1");
             }
         }
+    }
+
+    @Test
+    void expiryReadsARangeOfItsIndexInsteadOfEveryRow() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        StringBuilder plan = new StringBuilder();
+        try (Connection c = jdbc(); Statement s = c.createStatement();
+                var r = s.executeQuery("EXPLAIN QUERY PLAN " + HistoryDatabase.EXPIRE.replace("?", "0"))) {
+            while (r.next()) {
+                plan.append(r.getString("detail")).append('\n');
+            }
+        }
+        assertThat(plan.toString()).contains("SEARCH messages USING INDEX messages_stored (stored<?)")
+                .doesNotContain("SCAN");
     }
 
     // ---- plain SQL edits are refused when read ----
@@ -229,12 +304,12 @@ class HistoryFileTest {
             store.append(bob, HistoryMessage.sent(t.id(), T0, "when?"));
         }
         byte[] original = Files.readAllBytes(file);
-        sql("UPDATE messages SET time = time - 86400000");
+        sql("UPDATE messages SET stored = stored - 86400000");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
         }
         Files.write(file, original);
-        sql("UPDATE messages SET time = -5");
+        sql("UPDATE messages SET stored = -5");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.page(bob, Optional.empty(), 10));
         }
@@ -258,13 +333,13 @@ class HistoryFileTest {
             store.setContactName(carol, "carol");
         }
         byte[] original = Files.readAllBytes(file);
-        sql("UPDATE conversations SET peer = (SELECT peer FROM conversations c WHERE c.id <> conversations.id)");
+        swapBetweenConversations("peer");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(store::conversations);
             assertCorrupt(() -> store.contactNamed("bob"));
         }
         Files.write(file, original);
-        sql("UPDATE conversations SET name = (SELECT name FROM conversations c WHERE c.id <> conversations.id)");
+        swapBetweenConversations("name");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.contactName(bob));
         }
@@ -278,11 +353,7 @@ class HistoryFileTest {
             store.setContactName(alice, "alice");
             store.setContactName(bob, "bob");
         }
-        // name_key is unique: swap it through a saved copy, one row at a time.
-        sql("CREATE TABLE saved AS SELECT id, name_key FROM conversations");
-        sql("UPDATE conversations SET name_key = NULL");
-        sql("UPDATE conversations SET name_key = (SELECT name_key FROM saved WHERE saved.id <> conversations.id)");
-        sql("DROP TABLE saved");
+        swapBetweenConversations("name_key");
         try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
             assertCorrupt(() -> store.contactNamed("alice"));
             assertCorrupt(() -> store.contactNamed("Bob"));
@@ -317,6 +388,36 @@ class HistoryFileTest {
             s.execute("INSERT INTO notes VALUES ('mine')");
         }
         assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "not a securep2p history database");
+    }
+
+    @Test
+    void anotherProgramsWalDatabaseWithItsLogIsRefusedAndNeitherFileIsTouched() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path other = elsewhere.resolve("notes.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode = WAL");
+            s.execute("CREATE TABLE notes (body TEXT)");
+            s.execute("INSERT INTO notes VALUES ('mine')");
+            // Copied while open: the log still holds the committed frames.
+            Files.copy(other, file);
+            Files.copy(elsewhere.resolve("notes.db-wal"), dir.resolve("history.db-wal"));
+        }
+        assertThat(Files.size(dir.resolve("history.db-wal"))).isPositive();
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "not a securep2p history database");
+    }
+
+    @Test
+    void aHistoryUnderAnotherKeyWithItsLogIsRefusedAndNeitherFileIsTouched() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path theirs = elsewhere.resolve("history.db");
+        try (SecretBytes other = t.key();
+                SqliteHistoryStore store = HistoryTesting.open(theirs, other, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "theirs"));
+            Files.copy(theirs, file);
+            Files.copy(elsewhere.resolve("history.db-wal"), dir.resolve("history.db-wal"));
+        }
+        assertThat(Files.size(dir.resolve("history.db-wal"))).isPositive();
+        assertRefusedUntouched(key, HistoryException.Reason.CORRUPT, "another key");
     }
 
     @Test
@@ -404,12 +505,52 @@ class HistoryFileTest {
         String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
         try {
             assertThatThrownBy(() -> SqliteHistoryStore.useNativeFolderBeside(file))
-                    .hasMessageContaining("can be written by group or others")
+                    .hasMessageContaining("group or others can write it")
                     .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.STORAGE_FAILED);
             assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isNull();
         } finally {
             restore(before);
         }
+    }
+
+    @Test
+    void aNativeLibraryFolderOwnedByAnotherUserIsRefused() throws Exception {
+        assumeTrue(isRoot(), "only root can give a folder to another user");
+        Path folder = Files.createDirectory(dir.resolve("native"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.setAttribute(folder, "unix:uid", 65534);
+        String before = System.clearProperty(SqliteHistoryStore.TMPDIR_PROPERTY);
+        try {
+            assertThatThrownBy(() -> SqliteHistoryStore.useNativeFolderBeside(file))
+                    .hasMessageContaining("not by the user running securep2p")
+                    .extracting(e -> ((HistoryException) e).reason()).isEqualTo(HistoryException.Reason.STORAGE_FAILED);
+            assertThat(System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY)).isNull();
+        } finally {
+            restore(before);
+        }
+    }
+
+    @Test
+    void aHistoryFileOthersCanWriteIsRefusedAndLeftAlone() throws Exception {
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+        assertRefusedUntouched(key, HistoryException.Reason.STORAGE_FAILED, "group or others can write it");
+    }
+
+    @Test
+    void aHistoryFileOwnedByAnotherUserIsRefusedAndLeftAlone() throws Exception {
+        assumeTrue(isRoot(), "only root can give a file to another user");
+        try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
+            store.append(t.fingerprint(), HistoryMessage.sent(t.id(), T0, "a"));
+        }
+        Files.setAttribute(file, "unix:uid", 65534);
+        assertRefusedUntouched(key, HistoryException.Reason.STORAGE_FAILED, "not by the user running securep2p");
+    }
+
+    private static boolean isRoot() throws Exception {
+        return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
     }
 
     // ---- helpers ----
@@ -426,6 +567,12 @@ class HistoryFileTest {
             throws Exception {
         byte[] before = Files.readAllBytes(file);
         List<Path> filesBefore = listDir();
+        java.util.Map<Path, byte[]> contentsBefore = new java.util.HashMap<>();
+        for (Path p : filesBefore) {
+            if (Files.isRegularFile(p)) {
+                contentsBefore.put(p, Files.readAllBytes(p));
+            }
+        }
         try (SqliteHistoryStore store = HistoryTesting.open(file, k, Retention.forever())) {
             assertThatThrownBy(store::conversations).isInstanceOf(HistoryException.class)
                     .hasMessageContaining(sentence)
@@ -435,11 +582,15 @@ class HistoryFileTest {
         }
         assertThat(Files.readAllBytes(file)).isEqualTo(before);
         assertThat(listDir()).isEqualTo(filesBefore);
+        for (Path p : contentsBefore.keySet()) {
+            assertThat(Files.readAllBytes(p)).as(p.getFileName().toString()).isEqualTo(contentsBefore.get(p));
+        }
     }
 
     private List<Path> listDir() throws Exception {
         try (var s = Files.list(dir)) {
-            return s.filter(p -> !p.getFileName().toString().equals("native")).sorted().toList();
+            return s.filter(p -> !p.getFileName().toString().equals("native")
+                    && !p.getFileName().toString().equals("elsewhere")).sorted().toList();
         }
     }
 
@@ -484,6 +635,18 @@ class HistoryFileTest {
 
     private Connection jdbc() throws Exception {
         return DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+
+    /**
+     * Swaps one column between the two rows of conversations through a saved copy (an UPDATE reading the
+     * table it changes would see the first row's new value; name_key is unique, hence the NULL first).
+     */
+    private void swapBetweenConversations(String column) throws Exception {
+        sql("CREATE TABLE saved AS SELECT id, " + column + " AS v FROM conversations");
+        sql("UPDATE conversations SET " + column + " = NULL WHERE " + column + " IS NOT NULL AND 0 = (SELECT count(*)"
+                + " FROM pragma_table_info('conversations') WHERE name = '" + column + "' AND \"notnull\" = 1)");
+        sql("UPDATE conversations SET " + column + " = (SELECT v FROM saved WHERE saved.id <> conversations.id)");
+        sql("DROP TABLE saved");
     }
 
     /** An attacker's edit with plain JDBC, the store closed. */

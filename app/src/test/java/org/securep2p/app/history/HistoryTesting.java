@@ -1,6 +1,10 @@
 package org.securep2p.app.history;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -17,6 +21,21 @@ final class HistoryTesting {
 
     static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     static final Clock CLOCK = Clock.fixed(T0, ZoneOffset.UTC);
+
+    static {
+        // One private folder for SQLite's native library for the whole test JVM: left to the first store, it
+        // would be that test's @TempDir, deleted after it (and when that store refused its file before loading
+        // SQLite, every later test failed to load it). The tests of the folder itself clear and restore this.
+        if (System.getProperty(SqliteHistoryStore.TMPDIR_PROPERTY) == null) {
+            try {
+                Path folder = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "sqlite-native",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                System.setProperty(SqliteHistoryStore.TMPDIR_PROPERTY, folder.toAbsolutePath().toString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
 
     private final Random random;
 
@@ -51,5 +70,37 @@ final class HistoryTesting {
 
     static SqliteHistoryStore open(Path file, SecretBytes key, Retention retention) {
         return SqliteHistoryStore.open(file, key, retention, new SecureRandom(), CLOCK);
+    }
+
+    static SqliteHistoryStore open(Path file, SecretBytes key, Retention retention, Clock clock) {
+        return SqliteHistoryStore.open(file, key, retention, new SecureRandom(), clock);
+    }
+
+    /** A clock the test moves: when the store stores a message is its clock's now. */
+    static final class MutableClock extends Clock {
+        private volatile Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        void set(Instant instant) {
+            now = instant;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
     }
 }
