@@ -28,13 +28,16 @@ final class Profile {
     private final Optional<String> trust;
     /** {@code history.retention} as written (forever, a number of days, off); checked where the history opens. */
     private final Optional<String> historyRetention;
+    /** {@code tui.bell=true}: the TUI rings the terminal bell for a message in a conversation not on screen. */
+    private final boolean tuiBell;
 
     private Profile(Optional<String> username, Optional<SecurityLevel> level, Optional<String> trust,
-            Optional<String> historyRetention) {
+            Optional<String> historyRetention, boolean tuiBell) {
         this.username = username;
         this.level = level;
         this.trust = trust;
         this.historyRetention = historyRetention;
+        this.tuiBell = tuiBell;
     }
 
     static Profile load(Path file) throws AppException {
@@ -45,7 +48,7 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot read " + file + ": " + e.getMessage(), e);
         }
         if (bytes.isEmpty()) {
-            return new Profile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+            return new Profile(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
         }
         Properties p = new Properties();
         try {
@@ -68,8 +71,12 @@ final class Profile {
             throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": trust must be '" + TRUST_CODES
                     + "' or 'ca:PATH', not '" + t + "'");
         }
+        String bell = p.getProperty("tui.bell", "false").strip().toLowerCase(Locale.ROOT);
+        if (!bell.equals("true") && !bell.equals("false")) {
+            throw new AppException(AppException.Reason.STORAGE_FAILED, file + ": tui.bell must be true or false");
+        }
         return new Profile(name, level, Optional.ofNullable(t).map(String::strip),
-                Optional.ofNullable(p.getProperty(HISTORY_RETENTION)).map(String::strip));
+                Optional.ofNullable(p.getProperty(HISTORY_RETENTION)).map(String::strip), bell.equals("true"));
     }
 
     void save(Path file, String name, SecurityLevel floor, String trustSetting) throws AppException {
@@ -83,6 +90,9 @@ final class Profile {
         p.setProperty("trust", trustSetting);
         // Not a command-line setting: kept as the user wrote it.
         historyRetention.ifPresent(v -> p.setProperty(HISTORY_RETENTION, v));
+        if (tuiBell) {
+            p.setProperty("tui.bell", "true"); // saving the name or level must not turn the bell off
+        }
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try {
             p.store(new java.io.OutputStreamWriter(b, StandardCharsets.UTF_8), "securep2p profile");
@@ -107,6 +117,10 @@ final class Profile {
     /** The {@code history.retention} setting as written, if any. */
     Optional<String> historyRetention() {
         return historyRetention;
+    }
+
+    boolean tuiBell() {
+        return tuiBell;
     }
 
     /** {@code codes}, or {@code ca:} followed by a path. */

@@ -1,6 +1,7 @@
 package org.securep2p.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,5 +38,35 @@ class ProfileTest {
         assertThat(p.historyRetention()).isEmpty();
         p.save(file, "alice", SecurityLevel.STANDARD, "codes");
         assertThat(Files.readString(file)).doesNotContain("history.retention");
+    }
+
+    private Path profile(String text) throws Exception {
+        Path file = dir.resolve("profile.properties");
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    @Test
+    void theBellIsOffUnlessTheProfileTurnsItOn() throws Exception {
+        assertThat(Profile.load(dir.resolve("missing.properties")).tuiBell()).isFalse();
+        assertThat(Profile.load(profile("name=alice\n")).tuiBell()).isFalse();
+        assertThat(Profile.load(profile("name=alice\ntui.bell=true\n")).tuiBell()).isTrue();
+        assertThat(Profile.load(profile("name=alice\ntui.bell = FALSE \n")).tuiBell()).isFalse();
+    }
+
+    @Test
+    void aBellSettingThatIsNeitherTrueNorFalseIsRefusedWithASentence() throws Exception {
+        Path file = profile("tui.bell=loud\n");
+        assertThatThrownBy(() -> Profile.load(file)).isInstanceOf(AppException.class)
+                .hasMessageContaining("tui.bell must be true or false");
+    }
+
+    @Test
+    void savingTheNameOrLevelKeepsTheBellOn() throws Exception {
+        Path file = profile("name=alice\nlevel=ENHANCED\ntui.bell=true\n");
+        Profile.load(file).save(file, "alice", SecurityLevel.QUANTUM_RESISTANT, Profile.TRUST_CODES);
+        Profile again = Profile.load(file);
+        assertThat(again.level()).contains(SecurityLevel.QUANTUM_RESISTANT);
+        assertThat(again.tuiBell()).isTrue();
     }
 }

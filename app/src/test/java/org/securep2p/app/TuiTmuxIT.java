@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -198,6 +199,11 @@ class TuiTmuxIT {
 
     /** With {@code extraArgs} on the command line; a home made beforehand keeps its passphrase file. */
     private Peer start(Path config, String name, List<String> extraArgs) throws IOException {
+        return start(config, name, name, extraArgs);
+    }
+
+    /** In tmux session {@code session}: a second start on the same home needs a new session name. */
+    private Peer start(Path config, String session, String name, List<String> extraArgs) throws IOException {
         Path home = Files.createDirectories(dir.resolve(name));
         Files.writeString(home.resolve("securep2p.conf"),
                 "stun.servers=127.0.0.1:" + stunPort + "\nhost.candidates=LOOPBACK_ONLY\n");
@@ -212,7 +218,7 @@ class TuiTmuxIT {
                 + " SECUREP2P_PASSPHRASE_FILE=" + sh(pass.toString()) + " DBUS_SESSION_BUS_ADDRESS=disabled:"
                 + " " + sh(java) + " -jar " + sh(jar.toString()) + " --home " + sh(home.toString())
                 + " --name " + name + extra + " 2>" + sh(home.resolve("stderr.txt").toString());
-        Peer p = new Peer(name, home, TmuxSession.start(socket, config, name, command));
+        Peer p = new Peer(name, home, TmuxSession.start(socket, config, session, command));
         peers.add(p);
         return p;
     }
@@ -232,6 +238,141 @@ class TuiTmuxIT {
         Peer p = new Peer(session, home, TmuxSession.start(socket, config, session, command));
         peers.add(p);
         return p;
+    }
+
+    @Test
+    void twoConversationsSwitchCountUnreadAndScrollBackThroughTheHistoryAfterARestart() throws Exception {
+        try {
+            twoConversationsScenario();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
+    /** A row of the conversation list: its Alt key, the name, online or offline, the unread count. */
+    private static Pattern listRow(String name) {
+        return Pattern.compile("(?m)^[> ] Alt\\+(\\d)\\s+" + Pattern.quote(name) + "\\s+(online|offline)\\s*(\\d+ unread)?");
+    }
+
+    /** The Alt key of {@code name}'s row, once the list shows it. */
+    private static String altKey(Peer p, String name) throws IOException, InterruptedException {
+        return p.tmux().await(name + " in the conversation list", MESSAGE_MILLIS, rows -> {
+            Matcher m = listRow(name).matcher(String.join("\n", rows));
+            return m.find() ? Optional.of("M-" + m.group(1)) : Optional.empty();
+        });
+    }
+
+    /**
+     * Issue 16 in the real TUI: Hana talks with Ivan and Jill at once. A message from Ivan while Jill's
+     * conversation is up raises Ivan's unread count and puts a notice up; Alt+n opens his conversation and marks
+     * it read, Ctrl+N and Ctrl+P switch. After Hana restarts, her conversations are listed from the history and
+     * PgUp scrolls back through Ivan's messages to the first one.
+     */
+    private void twoConversationsScenario() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        Peer hana = start(config, "hana");
+        Peer ivan = start(config, "ivan");
+        Peer jill = start(config, "jill");
+        for (Peer p : List.of(hana, ivan, jill)) {
+            p.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu")
+                    && s.contains("You are " + p.name() + " · fingerprint"));
+        }
+        hana.tmux().press("1");
+        String code = hana.tmux().await("connection code", CONNECT_MILLIS, TuiTmuxIT::connectionCode);
+        ivan.tmux().press("2");
+        ivan.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
+        ivan.tmux().type(code);
+        ivan.tmux().press("Enter");
+        connected(hana, "ivan");
+        connected(ivan, "hana");
+
+        // A second wait from inside the chat; Jill's connection opens her conversation.
+        hana.tmux().type("/wait");
+        hana.tmux().press("Enter");
+        String second = hana.tmux().await("second connection code", CONNECT_MILLIS, TuiTmuxIT::connectionCode);
+        jill.tmux().press("2");
+        jill.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
+        jill.tmux().type(second);
+        jill.tmux().press("Enter");
+        connected(hana, "jill");
+        connected(jill, "hana");
+        altKey(hana, "ivan");
+        altKey(hana, "jill");
+
+        // Ivan writes while Hana reads Jill's conversation.
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        String ping = "ping from ivan " + tag;
+        ivan.tmux().type(ping);
+        ivan.tmux().press("Enter");
+        Pattern notice = Pattern.compile("New message from ivan \\(Alt\\+(\\d)\\)\\.");
+        String ivanKey = hana.tmux().await("the notice of ivan's message", MESSAGE_MILLIS, rows -> {
+            String s = String.join("\n", rows);
+            Matcher n = notice.matcher(s);
+            Matcher row = listRow("ivan").matcher(s);
+            return n.find() && row.find() && "1 unread".equals(row.group(3)) && s.contains("Chat with jill")
+                    && !s.contains(ping) ? Optional.of("M-" + n.group(1)) : Optional.empty();
+        });
+        hana.tmux().press(ivanKey);
+        hana.tmux().awaitScreen("ivan's conversation, read", MESSAGE_MILLIS, s -> {
+            Matcher row = listRow("ivan").matcher(s);
+            return s.contains("Chat with ivan — connected") && s.contains("ivan: " + ping) && row.find()
+                    && row.group(3) == null;
+        });
+        hana.tmux().press("C-n");
+        hana.tmux().awaitScreen("Ctrl+N to jill", 10_000, s -> s.contains("Chat with jill — connected"));
+        hana.tmux().press("C-p");
+        hana.tmux().awaitScreen("Ctrl+P back to ivan", 10_000, s -> s.contains("Chat with ivan — connected"));
+        String fromJill = "hello hana, jill here " + tag;
+        jill.tmux().type(fromJill);
+        jill.tmux().press("Enter");
+        jill.tmux().awaitScreen("[delivered] on jill's message", MESSAGE_MILLIS,
+                s -> s.contains("me: " + fromJill + "  [delivered]"));
+        hana.tmux().awaitScreen("the notice of jill's message", MESSAGE_MILLIS,
+                s -> s.contains("New message from jill") && s.contains("Chat with ivan") && !s.contains(fromJill));
+
+        // More lines from Ivan than the screen holds, and Hana's answer.
+        int lines = 40;
+        for (int i = 1; i <= lines; i++) {
+            ivan.tmux().type(String.format("line %02d %s", i, tag));
+            ivan.tmux().press("Enter");
+        }
+        String last = String.format("ivan: line %02d %s", lines, tag);
+        hana.tmux().awaitScreen("ivan's last line", MESSAGE_MILLIS, s -> s.contains(last));
+        say(hana, ivan, "pong " + tag);
+
+        // Restart: the list comes from the engine, the lines from the history, older ones behind PgUp.
+        hana.tmux().press("C-c");
+        assertEquals(0, hana.tmux().awaitExit(EXIT_MILLIS), "hana's exit status after Ctrl-C");
+        Peer again = start(config, "hana-again", "hana", List.of());
+        again.tmux().awaitScreen("main menu after the restart", START_MILLIS, s -> s.contains("securep2p — main menu")
+                && s.contains("You are hana · fingerprint"));
+        again.tmux().press(altKey(again, "ivan"));
+        String first = String.format("ivan: line %02d %s", 1, tag);
+        again.tmux().awaitScreen("ivan's conversation from the history", MESSAGE_MILLIS,
+                s -> s.contains("Chat with ivan") && s.contains("me: pong " + tag + "  [delivered]"));
+        String reopened = again.tmux().screen();
+        assertTrue(!reopened.contains(first), "the first line is above the screen before PgUp:\n" + reopened);
+        for (int i = 0; i < 2 * lines / 5; i++) { // PgUp moves 5 rows; twice as many as the lines need
+            again.tmux().press("PPage");
+        }
+        again.tmux().awaitScreen("the start of ivan's conversation", 10_000,
+                s -> s.contains("— start of the conversation —"));
+        String top = again.tmux().screen();
+        assertTrue(top.contains(first) && top.contains("ivan: " + ping), "PgUp shows the oldest lines:\n" + top);
+        Files.writeString(jar.getParent().resolve("tui-capture-conversations.txt"), top + "\n");
+
+        again.tmux().press("C-c");
+        assertEquals(0, again.tmux().awaitExit(EXIT_MILLIS), "hana's exit status after the restart");
+        for (Peer p : List.of(ivan, jill)) {
+            p.tmux().press("C-c");
+            assertEquals(0, p.tmux().awaitExit(EXIT_MILLIS), p.name() + "'s exit status after Ctrl-C");
+        }
+        Path db = dir.resolve("hana").resolve("history.db");
+        if (Files.isRegularFile(db)) {
+            byte[] raw = Files.readAllBytes(db);
+            String text = new String(raw, StandardCharsets.ISO_8859_1);
+            assertTrue(!text.contains(ping) && !text.contains("pong " + tag), "history.db holds a plaintext message");
+        }
     }
 
     @Test
@@ -326,11 +467,13 @@ class TuiTmuxIT {
      * arrives from the key manager a moment later ("Loading identity…" until then).
      */
     private static String mainMenuFingerprint(Peer p) throws Exception {
-        p.tmux().awaitScreen("the fingerprint on the main menu", START_MILLIS,
-                s -> s.contains("securep2p — main menu") && s.contains("ingerprint"));
-        return p.tmux().screen().lines().filter(l -> l.contains("ingerprint")).findFirst()
-                .orElseThrow(() -> new AssertionError("no fingerprint on the main menu:\n" + p.tmux().screen()))
-                .strip();
+        // The whole fingerprint (16 groups of 4): a capture can catch the line while it is being drawn.
+        Pattern whole = Pattern.compile("You are \\S+ · fingerprint (?:\\p{XDigit}{4} ){15}\\p{XDigit}{4}");
+        return p.tmux().await("the fingerprint on the main menu", START_MILLIS, rows -> {
+            String s = String.join("\n", rows);
+            Matcher m = whole.matcher(s);
+            return s.contains("securep2p — main menu") && m.find() ? Optional.of(m.group()) : Optional.empty();
+        });
     }
 
     private static Path writePassphrase(Path file, String passphrase) throws IOException {
@@ -377,8 +520,9 @@ class TuiTmuxIT {
         dave.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
         dave.tmux().type(code);
         dave.tmux().press("Enter");
-        Matcher carolHeader = connected(carol, "dave");
-        Matcher daveHeader = connected(dave, "carol");
+        // The conversation carries the contact's name: the engine may name a CA-certified peer by its certificate.
+        Matcher carolHeader = connected(carol, "dave", "Control-Delta");
+        Matcher daveHeader = connected(dave, "carol", "Control-Charlie");
         assertEquals("CA-verified", carolHeader.group(3), "carol's trust mode");
         assertEquals("CA-verified", daveHeader.group(3), "dave's trust mode");
         carol.tmux().awaitScreen("dave's certified name", 10_000,
@@ -416,12 +560,19 @@ class TuiTmuxIT {
     }
 
     /** Waits for the chat header of a live conversation with {@code other} and returns its second row parsed. */
-    private static Matcher connected(Peer p, String other) throws IOException, InterruptedException {
+    private static Matcher connected(Peer p, String... names) throws IOException, InterruptedException {
+        String other = String.join(" or ", names);
+        List<String> titles = Arrays.stream(names).map(n -> "Chat with " + n + " — connected").toList();
+        // The conversation list takes the top rows; the chat's header follows it.
         return p.tmux().await("connected chat with " + other, CONNECT_MILLIS, rows -> {
-            if (rows.size() < 2 || !rows.get(0).strip().equals("Chat with " + other + " — connected")) {
+            int title = -1;
+            for (int i = 0; i < rows.size() && title < 0; i++) {
+                title = titles.contains(rows.get(i).strip()) ? i : -1;
+            }
+            if (title < 0 || title + 1 >= rows.size()) {
                 return Optional.empty();
             }
-            Matcher m = HEADER.matcher(rows.get(1));
+            Matcher m = HEADER.matcher(rows.get(title + 1));
             return m.matches() ? Optional.of(m) : Optional.empty();
         });
     }

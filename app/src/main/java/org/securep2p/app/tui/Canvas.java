@@ -3,6 +3,7 @@ package org.securep2p.app.tui;
 import java.util.List;
 
 import com.googlecode.lanterna.SGR;
+import com.googlecode.lanterna.TerminalPosition;
 import com.googlecode.lanterna.TextColor;
 import com.googlecode.lanterna.graphics.TextGraphics;
 
@@ -18,6 +19,8 @@ final class Canvas {
     final int width;
     final int limit;
     int row;
+    /** Where the terminal cursor goes after the frame (the focused field's cursor), or null for none. */
+    TerminalPosition cursor;
 
     Canvas(TextGraphics g, int width, int limit) {
         this.g = g;

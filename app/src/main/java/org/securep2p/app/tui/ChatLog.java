@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.securep2p.app.history.HistoryMessage;
+
 /**
  * The conversation as shown: messages in arrival order and the delivery state of each own message, found by
  * the id {@code Messenger.send} returned. Confined to the UI thread.
@@ -16,7 +18,8 @@ import java.util.Map;
 final class ChatLog {
 
     /**
-     * Lines kept for display; older ones scroll away (the engine, not the screen, is the record).
+     * Lines kept for display; older ones scroll away (the engine, not the screen, is the record), and paging
+     * back through the history stops here: ten pages of {@code ConversationScreen.HISTORY_PAGE}.
      */
     static final int MAX_ENTRIES = 2_000;
 
@@ -73,6 +76,72 @@ final class ChatLog {
         return add(new Entry(time, Kind.PEER, from, text, null));
     }
 
+    /**
+     * A received message with its id; false, and nothing added, when the entry is already shown (a history page
+     * read while the message arrived holds it too).
+     */
+    boolean addPeer(Instant time, String from, String text, String id) {
+        if (byId.containsKey(id)) {
+            return false;
+        }
+        Entry e = add(new Entry(time, Kind.PEER, from, text, null));
+        e.id = id;
+        byId.put(id, e);
+        return true;
+    }
+
+    /**
+     * Puts a page of stored messages (oldest first) before everything shown, skipping the ones already shown;
+     * returns how many were added. Never drops what is shown: a page that does not fit is cut at its old end.
+     */
+    int prepend(List<HistoryMessage> page, String peerName) {
+        List<Entry> older = new ArrayList<>();
+        for (HistoryMessage m : page) {
+            if (byId.containsKey(m.id())) {
+                continue;
+            }
+            Entry e = fromHistory(m, peerName);
+            older.add(e);
+            byId.put(m.id(), e);
+        }
+        int room = Math.max(0, MAX_ENTRIES - entries.size());
+        if (older.size() > room) {
+            for (Entry dropped : older.subList(0, older.size() - room)) {
+                byId.remove(dropped.id);
+            }
+            older = older.subList(older.size() - room, older.size());
+        }
+        entries.addAll(0, older);
+        return older.size();
+    }
+
+    /** True when no more history fits. */
+    boolean full() {
+        return entries.size() >= MAX_ENTRIES;
+    }
+
+    private static Entry fromHistory(HistoryMessage m, String peerName) {
+        boolean own = m.direction() == HistoryMessage.Direction.SENT;
+        State state = switch (m.delivery()) {
+            case SENDING -> State.SENDING;
+            case DELIVERED -> State.DELIVERED;
+            case FAILED -> State.FAILED;
+            case RECEIVED -> null;
+        };
+        Entry e = new Entry(m.time(), own ? Kind.OWN : Kind.PEER, own ? "me" : peerName, Text.clean(m.text()),
+                state);
+        e.id = m.id();
+        e.failure = m.failureReason().map(Text::clean).orElse(state == State.FAILED ? "" : null);
+        return e;
+    }
+
+    /** Forgets everything shown (the history was cleared). */
+    void clear() {
+        entries.clear();
+        byId.clear();
+        early.clear();
+    }
+
     Entry addSystem(Instant time, String text) {
         return add(new Entry(time, Kind.SYSTEM, "*", text, null));
     }
@@ -90,6 +159,12 @@ final class ChatLog {
 
     /** send() returned: from now on events for {@code id} update this entry. */
     void bind(Entry e, String id) {
+        Entry shown = byId.get(id);
+        if (shown != null && shown != e) {
+            // A history page read meanwhile already holds this message: keep one line for it, the stored one.
+            entries.remove(e);
+            return;
+        }
         e.id = id;
         byId.put(id, e);
         Entry outcome = early.remove(id);

@@ -131,4 +131,9 @@ final class Text {
         }
         return d.substring(0, SAFETY_BLOCK) + " " + d.substring(SAFETY_BLOCK, 2 * SAFETY_BLOCK) + " …";
     }
+
+    /** "1 message", "2 messages". */
+    static String plural(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
 }

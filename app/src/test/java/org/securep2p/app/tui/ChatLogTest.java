@@ -3,8 +3,12 @@ package org.securep2p.app.tui;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
+import org.securep2p.app.history.HistoryMessage;
 
 class ChatLogTest {
 
@@ -49,5 +53,46 @@ class ChatLogTest {
         }
         assertThat(log.entries()).hasSize(ChatLog.MAX_ENTRIES);
         assertThat(log.entries().get(0).text).isEqualTo("line 10");
+    }
+
+    private static HistoryMessage received(long position, String id, String text) {
+        return new HistoryMessage(position, id, Instant.EPOCH, HistoryMessage.Direction.RECEIVED, text,
+                HistoryMessage.Delivery.RECEIVED, Optional.empty(), true);
+    }
+
+    @Test
+    void aHistoryPageGoesBeforeWhatIsShownAndSkipsMessagesAlreadyShown() {
+        log.addPeer(Instant.EPOCH, "bob", "live", "r2");
+        int added = log.prepend(List.of(received(1, "r1", "older"), received(2, "r2", "live")), "bob");
+        assertThat(added).isEqualTo(1);
+        assertThat(log.entries()).extracting(e -> e.text).containsExactly("older", "live");
+        assertThat(log.addPeer(Instant.EPOCH, "bob", "older", "r1")).as("a late event for a stored message").isFalse();
+        assertThat(log.entries()).hasSize(2);
+    }
+
+    @Test
+    void aSentMessageTheHistoryPageAlreadyHoldsIsShownOnce() {
+        ChatLog.Entry typed = log.addOwn(Instant.EPOCH, "hi", false);
+        log.prepend(List.of(new HistoryMessage(1, "m1", Instant.EPOCH, HistoryMessage.Direction.SENT, "hi",
+                HistoryMessage.Delivery.SENDING, Optional.empty(), true)), "bob");
+        log.bind(typed, "m1");
+        assertThat(log.entries()).hasSize(1);
+        log.delivered("m1");
+        assertThat(log.entries().get(0).stateLabel()).isEqualTo("delivered");
+    }
+
+    @Test
+    void aPageThatDoesNotFitLosesItsOldestMessagesNeverWhatIsShown() {
+        for (int i = 0; i < ChatLog.MAX_ENTRIES - 1; i++) {
+            log.addSystem(Instant.EPOCH, "shown " + i);
+        }
+        List<HistoryMessage> page = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            page.add(received(i, "r" + i, "stored " + i));
+        }
+        assertThat(log.prepend(page, "bob")).isEqualTo(1);
+        assertThat(log.full()).isTrue();
+        assertThat(log.entries().get(0).text).isEqualTo("stored 3");
+        assertThat(log.entries().get(ChatLog.MAX_ENTRIES - 1).text).isEqualTo("shown " + (ChatLog.MAX_ENTRIES - 2));
     }
 }

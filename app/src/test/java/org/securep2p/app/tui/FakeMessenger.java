@@ -1,9 +1,12 @@
 package org.securep2p.app.tui;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -101,7 +104,7 @@ final class FakeMessenger implements Messenger {
 
     @Override
     public void markVerified(String peer) {
-        calls.add("markVerified");
+        calls.add("markVerified " + peer);
     }
 
     @Override
@@ -109,10 +112,29 @@ final class FakeMessenger implements Messenger {
         return conversations;
     }
 
+    /**
+     * The stored history per peer, oldest first, positions 1, 2, 3...: a page ends just before {@code before},
+     * as the HistoryStore contract says.
+     */
+    final Map<String, List<HistoryMessage>> stored = new ConcurrentHashMap<>();
+
+    /** Stores {@code count} received messages "old 1".."old N" for {@code peer}. */
+    void store(String peer, int count, Instant time) {
+        List<HistoryMessage> list = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            list.add(new HistoryMessage(i, "h" + i, time, HistoryMessage.Direction.RECEIVED, "old " + i,
+                    HistoryMessage.Delivery.RECEIVED, Optional.empty(), true));
+        }
+        stored.put(peer, List.copyOf(list));
+    }
+
     @Override
     public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) {
-        calls.add("history " + peer);
-        return List.of();
+        calls.add("history " + peer + " " + before.map(String::valueOf).orElse("newest") + " " + limit);
+        List<HistoryMessage> all = stored.getOrDefault(peer, List.of());
+        List<HistoryMessage> older = all.stream().filter(m -> before.isEmpty() || m.position() < before.get())
+                .toList();
+        return older.subList(Math.max(0, older.size() - limit), older.size());
     }
 
     @Override
@@ -144,7 +166,7 @@ final class FakeMessenger implements Messenger {
 
     @Override
     public void disconnect(String peer) {
-        calls.add("disconnect");
+        calls.add("disconnect " + peer);
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -16,7 +17,9 @@ import org.securep2p.app.Messenger;
 import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
+import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
+import com.googlecode.lanterna.terminal.virtual.VirtualTerminalListener;
 
 /** Runs a Tui on a virtual terminal in its own thread; the test types keys and reads the screen. */
 final class TuiHarness implements AutoCloseable {
@@ -30,6 +33,7 @@ final class TuiHarness implements AutoCloseable {
     final FakeMessenger messenger = new FakeMessenger();
     final DefaultVirtualTerminal terminal;
     final AtomicReference<Throwable> failure = new AtomicReference<>();
+    final AtomicInteger bells = new AtomicInteger();
     private final Thread ui;
 
     TuiHarness(int columns, int rows) {
@@ -41,9 +45,36 @@ final class TuiHarness implements AutoCloseable {
      * {@link #messenger}, or a failure): the key manager still starting.
      */
     TuiHarness(int columns, int rows, CompletableFuture<Messenger> keys) {
+        this(columns, rows, keys, false);
+    }
+
+    /** With {@code bell}: as {@code tui.bell=true} in profile.properties; {@link #bells} counts the rings. */
+    TuiHarness(int columns, int rows, CompletableFuture<Messenger> keys, boolean bell) {
         terminal = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
+        terminal.addVirtualTerminalListener(new VirtualTerminalListener() {
+            @Override
+            public void onFlush() {
+            }
+
+            @Override
+            public void onBell() {
+                bells.incrementAndGet();
+            }
+
+            @Override
+            public void onClose() {
+            }
+
+            @Override
+            public void onResized(Terminal t, TerminalSize size) {
+            }
+        });
         ui = new Thread(() -> {
             try {
+                if (bell) {
+                    Tui.run(messenger, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC, true);
+                    return;
+                }
                 if (keys != null) {
                     Tui.run(keys, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC);
                     return;
@@ -92,6 +123,10 @@ final class TuiHarness implements AutoCloseable {
 
     void ctrl(char c) {
         terminal.addInput(new KeyStroke(c, true, false));
+    }
+
+    void alt(char c) {
+        terminal.addInput(new KeyStroke(c, false, true));
     }
 
     /**

@@ -1,0 +1,234 @@
+package org.securep2p.app.tui;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import org.securep2p.app.AppException;
+import org.securep2p.app.ChatEvent;
+
+import com.googlecode.lanterna.SGR;
+import com.googlecode.lanterna.input.KeyStroke;
+import com.googlecode.lanterna.input.KeyType;
+
+/**
+ * One conversation: the conversation list above it, its header (peer, path, level, trust, safety number), the
+ * messages with their delivery states, scrollback that reads older history page by page, and the input line
+ * with the slash commands.
+ *
+ * <p>Not its job: switching (the {@link Tui} handles Alt+1..9 and Ctrl+N/P on every screen).
+ */
+final class ConversationScreen implements Screen {
+
+    /** Messages read from the history per page: what opening a conversation shows, and each PgUp beyond it. */
+    static final int HISTORY_PAGE = 200;
+    /** Rows PgUp and PgDn move the view. */
+    static final int SCROLL_STEP = 5;
+    /** At most this many rows of the conversation list above the chat; more scroll with the selection. */
+    static final int MAX_LIST_ROWS = 4;
+
+    private final Tui tui;
+    private final Conversation conversation;
+    /** How far back the view can scroll with what is loaded, as of the last frame. */
+    private int maxScroll;
+
+    ConversationScreen(Tui tui, Conversation conversation) {
+        this.tui = tui;
+        this.conversation = conversation;
+    }
+
+    Conversation conversation() {
+        return conversation;
+    }
+
+    static String disconnectText(ChatEvent.Disconnected d) {
+        return Chats.disconnectWords(d) + (d.undelivered() > 0
+                ? "; " + Text.plural(d.undelivered(), "message") + " still queued" : "");
+    }
+
+    @Override
+    public void onKey(KeyStroke key, boolean moreInputFollows) {
+        Conversation k = conversation;
+        if (key.getKeyType() == KeyType.PageUp) {
+            k.scroll += SCROLL_STEP;
+            if (k.scroll >= maxScroll) {
+                tui.chats().readOlder(k);
+            }
+        } else if (key.getKeyType() == KeyType.PageDown) {
+            k.scroll = Math.max(0, k.scroll - SCROLL_STEP);
+        } else if (KeyInput.isEscape(key)) {
+            k.input.clear();
+        } else if (KeyInput.isEnter(key)) {
+            String text = k.input.text();
+            if (text.isBlank()) {
+                return;
+            }
+            k.input.clear();
+            k.scroll = 0;
+            if (text.startsWith("/")) {
+                command(text.trim());
+            } else {
+                send(text);
+            }
+        } else {
+            KeyInput.edit(k.input, key);
+        }
+    }
+
+    private void command(String line) {
+        int space = line.indexOf(' ');
+        String command = (space < 0 ? line : line.substring(0, space)).toLowerCase(Locale.ROOT);
+        String argument = space < 0 ? "" : line.substring(space + 1).strip();
+        String peer = conversation.peer;
+        switch (command) {
+            case "/verify" -> {
+                if (tui.chats().safetyNumber(conversation).isEmpty()) {
+                    tui.showError("There is no safety number yet: this conversation has not been connected.");
+                } else {
+                    tui.openOverlay(new VerifyOverlay(tui, conversation));
+                }
+            }
+            case "/open" -> {
+                Optional<Conversation> other = tui.chats().conversations().named(argument);
+                if (other.isEmpty()) {
+                    tui.showError("No conversation is named " + Text.fit(Text.clean(argument), 30) + ".");
+                } else {
+                    tui.chats().open(other.get());
+                }
+            }
+            case "/rename" -> {
+                if (argument.isEmpty()) {
+                    tui.showError("Type the new name after /rename.");
+                    return;
+                }
+                tui.async(() -> tui.messenger().rename(peer, argument), () -> {
+                    tui.showInfo("Renamed to " + Text.clean(argument) + ".");
+                    tui.chats().refreshConversations();
+                });
+            }
+            case "/clear" -> tui.openOverlay(new ConfirmOverlay(tui, "Delete the history of the conversation with "
+                    + conversation.name() + " on this device? It cannot be undone.", () -> tui.async(
+                            () -> tui.messenger().clearHistory(peer), removed -> {
+                                conversation.log.clear();
+                                conversation.history = new Conversation.Complete();
+                                conversation.scroll = 0;
+                                tui.showInfo("History cleared (" + Text.plural(removed, "message") + ").");
+                                tui.chats().refreshConversations();
+                            }, tui::showError)));
+            case "/wait" -> WaitScreen.start(tui);
+            case "/connect" -> tui.show(new ConnectScreen(tui));
+            case "/menu" -> tui.showMenu();
+            case "/quit" -> {
+                tui.async(() -> tui.messenger().disconnect(peer), () -> { });
+                tui.showMenu();
+                tui.showInfo("Conversation closed; undelivered messages stay queued.");
+            }
+            case "/help" -> {
+                system("/open NAME    switch to another conversation (or Alt+1..9, Ctrl+N, Ctrl+P)");
+                system("/rename NAME  set this contact's name;  /clear  delete this conversation's history");
+                system("/verify  compare the safety number and mark the peer verified");
+                system("/wait, /connect  start a new conversation;  /menu  the main menu");
+                system("/quit    end the conversation and return to the menu");
+                system("/help    this list;  PgUp/PgDn scroll through the history;  Ctrl-C quits the program");
+            }
+            default -> tui.showError("Unknown command " + Text.fit(Text.clean(command), 20) + "; /help lists them.");
+        }
+    }
+
+    private void system(String text) {
+        conversation.log.addSystem(tui.now(), text);
+    }
+
+    private void send(String text) {
+        Conversation k = conversation;
+        if (tui.chats().blocked(k)) {
+            tui.showError(AppException.Reason.PEER_CHANGED.sentence());
+            return;
+        }
+        ChatLog.Entry entry = k.log.addOwn(tui.now(), Text.clean(text), !k.online());
+        tui.sendAsync(() -> tui.messenger().send(k.peer, text), id -> k.log.bind(entry, id),
+                error -> k.log.failLocally(entry, error));
+    }
+
+    @Override
+    public void draw(Canvas c) {
+        Conversation k = conversation;
+        list(c, tui, k);
+        ChatEvent.Connected details = k.details().orElse(null);
+        String state = k.link instanceof Conversation.Lost lost ? "disconnected: " + lost.why()
+                : k.live() || k.online() ? "connected" : "offline; messages are queued until it connects";
+        c.line("Chat with " + k.name() + " — " + state, SGR.BOLD);
+        if (details != null) {
+            String trust = k.verifiedHere() || details.verified() ? ChatEvent.TrustMode.VERIFIED.label()
+                    : details.trust() == null ? "" : details.trust().label();
+            c.line("path " + Text.clean(details.path()) + " · level " + details.level() + " · " + trust
+                    + " · safety " + Text.shortSafety(details.safetyNumber()) + " (/verify)");
+            if (details.certifiedName().isPresent()) {
+                c.line("Peer ID: " + Text.clean(details.certifiedName().get())
+                        + " (certified by your organisation's CA)");
+            }
+        }
+        c.line("─".repeat(c.width));
+        int historyRows = c.remaining() - 2;
+        List<String> lines = new ArrayList<>();
+        String top = null;
+        if (k.history instanceof Conversation.Loading) {
+            top = "… reading the history …";
+        } else if (k.history instanceof Conversation.ReadTo) {
+            top = "… PgUp: older messages …";
+        } else if (k.history instanceof Conversation.Complete) {
+            top = k.log.full() ? "… older messages are not shown here …" : "— start of the conversation —";
+        }
+        if (top != null) {
+            lines.add(top);
+        }
+        for (ChatLog.Entry e : k.log.entries()) {
+            String head = tui.hhmm.format(e.time) + " " + e.sender + ": ";
+            String tail = e.kind == ChatLog.Kind.OWN ? "  [" + e.stateLabel() + "]" : "";
+            List<String> wrapped = Text.wrap(head + e.text + tail, c.width - 1);
+            for (int i = 0; i < wrapped.size(); i++) {
+                lines.add(i == 0 ? wrapped.get(i) : "      " + wrapped.get(i));
+            }
+        }
+        maxScroll = Math.max(0, lines.size() - historyRows);
+        k.scroll = Math.min(k.scroll, maxScroll);
+        int from = Math.max(0, lines.size() - historyRows - k.scroll);
+        int to = Math.min(lines.size(), from + Math.max(0, historyRows));
+        c.row = Math.max(c.row, c.limit - 2 - (to - from)); // the newest line sits just above the input
+        for (int i = from; i < to; i++) {
+            c.line(lines.get(i));
+        }
+        c.row = Math.max(c.row, c.limit - 2);
+        c.line("─".repeat(c.width));
+        Widgets.field(c, k.input, 1, true);
+    }
+
+    /**
+     * The conversation list: one row each (Alt key, name, online, unread, last message time), at most
+     * {@link #MAX_LIST_ROWS} around {@code selected}, so an 80x24 terminal keeps most of its rows for the chat.
+     */
+    static void list(Canvas c, Tui tui, Conversation selected) {
+        List<Conversation> all = tui.chats().conversations().ordered();
+        if (all.isEmpty()) {
+            return;
+        }
+        int rows = Math.min(all.size(), MAX_LIST_ROWS);
+        int at = selected == null ? 0 : Math.max(0, all.indexOf(selected));
+        int first = Math.max(0, Math.min(at - rows / 2, all.size() - rows));
+        for (int i = first; i < first + rows; i++) {
+            Conversation k = all.get(i);
+            String key = i < 9 ? "Alt+" + (i + 1) : "";
+            String unread = k.unread() > 0 ? k.unread() + " unread" : "";
+            String time = k.lastTime().map(tui::when).orElse("");
+            String row = String.format("%s %-6s %-20s %-8s %-10s %s", k == selected ? ">" : " ", key,
+                    Text.fit(k.name(), 20), k.online() ? "online" : "offline", unread, time);
+            String more = i == first + rows - 1 && all.size() > rows ? "  (" + all.size() + " in all; Ctrl+N/P)" : "";
+            if (k == selected) {
+                c.line(row + more, SGR.REVERSE);
+            } else {
+                c.line(row + more);
+            }
+        }
+    }
+}

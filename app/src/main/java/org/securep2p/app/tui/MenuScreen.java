@@ -1,0 +1,109 @@
+package org.securep2p.app.tui;
+
+import org.securep2p.app.ChatEvent;
+
+import com.googlecode.lanterna.SGR;
+import com.googlecode.lanterna.input.KeyStroke;
+import com.googlecode.lanterna.input.KeyType;
+
+/** The main menu: the numbered actions, the user's identity, and why the keys are unavailable if they are. */
+final class MenuScreen implements Screen {
+
+    static final String[] MENU = {"Wait for incoming connection", "Connect to a peer", "Retry STUN discovery",
+        "Security level", "Identity", "Peers", "Quit"};
+
+    /** Menu items that need the messenger: Wait, Connect, Retry STUN, Identity, Peers. */
+    private static final boolean[] NEEDS_KEYS = {true, true, true, false, true, true, false};
+
+    static final String UNAVAILABLE = "The keys could not be unlocked; press 7, q or Escape to quit.";
+
+    private final Tui tui;
+    /** The highlighted item; kept while other screens are up, so the menu comes back as it was left. */
+    private int index;
+
+    MenuScreen(Tui tui) {
+        this.tui = tui;
+    }
+
+    @Override
+    public void onKey(KeyStroke key, boolean moreInputFollows) {
+        char c = KeyInput.typed(key);
+        if (c >= '1' && c <= '0' + MENU.length) {
+            index = c - '1';
+            choose(index);
+        } else if (key.getKeyType() == KeyType.ArrowUp) {
+            index = (index + MENU.length - 1) % MENU.length;
+        } else if (key.getKeyType() == KeyType.ArrowDown) {
+            index = (index + 1) % MENU.length;
+        } else if (KeyInput.isEnter(key)) {
+            choose(index);
+        } else if (KeyInput.isEscape(key) || c == 'q') {
+            tui.quit();
+        }
+    }
+
+    void choose(int item) {
+        tui.clearNotice();
+        if (item < NEEDS_KEYS.length && NEEDS_KEYS[item] && !(tui.keys() instanceof Tui.Unlocked)) {
+            if (tui.keys() instanceof Tui.Unavailable) {
+                tui.showError(UNAVAILABLE);
+            } else {
+                // Kept, not dropped: the key press is answered as soon as the keys are there.
+                tui.queueUntilUnlocked(item);
+                tui.showInfo(Tui.UNLOCKING + " " + MENU[item] + " follows as soon as they are ready.");
+            }
+            return;
+        }
+        switch (item) {
+            case 0 -> WaitScreen.start(tui);
+            case 1 -> tui.show(new ConnectScreen(tui));
+            case 2 -> {
+                tui.showInfo("Asking the STUN servers for the public endpoint…");
+                tui.async(tui.messenger()::discoverEndpoint, (ChatEvent.Endpoint e) -> {
+                    tui.setEndpoint(e);
+                    tui.showInfo("Public endpoint " + Text.clean(e.endpoint()) + ". " + Text.clean(e.natAdvice()));
+                }, tui::showError);
+            }
+            case 3 -> tui.show(new LevelScreen(tui));
+            case 4 -> tui.show(new IdentityScreen(tui));
+            case 5 -> tui.show(new PeersScreen(tui));
+            default -> tui.quit();
+        }
+    }
+
+    @Override
+    public void draw(Canvas c) {
+        c.line("securep2p — main menu", SGR.BOLD);
+        ChatEvent.Ready identity = tui.identity();
+        if (identity != null) {
+            c.line("You are " + Text.clean(identity.username()) + " · fingerprint " + Text.clean(identity.fingerprint()));
+        } else if (tui.keys() instanceof Tui.Unavailable) {
+            c.line("The keys could not be unlocked:");
+        } else {
+            c.line(tui.keys() instanceof Tui.Unlocking ? Tui.UNLOCKING : "Loading identity…");
+        }
+        c.blank();
+        for (int i = 0; i < MENU.length; i++) {
+            String label = (i == index ? " > " : "   ") + (i + 1) + "  " + MENU[i]
+                    + (i == 3 ? ": " + tui.floor() : "");
+            if (i == index) {
+                c.line(label, SGR.REVERSE);
+            } else {
+                c.line(label);
+            }
+        }
+        c.blank();
+        c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");
+        if (!tui.chats().conversations().ordered().isEmpty()) {
+            c.blank();
+            c.line("Conversations (Alt+1..9, or Ctrl+N and Ctrl+P, opens one):");
+            ConversationScreen.list(c, tui, null);
+        }
+        if (tui.keys() instanceof Tui.Unavailable u) {
+            c.blank();
+            for (String line : u.lines()) {
+                c.wrapped(line);
+            }
+        }
+    }
+}

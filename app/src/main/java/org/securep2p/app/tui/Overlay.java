@@ -1,0 +1,16 @@
+package org.securep2p.app.tui;
+
+import com.googlecode.lanterna.input.KeyStroke;
+
+/**
+ * A dialog drawn over the current {@link Screen}, which takes every key until it closes itself: comparing the
+ * safety number, deciding about a peer whose identity changed, or confirming a deletion. Confined to the UI thread.
+ *
+ * <p>Not its job: remembering the screen below (the {@link Tui} keeps it and shows it again).
+ */
+sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay, ConfirmOverlay {
+
+    void draw(Canvas c);
+
+    void onKey(KeyStroke key);
+}
