@@ -199,7 +199,8 @@ public final class Main implements Callable<Integer> {
             return FAILED;
         }
         Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
-                Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa);
+                Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa,
+                profile.tuiBell());
         return Wiring.run(options, System.in, out, err);
     }
 

@@ -49,7 +49,7 @@ final class Wiring {
     /** What the command line decided. */
     record Options(Home home, String username, SecurityLevel floor, List<String> stun, List<String> turn,
             String turnUser, Optional<Path> turnPasswordFile, Optional<Integer> port, boolean json,
-            Optional<Path> organisationCa) {
+            Optional<Path> organisationCa, boolean tuiBell) {
     }
 
     private Wiring() {
@@ -129,7 +129,7 @@ final class Wiring {
                 }
             }
             terminalFree.set(false);
-            org.securep2p.app.tui.Tui.run(messenger, o.floor());
+            org.securep2p.app.tui.Tui.run(messenger, o.floor(), o.tuiBell());
             if (messenger.isCompletedExceptionally()) {
                 // Shown on the screen already; repeated where it stays once the screen is gone.
                 err.print(failureText(messenger.handle((m, e) -> e).join()));
