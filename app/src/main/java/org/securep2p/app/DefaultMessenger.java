@@ -557,7 +557,7 @@ final class DefaultMessenger implements Messenger {
                     take(connection);
                 } catch (RuntimeException e) {
                     // One peer's connection that slipped past the checks costs that connection, not the port.
-                    connection.close();
+                    closeAside(connection);
                     crashed("", e);
                 }
             }
@@ -581,7 +581,7 @@ final class DefaultMessenger implements Messenger {
         if (wait.isEmpty() && (trust.find(fp).isEmpty() || trust.isRejected(fp))) {
             SECURITY.warn("refused {} on UDP port {}: no wait is open and it is no known contact", fp.shortForm(),
                     fixedPort.orElse(0));
-            connection.close();
+            closeAside(connection);
             return;
         }
         Link link;
@@ -590,7 +590,7 @@ final class DefaultMessenger implements Messenger {
             link = open(Origin.ACCEPTED, connection.level());
         } catch (AppException e) {
             SECURITY.warn("refused {} on UDP port {}: {}", fp.shortForm(), fixedPort.orElse(0), e.getMessage());
-            connection.close();
+            closeAside(connection);
             emit(new ChatEvent.Failure(about, e.getMessage()));
             return;
         }
@@ -609,6 +609,18 @@ final class DefaultMessenger implements Messenger {
                 finish(link);
             }
         });
+    }
+
+    /**
+     * Closes a refused connection on a worker: a graceful close waits for the peer's acknowledgement (up to the
+     * close timeout, 13.6), and a peer that never sends one must not hold up the accept loop.
+     */
+    private void closeAside(PeerConnection connection) {
+        try {
+            worker.execute(connection::close);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            connection.close(); // closing: nothing else waits on this thread any more
+        }
     }
 
     /** A handshake on the port failed (another level, a scanner): reported; the listener and the wait go on. */
