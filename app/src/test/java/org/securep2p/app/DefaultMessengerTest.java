@@ -732,4 +732,27 @@ class DefaultMessengerTest {
         assertThat(messenger.conversations()).extracting(Messenger.ConversationInfo::peer)
                 .doesNotContain(stranger.keys.identity().fingerprint().displayString());
     }
+
+    @Test
+    void aPeerArrivingOnThePortWhenAllThirtyTwoSlotsAreTakenIsClosedAndReported() throws Exception {
+        start(Duration.ofSeconds(20));
+        ChatEvent.Endpoint wait = messenger.waitForPeer(LEVEL);
+        int dead;
+        try (DatagramSocket probe = new DatagramSocket(0)) {
+            dead = probe.getLocalPort();
+        }
+        // The wait holds one slot; 31 links dialling nobody hold the rest.
+        for (int i = 1; i < Messenger.MAX_CONNECTIONS; i++) {
+            messenger.connect("127.0.0.1:" + dead, LEVEL);
+        }
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        String bobAttempt = dialPort(bob);
+        ChatEvent.Failure full = awaitEvent(ChatEvent.Failure.class, f -> f.attempt().equals(wait.attempt()),
+                Duration.ofSeconds(30));
+        assertThat(full.reason()).contains("At most " + Messenger.MAX_CONNECTIONS);
+        awaitIn(bobEvents, ChatEvent.Failure.class, f -> f.attempt().equals(bobAttempt));
+        assertThat(events).noneMatch(ChatEvent.Connected.class::isInstance);
+        assertThat(bobEvents).noneMatch(ChatEvent.Connected.class::isInstance);
+    }
 }
