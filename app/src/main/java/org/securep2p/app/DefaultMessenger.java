@@ -64,8 +64,6 @@ final class DefaultMessenger implements Messenger {
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     private static final Duration WAIT_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration DECISION_TIMEOUT = Duration.ofMinutes(10);
-    /** How long a new fixed-port wait waits for the listener it replaces to let go of the port. */
-    private static final Duration CLAIM_GRACE = Duration.ofSeconds(2);
     /** How many times a dropped {@code host:port} conversation is dialled again. */
     private static final int MAX_REDIALS = 30;
 
@@ -115,9 +113,24 @@ final class DefaultMessenger implements Messenger {
      */
     private volatile MeasuredNat measuredNat;
     private volatile boolean closed;
+    /**
+     * The fixed-port listener ({@code --port}): null until the first wait opens it, then open for the messenger's
+     * life (PROTOCOL.md 20.8); its accept loop sets it back to null if its socket fails. Guarded by this.
+     */
+    private Connector.Listener portListener;
+    /** When the fixed-port listener last handed out a peer (System.nanoTime): the open wait's timeout counts from it. */
+    private volatile long lastArrival;
 
     /** How a link began: it decides how its connection is made and whether it is dialled again. */
-    enum Origin { WAIT, LISTEN, CODE, ADDRESS }
+    enum Origin {
+        WAIT,
+        /** The fixed-port wait: no connection of its own; each peer the port accepts becomes an ACCEPTED link. */
+        LISTEN,
+        /** A peer the fixed-port listener accepted. */
+        ACCEPTED,
+        CODE,
+        ADDRESS
+    }
 
     /**
      * One wait or connect and the connection it becomes. Its state changes only through {@link #move}, which
@@ -320,6 +333,10 @@ final class DefaultMessenger implements Messenger {
      */
     private void end(Link link) {
         ConversationState before = link.close();
+        if (link.origin == Origin.LISTEN) {
+            // The fixed-port wait has no worker of its own to let go of it; the listener stays (20.8).
+            finish(link);
+        }
         if (before instanceof ConversationState.Waiting w) {
             w.handle().ifPresent(Connector.Waiting::close);
         } else if (before instanceof ConversationState.Dialling d) {
@@ -396,45 +413,57 @@ final class DefaultMessenger implements Messenger {
     }
 
     /**
-     * The fixed-port wait ({@code --port}): one listener at a time, as before issue 16 (the multi-peer listener
-     * plugs in at {@link #runListen}). Waiting again at the same level is what is already happening; another level
-     * replaces the listener once it has let go of the port; a conversation that holds the port makes it BUSY.
+     * The fixed-port wait ({@code --port}, PROTOCOL.md 20.8): the first wait opens the process's one
+     * {@link Connector.Listener} and its accept loop; each peer it accepts gets a link of its own, and the wait
+     * goes on for the next one. Waiting again at the same level is what is already happening; another level
+     * replaces the wait and changes the listener's level for handshakes that start from now on.
      */
     private synchronized ChatEvent.Endpoint listen(SecurityLevel floor) throws AppException {
         for (Link l : links.values()) {
-            if (l.origin != Origin.LISTEN) {
-                continue;
-            }
-            ConversationState s = l.state();
-            if (s instanceof ConversationState.Waiting && l.floor == floor) {
-                ChatEvent.Endpoint endpoint = fixedPortEndpoint(l.attempt);
-                emit(endpoint);
-                return endpoint;
-            }
-            // A conversation that has just dropped lets go of the port within a poll: not BUSY for that.
-            boolean ending = s instanceof ConversationState.Connected c && !c.session().isLive();
-            if (s instanceof ConversationState.Waiting) {
+            if (l.origin == Origin.LISTEN && l.state() instanceof ConversationState.Waiting) {
+                if (l.floor == floor) {
+                    ChatEvent.Endpoint endpoint = fixedPortEndpoint(l.attempt);
+                    emit(endpoint);
+                    return endpoint;
+                }
                 end(l);
-            } else if (s.active() && !ending) {
-                throw new AppException(AppException.Reason.BUSY, "A conversation holds port " + fixedPort.get()
-                        + "; end it first.");
-            }
-            // Closed, or just closed: its worker lets go of the port within a poll.
-            try {
-                l.done.get(CLAIM_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AppException(AppException.Reason.BUSY, "Interrupted.");
-            } catch (ExecutionException | TimeoutException e) {
-                throw new AppException(AppException.Reason.BUSY, "The previous wait still holds the port.");
             }
         }
         Link link = open(Origin.LISTEN, floor);
+        lastArrival = System.nanoTime();
+        // Waiting before the listener hands out anybody: a peer it accepts at once finds the wait open.
         link.move(new ConversationState.Waiting(Optional.empty()));
+        try {
+            if (portListener == null) {
+                Connector.Listener listener = connector.listen(fixedPort.orElseThrow(), floor, this::refusedOnPort);
+                try {
+                    worker.execute(() -> runAccept(listener));
+                } catch (RuntimeException e) {
+                    listener.close();
+                    throw e;
+                }
+                portListener = listener;
+            } else {
+                portListener.changeLevel(floor);
+            }
+        } catch (TransportException e) {
+            end(link);
+            throw transportFailure(e);
+        } catch (RuntimeException e) {
+            end(link);
+            throw e;
+        }
         ChatEvent.Endpoint endpoint = fixedPortEndpoint(link.attempt);
         emit(endpoint);
-        worker.execute(() -> runListen(link, fixedPort.get()));
+        emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
+                "listening on UDP port " + fixedPort.get()));
         return endpoint;
+    }
+
+    /** The open fixed-port wait, if there is one. */
+    private Optional<Link> portWait() {
+        return links.values().stream().filter(l -> l.origin == Origin.LISTEN
+                && l.state() instanceof ConversationState.Waiting).findFirst();
     }
 
     /** Keeps {@code nat} as measured now, for the waits of the next {@link #MEASURED_NAT_MAX_AGE}. */
@@ -499,53 +528,118 @@ final class DefaultMessenger implements Messenger {
     }
 
     /**
-     * The fixed-port listener: the connections it yields one after another each become this link's set-up (one,
-     * as before issue 16; a multi-peer listener hands each to a link of its own here).
+     * The fixed-port listener's accept loop, for the messenger's life: each connection it hands out gets a link
+     * of its own (within {@link Messenger#MAX_CONNECTIONS}) and runs the chat set-up on a worker of its own, so
+     * one peer's set-up, trust decision or session never holds up the next peer. A peer is taken while a wait is
+     * open, and without one only if it is a contact we know (its {@code host:port} link redials after a drop);
+     * anybody else is refused. The open wait ends when nobody arrived for {@link #WAIT_TIMEOUT}.
      */
-    private void runListen(Link link, int port) {
+    private void runAccept(Connector.Listener listener) {
         try {
-            long deadline = System.nanoTime() + WAIT_TIMEOUT.toNanos();
-            emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
-                    "listening on UDP port " + port));
-            while (true) {
+            while (!closed) {
                 PeerConnection connection;
                 try {
-                    // Ending the link (cancel, disconnect, close) lets go of the port within a poll.
-                    connection = connector.listen(port, link.floor, Duration.ofNanos(Math.max(1_000_000L,
-                            deadline - System.nanoTime())),
-                            () -> link.state() instanceof ConversationState.Waiting && !closed);
+                    connection = listener.accept(Duration.ofSeconds(1));
                 } catch (TransportException e) {
-                    if (!(link.state() instanceof ConversationState.Waiting) || closed) {
-                        return;
+                    if (e.reason() == TransportException.Reason.PEER_TIMEOUT) {
+                        expirePortWait();
+                        continue;
                     }
-                    if (e.reason() == TransportException.Reason.PEER_TIMEOUT
-                            || e.reason() == TransportException.Reason.IO_FAILED) {
-                        throw e;
+                    if (!closed && e.reason() != TransportException.Reason.CLOSED) {
+                        Optional<Link> wait = portWait();
+                        fail(wait.map(l -> l.attempt).orElse(""), transportFailure(e));
+                        wait.ifPresent(this::end);
                     }
-                    // Whoever sent the packet that opened this attempt did not complete TLS with us (a wrong
-                    // level, a replayed packet, a scanner): the port is still ours to wait on, for the real peer.
-                    // The attempt's failure is reported as any other (error event, security log for a refused
-                    // handshake); the wait itself goes on, and says so.
-                    fail(link.attempt, transportFailure(e));
-                    emit(new ChatEvent.Notice("Still waiting on UDP port " + port + "."));
-                    continue;
+                    return;
                 }
-                // Listening is over: a wait from now on is a new one (after this set-up ends), not this one.
-                if (!link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(),
-                        Optional.empty()))) {
+                lastArrival = System.nanoTime();
+                try {
+                    take(connection);
+                } catch (RuntimeException e) {
+                    // One peer's connection that slipped past the checks costs that connection, not the port.
+                    closeAside(connection);
+                    crashed("", e);
+                }
+            }
+        } catch (RuntimeException e) {
+            crashed("", e);
+        } finally {
+            synchronized (this) {
+                if (portListener == listener) {
+                    portListener = null;
+                }
+            }
+            listener.close();
+        }
+    }
+
+    /** Hands one accepted connection to a link of its own, or refuses it (closed, logged, reported). */
+    private void take(PeerConnection connection) {
+        Optional<Link> wait = portWait();
+        String about = wait.map(l -> l.attempt).orElse("");
+        Fingerprint fp = connection.peerIdentity().fingerprint();
+        if (wait.isEmpty() && (trust.find(fp).isEmpty() || trust.isRejected(fp))) {
+            SECURITY.warn("refused {} on UDP port {}: no wait is open and it is no known contact", fp.shortForm(),
+                    fixedPort.orElse(0));
+            closeAside(connection);
+            return;
+        }
+        Link link;
+        try {
+            // The level the handshake ran at: a wait opened at another level meanwhile applies to later ones.
+            link = open(Origin.ACCEPTED, connection.level());
+        } catch (AppException e) {
+            SECURITY.warn("refused {} on UDP port {}: {}", fp.shortForm(), fixedPort.orElse(0), e.getMessage());
+            closeAside(connection);
+            emit(new ChatEvent.Failure(about, e.getMessage()));
+            return;
+        }
+        link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()));
+        worker.execute(() -> {
+            try {
+                if (!link.state().active() || closed) {
                     connection.close();
                     return;
                 }
                 helloBegins(link, connection);
                 runSession(link, ChatChannel.of(connection, ""), false, false);
-                return;
+            } catch (RuntimeException e) {
+                crashed(link.attempt, e);
+            } finally {
+                finish(link);
             }
-        } catch (TransportException e) {
-            fail(link.attempt, transportFailure(e));
-        } catch (RuntimeException e) {
-            crashed(link.attempt, e);
-        } finally {
-            finish(link);
+        });
+    }
+
+    /**
+     * Closes a refused connection on a worker: a graceful close waits for the peer's acknowledgement (up to the
+     * close timeout, 13.6), and a peer that never sends one must not hold up the accept loop.
+     */
+    private void closeAside(PeerConnection connection) {
+        try {
+            worker.execute(connection::close);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            connection.close(); // closing: nothing else waits on this thread any more
+        }
+    }
+
+    /** A handshake on the port failed (another level, a scanner): reported; the listener and the wait go on. */
+    private void refusedOnPort(TransportException e) {
+        Optional<Link> wait = portWait();
+        fail(wait.map(l -> l.attempt).orElse(""), transportFailure(e));
+        if (wait.isPresent()) {
+            emit(new ChatEvent.Notice("Still waiting on UDP port " + fixedPort.orElse(0) + "."));
+        }
+    }
+
+    /** Ends the open fixed-port wait once nobody arrived for {@link #WAIT_TIMEOUT}; the listener stays. */
+    private void expirePortWait() {
+        Optional<Link> wait = portWait();
+        if (wait.isPresent() && System.nanoTime() - Math.max(wait.get().start, lastArrival)
+                > WAIT_TIMEOUT.toNanos()) {
+            fail(wait.get().attempt, new AppException(AppException.Reason.UNREACHABLE, "Nobody connected to UDP port "
+                    + fixedPort.orElse(0) + " within " + WAIT_TIMEOUT.toMinutes() + " minutes."));
+            end(wait.get());
         }
     }
 
@@ -1398,6 +1492,14 @@ final class DefaultMessenger implements Messenger {
     public void close() {
         closed = true;
         disconnect(null);
+        Connector.Listener listener;
+        synchronized (this) {
+            listener = portListener;
+            portListener = null;
+        }
+        if (listener != null) {
+            listener.close();
+        }
         worker.shutdownNow();
         expiry.shutdownNow();
         conversations.close();

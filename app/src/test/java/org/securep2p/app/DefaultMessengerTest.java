@@ -77,12 +77,67 @@ class DefaultMessengerTest {
         random.nextBytes(k);
         ConversationStore conversations = new ConversationStore(dir.resolve("conversations"), SecretBytes.copyOf(k),
                 random, clock);
-        messenger = new DefaultMessenger(keys, new Connector(config, keys,
+        messenger = new DefaultMessenger(new OfferingKeys(keys), new Connector(config, keys,
                 TransportCertificate.loadOrCreate(dir.resolve("cert-alice"), keys, clock), random), config, trust,
                 conversations, new MemoryHistory(), "alice", new ChatEvent.Ready(keys.identity().fingerprint().displayString(), "alice",
                         "test", "test", "codes"), Optional.of(port), random, clock);
         messenger.addListener(events::add);
         toClose.add(0, messenger);
+    }
+
+    /**
+     * Hands out each one-time prekey in one bundle only, as the key manager does (DurableKeyHolder): peers that
+     * dial the port at the same instant then never race for one prekey, which InMemoryPrivateKeys.preKeyBundle
+     * offers until it is consumed.
+     */
+    private record OfferingKeys(InMemoryPrivateKeys keys) implements org.securep2p.crypto.PrivateKeyOperations {
+        @Override
+        public org.securep2p.crypto.IdentityPublicKeys identity() {
+            return keys.identity();
+        }
+
+        @Override
+        public org.securep2p.crypto.PreKeyBundle preKeyBundle() {
+            return keys.offerPreKeyBundle();
+        }
+
+        @Override
+        public SecretBytes agreeWithIdentityKey(byte[] peerPublicKey) throws org.securep2p.crypto.CryptoException {
+            return keys.agreeWithIdentityKey(peerPublicKey);
+        }
+
+        @Override
+        public SecretBytes agreeWithSignedPreKey(int id, byte[] peerPublicKey)
+                throws org.securep2p.crypto.CryptoException {
+            return keys.agreeWithSignedPreKey(id, peerPublicKey);
+        }
+
+        @Override
+        public SecretBytes consumeOneTimePreKey(int id, byte[] peerPublicKey)
+                throws org.securep2p.crypto.CryptoException {
+            return keys.consumeOneTimePreKey(id, peerPublicKey);
+        }
+
+        @Override
+        public SecretBytes decapsulate(int id, byte[] ciphertext) throws org.securep2p.crypto.CryptoException {
+            return keys.decapsulate(id, ciphertext);
+        }
+
+        @Override
+        public org.securep2p.crypto.HybridSignature signHandshakeTranscript(
+                org.securep2p.crypto.HandshakeTranscript transcript) throws org.securep2p.crypto.CryptoException {
+            return keys.signHandshakeTranscript(transcript);
+        }
+
+        @Override
+        public byte[] signTlsCertificateVerify(byte[] content) throws org.securep2p.crypto.CryptoException {
+            return keys.signTlsCertificateVerify(content);
+        }
+
+        @Override
+        public byte[] signTransportCertificate(byte[] tbs) throws org.securep2p.crypto.CryptoException {
+            return keys.signTransportCertificate(tbs);
+        }
     }
 
     /** A messenger without a fixed port (connection codes, loopback candidates only) reporting into {@code into}. */
@@ -202,13 +257,13 @@ class DefaultMessengerTest {
     }
 
     @Test
-    void disconnectStopsTheListenerAndFreesThePort() throws Exception {
+    void disconnectEndsTheWaitAndWaitingAgainLetsAStrangerIn() throws Exception {
         start(Duration.ofSeconds(20));
         messenger.waitForPeer(LEVEL);
         Thread.sleep(300);
         messenger.disconnect(null);
-        // Not BUSY (the old listener held the slot and the port for its whole 30-minute wait), and the port is
-        // free for the new listener: a dialer gets through.
+        // Not BUSY (the wait no longer holds its slot), and the listener, which stays for known contacts, takes
+        // a stranger again once a wait is open: a dialer gets through.
         messenger.waitForPeer(LEVEL);
         PeerConnection c = new Peer("dialer").dial(LEVEL);
         readHello(c);
@@ -563,5 +618,141 @@ class DefaultMessengerTest {
         assertThat(carolEvents).noneMatch(ChatEvent.Connected.class::isInstance);
         assertThat(aliceEvents).noneMatch(e -> e instanceof ChatEvent.Connected c
                 && c.attempt().equals(cancelled.attempt()));
+    }
+
+    /** Connects {@code dialler} to the port messenger with host:port; its Connected event. */
+    private String dialPort(DefaultMessenger dialler) throws Exception {
+        return dialler.connect("127.0.0.1:" + port, LEVEL);
+    }
+
+    @Test
+    void twoPeersDiallingOnePortAtOnceGetTwoConversationsAndEachMessageArrivesInItsOwn() throws Exception {
+        start(Duration.ofSeconds(20));
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        messenger.waitForPeer(LEVEL);
+        // Both dial before either is connected: the port serves them side by side.
+        String bobAttempt = dialPort(bob);
+        String carolAttempt = dialPort(carol);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(bobAttempt));
+        awaitIn(carolEvents, ChatEvent.Connected.class, c -> c.attempt().equals(carolAttempt));
+        String bobFp = bob.identity().fingerprint();
+        String carolFp = carol.identity().fingerprint();
+        String aliceFp = messenger.identity().fingerprint();
+        awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(bobFp));
+        awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(carolFp));
+        assertThat(messenger.conversations()).filteredOn(Messenger.ConversationInfo::connected)
+                .extracting(Messenger.ConversationInfo::peer).containsExactlyInAnyOrder(bobFp, carolFp);
+
+        for (int i = 0; i < 5; i++) {
+            messenger.send(bobFp, "b" + i);
+            messenger.send(carolFp, "c" + i);
+            bob.send(null, "from bob " + i);
+            carol.send(null, "from carol " + i);
+        }
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("b4"));
+        awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("c4"));
+        awaitIn(events, ChatEvent.MessageReceived.class, m -> m.text().equals("from bob 4"));
+        awaitIn(events, ChatEvent.MessageReceived.class, m -> m.text().equals("from carol 4"));
+        assertThat(receivedTexts(bobEvents, aliceFp)).containsExactly("b0", "b1", "b2", "b3", "b4");
+        assertThat(receivedTexts(carolEvents, aliceFp)).containsExactly("c0", "c1", "c2", "c3", "c4");
+        assertThat(receivedTexts(events, bobFp)).containsExactly("from bob 0", "from bob 1", "from bob 2",
+                "from bob 3", "from bob 4");
+        assertThat(receivedTexts(events, carolFp)).containsExactly("from carol 0", "from carol 1",
+                "from carol 2", "from carol 3", "from carol 4");
+        // Ending one conversation leaves the other, and the wait, as they were.
+        messenger.disconnect(bobFp);
+        awaitIn(events, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        messenger.send(carolFp, "only carol now");
+        awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("only carol now"));
+    }
+
+    @Test
+    void aDiallerAtAnotherLevelIsRefusedAndReportedWhileTheOthersConnect() throws Exception {
+        start(Duration.ofSeconds(20));
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        ChatEvent.Endpoint wait = messenger.waitForPeer(LEVEL);
+        String bobAttempt = dialPort(bob);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(bobAttempt));
+        // Beside bob's live conversation: one at another level, and carol at the right one.
+        CompletableFuture<Throwable> wrong = CompletableFuture.supplyAsync(() -> {
+            try {
+                new Peer("wrong").dial(SecurityLevel.ENHANCED);
+                return null;
+            } catch (Exception e) {
+                return e;
+            }
+        });
+        String carolAttempt = dialPort(carol);
+        awaitIn(carolEvents, ChatEvent.Connected.class, c -> c.attempt().equals(carolAttempt));
+        assertThat(wrong.get(30, TimeUnit.SECONDS)).isInstanceOf(TransportException.class);
+        ChatEvent.Failure refused = awaitEvent(ChatEvent.Failure.class, f -> f.attempt().equals(wait.attempt()),
+                Duration.ofSeconds(10));
+        assertThat(refused.reason()).containsAnyOf("level", "handshake", "TLS");
+        bob.send(null, "bob still here");
+        carol.send(null, "carol here");
+        awaitIn(events, ChatEvent.MessageReceived.class, m -> m.text().equals("bob still here"));
+        awaitIn(events, ChatEvent.MessageReceived.class, m -> m.text().equals("carol here"));
+        // The wait is still the one that was opened: waiting again at its level changes nothing.
+        assertThat(messenger.waitForPeer(LEVEL).attempt()).isEqualTo(wait.attempt());
+    }
+
+    @Test
+    void withoutAWaitThePortTakesAKnownContactButRefusesAStranger() throws Exception {
+        start(Duration.ofSeconds(20));
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        ChatEvent.Endpoint wait = messenger.waitForPeer(LEVEL);
+        String bobAttempt = dialPort(bob);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(bobAttempt));
+        String bobFp = bob.identity().fingerprint();
+        awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(bobFp));
+        messenger.cancel(wait.attempt());
+        // Bob's conversation drops; his host:port link redials and gets in: he is a contact now.
+        messenger.disconnect(bobFp);
+        awaitIn(events, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        long before = events.stream().filter(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
+                .count();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (events.stream().filter(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
+                .count() == before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(events).filteredOn(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
+                .hasSize((int) before + 1);
+        // A stranger completes TLS (the transport knows no contacts) but gets no set-up: the connection is closed.
+        Peer stranger = new Peer("stranger");
+        PeerConnection c = stranger.dial(LEVEL);
+        org.assertj.core.api.Assertions.assertThatThrownBy(c::receiveMessage).isInstanceOf(TransportException.class);
+        assertThat(messenger.conversations()).extracting(Messenger.ConversationInfo::peer)
+                .doesNotContain(stranger.keys.identity().fingerprint().displayString());
+    }
+
+    @Test
+    void aPeerArrivingOnThePortWhenAllThirtyTwoSlotsAreTakenIsClosedAndReported() throws Exception {
+        start(Duration.ofSeconds(20));
+        ChatEvent.Endpoint wait = messenger.waitForPeer(LEVEL);
+        int dead;
+        try (DatagramSocket probe = new DatagramSocket(0)) {
+            dead = probe.getLocalPort();
+        }
+        // The wait holds one slot; 31 links dialling nobody hold the rest.
+        for (int i = 1; i < Messenger.MAX_CONNECTIONS; i++) {
+            messenger.connect("127.0.0.1:" + dead, LEVEL);
+        }
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        String bobAttempt = dialPort(bob);
+        ChatEvent.Failure full = awaitEvent(ChatEvent.Failure.class, f -> f.attempt().equals(wait.attempt()),
+                Duration.ofSeconds(30));
+        assertThat(full.reason()).contains("At most " + Messenger.MAX_CONNECTIONS);
+        awaitIn(bobEvents, ChatEvent.Failure.class, f -> f.attempt().equals(bobAttempt));
+        assertThat(events).noneMatch(ChatEvent.Connected.class::isInstance);
+        assertThat(bobEvents).noneMatch(ChatEvent.Connected.class::isInstance);
     }
 }
