@@ -472,12 +472,10 @@ final class ChatSession implements AutoCloseable {
         }
         synchronized (sendLock) {
             Conversation.Pending p = c.encryptText(text, id);
-            try {
-                channel.send(ChatFrame.ratchet(p.wire()).encode());
-                sentUpTo = p.sequence();
-            } catch (TransportException e) {
-                LOG.info("message {} queued: {}", p.id(), e.reason());
-            }
+            // Every queued message this connection has not carried yet, then this one, in sequence order: one
+            // queued through the conversation while this session was being published goes out first, or the
+            // peer's cumulative acknowledgement of this one would drop it unsent. A failure leaves them queued.
+            sendQueued();
             return p.id();
         }
     }

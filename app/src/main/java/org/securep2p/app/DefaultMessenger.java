@@ -95,10 +95,12 @@ final class DefaultMessenger implements Messenger {
     private final Map<String, Link> links = new ConcurrentHashMap<>();
     private final AtomicLong attempts = new AtomicLong();
     /**
-     * Held by send and by the publication of a new session, so no send falls between a session's resend of the
-     * queue and its first direct send (see runSession).
+     * One gate per peer, held by send while it decides between the live session and the outbox (and queues), and
+     * by the publication of a new session with that peer: a message queued through the conversation is then in
+     * the outbox before the session it must go out on is published. Never held across a network send, so a peer
+     * that stops reading stalls neither another conversation nor a set-up.
      */
-    private final Object sendGate = new Object();
+    private final Map<Fingerprint, Object> sendGates = new ConcurrentHashMap<>();
     /**
      * How long a measured NAT behaviour stands in for a new measurement: after a network change (another Wi-Fi,
      * a VPN) the old one may claim "one code is enough" and the connection fail, so an older one is measured
@@ -730,15 +732,17 @@ final class DefaultMessenger implements Messenger {
         try {
             connected = s.establish();
             peer = channel.peerIdentity().fingerprint();
-            synchronized (sendGate) {
-                if (!link.move(new ConversationState.Connected(peer, s, redial))) {
-                    s.disconnect();
-                    return false;
-                }
-                // A send that queued through the conversation while s was being set up is sent now, before any
-                // send can reach s directly.
-                s.sendQueued();
+            boolean published;
+            synchronized (gateOf(peer)) {
+                published = link.move(new ConversationState.Connected(peer, s, redial));
             }
+            if (!published) {
+                s.disconnect();
+                return false;
+            }
+            // A send that queued through the conversation while s was being set up goes out now (a direct send
+            // that comes first sends it before itself, see ChatSession.send); outside the gate, as it may block.
+            s.sendQueued();
         } catch (AppException e) {
             if (link.state().active()) {
                 fail(link.attempt, e);
@@ -1074,43 +1078,72 @@ final class DefaultMessenger implements Messenger {
                 throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
             }
         }
-        synchronized (sendGate) {
-            Optional<ChatSession> live = liveSession(to);
-            Conversation stored = null;
-            if (live.isEmpty()) {
-                stored = conversations.load(to).orElseThrow(() -> new AppException(
-                        AppException.Reason.NOT_CONNECTED, "There is no session with this peer yet: connect first."));
-            }
-            byte[] id = new byte[ChatPayload.ID_LENGTH];
-            random.nextBytes(id);
-            String hex = HexFormat.of().formatHex(id);
-            // History first: an acknowledgement may come back before send() returns, and must find the row.
-            try {
-                history.append(to, HistoryMessage.sent(hex, clock.instant(), text));
-            } catch (HistoryException e) {
-                throw historyFailure(e);
-            }
-            try {
-                if (live.isPresent()) {
-                    try {
-                        return live.get().send(text, id);
-                    } catch (AppException e) {
-                        if (e.reason() != AppException.Reason.NOT_CONNECTED) {
-                            throw e;
-                        }
-                        // The session ended between the check and the send (it refuses before encrypting): queue.
-                    }
-                    stored = conversations.load(to).orElseThrow(() -> new AppException(
-                            AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
-                }
-                // Not connected: encrypted and stored now, sent after the next connection confirms the session.
-                return stored.encryptText(text, id).id();
-            } catch (AppException e) {
-                recordDelivery(to.displayString(), hex, HistoryMessage.Delivery.FAILED,
-                        Optional.of("not stored: " + e.getMessage()));
-                throw e;
+        Optional<ChatSession> live;
+        synchronized (gateOf(to)) {
+            live = liveSession(to);
+            if (live.isEmpty() && conversations.load(to).isEmpty()) {
+                throw new AppException(AppException.Reason.NOT_CONNECTED,
+                        "There is no session with this peer yet: connect first.");
             }
         }
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        String hex = HexFormat.of().formatHex(id);
+        // History first: an acknowledgement may come back before send() returns, and must find the row.
+        try {
+            history.append(to, HistoryMessage.sent(hex, clock.instant(), text));
+        } catch (HistoryException e) {
+            throw historyFailure(e);
+        }
+        try {
+            for (int tries = 0; ; tries++) {
+                ChatSession direct;
+                synchronized (gateOf(to)) {
+                    live = liveSession(to);
+                    if (live.isEmpty()) {
+                        // Not connected: encrypted and stored now, sent after the next connection confirms the
+                        // session (its publication waits for this gate, so it finds the message queued).
+                        return queue(to, text, id);
+                    }
+                    direct = live.get();
+                }
+                // The network send may block on a peer that stopped reading: outside the gate.
+                try {
+                    return direct.send(text, id);
+                } catch (AppException e) {
+                    // The session ended between the check and the send (it refuses before encrypting): look again.
+                    if (e.reason() != AppException.Reason.NOT_CONNECTED || tries >= 3) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (AppException e) {
+            recordDelivery(to.displayString(), hex, HistoryMessage.Delivery.FAILED,
+                    Optional.of("not stored: " + e.getMessage()));
+            throw e;
+        }
+    }
+
+    /**
+     * Encrypts into the stored conversation's outbox. A new session's handshake may retire the instance loaded
+     * here (ConversationStore.create): its commit then refuses, and the message goes into the new one instead.
+     */
+    private String queue(Fingerprint to, String text, byte[] id) throws AppException {
+        for (int tries = 0; ; tries++) {
+            Conversation stored = conversations.load(to).orElseThrow(() -> new AppException(
+                    AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
+            try {
+                return stored.encryptText(text, id).id();
+            } catch (AppException e) {
+                if (!stored.retired() || tries >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private Object gateOf(Fingerprint peer) {
+        return sendGates.computeIfAbsent(peer, p -> new Object());
     }
 
     /**

@@ -448,6 +448,66 @@ class DefaultMessengerTest {
         awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("only carol now"));
     }
 
+    /** Alice connected to bob and to carol (two waits, one after the other); the three messengers' events. */
+    private record Three(DefaultMessenger alice, DefaultMessenger bob, DefaultMessenger carol,
+            List<ChatEvent> aliceEvents, List<ChatEvent> bobEvents, List<ChatEvent> carolEvents) { }
+
+    private Three aliceWithBobAndCarol() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        pair(alice, aliceEvents, carol, carolEvents);
+        return new Three(alice, bob, carol, aliceEvents, bobEvents, carolEvents);
+    }
+
+    @Test
+    void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
+        Three t = aliceWithBobAndCarol();
+        org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
+                .fingerprint());
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        histories.get("alice").beforeAppend = (peer, m) -> {
+            if (peer.equals(bobFp) && m.direction() == org.securep2p.app.history.HistoryMessage.Direction.SENT) {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        // The send to bob stops in the middle (as one to a peer that stopped reading stops in the transport).
+        CompletableFuture<String> toBob = CompletableFuture.supplyAsync(() -> {
+            try {
+                return t.alice().send("bob", "held up");
+            } catch (AppException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        try {
+            CompletableFuture<String> toCarol = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return t.alice().send("carol", "not held up");
+                } catch (AppException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            toCarol.get(20, TimeUnit.SECONDS);
+            awaitIn(t.carolEvents(), ChatEvent.MessageReceived.class, m -> m.text().equals("not held up"));
+            assertThat(toBob).isNotDone();
+        } finally {
+            release.countDown();
+        }
+        toBob.get(20, TimeUnit.SECONDS);
+        awaitIn(t.bobEvents(), ChatEvent.MessageReceived.class, m -> m.text().equals("held up"));
+    }
+
     @Test
     void aMessageToAnOfflineContactIsStoredAndDeliveredOnceInOrderAtTheNextConnection() throws Exception {
         List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
