@@ -96,6 +96,15 @@ final class ChatSession implements AutoCloseable {
         default boolean received(Fingerprint peer, Conversation.Inbound message) throws AppException {
             return true;
         }
+
+        /**
+         * False when {@link #received} keeps nothing (history retention off): a message is then dropped from the
+         * conversation file, committed, before it is shown, so a crash in between never shows it twice (it may
+         * not be shown at all: nothing keeps it).
+         */
+        default boolean remembersReceived() {
+            return true;
+        }
     }
 
     private final ChatChannel channel;
@@ -361,6 +370,7 @@ final class ChatSession implements AutoCloseable {
         for (Conversation.Inbound m : c.unshown()) {
             try {
                 if (conversations.received(c.peer(), m)) {
+                    forgetBeforeShowing(c, m.sequence());
                     events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), m.text(),
                             m.id(), m.time()));
                 }
@@ -370,6 +380,13 @@ final class ChatSession implements AutoCloseable {
                 LOG.error("storage failed while keeping a received message: {}", e.reason());
                 return;
             }
+        }
+    }
+
+    /** Where nothing else remembers a shown message (see {@link Conversations#remembersReceived}). */
+    private void forgetBeforeShowing(Conversation c, long sequence) throws AppException {
+        if (!conversations.remembersReceived()) {
+            c.commitShown(sequence);
         }
     }
 
@@ -567,6 +584,7 @@ final class ChatSession implements AutoCloseable {
                     try {
                         if (conversations.received(c.peer(), new Conversation.Inbound(p.sequence(), p.id(), p.time(),
                                 p.text()))) {
+                            forgetBeforeShowing(c, p.sequence());
                             events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(),
                                     p.text(), p.id(), p.time()));
                         }

@@ -291,6 +291,22 @@ final class Conversation {
         shown.add(sequence);
     }
 
+    /**
+     * Marks it shown and commits now, so the file no longer offers it; on a failure it stays offered (the caller
+     * does not show it).
+     */
+    synchronized void commitShown(long sequence) throws AppException {
+        boolean added = shown.add(sequence);
+        try {
+            commit();
+        } catch (AppException e) {
+            if (added) {
+                shown.remove(sequence);
+            }
+            throw e;
+        }
+    }
+
     /** Messages received and committed but maybe never shown (after a restart: the ones to show again). */
     synchronized List<Inbound> unshown() {
         return inbound.stream().filter(m -> !shown.contains(m.sequence())).toList();

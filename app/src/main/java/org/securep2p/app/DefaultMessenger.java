@@ -888,6 +888,11 @@ final class DefaultMessenger implements Messenger {
          * id), and only the call that stored it first shows it. Then the conversation drops its copy.
          */
         @Override
+        public boolean remembersReceived() {
+            return history.keepsMessages();
+        }
+
+        @Override
         public boolean received(Fingerprint peer, Conversation.Inbound m) throws AppException {
             try {
                 return history.append(peer, HistoryMessage.received(m.id(), m.time(), m.text()));
