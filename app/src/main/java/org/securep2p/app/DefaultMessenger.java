@@ -321,7 +321,11 @@ final class DefaultMessenger implements Messenger {
      * fails), the pending decision, or the session (BYE). The worker sees the closed state and stops.
      */
     private void end(Link link) {
-        ConversationState before = link.close();
+        release(link.close());
+    }
+
+    /** Ends what a state a link just left for closed held (see {@link #end}). */
+    private void release(ConversationState before) {
         if (before instanceof ConversationState.Waiting w) {
             w.handle().ifPresent(Connector.Waiting::close);
         } else if (before instanceof ConversationState.Dialling d) {
@@ -850,9 +854,10 @@ final class DefaultMessenger implements Messenger {
     }
 
     /**
-     * The session's view of the stored conversations. Finding one is where a link learns its peer: another link
-     * still connected to the same peer is ended first (the newer connection replaces it), so two sessions never
-     * drive one conversation.
+     * The session's view of the stored conversations. Finding one is where a link learns its peer: under that
+     * peer's gate the link records the peer in its state and closes every other active link about the same peer
+     * (the newer connection replaces it, whether the older is connected or still setting up), and a link that was
+     * itself replaced meanwhile may neither find nor create; so two sessions never drive one conversation.
      */
     private final class StoreAdapter implements ChatSession.Conversations {
         private final Link link;
@@ -863,22 +868,52 @@ final class DefaultMessenger implements Messenger {
 
         @Override
         public Optional<Conversation> find(Fingerprint peer) throws AppException {
-            replaceOthers(peer);
-            return conversations.load(peer);
+            List<ConversationState> replaced = new ArrayList<>();
+            try {
+                synchronized (gateOf(peer)) {
+                    claim(peer, replaced);
+                    return conversations.load(peer);
+                }
+            } finally {
+                // Outside the gate: ending a session sends its BYE.
+                replaced.forEach(DefaultMessenger.this::release);
+            }
         }
 
         @Override
         public Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record)
                 throws AppException {
-            replaceOthers(peer);
-            return conversations.create(peer, name, sessionId, record);
+            List<ConversationState> replaced = new ArrayList<>();
+            try {
+                synchronized (gateOf(peer)) {
+                    claim(peer, replaced);
+                    return conversations.create(peer, name, sessionId, record);
+                }
+            } finally {
+                replaced.forEach(DefaultMessenger.this::release);
+            }
         }
 
-        private void replaceOthers(Fingerprint peer) {
-            for (Link other : linksOf(peer)) {
-                if (other != link && other.state() instanceof ConversationState.Connected) {
+        /**
+         * Under the peer's gate: this link is about {@code peer} from now on, and every other active link about it
+         * is closed (what it held is ended by the caller, outside the gate). Refused if this link was closed.
+         */
+        private void claim(Fingerprint peer, List<ConversationState> replaced) throws AppException {
+            ConversationState s = link.state();
+            boolean mine = s instanceof ConversationState.Dialling d
+                    && (d.peer().filter(peer::equals).isPresent()
+                            || link.move(new ConversationState.Dialling(d.setup(), d.redial(), Optional.of(peer))));
+            if (!mine) {
+                throw new AppException(AppException.Reason.UNREACHABLE, "The set-up was ended.");
+            }
+            for (Link other : links.values()) {
+                ConversationState o = other.state();
+                if (other != link && o.active() && o.about().filter(peer::equals).isPresent()) {
                     LOG.info("a new connection with {} replaces link {}", peer.shortForm(), other.attempt);
-                    end(other);
+                    ConversationState before = other.close();
+                    if (!(before instanceof ConversationState.Closed)) {
+                        replaced.add(before);
+                    }
                 }
             }
         }

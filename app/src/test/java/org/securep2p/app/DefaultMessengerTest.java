@@ -92,6 +92,11 @@ class DefaultMessengerTest {
 
     private DefaultMessenger codeMessenger(String name, List<ChatEvent> into, Clock messengerClock)
             throws Exception {
+        return codeMessenger(name, into, messengerClock, AtomicFile::write);
+    }
+
+    private DefaultMessenger codeMessenger(String name, List<ChatEvent> into, Clock messengerClock,
+            ConversationStore.FileWriter files) throws Exception {
         InMemoryPrivateKeys keys = keys();
         TransportConfig config = config(Duration.ofSeconds(20));
         byte[] k = new byte[32];
@@ -99,7 +104,8 @@ class DefaultMessengerTest {
         DefaultMessenger m = new DefaultMessenger(keys, new Connector(config, keys,
                 TransportCertificate.loadOrCreate(dir.resolve("cert-" + name), keys, clock), random), config,
                 TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
-                new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock),
+                new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock,
+                        files),
                 histories.computeIfAbsent(name, n -> new MemoryHistory()), name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
                         "codes"), Optional.empty(), random, messengerClock);
         m.addListener(into::add);
@@ -462,6 +468,52 @@ class DefaultMessengerTest {
         pair(alice, aliceEvents, bob, bobEvents);
         pair(alice, aliceEvents, carol, carolEvents);
         return new Three(alice, bob, carol, aliceEvents, bobEvents, carolEvents);
+    }
+
+    @Test
+    void twoSetUpsWithOnePeerAtOnceLeaveOneSessionDrivingTheConversation() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch firstWrite = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        // Alice's first set-up stops while it creates the conversation (the handshake's first file write).
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents, clock, (file, content) -> {
+            if (file.toString().endsWith(".conv") && held.compareAndSet(false, true)) {
+                firstWrite.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            AtomicFile.write(file, content);
+        });
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        ChatEvent.Endpoint one = bob.waitForPeer(LEVEL);
+        ChatEvent.Endpoint two = bob.waitForPeer(LEVEL);
+        String first = alice.connect(one.code(), LEVEL);
+        assertThat(firstWrite.await(30, TimeUnit.SECONDS)).isTrue();
+        String second = alice.connect(two.code(), LEVEL);
+        try {
+            // The second set-up has its TLS connection and starts the chat set-up with the same peer.
+            awaitIn(aliceEvents, ChatEvent.Progress.class, p -> p.attempt().equals(second)
+                    && p.stage() == ChatEvent.Stage.HELLO);
+        } finally {
+            release.countDown();
+        }
+        // Whichever wins, exactly one of alice's two links ends connected to bob and stays so.
+        awaitIn(aliceEvents, ChatEvent.Failure.class, f -> f.attempt().equals(first) || f.attempt().equals(second));
+        String bobFp = bob.identity().fingerprint();
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.peer().equals(bobFp));
+        alice.send("bob", "once");
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("once"));
+        assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly("once");
+        long connected = aliceEvents.stream().filter(e -> e instanceof ChatEvent.Connected c
+                && c.peer().equals(bobFp)).count();
+        long dropped = aliceEvents.stream().filter(e -> e instanceof ChatEvent.Disconnected d
+                && d.peer().equals(bobFp)).count();
+        assertThat(connected - dropped).isEqualTo(1);
     }
 
     @Test
