@@ -784,9 +784,18 @@ final class DefaultMessenger implements Messenger {
             if (history.contactName(peer).isPresent()) {
                 return;
             }
-            String base = announced.isBlank() ? peer.shortForm() : announced.strip();
+            String base = announced.strip();
+            if (localNameProblem(base).isPresent()) {
+                // The peer chose it: a name that could pass for a fingerprint (or is no valid name) is not kept.
+                base = peer.shortForm();
+            }
             for (int i = 1; i <= 100; i++) {
                 String candidate = i == 1 ? base : base + " (" + i + ")";
+                if (localNameProblem(candidate).isPresent()) {
+                    // "name (2)" grew past the limit: the fingerprint's short form, which no other contact has.
+                    candidate = peer.shortForm();
+                    i = 100;
+                }
                 try {
                     history.setContactName(peer, candidate);
                     emit(new ChatEvent.ConversationsChanged());
@@ -1313,15 +1322,9 @@ final class DefaultMessenger implements Messenger {
     public void rename(String peer, String name) throws AppException {
         Fingerprint fp = resolve(peer);
         String clean = name == null ? "" : name.strip();
-        Optional<String> problem = PeerText.nameProblem(clean);
+        Optional<String> problem = localNameProblem(clean);
         if (problem.isPresent()) {
-            throw new AppException(AppException.Reason.BAD_NAME, "Not a valid name: " + problem.get() + ".");
-        }
-        try {
-            Fingerprint.parse(clean);
-            throw new AppException(AppException.Reason.BAD_NAME, "A name cannot look like a fingerprint.");
-        } catch (CryptoException e) {
-            // Good: a name is never read as a fingerprint by resolve().
+            throw new AppException(AppException.Reason.BAD_NAME, problem.get());
         }
         try {
             history.setContactName(fp, clean);
@@ -1329,6 +1332,24 @@ final class DefaultMessenger implements Messenger {
             throw historyFailure(e);
         }
         emit(new ChatEvent.ConversationsChanged());
+    }
+
+    /**
+     * Why {@code name} cannot be a contact's local name: not a valid name, or one that resolve() would read as a
+     * fingerprint. The user's rename and the name a peer announces go through the same check.
+     */
+    static Optional<String> localNameProblem(String name) {
+        Optional<String> problem = PeerText.nameProblem(name);
+        if (problem.isPresent()) {
+            return Optional.of("Not a valid name: " + problem.get() + ".");
+        }
+        try {
+            Fingerprint.parse(name);
+            return Optional.of("A name cannot look like a fingerprint.");
+        } catch (CryptoException e) {
+            // Good: a name is never read as a fingerprint by resolve().
+            return Optional.empty();
+        }
     }
 
     @Override

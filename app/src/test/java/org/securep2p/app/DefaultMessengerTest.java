@@ -517,6 +517,21 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void aPeerAnnouncingANameThatLooksLikeAFingerprintIsListedUnderItsOwnShortForm() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        String posing = "ab".repeat(32);
+        DefaultMessenger bob = codeMessenger(posing, bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::name)
+                .containsExactly(org.securep2p.crypto.Fingerprint.parse(bobFp).shortForm());
+        assertThat(histories.get("alice").contactNamed(posing)).isEmpty();
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
