@@ -1229,7 +1229,8 @@ final class DefaultMessenger implements Messenger {
 
     /**
      * A fingerprint (spaces, colons and case ignored) or a contact's name: the local name first, then a name the
-     * trust store knows.
+     * trust store knows, but only for a contact without a local name (names in the trust store are what peers
+     * announced: the user who renamed the one that called itself "alice" no longer reaches it by "alice").
      */
     Fingerprint resolve(String peer) throws AppException {
         if (peer == null || peer.isBlank()) {
@@ -1241,17 +1242,21 @@ final class DefaultMessenger implements Messenger {
             // Not a fingerprint: a name.
         }
         String name = peer.strip();
+        Optional<Fingerprint> announced = trust.findByName(name).map(TrustedPeer::fingerprint);
         try {
             Optional<Fingerprint> local = history.contactNamed(name);
             if (local.isPresent()) {
                 return local.get();
             }
+            if (announced.isPresent() && history.contactName(announced.get()).isPresent()) {
+                announced = Optional.empty();
+            }
         } catch (HistoryException e) {
             // Without the history the trust store's names still answer.
             LOG.warn("history: cannot look up a contact name: {}", e.reason());
         }
-        return trust.findByName(name).map(TrustedPeer::fingerprint).orElseThrow(() -> new AppException(
-                AppException.Reason.UNKNOWN_PEER, "No contact is called that."));
+        return announced.orElseThrow(() -> new AppException(AppException.Reason.UNKNOWN_PEER,
+                "No contact is called that."));
     }
 
     // ---------------------------------------------------------------- conversations and history

@@ -532,6 +532,22 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void aRenamedContactIsNoLongerReachedByTheNameItAnnounced() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        alice.rename(bob.identity().fingerprint(), "scammer");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send("bob", "meant for someone else"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+        alice.send("scammer", "by the name I chose");
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("by the name I chose"));
+        assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly("by the name I chose");
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
