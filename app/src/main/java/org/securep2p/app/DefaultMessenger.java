@@ -776,6 +776,36 @@ final class DefaultMessenger implements Messenger {
     }
 
     /**
+     * The user accepted {@code now} in place of {@code old}: the name the user knows the contact by goes with it
+     * (so {@code send alice} reaches the new identity), and the old conversation stays listed as "name (old
+     * identity)" (or the old short form). A failure is logged: the new identity then gets its announced name.
+     */
+    private void moveLocalName(Fingerprint old, Fingerprint now) {
+        try {
+            Optional<String> name = history.contactName(old);
+            if (name.isEmpty() || history.contactName(now).isPresent()) {
+                return;
+            }
+            String retired = name.get() + " (old identity)";
+            try {
+                if (localNameProblem(retired).isPresent()) {
+                    throw new HistoryException(HistoryException.Reason.NAME_TAKEN, "too long");
+                }
+                history.setContactName(old, retired);
+            } catch (HistoryException e) {
+                if (e.reason() != HistoryException.Reason.NAME_TAKEN) {
+                    throw e;
+                }
+                history.setContactName(old, old.shortForm());
+            }
+            history.setContactName(now, name.get());
+            emit(new ChatEvent.ConversationsChanged());
+        } catch (HistoryException e) {
+            LOG.warn("cannot move the contact's name to its new identity: {}", e.reason());
+        }
+    }
+
+    /**
      * A contact without a local name gets the one its peer announced; if another contact has it, the announced
      * name and a number ("bob (2)"), so names stay unique in the user's list.
      */
@@ -991,6 +1021,7 @@ final class DefaultMessenger implements Messenger {
                 case VERIFY:
                     store(() -> trust.replaceIdentity(old, fp, name, address,
                             codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE));
+                    moveLocalName(old, fp);
                     if (d == TrustDecision.VERIFY) {
                         store(() -> trust.setVerified(fp, true));
                         return ChatEvent.TrustMode.VERIFIED;
@@ -1118,6 +1149,14 @@ final class DefaultMessenger implements Messenger {
             throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
         }
         Fingerprint to = peer == null ? onlyConnected() : resolve(peer);
+        if (trust.isRejected(to)) {
+            throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
+        }
+        if (trust.find(to).isEmpty()) {
+            // Untrusted by the user, or replaced by the identity the user accepted: its outbox would wait forever.
+            throw new AppException(AppException.Reason.UNKNOWN_PEER,
+                    "This identity is not a trusted contact (untrusted, or replaced by a new identity).");
+        }
         if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
             throw new AppException(AppException.Reason.TOO_LONG,
                     "At most " + ChatPayload.MAX_TEXT_BYTES + " bytes of UTF-8.");

@@ -97,6 +97,12 @@ class DefaultMessengerTest {
 
     private DefaultMessenger codeMessenger(String name, List<ChatEvent> into, Clock messengerClock,
             ConversationStore.FileWriter files) throws Exception {
+        return codeMessenger(name, name, into, messengerClock, files);
+    }
+
+    /** {@code name} names its files and history; {@code username} is what it announces. */
+    private DefaultMessenger codeMessenger(String name, String username, List<ChatEvent> into, Clock messengerClock,
+            ConversationStore.FileWriter files) throws Exception {
         InMemoryPrivateKeys keys = keys();
         TransportConfig config = config(Duration.ofSeconds(20));
         byte[] k = new byte[32];
@@ -106,7 +112,7 @@ class DefaultMessengerTest {
                 TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
                 new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock,
                         files),
-                histories.computeIfAbsent(name, n -> new MemoryHistory()), name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
+                histories.computeIfAbsent(name, n -> new MemoryHistory()), username, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), username, "test", "test",
                         "codes"), Optional.empty(), random, messengerClock);
         m.addListener(into::add);
         toClose.add(0, m);
@@ -545,6 +551,34 @@ class DefaultMessengerTest {
         alice.send("scammer", "by the name I chose");
         awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("by the name I chose"));
         assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly("by the name I chose");
+    }
+
+    @Test
+    void anAcceptedNewIdentityTakesTheContactsNameAndTheOldOneIsNoLongerSentTo() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> newBobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String oldFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(oldFp));
+        // Bob reinstalled: a new identity announcing the same name; alice accepts it.
+        DefaultMessenger newBob = codeMessenger("bob-reinstalled", "bob", newBobEvents, clock, AtomicFile::write);
+        String newFp = newBob.identity().fingerprint();
+        ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
+        newBob.connect(code.code(), LEVEL);
+        awaitIn(aliceEvents, ChatEvent.PeerChanged.class, p -> p.peer().equals(newFp));
+        alice.decide(newFp, Messenger.TrustDecision.ACCEPT);
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.peer().equals(newFp));
+        alice.send("bob", "to the bob I accepted");
+        awaitIn(newBobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("to the bob I accepted"));
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(newFp))
+                .extracting(Messenger.ConversationInfo::name).containsExactly("bob");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send(oldFp, "never delivered"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
     }
 
     @Test
