@@ -763,7 +763,11 @@ final class DefaultMessenger implements Messenger {
         SECURITY.info("connected to {} at {} over a {} path, trust {}, TLS key exchange {}", peer.shortForm(),
                 connected.level(), connected.path(), connected.trust().label(), connected.keyExchange());
         nameContact(peer, connected.name());
-        emit(connected);
+        // The name the user knows the contact by, not the one the peer chose (the HELLO's).
+        emit(new ChatEvent.Connected(connected.peer(), connected.attempt(), localName(peer, connected.name()),
+                connected.safetyNumber(), connected.level(), connected.path(), connected.trust(),
+                connected.resumed(), connected.verified(), connected.certifiedName(), connected.keyExchange(),
+                connected.elapsed()));
         while (s.isLive() && !closed && link.state() instanceof ConversationState.Connected) {
             try {
                 Thread.sleep(100);
@@ -773,6 +777,16 @@ final class DefaultMessenger implements Messenger {
             }
         }
         return true;
+    }
+
+    /** The contact's local name; {@code fallback} (the announced one) if it has none or the history fails. */
+    private String localName(Fingerprint peer, String fallback) {
+        try {
+            return history.contactName(peer).orElse(fallback);
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot read a contact name: {}", e.reason());
+            return fallback;
+        }
     }
 
     /**
@@ -847,6 +861,15 @@ final class DefaultMessenger implements Messenger {
      * a crash in between leaves at most a "delivered" announced twice.
      */
     private void onSessionEvent(Link link, ChatEvent e) {
+        if (e instanceof ChatEvent.MessageReceived m) {
+            // "from" is the contact's local name: the session only knows the name the peer announced.
+            try {
+                e = new ChatEvent.MessageReceived(m.peer(), localName(Fingerprint.parse(m.peer()), m.from()),
+                        m.text(), m.id(), m.time());
+            } catch (CryptoException x) {
+                LOG.warn("history: event without a peer");
+            }
+        }
         if (e instanceof ChatEvent.Delivered d) {
             recordDelivery(d.peer(), d.id(), HistoryMessage.Delivery.DELIVERED, Optional.empty());
         } else if (e instanceof ChatEvent.SendFailed f) {

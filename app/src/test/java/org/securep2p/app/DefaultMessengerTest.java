@@ -582,6 +582,21 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void eventsNameTheContactByItsLocalNameNotTheOneItAnnounced() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        histories.get("alice").setContactName(org.securep2p.crypto.Fingerprint.parse(bobFp), "Robert");
+        ChatEvent.Connected[] c = pair(alice, aliceEvents, bob, bobEvents);
+        assertThat(c[0].name()).isEqualTo("Robert");
+        bob.send(null, "hi");
+        assertThat(awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.peer().equals(bobFp)).from())
+                .isEqualTo("Robert");
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
