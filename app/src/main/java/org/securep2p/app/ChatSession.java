@@ -339,10 +339,10 @@ final class ChatSession implements AutoCloseable {
                     }
                 }
             }
-            replaced.ifPresent(old -> {
-                showUnshown(old);
-                failReplaced(old);
-            });
+            if (replaced.isPresent()) {
+                showUnshown(replaced.get());
+                failReplaced(replaced.get());
+            }
             SECURITY.info("handshake complete with {} at {} ({})", peerFp.shortForm(), level,
                     dialer ? "initiator" : "responder");
             return created;
@@ -364,9 +364,11 @@ final class ChatSession implements AutoCloseable {
 
     /**
      * Messages committed as received by a process that died before it could show them: shown now, with their
-     * original ids (a front end that did see one before the crash recognises the id).
+     * original ids (a front end that did see one before the crash recognises the id). If one cannot be kept, the
+     * set-up fails (as a failure on the receive path ends the session): going on would show later messages
+     * before the waiting ones.
      */
-    private void showUnshown(Conversation c) {
+    private void showUnshown(Conversation c) throws AppException {
         for (Conversation.Inbound m : c.unshown()) {
             try {
                 if (conversations.received(c.peer(), m)) {
@@ -378,7 +380,15 @@ final class ChatSession implements AutoCloseable {
             } catch (AppException e) {
                 // Kept in the conversation file: offered again at the next connection.
                 LOG.error("storage failed while keeping a received message: {}", e.reason());
-                return;
+                try {
+                    synchronized (sendLock) {
+                        channel.send(ChatFrame.close(ChatFrame.CloseReason.BYE, "").encode());
+                    }
+                } catch (TransportException ignored) {
+                    // Closing anyway.
+                }
+                closeChannel();
+                throw e;
             }
         }
     }

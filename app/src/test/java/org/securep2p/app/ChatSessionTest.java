@@ -209,6 +209,23 @@ class ChatSessionTest {
     }
 
     @Test
+    void aResumeThatCannotKeepTheWaitingMessageFailsInsteadOfShowingLaterOnesFirst() throws Exception {
+        ChatSession[] s = connect(SecurityLevel.STANDARD);
+        b.keepingFails = true;
+        s[0].send("waiting");
+        await(() -> !s[1].isLive());
+        s[0].close();
+        // Still failing at the next connection: the set-up ends; nothing is shown, the message stays offered.
+        assertThatThrownBy(() -> connect(SecurityLevel.STANDARD)).isInstanceOf(Exception.class);
+        assertThat(received(b)).isEmpty();
+        assertThat(b.store.load(alice.identity().fingerprint()).orElseThrow().unshown())
+                .extracting(Conversation.Inbound::text).containsExactly("waiting");
+        b.keepingFails = false;
+        connect(SecurityLevel.STANDARD);
+        await(() -> received(b).contains("waiting"));
+    }
+
+    @Test
     void aReceivedMessageThatCannotBeKeptStaysInTheConversationForTheNextConnection() throws Exception {
         ChatSession[] s = connect(SecurityLevel.STANDARD);
         b.keepingFails = true;
