@@ -858,7 +858,9 @@ final class DefaultMessenger implements Messenger {
     /**
      * What a session reports, after the history has been told: a delivery or a failure is recorded before the
      * front ends see it (and before the conversation commits the acknowledgement, see Conversation.decrypt), so
-     * a crash in between leaves at most a "delivered" announced twice.
+     * a crash in between leaves at most a "delivered" announced twice. A history that refuses the update is
+     * only logged: the acknowledgement is still committed and the event still sent, and that row stays
+     * SENDING (the message was delivered; aborting the commit would not make the history work).
      */
     private void onSessionEvent(Link link, ChatEvent e) {
         if (e instanceof ChatEvent.MessageReceived m) {
