@@ -171,6 +171,22 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void aParameterTheMethodDoesNotTakeIsRefusedNotIgnored() throws Exception {
+        List<JsonNode> lines = serve(String.join("\n",
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send\",\"params\":{\"to\":\"bob\",\"text\":\"x\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"disconnect\",\"params\":{\"pear\":\"bob\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"identity\",\"params\":{\"verbose\":true}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"peer\":\"bob\",\"text\":\"x\"}}",
+                ""));
+        for (int id = 1; id <= 3; id++) {
+            assertThat(response(lines, id).get("error").get("code").intValue()).isEqualTo(-32602);
+        }
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).contains("'to'");
+        assertThat(response(lines, 4).has("result")).isTrue();
+        assertThat(messenger.calls).hasSize(1);
+    }
+
+    @Test
     void appFailuresBecomeErrorsWithDocumentedCodesAndReason() throws Exception {
         messenger.failNext = new AppException(AppException.Reason.PEER_CHANGED, "Decide first.");
         List<JsonNode> lines = serve("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"send\",\"params\":{\"text\":\"x\"}}\n");
