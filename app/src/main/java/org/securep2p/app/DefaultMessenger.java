@@ -581,7 +581,10 @@ final class DefaultMessenger implements Messenger {
         }
         if (target.code().isPresent()) {
             Link link = open(Origin.CODE, floor);
-            link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()));
+            // A code names the waiter's identity (TLS is pinned to it): the set-up is about that peer from the
+            // start, so a disconnect of the peer ends it and the list shows it dialling.
+            link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(),
+                    Optional.of(target.code().get().identity())));
             worker.execute(() -> runDial(link, target.code().get()));
             return link.attempt;
         }
@@ -1323,6 +1326,32 @@ final class DefaultMessenger implements Messenger {
                 "No contact is called that."));
     }
 
+    /**
+     * As {@link #resolve}, but a fingerprint must name someone this messenger knows: a trusted contact, a link
+     * about it (a set-up or connection), a stored conversation, or a history (messages or a local name).
+     */
+    Fingerprint resolveKnown(String peer) throws AppException {
+        Fingerprint fp = resolve(peer);
+        if (trust.find(fp).isPresent() || !linksOf(fp).isEmpty()) {
+            return fp;
+        }
+        try {
+            if (conversations.stored().contains(fp)) {
+                return fp;
+            }
+        } catch (StoreException e) {
+            LOG.warn("cannot list the stored conversations: {}", e.reason());
+        }
+        try {
+            if (history.contactName(fp).isPresent() || !history.page(fp, Optional.empty(), 1).isEmpty()) {
+                return fp;
+            }
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot look up a contact: {}", e.reason());
+        }
+        throw new AppException(AppException.Reason.UNKNOWN_PEER, "No contact has this fingerprint.");
+    }
+
     // ---------------------------------------------------------------- conversations and history
 
     @Override
@@ -1543,24 +1572,18 @@ final class DefaultMessenger implements Messenger {
     }
 
     @Override
-    public void disconnect(String peer) {
+    public void disconnect(String peer) throws AppException {
         if (peer == null) {
             links.values().forEach(this::end);
             return;
         }
-        Fingerprint fp;
-        try {
-            fp = resolve(peer);
-        } catch (AppException e) {
-            return;
-        }
-        linksOf(fp).forEach(this::end);
+        linksOf(resolveKnown(peer)).forEach(this::end);
     }
 
     @Override
     public void close() {
         closed = true;
-        disconnect(null);
+        links.values().forEach(this::end);
         worker.shutdownNow();
         expiry.shutdownNow();
         conversations.close();

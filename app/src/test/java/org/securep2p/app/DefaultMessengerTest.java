@@ -597,6 +597,25 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void disconnectEndsASetUpWithThatPeerAndRefusesAPeerItDoesNotKnow() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", new CopyOnWriteArrayList<>());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.disconnect("nobody"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+        // Bob's code, but bob no longer waits: alice's set-up keeps trying until it is ended.
+        ChatEvent.Endpoint code = bob.waitForPeer(LEVEL);
+        bob.cancel(code.attempt());
+        String bobFp = bob.identity().fingerprint();
+        alice.connect(code.code(), LEVEL);
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::state).containsExactly("dialling");
+        alice.disconnect(bobFp);
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp)).isEmpty();
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
