@@ -1408,7 +1408,7 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         try {
             return history.page(fp, before, limit);
         } catch (HistoryException e) {
@@ -1418,7 +1418,7 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public void rename(String peer, String name) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         String clean = name == null ? "" : name.strip();
         Optional<String> problem = localNameProblem(clean);
         if (problem.isPresent()) {
@@ -1452,7 +1452,7 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public void markRead(String peer) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         try {
             history.markRead(fp);
         } catch (HistoryException e) {
@@ -1463,7 +1463,7 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public int clearHistory(String peer) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         int n;
         try {
             n = history.clear(fp);
@@ -1489,7 +1489,7 @@ final class DefaultMessenger implements Messenger {
     public Optional<String> safetyNumber(String name) {
         Fingerprint peer;
         try {
-            peer = name == null ? onlyConnected() : resolve(name);
+            peer = name == null ? onlyConnected() : resolveKnown(name);
         } catch (AppException e) {
             return Optional.empty();
         }

@@ -616,6 +616,21 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void aWellFormedFingerprintOfNoContactIsUnknownPeerEverywhere() throws Exception {
+        DefaultMessenger alice = codeMessenger("alice", new CopyOnWriteArrayList<>());
+        String stranger = "ab".repeat(32);
+        List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> calls = List.of(
+                () -> alice.history(stranger, Optional.empty(), 10), () -> alice.rename(stranger, "x"),
+                () -> alice.markRead(stranger), () -> alice.clearHistory(stranger), () -> alice.markVerified(stranger));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : calls) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(call).isInstanceOf(AppException.class).satisfies(
+                    e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+        }
+        assertThat(alice.safetyNumber(stranger)).isEmpty();
+        assertThat(alice.conversations()).isEmpty();
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()

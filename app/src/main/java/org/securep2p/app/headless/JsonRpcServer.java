@@ -316,12 +316,12 @@ public final class JsonRpcServer {
                 return F.objectNode().put("status", "ok");
             }
             case "verify": {
-                String peer = optional(p, "peer");
-                if (peer == null) {
-                    peer = onlyConnected();
-                }
-                String number = messenger.safetyNumber(peer).orElseThrow(() -> new AppException(
-                        AppException.Reason.NOT_CONNECTED, "No peer to verify."));
+                String named = optional(p, "peer");
+                String peer = named != null ? named : onlyConnected();
+                // A named peer without a safety number is no contact; without a name, nobody is connected.
+                String number = messenger.safetyNumber(peer).orElseThrow(() -> named != null
+                        ? new AppException(AppException.Reason.UNKNOWN_PEER, "No contact is called that.")
+                        : new AppException(AppException.Reason.NOT_CONNECTED, "No peer to verify."));
                 JsonNode confirm = p.get("confirm");
                 if (confirm != null && !confirm.isBoolean()) {
                     throw new BadParams("confirm must be true or false");

@@ -134,6 +134,15 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void verifyWithAPeerThatNamesNoContactIsUnknownPeer() throws Exception {
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"verify","params":{"peer":"nobody"}}
+                """);
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).isEqualTo("UNKNOWN_PEER");
+        assertThat(messenger.calls).isEmpty();
+    }
+
+    @Test
     void verifyWithoutAPeerNeedsExactlyOneConnectedConversation() throws Exception {
         messenger.conversations = List.of();
         List<JsonNode> lines = serve("""
