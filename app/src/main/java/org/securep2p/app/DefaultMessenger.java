@@ -172,6 +172,24 @@ final class DefaultMessenger implements Messenger {
             return before;
         }
 
+        /**
+         * Closes the link unless it is connected (or closed already), in one step: a set-up that connects at the
+         * same instant is either ended before it connects or left connected, never ended after. Returns the state
+         * it replaced, empty if it changed nothing.
+         */
+        Optional<ConversationState> closeUnlessConnected() {
+            ConversationState before;
+            synchronized (this) {
+                before = state;
+                if (before instanceof ConversationState.Connected || before instanceof ConversationState.Closed) {
+                    return Optional.empty();
+                }
+                state = new ConversationState.Closed(before.about());
+            }
+            emit(new ChatEvent.ConversationsChanged());
+            return Optional.of(before);
+        }
+
         @Override
         public String toString() {
             return "Link[" + attempt + ", " + origin + ", " + state().label() + "]";
@@ -1566,8 +1584,8 @@ final class DefaultMessenger implements Messenger {
     @Override
     public void cancel(String attempt) {
         Link link = attempt == null ? null : links.get(attempt);
-        if (link != null && !(link.state() instanceof ConversationState.Connected)) {
-            end(link);
+        if (link != null) {
+            link.closeUnlessConnected().ifPresent(this::release);
         }
     }
 
