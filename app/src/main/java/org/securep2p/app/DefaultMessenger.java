@@ -1194,7 +1194,7 @@ final class DefaultMessenger implements Messenger {
             // The one conversation a script means is the one waiting for the user's decision.
             throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
         }
-        Fingerprint to = peer == null ? onlyConnected() : resolve(peer);
+        Fingerprint to = peer == null ? onlyConnectedOrStored() : resolve(peer);
         if (trust.isRejected(to)) {
             throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
         }
@@ -1281,12 +1281,22 @@ final class DefaultMessenger implements Messenger {
     }
 
     /**
-     * The peer a call without one means: the only connected one; with none connected, the only peer with a stored
-     * conversation (a one-contact script queues while its peer is away, as before issue 16).
+     * The peer a send without one means: the only connected one; with none connected, the only peer with a
+     * stored conversation (a one-contact script queues while its peer is away, as before issue 16). For send
+     * only: verifying the peer of a stored conversation nobody compared with would mark it verified blind.
      */
+    private Fingerprint onlyConnectedOrStored() throws AppException {
+        return onlyConnected(true);
+    }
+
+    /** The peer a call without one means: the only connected one. */
     private Fingerprint onlyConnected() throws AppException {
+        return onlyConnected(false);
+    }
+
+    private Fingerprint onlyConnected(boolean orStored) throws AppException {
         List<Fingerprint> peers = connectedPeers();
-        if (peers.isEmpty()) {
+        if (peers.isEmpty() && orStored) {
             try {
                 List<Fingerprint> stored = conversations.stored();
                 if (stored.size() == 1) {

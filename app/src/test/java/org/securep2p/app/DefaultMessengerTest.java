@@ -631,6 +631,25 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void verifyWithoutAPeerNeedsAConnectedOneNotJustAStoredConversation() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.markVerified(null))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.NOT_CONNECTED));
+        assertThat(alice.safetyNumber(null)).isEmpty();
+        assertThat(alice.peers()).noneMatch(Messenger.PeerInfo::verified);
+        // A send still queues to the one stored conversation, as before.
+        assertThat(alice.send(null, "queued")).hasSize(32);
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
