@@ -309,10 +309,11 @@ final class DefaultMessenger implements Messenger {
      * so concurrent calls cannot exceed the limit.
      */
     private Link open(Origin origin, SecurityLevel floor) throws AppException {
-        if (closed) {
-            throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
-        }
         synchronized (links) {
+            // Under the lock close() sets it with: no link is added after close() has ended the others.
+            if (closed) {
+                throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
+            }
             // A link still gathering (idle until its wait is up) holds a slot too: count all but the closed ones.
             long active = links.values().stream().filter(l -> !(l.state() instanceof ConversationState.Closed))
                     .count();
@@ -603,14 +604,24 @@ final class DefaultMessenger implements Messenger {
             // start, so a disconnect of the peer ends it and the list shows it dialling.
             link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(),
                     Optional.of(target.code().get().identity())));
-            worker.execute(() -> runDial(link, target.code().get()));
+            start(link, () -> runDial(link, target.code().get()));
             return link.attempt;
         }
         InetSocketAddress address = target.bareAddress().orElseThrow();
         Link link = open(Origin.ADDRESS, floor);
         link.move(new ConversationState.Dialling(Optional.empty(), Optional.of(address), Optional.empty()));
-        worker.execute(() -> runDialAddress(link, address));
+        start(link, () -> runDialAddress(link, address));
         return link.attempt;
+    }
+
+    /** Runs a link's worker; if the pool was shut down meanwhile (close), the link is finished, not left behind. */
+    private void start(Link link, Runnable work) throws AppException {
+        try {
+            worker.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            finish(link);
+            throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
+        }
     }
 
     private void runDial(Link link, ConnectionCode code) {
@@ -1608,12 +1619,32 @@ final class DefaultMessenger implements Messenger {
         linksOf(resolveKnown(peer)).forEach(this::end);
     }
 
+    /** How long close() waits for the workers to let go before it closes the stores under them. */
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+
     @Override
     public void close() {
-        closed = true;
-        links.values().forEach(this::end);
-        worker.shutdownNow();
+        synchronized (links) {
+            closed = true;
+        }
+        List<Link> open = List.copyOf(links.values());
+        open.forEach(this::end);
+        worker.shutdown();
         expiry.shutdownNow();
+        // A worker may be committing a conversation or appending to the history: bounded wait for each link's
+        // worker to finish before the stores (and their keys) are closed under it.
+        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        for (Link l : open) {
+            try {
+                l.done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("closing: link {} did not finish in time", l.attempt);
+            }
+        }
+        worker.shutdownNow();
         conversations.close();
         history.close();
     }
