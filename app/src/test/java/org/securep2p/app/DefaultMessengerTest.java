@@ -742,14 +742,26 @@ class DefaultMessengerTest {
         pair(alice, aliceEvents, bob, bobEvents);
         String bobFp = bob.identity().fingerprint();
         MemoryHistory history = histories.get("alice");
-        String id = "00112233445566778899aabbccddeeff";
-        // As if a run before a crash had stored it already: the same id is not shown again.
-        history.append(org.securep2p.crypto.Fingerprint.parse(bobFp),
-                org.securep2p.app.history.HistoryMessage.received(id, Instant.EPOCH, "stored before"));
-        bob.send(null, "first");
-        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("first"));
+        // As if a run before a crash had stored "first" already under its id: at the moment alice's session
+        // appends it, the history already holds that id, so this append is not the first and nothing is shown.
+        history.beforeAppend = (peer, m) -> {
+            if (m.direction() == org.securep2p.app.history.HistoryMessage.Direction.RECEIVED
+                    && m.text().equals("first")) {
+                try {
+                    history.append(peer, org.securep2p.app.history.HistoryMessage.received(m.id(), Instant.EPOCH,
+                            "stored before"));
+                } catch (org.securep2p.app.history.HistoryException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        String firstId = bob.send(null, "first");
+        bob.send(null, "second");
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("second"));
+        assertThat(receivedTexts(aliceEvents, bobFp)).containsExactly("second");
         assertThat(alice.history("bob", Optional.empty(), 10)).extracting(
-                org.securep2p.app.history.HistoryMessage::text).containsExactly("stored before", "first");
+                org.securep2p.app.history.HistoryMessage::text).containsExactly("stored before", "second");
+        assertThat(alice.history("bob", Optional.empty(), 10).get(0).id()).isEqualTo(firstId);
         assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
                 .extracting(Messenger.ConversationInfo::unread).containsExactly(2);
         alice.markRead("bob");
@@ -769,9 +781,35 @@ class DefaultMessengerTest {
         try (DatagramSocket probe = new DatagramSocket(0)) {
             dead = probe.getLocalPort();
         }
-        // Nobody answers there: each link keeps dialling (with backoff) and keeps its slot.
-        for (int i = 0; i < Messenger.MAX_CONNECTIONS; i++) {
-            m.connect("127.0.0.1:" + dead, LEVEL);
+        // Nobody answers there: each link keeps dialling (with backoff) and keeps its slot. Forty callers at
+        // once: counting and adding are one step, so exactly 32 get a slot and the others BUSY.
+        int callers = Messenger.MAX_CONNECTIONS + 8;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<CompletableFuture<Boolean>> tries = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            for (int i = 0; i < callers; i++) {
+                tries.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        go.await();
+                        m.connect("127.0.0.1:" + dead, LEVEL);
+                        return true;
+                    } catch (AppException e) {
+                        assertThat(e.reason()).isEqualTo(AppException.Reason.BUSY);
+                        return false;
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, pool));
+            }
+            go.countDown();
+            long granted = 0;
+            for (CompletableFuture<Boolean> t : tries) {
+                granted += t.get(30, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(granted).isEqualTo(Messenger.MAX_CONNECTIONS);
+        } finally {
+            pool.shutdownNow();
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.connect("127.0.0.1:" + dead, LEVEL))
                 .isInstanceOf(AppException.class)
