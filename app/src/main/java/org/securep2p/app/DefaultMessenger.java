@@ -214,9 +214,12 @@ final class DefaultMessenger implements Messenger {
 
     /**
      * Deletes the messages the history's retention no longer allows, now (in the background) and then once a
-     * day. A failure is logged and tried again the next day: it never stops the messenger.
+     * day. A failure is logged and tried again the next day: it never stops the messenger. The first run also
+     * fails the sends a previous run left behind ({@link #failOrphanedSends}).
      */
     void startHistoryExpiry() {
+        Instant started = clock.instant();
+        expiry.execute(() -> failOrphanedSends(started));
         expiry.scheduleAtFixedRate(() -> {
             try {
                 int n = history.expire(clock.instant());
@@ -235,6 +238,48 @@ final class DefaultMessenger implements Messenger {
                 LOG.warn("history retention: expiry failed: {}", e.getClass().getSimpleName());
             }
         }, 0, 1, TimeUnit.DAYS);
+    }
+
+    /**
+     * A row still SENDING, written before {@code before} (this run's start), whose id is in no conversation's
+     * outbox, is a send a previous run stored in the history and never queued (it stopped between the two steps,
+     * PROTOCOL.md 20.8): it becomes FAILED, so it is not shown as "sending" forever. Sends of this run are
+     * younger than {@code before} and left alone. Returns how many it failed; a failure is logged.
+     */
+    int failOrphanedSends(Instant before) {
+        int failed = 0;
+        try {
+            for (HistoryStore.ConversationSummary c : history.conversations()) {
+                java.util.Set<String> queued = new java.util.HashSet<>();
+                conversations.load(c.peer()).ifPresent(conv -> conv.pending().forEach(p -> queued.add(p.id())));
+                Optional<Long> page = Optional.empty();
+                while (true) {
+                    List<HistoryMessage> rows = history.page(c.peer(), page, 1000);
+                    for (HistoryMessage m : rows) {
+                        if (m.direction() == HistoryMessage.Direction.SENT
+                                && m.delivery() == HistoryMessage.Delivery.SENDING && m.time().isBefore(before)
+                                && !queued.contains(m.id())) {
+                            history.updateDelivery(c.peer(), m.id(), HistoryMessage.Delivery.FAILED,
+                                    Optional.of("not sent: the program stopped before it was stored"));
+                            failed++;
+                        }
+                    }
+                    if (rows.size() < 1000) {
+                        break;
+                    }
+                    page = Optional.of(rows.get(0).position());
+                }
+            }
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot check for sends left behind: {}", e.reason());
+        } catch (AppException e) {
+            LOG.warn("cannot check for sends left behind: {}", e.reason());
+        }
+        if (failed > 0) {
+            LOG.info("{} sends left behind by the previous run marked failed", failed);
+            emit(new ChatEvent.ConversationsChanged());
+        }
+        return failed;
     }
 
     /**

@@ -650,6 +650,34 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void aSendARunBeforeStoredButNeverQueuedIsFailedAtTheNextStart() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        org.securep2p.crypto.Fingerprint bobKey = org.securep2p.crypto.Fingerprint.parse(bobFp);
+        MemoryHistory history = histories.get("alice");
+        // A run before stopped between the history's SENDING row and the outbox: the row's id is queued nowhere.
+        String orphan = "0123456789abcdef0123456789abcdef";
+        history.append(bobKey, org.securep2p.app.history.HistoryMessage.sent(orphan, Instant.EPOCH, "left behind"));
+        String queued = alice.send("bob", "queued while bob is away");
+        assertThat(alice.failOrphanedSends(Instant.now().plusSeconds(60))).isEqualTo(1);
+        assertThat(history.all(bobKey)).filteredOn(m -> m.id().equals(orphan)).singleElement().satisfies(m -> {
+            assertThat(m.delivery()).isEqualTo(org.securep2p.app.history.HistoryMessage.Delivery.FAILED);
+            assertThat(m.failureReason()).isPresent();
+        });
+        assertThat(history.all(bobKey)).filteredOn(m -> m.id().equals(queued))
+                .extracting(org.securep2p.app.history.HistoryMessage::delivery)
+                .containsExactly(org.securep2p.app.history.HistoryMessage.Delivery.SENDING);
+        // This run's sends are younger than its start: left alone.
+        assertThat(alice.failOrphanedSends(Instant.EPOCH)).isZero();
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
