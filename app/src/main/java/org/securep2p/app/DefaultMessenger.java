@@ -133,6 +133,8 @@ final class DefaultMessenger implements Messenger {
         final long start;
         /** Completed when the link's worker has let go of everything (the port of a listener included). */
         final CompletableFuture<Void> done = new CompletableFuture<>();
+        /** Completed when the current session ends (its Disconnected event) or the link closes. */
+        volatile CompletableFuture<Void> sessionOver = new CompletableFuture<>();
         private ConversationState state = new ConversationState.Idle();
 
         Link(String attempt, Origin origin, SecurityLevel floor, long start) {
@@ -168,8 +170,25 @@ final class DefaultMessenger implements Messenger {
                 }
                 state = new ConversationState.Closed(before.about());
             }
+            sessionOver.complete(null);
             emit(new ChatEvent.ConversationsChanged());
             return before;
+        }
+
+        /**
+         * Its session ended: out of Connected at once, to dialling again for a {@code host:port} link (its worker
+         * redials), to closed otherwise, so no list shows a dead session as connected.
+         */
+        void sessionEnded() {
+            ConversationState s = state();
+            if (s instanceof ConversationState.Connected c) {
+                boolean moved = c.redial().isPresent() && move(new ConversationState.Dialling(Optional.empty(),
+                        c.redial(), Optional.of(c.peer())));
+                if (!moved && state() instanceof ConversationState.Connected) {
+                    close();
+                }
+            }
+            sessionOver.complete(null);
         }
 
         /**
@@ -799,6 +818,7 @@ final class DefaultMessenger implements Messenger {
      */
     private boolean runSession(Link link, ChatChannel channel, boolean dialer, boolean codeAuthenticated,
             long start) {
+        link.sessionOver = new CompletableFuture<>();
         ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, link.floor, username, keys,
                 new StoreAdapter(link), new Gate(link), e -> onSessionEvent(link, e), random, clock, start,
                 transportConfig.setupTimeout(), link.attempt);
@@ -845,9 +865,16 @@ final class DefaultMessenger implements Messenger {
                 connected.safetyNumber(), connected.level(), connected.path(), connected.trust(),
                 connected.resumed(), connected.verified(), connected.certifiedName(), connected.keyExchange(),
                 connected.elapsed()));
+        // The session's Disconnected event (or the link's end) moves the link at once (Link.sessionEnded); the
+        // timed wait is only a fallback for a session closed without one.
         while (s.isLive() && !closed && link.state() instanceof ConversationState.Connected) {
             try {
-                Thread.sleep(100);
+                link.sessionOver.get(1, TimeUnit.SECONDS);
+                break;
+            } catch (TimeoutException e) {
+                // Still live: wait on.
+            } catch (ExecutionException e) {
+                break;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
@@ -940,6 +967,10 @@ final class DefaultMessenger implements Messenger {
      * SENDING (the message was delivered; aborting the commit would not make the history work).
      */
     private void onSessionEvent(Link link, ChatEvent e) {
+        if (e instanceof ChatEvent.Disconnected) {
+            // Before the front ends hear of it: a list they re-read then no longer shows the session connected.
+            link.sessionEnded();
+        }
         if (e instanceof ChatEvent.MessageReceived m) {
             // "from" is the contact's local name: the session only knows the name the peer announced.
             try {

@@ -678,6 +678,27 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void aDroppedSessionIsNoLongerListedConnectedWhenItsDisconnectedEventArrives() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        List<String> statesSeen = new CopyOnWriteArrayList<>();
+        alice.addListener(e -> {
+            if (e instanceof ChatEvent.Disconnected d && d.peer().equals(bobFp)) {
+                alice.conversations().stream().filter(c -> c.peer().equals(bobFp))
+                        .forEach(c -> statesSeen.add(c.state()));
+            }
+        });
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        // Not "connected", nor "closed" derived from a Connected link whose session is dead: the link has moved.
+        assertThat(statesSeen).containsExactly("idle");
+    }
+
+    @Test
     void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
         Three t = aliceWithBobAndCarol();
         org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
