@@ -96,6 +96,15 @@ final class ChatSession implements AutoCloseable {
         default boolean received(Fingerprint peer, Conversation.Inbound message) throws AppException {
             return true;
         }
+
+        /**
+         * False when {@link #received} keeps nothing (history retention off): a message is then dropped from the
+         * conversation file, committed, before it is shown, so a crash in between never shows it twice (it may
+         * not be shown at all: nothing keeps it).
+         */
+        default boolean remembersReceived() {
+            return true;
+        }
     }
 
     private final ChatChannel channel;
@@ -330,10 +339,10 @@ final class ChatSession implements AutoCloseable {
                     }
                 }
             }
-            replaced.ifPresent(old -> {
-                showUnshown(old);
-                failReplaced(old);
-            });
+            if (replaced.isPresent()) {
+                showUnshown(replaced.get());
+                failReplaced(replaced.get());
+            }
             SECURITY.info("handshake complete with {} at {} ({})", peerFp.shortForm(), level,
                     dialer ? "initiator" : "responder");
             return created;
@@ -355,12 +364,15 @@ final class ChatSession implements AutoCloseable {
 
     /**
      * Messages committed as received by a process that died before it could show them: shown now, with their
-     * original ids (a front end that did see one before the crash recognises the id).
+     * original ids (a front end that did see one before the crash recognises the id). If one cannot be kept, the
+     * set-up fails (as a failure on the receive path ends the session): going on would show later messages
+     * before the waiting ones.
      */
-    private void showUnshown(Conversation c) {
+    private void showUnshown(Conversation c) throws AppException {
         for (Conversation.Inbound m : c.unshown()) {
             try {
                 if (conversations.received(c.peer(), m)) {
+                    forgetBeforeShowing(c, m.sequence());
                     events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(), m.text(),
                             m.id(), m.time()));
                 }
@@ -368,8 +380,23 @@ final class ChatSession implements AutoCloseable {
             } catch (AppException e) {
                 // Kept in the conversation file: offered again at the next connection.
                 LOG.error("storage failed while keeping a received message: {}", e.reason());
-                return;
+                try {
+                    synchronized (sendLock) {
+                        channel.send(ChatFrame.close(ChatFrame.CloseReason.BYE, "").encode());
+                    }
+                } catch (TransportException ignored) {
+                    // Closing anyway.
+                }
+                closeChannel();
+                throw e;
             }
+        }
+    }
+
+    /** Where nothing else remembers a shown message (see {@link Conversations#remembersReceived}). */
+    private void forgetBeforeShowing(Conversation c, long sequence) throws AppException {
+        if (!conversations.remembersReceived()) {
+            c.commitShown(sequence);
         }
     }
 
@@ -472,12 +499,10 @@ final class ChatSession implements AutoCloseable {
         }
         synchronized (sendLock) {
             Conversation.Pending p = c.encryptText(text, id);
-            try {
-                channel.send(ChatFrame.ratchet(p.wire()).encode());
-                sentUpTo = p.sequence();
-            } catch (TransportException e) {
-                LOG.info("message {} queued: {}", p.id(), e.reason());
-            }
+            // Every queued message this connection has not carried yet, then this one, in sequence order: one
+            // queued through the conversation while this session was being published goes out first, or the
+            // peer's cumulative acknowledgement of this one would drop it unsent. A failure leaves them queued.
+            sendQueued();
             return p.id();
         }
     }
@@ -569,6 +594,7 @@ final class ChatSession implements AutoCloseable {
                     try {
                         if (conversations.received(c.peer(), new Conversation.Inbound(p.sequence(), p.id(), p.time(),
                                 p.text()))) {
+                            forgetBeforeShowing(c, p.sequence());
                             events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(),
                                     p.text(), p.id(), p.time()));
                         }

@@ -163,7 +163,7 @@ final class Conversation {
         // Write-ahead: the ciphertext is durable in its own file before the commit that lists it; a crash in
         // between leaves an unlisted file, removed at the next load.
         try {
-            store.writeQueued(peer, sequence, wire);
+            store.writeQueued(this, sequence, wire);
         } catch (StoreException e) {
             dropUncommitted();
             throw new AppException(AppException.Reason.STORAGE_FAILED, "could not queue the message: "
@@ -176,7 +176,7 @@ final class Conversation {
         } catch (AppException e) {
             pending.remove(pending.size() - 1);
             nextSequence = sequence;
-            store.deleteQueued(peer, List.of(sequence));
+            store.deleteQueued(this, List.of(sequence));
             throw e;
         }
         return p;
@@ -269,7 +269,7 @@ final class Conversation {
             throw e;
         }
         if (!acknowledged.isEmpty()) {
-            store.deleteQueued(peer, acknowledged.stream().map(Pending::sequence).toList());
+            store.deleteQueued(this, acknowledged.stream().map(Pending::sequence).toList());
         }
         return new Received(payload, acknowledged, fresh);
     }
@@ -289,6 +289,22 @@ final class Conversation {
     /** The front end has shown this message: it leaves the file with the next commit. */
     synchronized void shown(long sequence) {
         shown.add(sequence);
+    }
+
+    /**
+     * Marks it shown and commits now, so the file no longer offers it; on a failure it stays offered (the caller
+     * does not show it).
+     */
+    synchronized void commitShown(long sequence) throws AppException {
+        boolean added = shown.add(sequence);
+        try {
+            commit();
+        } catch (AppException e) {
+            if (added) {
+                shown.remove(sequence);
+            }
+            throw e;
+        }
     }
 
     /** Messages received and committed but maybe never shown (after a restart: the ones to show again). */
@@ -360,7 +376,7 @@ final class Conversation {
 
     /** Reads the ciphertext queued under a sequence (its write-ahead file). */
     interface QueuedReader {
-        byte[] read(long sequence) throws StoreException;
+        byte[] read(byte[] sessionId, long sequence) throws StoreException;
     }
 
     static Conversation decode(ConversationStore store, byte[] plain, QueuedReader queued, SecureRandom random,
@@ -412,7 +428,7 @@ final class Conversation {
         }
         for (int i = 0; i < pending.size(); i++) {
             Pending p = pending.get(i);
-            pending.set(i, new Pending(p.sequence(), p.id(), p.created(), queued.read(p.sequence())));
+            pending.set(i, new Pending(p.sequence(), p.id(), p.created(), queued.read(sid, p.sequence())));
         }
         Conversation c = new Conversation(store, peer, name, sid, level, record, next, received, pending, random,
                 clock);
@@ -445,6 +461,14 @@ final class Conversation {
             dropUncommitted();
             uncommitted = encoded;
         }
+    }
+
+    /**
+     * True once a newer session of the same peer replaced this instance in its store (or the store closed or
+     * deleted it): its commits are refused, and a caller that meant to queue loads the current one instead.
+     */
+    boolean retired() {
+        return !store.isCurrent(this);
     }
 
     /** Wipes the ratchet state held in memory; the conversation cannot be used afterwards. */

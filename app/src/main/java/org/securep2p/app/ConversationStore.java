@@ -33,7 +33,13 @@ final class ConversationStore implements AutoCloseable {
      * One live instance per peer: two instances of one file would each advance their own copy of the ratchet
      * and the later write would roll the other back, reusing its keys.
      */
-    private final java.util.Map<Fingerprint, Conversation> open = new java.util.HashMap<>();
+    private final java.util.Map<Fingerprint, Conversation> open = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * One lock per peer: a load, a create and every write of that peer's files (checking that the writer is the
+     * current instance) are one step each, so a retired instance can never write over its successor's files.
+     * Taken after a {@link Conversation}'s own lock, never before it.
+     */
+    private final java.util.Map<Fingerprint, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
     /** Writes a conversation file atomically; {@link AtomicFile#write(Path, byte[])} but for fault-injecting tests. */
     private final FileWriter files;
 
@@ -57,7 +63,13 @@ final class ConversationStore implements AutoCloseable {
     }
 
     /** The stored conversation with {@code peer}, if any. A file that does not open is an error, not "none". */
-    synchronized Optional<Conversation> load(Fingerprint peer) throws AppException {
+    Optional<Conversation> load(Fingerprint peer) throws AppException {
+        synchronized (lockOf(peer)) {
+            return loadLocked(peer);
+        }
+    }
+
+    private Optional<Conversation> loadLocked(Fingerprint peer) throws AppException {
         Conversation cached = open.get(peer);
         if (cached != null) {
             return Optional.of(cached);
@@ -71,7 +83,8 @@ final class ConversationStore implements AutoCloseable {
             byte[] plain = SealedFormat.open(ROLE, context(peer), sealed.get(), key, random,
                     file.getFileName().toString());
             try {
-                Conversation c = Conversation.decode(this, plain, seq -> readQueued(peer, seq), random, clock);
+                Conversation c = Conversation.decode(this, plain, (sid, seq) -> readQueued(peer, sid, seq), random,
+                        clock);
                 if (!c.peer().equals(peer)) {
                     throw new StoreException(StoreException.Reason.CORRUPT, "conversation of another peer");
                 }
@@ -89,23 +102,58 @@ final class ConversationStore implements AutoCloseable {
         }
     }
 
-    /** Starts (or replaces) the conversation with {@code peer} from a fresh ratchet session. */
-    synchronized Conversation create(Fingerprint peer, String peerName, byte[] sessionId, SessionRecord record)
+    /**
+     * Starts (or replaces) the conversation with {@code peer} from a fresh ratchet session. The instance it
+     * replaces is retired in the same step: from then on its commits and queued writes are refused, so it can
+     * neither roll the new session's file back nor write into its queue.
+     */
+    Conversation create(Fingerprint peer, String peerName, byte[] sessionId, SessionRecord record)
             throws AppException {
         SecurityLevel level = record.level();
         byte[] encoded = record.encode();
         Conversation c = new Conversation(this, peer, peerName, sessionId, level, encoded, 1, 0, List.of(),
                 random, clock);
-        try {
-            write(c, encoded);
-        } catch (StoreException e) {
-            throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the new session", e);
+        Conversation replaced;
+        synchronized (lockOf(peer)) {
+            try {
+                writeFile(c, encoded);
+            } catch (StoreException e) {
+                throw new AppException(AppException.Reason.STORAGE_FAILED, "could not save the new session", e);
+            }
+            replaced = open.put(peer, c);
         }
-        open.put(peer, c);
+        if (replaced != null) {
+            // Its keys are retired with it (outside the peer lock: a Conversation's lock comes first).
+            replaced.wipe();
+        }
         return c;
     }
 
+    /** True while {@code c} is the instance this store hands out for its peer (not replaced, deleted or closed). */
+    boolean isCurrent(Conversation c) {
+        return open.get(c.peer()) == c;
+    }
+
+    /** Replaces {@code c}'s file, if {@code c} is still the current instance of its peer. */
     void write(Conversation c, byte[] recordBytes) throws StoreException {
+        synchronized (lockOf(c.peer())) {
+            requireCurrent(c);
+            writeFile(c, recordBytes);
+        }
+    }
+
+    private void requireCurrent(Conversation c) throws StoreException {
+        if (!isCurrent(c)) {
+            throw new StoreException(StoreException.Reason.STORAGE_FAILED,
+                    "a newer session replaced this conversation");
+        }
+    }
+
+    private Object lockOf(Fingerprint peer) {
+        return locks.computeIfAbsent(peer, p -> new Object());
+    }
+
+    private void writeFile(Conversation c, byte[] recordBytes) throws StoreException {
         byte[] plain = c.encodeWith(recordBytes);
         try {
             files.write(fileFor(c.peer()), SealedFormat.seal(ROLE, context(c.peer()), plain, key, random));
@@ -116,32 +164,47 @@ final class ConversationStore implements AutoCloseable {
 
     /**
      * One sealed file per queued ciphertext, {@code <hex fingerprint>.queue/<sequence>.msg} (role
-     * {@code queued-message}, context {@code <first 40 hex digits of the fingerprint>-<sequence>}), written and
-     * fsynced before the commit that lists it, so that a commit costs the same however long the queue is.
+     * {@code queued-message}, context {@code <first 20 hex digits of the fingerprint>-<first 20 of the session id>-<sequence>}),
+     * written and fsynced before the commit that lists it, so that a commit costs the same however long the
+     * queue is. Only the current instance writes (see {@link #create}); the session id in the context makes a
+     * file of another session of the same peer fail to open rather than stand in for this one's.
      */
-    void writeQueued(Fingerprint peer, long sequence, byte[] wire) throws StoreException {
-        Path q = queueDir(peer);
-        AtomicFile.ensureDirectory(q);
-        AtomicFile.write(q.resolve(sequence + ".msg"), SealedFormat.seal(QUEUED_ROLE, queuedContext(peer, sequence),
-                wire, key, random));
+    void writeQueued(Conversation c, long sequence, byte[] wire) throws StoreException {
+        Fingerprint peer = c.peer();
+        synchronized (lockOf(peer)) {
+            requireCurrent(c);
+            Path q = queueDir(peer);
+            AtomicFile.ensureDirectory(q);
+            AtomicFile.write(q.resolve(sequence + ".msg"), SealedFormat.seal(QUEUED_ROLE,
+                    queuedContext(peer, c.sessionId(), sequence), wire, key, random));
+        }
     }
 
-    byte[] readQueued(Fingerprint peer, long sequence) throws StoreException {
+    byte[] readQueued(Fingerprint peer, byte[] sessionId, long sequence) throws StoreException {
         Path file = queueDir(peer).resolve(sequence + ".msg");
         byte[] sealed = AtomicFile.read(file, ChatFrame.MAX_BLOB + SealedFormat.OVERHEAD)
                 .orElseThrow(() -> new StoreException(StoreException.Reason.CORRUPT, "queued message " + sequence
                         + " of " + context(peer).substring(0, 8) + " is missing"));
-        return SealedFormat.open(QUEUED_ROLE, queuedContext(peer, sequence), sealed, key, random, file.getFileName()
+        return SealedFormat.open(QUEUED_ROLE, queuedContext(peer, sessionId, sequence), sealed, key, random,
+                file.getFileName()
                 .toString());
     }
 
-    /** Best effort after a commit: a file left behind is unlisted and removed at the next load. */
-    void deleteQueued(Fingerprint peer, List<Long> sequences) {
-        for (long seq : sequences) {
-            try {
-                AtomicFile.delete(queueDir(peer).resolve(seq + ".msg"));
-            } catch (StoreException e) {
-                // Removed at the next load.
+    /**
+     * Best effort after a commit: a file left behind is unlisted and removed at the next load. A retired
+     * instance deletes nothing (the files under those names may be its successor's).
+     */
+    void deleteQueued(Conversation c, List<Long> sequences) {
+        synchronized (lockOf(c.peer())) {
+            if (!isCurrent(c)) {
+                return;
+            }
+            for (long seq : sequences) {
+                try {
+                    AtomicFile.delete(queueDir(c.peer()).resolve(seq + ".msg"));
+                } catch (StoreException e) {
+                    // Removed at the next load.
+                }
             }
         }
     }
@@ -169,8 +232,10 @@ final class ConversationStore implements AutoCloseable {
         return dir.resolve(context(peer) + ".queue");
     }
 
-    private static String queuedContext(Fingerprint peer, long sequence) {
-        return context(peer).substring(0, 40) + "-" + sequence;
+    private static String queuedContext(Fingerprint peer, byte[] sessionId, long sequence) {
+        // SealedFormat allows 64 characters: 80 bits of each name the file (sequence: at most 20 digits).
+        return context(peer).substring(0, 20) + "-" + HexFormat.of().formatHex(sessionId).substring(0, 20) + "-"
+                + sequence;
     }
 
     /** The peers with a stored conversation (a file here), read from the file names; unreadable names skipped. */
@@ -196,9 +261,11 @@ final class ConversationStore implements AutoCloseable {
         return out;
     }
 
-    synchronized void delete(Fingerprint peer) throws StoreException {
-        open.remove(peer);
-        AtomicFile.delete(fileFor(peer));
+    void delete(Fingerprint peer) throws StoreException {
+        synchronized (lockOf(peer)) {
+            open.remove(peer);
+            AtomicFile.delete(fileFor(peer));
+        }
     }
 
     private Path fileFor(Fingerprint peer) {

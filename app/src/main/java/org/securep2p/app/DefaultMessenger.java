@@ -93,10 +93,12 @@ final class DefaultMessenger implements Messenger {
     private final Map<String, Link> links = new ConcurrentHashMap<>();
     private final AtomicLong attempts = new AtomicLong();
     /**
-     * Held by send and by the publication of a new session, so no send falls between a session's resend of the
-     * queue and its first direct send (see runSession).
+     * One gate per peer, held by send while it decides between the live session and the outbox (and queues), and
+     * by the publication of a new session with that peer: a message queued through the conversation is then in
+     * the outbox before the session it must go out on is published. Never held across a network send, so a peer
+     * that stops reading stalls neither another conversation nor a set-up.
      */
-    private final Object sendGate = new Object();
+    private final Map<Fingerprint, Object> sendGates = new ConcurrentHashMap<>();
     /**
      * How long a measured NAT behaviour stands in for a new measurement: after a network change (another Wi-Fi,
      * a VPN) the old one may claim "one code is enough" and the connection fail, so an older one is measured
@@ -144,6 +146,8 @@ final class DefaultMessenger implements Messenger {
         final long start;
         /** Completed when the link's worker has let go of everything (the port of a listener included). */
         final CompletableFuture<Void> done = new CompletableFuture<>();
+        /** Completed when the current session ends (its Disconnected event) or the link closes. */
+        volatile CompletableFuture<Void> sessionOver = new CompletableFuture<>();
         private ConversationState state = new ConversationState.Idle();
 
         Link(String attempt, Origin origin, SecurityLevel floor, long start) {
@@ -179,8 +183,43 @@ final class DefaultMessenger implements Messenger {
                 }
                 state = new ConversationState.Closed(before.about());
             }
+            sessionOver.complete(null);
             emit(new ChatEvent.ConversationsChanged());
             return before;
+        }
+
+        /**
+         * Its session ended: out of Connected at once, to dialling again for a {@code host:port} link (its worker
+         * redials), to closed otherwise, so no list shows a dead session as connected.
+         */
+        void sessionEnded() {
+            ConversationState s = state();
+            if (s instanceof ConversationState.Connected c) {
+                boolean moved = c.redial().isPresent() && move(new ConversationState.Dialling(Optional.empty(),
+                        c.redial(), Optional.of(c.peer())));
+                if (!moved && state() instanceof ConversationState.Connected) {
+                    close();
+                }
+            }
+            sessionOver.complete(null);
+        }
+
+        /**
+         * Closes the link unless it is connected (or closed already), in one step: a set-up that connects at the
+         * same instant is either ended before it connects or left connected, never ended after. Returns the state
+         * it replaced, empty if it changed nothing.
+         */
+        Optional<ConversationState> closeUnlessConnected() {
+            ConversationState before;
+            synchronized (this) {
+                before = state;
+                if (before instanceof ConversationState.Connected || before instanceof ConversationState.Closed) {
+                    return Optional.empty();
+                }
+                state = new ConversationState.Closed(before.about());
+            }
+            emit(new ChatEvent.ConversationsChanged());
+            return Optional.of(before);
         }
 
         @Override
@@ -207,9 +246,12 @@ final class DefaultMessenger implements Messenger {
 
     /**
      * Deletes the messages the history's retention no longer allows, now (in the background) and then once a
-     * day. A failure is logged and tried again the next day: it never stops the messenger.
+     * day. A failure is logged and tried again the next day: it never stops the messenger. The first run also
+     * fails the sends a previous run left behind ({@link #failOrphanedSends}).
      */
     void startHistoryExpiry() {
+        Instant started = clock.instant();
+        expiry.execute(() -> failOrphanedSends(started));
         expiry.scheduleAtFixedRate(() -> {
             try {
                 int n = history.expire(clock.instant());
@@ -228,6 +270,48 @@ final class DefaultMessenger implements Messenger {
                 LOG.warn("history retention: expiry failed: {}", e.getClass().getSimpleName());
             }
         }, 0, 1, TimeUnit.DAYS);
+    }
+
+    /**
+     * A row still SENDING, written before {@code before} (this run's start), whose id is in no conversation's
+     * outbox, is a send a previous run stored in the history and never queued (it stopped between the two steps,
+     * PROTOCOL.md 20.8): it becomes FAILED, so it is not shown as "sending" forever. Sends of this run are
+     * younger than {@code before} and left alone. Returns how many it failed; a failure is logged.
+     */
+    int failOrphanedSends(Instant before) {
+        int failed = 0;
+        try {
+            for (HistoryStore.ConversationSummary c : history.conversations()) {
+                java.util.Set<String> queued = new java.util.HashSet<>();
+                conversations.load(c.peer()).ifPresent(conv -> conv.pending().forEach(p -> queued.add(p.id())));
+                Optional<Long> page = Optional.empty();
+                while (true) {
+                    List<HistoryMessage> rows = history.page(c.peer(), page, 1000);
+                    for (HistoryMessage m : rows) {
+                        if (m.direction() == HistoryMessage.Direction.SENT
+                                && m.delivery() == HistoryMessage.Delivery.SENDING && m.time().isBefore(before)
+                                && !queued.contains(m.id())) {
+                            history.updateDelivery(c.peer(), m.id(), HistoryMessage.Delivery.FAILED,
+                                    Optional.of("not sent: the program stopped before it was stored"));
+                            failed++;
+                        }
+                    }
+                    if (rows.size() < 1000) {
+                        break;
+                    }
+                    page = Optional.of(rows.get(0).position());
+                }
+            }
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot check for sends left behind: {}", e.reason());
+        } catch (AppException e) {
+            LOG.warn("cannot check for sends left behind: {}", e.reason());
+        }
+        if (failed > 0) {
+            LOG.info("{} sends left behind by the previous run marked failed", failed);
+            emit(new ChatEvent.ConversationsChanged());
+        }
+        return failed;
     }
 
     /**
@@ -302,10 +386,11 @@ final class DefaultMessenger implements Messenger {
      * so concurrent calls cannot exceed the limit.
      */
     private Link open(Origin origin, SecurityLevel floor) throws AppException {
-        if (closed) {
-            throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
-        }
         synchronized (links) {
+            // Under the lock close() sets it with: no link is added after close() has ended the others.
+            if (closed) {
+                throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
+            }
             // A link still gathering (idle until its wait is up) holds a slot too: count all but the closed ones.
             long active = links.values().stream().filter(l -> !(l.state() instanceof ConversationState.Closed))
                     .count();
@@ -337,6 +422,11 @@ final class DefaultMessenger implements Messenger {
             // The fixed-port wait has no worker of its own to let go of it; the listener stays (20.8).
             finish(link);
         }
+        release(before);
+    }
+
+    /** Ends what a state a link just left for closed held (see {@link #end}). */
+    private void release(ConversationState before) {
         if (before instanceof ConversationState.Waiting w) {
             w.handle().ifPresent(Connector.Waiting::close);
         } else if (before instanceof ConversationState.Dialling d) {
@@ -669,15 +759,28 @@ final class DefaultMessenger implements Messenger {
         }
         if (target.code().isPresent()) {
             Link link = open(Origin.CODE, floor);
-            link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()));
-            worker.execute(() -> runDial(link, target.code().get()));
+            // A code names the waiter's identity (TLS is pinned to it): the set-up is about that peer from the
+            // start, so a disconnect of the peer ends it and the list shows it dialling.
+            link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(),
+                    Optional.of(target.code().get().identity())));
+            start(link, () -> runDial(link, target.code().get()));
             return link.attempt;
         }
         InetSocketAddress address = target.bareAddress().orElseThrow();
         Link link = open(Origin.ADDRESS, floor);
         link.move(new ConversationState.Dialling(Optional.empty(), Optional.of(address), Optional.empty()));
-        worker.execute(() -> runDialAddress(link, address));
+        start(link, () -> runDialAddress(link, address));
         return link.attempt;
+    }
+
+    /** Runs a link's worker; if the pool was shut down meanwhile (close), the link is finished, not left behind. */
+    private void start(Link link, Runnable work) throws AppException {
+        try {
+            worker.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            finish(link);
+            throw new AppException(AppException.Reason.BUSY, "The messenger is closing.");
+        }
     }
 
     private void runDial(Link link, ConnectionCode code) {
@@ -810,6 +913,7 @@ final class DefaultMessenger implements Messenger {
      */
     private boolean runSession(Link link, ChatChannel channel, boolean dialer, boolean codeAuthenticated,
             long start) {
+        link.sessionOver = new CompletableFuture<>();
         ChatSession s = new ChatSession(channel, dialer, codeAuthenticated, link.floor, username, keys,
                 new StoreAdapter(link), new Gate(link), e -> onSessionEvent(link, e), random, clock, start,
                 transportConfig.setupTimeout(), link.attempt);
@@ -824,15 +928,17 @@ final class DefaultMessenger implements Messenger {
         try {
             connected = s.establish();
             peer = channel.peerIdentity().fingerprint();
-            synchronized (sendGate) {
-                if (!link.move(new ConversationState.Connected(peer, s, redial))) {
-                    s.disconnect();
-                    return false;
-                }
-                // A send that queued through the conversation while s was being set up is sent now, before any
-                // send can reach s directly.
-                s.sendQueued();
+            boolean published;
+            synchronized (gateOf(peer)) {
+                published = link.move(new ConversationState.Connected(peer, s, redial));
             }
+            if (!published) {
+                s.disconnect();
+                return false;
+            }
+            // A send that queued through the conversation while s was being set up goes out now (a direct send
+            // that comes first sends it before itself, see ChatSession.send); outside the gate, as it may block.
+            s.sendQueued();
         } catch (AppException e) {
             if (link.state().active()) {
                 fail(link.attempt, e);
@@ -849,16 +955,67 @@ final class DefaultMessenger implements Messenger {
         SECURITY.info("connected to {} at {} over a {} path, trust {}, TLS key exchange {}", peer.shortForm(),
                 connected.level(), connected.path(), connected.trust().label(), connected.keyExchange());
         nameContact(peer, connected.name());
-        emit(connected);
+        // The name the user knows the contact by, not the one the peer chose (the HELLO's).
+        emit(new ChatEvent.Connected(connected.peer(), connected.attempt(), localName(peer, connected.name()),
+                connected.safetyNumber(), connected.level(), connected.path(), connected.trust(),
+                connected.resumed(), connected.verified(), connected.certifiedName(), connected.keyExchange(),
+                connected.elapsed()));
+        // The session's Disconnected event (or the link's end) moves the link at once (Link.sessionEnded); the
+        // timed wait is only a fallback for a session closed without one.
         while (s.isLive() && !closed && link.state() instanceof ConversationState.Connected) {
             try {
-                Thread.sleep(100);
+                link.sessionOver.get(1, TimeUnit.SECONDS);
+                break;
+            } catch (TimeoutException e) {
+                // Still live: wait on.
+            } catch (ExecutionException e) {
+                break;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
             }
         }
         return true;
+    }
+
+    /** The contact's local name; {@code fallback} (the announced one) if it has none or the history fails. */
+    private String localName(Fingerprint peer, String fallback) {
+        try {
+            return history.contactName(peer).orElse(fallback);
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot read a contact name: {}", e.reason());
+            return fallback;
+        }
+    }
+
+    /**
+     * The user accepted {@code now} in place of {@code old}: the name the user knows the contact by goes with it
+     * (so {@code send alice} reaches the new identity), and the old conversation stays listed as "name (old
+     * identity)" (or the old short form). A failure is logged: the new identity then gets its announced name.
+     */
+    private void moveLocalName(Fingerprint old, Fingerprint now) {
+        try {
+            Optional<String> name = history.contactName(old);
+            if (name.isEmpty() || history.contactName(now).isPresent()) {
+                return;
+            }
+            String retired = name.get() + " (old identity)";
+            try {
+                if (localNameProblem(retired).isPresent()) {
+                    throw new HistoryException(HistoryException.Reason.NAME_TAKEN, "too long");
+                }
+                history.setContactName(old, retired);
+            } catch (HistoryException e) {
+                if (e.reason() != HistoryException.Reason.NAME_TAKEN) {
+                    throw e;
+                }
+                history.setContactName(old, old.shortForm());
+            }
+            history.setContactName(now, name.get());
+            emit(new ChatEvent.ConversationsChanged());
+        } catch (HistoryException e) {
+            LOG.warn("cannot move the contact's name to its new identity: {}", e.reason());
+        }
     }
 
     /**
@@ -870,9 +1027,18 @@ final class DefaultMessenger implements Messenger {
             if (history.contactName(peer).isPresent()) {
                 return;
             }
-            String base = announced.isBlank() ? peer.shortForm() : announced.strip();
+            String base = announced.strip();
+            if (localNameProblem(base).isPresent()) {
+                // The peer chose it: a name that could pass for a fingerprint (or is no valid name) is not kept.
+                base = peer.shortForm();
+            }
             for (int i = 1; i <= 100; i++) {
                 String candidate = i == 1 ? base : base + " (" + i + ")";
+                if (localNameProblem(candidate).isPresent()) {
+                    // "name (2)" grew past the limit: the fingerprint's short form, which no other contact has.
+                    candidate = peer.shortForm();
+                    i = 100;
+                }
                 try {
                     history.setContactName(peer, candidate);
                     emit(new ChatEvent.ConversationsChanged());
@@ -891,9 +1057,24 @@ final class DefaultMessenger implements Messenger {
     /**
      * What a session reports, after the history has been told: a delivery or a failure is recorded before the
      * front ends see it (and before the conversation commits the acknowledgement, see Conversation.decrypt), so
-     * a crash in between leaves at most a "delivered" announced twice.
+     * a crash in between leaves at most a "delivered" announced twice. A history that refuses the update is
+     * only logged: the acknowledgement is still committed and the event still sent, and that row stays
+     * SENDING (the message was delivered; aborting the commit would not make the history work).
      */
     private void onSessionEvent(Link link, ChatEvent e) {
+        if (e instanceof ChatEvent.Disconnected) {
+            // Before the front ends hear of it: a list they re-read then no longer shows the session connected.
+            link.sessionEnded();
+        }
+        if (e instanceof ChatEvent.MessageReceived m) {
+            // "from" is the contact's local name: the session only knows the name the peer announced.
+            try {
+                e = new ChatEvent.MessageReceived(m.peer(), localName(Fingerprint.parse(m.peer()), m.from()),
+                        m.text(), m.id(), m.time());
+            } catch (CryptoException x) {
+                LOG.warn("history: event without a peer");
+            }
+        }
         if (e instanceof ChatEvent.Delivered d) {
             recordDelivery(d.peer(), d.id(), HistoryMessage.Delivery.DELIVERED, Optional.empty());
         } else if (e instanceof ChatEvent.SendFailed f) {
@@ -940,9 +1121,10 @@ final class DefaultMessenger implements Messenger {
     }
 
     /**
-     * The session's view of the stored conversations. Finding one is where a link learns its peer: another link
-     * still connected to the same peer is ended first (the newer connection replaces it), so two sessions never
-     * drive one conversation.
+     * The session's view of the stored conversations. Finding one is where a link learns its peer: under that
+     * peer's gate the link records the peer in its state and closes every other active link about the same peer
+     * (the newer connection replaces it, whether the older is connected or still setting up), and a link that was
+     * itself replaced meanwhile may neither find nor create; so two sessions never drive one conversation.
      */
     private final class StoreAdapter implements ChatSession.Conversations {
         private final Link link;
@@ -953,22 +1135,52 @@ final class DefaultMessenger implements Messenger {
 
         @Override
         public Optional<Conversation> find(Fingerprint peer) throws AppException {
-            replaceOthers(peer);
-            return conversations.load(peer);
+            List<ConversationState> replaced = new ArrayList<>();
+            try {
+                synchronized (gateOf(peer)) {
+                    claim(peer, replaced);
+                    return conversations.load(peer);
+                }
+            } finally {
+                // Outside the gate: ending a session sends its BYE.
+                replaced.forEach(DefaultMessenger.this::release);
+            }
         }
 
         @Override
         public Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record)
                 throws AppException {
-            replaceOthers(peer);
-            return conversations.create(peer, name, sessionId, record);
+            List<ConversationState> replaced = new ArrayList<>();
+            try {
+                synchronized (gateOf(peer)) {
+                    claim(peer, replaced);
+                    return conversations.create(peer, name, sessionId, record);
+                }
+            } finally {
+                replaced.forEach(DefaultMessenger.this::release);
+            }
         }
 
-        private void replaceOthers(Fingerprint peer) {
-            for (Link other : linksOf(peer)) {
-                if (other != link && other.state() instanceof ConversationState.Connected) {
+        /**
+         * Under the peer's gate: this link is about {@code peer} from now on, and every other active link about it
+         * is closed (what it held is ended by the caller, outside the gate). Refused if this link was closed.
+         */
+        private void claim(Fingerprint peer, List<ConversationState> replaced) throws AppException {
+            ConversationState s = link.state();
+            boolean mine = s instanceof ConversationState.Dialling d
+                    && (d.peer().filter(peer::equals).isPresent()
+                            || link.move(new ConversationState.Dialling(d.setup(), d.redial(), Optional.of(peer))));
+            if (!mine) {
+                throw new AppException(AppException.Reason.UNREACHABLE, "The set-up was ended.");
+            }
+            for (Link other : links.values()) {
+                ConversationState o = other.state();
+                if (other != link && o.active() && o.about().filter(peer::equals).isPresent()) {
                     LOG.info("a new connection with {} replaces link {}", peer.shortForm(), other.attempt);
-                    end(other);
+                    ConversationState before = other.close();
+                    if (!(before instanceof ConversationState.Closed)) {
+                        replaced.add(before);
+                    }
                 }
             }
         }
@@ -977,6 +1189,11 @@ final class DefaultMessenger implements Messenger {
          * The step that replaces "kept until shown": the message goes into the history (append is idempotent by
          * id), and only the call that stored it first shows it. Then the conversation drops its copy.
          */
+        @Override
+        public boolean remembersReceived() {
+            return history.keepsMessages();
+        }
+
         @Override
         public boolean received(Fingerprint peer, Conversation.Inbound m) throws AppException {
             try {
@@ -1032,6 +1249,7 @@ final class DefaultMessenger implements Messenger {
                 case VERIFY:
                     store(() -> trust.replaceIdentity(old, fp, name, address,
                             codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE));
+                    moveLocalName(old, fp);
                     if (d == TrustDecision.VERIFY) {
                         store(() -> trust.setVerified(fp, true));
                         return ChatEvent.TrustMode.VERIFIED;
@@ -1158,7 +1376,15 @@ final class DefaultMessenger implements Messenger {
             // The one conversation a script means is the one waiting for the user's decision.
             throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
         }
-        Fingerprint to = peer == null ? onlyConnected() : resolve(peer);
+        Fingerprint to = peer == null ? onlyConnectedOrStored() : resolve(peer);
+        if (trust.isRejected(to)) {
+            throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
+        }
+        if (trust.find(to).isEmpty()) {
+            // Untrusted by the user, or replaced by the identity the user accepted: its outbox would wait forever.
+            throw new AppException(AppException.Reason.UNKNOWN_PEER,
+                    "This identity is not a trusted contact (untrusted, or replaced by a new identity).");
+        }
         if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
             throw new AppException(AppException.Reason.TOO_LONG,
                     "At most " + ChatPayload.MAX_TEXT_BYTES + " bytes of UTF-8.");
@@ -1168,52 +1394,91 @@ final class DefaultMessenger implements Messenger {
                 throw new AppException(AppException.Reason.PEER_CHANGED, "Sending is blocked until you decide.");
             }
         }
-        synchronized (sendGate) {
-            Optional<ChatSession> live = liveSession(to);
-            Conversation stored = null;
-            if (live.isEmpty()) {
-                stored = conversations.load(to).orElseThrow(() -> new AppException(
-                        AppException.Reason.NOT_CONNECTED, "There is no session with this peer yet: connect first."));
+        Optional<ChatSession> live;
+        synchronized (gateOf(to)) {
+            live = liveSession(to);
+            if (live.isEmpty() && conversations.load(to).isEmpty()) {
+                throw new AppException(AppException.Reason.NOT_CONNECTED,
+                        "There is no session with this peer yet: connect first.");
             }
-            byte[] id = new byte[ChatPayload.ID_LENGTH];
-            random.nextBytes(id);
-            String hex = HexFormat.of().formatHex(id);
-            // History first: an acknowledgement may come back before send() returns, and must find the row.
-            try {
-                history.append(to, HistoryMessage.sent(hex, clock.instant(), text));
-            } catch (HistoryException e) {
-                throw historyFailure(e);
-            }
-            try {
-                if (live.isPresent()) {
-                    try {
-                        return live.get().send(text, id);
-                    } catch (AppException e) {
-                        if (e.reason() != AppException.Reason.NOT_CONNECTED) {
-                            throw e;
-                        }
-                        // The session ended between the check and the send (it refuses before encrypting): queue.
+        }
+        byte[] id = new byte[ChatPayload.ID_LENGTH];
+        random.nextBytes(id);
+        String hex = HexFormat.of().formatHex(id);
+        // History first: an acknowledgement may come back before send() returns, and must find the row.
+        try {
+            history.append(to, HistoryMessage.sent(hex, clock.instant(), text));
+        } catch (HistoryException e) {
+            throw historyFailure(e);
+        }
+        try {
+            for (int tries = 0; ; tries++) {
+                ChatSession direct;
+                synchronized (gateOf(to)) {
+                    live = liveSession(to);
+                    if (live.isEmpty()) {
+                        // Not connected: encrypted and stored now, sent after the next connection confirms the
+                        // session (its publication waits for this gate, so it finds the message queued).
+                        return queue(to, text, id);
                     }
-                    stored = conversations.load(to).orElseThrow(() -> new AppException(
-                            AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
+                    direct = live.get();
                 }
-                // Not connected: encrypted and stored now, sent after the next connection confirms the session.
-                return stored.encryptText(text, id).id();
-            } catch (AppException e) {
-                recordDelivery(to.displayString(), hex, HistoryMessage.Delivery.FAILED,
-                        Optional.of("not stored: " + e.getMessage()));
-                throw e;
+                // The network send may block on a peer that stopped reading: outside the gate.
+                try {
+                    return direct.send(text, id);
+                } catch (AppException e) {
+                    // The session ended between the check and the send (it refuses before encrypting): look again.
+                    if (e.reason() != AppException.Reason.NOT_CONNECTED || tries >= 3) {
+                        throw e;
+                    }
+                }
             }
+        } catch (AppException e) {
+            recordDelivery(to.displayString(), hex, HistoryMessage.Delivery.FAILED,
+                    Optional.of("not stored: " + e.getMessage()));
+            throw e;
         }
     }
 
     /**
-     * The peer a call without one means: the only connected one; with none connected, the only peer with a stored
-     * conversation (a one-contact script queues while its peer is away, as before issue 16).
+     * Encrypts into the stored conversation's outbox. A new session's handshake may retire the instance loaded
+     * here (ConversationStore.create): its commit then refuses, and the message goes into the new one instead.
      */
+    private String queue(Fingerprint to, String text, byte[] id) throws AppException {
+        for (int tries = 0; ; tries++) {
+            Conversation stored = conversations.load(to).orElseThrow(() -> new AppException(
+                    AppException.Reason.NOT_CONNECTED, "There is no session with this peer."));
+            try {
+                return stored.encryptText(text, id).id();
+            } catch (AppException e) {
+                if (!stored.retired() || tries >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private Object gateOf(Fingerprint peer) {
+        return sendGates.computeIfAbsent(peer, p -> new Object());
+    }
+
+    /**
+     * The peer a send without one means: the only connected one; with none connected, the only peer with a
+     * stored conversation (a one-contact script queues while its peer is away, as before issue 16). For send
+     * only: verifying the peer of a stored conversation nobody compared with would mark it verified blind.
+     */
+    private Fingerprint onlyConnectedOrStored() throws AppException {
+        return onlyConnected(true);
+    }
+
+    /** The peer a call without one means: the only connected one. */
     private Fingerprint onlyConnected() throws AppException {
+        return onlyConnected(false);
+    }
+
+    private Fingerprint onlyConnected(boolean orStored) throws AppException {
         List<Fingerprint> peers = connectedPeers();
-        if (peers.isEmpty()) {
+        if (peers.isEmpty() && orStored) {
             try {
                 List<Fingerprint> stored = conversations.stored();
                 if (stored.size() == 1) {
@@ -1241,7 +1506,8 @@ final class DefaultMessenger implements Messenger {
 
     /**
      * A fingerprint (spaces, colons and case ignored) or a contact's name: the local name first, then a name the
-     * trust store knows.
+     * trust store knows, but only for a contact without a local name (names in the trust store are what peers
+     * announced: the user who renamed the one that called itself "alice" no longer reaches it by "alice").
      */
     Fingerprint resolve(String peer) throws AppException {
         if (peer == null || peer.isBlank()) {
@@ -1253,17 +1519,47 @@ final class DefaultMessenger implements Messenger {
             // Not a fingerprint: a name.
         }
         String name = peer.strip();
+        Optional<Fingerprint> announced = trust.findByName(name).map(TrustedPeer::fingerprint);
         try {
             Optional<Fingerprint> local = history.contactNamed(name);
             if (local.isPresent()) {
                 return local.get();
             }
+            if (announced.isPresent() && history.contactName(announced.get()).isPresent()) {
+                announced = Optional.empty();
+            }
         } catch (HistoryException e) {
             // Without the history the trust store's names still answer.
             LOG.warn("history: cannot look up a contact name: {}", e.reason());
         }
-        return trust.findByName(name).map(TrustedPeer::fingerprint).orElseThrow(() -> new AppException(
-                AppException.Reason.UNKNOWN_PEER, "No contact is called that."));
+        return announced.orElseThrow(() -> new AppException(AppException.Reason.UNKNOWN_PEER,
+                "No contact is called that."));
+    }
+
+    /**
+     * As {@link #resolve}, but a fingerprint must name someone this messenger knows: a trusted contact, a link
+     * about it (a set-up or connection), a stored conversation, or a history (messages or a local name).
+     */
+    Fingerprint resolveKnown(String peer) throws AppException {
+        Fingerprint fp = resolve(peer);
+        if (trust.find(fp).isPresent() || !linksOf(fp).isEmpty()) {
+            return fp;
+        }
+        try {
+            if (conversations.stored().contains(fp)) {
+                return fp;
+            }
+        } catch (StoreException e) {
+            LOG.warn("cannot list the stored conversations: {}", e.reason());
+        }
+        try {
+            if (history.contactName(fp).isPresent() || !history.page(fp, Optional.empty(), 1).isEmpty()) {
+                return fp;
+            }
+        } catch (HistoryException e) {
+            LOG.warn("history: cannot look up a contact: {}", e.reason());
+        }
+        throw new AppException(AppException.Reason.UNKNOWN_PEER, "No contact has this fingerprint.");
     }
 
     // ---------------------------------------------------------------- conversations and history
@@ -1322,7 +1618,7 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public List<HistoryMessage> history(String peer, Optional<Long> before, int limit) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         try {
             return history.page(fp, before, limit);
         } catch (HistoryException e) {
@@ -1332,17 +1628,11 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public void rename(String peer, String name) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         String clean = name == null ? "" : name.strip();
-        Optional<String> problem = PeerText.nameProblem(clean);
+        Optional<String> problem = localNameProblem(clean);
         if (problem.isPresent()) {
-            throw new AppException(AppException.Reason.BAD_NAME, "Not a valid name: " + problem.get() + ".");
-        }
-        try {
-            Fingerprint.parse(clean);
-            throw new AppException(AppException.Reason.BAD_NAME, "A name cannot look like a fingerprint.");
-        } catch (CryptoException e) {
-            // Good: a name is never read as a fingerprint by resolve().
+            throw new AppException(AppException.Reason.BAD_NAME, problem.get());
         }
         try {
             history.setContactName(fp, clean);
@@ -1352,9 +1642,27 @@ final class DefaultMessenger implements Messenger {
         emit(new ChatEvent.ConversationsChanged());
     }
 
+    /**
+     * Why {@code name} cannot be a contact's local name: not a valid name, or one that resolve() would read as a
+     * fingerprint. The user's rename and the name a peer announces go through the same check.
+     */
+    static Optional<String> localNameProblem(String name) {
+        Optional<String> problem = PeerText.nameProblem(name);
+        if (problem.isPresent()) {
+            return Optional.of("Not a valid name: " + problem.get() + ".");
+        }
+        try {
+            Fingerprint.parse(name);
+            return Optional.of("A name cannot look like a fingerprint.");
+        } catch (CryptoException e) {
+            // Good: a name is never read as a fingerprint by resolve().
+            return Optional.empty();
+        }
+    }
+
     @Override
     public void markRead(String peer) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         try {
             history.markRead(fp);
         } catch (HistoryException e) {
@@ -1365,7 +1673,7 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public int clearHistory(String peer) throws AppException {
-        Fingerprint fp = resolve(peer);
+        Fingerprint fp = resolveKnown(peer);
         int n;
         try {
             n = history.clear(fp);
@@ -1391,7 +1699,7 @@ final class DefaultMessenger implements Messenger {
     public Optional<String> safetyNumber(String name) {
         Fingerprint peer;
         try {
-            peer = name == null ? onlyConnected() : resolve(name);
+            peer = name == null ? onlyConnected() : resolveKnown(name);
         } catch (AppException e) {
             return Optional.empty();
         }
@@ -1468,30 +1776,34 @@ final class DefaultMessenger implements Messenger {
     @Override
     public void cancel(String attempt) {
         Link link = attempt == null ? null : links.get(attempt);
-        if (link != null && !(link.state() instanceof ConversationState.Connected)) {
-            end(link);
+        if (link != null) {
+            link.closeUnlessConnected().ifPresent(before -> {
+                if (link.origin == Origin.LISTEN) {
+                    // As in end(): the fixed-port wait has no worker to let go of it.
+                    finish(link);
+                }
+                release(before);
+            });
         }
     }
 
     @Override
-    public void disconnect(String peer) {
+    public void disconnect(String peer) throws AppException {
         if (peer == null) {
             links.values().forEach(this::end);
             return;
         }
-        Fingerprint fp;
-        try {
-            fp = resolve(peer);
-        } catch (AppException e) {
-            return;
-        }
-        linksOf(fp).forEach(this::end);
+        linksOf(resolveKnown(peer)).forEach(this::end);
     }
+
+    /** How long close() waits for the workers to let go before it closes the stores under them. */
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     @Override
     public void close() {
-        closed = true;
-        disconnect(null);
+        synchronized (links) {
+            closed = true;
+        }
         Connector.Listener listener;
         synchronized (this) {
             listener = portListener;
@@ -1500,8 +1812,24 @@ final class DefaultMessenger implements Messenger {
         if (listener != null) {
             listener.close();
         }
-        worker.shutdownNow();
+        List<Link> open = List.copyOf(links.values());
+        open.forEach(this::end);
+        worker.shutdown();
         expiry.shutdownNow();
+        // A worker may be committing a conversation or appending to the history: bounded wait for each link's
+        // worker to finish before the stores (and their keys) are closed under it.
+        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        for (Link l : open) {
+            try {
+                l.done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("closing: link {} did not finish in time", l.attempt);
+            }
+        }
+        worker.shutdownNow();
         conversations.close();
         history.close();
     }

@@ -82,8 +82,11 @@ public interface Messenger extends AutoCloseable {
     /** The user's answer to a {@link ChatEvent.PeerChanged} or a trust-store edit. */
     void decide(String fingerprint, TrustDecision decision) throws AppException;
 
-    /** Ends one conversation's connection ({@code peer} null: every connection); queued messages stay queued. */
-    void disconnect(String peer);
+    /**
+     * Ends one conversation's connection and its set-ups ({@code peer} null: every connection and wait); queued
+     * messages stay queued. A peer that names no contact is {@link AppException.Reason#UNKNOWN_PEER}.
+     */
+    void disconnect(String peer) throws AppException;
 
     @Override
     void close();

@@ -272,11 +272,6 @@ final class Wiring {
     static final java.time.Duration SIGNAL_EXIT_WAIT = java.time.Duration.ofSeconds(3);
 
     /**
-     * The thread running {@code step} that always completes {@code messenger}: with an {@link Error} too (a class
-     * that does not load, no memory), which would otherwise leave the screen "unlocking keys…" and the JSON and
-     * passphrase paths waiting forever.
-     */
-    /**
      * The history in {@code history.db} under the storage key of purpose {@code history}, kept as
      * {@code history.retention} in the profile says (forever when unset). The one place the store is chosen.
      */
@@ -296,6 +291,11 @@ final class Wiring {
         }
     }
 
+    /**
+     * The thread running {@code step} that always completes {@code messenger}: with an {@link Error} too (a class
+     * that does not load, no memory), which would otherwise leave the screen "unlocking keys…" and the JSON and
+     * passphrase paths waiting forever.
+     */
     static Thread unlockThread(UnlockStep step, CompletableFuture<DefaultMessenger> messenger) {
         Thread t = new Thread(() -> {
             try {

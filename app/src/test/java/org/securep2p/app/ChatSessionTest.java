@@ -42,10 +42,16 @@ class ChatSessionTest {
         final InMemoryPrivateKeys keys;
         final ConversationStore store;
         final List<ChatEvent> events = new CopyOnWriteArrayList<>();
+        final String name;
+        final byte[] k = new byte[32];
+        /** False: a history with retention off, whose "stored first" is always true. */
+        volatile boolean remembers = true;
+        /** For each message shown: the texts a restarted process would still find unshown in the file then. */
+        final List<List<String>> onDiskWhenShown = new CopyOnWriteArrayList<>();
 
         Side(InMemoryPrivateKeys keys, String name) throws Exception {
             this.keys = keys;
-            byte[] k = new byte[32];
+            this.name = name;
             random.nextBytes(k);
             this.store = new ConversationStore(dir.resolve(name), SecretBytes.copyOf(k), random, clock);
         }
@@ -71,19 +77,38 @@ class ChatSessionTest {
             if (keepingFails) {
                 throw new AppException(AppException.Reason.STORAGE_FAILED, "the history is full");
             }
-            return kept.add(message.id());
+            return kept.add(message.id()) || !remembers;
+        }
+
+        @Override
+        public boolean remembersReceived() {
+            return remembers;
+        }
+
+        void onEvent(ChatEvent e) {
+            if (e instanceof ChatEvent.MessageReceived m) {
+                // As if the process died right after this message was shown: what would it show again?
+                try (ConversationStore fresh = new ConversationStore(dir.resolve(name), SecretBytes.copyOf(k),
+                        random, clock)) {
+                    onDiskWhenShown.add(fresh.load(Fingerprint.parse(m.peer())).orElseThrow().unshown().stream()
+                            .map(Conversation.Inbound::text).toList());
+                } catch (Exception x) {
+                    throw new IllegalStateException(x);
+                }
+            }
+            events.add(e);
         }
 
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user) {
             return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this,
                     (peer, name, address, code, certified) -> code ? ChatEvent.TrustMode.CODE_VERIFIED
                             : ChatEvent.TrustMode.TRUST_ON_FIRST_USE,
-                    events::add, random, clock, System.nanoTime()));
+                    this::onEvent, random, clock, System.nanoTime()));
         }
 
         ChatSession session(ChatChannel ch, boolean dialer, SecurityLevel floor, String user,
                 ChatSession.TrustGate gate, Duration setupDeadline) {
-            return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this, gate, events::add, random, clock,
+            return track(new ChatSession(ch, dialer, dialer, floor, user, keys, this, gate, this::onEvent, random, clock,
                     System.nanoTime(), setupDeadline, "a1"));
         }
 
@@ -169,6 +194,35 @@ class ChatSessionTest {
         await(() -> delivered(a, second) && delivered(a, third));
         assertThat(received(b)).containsExactly("one", "three");
         assertThat(b.kept).contains(first, second, third);
+    }
+
+    @Test
+    void withAHistoryThatKeepsNothingAShownMessageHasLeftTheConversationFileBeforeItIsShown() throws Exception {
+        b.remembers = false;
+        ChatSession[] s = connect(SecurityLevel.STANDARD);
+        s[0].send("one");
+        s[0].send("two");
+        await(() -> received(b).contains("two"));
+        // A crash just after showing a message would not show it again after the restart (retention off keeps no
+        // id to recognise it by).
+        assertThat(b.onDiskWhenShown).hasSize(2).allSatisfy(texts -> assertThat(texts).isEmpty());
+    }
+
+    @Test
+    void aResumeThatCannotKeepTheWaitingMessageFailsInsteadOfShowingLaterOnesFirst() throws Exception {
+        ChatSession[] s = connect(SecurityLevel.STANDARD);
+        b.keepingFails = true;
+        s[0].send("waiting");
+        await(() -> !s[1].isLive());
+        s[0].close();
+        // Still failing at the next connection: the set-up ends; nothing is shown, the message stays offered.
+        assertThatThrownBy(() -> connect(SecurityLevel.STANDARD)).isInstanceOf(Exception.class);
+        assertThat(received(b)).isEmpty();
+        assertThat(b.store.load(alice.identity().fingerprint()).orElseThrow().unshown())
+                .extracting(Conversation.Inbound::text).containsExactly("waiting");
+        b.keepingFails = false;
+        connect(SecurityLevel.STANDARD);
+        await(() -> received(b).contains("waiting"));
     }
 
     @Test

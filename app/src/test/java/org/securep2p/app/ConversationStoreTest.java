@@ -112,6 +112,54 @@ class ConversationStoreTest {
     }
 
     @Test
+    void anInstanceReplacedByANewSessionCanNeitherCommitNorWriteIntoItsQueue() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        String newId;
+        byte[] newWire;
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r1 = TestSessions.initiator(SecurityLevel.STANDARD);
+                SessionRecord r2 = TestSessions.initiator(SecurityLevel.STANDARD)) {
+            // An offline send took the stored conversation just before another link's handshake replaced it.
+            Conversation old = s.create(bob, "bob", sid(1), r1);
+            Conversation fresh = s.create(bob, "bob", sid(2), r2);
+            Conversation.Pending p = fresh.encryptText("for the new session");
+            newId = p.id();
+            newWire = p.wire();
+            assertThat(old.retired()).isTrue();
+            assertThat(fresh.retired()).isFalse();
+            assertThatThrownBy(() -> old.encryptText("for the old session")).isInstanceOf(AppException.class);
+            assertThat(s.load(bob).orElseThrow()).isSameAs(fresh);
+        }
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            Conversation c = s.load(bob).orElseThrow();
+            assertThat(c.sessionId()).isEqualTo(sid(2));
+            assertThat(c.pending()).singleElement().satisfies(p -> {
+                assertThat(p.id()).isEqualTo(newId);
+                assertThat(p.wire()).isEqualTo(newWire);
+            });
+        }
+    }
+
+    @Test
+    void aQueuedFileOfAnotherSessionOfTheSamePeerDoesNotOpen() throws Exception {
+        Fingerprint bob = fingerprint(1);
+        Path queue = dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".queue");
+        byte[] oldFile;
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
+                SessionRecord r1 = TestSessions.initiator(SecurityLevel.STANDARD);
+                SessionRecord r2 = TestSessions.initiator(SecurityLevel.STANDARD)) {
+            s.create(bob, "bob", sid(1), r1).encryptText("old session");
+            oldFile = Files.readAllBytes(queue.resolve("1.msg"));
+            s.create(bob, "bob", sid(2), r2).encryptText("new session");
+        }
+        // The old session's sealed 1.msg put in place of the new one's is refused, not delivered as it.
+        Files.write(queue.resolve("1.msg"), oldFile);
+        try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key)) {
+            assertThatThrownBy(() -> s.load(bob)).isInstanceOf(AppException.class);
+        }
+    }
+
+    @Test
     void aCiphertextWrittenAheadOfACommitThatNeverHappenedIsRemovedAtTheNextLoad() throws Exception {
         Fingerprint bob = fingerprint(1);
         try (SecretBytes key = TestSessions.key(7); ConversationStore s = store(key);
@@ -119,7 +167,7 @@ class ConversationStoreTest {
             Conversation c = s.create(bob, "bob", sid(1), r);
             c.encryptText("listed");
             // As if the process died after the write-ahead of message 2 and before its commit.
-            s.writeQueued(bob, 2, new byte[] {1, 2, 3});
+            s.writeQueued(c, 2, new byte[] {1, 2, 3});
         }
         Path queue = dir.resolve(HexFormat.of().formatHex(bob.toBytes()) + ".queue");
         assertThat(queue.resolve("2.msg")).exists();

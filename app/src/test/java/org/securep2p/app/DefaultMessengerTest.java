@@ -147,6 +147,17 @@ class DefaultMessengerTest {
 
     private DefaultMessenger codeMessenger(String name, List<ChatEvent> into, Clock messengerClock)
             throws Exception {
+        return codeMessenger(name, into, messengerClock, AtomicFile::write);
+    }
+
+    private DefaultMessenger codeMessenger(String name, List<ChatEvent> into, Clock messengerClock,
+            ConversationStore.FileWriter files) throws Exception {
+        return codeMessenger(name, name, into, messengerClock, files);
+    }
+
+    /** {@code name} names its files and history; {@code username} is what it announces. */
+    private DefaultMessenger codeMessenger(String name, String username, List<ChatEvent> into, Clock messengerClock,
+            ConversationStore.FileWriter files) throws Exception {
         InMemoryPrivateKeys keys = keys();
         TransportConfig config = config(Duration.ofSeconds(20));
         byte[] k = new byte[32];
@@ -154,8 +165,9 @@ class DefaultMessengerTest {
         DefaultMessenger m = new DefaultMessenger(keys, new Connector(config, keys,
                 TransportCertificate.loadOrCreate(dir.resolve("cert-" + name), keys, clock), random), config,
                 TrustStore.open(dir.resolve("trust-" + name + ".json"), clock),
-                new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock),
-                histories.computeIfAbsent(name, n -> new MemoryHistory()), name, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), name, "test", "test",
+                new ConversationStore(dir.resolve("conversations-" + name), SecretBytes.copyOf(k), random, clock,
+                        files),
+                histories.computeIfAbsent(name, n -> new MemoryHistory()), username, new ChatEvent.Ready(keys.identity().fingerprint().displayString(), username, "test", "test",
                         "codes"), Optional.empty(), random, messengerClock);
         m.addListener(into::add);
         toClose.add(0, m);
@@ -503,6 +515,288 @@ class DefaultMessengerTest {
         awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("only carol now"));
     }
 
+    /** Alice connected to bob and to carol (two waits, one after the other); the three messengers' events. */
+    private record Three(DefaultMessenger alice, DefaultMessenger bob, DefaultMessenger carol,
+            List<ChatEvent> aliceEvents, List<ChatEvent> bobEvents, List<ChatEvent> carolEvents) { }
+
+    private Three aliceWithBobAndCarol() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        pair(alice, aliceEvents, carol, carolEvents);
+        return new Three(alice, bob, carol, aliceEvents, bobEvents, carolEvents);
+    }
+
+    @Test
+    void twoSetUpsWithOnePeerAtOnceLeaveOneSessionDrivingTheConversation() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch firstWrite = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        // Alice's first set-up stops while it creates the conversation (the handshake's first file write).
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents, clock, (file, content) -> {
+            if (file.toString().endsWith(".conv") && held.compareAndSet(false, true)) {
+                firstWrite.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            AtomicFile.write(file, content);
+        });
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        ChatEvent.Endpoint one = bob.waitForPeer(LEVEL);
+        ChatEvent.Endpoint two = bob.waitForPeer(LEVEL);
+        String first = alice.connect(one.code(), LEVEL);
+        assertThat(firstWrite.await(30, TimeUnit.SECONDS)).isTrue();
+        String second = alice.connect(two.code(), LEVEL);
+        try {
+            // The second set-up has its TLS connection and starts the chat set-up with the same peer.
+            awaitIn(aliceEvents, ChatEvent.Progress.class, p -> p.attempt().equals(second)
+                    && p.stage() == ChatEvent.Stage.HELLO);
+        } finally {
+            release.countDown();
+        }
+        // Whichever wins, exactly one of alice's two links ends connected to bob and stays so.
+        awaitIn(aliceEvents, ChatEvent.Failure.class, f -> f.attempt().equals(first) || f.attempt().equals(second));
+        String bobFp = bob.identity().fingerprint();
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.peer().equals(bobFp));
+        alice.send("bob", "once");
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("once"));
+        assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly("once");
+        long connected = aliceEvents.stream().filter(e -> e instanceof ChatEvent.Connected c
+                && c.peer().equals(bobFp)).count();
+        long dropped = aliceEvents.stream().filter(e -> e instanceof ChatEvent.Disconnected d
+                && d.peer().equals(bobFp)).count();
+        assertThat(connected - dropped).isEqualTo(1);
+    }
+
+    @Test
+    void aPeerAnnouncingANameThatLooksLikeAFingerprintIsListedUnderItsOwnShortForm() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        String posing = "ab".repeat(32);
+        DefaultMessenger bob = codeMessenger(posing, bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::name)
+                .containsExactly(org.securep2p.crypto.Fingerprint.parse(bobFp).shortForm());
+        assertThat(histories.get("alice").contactNamed(posing)).isEmpty();
+    }
+
+    @Test
+    void aRenamedContactIsNoLongerReachedByTheNameItAnnounced() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        alice.rename(bob.identity().fingerprint(), "scammer");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send("bob", "meant for someone else"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+        alice.send("scammer", "by the name I chose");
+        awaitIn(bobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("by the name I chose"));
+        assertThat(receivedTexts(bobEvents, alice.identity().fingerprint())).containsExactly("by the name I chose");
+    }
+
+    @Test
+    void anAcceptedNewIdentityTakesTheContactsNameAndTheOldOneIsNoLongerSentTo() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> newBobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String oldFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(oldFp));
+        // Bob reinstalled: a new identity announcing the same name; alice accepts it.
+        DefaultMessenger newBob = codeMessenger("bob-reinstalled", "bob", newBobEvents, clock, AtomicFile::write);
+        String newFp = newBob.identity().fingerprint();
+        ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
+        newBob.connect(code.code(), LEVEL);
+        awaitIn(aliceEvents, ChatEvent.PeerChanged.class, p -> p.peer().equals(newFp));
+        alice.decide(newFp, Messenger.TrustDecision.ACCEPT);
+        awaitIn(aliceEvents, ChatEvent.Connected.class, c -> c.peer().equals(newFp));
+        alice.send("bob", "to the bob I accepted");
+        awaitIn(newBobEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("to the bob I accepted"));
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(newFp))
+                .extracting(Messenger.ConversationInfo::name).containsExactly("bob");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.send(oldFp, "never delivered"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+    }
+
+    @Test
+    void eventsNameTheContactByItsLocalNameNotTheOneItAnnounced() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        histories.get("alice").setContactName(org.securep2p.crypto.Fingerprint.parse(bobFp), "Robert");
+        ChatEvent.Connected[] c = pair(alice, aliceEvents, bob, bobEvents);
+        assertThat(c[0].name()).isEqualTo("Robert");
+        bob.send(null, "hi");
+        assertThat(awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.peer().equals(bobFp)).from())
+                .isEqualTo("Robert");
+    }
+
+    @Test
+    void disconnectEndsASetUpWithThatPeerAndRefusesAPeerItDoesNotKnow() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", new CopyOnWriteArrayList<>());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.disconnect("nobody"))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+        // Bob's code, but bob no longer waits: alice's set-up keeps trying until it is ended.
+        ChatEvent.Endpoint code = bob.waitForPeer(LEVEL);
+        bob.cancel(code.attempt());
+        String bobFp = bob.identity().fingerprint();
+        alice.connect(code.code(), LEVEL);
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
+                .extracting(Messenger.ConversationInfo::state).containsExactly("dialling");
+        alice.disconnect(bobFp);
+        assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp)).isEmpty();
+    }
+
+    @Test
+    void aWellFormedFingerprintOfNoContactIsUnknownPeerEverywhere() throws Exception {
+        DefaultMessenger alice = codeMessenger("alice", new CopyOnWriteArrayList<>());
+        String stranger = "ab".repeat(32);
+        List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> calls = List.of(
+                () -> alice.history(stranger, Optional.empty(), 10), () -> alice.rename(stranger, "x"),
+                () -> alice.markRead(stranger), () -> alice.clearHistory(stranger), () -> alice.markVerified(stranger));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : calls) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(call).isInstanceOf(AppException.class).satisfies(
+                    e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER));
+        }
+        assertThat(alice.safetyNumber(stranger)).isEmpty();
+        assertThat(alice.conversations()).isEmpty();
+    }
+
+    @Test
+    void verifyWithoutAPeerNeedsAConnectedOneNotJustAStoredConversation() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.markVerified(null))
+                .isInstanceOf(AppException.class)
+                .satisfies(e -> assertThat(((AppException) e).reason()).isEqualTo(AppException.Reason.NOT_CONNECTED));
+        assertThat(alice.safetyNumber(null)).isEmpty();
+        assertThat(alice.peers()).noneMatch(Messenger.PeerInfo::verified);
+        // A send still queues to the one stored conversation, as before.
+        assertThat(alice.send(null, "queued")).hasSize(32);
+    }
+
+    @Test
+    void aSendARunBeforeStoredButNeverQueuedIsFailedAtTheNextStart() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        org.securep2p.crypto.Fingerprint bobKey = org.securep2p.crypto.Fingerprint.parse(bobFp);
+        MemoryHistory history = histories.get("alice");
+        // A run before stopped between the history's SENDING row and the outbox: the row's id is queued nowhere.
+        String orphan = "0123456789abcdef0123456789abcdef";
+        history.append(bobKey, org.securep2p.app.history.HistoryMessage.sent(orphan, Instant.EPOCH, "left behind"));
+        String queued = alice.send("bob", "queued while bob is away");
+        assertThat(alice.failOrphanedSends(Instant.now().plusSeconds(60))).isEqualTo(1);
+        assertThat(history.all(bobKey)).filteredOn(m -> m.id().equals(orphan)).singleElement().satisfies(m -> {
+            assertThat(m.delivery()).isEqualTo(org.securep2p.app.history.HistoryMessage.Delivery.FAILED);
+            assertThat(m.failureReason()).isPresent();
+        });
+        assertThat(history.all(bobKey)).filteredOn(m -> m.id().equals(queued))
+                .extracting(org.securep2p.app.history.HistoryMessage::delivery)
+                .containsExactly(org.securep2p.app.history.HistoryMessage.Delivery.SENDING);
+        // This run's sends are younger than its start: left alone.
+        assertThat(alice.failOrphanedSends(Instant.EPOCH)).isZero();
+    }
+
+    @Test
+    void aDroppedSessionIsNoLongerListedConnectedWhenItsDisconnectedEventArrives() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        List<String> statesSeen = new CopyOnWriteArrayList<>();
+        alice.addListener(e -> {
+            if (e instanceof ChatEvent.Disconnected d && d.peer().equals(bobFp)) {
+                alice.conversations().stream().filter(c -> c.peer().equals(bobFp))
+                        .forEach(c -> statesSeen.add(c.state()));
+            }
+        });
+        bob.disconnect(null);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        // Not "connected", nor "closed" derived from a Connected link whose session is dead: the link has moved.
+        assertThat(statesSeen).containsExactly("idle");
+    }
+
+    @Test
+    void aSendStuckInOneConversationDoesNotHoldUpASendInAnother() throws Exception {
+        Three t = aliceWithBobAndCarol();
+        org.securep2p.crypto.Fingerprint bobFp = org.securep2p.crypto.Fingerprint.parse(t.bob().identity()
+                .fingerprint());
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        histories.get("alice").beforeAppend = (peer, m) -> {
+            if (peer.equals(bobFp) && m.direction() == org.securep2p.app.history.HistoryMessage.Direction.SENT) {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        // The send to bob stops in the middle (as one to a peer that stopped reading stops in the transport).
+        CompletableFuture<String> toBob = CompletableFuture.supplyAsync(() -> {
+            try {
+                return t.alice().send("bob", "held up");
+            } catch (AppException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        try {
+            CompletableFuture<String> toCarol = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return t.alice().send("carol", "not held up");
+                } catch (AppException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            toCarol.get(20, TimeUnit.SECONDS);
+            awaitIn(t.carolEvents(), ChatEvent.MessageReceived.class, m -> m.text().equals("not held up"));
+            assertThat(toBob).isNotDone();
+        } finally {
+            release.countDown();
+        }
+        toBob.get(20, TimeUnit.SECONDS);
+        awaitIn(t.bobEvents(), ChatEvent.MessageReceived.class, m -> m.text().equals("held up"));
+    }
+
     @Test
     void aMessageToAnOfflineContactIsStoredAndDeliveredOnceInOrderAtTheNextConnection() throws Exception {
         List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
@@ -552,14 +846,26 @@ class DefaultMessengerTest {
         pair(alice, aliceEvents, bob, bobEvents);
         String bobFp = bob.identity().fingerprint();
         MemoryHistory history = histories.get("alice");
-        String id = "00112233445566778899aabbccddeeff";
-        // As if a run before a crash had stored it already: the same id is not shown again.
-        history.append(org.securep2p.crypto.Fingerprint.parse(bobFp),
-                org.securep2p.app.history.HistoryMessage.received(id, Instant.EPOCH, "stored before"));
-        bob.send(null, "first");
-        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("first"));
+        // As if a run before a crash had stored "first" already under its id: at the moment alice's session
+        // appends it, the history already holds that id, so this append is not the first and nothing is shown.
+        history.beforeAppend = (peer, m) -> {
+            if (m.direction() == org.securep2p.app.history.HistoryMessage.Direction.RECEIVED
+                    && m.text().equals("first")) {
+                try {
+                    history.append(peer, org.securep2p.app.history.HistoryMessage.received(m.id(), Instant.EPOCH,
+                            "stored before"));
+                } catch (org.securep2p.app.history.HistoryException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        String firstId = bob.send(null, "first");
+        bob.send(null, "second");
+        awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("second"));
+        assertThat(receivedTexts(aliceEvents, bobFp)).containsExactly("second");
         assertThat(alice.history("bob", Optional.empty(), 10)).extracting(
-                org.securep2p.app.history.HistoryMessage::text).containsExactly("stored before", "first");
+                org.securep2p.app.history.HistoryMessage::text).containsExactly("stored before", "second");
+        assertThat(alice.history("bob", Optional.empty(), 10).get(0).id()).isEqualTo(firstId);
         assertThat(alice.conversations()).filteredOn(c -> c.peer().equals(bobFp))
                 .extracting(Messenger.ConversationInfo::unread).containsExactly(2);
         alice.markRead("bob");
@@ -579,9 +885,35 @@ class DefaultMessengerTest {
         try (DatagramSocket probe = new DatagramSocket(0)) {
             dead = probe.getLocalPort();
         }
-        // Nobody answers there: each link keeps dialling (with backoff) and keeps its slot.
-        for (int i = 0; i < Messenger.MAX_CONNECTIONS; i++) {
-            m.connect("127.0.0.1:" + dead, LEVEL);
+        // Nobody answers there: each link keeps dialling (with backoff) and keeps its slot. Forty callers at
+        // once: counting and adding are one step, so exactly 32 get a slot and the others BUSY.
+        int callers = Messenger.MAX_CONNECTIONS + 8;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<CompletableFuture<Boolean>> tries = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            for (int i = 0; i < callers; i++) {
+                tries.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        go.await();
+                        m.connect("127.0.0.1:" + dead, LEVEL);
+                        return true;
+                    } catch (AppException e) {
+                        assertThat(e.reason()).isEqualTo(AppException.Reason.BUSY);
+                        return false;
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, pool));
+            }
+            go.countDown();
+            long granted = 0;
+            for (CompletableFuture<Boolean> t : tries) {
+                granted += t.get(30, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(granted).isEqualTo(Messenger.MAX_CONNECTIONS);
+        } finally {
+            pool.shutdownNow();
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.connect("127.0.0.1:" + dead, LEVEL))
                 .isInstanceOf(AppException.class)

@@ -34,8 +34,16 @@ final class MemoryHistory implements HistoryStore {
         }
     }
 
+    /** Called before every append, outside the store's lock: a test may block one conversation's appends here. */
+    volatile java.util.function.BiConsumer<Fingerprint, HistoryMessage> beforeAppend = (p, m) -> { };
+
     @Override
-    public synchronized boolean append(Fingerprint peer, HistoryMessage m) throws HistoryException {
+    public boolean append(Fingerprint peer, HistoryMessage m) throws HistoryException {
+        beforeAppend.accept(peer, m);
+        return appendNow(peer, m);
+    }
+
+    private synchronized boolean appendNow(Fingerprint peer, HistoryMessage m) throws HistoryException {
         maybeFail();
         List<HistoryMessage> list = messages.computeIfAbsent(peer, p -> new ArrayList<>());
         if (list.stream().anyMatch(x -> x.id().equals(m.id()))) {

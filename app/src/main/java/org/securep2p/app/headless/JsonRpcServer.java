@@ -179,7 +179,41 @@ public final class JsonRpcServer {
         return false;
     }
 
+    /**
+     * The params each method takes (README). Any other key is refused: a misspelt one ({"to": "bob"}) must not
+     * fall back to a default such as "the only connected peer".
+     */
+    private static final java.util.Map<String, java.util.Set<String>> PARAMS = java.util.Map.ofEntries(
+            java.util.Map.entry("identity", java.util.Set.of()),
+            java.util.Map.entry("stun", java.util.Set.of()),
+            java.util.Map.entry("wait", java.util.Set.of("level")),
+            java.util.Map.entry("connect", java.util.Set.of("code", "level")),
+            java.util.Map.entry("accept_answer", java.util.Set.of("attempt", "code")),
+            java.util.Map.entry("cancel", java.util.Set.of("attempt")),
+            java.util.Map.entry("send", java.util.Set.of("peer", "text")),
+            java.util.Map.entry("conversations", java.util.Set.of()),
+            java.util.Map.entry("history", java.util.Set.of("peer", "before", "limit")),
+            java.util.Map.entry("rename", java.util.Set.of("peer", "name")),
+            java.util.Map.entry("mark_read", java.util.Set.of("peer")),
+            java.util.Map.entry("clear_history", java.util.Set.of("peer")),
+            java.util.Map.entry("peers", java.util.Set.of()),
+            java.util.Map.entry("trust", java.util.Set.of("fingerprint", "decision")),
+            java.util.Map.entry("verify", java.util.Set.of("peer", "confirm")),
+            java.util.Map.entry("disconnect", java.util.Set.of("peer")),
+            java.util.Map.entry("quit", java.util.Set.of()));
+
     private JsonNode dispatch(String method, ObjectNode p) throws AppException, BadParams {
+        java.util.Set<String> allowed = PARAMS.get(method);
+        if (allowed != null) {
+            for (java.util.Iterator<String> keys = p.fieldNames(); keys.hasNext(); ) {
+                String key = keys.next();
+                if (!allowed.contains(key)) {
+                    throw new BadParams("'" + clip(key) + "' is not a parameter of " + method
+                            + (allowed.isEmpty() ? " (it takes none)" : " (it takes " + String.join(", ",
+                                    new java.util.TreeSet<>(allowed)) + ")"));
+                }
+            }
+        }
         switch (method) {
             case "identity": {
                 ChatEvent.Ready r = messenger.identity();
@@ -282,12 +316,12 @@ public final class JsonRpcServer {
                 return F.objectNode().put("status", "ok");
             }
             case "verify": {
-                String peer = optional(p, "peer");
-                if (peer == null) {
-                    peer = onlyConnected();
-                }
-                String number = messenger.safetyNumber(peer).orElseThrow(() -> new AppException(
-                        AppException.Reason.NOT_CONNECTED, "No peer to verify."));
+                String named = optional(p, "peer");
+                String peer = named != null ? named : onlyConnected();
+                // A named peer without a safety number is no contact; without a name, nobody is connected.
+                String number = messenger.safetyNumber(peer).orElseThrow(() -> named != null
+                        ? new AppException(AppException.Reason.UNKNOWN_PEER, "No contact is called that.")
+                        : new AppException(AppException.Reason.NOT_CONNECTED, "No peer to verify."));
                 JsonNode confirm = p.get("confirm");
                 if (confirm != null && !confirm.isBoolean()) {
                     throw new BadParams("confirm must be true or false");

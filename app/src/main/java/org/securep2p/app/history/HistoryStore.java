@@ -35,6 +35,14 @@ public interface HistoryStore extends AutoCloseable {
     boolean append(Fingerprint peer, HistoryMessage message) throws HistoryException;
 
     /**
+     * False when {@link #append} keeps nothing ({@link Retention#off()}): its "true" then cannot tell a message
+     * already received, and the caller must remember what it showed itself.
+     */
+    default boolean keepsMessages() {
+        return true;
+    }
+
+    /**
      * Sets the delivery state of a message this side sent ({@code reason} only with
      * {@link HistoryMessage.Delivery#FAILED}). Returns false when the conversation holds no such sent message.
      */

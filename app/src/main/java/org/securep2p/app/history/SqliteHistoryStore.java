@@ -86,6 +86,11 @@ public final class SqliteHistoryStore implements HistoryStore {
         return retention;
     }
 
+    @Override
+    public boolean keepsMessages() {
+        return !retention.isOff();
+    }
+
     /** Deletes what the retention no longer allows at the store's clock's now; returns how many. */
     public int expireNow() throws HistoryException {
         return expire(clock.instant());

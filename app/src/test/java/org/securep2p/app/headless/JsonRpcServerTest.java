@@ -134,6 +134,15 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void verifyWithAPeerThatNamesNoContactIsUnknownPeer() throws Exception {
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"verify","params":{"peer":"nobody"}}
+                """);
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).isEqualTo("UNKNOWN_PEER");
+        assertThat(messenger.calls).isEmpty();
+    }
+
+    @Test
     void verifyWithoutAPeerNeedsExactlyOneConnectedConversation() throws Exception {
         messenger.conversations = List.of();
         List<JsonNode> lines = serve("""
@@ -168,6 +177,22 @@ class JsonRpcServerTest {
         assertThat(codes).containsExactly(-32700, -32600, -32600, -32601, -32602, -32602, -32602, -32600, -32602);
         assertThat(response(lines, 7).get("result").get("username").asText()).isEqualTo("alice");
         assertThat(messenger.calls).isEmpty();
+    }
+
+    @Test
+    void aParameterTheMethodDoesNotTakeIsRefusedNotIgnored() throws Exception {
+        List<JsonNode> lines = serve(String.join("\n",
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send\",\"params\":{\"to\":\"bob\",\"text\":\"x\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"disconnect\",\"params\":{\"pear\":\"bob\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"identity\",\"params\":{\"verbose\":true}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"peer\":\"bob\",\"text\":\"x\"}}",
+                ""));
+        for (int id = 1; id <= 3; id++) {
+            assertThat(response(lines, id).get("error").get("code").intValue()).isEqualTo(-32602);
+        }
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).contains("'to'");
+        assertThat(response(lines, 4).has("result")).isTrue();
+        assertThat(messenger.calls).hasSize(1);
     }
 
     @Test

@@ -357,9 +357,12 @@ class SqliteHistoryStoreTest {
     @Test
     void retentionOffStoresNothingButKeepsNames() throws Exception {
         Fingerprint bob = t.fingerprint();
+        assertThat(store.keepsMessages()).isTrue();
         store.append(bob, HistoryMessage.sent(t.id(), T0, "kept from before"));
         store.close();
         store = HistoryTesting.open(file, key, Retention.off());
+        // The engine must then remember what it showed itself (ChatSession.Conversations.remembersReceived).
+        assertThat(store.keepsMessages()).isFalse();
         String id = t.id();
         assertThat(store.append(bob, HistoryMessage.sent(id, T0, "not stored"))).isTrue();
         assertThat(store.append(bob, HistoryMessage.sent(id, T0, "not stored"))).isTrue();
