@@ -1,0 +1,93 @@
+package org.securep2p.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code securep2p} launcher as the user runs it. Whatever the JVM writes on stderr lands in the middle of the
+ * TUI's screen, so a start that uses every part (the history's SQLite loads its native library) writes nothing there.
+ */
+class LauncherIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aStartOnJdk22OrNewerWritesNoJvmWarning() throws Exception {
+        Optional<Path> java = newestJava(22);
+        assumeTrue(java.isPresent(), "no JDK 22 or newer under /usr/lib/jvm: nothing to check");
+        Path launcher = Path.of("..", "securep2p").toAbsolutePath().normalize();
+        Path pass = dir.resolve("pass");
+        Files.writeString(pass, "launcher test passphrase");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        Path stderr = dir.resolve("stderr.txt");
+        ProcessBuilder b = new ProcessBuilder(List.of(launcher.toString(), "--json", "--home",
+                dir.resolve("home").toString(), "--name", "alice")).redirectError(stderr.toFile());
+        b.environment().put("SECUREP2P_JAVA", java.get().toString());
+        b.environment().put("SECUREP2P_CLASS_CACHE", "0");
+        b.environment().put("SECUREP2P_PASSPHRASE_FILE", pass.toString());
+        b.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        b.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        Process p = b.start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                OutputStream in = p.getOutputStream()) {
+            assertThat(out.readLine()).as("first line; stderr: %s", Files.readString(stderr)).contains("\"ready\"");
+            // The history is opened (and SQLite's native library loaded) by its first call.
+            in.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"conversations\"}\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            String line;
+            while ((line = out.readLine()) != null && !line.contains("\"id\":1")) {
+                // events before the answer
+            }
+            assertThat(line).as("the conversations answer").contains("\"result\"");
+            in.write("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"quit\"}\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(dir.resolve("home").resolve("native")).as("SQLite's library was loaded").isDirectory();
+        assertThat(Files.readString(stderr)).doesNotContain("WARNING");
+    }
+
+    private static Optional<Path> newestJava(int atLeast) throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> homes = Files.list(jvms)) {
+            return homes.filter(h -> Files.isExecutable(h.resolve("bin/java")) && feature(h) >= atLeast)
+                    .map(h -> h.resolve("bin/java")).findFirst();
+        }
+    }
+
+    private static int feature(Path home) {
+        try {
+            for (String line : Files.readAllLines(home.resolve("release"))) {
+                if (line.startsWith("JAVA_VERSION=")) {
+                    String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+                    return Integer.parseInt(v.split("[.+-]")[0]);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+}
