@@ -1,7 +1,8 @@
 package org.securep2p.app;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+
+import org.securep2p.app.history.ContactNames;
 
 /**
  * Strings a peer chose (its HELLO name, a CLOSE detail): which may be a name at all, and how any of them is
@@ -18,7 +19,7 @@ import java.util.Optional;
 final class PeerText {
 
     /** The HELLO name limit of PROTOCOL.md §20.1: fits a screen line and a trust-store name (§19.4). */
-    static final int MAX_NAME_BYTES = 64;
+    static final int MAX_NAME_BYTES = ContactNames.MAX_NAME_BYTES;
     /** Code points of a peer string kept in one log line; the rest is cut, so one peer cannot flood a line. */
     static final int MAX_LOG_CODE_POINTS = 200;
 
@@ -27,32 +28,12 @@ final class PeerText {
 
     /** True for code points that display as themselves and cannot reorder, hide or break a line. */
     static boolean isPlain(int cp) {
-        switch (Character.getType(cp)) {
-            case Character.CONTROL:
-            case Character.FORMAT:
-            case Character.LINE_SEPARATOR:
-            case Character.PARAGRAPH_SEPARATOR:
-            case Character.UNASSIGNED:
-            case Character.SURROGATE:
-            case Character.PRIVATE_USE:
-                return false;
-            default:
-                return true;
-        }
+        return ContactNames.isPlain(cp);
     }
 
-    /** Why {@code name} may not be a peer's name, or empty when it may. */
+    /** Why {@code name} may not be a peer's name, or empty when it may (one rule with the contact list's). */
     static Optional<String> nameProblem(String name) {
-        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes < 1 || bytes > MAX_NAME_BYTES) {
-            return Optional.of("a name is 1.." + MAX_NAME_BYTES + " bytes of UTF-8, not " + bytes);
-        }
-        int[] bad = name.codePoints().filter(cp -> !isPlain(cp)).limit(1).toArray();
-        if (bad.length > 0) {
-            return Optional.of(String.format("a name may not contain U+%04X (control, format, separator or"
-                    + " unassigned character)", bad[0]));
-        }
-        return Optional.empty();
+        return ContactNames.problem(name);
     }
 
     /**

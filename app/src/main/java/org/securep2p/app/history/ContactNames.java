@@ -12,16 +12,16 @@ import java.util.Optional;
  *
  * <p>Not its job: storing names (the unique keyed hash is {@link HistoryDatabase}'s).
  */
-final class ContactNames {
+public final class ContactNames {
 
     /** The HELLO name limit of §20.1, so a name the peer announced can always be kept as the local name. */
-    static final int MAX_NAME_BYTES = 64;
+    public static final int MAX_NAME_BYTES = 64;
 
     private ContactNames() {
     }
 
-    /** The peer-name rule of §20.1 (the app's PeerText, which this package cannot see). */
-    static Optional<String> problem(String name) {
+    /** The peer-name rule of §20.1: why {@code name} may not be a peer's or a contact's name, or empty. */
+    public static Optional<String> problem(String name) {
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
         if (bytes < 1 || bytes > MAX_NAME_BYTES) {
             return Optional.of("a name is 1.." + MAX_NAME_BYTES + " bytes of UTF-8, not " + bytes);
@@ -34,7 +34,8 @@ final class ContactNames {
         return Optional.empty();
     }
 
-    private static boolean isPlain(int cp) {
+    /** True for code points that display as themselves and cannot reorder, hide or break a line. */
+    public static boolean isPlain(int cp) {
         switch (Character.getType(cp)) {
             case Character.CONTROL:
             case Character.FORMAT:
