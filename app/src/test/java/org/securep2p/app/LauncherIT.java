@@ -66,6 +66,54 @@ class LauncherIT {
         assertThat(Files.readString(stderr)).doesNotContain("WARNING");
     }
 
+    /**
+     * A first start (the launcher records the class cache, so the program is its child, not exec'd) whose tmux pane
+     * is closed: tmux hangs up only the pane's session leader, the launcher, which must pass the SIGHUP on. Before,
+     * the program ran on without a terminal, holding the home's lock.
+     */
+    @Test
+    void closingTheTerminalOfAFirstStartEndsTheProgram() throws Exception {
+        assumeTrue(new ProcessBuilder("tmux", "-V").start().waitFor() == 0, "tmux is not installed");
+        Optional<Path> java = newestJava(24);
+        assumeTrue(java.isPresent(), "no JDK 24 or newer: the launcher execs the program, nothing to pass on");
+        Path launcher = Path.of("..", "securep2p").toAbsolutePath().normalize();
+        Path pass = dir.resolve("pass");
+        Files.writeString(pass, "launcher test passphrase");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        Path home = dir.resolve("tui-home");
+        String session = "launcher-it-" + ProcessHandle.current().pid();
+        String command = "env SECUREP2P_JAVA=" + java.get() + " SECUREP2P_PASSPHRASE_FILE=" + pass
+                + " XDG_CACHE_HOME=" + dir.resolve("tui-cache") + " DBUS_SESSION_BUS_ADDRESS=disabled: "
+                + launcher + " --home " + home + " --name alice";
+        run("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command);
+        try {
+            Optional<ProcessHandle> program = Optional.empty();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (program.isEmpty() && System.nanoTime() < deadline) {
+                program = ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
+                        .filter(c -> c.contains("AOTMode=record") && c.contains(home.toString())).isPresent())
+                        .findFirst();
+                if (program.isEmpty()) {
+                    Thread.sleep(100); // polls the process table: there is no event for a process appearing
+                }
+            }
+            assertThat(program).as("the first start runs as the launcher's child, recording").isPresent();
+            // The menu is up once the home's lock and keys are there; then the pane is closed.
+            Thread.sleep(3000);
+            run("tmux", "kill-session", "-t", session);
+            assertThat(program.get().onExit().get(20, TimeUnit.SECONDS).isAlive()).isFalse();
+        } finally {
+            new ProcessBuilder("tmux", "kill-session", "-t", session).start().waitFor();
+            ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
+                    .filter(c -> c.contains(home.toString())).isPresent()).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private static void run(String... command) throws IOException, InterruptedException {
+        assertThat(new ProcessBuilder(command).redirectErrorStream(true).start().waitFor()).as(String.join(" ", command))
+                .isZero();
+    }
+
     private static Optional<Path> newestJava(int atLeast) throws IOException {
         Path jvms = Path.of("/usr/lib/jvm");
         if (!Files.isDirectory(jvms)) {
