@@ -359,7 +359,7 @@ final class HistoryDatabase implements AutoCloseable {
         }
         try {
             byte[] plain = keys.open(checks.get(0), keys.keyCheckAd());
-            if (!Arrays.equals(plain, HistoryKeys.KEY_CHECK)) {
+            if (!MessageDigest.isEqual(plain, HistoryKeys.KEY_CHECK)) {
                 throw new HistoryException(CORRUPT, file + " has a key-check row of another kind");
             }
         } catch (CryptoException e) {
@@ -777,7 +777,7 @@ final class HistoryDatabase implements AutoCloseable {
             try (PreparedStatement p = db.prepareStatement("SELECT conv FROM conversations WHERE name_key = ?")) {
                 p.setBytes(1, nameKey);
                 try (ResultSet r = p.executeQuery()) {
-                    if (r.next() && !Arrays.equals(r.getBytes(1), conv)) {
+                    if (r.next() && !MessageDigest.isEqual(r.getBytes(1), conv)) {
                         throw new HistoryException(Reason.NAME_TAKEN, "another contact already has this name");
                     }
                 }
