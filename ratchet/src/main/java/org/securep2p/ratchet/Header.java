@@ -1,5 +1,7 @@
 package org.securep2p.ratchet;
 
+import java.security.MessageDigest;
+
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.MlKem1024KeyPair;
 import org.securep2p.crypto.StrictReader;
@@ -11,11 +13,54 @@ import org.securep2p.crypto.X25519KeyPair;
  * QUANTUM_RESISTANT, the KEM step's fields. Wire form (encrypted under the header key):
  * {@code dh[32] || pn u32 || n u32 || flags u8 (bit 0: KEM public key follows, bit 1: KEM ciphertext follows)
  * || [kemPublicKey 1568] || [kemCiphertext 1568]}.
+ *
+ * <p>Guarantees: immutable (arrays are copied in and out); equality compares every field, the byte fields in
+ * constant time (a header is secret metadata: it travels encrypted); {@code toString()} shows the numbers and
+ * which KEM fields are present, never key bytes.
  */
-record Header(byte[] dh, int pn, int n, byte[] kemPublicKey, byte[] kemCiphertext) {
+final class Header {
 
     static final int MAX_ENCODED = 32 + 4 + 4 + 1 + MlKem1024KeyPair.PUBLIC_KEY_LENGTH
             + MlKem1024KeyPair.CIPHERTEXT_LENGTH;
+
+    private final byte[] dh;
+    private final int pn;
+    private final int n;
+    private final byte[] kemPublicKey;
+    private final byte[] kemCiphertext;
+
+    Header(byte[] dh, int pn, int n, byte[] kemPublicKey, byte[] kemCiphertext) {
+        this.dh = dh.clone();
+        this.pn = pn;
+        this.n = n;
+        this.kemPublicKey = kemPublicKey == null ? null : kemPublicKey.clone();
+        this.kemCiphertext = kemCiphertext == null ? null : kemCiphertext.clone();
+    }
+
+    /** The sender's ratchet public key (DHs). */
+    byte[] dh() {
+        return dh.clone();
+    }
+
+    /** PN: the length of the sender's previous sending chain. */
+    int pn() {
+        return pn;
+    }
+
+    /** N: this message's number in its chain. */
+    int n() {
+        return n;
+    }
+
+    /** The sender's advertised KEM public key, or null. */
+    byte[] kemPublicKey() {
+        return kemPublicKey == null ? null : kemPublicKey.clone();
+    }
+
+    /** The KEM ciphertext that began this chain, or null. */
+    byte[] kemCiphertext() {
+        return kemCiphertext == null ? null : kemCiphertext.clone();
+    }
 
     byte[] encode() {
         StrictWriter w = new StrictWriter().bytes(dh).u32(pn).u32(n)
@@ -50,5 +95,31 @@ record Header(byte[] dh, int pn, int n, byte[] kemPublicKey, byte[] kemCiphertex
         } catch (CryptoException e) {
             throw new RatchetException(RatchetException.Reason.MALFORMED, e.getMessage(), e);
         }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof Header)) {
+            return false;
+        }
+        Header h = (Header) o;
+        // Every field is compared, so the time taken does not tell which one differs.
+        boolean same = pn == h.pn & n == h.n;
+        same &= MessageDigest.isEqual(dh, h.dh);
+        same &= MessageDigest.isEqual(kemPublicKey, h.kemPublicKey);
+        same &= MessageDigest.isEqual(kemCiphertext, h.kemCiphertext);
+        return same;
+    }
+
+    @Override
+    public int hashCode() {
+        // The numbers only: equal headers have equal numbers, and no key byte enters a hash table's timing.
+        return 31 * pn + n;
+    }
+
+    @Override
+    public String toString() {
+        return "Header[pn=" + pn + ", n=" + n + (kemPublicKey != null ? ", KEM public key" : "")
+                + (kemCiphertext != null ? ", KEM ciphertext" : "") + "]";
     }
 }

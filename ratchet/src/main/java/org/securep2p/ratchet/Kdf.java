@@ -12,7 +12,8 @@ import org.securep2p.crypto.SecurityLevel;
 /**
  * The ratchet's key derivations (docs/PROTOCOL.md, section 10), each under its own label:
  * <ul>
- *   <li>{@link #initial}: the first keys from the handshake's SK, salted with its transcript hash;</li>
+ *   <li>{@link #initialSymmetric}, {@link #initialDouble}: the first keys from the handshake's SK, salted with
+ *   its transcript hash;</li>
  *   <li>{@link #rootStep} (KDF_RK): {@code RK', CK, NHK = HKDF(salt = RK, ikm = DH [|| KEM secret], 96)};</li>
  *   <li>{@link #chainStep} (KDF_CK): {@code MK = HMAC(CK, 0x01)}, {@code CK' = HMAC(CK, 0x02)}, truncated to
  *   32 bytes, as in Signal's specification.</li>
@@ -30,41 +31,63 @@ final class Kdf {
     private Kdf() {
     }
 
+    /** The first keys at STANDARD: each side's sending chain. */
+    record SymmetricStart(ChainKey initiatorChain, ChainKey responderChain) {
+    }
+
     /**
-     * STANDARD: {@code [initiator's sending chain, responder's sending chain]}. Above: {@code [RK, CK_i, HK_i,
-     * NHK_i, NHK_r]}: the root key, the initiator's first chain and its header key, and the next header keys
-     * of both sides.
+     * The first keys above STANDARD: the root key, the initiator's first chain and its header key, and the next
+     * header keys of both sides.
      */
-    static byte[][] initial(SecurityLevel level, SecretBytes sessionSecret, byte[] transcriptHash)
+    record DoubleStart(RootKey root, ChainKey initiatorChain, HeaderKey initiatorHeader,
+            HeaderKey initiatorNextHeader, HeaderKey responderNextHeader) {
+    }
+
+    /** STANDARD's first keys: {@code CK_i || CK_r = HKDF(salt = transcript hash, ikm = SK, 64)}. */
+    static SymmetricStart initialSymmetric(SecurityLevel level, SecretBytes sessionSecret, byte[] transcriptHash)
             throws CryptoException {
-        boolean symmetric = level.ratchetMode() == SecurityLevel.RatchetMode.SYMMETRIC_KEY;
-        int parts = symmetric ? 2 : 5;
+        byte[][] k = initial(level, sessionSecret, transcriptHash, INIT_SYMMETRIC, 2);
+        return new SymmetricStart(new ChainKey(k[0]), new ChainKey(k[1]));
+    }
+
+    /** The first keys above STANDARD: {@code RK || CK_i || HK_i || NHK_i || NHK_r}, 160 bytes of HKDF. */
+    static DoubleStart initialDouble(SecurityLevel level, SecretBytes sessionSecret, byte[] transcriptHash)
+            throws CryptoException {
+        byte[][] k = initial(level, sessionSecret, transcriptHash, INIT_DOUBLE, 5);
+        return new DoubleStart(new RootKey(k[0]), new ChainKey(k[1]), new HeaderKey(k[2]), new HeaderKey(k[3]),
+                new HeaderKey(k[4]));
+    }
+
+    private static byte[][] initial(SecurityLevel level, SecretBytes sessionSecret, byte[] transcriptHash,
+            String label, int parts) throws CryptoException {
         byte[] sk = sessionSecret.copyBytes();
-        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), sk, transcriptHash,
-                label(symmetric ? INIT_SYMMETRIC : INIT_DOUBLE), parts * KEY_LENGTH)) {
+        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), sk, transcriptHash, label(label), parts * KEY_LENGTH)) {
             return split(okm, parts);
         } finally {
             Arrays.fill(sk, (byte) 0); // HKDF does not wipe its input; this copy of SK is ours
         }
     }
 
-    /** KDF_RK: {@code [RK', CK, NHK]} from the root key and the step's DH output (and KEM secret). */
-    static byte[][] rootStep(SecurityLevel level, byte[] rootKey, SecretBytes dh, SecretBytes kemSecret)
+    /** KDF_RK: {@code RK' || CK || NHK} from the root key and the step's DH output (and KEM secret). */
+    static RootStep rootStep(SecurityLevel level, RootKey rootKey, SecretBytes dh, SecretBytes kemSecret)
             throws CryptoException {
         byte[] ikm = kemSecret == null ? dh.copyBytes() : concat(dh.copyBytes(), kemSecret.copyBytes());
-        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), ikm, rootKey, label(ROOT), 3 * KEY_LENGTH)) {
-            return split(okm, 3);
+        try (SecretBytes okm = Hkdf.derive(level.kdfHash(), ikm, rootKey.unsafeBytes(), label(ROOT),
+                3 * KEY_LENGTH)) {
+            byte[][] k = split(okm, 3);
+            return new RootStep(new RootKey(k[0]), new ChainKey(k[1]), new HeaderKey(k[2]));
         } finally {
             Arrays.fill(ikm, (byte) 0);
         }
     }
 
-    /** KDF_CK: {@code [CK', MK]}. */
-    static byte[][] chainStep(SecurityLevel level, byte[] chainKey) {
-        byte[][] tags = Hmac.macs(level.kdfHash(), chainKey, MESSAGE_KEY_CONSTANT, CHAIN_KEY_CONSTANT);
+    /** KDF_CK: {@code CK' = HMAC(CK, 0x02)} and {@code MK = HMAC(CK, 0x01)}, each truncated to 32 bytes. */
+    static ChainStep chainStep(SecurityLevel level, ChainKey chainKey) {
+        byte[][] tags = Hmac.macs(level.kdfHash(), chainKey.unsafeBytes(), MESSAGE_KEY_CONSTANT, CHAIN_KEY_CONSTANT);
         byte[] mk = tags[0];
         byte[] next = tags[1];
-        byte[][] out = {Arrays.copyOf(next, KEY_LENGTH), Arrays.copyOf(mk, KEY_LENGTH)};
+        ChainStep out = new ChainStep(new ChainKey(Arrays.copyOf(next, KEY_LENGTH)),
+                new MessageKey(Arrays.copyOf(mk, KEY_LENGTH)));
         Arrays.fill(mk, (byte) 0);
         Arrays.fill(next, (byte) 0);
         return out;

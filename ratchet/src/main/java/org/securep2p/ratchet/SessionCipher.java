@@ -13,6 +13,7 @@ import org.securep2p.crypto.Aead;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.MlKem1024KeyPair;
 import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.StrictReader;
 import org.securep2p.crypto.StrictWriter;
 import org.securep2p.crypto.X25519KeyPair;
 
@@ -66,7 +67,7 @@ public final class SessionCipher {
         }
         SessionRecord current = load();
         SessionState s = current.state.copy();
-        byte[] mk = null;
+        MessageKey mk = null;
         boolean stored = false;
         try {
             byte[] headerField;
@@ -80,7 +81,7 @@ public final class SessionCipher {
                 Header header = new Header(s.dhSelf.publicKey(), s.previousSendN, s.sendN,
                         s.sendKemPublicKey ? s.kemSelf.publicKey() : null, s.sendKemCiphertext);
                 mk = advanceSend(s);
-                try (SecretBytes hk = SecretBytes.copyOf(s.sendHeaderKey);
+                try (SecretBytes hk = s.sendHeaderKey.secret();
                         Aead aead = Aead.withRandomNonces(WireMessage.headerAead(s.level), hk, random)) {
                     headerField = aead.encrypt(header.encode(), s.headerAssociatedData);
                 }
@@ -107,7 +108,7 @@ public final class SessionCipher {
             discard(current, s, stored);
             throw e;
         } finally {
-            SessionState.wipe(mk);
+            RatchetKey.wipe(mk);
         }
     }
 
@@ -120,7 +121,7 @@ public final class SessionCipher {
                     + " session");
         }
         SessionState s = current.state.copy();
-        byte[] mk = null;
+        MessageKey mk = null;
         headerTrials = 0;
         try {
             mk = s.headerEncrypted() ? doubleRatchetKey(s, current.state, m) : symmetricKey(s, current.state, m);
@@ -142,7 +143,7 @@ public final class SessionCipher {
             s.wipeSecretsNotIn(current.state);
             throw e;
         } finally {
-            SessionState.wipe(mk);
+            RatchetKey.wipe(mk);
         }
     }
 
@@ -170,40 +171,40 @@ public final class SessionCipher {
         return new StrictWriter().bytes(s.associatedData).bytes(prefix).toByteArray();
     }
 
-    private static byte[] seal(SessionState s, byte[] mk, byte[] messageRandom, byte[] prefix, byte[] plaintext)
-            throws CryptoException {
-        try (SecretBytes key = SecretBytes.copyOf(mk);
+    private static byte[] seal(SessionState s, MessageKey mk, byte[] messageRandom, byte[] prefix,
+            byte[] plaintext) throws CryptoException {
+        try (SecretBytes key = mk.secret();
                 Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, messageRandom)) {
             return aead.encrypt(plaintext, bodyAd(s, prefix));
         }
     }
 
-    private static byte[] open(SessionState s, byte[] mk, byte[] messageRandom, byte[] prefix, byte[] body)
+    private static byte[] open(SessionState s, MessageKey mk, byte[] messageRandom, byte[] prefix, byte[] body)
             throws CryptoException {
-        try (SecretBytes key = SecretBytes.copyOf(mk);
+        try (SecretBytes key = mk.secret();
                 Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, messageRandom)) {
             return aead.decrypt(body, bodyAd(s, prefix));
         }
     }
 
     /** KDF_CK on the sending chain: returns MK, advances CKs and Ns. */
-    private static byte[] advanceSend(SessionState s) {
-        byte[][] step = Kdf.chainStep(s.level, s.sendChainKey);
-        s.sendChainKey = step[0];
+    private static MessageKey advanceSend(SessionState s) {
+        ChainStep step = s.sendChainKey.step(s.level);
+        s.sendChainKey = step.next();
         s.sendN++;
-        return step[1];
+        return step.message();
     }
 
     /** KDF_CK on the receiving chain; wipes an intermediate chain key that {@code original} does not hold. */
-    private static byte[] advanceRecv(SessionState s, SessionState original) {
-        byte[] old = s.recvChainKey;
-        byte[][] step = Kdf.chainStep(s.level, old);
+    private static MessageKey advanceRecv(SessionState s, SessionState original) {
+        ChainKey old = s.recvChainKey;
+        ChainStep step = old.step(s.level);
         if (old != original.recvChainKey) {
-            SessionState.wipe(old);
+            old.wipe();
         }
-        s.recvChainKey = step[0];
+        s.recvChainKey = step.next();
         s.recvN++;
-        return step[1];
+        return step.message();
     }
 
     /** Stores the keys of messages {@code Nr .. until-1} of the current receiving chain as skipped. */
@@ -215,7 +216,7 @@ public final class SessionCipher {
             throw new RatchetException(TOO_FAR_AHEAD, (until - s.recvN) + " messages ahead, limit "
                     + RatchetLimits.MAX_SKIP);
         }
-        List<Map.Entry<SkippedKeys.Slot, byte[]>> keys = new ArrayList<>();
+        List<Map.Entry<SkippedKeys.Slot, MessageKey>> keys = new ArrayList<>();
         while (s.recvN < until) {
             int n = s.recvN;
             keys.add(new AbstractMap.SimpleEntry<>(new SkippedKeys.Slot(new SkippedKeys.Key(chain), n),
@@ -224,28 +225,33 @@ public final class SessionCipher {
         s.skipped = s.skipped.plus(keys, original.skipped);
     }
 
-    private static byte[] takeSkipped(SessionState s, byte[] chain, int n) {
-        byte[] mk = s.skipped.get(chain, n);
+    private static MessageKey takeSkipped(SessionState s, byte[] chain, int n) {
+        MessageKey mk = s.skipped.get(chain, n);
         if (mk != null) {
             s.skipped = s.skipped.minus(chain, n);
-            return mk.clone();
+            return mk.copy();
         }
         return null;
     }
 
-    private static byte[] symmetricKey(SessionState s, SessionState original, WireMessage m) throws RatchetException {
+    private static MessageKey symmetricKey(SessionState s, SessionState original, WireMessage m)
+            throws RatchetException {
         byte[] h = m.headerField();
         if (h.length != 4) {
             throw new RatchetException(MALFORMED, "STANDARD header must be 4 bytes");
         }
-        int n = ((h[0] & 0xFF) << 24) | ((h[1] & 0xFF) << 16) | ((h[2] & 0xFF) << 8) | (h[3] & 0xFF);
-        if (n < 0) {
-            throw new RatchetException(MALFORMED, "message number out of range");
+        int n;
+        try {
+            StrictReader r = new StrictReader(h, "STANDARD header");
+            n = r.u32("N"); // refuses a number above Integer.MAX_VALUE
+            r.expectEnd();
+        } catch (CryptoException e) {
+            throw new RatchetException(MALFORMED, "message number out of range", e);
         }
         return keyInCurrentChain(s, original, SYMMETRIC_CHAIN, n);
     }
 
-    private byte[] doubleRatchetKey(SessionState s, SessionState original, WireMessage m)
+    private MessageKey doubleRatchetKey(SessionState s, SessionState original, WireMessage m)
             throws RatchetException, CryptoException {
         byte[] ad = s.headerAssociatedData;
         // 1. The current receiving chain.
@@ -259,7 +265,7 @@ public final class SessionCipher {
                 } else if (!Arrays.equals(h.dh(), s.dhRemote)) {
                     throw new RatchetException(MALFORMED, "header of the current chain names another ratchet key");
                 }
-                byte[] mk = keyInCurrentChain(s, original, s.recvHeaderKey, h.n());
+                MessageKey mk = keyInCurrentChain(s, original, s.recvHeaderKey.unsafeBytes(), h.n());
                 if (s.sendChainKey == null) {
                     sendingStep(s);
                 }
@@ -269,13 +275,13 @@ public final class SessionCipher {
         // 2. Earlier chains with skipped keys.
         List<byte[]> tried = new ArrayList<>();
         for (byte[] chain : s.skipped.chains()) {
-            if (s.recvHeaderKey != null && java.security.MessageDigest.isEqual(chain, s.recvHeaderKey)) {
+            if (s.recvHeaderKey != null && s.recvHeaderKey.equalsConstantTime(chain)) {
                 continue;
             }
             tried.add(chain);
             Header h = tryHeader(s, chain, m.headerField(), ad);
             if (h != null) {
-                byte[] mk = takeSkipped(s, chain, h.n());
+                MessageKey mk = takeSkipped(s, chain, h.n());
                 if (mk == null) {
                     throw new RatchetException(DUPLICATE, "message of an earlier chain was already received or is lost");
                 }
@@ -290,16 +296,16 @@ public final class SessionCipher {
                 throw new RatchetException(TOO_FAR_AHEAD, "message too far ahead in a new chain");
             }
             if (s.recvChainKey != null) {
-                skip(s, original, s.recvHeaderKey, h.pn());
+                skip(s, original, s.recvHeaderKey.unsafeBytes(), h.pn());
             }
             ratchetStep(s, h);
-            return keyInCurrentChain(s, original, s.recvHeaderKey, h.n());
+            return keyInCurrentChain(s, original, s.recvHeaderKey.unsafeBytes(), h.n());
         }
         // 4. Chains whose keys are all used: a header that opens under one of them is a replay. A chain that
         // still has skipped keys was tried in step 2 already: trying it again would let 16 such chains double
         // the work one message causes (34 trials instead of 1 + 16 + 1).
-        for (byte[] old : s.oldRecvHeaderKeys) {
-            if (tried.stream().anyMatch(t -> java.security.MessageDigest.isEqual(t, old))) {
+        for (HeaderKey old : s.oldRecvHeaderKeys) {
+            if (tried.stream().anyMatch(old::equalsConstantTime)) {
                 continue;
             }
             if (tryHeader(s, old, m.headerField(), ad) != null) {
@@ -309,10 +315,10 @@ public final class SessionCipher {
         throw new RatchetException(BAD_MAC, "header does not open under any header key of this session");
     }
 
-    private static byte[] keyInCurrentChain(SessionState s, SessionState original, byte[] chain, int n)
+    private static MessageKey keyInCurrentChain(SessionState s, SessionState original, byte[] chain, int n)
             throws RatchetException {
         if (n < s.recvN) {
-            byte[] mk = takeSkipped(s, chain, n);
+            MessageKey mk = takeSkipped(s, chain, n);
             if (mk == null) {
                 throw new RatchetException(DUPLICATE, "message " + n + " was already received");
             }
@@ -325,11 +331,11 @@ public final class SessionCipher {
     /** DHRatchetHE of the specification, with the KEM secret mixed into the receiving and sending root steps. */
     private void ratchetStep(SessionState s, Header h) throws CryptoException, RatchetException {
         if (s.recvHeaderKey != null) {
-            List<byte[]> old = new ArrayList<>(s.oldRecvHeaderKeys);
+            List<HeaderKey> old = new ArrayList<>(s.oldRecvHeaderKeys);
             old.add(s.recvHeaderKey);
             while (old.size() > RatchetLimits.MAX_OLD_RECEIVING_CHAINS) {
                 // A chain the session forgets takes its skipped keys with it (wiped when the state is stored).
-                s.skipped = s.skipped.withoutChain(old.remove(0));
+                s.skipped = s.skipped.withoutChain(old.remove(0).unsafeBytes());
             }
             s.oldRecvHeaderKeys = List.copyOf(old);
         }
@@ -345,10 +351,10 @@ public final class SessionCipher {
             }
             rememberKemKey(s, h);
             try (SecretBytes dh = s.dhSelf.agree(s.dhRemote)) {
-                byte[][] k = Kdf.rootStep(s.level, s.rootKey, dh, kemSecret);
-                s.rootKey = k[0];
-                s.recvChainKey = k[1];
-                s.nextRecvHeaderKey = k[2];
+                RootStep step = s.rootKey.step(s.level, dh, kemSecret);
+                s.rootKey = step.root();
+                s.recvChainKey = step.chain();
+                s.nextRecvHeaderKey = step.nextHeader();
             }
         } finally {
             if (kemSecret != null) {
@@ -357,9 +363,9 @@ public final class SessionCipher {
         }
         // The root key between the receiving and the sending half belongs to no state that is ever stored:
         // wiped as soon as the sending half has replaced it (on failure, the discarded copy's wipe takes it).
-        byte[] intermediateRoot = s.rootKey;
+        RootKey intermediateRoot = s.rootKey;
         sendingStep(s);
-        SessionState.wipe(intermediateRoot);
+        intermediateRoot.wipe();
     }
 
     /** The sending half of a ratchet step: a new ratchet key, and a KEM step when one is due. */
@@ -378,11 +384,11 @@ public final class SessionCipher {
                 s.lastKemStepAt = SessionRecord.now(clock);
             }
             try (SecretBytes dh = s.dhSelf.agree(s.dhRemote)) {
-                byte[][] k = Kdf.rootStep(s.level, s.rootKey, dh, enc == null ? null : enc.sharedSecret());
+                RootStep step = s.rootKey.step(s.level, dh, enc == null ? null : enc.sharedSecret());
                 s.sendHeaderKey = s.nextSendHeaderKey;
-                s.rootKey = k[0];
-                s.sendChainKey = k[1];
-                s.nextSendHeaderKey = k[2];
+                s.rootKey = step.root();
+                s.sendChainKey = step.chain();
+                s.nextSendHeaderKey = step.nextHeader();
             }
         } finally {
             if (enc != null) {
@@ -412,6 +418,10 @@ public final class SessionCipher {
             }
             s.kemRemotePublicKey = h.kemPublicKey();
         }
+    }
+
+    private Header tryHeader(SessionState s, HeaderKey key, byte[] field, byte[] ad) throws RatchetException {
+        return key == null ? null : tryHeader(s, key.unsafeBytes(), field, ad);
     }
 
     /** The header if it opens under {@code key}; null if it does not (any other key, or not a header). */

@@ -48,24 +48,25 @@ public final class SessionRecord implements AutoCloseable {
         SecurityLevel level = handshake.level();
         SessionState s = new SessionState(level, initiator, handshake.transcriptHash());
         try {
-            byte[][] k = Kdf.initial(level, handshake.sessionSecret(), s.associatedData);
             if (!s.headerEncrypted()) {
-                s.sendChainKey = initiator ? k[0] : k[1];
-                s.recvChainKey = initiator ? k[1] : k[0];
+                Kdf.SymmetricStart k = Kdf.initialSymmetric(level, handshake.sessionSecret(), s.associatedData);
+                s.sendChainKey = initiator ? k.initiatorChain() : k.responderChain();
+                s.recvChainKey = initiator ? k.responderChain() : k.initiatorChain();
                 return new SessionRecord(s);
             }
-            s.rootKey = k[0];
+            Kdf.DoubleStart k = Kdf.initialDouble(level, handshake.sessionSecret(), s.associatedData);
+            s.rootKey = k.root();
             if (initiator) {
-                s.sendChainKey = k[1];
-                s.sendHeaderKey = k[2];
-                s.nextSendHeaderKey = k[3];
-                s.nextRecvHeaderKey = k[4];
+                s.sendChainKey = k.initiatorChain();
+                s.sendHeaderKey = k.initiatorHeader();
+                s.nextSendHeaderKey = k.initiatorNextHeader();
+                s.nextRecvHeaderKey = k.responderNextHeader();
                 s.dhSelf = X25519KeyPair.generate(random);
             } else {
-                s.recvChainKey = k[1];
-                s.recvHeaderKey = k[2];
-                s.nextRecvHeaderKey = k[3];
-                s.nextSendHeaderKey = k[4];
+                s.recvChainKey = k.initiatorChain();
+                s.recvHeaderKey = k.initiatorHeader();
+                s.nextRecvHeaderKey = k.initiatorNextHeader();
+                s.nextSendHeaderKey = k.responderNextHeader();
             }
             if (s.kemSteps()) {
                 // Each side starts with a KEM key pair; the initiator advertises its public key in its first

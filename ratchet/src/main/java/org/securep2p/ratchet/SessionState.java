@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.MlKem1024KeyPair;
@@ -16,8 +17,8 @@ import org.securep2p.crypto.X25519KeyPair;
 /**
  * The whole mutable state of one session, in the names of Signal's specification (RK, DHs, DHr, CKs, CKr, Ns,
  * Nr, PN, HKs, HKr, NHKs, NHKr, MKSKIPPED) plus the KEM step's state. Package-private: only
- * {@link SessionCipher} changes it, always on a {@link #copy()}, and a byte array held here is never changed
- * in place, only replaced, so a copy may share arrays with its original until one of them moves on.
+ * {@link SessionCipher} changes it, always on a {@link #copy()}, and a key held here is never changed in
+ * place, only replaced, so a copy may share keys with its original until one of them moves on.
  */
 final class SessionState {
 
@@ -30,21 +31,21 @@ final class SessionState {
     /** Associated data of every header: {@code associatedData || version || level}. */
     final byte[] headerAssociatedData;
 
-    byte[] rootKey;
+    RootKey rootKey;
     X25519KeyPair dhSelf;
     byte[] dhRemote;
-    byte[] sendChainKey;
+    ChainKey sendChainKey;
     int sendN;
-    byte[] recvChainKey;
+    ChainKey recvChainKey;
     int recvN;
     int previousSendN;
-    byte[] sendHeaderKey;
-    byte[] recvHeaderKey;
-    byte[] nextSendHeaderKey;
-    byte[] nextRecvHeaderKey;
+    HeaderKey sendHeaderKey;
+    HeaderKey recvHeaderKey;
+    HeaderKey nextSendHeaderKey;
+    HeaderKey nextRecvHeaderKey;
     SkippedKeys skipped = SkippedKeys.EMPTY;
     /** Header keys of earlier receiving chains, newest last, to recognise their duplicates. */
-    List<byte[]> oldRecvHeaderKeys = List.of();
+    List<HeaderKey> oldRecvHeaderKeys = List.of();
 
     MlKem1024KeyPair kemSelf;
     byte[] kemRemotePublicKey;
@@ -99,14 +100,14 @@ final class SessionState {
 
     /**
      * Wipes every secret this state holds that {@code successor} does not share. Keys move between fields
-     * (NHKs becomes HKs, HKr joins the old header keys), so an array is kept if the successor holds it
-     * anywhere.
+     * (NHKs becomes HKs, HKr joins the old header keys), so a key is kept if the successor holds the same
+     * key object anywhere.
      */
     void wipeSecretsNotIn(SessionState successor) {
-        List<byte[]> kept = successor.secretArrays();
-        for (byte[] k : secretArrays()) {
+        List<RatchetKey> kept = successor.secretKeys();
+        for (RatchetKey k : secretKeys()) {
             if (kept.stream().noneMatch(x -> x == k)) {
-                wipe(k);
+                k.wipe();
             }
         }
         if (dhSelf != null && dhSelf != successor.dhSelf) {
@@ -118,9 +119,9 @@ final class SessionState {
         skipped.wipeKeysNotIn(successor.skipped);
     }
 
-    private List<byte[]> secretArrays() {
-        List<byte[]> all = new ArrayList<>(oldRecvHeaderKeys);
-        for (byte[] k : new byte[][] {rootKey, sendChainKey, recvChainKey, sendHeaderKey, recvHeaderKey,
+    private List<RatchetKey> secretKeys() {
+        List<RatchetKey> all = new ArrayList<>(oldRecvHeaderKeys);
+        for (RatchetKey k : new RatchetKey[] {rootKey, sendChainKey, recvChainKey, sendHeaderKey, recvHeaderKey,
                 nextSendHeaderKey, nextRecvHeaderKey}) {
             if (k != null) {
                 all.add(k);
@@ -131,11 +132,11 @@ final class SessionState {
 
     /** Wipes every secret (the session is being deleted). */
     void wipeAll() {
-        for (byte[] k : new byte[][] {rootKey, sendChainKey, recvChainKey, sendHeaderKey, recvHeaderKey,
+        for (RatchetKey k : new RatchetKey[] {rootKey, sendChainKey, recvChainKey, sendHeaderKey, recvHeaderKey,
                 nextSendHeaderKey, nextRecvHeaderKey}) {
-            wipe(k);
+            RatchetKey.wipe(k);
         }
-        oldRecvHeaderKeys.forEach(SessionState::wipe);
+        oldRecvHeaderKeys.forEach(k -> k.wipe());
         if (dhSelf != null) {
             dhSelf.close();
         }
@@ -159,9 +160,9 @@ final class SessionState {
                 .var16(associatedData);
         optional(w, rootKey);
         byte[] dhPrivate = dhSelf == null ? null : dhSelf.exportPrivateKeyForSessionRecord();
-        optional(w, dhPrivate);
+        optionalKey(w, dhPrivate);
         wipe(dhPrivate);
-        optional(w, dhRemote);
+        optionalKey(w, dhRemote);
         optional(w, sendChainKey);
         w.u32(sendN);
         optional(w, recvChainKey);
@@ -171,10 +172,10 @@ final class SessionState {
         optional(w, nextSendHeaderKey);
         optional(w, nextRecvHeaderKey);
         w.u16(oldRecvHeaderKeys.size());
-        oldRecvHeaderKeys.forEach(w::bytes);
+        oldRecvHeaderKeys.forEach(k -> w.bytes(k.unsafeBytes()));
         w.u32(skipped.size());
-        for (Map.Entry<SkippedKeys.Slot, byte[]> e : skipped.entries().entrySet()) {
-            w.bytes(e.getKey().chain().bytes()).u32(e.getKey().n()).bytes(e.getValue());
+        for (Map.Entry<SkippedKeys.Slot, MessageKey> e : skipped.entries().entrySet()) {
+            w.bytes(e.getKey().chain().bytes()).u32(e.getKey().n()).bytes(e.getValue().unsafeBytes());
         }
         byte[] kemSeed = kemSelf == null ? null : kemSelf.exportSeedForSessionRecord();
         optionalVar(w, kemSeed);
@@ -204,38 +205,39 @@ final class SessionState {
                 throw corrupt("role byte " + role);
             }
             SessionState s = new SessionState(level, role == 1, r.var16(32, 64, "associated data"));
-            s.rootKey = optional(r, "root key");
+            s.rootKey = optional(r, "root key", RootKey::new);
             byte[] dhPrivate = optional(r, "DHs");
             s.dhSelf = dhPrivate == null ? null : X25519KeyPair.fromPrivateKey(dhPrivate);
             wipe(dhPrivate);
             s.dhRemote = optional(r, "DHr");
-            s.sendChainKey = optional(r, "CKs");
+            s.sendChainKey = optional(r, "CKs", ChainKey::new);
             s.sendN = r.u32("Ns");
-            s.recvChainKey = optional(r, "CKr");
+            s.recvChainKey = optional(r, "CKr", ChainKey::new);
             s.recvN = r.u32("Nr");
             s.previousSendN = r.u32("PN");
-            s.sendHeaderKey = optional(r, "HKs");
-            s.recvHeaderKey = optional(r, "HKr");
-            s.nextSendHeaderKey = optional(r, "NHKs");
-            s.nextRecvHeaderKey = optional(r, "NHKr");
+            s.sendHeaderKey = optional(r, "HKs", HeaderKey::new);
+            s.recvHeaderKey = optional(r, "HKr", HeaderKey::new);
+            s.nextSendHeaderKey = optional(r, "NHKs", HeaderKey::new);
+            s.nextRecvHeaderKey = optional(r, "NHKr", HeaderKey::new);
             int old = r.u16("old header keys");
             if (old > RatchetLimits.MAX_OLD_RECEIVING_CHAINS) {
                 throw corrupt(old + " old header keys");
             }
-            List<byte[]> oldKeys = new ArrayList<>(old);
+            List<HeaderKey> oldKeys = new ArrayList<>(old);
             for (int i = 0; i < old; i++) {
-                oldKeys.add(r.fixed(Kdf.KEY_LENGTH, "old header key"));
+                oldKeys.add(new HeaderKey(r.fixed(Kdf.KEY_LENGTH, "old header key")));
             }
             s.oldRecvHeaderKeys = List.copyOf(oldKeys);
             int skipped = r.u32("skipped keys");
             if (skipped > RatchetLimits.MAX_SKIPPED_KEYS) {
                 throw corrupt(skipped + " skipped keys");
             }
-            LinkedHashMap<SkippedKeys.Slot, byte[]> keys = new LinkedHashMap<>();
+            LinkedHashMap<SkippedKeys.Slot, MessageKey> keys = new LinkedHashMap<>();
             for (int i = 0; i < skipped; i++) {
                 byte[] chain = r.fixed(Kdf.KEY_LENGTH, "skipped chain");
                 int n = r.u32("skipped n");
-                keys.put(new SkippedKeys.Slot(new SkippedKeys.Key(chain), n), r.fixed(Kdf.KEY_LENGTH, "skipped key"));
+                keys.put(new SkippedKeys.Slot(new SkippedKeys.Key(chain), n),
+                        new MessageKey(r.fixed(Kdf.KEY_LENGTH, "skipped key")));
             }
             s.skipped = SkippedKeys.of(keys);
             byte[] kemSeed = optionalVar(r, MlKem1024KeyPair.SEED_LENGTH, "KEM seed");
@@ -311,9 +313,9 @@ final class SessionState {
             throw corrupt("KEM fields below QUANTUM_RESISTANT");
         }
         for (byte[] chain : skipped.chains()) {
-            boolean known = recvHeaderKey != null && java.security.MessageDigest.isEqual(chain, recvHeaderKey);
-            for (byte[] old : oldRecvHeaderKeys) {
-                known |= java.security.MessageDigest.isEqual(chain, old);
+            boolean known = recvHeaderKey != null && recvHeaderKey.equalsConstantTime(chain);
+            for (HeaderKey old : oldRecvHeaderKeys) {
+                known |= old.equalsConstantTime(chain);
             }
             if (!known) {
                 throw corrupt("skipped keys of a chain whose header key the session does not hold");
@@ -325,12 +327,22 @@ final class SessionState {
         return new RatchetException(RatchetException.Reason.CORRUPT_STATE, "session record: " + what);
     }
 
-    private static void optional(StrictWriter w, byte[] key32) {
+    private static void optional(StrictWriter w, RatchetKey key) {
+        optionalKey(w, key == null ? null : key.unsafeBytes());
+    }
+
+    private static void optionalKey(StrictWriter w, byte[] key32) {
         if (key32 == null) {
             w.u8(0);
         } else {
             w.u8(1).bytes(key32);
         }
+    }
+
+    private static <K extends RatchetKey> K optional(StrictReader r, String field, Function<byte[], K> key)
+            throws CryptoException, RatchetException {
+        byte[] bytes = optional(r, field);
+        return bytes == null ? null : key.apply(bytes);
     }
 
     private static byte[] optional(StrictReader r, String field) throws CryptoException, RatchetException {

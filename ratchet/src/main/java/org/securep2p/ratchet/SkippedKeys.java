@@ -43,9 +43,9 @@ final class SkippedKeys {
         }
     }
 
-    private final LinkedHashMap<Slot, byte[]> keys;
+    private final LinkedHashMap<Slot, MessageKey> keys;
 
-    private SkippedKeys(LinkedHashMap<Slot, byte[]> keys) {
+    private SkippedKeys(LinkedHashMap<Slot, MessageKey> keys) {
         this.keys = keys;
     }
 
@@ -53,7 +53,7 @@ final class SkippedKeys {
         return keys.size();
     }
 
-    byte[] get(byte[] chain, int n) {
+    MessageKey get(byte[] chain, int n) {
         return keys.get(new Slot(new Key(chain), n));
     }
 
@@ -76,19 +76,19 @@ final class SkippedKeys {
      * evicted key was derived during this operation (by this call or an earlier one, e.g. the skip of the old
      * chain before a DH step's skip in the new one) and nobody else will ever wipe it: it is wiped now.
      */
-    SkippedKeys plus(List<Map.Entry<Slot, byte[]>> newKeys, SkippedKeys stored) {
+    SkippedKeys plus(List<Map.Entry<Slot, MessageKey>> newKeys, SkippedKeys stored) {
         if (newKeys.isEmpty()) {
             return this;
         }
-        LinkedHashMap<Slot, byte[]> copy = new LinkedHashMap<>(keys);
-        for (Map.Entry<Slot, byte[]> e : newKeys) {
+        LinkedHashMap<Slot, MessageKey> copy = new LinkedHashMap<>(keys);
+        for (Map.Entry<Slot, MessageKey> e : newKeys) {
             copy.put(e.getKey(), e.getValue());
         }
-        Iterator<Map.Entry<Slot, byte[]>> it = copy.entrySet().iterator();
+        Iterator<Map.Entry<Slot, MessageKey>> it = copy.entrySet().iterator();
         while (copy.size() > RatchetLimits.MAX_SKIPPED_KEYS) {
-            Map.Entry<Slot, byte[]> evicted = it.next();
+            Map.Entry<Slot, MessageKey> evicted = it.next();
             if (stored.keys.get(evicted.getKey()) != evicted.getValue()) {
-                Arrays.fill(evicted.getValue(), (byte) 0); // derived during this operation: nobody else holds it
+                evicted.getValue().wipe(); // derived during this operation: nobody else holds it
             }
             it.remove();
         }
@@ -98,23 +98,23 @@ final class SkippedKeys {
     /** A store without the keys of {@code chain} (a receiving chain the session no longer remembers). */
     SkippedKeys withoutChain(byte[] chain) {
         Key gone = new Key(chain);
-        LinkedHashMap<Slot, byte[]> copy = new LinkedHashMap<>(keys);
+        LinkedHashMap<Slot, MessageKey> copy = new LinkedHashMap<>(keys);
         copy.keySet().removeIf(slot -> slot.chain().equals(gone));
         return copy.size() == keys.size() ? this : new SkippedKeys(copy);
     }
 
     /** A store without the key at (chain, n); the caller wipes the removed key after use. */
     SkippedKeys minus(byte[] chain, int n) {
-        LinkedHashMap<Slot, byte[]> copy = new LinkedHashMap<>(keys);
+        LinkedHashMap<Slot, MessageKey> copy = new LinkedHashMap<>(keys);
         copy.remove(new Slot(new Key(chain), n));
         return new SkippedKeys(copy);
     }
 
-    Map<Slot, byte[]> entries() {
+    Map<Slot, MessageKey> entries() {
         return java.util.Collections.unmodifiableMap(keys);
     }
 
-    static SkippedKeys of(LinkedHashMap<Slot, byte[]> keys) {
+    static SkippedKeys of(LinkedHashMap<Slot, MessageKey> keys) {
         return new SkippedKeys(keys);
     }
 
@@ -123,15 +123,15 @@ final class SkippedKeys {
         if (successor == this) {
             return;
         }
-        List<Map.Entry<Slot, byte[]>> gone = new ArrayList<>();
-        for (Map.Entry<Slot, byte[]> e : keys.entrySet()) {
+        List<Map.Entry<Slot, MessageKey>> gone = new ArrayList<>();
+        for (Map.Entry<Slot, MessageKey> e : keys.entrySet()) {
             if (successor.keys.get(e.getKey()) != e.getValue()) {
                 gone.add(e);
             }
         }
         // Wiped after the scan: wiping a chain id changes the map key it belongs to.
-        for (Map.Entry<Slot, byte[]> e : gone) {
-            Arrays.fill(e.getValue(), (byte) 0);
+        for (Map.Entry<Slot, MessageKey> e : gone) {
+            e.getValue().wipe();
             if (successor.keys.keySet().stream().noneMatch(slot -> slot.chain() == e.getKey().chain())) {
                 Arrays.fill(e.getKey().chain().bytes(), (byte) 0);
             }
@@ -140,7 +140,7 @@ final class SkippedKeys {
 
     void wipeAll() {
         keys.forEach((slot, k) -> {
-            Arrays.fill(k, (byte) 0);
+            k.wipe();
             Arrays.fill(slot.chain().bytes(), (byte) 0);
         });
     }

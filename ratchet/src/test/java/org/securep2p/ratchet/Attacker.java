@@ -77,11 +77,11 @@ final class Attacker {
             int n;
             byte[] field = m.headerField();
             if (!s.headerEncrypted()) {
-                n = ((field[0] & 0xFF) << 24) | ((field[1] & 0xFF) << 16) | ((field[2] & 0xFF) << 8) | (field[3] & 0xFF);
+                n = new org.securep2p.crypto.StrictReader(field, "STANDARD header").u32("N");
             } else {
                 byte[] ad = new StrictWriter().bytes(s.associatedData).u8(WireMessage.VERSION).u8(s.level.code())
                         .toByteArray();
-                try (SecretBytes hk = SecretBytes.copyOf(s.sendHeaderKey);
+                try (SecretBytes hk = s.sendHeaderKey.secret();
                         Aead aead = Aead.withRandomNonces(WireMessage.headerAead(s.level), hk, new SecureRandom())) {
                     n = Header.decode(aead.decrypt(field, ad), s.kemSteps()).n();
                 }
@@ -89,7 +89,7 @@ final class Attacker {
             if (n != s.sendN) {
                 return null;
             }
-            byte[] mk = Kdf.chainStep(s.level, s.sendChainKey)[1];
+            byte[] mk = Kdf.chainStep(s.level, s.sendChainKey).message().unsafeBytes();
             byte[] ad = new StrictWriter().bytes(s.associatedData).bytes(m.prefix()).toByteArray();
             try (SecretBytes key = SecretBytes.copyOf(mk);
                     Aead aead = Aead.fromMessageKey(s.level.messageAead(), s.level.kdfHash(), key, m.random())) {

@@ -79,12 +79,12 @@ class CrashSafetyTest {
     void replacedRecordIsWiped(SecurityLevel level) throws Exception {
         Conversation c = new Conversation(level, 23);
         SessionRecord old = c.aliceStore.load("bob").orElseThrow();
-        byte[] oldChainKey = old.state.sendChainKey;
+        byte[] oldChainKey = old.state.sendChainKey.unsafeBytes();
         assertThat(oldChainKey).isNotEqualTo(new byte[oldChainKey.length]);
         c.alice.encrypt(text("advance"));
         assertThat(c.aliceStore.load("bob").orElseThrow()).isNotSameAs(old);
         assertThat(oldChainKey).as("the replaced sending chain key").isEqualTo(new byte[oldChainKey.length]);
-        assertThat(Arrays.equals(c.aliceStore.load("bob").orElseThrow().state.sendChainKey,
+        assertThat(Arrays.equals(c.aliceStore.load("bob").orElseThrow().state.sendChainKey.unsafeBytes(),
                 new byte[oldChainKey.length])).isFalse();
     }
 

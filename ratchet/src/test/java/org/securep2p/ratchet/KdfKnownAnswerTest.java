@@ -35,18 +35,18 @@ class KdfKnownAnswerTest {
     @ParameterizedTest
     @EnumSource(SecurityLevel.class)
     void chainStepIsHmacWithConstantsOneAndTwo(SecurityLevel level) {
-        byte[][] out = Kdf.chainStep(level, CK);
-        assertThat(out[1]).isEqualTo(Arrays.copyOf(bcHmac(level, CK, new byte[] {1}), 32));
-        assertThat(out[0]).isEqualTo(Arrays.copyOf(bcHmac(level, CK, new byte[] {2}), 32));
+        ChainStep out = Kdf.chainStep(level, new ChainKey(CK.clone()));
+        assertThat(out.message().unsafeBytes()).isEqualTo(Arrays.copyOf(bcHmac(level, CK, new byte[] {1}), 32));
+        assertThat(out.next().unsafeBytes()).isEqualTo(Arrays.copyOf(bcHmac(level, CK, new byte[] {2}), 32));
     }
 
     @ParameterizedTest
     @EnumSource(value = SecurityLevel.class, names = {"ENHANCED", "QUANTUM_RESISTANT"})
     void rootStepIsHkdfSaltedWithTheRootKey(SecurityLevel level) throws Exception {
         try (SecretBytes dh = SecretBytes.copyOf(DH); SecretBytes kem = SecretBytes.copyOf(KEM)) {
-            byte[][] withoutKem = Kdf.rootStep(level, RK, dh, null);
+            RootStep withoutKem = Kdf.rootStep(level, new RootKey(RK.clone()), dh, null);
             assertThat(concat(withoutKem)).isEqualTo(bcHkdf(level, DH, RK, Kdf.ROOT, 96));
-            byte[][] withKem = Kdf.rootStep(level, RK, dh, kem);
+            RootStep withKem = Kdf.rootStep(level, new RootKey(RK.clone()), dh, kem);
             byte[] ikm = Arrays.copyOf(DH, 64);
             System.arraycopy(KEM, 0, ikm, 32, 32);
             assertThat(concat(withKem)).isEqualTo(bcHkdf(level, ikm, RK, Kdf.ROOT, 96));
@@ -58,8 +58,16 @@ class KdfKnownAnswerTest {
     void initialKeysComeFromTheSessionSecretSaltedWithTheTranscript(SecurityLevel level) throws Exception {
         boolean symmetric = level == SecurityLevel.STANDARD;
         try (SecretBytes sk = SecretBytes.copyOf(SK)) {
-            byte[][] out = Kdf.initial(level, sk, TH);
-            assertThat(concat(out)).isEqualTo(bcHkdf(level, SK, TH,
+            byte[] out;
+            if (symmetric) {
+                Kdf.SymmetricStart k = Kdf.initialSymmetric(level, sk, TH);
+                out = concat(k.initiatorChain(), k.responderChain());
+            } else {
+                Kdf.DoubleStart k = Kdf.initialDouble(level, sk, TH);
+                out = concat(k.root(), k.initiatorChain(), k.initiatorHeader(), k.initiatorNextHeader(),
+                        k.responderNextHeader());
+            }
+            assertThat(out).isEqualTo(bcHkdf(level, SK, TH,
                     symmetric ? Kdf.INIT_SYMMETRIC : Kdf.INIT_DOUBLE, symmetric ? 64 : 160));
         }
     }
@@ -67,12 +75,12 @@ class KdfKnownAnswerTest {
     /** Expected values computed a third way, with Python's hmac and hashlib, from section 10.2. */
     @org.junit.jupiter.api.Test
     void matchesRecordedValues() throws Exception {
-        assertThat(Hex.toHexString(Kdf.chainStep(SecurityLevel.STANDARD, CK)[1]))
+        assertThat(Hex.toHexString(Kdf.chainStep(SecurityLevel.STANDARD, new ChainKey(CK.clone())).message().unsafeBytes()))
                 .isEqualTo("ea00790f3c60d49909b0fa0f8fba0b5756550b9c46647bac70f2390ec1b00b16");
-        assertThat(Hex.toHexString(Kdf.chainStep(SecurityLevel.QUANTUM_RESISTANT, CK)[0]))
+        assertThat(Hex.toHexString(Kdf.chainStep(SecurityLevel.QUANTUM_RESISTANT, new ChainKey(CK.clone())).next().unsafeBytes()))
                 .isEqualTo("e118cc0575d6d418af9bd144128cadee8b9c3651e78cd36a2d8f819d6f4d73dc");
         try (SecretBytes dh = SecretBytes.copyOf(DH); SecretBytes kem = SecretBytes.copyOf(KEM)) {
-            assertThat(Hex.toHexString(Kdf.rootStep(SecurityLevel.QUANTUM_RESISTANT, RK, dh, kem)[0]))
+            assertThat(Hex.toHexString(Kdf.rootStep(SecurityLevel.QUANTUM_RESISTANT, new RootKey(RK.clone()), dh, kem).root().unsafeBytes()))
                     .isEqualTo("ff4a4197775a24b3010ff731cf498642704a45260c08a4e5df0549f6e2289a4c");
         }
     }
@@ -99,9 +107,14 @@ class KdfKnownAnswerTest {
         return level.kdfHash().outputLength() == 32 ? new SHA256Digest() : new SHA512Digest();
     }
 
-    private static byte[] concat(byte[][] parts) {
+    private static byte[] concat(RootStep step) {
+        return concat(step.root(), step.chain(), step.nextHeader());
+    }
+
+    private static byte[] concat(RatchetKey... keys) {
         byte[] out = new byte[0];
-        for (byte[] p : parts) {
+        for (RatchetKey k : keys) {
+            byte[] p = k.unsafeBytes();
             byte[] n = Arrays.copyOf(out, out.length + p.length);
             System.arraycopy(p, 0, n, out.length, p.length);
             out = n;

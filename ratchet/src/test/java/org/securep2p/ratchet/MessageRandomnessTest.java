@@ -53,7 +53,7 @@ class MessageRandomnessTest {
         assertThat(keystreamRepeated).as("same key and nonce for two plaintexts").isFalse();
 
         // The same chain position (so the same message key), different key || nonce.
-        byte[] mk = Kdf.chainStep(level, SessionRecord.decode(r0).state.sendChainKey)[1];
+        byte[] mk = Kdf.chainStep(level, SessionRecord.decode(r0).state.sendChainKey).message().unsafeBytes();
         WireMessage first = WireMessage.decode(w1);
         WireMessage second = WireMessage.decode(w2);
         if (level == SecurityLevel.STANDARD) {
@@ -71,7 +71,8 @@ class MessageRandomnessTest {
     void bodyKeyAndNonceAreHkdfOfTheMessageKeyWithTheRandomInInfo(SecurityLevel level) throws Exception {
         Conversation c = new Conversation(level, 62);
         c.bob.decrypt(c.alice.encrypt(text("start")));
-        byte[] mk = Kdf.chainStep(level, SessionRecord.decode(c.aliceRecord()).state.sendChainKey)[1];
+        byte[] mk = Kdf.chainStep(level, SessionRecord.decode(c.aliceRecord()).state.sendChainKey).message()
+                .unsafeBytes();
         byte[] plaintext = text("known answer");
         WireMessage m = WireMessage.decode(c.alice.encrypt(plaintext));
         byte[] kn = keyAndNonce(level, mk, m.random());

@@ -82,6 +82,10 @@ final class Peer {
         }
     }
 
+    private static byte[] bytes(RatchetKey key) {
+        return key == null ? null : key.unsafeBytes();
+    }
+
     /** The fields in which two record encodings differ, in words. */
     static String differences(byte[] before, byte[] after) {
         SessionState a;
@@ -95,10 +99,12 @@ final class Peer {
         List<String> out = new ArrayList<>();
         String[] names = {"rootKey", "dhRemote", "sendChainKey", "recvChainKey", "sendHeaderKey", "recvHeaderKey",
             "nextSendHeaderKey", "nextRecvHeaderKey", "kemRemotePublicKey", "sendKemCiphertext"};
-        byte[][] x = {a.rootKey, a.dhRemote, a.sendChainKey, a.recvChainKey, a.sendHeaderKey, a.recvHeaderKey,
-            a.nextSendHeaderKey, a.nextRecvHeaderKey, a.kemRemotePublicKey, a.sendKemCiphertext};
-        byte[][] y = {b.rootKey, b.dhRemote, b.sendChainKey, b.recvChainKey, b.sendHeaderKey, b.recvHeaderKey,
-            b.nextSendHeaderKey, b.nextRecvHeaderKey, b.kemRemotePublicKey, b.sendKemCiphertext};
+        byte[][] x = {bytes(a.rootKey), a.dhRemote, bytes(a.sendChainKey), bytes(a.recvChainKey),
+            bytes(a.sendHeaderKey), bytes(a.recvHeaderKey), bytes(a.nextSendHeaderKey), bytes(a.nextRecvHeaderKey),
+            a.kemRemotePublicKey, a.sendKemCiphertext};
+        byte[][] y = {bytes(b.rootKey), b.dhRemote, bytes(b.sendChainKey), bytes(b.recvChainKey),
+            bytes(b.sendHeaderKey), bytes(b.recvHeaderKey), bytes(b.nextSendHeaderKey), bytes(b.nextRecvHeaderKey),
+            b.kemRemotePublicKey, b.sendKemCiphertext};
         for (int i = 0; i < names.length; i++) {
             if (!Arrays.equals(x[i], y[i])) {
                 out.add(names[i]);
@@ -120,16 +126,16 @@ final class Peer {
             int changed = 0;
             int zeroed = 0;
             int first = -1;
-            Iterator<Map.Entry<SkippedKeys.Slot, byte[]>> ib = b.skipped.entries().entrySet().iterator();
+            Iterator<Map.Entry<SkippedKeys.Slot, MessageKey>> ib = b.skipped.entries().entrySet().iterator();
             int i = 0;
-            for (Map.Entry<SkippedKeys.Slot, byte[]> ea : a.skipped.entries().entrySet()) {
-                Map.Entry<SkippedKeys.Slot, byte[]> eb = ib.next();
-                if (!ea.getKey().equals(eb.getKey()) || !Arrays.equals(ea.getValue(), eb.getValue())) {
+            for (Map.Entry<SkippedKeys.Slot, MessageKey> ea : a.skipped.entries().entrySet()) {
+                Map.Entry<SkippedKeys.Slot, MessageKey> eb = ib.next();
+                if (!ea.getKey().equals(eb.getKey()) || !Arrays.equals(bytes(ea.getValue()), bytes(eb.getValue()))) {
                     changed++;
                     if (first < 0) {
                         first = i;
                     }
-                    if (Arrays.equals(eb.getValue(), new byte[eb.getValue().length])) {
+                    if (Arrays.equals(bytes(eb.getValue()), new byte[Kdf.KEY_LENGTH])) {
                         zeroed++;
                     }
                 }

@@ -303,7 +303,7 @@ class RatchetLimitProperties {
                 assertThat(bob.decrypt(f.aliceChains.get(c).get(n))).isEqualTo(ChainFixture.plaintext(c, n));
                 received[c][n] = true;
             }
-            headerKeys[c] = bob.state().recvHeaderKey.clone();
+            headerKeys[c] = bob.state().recvHeaderKey.unsafeBytes().clone();
             if (plan.late() >= 0 && budget > 0) {
                 int lc = plan.late() % (c + 1);
                 int ln = plan.late() / (c + 1) % SHORT_CHAIN_LENGTH;
@@ -478,7 +478,7 @@ class RatchetLimitProperties {
             }
             if (c != chain) {
                 chain = c;
-                chainIds[c] = symmetric ? new byte[Kdf.KEY_LENGTH] : bob.state().recvHeaderKey.clone();
+                chainIds[c] = symmetric ? new byte[Kdf.KEY_LENGTH] : bob.state().recvHeaderKey.unsafeBytes().clone();
             }
             recvN = n + 1;
         }

@@ -99,18 +99,18 @@ class RecordConsistencyProperties {
         boolean quantum = s.kemSteps();
         java.security.SecureRandom random = Conversation.seeded(r.nextLong());
         switch (m) {
-            case ROOT_KEY -> s.rootKey = standard ? bytes(r, 32) : null;
+            case ROOT_KEY -> s.rootKey = standard ? new RootKey(bytes(r, 32)) : null;
             case DH_SELF -> s.dhSelf = standard ? X25519KeyPair.generate(random) : null;
             case DH_REMOTE -> s.dhRemote = bytes(r, 32);
-            case SEND_HEADER_KEY -> s.sendHeaderKey = standard ? bytes(r, 32) : null;
-            case RECV_HEADER_KEY -> s.recvHeaderKey = standard ? bytes(r, 32) : null;
-            case NEXT_SEND_HEADER_KEY -> s.nextSendHeaderKey = standard ? bytes(r, 32) : null;
-            case NEXT_RECV_HEADER_KEY -> s.nextRecvHeaderKey = standard ? bytes(r, 32) : null;
+            case SEND_HEADER_KEY -> s.sendHeaderKey = standard ? new HeaderKey(bytes(r, 32)) : null;
+            case RECV_HEADER_KEY -> s.recvHeaderKey = standard ? new HeaderKey(bytes(r, 32)) : null;
+            case NEXT_SEND_HEADER_KEY -> s.nextSendHeaderKey = standard ? new HeaderKey(bytes(r, 32)) : null;
+            case NEXT_RECV_HEADER_KEY -> s.nextRecvHeaderKey = standard ? new HeaderKey(bytes(r, 32)) : null;
             case OLD_HEADER_KEYS -> {
-                List<byte[]> old = new ArrayList<>(s.oldRecvHeaderKeys);
+                List<HeaderKey> old = new ArrayList<>(s.oldRecvHeaderKeys);
                 int add = standard ? 1 + r.nextInt(3) : RatchetLimits.MAX_OLD_RECEIVING_CHAINS + 1 - old.size();
                 for (int i = 0; i < add; i++) {
-                    old.add(bytes(r, 32));
+                    old.add(new HeaderKey(bytes(r, 32)));
                 }
                 s.oldRecvHeaderKeys = old;
             }
@@ -132,7 +132,8 @@ class RecordConsistencyProperties {
                 return new StrictWriter().bytes(Arrays.copyOf(encoded, 3)).var16(other).bytes(rest).toByteArray();
             }
             case SKIPPED_KEY_OF_UNKNOWN_CHAIN -> s.skipped = s.skipped.plus(List.of(new AbstractMap.SimpleEntry<>(
-                    new SkippedKeys.Slot(new SkippedKeys.Key(bytes(r, 32)), r.nextInt(1000)), bytes(r, 32))), s.skipped);
+                    new SkippedKeys.Slot(new SkippedKeys.Key(bytes(r, 32)), r.nextInt(1000)), new MessageKey(bytes(r, 32)))),
+                    s.skipped);
             default -> throw new AssertionError(m);
         }
         return s.encode();
