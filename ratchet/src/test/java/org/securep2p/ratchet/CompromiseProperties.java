@@ -40,32 +40,18 @@ import static org.securep2p.ratchet.RatchetLimits.KEM_REKEY_MESSAGES;
 class CompromiseProperties {
 
     @Group
-    class Standard implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.STANDARD;
-        }
+    class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
-    class Enhanced implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.ENHANCED;
-        }
+    class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
-    class QuantumResistant implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.QUANTUM_RESISTANT;
-        }
+    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 
-    interface Contract {
-
-        SecurityLevel level();
+    interface Contract extends AtEachLevel {
 
         @Provide
         default Arbitrary<List<Network.Step>> conversations() {

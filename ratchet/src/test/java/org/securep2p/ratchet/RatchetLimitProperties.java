@@ -35,27 +35,15 @@ import static org.securep2p.ratchet.RatchetLimits.MAX_SKIPPED_KEYS;
 class RatchetLimitProperties {
 
     @Group
-    class Standard implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.STANDARD;
-        }
+    class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
-    class Enhanced implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.ENHANCED;
-        }
+    class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
-    class QuantumResistant implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.QUANTUM_RESISTANT;
-        }
+    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 
     /** Where the far message is: ahead in the receiver's chain, ahead in a new chain, or closing a long chain. */
@@ -78,9 +66,7 @@ class RatchetLimitProperties {
         return ChainFixture.of(level, alice, bob);
     }
 
-    interface Contract {
-
-        SecurityLevel level();
+    interface Contract extends AtEachLevel {
 
         /**
          * A message {@code MAX_SKIP + beyond} ahead is decrypted when {@code beyond <= 0} and otherwise refused as

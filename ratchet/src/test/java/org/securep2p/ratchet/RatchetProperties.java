@@ -37,27 +37,15 @@ import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
 class RatchetProperties {
 
     @Group
-    class Standard implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.STANDARD;
-        }
+    class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
-    class Enhanced implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.ENHANCED;
-        }
+    class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
-    class QuantumResistant implements Contract {
-        @Override
-        public SecurityLevel level() {
-            return SecurityLevel.QUANTUM_RESISTANT;
-        }
+    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 
     /**
@@ -68,9 +56,7 @@ class RatchetProperties {
     static final int MAX_SENDS = 30;
 
     /** The properties, run at each level by the groups above. */
-    interface Contract {
-
-        SecurityLevel level();
+    interface Contract extends AtEachLevel {
 
         @Provide
         default Arbitrary<List<Network.Step>> conversations() {
