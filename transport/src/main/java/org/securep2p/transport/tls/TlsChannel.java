@@ -83,17 +83,14 @@ public final class TlsChannel implements Closeable {
     /** close() sends close_notify but waits at most this long for a writer stuck on a peer that stopped reading. */
     static final long CLOSE_FLUSH_MILLIS = 1000;
 
-    private final boolean client;
+    private final Role role;
     private final TlsProtocol protocol;
     private final TlsHandshakePolicy policy;
-    private final TlsContextSource contextSource;
-    /** Exactly one of the two is set, by role. */
-    private final TlsClientPeer clientPeer;
-    private final TlsServerPeer serverPeer;
+    private final Peer peer;
     private final InputStream in;
     private final OutputStream out;
-    /** Set when the stream below is a reliable channel: input is then pushed, not read by a thread. */
-    private final ReliableChannel source;
+    /** A reliable channel pushes its input ({@link Pushed}); any other stream is read by a thread. */
+    private final Source source;
     /** Stream mode: reads {@code in}. Push mode: only writes the output that input causes. */
     private final Thread reader;
 
@@ -155,35 +152,91 @@ public final class TlsChannel implements Closeable {
         }
     }
 
-    /** The peer object's context, which Bouncy Castle hands to the peer (client or server) only. */
-    private interface TlsContextSource {
-        TlsContext get();
+    /** Which end of the handshake a channel is. */
+    public enum Role {
+        CLIENT, SERVER;
+
+        static Role of(boolean client) {
+            return client ? CLIENT : SERVER;
+        }
+
+        @Override
+        public String toString() {
+            return this == CLIENT ? "client" : "server";
+        }
     }
 
-    private TlsChannel(boolean client, InputStream in, OutputStream out, ReliableChannel source, BcTlsCrypto crypto,
-            TlsHandshakePolicy policy) {
-        this.client = client;
-        this.in = in;
-        this.out = out;
-        this.source = source;
-        this.pushBuffer = source == null ? null : new byte[READ_CHUNK];
-        this.policy = policy;
-        if (client) {
-            TlsClientPeer peer = new TlsClientPeer(crypto, policy);
-            protocol = new TlsClientProtocol();
-            contextSource = peer::tlsContext;
-            clientPeer = peer;
-            serverPeer = null;
-        } else {
-            TlsServerPeer peer = new TlsServerPeer(crypto, policy);
-            protocol = new TlsServerProtocol();
-            contextSource = peer::tlsContext;
-            clientPeer = null;
-            serverPeer = peer;
+    /** What TLS runs over: a pair of streams, or a reliable channel that pushes its input. */
+    private sealed interface Source permits Streams, Pushed {
+        InputStream in();
+
+        OutputStream out();
+    }
+
+    /** Any streams: a daemon thread reads {@code in}. */
+    private record Streams(InputStream in, OutputStream out) implements Source {
+        Streams {
+            Objects.requireNonNull(in, "in");
+            Objects.requireNonNull(out, "out");
         }
-        reader = source == null
-                ? new Thread(this::readLoop, "securep2p-tls-reader-" + (client ? "client" : "server"))
-                : new Thread(this::flushLoop, "securep2p-tls-output-" + (client ? "client" : "server"));
+    }
+
+    /** A reliable channel: its I/O thread pushes the input, and the handshake installs its packet keys. */
+    private record Pushed(ReliableChannel channel, InputStream in, OutputStream out) implements Source {
+        Pushed(ReliableChannel channel) {
+            this(channel, channel.inputStream(), channel.outputStream());
+        }
+    }
+
+    /** Bouncy Castle's peer and protocol object of one role: a client peer never meets a server protocol. */
+    private sealed interface Peer permits ClientSide, ServerSide {
+        TlsProtocol protocol();
+
+        /** The context, which Bouncy Castle hands to the peer object only. */
+        TlsContext context();
+
+        /** Starts the handshake: the client's first flight, or the server's wait for it. */
+        void start() throws IOException;
+    }
+
+    private record ClientSide(TlsClientPeer peer, TlsClientProtocol protocol) implements Peer {
+        @Override
+        public TlsContext context() {
+            return peer.tlsContext();
+        }
+
+        @Override
+        public void start() throws IOException {
+            protocol.connect(peer);
+        }
+    }
+
+    private record ServerSide(TlsServerPeer peer, TlsServerProtocol protocol) implements Peer {
+        @Override
+        public TlsContext context() {
+            return peer.tlsContext();
+        }
+
+        @Override
+        public void start() throws IOException {
+            protocol.accept(peer);
+        }
+    }
+
+    private TlsChannel(Role role, Source source, BcTlsCrypto crypto, TlsHandshakePolicy policy) {
+        this.role = role;
+        this.in = source.in();
+        this.out = source.out();
+        this.source = source;
+        this.pushBuffer = source instanceof Pushed ? new byte[READ_CHUNK] : null;
+        this.policy = policy;
+        peer = role == Role.CLIENT
+                ? new ClientSide(new TlsClientPeer(crypto, policy), new TlsClientProtocol())
+                : new ServerSide(new TlsServerPeer(crypto, policy), new TlsServerProtocol());
+        protocol = peer.protocol();
+        reader = source instanceof Pushed
+                ? new Thread(this::flushLoop, "securep2p-tls-output-" + role)
+                : new Thread(this::readLoop, "securep2p-tls-reader-" + role);
         reader.setDaemon(true);
     }
 
@@ -215,7 +268,8 @@ public final class TlsChannel implements Closeable {
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(pinnedPeer, "pinnedPeer");
-        return open(client, in, out, null, keys, cert, () -> pinnedPeer, level, random, handshakeTimeout);
+        return open(Role.of(client), new Streams(in, out), keys, cert, () -> pinnedPeer, level, random,
+                handshakeTimeout);
     }
 
     /**
@@ -237,15 +291,12 @@ public final class TlsChannel implements Closeable {
             TransportCertificate cert, Supplier<Optional<Fingerprint>> pinnedPeer, SecurityLevel level,
             SecureRandom random, Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(reliable, "reliable");
-        return open(client, reliable.inputStream(), reliable.outputStream(), reliable, keys, cert, pinnedPeer, level,
-                random, handshakeTimeout);
+        return open(Role.of(client), new Pushed(reliable), keys, cert, pinnedPeer, level, random, handshakeTimeout);
     }
 
-    private static TlsChannel open(boolean client, InputStream in, OutputStream out, ReliableChannel source,
-            PrivateKeyOperations keys, TransportCertificate cert, Supplier<Optional<Fingerprint>> pinnedPeer,
-            SecurityLevel level, SecureRandom random, Duration handshakeTimeout) throws TransportException {
-        Objects.requireNonNull(in, "in");
-        Objects.requireNonNull(out, "out");
+    private static TlsChannel open(Role role, Source source, PrivateKeyOperations keys, TransportCertificate cert,
+            Supplier<Optional<Fingerprint>> pinnedPeer, SecurityLevel level, SecureRandom random,
+            Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(cert, "cert");
         Objects.requireNonNull(pinnedPeer, "pinnedPeer");
@@ -262,7 +313,7 @@ public final class TlsChannel implements Closeable {
             throw new TransportException(TLS_FAILED, "the TLS library here cannot do "
                     + TlsProfile.groupName(TlsProfile.namedGroup(level)));
         }
-        TlsChannel channel = new TlsChannel(client, in, out, source, crypto,
+        TlsChannel channel = new TlsChannel(role, source, crypto,
                 new TlsHandshakePolicy(crypto, keys, cert, pinnedPeer, level));
         channel.handshake(handshakeTimeout);
         return channel;
@@ -271,11 +322,7 @@ public final class TlsChannel implements Closeable {
     private void handshake(Duration timeout) throws TransportException {
         lock.lock();
         try {
-            if (client) {
-                ((TlsClientProtocol) protocol).connect(clientPeer);
-            } else {
-                ((TlsServerProtocol) protocol).accept(serverPeer);
-            }
+            peer.start();
         } catch (IOException | RuntimeException e) {
             fail(TlsFailures.map(e, policy.failure(), false));
         } finally {
@@ -285,8 +332,8 @@ public final class TlsChannel implements Closeable {
         boolean readerStarted = failureOrNull() == null;
         if (readerStarted) {
             reader.start();
-            if (source != null) {
-                source.onReadable(this::onReadable);
+            if (source instanceof Pushed pushed) {
+                pushed.channel().onReadable(this::onReadable);
                 inputArrived.release(); // bytes that arrived before the listener was set
             }
         }
@@ -436,7 +483,7 @@ public final class TlsChannel implements Closeable {
             }
             int n;
             try {
-                n = source.read(pushBuffer, 0, pushBuffer.length, 0);
+                n = ((Pushed) source).channel().read(pushBuffer, 0, pushBuffer.length, 0);
             } catch (TransportException e) {
                 // After our close the channel below goes away under us: that is no failure.
                 if (!closed) {
@@ -569,7 +616,7 @@ public final class TlsChannel implements Closeable {
 
     /** Under lock: checks what was negotiated against the profile and records the session. */
     private void establish() {
-        TlsContext context = contextSource.get();
+        TlsContext context = peer.context();
         byte[] packetKeys = policy.takePacketKeyMaterial();
         SecurityParameters parameters = context.getSecurityParametersConnection();
         ProtocolVersion version = parameters.getNegotiatedVersion();
@@ -587,10 +634,10 @@ public final class TlsChannel implements Closeable {
                     + ", which is not the profile of " + policy.level));
             return;
         }
-        if (source != null) {
+        if (source instanceof Pushed pushed) {
             // Before any output of ours leaves: the client's Finished, written after this, goes out tagged
             // (PROTOCOL.md 13.9). fromExporter wipes the exported bytes.
-            source.installKeys(ReliableAuth.fromExporter(packetKeys, client));
+            pushed.channel().installKeys(ReliableAuth.fromExporter(packetKeys, role == Role.CLIENT));
         } else {
             Arrays.fill(packetKeys, (byte) 0);
         }
@@ -702,7 +749,7 @@ public final class TlsChannel implements Closeable {
                         return 0;
                     }
                     int n = protocol.readInput(b, off, Math.min(len, available));
-                    if (source != null) {
+                    if (source instanceof Pushed) {
                         if (inputHeldBack) {
                             pumpLocked();
                         }
@@ -925,7 +972,7 @@ public final class TlsChannel implements Closeable {
     @Override
     public String toString() {
         Session s = session;
-        return "TlsChannel[" + (client ? "client" : "server") + ", " + policy.level
+        return "TlsChannel[" + role + ", " + policy.level
                 + (s == null ? "" : ", peer " + s.peerIdentity.fingerprint().shortForm()) + "]";
     }
 
