@@ -208,7 +208,7 @@ public final class TransportCertificate {
     }
 
     /** Signs {@code tbs} with the key holder and returns the DER certificate. */
-    public static byte[] signedDer(PrivateKeyOperations keys, TBSCertificate tbs) throws TransportException {
+    static byte[] signedDer(PrivateKeyOperations keys, TBSCertificate tbs) throws TransportException {
         byte[] signature;
         try {
             signature = keys.signTransportCertificate(tbs.getEncoded(ASN1Encoding.DER));
@@ -229,7 +229,7 @@ public final class TransportCertificate {
      * The to-be-signed part of a certificate with subject key {@code subjectKey} and identity extension
      * {@code identity}; the two are the same identity's except in tests of mismatched certificates.
      */
-    public static TBSCertificate tbs(byte[] subjectKey, IdentityPublicKeys identity, Instant now)
+    static TBSCertificate tbs(byte[] subjectKey, IdentityPublicKeys identity, Instant now)
             throws TransportException {
         X500Name name = new X500NameBuilder(BCStyle.INSTANCE)
                 .addRDN(BCStyle.CN, "securep2p " + identity.fingerprint().shortForm()).build();
@@ -418,7 +418,7 @@ public final class TransportCertificate {
     }
 
     /** A certificate as given, without any check: only for tests that must present broken certificates. */
-    public static TransportCertificate uncheckedForTests(byte[] der, IdentityPublicKeys identity) {
+    static TransportCertificate uncheckedForTests(byte[] der, IdentityPublicKeys identity) {
         return new TransportCertificate(der.clone(), identity);
     }
 

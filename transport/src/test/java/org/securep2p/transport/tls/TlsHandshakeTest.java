@@ -30,7 +30,7 @@ import org.securep2p.transport.tls.TlsFixtures.Identity;
 import org.securep2p.transport.tls.TlsFixtures.Outcome;
 import org.securep2p.transport.tls.TlsFixtures.Side;
 import org.securep2p.transport.TransportException;
-import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.cert.CertificateTesting;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -154,7 +154,7 @@ class TlsHandshakeTest {
     void relayPresentingThePinnedPeersCertificateWithoutItsKeyIsRefused() {
         // Mallory copies Bob's certificate byte for byte but can only sign the CertificateVerify with her own key.
         Identity impostor = new Identity(mallory.keys,
-                TransportCertificate.uncheckedForTests(bob.certificate.der(), mallory.keys.identity()));
+                CertificateTesting.unchecked(bob.certificate.der(), mallory.keys.identity()));
         Outcome[] o = connect(side(alice, bob.pin(), STANDARD), side(impostor, Optional.empty(), STANDARD));
         assertThat(o[0].failure().reason()).isEqualTo(TLS_FAILED);
         assertThat(o[0].failure()).hasMessageContaining("decrypt_error");
@@ -306,9 +306,9 @@ class TlsHandshakeTest {
     void certificateWhoseIdentityExtensionIsNotItsKeyIsRefusedEvenWithoutAPin() throws Exception {
         // Bob signs a certificate for his own key that claims Alice's identity: the TLS signature checks
         // pass (it is Bob's key), so only the extension-to-key check can catch it.
-        byte[] der = TransportCertificate.signedDer(bob.keys, TransportCertificate.tbs(
-                bob.keys.identity().ed25519PublicKey(), alice.keys.identity(), TlsFixtures.CLOCK.instant()));
-        Identity liar = new Identity(bob.keys, TransportCertificate.uncheckedForTests(der, bob.keys.identity()));
+        byte[] der = CertificateTesting.signedClaiming(bob.keys, bob.keys.identity().ed25519PublicKey(),
+                alice.keys.identity(), TlsFixtures.CLOCK.instant());
+        Identity liar = new Identity(bob.keys, CertificateTesting.unchecked(der, bob.keys.identity()));
         Outcome[] o = connect(side(alice, Optional.empty(), STANDARD), side(liar, Optional.empty(), STANDARD));
         assertThat(o[0].failure().reason()).isEqualTo(TLS_FAILED);
         assertThat(o[0].failure()).hasMessageContaining("not the Ed25519 key of the identity it carries");
@@ -319,7 +319,7 @@ class TlsHandshakeTest {
     void clientWhoseCertificateIsMalformedIsRefusedByTheServer() throws Exception {
         byte[] der = bob.certificate.der();
         der[der.length - 1] ^= 1; // the last byte of the signature
-        Identity broken = new Identity(bob.keys, TransportCertificate.uncheckedForTests(der, bob.keys.identity()));
+        Identity broken = new Identity(bob.keys, CertificateTesting.unchecked(der, bob.keys.identity()));
         Outcome[] o = connect(side(broken, Optional.empty(), STANDARD), side(alice, Optional.empty(), STANDARD));
         assertThat(o[1].failure().reason()).isEqualTo(TLS_FAILED);
         assertThat(o[1].failure()).hasMessageContaining("self-signature");
