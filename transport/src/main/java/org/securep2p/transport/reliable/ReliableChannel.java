@@ -59,8 +59,8 @@ public final class ReliableChannel implements Closeable {
     private final ReliableWire.Packet packet = new ReliableWire.Packet();
     private final byte[] tx = new byte[DatagramLink.MAX_DATAGRAM];
     private final Thread ioThread;
-    private final InputStream in = new In();
-    private final OutputStream out = new Out();
+    private final InputStream in = ChannelStreams.input(new Streams());
+    private final OutputStream out = ChannelStreams.output(new Streams());
     private final long keepaliveNanos;
     private final long deadPeerNanos;
 
@@ -654,26 +654,11 @@ public final class ReliableChannel implements Closeable {
         }
     }
 
-    private static IOException io(TransportException e) {
-        return new IOException(e.getMessage(), e);
-    }
-
-    private final class In extends InputStream {
-        private final byte[] one = new byte[1];
-
+    /** What the shared stream adapter reads and writes: this channel, blocking without a timeout. */
+    private final class Streams implements ChannelStreams.Channel {
         @Override
-        public int read() throws IOException {
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return ReliableChannel.this.read(b, off, len, 0, true);
-            } catch (TransportException e) {
-                throw io(e);
-            }
+        public int readBlocking(byte[] b, int off, int len) throws TransportException {
+            return read(b, off, len, 0, true);
         }
 
         @Override
@@ -687,24 +672,8 @@ public final class ReliableChannel implements Closeable {
         }
 
         @Override
-        public void close() {
-            ReliableChannel.this.close();
-        }
-    }
-
-    private final class Out extends OutputStream {
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            try {
-                ReliableChannel.this.write(b, off, len);
-            } catch (TransportException e) {
-                throw io(e);
-            }
+        public void write(byte[] b, int off, int len) throws TransportException {
+            ReliableChannel.this.write(b, off, len);
         }
 
         @Override

@@ -30,6 +30,7 @@ import org.securep2p.crypto.PrivateKeyOperations;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.TransportException;
 import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.reliable.ChannelStreams;
 import org.securep2p.transport.reliable.ReliableAuth;
 import org.securep2p.transport.reliable.ReliableChannel;
 
@@ -128,8 +129,8 @@ public final class TlsChannel implements Closeable {
     /** Set once, under lock, when the handshake completes; read without lock afterwards. */
     private volatile Session session;
 
-    private final InputStream inputStream = new ChannelInputStream();
-    private final OutputStream outputStream = new ChannelOutputStream();
+    private final InputStream inputStream = ChannelStreams.input(new OwnStreams());
+    private final OutputStream outputStream = ChannelStreams.output(new OwnStreams());
 
     /** What the handshake settled; immutable. */
     private static final class Session {
@@ -982,29 +983,19 @@ public final class TlsChannel implements Closeable {
                 : new IOException(e.getMessage(), e);
     }
 
-    private final class ChannelInputStream extends InputStream {
+    /** What the shared stream adapter reads and writes: this channel, blocking without a timeout. */
+    private final class OwnStreams implements ChannelStreams.Channel {
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
+        public int readBlocking(byte[] b, int off, int len) throws TransportException {
             Objects.checkFromIndexSize(off, len, b.length);
             if (len == 0) {
                 return 0;
             }
-            try {
-                int n;
-                do {
-                    n = receive(b, off, len, Long.MAX_VALUE);
-                } while (n == 0);
-                return n;
-            } catch (TransportException e) {
-                throw asIOException(e);
-            }
+            int n;
+            do {
+                n = receive(b, off, len, Long.MAX_VALUE);
+            } while (n == 0);
+            return n;
         }
 
         @Override
@@ -1018,29 +1009,18 @@ public final class TlsChannel implements Closeable {
         }
 
         @Override
-        public void close() {
-            TlsChannel.this.close();
-        }
-    }
-
-    private final class ChannelOutputStream extends OutputStream {
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            try {
-                send(b, off, len);
-            } catch (TransportException e) {
-                throw asIOException(e);
-            }
+        public void write(byte[] b, int off, int len) throws TransportException {
+            send(b, off, len);
         }
 
         @Override
         public void close() {
             TlsChannel.this.close();
+        }
+
+        @Override
+        public IOException asIOException(TransportException e) {
+            return TlsChannel.asIOException(e);
         }
     }
 }
