@@ -434,27 +434,37 @@ public final class TlsChannel implements Closeable {
                 }
             }
         } catch (IOException e) {
-            lock.lock();
-            try {
-                // After our close or the peer's close_notify the stream may go away under us: that is no failure.
-                if (!closed && !peerClosed) {
-                    fail(TlsFailures.stream(e));
-                }
-            } finally {
-                lock.unlock();
-            }
+            streamFailed(e);
         } catch (InterruptedException e) {
             // Only close() interrupts the reader.
         } finally {
-            if (failureOrNull() != null) {
-                // Tell the peer why (the alert Bouncy Castle queued), then release both sides of the stream.
-                try {
-                    flushOutput(false);
-                } catch (IOException e) {
-                    // The channel is already failed; the peer will see the stream end instead.
-                }
-                closeStreams();
+            loopEnded();
+        }
+    }
+
+    /** The reader's and the helper's failure path: a stream that failed under them fails the channel. */
+    private void streamFailed(IOException e) {
+        lock.lock();
+        try {
+            // After our close or the peer's close_notify the stream may go away under us: that is no failure.
+            if (!closed && !peerClosed) {
+                fail(TlsFailures.stream(e));
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The reader's and the helper's last step: on failure, send the queued alert and close the streams. */
+    private void loopEnded() {
+        if (failureOrNull() != null) {
+            // Tell the peer why (the alert Bouncy Castle queued), then release both sides of the stream.
+            try {
+                flushOutput(false);
+            } catch (IOException e) {
+                // The channel is already failed; the peer will see the stream end instead.
+            }
+            closeStreams();
         }
     }
 
@@ -579,25 +589,11 @@ public final class TlsChannel implements Closeable {
                 }
             }
         } catch (IOException e) {
-            lock.lock();
-            try {
-                if (!closed && !peerClosed) {
-                    fail(TlsFailures.stream(e));
-                }
-            } finally {
-                lock.unlock();
-            }
+            streamFailed(e);
         } catch (InterruptedException e) {
             // Only close() interrupts this thread.
         } finally {
-            if (failureOrNull() != null) {
-                try {
-                    flushOutput(false);
-                } catch (IOException e) {
-                    // The channel is already failed; the peer will see the stream end instead.
-                }
-                closeStreams();
-            }
+            loopEnded();
         }
     }
 
