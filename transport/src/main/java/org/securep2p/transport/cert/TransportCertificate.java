@@ -432,10 +432,6 @@ public final class TransportCertificate {
         return der.clone();
     }
 
-    public byte[] derUnsafe() {
-        return der;
-    }
-
     @Override
     public String toString() {
         return "TransportCertificate[" + identity.fingerprint().shortForm()

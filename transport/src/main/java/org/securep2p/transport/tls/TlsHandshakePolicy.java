@@ -125,7 +125,7 @@ public final class TlsHandshakePolicy {
     /** Our certificate and the key holder as signer, for a Certificate message with {@code requestContext}. */
     TlsCredentialedSigner credentials(TlsContext context, byte[] requestContext) throws IOException {
         Certificate chain = new Certificate(requestContext, new CertificateEntry[] {
-                new CertificateEntry(crypto.createCertificate(certificate.derUnsafe()), null)});
+                new CertificateEntry(crypto.createCertificate(certificate.der()), null)});
         return new DefaultTlsCredentialedSigner(new TlsCryptoParameters(context), new TlsIdentitySigner(keys),
                 chain, SignatureAndHashAlgorithm.ed25519);
     }
