@@ -19,8 +19,8 @@ import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.keymanager.KeyManagerProcess;
 import org.securep2p.keymanager.KeyManagerRole;
-import org.securep2p.transport.OrganisationAuthority;
-import org.securep2p.transport.OrganisationAuthority.IssuedCertificate;
+import org.securep2p.transport.cert.OrganisationAuthority;
+import org.securep2p.transport.cert.OrganisationAuthority.IssuedCertificate;
 import org.securep2p.transport.TransportException;
 
 import picocli.CommandLine.Command;

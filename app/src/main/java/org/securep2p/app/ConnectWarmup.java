@@ -23,7 +23,7 @@ import org.securep2p.ratchet.SessionCipher;
 import org.securep2p.ratchet.SessionRecord;
 import org.securep2p.transport.Connector;
 import org.securep2p.transport.PeerConnection;
-import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
 import org.securep2p.transport.TransportException;
 

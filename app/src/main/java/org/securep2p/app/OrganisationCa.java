@@ -33,9 +33,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
-import org.securep2p.transport.OrganisationAuthority;
-import org.securep2p.transport.OrganisationAuthority.IssuedCertificate;
-import org.securep2p.transport.OrganisationAuthority.Revocation;
+import org.securep2p.transport.cert.OrganisationAuthority;
+import org.securep2p.transport.cert.OrganisationAuthority.IssuedCertificate;
+import org.securep2p.transport.cert.OrganisationAuthority.Revocation;
 import org.securep2p.transport.TransportException;
 
 import static org.securep2p.app.StoreException.Reason.CORRUPT;

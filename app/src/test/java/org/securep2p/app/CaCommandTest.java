@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
-import org.securep2p.transport.OrganisationTrust;
-import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.cert.OrganisationTrust;
+import org.securep2p.transport.cert.TransportCertificate;
 
 import picocli.CommandLine;
 

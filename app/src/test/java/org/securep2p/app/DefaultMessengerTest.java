@@ -30,7 +30,7 @@ import org.securep2p.transport.Connector;
 import org.securep2p.transport.EndpointDiscovery;
 import org.securep2p.transport.NatBehaviour;
 import org.securep2p.transport.PeerConnection;
-import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
 import org.securep2p.transport.TransportException;
 

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
-import org.securep2p.transport.OrganisationAuthority;
-import org.securep2p.transport.OrganisationAuthority.IssuedCertificate;
-import org.securep2p.transport.OrganisationTrust;
-import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.cert.OrganisationAuthority;
+import org.securep2p.transport.cert.OrganisationAuthority.IssuedCertificate;
+import org.securep2p.transport.cert.OrganisationTrust;
+import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.TransportException;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -18,7 +18,7 @@ import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.ConnectionCode;
 import org.securep2p.transport.Connector;
 import org.securep2p.transport.PeerConnection;
-import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
 
 /**

@@ -14,6 +14,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.securep2p.transport.reliable.ReliableAuth;
+import org.securep2p.transport.reliable.ReliableChannel;
+import org.securep2p.transport.reliable.ReliableConfig;
+import org.securep2p.transport.reliable.UdpDatagramLink;
+
 /**
  * What the fixed-port listener's demultiplexer (PROTOCOL.md 14, {@code UdpDemux}) costs a bulk transfer: the
  * same keyed reliable channels over UDP loopback, the receiving side either on its own connected socket (as

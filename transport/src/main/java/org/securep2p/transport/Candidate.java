@@ -110,7 +110,7 @@ public final class Candidate {
      * Why {@code address:port} cannot be a candidate, or null if it can. {@code address} is 4 or 16 bytes. One
      * rule set for {@link #of} and the parser, so a code we write is always a code we read.
      */
-    static String refusal(byte[] address, int port) {
+    public static String refusal(byte[] address, int port) {
         if (port < 1 || port > 0xFFFF) {
             return "port " + port + " outside 1..65535";
         }

@@ -36,12 +36,26 @@ public final class ConnectionTarget {
     /** The longest IPv6 text form: eight groups of four digits and seven colons, or the embedded-IPv4 form. */
     private static final int MAX_IPV6_TEXT = 45;
 
-    private final ConnectionCode code;
-    private final InetSocketAddress bareAddress;
+    /** What was pasted: a code or a bare address, exactly one of them (two nullable fields could say both). */
+    private sealed interface Target permits Code, Bare {
+    }
 
-    private ConnectionTarget(ConnectionCode code, InetSocketAddress bareAddress) {
-        this.code = code;
-        this.bareAddress = bareAddress;
+    private record Code(ConnectionCode code) implements Target {
+        Code {
+            Objects.requireNonNull(code, "code");
+        }
+    }
+
+    private record Bare(InetSocketAddress address) implements Target {
+        Bare {
+            Objects.requireNonNull(address, "address");
+        }
+    }
+
+    private final Target target;
+
+    private ConnectionTarget(Target target) {
+        this.target = target;
     }
 
     /**
@@ -79,14 +93,14 @@ public final class ConnectionTarget {
         String s = pasted.substring(from, to);
         if (s.regionMatches(true, 0, ConnectionCode.MAGIC, 0, ConnectionCode.MAGIC.length())
                 && s.indexOf(':') < 0) {
-            return new ConnectionTarget(ConnectionCode.parse(pasted, from, to), null);
+            return new ConnectionTarget(new Code(ConnectionCode.parse(pasted, from, to)));
         }
-        return new ConnectionTarget(null, parseHostPort(pasted, from, to));
+        return new ConnectionTarget(new Bare(parseHostPort(pasted, from, to)));
     }
 
     /** The connection code, if that is what was pasted. */
     public Optional<ConnectionCode> code() {
-        return Optional.ofNullable(code);
+        return target instanceof Code c ? Optional.of(c.code()) : Optional.empty();
     }
 
     /**
@@ -94,7 +108,7 @@ public final class ConnectionTarget {
      * up here) if it was a host name. The port is in 1..65535.
      */
     public Optional<InetSocketAddress> bareAddress() {
-        return Optional.ofNullable(bareAddress);
+        return target instanceof Bare b ? Optional.of(b.address()) : Optional.empty();
     }
 
     private static InetSocketAddress parseHostPort(String text, int from, int to) throws TransportException {
@@ -344,17 +358,19 @@ public final class ConnectionTarget {
             return false;
         }
         ConnectionTarget t = (ConnectionTarget) o;
-        return Objects.equals(code, t.code) && Objects.equals(bareAddress, t.bareAddress);
+        return code().equals(t.code()) && bareAddress().equals(t.bareAddress());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(code, bareAddress);
+        // The same value as before the sealed type: the hash of the (code, address) pair, one of them null.
+        return Objects.hash(code().orElse(null), bareAddress().orElse(null));
     }
 
     /** The code's summary (never its password) or the bare address. */
     @Override
     public String toString() {
-        return code != null ? "ConnectionTarget[" + code + "]" : "ConnectionTarget[" + bareAddress + "]";
+        return target instanceof Code c ? "ConnectionTarget[" + c.code() + "]"
+                : "ConnectionTarget[" + ((Bare) target).address() + "]";
     }
 }

@@ -17,6 +17,16 @@ import java.util.function.Supplier;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.PrivateKeyOperations;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.ice.IceLink;
+import org.securep2p.transport.ice.IceSession;
+import org.securep2p.transport.ice.IceSupport;
+import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.transport.reliable.ReliableChannel;
+import org.securep2p.transport.reliable.ReliableConfig;
+import org.securep2p.transport.reliable.ReliableWire;
+import org.securep2p.transport.reliable.UdpDatagramLink;
+import org.securep2p.transport.tls.TlsChannel;
 
 import static org.securep2p.transport.TransportException.Reason.BAD_CODE;
 import static org.securep2p.transport.TransportException.Reason.DOWNGRADE;

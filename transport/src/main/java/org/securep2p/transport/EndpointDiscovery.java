@@ -39,6 +39,9 @@ import org.ice4j.message.Response;
 import org.ice4j.socket.IceUdpSocketWrapper;
 import org.ice4j.socket.SafeCloseDatagramSocket;
 import org.ice4j.stack.StunStack;
+import org.securep2p.transport.ice.IceSession;
+import org.securep2p.transport.ice.IceSupport;
+import org.securep2p.transport.ice.StunAddressAttribute;
 
 /**
  * Asks the configured STUN servers, over one UDP socket per address family, what address our traffic comes

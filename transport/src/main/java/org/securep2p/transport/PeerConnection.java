@@ -11,6 +11,10 @@ import java.util.Optional;
 
 import org.securep2p.crypto.IdentityPublicKeys;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.ice.IceSession;
+import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.transport.reliable.ReliableChannel;
+import org.securep2p.transport.tls.TlsChannel;
 
 import static org.securep2p.transport.TransportException.Reason.CLOSED;
 import static org.securep2p.transport.TransportException.Reason.IO_FAILED;

@@ -140,7 +140,7 @@ public final class TransportConfig {
     }
 
     /** TURN long-term credentials, when a TURN server is configured. */
-    Optional<String[]> turnCredentials() {
+    public Optional<String[]> turnCredentials() {
         return turnUsername == null ? Optional.empty() : Optional.of(new String[] {turnUsername, turnPassword});
     }
 

@@ -18,6 +18,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.transport.reliable.ReliableWire;
+
 /**
  * One bound UDP socket shared by several peers. Each datagram goes to the {@link Link} of its (source address,
  * connection id); a datagram that matches no link opens a new one only if {@link Connector#opensBareConnection}

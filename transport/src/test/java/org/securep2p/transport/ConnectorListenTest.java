@@ -6,6 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
+import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.transport.reliable.ReliableRangeSet;
+import org.securep2p.transport.reliable.ReliableWire;
 
 /** Which datagram may open a bare {@code host:port} connection on a listener (issue 14 §2.4). */
 class ConnectorListenTest {

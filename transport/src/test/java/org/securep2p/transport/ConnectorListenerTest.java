@@ -33,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.reliable.DatagramLink;
 
 /** The fixed-port listener with real dialers, reliable channels and TLS on loopback (issue 16). */
 class ConnectorListenerTest {

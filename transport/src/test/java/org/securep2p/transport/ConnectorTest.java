@@ -14,6 +14,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.ice.IceLink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.securep2p.transport.ice.StunAddressAttribute;
+
 /**
  * A STUN server on loopback for EndpointDiscovery's tests: four sockets, 127.0.0.1 and 127.0.0.2 each on a
  * primary and an alternate port, answering Binding requests with XOR-MAPPED-ADDRESS and, if asked to,

@@ -17,6 +17,13 @@ import java.util.concurrent.CompletableFuture;
 
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.reliable.FaultyLink;
+import org.securep2p.transport.reliable.ImpairmentProxy;
+import org.securep2p.transport.reliable.ReliableChannel;
+import org.securep2p.transport.reliable.ReliableConfig;
+import org.securep2p.transport.reliable.UdpDatagramLink;
+import org.securep2p.transport.tls.TlsChannel;
 
 /**
  * The stream under impairment, run as its own JVM inside a lab namespace whose UDP traffic iptables drops at

@@ -20,6 +20,8 @@ import java.util.Map;
 
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.ice.IceLink;
 
 /**
  * One peer of an integration test, run as its own JVM inside a lab network namespace. Talks to the test over

@@ -14,6 +14,9 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
+import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.transport.reliable.ReliableWire;
+
 /**
  * Whatever datagrams arrive at a fixed-port listener, from whichever sources: the demultiplexer never throws,
  * never holds more links or half-open links than its bounds, and a link only ever receives datagrams its own

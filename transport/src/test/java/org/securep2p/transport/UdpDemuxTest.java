@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.transport.reliable.ReliableWire;
 
 /**
  * The fixed-port listener's demultiplexer without TLS: datagrams are handed to {@link UdpDemux#deliver}
