@@ -15,12 +15,14 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
+import org.securep2p.app.org.OrganisationCa;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.keymanager.KeyManagerProcess;
 import org.securep2p.keymanager.KeyManagerRole;
-import org.securep2p.transport.OrganisationAuthority;
 import org.securep2p.transport.OrganisationAuthority.IssuedCertificate;
+import org.securep2p.transport.OrganisationAuthority;
 import org.securep2p.transport.TransportException;
 
 import picocli.CommandLine.Command;

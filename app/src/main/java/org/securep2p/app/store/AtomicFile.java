@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,9 +25,9 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static org.securep2p.app.StoreException.Reason.CORRUPT;
-import static org.securep2p.app.StoreException.Reason.INSECURE_DIRECTORY;
-import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
+import static org.securep2p.app.store.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.store.StoreException.Reason.INSECURE_DIRECTORY;
+import static org.securep2p.app.store.StoreException.Reason.STORAGE_FAILED;
 
 /**
  * Whole-file writes that are all-or-nothing across a crash, and bounded reads. A write goes to a temp file
@@ -58,7 +58,7 @@ public final class AtomicFile {
      * group or others can write or that another user owns, since they could swap or delete our files or plant
      * one we would then read.
      */
-    static void ensureDirectory(Path dir) throws StoreException {
+    public static void ensureDirectory(Path dir) throws StoreException {
         try {
             ensurePrivateDirectory(dir);
         } catch (InsecureDirectoryException e) {
@@ -140,12 +140,12 @@ public final class AtomicFile {
     }
 
     /** Replaces {@code file} with {@code content} atomically and durably; the file ends up 0600. */
-    static void write(Path file, byte[] content) throws StoreException {
+    public static void write(Path file, byte[] content) throws StoreException {
         write(file, content, () -> { });
     }
 
     /** As {@link #write(Path, byte[])}; {@code beforeRename} runs after the temp fsync (tests crash there). */
-    static void write(Path file, byte[] content, Runnable beforeRename) throws StoreException {
+    public static void write(Path file, byte[] content, Runnable beforeRename) throws StoreException {
         Objects.requireNonNull(content, "content");
         Path dir = file.toAbsolutePath().getParent();
         Path temp = null;
@@ -184,7 +184,7 @@ public final class AtomicFile {
      * The bytes of {@code file}, or empty if there is none. A file larger than {@code maxBytes} is refused
      * ({@code CORRUPT}) before more than {@code maxBytes + 1} bytes are read; a symbolic link is not followed.
      */
-    static Optional<byte[]> read(Path file, long maxBytes) throws StoreException {
+    public static Optional<byte[]> read(Path file, long maxBytes) throws StoreException {
         if (maxBytes < 0 || maxBytes >= Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("maxBytes out of range: " + maxBytes);
         }
@@ -215,7 +215,7 @@ public final class AtomicFile {
     }
 
     /** Deletes {@code file} durably (the directory is synced); false if there was none. */
-    static boolean delete(Path file) throws StoreException {
+    public static boolean delete(Path file) throws StoreException {
         try {
             boolean deleted = Files.deleteIfExists(file);
             if (deleted) {
@@ -228,7 +228,7 @@ public final class AtomicFile {
     }
 
     /** Renames {@code from} to {@code to} atomically and durably; {@code to} must not exist. */
-    static void rename(Path from, Path to) throws StoreException {
+    public static void rename(Path from, Path to) throws StoreException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(to.toAbsolutePath().getParent());
@@ -241,7 +241,7 @@ public final class AtomicFile {
      * Deletes the temp files a crash left in {@code dir} for targets whose name {@code target} accepts, and
      * returns how many. Only names of the form {@code .<target>.<digits>.tmp} are touched.
      */
-    static int removeLeftoverTemps(Path dir, Predicate<String> target) throws StoreException {
+    public static int removeLeftoverTemps(Path dir, Predicate<String> target) throws StoreException {
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
