@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
+import org.securep2p.app.org.OrganisationCa;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.keymanager.KeyManagerProcess;

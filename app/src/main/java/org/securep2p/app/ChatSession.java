@@ -239,7 +239,7 @@ final class ChatSession implements AutoCloseable {
         Fingerprint peerFp = peer.fingerprint();
         SecurityLevel level = channel.level();
         if (!level.isAtLeast(floor)) {
-            refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
+            throw refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
                     "the connection runs at " + level + ", below your minimum " + floor + ".");
         }
         Optional<Conversation> stored = conversations.find(peerFp);
@@ -248,7 +248,7 @@ final class ChatSession implements AutoCloseable {
         send(myHello);
         ChatFrame theirHello = expect(ChatFrame.Type.HELLO);
         if (!level.isAtLeast(theirHello.floor())) {
-            refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
+            throw refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
                     "the peer requires at least " + theirHello.floor() + " but the connection runs at " + level + ".");
         }
         SECURITY.info("connection: peer {} ('{}'), level {}, path {}, peer floor {}, local floor {}",
@@ -261,8 +261,7 @@ final class ChatSession implements AutoCloseable {
             trust = gate.admit(peer, theirHello.username(), channel.remoteAddress(), codeAuthenticated,
                     channel.certifiedName());
         } catch (AppException e) {
-            refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, e.reason(), e.getMessage());
-            throw e;
+            throw refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, e.reason(), e.getMessage());
         }
         if (abortedBecause != null) {
             throw new AppException(AppException.Reason.UNREACHABLE, abortedBecause);
@@ -307,7 +306,7 @@ final class ChatSession implements AutoCloseable {
             if (dialer) {
                 PreKeyBundle bundle = PreKeyBundle.decode(expect(ChatFrame.Type.BUNDLE).blob());
                 if (!bundle.identity().equals(peer)) {
-                    refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, AppException.Reason.IDENTITY_MISMATCH,
+                    throw refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, AppException.Reason.IDENTITY_MISMATCH,
                             "the prekey bundle is not from the identity that authenticated the connection.");
                 }
                 try (HandshakeResult result = handshake.initiate(keys, bundle, level, peerFp, binding)) {
@@ -321,17 +320,17 @@ final class ChatSession implements AutoCloseable {
                 send(ChatFrame.bundle(offered.encode()));
                 InitialMessage message = InitialMessage.decode(expect(ChatFrame.Type.INIT).blob());
                 if (!message.initiator().equals(peer)) {
-                    refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, AppException.Reason.IDENTITY_MISMATCH,
+                    throw refuse(ChatFrame.CloseReason.IDENTITY_REFUSED, AppException.Reason.IDENTITY_MISMATCH,
                             "the handshake is not from the identity that authenticated the connection.");
                 }
                 if (message.level() != level) {
-                    refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
+                    throw refuse(ChatFrame.CloseReason.DOWNGRADE, AppException.Reason.DOWNGRADE,
                             "the handshake names " + message.level() + " but the connection runs at " + level + ".");
                 }
                 try (HandshakeResult result = handshake.respond(keys, offered, message, floor)) {
                     byte[] payload = result.payload().orElse(new byte[0]);
                     if (!MessageDigest.isEqual(payload, binding)) {
-                        refuse(ChatFrame.CloseReason.BINDING_MISMATCH, AppException.Reason.PROTOCOL,
+                        throw refuse(ChatFrame.CloseReason.BINDING_MISMATCH, AppException.Reason.PROTOCOL,
                                 "the handshake is bound to other HELLOs or another connection: someone altered them.");
                     }
                     try (SessionRecord record = SessionRecord.responder(result, random)) {
@@ -353,12 +352,10 @@ final class ChatSession implements AutoCloseable {
                 case IDENTITY_MISMATCH -> AppException.Reason.IDENTITY_MISMATCH;
                 default -> AppException.Reason.PROTOCOL;
             };
-            refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, reason, "handshake failed: " + e.reason() + ".");
-            throw new AssertionError();
+            throw refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, reason, "handshake failed: " + e.reason() + ".");
         } catch (RatchetException e) {
-            refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, AppException.Reason.PROTOCOL,
+            throw refuse(ChatFrame.CloseReason.HANDSHAKE_FAILED, AppException.Reason.PROTOCOL,
                     "cannot start the session: " + e.reason() + ".");
-            throw new AssertionError();
         }
     }
 
@@ -423,19 +420,18 @@ final class ChatSession implements AutoCloseable {
         } catch (RatchetException | CryptoException e) {
             SECURITY.warn("confirmation from {} refused: {}", conversation.peer().shortForm(),
                     PeerText.forLog(e.getMessage()));
-            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL,
+            throw refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL,
                     "the peer's confirmation did not decrypt: the session does not match.");
-            throw new AssertionError();
         }
         ChatPayload payload = received.payload();
         if (payload.kind() != ChatPayload.Kind.CONFIRM || !MessageDigest.isEqual(payload.binding(), binding)) {
             SECURITY.warn("binding mismatch with {}: HELLOs or connection altered", conversation.peer().shortForm());
-            refuse(ChatFrame.CloseReason.BINDING_MISMATCH, AppException.Reason.PROTOCOL,
+            throw refuse(ChatFrame.CloseReason.BINDING_MISMATCH, AppException.Reason.PROTOCOL,
                     "the peer confirmed other HELLOs or another connection: someone altered them.");
         }
         peerReceivedUpTo = payload.sequence();
         if (!sent && !trySendConfirm()) {
-            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "cannot confirm the session.");
+            throw refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "cannot confirm the session.");
         }
     }
 
@@ -685,9 +681,8 @@ final class ChatSession implements AutoCloseable {
         } catch (CryptoException e) {
             // The decoder's text is ours (it names a refused code point as U+XXXX, never the peer's bytes), and
             // tells the user why, e.g. that the peer's name holds a bidi override.
-            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "malformed " + type + ": "
+            throw refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "malformed " + type + ": "
                     + e.getMessage() + ".");
-            throw new AssertionError();
         }
         if (frame.type() == ChatFrame.Type.CLOSE) {
             AppException.Reason reason = switch (frame.closeReason()) {
@@ -700,7 +695,7 @@ final class ChatSession implements AutoCloseable {
                     + PeerText.forLog(frame.closeDetail()));
         }
         if (frame.type() != type) {
-            refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "expected " + type + ", got "
+            throw refuse(ChatFrame.CloseReason.PROTOCOL, AppException.Reason.PROTOCOL, "expected " + type + ", got "
                     + frame.type() + ".");
         }
         return frame;
@@ -717,8 +712,8 @@ final class ChatSession implements AutoCloseable {
         }
     }
 
-    /** Tells the peer why, closes, and throws. */
-    private void refuse(ChatFrame.CloseReason why, AppException.Reason reason, String detail) throws AppException {
+    /** Tells the peer why and closes; returns the exception for the caller to throw ({@code throw refuse(...)}). */
+    private AppException refuse(ChatFrame.CloseReason why, AppException.Reason reason, String detail) {
         SECURITY.warn("refused peer: {} ({})", why, PeerText.forLog(detail));
         try {
             synchronized (sendLock) {
@@ -728,7 +723,7 @@ final class ChatSession implements AutoCloseable {
             // Closing anyway.
         }
         closeChannel();
-        throw new AppException(reason, detail);
+        return new AppException(reason, detail);
     }
 
     private void progress(ChatEvent.Stage stage, String detail) {

@@ -8,6 +8,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.SealedFormat;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;

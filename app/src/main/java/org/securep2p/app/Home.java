@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.StoreException;
 
 /**
  * The folders of one installation: {@code keys/} (the key manager's sealed files), {@code cert/} (the transport
@@ -14,14 +16,14 @@ import java.util.Map;
  * <p>Without {@code --home}, the home is {@link #defaultRoot}: never the working directory, so that keys never
  * land in whatever folder (a git clone, say) the program was started from.
  */
-final class Home {
+public final class Home {
 
     /** The environment variable that names the home when {@code --home} is not given. */
     static final String HOME_VARIABLE = "SECUREP2P_HOME";
 
     private final Path root;
 
-    Home(Path root) {
+    public Home(Path root) {
         this.root = root.toAbsolutePath().normalize();
     }
 
@@ -58,7 +60,7 @@ final class Home {
         return looksLikeHome && !same && !Files.exists(defaultRoot) ? java.util.Optional.of(dir) : java.util.Optional.empty();
     }
 
-    Path root() {
+    public Path root() {
         return root;
     }
 
@@ -66,7 +68,7 @@ final class Home {
         return root.resolve("keys");
     }
 
-    Path cert() {
+    public Path cert() {
         return root.resolve("cert");
     }
 
@@ -95,7 +97,7 @@ final class Home {
         return keys().resolve("run");
     }
 
-    void createAll() throws IOException {
+    public void createAll() throws IOException {
         // The root too is private: a new default home is made 0700 (parents missing from ~/.local/share as well, as
         // XDG asks); an existing folder the user chose is checked, never loosened or tightened behind their back.
         createPrivateDirectory(root);

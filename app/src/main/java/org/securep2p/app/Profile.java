@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
 
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.SecurityLevel;
 
 /**

@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;

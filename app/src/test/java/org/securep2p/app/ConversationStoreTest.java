@@ -14,6 +14,8 @@ import net.jqwik.api.constraints.IntRange;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;

@@ -19,6 +19,7 @@ import com.sun.management.HotSpotDiagnosticMXBean;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.app.store.SealedFormat;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.HandshakeResult;
 import org.securep2p.crypto.HybridHandshake;

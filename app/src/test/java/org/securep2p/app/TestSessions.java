@@ -28,7 +28,7 @@ import org.securep2p.ratchet.SessionRecord;
  * Real session records for the storage tests: one handshake per level between two fixed identities, made once.
  * Deterministic (SHA1PRNG with a fixed seed), so failures replay.
  */
-final class TestSessions {
+public final class TestSessions {
 
     static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC);
 
@@ -63,7 +63,7 @@ final class TestSessions {
     }
 
     /** Deletes a scratch directory of a property test and everything in it. */
-    static void deleteTree(Path root) throws IOException {
+    public static void deleteTree(Path root) throws IOException {
         if (root == null || !Files.exists(root)) {
             return;
         }

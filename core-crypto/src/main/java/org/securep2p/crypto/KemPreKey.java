@@ -13,7 +13,7 @@ import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
  * <p>Wire form: {@code kind (0x02 last-resort, 0x03 one-time) || id u32 || createdAt u64 || typed ML-KEM-1024
  * key}.
  */
-public final class KemPreKey {
+final class KemPreKey {
 
     static final int KIND_LAST_RESORT = 0x02;
     static final int KIND_ONE_TIME = 0x03;

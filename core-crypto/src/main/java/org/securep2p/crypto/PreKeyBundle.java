@@ -93,11 +93,13 @@ public final class PreKeyBundle {
         return identity;
     }
 
-    public SignedPreKey signedPreKey() {
+    // The prekeys themselves stay inside core-crypto: only the handshake reads them (keymanager's tests go through
+    // the test-jar's PreKeyViews). The one-time prekey is public because bench's ReusableOneTimePreKeys reads it.
+    SignedPreKey signedPreKey() {
         return signedPreKey;
     }
 
-    public Optional<KemPreKey> kemPreKey() {
+    Optional<KemPreKey> kemPreKey() {
         return Optional.ofNullable(kemPreKey);
     }
 

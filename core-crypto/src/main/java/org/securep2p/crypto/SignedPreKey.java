@@ -12,7 +12,7 @@ import java.util.Arrays;
  * this prekey's fields before the signature {@code ||} the encoding of the ML-KEM prekey it is offered with,
  * when the bundle carries one: one signature authenticates the pair, and binds the two together.
  */
-public final class SignedPreKey {
+final class SignedPreKey {
 
     static final int KIND = 0x01;
 

@@ -40,18 +40,14 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
     /** Paths longer than this are not key directories we created. */
     static final int MAX_ACCOUNT_BYTES = 4096;
 
-    private final SecretBytes masterKey;
-    private final String description;
-    private final boolean isNew;
+    private final LoadedMasterKey loaded;
     /** Kept open for the key state's high water, written with every state change; closed with the store. */
     private final KeyringAccess keyring;
     private final String account;
 
     private KeyringMasterKeyStore(SecretBytes masterKey, String description, boolean isNew, KeyringAccess keyring,
             String account) {
-        this.masterKey = masterKey;
-        this.description = description;
-        this.isNew = isNew;
+        this.loaded = new LoadedMasterKey(masterKey, description, isNew);
         this.keyring = keyring;
         this.account = account;
     }
@@ -193,12 +189,12 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
 
     @Override
     public SecretBytes masterKey() {
-        return MasterKeyStores.copy(masterKey);
+        return loaded.copy();
     }
 
     @Override
     public boolean isNew() {
-        return isNew;
+        return loaded.isNew();
     }
 
     @Override
@@ -208,17 +204,17 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
 
     @Override
     public String description() {
-        return description;
+        return loaded.description();
     }
 
     @Override
     public void close() {
-        masterKey.close();
+        loaded.close();
         keyring.close();
     }
 
     @Override
     public String toString() {
-        return "KeyringMasterKeyStore[" + description + "]";
+        return "KeyringMasterKeyStore[" + loaded.description() + "]";
     }
 }

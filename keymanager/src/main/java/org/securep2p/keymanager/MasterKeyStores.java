@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
 
-import org.securep2p.crypto.SecretBytes;
-
 import static org.securep2p.keymanager.KeyManagerException.Reason.KEYRING_LOCKED;
 import static org.securep2p.keymanager.KeyManagerException.Reason.KEYRING_UNAVAILABLE;
 import static org.securep2p.keymanager.KeyManagerException.Reason.PASSPHRASE_REQUIRED;
@@ -136,15 +134,5 @@ public final class MasterKeyStores {
             return PassphraseSource.fromFile(Path.of(file));
         }
         return console;
-    }
-
-    /** A copy of {@code key} that does not leave an unwiped intermediate array behind. */
-    static SecretBytes copy(SecretBytes key) {
-        byte[] bytes = key.copyBytes();
-        try {
-            return SecretBytes.copyOf(bytes);
-        } finally {
-            java.util.Arrays.fill(bytes, (byte) 0);
-        }
     }
 }

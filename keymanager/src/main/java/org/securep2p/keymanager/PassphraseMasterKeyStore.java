@@ -30,14 +30,10 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
     static final String WRAPPED_KEY_FILE = "master.key.enc";
     static final String ROLE = "master-key";
 
-    private final SecretBytes masterKey;
-    private final String description;
-    private final boolean isNew;
+    private final LoadedMasterKey loaded;
 
     private PassphraseMasterKeyStore(SecretBytes masterKey, String description, boolean isNew) {
-        this.masterKey = masterKey;
-        this.description = description;
-        this.isNew = isNew;
+        this.loaded = new LoadedMasterKey(masterKey, description, isNew);
     }
 
     /** Whether {@code keyDir} already holds a passphrase-wrapped master key. */
@@ -112,12 +108,12 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
 
     @Override
     public SecretBytes masterKey() {
-        return MasterKeyStores.copy(masterKey);
+        return loaded.copy();
     }
 
     @Override
     public boolean isNew() {
-        return isNew;
+        return loaded.isNew();
     }
 
     @Override
@@ -127,16 +123,16 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
 
     @Override
     public String description() {
-        return description;
+        return loaded.description();
     }
 
     @Override
     public void close() {
-        masterKey.close();
+        loaded.close();
     }
 
     @Override
     public String toString() {
-        return "PassphraseMasterKeyStore[" + description + "]";
+        return "PassphraseMasterKeyStore[" + loaded.description() + "]";
     }
 }

@@ -21,9 +21,9 @@ import org.bouncycastle.pqc.crypto.mlkem.MLKEMGenerator;
 import org.bouncycastle.pqc.crypto.mlkem.MLKEMParameters;
 import org.bouncycastle.pqc.crypto.mlkem.MLKEMPublicKeyParameters;
 import org.securep2p.crypto.CryptoException;
-import org.securep2p.crypto.KemPreKey;
 import org.securep2p.crypto.OneTimePreKey;
 import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.crypto.PreKeyViews;
 import org.securep2p.crypto.SecretBytes;
 
 /**
@@ -98,9 +98,9 @@ final class DurableKeyHolderCrashChild {
             int lastSpk = -1;
             while (true) {
                 PreKeyBundle bundle = holder.preKeyBundle();
-                if (bundle.signedPreKey().id() != lastSpk) {
-                    lastSpk = bundle.signedPreKey().id();
-                    out.println("S " + lastSpk + " " + sha256(bundle.signedPreKey().publicKey()));
+                if (PreKeyViews.signedPreKey(bundle).id() != lastSpk) {
+                    lastSpk = PreKeyViews.signedPreKey(bundle).id();
+                    out.println("S " + lastSpk + " " + sha256(PreKeyViews.signedPreKey(bundle).publicKey()));
                     out.flush();
                 }
                 if (bundle.oneTimePreKey().isPresent()) {
@@ -114,8 +114,8 @@ final class DurableKeyHolderCrashChild {
                         out.flush();
                     }
                 }
-                KemPreKey kem = bundle.kemPreKey().orElseThrow();
-                if (kem.isOneTime()) {
+                PreKeyViews.View kem = PreKeyViews.kemPreKey(bundle);
+                if (kem.oneTime()) {
                     SecretWithEncapsulation enc = new MLKEMGenerator(random).generateEncapsulated(
                             new MLKEMPublicKeyParameters(MLKEMParameters.ml_kem_1024, kem.publicKey()));
                     try (SecretBytes s = holder.decapsulate(kem.id(), enc.getEncapsulation())) {

@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 
 import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.PreKeyViews;
 import org.securep2p.crypto.SecretBytes;
 
 /**
@@ -45,7 +46,7 @@ final class IpcRoundTripBench {
         try (InMemoryPrivateKeys keys = InMemoryPrivateKeys.generate(random, Clock.systemUTC(), 0, 0);
                 KeyManagerServer server = KeyManagerServer.start(dir.resolve("km"), token, keys);
                 KeyManagerClient client = KeyManagerClient.connect(server.socketPath(), token)) {
-            byte[] peer = keys.preKeyBundle().signedPreKey().publicKey();
+            byte[] peer = PreKeyViews.signedPreKey(keys.preKeyBundle()).publicKey();
             double idDirect = microsPerCall(keys::identity);
             double idIpc = microsPerCall(client::fetchIdentity);
             double agreeDirect = microsPerCall(() -> {

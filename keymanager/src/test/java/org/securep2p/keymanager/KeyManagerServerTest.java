@@ -27,6 +27,7 @@ import org.securep2p.crypto.HybridHandshake;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.InitialMessage;
 import org.securep2p.crypto.PreKeyBundle;
+import org.securep2p.crypto.PreKeyViews;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.crypto.StrictWriter;
@@ -173,7 +174,7 @@ class KeyManagerServerTest {
     void oneTimePreKeyConsumedThroughIpcCannotBeConsumedAgain() throws Exception {
         try (KeyManagerClient c = client()) {
             int id = c.preKeyBundle().oneTimePreKey().orElseThrow().id();
-            byte[] peer = c.preKeyBundle().signedPreKey().publicKey();
+            byte[] peer = PreKeyViews.signedPreKey(c.preKeyBundle()).publicKey();
             c.consumeOneTimePreKey(id, peer).close();
             assertThatThrownBy(() -> c.consumeOneTimePreKey(id, peer)).isInstanceOfSatisfying(
                     CryptoException.class,
@@ -185,7 +186,7 @@ class KeyManagerServerTest {
     @Test
     void backendReasonsComeBackThroughIpc() throws Exception {
         try (KeyManagerClient c = client()) {
-            byte[] key = c.preKeyBundle().signedPreKey().publicKey();
+            byte[] key = PreKeyViews.signedPreKey(c.preKeyBundle()).publicKey();
             assertReason(() -> c.agreeWithSignedPreKey(99, key), CryptoException.Reason.UNKNOWN_PREKEY);
             assertReason(() -> c.agreeWithIdentityKey(new byte[32]), CryptoException.Reason.LOW_ORDER_POINT);
             assertReason(() -> c.agreeWithIdentityKey(new byte[5]), CryptoException.Reason.BAD_ENCODING);

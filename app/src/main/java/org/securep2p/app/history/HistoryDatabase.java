@@ -25,10 +25,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-import org.securep2p.app.AtomicFile;
 import org.securep2p.app.history.HistoryException.Reason;
 import org.securep2p.app.history.HistoryMessage.Delivery;
 import org.securep2p.app.history.HistoryMessage.Direction;
+import org.securep2p.app.store.AtomicFile;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 import org.sqlite.SQLiteConfig;

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-import org.securep2p.app.AtomicFile;
+import org.securep2p.app.store.AtomicFile;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
 

@@ -1,23 +1,19 @@
-package org.securep2p.app;
+package org.securep2p.app.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -25,16 +21,20 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static org.securep2p.app.StoreException.Reason.CORRUPT;
-import static org.securep2p.app.StoreException.Reason.INSECURE_DIRECTORY;
-import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
+import org.securep2p.keymanager.SecureFiles;
+
+import static org.securep2p.app.store.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.store.StoreException.Reason.INSECURE_DIRECTORY;
+import static org.securep2p.app.store.StoreException.Reason.STORAGE_FAILED;
 
 /**
  * Whole-file writes that are all-or-nothing across a crash, and bounded reads. A write goes to a temp file
  * {@code .<name>.<random>.tmp} in the target's directory (created 0600), is {@code fsync}ed, renamed over the
  * target with {@code ATOMIC_MOVE}, and the directory is {@code fsync}ed so that the rename itself survives a
  * power cut. A crash therefore leaves the old file or the new one, plus at worst a temp file, which no reader
- * ever opens: data files never start with a dot, and {@link #removeLeftoverTemps} deletes them.
+ * ever opens: data files never start with a dot, and {@link #removeLeftoverTemps} deletes them. The directory
+ * and write mechanics are keymanager's {@link SecureFiles} (one copy, shared with the key directory); here the
+ * app's errors, bounded reads, ownership checks and temp-file clean-up.
  *
  * <p>Not its job: what the bytes mean or whether they are intact (the sealed formats authenticate them), nor
  * serialising writers: each store holds its own lock. On file systems without POSIX permissions (Windows) the
@@ -42,13 +42,11 @@ import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
  */
 public final class AtomicFile {
 
-    static final Set<PosixFilePermission> DIRECTORY_PERMISSIONS = PosixFilePermissions.fromString("rwx------");
-    static final Set<PosixFilePermission> FILE_PERMISSIONS = PosixFilePermissions.fromString("rw-------");
+    static final Set<PosixFilePermission> DIRECTORY_PERMISSIONS = SecureFiles.DIRECTORY_PERMISSIONS;
+    static final Set<PosixFilePermission> FILE_PERMISSIONS = SecureFiles.FILE_PERMISSIONS;
 
     /** {@code .<target>.<digits>.tmp}: what {@link Files#createTempFile} makes from our prefix and suffix. */
     private static final Pattern TEMP_NAME = Pattern.compile("\\.(.+)\\.-?[0-9]+\\.tmp");
-    private static final Set<PosixFilePermission> WRITABLE_BY_OTHERS =
-            EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
 
     private AtomicFile() {
     }
@@ -58,7 +56,7 @@ public final class AtomicFile {
      * group or others can write or that another user owns, since they could swap or delete our files or plant
      * one we would then read.
      */
-    static void ensureDirectory(Path dir) throws StoreException {
+    public static void ensureDirectory(Path dir) throws StoreException {
         try {
             ensurePrivateDirectory(dir);
         } catch (InsecureDirectoryException e) {
@@ -76,19 +74,8 @@ public final class AtomicFile {
      *         others can write it
      */
     public static void ensurePrivateDirectory(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            try {
-                Files.createDirectories(dir, posix(dir.toAbsolutePath().getParent())
-                        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DIRECTORY_PERMISSIONS)}
-                        : new FileAttribute<?>[0]);
-                if (posix(dir)) {
-                    // createDirectories applies the umask; set the mode explicitly (only on a folder we made).
-                    Files.setPosixFilePermissions(dir, DIRECTORY_PERMISSIONS);
-                }
-            } catch (FileAlreadyExistsException raced) {
-                // Made by someone else meanwhile: checked below like any existing directory.
-            }
-        }
+        // No parent sync here (unlike the key directory): a lost folder is made again, empty, on the next start.
+        SecureFiles.createPrivateDirectories(dir, parent -> { });
         if (!Files.isDirectory(dir)) {
             throw new InsecureDirectoryException(dir + " is not a directory");
         }
@@ -104,7 +91,7 @@ public final class AtomicFile {
             return;
         }
         Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
-        if (mode.stream().anyMatch(WRITABLE_BY_OTHERS::contains)) {
+        if (SecureFiles.writableByOthers(mode)) {
             throw new InsecureDirectoryException(path + " has mode " + PosixFilePermissions.toString(mode)
                     + ": group or others can write it");
         }
@@ -140,43 +127,20 @@ public final class AtomicFile {
     }
 
     /** Replaces {@code file} with {@code content} atomically and durably; the file ends up 0600. */
-    static void write(Path file, byte[] content) throws StoreException {
+    public static void write(Path file, byte[] content) throws StoreException {
         write(file, content, () -> { });
     }
 
     /** As {@link #write(Path, byte[])}; {@code beforeRename} runs after the temp fsync (tests crash there). */
-    static void write(Path file, byte[] content, Runnable beforeRename) throws StoreException {
+    public static void write(Path file, byte[] content, Runnable beforeRename) throws StoreException {
         Objects.requireNonNull(content, "content");
         Path dir = file.toAbsolutePath().getParent();
-        Path temp = null;
         try {
-            String prefix = "." + file.getFileName() + ".";
-            temp = posix(dir)
-                    ? Files.createTempFile(dir, prefix, ".tmp", PosixFilePermissions.asFileAttribute(FILE_PERMISSIONS))
-                    : Files.createTempFile(dir, prefix, ".tmp");
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.wrap(content);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            beforeRename.run();
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            temp = null;
-            syncDirectory(dir);
+            SecureFiles.writeAtomically(file, content, "." + file.getFileName() + ".", beforeRename);
         } catch (AtomicMoveNotSupportedException e) {
             throw new StoreException(STORAGE_FAILED, "file system of " + dir + " cannot rename atomically", e);
         } catch (IOException e) {
             throw new StoreException(STORAGE_FAILED, "cannot write " + file, e);
-        } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // The write already failed and says so; a stray temp file is never read as data.
-                }
-            }
         }
     }
 
@@ -184,7 +148,7 @@ public final class AtomicFile {
      * The bytes of {@code file}, or empty if there is none. A file larger than {@code maxBytes} is refused
      * ({@code CORRUPT}) before more than {@code maxBytes + 1} bytes are read; a symbolic link is not followed.
      */
-    static Optional<byte[]> read(Path file, long maxBytes) throws StoreException {
+    public static Optional<byte[]> read(Path file, long maxBytes) throws StoreException {
         if (maxBytes < 0 || maxBytes >= Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("maxBytes out of range: " + maxBytes);
         }
@@ -215,7 +179,7 @@ public final class AtomicFile {
     }
 
     /** Deletes {@code file} durably (the directory is synced); false if there was none. */
-    static boolean delete(Path file) throws StoreException {
+    public static boolean delete(Path file) throws StoreException {
         try {
             boolean deleted = Files.deleteIfExists(file);
             if (deleted) {
@@ -228,7 +192,7 @@ public final class AtomicFile {
     }
 
     /** Renames {@code from} to {@code to} atomically and durably; {@code to} must not exist. */
-    static void rename(Path from, Path to) throws StoreException {
+    public static void rename(Path from, Path to) throws StoreException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(to.toAbsolutePath().getParent());
@@ -241,7 +205,7 @@ public final class AtomicFile {
      * Deletes the temp files a crash left in {@code dir} for targets whose name {@code target} accepts, and
      * returns how many. Only names of the form {@code .<target>.<digits>.tmp} are touched.
      */
-    static int removeLeftoverTemps(Path dir, Predicate<String> target) throws StoreException {
+    public static int removeLeftoverTemps(Path dir, Predicate<String> target) throws StoreException {
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
@@ -265,18 +229,10 @@ public final class AtomicFile {
     }
 
     static boolean posix(Path path) {
-        return path != null && path.getFileSystem().supportedFileAttributeViews().contains("posix");
+        return SecureFiles.posix(path);
     }
 
     private static void syncDirectory(Path dir) throws IOException {
-        // Makes a rename or delete durable. Linux allows fsync on a directory opened read-only; Windows does
-        // not (and NTFS journals the rename), hence the fallback.
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            if (posix(dir)) {
-                throw e;
-            }
-        }
+        SecureFiles.syncDirectory(dir);
     }
 }

@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.trust;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -8,11 +8,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.StoreException;
 
-import static org.securep2p.app.StoreException.Reason.CORRUPT;
-import static org.securep2p.app.StoreException.Reason.LIMIT_REACHED;
-import static org.securep2p.app.StoreException.Reason.STALE;
-import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
+import static org.securep2p.app.store.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.store.StoreException.Reason.LIMIT_REACHED;
+import static org.securep2p.app.store.StoreException.Reason.STALE;
+import static org.securep2p.app.store.StoreException.Reason.UNKNOWN_VERSION;
 
 /**
  * The highest revocation-list number this member has loaded from each organisation CA, in
@@ -23,9 +25,9 @@ import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
  * list is used only once it is remembered; a damaged file is refused ({@code CORRUPT}), never replaced.
  * Format, one line each: {@code securep2p-crl-numbers 1}, then {@code <CA key hex> <decimal number>}.
  */
-final class SeenRevocationLists {
+public final class SeenRevocationLists {
 
-    static final String FILE_NAME = "crl-numbers";
+    public static final String FILE_NAME = "crl-numbers";
     private static final String HEADER = "securep2p-crl-numbers";
     private static final int VERSION = 1;
     /** More CAs than anyone joins; bounds the file (each line is at most 64 + 1 + 40 + 1 bytes). */
@@ -41,7 +43,7 @@ final class SeenRevocationLists {
      * Admits the list numbered {@code number} of the CA whose key is {@code authorityKeyHex}: refused with
      * {@code STALE} if a higher number was admitted before; remembered durably if it is the highest yet.
      */
-    static void admit(Path file, String authorityKeyHex, BigInteger number) throws StoreException {
+    public static void admit(Path file, String authorityKeyHex, BigInteger number) throws StoreException {
         Objects.requireNonNull(file, "file");
         if (authorityKeyHex == null || !KEY.matcher(authorityKeyHex).matches()) {
             throw new IllegalArgumentException("not a CA key in hex");

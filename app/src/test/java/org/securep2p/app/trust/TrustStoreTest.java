@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.trust;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.securep2p.app.MutableClock;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.trust;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,15 +27,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 
-import static org.securep2p.app.StoreException.Reason.CORRUPT;
-import static org.securep2p.app.StoreException.Reason.LIMIT_REACHED;
-import static org.securep2p.app.StoreException.Reason.REJECTED_IDENTITY;
-import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
-import static org.securep2p.app.StoreException.Reason.UNKNOWN_PEER;
-import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
+import static org.securep2p.app.store.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.store.StoreException.Reason.LIMIT_REACHED;
+import static org.securep2p.app.store.StoreException.Reason.REJECTED_IDENTITY;
+import static org.securep2p.app.store.StoreException.Reason.STORAGE_FAILED;
+import static org.securep2p.app.store.StoreException.Reason.UNKNOWN_PEER;
+import static org.securep2p.app.store.StoreException.Reason.UNKNOWN_VERSION;
 
 /**
  * The identities this user has met, {@code trusted_peers.json} in the home directory: versioned JSON
@@ -50,7 +52,7 @@ import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
  * what changed, and records the user's decision here. The file holds no secret (fingerprints, names,
  * addresses, times), so it is not sealed; it is 0600 because it is still private.
  */
-final class TrustStore {
+public final class TrustStore {
 
     static final String FILE_NAME = "trusted_peers.json";
     static final int VERSION = 1;
@@ -89,7 +91,7 @@ final class TrustStore {
      * Reads {@code file}, or starts empty if there is none (nothing is written until the first mutation).
      * Creates the parent directory 0700 if missing and removes temp files a crash left beside the file.
      */
-    static TrustStore open(Path file, Clock clock) throws StoreException {
+    public static TrustStore open(Path file, Clock clock) throws StoreException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(clock, "clock");
         Path dir = file.toAbsolutePath().getParent();
@@ -126,19 +128,19 @@ final class TrustStore {
         return file;
     }
 
-    synchronized Optional<TrustedPeer> find(Fingerprint fingerprint) {
+    public synchronized Optional<TrustedPeer> find(Fingerprint fingerprint) {
         return Optional.ofNullable(peers.get(Objects.requireNonNull(fingerprint, "fingerprint")));
     }
 
     /** The most recently seen identity that presented {@code name}, if any. */
-    synchronized Optional<TrustedPeer> findByName(String name) {
+    public synchronized Optional<TrustedPeer> findByName(String name) {
         Objects.requireNonNull(name, "name");
         return peers.values().stream().filter(p -> p.names().contains(name))
                 .max(Comparator.comparing(TrustedPeer::lastSeen));
     }
 
     /** The most recently seen identity whose last address is {@code address}; none for the empty address. */
-    synchronized Optional<TrustedPeer> findByAddress(String address) {
+    public synchronized Optional<TrustedPeer> findByAddress(String address) {
         Objects.requireNonNull(address, "address");
         if (address.isEmpty()) {
             return Optional.empty();
@@ -148,7 +150,7 @@ final class TrustStore {
     }
 
     /** Every trusted identity, in the order they were first recorded. */
-    synchronized List<TrustedPeer> all() {
+    public synchronized List<TrustedPeer> all() {
         return List.copyOf(peers.values());
     }
 
@@ -158,7 +160,7 @@ final class TrustStore {
      * first origin. A rejected identity is refused with {@code REJECTED_IDENTITY}; past {@link #MAX_PEERS}
      * identities, a new one is {@code LIMIT_REACHED}.
      */
-    synchronized TrustedPeer recordSeen(Fingerprint fingerprint, String name, String address, TrustOrigin origin)
+    public synchronized TrustedPeer recordSeen(Fingerprint fingerprint, String name, String address, TrustOrigin origin)
             throws StoreException {
         Objects.requireNonNull(fingerprint, "fingerprint");
         Objects.requireNonNull(origin, "origin");
@@ -172,7 +174,7 @@ final class TrustStore {
     }
 
     /** Marks a known identity verified (the user compared the safety number) or not. */
-    synchronized TrustedPeer setVerified(Fingerprint fingerprint, boolean verified) throws StoreException {
+    public synchronized TrustedPeer setVerified(Fingerprint fingerprint, boolean verified) throws StoreException {
         TrustedPeer peer = known(fingerprint).withVerified(verified);
         Map<Fingerprint, TrustedPeer> next = new LinkedHashMap<>(peers);
         next.put(fingerprint, peer);
@@ -181,7 +183,7 @@ final class TrustStore {
     }
 
     /** Forgets a trusted identity (it is then a stranger again, not rejected); false if it was not known. */
-    synchronized boolean untrust(Fingerprint fingerprint) throws StoreException {
+    public synchronized boolean untrust(Fingerprint fingerprint) throws StoreException {
         Objects.requireNonNull(fingerprint, "fingerprint");
         if (!peers.containsKey(fingerprint)) {
             return false;
@@ -199,7 +201,7 @@ final class TrustStore {
      * was already known it keeps its own record (and verification); a rejection of it is withdrawn, since the
      * user has now accepted it. {@code UNKNOWN_PEER} if the old identity is not trusted.
      */
-    synchronized TrustedPeer replaceIdentity(Fingerprint oldFingerprint, Fingerprint newFingerprint, String name,
+    public synchronized TrustedPeer replaceIdentity(Fingerprint oldFingerprint, Fingerprint newFingerprint, String name,
             String address, TrustOrigin origin) throws StoreException {
         Objects.requireNonNull(newFingerprint, "newFingerprint");
         Objects.requireNonNull(origin, "origin");
@@ -221,7 +223,7 @@ final class TrustStore {
      * again ({@link #isRejected}, and {@link #recordSeen} fails with {@code REJECTED_IDENTITY}); a trusted entry
      * for it is removed. Rejecting twice keeps the first time.
      */
-    synchronized void reject(Fingerprint fingerprint) throws StoreException {
+    public synchronized void reject(Fingerprint fingerprint) throws StoreException {
         Objects.requireNonNull(fingerprint, "fingerprint");
         if (rejected.containsKey(fingerprint) && !peers.containsKey(fingerprint)) {
             return;
@@ -236,7 +238,7 @@ final class TrustStore {
         commit(nextPeers, nextRejected);
     }
 
-    synchronized boolean isRejected(Fingerprint fingerprint) {
+    public synchronized boolean isRejected(Fingerprint fingerprint) {
         return rejected.containsKey(Objects.requireNonNull(fingerprint, "fingerprint"));
     }
 

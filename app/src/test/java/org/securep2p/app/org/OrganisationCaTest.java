@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.org;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +16,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.app.Home;
+import org.securep2p.app.MutableClock;
+import org.securep2p.app.store.SealedFormat;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.transport.cert.OrganisationAuthority;

@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.trust;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +18,9 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import net.jqwik.api.constraints.Size;
+import org.securep2p.app.MutableClock;
+import org.securep2p.app.TestSessions;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;
 
 import static org.assertj.core.api.Assertions.assertThat;

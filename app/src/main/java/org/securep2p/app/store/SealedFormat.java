@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.store;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -12,8 +12,8 @@ import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.StrictWriter;
 
-import static org.securep2p.app.StoreException.Reason.CORRUPT;
-import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
+import static org.securep2p.app.store.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.store.StoreException.Reason.UNKNOWN_VERSION;
 
 /**
  * The sealed layout of the app's secret files (sessions, outbox): {@code "SPAS" || version(1) || nonce(12) ||
@@ -26,7 +26,7 @@ import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
  * writes far fewer than the 2^32 files per key that random 96-bit nonces allow. Not its job: file I/O
  * ({@link AtomicFile}) or what the plaintext means.
  */
-final class SealedFormat {
+public final class SealedFormat {
 
     static final byte[] MAGIC = {'S', 'P', 'A', 'S'};
     static final int VERSION = 1;
@@ -35,7 +35,7 @@ final class SealedFormat {
     static final int TAG_LENGTH = 16;
     static final int KEY_LENGTH = 32;
     /** The smallest well-formed file: header, nonce and tag around an empty plaintext. */
-    static final int OVERHEAD = HEADER_LENGTH + NONCE_LENGTH + TAG_LENGTH;
+    public static final int OVERHEAD = HEADER_LENGTH + NONCE_LENGTH + TAG_LENGTH;
 
     static final String AD_LABEL = "securep2p/v1/app/sealed-file";
     /** Roles are fixed ASCII names, documented in PROTOCOL.md section 19; never user data. */
@@ -48,7 +48,7 @@ final class SealedFormat {
     }
 
     /** A private copy of a storage key, checked for length; the caller keeps (and closes) its own. */
-    static SecretBytes copyKey(SecretBytes storageKey) {
+    public static SecretBytes copyKey(SecretBytes storageKey) {
         Objects.requireNonNull(storageKey, "storageKey");
         if (storageKey.length() != KEY_LENGTH) {
             throw new IllegalArgumentException("storage key must be 32 bytes, got " + storageKey.length());
@@ -61,7 +61,7 @@ final class SealedFormat {
         }
     }
 
-    static byte[] seal(String role, String context, byte[] plaintext, SecretBytes key, SecureRandom random) {
+    public static byte[] seal(String role, String context, byte[] plaintext, SecretBytes key, SecureRandom random) {
         Objects.requireNonNull(plaintext, "plaintext");
         byte[] header = header(VERSION);
         try (Aead aead = Aead.withRandomNonces(ALGORITHM, key, random)) {
@@ -74,7 +74,7 @@ final class SealedFormat {
     }
 
     /** The plaintext of {@code file}, whose name {@code what} is used in errors; the caller wipes it. */
-    static byte[] open(String role, String context, byte[] file, SecretBytes key, SecureRandom random, String what)
+    public static byte[] open(String role, String context, byte[] file, SecretBytes key, SecureRandom random, String what)
             throws StoreException {
         if (file.length < HEADER_LENGTH || !Arrays.equals(file, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new StoreException(CORRUPT, what + " is not a securep2p sealed file");

@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.store;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

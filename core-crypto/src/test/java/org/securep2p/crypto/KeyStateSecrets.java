@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * TEST ONLY. The private keys inside a {@link PrivateKeyState} encoding, each as its own array, so that
- * keymanager's KeyIsolationIT can look for them in a heap dump. It lives in core-crypto's package (in keymanager's
- * test sources) to walk the layout of docs/PROTOCOL.md section 17 with the real package-private readers rather
- * than a copy of them. It checks nothing the real reader checks; the checksum is skipped, not verified.
+ * keymanager's KeyIsolationIT can look for them in a heap dump. It lives in core-crypto's test sources (shipped in
+ * its test-jar, so no other module declares a class in this package) to walk the layout of docs/PROTOCOL.md
+ * section 17 with the real package-private readers rather than a copy of them. It checks nothing the real reader checks; the checksum is skipped, not verified.
  */
 public final class KeyStateSecrets {
 

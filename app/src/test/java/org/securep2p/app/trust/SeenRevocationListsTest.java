@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.trust;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +11,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.app.store.StoreException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.org;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -30,6 +30,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.securep2p.app.Home;
+import org.securep2p.app.store.AtomicFile;
+import org.securep2p.app.store.SealedFormat;
+import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
@@ -38,12 +42,12 @@ import org.securep2p.transport.cert.OrganisationAuthority.IssuedCertificate;
 import org.securep2p.transport.cert.OrganisationAuthority.Revocation;
 import org.securep2p.transport.TransportException;
 
-import static org.securep2p.app.StoreException.Reason.CORRUPT;
-import static org.securep2p.app.StoreException.Reason.DUPLICATE;
-import static org.securep2p.app.StoreException.Reason.LIMIT_REACHED;
-import static org.securep2p.app.StoreException.Reason.STORAGE_FAILED;
-import static org.securep2p.app.StoreException.Reason.UNKNOWN_PEER;
-import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
+import static org.securep2p.app.store.StoreException.Reason.CORRUPT;
+import static org.securep2p.app.store.StoreException.Reason.DUPLICATE;
+import static org.securep2p.app.store.StoreException.Reason.LIMIT_REACHED;
+import static org.securep2p.app.store.StoreException.Reason.STORAGE_FAILED;
+import static org.securep2p.app.store.StoreException.Reason.UNKNOWN_PEER;
+import static org.securep2p.app.store.StoreException.Reason.UNKNOWN_VERSION;
 
 /**
  * An organisation CA's state in a home directory (PROTOCOL.md section 21.3): the CA certificate
@@ -57,7 +61,7 @@ import static org.securep2p.app.StoreException.Reason.UNKNOWN_VERSION;
  * <p>Not its job: obtaining the storage key (the {@code ca} commands ask the key manager), locking the home
  * against a second writer (the commands hold the home's lock), or handing certificates to members.
  */
-final class OrganisationCa implements AutoCloseable {
+public final class OrganisationCa implements AutoCloseable {
 
     static final String SEALED_ROLE = "ca";
     static final int REGISTER_VERSION = 1;
@@ -81,18 +85,18 @@ final class OrganisationCa implements AutoCloseable {
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     /** How a register entry stands now. */
-    enum Status {
+    public enum Status {
         ACTIVE, REVOKED, EXPIRED;
 
-        String label() {
+        public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
     /** One issued certificate as the register records it; {@code revokedAt} is empty while it is not revoked. */
-    record Entry(String name, BigInteger serial, Fingerprint fingerprint, Instant notAfter,
+    public record Entry(String name, BigInteger serial, Fingerprint fingerprint, Instant notAfter,
                  Optional<Instant> revokedAt) {
-        Entry {
+        public Entry {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(serial, "serial");
             Objects.requireNonNull(fingerprint, "fingerprint");
@@ -100,14 +104,14 @@ final class OrganisationCa implements AutoCloseable {
             Objects.requireNonNull(revokedAt, "revokedAt");
         }
 
-        Status status(Instant now) {
+        public Status status(Instant now) {
             if (revokedAt.isPresent()) {
                 return Status.REVOKED;
             }
             return now.isAfter(notAfter) ? Status.EXPIRED : Status.ACTIVE;
         }
 
-        String serialHex() {
+        public String serialHex() {
             return serial.toString(16);
         }
 
@@ -141,7 +145,7 @@ final class OrganisationCa implements AutoCloseable {
      * (32 bytes; the caller keeps and closes its own) and wipes the copy on {@link #close()}. Removes the temp
      * files a crash left beside the CA's own files.
      */
-    OrganisationCa(Home home, SecretBytes storageKey, SecureRandom random, Clock clock) throws StoreException {
+    public OrganisationCa(Home home, SecretBytes storageKey, SecureRandom random, Clock clock) throws StoreException {
         this.home = Objects.requireNonNull(home, "home");
         this.random = Objects.requireNonNull(random, "random");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -157,7 +161,7 @@ final class OrganisationCa implements AutoCloseable {
         return caDirectory(home).resolve("issued");
     }
 
-    static Path sealedKeyFile(Home home) {
+    public static Path sealedKeyFile(Home home) {
         return caDirectory(home).resolve("ca-key.sealed");
     }
 
@@ -165,16 +169,16 @@ final class OrganisationCa implements AutoCloseable {
         return caDirectory(home).resolve("register.json");
     }
 
-    static Path certificateFile(Home home) {
+    public static Path certificateFile(Home home) {
         return home.cert().resolve("ca.crt");
     }
 
-    static Path crlFile(Home home) {
+    public static Path crlFile(Home home) {
         return home.cert().resolve("ca.crl");
     }
 
     /** Where {@code issue} writes the certificate of {@code name}. */
-    Path issuedFile(String name) {
+    public Path issuedFile(String name) {
         return issuedDirectory(home).resolve(name + ".crt");
     }
 
@@ -184,7 +188,7 @@ final class OrganisationCa implements AutoCloseable {
      * CA (or a member's copy of their CA's certificate) is never replaced. The sealed key is written first: a
      * crash later leaves a key without a certificate, which the next {@code init} refuses to overwrite.
      */
-    void init(String caName) throws StoreException {
+    public void init(String caName) throws StoreException {
         checkNewName(caName, "CA name");
         for (Path existing : List.of(sealedKeyFile(home), certificateFile(home), crlFile(home), registerFile(home))) {
             if (Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
@@ -219,7 +223,7 @@ final class OrganisationCa implements AutoCloseable {
      * come first and the register last, in one write. Refused: a name given twice, a name or identity that
      * already holds an active certificate ({@code DUPLICATE}: revoke it first), a missing or invalid request.
      */
-    List<IssuedCertificate> issue(List<String> names, Path requestsDir, Duration validity) throws StoreException {
+    public List<IssuedCertificate> issue(List<String> names, Path requestsDir, Duration validity) throws StoreException {
         Objects.requireNonNull(requestsDir, "requestsDir");
         if (names.isEmpty()) {
             throw new IllegalArgumentException("no names to issue for");
@@ -297,7 +301,7 @@ final class OrganisationCa implements AutoCloseable {
      * next number (register first, then list). Returns the entries as revoked. {@code UNKNOWN_PEER} if the register
      * has no certificate of that name, {@code DUPLICATE} if all of them are revoked already.
      */
-    List<Entry> revoke(String name) throws StoreException {
+    public List<Entry> revoke(String name) throws StoreException {
         checkName(name, "member name");
         Register register = readRegister(home);
         // Whole seconds: the revocation list carries no more, and the register should say the same date.
@@ -332,7 +336,7 @@ final class OrganisationCa implements AutoCloseable {
      * {@link OrganisationAuthority#CRL_VALIDITY}): members refuse a list past its next-update date. Returns
      * the new list's next-update date.
      */
-    Instant renewCrl() throws StoreException {
+    public Instant renewCrl() throws StoreException {
         Register register = readRegister(home);
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         writeListAndRegister(new Register(register.crlNumber() + 1, register.entries()), now);
@@ -340,12 +344,12 @@ final class OrganisationCa implements AutoCloseable {
     }
 
     /** The register's entries, oldest first. */
-    List<Entry> list() throws StoreException {
+    public List<Entry> list() throws StoreException {
         return list(home);
     }
 
     /** As {@link #list()}, without a storage key: the register is not secret, and listing needs no signing. */
-    static List<Entry> list(Home home) throws StoreException {
+    public static List<Entry> list(Home home) throws StoreException {
         return readRegister(home).entries();
     }
 

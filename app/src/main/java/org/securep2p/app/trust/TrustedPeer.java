@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.trust;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ import org.securep2p.crypto.Fingerprint;
  *
  * <p>Not its job: deciding whether to trust (the app's flow) or storing itself ({@link TrustStore}).
  */
-final class TrustedPeer {
+public final class TrustedPeer {
 
     /** Names kept per identity; past this the oldest is forgotten, so a peer cannot grow the file without end. */
     static final int MAX_NAMES = 16;
@@ -149,12 +149,12 @@ final class TrustedPeer {
         }
     }
 
-    Fingerprint fingerprint() {
+    public Fingerprint fingerprint() {
         return fingerprint;
     }
 
     /** The names this identity presented, oldest first. */
-    List<String> names() {
+    public List<String> names() {
         return names;
     }
 
@@ -163,24 +163,24 @@ final class TrustedPeer {
         return names.get(0);
     }
 
-    Instant firstSeen() {
+    public Instant firstSeen() {
         return firstSeen;
     }
 
-    Instant lastSeen() {
+    public Instant lastSeen() {
         return lastSeen;
     }
 
     /** The last address it was reached at or connected from; empty if never known. */
-    String lastAddress() {
+    public String lastAddress() {
         return lastAddress;
     }
 
-    boolean verified() {
+    public boolean verified() {
         return verified;
     }
 
-    TrustOrigin origin() {
+    public TrustOrigin origin() {
         return origin;
     }
 

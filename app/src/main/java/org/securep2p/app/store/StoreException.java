@@ -1,4 +1,4 @@
-package org.securep2p.app;
+package org.securep2p.app.store;
 
 import java.util.Objects;
 
@@ -11,10 +11,10 @@ import java.util.Objects;
  * <p>Not its job: the session store, which speaks {@code RatchetException} because the ratchet's
  * {@code SessionStore} contract does.
  */
-final class StoreException extends Exception {
+public final class StoreException extends Exception {
 
     /** Why a stored file or a change to it was refused. */
-    enum Reason {
+    public enum Reason {
         /** The file cannot be read or written durably (I/O error, no atomic rename on this file system). */
         STORAGE_FAILED,
         /** The directory is not ours alone: group or others can write it, or it is not a directory. */
@@ -37,17 +37,17 @@ final class StoreException extends Exception {
 
     private final Reason reason;
 
-    StoreException(Reason reason, String message) {
+    public StoreException(Reason reason, String message) {
         super(reason + ": " + Objects.requireNonNull(message));
         this.reason = Objects.requireNonNull(reason);
     }
 
-    StoreException(Reason reason, String message, Throwable cause) {
+    public StoreException(Reason reason, String message, Throwable cause) {
         super(reason + ": " + Objects.requireNonNull(message), cause);
         this.reason = Objects.requireNonNull(reason);
     }
 
-    Reason reason() {
+    public Reason reason() {
         return reason;
     }
 }
