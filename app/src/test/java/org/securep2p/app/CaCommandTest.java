@@ -21,6 +21,7 @@ import org.securep2p.transport.OrganisationTrust;
 import org.securep2p.transport.TransportCertificate;
 
 import picocli.CommandLine;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

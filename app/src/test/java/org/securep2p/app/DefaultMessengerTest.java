@@ -33,6 +33,7 @@ import org.securep2p.transport.PeerConnection;
 import org.securep2p.transport.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
 import org.securep2p.transport.TransportException;
+import org.securep2p.crypto.testing.MutableClock;
 
 /**
  * A {@link DefaultMessenger} waiting on a fixed loopback UDP port ({@code --port}) against peers that misbehave

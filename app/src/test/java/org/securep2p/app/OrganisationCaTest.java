@@ -23,6 +23,7 @@ import org.securep2p.transport.OrganisationAuthority.IssuedCertificate;
 import org.securep2p.transport.OrganisationTrust;
 import org.securep2p.transport.TransportCertificate;
 import org.securep2p.transport.TransportException;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -19,6 +19,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import net.jqwik.api.constraints.Size;
 import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
