@@ -27,11 +27,21 @@ public final class Await {
 
     /** Returns once {@code condition} holds; fails naming {@code what} after {@code timeout}. */
     public static void until(String what, Duration timeout, BooleanSupplier condition) {
+        until(() -> what, timeout, condition);
+    }
+
+    /** As {@link #until(String, Duration, BooleanSupplier)}; {@code what} is asked for at failure (a state dump). */
+    public static void until(Supplier<String> what, Duration timeout, BooleanSupplier condition) {
         value(what, timeout, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
     }
 
     /** Returns the first present value of {@code supplier}; fails naming {@code what} after {@code timeout}. */
     public static <T> T value(String what, Duration timeout, Supplier<Optional<T>> supplier) {
+        return value(() -> what, timeout, supplier);
+    }
+
+    /** As {@link #value(String, Duration, Supplier)}; {@code what} is asked for at failure (a state dump). */
+    public static <T> T value(Supplier<String> what, Duration timeout, Supplier<Optional<T>> supplier) {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         long pause = 1;
@@ -42,14 +52,14 @@ public final class Await {
                 return v.get();
             }
             if (late) {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms awaiting " + what);
+                throw new AssertionError("timed out after " + timeout.toMillis() + " ms awaiting " + what.get());
             }
             long leftMillis = Math.max(1, (deadline - System.nanoTime()) / 1_000_000L);
             try {
                 Thread.sleep(Math.min(pause, leftMillis));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted awaiting " + what, e);
+                throw new AssertionError("interrupted awaiting " + what.get(), e);
             }
             pause = Math.min(pause * 2, MAX_PAUSE_MILLIS);
         }

@@ -28,6 +28,16 @@ class AwaitTest {
     }
 
     @Test
+    void aLazyDescriptionIsAskedForOnlyAtFailure() {
+        AtomicInteger asked = new AtomicInteger();
+        Await.until(() -> "state " + asked.incrementAndGet(), Duration.ofSeconds(5), () -> true);
+        assertEquals(0, asked.get());
+        AssertionError e = assertThrows(AssertionError.class,
+                () -> Await.until(() -> "state " + asked.incrementAndGet(), Duration.ofMillis(20), () -> false));
+        assertTrue(e.getMessage().endsWith("awaiting state 1"), e.getMessage());
+    }
+
+    @Test
     void valueReturnsTheFirstPresentValue() {
         AtomicInteger calls = new AtomicInteger();
         int v = Await.value("a value", Duration.ofSeconds(5),
