@@ -182,6 +182,7 @@ class ReliableChannelTest {
         ReliableConfig config = build(fast().keepalive(Duration.ofMillis(50)).deadPeer(Duration.ofMillis(400)));
         ReliableChannel a = open(link.a(), config);
         ReliableChannel b = open(link.b(), config);
+        // Time is the test: idleness on the real clock, which only the keepalives can survive.
         Thread.sleep(4_000);
         assertThat(a.failure()).isEmpty();
         assertThat(b.failure()).isEmpty();
