@@ -21,6 +21,7 @@ import org.securep2p.transport.cert.OrganisationTrust;
 import org.securep2p.transport.cert.TransportCertificate;
 
 import picocli.CommandLine;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.Await;
 import org.securep2p.ratchet.SessionRecord;
 
 /**
@@ -96,13 +98,8 @@ class ChatSessionFuzz {
                 throw new AssertionError("set-up still running after " + DEADLINE_SECONDS + " s");
             }
             if (connected != null) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
-                while (events.stream().noneMatch(ChatEvent.Disconnected.class::isInstance)
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(1);
-                }
-                assertThat(events).as("a Disconnected event after the channel ended")
-                        .anyMatch(ChatEvent.Disconnected.class::isInstance);
+                Await.until("a Disconnected event after the channel ended", Duration.ofSeconds(DEADLINE_SECONDS),
+                        () -> events.stream().anyMatch(ChatEvent.Disconnected.class::isInstance));
             }
             for (ChatEvent e : events) {
                 if (e instanceof ChatEvent.Disconnected d) {

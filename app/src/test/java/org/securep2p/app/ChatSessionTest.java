@@ -23,6 +23,7 @@ import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.Await;
 import org.securep2p.ratchet.SessionRecord;
 
 class ChatSessionTest {
@@ -453,13 +454,7 @@ class ChatSessionTest {
         return out;
     }
 
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met in 20 s");
-            }
-            Thread.sleep(10);
-        }
+    private static void await(BooleanSupplier condition) {
+        Await.until("the condition", Duration.ofSeconds(20), condition);
     }
 }

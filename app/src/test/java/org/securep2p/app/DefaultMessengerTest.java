@@ -29,6 +29,8 @@ import org.securep2p.app.trust.TrustStore;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.Await;
+import org.securep2p.crypto.testing.MutableClock;
 import org.securep2p.transport.Connector;
 import org.securep2p.transport.EndpointDiscovery;
 import org.securep2p.transport.NatBehaviour;
@@ -208,17 +210,8 @@ class DefaultMessengerTest {
         }
     }
 
-    private <T extends ChatEvent> T awaitEvent(Class<T> type, Predicate<T> which, Duration within) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (ChatEvent e : events) {
-                if (type.isInstance(e) && which.test(type.cast(e))) {
-                    return type.cast(e);
-                }
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no " + type.getSimpleName() + " within " + within + "; events: " + events);
+    private <T extends ChatEvent> T awaitEvent(Class<T> type, Predicate<T> which, Duration within) {
+        return awaitIn(events, type, which, within);
     }
 
     /** The messenger's own HELLO: proof that the set-up is running on its side. */
@@ -417,18 +410,14 @@ class DefaultMessengerTest {
     }
 
     /** Polls {@code list} (filled by a messenger's listener) for an event; the events so far in the failure. */
-    private static <T extends ChatEvent> T awaitIn(List<ChatEvent> list, Class<T> type, Predicate<T> which)
-            throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (ChatEvent e : list) {
-                if (type.isInstance(e) && which.test(type.cast(e))) {
-                    return type.cast(e);
-                }
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no " + type.getSimpleName() + " within 30 s; events: " + list);
+    private static <T extends ChatEvent> T awaitIn(List<ChatEvent> list, Class<T> type, Predicate<T> which) {
+        return awaitIn(list, type, which, Duration.ofSeconds(30));
+    }
+
+    private static <T extends ChatEvent> T awaitIn(List<ChatEvent> list, Class<T> type, Predicate<T> which,
+            Duration within) {
+        return Await.value(() -> "a " + type.getSimpleName() + "; events: " + list, within,
+                () -> list.stream().filter(type::isInstance).map(type::cast).filter(which).findFirst());
     }
 
     private static List<String> receivedTexts(List<ChatEvent> list, String peer) {
@@ -1053,11 +1042,8 @@ class DefaultMessengerTest {
         awaitIn(events, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
         long before = events.stream().filter(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
                 .count();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (events.stream().filter(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
-                .count() == before && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        Await.until("bob connected again", Duration.ofSeconds(30), () -> events.stream()
+                .filter(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp)).count() > before);
         assertThat(events).filteredOn(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
                 .hasSize((int) before + 1);
         // A stranger completes TLS (the transport knows no contacts) but gets no set-up: the connection is closed.

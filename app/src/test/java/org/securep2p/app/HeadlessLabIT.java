@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.securep2p.transport.testing.NetLab;
 
 /**
  * Issue 6's end-to-end acceptance test: two {@code securep2p --json} processes in the transport's network lab
@@ -71,7 +72,7 @@ class HeadlessLabIT {
 
     @BeforeAll
     static void requirements() {
-        LabNetwork.requireAvailable();
+        NetLab.requireAvailable();
         String property = System.getProperty("securep2p.jar");
         jar = property != null ? Paths.get(property) : Paths.get("target", "securep2p-app.jar").toAbsolutePath();
         assertTrue(Files.isRegularFile(jar), "the packaged app " + jar + " is missing: run mvn package/verify "
@@ -81,14 +82,14 @@ class HeadlessLabIT {
     /** The relayed path: both peers behind symmetric NATs, only TURN connects them. */
     @Test
     void relayedExchangeAtTwentyPercentLoss() throws Exception {
-        try (Rig rig = new Rig(LabNetwork.Topology.SYMMETRIC)) {
+        try (Rig rig = new Rig(NetLab.Topology.SYMMETRIC)) {
             // The lab's coturn supports RFC 5780: the JSON mode gives the measured kind and the advice sentence.
             com.fasterxml.jackson.databind.JsonNode stun = rig.a.call("stun", Map.of(), CONNECT);
             assertEquals("ADDRESS_AND_PORT_DEPENDENT/ADDRESS_AND_PORT_DEPENDENT", stun.path("nat").asText(),
                     "" + stun);
             assertTrue(stun.path("advice").asText().startsWith("A relay will be needed"), "advice: " + stun);
             rig.connect("relayed", false);
-            rig.lab.loss("a", LOSS_PERCENT);
+            rig.lab.setLoss(rig.lab.nsA(), LOSS_PERCENT);
             long t0 = System.nanoTime();
             CompletableFuture<Void> fromA = rig.sendAsync(rig.a, "A", 1, N);
             CompletableFuture<Void> fromB = rig.sendAsync(rig.b, "B", 1, N);
@@ -110,7 +111,7 @@ class HeadlessLabIT {
      */
     @Test
     void chatBehindOneNatThatDoesNotHairpinGoesDirectWithoutTurn() throws Exception {
-        try (Rig rig = new Rig(LabNetwork.Topology.SAMENAT,
+        try (Rig rig = new Rig(NetLab.Topology.SAMENAT,
                 l -> List.of("stun.servers=" + l.env("STUN1") + "," + l.env("STUN2")))) {
             rig.connect("direct", false);
             int n = 20;
@@ -132,10 +133,10 @@ class HeadlessLabIT {
      */
     @Test
     void chatOverIpv6OnADualStackLan() throws Exception {
-        try (Rig rig = new Rig(LabNetwork.Topology.LAN,
+        try (Rig rig = new Rig(NetLab.Topology.LAN,
                 l -> List.of("stun.servers=" + l.env("STUN1_6") + "," + l.env("STUN1")))) {
             rig.lab.isolateIpv4BetweenPeers();
-            java.net.InetAddress a6 = java.net.InetAddress.getByName(rig.lab.env("ADDR6_A"));
+            java.net.InetAddress a6 = rig.lab.address6A();
             rig.connect("direct", false, code -> {
                 try {
                     assertTrue(org.securep2p.transport.ConnectionCode.parse(code).candidates().stream()
@@ -163,13 +164,13 @@ class HeadlessLabIT {
      */
     @Test
     void directExchangeAtTwentyPercentLossSurvivesSigkillAndResumes() throws Exception {
-        try (Rig rig = new Rig(LabNetwork.Topology.DIRECT)) {
+        try (Rig rig = new Rig(NetLab.Topology.DIRECT)) {
             com.fasterxml.jackson.databind.JsonNode stun = rig.a.call("stun", Map.of(), CONNECT);
             assertEquals("NONE/ENDPOINT_INDEPENDENT", stun.path("nat").asText(), "" + stun);
             assertTrue(stun.path("advice").asText().startsWith("One code is enough"), "advice: " + stun);
             assertFalse(stun.path("answer_needed").asBoolean(), "" + stun);
             rig.connect("direct", false);
-            rig.lab.loss("a", LOSS_PERCENT);
+            rig.lab.setLoss(rig.lab.nsA(), LOSS_PERCENT);
             int half = N_CRASH / 2;
             long t0 = System.nanoTime();
             CompletableFuture<Void> fromA = rig.sendAsync(rig.a, "A", 1, half);
@@ -245,7 +246,7 @@ class HeadlessLabIT {
 
     /** A lab and two peers in it; tears everything down, keeps the homes of a failed run for inspection. */
     static final class Rig implements AutoCloseable {
-        final LabNetwork lab;
+        final NetLab lab;
         final Path dir;
         final LabPeerProcess a;
         final LabPeerProcess b;
@@ -254,19 +255,19 @@ class HeadlessLabIT {
         private final Map<String, Integer> attempted = new java.util.concurrent.ConcurrentHashMap<>();
 
         /** The settings each home gets, from the lab's env: STUN1, STUN2 and the TURN server by default. */
-        private final java.util.function.Function<LabNetwork, List<String>> settings;
+        private final java.util.function.Function<NetLab, List<String>> settings;
 
-        Rig(LabNetwork.Topology topology) throws IOException {
+        Rig(NetLab.Topology topology) throws IOException {
             this(topology, l -> List.of("stun.servers=" + l.env("STUN1") + "," + l.env("STUN2"),
                     "turn.servers=" + l.env("TURN"), "turn.username=" + l.env("TURN_USER"),
                     "turn.password=" + l.env("TURN_PASSWORD")));
         }
 
-        Rig(LabNetwork.Topology topology, java.util.function.Function<LabNetwork, List<String>> settings)
+        Rig(NetLab.Topology topology, java.util.function.Function<NetLab, List<String>> settings)
                 throws IOException {
             this.settings = settings;
             long t = System.nanoTime();
-            lab = LabNetwork.up(topology);
+            lab = NetLab.up(topology);
             try {
                 dir = Files.createTempDirectory("headless-lab-" + lab.prefix() + "-");
                 Path pass = dir.resolve("passphrase");

@@ -21,6 +21,7 @@ import java.util.function.Predicate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.securep2p.transport.testing.NetLab;
 
 /**
  * One {@code securep2p --json} peer running inside a lab namespace, driven over its JSON-RPC stdin/stdout.
@@ -94,13 +95,13 @@ final class LabPeerProcess implements AutoCloseable {
         java.addAll(JVM_OPTIONS);
         java.addAll(List.of("-jar", jar.toString(), "--json", "--home", home.toString(), "--name", name));
         List<String> cmd = new ArrayList<>();
-        cmd.add(LabNetwork.tool("setsid"));
-        cmd.addAll(LabNetwork.inNamespace(namespace, java));
+        cmd.add(NetLab.tool("setsid"));
+        cmd.addAll(NetLab.inNamespace(namespace, java));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(home.resolve("stderr.log").toFile()));
         pb.environment().put("SECUREP2P_PASSPHRASE_FILE", passphraseFile.toString());
         pb.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
-        pb.environment().put("PATH", LabNetwork.searchPath());
+        pb.environment().put("PATH", NetLab.searchPath());
         for (String k : List.of("SECUREP2P_STUN_SERVERS", "SECUREP2P_TURN_SERVERS", "SECUREP2P_TURN_USERNAME",
                 "SECUREP2P_TURN_PASSWORD")) {
             pb.environment().remove(k);
@@ -420,7 +421,7 @@ final class LabPeerProcess implements AutoCloseable {
             throw new AssertionError(name + ": pid " + process.pid() + " does not lead its process group (" + pgid
                     + "); setsid did not work");
         }
-        LabNetwork.Ran ran = LabNetwork.run(List.of("kill", "-KILL", "--", "-" + pgid), Map.of());
+        NetLab.Ran ran = NetLab.run(List.of("kill", "-KILL", "--", "-" + pgid), Duration.ofSeconds(60), Map.of());
         if (ran.exit() != 0) {
             throw new AssertionError("kill -KILL -" + pgid + " failed: " + ran.err());
         }

@@ -3,6 +3,7 @@ package org.securep2p.crypto;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import org.securep2p.crypto.testing.SeededRandom;
 
 /** Two identities for handshake tests, made from a seed (Falcon-1024 key generation dominates: ~30 ms each). */
 final class Parties {

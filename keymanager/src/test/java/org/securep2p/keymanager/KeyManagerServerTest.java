@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
@@ -31,6 +32,7 @@ import org.securep2p.crypto.PreKeyViews;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.crypto.StrictWriter;
+import org.securep2p.crypto.testing.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -375,17 +377,16 @@ class KeyManagerServerTest {
             }
         }
         // Slots are released as the server notices the closes; a fresh client gets one soon after.
-        for (int attempt = 0; ; attempt++) {
+        Await.until("a fresh client served once the server has noticed the closes", Duration.ofSeconds(5), () -> {
             try {
                 assertFreshClientServed();
-                break;
+                return true;
             } catch (IOException e) {
-                if (attempt > 50) {
-                    throw e;
-                }
-                Thread.sleep(20);
+                return false; // no slot yet
+            } catch (Exception e) {
+                throw new AssertionError(e);
             }
-        }
+        });
     }
 
     @Test

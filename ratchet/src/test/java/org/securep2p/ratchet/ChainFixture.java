@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.MutableClock;
 
 /**
  * Long sending chains, encrypted once per level and shared by every try: encrypting a thousand messages per try

@@ -21,6 +21,7 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.statistics.Statistics;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.securep2p.ratchet.RatchetLimits.KEM_REKEY_INTERVAL;

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.MutableClock;
 
 /**
  * Alice (the initiator) and Bob (the responder) of one session, for properties. A real handshake costs several

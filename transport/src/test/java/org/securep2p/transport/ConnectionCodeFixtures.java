@@ -8,12 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.zip.CRC32C;
 
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.crypto.testing.SeededRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -31,22 +31,9 @@ final class ConnectionCodeFixtures {
     private ConnectionCodeFixtures() {
     }
 
-    /** A SecureRandom whose output is fixed by {@code seed}, so every test is replayable. */
+    /** A SecureRandom whose output is fixed by {@code seed}, so every test is replayable (core-crypto's fixture). */
     static SecureRandom seeded(long seed) {
         return new SeededRandom(seed);
-    }
-
-    private static final class SeededRandom extends SecureRandom {
-        private final transient Random random;
-
-        SeededRandom(long seed) {
-            this.random = new Random(seed);
-        }
-
-        @Override
-        public void nextBytes(byte[] bytes) {
-            random.nextBytes(bytes);
-        }
     }
 
     static Fingerprint fingerprint(int fill) {

@@ -35,6 +35,7 @@ import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.reliable.DatagramLink;
+import org.securep2p.crypto.testing.Await;
 
 /** The fixed-port listener with real dialers, reliable channels and TLS on loopback (issue 16). */
 class ConnectorListenerTest {
@@ -124,12 +125,8 @@ class ConnectorListenerTest {
         assertThat(new String(dialer.receiveMessage())).isEqualTo("to dialer " + text);
     }
 
-    private static void awaitCondition(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+    private static void awaitCondition(BooleanSupplier condition, String what) {
+        Await.until(what, TIMEOUT, condition);
     }
 
     @Test

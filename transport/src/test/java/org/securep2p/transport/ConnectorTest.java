@@ -16,6 +16,7 @@ import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.ice.IceLink;
+import org.securep2p.crypto.testing.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -157,11 +158,8 @@ class ConnectorTest {
             }, "test-waiter");
             waiter.start();
             // Let the waiter enter its wait (and, before the fix, read the still absent pin) first.
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (waiter.getState() != Thread.State.WAITING && waiter.getState() != Thread.State.TIMED_WAITING
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            Await.until("the waiter in its wait", Duration.ofSeconds(10), () -> waiter.getState() == Thread.State.WAITING
+                    || waiter.getState() == Thread.State.TIMED_WAITING);
             assertThat(waiterSide).isNotDone();
             // The friend's answer, as the user pastes it: the friend's identity and a path (never used here).
             ConnectionCode friendsAnswer = ConnectionCode.answer(offer, friendKeys.identity().fingerprint(),

@@ -1,6 +1,7 @@
 package org.securep2p.transport;
 
 import java.util.List;
+import org.securep2p.transport.testing.NetLab;
 
 /**
  * A JVM that brings a lab up, starts a process in it and dies of an uncaught exception without closing the

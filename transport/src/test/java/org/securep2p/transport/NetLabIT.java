@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.securep2p.transport.testing.NetLab;
 
 /**
  * The network lab checks itself: each topology behaves as its README says (mapping, filtering, relaying),

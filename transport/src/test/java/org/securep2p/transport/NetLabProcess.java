@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.securep2p.transport.testing.NetLab;
 
 /**
  * A process started in the lab ({@link NetLab#exec}, {@link NetLab#java}) whose output is read as it comes:

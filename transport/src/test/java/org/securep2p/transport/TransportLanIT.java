@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.testing.NetLab;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -75,32 +75,4 @@ final class HistoryTesting {
     static SqliteHistoryStore open(Path file, SecretBytes key, Retention retention, Clock clock) {
         return SqliteHistoryStore.open(file, key, retention, new SecureRandom(), clock);
     }
-
-    /** A clock the test moves: when the store stores a message is its clock's now. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void set(Instant instant) {
-            now = instant;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-    }
 }

@@ -17,6 +17,7 @@ import org.securep2p.app.history.HistoryMessage.Delivery;
 import org.securep2p.app.history.HistoryMessage.Direction;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -31,7 +32,7 @@ class SqliteHistoryStoreTest {
     SecretBytes key;
     Path file;
     SqliteHistoryStore store;
-    HistoryTesting.MutableClock clock = new HistoryTesting.MutableClock(T0);
+    MutableClock clock = new MutableClock(T0);
 
     @BeforeEach
     void setUp(TestInfo info) {

@@ -27,6 +27,7 @@ import org.securep2p.transport.cert.OrganisationAuthority.IssuedCertificate;
 import org.securep2p.transport.cert.OrganisationTrust;
 import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.TransportException;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.securep2p.app.MutableClock;
 import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -3,6 +3,7 @@ package org.securep2p.app.tui;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,7 @@ import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.virtual.DefaultVirtualTerminal;
 import com.googlecode.lanterna.terminal.virtual.VirtualTerminalListener;
+import org.securep2p.crypto.testing.Await;
 
 /** Runs a Tui on a virtual terminal in its own thread; the test types keys and reads the screen. */
 final class TuiHarness implements AutoCloseable {
@@ -161,14 +163,8 @@ final class TuiHarness implements AutoCloseable {
     }
 
     void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; calls=" + messenger.calls
-                        + "; screen:\n" + screen());
-            }
-            pause();
-        }
+        Await.until(() -> what + "; calls=" + messenger.calls + "; screen:\n" + screen(),
+                Duration.ofMillis(TIMEOUT_MILLIS), condition);
     }
 
     /** Lets the UI loop run a few ticks, for asserting that something did NOT happen. */

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.securep2p.crypto.testing.Await;
 
 import org.securep2p.transport.TransportException;
 
@@ -102,11 +103,7 @@ class ReliableChannelFuzz {
             assertThat(delivered.toByteArray()).as("stream after %d forgeries", forged).isEqualTo(STREAM);
         } finally {
             channel.abort("fuzz input over");
-            long deadline = System.nanoTime() + SETTLE_NANOS;
-            while (!channel.ioThreadFinished() && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertThat(channel.ioThreadFinished()).as("I/O thread ends after abort").isTrue();
+            Await.until("the I/O thread's end after abort", Duration.ofNanos(SETTLE_NANOS), channel::ioThreadFinished);
         }
     }
 
@@ -224,11 +221,7 @@ class ReliableChannelFuzz {
             }
         } finally {
             channel.abort("fuzz input over");
-            long deadline = System.nanoTime() + SETTLE_NANOS;
-            while (!channel.ioThreadFinished() && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertThat(channel.ioThreadFinished()).as("I/O thread ends after abort").isTrue();
+            Await.until("the I/O thread's end after abort", Duration.ofNanos(SETTLE_NANOS), channel::ioThreadFinished);
         }
     }
 

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.securep2p.transport.TransportException;
+import org.securep2p.crypto.testing.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.securep2p.transport.reliable.ReliableTesting.build;
@@ -179,10 +179,8 @@ public class ReliableForgeryTest {
         // Keys from other material: a's tags fail, every packet of a is dropped and b never counts a as tagging.
         b.installKeys(ReliableAuth.fromExporter(material(14), false));
         a.write(msg, 0, msg.length);
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (b.stats().droppedUnauthenticated() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Await.until("an unauthenticated packet dropped", Duration.ofSeconds(2),
+                () -> b.stats().droppedUnauthenticated() > 0);
         assertThat(b.read(got, 0, got.length, 100)).isZero();
         assertThat(b.stats().droppedUnauthenticated()).isPositive();
         assertThat(b.stats().peerTags()).isFalse();
@@ -199,10 +197,7 @@ public class ReliableForgeryTest {
         ReliableChannelTest.readFully(b, new byte[msg.length], msg.length);
         long largest = largestNumber(link.recentFromA());
         link.injectToB(ping(link.recentFromA(), largest + ReliableReceiver.MAX_PACKET_NUMBER_JUMP + 1));
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (b.stats().droppedInvalid() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Await.until("an invalid packet dropped", Duration.ofSeconds(2), () -> b.stats().droppedInvalid() > 0);
         assertThat(b.stats().droppedInvalid()).isEqualTo(1);
         // What the peer can have in flight is far below the old 2^20.
         assertThat(ReliableReceiver.MAX_PACKET_NUMBER_JUMP).isEqualTo(ReliableSender.MAX_PACKETS);
@@ -341,18 +336,12 @@ public class ReliableForgeryTest {
         return next;
     }
 
-    private static void awaitDrops(ReliableChannel c, long n) throws InterruptedException {
-        awaitTrue(() -> c.stats().droppedUnauthenticated() >= n);
+    private static void awaitDrops(ReliableChannel c, long n) {
+        Await.until(() -> n + " unauthenticated packets dropped; " + c.stats(), Duration.ofSeconds(5),
+                () -> c.stats().droppedUnauthenticated() >= n);
     }
 
-    private static void awaitFailure(ReliableChannel c) throws InterruptedException {
-        awaitTrue(() -> c.failure().isPresent());
-    }
-
-    private static void awaitTrue(Supplier<Boolean> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!condition.get() && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+    private static void awaitFailure(ReliableChannel c) {
+        Await.until("the channel's failure", Duration.ofSeconds(5), () -> c.failure().isPresent());
     }
 }

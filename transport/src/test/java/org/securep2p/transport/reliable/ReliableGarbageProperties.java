@@ -10,6 +10,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterTry;
+import org.securep2p.crypto.testing.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.securep2p.transport.reliable.ReliableTesting.build;
@@ -63,10 +64,8 @@ class ReliableGarbageProperties {
         injector.start();
         transfer(a, b, 256 * 1024, 4096, seed, Duration.ofSeconds(30), false);
         injector.join(10_000);
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (b.stats().droppedMalformed() + b.stats().droppedForeign() < garbage && System.nanoTime() < deadline) {
-            Thread.sleep(2);
-        }
+        Await.until("every garbage datagram dropped (seed " + seed + ")", Duration.ofSeconds(5),
+                () -> b.stats().droppedMalformed() + b.stats().droppedForeign() >= garbage);
         ReliableStats s = b.stats();
         assertThat(s.droppedMalformed() + s.droppedForeign()).as("seed %d", seed).isEqualTo(garbage);
         assertThat(s.droppedInvalid()).isZero();

@@ -120,59 +120,52 @@ class TlsOverReliableTest {
     void transfersBothWaysExactlyOverALossyReorderingDuplicatingLink() throws Exception {
         TlsChannel[] c = connect(new FaultyLink.Impairment(0.05, 0.02, 0.05, Duration.ofMillis(1), Duration.ZERO),
                 41);
-        try {
+        try (TlsChannel server = c[1]; TlsChannel client = c[0]) {
             long total = 3L << 20;
-            CompletableFuture<Void> ab = send(c[0], 1, total);
-            CompletableFuture<Void> ba = send(c[1], 2, total);
+            CompletableFuture<Void> ab = send(client, 1, total);
+            CompletableFuture<Void> ba = send(server, 2, total);
             CompletableFuture<byte[]> atB = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return receiveDigest(c[1], total);
+                    return receiveDigest(server, total);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            assertThat(receiveDigest(c[0], total)).isEqualTo(digestOfStream(2, total));
+            assertThat(receiveDigest(client, total)).isEqualTo(digestOfStream(2, total));
             assertThat(atB.get(60, TimeUnit.SECONDS)).isEqualTo(digestOfStream(1, total));
             ab.get(60, TimeUnit.SECONDS);
             ba.get(60, TimeUnit.SECONDS);
-        } finally {
-            c[0].close();
-            c[1].close();
         }
     }
 
     @Test
     void aReceiverThatDoesNotReadHoldsInputBackThenGetsEveryByte() throws Exception {
         TlsChannel[] c = connect(FaultyLink.Impairment.none(), 42);
-        try {
+        try (TlsChannel server = c[1]; TlsChannel client = c[0]) {
             // More than the plaintext bound: the rest must wait in the reliable channel, not in memory here.
             long total = TlsChannel.MAX_BUFFERED_PLAINTEXT + (2L << 20);
-            CompletableFuture<Void> sent = send(c[0], 3, total);
+            CompletableFuture<Void> sent = send(client, 3, total);
+            // Time is the test here: the sender gets a second to overfill, and nothing signals "as full as it gets".
             Thread.sleep(1_000);
-            assertThat(c[1].inputStream().available()).isLessThan(TlsChannel.MAX_BUFFERED_PLAINTEXT
+            assertThat(server.inputStream().available()).isLessThan(TlsChannel.MAX_BUFFERED_PLAINTEXT
                     + TlsChannel.READ_CHUNK);
-            assertThat(receiveDigest(c[1], total)).isEqualTo(digestOfStream(3, total));
+            assertThat(receiveDigest(server, total)).isEqualTo(digestOfStream(3, total));
             sent.get(60, TimeUnit.SECONDS);
-        } finally {
-            c[0].close();
-            c[1].close();
         }
     }
 
     @Test
     void thePeersCloseNotifyEndsTheStreamAndRefusesFurtherSends() throws Exception {
         TlsChannel[] c = connect(FaultyLink.Impairment.none(), 43);
-        try {
-            c[0].send(new byte[] {1, 2, 3}, 0, 3);
-            c[0].close();
+        try (TlsChannel server = c[1]; TlsChannel client = c[0]) {
+            client.send(new byte[] {1, 2, 3}, 0, 3);
+            client.close();
             byte[] buf = new byte[16];
-            assertThat(c[1].receive(buf, 0, buf.length, 10_000)).isEqualTo(3);
-            assertThat(c[1].receive(buf, 0, buf.length, 10_000)).isEqualTo(-1);
-            assertThatThrownBy(() -> c[1].send(new byte[1], 0, 1)).isInstanceOf(TransportException.class)
+            assertThat(server.receive(buf, 0, buf.length, 10_000)).isEqualTo(3);
+            assertThat(server.receive(buf, 0, buf.length, 10_000)).isEqualTo(-1);
+            assertThatThrownBy(() -> server.send(new byte[1], 0, 1)).isInstanceOf(TransportException.class)
                     .extracting(e -> ((TransportException) e).reason())
                     .isEqualTo(TransportException.Reason.PEER_CLOSED);
-        } finally {
-            c[1].close();
         }
     }
 
@@ -268,7 +261,7 @@ class TlsOverReliableTest {
         TlsChannel client = TlsChannel.open(true, a, aliceSigner, alice.certificate, bob.pin(),
                 SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
         TlsChannel serverChannel = server.get(30, TimeUnit.SECONDS);
-        try {
+        try (serverChannel; client) {
             assertThat(aliceSigner.signingThreads).containsExactly("securep2p-tls-output-client");
             assertThat(bobSigner.signingThreads).containsExactly("securep2p-tls-output-server");
             // After the handshake the channel carries data both ways as usual.
@@ -276,9 +269,6 @@ class TlsOverReliableTest {
             assertThat(TlsFixtures.readFully(serverChannel, 3)).containsExactly(1, 2, 3);
             serverChannel.send(new byte[] {4}, 0, 1);
             assertThat(TlsFixtures.readFully(client, 1)).containsExactly(4);
-        } finally {
-            client.close();
-            serverChannel.close();
         }
     }
 

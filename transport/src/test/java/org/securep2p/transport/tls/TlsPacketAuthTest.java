@@ -100,7 +100,7 @@ class TlsPacketAuthTest {
         TlsChannel client = TlsChannel.open(true, a, alice.keys, alice.certificate, bob.pin(),
                 SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
         TlsChannel server = serverFuture.get(30, TimeUnit.SECONDS);
-        try {
+        try (server; client) { // closes the client first, then the server
             assertThat(clientSide.dropped.get()).as("the client's Finished was lost once").isEqualTo(1);
             assertThat(a.stats().retransmissions()).isPositive();
             byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
@@ -128,9 +128,6 @@ class TlsPacketAuthTest {
             assertThat(b.stats().droppedUnauthenticated()).isEqualTo(1);
             assertThat(a.failure()).isEmpty();
             assertThat(b.failure()).isEmpty();
-        } finally {
-            client.close();
-            server.close();
         }
     }
 

@@ -1,4 +1,4 @@
-package org.securep2p.crypto;
+package org.securep2p.crypto.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -8,21 +8,23 @@ import org.bouncycastle.crypto.digests.SHAKEDigest;
 /**
  * Deterministic randomness for tests and test vectors: the SHAKE256 output stream of a seed. The same seed
  * gives the same keys, signatures and handshakes on every machine, so a failure can always be replayed.
+ *
+ * <p>Not its job: secrecy. Never hand it to production code; it exists so that tests are replayable.
  */
-final class SeededRandom extends SecureRandom {
+public final class SeededRandom extends SecureRandom {
 
     private static final long serialVersionUID = 1L;
     private final transient SHAKEDigest xof = new SHAKEDigest(256);
 
-    SeededRandom(String seed) {
+    public SeededRandom(String seed) {
         this(seed.getBytes(StandardCharsets.UTF_8));
     }
 
-    SeededRandom(long seed) {
+    public SeededRandom(long seed) {
         this(Long.toString(seed));
     }
 
-    SeededRandom(byte[] seed) {
+    public SeededRandom(byte[] seed) {
         super(new byte[0]);
         xof.update(seed, 0, seed.length);
     }

@@ -1,4 +1,4 @@
-package org.securep2p.transport;
+package org.securep2p.transport.testing;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -37,10 +37,10 @@ import org.junit.jupiter.api.Assumptions;
  * }
  * }</pre>
  */
-final class NetLab implements AutoCloseable {
+public final class NetLab implements AutoCloseable {
 
     /** The lab shapes; see the README for the diagrams. */
-    enum Topology {
+    public enum Topology {
         /** A, B and the servers on one segment, no NAT: the direct path must be found. */
         DIRECT,
         /** A and B each behind MASQUERADE (endpoint-independent mapping), unsolicited input dropped. */
@@ -60,15 +60,15 @@ final class NetLab implements AutoCloseable {
          */
         LAN;
 
-        String scriptName() {
+        public String scriptName() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
 
     /** Set to true to skip (instead of fail) the lab tests on a machine that cannot run the lab. */
-    static final String SKIP_PROPERTY = "securep2p.lab.skip";
-    /** The lab directory (holding netlab.sh); failsafe sets it to transport/lab. */
-    static final String DIR_PROPERTY = "securep2p.lab";
+    public static final String SKIP_PROPERTY = "securep2p.lab.skip";
+    /** The lab directory holding netlab.sh (transport's failsafe), or the script itself (app's failsafe). */
+    public static final String DIR_PROPERTY = "securep2p.lab";
 
     /** Bring-up takes about half a second; the bound is for a loaded 2-core CI machine. */
     private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
@@ -87,7 +87,7 @@ final class NetLab implements AutoCloseable {
      * Options every lab JVM gets: ice4j must never probe the AWS metadata address (outside our namespaces)
      * nor any STUN server it was not given. Its STUN mapping harvesters default to no addresses; kept so.
      */
-    static final List<String> ICE4J_LAB_OPTIONS = List.of(
+    public static final List<String> ICE4J_LAB_OPTIONS = List.of(
             "-Dice4j.harvest.mapping.aws.enabled=false",
             "-Dorg.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true");
 
@@ -112,12 +112,13 @@ final class NetLab implements AutoCloseable {
      * and the script present. If not, throws an {@link AssertionError} naming every missing piece, so that
      * the lab tests fail; with {@code -Dsecurep2p.lab.skip=true} they are skipped instead (a JUnit assumption).
      */
-    static void requireAvailable() {
+    public static void requireAvailable() {
         List<String> missing = new ArrayList<>();
         if (!isRoot()) {
             missing.add("root (network namespaces and iptables need uid 0)");
         }
-        for (String tool : List.of("ip", "iptables", "turnserver", "ss", "sysctl")) {
+        // setsid: the app's lab peers run in their own process group, so a crash test can kill a whole peer.
+        for (String tool : List.of("ip", "iptables", "turnserver", "ss", "sysctl", "setsid")) {
             if (findOnPath(tool).isEmpty()) {
                 missing.add("'" + tool + "' on the PATH (" + packageOf(tool) + ")");
             }
@@ -139,7 +140,7 @@ final class NetLab implements AutoCloseable {
     }
 
     /** Builds a lab of the given shape under a fresh prefix; returns once coturn answers. */
-    static NetLab up(Topology topology) {
+    public static NetLab up(Topology topology) {
         requireAvailable();
         // The test JVM may run ice4j itself: the same rule as for the lab JVMs.
         System.setProperty("ice4j.harvest.mapping.aws.enabled", "false");
@@ -170,38 +171,38 @@ final class NetLab implements AutoCloseable {
 
     // ---- what the lab looks like ----------------------------------------------------------------------
 
-    String prefix() {
+    public String prefix() {
         return env("PREFIX");
     }
 
-    Topology topology() {
+    public Topology topology() {
         return topology;
     }
 
     /** The namespace holding the internet switch and coturn. */
-    String nsPublic() {
+    public String nsPublic() {
         return env("NS_PUBLIC");
     }
 
-    String nsA() {
+    public String nsA() {
         return env("NS_A");
     }
 
-    String nsB() {
+    public String nsB() {
         return env("NS_B");
     }
 
     /** A's NAT router, absent in {@link Topology#DIRECT}. */
-    Optional<String> nsRouterA() {
+    public Optional<String> nsRouterA() {
         return optionalEnv("NS_ROUTER_A");
     }
 
-    Optional<String> nsRouterB() {
+    public Optional<String> nsRouterB() {
         return optionalEnv("NS_ROUTER_B");
     }
 
     /** Every namespace of this lab. */
-    List<String> namespaces() {
+    public List<String> namespaces() {
         List<String> all = new ArrayList<>(List.of(nsPublic(), nsA(), nsB()));
         nsRouterA().ifPresent(all::add);
         nsRouterB().ifPresent(all::add);
@@ -209,90 +210,89 @@ final class NetLab implements AutoCloseable {
     }
 
     /** A's IPv6 address ({@link Topology#LAN} only). */
-    InetAddress address6A() {
+    public InetAddress address6A() {
         return inet(env("ADDR6_A"));
     }
 
-    InetAddress address6B() {
+    public InetAddress address6B() {
         return inet(env("ADDR6_B"));
     }
 
     /** coturn's first STUN address over IPv6 ({@link Topology#LAN} only). */
-    InetSocketAddress stun1v6() {
+    public InetSocketAddress stun1v6() {
         return socketAddress(env("STUN1_6"));
     }
 
-    InetSocketAddress stun2v6() {
+    public InetSocketAddress stun2v6() {
         return socketAddress(env("STUN2_6"));
     }
 
     /** A's own address (on its LAN behind NAT, on the internet segment in DIRECT). */
-    InetAddress addressA() {
+    public InetAddress addressA() {
         return inet(env("ADDR_A"));
     }
 
-    InetAddress addressB() {
+    public InetAddress addressB() {
         return inet(env("ADDR_B"));
     }
 
     /** The address A's traffic has on the internet: its router's WAN address, or A itself in DIRECT. */
-    InetAddress publicAddressA() {
+    public InetAddress publicAddressA() {
         return inet(env("PUBLIC_A"));
     }
 
-    InetAddress publicAddressB() {
+    public InetAddress publicAddressB() {
         return inet(env("PUBLIC_B"));
     }
 
     /** The first STUN server (also the TURN server). */
-    InetSocketAddress stun1() {
+    public InetSocketAddress stun1() {
         return socketAddress(env("STUN1"));
     }
 
     /** A second STUN address of the same coturn, to tell endpoint-independent from symmetric mapping. */
-    InetSocketAddress stun2() {
+    public InetSocketAddress stun2() {
         return socketAddress(env("STUN2"));
     }
 
-    InetSocketAddress turn() {
+    public InetSocketAddress turn() {
         return socketAddress(env("TURN"));
     }
 
-    String turnUser() {
+    public String turnUser() {
         return env("TURN_USER");
     }
 
     /** Random per lab; a lab credential, never a real one. */
-    String turnPassword() {
+    public String turnPassword() {
         return env("TURN_PASSWORD");
     }
 
-    String turnRealm() {
+    public String turnRealm() {
         return env("TURN_REALM");
     }
 
     /** coturn's pid, to check that tear-down left no process behind. */
-    long coturnPid() {
+    public long coturnPid() {
         return Long.parseLong(env("COTURN_PID"));
     }
 
     /** coturn's log so far (for a failing test's message); empty once the lab is down. */
-    String coturnLog() {
+    public String coturnLog() {
         try {
             return Files.readString(Paths.get(env("COTURN_LOG")), UTF_8);
-        } catch (IOException e) {
-            return "";
+        } catch (IOException | IllegalStateException e) {
+            return ""; // for a failing test's message: a lab without a log still lets the message be written
         }
     }
 
     // ---- running things inside ---------------------------------------------------------------------------
 
     /** Starts {@code command} inside {@code namespace}; the process is destroyed on {@link #close()}. */
-    synchronized Process exec(String namespace, List<String> command) {
+    public synchronized Process exec(String namespace, List<String> command) {
         requireOpen();
         requireOwn(namespace);
-        List<String> full = new ArrayList<>(List.of(tool("ip"), "netns", "exec", namespace));
-        full.addAll(command);
+        List<String> full = inNamespace(namespace, command);
         try {
             Process p = new ProcessBuilder(full).start();
             started.add(p);
@@ -302,21 +302,28 @@ final class NetLab implements AutoCloseable {
         }
     }
 
+    /** The command line that runs {@code command} inside {@code namespace}, for a caller starting it itself. */
+    public static List<String> inNamespace(String namespace, List<String> command) {
+        List<String> full = new ArrayList<>(List.of(tool("ip"), "netns", "exec", namespace));
+        full.addAll(command);
+        return full;
+    }
+
     /**
      * Starts a JVM inside {@code namespace}: the same java binary as this one, the test runtime class path,
      * {@link #ICE4J_LAB_OPTIONS}, then {@code mainClass} and {@code args}.
      */
-    Process java(String namespace, String mainClass, List<String> args) {
+    public Process java(String namespace, String mainClass, List<String> args) {
         return java(namespace, List.of(), mainClass, args);
     }
 
     /** As {@link #java(String, String, List)}, with extra JVM options (e.g. -D properties). */
-    Process java(String namespace, List<String> jvmOptions, String mainClass, List<String> args) {
+    public Process java(String namespace, List<String> jvmOptions, String mainClass, List<String> args) {
         return exec(namespace, javaCommand(jvmOptions, mainClass, args));
     }
 
     /** The command line for a JVM like this one; also for child JVMs outside the lab. */
-    static List<String> javaCommand(List<String> jvmOptions, String mainClass, List<String> args) {
+    public static List<String> javaCommand(List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(ICE4J_LAB_OPTIONS);
@@ -334,7 +341,7 @@ final class NetLab implements AutoCloseable {
      * everything they forward, both ways. A namespace's own datagrams are dropped where they arrive at the
      * next hop, so a "lost" send still succeeds for the sender, as real loss does.
      */
-    void setLoss(String namespace, double percent) {
+    public void setLoss(String namespace, double percent) {
         requireOpen();
         requireOwn(namespace);
         if (!(percent >= 0 && percent <= 100)) {
@@ -347,7 +354,7 @@ final class NetLab implements AutoCloseable {
      * {@link Topology#SAMENAT} and {@link Topology#LAN}: A and B drop every IPv4 datagram from each other (in
      * their INPUT chains), so in LAN only IPv6 connects them; replies from the internet still come in.
      */
-    void isolateIpv4BetweenPeers() {
+    public void isolateIpv4BetweenPeers() {
         requireOpen();
         script("isolate4", prefix());
     }
@@ -374,7 +381,15 @@ final class NetLab implements AutoCloseable {
             }
             closed = true;
         }
-        tearDown();
+        // A test interrupted by its timeout still takes its lab down: the waits in tearDown need the flag clear.
+        boolean interrupted = Thread.interrupted();
+        try {
+            tearDown();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
@@ -436,14 +451,14 @@ final class NetLab implements AutoCloseable {
     // ---- helpers --------------------------------------------------------------------------------------------
 
     /** The result of a command run to completion. */
-    record Ran(int exit, String out, String err) {
+    public record Ran(int exit, String out, String err) {
     }
 
     /**
      * Runs a command to completion (killing it after {@code timeout}). Output goes to temporary files, not
      * pipes: a background process the command leaves running (coturn) must not hold our reads open.
      */
-    static Ran run(List<String> command, Duration timeout, Map<String, String> extraEnv) {
+    public static Ran run(List<String> command, Duration timeout, Map<String, String> extraEnv) {
         Path out = null;
         Path err = null;
         try {
@@ -472,7 +487,7 @@ final class NetLab implements AutoCloseable {
     }
 
     /** Namespaces this machine has now (whoever made them). */
-    static List<String> existingNamespaces() {
+    public static List<String> existingNamespaces() {
         Ran ran = run(List.of(tool("ip"), "netns", "list"), Duration.ofSeconds(10), Map.of());
         List<String> names = new ArrayList<>();
         for (String line : ran.out().split("\n")) {
@@ -484,7 +499,7 @@ final class NetLab implements AutoCloseable {
     }
 
     /** Whether a process runs; a zombie (exited, not yet reaped by its parent) does not. */
-    static boolean isRunning(long pid) {
+    public static boolean isRunning(long pid) {
         try {
             String stat = Files.readString(Paths.get("/proc/" + pid + "/stat"), UTF_8);
             String state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
@@ -494,15 +509,21 @@ final class NetLab implements AutoCloseable {
         }
     }
 
-    static Path scriptPath() {
+    public static Path scriptPath() {
         String dir = System.getProperty(DIR_PROPERTY);
         if (dir != null && !dir.isBlank()) {
-            return Paths.get(dir, "netlab.sh");
+            Path p = Paths.get(dir);
+            return Files.isDirectory(p) ? p.resolve("netlab.sh") : p;
         }
-        // Run from an IDE without failsafe's property: the module or the repository root as working directory.
-        Path inModule = Paths.get("lab", "netlab.sh");
-        return Files.exists(inModule) ? inModule.toAbsolutePath() : Paths.get("transport", "lab", "netlab.sh")
-                .toAbsolutePath();
+        // Run from an IDE without failsafe's property: transport, a sibling module or the repository root as
+        // working directory.
+        List<Path> candidates = List.of(Paths.get("lab", "netlab.sh"), Paths.get("..", "transport", "lab", "netlab.sh"));
+        for (Path candidate : candidates) {
+            if (Files.exists(candidate)) {
+                return candidate.toAbsolutePath().normalize();
+            }
+        }
+        return Paths.get("transport", "lab", "netlab.sh").toAbsolutePath();
     }
 
     private static Map<String, String> parseEnv(String out) {
@@ -516,7 +537,8 @@ final class NetLab implements AutoCloseable {
         return env;
     }
 
-    private String env(String key) {
+    /** The raw value of one of netlab.sh's {@code env} lines (e.g. {@code STUN1} as host:port); throws if absent. */
+    public String env(String key) {
         String value = env.get(key);
         if (value == null || value.isEmpty()) {
             throw new IllegalStateException("netlab.sh env has no " + key + ": " + env.keySet());
@@ -565,12 +587,13 @@ final class NetLab implements AutoCloseable {
     }
 
     /** The PATH plus the sbin directories, where ip, iptables and sysctl live but a non-login PATH may miss. */
-    private static String searchPath() {
+    public static String searchPath() {
         return System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + File.pathSeparator + "/usr/sbin"
                 + File.pathSeparator + "/sbin";
     }
 
-    private static String tool(String name) {
+    /** The absolute path of {@code name} on {@link #searchPath()}, or the bare name if it is not there. */
+    public static String tool(String name) {
         return findOnPath(name).map(Path::toString).orElse(name);
     }
 
@@ -588,6 +611,7 @@ final class NetLab implements AutoCloseable {
             case "turnserver" -> "Debian package coturn";
             case "iptables" -> "Debian package iptables";
             case "sysctl" -> "Debian package procps";
+            case "setsid" -> "Debian package util-linux";
             default -> "Debian package iproute2";
         };
     }
