@@ -37,7 +37,7 @@ final class LabNetwork implements AutoCloseable {
         }
     }
 
-    /** failsafe passes the script itself (app/pom.xml). */
+    /** failsafe passes the lab directory (securep2p.lab, root pom); a path of netlab.sh itself works too. */
     static final String SCRIPT_PROPERTY = "securep2p.lab";
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(60);
     private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -75,7 +75,7 @@ final class LabNetwork implements AutoCloseable {
             }
         }
         if (!Files.isExecutable(script())) {
-            missing.add("the lab script " + script() + " (-D" + SCRIPT_PROPERTY + "=<path of netlab.sh>)");
+            missing.add("the lab script " + script() + " (-D" + SCRIPT_PROPERTY + "=<directory of netlab.sh>)");
         }
         if (!missing.isEmpty()) {
             String message = "The network lab cannot run here; missing: " + String.join("; ", missing)
