@@ -17,7 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.app.Home;
-import org.securep2p.app.MutableClock;
 import org.securep2p.app.store.SealedFormat;
 import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.InMemoryPrivateKeys;

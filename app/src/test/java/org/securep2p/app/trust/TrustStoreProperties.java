@@ -18,7 +18,6 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import net.jqwik.api.constraints.Size;
-import org.securep2p.app.MutableClock;
 import org.securep2p.app.TestSessions;
 import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.securep2p.app.MutableClock;
 import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.testing.MutableClock;
