@@ -35,8 +35,11 @@ import java.util.Set;
  */
 public final class SecureFiles {
 
-    public static final Set<PosixFilePermission> DIRECTORY_PERMISSIONS = PosixFilePermissions.fromString("rwx------");
-    public static final Set<PosixFilePermission> FILE_PERMISSIONS = PosixFilePermissions.fromString("rw-------");
+    // Unmodifiable: every key and store file takes its mode from these, so no caller may widen them.
+    public static final Set<PosixFilePermission> DIRECTORY_PERMISSIONS =
+            Set.copyOf(PosixFilePermissions.fromString("rwx------"));
+    public static final Set<PosixFilePermission> FILE_PERMISSIONS =
+            Set.copyOf(PosixFilePermissions.fromString("rw-------"));
 
     private static final Set<PosixFilePermission> WRITABLE_BY_OTHERS =
             EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
