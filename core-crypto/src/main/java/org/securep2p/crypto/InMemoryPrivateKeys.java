@@ -736,7 +736,7 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         byte[] sk = r.fixed(X25519.KEY_LENGTH, "signed prekey private key");
         try {
             boolean held = retiredSignedPreKeys.containsKey(spk.id())
-                    || signedPreKey != null && signedPreKey.id() == spk.id();
+                    || (signedPreKey != null && signedPreKey.id() == spk.id());
             checkNewId(spk.id(), nextSignedPreKeyId, held, "signed prekey");
             matches(X25519.publicKey(sk), spk.publicKeyUnsafe(), "signed prekey " + spk.id());
             byte[] body = SignedPreKey.body(spk.id(), spk.createdAt().getEpochSecond(), spk.publicKeyUnsafe());
@@ -758,7 +758,7 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         byte[] seed = r.fixed(MlKem1024.SEED_LENGTH, "KEM prekey seed");
         try {
             boolean held = retiredLastResortKemPreKeys.containsKey(kem.id()) || oneTimeKemPreKeys.containsKey(kem.id())
-                    || lastResortKemPreKey != null && lastResortKemPreKey.id() == kem.id();
+                    || (lastResortKemPreKey != null && lastResortKemPreKey.id() == kem.id());
             checkNewId(kem.id(), nextKemPreKeyId, held, "KEM prekey");
             matches(MlKem1024.publicKey(seed), kem.publicKeyUnsafe(), "KEM prekey " + kem.id());
             return new HeldKemPreKey(kem, seed, MlKem1024.expandedPrivateKey(seed), null);
