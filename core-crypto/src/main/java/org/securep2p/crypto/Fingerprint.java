@@ -84,7 +84,7 @@ public final class Fingerprint {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Fingerprint && MessageDigest.isEqual(bytes, ((Fingerprint) o).bytes);
+        return o instanceof Fingerprint f && MessageDigest.isEqual(bytes, f.bytes);
     }
 
     @Override

@@ -18,7 +18,9 @@ public enum HashFunction {
     private final String hmacName;
     private final int outputLength;
     /** One instance per thread: looking an algorithm up costs more than hashing a short input. */
+    @SuppressWarnings("ImmutableEnumChecker") // a per-thread cache of stateless-between-calls engines
     private final ThreadLocal<MessageDigest> digest;
+    @SuppressWarnings("ImmutableEnumChecker") // as above
     private final ThreadLocal<Mac> mac;
 
     HashFunction(String standardName, String hmacName, int outputLength) {

@@ -73,8 +73,8 @@ public final class HybridSignature {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof HybridSignature && Arrays.equals(ed25519, ((HybridSignature) o).ed25519)
-                && Arrays.equals(falcon1024, ((HybridSignature) o).falcon1024);
+        return o instanceof HybridSignature s && Arrays.equals(ed25519, s.ed25519)
+                && Arrays.equals(falcon1024, s.falcon1024);
     }
 
     @Override

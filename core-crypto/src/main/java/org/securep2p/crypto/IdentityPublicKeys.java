@@ -100,7 +100,7 @@ public final class IdentityPublicKeys {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof IdentityPublicKeys && Arrays.equals(encoded, ((IdentityPublicKeys) o).encoded);
+        return o instanceof IdentityPublicKeys k && Arrays.equals(encoded, k.encoded);
     }
 
     @Override

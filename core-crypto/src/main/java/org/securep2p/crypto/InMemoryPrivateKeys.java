@@ -4,6 +4,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
@@ -11,9 +12,11 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 import static org.securep2p.crypto.CryptoException.Reason.BAD_ENCODING;
 import static org.securep2p.crypto.CryptoException.Reason.PREKEY_ALREADY_USED;
@@ -61,25 +64,18 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     private final byte[] identityFalcon;
     private final IdentityPublicKeys identity;
 
-    /** The current signed prekey, signed alone (for bundles without a KEM prekey). */
-    private SignedPreKey signedPreKey;
-    /** Signed prekeys replaced by a rotation, still accepted for handshakes begun before it. */
-    private final Map<Integer, SignedPreKey> retiredSignedPreKeys = new LinkedHashMap<>();
-    /** Private keys of the current and the retired signed prekeys. */
-    private final Map<Integer, byte[]> signedPreKeyPrivate = new LinkedHashMap<>();
-    /** The current signed prekey as offered with each KEM prekey on offer: its signature covers that KEM prekey. */
-    private final Map<Integer, SignedPreKey> signedPreKeyWithKem = new LinkedHashMap<>();
-    private KemPreKey lastResortKemPreKey;
-    private final Map<Integer, KemPreKey> retiredLastResortKemPreKeys = new LinkedHashMap<>();
+    /** The current signed prekey; its public part is signed alone (for bundles without a KEM prekey). */
+    private HeldSignedPreKey signedPreKey;
+    /** Signed prekeys replaced by a rotation, still accepted for handshakes begun before it, oldest first. */
+    private final Map<Integer, HeldSignedPreKey> retiredSignedPreKeys = new LinkedHashMap<>();
+    /** The current last-resort KEM prekey (offered with the current signed prekey). */
+    private HeldKemPreKey lastResortKemPreKey;
+    /** Last-resort KEM prekeys replaced by a rotation (no longer offered), oldest first. */
+    private final Map<Integer, HeldKemPreKey> retiredLastResortKemPreKeys = new LinkedHashMap<>();
     /** One-time KEM prekeys not yet consumed, in id order. */
-    private final Map<Integer, KemPreKey> oneTimeKemPreKeys = new LinkedHashMap<>();
-    /** ML-KEM private keys of every KEM prekey held, as 64-byte seeds ... */
-    private final Map<Integer, byte[]> kemSeed = new LinkedHashMap<>();
-    /** ... and expanded: expanding costs ~130 us a call. */
-    private final Map<Integer, byte[]> kemExpanded = new LinkedHashMap<>();
+    private final Map<Integer, HeldKemPreKey> oneTimeKemPreKeys = new LinkedHashMap<>();
     /** One-time X25519 prekeys not yet consumed, in id order. */
-    private final Map<Integer, OneTimePreKey> oneTimePreKeys = new LinkedHashMap<>();
-    private final Map<Integer, byte[]> oneTimePrivate = new LinkedHashMap<>();
+    private final Map<Integer, HeldOneTimePreKey> oneTimePreKeys = new LinkedHashMap<>();
     /**
      * KEM prekeys this object dropped for age in a rotation, oldest first: a late decapsulation with one of them
      * is {@code STALE_PREKEY}, not {@code PREKEY_ALREADY_USED}. In memory only: the state encoding does not say
@@ -147,8 +143,8 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     private void installSignedPreKey(int id, long now) throws CryptoException {
         byte[] sk = X25519.generatePrivateKey(random);
         byte[] pk = X25519.publicKey(sk);
-        signedPreKeyPrivate.put(id, sk);
-        signedPreKey = new SignedPreKey(id, now, pk, signPreKey(SignedPreKey.body(id, now, pk), null));
+        signedPreKey = new HeldSignedPreKey(new SignedPreKey(id, now, pk,
+                signPreKey(SignedPreKey.body(id, now, pk), null)), sk);
     }
 
     private void installLastResortKemPreKey(int id, long now) throws CryptoException {
@@ -161,25 +157,22 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
 
     private void addOneTimePreKey(int id) throws CryptoException {
         byte[] sk = X25519.generatePrivateKey(random);
-        oneTimePrivate.put(id, sk);
-        oneTimePreKeys.put(id, new OneTimePreKey(id, X25519.publicKey(sk)));
+        oneTimePreKeys.put(id, new HeldOneTimePreKey(new OneTimePreKey(id, X25519.publicKey(sk)), sk));
     }
 
-    private KemPreKey newKemPreKey(int id, boolean oneTime, long now) throws CryptoException {
+    private HeldKemPreKey newKemPreKey(int id, boolean oneTime, long now) throws CryptoException {
         byte[] seed = MlKem1024.generateSeed(random);
-        kemSeed.put(id, seed);
-        kemExpanded.put(id, MlKem1024.expandedPrivateKey(seed));
+        byte[] expanded = MlKem1024.expandedPrivateKey(seed);
         KemPreKey kem = new KemPreKey(id, oneTime, now, MlKem1024.publicKey(seed));
-        offerWithCurrentSignedPreKey(kem);
-        return kem;
+        return new HeldKemPreKey(kem, seed, expanded, withCurrentSignedPreKey(kem));
     }
 
-    /** Signs the current signed prekey together with {@code kem} (Ed25519 and Falcon-1024). */
-    private void offerWithCurrentSignedPreKey(KemPreKey kem) throws CryptoException {
-        SignedPreKey spk = signedPreKey;
+    /** The current signed prekey signed together with {@code kem} (Ed25519 and Falcon-1024). */
+    private SignedPreKey withCurrentSignedPreKey(KemPreKey kem) throws CryptoException {
+        SignedPreKey spk = signedPreKey.key();
         byte[] body = SignedPreKey.body(spk.id(), spk.createdAt().getEpochSecond(), spk.publicKeyUnsafe());
-        signedPreKeyWithKem.put(kem.id(), new SignedPreKey(spk.id(), spk.createdAt().getEpochSecond(),
-                spk.publicKeyUnsafe(), signPreKey(body, kem)));
+        return new SignedPreKey(spk.id(), spk.createdAt().getEpochSecond(), spk.publicKeyUnsafe(),
+                signPreKey(body, kem));
     }
 
     private HybridSignature signPreKey(byte[] spkBody, KemPreKey kem) throws CryptoException {
@@ -208,15 +201,15 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
      */
     public synchronized boolean rotateSignedPreKeyIfDue() throws CryptoException {
         Instant now = clock.instant();
-        if (now.isBefore(signedPreKey.createdAt().plus(SIGNED_PREKEY_ROTATION))) {
+        if (now.isBefore(signedPreKey.key().createdAt().plus(SIGNED_PREKEY_ROTATION))) {
             return false;
         }
         Snapshot before = new Snapshot();
-        Set<Integer> kemIdsBefore = new HashSet<>(kemSeed.keySet());
+        Set<Integer> kemIdsBefore = kemPreKeyIds();
         long t = now.getEpochSecond();
         retiredSignedPreKeys.put(signedPreKey.id(), signedPreKey);
-        retiredLastResortKemPreKeys.put(lastResortKemPreKey.id(), lastResortKemPreKey);
-        signedPreKeyWithKem.clear();
+        // Retired, it is no longer offered: its joint signature with the old signed prekey goes.
+        retiredLastResortKemPreKeys.put(lastResortKemPreKey.id(), lastResortKemPreKey.offeredWith(null));
         int spkId = take(nextSignedPreKeyId, "signed prekey");
         int kemId = take(nextKemPreKeyId, "KEM prekey");
         nextSignedPreKeyId = spkId + 1;
@@ -224,23 +217,24 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         installSignedPreKey(spkId, t);
         installLastResortKemPreKey(kemId, t);
         Instant offerLimit = now.minus(ONE_TIME_KEM_OFFERED_FOR);
-        for (Iterator<KemPreKey> it = oneTimeKemPreKeys.values().iterator(); it.hasNext();) {
-            KemPreKey kem = it.next();
+        for (Iterator<Map.Entry<Integer, HeldKemPreKey>> it = oneTimeKemPreKeys.entrySet().iterator();
+                it.hasNext();) {
+            Map.Entry<Integer, HeldKemPreKey> e = it.next();
+            KemPreKey kem = e.getValue().key();
             if (kem.createdAt().isBefore(offerLimit)) {
                 it.remove();
-                kemSeed.remove(kem.id());
-                kemExpanded.remove(kem.id());
             } else {
-                offerWithCurrentSignedPreKey(kem);
+                e.setValue(e.getValue().offeredWith(withCurrentSignedPreKey(kem)));
             }
         }
         Instant keepLimit = now.minus(RETIRED_PREKEY_KEPT);
-        dropRetired(retiredSignedPreKeys, keepLimit, signedPreKeyPrivate, null);
-        dropRetired(retiredLastResortKemPreKeys, keepLimit, kemSeed, kemExpanded);
+        dropRetired(retiredSignedPreKeys, keepLimit, held -> held.key().createdAt());
+        dropRetired(retiredLastResortKemPreKeys, keepLimit, held -> held.key().createdAt());
         persistOrRollBack(before);
         offeredOneTimeKem.retainAll(oneTimeKemPreKeys.keySet());
         // Only now that the rotation stands: every KEM prekey it removed was removed for age.
-        kemIdsBefore.stream().filter(id -> !kemSeed.containsKey(id)).sorted().forEach(expiredKemPreKeys::add);
+        Set<Integer> kemIdsAfter = kemPreKeyIds();
+        kemIdsBefore.stream().filter(id -> !kemIdsAfter.contains(id)).sorted().forEach(expiredKemPreKeys::add);
         for (Iterator<Integer> it = expiredKemPreKeys.iterator();
                 expiredKemPreKeys.size() > MAX_EXPIRED_KEM_IDS_REMEMBERED;) {
             it.next();
@@ -249,21 +243,22 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         return true;
     }
 
-    private static <K> void dropRetired(Map<Integer, K> retired, Instant keepLimit, Map<Integer, byte[]> privates,
-            Map<Integer, byte[]> alsoPrivates) {
-        for (Iterator<Map.Entry<Integer, K>> it = retired.entrySet().iterator(); it.hasNext();) {
-            Map.Entry<Integer, K> e = it.next();
-            Instant created = e.getValue() instanceof SignedPreKey ? ((SignedPreKey) e.getValue()).createdAt()
-                    : ((KemPreKey) e.getValue()).createdAt();
+    /** Their private arrays are wiped by {@link #persistOrRollBack} once the state without them stands. */
+    private static <V> void dropRetired(Map<Integer, V> retired, Instant keepLimit, Function<V, Instant> createdAt) {
+        for (Iterator<V> it = retired.values().iterator(); it.hasNext();) {
             // Oldest first (insertion order), so the cap drops the oldest.
-            if (created.isBefore(keepLimit) || retired.size() > MAX_RETIRED_PREKEYS) {
+            if (createdAt.apply(it.next()).isBefore(keepLimit) || retired.size() > MAX_RETIRED_PREKEYS) {
                 it.remove();
-                privates.remove(e.getKey());
-                if (alsoPrivates != null) {
-                    alsoPrivates.remove(e.getKey());
-                }
             }
         }
+    }
+
+    /** Ids of every KEM prekey held: the current and retired last-resort ones and the one-time ones. */
+    private Set<Integer> kemPreKeyIds() {
+        Set<Integer> ids = new HashSet<>(retiredLastResortKemPreKeys.keySet());
+        ids.add(lastResortKemPreKey.id());
+        ids.addAll(oneTimeKemPreKeys.keySet());
+        return ids;
     }
 
     /**
@@ -319,14 +314,8 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
             throw new IllegalArgumentException("three counters expected");
         }
         Snapshot before = new Snapshot();
-        for (Integer id : oneTimeKemPreKeys.keySet()) {
-            signedPreKeyWithKem.remove(id);
-            kemSeed.remove(id);
-            kemExpanded.remove(id);
-        }
         oneTimeKemPreKeys.clear();
         oneTimePreKeys.clear();
-        oneTimePrivate.clear();
         offeredOneTime.clear();
         offeredOneTimeKem.clear();
         nextSignedPreKeyId = Math.max(nextSignedPreKeyId, seenCounters[0]);
@@ -391,48 +380,52 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
 
     /** Every prekey private-key array held now, by identity (the identity keys never change). */
     private Set<byte[]> privateArrays() {
-        return arrays(signedPreKeyPrivate, kemSeed, kemExpanded, oneTimePrivate);
+        return arrays(signedPreKey, retiredSignedPreKeys, lastResortKemPreKey, retiredLastResortKemPreKeys,
+                oneTimeKemPreKeys, oneTimePreKeys);
     }
 
-    @SafeVarargs
-    private static Set<byte[]> arrays(Map<Integer, byte[]>... maps) {
+    /** {@code current} and {@code lastResort} are null only while a state is being read. */
+    private static Set<byte[]> arrays(HeldSignedPreKey current, Map<Integer, HeldSignedPreKey> retired,
+            HeldKemPreKey lastResort, Map<Integer, HeldKemPreKey> retiredLastResort,
+            Map<Integer, HeldKemPreKey> oneTimeKem, Map<Integer, HeldOneTimePreKey> oneTime) {
         Set<byte[]> s = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Map<Integer, byte[]> m : maps) {
-            s.addAll(m.values());
+        if (current != null) {
+            s.add(current.privateKey());
         }
+        retired.values().forEach(held -> s.add(held.privateKey()));
+        List<HeldKemPreKey> kems = new ArrayList<>(retiredLastResort.values());
+        if (lastResort != null) {
+            kems.add(lastResort);
+        }
+        kems.addAll(oneTimeKem.values());
+        for (HeldKemPreKey held : kems) {
+            s.add(held.seed());
+            s.add(held.expanded());
+        }
+        oneTime.values().forEach(held -> s.add(held.privateKey()));
         return s;
     }
 
     /** The prekey state before a rotation or replenishment, to roll back to; id counters are not rolled back. */
     private final class Snapshot {
-        private final SignedPreKey spk = signedPreKey;
-        private final KemPreKey lastResort = lastResortKemPreKey;
-        private final Map<Integer, SignedPreKey> retiredSpk = new LinkedHashMap<>(retiredSignedPreKeys);
-        private final Map<Integer, byte[]> spkPrivate = new LinkedHashMap<>(signedPreKeyPrivate);
-        private final Map<Integer, SignedPreKey> withKem = new LinkedHashMap<>(signedPreKeyWithKem);
-        private final Map<Integer, KemPreKey> retiredKem = new LinkedHashMap<>(retiredLastResortKemPreKeys);
-        private final Map<Integer, KemPreKey> oneTimeKem = new LinkedHashMap<>(oneTimeKemPreKeys);
-        private final Map<Integer, byte[]> seeds = new LinkedHashMap<>(kemSeed);
-        private final Map<Integer, byte[]> expanded = new LinkedHashMap<>(kemExpanded);
-        private final Map<Integer, OneTimePreKey> oneTime = new LinkedHashMap<>(oneTimePreKeys);
-        private final Map<Integer, byte[]> oneTimePriv = new LinkedHashMap<>(oneTimePrivate);
+        private final HeldSignedPreKey spk = signedPreKey;
+        private final HeldKemPreKey lastResort = lastResortKemPreKey;
+        private final Map<Integer, HeldSignedPreKey> retiredSpk = new LinkedHashMap<>(retiredSignedPreKeys);
+        private final Map<Integer, HeldKemPreKey> retiredKem = new LinkedHashMap<>(retiredLastResortKemPreKeys);
+        private final Map<Integer, HeldKemPreKey> oneTimeKem = new LinkedHashMap<>(oneTimeKemPreKeys);
+        private final Map<Integer, HeldOneTimePreKey> oneTime = new LinkedHashMap<>(oneTimePreKeys);
 
         Set<byte[]> privateArrays() {
-            return arrays(spkPrivate, seeds, expanded, oneTimePriv);
+            return arrays(spk, retiredSpk, lastResort, retiredKem, oneTimeKem, oneTime);
         }
 
         void restore() {
             signedPreKey = spk;
             lastResortKemPreKey = lastResort;
             replace(retiredSignedPreKeys, retiredSpk);
-            replace(signedPreKeyPrivate, spkPrivate);
-            replace(signedPreKeyWithKem, withKem);
             replace(retiredLastResortKemPreKeys, retiredKem);
             replace(oneTimeKemPreKeys, oneTimeKem);
-            replace(kemSeed, seeds);
-            replace(kemExpanded, expanded);
             replace(oneTimePreKeys, oneTime);
-            replace(oneTimePrivate, oneTimePriv);
         }
 
         private <V> void replace(Map<Integer, V> target, Map<Integer, V> source) {
@@ -451,10 +444,10 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     /** The oldest one-time prekeys held; the same bundle until one is consumed (see {@link #offerPreKeyBundle}). */
     @Override
     public synchronized PreKeyBundle preKeyBundle() {
-        KemPreKey kem = oneTimeKemPreKeys.isEmpty() ? lastResortKemPreKey
+        HeldKemPreKey kem = oneTimeKemPreKeys.isEmpty() ? lastResortKemPreKey
                 : oneTimeKemPreKeys.values().iterator().next();
-        OneTimePreKey opk = oneTimePreKeys.isEmpty() ? null : oneTimePreKeys.values().iterator().next();
-        return new PreKeyBundle(identity, signedPreKeyWithKem.get(kem.id()), kem, opk);
+        OneTimePreKey opk = oneTimePreKeys.isEmpty() ? null : oneTimePreKeys.values().iterator().next().key();
+        return new PreKeyBundle(identity, kem.offeredWith(), kem.key(), opk);
     }
 
     /**
@@ -463,17 +456,17 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
      * once all are offered, the last-resort KEM prekey and no one-time X25519 prekey, until a replenishment.
      */
     public synchronized PreKeyBundle offerPreKeyBundle() {
-        KemPreKey kem = firstNotOffered(oneTimeKemPreKeys, offeredOneTimeKem);
+        HeldKemPreKey kem = firstNotOffered(oneTimeKemPreKeys, offeredOneTimeKem);
         if (kem == null) {
             kem = lastResortKemPreKey;
         } else {
             offeredOneTimeKem.add(kem.id());
         }
-        OneTimePreKey opk = firstNotOffered(oneTimePreKeys, offeredOneTime);
+        HeldOneTimePreKey opk = firstNotOffered(oneTimePreKeys, offeredOneTime);
         if (opk != null) {
             offeredOneTime.add(opk.id());
         }
-        return new PreKeyBundle(identity, signedPreKeyWithKem.get(kem.id()), kem, opk);
+        return new PreKeyBundle(identity, kem.offeredWith(), kem.key(), opk == null ? null : opk.key());
     }
 
     private static <V> V firstNotOffered(Map<Integer, V> held, Set<Integer> offered) {
@@ -487,8 +480,8 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
 
     /** A bundle without a KEM prekey (serves STANDARD and ENHANCED only), for tests of that case. */
     synchronized PreKeyBundle preKeyBundleWithoutKemPreKey() {
-        OneTimePreKey opk = oneTimePreKeys.isEmpty() ? null : oneTimePreKeys.values().iterator().next();
-        return new PreKeyBundle(identity, signedPreKey, null, opk);
+        OneTimePreKey opk = oneTimePreKeys.isEmpty() ? null : oneTimePreKeys.values().iterator().next().key();
+        return new PreKeyBundle(identity, signedPreKey.key(), null, opk);
     }
 
     @Override
@@ -500,11 +493,12 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     @Override
     public synchronized SecretBytes agreeWithSignedPreKey(int signedPreKeyId, byte[] peerPublicKey)
             throws CryptoException {
-        byte[] sk = signedPreKeyPrivate.get(signedPreKeyId);
-        if (sk == null) {
+        HeldSignedPreKey held = signedPreKeyId == signedPreKey.id() ? signedPreKey
+                : retiredSignedPreKeys.get(signedPreKeyId);
+        if (held == null) {
             throw new CryptoException(UNKNOWN_PREKEY, "no signed prekey " + signedPreKeyId);
         }
-        return X25519.agree(sk, peerPublicKey);
+        return X25519.agree(held.privateKey(), peerPublicKey);
     }
 
     /**
@@ -517,14 +511,14 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     @Override
     public synchronized SecretBytes consumeOneTimePreKey(int oneTimePreKeyId, byte[] peerPublicKey)
             throws CryptoException {
-        byte[] sk = oneTimePrivate.get(oneTimePreKeyId);
-        if (sk == null || !oneTimePreKeys.containsKey(oneTimePreKeyId)) {
+        HeldOneTimePreKey held = oneTimePreKeys.get(oneTimePreKeyId);
+        if (held == null) {
             throw notHeld(oneTimePreKeyId, nextOneTimePreKeyId, "one-time prekey");
         }
+        byte[] sk = held.privateKey();
         SecretBytes agreed = X25519.agree(sk, peerPublicKey);
         try {
             oneTimePreKeys.remove(oneTimePreKeyId);
-            oneTimePrivate.remove(oneTimePreKeyId);
             offeredOneTime.remove(oneTimePreKeyId);
             persist();
             return agreed;
@@ -539,22 +533,24 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     /** A last-resort KEM prekey (current or retired) is reused; a one-time one is consumed as above. */
     @Override
     public synchronized SecretBytes decapsulate(int kemPreKeyId, byte[] ciphertext) throws CryptoException {
-        if (kemPreKeyId == lastResortKemPreKey.id() || retiredLastResortKemPreKeys.containsKey(kemPreKeyId)) {
-            return MlKem1024.decapsulate(kemExpanded.get(kemPreKeyId), ciphertext);
+        if (kemPreKeyId == lastResortKemPreKey.id()) {
+            return MlKem1024.decapsulate(lastResortKemPreKey.expanded(), ciphertext);
         }
-        if (!oneTimeKemPreKeys.containsKey(kemPreKeyId)) {
+        HeldKemPreKey retired = retiredLastResortKemPreKeys.get(kemPreKeyId);
+        if (retired != null) {
+            return MlKem1024.decapsulate(retired.expanded(), ciphertext);
+        }
+        HeldKemPreKey held = oneTimeKemPreKeys.get(kemPreKeyId);
+        if (held == null) {
             if (expiredKemPreKeys.contains(kemPreKeyId)) {
                 throw new CryptoException(STALE_PREKEY, "KEM prekey " + kemPreKeyId + " expired");
             }
             throw notHeld(kemPreKeyId, nextKemPreKeyId, "KEM prekey");
         }
         // As consumeOneTimePreKey: a malformed ciphertext is refused before the prekey is touched.
-        SecretBytes shared = MlKem1024.decapsulate(kemExpanded.get(kemPreKeyId), ciphertext);
+        SecretBytes shared = MlKem1024.decapsulate(held.expanded(), ciphertext);
         oneTimeKemPreKeys.remove(kemPreKeyId);
         offeredOneTimeKem.remove(kemPreKeyId);
-        signedPreKeyWithKem.remove(kemPreKeyId);
-        byte[] seed = kemSeed.remove(kemPreKeyId);
-        byte[] expanded = kemExpanded.remove(kemPreKeyId);
         try {
             persist();
             return shared;
@@ -562,7 +558,7 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
             shared.close();
             throw e;
         } finally {
-            Bytes.wipe(seed, expanded);
+            Bytes.wipe(held.seed(), held.expanded());
         }
     }
 
@@ -604,11 +600,12 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         Map<String, byte[]> keys = new LinkedHashMap<>();
         keys.put("identity_x25519_private", identityX25519.clone());
         keys.put("identity_ed25519_private", identityEd25519.clone());
-        keys.put("signed_prekey_private", signedPreKeyPrivate.get(signedPreKey.id()).clone());
-        keys.put("last_resort_kem_seed", kemSeed.get(lastResortKemPreKey.id()).clone());
-        oneTimePrivate.forEach((id, k) -> keys.put("one_time_prekey_" + id + "_private", k.clone()));
-        oneTimeKemPreKeys.keySet().forEach(id -> keys.put("one_time_kem_prekey_" + id + "_seed",
-                kemSeed.get(id).clone()));
+        keys.put("signed_prekey_private", signedPreKey.privateKey().clone());
+        keys.put("last_resort_kem_seed", lastResortKemPreKey.seed().clone());
+        oneTimePreKeys.forEach((id, held) -> keys.put("one_time_prekey_" + id + "_private",
+                held.privateKey().clone()));
+        oneTimeKemPreKeys.forEach((id, held) -> keys.put("one_time_kem_prekey_" + id + "_seed",
+                held.seed().clone()));
         return keys;
     }
 
@@ -640,31 +637,31 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         w.bytes(identityX25519).bytes(identityEd25519).bytes(identityFalcon);
         w.u32(nextSignedPreKeyId).u32(nextKemPreKeyId).u32(nextOneTimePreKeyId);
         w.u8(retiredSignedPreKeys.size());
-        for (SignedPreKey spk : retiredSignedPreKeys.values()) {
-            spk.write(w);
-            w.bytes(signedPreKeyPrivate.get(spk.id()));
+        for (HeldSignedPreKey spk : retiredSignedPreKeys.values()) {
+            spk.key().write(w);
+            w.bytes(spk.privateKey());
         }
-        signedPreKey.write(w);
-        w.bytes(signedPreKeyPrivate.get(signedPreKey.id()));
+        signedPreKey.key().write(w);
+        w.bytes(signedPreKey.privateKey());
         w.u8(retiredLastResortKemPreKeys.size());
-        for (KemPreKey kem : retiredLastResortKemPreKeys.values()) {
-            kem.write(w);
-            w.bytes(kemSeed.get(kem.id()));
+        for (HeldKemPreKey kem : retiredLastResortKemPreKeys.values()) {
+            kem.key().write(w);
+            w.bytes(kem.seed());
         }
         writeOffered(w, lastResortKemPreKey);
         w.u16(oneTimeKemPreKeys.size());
         oneTimeKemPreKeys.values().forEach(kem -> writeOffered(w, kem));
         w.u16(oneTimePreKeys.size());
-        for (OneTimePreKey opk : oneTimePreKeys.values()) {
-            opk.write(w);
-            w.bytes(oneTimePrivate.get(opk.id()));
+        for (HeldOneTimePreKey opk : oneTimePreKeys.values()) {
+            opk.key().write(w);
+            w.bytes(opk.privateKey());
         }
     }
 
-    private void writeOffered(StrictWriter w, KemPreKey kem) {
-        kem.write(w);
-        w.bytes(kemSeed.get(kem.id()));
-        signedPreKeyWithKem.get(kem.id()).signature().write(w);
+    private static void writeOffered(StrictWriter w, HeldKemPreKey kem) {
+        kem.key().write(w);
+        w.bytes(kem.seed());
+        kem.offeredWith().signature().write(w);
     }
 
     /**
@@ -700,63 +697,85 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         }
         int retired = count(r.u8("retired signed prekey count"), MAX_RETIRED_PREKEYS, "retired signed prekeys");
         for (int i = 0; i < retired; i++) {
-            SignedPreKey spk = readSignedPreKey(r);
+            HeldSignedPreKey spk = readSignedPreKey(r);
             retiredSignedPreKeys.put(spk.id(), spk);
         }
         signedPreKey = readSignedPreKey(r);
         retired = count(r.u8("retired KEM prekey count"), MAX_RETIRED_PREKEYS, "retired KEM prekeys");
         for (int i = 0; i < retired; i++) {
-            KemPreKey kem = readKemPreKey(r, false);
+            HeldKemPreKey kem = readKemPreKey(r, false);
             retiredLastResortKemPreKeys.put(kem.id(), kem);
         }
+        // Each prekey is held (so close() wipes it) before its joint signature is read and checked.
         lastResortKemPreKey = readKemPreKey(r, false);
-        readJointSignature(r, lastResortKemPreKey);
+        lastResortKemPreKey = lastResortKemPreKey.offeredWith(readJointSignature(r, lastResortKemPreKey.key()));
         int n = count(r.u16("one-time KEM prekey count"), MAX_ONE_TIME_KEM_PREKEYS, "one-time KEM prekeys");
         for (int i = 0; i < n; i++) {
-            KemPreKey kem = readKemPreKey(r, true);
-            readJointSignature(r, kem);
+            HeldKemPreKey kem = readKemPreKey(r, true);
             oneTimeKemPreKeys.put(kem.id(), kem);
+            oneTimeKemPreKeys.put(kem.id(), kem.offeredWith(readJointSignature(r, kem.key())));
         }
         n = count(r.u16("one-time prekey count"), MAX_ONE_TIME_PREKEYS, "one-time prekeys");
         for (int i = 0; i < n; i++) {
             OneTimePreKey opk = OneTimePreKey.read(r);
             byte[] sk = r.fixed(X25519.KEY_LENGTH, "one-time prekey private key");
-            checkNewId(opk.id(), nextOneTimePreKeyId, oneTimePrivate.put(opk.id(), sk), "one-time prekey");
-            matches(X25519.publicKey(sk), opk.publicKeyUnsafe(), "one-time prekey " + opk.id());
-            oneTimePreKeys.put(opk.id(), opk);
+            try {
+                checkNewId(opk.id(), nextOneTimePreKeyId, oneTimePreKeys.containsKey(opk.id()), "one-time prekey");
+                matches(X25519.publicKey(sk), opk.publicKeyUnsafe(), "one-time prekey " + opk.id());
+            } catch (CryptoException | RuntimeException e) {
+                Bytes.wipe(sk);
+                throw e;
+            }
+            oneTimePreKeys.put(opk.id(), new HeldOneTimePreKey(opk, sk));
         }
     }
 
-    private SignedPreKey readSignedPreKey(StrictReader r) throws CryptoException {
+    /** Not yet held when it returns or throws: on failure its private key is wiped here. */
+    private HeldSignedPreKey readSignedPreKey(StrictReader r) throws CryptoException {
         SignedPreKey spk = SignedPreKey.read(r);
         byte[] sk = r.fixed(X25519.KEY_LENGTH, "signed prekey private key");
-        checkNewId(spk.id(), nextSignedPreKeyId, signedPreKeyPrivate.put(spk.id(), sk), "signed prekey");
-        matches(X25519.publicKey(sk), spk.publicKeyUnsafe(), "signed prekey " + spk.id());
-        byte[] body = SignedPreKey.body(spk.id(), spk.createdAt().getEpochSecond(), spk.publicKeyUnsafe());
-        spk.signature().verify(identity, SignedPreKey.signedMessage(identity, body, null), true,
-                "stored signed prekey " + spk.id());
-        return spk;
+        try {
+            boolean held = retiredSignedPreKeys.containsKey(spk.id())
+                    || (signedPreKey != null && signedPreKey.id() == spk.id());
+            checkNewId(spk.id(), nextSignedPreKeyId, held, "signed prekey");
+            matches(X25519.publicKey(sk), spk.publicKeyUnsafe(), "signed prekey " + spk.id());
+            byte[] body = SignedPreKey.body(spk.id(), spk.createdAt().getEpochSecond(), spk.publicKeyUnsafe());
+            spk.signature().verify(identity, SignedPreKey.signedMessage(identity, body, null), true,
+                    "stored signed prekey " + spk.id());
+            return new HeldSignedPreKey(spk, sk);
+        } catch (CryptoException | RuntimeException e) {
+            Bytes.wipe(sk);
+            throw e;
+        }
     }
 
-    private KemPreKey readKemPreKey(StrictReader r, boolean oneTime) throws CryptoException {
+    /** As {@link #readSignedPreKey}; without a joint signature yet. */
+    private HeldKemPreKey readKemPreKey(StrictReader r, boolean oneTime) throws CryptoException {
         KemPreKey kem = KemPreKey.read(r);
         if (kem.isOneTime() != oneTime) {
             throw new CryptoException(BAD_ENCODING, "key state: KEM prekey " + kem.id() + " of the wrong kind");
         }
         byte[] seed = r.fixed(MlKem1024.SEED_LENGTH, "KEM prekey seed");
-        checkNewId(kem.id(), nextKemPreKeyId, kemSeed.put(kem.id(), seed), "KEM prekey");
-        matches(MlKem1024.publicKey(seed), kem.publicKeyUnsafe(), "KEM prekey " + kem.id());
-        kemExpanded.put(kem.id(), MlKem1024.expandedPrivateKey(seed));
-        return kem;
+        try {
+            boolean held = retiredLastResortKemPreKeys.containsKey(kem.id()) || oneTimeKemPreKeys.containsKey(kem.id())
+                    || (lastResortKemPreKey != null && lastResortKemPreKey.id() == kem.id());
+            checkNewId(kem.id(), nextKemPreKeyId, held, "KEM prekey");
+            matches(MlKem1024.publicKey(seed), kem.publicKeyUnsafe(), "KEM prekey " + kem.id());
+            return new HeldKemPreKey(kem, seed, MlKem1024.expandedPrivateKey(seed), null);
+        } catch (CryptoException | RuntimeException e) {
+            Bytes.wipe(seed);
+            throw e;
+        }
     }
 
-    private void readJointSignature(StrictReader r, KemPreKey kem) throws CryptoException {
+    /** The current signed prekey as offered with {@code kem}, its stored joint signature checked. */
+    private SignedPreKey readJointSignature(StrictReader r, KemPreKey kem) throws CryptoException {
         HybridSignature sig = HybridSignature.read(r, "KEM prekey " + kem.id() + " joint signature");
-        SignedPreKey spk = signedPreKey;
+        SignedPreKey spk = signedPreKey.key();
         long created = spk.createdAt().getEpochSecond();
         sig.verify(identity, SignedPreKey.signedMessage(identity, SignedPreKey.body(spk.id(), created,
                 spk.publicKeyUnsafe()), kem), true, "stored joint signature of KEM prekey " + kem.id());
-        signedPreKeyWithKem.put(kem.id(), new SignedPreKey(spk.id(), created, spk.publicKeyUnsafe(), sig));
+        return new SignedPreKey(spk.id(), created, spk.publicKeyUnsafe(), sig);
     }
 
     private static int count(int n, int max, String what) throws CryptoException {
@@ -766,10 +785,9 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
         return n;
     }
 
-    /** An id is below its counter (so never given out again) and appears once; {@code previous} is the put's. */
-    private static void checkNewId(int id, int next, byte[] previous, String what) throws CryptoException {
-        if (previous != null) {
-            Bytes.wipe(previous);
+    /** An id is below its counter (so never given out again) and appears once. */
+    private static void checkNewId(int id, int next, boolean alreadyHeld, String what) throws CryptoException {
+        if (alreadyHeld) {
             throw new CryptoException(BAD_ENCODING, "key state: " + what + " " + id + " appears twice");
         }
         if (id < 1 || id >= next) {
@@ -786,5 +804,57 @@ public final class InMemoryPrivateKeys implements PrivateKeyOperations, AutoClos
     @Override
     public String toString() {
         return "InMemoryPrivateKeys[" + identity.fingerprint().shortForm() + "]";
+    }
+
+    // ---- one record per prekey kind ------------------------------------------------------------------------------
+    // Each holds its private arrays by reference, not copied: the holder wipes them by identity (persistOrRollBack,
+    // close), so a copy would leave a secret unwiped. Never compared, never printed (no array in toString).
+
+    /** A signed X25519 prekey (current or retired) and its private key. */
+    @SuppressWarnings("ArrayRecordComponent") // held by identity to be wiped, see above
+    private record HeldSignedPreKey(SignedPreKey key, byte[] privateKey) {
+        int id() {
+            return key.id();
+        }
+
+        @Override
+        public String toString() {
+            return "HeldSignedPreKey[" + key.id() + "]";
+        }
+    }
+
+    /**
+     * An ML-KEM-1024 prekey (last-resort or one-time) and its private key as a 64-byte seed and expanded
+     * (expanding costs ~130 us a call); {@code offeredWith} is the current signed prekey signed together with it
+     * while it is on offer, null once it is retired.
+     */
+    @SuppressWarnings("ArrayRecordComponent") // held by identity to be wiped, see above
+    private record HeldKemPreKey(KemPreKey key, byte[] seed, byte[] expanded, SignedPreKey offeredWith) {
+        int id() {
+            return key.id();
+        }
+
+        /** The same keys (the same arrays) offered with {@code spk}, or retired if null. */
+        HeldKemPreKey offeredWith(SignedPreKey spk) {
+            return new HeldKemPreKey(key, seed, expanded, spk);
+        }
+
+        @Override
+        public String toString() {
+            return "HeldKemPreKey[" + key.id() + "]";
+        }
+    }
+
+    /** A one-time X25519 prekey not yet consumed and its private key. */
+    @SuppressWarnings("ArrayRecordComponent") // held by identity to be wiped, see above
+    private record HeldOneTimePreKey(OneTimePreKey key, byte[] privateKey) {
+        int id() {
+            return key.id();
+        }
+
+        @Override
+        public String toString() {
+            return "HeldOneTimePreKey[" + key.id() + "]";
+        }
     }
 }

@@ -82,10 +82,9 @@ final class KemPreKey {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof KemPreKey)) {
+        if (!(o instanceof KemPreKey k)) {
             return false;
         }
-        KemPreKey k = (KemPreKey) o;
         return id == k.id && oneTime == k.oneTime && createdAt == k.createdAt
                 && Arrays.equals(publicKey, k.publicKey);
     }

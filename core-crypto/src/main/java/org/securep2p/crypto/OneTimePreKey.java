@@ -43,8 +43,7 @@ public final class OneTimePreKey {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof OneTimePreKey && id == ((OneTimePreKey) o).id
-                && Arrays.equals(publicKey, ((OneTimePreKey) o).publicKey);
+        return o instanceof OneTimePreKey k && id == k.id && Arrays.equals(publicKey, k.publicKey);
     }
 
     @Override

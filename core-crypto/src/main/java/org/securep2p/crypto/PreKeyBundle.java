@@ -109,10 +109,9 @@ public final class PreKeyBundle {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof PreKeyBundle)) {
+        if (!(o instanceof PreKeyBundle b)) {
             return false;
         }
-        PreKeyBundle b = (PreKeyBundle) o;
         return identity.equals(b.identity) && signedPreKey.equals(b.signedPreKey)
                 && Objects.equals(kemPreKey, b.kemPreKey) && Objects.equals(oneTimePreKey, b.oneTimePreKey);
     }

@@ -74,7 +74,7 @@ public final class SafetyNumber {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SafetyNumber && ((SafetyNumber) o).digits.equals(digits);
+        return o instanceof SafetyNumber s && s.digits.equals(digits);
     }
 
     @Override

@@ -85,10 +85,9 @@ final class SignedPreKey {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof SignedPreKey)) {
+        if (!(o instanceof SignedPreKey s)) {
             return false;
         }
-        SignedPreKey s = (SignedPreKey) o;
         return id == s.id && createdAt == s.createdAt && Arrays.equals(publicKey, s.publicKey)
                 && signature.equals(s.signature);
     }

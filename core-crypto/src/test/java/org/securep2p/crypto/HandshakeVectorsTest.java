@@ -131,7 +131,7 @@ class HandshakeVectorsTest {
     static Map<String, Map<String, String>> parse(String text) throws IOException {
         Map<String, Map<String, String>> byLevel = new LinkedHashMap<>();
         Map<String, String> current = null;
-        for (String line : text.split("\n")) {
+        for (String line : text.lines().toList()) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }

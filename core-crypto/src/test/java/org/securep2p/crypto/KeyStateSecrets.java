@@ -12,6 +12,7 @@ import java.util.List;
 public final class KeyStateSecrets {
 
     /** One private key and what it is, e.g. "one-time prekey 7". */
+    @SuppressWarnings("ArrayRecordComponent") // the very array read from the state, to search a heap dump for
     public record Secret(String name, byte[] bytes) {
         @Override
         public String toString() {

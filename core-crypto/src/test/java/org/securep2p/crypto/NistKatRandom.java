@@ -65,7 +65,7 @@ final class NistKatRandom extends SecureRandom {
     }
 
     @Override
-    public void setSeed(long seed) {
+    public synchronized void setSeed(long seed) {
         if (aes != null) {
             throw new UnsupportedOperationException("NistKatRandom is deterministic");
         }

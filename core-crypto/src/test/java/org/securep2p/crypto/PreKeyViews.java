@@ -9,6 +9,7 @@ import java.util.Arrays;
 public final class PreKeyViews {
 
     /** A prekey's id, public key and (for a KEM prekey) whether it is one-time; copies the key. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in; test views compared through their fields
     public record View(int id, byte[] publicKey, boolean oneTime) {
         public View {
             publicKey = publicKey.clone();

@@ -4,6 +4,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
@@ -446,6 +447,36 @@ class PrivateKeyStateTest {
                 assertThatThrownBy(() -> restored.consumeOneTimePreKey(1, PEER))
                         .hasFieldOrPropertyWithValue("reason", PREKEY_ALREADY_USED);
             }
+        }
+    }
+
+    private static final int PINNED_LENGTH = 24_011;
+    private static final String PINNED_SHA256 = "ed77ad9401236ddc87988d51303c73dde1271cd792b429f1cf17e89b9702e32d";
+
+    /**
+     * Today's encoding, pinned byte for byte (by its SHA-256): a holder made from a fixed seed and clock, with a
+     * consumed one-time X25519 and ML-KEM prekey, a rotation (so retired prekeys and re-signed joint signatures)
+     * and a replenishment. Sealed states already on disk must keep reading, and a refactoring of the holder must
+     * not change a byte; a deliberate format change bumps the version and this pin.
+     */
+    @Test
+    void encodingOfAFixedHolderIsPinned() throws Exception {
+        SeededRandom seeded = new SeededRandom("PrivateKeyStateTest pinned encoding");
+        MutableClock fixed = new MutableClock(Parties.CLOCK.instant());
+        try (InMemoryPrivateKeys keys = InMemoryPrivateKeys.generate(seeded, fixed, 4, 3)) {
+            secret(keys.consumeOneTimePreKey(1, PEER));
+            PreKeyBundle bundle = keys.preKeyBundle();
+            MlKem1024.Encapsulation e = MlKem1024.encapsulate(bundle.kemPreKey().orElseThrow().publicKey(), seeded);
+            secret(e.sharedSecret);
+            secret(keys.decapsulate(bundle.kemPreKey().orElseThrow().id(), e.ciphertext));
+            fixed.advance(Duration.ofDays(8));
+            assertThat(keys.rotateSignedPreKeyIfDue()).isTrue();
+            keys.replenishOneTimePreKeys(5, 4);
+            keys.offerPreKeyBundle();
+            byte[] encoded = PrivateKeyState.encodeForSealedStorage(keys);
+            assertThat(encoded).hasSize(PINNED_LENGTH);
+            assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(encoded)))
+                    .isEqualTo(PINNED_SHA256);
         }
     }
 }

@@ -102,7 +102,8 @@ final class ClassDataArchive {
             update(digest, vmVersion);
             update(digest, variant.name());
             Path directory = null;
-            for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            // Limit -1: a trailing empty entry (the working directory, to the JVM) is kept, so it refuses the archive.
+            for (String entry : classPath.split(java.io.File.pathSeparator, -1)) {
                 Path jar = Path.of(entry).toAbsolutePath();
                 BasicFileAttributes attributes = Files.readAttributes(jar, BasicFileAttributes.class);
                 if (!attributes.isRegularFile() || !jar.getFileName().toString().endsWith(".jar")) {
@@ -149,7 +150,7 @@ final class ClassDataArchive {
                     : manifest.getMainAttributes().getValue(java.util.jar.Attributes.Name.CLASS_PATH);
             List<Path> out = new ArrayList<>();
             if (value != null) {
-                for (String entry : value.trim().split("\\s+")) {
+                for (String entry : value.trim().split("\\s+", -1)) {
                     if (!entry.isEmpty()) {
                         out.add(jar.getParent().resolve(entry).normalize());
                     }

@@ -200,28 +200,17 @@ final class IpcCodec {
     static byte[] encodeRequest(IpcRequest request) {
         StrictWriter w = new StrictWriter().u8(VERSION).u8(request.op().code).u32(request.id());
         switch (request.op()) {
-            case HELLO:
-                w.bytes(request.dataUnsafe());
-                break;
-            case IDENTITY:
-            case PREKEY_BUNDLE:
-                break;
-            case AGREE_IDENTITY:
-            case SIGN_TLS_CERTIFICATE_VERIFY:
-            case SIGN_TRANSPORT_CERTIFICATE:
-            case DERIVE_STORAGE_KEY:
-                w.var16(request.dataUnsafe());
-                break;
-            case AGREE_SIGNED_PREKEY:
-            case CONSUME_ONE_TIME_PREKEY:
-            case DECAPSULATE:
-                w.u32(request.keyId()).var16(request.dataUnsafe());
-                break;
-            case SIGN_HANDSHAKE_TRANSCRIPT:
-                w.u8(request.transcript().level().code()).bytes(request.transcript().hash());
-                break;
-            default:
-                throw new IllegalStateException("unhandled op " + request.op());
+            case HELLO -> w.bytes(request.dataUnsafe());
+            case IDENTITY, PREKEY_BUNDLE -> {
+                // No body.
+            }
+            case AGREE_IDENTITY, SIGN_TLS_CERTIFICATE_VERIFY, SIGN_TRANSPORT_CERTIFICATE, DERIVE_STORAGE_KEY ->
+                    w.var16(request.dataUnsafe());
+            case AGREE_SIGNED_PREKEY, CONSUME_ONE_TIME_PREKEY, DECAPSULATE ->
+                    w.u32(request.keyId()).var16(request.dataUnsafe());
+            case SIGN_HANDSHAKE_TRANSCRIPT ->
+                    w.u8(request.transcript().level().code()).bytes(request.transcript().hash());
+            default -> throw new IllegalStateException("unhandled op " + request.op());
         }
         return frame(w.toByteArrayThenWipe());
     }
@@ -241,48 +230,37 @@ final class IpcCodec {
             IpcOp op = IpcOp.fromCode(opCode)
                     .orElseThrow(() -> new IpcException(UNKNOWN_OP, "op 0x" + Integer.toHexString(opCode)));
             int id = r.u32("request id");
-            IpcRequest request;
-            switch (op) {
-                case HELLO:
+            IpcRequest request = switch (op) {
+                case HELLO -> {
                     byte[] token = r.fixed(TOKEN_LENGTH, "token");
-                    request = IpcRequest.hello(id, token);
+                    IpcRequest hello = IpcRequest.hello(id, token);
                     Arrays.fill(token, (byte) 0);
-                    break;
-                case IDENTITY:
-                case PREKEY_BUNDLE:
-                    request = IpcRequest.empty(op, id);
-                    break;
-                case AGREE_IDENTITY:
-                    request = IpcRequest.bytes(op, id, r.var16(0, X25519_KEY_LENGTH, "peer public key"));
-                    break;
-                case SIGN_TLS_CERTIFICATE_VERIFY:
-                    request = IpcRequest.bytes(op, id,
-                            r.var16(0, MAX_CERTIFICATE_VERIFY_LENGTH, "CertificateVerify input"));
-                    break;
-                case SIGN_TRANSPORT_CERTIFICATE:
-                    request = IpcRequest.bytes(op, id, r.var16(0, MAX_TBS_CERTIFICATE_LENGTH, "TBSCertificate"));
-                    break;
-                case DERIVE_STORAGE_KEY:
-                    request = IpcRequest.bytes(op, id, r.var16(1, AppStorageKeys.MAX_PURPOSE_LENGTH, "purpose"));
-                    break;
-                case AGREE_SIGNED_PREKEY:
-                case CONSUME_ONE_TIME_PREKEY:
+                    yield hello;
+                }
+                case IDENTITY, PREKEY_BUNDLE -> IpcRequest.empty(op, id);
+                case AGREE_IDENTITY -> IpcRequest.bytes(op, id, r.var16(0, X25519_KEY_LENGTH, "peer public key"));
+                case SIGN_TLS_CERTIFICATE_VERIFY -> IpcRequest.bytes(op, id,
+                        r.var16(0, MAX_CERTIFICATE_VERIFY_LENGTH, "CertificateVerify input"));
+                case SIGN_TRANSPORT_CERTIFICATE ->
+                        IpcRequest.bytes(op, id, r.var16(0, MAX_TBS_CERTIFICATE_LENGTH, "TBSCertificate"));
+                case DERIVE_STORAGE_KEY ->
+                        IpcRequest.bytes(op, id, r.var16(1, AppStorageKeys.MAX_PURPOSE_LENGTH, "purpose"));
+                case AGREE_SIGNED_PREKEY, CONSUME_ONE_TIME_PREKEY -> {
                     int prekey = r.u32("prekey id");
-                    request = IpcRequest.withKeyId(op, id, prekey, r.var16(0, X25519_KEY_LENGTH, "peer public key"));
-                    break;
-                case DECAPSULATE:
+                    yield IpcRequest.withKeyId(op, id, prekey, r.var16(0, X25519_KEY_LENGTH, "peer public key"));
+                }
+                case DECAPSULATE -> {
                     int kemId = r.u32("KEM prekey id");
-                    request = IpcRequest.withKeyId(op, id, kemId,
+                    yield IpcRequest.withKeyId(op, id, kemId,
                             r.var16(0, ML_KEM_1024_CIPHERTEXT_LENGTH, "ML-KEM ciphertext"));
-                    break;
-                case SIGN_HANDSHAKE_TRANSCRIPT:
+                }
+                case SIGN_HANDSHAKE_TRANSCRIPT -> {
                     SecurityLevel level = SecurityLevel.fromCode(r.u8("security level"));
                     byte[] hash = r.fixed(level.kdfHash().outputLength(), "transcript hash");
-                    request = IpcRequest.sign(id, HandshakeTranscript.of(level, hash));
-                    break;
-                default:
-                    throw new IllegalStateException("unhandled op " + op);
-            }
+                    yield IpcRequest.sign(id, HandshakeTranscript.of(level, hash));
+                }
+                default -> throw new IllegalStateException("unhandled op " + op);
+            };
             r.expectEnd();
             return request;
         } catch (CryptoException e) {

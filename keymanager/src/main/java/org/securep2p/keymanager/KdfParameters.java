@@ -160,6 +160,7 @@ final class KdfParameters {
     }
 
     /** Strict UTF-8 without an intermediate String, so the bytes can be wiped. */
+    @SuppressWarnings("ByteBufferBackingArray") // the whole backing array is wiped, whatever the buffer's offset
     static byte[] utf8(char[] passphrase) throws KeyManagerException {
         CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);

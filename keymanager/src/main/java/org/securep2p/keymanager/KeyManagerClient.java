@@ -239,24 +239,15 @@ public final class KeyManagerClient implements PrivateKeyOperations, AutoCloseab
     }
 
     private static IpcRequest withId(IpcRequest t, int id) {
-        switch (t.op()) {
-            case IDENTITY:
-            case PREKEY_BUNDLE:
-                return IpcRequest.empty(t.op(), id);
-            case AGREE_IDENTITY:
-            case SIGN_TLS_CERTIFICATE_VERIFY:
-            case SIGN_TRANSPORT_CERTIFICATE:
-            case DERIVE_STORAGE_KEY:
-                return IpcRequest.bytes(t.op(), id, t.dataUnsafe());
-            case AGREE_SIGNED_PREKEY:
-            case CONSUME_ONE_TIME_PREKEY:
-            case DECAPSULATE:
-                return IpcRequest.withKeyId(t.op(), id, t.keyId(), t.dataUnsafe());
-            case SIGN_HANDSHAKE_TRANSCRIPT:
-                return IpcRequest.sign(id, t.transcript());
-            default:
-                throw new IllegalStateException("not a request after HELLO: " + t.op());
-        }
+        return switch (t.op()) {
+            case IDENTITY, PREKEY_BUNDLE -> IpcRequest.empty(t.op(), id);
+            case AGREE_IDENTITY, SIGN_TLS_CERTIFICATE_VERIFY, SIGN_TRANSPORT_CERTIFICATE, DERIVE_STORAGE_KEY ->
+                    IpcRequest.bytes(t.op(), id, t.dataUnsafe());
+            case AGREE_SIGNED_PREKEY, CONSUME_ONE_TIME_PREKEY, DECAPSULATE ->
+                    IpcRequest.withKeyId(t.op(), id, t.keyId(), t.dataUnsafe());
+            case SIGN_HANDSHAKE_TRANSCRIPT -> IpcRequest.sign(id, t.transcript());
+            default -> throw new IllegalStateException("not a request after HELLO: " + t.op());
+        };
     }
 
     private void closeChannel() {

@@ -98,7 +98,7 @@ public final class KeyManagerMain {
 
         static Optional<CommandLine> parse(String[] args) {
             if (args.length < 1 || args.length > 4 || args[0].startsWith("--")
-                    || args.length > 1 && args[1].startsWith("--")) {
+                    || (args.length > 1 && args[1].startsWith("--"))) {
                 return Optional.empty();
             }
             boolean askParent = false;

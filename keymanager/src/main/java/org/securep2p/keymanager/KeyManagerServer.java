@@ -307,17 +307,11 @@ public final class KeyManagerServer implements AutoCloseable {
         try {
             request = IpcCodec.decodeRequest(payload);
         } catch (IpcException e) {
-            IpcCodec.Status status;
-            switch (e.reason()) {
-                case UNKNOWN_OP:
-                    status = IpcCodec.Status.UNKNOWN_OP;
-                    break;
-                case UNKNOWN_VERSION:
-                    status = IpcCodec.Status.UNKNOWN_VERSION;
-                    break;
-                default:
-                    status = IpcCodec.Status.MALFORMED_REQUEST;
-            }
+            IpcCodec.Status status = switch (e.reason()) {
+                case UNKNOWN_OP -> IpcCodec.Status.UNKNOWN_OP;
+                case UNKNOWN_VERSION -> IpcCodec.Status.UNKNOWN_VERSION;
+                default -> IpcCodec.Status.MALFORMED_REQUEST;
+            };
             return IpcCodec.errorResponse(op, id, status, 0, e.getMessage());
         } finally {
             Arrays.fill(payload, (byte) 0);
@@ -343,33 +337,42 @@ public final class KeyManagerServer implements AutoCloseable {
 
     private byte[] execute(IpcRequest request) throws CryptoException {
         switch (request.op()) {
-            case IDENTITY:
+            case IDENTITY -> {
                 return IpcCodec.identityBody(backend.identity());
-            case PREKEY_BUNDLE:
+            }
+            case PREKEY_BUNDLE -> {
                 return IpcCodec.bundleBody(backend.preKeyBundle());
-            case AGREE_IDENTITY:
+            }
+            case AGREE_IDENTITY -> {
                 try (SecretBytes s = backend.agreeWithIdentityKey(request.data())) {
                     return IpcCodec.secretBody(s);
                 }
-            case AGREE_SIGNED_PREKEY:
+            }
+            case AGREE_SIGNED_PREKEY -> {
                 try (SecretBytes s = backend.agreeWithSignedPreKey(request.keyId(), request.data())) {
                     return IpcCodec.secretBody(s);
                 }
-            case CONSUME_ONE_TIME_PREKEY:
+            }
+            case CONSUME_ONE_TIME_PREKEY -> {
                 try (SecretBytes s = backend.consumeOneTimePreKey(request.keyId(), request.data())) {
                     return IpcCodec.secretBody(s);
                 }
-            case DECAPSULATE:
+            }
+            case DECAPSULATE -> {
                 try (SecretBytes s = backend.decapsulate(request.keyId(), request.data())) {
                     return IpcCodec.secretBody(s);
                 }
-            case SIGN_HANDSHAKE_TRANSCRIPT:
+            }
+            case SIGN_HANDSHAKE_TRANSCRIPT -> {
                 return IpcCodec.signatureBody(backend.signHandshakeTranscript(request.transcript()));
-            case SIGN_TLS_CERTIFICATE_VERIFY:
+            }
+            case SIGN_TLS_CERTIFICATE_VERIFY -> {
                 return IpcCodec.ed25519SignatureBody(backend.signTlsCertificateVerify(request.data()));
-            case SIGN_TRANSPORT_CERTIFICATE:
+            }
+            case SIGN_TRANSPORT_CERTIFICATE -> {
                 return IpcCodec.ed25519SignatureBody(backend.signTransportCertificate(request.data()));
-            case DERIVE_STORAGE_KEY:
+            }
+            case DERIVE_STORAGE_KEY -> {
                 if (storageKeys == null) {
                     throw new CryptoException(CryptoException.Reason.UNSUPPORTED_PARAMETER,
                             "this key manager keeps no app storage secret");
@@ -383,8 +386,8 @@ public final class KeyManagerServer implements AutoCloseable {
                 try (SecretBytes k = storageKeys.derive(purpose)) {
                     return IpcCodec.secretBody(k);
                 }
-            default:
-                throw new IllegalStateException("unhandled op " + request.op());
+            }
+            default -> throw new IllegalStateException("unhandled op " + request.op());
         }
     }
 

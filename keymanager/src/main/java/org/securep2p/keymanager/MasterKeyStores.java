@@ -43,6 +43,8 @@ public final class MasterKeyStores {
      */
     public static MasterKeyStore open(Path keyDir, Map<String, String> env, PassphraseSource explicit,
             SecureRandom random) throws KeyManagerException {
+        // Java 17 (the runtimes ChildRuntime accepts) returns null without a terminal; 22+ would need isTerminal().
+        @SuppressWarnings("SystemConsoleNull")
         Console console = System.console();
         return open(keyDir, env, explicit, console == null ? null : PassphraseSource.fromConsole(console), random);
     }

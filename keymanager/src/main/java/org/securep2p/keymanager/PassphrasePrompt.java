@@ -48,11 +48,13 @@ public interface PassphrasePrompt {
     static PassphrasePrompt terminal(Terminal console, java.util.function.Consumer<String> say) {
         return request -> {
             switch (request) {
-                case EXISTING:
+                case EXISTING -> {
                     return console.readPassword("Passphrase for the securep2p keys: ");
-                case RETRY:
+                }
+                case RETRY -> {
                     return console.readPassword("That passphrase did not open the keys. Passphrase: ");
-                default:
+                }
+                default -> {
                     for (int i = 0; i < 3; i++) {
                         char[] first = console.readPassword("New passphrase for the securep2p keys: ");
                         if (first == null) {
@@ -79,6 +81,7 @@ public interface PassphrasePrompt {
                         say.accept("The two passphrases differ; again.");
                     }
                     return null;
+                }
             }
         };
     }

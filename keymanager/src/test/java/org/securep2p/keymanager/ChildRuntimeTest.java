@@ -25,8 +25,11 @@ class ChildRuntimeTest {
 
     @Test
     void runsTheChildOnTheRuntimeTheLauncherNames() throws IOException {
-        Path jdk17 = runtime("jdk17", "IMPLEMENTOR=\"Debian\"\nJAVA_RUNTIME_VERSION=\"17.0.15+6-Debian-1deb12u1\"\n"
-                + "JAVA_VERSION=\"17.0.15\"\n");
+        Path jdk17 = runtime("jdk17", """
+                IMPLEMENTOR="Debian"
+                JAVA_RUNTIME_VERSION="17.0.15+6-Debian-1deb12u1"
+                JAVA_VERSION="17.0.15"
+                """);
         ChildRuntime chosen = ChildRuntime.choose(jdk17.toString());
         assertThat(chosen.home()).isEqualTo(jdk17);
         assertThat(chosen.feature()).isEqualTo(17);

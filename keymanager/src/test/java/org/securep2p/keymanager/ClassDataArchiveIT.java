@@ -48,7 +48,7 @@ class ClassDataArchiveIT {
     void jarsOnly() throws Exception {
         lib = Files.createDirectories(temp.resolve("lib"));
         List<String> jars = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, -1)) {
             Path source = Path.of(entry);
             if (Files.isRegularFile(source) && entry.endsWith(".jar")) {
                 Path copy = lib.resolve(jars.size() + "-" + source.getFileName());
@@ -91,7 +91,7 @@ class ClassDataArchiveIT {
         assertThat(archivesAndPartials()).containsExactly(archive.getFileName().toString());
 
         // A rebuilt jar: the old archive no longer matches, a new one is made and the old one removed.
-        Path aJar = Path.of(classPath.split(File.pathSeparator)[0]);
+        Path aJar = Path.of(classPath.split(File.pathSeparator, -1)[0]);
         Files.setLastModifiedTime(aJar, FileTime.from(Instant.now().plusSeconds(5)));
         Path rebuilt;
         try (KeyManagerProcess third = KeyManagerProcess.startWithClassPath(temp.resolve("km3"), random, classPath)) {

@@ -107,6 +107,8 @@ class ClassDataArchiveTest {
                 .isEmpty();
         assertThat(ClassDataArchive.forClassPath(lib.resolve("gone.jar").toString(), "/jdk", "17", random)).isEmpty();
         assertThat(ClassDataArchive.forClassPath("", "/jdk", "17", random)).isEmpty();
+        // A trailing separator puts the working directory on the class path, as a leading one would.
+        assertThat(ClassDataArchive.forClassPath(classPath + File.pathSeparator, "/jdk", "17", random)).isEmpty();
         assertThat(ClassDataArchive.forClassPath(null, "/jdk", "17", random)).isEmpty();
     }
 

@@ -40,7 +40,7 @@ import org.securep2p.crypto.SecretBytes;
 final class DurableKeyHolderCrashChild {
 
     /** Simulated seconds per real second: one week per second. */
-    static final long SPEED = Duration.ofDays(7).getSeconds();
+    static final long SPEED = Duration.ofDays(7).toSeconds();
     static final Instant SIMULATED_START = Instant.parse("2026-01-01T00:00:00Z");
     /** Small targets: replenishment (a Falcon signature per KEM prekey) happens often, as do empty pools. */
     static final int ONE_TIME_TARGET = 4;
@@ -147,7 +147,7 @@ final class DurableKeyHolderCrashChild {
         try (DurableKeyHolder holder = DurableKeyHolder.open(vault(keyDir, random), false, random,
                 Clock.systemUTC(), ONE_TIME_TARGET, ONE_TIME_KEM_TARGET)) {
             for (String line : Files.readAllLines(idsFile, StandardCharsets.US_ASCII)) {
-                String[] f = line.split(" ");
+                String[] f = line.split(" ", -1);
                 int id = Integer.parseInt(f[1]);
                 try {
                     if (f[0].equals("X")) {

@@ -139,14 +139,14 @@ class DurableKeyHolderCrashIT {
                     continue;
                 }
                 switch (m.group(1)) {
-                    case "ready":
+                    case "ready" -> {
                         sawReady = true;
                         if (identity == null) {
                             identity = m.group(3);
                         }
                         assertThat(m.group(3)).as("run %d: identity", i).isEqualTo(identity);
-                        break;
-                    case "S":
+                    }
+                    case "S" -> {
                         int id = Integer.parseInt(m.group(2));
                         assertThat(id).as("run %d: signed prekey ids never go back", i)
                                 .isGreaterThanOrEqualTo(lastSignedPreKey);
@@ -154,14 +154,14 @@ class DurableKeyHolderCrashIT {
                         String previous = signedPreKeys.putIfAbsent(id, m.group(3));
                         assertThat(previous == null ? m.group(3) : previous)
                                 .as("run %d: signed prekey %d keeps its key", i, id).isEqualTo(m.group(3));
-                        break;
-                    default:
+                    }
+                    default -> {
                         String key = m.group(1) + " " + m.group(2);
                         if (!handedOut.add(key)) {
                             fail("run %d handed out one-time prekey %s a second time (seed %d)", i, key, seed);
                         }
                         handedOutInOrder.add(key);
-                        break;
+                    }
                 }
             }
             if (sawReady) {

@@ -64,23 +64,11 @@ class IpcCodecFuzz {
         try {
             StrictReader body = IpcCodec.responseBody(payload, op, id);
             switch (op) {
-                case HELLO:
-                case IDENTITY:
-                    IpcCodec.readIdentity(body);
-                    break;
-                case PREKEY_BUNDLE:
-                    IpcCodec.readBundle(body);
-                    break;
-                case SIGN_HANDSHAKE_TRANSCRIPT:
-                    IpcCodec.readSignature(body);
-                    break;
-                case SIGN_TLS_CERTIFICATE_VERIFY:
-                case SIGN_TRANSPORT_CERTIFICATE:
-                    IpcCodec.readEd25519Signature(body);
-                    break;
-                default:
-                    IpcCodec.readSecret(body).close();
-                    break;
+                case HELLO, IDENTITY -> IpcCodec.readIdentity(body);
+                case PREKEY_BUNDLE -> IpcCodec.readBundle(body);
+                case SIGN_HANDSHAKE_TRANSCRIPT -> IpcCodec.readSignature(body);
+                case SIGN_TLS_CERTIFICATE_VERIFY, SIGN_TRANSPORT_CERTIFICATE -> IpcCodec.readEd25519Signature(body);
+                default -> IpcCodec.readSecret(body).close();
             }
         } catch (IpcException | CryptoException e) {
             // Typed refusal: what the client turns into a failed call.

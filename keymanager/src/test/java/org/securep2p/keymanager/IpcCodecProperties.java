@@ -56,22 +56,11 @@ class IpcCodecProperties {
         try {
             var r = IpcCodec.responseBody(payload, ipcOp, 3);
             switch (ipcOp) {
-                case HELLO:
-                case IDENTITY:
-                    IpcCodec.readIdentity(r);
-                    break;
-                case PREKEY_BUNDLE:
-                    IpcCodec.readBundle(r);
-                    break;
-                case SIGN_HANDSHAKE_TRANSCRIPT:
-                    IpcCodec.readSignature(r);
-                    break;
-                case SIGN_TLS_CERTIFICATE_VERIFY:
-                case SIGN_TRANSPORT_CERTIFICATE:
-                    IpcCodec.readEd25519Signature(r);
-                    break;
-                default:
-                    IpcCodec.readSecret(r).close();
+                case HELLO, IDENTITY -> IpcCodec.readIdentity(r);
+                case PREKEY_BUNDLE -> IpcCodec.readBundle(r);
+                case SIGN_HANDSHAKE_TRANSCRIPT -> IpcCodec.readSignature(r);
+                case SIGN_TLS_CERTIFICATE_VERIFY, SIGN_TRANSPORT_CERTIFICATE -> IpcCodec.readEd25519Signature(r);
+                default -> IpcCodec.readSecret(r).close();
             }
         } catch (IpcException | CryptoException e) {
             assertThat(e.getMessage()).isNotNull();

@@ -176,19 +176,20 @@ class KeyManagerProcessIT {
      * A JDK-only client, run as {@code nobody}: it gets the right token on stdin, so a refusal can only come
      * from the SO_PEERCRED uid check. Source-launch mode keeps it independent of the (root-only) class path.
      */
-    private static final String FOREIGN_CLIENT = String.join("\n",
-            "import java.net.*; import java.nio.*; import java.nio.channels.*; import java.util.HexFormat;",
-            "public class ForeignClient { public static void main(String[] a) throws Exception {",
-            "  byte[] token = HexFormat.of().parseHex(new String(System.in.readNBytes(64)));",
-            "  try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {",
-            "    ch.connect(UnixDomainSocketAddress.of(a[0]));",
-            "    ByteBuffer hello = ByteBuffer.allocate(4 + 6 + 32).putInt(38).put((byte) 1).put((byte) 1)",
-            "        .putInt(0).put(token).flip();",
-            "    try { while (hello.hasRemaining()) ch.write(hello); } catch (java.io.IOException e) { }",
-            "    int n; try { n = ch.read(ByteBuffer.allocate(64)); } catch (java.io.IOException e) { n = -1; }",
-            "    System.out.println(n < 0 ? \"REFUSED\" : \"ANSWERED\");",
-            "  } catch (java.io.IOException e) { System.out.println(\"CONNECT_FAILED \" + e.getMessage()); }",
-            "} }", "");
+    private static final String FOREIGN_CLIENT = """
+            import java.net.*; import java.nio.*; import java.nio.channels.*; import java.util.HexFormat;
+            public class ForeignClient { public static void main(String[] a) throws Exception {
+              byte[] token = HexFormat.of().parseHex(new String(System.in.readNBytes(64)));
+              try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(a[0]));
+                ByteBuffer hello = ByteBuffer.allocate(4 + 6 + 32).putInt(38).put((byte) 1).put((byte) 1)
+                    .putInt(0).put(token).flip();
+                try { while (hello.hasRemaining()) ch.write(hello); } catch (java.io.IOException e) { }
+                int n; try { n = ch.read(ByteBuffer.allocate(64)); } catch (java.io.IOException e) { n = -1; }
+                System.out.println(n < 0 ? "REFUSED" : "ANSWERED");
+              } catch (java.io.IOException e) { System.out.println("CONNECT_FAILED " + e.getMessage()); }
+            } }
+            """;
 
     @Test
     void clientOfAnotherUidIsRefused() throws Exception {

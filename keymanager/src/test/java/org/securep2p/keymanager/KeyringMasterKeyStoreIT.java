@@ -178,7 +178,7 @@ class KeyringMasterKeyStoreIT {
         String err = Files.readString(stderr, StandardCharsets.UTF_8);
         System.out.println("[child stderr]\n" + err);
         List<String> lines = new ArrayList<>();
-        for (String line : new String(out, StandardCharsets.UTF_8).split("\n")) {
+        for (String line : new String(out, StandardCharsets.UTF_8).lines().toList()) {
             if (line.startsWith("OK ") || line.startsWith("ERR ")) {
                 lines.add(line.strip());
             }
@@ -193,7 +193,7 @@ class KeyringMasterKeyStoreIT {
             all.forEach(p -> {
                 try {
                     byte[] environ = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"));
-                    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+                    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0", -1)) {
                         if (entry.equals(marker)) {
                             found.add(p);
                             return;
@@ -218,7 +218,7 @@ class KeyringMasterKeyStoreIT {
     }
 
     private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator, -1)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }

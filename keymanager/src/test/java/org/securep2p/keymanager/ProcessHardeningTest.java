@@ -51,7 +51,7 @@ class ProcessHardeningTest {
         assertThat(child.waitFor(CHILD_BOUND_SECONDS, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue()).as("child output:\n%s", out).isEqualTo(0);
         Map<String, String> values = new HashMap<>();
-        for (String line : out.split("\n")) {
+        for (String line : out.lines().toList()) {
             int eq = line.indexOf('=');
             if (eq > 0) {
                 values.put(line.substring(0, eq), line.substring(eq + 1));

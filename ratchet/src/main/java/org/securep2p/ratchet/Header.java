@@ -98,11 +98,11 @@ final class Header {
     }
 
     @Override
+    @SuppressWarnings("ShortCircuitBoolean") // deliberate: every field is compared, see below
     public boolean equals(Object o) {
-        if (!(o instanceof Header)) {
+        if (!(o instanceof Header h)) {
             return false;
         }
-        Header h = (Header) o;
         // Every field is compared, so the time taken does not tell which one differs.
         boolean same = pn == h.pn & n == h.n;
         same &= MessageDigest.isEqual(dh, h.dh);

@@ -50,11 +50,13 @@ abstract sealed class RatchetKey permits RootKey, ChainKey, MessageKey, HeaderKe
         return MessageDigest.isEqual(bytes, other);
     }
 
+    @SuppressWarnings("AmbiguousMethodReference") // no method reference names either wipe
     final void wipe() {
         Arrays.fill(bytes, (byte) 0);
     }
 
     /** Wipes {@code key} if there is one. */
+    @SuppressWarnings("AmbiguousMethodReference") // as wipe(): called directly, never by reference
     static void wipe(RatchetKey key) {
         if (key != null) {
             key.wipe();

@@ -291,7 +291,7 @@ public final class SessionCipher {
         // 3. The next chain: a DH (and maybe KEM) ratchet step.
         Header h = tryHeader(s, s.nextRecvHeaderKey, m.headerField(), ad);
         if (h != null) {
-            if (s.recvChainKey != null && (long) h.pn() - s.recvN > RatchetLimits.MAX_SKIP
+            if ((s.recvChainKey != null && (long) h.pn() - s.recvN > RatchetLimits.MAX_SKIP)
                     || h.n() > RatchetLimits.MAX_SKIP) {
                 throw new RatchetException(TOO_FAR_AHEAD, "message too far ahead in a new chain");
             }
@@ -405,7 +405,7 @@ public final class SessionCipher {
     private boolean kemDue(SessionState s) {
         return s.lastKemStepAt < 0
                 || s.messagesSinceKemStep >= RatchetLimits.KEM_REKEY_MESSAGES
-                || SessionRecord.now(clock) - s.lastKemStepAt >= RatchetLimits.KEM_REKEY_INTERVAL.getSeconds();
+                || SessionRecord.now(clock) - s.lastKemStepAt >= RatchetLimits.KEM_REKEY_INTERVAL.toSeconds();
     }
 
     /** Adopts the peer's advertised KEM key, checking it (FIPS 203 modulus check) the first time it is seen. */

@@ -257,7 +257,7 @@ final class SessionState {
             s.lastKemStepAt = r.u64("last KEM step") - 1;
             r.expectEnd();
             s.checkConsistent();
-            if (s.lastKemStepAt > SessionRecord.now(clock) + RatchetLimits.MAX_CLOCK_STEP_BACK.getSeconds()) {
+            if (s.lastKemStepAt > SessionRecord.now(clock) + RatchetLimits.MAX_CLOCK_STEP_BACK.toSeconds()) {
                 // A step "in the future" would postpone the time-driven KEM step (10.6) by as much.
                 throw corrupt("last KEM step in the future");
             }

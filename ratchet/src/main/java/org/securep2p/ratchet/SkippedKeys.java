@@ -21,6 +21,7 @@ final class SkippedKeys {
     }
 
     /** A chain id with value equality, for map keys; holds its own copy (the header key it names is wiped). */
+    @SuppressWarnings("ArrayRecordComponent") // copied in; equals and hashCode below compare the contents
     record Key(byte[] bytes) {
         Key {
             bytes = bytes.clone();
@@ -29,7 +30,7 @@ final class SkippedKeys {
         @Override
         public boolean equals(Object o) {
             // Chain ids are header keys: compared in constant time.
-            return o instanceof Key && java.security.MessageDigest.isEqual(bytes, ((Key) o).bytes);
+            return o instanceof Key k && java.security.MessageDigest.isEqual(bytes, k.bytes);
         }
 
         @Override
@@ -45,6 +46,7 @@ final class SkippedKeys {
 
     private final LinkedHashMap<Slot, MessageKey> keys;
 
+    @SuppressWarnings("NonApiType") // as of(): insertion order is the eviction order
     private SkippedKeys(LinkedHashMap<Slot, MessageKey> keys) {
         this.keys = keys;
     }
@@ -114,11 +116,13 @@ final class SkippedKeys {
         return java.util.Collections.unmodifiableMap(keys);
     }
 
+    @SuppressWarnings("NonApiType") // insertion order is the eviction order: the type says so
     static SkippedKeys of(LinkedHashMap<Slot, MessageKey> keys) {
         return new SkippedKeys(keys);
     }
 
     /** Wipes the keys (and their chain ids) this store holds that {@code successor} no longer holds. */
+    @SuppressWarnings("ReferenceEquality") // by identity: a chain id instance is shared by its slots, wiped once
     void wipeKeysNotIn(SkippedKeys successor) {
         if (successor == this) {
             return;

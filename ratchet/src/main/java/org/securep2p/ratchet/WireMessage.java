@@ -43,6 +43,7 @@ final class WireMessage {
     }
 
     /** Takes ownership of the arrays: for {@link #decode}, whose arrays are the reader's fresh copies. */
+    @SuppressWarnings("UnusedVariable") // owned only tells this constructor from the copying one
     private WireMessage(SecurityLevel level, byte[] headerField, byte[] random, byte[] body, boolean owned) {
         this.level = Objects.requireNonNull(level, "level");
         this.headerField = headerField;
@@ -103,10 +104,9 @@ final class WireMessage {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof WireMessage)) {
+        if (!(o instanceof WireMessage m)) {
             return false;
         }
-        WireMessage m = (WireMessage) o;
         // Every field is compared, so the time taken does not tell which one differs.
         boolean same = level == m.level;
         same &= MessageDigest.isEqual(headerField, m.headerField);

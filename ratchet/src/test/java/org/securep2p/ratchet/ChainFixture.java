@@ -17,7 +17,7 @@ import org.securep2p.crypto.testing.MutableClock;
  * <p>Alice sends chain A1, Bob receives its first message and sends B1, Alice receives B1's first message and
  * sends A2, and so on (at STANDARD there is only one chain each way, so Alice's chains are one long chain).
  * Each party encrypts with one cipher and decrypts with another over the same store, each with its own seeded
- * PRNG; only decryption generates ratchet and KEM keys, so a fresh receiver built with {@link #bob()} (or
+ * PRNG; only decryption generates ratchet and KEM keys, so a fresh receiver built with {@link #bob(MutableClock)} (or
  * {@link #aliceAfterA1}) derives the very keys of the fixture whichever messages of each chain it receives, as
  * long as it takes the chains in order and, at QUANTUM_RESISTANT, makes the fixture's KEM decisions wherever a
  * later chain depends on them: in the fixture Bob makes a KEM step at his first ratchet step only, so the

@@ -41,14 +41,17 @@ import static org.securep2p.ratchet.RatchetLimits.KEM_REKEY_MESSAGES;
 class CompromiseProperties {
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 
@@ -383,7 +386,7 @@ class CompromiseProperties {
             if (!Arrays.equals(s.dhSelf.publicKey(), keyBefore)) {
                 long now = clock.instant().getEpochSecond();
                 boolean byMessages = sinceKem >= KEM_REKEY_MESSAGES;
-                boolean byTime = lastKemAt >= 0 && now - lastKemAt >= KEM_REKEY_INTERVAL.getSeconds();
+                boolean byTime = lastKemAt >= 0 && now - lastKemAt >= KEM_REKEY_INTERVAL.toSeconds();
                 boolean due = lastKemAt < 0 || byMessages || byTime;
                 boolean kemStep = s.sendKemCiphertext != null;
                 assertThat(kemStep).as("%s's ratchet step after %d messages and %d s since its last KEM step is a"

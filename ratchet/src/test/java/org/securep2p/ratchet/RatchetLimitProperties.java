@@ -36,14 +36,17 @@ import static org.securep2p.ratchet.RatchetLimits.MAX_SKIPPED_KEYS;
 class RatchetLimitProperties {
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 
@@ -397,7 +400,7 @@ class RatchetLimitProperties {
             int pick = d.pick();
             boolean canSame = chain >= 0 && recvN < length;
             boolean canNext = symmetric ? recvN < length : chain < chains - 1;
-            if (kind == Kind.SAME_CHAIN && !canSame || kind == Kind.NEXT_CHAIN && !canNext) {
+            if ((kind == Kind.SAME_CHAIN && !canSame) || (kind == Kind.NEXT_CHAIN && !canNext)) {
                 kind = canSame || canNext ? Kind.valueOf(canNext ? "NEXT_CHAIN" : "SAME_CHAIN") : Kind.LATE;
             }
             if (kind == Kind.TAMPERED && !canSame && !canNext) {
@@ -414,8 +417,8 @@ class RatchetLimitProperties {
         /** A message ahead of Bob: in his chain, or (above STANDARD) the next chain; tampered if so told. */
         private void forward(Kind kind, int pick) throws RatchetException {
             boolean tamper = kind == Kind.TAMPERED;
-            boolean next = kind == Kind.NEXT_CHAIN || tamper && (pick % 2 == 0 ? chain < chains - 1 && !symmetric
-                    : !(chain >= 0 && recvN < length));
+            boolean next = kind == Kind.NEXT_CHAIN || (tamper && (pick % 2 == 0 ? chain < chains - 1 && !symmetric
+                    : !(chain >= 0 && recvN < length)));
             if (tamper) {
                 pick /= 2;
             }
@@ -425,7 +428,7 @@ class RatchetLimitProperties {
             if (symmetric) {
                 c = 0;
                 int room = Math.min(length - recvN, MAX_SKIP + 1);
-                n = next ? recvN + room - 1 - pick % Math.min(room, 100) : recvN + pick % room;
+                n = next ? recvN + room - 1 - (pick % Math.min(room, 100)) : recvN + (pick % room);
                 for (int i = recvN; i < n; i++) {
                     newlySkipped.add(slot(0, i));
                 }

@@ -37,14 +37,17 @@ import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
 class RatchetProperties {
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 
@@ -240,6 +243,7 @@ class RatchetProperties {
                         expected = EnumSet.of(UNKNOWN_VERSION);
                     }
                     case OTHER_LEVEL_MESSAGE -> {
+                        @SuppressWarnings("EnumOrdinal") // one of the two other levels, by the pick
                         SecurityLevel other = SecurityLevel.values()[(level.ordinal() + 1 + pick2 % 2) % 3];
                         wire = Peers.start(other, seed).alice.encrypt(m.plaintext);
                         expected = EnumSet.of(WRONG_LEVEL);

@@ -26,14 +26,17 @@ import static org.assertj.core.api.Assertions.fail;
 class RatchetRecordProperties {
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Standard extends AtEachLevel.Standard implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class Enhanced extends AtEachLevel.Enhanced implements Contract {
     }
 
     @Group
+    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
     class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
     }
 

@@ -55,7 +55,7 @@ class RatchetVectorsTest {
                 .append(". Randomness: SHA1PRNG seeded with the level's seed (OpenJDK), clock ")
                 .append(Conversation.CLOCK.instant()).append(".\n");
         for (SecurityLevel level : SecurityLevel.values()) {
-            long seed = 1000 + level.code();
+            long seed = 1000L + level.code();
             Conversation c = new Conversation(level, seed);
             out.append("\nlevel = ").append(level.name()).append('\n')
                     .append("seed = ").append(seed).append('\n')

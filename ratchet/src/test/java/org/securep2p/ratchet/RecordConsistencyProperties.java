@@ -121,7 +121,7 @@ class RecordConsistencyProperties {
             case KEM_ADVERTISE -> s.sendKemPublicKey = true;
             case KEM_COUNTER -> s.messagesSinceKemStep = 1 + r.nextInt(100);
             case LAST_KEM_STEP -> s.lastKemStepAt = quantum
-                    ? SessionRecord.now(Conversation.CLOCK) + RatchetLimits.MAX_CLOCK_STEP_BACK.getSeconds() + 1
+                    ? SessionRecord.now(Conversation.CLOCK) + RatchetLimits.MAX_CLOCK_STEP_BACK.toSeconds() + 1
                             + r.nextInt(1_000_000)
                     : r.nextLong(SessionRecord.now(Conversation.CLOCK));
             case TRANSCRIPT_HASH_LENGTH -> {
