@@ -363,7 +363,7 @@ public final class TransportConfig {
 
         private static List<ServerAddress> servers(String list) throws TransportException {
             List<ServerAddress> out = new ArrayList<>();
-            for (String part : list.split("[,\\s]+")) {
+            for (String part : list.split("[,\\s]+", -1)) {
                 if (!part.isEmpty()) {
                     out.add(ServerAddress.parse(part));
                 }
