@@ -345,9 +345,9 @@ public final class Connector {
                     .build());
             TlsChannel tls = TlsChannel.open(client, reliable, keys, certificate, pin, level, random,
                     TlsChannel.HANDSHAKE_TIMEOUT);
-            if (link instanceof IceLink && ice != null) {
+            if (link instanceof IceLink iceLink && ice != null) {
                 // The peer is authenticated and both ICE agents are done: a direct pair goes on without ice4j.
-                leaveIce((IceLink) link, ice);
+                leaveIce(iceLink, ice);
             }
             return new PeerConnection(ice, link, reliable, tls, "relayed".equals(link.pathKind()),
                     Duration.ofNanos(System.nanoTime() - startNanos));
