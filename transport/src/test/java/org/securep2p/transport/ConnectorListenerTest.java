@@ -395,21 +395,19 @@ class ConnectorListenerTest {
 
     private static byte[] fuzz(Random r) {
         byte[] opening = UdpDemuxTest.OPENING;
-        switch (r.nextInt(4)) {
-            case 0: {
+        return switch (r.nextInt(4)) {
+            case 0 -> {
                 byte[] b = new byte[r.nextInt(DatagramLink.MAX_DATAGRAM + 40)];
                 r.nextBytes(b);
-                return b;
+                yield b;
             }
-            case 1: {
+            case 1 -> {
                 byte[] b = opening.clone();
                 b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
-                return b;
+                yield b;
             }
-            case 2:
-                return ConnectorListenTest.packet(1 + r.nextInt(4), r.nextInt(2), r.nextInt(3) * 1138L);
-            default:
-                return opening.clone();
-        }
+            case 2 -> ConnectorListenTest.packet(1 + r.nextInt(4), r.nextInt(2), r.nextInt(3) * 1138L);
+            default -> opening.clone();
+        };
     }
 }
