@@ -196,10 +196,9 @@ public final class Candidate {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof Candidate)) {
+        if (!(o instanceof Candidate c)) {
             return false;
         }
-        Candidate c = (Candidate) o;
         return type == c.type && sameTransportAddress(c);
     }
 

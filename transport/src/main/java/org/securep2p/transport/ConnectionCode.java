@@ -631,10 +631,9 @@ public final class ConnectionCode {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof ConnectionCode)) {
+        if (!(o instanceof ConnectionCode c)) {
             return false;
         }
-        ConnectionCode c = (ConnectionCode) o;
         return kind == c.kind && identity.equals(c.identity) && minimumLevel == c.minimumLevel
                 && credentials.equals(c.credentials) && candidates.equals(c.candidates)
                 && answerNeeded == c.answerNeeded && Arrays.equals(answeredUfrag, c.answeredUfrag);

@@ -354,10 +354,9 @@ public final class ConnectionTarget {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof ConnectionTarget)) {
+        if (!(o instanceof ConnectionTarget t)) {
             return false;
         }
-        ConnectionTarget t = (ConnectionTarget) o;
         return code().equals(t.code()) && bareAddress().equals(t.bareAddress());
     }
 

@@ -212,7 +212,7 @@ public final class Connector {
         } catch (IOException e) {
             throw new TransportException(NO_ROUTE, "cannot send to " + target + ": " + e.getMessage(), e);
         }
-        return overLink(link, null, true, Optional::empty, level, BARE_CONNECTION_ID, start);
+        return overLink(link, null, TlsChannel.Role.CLIENT, Optional::empty, level, BARE_CONNECTION_ID, start);
     }
 
     /**
@@ -283,7 +283,7 @@ public final class Connector {
             long start = System.nanoTime();
             // The first datagram itself is dropped: the peer's reliable channel sends it again.
             channel.connect(first.getSocketAddress());
-            return overLink(UdpDatagramLink.of(channel), null, false, Optional::empty, level,
+            return overLink(UdpDatagramLink.of(channel), null, TlsChannel.Role.SERVER, Optional::empty, level,
                     BARE_CONNECTION_ID, start);
         } catch (java.net.SocketTimeoutException e) {
             close(channel);
@@ -318,7 +318,7 @@ public final class Connector {
         }
     }
 
-    private PeerConnection establish(IceSession ice, boolean client, Supplier<Optional<Fingerprint>> pin,
+    private PeerConnection establish(IceSession ice, TlsChannel.Role role, Supplier<Optional<Fingerprint>> pin,
             SecurityLevel level, int connectionId, Duration timeout, long startNanos, Consumer<String> onPath)
             throws TransportException {
         IceLink link = ice.awaitLink(timeout);
@@ -329,11 +329,11 @@ public final class Connector {
             ice.close();
             throw e;
         }
-        return overLink(link, ice, client, pin, level, connectionId, startNanos);
+        return overLink(link, ice, role, pin, level, connectionId, startNanos);
     }
 
     /** {@code pin} is read when TLS checks the peer's certificate (an answer code may arrive until then). */
-    private PeerConnection overLink(DatagramLink link, IceSession ice, boolean client,
+    private PeerConnection overLink(DatagramLink link, IceSession ice, TlsChannel.Role role,
             Supplier<Optional<Fingerprint>> pin, SecurityLevel level, int connectionId, long startNanos)
             throws TransportException {
         ReliableChannel reliable = null;
@@ -343,11 +343,11 @@ public final class Connector {
                     .keepalive(config.keepaliveInterval())
                     .deadPeer(config.deadPeerTimeout())
                     .build());
-            TlsChannel tls = TlsChannel.open(client, reliable, keys, certificate, pin, level, random,
+            TlsChannel tls = TlsChannel.open(role, reliable, keys, certificate, pin, level, random,
                     TlsChannel.HANDSHAKE_TIMEOUT);
-            if (link instanceof IceLink && ice != null) {
+            if (link instanceof IceLink iceLink && ice != null) {
                 // The peer is authenticated and both ICE agents are done: a direct pair goes on without ice4j.
-                leaveIce((IceLink) link, ice);
+                leaveIce(iceLink, ice);
             }
             return new PeerConnection(ice, link, reliable, tls, "relayed".equals(link.pathKind()),
                     Duration.ofNanos(System.nanoTime() - startNanos));
@@ -513,7 +513,8 @@ public final class Connector {
             SecurityLevel atStart = level;
             PeerConnection connection;
             try {
-                connection = overLink(link, null, false, Optional::empty, atStart, link.key().connectionId(), start);
+                connection = overLink(link, null, TlsChannel.Role.SERVER, Optional::empty, atStart,
+                        link.key().connectionId(), start);
             } catch (TransportException e) {
                 refused(e);
                 return;
@@ -646,7 +647,7 @@ public final class Connector {
          */
         public PeerConnection awaitPeer(Duration timeout, Consumer<String> onPath) throws TransportException {
             // Read at certificate-check time: the user may paste the answer while we already wait here.
-            PeerConnection connection = establish(ice, false, this::answerPin, minimumLevel,
+            PeerConnection connection = establish(ice, TlsChannel.Role.SERVER, this::answerPin, minimumLevel,
                     code.credentials().reliableConnectionId(), timeout, startNanos, Objects.requireNonNull(onPath));
             // An answer accepted after TLS checked the certificate (trust on first use) must still hold.
             Optional<Fingerprint> pin = answerPin();
@@ -702,7 +703,7 @@ public final class Connector {
          */
         public PeerConnection awaitPeer(Duration timeout, Consumer<String> onPath) throws TransportException {
             Optional<Fingerprint> pin = Optional.of(offer.identity());
-            return establish(ice, true, () -> pin, level,
+            return establish(ice, TlsChannel.Role.CLIENT, () -> pin, level,
                     offer.credentials().reliableConnectionId(), timeout, startNanos, Objects.requireNonNull(onPath));
         }
 

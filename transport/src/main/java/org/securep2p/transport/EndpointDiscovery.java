@@ -281,29 +281,21 @@ public final class EndpointDiscovery {
     }
 
     private static NatBehaviour.Mapping behaviourOf(NatMapping inferred) {
-        switch (inferred) {
-            case NO_NAT:
-                return NatBehaviour.Mapping.NONE;
-            case ENDPOINT_INDEPENDENT:
-                return NatBehaviour.Mapping.ENDPOINT_INDEPENDENT;
-            case ENDPOINT_DEPENDENT:
-                return NatBehaviour.Mapping.ENDPOINT_DEPENDENT;
-            default:
-                return NatBehaviour.Mapping.UNKNOWN;
-        }
+        return switch (inferred) {
+            case NO_NAT -> NatBehaviour.Mapping.NONE;
+            case ENDPOINT_INDEPENDENT -> NatBehaviour.Mapping.ENDPOINT_INDEPENDENT;
+            case ENDPOINT_DEPENDENT -> NatBehaviour.Mapping.ENDPOINT_DEPENDENT;
+            default -> NatBehaviour.Mapping.UNKNOWN;
+        };
     }
 
     private static NatMapping mappingOf(NatBehaviour measured) {
-        switch (measured.mapping()) {
-            case NONE:
-                return NatMapping.NO_NAT;
-            case ENDPOINT_INDEPENDENT:
-                return NatMapping.ENDPOINT_INDEPENDENT;
-            case UNKNOWN:
-                return NatMapping.UNKNOWN;
-            default:
-                return NatMapping.ENDPOINT_DEPENDENT;
-        }
+        return switch (measured.mapping()) {
+            case NONE -> NatMapping.NO_NAT;
+            case ENDPOINT_INDEPENDENT -> NatMapping.ENDPOINT_INDEPENDENT;
+            case UNKNOWN -> NatMapping.UNKNOWN;
+            default -> NatMapping.ENDPOINT_DEPENDENT;
+        };
     }
 
     private static void awaitAny(CompletableFuture<?> a, CompletableFuture<?> b, long deadline) {
@@ -333,18 +325,18 @@ public final class EndpointDiscovery {
     /** The mapped address of a success response, or empty: not a success, or no XOR-MAPPED-ADDRESS. */
     private static Optional<InetSocketAddress> mappedAddress(StunResponseEvent event) {
         Message m = event.getMessage();
-        if (!(m instanceof Response) || !((Response) m).isSuccessResponse()
+        if (!(m instanceof Response r) || !r.isSuccessResponse()
                 || !Arrays.equals(m.getTransactionID(), event.getRequest().getTransactionID())) {
             return Optional.empty();
         }
         Attribute a = m.getAttribute(Attribute.XOR_MAPPED_ADDRESS);
-        if (!(a instanceof XorMappedAddressAttribute)) {
+        if (!(a instanceof XorMappedAddressAttribute xor)) {
             return Optional.empty();
         }
         byte[] key = new byte[16];
         System.arraycopy(Message.MAGIC_COOKIE, 0, key, 0, 4);
         System.arraycopy(m.getTransactionID(), 0, key, 4, 12);
-        TransportAddress mapped = ((XorMappedAddressAttribute) a).applyXor(key);
+        TransportAddress mapped = xor.applyXor(key);
         return Optional.of(new InetSocketAddress(mapped.getAddress(), mapped.getPort()));
     }
 
@@ -354,10 +346,10 @@ public final class EndpointDiscovery {
      */
     static Optional<InetSocketAddress> usableOtherAddress(Message m, InetSocketAddress primary) {
         Attribute a = m.getAttribute(StunAddressAttribute.OTHER_ADDRESS);
-        if (!(a instanceof OptionalAttribute)) {
+        if (!(a instanceof OptionalAttribute attribute)) {
             return Optional.empty();
         }
-        Optional<InetSocketAddress> other = StunAddressAttribute.parse(((OptionalAttribute) a).getBody())
+        Optional<InetSocketAddress> other = StunAddressAttribute.parse(attribute.getBody())
                 .filter(o -> !o.getAddress().equals(primary.getAddress()) && o.getPort() != primary.getPort());
         if (other.isEmpty()) {
             return other;
@@ -410,7 +402,7 @@ public final class EndpointDiscovery {
             @Override
             public void processResponse(StunResponseEvent event) {
                 Message m = event.getMessage();
-                if (!(m instanceof Response) || !((Response) m).isSuccessResponse()) {
+                if (!(m instanceof Response response) || !response.isSuccessResponse()) {
                     f.complete(new ServerResult(server, null, "error response"));
                     return;
                 }

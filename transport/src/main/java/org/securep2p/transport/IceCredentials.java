@@ -113,11 +113,11 @@ public final class IceCredentials {
     }
 
     @Override
+    @SuppressWarnings("ShortCircuitBoolean") // & on purpose: both compare, so timing tells not which one differs
     public boolean equals(Object o) {
-        if (!(o instanceof IceCredentials)) {
+        if (!(o instanceof IceCredentials c)) {
             return false;
         }
-        IceCredentials c = (IceCredentials) o;
         return MessageDigest.isEqual(ufrag, c.ufrag) & MessageDigest.isEqual(password, c.password);
     }
 

@@ -154,15 +154,11 @@ public final class NatBehaviour {
      * have sent to its address. Empty when filtering is unknown (the caller falls back to its own guess).
      */
     public Optional<Boolean> answerNeeded() {
-        switch (filtering) {
-            case ENDPOINT_INDEPENDENT:
-                return Optional.of(false);
-            case ADDRESS_DEPENDENT:
-            case ADDRESS_AND_PORT_DEPENDENT:
-                return Optional.of(true);
-            default:
-                return Optional.empty();
-        }
+        return switch (filtering) {
+            case ENDPOINT_INDEPENDENT -> Optional.of(false);
+            case ADDRESS_DEPENDENT, ADDRESS_AND_PORT_DEPENDENT -> Optional.of(true);
+            default -> Optional.empty();
+        };
     }
 
     /**
@@ -184,29 +180,24 @@ public final class NatBehaviour {
             return "A relay will be needed: your NAT gives each destination its own port" + inferred
                     + ", so hole punching cannot work.";
         }
-        switch (filtering) {
-            case ENDPOINT_INDEPENDENT:
-                return mapping == Mapping.NONE ? "One code is enough: you have a public address and nothing "
-                        + "filters what the other person sends."
-                        : "One code is enough: your NAT keeps one public port and lets the other person's "
-                                + "packets in.";
-            case ADDRESS_DEPENDENT:
-            case ADDRESS_AND_PORT_DEPENDENT:
-                return "The other person must send an answer code back: your "
-                        + (mapping == Mapping.NONE ? "firewall" : "NAT")
-                        + " only lets in packets from addresses you have sent to.";
-            default:
-                break;
-        }
-        switch (mapping) {
-            case NONE:
-                return "No NAT: direct connection likely; its filtering could not be measured.";
-            case ENDPOINT_INDEPENDENT:
-                return "Your NAT keeps one public port" + inferred + "; its filtering could not be measured, so "
-                        + "the other person may have to send an answer code back.";
-            default:
-                return "Only one STUN server answered and it cannot measure the NAT: NAT behaviour unknown.";
-        }
+        return switch (filtering) {
+            case ENDPOINT_INDEPENDENT -> mapping == Mapping.NONE
+                    ? "One code is enough: you have a public address and nothing filters what the other person sends."
+                    : "One code is enough: your NAT keeps one public port and lets the other person's packets in.";
+            case ADDRESS_DEPENDENT, ADDRESS_AND_PORT_DEPENDENT -> "The other person must send an answer code back: "
+                    + "your " + (mapping == Mapping.NONE ? "firewall" : "NAT")
+                    + " only lets in packets from addresses you have sent to.";
+            default -> unmeasuredFilteringAdvice(inferred);
+        };
+    }
+
+    private String unmeasuredFilteringAdvice(String inferred) {
+        return switch (mapping) {
+            case NONE -> "No NAT: direct connection likely; its filtering could not be measured.";
+            case ENDPOINT_INDEPENDENT -> "Your NAT keeps one public port" + inferred + "; its filtering could not be "
+                    + "measured, so the other person may have to send an answer code back.";
+            default -> "Only one STUN server answered and it cannot measure the NAT: NAT behaviour unknown.";
+        };
     }
 
     /** Machine-readable summary for logs and the JSON mode, e.g. {@code ENDPOINT_INDEPENDENT/ADDRESS_DEPENDENT}. */
@@ -219,10 +210,9 @@ public final class NatBehaviour {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof NatBehaviour)) {
+        if (!(o instanceof NatBehaviour b)) {
             return false;
         }
-        NatBehaviour b = (NatBehaviour) o;
         return reachable == b.reachable && mapping == b.mapping && mappingMeasured == b.mappingMeasured
                 && filtering == b.filtering;
     }

@@ -79,8 +79,7 @@ public final class ServerAddress {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ServerAddress && ((ServerAddress) o).host.equalsIgnoreCase(host)
-                && ((ServerAddress) o).port == port;
+        return o instanceof ServerAddress a && a.host.equalsIgnoreCase(host) && a.port == port;
     }
 
     @Override

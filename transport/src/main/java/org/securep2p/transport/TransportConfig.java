@@ -287,46 +287,25 @@ public final class TransportConfig {
         private void set(String key, String value, String where) throws TransportException {
             String v = value.trim();
             switch (key) {
-                case "stun.servers":
-                    stunServers(servers(v));
-                    break;
-                case "turn.servers":
-                    turnServers(servers(v));
-                    break;
-                case "turn.username":
-                    turnUsername = v;
-                    break;
-                case "turn.password":
-                    turnPassword = v;
-                    break;
-                case "host.candidates":
+                case "stun.servers" -> stunServers(servers(v));
+                case "turn.servers" -> turnServers(servers(v));
+                case "turn.username" -> turnUsername = v;
+                case "turn.password" -> turnPassword = v;
+                case "host.candidates" -> {
                     try {
                         hostCandidates = HostCandidates.valueOf(v.toUpperCase(java.util.Locale.ROOT));
                     } catch (IllegalArgumentException e) {
                         throw new TransportException(CONFIG_INVALID, "host.candidates " + where
                                 + " must be LAN, PUBLIC_ONLY, ALL or LOOPBACK_ONLY");
                     }
-                    break;
-                case "ipv6":
-                    ipv6 = Boolean.parseBoolean(v);
-                    break;
-                case "stun.timeout.ms":
-                    stunTimeout = Duration.ofMillis(millis(v, key, where));
-                    break;
-                case "connect.timeout.ms":
-                    connectTimeout = Duration.ofMillis(millis(v, key, where));
-                    break;
-                case "keepalive.interval.ms":
-                    keepaliveInterval = Duration.ofMillis(millis(v, key, where));
-                    break;
-                case "dead.peer.timeout.ms":
-                    deadPeerTimeout = Duration.ofMillis(millis(v, key, where));
-                    break;
-                case "setup.timeout.ms":
-                    setupTimeout = Duration.ofMillis(millis(v, key, where));
-                    break;
-                default:
-                    throw new TransportException(CONFIG_INVALID, "unknown setting '" + key + "' " + where);
+                }
+                case "ipv6" -> ipv6 = Boolean.parseBoolean(v);
+                case "stun.timeout.ms" -> stunTimeout = Duration.ofMillis(millis(v, key, where));
+                case "connect.timeout.ms" -> connectTimeout = Duration.ofMillis(millis(v, key, where));
+                case "keepalive.interval.ms" -> keepaliveInterval = Duration.ofMillis(millis(v, key, where));
+                case "dead.peer.timeout.ms" -> deadPeerTimeout = Duration.ofMillis(millis(v, key, where));
+                case "setup.timeout.ms" -> setupTimeout = Duration.ofMillis(millis(v, key, where));
+                default -> throw new TransportException(CONFIG_INVALID, "unknown setting '" + key + "' " + where);
             }
         }
 
@@ -363,7 +342,7 @@ public final class TransportConfig {
 
         private static List<ServerAddress> servers(String list) throws TransportException {
             List<ServerAddress> out = new ArrayList<>();
-            for (String part : list.split("[,\\s]+")) {
+            for (String part : list.split("[,\\s]+", -1)) {
                 if (!part.isEmpty()) {
                     out.add(ServerAddress.parse(part));
                 }

@@ -1,5 +1,6 @@
 package org.securep2p.transport;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -119,10 +120,10 @@ class ConnectorListenerTest {
 
     /** A message each way, proving the pair is connected end to end. */
     private static void roundTrip(PeerConnection dialer, PeerConnection accepted, String text) throws Exception {
-        dialer.sendMessage(("to listener " + text).getBytes());
-        assertThat(new String(accepted.receiveMessage())).isEqualTo("to listener " + text);
-        accepted.sendMessage(("to dialer " + text).getBytes());
-        assertThat(new String(dialer.receiveMessage())).isEqualTo("to dialer " + text);
+        dialer.sendMessage(("to listener " + text).getBytes(UTF_8));
+        assertThat(new String(accepted.receiveMessage(), UTF_8)).isEqualTo("to listener " + text);
+        accepted.sendMessage(("to dialer " + text).getBytes(UTF_8));
+        assertThat(new String(dialer.receiveMessage(), UTF_8)).isEqualTo("to dialer " + text);
     }
 
     private static void awaitCondition(BooleanSupplier condition, String what) {
@@ -150,8 +151,8 @@ class ConnectorListenerTest {
             PeerConnection dialer = dialing.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertThat(dialer.peerIdentity()).isEqualTo(listenerKeys.identity());
             PeerConnection mine = accepted.get(fingerprint(i));
-            long up = 100 + i;
-            long down = 200 + i;
+            long up = 100L + i;
+            long down = 200L + i;
             transfers.add(pool.submit(() -> send(dialer, size, up)));
             transfers.add(pool.submit(() -> send(mine, size, down)));
             transfers.add(pool.submit(() -> expect(mine, size, up)));
@@ -216,6 +217,7 @@ class ConnectorListenerTest {
         assertThat(refusals).isEmpty();
     }
 
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     @Test
     void aFailedHandshakeAndAScannerDoNotDisturbAConcurrentGoodDialerNorAnOpenConnection() throws Exception {
         Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);
@@ -291,6 +293,7 @@ class ConnectorListenerTest {
         roundTrip(v6.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), accepted.get(fingerprint(1)), "IPv6");
     }
 
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     private static boolean ipv6Loopback() {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("::1", 0))) {
             return true;
@@ -354,6 +357,7 @@ class ConnectorListenerTest {
         }, "the port released");
     }
 
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     @Test
     void randomDatagramsAtALiveListenerDisturbNeitherAnOpenConnectionNorTheNextDialer() throws Exception {
         Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);
@@ -391,21 +395,19 @@ class ConnectorListenerTest {
 
     private static byte[] fuzz(Random r) {
         byte[] opening = UdpDemuxTest.OPENING;
-        switch (r.nextInt(4)) {
-            case 0: {
+        return switch (r.nextInt(4)) {
+            case 0 -> {
                 byte[] b = new byte[r.nextInt(DatagramLink.MAX_DATAGRAM + 40)];
                 r.nextBytes(b);
-                return b;
+                yield b;
             }
-            case 1: {
+            case 1 -> {
                 byte[] b = opening.clone();
                 b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
-                return b;
+                yield b;
             }
-            case 2:
-                return ConnectorListenTest.packet(1 + r.nextInt(4), r.nextInt(2), r.nextInt(3) * 1138L);
-            default:
-                return opening.clone();
-        }
+            case 2 -> ConnectorListenTest.packet(1 + r.nextInt(4), r.nextInt(2), r.nextInt(3) * 1138L);
+            default -> opening.clone();
+        };
     }
 }

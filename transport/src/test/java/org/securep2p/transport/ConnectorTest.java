@@ -18,6 +18,7 @@ import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.ice.IceLink;
 import org.securep2p.crypto.testing.Await;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -100,8 +101,8 @@ class ConnectorTest {
                 assertThat(w.keyExchangeGroup()).isEqualTo(c.keyExchangeGroup());
                 assertThat(c.level()).isEqualTo(level);
                 assertThat(c.channelBinding()).hasSize(32).isEqualTo(w.channelBinding());
-                c.sendMessage("hello".getBytes());
-                assertThat(new String(w.receiveMessage())).isEqualTo("hello");
+                c.sendMessage("hello".getBytes(UTF_8));
+                assertThat(new String(w.receiveMessage(), UTF_8)).isEqualTo("hello");
                 // The largest message (1 MiB) crosses 65 TLS records and ~900 datagrams, intact.
                 byte[] big = new byte[PeerConnection.MAX_MESSAGE];
                 RANDOM.nextBytes(big);
@@ -122,7 +123,7 @@ class ConnectorTest {
             // The code as a man in the middle would rewrite it: his identity, the real waiter's path.
             ConnectionCode forged = ConnectionCode.offer(other.identity().fingerprint(), real.minimumLevel(),
                     real.credentials(), real.candidates(), false);
-            CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> waiterSide = CompletableFuture.runAsync(() -> {
                 try (PeerConnection ignored = waiting.awaitPeer(TIMEOUT)) {
                     // the connector refuses; whatever happens here does not matter
                 } catch (Exception e) {
@@ -134,6 +135,8 @@ class ConnectorTest {
                     .satisfies(e -> assertThat(((TransportException) e).reason())
                             .isEqualTo(TransportException.Reason.IDENTITY_MISMATCH));
             waiting.close();
+            // The waiter's side ends before its keys are closed (and an error in it is not lost).
+            waiterSide.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         }
     }
 
@@ -142,6 +145,7 @@ class ConnectorTest {
      * connections need no answer). Someone else who also saw the offer dials: the waiter must pin the pasted
      * answer's identity, not trust that peer on first use because no answer existed when it began to wait.
      */
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     @Test
     void refusesAnotherIdentityOnceTheAnswerIsAcceptedDuringTheWait() throws Exception {
         try (InMemoryPrivateKeys waiterKeys = keys(); InMemoryPrivateKeys friendKeys = keys();
@@ -167,7 +171,7 @@ class ConnectorTest {
                     List.of(Candidate.of(Candidate.Type.HOST, new java.net.InetSocketAddress("127.0.0.1", 9))));
             waiting.acceptAnswer(friendsAnswer);
             Connector.Dialing intruder = connector(intruderKeys, "i").dial(offer, SecurityLevel.STANDARD);
-            CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> intruderSide = CompletableFuture.runAsync(() -> {
                 try (PeerConnection ignored = intruder.awaitPeer(TIMEOUT)) {
                     // TLS 1.3: the client may finish before the waiter refuses its certificate
                 } catch (Exception e) {
@@ -180,6 +184,8 @@ class ConnectorTest {
                             .isEqualTo(TransportException.Reason.IDENTITY_MISMATCH));
             intruder.close();
             waiting.close();
+            // The intruder's side ends before its keys are closed (and an error in it is not lost).
+            intruderSide.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         }
     }
 
@@ -249,8 +255,8 @@ class ConnectorTest {
                 assertThat(c.peerIdentity()).isEqualTo(waiterKeys.identity());
                 assertThat(w.peerIdentity()).isEqualTo(connectorKeys.identity());
                 assertThat(c.path()).isEqualTo(PeerConnection.Path.DIRECT);
-                w.sendMessage("tofu".getBytes());
-                assertThat(new String(c.receiveMessage())).isEqualTo("tofu");
+                w.sendMessage("tofu".getBytes(UTF_8));
+                assertThat(new String(c.receiveMessage(), UTF_8)).isEqualTo("tofu");
             }
         }
     }

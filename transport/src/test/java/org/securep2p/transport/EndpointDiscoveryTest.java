@@ -128,6 +128,7 @@ class EndpointDiscoveryTest {
         }
     }
 
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     @Test
     void alternateAddressesGetTheRefusalOfACodesCandidatesUnlessTheServerIsOfTheSameClass() throws Exception {
         InetAddress publicServer = InetAddress.getByName("198.51.100.1");

@@ -24,6 +24,7 @@ import org.securep2p.transport.reliable.ReliableChannel;
 import org.securep2p.transport.reliable.ReliableConfig;
 import org.securep2p.transport.reliable.UdpDatagramLink;
 import org.securep2p.transport.tls.TlsChannel;
+import org.securep2p.transport.tls.TlsChannel.Role;
 
 /**
  * The stream under impairment, run as its own JVM inside a lab namespace whose UDP traffic iptables drops at
@@ -63,13 +64,13 @@ public final class ImpairedTransfer {
             TransportCertificate certB = TransportCertificate.loadOrCreate(certs.resolve("b"), kb, Clock.systemUTC());
             CompletableFuture<TlsChannel> server = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return TlsChannel.open(false, b, kb, certB, Optional.of(ka.identity().fingerprint()),
+                    return TlsChannel.open(Role.SERVER, b, kb, certB, Optional.of(ka.identity().fingerprint()),
                             SecurityLevel.QUANTUM_RESISTANT, random, TlsChannel.HANDSHAKE_TIMEOUT);
                 } catch (TransportException e) {
                     throw new IllegalStateException(e);
                 }
             });
-            TlsChannel client = TlsChannel.open(true, a, ka, certA, Optional.of(kb.identity().fingerprint()),
+            TlsChannel client = TlsChannel.open(Role.CLIENT, a, ka, certA, Optional.of(kb.identity().fingerprint()),
                     SecurityLevel.QUANTUM_RESISTANT, random, TlsChannel.HANDSHAKE_TIMEOUT);
             TlsChannel tlsB = server.get();
             long start = System.nanoTime();

@@ -198,7 +198,7 @@ public final class LabPeer {
 
     private static List<ServerAddress> servers(String list) throws TransportException {
         List<ServerAddress> out = new java.util.ArrayList<>();
-        for (String s : list.split(",")) {
+        for (String s : list.split(",", -1)) {
             out.add(ServerAddress.parse(s));
         }
         return out;

@@ -27,8 +27,13 @@ class TransportConfigTest {
     @Test
     void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("transport.properties");
-        Files.writeString(file, "stun.servers = a.example:1, b.example\nturn.servers=t.example:3478\n"
-                + "turn.username=u\nturn.password=file-secret\nhost.candidates=all\n");
+        Files.writeString(file, """
+                stun.servers = a.example:1, b.example
+                turn.servers=t.example:3478
+                turn.username=u
+                turn.password=file-secret
+                host.candidates=all
+                """);
         TransportConfig c = TransportConfig.load(Optional.of(file),
                 Map.of(TransportConfig.ENV_STUN, "[2001:db8::1]:5000", TransportConfig.ENV_TURN_PASSWORD, "env-secret"))
                 .build();

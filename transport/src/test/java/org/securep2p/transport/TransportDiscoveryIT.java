@@ -89,7 +89,7 @@ class TransportDiscoveryIT {
             // The public namespace's address, on a port where nothing listens.
             String out = discover(lab, lab.stun1().getAddress().getHostAddress() + ":9");
             assertThat(out).contains("DISCOVERY mapping=UNREACHABLE public=none");
-            for (String line : out.split("\n")) {
+            for (String line : out.split("\n", -1)) {
                 if (line.startsWith("DISCOVERY")) {
                     assertThat(Integer.parseInt(TransportNatIT.field(line, "ms"))).isLessThan(3_000 + 1_500);
                 }

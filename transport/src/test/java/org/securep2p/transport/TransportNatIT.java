@@ -144,7 +144,7 @@ class TransportNatIT {
     }
 
     static String field(String line, String key) {
-        for (String part : line.split(" ")) {
+        for (String part : line.split(" ", -1)) {
             if (part.startsWith(key + "=")) {
                 return part.substring(key.length() + 1);
             }

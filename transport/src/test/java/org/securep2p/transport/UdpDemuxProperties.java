@@ -71,26 +71,22 @@ class UdpDemuxProperties {
     /** Junk, truncated or bit-flipped openings, openings of other connection ids, and genuine openings. */
     private static byte[] datagram(Random r) {
         byte[] opening = UdpDemuxTest.OPENING;
-        switch (r.nextInt(6)) {
-            case 0: {
+        return switch (r.nextInt(6)) {
+            case 0 -> {
                 byte[] b = new byte[r.nextInt(DatagramLink.MAX_DATAGRAM + 40)];
                 r.nextBytes(b);
-                return b;
+                yield b;
             }
-            case 1:
-                return Arrays.copyOf(opening, r.nextInt(opening.length));
-            case 2: {
+            case 1 -> Arrays.copyOf(opening, r.nextInt(opening.length));
+            case 2 -> {
                 byte[] b = opening.clone();
                 b[r.nextInt(b.length)] ^= (byte) (1 << r.nextInt(8));
-                return b;
+                yield b;
             }
-            case 3:
-                return ConnectorListenTest.packet(ReliableWire.TYPE_DATA, r.nextInt(3), r.nextInt(2) * 1138L);
-            case 4:
-                return ConnectorListenTest.packet(1 + r.nextInt(4), 0, 0);
-            default:
-                return opening.clone();
-        }
+            case 3 -> ConnectorListenTest.packet(ReliableWire.TYPE_DATA, r.nextInt(3), r.nextInt(2) * 1138L);
+            case 4 -> ConnectorListenTest.packet(1 + r.nextInt(4), 0, 0);
+            default -> opening.clone();
+        };
     }
 
     private static int connectionId(byte[] d) {

@@ -29,6 +29,7 @@ class UdpDemuxTest {
 
     static final byte[] OPENING = ConnectorListenTest.packet(ReliableWire.TYPE_DATA, Connector.BARE_CONNECTION_ID, 0);
 
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     static InetSocketAddress source(int i) {
         return new InetSocketAddress("127.0.0.1", 40_000 + i);
     }

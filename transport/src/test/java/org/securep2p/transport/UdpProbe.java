@@ -264,7 +264,7 @@ final class UdpProbe {
 
             txid = transactionId();
             response = transact(socket, server, message(CREATE_PERMISSION_REQUEST, txid)
-                    .add(ATTR_XOR_PEER_ADDRESS, xorEncode(new InetSocketAddress(permitted, 0), txid))
+                    .add(ATTR_XOR_PEER_ADDRESS, xorEncode(new InetSocketAddress(permitted, 0)))
                     .add(ATTR_USERNAME, user.getBytes(StandardCharsets.UTF_8))
                     .add(ATTR_REALM, realm).add(ATTR_NONCE, nonce).toBytesWithIntegrity(key), txid);
             if (response == null || type(response) != CREATE_PERMISSION_SUCCESS) {
@@ -291,7 +291,7 @@ final class UdpProbe {
                 say("DATA " + hostPort(peer) + " " + text);
                 byte[] sendTx = transactionId();
                 byte[] indication = message(SEND_INDICATION, sendTx)
-                        .add(ATTR_XOR_PEER_ADDRESS, xorEncode(peer, sendTx))
+                        .add(ATTR_XOR_PEER_ADDRESS, xorEncode(peer))
                         .add(ATTR_DATA, ("echo:" + text).getBytes(StandardCharsets.US_ASCII)).toBytes();
                 socket.send(new DatagramPacket(indication, indication.length, server));
                 return 0;
@@ -360,7 +360,8 @@ final class UdpProbe {
         }
     }
 
-    private static byte[] xorEncode(InetSocketAddress address, byte[] txid) {
+    /** IPv4 only: the transaction id enters only an IPv6 address's XOR (RFC 5389 15.2). */
+    private static byte[] xorEncode(InetSocketAddress address) {
         byte[] ip = address.getAddress().getAddress();
         if (ip.length != 4) {
             throw new IllegalArgumentException("the lab is IPv4 only: " + address);

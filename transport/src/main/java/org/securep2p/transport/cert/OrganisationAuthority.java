@@ -307,6 +307,7 @@ public final class OrganisationAuthority implements AutoCloseable {
     }
 
     /** A certificate just issued. {@code pem} is the certificate for the member's {@code cert/member.crt}. */
+    @SuppressWarnings("ArrayRecordComponent") // pem is copied in and out; equality is not used
     public record IssuedCertificate(String name, BigInteger serial, Fingerprint fingerprint, Instant notAfter,
                                     byte[] pem) {
         public IssuedCertificate {

@@ -91,12 +91,12 @@ public final class IceLink implements DatagramLink {
     /** Best effort: the kernel may cap the size (net.core.rmem_max), which only costs throughput. */
     private static void enlargeReceiveBuffers(Component component) {
         for (LocalCandidate c : component.getLocalCandidates()) {
-            if (!(c instanceof HostCandidate)) {
+            if (!(c instanceof HostCandidate host)) {
                 continue;
             }
             try {
                 // The candidate's own socket (ice4j reads it on its thread), not the component's view of it.
-                IceSocketWrapper wrapper = ((HostCandidate) c).getCandidateIceSocketWrapper();
+                IceSocketWrapper wrapper = host.getCandidateIceSocketWrapper();
                 DatagramSocket s = wrapper == null ? null : wrapper.getUDPSocket();
                 if (s != null && s.getReceiveBufferSize() < SOCKET_BUFFER) {
                     s.setReceiveBufferSize(SOCKET_BUFFER);

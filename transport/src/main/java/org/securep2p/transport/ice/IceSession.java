@@ -171,19 +171,16 @@ public final class IceSession implements AutoCloseable {
                 continue;
             }
             switch (c.getType()) {
-                case RELAYED_CANDIDATE:
-                    relayed.add(Candidate.of(Candidate.Type.RELAYED, a));
-                    break;
-                case SERVER_REFLEXIVE_CANDIDATE:
-                    reflexive.add(Candidate.of(Candidate.Type.SERVER_REFLEXIVE, a));
-                    break;
-                case HOST_CANDIDATE:
+                case RELAYED_CANDIDATE -> relayed.add(Candidate.of(Candidate.Type.RELAYED, a));
+                case SERVER_REFLEXIVE_CANDIDATE -> reflexive.add(Candidate.of(Candidate.Type.SERVER_REFLEXIVE, a));
+                case HOST_CANDIDATE -> {
                     if (offered(a.getAddress(), config.hostCandidates())) {
                         (isGlobal(a.getAddress()) ? host : privateHost).add(Candidate.of(Candidate.Type.HOST, a));
                     }
-                    break;
-                default:
-                    break;
+                }
+                default -> {
+                    // no other kind of candidate is offered
+                }
             }
         }
         // Direct paths first: when the code is full, the relay is what survives (it works everywhere), so
@@ -461,7 +458,7 @@ public final class IceSession implements AutoCloseable {
      */
     private static HostCandidate hostBase(LocalCandidate candidate) {
         LocalCandidate base = candidate.getBase() == null ? candidate : candidate.getBase();
-        return base instanceof HostCandidate ? (HostCandidate) base : null;
+        return base instanceof HostCandidate host ? host : null;
     }
 
     /** Frees ice4j's sockets and threads on a thread of its own, without waiting for it. */

@@ -91,7 +91,6 @@ public final class ReliableChannel implements Closeable {
     private long ignoredAcks;
     private long duplicatePackets;
     private long keepalivesSent;
-    private long sendErrors;
 
     private ReliableChannel(DatagramLink link, ReliableConfig config) {
         this.link = Objects.requireNonNull(link, "link");
@@ -625,7 +624,6 @@ public final class ReliableChannel implements Closeable {
             lastSent = now;
         } catch (IOException e) {
             // A refused or dropped send is a lost datagram: retransmission and the dead-peer timer handle it.
-            sendErrors++;
         }
     }
 

@@ -157,10 +157,6 @@ public final class TlsChannel implements Closeable {
     public enum Role {
         CLIENT, SERVER;
 
-        static Role of(boolean client) {
-            return client ? CLIENT : SERVER;
-        }
-
         @Override
         public String toString() {
             return this == CLIENT ? "client" : "server";
@@ -254,22 +250,22 @@ public final class TlsChannel implements Closeable {
     static TlsChannel client(InputStream in, OutputStream out, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random)
             throws TransportException {
-        return open(true, in, out, keys, cert, pinnedPeer, level, random, HANDSHAKE_TIMEOUT);
+        return open(Role.CLIENT, in, out, keys, cert, pinnedPeer, level, random, HANDSHAKE_TIMEOUT);
     }
 
     /** The server side of {@link #client}; the same parameters and failures, the pin being the client's. */
     static TlsChannel server(InputStream in, OutputStream out, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random)
             throws TransportException {
-        return open(false, in, out, keys, cert, pinnedPeer, level, random, HANDSHAKE_TIMEOUT);
+        return open(Role.SERVER, in, out, keys, cert, pinnedPeer, level, random, HANDSHAKE_TIMEOUT);
     }
 
     /** {@link #client} or {@link #server} with another handshake timeout. */
-    public static TlsChannel open(boolean client, InputStream in, OutputStream out, PrivateKeyOperations keys,
+    public static TlsChannel open(Role role, InputStream in, OutputStream out, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(pinnedPeer, "pinnedPeer");
-        return open(Role.of(client), new Streams(in, out), keys, cert, () -> pinnedPeer, level, random,
+        return open(role, new Streams(in, out), keys, cert, () -> pinnedPeer, level, random,
                 handshakeTimeout);
     }
 
@@ -277,27 +273,28 @@ public final class TlsChannel implements Closeable {
      * {@link #open} over a reliable channel, whose I/O thread then hands its received bytes straight to TLS
      * (no reader thread, no stream hand-off). The channel is closed with this one.
      */
-    public static TlsChannel open(boolean client, ReliableChannel reliable, PrivateKeyOperations keys,
+    public static TlsChannel open(Role role, ReliableChannel reliable, PrivateKeyOperations keys,
             TransportCertificate cert, Optional<Fingerprint> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(pinnedPeer, "pinnedPeer");
-        return open(client, reliable, keys, cert, () -> pinnedPeer, level, random, handshakeTimeout);
+        return open(role, reliable, keys, cert, () -> pinnedPeer, level, random, handshakeTimeout);
     }
 
     /**
      * As above, with the pin read when the peer's certificate is checked rather than now: the waiter of a
      * connection code learns its peer's identity from an answer code that may be pasted while it waits.
      */
-    public static TlsChannel open(boolean client, ReliableChannel reliable, PrivateKeyOperations keys,
+    public static TlsChannel open(Role role, ReliableChannel reliable, PrivateKeyOperations keys,
             TransportCertificate cert, Supplier<Optional<Fingerprint>> pinnedPeer, SecurityLevel level,
             SecureRandom random, Duration handshakeTimeout) throws TransportException {
         Objects.requireNonNull(reliable, "reliable");
-        return open(Role.of(client), new Pushed(reliable), keys, cert, pinnedPeer, level, random, handshakeTimeout);
+        return open(role, new Pushed(reliable), keys, cert, pinnedPeer, level, random, handshakeTimeout);
     }
 
     private static TlsChannel open(Role role, Source source, PrivateKeyOperations keys, TransportCertificate cert,
             Supplier<Optional<Fingerprint>> pinnedPeer, SecurityLevel level, SecureRandom random,
             Duration handshakeTimeout) throws TransportException {
+        Objects.requireNonNull(role, "role");
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(cert, "cert");
         Objects.requireNonNull(pinnedPeer, "pinnedPeer");

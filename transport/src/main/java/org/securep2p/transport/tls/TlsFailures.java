@@ -34,14 +34,14 @@ final class TlsFailures {
         if (recorded != null) {
             return recorded;
         }
-        if (e instanceof TransportException) {
-            return (TransportException) e;
+        if (e instanceof TransportException t) {
+            return t;
         }
-        if (e instanceof TlsFatalAlertReceived) {
-            return received(((TlsFatalAlertReceived) e).getAlertDescription(), e);
+        if (e instanceof TlsFatalAlertReceived r) {
+            return received(r.getAlertDescription(), e);
         }
-        if (e instanceof TlsFatalAlert) {
-            String alert = AlertDescription.getText(((TlsFatalAlert) e).getAlertDescription());
+        if (e instanceof TlsFatalAlert f) {
+            String alert = AlertDescription.getText(f.getAlertDescription());
             return established
                     ? new TransportException(PROTOCOL_VIOLATION, "refused a TLS record from the peer: " + alert, e)
                     : new TransportException(TLS_FAILED, "TLS handshake failed: " + alert, e);
@@ -52,8 +52,8 @@ final class TlsFailures {
         if (e instanceof EOFException) {
             return endOfStream(established);
         }
-        if (e instanceof IOException) {
-            return stream((IOException) e);
+        if (e instanceof IOException io) {
+            return stream(io);
         }
         // Bouncy Castle bugs on hostile input surface as runtime exceptions; they must not crash the caller.
         return established
@@ -70,8 +70,8 @@ final class TlsFailures {
     /** The channel below failed: its own TransportException, when it carries one, is the real reason. */
     static TransportException stream(IOException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof TransportException) {
-                return (TransportException) t;
+            if (t instanceof TransportException found) {
+                return found;
             }
         }
         return new TransportException(IO_FAILED, "the channel below TLS failed: " + e.getMessage(), e);
@@ -79,17 +79,14 @@ final class TlsFailures {
 
     private static TransportException received(short alert, Throwable e) {
         String text = AlertDescription.getText(alert);
-        switch (alert) {
-            case AlertDescription.insufficient_security:
-                return new TransportException(DOWNGRADE, "the peer runs another security level (" + text + ")", e);
-            case AlertDescription.bad_certificate:
-            case AlertDescription.unsupported_certificate:
-            case AlertDescription.certificate_unknown:
-            case AlertDescription.certificate_required:
-            case AlertDescription.access_denied:
-                return new TransportException(TLS_FAILED, "the peer refused our certificate (" + text + ")", e);
-            default:
-                return new TransportException(TLS_FAILED, "the peer aborted TLS (" + text + ")", e);
-        }
+        return switch (alert) {
+            case AlertDescription.insufficient_security ->
+                    new TransportException(DOWNGRADE, "the peer runs another security level (" + text + ")", e);
+            case AlertDescription.bad_certificate, AlertDescription.unsupported_certificate,
+                    AlertDescription.certificate_unknown, AlertDescription.certificate_required,
+                    AlertDescription.access_denied ->
+                    new TransportException(TLS_FAILED, "the peer refused our certificate (" + text + ")", e);
+            default -> new TransportException(TLS_FAILED, "the peer aborted TLS (" + text + ")", e);
+        };
     }
 }

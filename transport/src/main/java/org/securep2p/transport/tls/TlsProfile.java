@@ -72,14 +72,14 @@ final class TlsProfile {
         return TlsUtils.isSupportedNamedGroup(crypto, namedGroup(level));
     }
 
-    @SuppressWarnings({"rawtypes", "unchecked"}) // Bouncy Castle's TLS API takes raw Vectors.
+    @SuppressWarnings({"rawtypes", "unchecked", "JdkObsolete"}) // Bouncy Castle's TLS API takes raw Vectors.
     static Vector signatureAlgorithms() {
         Vector v = new Vector(1);
         v.addElement(SignatureAndHashAlgorithm.ed25519);
         return v;
     }
 
-    @SuppressWarnings({"rawtypes", "unchecked"})
+    @SuppressWarnings({"rawtypes", "unchecked", "JdkObsolete"}) // the same
     static Vector vectorOf(Object element) {
         Vector v = new Vector(1);
         v.addElement(element);

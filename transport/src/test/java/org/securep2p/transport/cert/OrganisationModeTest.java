@@ -27,6 +27,7 @@ import static org.securep2p.transport.tls.TlsFixtures.CLOCK;
 class OrganisationModeTest {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    @SuppressWarnings("TimeInStaticInitializer") // CLOCK is fixed: NOW is a constant, not the load time
     private static final Instant NOW = CLOCK.instant();
     private static final TlsFixtures.Identity ALICE = TlsFixtures.identity();
     private static final TlsFixtures.Identity BOB = TlsFixtures.identity();

@@ -126,6 +126,11 @@ class TransportCertificateTest {
         }
     }
 
+    @SuppressWarnings("JavaUtilDate") // Bouncy Castle's certificate builder takes a Date: the one place made
+    private static Date date(long epochMillis) {
+        return new Date(epochMillis);
+    }
+
     private static Ed25519PrivateKeyParameters ed25519Key() {
         return new Ed25519PrivateKeyParameters(new SecureRandom());
     }
@@ -212,7 +217,7 @@ class TransportCertificateTest {
         generator.initialize(256);
         KeyPair ec = generator.generateKeyPair();
         X500Name name = new X500Name("CN=securep2p test");
-        byte[] der = new X509v3CertificateBuilder(name, BigInteger.ONE, new Date(0), new Date(4_000_000_000_000L),
+        byte[] der = new X509v3CertificateBuilder(name, BigInteger.ONE, date(0), date(4_000_000_000_000L),
                 name, SubjectPublicKeyInfo.getInstance(ec.getPublic().getEncoded()))
                 .addExtension(TransportCertificate.IDENTITY_EXTENSION, false, new DEROctetString(alice.keys.identity().encoded()))
                 .build(new JcaContentSignerBuilder("SHA256withECDSA").build(ec.getPrivate())).getEncoded();
@@ -232,7 +237,7 @@ class TransportCertificateTest {
         assertRefused(build(key.generatePublicKey().getEncoded(), alice.keys.identity(), true, ed25519Signer(key)),
                 TLS_FAILED, "critical extension");
         X500Name name = new X500Name("CN=securep2p test");
-        byte[] der = new X509v3CertificateBuilder(name, BigInteger.ONE, new Date(0), new Date(4_000_000_000_000L),
+        byte[] der = new X509v3CertificateBuilder(name, BigInteger.ONE, date(0), date(4_000_000_000_000L),
                 name, new SubjectPublicKeyInfo(TransportCertificate.ED25519, alice.keys.identity().ed25519PublicKey()))
                 .addExtension(TransportCertificate.IDENTITY_EXTENSION, false, new DEROctetString(alice.keys.identity().encoded()))
                 .addExtension(Extension.keyUsage, true, new DERBitString(new byte[] {(byte) 0x80}, 7))
@@ -245,7 +250,7 @@ class TransportCertificateTest {
         Ed25519PrivateKeyParameters key = ed25519Key();
         X500Name name = new X500Name("CN=securep2p test");
         byte[] truncated = Arrays.copyOf(alice.keys.identity().encoded(), 100);
-        byte[] der = new X509v3CertificateBuilder(name, BigInteger.ONE, new Date(0), new Date(4_000_000_000_000L),
+        byte[] der = new X509v3CertificateBuilder(name, BigInteger.ONE, date(0), date(4_000_000_000_000L),
                 name, new SubjectPublicKeyInfo(TransportCertificate.ED25519, key.generatePublicKey().getEncoded()))
                 .addExtension(TransportCertificate.IDENTITY_EXTENSION, false, new DEROctetString(truncated))
                 .build(ed25519Signer(key)).getEncoded();

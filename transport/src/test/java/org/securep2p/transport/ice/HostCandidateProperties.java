@@ -46,7 +46,8 @@ class HostCandidateProperties {
 
     private static byte[] withPrefix(String prefix, byte[] tail) {
         if (prefix.endsWith(".")) {
-            String[] parts = prefix.split("\\.");
+            // "10." is one part, "172.16." two: the trailing dot ends the prefix, it opens no empty part.
+            String[] parts = prefix.substring(0, prefix.length() - 1).split("\\.", -1);
             byte[] b = new byte[] {0, 0, tail[2], tail[3]};
             b[0] = (byte) Integer.parseInt(parts[0]);
             if (parts.length > 1) {

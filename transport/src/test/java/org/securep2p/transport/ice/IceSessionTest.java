@@ -17,6 +17,7 @@ import org.securep2p.transport.TransportConfig;
 import org.securep2p.transport.TransportException;
 import org.securep2p.transport.reliable.DatagramLink;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,12 +32,12 @@ class IceSessionTest {
 
     private static void exchange(IceLink a, IceLink b) throws Exception {
         byte[] buf = new byte[DatagramLink.MAX_DATAGRAM];
-        a.send("ping".getBytes(), 0, 4);
+        a.send("ping".getBytes(UTF_8), 0, 4);
         int n = receiveSkippingStun(b, buf);
-        assertThat(new String(buf, 0, n)).isEqualTo("ping");
-        b.send("pong".getBytes(), 0, 4);
+        assertThat(new String(buf, 0, n, UTF_8)).isEqualTo("ping");
+        b.send("pong".getBytes(UTF_8), 0, 4);
         n = receiveSkippingStun(a, buf);
-        assertThat(new String(buf, 0, n)).isEqualTo("pong");
+        assertThat(new String(buf, 0, n, UTF_8)).isEqualTo("pong");
     }
 
     /**
@@ -114,7 +115,7 @@ class IceSessionTest {
             IceLink c = connector.awaitLink(Duration.ofSeconds(10));
             IceLink w = waiter.awaitLink(Duration.ofSeconds(10));
             try (java.net.DatagramSocket intruder = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
-                byte[] junk = "spoofed".getBytes();
+                byte[] junk = "spoofed".getBytes(UTF_8);
                 intruder.send(new java.net.DatagramPacket(junk, junk.length, offered.get(0).address()));
             }
             byte[] buf = new byte[DatagramLink.MAX_DATAGRAM];
@@ -143,7 +144,7 @@ class IceSessionTest {
             exchange(w, c);
             // The waiter's own socket sits on the advertised address and admits the selected peer only.
             try (java.net.DatagramSocket intruder = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
-                byte[] junk = "spoofed".getBytes();
+                byte[] junk = "spoofed".getBytes(UTF_8);
                 intruder.send(new java.net.DatagramPacket(junk, junk.length, offered.get(0).address()));
             }
             byte[] buf = new byte[DatagramLink.MAX_DATAGRAM];
@@ -236,6 +237,7 @@ class IceSessionTest {
     }
 
     /** The real list of this machine's addresses holds every interface address, loopback included. */
+    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
     @Test
     void ownAddressesAreEveryInterfaceAddressOfThisMachine() throws Exception {
         Set<InetAddress> own = IceSession.ownAddresses();

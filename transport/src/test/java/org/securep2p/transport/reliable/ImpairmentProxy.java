@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A small user-space UDP proxy on loopback between two endpoints A and B that loses, duplicates, delays and
@@ -115,6 +116,7 @@ public final class ImpairmentProxy implements Closeable {
         }
     }
 
+    @SuppressWarnings("ArrayRecordComponent") // ordered by (at, seq) only, never compared by equals
     private record Held(long at, long seq, byte[] data) implements Comparable<Held> {
         @Override
         public int compareTo(Held o) {
@@ -132,11 +134,12 @@ public final class ImpairmentProxy implements Closeable {
         private final Random random;
         private final PriorityQueue<Held> held = new PriorityQueue<>();
         private long seq;
-        private volatile long sent;
-        private volatile long lost;
-        private volatile long duplicated;
-        private volatile long reordered;
-        private volatile long tailDropped;
+        // Counted by this direction's thread, read by stats() from the test's thread.
+        private final AtomicLong sent = new AtomicLong();
+        private final AtomicLong lost = new AtomicLong();
+        private final AtomicLong duplicated = new AtomicLong();
+        private final AtomicLong reordered = new AtomicLong();
+        private final AtomicLong tailDropped = new AtomicLong();
 
         Direction(String name, DatagramSocket from, DatagramSocket to, FaultyLink.Impairment imp, Random random) {
             this.from = from;
@@ -148,7 +151,8 @@ public final class ImpairmentProxy implements Closeable {
         }
 
         FaultyLink.PathStats stats() {
-            return new FaultyLink.PathStats(sent, lost, duplicated, reordered, tailDropped, 0);
+            return new FaultyLink.PathStats(sent.get(), lost.get(), duplicated.get(), reordered.get(),
+                    tailDropped.get(), 0);
         }
 
         private void run() {
@@ -181,26 +185,26 @@ public final class ImpairmentProxy implements Closeable {
         }
 
         private void impair(byte[] data, long now) throws IOException {
-            sent++;
+            sent.incrementAndGet();
             if (random.nextDouble() < imp.loss()) {
-                lost++;
+                lost.incrementAndGet();
                 return;
             }
             int copies = 1;
             if (random.nextDouble() < imp.duplicate()) {
                 copies = 2;
-                duplicated++;
+                duplicated.incrementAndGet();
             }
             for (int i = 0; i < copies; i++) {
                 long at = now + imp.delay().toNanos();
                 if (random.nextDouble() < imp.reorder()) {
                     at += imp.hold().toNanos();
-                    reordered++;
+                    reordered.incrementAndGet();
                 }
                 if (at == now) {
                     forward(data);
                 } else if (held.size() >= MAX_HELD) {
-                    tailDropped++;
+                    tailDropped.incrementAndGet();
                 } else {
                     held.add(new Held(at, seq++, data));
                 }

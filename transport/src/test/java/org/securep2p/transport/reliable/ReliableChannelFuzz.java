@@ -110,21 +110,19 @@ class ReliableChannelFuzz {
     /** What an attacker on the path can send, from the real datagrams it saw: anything but a valid tag. */
     private static byte[] forgery(FuzzedDataProvider data) {
         byte[] real = RECORDED_KEYED.get(data.consumeInt(0, RECORDED_KEYED.size() - 1));
-        switch (data.consumeInt(0, 5)) {
-            case 0:
-                return real; // a replay
-            case 1:
-                return Arrays.copyOf(real, data.consumeInt(0, real.length));
-            case 2: {
+        return switch (data.consumeInt(0, 5)) {
+            case 0 -> real; // a replay
+            case 1 -> Arrays.copyOf(real, data.consumeInt(0, real.length));
+            case 2 -> {
                 byte[] d = real.clone();
                 int flips = data.consumeInt(1, 4);
                 for (int k = 0; k < flips; k++) {
                     int bit = data.consumeInt(0, d.length * 8 - 1);
                     d[bit / 8] ^= (byte) (1 << (bit % 8));
                 }
-                return d;
+                yield d;
             }
-            case 3: {
+            case 3 -> {
                 // The packet as version 2 sends it before keys: tag stripped, TAGGED cleared, fields perhaps changed.
                 byte[] d = Arrays.copyOf(real, Math.max(0, real.length - ReliableWire.TAG_BYTES));
                 if (d.length > 1) {
@@ -133,9 +131,9 @@ class ReliableChannelFuzz {
                     int at = data.consumeInt(1, d.length - patch.length);
                     System.arraycopy(patch, 0, d, at, patch.length);
                 }
-                return d;
+                yield d;
             }
-            case 4: {
+            case 4 -> {
                 // A real header (version, connection id, a number near the real ones) over fuzzer fields and tag.
                 byte[] d = data.consumeBytes(DatagramLink.MAX_DATAGRAM);
                 byte[] out = Arrays.copyOf(real, Math.min(ReliableWire.HEADER_BYTES, real.length) + d.length);
@@ -143,11 +141,10 @@ class ReliableChannelFuzz {
                 if (out.length > 1) {
                     out[1] = data.consumeByte();
                 }
-                return out;
+                yield out;
             }
-            default:
-                return data.consumeBytes(DatagramLink.MAX_DATAGRAM + 1);
-        }
+            default -> data.consumeBytes(DatagramLink.MAX_DATAGRAM + 1);
+        };
     }
 
     private static boolean isRealClose(byte[] d) {
@@ -227,20 +224,17 @@ class ReliableChannelFuzz {
 
     private static byte[] nextDatagram(FuzzedDataProvider data) {
         byte[] real = RECORDED.get(data.consumeInt(0, RECORDED.size() - 1));
-        switch (data.consumeInt(0, 3)) {
-            case 0:
-                return real;
-            case 1:
-                return Arrays.copyOf(real, data.consumeInt(0, real.length));
-            case 2: {
+        return switch (data.consumeInt(0, 3)) {
+            case 0 -> real;
+            case 1 -> Arrays.copyOf(real, data.consumeInt(0, real.length));
+            case 2 -> {
                 byte[] d = real.clone();
                 int bit = data.consumeInt(0, d.length * 8 - 1);
                 d[bit / 8] ^= (byte) (1 << (bit % 8));
-                return d;
+                yield d;
             }
-            default:
-                return data.consumeBytes(DatagramLink.MAX_DATAGRAM + 1);
-        }
+            default -> data.consumeBytes(DatagramLink.MAX_DATAGRAM + 1);
+        };
     }
 
     private static boolean isRecorded(byte[] d) {

@@ -239,29 +239,20 @@ public class ReliableForgeryTest {
         if (fromPeer.isEmpty() || fromVictim.isEmpty()) {
             return null;
         }
-        byte[] packet;
         long next = largestNumber(fromPeer) + 1;
-        switch (kind) {
-            case CLOSE_GOODBYE:
-                packet = close(fromPeer, ReliableWire.CLOSE_GOODBYE);
-                break;
-            case CLOSE_ABORT:
-                packet = close(fromPeer, ReliableWire.CLOSE_ABORT);
-                break;
-            case FAR_AHEAD_PING:
-                packet = ping(fromPeer, next + (1L << 20) - 2);
-                break;
-            case ACK_OF_EVERYTHING: {
+        byte[] packet = switch (kind) {
+            case CLOSE_GOODBYE -> close(fromPeer, ReliableWire.CLOSE_GOODBYE);
+            case CLOSE_ABORT -> close(fromPeer, ReliableWire.CLOSE_ABORT);
+            case FAR_AHEAD_PING -> ping(fromPeer, next + (1L << 20) - 2);
+            case ACK_OF_EVERYTHING -> {
                 byte[] b = new byte[64];
                 int pos = header(b, fromPeer, ReliableWire.TYPE_ACK, next);
                 ReliableRangeSet all = new ReliableRangeSet(1, true);
                 all.add(0, largestNumber(fromVictim) + 1);
                 pos = ReliableWire.writeAck(b, pos, ReliableConfig.DEFAULT_BUFFER, all, 1);
-                packet = java.util.Arrays.copyOf(b, pos);
-                break;
+                yield java.util.Arrays.copyOf(b, pos);
             }
-            case DATA_AT_NEXT_OFFSET:
-            case FIN: {
+            case DATA_AT_NEXT_OFFSET, FIN -> {
                 boolean fin = kind == Forgery.FIN;
                 byte[] payload = new byte[fin ? 0 : 100];
                 r.nextBytes(payload);
@@ -270,12 +261,10 @@ public class ReliableForgeryTest {
                 pos = ReliableWire.writeAck(b, pos, ReliableConfig.DEFAULT_BUFFER, new ReliableRangeSet(1, true), 0);
                 pos = ReliableWire.writeStreamHeader(b, pos, nextOffset(fromPeer), payload.length, fin);
                 System.arraycopy(payload, 0, b, pos, payload.length);
-                packet = java.util.Arrays.copyOf(b, pos + payload.length);
-                break;
+                yield java.util.Arrays.copyOf(b, pos + payload.length);
             }
-            default:
-                throw new AssertionError(kind);
-        }
+            default -> throw new AssertionError(kind);
+        };
         if (!badTag) {
             return packet;
         }

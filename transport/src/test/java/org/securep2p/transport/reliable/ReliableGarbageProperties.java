@@ -74,39 +74,37 @@ class ReliableGarbageProperties {
     /** One garbage datagram; never a well-formed packet of this connection. */
     static byte[] garbage(Random r, List<byte[]> recent, int cid) {
         byte[] real = recent.isEmpty() ? pingOf(cid) : recent.get(r.nextInt(recent.size()));
-        switch (r.nextInt(7)) {
-            case 0: {
+        return switch (r.nextInt(7)) {
+            case 0 -> {
                 byte[] b = new byte[r.nextInt(DatagramLink.MAX_DATAGRAM) + 1];
                 r.nextBytes(b);
                 b[0] = (byte) (b[0] == ReliableWire.VERSION ? 0 : b[0]); // random bytes, surely not version 2
-                return b;
+                yield b;
             }
-            case 1: { // a real datagram cut short
-                return Arrays.copyOf(real, r.nextInt(real.length));
-            }
-            case 2: { // a real datagram with bytes after its end
+            case 1 -> Arrays.copyOf(real, r.nextInt(real.length)); // a real datagram cut short
+            case 2 -> { // a real datagram with bytes after its end
                 byte[] b = Arrays.copyOf(real, real.length + 1 + r.nextInt(8));
-                return b;
+                yield b;
             }
-            case 3: { // another version (1, the untagged one, included)
+            case 3 -> { // another version (1, the untagged one, included)
                 byte[] b = real.clone();
                 int v = r.nextInt(255);
                 b[0] = (byte) (v >= ReliableWire.VERSION ? v + 1 : v);
-                return b;
+                yield b;
             }
-            case 4: { // an unknown type
+            case 4 -> { // an unknown type
                 byte[] b = real.clone();
                 int t = r.nextBoolean() ? 0 : 5 + r.nextInt(250);
                 // With or without the tag bit, the type must be none of the four.
                 b[1] = (byte) ((t & ~ReliableWire.TYPE_TAGGED) <= ReliableWire.TYPE_CLOSE ? ReliableWire.TYPE_TAGGED : t);
-                return b;
+                yield b;
             }
-            case 5: { // another connection
+            case 5 -> { // another connection
                 byte[] b = real.clone();
                 b[2] ^= (byte) (1 + r.nextInt(255));
-                return b;
+                yield b;
             }
-            default: { // our version and connection id, then noise of a random length
+            default -> { // our version and connection id, then noise of a random length
                 byte[] b = new byte[ReliableWire.HEADER_BYTES + r.nextInt(40)];
                 r.nextBytes(b);
                 b[0] = ReliableWire.VERSION;
@@ -115,9 +113,9 @@ class ReliableGarbageProperties {
                 b[3] = (byte) (cid >>> 16);
                 b[4] = (byte) (cid >>> 8);
                 b[5] = (byte) cid;
-                return b; // too short for a DATA packet's ACK and stream blocks
+                yield b; // too short for a DATA packet's ACK and stream blocks
             }
-        }
+        };
     }
 
     private static byte[] pingOf(int cid) {

@@ -490,9 +490,9 @@ public final class NetLab implements AutoCloseable {
     public static List<String> existingNamespaces() {
         Ran ran = run(List.of(tool("ip"), "netns", "list"), Duration.ofSeconds(10), Map.of());
         List<String> names = new ArrayList<>();
-        for (String line : ran.out().split("\n")) {
+        for (String line : ran.out().split("\n", -1)) {
             if (!line.isBlank()) {
-                names.add(line.trim().split("\\s+")[0]);
+                names.add(line.trim().split("\\s+", -1)[0]);
             }
         }
         return names;
@@ -528,7 +528,7 @@ public final class NetLab implements AutoCloseable {
 
     private static Map<String, String> parseEnv(String out) {
         Map<String, String> env = new LinkedHashMap<>();
-        for (String line : out.split("\n")) {
+        for (String line : out.split("\n", -1)) {
             int eq = line.indexOf('=');
             if (eq > 0) {
                 env.put(line.substring(0, eq), line.substring(eq + 1));
@@ -598,7 +598,7 @@ public final class NetLab implements AutoCloseable {
     }
 
     private static Optional<Path> findOnPath(String tool) {
-        for (String dir : searchPath().split(File.pathSeparator)) {
+        for (String dir : searchPath().split(File.pathSeparator, -1)) {
             if (!dir.isEmpty() && Files.isExecutable(Paths.get(dir, tool))) {
                 return Optional.of(Paths.get(dir, tool));
             }

@@ -197,6 +197,7 @@ final class MemoryPipe {
             ring = new byte[capacity];
         }
 
+        @SuppressWarnings("WaitNotInLoop") // every caller waits in a loop that rechecks its condition
         private void await() throws InterruptedIOException {
             try {
                 changed.await();

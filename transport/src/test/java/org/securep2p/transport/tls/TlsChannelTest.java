@@ -288,7 +288,7 @@ class TlsChannelTest {
         TlsChannel server = o[1].channel();
         int record = 16_384 + 5 + 1 + 16; // a full TLS 1.3 record: header, plaintext, content type, tag
         synchronized (cutting) {
-            allowance[0] = record + 3_000;
+            allowance[0] = record + 3_000L;
         }
         byte[] message = new byte[40_000];
         new Random(7).nextBytes(message);

@@ -19,6 +19,7 @@ import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.TransportException;
 import org.securep2p.transport.cert.TransportCertificate;
+import org.securep2p.transport.tls.TlsChannel.Role;
 
 /** Identities, certificates and two-sided handshakes over {@link MemoryPipe}s for the TLS tests. */
 public final class TlsFixtures {
@@ -102,9 +103,9 @@ public final class TlsFixtures {
         return new Side(identity, pin, level);
     }
 
-    static Outcome open(boolean client, MemoryPipe.End end, Side side, Duration timeout) {
+    static Outcome open(Role role, MemoryPipe.End end, Side side, Duration timeout) {
         try {
-            return new Outcome(TlsChannel.open(client, end.in(), end.out(), side.identity.keys,
+            return new Outcome(TlsChannel.open(role, end.in(), end.out(), side.identity.keys,
                     side.identity.certificate, side.pin, side.level, new SecureRandom(), timeout), null);
         } catch (TransportException e) {
             return new Outcome(null, e);
@@ -124,8 +125,9 @@ public final class TlsFixtures {
     static Outcome[] connect(MemoryPipe.End clientEnd, MemoryPipe.End serverEnd, Side client, Side server) {
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> serverSide = executor.submit(() -> open(false, serverEnd, server, TEST_HANDSHAKE_TIMEOUT));
-            Outcome clientSide = open(true, clientEnd, client, TEST_HANDSHAKE_TIMEOUT);
+            Future<Outcome> serverSide =
+                    executor.submit(() -> open(Role.SERVER, serverEnd, server, TEST_HANDSHAKE_TIMEOUT));
+            Outcome clientSide = open(Role.CLIENT, clientEnd, client, TEST_HANDSHAKE_TIMEOUT);
             return new Outcome[] {clientSide, serverSide.get(WAIT_SECONDS, TimeUnit.SECONDS)};
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             throw new AssertionError("server handshake did not finish", e);

@@ -31,6 +31,7 @@ import org.securep2p.transport.tls.TlsFixtures.Outcome;
 import org.securep2p.transport.tls.TlsFixtures.Side;
 import org.securep2p.transport.TransportException;
 import org.securep2p.transport.cert.CertificateTesting;
+import org.securep2p.transport.tls.TlsChannel.Role;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -133,13 +134,14 @@ class TlsHandshakeTest {
         ExecutorService executor = Executors.newFixedThreadPool(3);
         try {
             // Mallory terminates TLS toward each side with its own identity and would forward between them.
-            Future<Outcome> relayAsServer = executor.submit(() -> open(false, aliceToRelay.b(),
+            Future<Outcome> relayAsServer = executor.submit(() -> open(Role.SERVER, aliceToRelay.b(),
                     side(mallory, Optional.empty(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
-            Future<Outcome> relayAsClient = executor.submit(() -> open(true, relayToBob.a(),
+            Future<Outcome> relayAsClient = executor.submit(() -> open(Role.CLIENT, relayToBob.a(),
                     side(mallory, Optional.empty(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
-            Future<Outcome> bobSide = executor.submit(() -> open(false, relayToBob.b(),
+            Future<Outcome> bobSide = executor.submit(() -> open(Role.SERVER, relayToBob.b(),
                     side(bob, alice.pin(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
-            Outcome aliceSide = open(true, aliceToRelay.a(), side(alice, bob.pin(), STANDARD), TEST_HANDSHAKE_TIMEOUT);
+            Outcome aliceSide =
+                    open(Role.CLIENT, aliceToRelay.a(), side(alice, bob.pin(), STANDARD), TEST_HANDSHAKE_TIMEOUT);
 
             assertThat(aliceSide.failure().reason()).isEqualTo(IDENTITY_MISMATCH);
             assertThat(bobSide.get(WAIT_SECONDS, TimeUnit.SECONDS).failure().reason()).isEqualTo(IDENTITY_MISMATCH);
@@ -176,7 +178,7 @@ class TlsHandshakeTest {
         MemoryPipe pipe = MemoryPipe.create();
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> server = executor.submit(() -> open(false, pipe.b(),
+            Future<Outcome> server = executor.submit(() -> open(Role.SERVER, pipe.b(),
                     side(bob, Optional.empty(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
             pipe.a().out().write("GET / HTTP/1.1\r\nHost: example\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(server.get(WAIT_SECONDS, TimeUnit.SECONDS).failure().reason()).isEqualTo(TLS_FAILED);
@@ -204,7 +206,7 @@ class TlsHandshakeTest {
         try {
             for (int i = 0; i < 40; i++) {
                 MemoryPipe pipe = MemoryPipe.create();
-                Future<Outcome> server = executor.submit(() -> open(false, pipe.b(),
+                Future<Outcome> server = executor.submit(() -> open(Role.SERVER, pipe.b(),
                         side(bob, Optional.empty(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
                 // Even cases forge a 3-byte record header, so they need at least 3 bytes.
                 byte[] garbage = new byte[(i % 2 == 0 ? 3 : 1) + random.nextInt(3000)];
@@ -233,7 +235,7 @@ class TlsHandshakeTest {
         MemoryPipe pipe = MemoryPipe.create();
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> client = executor.submit(() -> open(true, pipe.a(),
+            Future<Outcome> client = executor.submit(() -> open(Role.CLIENT, pipe.a(),
                     side(alice, bob.pin(), QUANTUM_RESISTANT), TEST_HANDSHAKE_TIMEOUT));
             byte[] clientHello = new byte[5];
             assertThat(pipe.b().in().readNBytes(clientHello, 0, 5)).isEqualTo(5);
@@ -257,7 +259,7 @@ class TlsHandshakeTest {
         MemoryPipe pipe = MemoryPipe.create();
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> client = executor.submit(() -> open(true, pipe.a(),
+            Future<Outcome> client = executor.submit(() -> open(Role.CLIENT, pipe.a(),
                     side(alice, bob.pin(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
             byte[] header = new byte[5];
             assertThat(pipe.b().in().readNBytes(header, 0, 5)).isEqualTo(5);
@@ -273,7 +275,7 @@ class TlsHandshakeTest {
         MemoryPipe pipe = MemoryPipe.create();
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> server = executor.submit(() -> open(false, pipe.b(),
+            Future<Outcome> server = executor.submit(() -> open(Role.SERVER, pipe.b(),
                     side(bob, Optional.empty(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
             // The start of a 200-byte handshake record, then the connection ends.
             pipe.a().out().write(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 200, 0x01, 0x00, 0x00, (byte) 196});
@@ -289,7 +291,7 @@ class TlsHandshakeTest {
     @Test
     void silentPeerTimesTheHandshakeOut() {
         MemoryPipe pipe = MemoryPipe.create();
-        Outcome client = open(true, pipe.a(), side(alice, bob.pin(), STANDARD), Duration.ofMillis(300));
+        Outcome client = open(Role.CLIENT, pipe.a(), side(alice, bob.pin(), STANDARD), Duration.ofMillis(300));
         assertThat(client.failure().reason()).isEqualTo(TLS_FAILED);
         assertThat(client.failure()).hasMessageContaining("timed out");
     }
@@ -297,7 +299,7 @@ class TlsHandshakeTest {
     @Test
     void streamThatNeverTakesTheFirstFlightTimesTheHandshakeOut() {
         MemoryPipe pipe = MemoryPipe.withCapacity(16); // the ClientHello does not fit, and nobody reads
-        Outcome client = open(true, pipe.a(), side(alice, bob.pin(), QUANTUM_RESISTANT), Duration.ofMillis(300));
+        Outcome client = open(Role.CLIENT, pipe.a(), side(alice, bob.pin(), QUANTUM_RESISTANT), Duration.ofMillis(300));
         assertThat(client.failure().reason()).isEqualTo(TLS_FAILED);
         assertThat(client.failure()).hasMessageContaining("timed out");
     }
@@ -331,7 +333,7 @@ class TlsHandshakeTest {
         MemoryPipe pipe = MemoryPipe.create();
         ExecutorService executor = Executors.newSingleThreadExecutor();
         try {
-            Future<Outcome> server = executor.submit(() -> open(false, pipe.b(),
+            Future<Outcome> server = executor.submit(() -> open(Role.SERVER, pipe.b(),
                     side(bob, Optional.empty(), STANDARD), TEST_HANDSHAKE_TIMEOUT));
             TlsClientProtocol plain = new TlsClientProtocol(pipe.a().in(), pipe.a().out());
             DefaultTlsClient client = new DefaultTlsClient(new BcTlsCrypto(new SecureRandom())) {
@@ -357,7 +359,7 @@ class TlsHandshakeTest {
     void aCertificateForAnotherKeyHolderIsAProgrammingError() {
         MemoryPipe pipe = MemoryPipe.create();
         Side wrong = side(new Identity(alice.keys, bob.certificate), Optional.empty(), STANDARD);
-        assertThatThrownBy(() -> TlsChannel.open(true, pipe.a().in(), pipe.a().out(), wrong.identity.keys,
+        assertThatThrownBy(() -> TlsChannel.open(Role.CLIENT, pipe.a().in(), pipe.a().out(), wrong.identity.keys,
                 wrong.identity.certificate, wrong.pin, wrong.level, new SecureRandom(), TEST_HANDSHAKE_TIMEOUT))
                 .isInstanceOf(IllegalArgumentException.class);
     }

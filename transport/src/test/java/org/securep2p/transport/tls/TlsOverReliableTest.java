@@ -26,6 +26,7 @@ import org.securep2p.transport.reliable.FaultyLink;
 import org.securep2p.transport.reliable.ReliableChannel;
 import org.securep2p.transport.reliable.ReliableConfig;
 import org.securep2p.transport.reliable.ReliableTesting;
+import org.securep2p.transport.tls.TlsChannel.Role;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -33,7 +34,7 @@ import static org.securep2p.transport.reliable.ReliableTesting.build;
 import static org.securep2p.transport.reliable.ReliableTesting.fast;
 
 /**
- * TLS pushed by a reliable channel's I/O thread ({@link TlsChannel#open(boolean, ReliableChannel, ...)}), the
+ * TLS pushed by a reliable channel's I/O thread ({@code TlsChannel.open(role, reliableChannel, ...)}), the
  * way {@link Connector} composes them: byte-exact transfers over a lossy, reordering, duplicating link, the
  * plaintext bound holding input back in the reliable channel while the application does not read, and the
  * peer's close_notify.
@@ -63,13 +64,13 @@ class TlsOverReliableTest {
         ReliableChannel b = ReliableChannel.open(link.b(), build(fast()));
         CompletableFuture<TlsChannel> server = CompletableFuture.supplyAsync(() -> {
             try {
-                return TlsChannel.open(false, b, bob.keys, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
+                return TlsChannel.open(Role.SERVER, b, bob.keys, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
                         new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
             } catch (TransportException e) {
                 throw new IllegalStateException(e);
             }
         });
-        TlsChannel client = TlsChannel.open(true, a, alice.keys, alice.certificate, bob.pin(),
+        TlsChannel client = TlsChannel.open(Role.CLIENT, a, alice.keys, alice.certificate, bob.pin(),
                 SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
         return new TlsChannel[] {client, server.get(30, TimeUnit.SECONDS)};
     }
@@ -252,13 +253,13 @@ class TlsOverReliableTest {
         SlowSigner bobSigner = new SlowSigner(bob.keys, signing);
         CompletableFuture<TlsChannel> server = CompletableFuture.supplyAsync(() -> {
             try {
-                return TlsChannel.open(false, b, bobSigner, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
+                return TlsChannel.open(Role.SERVER, b, bobSigner, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
                         new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
             } catch (TransportException e) {
                 throw new IllegalStateException(e);
             }
         });
-        TlsChannel client = TlsChannel.open(true, a, aliceSigner, alice.certificate, bob.pin(),
+        TlsChannel client = TlsChannel.open(Role.CLIENT, a, aliceSigner, alice.certificate, bob.pin(),
                 SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
         TlsChannel serverChannel = server.get(30, TimeUnit.SECONDS);
         try (serverChannel; client) {
@@ -283,7 +284,7 @@ class TlsOverReliableTest {
         ReliableChannel b = ReliableChannel.open(link.b(), build(fast()));
         SlowSigner stuck = new SlowSigner(bob.keys, Duration.ofSeconds(15));
         CompletableFuture<Void> clientSide = CompletableFuture.runAsync(() -> {
-            try (TlsChannel ignored = TlsChannel.open(true, a, alice.keys, alice.certificate, bob.pin(),
+            try (TlsChannel ignored = TlsChannel.open(Role.CLIENT, a, alice.keys, alice.certificate, bob.pin(),
                     SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT)) {
                 // the server gives up; whatever the client sees does not matter here
             } catch (TransportException e) {
@@ -291,7 +292,7 @@ class TlsOverReliableTest {
             }
         });
         long start = System.nanoTime();
-        assertThatThrownBy(() -> TlsChannel.open(false, b, stuck, bob.certificate, alice.pin(),
+        assertThatThrownBy(() -> TlsChannel.open(Role.SERVER, b, stuck, bob.certificate, alice.pin(),
                 SecurityLevel.STANDARD, new SecureRandom(), Duration.ofSeconds(1)))
                 .isInstanceOf(TransportException.class).hasMessageContaining("timed out after 1000 ms")
                 .extracting(e -> ((TransportException) e).reason()).isEqualTo(TransportException.Reason.TLS_FAILED);

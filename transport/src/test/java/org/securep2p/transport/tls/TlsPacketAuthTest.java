@@ -21,6 +21,7 @@ import org.securep2p.transport.reliable.ReliableChannel;
 import org.securep2p.transport.reliable.ReliableForgeryTest;
 import org.securep2p.transport.reliable.ReliableTesting;
 import org.securep2p.transport.reliable.ReliableWire;
+import org.securep2p.transport.tls.TlsChannel.Role;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.securep2p.transport.reliable.ReliableTesting.build;
@@ -91,13 +92,13 @@ class TlsPacketAuthTest {
         ReliableChannel b = ReliableChannel.open(link.b(), build(fast()));
         CompletableFuture<TlsChannel> serverFuture = CompletableFuture.supplyAsync(() -> {
             try {
-                return TlsChannel.open(false, b, bob.keys, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
+                return TlsChannel.open(Role.SERVER, b, bob.keys, bob.certificate, alice.pin(), SecurityLevel.STANDARD,
                         new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
             } catch (TransportException e) {
                 throw new IllegalStateException(e);
             }
         });
-        TlsChannel client = TlsChannel.open(true, a, alice.keys, alice.certificate, bob.pin(),
+        TlsChannel client = TlsChannel.open(Role.CLIENT, a, alice.keys, alice.certificate, bob.pin(),
                 SecurityLevel.STANDARD, new SecureRandom(), TlsFixtures.TEST_HANDSHAKE_TIMEOUT);
         TlsChannel server = serverFuture.get(30, TimeUnit.SECONDS);
         try (server; client) { // closes the client first, then the server
