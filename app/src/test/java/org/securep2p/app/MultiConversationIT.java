@@ -219,7 +219,8 @@ class MultiConversationIT {
             connect(a2, c, portC, fpC, fpA);
             // What A stored before the kill reaches B once, in order; what B sent reaches A once, in order.
             Await.until(() -> "B shows every message A had acknowledged " + acknowledged + ", got "
-                    + received(b, fpA, "k"), Duration.ofSeconds(60), () -> received(b, fpA, "k").containsAll(acknowledged));
+                    + received(b, fpA, "k"), Duration.ofSeconds(60),
+                    () -> received(b, fpA, "k").containsAll(acknowledged));
             List<String> bGot = received(b, fpA, "k").stream().filter(t -> !t.startsWith("kb")).toList();
             assertThat(bGot).doesNotHaveDuplicates();
             inOrder(bGot, acknowledged);
@@ -228,8 +229,8 @@ class MultiConversationIT {
             // B's messages: each shown at most once across A's two lives, all of them in A's history in order
             // (one committed to the history just before the kill is in it without being shown again).
             List<String> kbExpected = numbered("kb", 0, kbSent);
-            List<String> aHistory = Await.value(() -> "A's history holds the " + kbExpected.size() + " messages kb* B sent",
-                    Duration.ofSeconds(60),
+            List<String> aHistory = Await.value(
+                    () -> "A's history holds the " + kbExpected.size() + " messages kb* B sent", Duration.ofSeconds(60),
                     () -> Optional.of(history(a2, fpB, "kb")).filter(h -> h.size() >= kbExpected.size()));
             assertThat(aHistory).containsExactlyElementsOf(kbExpected);
             List<String> aShown = new ArrayList<>(received(a, fpB, "kb"));
