@@ -369,10 +369,9 @@ class TuiTmuxIT {
         for (int i = 0; i < 2 * lines / 5; i++) { // PgUp moves 5 rows; twice as many as the lines need
             again.tmux().press("PPage");
         }
-        again.tmux().awaitScreen("the start of ivan's conversation", 10_000,
-                s -> s.contains("— start of the conversation —"));
+        again.tmux().awaitScreen("the start of ivan's conversation, its oldest lines shown", 10_000,
+                s -> s.contains("— start of the conversation —") && s.contains(first) && s.contains("ivan: " + ping));
         String top = again.tmux().screen();
-        assertTrue(top.contains(first) && top.contains("ivan: " + ping), "PgUp shows the oldest lines:\n" + top);
         Files.writeString(jar.getParent().resolve("tui-capture-conversations.txt"), top + "\n");
 
         again.tmux().press("C-c");
@@ -419,11 +418,10 @@ class TuiTmuxIT {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.writeString(home.resolve("keys").resolve("master.keyring"), "");
         Peer frank = startWithoutPassphraseFile(config, "frank", home);
-        frank.tmux().awaitScreen("the failure on the menu", START_MILLIS,
-                s -> s.contains("securep2p — main menu") && s.contains("the key manager did not start"));
-        String screen = frank.tmux().screen();
-        assertTrue(screen.contains("The keys could not be unlocked:") && screen.contains("keys: unavailable"),
-                "the menu explains:\n" + screen);
+        // Awaits the whole explanation: the lines are drawn one after another, a fast poll sees them part-drawn.
+        frank.tmux().awaitScreen("the failure explained on the menu", START_MILLIS,
+                s -> s.contains("securep2p — main menu") && s.contains("the key manager did not start")
+                        && s.contains("The keys could not be unlocked:") && s.contains("keys: unavailable"));
         frank.tmux().press("1");
         frank.tmux().awaitScreen("the refusal of Wait", 10_000,
                 s -> s.contains("press 7, q or Escape to quit") && !s.contains("Waiting for an incoming"));
