@@ -98,7 +98,7 @@ class MultiConversationIT {
 
     private static void awaitCount(JsonPeer p, String peer, String prefix, int count) {
         Await.until(() -> p.name + ": " + count + " messages " + prefix + "* from " + peer + ", got "
-                + received(p, peer, prefix), Duration.ofSeconds(120), () -> received(p, peer, prefix).size() >= count);
+                + received(p, peer, prefix), Duration.ofMinutes(2), () -> received(p, peer, prefix).size() >= count);
         // Exactly count: one shown twice would make more.
         assertThat(received(p, peer, prefix)).as(p.name + " from " + peer).hasSize(count);
     }
