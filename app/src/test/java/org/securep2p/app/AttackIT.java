@@ -170,7 +170,7 @@ class AttackIT {
     /** Waits a little and asserts that none of {@code method} came after {@code from}. */
     private static void never(AttackPeers.Peer p, int from, String method, Duration settle)
             throws InterruptedException {
-        Thread.sleep(settle.toMillis());
+        Thread.sleep(settle.toMillis()); // time is the test: what must not happen has no event to await
         assertThat(p.events(from, method)).as("%s must not report '%s'\n%s", p.name, method, p.report()).isEmpty();
     }
 
@@ -419,7 +419,7 @@ class AttackIT {
             sent.add(r);
             chat(alice, bob, r);
         }
-        Thread.sleep(1500);
+        Thread.sleep(1500); // time is the test: a late replay shown twice or a disconnect would show by then
         assertThat(replayed.get()).isPositive();
         assertThat(truncated.get()).isPositive();
         for (AttackPeers.Peer p : List.of(alice, bob)) {
@@ -463,7 +463,7 @@ class AttackIT {
             chat(alice, bob, text("answer under forgery " + i));
         }
         // A little longer under attack: a poisoned packet-number state shows as a stall, a forged ACK as a hole.
-        Thread.sleep(3000);
+        Thread.sleep(3000); // time is the test: 3 s of forged traffic, see the line above
         chat(bob, alice, text("after forgery"));
         forger.disarm();
         assertThat(forger.closes.get()).as("CLOSEs forged").isGreaterThan(4);
@@ -525,7 +525,7 @@ class AttackIT {
         chat(bob, alice, altered);
         assertThat(tampered.get()).as("the relay altered a data packet").isEqualTo(1);
         chat(alice, bob, text("answer after the alteration"));
-        Thread.sleep(1000);
+        Thread.sleep(1000); // time is the test: a second copy or a disconnect would come late; no event for none
         assertThat(alice.events(am, "message")).as("the message once, as sent\n%s", alice.report()).hasSize(1);
         for (AttackPeers.Peer p : List.of(alice, bob)) {
             int from = p == alice ? am : bm;
@@ -569,9 +569,10 @@ class AttackIT {
             for (int round = 0; round < 3; round++) {
                 for (byte[] d : recorded) {
                     attacker.send(new java.net.DatagramPacket(d, d.length, target));
-                    Thread.sleep(5);
+                    Thread.sleep(5); // time is the test: paced like the recorded flight, not one burst
                 }
-                Thread.sleep(1000);
+                Thread.sleep(1000); // time is the test: the replayed rounds come a second apart, as a retry would
+
             }
         }
         never(alice, am2, "connected", Duration.ofSeconds(5));

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,6 +32,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.securep2p.crypto.testing.Await;
 
 /**
  * The machinery of {@link AttackIT}: real {@code --json} processes of the packaged jar, a STUN-only coturn on
@@ -67,7 +69,7 @@ final class AttackPeers {
                     "--log-file=" + dir.resolve("turn.log"), "--simple-log", "--no-stdout-log",
                     "--pidfile=" + dir.resolve("turn.pid"))
                     .redirectErrorStream(true).redirectOutput(dir.resolve("turn.out").toFile()).start();
-            Thread.sleep(500);
+            Thread.sleep(500); // time is the test: coturn exits at once on a bad setup and says nothing when it is up
             if (!process.isAlive()) {
                 throw new IOException("coturn did not start: " + Files.readString(dir.resolve("turn.out")));
             }
@@ -197,33 +199,20 @@ final class AttackPeers {
 
         /** The first message at or after {@code from} that matches, waiting up to {@code timeout}. */
         JsonNode awaitFrom(int from, Predicate<JsonNode> p, Duration timeout, String what) {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
+            return Await.value(() -> name + ": " + what + "\n" + report(), timeout, () -> {
+                // Read whether it had exited before looking, so a message it wrote just before exiting is seen.
+                boolean gone = !process.isAlive() && exitedAndDrained();
                 for (int i = from; i < received.size(); i++) {
                     if (p.test(received.get(i))) {
-                        return received.get(i);
+                        return Optional.of(received.get(i));
                     }
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError(name + ": no " + what + " within " + timeout.toSeconds() + " s\n"
-                            + report());
-                }
-                if (!process.isAlive() && exitedAndDrained()) {
-                    for (int i = from; i < received.size(); i++) {
-                        if (p.test(received.get(i))) {
-                            return received.get(i);
-                        }
-                    }
+                if (gone) {
                     throw new AssertionError(name + ": the process exited (" + process.exitValue() + ") with no "
                             + what + "\n" + report());
                 }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AssertionError("interrupted");
-                }
-            }
+                return Optional.empty();
+            });
         }
 
         JsonNode await(Predicate<JsonNode> p, Duration timeout, String what) {

@@ -80,8 +80,7 @@ class ChatSessionFuzz {
         }
         ch.b.close();
         List<ChatEvent> events = new CopyOnWriteArrayList<>();
-        ChatSession alice = session(ch.a, ALICE, new Store(dir, 2), events, true, "alice");
-        try {
+        try (ChatSession alice = session(ch.a, ALICE, new Store(dir, 2), events, true, "alice")) {
             CompletableFuture<ChatEvent.Connected> outcome = CompletableFuture.supplyAsync(() -> {
                 try {
                     return alice.establish();
@@ -107,7 +106,6 @@ class ChatSessionFuzz {
                 }
             }
         } finally {
-            alice.close();
             removeBestEffort(dir);
         }
     }
@@ -160,10 +158,10 @@ class ChatSessionFuzz {
             return m;
         };
         List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
-        ChatSession alice = session(ch.a, ALICE, new Store(dir.resolve("a"), 3), aliceEvents, true, "alice");
-        ChatSession bob = session(ch.b, BOB, new Store(dir.resolve("b"), 4), new CopyOnWriteArrayList<>(), false,
-                "bob");
-        try {
+        // Closed in reverse order, Bob first, before the folder goes.
+        try (ChatSession alice = session(ch.a, ALICE, new Store(dir.resolve("a"), 3), aliceEvents, true, "alice");
+                ChatSession bob = session(ch.b, BOB, new Store(dir.resolve("b"), 4), new CopyOnWriteArrayList<>(),
+                        false, "bob")) {
             CompletableFuture<ChatEvent.Connected> b = CompletableFuture.supplyAsync(() -> {
                 try {
                     return bob.establish();
@@ -176,10 +174,8 @@ class ChatSessionFuzz {
             bob.send("hello alice");
             bob.send("and again");
             alice.send("hello bob");
-            Thread.sleep(500);
+            Thread.sleep(500); // time is the test: records all Bob sends in 0.5 s, replies and acks too
         } finally {
-            bob.close();
-            alice.close();
             removeBestEffort(dir);
         }
         assertThat(fromBob).hasSizeGreaterThan(2);

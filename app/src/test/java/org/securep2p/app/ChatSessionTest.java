@@ -135,7 +135,7 @@ class ChatSessionTest {
     void tearDown() throws InterruptedException {
         opened.forEach(ChatSession::close);
         // The reader threads end with their channels; give a write in flight time to finish before @TempDir goes.
-        Thread.sleep(100);
+        Thread.sleep(100); // see above: a write in flight has no event for its end
         alice.close();
         bob.close();
     }
@@ -418,7 +418,7 @@ class ChatSessionTest {
         MemoryChannels ch = new MemoryChannels(alice.identity(), bob.identity(), level, new byte[32]);
         ChatSession.TrustGate slowUser = (peer, name, address, code, certified) -> {
             try {
-                Thread.sleep(1500);
+                Thread.sleep(1500); // time is the test: a user slower than the 300 ms set-up deadline
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -268,7 +268,7 @@ class DefaultMessengerTest {
     void disconnectEndsTheWaitAndWaitingAgainLetsAStrangerIn() throws Exception {
         start(Duration.ofSeconds(20));
         messenger.waitForPeer(LEVEL);
-        Thread.sleep(300);
+        Thread.sleep(300); // time is the test: the wait has been open a while (listener up) when it is ended
         messenger.disconnect(null);
         // Not BUSY (the wait no longer holds its slot), and the listener, which stays for known contacts, takes
         // a stranger again once a wait is open: a dialer gets through.
@@ -289,7 +289,7 @@ class DefaultMessengerTest {
                     new byte[] {1, 4, 0, 0, 0, 0})) {
                 scanner.send(new DatagramPacket(junk, junk.length, target));
             }
-            Thread.sleep(200);
+            Thread.sleep(200); // time is the test: the junk reaches the listener first; dropping it has no event
             // The real dialer, from another source port, still gets through.
             PeerConnection c = new Peer("dialer").dial(LEVEL);
             readHello(c);

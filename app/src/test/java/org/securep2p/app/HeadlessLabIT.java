@@ -351,7 +351,7 @@ class HeadlessLabIT {
                             p.awaitResponse(ids.get(ids.size() - window), EXCHANGE);
                         }
                         if (window == 1) {
-                            LabPeerProcess.sleep(5);
+                            LabPeerProcess.sleep(5); // paced: one message at a time, a little apart
                         }
                         ids.add(p.sendAsync(text(prefix, i)));
                     } catch (UncheckedIOException e) {

@@ -21,6 +21,7 @@ import java.util.function.Predicate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.securep2p.crypto.testing.Await;
 import org.securep2p.transport.testing.NetLab;
 
 /**
@@ -425,16 +426,9 @@ final class LabPeerProcess implements AutoCloseable {
         if (ran.exit() != 0) {
             throw new AssertionError("kill -KILL -" + pgid + " failed: " + ran.err());
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        for (ProcessHandle h : tree) {
-            while (h.isAlive()) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError(name + ": process " + h.pid() + " " + h.info().command().orElse("")
-                            + " survived SIGKILL of its group");
-                }
-                sleep(20);
-            }
-        }
+        Await.until(() -> name + ": the end of its whole process group after SIGKILL; survived: " + tree.stream()
+                .filter(ProcessHandle::isAlive).map(h -> h.pid() + " " + h.info().command().orElse("")).toList(),
+                Duration.ofSeconds(10), () -> tree.stream().noneMatch(ProcessHandle::isAlive));
         try {
             reader.join(5000);
         } catch (InterruptedException e) {
@@ -476,9 +470,10 @@ final class LabPeerProcess implements AutoCloseable {
         }
     }
 
+    /** Sleeps for pacing only (a lab sender's gap between messages); a condition is awaited with Await. */
     static void sleep(long ms) {
         try {
-            Thread.sleep(ms);
+            Thread.sleep(ms); // time is the test: callers pace traffic, they do not wait for an event
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted");

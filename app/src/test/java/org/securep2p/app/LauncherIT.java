@@ -7,10 +7,12 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +20,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.testing.Await;
 
 /**
  * The {@code securep2p} launcher as the user runs it. Whatever the JVM writes on stderr lands in the middle of the
@@ -87,21 +90,16 @@ class LauncherIT {
                 + launcher + " --home " + home + " --name alice";
         run("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command);
         try {
-            Optional<ProcessHandle> program = Optional.empty();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (program.isEmpty() && System.nanoTime() < deadline) {
-                program = ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
-                        .filter(c -> c.contains("AOTMode=record") && c.contains(home.toString())).isPresent())
-                        .findFirst();
-                if (program.isEmpty()) {
-                    Thread.sleep(100); // polls the process table: there is no event for a process appearing
-                }
-            }
-            assertThat(program).as("the first start runs as the launcher's child, recording").isPresent();
+            // Polls the process table: there is no event for a process appearing.
+            ProcessHandle program = Await.value("the first start running as the launcher's child, recording",
+                    Duration.ofSeconds(60), () -> ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
+                            .filter(c -> c.contains("AOTMode=record") && c.contains(home.toString())).isPresent())
+                            .findFirst());
             // The menu is up once the home's lock and keys are there; then the pane is closed.
-            Thread.sleep(3000);
+            Await.until(() -> "the main menu in the pane; screen:\n" + pane(session), Duration.ofSeconds(60),
+                    () -> pane(session).contains("main menu"));
             run("tmux", "kill-session", "-t", session);
-            assertThat(program.get().onExit().get(20, TimeUnit.SECONDS).isAlive()).isFalse();
+            assertThat(program.onExit().get(20, TimeUnit.SECONDS).isAlive()).isFalse();
         } finally {
             new ProcessBuilder("tmux", "kill-session", "-t", session).start().waitFor();
             ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
@@ -112,6 +110,15 @@ class LauncherIT {
     private static void run(String... command) throws IOException, InterruptedException {
         assertThat(new ProcessBuilder(command).redirectErrorStream(true).start().waitFor()).as(String.join(" ", command))
                 .isZero();
+    }
+
+    /** What tmux shows in {@code session}'s pane now; empty while tmux cannot tell. */
+    private static String pane(String session) {
+        try {
+            return TmuxSession.exec(List.of("tmux", "-u", "capture-pane", "-p", "-t", session)).output();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Optional<Path> newestJava(int atLeast) throws IOException {

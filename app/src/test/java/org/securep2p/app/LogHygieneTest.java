@@ -131,7 +131,7 @@ class LogHygieneTest {
     @AfterEach
     void release() throws Exception {
         opened.forEach(ChatSession::close);
-        Thread.sleep(100);
+        Thread.sleep(100); // a closing session's last log lines still reach the appender; nothing signals the last
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(captured);
         ctx.getLogger("securep2p.security").detachAppender(captured);

@@ -3,14 +3,17 @@ package org.securep2p.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -18,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.testing.Await;
 
 /**
  * Issue 16's acceptance: three real {@code --json} processes on loopback. A talks to B and C at once (200
@@ -50,17 +54,9 @@ class MultiConversationIT {
     }
 
     /** Polls what {@code p} has printed for a line matching {@code which}. */
-    private static JsonNode seen(JsonPeer p, Predicate<JsonNode> which, long seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            for (JsonNode n : p.seen) {
-                if (which.test(n)) {
-                    return n;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(p.name + ": nothing matching within " + seconds + " s; last lines: " + p.tail());
+    private static JsonNode seen(JsonPeer p, Predicate<JsonNode> which, long seconds) {
+        return Await.value(() -> p.name + ": a line matching; last lines: " + p.tail(), Duration.ofSeconds(seconds),
+                () -> p.seen.stream().filter(which).findFirst());
     }
 
     private static Predicate<JsonNode> event(String method, Predicate<JsonNode> params) {
@@ -79,6 +75,19 @@ class MultiConversationIT {
         return out;
     }
 
+    /** The texts in {@code p}'s stored history with {@code peer} that start with {@code prefix}, in order. */
+    private static List<String> history(JsonPeer p, String peer, String prefix) {
+        try {
+            return p.result("history", Map.of("peer", peer, "limit", 1000), 30).findValuesAsText("text").stream()
+                    .filter(t -> t.startsWith(prefix)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted asking " + p.name + " for its history", e);
+        }
+    }
+
     private static List<String> numbered(String prefix, int from, int to) {
         List<String> out = new ArrayList<>();
         for (int i = from; i < to; i++) {
@@ -87,11 +96,10 @@ class MultiConversationIT {
         return out;
     }
 
-    private static void awaitCount(JsonPeer p, String peer, String prefix, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (received(p, peer, prefix).size() < count && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+    private static void awaitCount(JsonPeer p, String peer, String prefix, int count) {
+        Await.until(() -> p.name + ": " + count + " messages " + prefix + "* from " + peer + ", got "
+                + received(p, peer, prefix), Duration.ofMinutes(2), () -> received(p, peer, prefix).size() >= count);
+        // Exactly count: one shown twice would make more.
         assertThat(received(p, peer, prefix)).as(p.name + " from " + peer).hasSize(count);
     }
 
@@ -210,10 +218,9 @@ class MultiConversationIT {
             connect(a2, b, portB, fpB, fpA);
             connect(a2, c, portC, fpC, fpA);
             // What A stored before the kill reaches B once, in order; what B sent reaches A once, in order.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!received(b, fpA, "k").containsAll(acknowledged) && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            Await.until(() -> "B shows every message A had acknowledged " + acknowledged + ", got "
+                    + received(b, fpA, "k"), Duration.ofSeconds(60),
+                    () -> received(b, fpA, "k").containsAll(acknowledged));
             List<String> bGot = received(b, fpA, "k").stream().filter(t -> !t.startsWith("kb")).toList();
             assertThat(bGot).doesNotHaveDuplicates();
             inOrder(bGot, acknowledged);
@@ -222,16 +229,9 @@ class MultiConversationIT {
             // B's messages: each shown at most once across A's two lives, all of them in A's history in order
             // (one committed to the history just before the kill is in it without being shown again).
             List<String> kbExpected = numbered("kb", 0, kbSent);
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            List<String> aHistory = List.of();
-            while (System.nanoTime() < deadline) {
-                aHistory = a2.result("history", Map.of("peer", fpB, "limit", 1000), 30).findValuesAsText("text")
-                        .stream().filter(t -> t.startsWith("kb")).toList();
-                if (aHistory.size() >= kbSent) {
-                    break;
-                }
-                Thread.sleep(200);
-            }
+            List<String> aHistory = Await.value(
+                    () -> "A's history holds the " + kbExpected.size() + " messages kb* B sent", Duration.ofSeconds(60),
+                    () -> Optional.of(history(a2, fpB, "kb")).filter(h -> h.size() >= kbExpected.size()));
             assertThat(aHistory).containsExactlyElementsOf(kbExpected);
             List<String> aShown = new ArrayList<>(received(a, fpB, "kb"));
             aShown.addAll(received(a2, fpB, "kb"));

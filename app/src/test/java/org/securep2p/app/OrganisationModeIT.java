@@ -116,7 +116,7 @@ class OrganisationModeIT {
         String code = waiter.ok("wait", Map.of()).get("code").asText();
         dialer.ok("connect", Map.of("code", code));
         JsonNode error = dialer.awaitEvent(dm, "error", STEP);
-        Thread.sleep(2000);
+        Thread.sleep(2000); // time is the test: a session despite the refusal would come late; no event for none
         assertThat(dialer.events(dm, "connected")).as(dialer.report()).isEmpty();
         assertThat(waiter.events(wm, "connected")).as(waiter.report()).isEmpty();
         waiter.call("disconnect", Map.of()); // stops waiting, if the refusal did not end it already

@@ -2,15 +2,19 @@ package org.securep2p.app;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
+
+import org.securep2p.crypto.testing.Await;
 
 /**
  * Drives one program in a detached tmux session on a private tmux server (its own {@code -L} socket), the way a
@@ -22,7 +26,6 @@ final class TmuxSession {
 
     static final int WIDTH = 120;
     static final int HEIGHT = 40;
-    private static final long POLL_MILLIS = 200;
 
     private final String socket;
     private final String name;
@@ -134,24 +137,21 @@ final class TmuxSession {
      */
     <T> T await(String what, long timeoutMillis, Function<List<String>, Optional<T>> found)
             throws IOException, InterruptedException {
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        List<String> last = List.of();
-        while (true) {
-            last = rows();
-            Optional<T> hit = found.apply(last);
-            if (hit.isPresent()) {
-                return hit.get();
-            }
-            if (dead()) {
-                throw new AssertionError(name + ": the program exited (status " + exitStatus().map(String::valueOf)
-                        .orElse("not yet known") + ") while waiting for " + what + "; screen:\n"
-                        + String.join("\n", last));
-            }
-            if (System.nanoTime() > end) {
-                throw new AssertionError(name + ": no " + what + " within " + timeoutMillis + " ms; screen:\n"
-                        + String.join("\n", last));
-            }
-            Thread.sleep(POLL_MILLIS);
+        List<List<String>> last = new ArrayList<>(List.of(List.of()));
+        try {
+            return Await.value(() -> name + ": " + what + "; screen:\n" + String.join("\n", last.get(0)),
+                    Duration.ofMillis(timeoutMillis), () -> {
+                        last.set(0, unchecked(this::rows));
+                        Optional<T> hit = found.apply(last.get(0));
+                        if (hit.isEmpty() && unchecked(this::dead)) {
+                            throw new AssertionError(name + ": the program exited (status "
+                                    + unchecked(this::exitStatus).map(String::valueOf).orElse("not yet known")
+                                    + ") while waiting for " + what + "; screen:\n" + String.join("\n", last.get(0)));
+                        }
+                        return hit;
+                    });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 
@@ -169,29 +169,48 @@ final class TmuxSession {
      * status, tmux's server gets a SIGCHLD to look again; that is all it does.
      */
     int awaitExit(long timeoutMillis) throws IOException, InterruptedException {
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        long deadSince = 0;
-        while (true) {
-            Optional<Integer> exit = exitStatus();
-            if (exit.isPresent()) {
-                return exit.get();
-            }
-            if (!dead()) {
-                deadSince = 0;
-            } else if (deadSince == 0) {
-                deadSince = System.nanoTime();
-            } else if (System.nanoTime() - deadSince > TimeUnit.SECONDS.toNanos(2)) {
-                String server = tmux("display-message", "-p", "#{pid}").strip();
-                System.err.println(name + ": pane dead for 2 s without an exit status; SIGCHLD to tmux (pid " + server
-                        + ")");
-                exec(List.of("kill", "-CHLD", server));
-                deadSince = System.nanoTime();
-            }
-            if (System.nanoTime() > end) {
-                throw new AssertionError(name + ": " + (dead() ? "no exit status from tmux" : "still running") + " "
-                        + timeoutMillis + " ms after quitting; screen:\n" + screen());
-            }
-            Thread.sleep(POLL_MILLIS);
+        long[] deadSince = {0};
+        try {
+            return Await.value(() -> name + ": " + (unchecked(this::dead) ? "an exit status from tmux"
+                    : "the program to end") + " after quitting; screen:\n" + screen(),
+                    Duration.ofMillis(timeoutMillis), () -> {
+                        Optional<Integer> exit = unchecked(this::exitStatus);
+                        if (exit.isEmpty()) {
+                            unchecked(() -> nudgeIfDeadWithoutStatus(deadSince));
+                        }
+                        return exit;
+                    });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** The SIGCHLD of {@link #awaitExit}'s doc, once the pane has read as dead for 2 s (since deadSince[0]). */
+    private boolean nudgeIfDeadWithoutStatus(long[] deadSince) throws IOException {
+        if (!dead()) {
+            deadSince[0] = 0;
+        } else if (deadSince[0] == 0) {
+            deadSince[0] = System.nanoTime();
+        } else if (System.nanoTime() - deadSince[0] > TimeUnit.SECONDS.toNanos(2)) {
+            String server = tmux("display-message", "-p", "#{pid}").strip();
+            System.err.println(name + ": pane dead for 2 s without an exit status; SIGCHLD to tmux (pid " + server
+                    + ")");
+            exec(List.of("kill", "-CHLD", server));
+            deadSince[0] = System.nanoTime();
+        }
+        return true;
+    }
+
+    /** A tmux call from inside an Await condition, which cannot throw IOException. */
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> T unchecked(IoCall<T> call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -4,18 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -24,6 +27,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.securep2p.crypto.testing.Await;
 
 /**
  * Issue 6, end to end through the real TUI: two instances of the packaged program, each in its own 120x40 tmux
@@ -81,14 +85,24 @@ class TuiTmuxIT {
                 "--log-file=" + dir.resolve("turn.log"), "--simple-log", "--no-stdout-log",
                 "--pidfile=" + dir.resolve("turn.pid"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("turn.out").toFile()).start();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!TmuxSession.run(List.of("ss", "-Hlun")).contains("127.0.0.1:" + stunPort + " ")) {
-            if (!turn.isAlive() || System.nanoTime() > end) {
-                throw new AssertionError("coturn did not listen on 127.0.0.1:" + stunPort + " (alive: "
-                        + turn.isAlive() + "); its output:\n" + readQuietly(dir.resolve("turn.out"))
-                        + "\nits log:\n" + readQuietly(dir.resolve("turn.log")));
+        Supplier<String> coturn = () -> "coturn listening on 127.0.0.1:" + stunPort + " (alive: " + turn.isAlive()
+                + "); its output:\n" + readQuietly(dir.resolve("turn.out")) + "\nits log:\n"
+                + readQuietly(dir.resolve("turn.log"));
+        Await.until(coturn, Duration.ofSeconds(30), () -> {
+            boolean listening = udpListening(stunPort);
+            if (!listening && !turn.isAlive()) {
+                throw new AssertionError("coturn exited before listening: " + coturn.get());
             }
-            Thread.sleep(100);
+            return listening;
+        });
+    }
+
+    /** Whether something listens on UDP 127.0.0.1:{@code port}, as {@code ss} sees it. */
+    private static boolean udpListening(int port) {
+        try {
+            return TmuxSession.run(List.of("ss", "-Hlun")).contains("127.0.0.1:" + port + " ");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -355,10 +369,9 @@ class TuiTmuxIT {
         for (int i = 0; i < 2 * lines / 5; i++) { // PgUp moves 5 rows; twice as many as the lines need
             again.tmux().press("PPage");
         }
-        again.tmux().awaitScreen("the start of ivan's conversation", 10_000,
-                s -> s.contains("— start of the conversation —"));
+        again.tmux().awaitScreen("the start of ivan's conversation, its oldest lines shown", 10_000,
+                s -> s.contains("— start of the conversation —") && s.contains(first) && s.contains("ivan: " + ping));
         String top = again.tmux().screen();
-        assertTrue(top.contains(first) && top.contains("ivan: " + ping), "PgUp shows the oldest lines:\n" + top);
         Files.writeString(jar.getParent().resolve("tui-capture-conversations.txt"), top + "\n");
 
         again.tmux().press("C-c");
@@ -405,11 +418,10 @@ class TuiTmuxIT {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.writeString(home.resolve("keys").resolve("master.keyring"), "");
         Peer frank = startWithoutPassphraseFile(config, "frank", home);
-        frank.tmux().awaitScreen("the failure on the menu", START_MILLIS,
-                s -> s.contains("securep2p — main menu") && s.contains("the key manager did not start"));
-        String screen = frank.tmux().screen();
-        assertTrue(screen.contains("The keys could not be unlocked:") && screen.contains("keys: unavailable"),
-                "the menu explains:\n" + screen);
+        // Awaits the whole explanation: the lines are drawn one after another, a fast poll sees them part-drawn.
+        frank.tmux().awaitScreen("the failure explained on the menu", START_MILLIS,
+                s -> s.contains("securep2p — main menu") && s.contains("the key manager did not start")
+                        && s.contains("The keys could not be unlocked:") && s.contains("keys: unavailable"));
         frank.tmux().press("1");
         frank.tmux().awaitScreen("the refusal of Wait", 10_000,
                 s -> s.contains("press 7, q or Escape to quit") && !s.contains("Waiting for an incoming"));

@@ -112,10 +112,10 @@ class DurableKeyHolderCrashIT {
             // Mostly kill while it consumes and rotates; sometimes during start (restore, or first generation).
             boolean early = schedule.nextInt(100) < 15;
             if (early) {
-                Thread.sleep(schedule.nextInt(400));
+                Thread.sleep(schedule.nextInt(400)); // time is the test: a seeded kill point during start
             } else {
                 assertThat(reader.first.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("run %d ready", i).isTrue();
-                Thread.sleep(schedule.nextInt(250));
+                Thread.sleep(schedule.nextInt(250)); // time is the test: a seeded kill point while it serves
             }
             child.destroyForcibly();
             assertThat(child.waitFor(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();

@@ -1,6 +1,7 @@
 package org.securep2p.keymanager;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,9 +11,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.testing.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -71,17 +74,17 @@ class KeyManagerMemoryIT {
     }
 
     /** Waits (bounded) until {@code log} holds {@code count} lines starting with {@code prefix}; returns them. */
-    private static List<String> awaitLines(Path log, String prefix, int count) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            List<String> found = Files.readAllLines(log).stream().filter(l -> l.startsWith(prefix)).toList();
-            if (found.size() >= count) {
-                return found;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no '" + prefix + "' line " + count + " in " + Files.readAllLines(log));
-            }
-            Thread.sleep(20);
+    private static List<String> awaitLines(Path log, String prefix, int count) {
+        return Await.value(() -> "'" + prefix + "' line " + count + " in " + lines(log), Duration.ofSeconds(30),
+                () -> Optional.of(lines(log).stream().filter(l -> l.startsWith(prefix)).toList())
+                        .filter(found -> found.size() >= count));
+    }
+
+    private static List<String> lines(Path log) {
+        try {
+            return Files.readAllLines(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

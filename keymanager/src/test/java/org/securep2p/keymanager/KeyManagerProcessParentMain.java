@@ -16,6 +16,6 @@ final class KeyManagerProcessParentMain {
         KeyManagerProcess p = KeyManagerProcess.start(Path.of(args[0]), new SecureRandom());
         System.out.println(p.pid());
         System.out.flush();
-        Thread.sleep(Long.MAX_VALUE);
+        Thread.sleep(Long.MAX_VALUE); // a parent that lives until the test kills it, to see its child follow
     }
 }

@@ -1,5 +1,6 @@
 package org.securep2p.keymanager;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -14,7 +15,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 import org.junit.jupiter.api.AfterEach;
@@ -361,19 +364,18 @@ class KeyManagerServerTest {
 
     @Test
     void manyConnectionsAtOnceAreBoundedAndLaterOnesServed() throws Exception {
-        SocketChannel[] idle = new SocketChannel[KeyManagerServer.MAX_CONNECTIONS];
-        try {
-            for (int i = 0; i < idle.length; i++) {
-                idle[i] = rawAuthenticated();
+        List<SocketChannel> idle = new ArrayList<>();
+        // Closes every idle connection opened so far, in the order opened, after the extra one.
+        try (Closeable closesIdle = () -> {
+            for (SocketChannel ch : idle) {
+                ch.close();
+            }
+        }) {
+            for (int i = 0; i < KeyManagerServer.MAX_CONNECTIONS; i++) {
+                idle.add(rawAuthenticated());
             }
             try (SocketChannel extra = rawConnect()) {
                 assertClosedByServer(extra);
-            }
-        } finally {
-            for (SocketChannel ch : idle) {
-                if (ch != null) {
-                    ch.close();
-                }
             }
         }
         // Slots are released as the server notices the closes; a fresh client gets one soon after.

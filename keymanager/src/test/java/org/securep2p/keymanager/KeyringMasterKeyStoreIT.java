@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.testing.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -69,14 +71,12 @@ class KeyringMasterKeyStoreIT {
     void nothingLeftRunning() throws Exception {
         // dbus-run-session ends dbus-daemon when its child exits, and gnome-keyring-daemon leaves with its bus.
         // Check that, and end (by pid) only processes whose environment points at this test's temp dir.
-        List<ProcessHandle> leftovers = ourProcesses();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!leftovers.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            leftovers = ourProcesses();
+        try {
+            Await.until(() -> "the end of this test's processes; left behind: " + ourProcesses(),
+                    Duration.ofSeconds(10), () -> ourProcesses().isEmpty());
+        } finally {
+            ourProcesses().forEach(ProcessHandle::destroyForcibly);
         }
-        leftovers.forEach(ProcessHandle::destroyForcibly);
-        assertThat(leftovers).as("processes left behind").isEmpty();
     }
 
     @Test

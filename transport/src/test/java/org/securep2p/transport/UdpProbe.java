@@ -170,6 +170,7 @@ final class UdpProbe {
                 long due = start + (i + 1L) * intervalMicros * 1000L;
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
+                    // Time is the test: the probe sends at a fixed rate.
                     Thread.sleep(wait / 1_000_000L, (int) (wait % 1_000_000L));
                 }
             }

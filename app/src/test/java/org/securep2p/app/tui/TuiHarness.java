@@ -6,8 +6,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -136,21 +136,22 @@ final class TuiHarness implements AutoCloseable {
      * not one the UI thread is still writing.
      */
     String awaitScreen(Predicate<String> condition) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        String s = screen();
-        while (!condition.test(s) || !s.equals(stable(s))) {
-            if (System.nanoTime() > deadline || failure.get() != null) {
-                throw new AssertionError("screen never matched; failure=" + failure.get() + "; screen:\n" + s);
-            }
-            pause();
-            s = screen();
-        }
-        return s;
+        return Await.value(() -> "a matching screen; failure=" + failure.get() + "; screen:\n" + screen(),
+                Duration.ofMillis(TIMEOUT_MILLIS), () -> {
+                    String s = screen();
+                    if (condition.test(s) && s.equals(stable(s))) {
+                        return Optional.of(s);
+                    }
+                    if (failure.get() != null) {
+                        throw new AssertionError("screen never matched; failure=" + failure.get() + "; screen:\n" + s);
+                    }
+                    return Optional.empty();
+                });
     }
 
     private String stable(String before) {
         try {
-            Thread.sleep(STABLE_MILLIS);
+            Thread.sleep(STABLE_MILLIS); // time is the test: a frame unchanged for this long is whole
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -170,15 +171,7 @@ final class TuiHarness implements AutoCloseable {
     /** Lets the UI loop run a few ticks, for asserting that something did NOT happen. */
     void settle() {
         try {
-            Thread.sleep(150);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(5);
+            Thread.sleep(150); // time is the test: what must NOT happen has no event to await
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

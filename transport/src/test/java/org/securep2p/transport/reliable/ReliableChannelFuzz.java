@@ -257,7 +257,7 @@ class ReliableChannelFuzz {
                     || channel.ioThreadFinished()) {
                 return;
             }
-            Thread.sleep(0, 200_000);
+            Thread.sleep(0, 200_000); // gives up silently on purpose: the reads after it check what arrived
         }
     }
 

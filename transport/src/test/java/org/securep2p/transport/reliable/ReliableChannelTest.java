@@ -142,7 +142,7 @@ class ReliableChannelTest {
         int read = 0;
         long maxBuffered = 0;
         while (read < total) {
-            Thread.sleep(0, 200_000);
+            Thread.sleep(0, 200_000); // time is the test: a slow reader, so the sender meets its buffer bound
             int n = b.read(buf, 0, buf.length, 5_000);
             assertThat(n).isPositive();
             for (int i = 0; i < n; i++) {

@@ -100,7 +100,7 @@ public class ReliableForgeryTest {
                     injected[0]++;
                 }
                 try {
-                    Thread.sleep(2);
+                    Thread.sleep(2); // time is the test: forgeries spread over the session, not one burst
                 } catch (InterruptedException e) {
                     return;
                 }

@@ -54,7 +54,7 @@ class ReliableGarbageProperties {
                 link.injectToB(garbage(random, link.recentFromA(), cid));
                 if (i % 10 == 0) {
                     try {
-                        Thread.sleep(1);
+                        Thread.sleep(1); // time is the test: garbage spread over the transfer, not one burst
                     } catch (InterruptedException e) {
                         return;
                     }

@@ -188,7 +188,7 @@ class TlsOverReliableTest {
         public byte[] signTlsCertificateVerify(byte[] content) throws CryptoException {
             signingThreads.add(Thread.currentThread().getName());
             try {
-                Thread.sleep(delay.toMillis());
+                Thread.sleep(delay.toMillis()); // time is the test: a signer as slow as a hardware token
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
