@@ -75,17 +75,13 @@ final class ChatPayload {
 
     byte[] encode() {
         StrictWriter w = new StrictWriter().u8(kind.code);
-        switch (kind) {
-            case CONFIRM:
-                return w.bytes(binding).u64(sequence).toByteArray();
-            case TEXT:
-                return w.u64(sequence).bytes(id).u64(timeMillis).var32(text.getBytes(StandardCharsets.UTF_8))
-                        .toByteArray();
-            case ACK:
-                return w.u64(sequence).toByteArray();
-            default:
-                throw new AssertionError(kind);
-        }
+        return switch (kind) {
+            case CONFIRM -> w.bytes(binding).u64(sequence).toByteArray();
+            case TEXT -> w.u64(sequence).bytes(id).u64(timeMillis).var32(text.getBytes(StandardCharsets.UTF_8))
+                    .toByteArray();
+            case ACK -> w.u64(sequence).toByteArray();
+            default -> throw new AssertionError(kind);
+        };
     }
 
     static ChatPayload decode(byte[] plaintext) throws CryptoException {

@@ -94,7 +94,8 @@ final class ConnectWarmup {
                 b.sendMessage(hello);
                 a.receiveMessage();
             } finally {
-                accepted.thenAccept(PeerConnection::close);
+                // Closes the accepted side whenever it arrives, even after a timeout; nothing waits for that.
+                var unused = accepted.thenAccept(PeerConnection::close);
             }
         }
     }
@@ -129,7 +130,7 @@ final class ConnectWarmup {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() instanceof IllegalStateException && e.getCause().getCause() != null
                     ? e.getCause().getCause() : e.getCause();
-            throw cause instanceof Exception ? (Exception) cause : e;
+            throw cause instanceof Exception ex ? ex : e;
         } catch (TimeoutException e) {
             throw new TransportException(TransportException.Reason.PEER_TIMEOUT, "warm-up connection timed out");
         }

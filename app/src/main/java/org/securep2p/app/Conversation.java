@@ -33,6 +33,8 @@ import org.securep2p.ratchet.SessionStore;
 final class Conversation {
 
     /** A message encrypted and stored, waiting for the peer's acknowledgement. */
+    // wire is a ciphertext passed through to the channel as is; a Pending is never compared or hashed.
+    @SuppressWarnings("ArrayRecordComponent")
     record Pending(long sequence, String id, Instant created, byte[] wire) {
     }
 

@@ -256,7 +256,9 @@ final class DefaultMessenger implements Messenger {
     void startHistoryExpiry() {
         Instant started = clock.instant();
         expiry.execute(() -> failOrphanedSends(started));
-        expiry.scheduleAtFixedRate(() -> {
+        // Runs until the executor is shut down; the task catches and logs its own failures, so the future
+        // would never carry one.
+        var unused = expiry.scheduleAtFixedRate(() -> {
             try {
                 int n = history.expire(clock.instant());
                 LOG.info("history retention: {} expired messages deleted", n);
@@ -323,6 +325,7 @@ final class DefaultMessenger implements Messenger {
      * (PROTOCOL.md §14.1). Nothing waits for it, a failure is only logged, and a connection started meanwhile
      * simply shares the CPU with it.
      */
+    @SuppressWarnings("ThreadPriorityCheck") // a hint only: the warm-up must yield to the user's own work
     void warmUpInBackground(SecurityLevel level) {
         Thread t = new Thread(() -> {
             long start = System.nanoTime();

@@ -210,6 +210,8 @@ public final class Main implements Callable<Integer> {
                 : Home.defaultRoot(System.getenv(), Path.of(System.getProperty("user.home"))));
     }
 
+    // Built for Java 17, where null is how System.console() says "no terminal"; isTerminal() is JDK 22.
+    @SuppressWarnings("SystemConsoleNull")
     private Optional<String> askUsername() {
         java.io.Console console = System.console();
         if (console == null) {

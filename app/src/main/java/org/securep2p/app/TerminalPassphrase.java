@@ -20,6 +20,8 @@ final class TerminalPassphrase {
     }
 
     /** A prompt on this process's console, or null if it has none. */
+    // Built for Java 17, where null is how System.console() says "no terminal"; isTerminal() is JDK 22.
+    @SuppressWarnings("SystemConsoleNull")
     static PassphrasePrompt ofConsole(BooleanSupplier terminalFree) {
         Console console = System.console();
         if (console == null) {

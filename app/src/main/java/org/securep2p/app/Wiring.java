@@ -108,7 +108,7 @@ final class Wiring {
             terminalFree.set(false);
         }
         CompletableFuture<DefaultMessenger> messenger = new CompletableFuture<>();
-        Thread unlock = unlockThread(() -> unlock(o, config, random, clock, prompt, terminalFree, resources),
+        Thread unlock = unlockThread(() -> unlock(o, config, random, clock, prompt, resources),
                 messenger);
         unlock.start();
         SLF4JBridgeHandler.removeHandlersForRootLogger();
@@ -159,7 +159,7 @@ final class Wiring {
      * the lines printed for it; whatever it opens is in {@code resources}.
      */
     private static DefaultMessenger unlock(Options o, TransportConfig config, SecureRandom random, Clock clock,
-            PassphrasePrompt prompt, AtomicBoolean terminalFree, Resources resources) throws AppException {
+            PassphrasePrompt prompt, Resources resources) throws AppException {
         Home h = o.home();
         KeyManagerProcess process;
         long start = System.nanoTime();
@@ -199,7 +199,7 @@ final class Wiring {
             KeyManagerDiagnostics.rollbackInLatestStart(h.logs().resolve("keymanager.log"))
                     .ifPresent(line -> security.warn("{}", line));
             SecretBytes storageKey = keys.storageKey("conversations");
-            resources.add(storageKey::close);
+            resources.add(storageKey);
             // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.
             TransportCertificate certificate = TransportCertificate.loadOrCreate(h.cert(), keys, clock);
             String trustModel = ChatEvent.Ready.CODES_AND_FIRST_USE;
@@ -244,7 +244,8 @@ final class Wiring {
             messenger.startHistoryExpiry();
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
-            watchdog.scheduleWithFixedDelay(() -> {
+            // Runs until the watchdog is shut down; the task logs its own failures.
+            var unused = watchdog.scheduleWithFixedDelay(() -> {
                 try {
                     keys.restartIfDead();
                 } catch (RuntimeException e) {

@@ -35,7 +35,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 class AttackIT {
 
-    private static final Duration START = Duration.ofSeconds(180);
+    private static final Duration START = Duration.ofMinutes(3);
     private static final Duration STEP = Duration.ofSeconds(90);
     private static final SecureRandom RANDOM = new SecureRandom();
 

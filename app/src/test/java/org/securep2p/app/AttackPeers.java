@@ -56,11 +56,9 @@ final class AttackPeers {
     /** A STUN-only coturn on 127.0.0.1, started in its own session and killed by pid. */
     static final class Stun implements AutoCloseable {
         final int port;
-        private final Path dir;
         private final Process process;
 
         Stun(Path dir) throws IOException, InterruptedException {
-            this.dir = dir;
             requireTurnserver();
             Files.createDirectories(dir);
             this.port = freeUdpPort();

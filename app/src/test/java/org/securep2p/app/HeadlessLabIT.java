@@ -459,7 +459,7 @@ class HeadlessLabIT {
             assertTrue(new HashSet<>(delivered).containsAll(sender.sentIds().keySet()), sender.name()
                     + " never reported some accepted messages delivered");
             assertEquals(List.of(), sender.errors(), sender.name() + "'s failed requests");
-            long extra = got.size() - gotKnown.size();
+            long extra = (long) got.size() - gotKnown.size();
             report(prefix, "%s → %s: %d accepted, %d received exactly once in order (%d of them undecided at the "
                     + "crash), %d delivered", sender.name(), receiver.name(), expected.size(), got.size(), extra,
                     delivered.size());

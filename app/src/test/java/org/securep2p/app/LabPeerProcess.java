@@ -325,6 +325,7 @@ final class LabPeerProcess implements AutoCloseable {
         }
     }
 
+    @SuppressWarnings("WaitNotInLoop") // one step of the callers' loops, which re-check their condition
     private void waitUntil(long deadline, java.util.function.Supplier<String> message) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -440,7 +441,7 @@ final class LabPeerProcess implements AutoCloseable {
     static long processGroup(long pid) {
         try {
             String stat = Files.readString(Paths.get("/proc/" + pid + "/stat"), UTF_8);
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
             return Long.parseLong(f[2]);
         } catch (IOException e) {
             return -1;

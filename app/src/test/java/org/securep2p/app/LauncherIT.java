@@ -137,7 +137,7 @@ class LauncherIT {
             for (String line : Files.readAllLines(home.resolve("release"))) {
                 if (line.startsWith("JAVA_VERSION=")) {
                     String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
-                    return Integer.parseInt(v.split("[.+-]")[0]);
+                    return Integer.parseInt(v.split("[.+-]", -1)[0]);
                 }
             }
         } catch (IOException | NumberFormatException e) {

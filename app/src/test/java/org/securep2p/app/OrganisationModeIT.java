@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class OrganisationModeIT {
 
-    private static final Duration START = Duration.ofSeconds(180);
+    private static final Duration START = Duration.ofMinutes(3);
     private static final Duration STEP = Duration.ofSeconds(90);
     private static final SecureRandom RANDOM = new SecureRandom();
 

@@ -48,7 +48,6 @@ public final class ConversationsMemoryBench {
             first.await("\"method\":\"ready\"");
         }
         List<MemoryBench.Peer> peers = new ArrayList<>();
-        List<Integer> ports = new ArrayList<>();
         List<String> rows = new ArrayList<>();
         try (MemoryBench.Peer alice = MemoryBench.Peer.start(launcher, dir.resolve("alice"), "alice", conf, env)) {
             alice.await("\"method\":\"ready\"");
@@ -62,7 +61,6 @@ public final class ConversationsMemoryBench {
                 MemoryBench.Peer p = MemoryBench.Peer.start(launcher, dir.resolve("peer" + i), "peer" + i, conf, env,
                         "--port", String.valueOf(port));
                 peers.add(p);
-                ports.add(port);
                 p.await("\"method\":\"ready\"");
                 p.call("wait", "{}");
                 p.await("\"result\"");

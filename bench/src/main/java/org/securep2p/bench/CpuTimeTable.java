@@ -117,8 +117,8 @@ public final class CpuTimeTable {
         long warmupEnd = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < warmupEnd) {
             for (Op op : ops) {
-                if (op instanceof PreparedOp) {
-                    ((PreparedOp) op).prepare(1);
+                if (op instanceof PreparedOp p) {
+                    p.prepare(1);
                 }
                 op.run();
             }
@@ -168,8 +168,8 @@ public final class CpuTimeTable {
     private static double[] measure(Op op, int samples) throws Exception {
         List<Double> perOp = new ArrayList<>(samples);
         for (int s = 0; s < samples; s++) {
-            if (op instanceof PreparedOp) {
-                ((PreparedOp) op).prepare(BATCH);
+            if (op instanceof PreparedOp p) {
+                p.prepare(BATCH);
             }
             long start = THREADS.getCurrentThreadCpuTime();
             for (int i = 0; i < BATCH; i++) {

@@ -103,7 +103,7 @@ public final class KeyManagerColdStartBench {
         }
         Process worker = builder.start();
         List<String> rows = new ArrayList<>();
-        for (String line : new String(worker.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        for (String line : new String(worker.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n", -1)) {
             if (line.startsWith("ROW ")) {
                 rows.add(line.substring(4));
             }

@@ -123,7 +123,7 @@ public final class MemoryBench {
     }
 
     private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":", -1)) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }
@@ -289,7 +289,8 @@ public final class MemoryBench {
         }
 
         void call(String method, String params) throws IOException {
-            String request = "{\"jsonrpc\":\"2.0\",\"id\":" + (++ids) + ",\"method\":\"" + method + "\",\"params\":"
+            ids++;
+            String request = "{\"jsonrpc\":\"2.0\",\"id\":" + ids + ",\"method\":\"" + method + "\",\"params\":"
                     + params + "}\n";
             stdin.write(request.getBytes(StandardCharsets.UTF_8));
             stdin.flush();

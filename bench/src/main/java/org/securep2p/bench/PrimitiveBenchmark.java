@@ -172,7 +172,7 @@ public class PrimitiveBenchmark {
         ikm = new byte[160];
         random.nextBytes(ikm);
         salt = new byte[64];
-        info = ("securep2p/v1/handshake/CURVE25519_SHA-512_ML-KEM-1024\0").getBytes(StandardCharsets.US_ASCII);
+        info = "securep2p/v1/handshake/CURVE25519_SHA-512_ML-KEM-1024\0".getBytes(StandardCharsets.US_ASCII);
         info = Arrays.copyOf(info, info.length + 64);
 
         if (!Arrays.equals(x25519AgreementBc(), x25519AgreementBc()) || xdhAgreementJdk().length != 32

@@ -175,22 +175,30 @@ final class SecureP2pStreams {
 
     static TransportBench.StreamPair streams(PeerConnection a, PeerConnection b) {
         return new TransportBench.StreamPair() {
+            @Override
             public InputStream aIn() {
                 return a.inputStream();
             }
+
+            @Override
 
             public OutputStream aOut() {
                 return a.outputStream();
             }
 
+            @Override
+
             public InputStream bIn() {
                 return b.inputStream();
             }
+
+            @Override
 
             public OutputStream bOut() {
                 return b.outputStream();
             }
 
+            @Override
             public void close() {
                 a.close();
                 b.close();

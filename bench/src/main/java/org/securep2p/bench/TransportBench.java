@@ -19,6 +19,7 @@ import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
@@ -224,8 +225,7 @@ public final class TransportBench {
     /** CPU time of this whole process (every thread), or -1 where the JDK does not report it. */
     static long processCpuNanos() {
         java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean
-                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
     /** Writes {@code total} bytes and waits for the echo side's one-byte acknowledgement. */
@@ -342,9 +342,9 @@ public final class TransportBench {
     static StreamPair jdkTls(String suite) throws Exception {
         KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         X500Name name = new X500Name("CN=bench");
-        Date now = new Date();
+        Instant now = Instant.now();
         X509Certificate cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
-                name, BigInteger.ONE, now, new Date(now.getTime() + Duration.ofDays(1).toMillis()), name,
+                name, BigInteger.ONE, Date.from(now), Date.from(now.plus(Duration.ofDays(1))), name,
                 kp.getPublic()).build(new JcaContentSignerBuilder("Ed25519").build(kp.getPrivate())));
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
@@ -383,22 +383,30 @@ public final class TransportBench {
         server.close();
         Socket b = accepted[0];
         return new StreamPair() {
+            @Override
             public InputStream aIn() {
                 return io(client::getInputStream);
             }
+
+            @Override
 
             public OutputStream aOut() {
                 return io(client::getOutputStream);
             }
 
+            @Override
+
             public InputStream bIn() {
                 return io(b::getInputStream);
             }
+
+            @Override
 
             public OutputStream bOut() {
                 return io(b::getOutputStream);
             }
 
+            @Override
             public void close() throws IOException {
                 client.close();
                 b.close();

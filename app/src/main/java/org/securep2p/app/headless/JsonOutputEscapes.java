@@ -37,16 +37,10 @@ final class JsonOutputEscapes extends CharacterEscapes {
 
     /** For one UTF-16 unit above ASCII (surrogate halves are left as they are: they form the pairs). */
     static boolean mustEscape(int ch) {
-        switch (Character.getType(ch)) {
-            case Character.CONTROL:
-            case Character.FORMAT:
-            case Character.LINE_SEPARATOR:
-            case Character.PARAGRAPH_SEPARATOR:
-            case Character.UNASSIGNED:
-            case Character.PRIVATE_USE:
-                return true;
-            default:
-                return false;
-        }
+        return switch (Character.getType(ch)) {
+            case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+                    Character.UNASSIGNED, Character.PRIVATE_USE -> true;
+            default -> false;
+        };
     }
 }

@@ -36,18 +36,11 @@ public final class ContactNames {
 
     /** True for code points that display as themselves and cannot reorder, hide or break a line. */
     public static boolean isPlain(int cp) {
-        switch (Character.getType(cp)) {
-            case Character.CONTROL:
-            case Character.FORMAT:
-            case Character.LINE_SEPARATOR:
-            case Character.PARAGRAPH_SEPARATOR:
-            case Character.UNASSIGNED:
-            case Character.SURROGATE:
-            case Character.PRIVATE_USE:
-                return false;
-            default:
-                return true;
-        }
+        return switch (Character.getType(cp)) {
+            case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
+                    Character.UNASSIGNED, Character.SURROGATE, Character.PRIVATE_USE -> false;
+            default -> true;
+        };
     }
 
     /**

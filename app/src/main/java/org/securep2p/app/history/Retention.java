@@ -87,14 +87,11 @@ public final class Retention {
      * every possible message time (everything goes).
      */
     Optional<Instant> cutoff(Instant now) {
-        switch (kind) {
-            case FOREVER:
-                return Optional.empty();
-            case OFF:
-                return Optional.of(Instant.ofEpochMilli(Long.MAX_VALUE));
-            default:
-                return Optional.of(now.minus(Duration.ofDays(days)));
-        }
+        return switch (kind) {
+            case FOREVER -> Optional.empty();
+            case OFF -> Optional.of(Instant.ofEpochMilli(Long.MAX_VALUE));
+            default -> Optional.of(now.minus(Duration.ofDays(days)));
+        };
     }
 
     /** A profile value is the user's own, but is cut so that a pasted file cannot flood the message. */
@@ -109,7 +106,7 @@ public final class Retention {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Retention && ((Retention) o).kind == kind && ((Retention) o).days == days;
+        return o instanceof Retention r && r.kind == kind && r.days == days;
     }
 
     @Override

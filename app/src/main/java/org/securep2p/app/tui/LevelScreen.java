@@ -16,6 +16,7 @@ final class LevelScreen implements Screen {
     private final Tui tui;
     private int index;
 
+    @SuppressWarnings("EnumOrdinal") // the screen lists SecurityLevel.values(): the ordinal is the row, by definition
     LevelScreen(Tui tui) {
         this.tui = tui;
         this.index = tui.floor().ordinal();

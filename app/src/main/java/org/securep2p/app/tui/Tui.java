@@ -175,7 +175,7 @@ public final class Tui {
         Terminal terminal = new DefaultTerminalFactory().setForceTextTerminal(true)
                 .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP).createTerminal();
         try {
-            Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemDefaultZone(), ZoneId.systemDefault());
+            Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemUTC(), ZoneId.systemDefault());
             tui.floor = floor;
             tui.bell = bell;
             tui.loop();
@@ -189,7 +189,7 @@ public final class Tui {
      * input), then closes the messenger. The terminal stays open; the caller closes it.
      */
     public static void run(Messenger messenger, Terminal terminal) throws IOException {
-        run(messenger, terminal, Clock.systemDefaultZone(), ZoneId.systemDefault());
+        run(messenger, terminal, Clock.systemUTC(), ZoneId.systemDefault());
     }
 
     static void run(Messenger messenger, Terminal terminal, Clock clock, ZoneId zone) throws IOException {

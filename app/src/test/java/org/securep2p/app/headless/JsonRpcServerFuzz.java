@@ -92,7 +92,7 @@ class JsonRpcServerFuzz {
         List<JsonNode> replies = new ArrayList<>();
         String written = out.toString(StandardCharsets.UTF_8);
         assertThat(written.isEmpty() || written.endsWith("\n")).as("whole lines in %s", written).isTrue();
-        for (String line : written.split("\n")) {
+        for (String line : written.split("\n", -1)) {
             if (!line.isEmpty()) {
                 replies.add(JSON.readTree(line));
             }

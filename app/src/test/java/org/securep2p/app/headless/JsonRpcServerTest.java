@@ -39,7 +39,7 @@ class JsonRpcServerTest {
                 new PrintStream(out, true, StandardCharsets.UTF_8));
         assertThat(server.run()).isZero();
         List<JsonNode> lines = new ArrayList<>();
-        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n", -1)) {
             if (!line.isEmpty()) {
                 lines.add(JSON.readTree(line));
             }
@@ -230,7 +230,7 @@ class JsonRpcServerTest {
         messenger.emit(new ChatEvent.Disconnected("CCCC", ChatEvent.DisconnectKind.PEER_OFFLINE, "gone", 2));
         messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.TLS, Duration.ofMillis(1500), "tls"));
         messenger.emit(new ChatEvent.ConversationsChanged());
-        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n", -1);
         JsonNode connected = JSON.readTree(lines[1]);
         assertThat(connected.get("method").asText()).isEqualTo("connected");
         assertThat(connected.get("params").get("level").asText()).isEqualTo("ENHANCED");
@@ -261,7 +261,7 @@ class JsonRpcServerTest {
         String name = "eve\u202Etxt.exe\u2066";
         String text = "one\u2028two\u2029three\u200B\u007F end, Zo\u00EB \uD83D\uDE00";
         messenger.emit(new ChatEvent.MessageReceived("CCCC", name, text, "ab", Instant.EPOCH));
-        String raw = out.toString(StandardCharsets.UTF_8).split("\n")[1];
+        String raw = out.toString(StandardCharsets.UTF_8).split("\n", -1)[1];
         // Not one of them raw on the line; each as its escape, which a JSON parser reads back exactly.
         assertThat(raw).doesNotContain("\u202E", "\u2066", "\u2028", "\u2029", "\u200B", "\u007F")
                 .contains("\\u202E", "\\u2066", "\\u2028", "\\u2029", "\\u200B", "\\u007F")

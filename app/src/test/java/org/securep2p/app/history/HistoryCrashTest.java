@@ -59,7 +59,11 @@ class HistoryCrashTest {
             try (SqliteHistoryStore store = HistoryTesting.open(file, key, Retention.forever())) {
                 List<HistoryMessage> all = new ArrayList<>();
                 Optional<Long> before = Optional.empty();
-                for (List<HistoryMessage> page; !(page = store.page(peer, before, 1000)).isEmpty(); ) {
+                while (true) {
+                    List<HistoryMessage> page = store.page(peer, before, 1000);
+                    if (page.isEmpty()) {
+                        break;
+                    }
                     all.addAll(0, page);
                     before = Optional.of(page.get(0).position());
                 }

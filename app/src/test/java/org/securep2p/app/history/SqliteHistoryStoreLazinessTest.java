@@ -38,7 +38,7 @@ class SqliteHistoryStoreLazinessTest {
     @Test
     void openTouchesNoSqliteClassAndTheFirstCallDoes() throws Exception {
         List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, -1)) {
             urls.add(new File(entry).toURI().toURL());
         }
         // This loader's copy of sqlite-jdbc extracts its native library again: into native/ beside this test's

@@ -49,7 +49,7 @@ class SqliteHistoryStoreProperties {
     @Property(tries = 100)
     void anyUnicodeTextsReadBackExactlyAndInOrder(@ForAll @Size(min = 1, max = 8) List<@From("texts") String> texts,
             @ForAll("fingerprints") byte[] fingerprint, @ForAll("keys") byte[] keyBytes) throws Exception {
-        Path file = dir.resolve("h" + (tries++) + ".db");
+        Path file = dir.resolve("h" + tries++ + ".db");
         Fingerprint peer = Fingerprint.fromBytes(fingerprint);
         List<String> ids = new ArrayList<>();
         try (SecretBytes key = SecretBytes.copyOf(keyBytes)) {
@@ -111,7 +111,7 @@ class SqliteHistoryStoreProperties {
         makeSample();
         byte[] damaged = sample.clone();
         damaged[at % damaged.length] ^= (byte) xor;
-        Path file = dir.resolve("damaged" + (tries++) + ".db");
+        Path file = dir.resolve("damaged" + tries++ + ".db");
         Files.write(file, damaged);
         boolean opened;
         try (SecretBytes key = SecretBytes.copyOf(sampleKey);

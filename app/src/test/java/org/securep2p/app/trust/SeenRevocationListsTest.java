@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -53,7 +54,7 @@ class SeenRevocationListsTest {
     void aDamagedFileIsRefusedAndLeftAsItWas() throws Exception {
         for (String damaged : new String[] {"securep2p-crl-numbers 1\n" + CA + " 05\n",
                 "securep2p-crl-numbers 1\n" + CA + " 5", "securep2p-crl-numbers 1\n" + CA + " 5\n" + CA + " 6\n",
-                "securep2p-crl-numbers 1\n" + CA.toUpperCase() + " 5\n", "junk\n", ""}) {
+                "securep2p-crl-numbers 1\n" + CA.toUpperCase(Locale.ROOT) + " 5\n", "junk\n", ""}) {
             Files.writeString(file(), damaged, StandardCharsets.US_ASCII);
             assertReason(() -> SeenRevocationLists.admit(file(), CA, BigInteger.TEN), StoreException.Reason.CORRUPT);
             assertThat(Files.readString(file())).isEqualTo(damaged);

@@ -28,7 +28,7 @@ class ChatLogProperties {
             @ForAll @IntRange(min = 1, max = 50) int pageSize,
             @ForAll @Size(max = 60) List<@IntRange(min = -1, max = 200) Integer> steps) {
         ChatLog log = new ChatLog();
-        long before = stored + 1; // the next page ends just before this position
+        long before = stored + 1L; // the next page ends just before this position
         Set<String> expected = new HashSet<>();
         for (int step : steps) {
             if (step < 0) {
@@ -41,7 +41,7 @@ class ChatLogProperties {
                 log.prepend(page, "bob");
                 before = Math.max(1, before - pageSize);
             } else {
-                long p = step % stored + 1; // a live message that the history holds too
+                long p = step % stored + 1L; // a live message that the history holds too
                 log.addPeer(Instant.EPOCH, "bob", "live " + p, "h" + p);
                 expected.add("h" + p);
             }

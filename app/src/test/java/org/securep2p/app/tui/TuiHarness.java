@@ -109,6 +109,7 @@ final class TuiHarness implements AutoCloseable {
         return out.toString().stripTrailing();
     }
 
+    @SuppressWarnings("LoopOverCharArray") // a few typed characters: the for-each reads clearest
     void type(String text) {
         for (char c : text.toCharArray()) {
             terminal.addInput(c == '\n' ? new KeyStroke(KeyType.Enter) : new KeyStroke(c, false, false));
