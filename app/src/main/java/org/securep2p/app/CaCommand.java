@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
+import org.securep2p.app.org.CaFolders;
 import org.securep2p.app.org.OrganisationCa;
 import org.securep2p.app.store.StoreException;
 import org.securep2p.crypto.CryptoException;
@@ -184,7 +185,7 @@ final class CaCommand implements Callable<Integer> {
                 return Main.FAILED;
             }
             try (OpenKey key = keys.open(h);
-                 OrganisationCa ca = new OrganisationCa(h, key.key(), random, clock)) {
+                 OrganisationCa ca = new OrganisationCa(h.caFolders(), key.key(), random, clock)) {
                 return action.run(ca, out());
             } catch (AppException e) {
                 err().println("securep2p ca: " + e.getMessage());
@@ -241,7 +242,7 @@ final class CaCommand implements Callable<Integer> {
             }
             return ca.withCa((c, out) -> {
                 c.init(name);
-                Home h = ca.home();
+                CaFolders h = ca.home().caFolders();
                 out.println("created CA \"" + name + "\": certificate " + OrganisationCa.certificateFile(h)
                         + ", revocation list " + OrganisationCa.crlFile(h));
                 out.println("The CA key is sealed in " + OrganisationCa.sealedKeyFile(h) + "; back up the whole "
@@ -313,8 +314,9 @@ final class CaCommand implements Callable<Integer> {
                     out.println("revoked " + e.name() + ": serial " + e.serialHex() + ", fingerprint "
                             + e.fingerprint().displayString() + ", as of " + e.revokedAt().orElseThrow());
                 }
-                out.println("Give every member the new " + OrganisationCa.crlFile(ca.home()) + ": until they have "
-                        + "it (save it beside their ca.crt), they still accept " + name + "'s certificate.");
+                out.println("Give every member the new " + OrganisationCa.crlFile(ca.home().caFolders())
+                        + ": until they have it (save it beside their ca.crt), they still accept " + name
+                        + "'s certificate.");
                 return Main.OK;
             });
         }
@@ -331,7 +333,7 @@ final class CaCommand implements Callable<Integer> {
             // The register holds no secret: no key, no key manager, no lock (files are replaced atomically).
             List<OrganisationCa.Entry> entries;
             try {
-                entries = OrganisationCa.list(ca.home());
+                entries = OrganisationCa.list(ca.home().caFolders());
             } catch (StoreException e) {
                 ca.err().println("securep2p ca: " + e.getMessage());
                 return Main.FAILED;
@@ -361,7 +363,7 @@ final class CaCommand implements Callable<Integer> {
         public Integer call() {
             return ca.withCa((c, out) -> {
                 Instant nextUpdate = c.renewCrl();
-                out.println("wrote " + OrganisationCa.crlFile(ca.home()) + ", current until " + nextUpdate
+                out.println("wrote " + OrganisationCa.crlFile(ca.home().caFolders()) + ", current until " + nextUpdate
                         + "; give it to every member before then, and renew it again.");
                 return Main.OK;
             });

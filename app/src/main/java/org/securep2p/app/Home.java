@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.securep2p.app.org.CaFolders;
 import org.securep2p.app.store.AtomicFile;
 import org.securep2p.app.store.StoreException;
 
@@ -70,6 +71,11 @@ public final class Home {
 
     public Path cert() {
         return root.resolve("cert");
+    }
+
+    /** The folders of this home's organisation CA: its files under {@code ca/}, its certificates in {@code cert/}. */
+    public CaFolders caFolders() {
+        return new CaFolders(root, cert());
     }
 
     Path logs() {

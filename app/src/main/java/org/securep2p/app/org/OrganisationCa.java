@@ -30,7 +30,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.securep2p.app.Home;
 import org.securep2p.app.store.AtomicFile;
 import org.securep2p.app.store.SealedFormat;
 import org.securep2p.app.store.StoreException;
@@ -135,7 +134,7 @@ public final class OrganisationCa implements AutoCloseable {
         }
     }
 
-    private final Home home;
+    private final CaFolders home;
     private final SecretBytes storageKey;
     private final SecureRandom random;
     private final Clock clock;
@@ -145,7 +144,8 @@ public final class OrganisationCa implements AutoCloseable {
      * (32 bytes; the caller keeps and closes its own) and wipes the copy on {@link #close()}. Removes the temp
      * files a crash left beside the CA's own files.
      */
-    public OrganisationCa(Home home, SecretBytes storageKey, SecureRandom random, Clock clock) throws StoreException {
+    public OrganisationCa(CaFolders home, SecretBytes storageKey, SecureRandom random, Clock clock)
+            throws StoreException {
         this.home = Objects.requireNonNull(home, "home");
         this.random = Objects.requireNonNull(random, "random");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -153,27 +153,27 @@ public final class OrganisationCa implements AutoCloseable {
         removeLeftoverTemps(home);
     }
 
-    static Path caDirectory(Home home) {
+    static Path caDirectory(CaFolders home) {
         return home.root().resolve("ca");
     }
 
-    static Path issuedDirectory(Home home) {
+    static Path issuedDirectory(CaFolders home) {
         return caDirectory(home).resolve("issued");
     }
 
-    public static Path sealedKeyFile(Home home) {
+    public static Path sealedKeyFile(CaFolders home) {
         return caDirectory(home).resolve("ca-key.sealed");
     }
 
-    static Path registerFile(Home home) {
+    static Path registerFile(CaFolders home) {
         return caDirectory(home).resolve("register.json");
     }
 
-    public static Path certificateFile(Home home) {
+    public static Path certificateFile(CaFolders home) {
         return home.cert().resolve("ca.crt");
     }
 
-    public static Path crlFile(Home home) {
+    public static Path crlFile(CaFolders home) {
         return home.cert().resolve("ca.crl");
     }
 
@@ -349,7 +349,7 @@ public final class OrganisationCa implements AutoCloseable {
     }
 
     /** As {@link #list()}, without a storage key: the register is not secret, and listing needs no signing. */
-    public static List<Entry> list(Home home) throws StoreException {
+    public static List<Entry> list(CaFolders home) throws StoreException {
         return readRegister(home).entries();
     }
 
@@ -415,7 +415,7 @@ public final class OrganisationCa implements AutoCloseable {
         }
     }
 
-    private static byte[] caCertificatePem(Home home) throws StoreException {
+    private static byte[] caCertificatePem(CaFolders home) throws StoreException {
         Path file = certificateFile(home);
         Optional<byte[]> pem = AtomicFile.read(file, MAX_CA_CERTIFICATE_BYTES);
         if (pem.isEmpty()) {
@@ -446,7 +446,7 @@ public final class OrganisationCa implements AutoCloseable {
         }
     }
 
-    private static void removeLeftoverTemps(Home home) throws StoreException {
+    private static void removeLeftoverTemps(CaFolders home) throws StoreException {
         AtomicFile.removeLeftoverTemps(caDirectory(home), n -> n.equals("ca-key.sealed") || n.equals("register.json"));
         AtomicFile.removeLeftoverTemps(issuedDirectory(home), n -> n.endsWith(".crt"));
         AtomicFile.removeLeftoverTemps(home.cert(), n -> n.equals("ca.crt") || n.equals("ca.crl"));
@@ -478,7 +478,7 @@ public final class OrganisationCa implements AutoCloseable {
         }
     }
 
-    private static Register readRegister(Home home) throws StoreException {
+    private static Register readRegister(CaFolders home) throws StoreException {
         Path file = registerFile(home);
         Optional<byte[]> bytes = AtomicFile.read(file, MAX_REGISTER_BYTES);
         if (bytes.isEmpty()) {

@@ -65,7 +65,7 @@ class OrganisationCaTest {
     }
 
     private OrganisationCa ca() throws StoreException {
-        return new OrganisationCa(home, storageKey, RANDOM, clock);
+        return new OrganisationCa(home.caFolders(), storageKey, RANDOM, clock);
     }
 
     /** A member with their own identity and cert/identity.crt, copied to requests/NAME.crt as the lead would. */
@@ -300,7 +300,7 @@ class OrganisationCaTest {
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("Alice", OrganisationCa.Status.ACTIVE),
                             org.assertj.core.groups.Tuple.tuple("Bob", OrganisationCa.Status.REVOKED),
                             org.assertj.core.groups.Tuple.tuple("Carol", OrganisationCa.Status.EXPIRED));
-            assertThat(OrganisationCa.list(home)).isEqualTo(ca.list());
+            assertThat(OrganisationCa.list(home.caFolders())).isEqualTo(ca.list());
             // An expired certificate does not block a new one: there is nothing left to revoke in practice.
             ca.issue(List.of("Carol"), requests, Duration.ofDays(365));
             assertThat(ca.list()).hasSize(4);
@@ -374,7 +374,7 @@ class OrganisationCaTest {
             ca.init("Control");
         }
         Map<Path, String> before = snapshot();
-        try (SecretBytes other = key((byte) 8); OrganisationCa ca = new OrganisationCa(home, other, RANDOM, clock)) {
+        try (SecretBytes other = key((byte) 8); OrganisationCa ca = new OrganisationCa(home.caFolders(), other, RANDOM, clock)) {
             assertThatThrownBy(() -> ca.issue(List.of("Alice"), requests, Duration.ofDays(365)))
                     .isInstanceOf(StoreException.class)
                     .satisfies(e -> assertThat(reasonOf(e)).isEqualTo(StoreException.Reason.CORRUPT))
