@@ -30,7 +30,7 @@ import static org.securep2p.keymanager.KeyManagerException.Reason.UNKNOWN_VERSIO
  * <p>java-keyring only takes Strings, so the Base64 form of the key lives on the heap until collected; our
  * own byte copies are wiped.
  */
-final class KeyringMasterKeyStore implements MasterKeyStore {
+final class KeyringMasterKeyStore extends LoadedMasterKey {
 
     static final String SERVICE = "securep2p";
     static final String ACCOUNT_PREFIX = "master-key:";
@@ -40,14 +40,13 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
     /** Paths longer than this are not key directories we created. */
     static final int MAX_ACCOUNT_BYTES = 4096;
 
-    private final LoadedMasterKey loaded;
     /** Kept open for the key state's high water, written with every state change; closed with the store. */
     private final KeyringAccess keyring;
     private final String account;
 
     private KeyringMasterKeyStore(SecretBytes masterKey, String description, boolean isNew, KeyringAccess keyring,
             String account) {
-        this.loaded = new LoadedMasterKey(masterKey, description, isNew);
+        super(masterKey, description, isNew);
         this.keyring = keyring;
         this.account = account;
     }
@@ -188,33 +187,13 @@ final class KeyringMasterKeyStore implements MasterKeyStore {
     }
 
     @Override
-    public SecretBytes masterKey() {
-        return loaded.copy();
-    }
-
-    @Override
-    public boolean isNew() {
-        return loaded.isNew();
-    }
-
-    @Override
     public Protection protection() {
         return Protection.OS_KEYRING;
     }
 
     @Override
-    public String description() {
-        return loaded.description();
-    }
-
-    @Override
     public void close() {
-        loaded.close();
+        super.close();
         keyring.close();
-    }
-
-    @Override
-    public String toString() {
-        return "KeyringMasterKeyStore[" + loaded.description() + "]";
     }
 }

@@ -6,15 +6,16 @@ import java.util.Objects;
 import org.securep2p.crypto.SecretBytes;
 
 /**
- * A master key held in memory and what the security log says about it: the part that the keyring and the
- * passphrase {@link MasterKeyStore}s share once they have loaded (or created) the key.
+ * A {@link MasterKeyStore} whose key is loaded: the part that the keyring and the passphrase stores share once
+ * they have loaded (or created) the key, and what the security log says about it.
  *
  * <p>Guarantees: hands out fresh copies only, wipes the key on {@link #close()} (a copy after that fails), and
  * {@code toString()} never shows the key.
  *
- * <p>Not its job: loading, unwrapping or creating the key, which is each store's own business.
+ * <p>Not its job: loading, unwrapping or creating the key, which is each store's own business (its static
+ * factories), nor saying how the key is protected.
  */
-final class LoadedMasterKey implements AutoCloseable {
+abstract class LoadedMasterKey implements MasterKeyStore {
 
     private final SecretBytes key;
     private final String description;
@@ -27,7 +28,8 @@ final class LoadedMasterKey implements AutoCloseable {
     }
 
     /** A fresh copy of the key; the caller closes it. */
-    SecretBytes copy() {
+    @Override
+    public final SecretBytes masterKey() {
         byte[] bytes = key.copyBytes();
         try {
             return SecretBytes.copyOf(bytes);
@@ -36,11 +38,13 @@ final class LoadedMasterKey implements AutoCloseable {
         }
     }
 
-    String description() {
+    @Override
+    public final String description() {
         return description;
     }
 
-    boolean isNew() {
+    @Override
+    public final boolean isNew() {
         return isNew;
     }
 
@@ -51,6 +55,6 @@ final class LoadedMasterKey implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LoadedMasterKey[" + description + "]";
+        return getClass().getSimpleName() + "[" + description + "]";
     }
 }

@@ -24,16 +24,14 @@ import static org.securep2p.keymanager.KeyManagerException.Reason.WRONG_PASSPHRA
  * key is handed out only after both are durable. A key directory with a header but no wrapped key therefore
  * never protected anything, and creating again over it loses nothing.
  */
-final class PassphraseMasterKeyStore implements MasterKeyStore {
+final class PassphraseMasterKeyStore extends LoadedMasterKey {
 
     static final String KDF_FILE = "master.kdf";
     static final String WRAPPED_KEY_FILE = "master.key.enc";
     static final String ROLE = "master-key";
 
-    private final LoadedMasterKey loaded;
-
     private PassphraseMasterKeyStore(SecretBytes masterKey, String description, boolean isNew) {
-        this.loaded = new LoadedMasterKey(masterKey, description, isNew);
+        super(masterKey, description, isNew);
     }
 
     /** Whether {@code keyDir} already holds a passphrase-wrapped master key. */
@@ -107,32 +105,7 @@ final class PassphraseMasterKeyStore implements MasterKeyStore {
     }
 
     @Override
-    public SecretBytes masterKey() {
-        return loaded.copy();
-    }
-
-    @Override
-    public boolean isNew() {
-        return loaded.isNew();
-    }
-
-    @Override
     public Protection protection() {
         return Protection.PASSPHRASE;
-    }
-
-    @Override
-    public String description() {
-        return loaded.description();
-    }
-
-    @Override
-    public void close() {
-        loaded.close();
-    }
-
-    @Override
-    public String toString() {
-        return "PassphraseMasterKeyStore[" + loaded.description() + "]";
     }
 }

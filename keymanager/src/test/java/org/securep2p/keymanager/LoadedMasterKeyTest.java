@@ -10,6 +10,18 @@ import org.securep2p.crypto.SecretBytes;
 
 class LoadedMasterKeyTest {
 
+    /** The smallest store: the shared part alone. */
+    private static final class Held extends LoadedMasterKey {
+        Held(SecretBytes key, String description, boolean isNew) {
+            super(key, description, isNew);
+        }
+
+        @Override
+        public Protection protection() {
+            return Protection.PASSPHRASE;
+        }
+    }
+
     private static byte[] key() {
         byte[] k = new byte[MasterKeyStore.MASTER_KEY_LENGTH];
         Arrays.fill(k, (byte) 0x5A);
@@ -18,10 +30,10 @@ class LoadedMasterKeyTest {
 
     @Test
     void everyCopyIsIndependentAndOutlivesItsSiblings() {
-        try (LoadedMasterKey loaded = new LoadedMasterKey(SecretBytes.copyOf(key()), "test", true)) {
-            SecretBytes first = loaded.copy();
+        try (Held loaded = new Held(SecretBytes.copyOf(key()), "test", true)) {
+            SecretBytes first = loaded.masterKey();
             first.close();
-            try (SecretBytes second = loaded.copy()) {
+            try (SecretBytes second = loaded.masterKey()) {
                 assertThat(second.copyBytes()).isEqualTo(key());
             }
         }
@@ -29,14 +41,14 @@ class LoadedMasterKeyTest {
 
     @Test
     void closingWipesTheKeySoNoCopyIsHandedOutAfterwards() {
-        LoadedMasterKey loaded = new LoadedMasterKey(SecretBytes.copyOf(key()), "test", false);
+        Held loaded = new Held(SecretBytes.copyOf(key()), "test", false);
         loaded.close();
-        assertThatThrownBy(loaded::copy).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(loaded::masterKey).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
     void toStringShowsTheDescriptionNeverTheKey() {
-        try (LoadedMasterKey loaded = new LoadedMasterKey(SecretBytes.copyOf(key()), "passphrase (test)", false)) {
+        try (Held loaded = new Held(SecretBytes.copyOf(key()), "passphrase (test)", false)) {
             assertThat(loaded.toString()).contains("passphrase (test)").doesNotContain("5A").doesNotContain("5a")
                     .doesNotContain("Wlpa");
             assertThat(loaded.isNew()).isFalse();

@@ -38,22 +38,12 @@ import static org.securep2p.ratchet.RatchetLimits.KEM_REKEY_MESSAGES;
  * remote key when it sent); with every X25519 key leaked, exactly when it hangs on a victim ratchet key
  * generated at or after the victim's first KEM step since the compromise.
  */
+@SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
 class CompromiseProperties {
 
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Standard extends AtEachLevel.Standard implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Enhanced extends AtEachLevel.Enhanced implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
-    }
+    @Group class Standard extends AtEachLevel.Standard implements Contract { }
+    @Group class Enhanced extends AtEachLevel.Enhanced implements Contract { }
+    @Group class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract { }
 
     interface Contract extends AtEachLevel {
 

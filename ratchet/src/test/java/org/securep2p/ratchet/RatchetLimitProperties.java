@@ -33,22 +33,12 @@ import static org.securep2p.ratchet.RatchetLimits.MAX_SKIPPED_KEYS;
  * <p>The chains come from a {@link ChainFixture} built once per level, so a try only decrypts. Every property
  * runs its tries at each level it applies to.
  */
+@SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
 class RatchetLimitProperties {
 
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Standard extends AtEachLevel.Standard implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Enhanced extends AtEachLevel.Enhanced implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
-    }
+    @Group class Standard extends AtEachLevel.Standard implements Contract { }
+    @Group class Enhanced extends AtEachLevel.Enhanced implements Contract { }
+    @Group class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract { }
 
     /** Where the far message is: ahead in the receiver's chain, ahead in a new chain, or closing a long chain. */
     enum Scenario { CURRENT_CHAIN, NEW_CHAIN, PREVIOUS_CHAIN }

@@ -34,22 +34,12 @@ import static org.securep2p.ratchet.RatchetException.Reason.WRONG_LEVEL;
  * <p>Tries: {@code jqwik.tries.default} (1,000; 10,000 with {@code -Pexhaustive}). A failure prints the seed;
  * rerun it with {@code @Property(seed = "...")}.
  */
+@SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
 class RatchetProperties {
 
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Standard extends AtEachLevel.Standard implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Enhanced extends AtEachLevel.Enhanced implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
-    }
+    @Group class Standard extends AtEachLevel.Standard implements Contract { }
+    @Group class Enhanced extends AtEachLevel.Enhanced implements Contract { }
+    @Group class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract { }
 
     /**
      * Scripts stay within the limits: at most 30 messages, so no message is more than MAX_SKIP ahead, no

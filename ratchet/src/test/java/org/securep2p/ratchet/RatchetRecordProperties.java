@@ -23,22 +23,12 @@ import static org.assertj.core.api.Assertions.fail;
  * records round-tripped at the script's SAVE steps. Every wire message, every plaintext and, after every step,
  * both parties' records must be byte-for-byte identical in the two runs.
  */
+@SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
 class RatchetRecordProperties {
 
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Standard extends AtEachLevel.Standard implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class Enhanced extends AtEachLevel.Enhanced implements Contract {
-    }
-
-    @Group
-    @SuppressWarnings("ClassCanBeStatic") // jqwik runs a @Group only as an inner (non-static) class
-    class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract {
-    }
+    @Group class Standard extends AtEachLevel.Standard implements Contract { }
+    @Group class Enhanced extends AtEachLevel.Enhanced implements Contract { }
+    @Group class QuantumResistant extends AtEachLevel.QuantumResistant implements Contract { }
 
     interface Contract extends AtEachLevel {
 
