@@ -165,7 +165,7 @@ final class ChatFrame {
         Type type = Type.of(r.u8("type"));
         byte[] copy = encoded.clone();
         switch (type) {
-            case HELLO: {
+            case HELLO -> {
                 SecurityLevel floor = SecurityLevel.fromCode(r.u8("floor"));
                 String name = utf8(r.var16(1, MAX_USERNAME_BYTES, "username"), "username");
                 // A name is shown beside trust decisions and stored in the trust store: one that could look
@@ -184,21 +184,18 @@ final class ChatFrame {
                 r.expectEnd();
                 return new ChatFrame(type, copy, floor, name, sid, null, null, null);
             }
-            case BUNDLE:
-            case INIT:
-            case RATCHET: {
+            case BUNDLE, INIT, RATCHET -> {
                 byte[] blob = r.var32(1, MAX_BLOB, "body");
                 r.expectEnd();
                 return new ChatFrame(type, copy, null, null, null, blob, null, null);
             }
-            case CLOSE: {
+            case CLOSE -> {
                 CloseReason reason = CloseReason.of(r.u8("reason"));
                 String detail = utf8(r.var16(0, MAX_CLOSE_DETAIL, "detail"), "detail");
                 r.expectEnd();
                 return new ChatFrame(type, copy, null, null, null, null, reason, detail);
             }
-            default:
-                throw new AssertionError(type);
+            default -> throw new AssertionError(type);
         }
     }
 

@@ -585,7 +585,7 @@ final class ChatSession implements AutoCloseable {
         }
         ChatPayload p = received.payload();
         switch (p.kind()) {
-            case TEXT:
+            case TEXT -> {
                 if (received.fresh()) {
                     try {
                         if (conversations.received(c.peer(), new Conversation.Inbound(p.sequence(), p.id(), p.time(),
@@ -603,15 +603,12 @@ final class ChatSession implements AutoCloseable {
                     c.shown(p.sequence());
                 }
                 ackDue = true;
-                break;
-            case ACK:
+            }
+            case ACK -> {
                 // Announced before the commit (Conversation.decrypt).
-                break;
-            case CONFIRM:
-                SECURITY.warn("second confirmation from {} ignored", c.peer().shortForm());
-                break;
-            default:
-                throw new AssertionError(p.kind());
+            }
+            case CONFIRM -> SECURITY.warn("second confirmation from {} ignored", c.peer().shortForm());
+            default -> throw new AssertionError(p.kind());
         }
     }
 

@@ -1244,16 +1244,15 @@ final class DefaultMessenger implements Messenger {
                             + " uses a new device; or someone is in between. Compare the safety number over another"
                             + " channel before you accept."));
             switch (d) {
-                case REJECT:
+                case REJECT -> {
                     store(() -> {
                         trust.reject(fp);
                         return null;
                     });
                     throw new AppException(AppException.Reason.REJECTED, "You rejected the new identity.");
-                case UNTRUST:
-                    throw new AppException(AppException.Reason.REJECTED, "Not accepted.");
-                case ACCEPT:
-                case VERIFY:
+                }
+                case UNTRUST -> throw new AppException(AppException.Reason.REJECTED, "Not accepted.");
+                case ACCEPT, VERIFY -> {
                     store(() -> trust.replaceIdentity(old, fp, name, address,
                             codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE));
                     moveLocalName(old, fp);
@@ -1262,8 +1261,8 @@ final class DefaultMessenger implements Messenger {
                         return ChatEvent.TrustMode.VERIFIED;
                     }
                     return codeAuthenticated ? ChatEvent.TrustMode.CODE_VERIFIED : ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
-                default:
-                    throw new AssertionError(d);
+                }
+                default -> throw new AssertionError(d);
             }
         }
         TrustOrigin origin = codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE;
@@ -1293,24 +1292,23 @@ final class DefaultMessenger implements Messenger {
                         + " same name. It will not be shown or stored under that name; compare the safety number"
                         + " over another channel before you accept."));
         switch (d) {
-            case REJECT:
+            case REJECT -> {
                 store(() -> {
                     trust.reject(fp);
                     return null;
                 });
                 throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
-            case UNTRUST:
-                throw new AppException(AppException.Reason.REJECTED, "Not accepted.");
-            case ACCEPT:
-            case VERIFY:
+            }
+            case UNTRUST -> throw new AppException(AppException.Reason.REJECTED, "Not accepted.");
+            case ACCEPT, VERIFY -> {
                 store(() -> trust.recordSeen(fp, name, address, known.origin()));
                 if (d == TrustDecision.VERIFY) {
                     store(() -> trust.setVerified(fp, true));
                 }
                 return d == TrustDecision.VERIFY || known.verified() ? ChatEvent.TrustMode.VERIFIED
                         : ChatEvent.TrustMode.KNOWN;
-            default:
-                throw new AssertionError(d);
+            }
+            default -> throw new AssertionError(d);
         }
     }
 
@@ -1748,33 +1746,32 @@ final class DefaultMessenger implements Messenger {
             }
         }
         switch (decision) {
-            case UNTRUST:
+            case UNTRUST -> {
                 if (!store(() -> trust.untrust(fp))) {
                     throw new AppException(AppException.Reason.UNKNOWN_PEER, "No such peer.");
                 }
                 SECURITY.info("peer {} untrusted by the user", fp.shortForm());
-                break;
-            case REJECT:
+            }
+            case REJECT -> {
                 store(() -> {
-                        trust.reject(fp);
-                        return null;
-                    });
+                    trust.reject(fp);
+                    return null;
+                });
                 SECURITY.info("peer {} rejected by the user", fp.shortForm());
-                break;
-            case VERIFY:
+            }
+            case VERIFY -> {
                 if (trust.find(fp).isEmpty()) {
                     throw new AppException(AppException.Reason.UNKNOWN_PEER, "No such peer.");
                 }
                 store(() -> trust.setVerified(fp, true));
                 SECURITY.info("peer {} marked verified by the user", fp.shortForm());
-                break;
-            case ACCEPT:
+            }
+            case ACCEPT -> {
                 if (trust.find(fp).isEmpty()) {
                     throw new AppException(AppException.Reason.UNKNOWN_PEER, "No decision is pending for it.");
                 }
-                break;
-            default:
-                throw new AssertionError(decision);
+            }
+            default -> throw new AssertionError(decision);
         }
     }
 

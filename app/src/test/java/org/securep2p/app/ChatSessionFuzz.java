@@ -124,20 +124,17 @@ class ChatSessionFuzz {
 
     private static byte[] nextFrame(FuzzedDataProvider data, List<byte[]> recorded) {
         byte[] real = recorded.get(data.consumeInt(0, recorded.size() - 1));
-        switch (data.consumeInt(0, 3)) {
-            case 0:
-                return real;
-            case 1:
-                return Arrays.copyOf(real, data.consumeInt(0, real.length));
-            case 2: {
+        return switch (data.consumeInt(0, 3)) {
+            case 0 -> real;
+            case 1 -> Arrays.copyOf(real, data.consumeInt(0, real.length));
+            case 2 -> {
                 byte[] d = real.clone();
                 int bit = data.consumeInt(0, d.length * 8 - 1);
                 d[bit / 8] ^= (byte) (1 << (bit % 8));
-                return d;
+                yield d;
             }
-            default:
-                return data.consumeBytes(4096);
-        }
+            default -> data.consumeBytes(4096);
+        };
     }
 
     private static ChatSession session(ChatChannel channel, InMemoryPrivateKeys keys, Store store,

@@ -33,8 +33,12 @@ class MultiConversationIT {
 
     private static final int MESSAGES = 200;
     /** Dead peers are noticed in seconds, not the default 45 s. */
-    private static final String CONF = "host.candidates=LOOPBACK_ONLY\nstun.servers=127.0.0.1:9\n"
-            + "keepalive.interval.ms=500\ndead.peer.timeout.ms=3000\n";
+    private static final String CONF = """
+            host.candidates=LOOPBACK_ONLY
+            stun.servers=127.0.0.1:9
+            keepalive.interval.ms=500
+            dead.peer.timeout.ms=3000
+            """;
 
     @TempDir
     Path dir;

@@ -59,32 +59,28 @@ final class ReliableForger {
         }
         long next = thisWay.get() + 1;
         switch (n.getAndIncrement() % 3) {
-            case 0: {
+            case 0 -> {
                 byte[] c = header(d, TYPE_CLOSE, next, HEADER + 1);
                 c[HEADER] = (byte) (closes.getAndIncrement() % 2); // 1 ABORT, 0 GOODBYE
                 out.add(c);
-                break;
             }
-            case 1: {
+            case 1 -> {
                 byte[] p = header(d, TYPE_PING, next + (1L << 20) - 2, HEADER + 9);
                 // max data 0, no ranges
                 out.add(p);
                 pings.incrementAndGet();
-                break;
             }
-            default: {
+            default -> {
                 long theirs = otherWay.get();
-                if (theirs < 0) {
-                    break;
+                if (theirs >= 0) {
+                    byte[] a = header(d, TYPE_ACK, next, HEADER + 9 + 12);
+                    putU64(a, HEADER, 1L << 40);            // max data: open the window wide
+                    a[HEADER + 8] = 1;                        // one range
+                    putU64(a, HEADER + 9, theirs);            // largest
+                    putU32(a, HEADER + 17, Math.min(theirs, 0xFFFF_FFFFL)); // ... down to 0
+                    out.add(a);
+                    acks.incrementAndGet();
                 }
-                byte[] a = header(d, TYPE_ACK, next, HEADER + 9 + 12);
-                putU64(a, HEADER, 1L << 40);            // max data: open the window wide
-                a[HEADER + 8] = 1;                        // one range
-                putU64(a, HEADER + 9, theirs);            // largest
-                putU32(a, HEADER + 17, Math.min(theirs, 0xFFFF_FFFFL)); // ... down to 0
-                out.add(a);
-                acks.incrementAndGet();
-                break;
             }
         }
         return out;

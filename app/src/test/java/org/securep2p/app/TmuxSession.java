@@ -50,8 +50,12 @@ final class TmuxSession {
     /** Writes a tmux configuration that keeps panes after their program exits and leaves keys undelayed. */
     static Path writeConfig(Path dir) throws IOException {
         Path conf = dir.resolve("tmux.conf");
-        Files.writeString(conf, String.join("\n", "set-option -g remain-on-exit on", "set-option -g escape-time 0",
-                "set-option -g status off", "set-option -g history-limit 2000", ""));
+        Files.writeString(conf, """
+                set-option -g remain-on-exit on
+                set-option -g escape-time 0
+                set-option -g status off
+                set-option -g history-limit 2000
+                """);
         return conf;
     }
 

@@ -293,7 +293,8 @@ class ConnectorListenerTest {
         roundTrip(v6.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), accepted.get(fingerprint(1)), "IPv6");
     }
 
-    @SuppressWarnings("AddressSelection") // IP literals: nothing is looked up, one address is meant
+    // javac 'try': binding the socket is the probe; it is held only to be closed
+    @SuppressWarnings({"AddressSelection", "try"}) // IP literals: nothing is looked up, one address is meant
     private static boolean ipv6Loopback() {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("::1", 0))) {
             return true;
@@ -323,6 +324,8 @@ class ConnectorListenerTest {
         roundTrip(before.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS), beforeAccepted, "at the old level");
     }
 
+    // javac 'try': binding the socket is the probe that the port is free; it is held only to be closed
+    @SuppressWarnings("try")
     @Test
     void closingTheListenerEndsPendingAcceptsWhileAnAcceptedConnectionRunsOnAndHoldsThePort() throws Exception {
         Connector.Listener listener = listener(Connector.LISTENER_MAX_CONNECTIONS, Connector.LISTENER_MAX_HALF_OPEN);

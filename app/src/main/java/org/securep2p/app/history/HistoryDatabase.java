@@ -993,13 +993,13 @@ final class HistoryDatabase implements AutoCloseable {
     }
 
     private Delivery delivery(int code) throws HistoryException {
-        switch (code) {
-            case 0: return Delivery.SENDING;
-            case 1: return Delivery.DELIVERED;
-            case 2: return Delivery.FAILED;
-            case 3: return Delivery.RECEIVED;
-            default: throw new HistoryException(CORRUPT, file + ": a message has an unknown delivery state " + code);
-        }
+        return switch (code) {
+            case 0 -> Delivery.SENDING;
+            case 1 -> Delivery.DELIVERED;
+            case 2 -> Delivery.FAILED;
+            case 3 -> Delivery.RECEIVED;
+            default -> throw new HistoryException(CORRUPT, file + ": a message has an unknown delivery state " + code);
+        };
     }
 
     /** Copies the log into the database and empties it, so deleted ciphertext does not stay in old frames. */

@@ -156,17 +156,18 @@ class JsonRpcServerTest {
 
     @Test
     void malformedInputGetsErrorsAndTheLoopGoesOn() throws Exception {
-        List<JsonNode> lines = serve(String.join("\n",
-                "{not json",
-                "[1,2,3]",
-                "{\"id\":1,\"method\":\"send\"}",
-                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"fly\"}",
-                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"send\",\"params\":[\"x\"]}",
-                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"text\":7}}",
-                "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"wait\",\"params\":{\"level\":\"MAXIMUM\"}}",
-                "{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"peers\"}",
-                "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"trust\",\"params\":{\"fingerprint\":\"A\",\"decision\":\"maybe\"}}",
-                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"identity\"}", ""));
+        List<JsonNode> lines = serve("""
+                {not json
+                [1,2,3]
+                {"id":1,"method":"send"}
+                {"jsonrpc":"2.0","id":2,"method":"fly"}
+                {"jsonrpc":"2.0","id":3,"method":"send","params":["x"]}
+                {"jsonrpc":"2.0","id":4,"method":"send","params":{"text":7}}
+                {"jsonrpc":"2.0","id":5,"method":"wait","params":{"level":"MAXIMUM"}}
+                {"jsonrpc":"2.0","id":{"a":1},"method":"peers"}
+                {"jsonrpc":"2.0","id":6,"method":"trust","params":{"fingerprint":"A","decision":"maybe"}}
+                {"jsonrpc":"2.0","id":7,"method":"identity"}
+                """);
         List<Integer> codes = new ArrayList<>();
         for (JsonNode n : lines) {
             if (n.has("error")) {
@@ -181,12 +182,12 @@ class JsonRpcServerTest {
 
     @Test
     void aParameterTheMethodDoesNotTakeIsRefusedNotIgnored() throws Exception {
-        List<JsonNode> lines = serve(String.join("\n",
-                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send\",\"params\":{\"to\":\"bob\",\"text\":\"x\"}}",
-                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"disconnect\",\"params\":{\"pear\":\"bob\"}}",
-                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"identity\",\"params\":{\"verbose\":true}}",
-                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"peer\":\"bob\",\"text\":\"x\"}}",
-                ""));
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"send","params":{"to":"bob","text":"x"}}
+                {"jsonrpc":"2.0","id":2,"method":"disconnect","params":{"pear":"bob"}}
+                {"jsonrpc":"2.0","id":3,"method":"identity","params":{"verbose":true}}
+                {"jsonrpc":"2.0","id":4,"method":"send","params":{"peer":"bob","text":"x"}}
+                """);
         for (int id = 1; id <= 3; id++) {
             assertThat(response(lines, id).get("error").get("code").intValue()).isEqualTo(-32602);
         }

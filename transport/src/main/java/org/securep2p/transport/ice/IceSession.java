@@ -273,7 +273,7 @@ public final class IceSession implements AutoCloseable {
 
     /** Never a peer's address unless the user allowed local ones: this machine, its link, or no host at all. */
     static boolean refusedByDefault(InetAddress a) {
-       return refusedKind(a).isPresent();
+        return refusedKind(a).isPresent();
     }
 
     /** The classes of address {@link #refusedByDefault} refuses. */

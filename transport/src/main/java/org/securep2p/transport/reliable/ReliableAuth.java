@@ -9,9 +9,6 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.securep2p.transport.tls.TlsChannel;
-import org.securep2p.transport.tls.TlsHandshakePolicy;
-
 /**
  * The two packet-authentication keys of one reliable channel, one per direction, and the tag they make: GMAC,
  * i.e. the JDK's AES-256-GCM with an empty plaintext and the whole datagram before the tag (header included) as
@@ -24,7 +21,7 @@ import org.securep2p.transport.tls.TlsHandshakePolicy;
  *
  * <p>Not its job: replay (the channel's packet numbers and duplicate detection handle it; the tag binds the
  * packet number), deciding what to do with an untagged packet (the channel's switch-over rules), or where the
- * keys come from (TLS's exporter, through {@link TlsHandshakePolicy} and {@link TlsChannel}).
+ * keys come from (TLS's exporter, through {@code tls.TlsHandshakePolicy} and {@code tls.TlsChannel}).
  *
  * <p>Not thread-safe: the channel uses it under its lock.
  */

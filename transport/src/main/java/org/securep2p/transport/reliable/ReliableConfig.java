@@ -76,7 +76,7 @@ public final class ReliableConfig {
     /** The defaults, documented in docs/PROTOCOL.md section 13.7. */
     public static ReliableConfig defaults() {
         try {
-           return builder().build();
+            return builder().build();
         } catch (TransportException e) {
             throw new AssertionError("the defaults are valid", e);
         }

@@ -21,7 +21,7 @@ public final class ReliableRangeSet {
     private final boolean evictLowest;
     private int size;
 
-  public   ReliableRangeSet(int capacity, boolean evictLowest) {
+    public ReliableRangeSet(int capacity, boolean evictLowest) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity " + capacity);
         }

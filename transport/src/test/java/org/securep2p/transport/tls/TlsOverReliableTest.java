@@ -155,6 +155,8 @@ class TlsOverReliableTest {
         }
     }
 
+    // javac 'try': closing the client mid-try is the behaviour under test; the try's close is then a no-op
+    @SuppressWarnings("try")
     @Test
     void thePeersCloseNotifyEndsTheStreamAndRefusesFurtherSends() throws Exception {
         TlsChannel[] c = connect(FaultyLink.Impairment.none(), 43);
@@ -277,6 +279,8 @@ class TlsOverReliableTest {
      * A key holder that does not answer (a key manager waiting for its passphrase) holds the TLS lock inside
      * Bouncy Castle; the handshake must still give up at its timeout instead of waiting for that lock.
      */
+    // javac 'try': the channel, if the handshake ever made one, is held only to be closed
+    @SuppressWarnings("try")
     @Test
     void aSignerThatDoesNotAnswerFailsTheHandshakeAtItsTimeout() throws Exception {
         FaultyLink link = FaultyLink.pair(FaultyLink.Impairment.none(), 45);
