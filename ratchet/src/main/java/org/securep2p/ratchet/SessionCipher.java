@@ -254,9 +254,11 @@ public final class SessionCipher {
     private MessageKey doubleRatchetKey(SessionState s, SessionState original, WireMessage m)
             throws RatchetException, CryptoException {
         byte[] ad = s.headerAssociatedData;
+        // One copy of the header field for every trial below (WireMessage hands out copies; a KEM header is 3 KB).
+        byte[] field = m.headerField();
         // 1. The current receiving chain.
         if (s.recvHeaderKey != null) {
-            Header h = tryHeader(s, s.recvHeaderKey, m.headerField(), ad);
+            Header h = tryHeader(s, s.recvHeaderKey, field, ad);
             if (h != null) {
                 if (s.dhRemote == null) {
                     // The responder's first message from the initiator: learn its ratchet (and KEM) key.
@@ -279,7 +281,7 @@ public final class SessionCipher {
                 continue;
             }
             tried.add(chain);
-            Header h = tryHeader(s, chain, m.headerField(), ad);
+            Header h = tryHeader(s, chain, field, ad);
             if (h != null) {
                 MessageKey mk = takeSkipped(s, chain, h.n());
                 if (mk == null) {
@@ -289,7 +291,7 @@ public final class SessionCipher {
             }
         }
         // 3. The next chain: a DH (and maybe KEM) ratchet step.
-        Header h = tryHeader(s, s.nextRecvHeaderKey, m.headerField(), ad);
+        Header h = tryHeader(s, s.nextRecvHeaderKey, field, ad);
         if (h != null) {
             if ((s.recvChainKey != null && (long) h.pn() - s.recvN > RatchetLimits.MAX_SKIP)
                     || h.n() > RatchetLimits.MAX_SKIP) {
@@ -308,7 +310,7 @@ public final class SessionCipher {
             if (tried.stream().anyMatch(old::equalsConstantTime)) {
                 continue;
             }
-            if (tryHeader(s, old, m.headerField(), ad) != null) {
+            if (tryHeader(s, old, field, ad) != null) {
                 throw new RatchetException(DUPLICATE, "message of an earlier chain was already received");
             }
         }
@@ -346,8 +348,9 @@ public final class SessionCipher {
         s.dhRemote = h.dh();
         SecretBytes kemSecret = null;
         try {
-            if (s.kemSteps() && h.kemCiphertext() != null) {
-                kemSecret = s.kemSelf.decapsulate(h.kemCiphertext());
+            byte[] kemCiphertext = h.kemCiphertext(); // a copy: take it once
+            if (s.kemSteps() && kemCiphertext != null) {
+                kemSecret = s.kemSelf.decapsulate(kemCiphertext);
             }
             rememberKemKey(s, h);
             try (SecretBytes dh = s.dhSelf.agree(s.dhRemote)) {
@@ -410,13 +413,14 @@ public final class SessionCipher {
 
     /** Adopts the peer's advertised KEM key, checking it (FIPS 203 modulus check) the first time it is seen. */
     private static void rememberKemKey(SessionState s, Header h) throws RatchetException {
-        if (s.kemSteps() && h.kemPublicKey() != null && !Arrays.equals(h.kemPublicKey(), s.kemRemotePublicKey)) {
+        byte[] advertised = h.kemPublicKey(); // a copy: take it once
+        if (s.kemSteps() && advertised != null && !Arrays.equals(advertised, s.kemRemotePublicKey)) {
             try {
-                MlKem1024KeyPair.checkPublicKey(h.kemPublicKey());
+                MlKem1024KeyPair.checkPublicKey(advertised);
             } catch (CryptoException e) {
                 throw new RatchetException(MALFORMED, "advertised KEM key: " + e.getMessage(), e);
             }
-            s.kemRemotePublicKey = h.kemPublicKey();
+            s.kemRemotePublicKey = advertised;
         }
     }
 
