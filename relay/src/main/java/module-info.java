@@ -1,0 +1,13 @@
+/**
+ * securep2p's relay: a server that keeps one-way mailboxes of end-to-end encrypted items it cannot read, and the
+ * client that talks to it, over WebSocket on TLS 1.3 pinned to the relay's key (PROTOCOL.md §22).
+ * {@code org.securep2p.relay} is what a messenger uses (address, mailbox items, the client);
+ * {@code org.securep2p.relay.server} is what {@code securep2p relay} starts.
+ */
+module org.securep2p.relay {
+    requires org.securep2p.crypto;
+    requires org.bouncycastle.provider;
+
+    exports org.securep2p.relay;
+    exports org.securep2p.relay.server;
+}
