@@ -149,6 +149,11 @@ public final class RelayServer implements AutoCloseable {
         return context.connections();
     }
 
+    /** The store (tests read what was committed). */
+    MailboxStore store() {
+        return store;
+    }
+
     /** Removes expired items now (also done every minute); returns how many. */
     int sweep() {
         try {
