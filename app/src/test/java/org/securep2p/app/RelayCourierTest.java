@@ -215,6 +215,64 @@ class RelayCourierTest {
         assertThat(relay.posted).hasSize(2);
     }
 
+    /** A real relay on loopback (its key and database under the test's folder). */
+    private org.securep2p.relay.server.RelayServer startRelayServer(int port) throws Exception {
+        org.securep2p.relay.server.RelayServer server = org.securep2p.relay.server.RelayServer.start(
+                org.securep2p.relay.server.RelayConfig.defaults("127.0.0.1", port, dir.resolve("relay")), random);
+        toClose.add(server);
+        address = server.address();
+        return server;
+    }
+
+    @Test
+    void throughARealRelayFiveMessagesArriveOnceInOrderAfterARestartAndComeBackDelivered() throws Exception {
+        startRelayServer(0);
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents, new RelayConnections(random));
+        DefaultMessenger bob = open("bob", bobEvents, new RelayConnections(random));
+        String bobFp = meetAndCloseBob(alice, aliceEvents, bob, bobEvents);
+        String aliceFp = alice.identity().fingerprint();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(alice.send("bob", "real relay " + i));
+        }
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id));
+        }
+        List<ChatEvent> bobAgain = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob2 = open("bob", bobAgain, new RelayConnections(random));
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(id) && d.peer().equals(bobFp));
+        }
+        assertThat(receivedTexts(bobAgain, aliceFp)).containsExactly("real relay 0", "real relay 1", "real relay 2",
+                "real relay 3", "real relay 4");
+        ChatEvent.Connected[] again = pair(alice, aliceEvents, bob2, bobAgain);
+        assertThat(again[0].resumed()).isTrue();
+        String direct = alice.send("bob", "direct now");
+        awaitIn(bobAgain, ChatEvent.MessageReceived.class, m -> m.text().equals("direct now"));
+        awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(direct));
+        assertThat(receivedTexts(bobAgain, aliceFp)).hasSize(6);
+        assertThat(aliceEvents.stream().filter(e -> e instanceof ChatEvent.Relayed).count()).isEqualTo(5);
+    }
+
+    @Test
+    void aRealRelayThatStopsHoldsNothingUpAndTakesTheQueueWhenItIsBack() throws Exception {
+        org.securep2p.relay.server.RelayServer server = startRelayServer(0);
+        int port = server.address().port();
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents, new RelayConnections(random));
+        DefaultMessenger bob = open("bob", bobEvents, new RelayConnections(random));
+        meetAndCloseBob(alice, aliceEvents, bob, bobEvents);
+        server.close();
+        String id = alice.send("bob", "while the relay is down");
+        ChatEvent.Notice notice = awaitIn(aliceEvents, ChatEvent.Notice.class, n -> n.text().contains("stays queued"));
+        assertThat(notice.text()).contains("127.0.0.1:" + port);
+        startRelayServer(port);
+        awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id));
+    }
+
     @Test
     void anUndecodableItemIsDroppedAndTheConversationGoesOn() throws Exception {
         List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
