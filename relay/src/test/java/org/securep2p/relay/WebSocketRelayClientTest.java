@@ -210,4 +210,32 @@ class WebSocketRelayClientTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void postsFromManyThreadsAreAllAcknowledgedOnce() throws Exception {
+        RelayAddress address = startServer(0).address();
+        RelayClient client = client(address);
+        Inbox inbox = Inbox.generate(address, random);
+        client.create(inbox).get(10, TimeUnit.SECONDS);
+        List<CompletableFuture<Long>> posts = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 25; i++) {
+                    posts.add(client.post(inbox.capability(), item(thread + "/" + i), 60));
+                }
+            });
+            th.start();
+            threads.add(th);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        List<Long> sequences = new ArrayList<>();
+        for (CompletableFuture<Long> p : posts) {
+            sequences.add(p.get(10, TimeUnit.SECONDS));
+        }
+        assertThat(sequences).hasSize(200).doesNotHaveDuplicates().allMatch(s -> s >= 1 && s <= 200);
+    }
 }
