@@ -493,4 +493,30 @@ class RelayServerTest {
             assertOk(c.next(), 0);
         }
     }
+
+    @Test
+    void refusesToStartOnAPortInUseWithASentence() throws Exception {
+        startDefault();
+        RelayServer first = relay;
+        Path other = data.resolve("second");
+        RelayConfig c = new RelayConfig("127.0.0.1", first.address().port(), other, Duration.ofDays(1), 10, 1 << 20,
+                10, 10, 10, 10, Optional.empty());
+        assertThat(catchThrowable(() -> RelayServer.start(c, random, clock)))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageStartingWith("The relay cannot listen on 127.0.0.1:" + first.address().port());
+    }
+
+    @Test
+    void aStoreFailureUnderASubscriptionEndsItWithInternal() throws Exception {
+        startDefault();
+        try (RawRelayClient c = RawRelayClient.connect(relay.address())) {
+            Box box = created(c);
+            assertOk(c.post(box.id(), box.send(), 60, blob(1024, 1)), 1);
+            relay.store().close(); // every later read fails
+            c.send(RelayFrame.Subscribe.sign(c.nextId(), box.id(), 0, box.receive(), c.nonce()));
+            assertError(c.next(), Reason.INTERNAL); // the keys cannot be read either
+            c.send(new RelayFrame.Ping(c.nextId()));
+            assertOk(c.next(), 0); // INTERNAL does not close the connection
+        }
+    }
 }
