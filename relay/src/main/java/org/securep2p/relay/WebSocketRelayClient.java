@@ -498,6 +498,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 return;
             }
             if (d.sequence() <= s.lastDelivered) {
+                // Already delivered by this client: a relay that repeats itself (§22.9) causes no duplicate.
                 return;
             }
             s.lastDelivered = d.sequence();

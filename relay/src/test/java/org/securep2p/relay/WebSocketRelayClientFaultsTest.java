@@ -210,4 +210,24 @@ class WebSocketRelayClientFaultsTest {
                 .cause().isInstanceOfSatisfying(RelayException.class,
                         e -> assertThat(e.reason()).isEqualTo(RelayException.Reason.UNREACHABLE));
     }
+
+    @Test
+    void aRelayThatDeliversAgainAfterAReconnectCausesNoDuplicate() throws Exception {
+        FakeRelay relay = relay();
+        relay.ignoreAfter = true;
+        RelayClient client = client(relay.address());
+        Inbox inbox = Inbox.generate(relay.address(), random);
+        client.create(inbox).get(5, TimeUnit.SECONDS);
+        client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
+        client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
+        List<Long> got = new CopyOnWriteArrayList<>();
+        client.subscribe(inbox, d -> got.add(d.sequence())).get(5, TimeUnit.SECONDS);
+        Await.until("two items", Duration.ofSeconds(5), () -> got.size() == 2);
+        relay.dropAll();
+        Await.until("a second connection", Duration.ofSeconds(5), () -> relay.connections.get() >= 2);
+        Await.until("CONNECTED", Duration.ofSeconds(5), () -> client.state() == RelayClient.State.CONNECTED);
+        client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
+        Await.until("the third item", Duration.ofSeconds(5), () -> got.size() >= 3);
+        assertThat(got).containsExactly(1L, 2L, 3L);
+    }
 }
