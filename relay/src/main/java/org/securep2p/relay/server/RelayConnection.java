@@ -169,6 +169,10 @@ public final class RelayConnection implements Session.Listener {
             }
         } catch (RelayException e) {
             refuse(id, e.reason(), StatusCode.POLICY_VIOLATION);
+        } catch (RuntimeException e) {
+            // A bug or a store failure outside its contract: this request fails, the relay and its state stay.
+            LOG.warn("A relay request failed: {}", e.toString());
+            refuse(id, Reason.INTERNAL, StatusCode.SERVER_ERROR);
         }
     }
 
