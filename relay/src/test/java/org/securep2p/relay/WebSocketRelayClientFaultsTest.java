@@ -230,4 +230,19 @@ class WebSocketRelayClientFaultsTest {
         Await.until("the third item", Duration.ofSeconds(5), () -> got.size() >= 3);
         assertThat(got).containsExactly(1L, 2L, 3L);
     }
+
+    @Test
+    void closingTheConnectorClosesItsClientsAndLaterRequestsFail() throws Exception {
+        FakeRelay relay = relay();
+        RelayConnector connector = RelayConnector.start(relay.address(), random, FAST);
+        RelayClient client = connector.open();
+        client.create(Inbox.generate(relay.address(), random)).get(5, TimeUnit.SECONDS);
+        connector.close();
+        assertThat(client.state()).isEqualTo(RelayClient.State.CLOSED);
+        assertThatThrownBy(() -> client.create(Inbox.generate(relay.address(), random)).get(1, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(RelayException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RelayException.Reason.UNREACHABLE));
+        assertThatThrownBy(connector::open).isInstanceOf(IllegalStateException.class);
+        client.close();
+    }
 }
