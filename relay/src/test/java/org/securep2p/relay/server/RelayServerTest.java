@@ -519,4 +519,40 @@ class RelayServerTest {
             assertOk(c.next(), 0); // INTERNAL does not close the connection
         }
     }
+
+    @Test
+    void refusesAPostOfAnItemOverTheLimitAsTooLarge() throws Exception {
+        startDefault();
+        try (RawRelayClient c = RawRelayClient.connect(relay.address())) {
+            Box box = created(c);
+            // A well-formed POST but for the blob's size: RelayFrame cannot build one, so the bytes are made here.
+            byte[] post = RelayFrame.Post.sign(c.nextId(), box.id(), 60, blob(RelayFrame.MAX_BLOB, 1), box.send(),
+                    c.nonce()).encode();
+            byte[] bigger = new byte[post.length + 1];
+            System.arraycopy(post, 0, bigger, 0, 46);
+            bigger[42] = 0;
+            bigger[43] = 0x10;
+            bigger[44] = 0;
+            bigger[45] = 1; // MAX_BLOB + 1
+            c.send(bigger);
+            assertError(c.next(), Reason.TOO_LARGE);
+            assertClosedWith(c, 1008);
+            assertThat(stored(box)).isEmpty();
+        }
+    }
+
+    @Test
+    void throughJettyTheRelayStillOffersOnlyItsGroups() throws Exception {
+        startDefault();
+        SSLContext p256Only = RelayTlsProfile.context(null,
+                new TrustManager[] {PinnedTrustAccess.trustManager(relay.address())}, random, List.of("secp256r1"));
+        assertThat(catchThrowable(() -> RawRelayClient.connect(relay.address(), p256Only, true).close()))
+                .isNotNull();
+        SSLContext x25519Only = RelayTlsProfile.context(null,
+                new TrustManager[] {PinnedTrustAccess.trustManager(relay.address())}, random, List.of("x25519"));
+        try (RawRelayClient c = RawRelayClient.connect(relay.address(), x25519Only, true)) {
+            c.send(new RelayFrame.Ping(c.nextId()));
+            assertOk(c.next(), 0);
+        }
+    }
 }
