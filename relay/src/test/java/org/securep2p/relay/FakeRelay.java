@@ -47,6 +47,8 @@ public final class FakeRelay implements AutoCloseable {
     volatile Mode mode = Mode.NORMAL;
     /** When set, SUBSCRIBE delivers from the first item whatever its {@code after} says (a relay that duplicates). */
     volatile boolean ignoreAfter;
+    /** The item limit the challenge announces. */
+    volatile int maxBlob = RelayFrame.MAX_BLOB;
     final AtomicInteger connections = new AtomicInteger();
     final List<RelayFrame> requests = new CopyOnWriteArrayList<>();
     private final Map<MailboxId, List<byte[]>> boxes = new HashMap<>();
@@ -113,7 +115,7 @@ public final class FakeRelay implements AutoCloseable {
             connections.incrementAndGet();
             random.nextBytes(nonce);
             if (mode != Mode.NO_CHALLENGE) {
-                send(new RelayFrame.Challenge(nonce, RelayFrame.MAX_BLOB, 86_400));
+                send(new RelayFrame.Challenge(nonce, maxBlob, 86_400));
             }
         }
 

@@ -245,4 +245,21 @@ class WebSocketRelayClientFaultsTest {
         assertThatThrownBy(connector::open).isInstanceOf(IllegalStateException.class);
         client.close();
     }
+
+    @Test
+    void anItemOverTheRelaysLimitIsRefusedWithoutBeingSent() throws Exception {
+        FakeRelay relay = relay();
+        relay.maxBlob = 1024;
+        RelayClient client = client(relay.address());
+        Inbox inbox = Inbox.generate(relay.address(), random);
+        client.create(inbox).get(5, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> client.post(inbox.capability(), new byte[4096], 60).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(RelayException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RelayException.Reason.TOO_LARGE);
+                    assertThat(e.getMessage()).contains("1024 bytes");
+                });
+        assertThat(relay.requests).noneMatch(RelayFrame.Post.class::isInstance);
+        assertThat(client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(relay.connections.get()).isEqualTo(1);
+    }
 }
