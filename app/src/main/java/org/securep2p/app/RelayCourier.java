@@ -324,6 +324,8 @@ final class RelayCourier implements AutoCloseable {
             RelayClient c = connect.apply(a);
             // Back after a drop: post what waited meanwhile.
             c.addStateListener(s -> {
+                LOG.info("relay {}:{} {}{}", a.host(), a.port(), s, s == RelayClient.State.UNREACHABLE
+                        ? ": " + c.lastProblem() : "");
                 if (s == RelayClient.State.CONNECTED) {
                     submit(this::flushAll);
                 }
