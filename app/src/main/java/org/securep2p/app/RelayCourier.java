@@ -147,8 +147,13 @@ final class RelayCourier implements AutoCloseable {
                 return;
             }
             subscribe(peer, own);
-            if (session.sendControl(ChatPayload.mailbox(own.capability()))) {
-                LOG.info("inbox on {}:{} introduced to {}", first.host(), first.port(), peer.shortForm());
+            ChatPayload introduction = ChatPayload.mailbox(own.capability());
+            try {
+                if (session.sendControl(introduction)) {
+                    LOG.info("inbox on {}:{} introduced to {}", first.host(), first.port(), peer.shortForm());
+                }
+            } finally {
+                introduction.wipe();
             }
         });
     }
