@@ -563,4 +563,12 @@ class RelayServerTest {
             assertOk(c.next(), 0);
         }
     }
+
+    @Test
+    void theTlsLayerLogsNoClientAddressAtInfo() throws Exception {
+        startDefault();
+        java.util.logging.Logger bc = java.util.logging.Logger.getLogger("org.bouncycastle.jsse.provider.ProvTlsServer");
+        assertThat(bc.isLoggable(java.util.logging.Level.INFO)).isFalse();
+        assertThat(bc.isLoggable(java.util.logging.Level.WARNING)).isTrue();
+    }
 }
