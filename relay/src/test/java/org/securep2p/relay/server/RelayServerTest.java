@@ -344,6 +344,10 @@ class RelayServerTest {
             assertError(c.create(box.id(), box.receive(), box.send(), new byte[0]), Reason.NOT_ALLOWED);
             assertError(c.create(box.id(), box.receive(), box.send(), "open sesamE".getBytes(StandardCharsets.UTF_8)),
                     Reason.NOT_ALLOWED);
+            for (String wrong : new String[] {"open", "open sesame!", "open sesame\n"}) {
+                assertError(c.create(box.id(), box.receive(), box.send(), wrong.getBytes(StandardCharsets.UTF_8)),
+                        Reason.NOT_ALLOWED);
+            }
             assertThat(relay.store().keys(box.id())).isEmpty();
             assertOk(c.create(box.id(), box.receive(), box.send(), "open sesame".getBytes(StandardCharsets.UTF_8)),
                     0);
