@@ -304,7 +304,13 @@ public final class RelayLoadBench {
         final Map<String, LongAdder> dropReasons = new ConcurrentHashMap<>();
         volatile boolean running;
         final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
-        /** Counts down once per message at its first delivery, or when its post failed. */
+        /** Per message: 1 once settled (delivered, or its post failed), so that {@link #drained} counts it once. */
+        final AtomicIntegerArray settled;
+        /**
+         * Counts down once per message when it is settled: at its first delivery, or when its post failed (a post
+         * that timed out may still have been committed and be delivered later: that must not count twice, or the
+         * wait would end before an acknowledged message arrived).
+         */
         final CountDownLatch drained;
         /** Counts down once per message when its post is answered (OK or failure). */
         final CountDownLatch answered;
@@ -320,6 +326,7 @@ public final class RelayLoadBench {
             for (int i = 0; i < connections; i++) {
                 lastSequence.set(i, -1);
             }
+            settled = new AtomicIntegerArray(total);
             drained = new CountDownLatch(total);
             answered = new CountDownLatch(total);
         }
@@ -349,6 +356,12 @@ public final class RelayLoadBench {
                 if (lastSequence.getAndAccumulate(receiver, sequence, Math::max) > sequence) {
                     outOfOrder.increment();
                 }
+                settle(k);
+            }
+        }
+
+        void settle(int k) {
+            if (settled.compareAndSet(k, 0, 1)) {
                 drained.countDown();
             }
         }
@@ -468,7 +481,7 @@ public final class RelayLoadBench {
                     String why = cause instanceof RelayException e ? e.reason().name() : cause.getClass().getName();
                     c.failures.computeIfAbsent(why, x -> new LongAdder()).increment();
                     c.answered.countDown();
-                    c.drained.countDown();
+                    c.settle(index);
                 }
             });
         }
