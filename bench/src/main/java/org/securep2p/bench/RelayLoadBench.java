@@ -166,6 +166,8 @@ public final class RelayLoadBench {
         long[] deliveryNanos = new long[0];
         long[] ackNanos = new long[0];
         double relayCpuPercent;
+        double relayCpuMicrosPerMessage;
+        double clientCpuMicrosPerMessage;
         double clientCpuPercent;
         long relayRssKb;
         long relayMaxRssKb;
@@ -192,6 +194,9 @@ public final class RelayLoadBench {
                     ms(ackNanos, 50), ms(ackNanos, 90), ms(ackNanos, 99), ms(ackNanos, 100));
             row("relay CPU (utime+stime)", "%.1f %% of one core", relayCpuPercent);
             row("bench client CPU (all connections)", "%.1f %% of one core", clientCpuPercent);
+            row("CPU per message, from first post to drained", "relay %.0f us, client %.0f us (one core: %.0f "
+                    + "messages/s at most for the relay)", relayCpuMicrosPerMessage, clientCpuMicrosPerMessage,
+                    1e6 / relayCpuMicrosPerMessage);
             row("relay RSS after connect / end / max", "%.1f / %.1f / %.1f MiB", relayRssAfterConnectKb / 1024.0,
                     relayRssKb / 1024.0, relayMaxRssKb / 1024.0);
             row("relay VmHWM", "%.1f MiB", relayHwmKb / 1024.0);
@@ -258,6 +263,8 @@ public final class RelayLoadBench {
                 r.connectSeconds = (System.nanoTime() - t0) / 1e9;
                 r.relayRssAfterConnectKb = MemoryBench.status(pid)[0];
                 counters.running = true;
+                long relayCpu0 = cpuTicks(pid);
+                long clientCpu0 = cpuTicks(ProcessHandle.current().pid());
                 send(r, nodes, counters, pid, rate);
                 // Every post either failed (never to be delivered) or counts down once at its first delivery.
                 if (!counters.answered.await(DRAIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
@@ -266,6 +273,10 @@ public final class RelayLoadBench {
                 if (!counters.drained.await(DRAIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                     System.err.println("RelayLoadBench: not everything acknowledged arrived within " + DRAIN_TIMEOUT);
                 }
+                // All the work the messages caused (post, commit, deliver, delete), wherever it fell in time.
+                r.relayCpuMicrosPerMessage = (cpuTicks(pid) - relayCpu0) * 1e6 / CLOCK_TICKS / r.total;
+                r.clientCpuMicrosPerMessage = (cpuTicks(ProcessHandle.current().pid()) - clientCpu0) * 1e6
+                        / CLOCK_TICKS / r.total;
                 long[] status = MemoryBench.status(pid);
                 r.relayRssKb = status[0];
                 r.relayHwmKb = status[1];
