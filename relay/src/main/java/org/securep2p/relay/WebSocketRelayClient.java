@@ -83,6 +83,7 @@ public final class WebSocketRelayClient implements RelayClient {
         }
 
         /** Challenge received: requests are signed over {@code nonce} and sent. */
+        @SuppressWarnings("ArrayRecordComponent") // never compared: a connection is itself, held by identity
         record Connected(int generation, Session session, byte[] nonce, int maxBlob) implements Conn {
         }
 
@@ -175,13 +176,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 subscriptionsByRequest.values().remove(old);
             }
             subscriptions.put(inbox.id(), s);
-            submit(subscribeOp(s)).whenComplete((v, e) -> {
-                if (e != null) {
-                    done.completeExceptionally(e);
-                } else {
-                    done.complete(null);
-                }
-            });
+            forward(submit(subscribeOp(s)).thenApply(v -> (Void) null), done);
         });
         return done;
     }
@@ -249,20 +244,26 @@ public final class WebSocketRelayClient implements RelayClient {
 
     private CompletableFuture<Long> request(BiFunction<Integer, byte[], RelayFrame> build, Subscription sub) {
         CompletableFuture<Long> out = new CompletableFuture<>();
-        run(() -> submit(new Op(build, sub)).whenComplete((v, e) -> {
-            if (e != null) {
-                out.completeExceptionally(e);
-            } else {
-                out.complete(v);
-            }
-        }));
+        run(() -> forward(submit(new Op(build, sub)), out));
         return out;
+    }
+
+    /** Completes {@code to} as {@code from} completes. */
+    @SuppressWarnings("FutureReturnValueIgnored") // whenComplete's own future only mirrors from, which to reports
+    private static <T> void forward(CompletableFuture<T> from, CompletableFuture<T> to) {
+        from.whenComplete((v, e) -> {
+            if (e != null) {
+                to.completeExceptionally(e);
+            } else {
+                to.complete(v);
+            }
+        });
     }
 
     private Op subscribeOp(Subscription s) {
         Op op = new Op((id, nonce) -> RelayFrame.Subscribe.sign(id, s.inbox.id(), s.lastDelivered,
                 s.inbox.receiveKey(), nonce), s);
-        op.answer.whenComplete((v, e) -> {
+        CompletableFuture<Long> unused = op.answer.whenComplete((v, e) -> {
             if (e instanceof RelayException re && re.reason().code() != 0) {
                 // The relay refuses this inbox (unknown, expired): stop renewing it. One that failed for want
                 // of a connection stays, and is renewed at the next one.
@@ -348,7 +349,8 @@ public final class WebSocketRelayClient implements RelayClient {
         conn = new Conn.Dialling(gen);
         publish(State.CONNECTING);
         try {
-            webSockets.connect(new Endpoint(gen), URI.create(address.webSocketUri())).whenComplete((s, e) -> {
+            CompletableFuture<Session> unused = webSockets.connect(new Endpoint(gen),
+                    URI.create(address.webSocketUri())).whenComplete((s, e) -> {
                 if (e != null) {
                     run(() -> attemptFailed(gen, e));
                 }
@@ -402,15 +404,26 @@ public final class WebSocketRelayClient implements RelayClient {
 
     private void waitThenDial(boolean afterFailure) {
         generation++;
-        long first = timeouts.firstBackoff().toMillis();
-        long max = timeouts.maxBackoff().toMillis();
-        long delay = first << Math.min(Math.max(failures - 1, 0), 20);
-        delay = Math.min(delay, max);
-        // Up to half of it random, so that clients dropped together do not come back together.
-        long jittered = delay - (long) (random.nextDouble() * delay / 2);
-        ScheduledFuture<?> retry = schedule(this::dial, Duration.ofMillis(Math.max(jittered, 1)));
+        ScheduledFuture<?> retry = schedule(this::dial, backoff(failures, timeouts, random.nextDouble()));
         conn = new Conn.Waiting(afterFailure, retry);
         publish(afterFailure ? State.UNREACHABLE : State.CONNECTING);
+    }
+
+    /**
+     * The wait before the next attempt after {@code failures} failed ones in a row (0 after a drop): the first
+     * backoff doubled per failure up to the longest, less {@code unit} (in [0, 1)) times half of it, so that
+     * clients dropped together do not all come back at the same moment.
+     */
+    static Duration backoff(int failures, RelayConnector.Timeouts timeouts, double unit) {
+        long first = timeouts.firstBackoff().toMillis();
+        long max = timeouts.maxBackoff().toMillis();
+        long delay = first;
+        for (int i = 1; i < failures && delay < max; i++) {
+            delay *= 2;
+        }
+        delay = Math.min(delay, max);
+        long jittered = delay - (long) (unit * (delay / 2.0));
+        return Duration.ofMillis(Math.max(jittered, 1));
     }
 
     private void challenged(Conn.AwaitingChallenge a, RelayFrame.Challenge ch) {
@@ -615,7 +628,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 if (gen == generation && conn instanceof Conn.Dialling) {
                     conn = new Conn.AwaitingChallenge(gen, session);
                     // A relay that never challenges is as unreachable as one that never answers.
-                    schedule(() -> {
+                    ScheduledFuture<?> unused = schedule(() -> {
                         if (gen == generation && conn instanceof Conn.AwaitingChallenge) {
                             attemptFailed(gen, new IOException("it sent no challenge"));
                         }
@@ -640,7 +653,8 @@ public final class WebSocketRelayClient implements RelayClient {
         }
 
         @Override
-        public void onWebSocketClose(int statusCode, String reason) {
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            callback.succeed();
             run(() -> dropped(gen, "closed with status " + statusCode));
         }
 

@@ -86,14 +86,23 @@ public final class FakeRelay implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        server.stop();
+    public void close() {
+        try {
+            server.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException("the fake relay did not stop", e);
+        }
     }
 
     /** Public: Jetty reaches listener methods through a public lookup. */
     public final class Conn implements Session.Listener.AutoDemanding {
         Session session;
         byte[] nonce = new byte[32];
+
+        private Conn() {
+        }
 
         @Override
         public void onWebSocketOpen(Session s) {
@@ -107,7 +116,8 @@ public final class FakeRelay implements AutoCloseable {
         }
 
         @Override
-        public void onWebSocketClose(int statusCode, String reason) {
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            callback.succeed();
             open.remove(this);
         }
 
@@ -171,7 +181,7 @@ public final class FakeRelay implements AutoCloseable {
                         send(new RelayFrame.Deliver(id, s.mailbox(), first + i, 1, box.get(i)));
                     }
                 }
-            } else if (f instanceof RelayFrame.Delete d) {
+            } else if (f instanceof RelayFrame.Delete) {
                 send(new RelayFrame.Ok(id, 0));
             }
         }

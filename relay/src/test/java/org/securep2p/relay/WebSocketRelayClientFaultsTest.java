@@ -174,4 +174,40 @@ class WebSocketRelayClientFaultsTest {
                 .map(RelayFrame.Subscribe.class::cast).toList();
         assertThat(subs).extracting(RelayFrame.Subscribe::after).containsExactly(0L, 1L);
     }
+
+    @Test
+    void anIdleConnectionIsPingedAndDroppedWhenThePingGoesUnanswered() throws Exception {
+        FakeRelay relay = relay();
+        RelayConnector connector = RelayConnector.start(relay.address(), random, new RelayConnector.Timeouts(
+                Duration.ofMillis(800), Duration.ofMillis(150), Duration.ofMillis(50), Duration.ofMillis(200)));
+        closing.add(connector);
+        RelayClient client = connector.open();
+        Await.until("two pings", Duration.ofSeconds(5),
+                () -> relay.requests.stream().filter(RelayFrame.Ping.class::isInstance).count() >= 2);
+        assertThat(client.state()).isEqualTo(RelayClient.State.CONNECTED);
+        assertThat(relay.connections.get()).isEqualTo(1);
+        relay.mode = FakeRelay.Mode.SILENT;
+        Await.until("a new connection after the unanswered ping", Duration.ofSeconds(5),
+                () -> relay.connections.get() >= 2);
+    }
+
+    @Test
+    void closeFailsWhatWaitsAndEndsInClosed() throws Exception {
+        FakeRelay relay = relay();
+        relay.mode = FakeRelay.Mode.SILENT;
+        RelayClient client = client(relay.address());
+        List<RelayClient.State> states = new CopyOnWriteArrayList<>();
+        client.addStateListener(states::add);
+        CompletableFuture<Void> created = client.create(Inbox.generate(relay.address(), random));
+        Await.until("the request sent", Duration.ofSeconds(5), () -> !relay.requests.isEmpty());
+        client.close();
+        assertThatThrownBy(() -> created.get(1, TimeUnit.SECONDS)).cause()
+                .isInstanceOfSatisfying(RelayException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RelayException.Reason.UNREACHABLE));
+        Await.until("CLOSED", Duration.ofSeconds(5), () -> client.state() == RelayClient.State.CLOSED);
+        assertThat(states).endsWith(RelayClient.State.CLOSED);
+        assertThatThrownBy(() -> client.create(Inbox.generate(relay.address(), random)).get(1, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(RelayException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RelayException.Reason.UNREACHABLE));
+    }
 }

@@ -138,6 +138,10 @@ public final class RelayConnection implements Session.Listener {
             refuse(id, Reason.RATE_LIMITED, StatusCode.POLICY_VIOLATION);
             return;
         }
+        if (blobOverLimit(bytes)) {
+            refuse(id, Reason.TOO_LARGE, StatusCode.POLICY_VIOLATION);
+            return;
+        }
         RelayFrame frame;
         try {
             frame = RelayFrame.decode(bytes);
@@ -169,6 +173,10 @@ public final class RelayConnection implements Session.Listener {
             }
         } catch (RelayException e) {
             refuse(id, e.reason(), StatusCode.POLICY_VIOLATION);
+        } catch (RuntimeException e) {
+            // A bug or a store failure outside its contract: this request fails, the relay and its state stay.
+            LOG.warn("A relay request failed: {}", e.toString());
+            refuse(id, Reason.INTERNAL, StatusCode.SERVER_ERROR);
         }
     }
 
@@ -286,6 +294,20 @@ public final class RelayConnection implements Session.Listener {
             relay.unsubscribe(sub);
         }
         subscriptions.clear();
+    }
+
+    /**
+     * Whether {@code b} is a version-1 POST whose blob length field is over {@link RelayFrame#MAX_BLOB}: an item over
+     * the relay's limit is TOO_LARGE (§22.3), which the strict decoder would only call a bad frame.
+     */
+    private static boolean blobOverLimit(byte[] b) {
+        int at = 6 + MailboxId.LENGTH + 4; // head, mailbox, ttl
+        if (b.length < at + 4 || b[0] != RelayFrame.VERSION || b[1] != RelayFrame.Type.POST.code()) {
+            return false;
+        }
+        long length = ((b[at] & 0xFFL) << 24) | ((b[at + 1] & 0xFF) << 16) | ((b[at + 2] & 0xFF) << 8)
+                | (b[at + 3] & 0xFF);
+        return length > RelayFrame.MAX_BLOB;
     }
 
     /** The request id of a frame too broken to decode, if it has one (0 otherwise). */
