@@ -167,7 +167,7 @@ public final class WebSocketRelayClient implements RelayClient {
         Objects.requireNonNull(inbox, "inbox");
         Objects.requireNonNull(sink, "sink");
         CompletableFuture<Void> done = new CompletableFuture<>();
-        run(() -> {
+        runOrFail(done, () -> {
             Subscription old = subscriptions.get(inbox.id());
             Subscription s = new Subscription(inbox, sink);
             if (old != null) {
@@ -209,7 +209,7 @@ public final class WebSocketRelayClient implements RelayClient {
 
     @Override
     public void close() {
-        run(() -> {
+        boolean handed = run(() -> {
             if (conn instanceof Conn.Closed) {
                 return;
             }
@@ -231,6 +231,10 @@ public final class WebSocketRelayClient implements RelayClient {
             publish(State.CLOSED);
             onClosed.accept(this);
         });
+        if (!handed) {
+            // The connector is closed, and closed this client before its event thread stopped.
+            publicState = State.CLOSED;
+        }
     }
 
     /** Frames this client has sent on any connection (tests: a refused relay key sends nothing). */
@@ -244,7 +248,7 @@ public final class WebSocketRelayClient implements RelayClient {
 
     private CompletableFuture<Long> request(BiFunction<Integer, byte[], RelayFrame> build, Subscription sub) {
         CompletableFuture<Long> out = new CompletableFuture<>();
-        run(() -> forward(submit(new Op(build, sub)), out));
+        runOrFail(out, () -> forward(submit(new Op(build, sub)), out));
         return out;
     }
 
@@ -498,6 +502,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 return;
             }
             if (d.sequence() <= s.lastDelivered) {
+                // Already delivered by this client: a relay that repeats itself (§22.9) causes no duplicate.
                 return;
             }
             s.lastDelivered = d.sequence();
@@ -595,8 +600,16 @@ public final class WebSocketRelayClient implements RelayClient {
         return events.schedule(task, after.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Hands {@code task} to the event thread (dropped once the connector has shut it down). */
-    private void run(Runnable task) {
+    /** Hands {@code task} to the event thread, or fails {@code answer} when the connector has shut it down. */
+    private void runOrFail(CompletableFuture<?> answer, Runnable task) {
+        if (!run(task)) {
+            answer.completeExceptionally(new RelayException(RelayException.Reason.UNREACHABLE,
+                    "The relay client is closed."));
+        }
+    }
+
+    /** Hands {@code task} to the event thread; false (and nothing runs) once the connector has shut it down. */
+    private boolean run(Runnable task) {
         Executor e = events;
         try {
             e.execute(() -> {
@@ -606,8 +619,10 @@ public final class WebSocketRelayClient implements RelayClient {
                     LOG.error("relay client event failed", ex);
                 }
             });
+            return true;
         } catch (RejectedExecutionException ex) {
             LOG.debug("relay client event after the connector closed");
+            return false;
         }
     }
 

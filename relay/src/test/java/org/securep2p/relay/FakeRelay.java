@@ -45,6 +45,10 @@ public final class FakeRelay implements AutoCloseable {
     private final RelayIdentity identity;
     private final SecureRandom random;
     volatile Mode mode = Mode.NORMAL;
+    /** When set, SUBSCRIBE delivers from the first item whatever its {@code after} says (a relay that duplicates). */
+    volatile boolean ignoreAfter;
+    /** The item limit the challenge announces. */
+    volatile int maxBlob = RelayFrame.MAX_BLOB;
     final AtomicInteger connections = new AtomicInteger();
     final List<RelayFrame> requests = new CopyOnWriteArrayList<>();
     private final Map<MailboxId, List<byte[]>> boxes = new HashMap<>();
@@ -111,7 +115,7 @@ public final class FakeRelay implements AutoCloseable {
             connections.incrementAndGet();
             random.nextBytes(nonce);
             if (mode != Mode.NO_CHALLENGE) {
-                send(new RelayFrame.Challenge(nonce, RelayFrame.MAX_BLOB, 86_400));
+                send(new RelayFrame.Challenge(nonce, maxBlob, 86_400));
             }
         }
 
@@ -177,7 +181,7 @@ public final class FakeRelay implements AutoCloseable {
                 send(new RelayFrame.Ok(id, 0));
                 long first = firstSequence.get(s.mailbox());
                 for (int i = 0; i < box.size(); i++) {
-                    if (first + i > s.after()) {
+                    if (ignoreAfter || first + i > s.after()) {
                         send(new RelayFrame.Deliver(id, s.mailbox(), first + i, 1, box.get(i)));
                     }
                 }

@@ -210,4 +210,56 @@ class WebSocketRelayClientFaultsTest {
                 .cause().isInstanceOfSatisfying(RelayException.class,
                         e -> assertThat(e.reason()).isEqualTo(RelayException.Reason.UNREACHABLE));
     }
+
+    @Test
+    void aRelayThatDeliversAgainAfterAReconnectCausesNoDuplicate() throws Exception {
+        FakeRelay relay = relay();
+        relay.ignoreAfter = true;
+        RelayClient client = client(relay.address());
+        Inbox inbox = Inbox.generate(relay.address(), random);
+        client.create(inbox).get(5, TimeUnit.SECONDS);
+        client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
+        client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
+        List<Long> got = new CopyOnWriteArrayList<>();
+        client.subscribe(inbox, d -> got.add(d.sequence())).get(5, TimeUnit.SECONDS);
+        Await.until("two items", Duration.ofSeconds(5), () -> got.size() == 2);
+        relay.dropAll();
+        Await.until("a second connection", Duration.ofSeconds(5), () -> relay.connections.get() >= 2);
+        Await.until("CONNECTED", Duration.ofSeconds(5), () -> client.state() == RelayClient.State.CONNECTED);
+        client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
+        Await.until("the third item", Duration.ofSeconds(5), () -> got.size() >= 3);
+        assertThat(got).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void closingTheConnectorClosesItsClientsAndLaterRequestsFail() throws Exception {
+        FakeRelay relay = relay();
+        RelayConnector connector = RelayConnector.start(relay.address(), random, FAST);
+        RelayClient client = connector.open();
+        client.create(Inbox.generate(relay.address(), random)).get(5, TimeUnit.SECONDS);
+        connector.close();
+        assertThat(client.state()).isEqualTo(RelayClient.State.CLOSED);
+        assertThatThrownBy(() -> client.create(Inbox.generate(relay.address(), random)).get(1, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(RelayException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RelayException.Reason.UNREACHABLE));
+        assertThatThrownBy(connector::open).isInstanceOf(IllegalStateException.class);
+        client.close();
+    }
+
+    @Test
+    void anItemOverTheRelaysLimitIsRefusedWithoutBeingSent() throws Exception {
+        FakeRelay relay = relay();
+        relay.maxBlob = 1024;
+        RelayClient client = client(relay.address());
+        Inbox inbox = Inbox.generate(relay.address(), random);
+        client.create(inbox).get(5, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> client.post(inbox.capability(), new byte[4096], 60).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(RelayException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RelayException.Reason.TOO_LARGE);
+                    assertThat(e.getMessage()).contains("1024 bytes");
+                });
+        assertThat(relay.requests).noneMatch(RelayFrame.Post.class::isInstance);
+        assertThat(client.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(relay.connections.get()).isEqualTo(1);
+    }
 }
