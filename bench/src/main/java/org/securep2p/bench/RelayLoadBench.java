@@ -18,7 +18,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,10 +41,9 @@ import org.securep2p.relay.RelayConnector;
 import org.securep2p.relay.RelayException;
 import org.securep2p.relay.SendCapability;
 import org.securep2p.relay.server.RelayConfig;
-import org.securep2p.relay.server.RelayServer;
 
 /**
- * The relay under load (issue 18): a relay in its own JVM on loopback, N client connections held open at once
+ * The relay under load (issue 18): {@code securep2p relay} in its own JVM on loopback, N client connections held open at once
  * (each subscribed to an inbox of its own), and an open-loop stream of posts at a fixed total rate, connection i
  * posting into connection i+1's inbox, for a fixed time. Every message carries (sender, sequence) and the time it
  * was posted; the subscriber counts it and deletes it at the relay once counted, as a client does once it has
@@ -69,9 +67,7 @@ import org.securep2p.relay.server.RelayServer;
  */
 public final class RelayLoadBench {
 
-    /** First argument of the child JVM: serve a relay in the given data folder. */
-    static final String SERVE = "--serve";
-    /** The line the relay child prints once it listens (the same as {@code securep2p relay}'s). */
+    /** The line {@code securep2p relay} prints once it listens. */
     static final String ADDRESS_LINE = "relay: ";
     /** File descriptors each JVM needs beyond one per connection (jars, SQLite, selectors, pipes). */
     static final int SPARE_FILES = 512;
@@ -92,10 +88,6 @@ public final class RelayLoadBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals(SERVE)) {
-            serve(Path.of(args[1]), Integer.parseInt(args[2]));
-            return;
-        }
         int connections = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 60;
@@ -123,18 +115,6 @@ public final class RelayLoadBench {
                 deleteTree(dir);
             }
         }
-    }
-
-    /** The relay child: starts a relay on a free loopback port and prints its address; runs until killed. */
-    static void serve(Path data, int connections) throws Exception {
-        RelayConfig d = RelayConfig.defaults("127.0.0.1", 0, data);
-        RelayConfig config = new RelayConfig(d.host(), d.port(), d.dataDir(), d.maxTtl(), d.mailboxMaxItems(),
-                d.mailboxMaxBytes(), d.maxMailboxes(), d.requestsPerSecond(), d.requestBurst(),
-                Math.max(d.maxConnections(), connections + 64), Optional.empty());
-        RelayServer server = RelayServer.start(config, new SecureRandom());
-        System.out.println(ADDRESS_LINE + server.address());
-        System.out.flush();
-        new CountDownLatch(1).await();
     }
 
     /** One client connection: its inbox (subscribed) and where it posts. */
@@ -551,13 +531,19 @@ public final class RelayLoadBench {
         return -1;
     }
 
+    /** {@code securep2p relay} in a child JVM; a relay.conf raises its connection cap when N needs it. */
     private static Process startRelay(Path dir, int connections) throws IOException {
+        int cap = RelayConfig.defaults("127.0.0.1", 0, dir).maxConnections();
+        if (connections + 64 > cap) {
+            Files.writeString(dir.resolve("data").resolve(RelayConfig.CONF_FILE), "max_connections="
+                    + (connections + 64) + "\n");
+        }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String jvm = System.getProperty("bench.relayJvm");
         command.addAll(jvm == null ? LAUNCHER_JVM : List.of(SPACES.split(jvm.trim())));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), RelayLoadBench.class.getName(), SERVE,
-                dir.resolve("data").toString(), String.valueOf(connections)));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.securep2p.app.Main", "relay",
+                "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString()));
         return new ProcessBuilder(command).redirectError(dir.resolve("relay-stderr.txt").toFile()).start();
     }
 
