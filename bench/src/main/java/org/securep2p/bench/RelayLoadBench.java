@@ -57,7 +57,9 @@ import org.securep2p.relay.server.RelayConfig;
  *
  * <p>Arguments {@code [connections (1000)] [messages per second (1000)] [seconds (60)]}; a warm-up of
  * {@code -Dbench.warmup=S} seconds (5) at the same rate comes first, counted for loss and duplicates but not for
- * latency and CPU. {@code -Dbench.delete=false} leaves delivered items at the relay. The relay child runs with the
+ * latency and CPU. {@code -Dbench.delete=false} leaves delivered items at the relay. The client connections are
+ * spread over {@code -Dbench.connectors=K} (8) {@link RelayConnector}s: each has one event thread that signs every
+ * request of its connections, and a thousand users would not share one. The relay child runs with the
  * JVM options of the {@code securep2p} launcher (what {@code securep2p relay} gets), or {@code -Dbench.relayJvm}.
  * Both JVMs hold one socket per connection: {@code ulimit -n} must be at least connections + 512.
  * <pre>
@@ -92,8 +94,9 @@ public final class RelayLoadBench {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 60;
         int warmup = Integer.getInteger("bench.warmup", 5);
+        int connectors = Integer.getInteger("bench.connectors", 8);
         boolean delete = Boolean.parseBoolean(System.getProperty("bench.delete", "true"));
-        if (connections < 2 || rate < 1 || seconds < 1 || warmup < 0) {
+        if (connections < 2 || rate < 1 || seconds < 1 || warmup < 0 || connectors < 1) {
             System.err.println("usage: RelayLoadBench [connections >= 2] [messages per second] [seconds]");
             System.exit(2);
         }
@@ -106,7 +109,7 @@ public final class RelayLoadBench {
         }
         Path dir = Files.createTempDirectory("securep2p-relay-load");
         try {
-            Result r = run(dir, connections, rate, seconds, warmup, delete);
+            Result r = run(dir, connections, rate, seconds, warmup, delete, connectors);
             r.print();
         } finally {
             if (Boolean.getBoolean("bench.keep")) {
@@ -127,6 +130,7 @@ public final class RelayLoadBench {
         int rate;
         int seconds;
         int warmup;
+        int connectors;
         boolean delete;
         int total;
         int measuredFrom;
@@ -159,7 +163,8 @@ public final class RelayLoadBench {
             System.out.printf(Locale.ROOT, "%nrelay load: %d connections on loopback, %d messages/s for %d s "
                     + "(after %d s of warm-up), 1 KiB items, %s%n", connections, rate, seconds, warmup,
                     delete ? "each deleted by its subscriber once counted" : "left at the relay");
-            row("connections open (create + subscribe each)", "%d in %.1f s", connections, connectSeconds);
+            row("connections open (create + subscribe each)", "%d in %.1f s, over %d connectors", connections,
+                    connectSeconds, connectors);
             row("messages posted / acknowledged (OK)", "%d / %d", total, acknowledged);
             row("post failures", "%d %s", failed, failures.isEmpty() ? "" : failures.toString());
             row("achieved post rate (measured window)", "%.1f /s (sender lag max %d ms)",
@@ -202,9 +207,10 @@ public final class RelayLoadBench {
         }
     }
 
-    static Result run(Path dir, int connections, int rate, int seconds, int warmup, boolean delete)
-            throws Exception {
+    static Result run(Path dir, int connections, int rate, int seconds, int warmup, boolean delete,
+            int connectors) throws Exception {
         Result r = new Result();
+        r.connectors = connectors;
         r.connections = connections;
         r.rate = rate;
         r.seconds = seconds;
@@ -237,9 +243,13 @@ public final class RelayLoadBench {
             SecureRandom random = new SecureRandom();
             Counters counters = new Counters(r.total, connections);
             List<Node> nodes = new ArrayList<>();
-            try (RelayConnector connector = RelayConnector.start(address, random)) {
+            List<RelayConnector> pool = new ArrayList<>();
+            try {
+                for (int i = 0; i < connectors; i++) {
+                    pool.add(RelayConnector.start(address, random));
+                }
                 long t0 = System.nanoTime();
-                nodes.addAll(connect(connector, address, connections, random, counters, delete));
+                nodes.addAll(connect(pool, address, connections, random, counters, delete));
                 r.connectSeconds = (System.nanoTime() - t0) / 1e9;
                 r.relayRssAfterConnectKb = MemoryBench.status(pid)[0];
                 counters.running = true;
@@ -267,6 +277,7 @@ public final class RelayLoadBench {
                 for (Node n : nodes) {
                     n.client().close();
                 }
+                pool.forEach(RelayConnector::close);
             }
             r.load = Files.readString(Path.of("/proc/loadavg")).strip();
             return r;
@@ -391,7 +402,7 @@ public final class RelayLoadBench {
     }
 
     /** Opens the connections, creates an inbox on each and subscribes to it, CONNECT_PARALLELISM at a time. */
-    private static List<Node> connect(RelayConnector connector, RelayAddress address, int connections,
+    private static List<Node> connect(List<RelayConnector> connectors, RelayAddress address, int connections,
             SecureRandom random, Counters counters, boolean delete) throws Exception {
         Inbox[] inboxes = new Inbox[connections];
         RelayClient[] clients = new RelayClient[connections];
@@ -400,7 +411,7 @@ public final class RelayLoadBench {
             for (int i = from; i < Math.min(connections, from + CONNECT_PARALLELISM); i++) {
                 int receiver = i;
                 Inbox inbox = Inbox.generate(address, random);
-                RelayClient client = connector.open();
+                RelayClient client = connectors.get(i % connectors.size()).open();
                 client.addStateListener(state -> {
                     if (counters.running && state != RelayClient.State.CONNECTED) {
                         counters.drops.increment();
