@@ -45,12 +45,13 @@ import org.securep2p.relay.server.RelayConfig;
 /**
  * The relay under load (issue 18): {@code securep2p relay} in its own JVM on loopback, N client connections held
  * open at once (each subscribed to an inbox of its own), and an open-loop stream of posts at a fixed total rate,
- * connection i posting into connection i+1's inbox, for a fixed time. Every message carries (sender, sequence) and the time it
- * was posted; the subscriber counts it and deletes it at the relay once counted, as a client does once it has
- * stored an item (PROTOCOL.md §22.6). Prints one table: messages acknowledged, delivered, lost and duplicated;
- * the delivery latency (post called to DELIVER at the subscriber) and the acknowledgement latency (post called to
- * OK, i.e. committed durably); the relay's CPU time (utime+stime from {@code /proc/PID/stat}, as a share of one
- * core) and resident memory (VmRSS, VmHWM); the bench client's own CPU, so that one sees which side is the limit.
+ * connection i posting into connection i+1's inbox, for a fixed time. Every message carries (sender, sequence) and
+ * the time it was posted; the subscriber counts it and deletes it at the relay once counted, as a client does once
+ * it has stored an item (PROTOCOL.md §22.6). Prints one table: messages acknowledged, delivered, lost and
+ * duplicated; the delivery latency (post called to DELIVER at the subscriber) and the acknowledgement latency (post
+ * called to OK, i.e. committed durably); the relay's CPU time (utime+stime from {@code /proc/PID/stat}, as a share
+ * of one core) and resident memory (VmRSS, VmHWM); the bench client's own CPU, so that one sees which side is the
+ * limit.
  *
  * <p>Not its job: the messenger's use of the relay (ratchet, history, acknowledgements), which costs the clients,
  * not the relay. Items are 1 KiB (the smallest bucket, which holds a short text's ratchet message).
