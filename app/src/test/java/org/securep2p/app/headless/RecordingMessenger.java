@@ -80,7 +80,7 @@ final class RecordingMessenger implements Messenger {
     @Override
     public Opened open(String peer) {
         calls.add("open " + peer);
-        return new Opened("a9", false);
+        return new Opened("connected".equals(peer) ? "" : "a9", "connected".equals(peer));
     }
 
     @Override
