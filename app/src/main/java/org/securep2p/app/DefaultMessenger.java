@@ -299,6 +299,12 @@ final class DefaultMessenger implements Messenger {
         }
 
         @Override
+        public Optional<String> settingUp(Fingerprint peer) {
+            return linksOf(peer).stream().filter(l -> l.state().active()
+                    && !(l.state() instanceof ConversationState.Connected)).map(l -> l.attempt).findFirst();
+        }
+
+        @Override
         public boolean hasInbox(Fingerprint peer) {
             try {
                 return conversations.mailboxes().load(peer).peer().isPresent();
@@ -426,6 +432,11 @@ final class DefaultMessenger implements Messenger {
         public void event(ChatEvent event) {
             onConversationEvent(event);
         }
+    }
+
+    /** The rendezvous, if relays were started (tests). */
+    Optional<Rendezvous> rendezvous() {
+        return Optional.ofNullable(rendezvous);
     }
 
     /** The courier, if relays were started (tests). */

@@ -59,6 +59,9 @@ final class Rendezvous implements AutoCloseable {
         /** Whether a live session with {@code peer} is up. */
         boolean isLive(Fingerprint peer);
 
+        /** The attempt of a set-up with {@code peer} that is running (dialling or deciding), if any. */
+        Optional<String> settingUp(Fingerprint peer);
+
         /** Whether the contact introduced an inbox this side can post into. */
         boolean hasInbox(Fingerprint peer);
 
@@ -136,6 +139,11 @@ final class Rendezvous implements AutoCloseable {
             Optional<Offer> open = offers.values().stream().filter(o -> o.peer().equals(peer)).findFirst();
             if (open.isPresent()) {
                 return new Messenger.Opened(open.get().attempt(), false);
+            }
+            // A set-up already running (the contact's offer taken a moment ago): a second one would only race it.
+            Optional<String> running = host.settingUp(peer);
+            if (running.isPresent()) {
+                return new Messenger.Opened(running.get(), false);
             }
         }
         ChatEvent.Endpoint wait = host.waitForPeer(c.level());
@@ -246,6 +254,10 @@ final class Rendezvous implements AutoCloseable {
             return;
         }
         synchronized (this) {
+            if (answering.values().stream().anyMatch(a -> a.peer().equals(peer))) {
+                LOG.info("offer from {} ignored: a connect from its earlier offer is running", peer.shortForm());
+                return;
+            }
             Optional<Offer> mine = offers.values().stream().filter(o -> o.peer().equals(peer)).findFirst();
             if (mine.isPresent()) {
                 if (Arrays.compareUnsigned(self.toBytes(), peer.toBytes()) < 0) {
