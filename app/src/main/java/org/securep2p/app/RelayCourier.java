@@ -452,6 +452,13 @@ final class RelayCourier implements AutoCloseable {
         // Closing the clients fails their pending requests, so a step waiting on one ends at once.
         Set<RelayClient> all = new HashSet<>(clients.values());
         all.forEach(RelayClient::close);
+        if (connect instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.info("closing the relay connections: {}", e.getClass().getSimpleName());
+            }
+        }
         try {
             // Not interrupted: a step may be in the middle of a durable write.
             if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {

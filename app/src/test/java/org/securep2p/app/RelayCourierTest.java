@@ -167,6 +167,10 @@ class RelayCourierTest {
             awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id) && r.peer().equals(bobFp));
         }
         assertThat(aliceEvents.stream().filter(e -> e instanceof ChatEvent.Relayed).count()).isEqualTo(5);
+        Messenger.ConversationInfo info = alice.conversations().stream().filter(c -> c.peer().equals(bobFp))
+                .findFirst().orElseThrow();
+        assertThat(info.relay()).contains("127.0.0.1:4443");
+        assertThat(info.path()).contains("relay");
 
         // Bob comes back on the same home, with no code: the five arrive from his inbox.
         List<ChatEvent> bobAgain = new CopyOnWriteArrayList<>();
@@ -185,6 +189,8 @@ class RelayCourierTest {
         // A later direct session resumes and shows nothing twice, on either side.
         ChatEvent.Connected[] again = pair(alice, aliceEvents, bob2, bobAgain);
         assertThat(again[0].resumed()).isTrue();
+        assertThat(alice.conversations().stream().filter(c -> c.peer().equals(bobFp)).findFirst().orElseThrow()
+                .path()).isEmpty();
         String direct = bob2.send(aliceFp, "direct again");
         awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("direct again"));
         awaitIn(bobAgain, ChatEvent.Delivered.class, d -> d.id().equals(direct));
@@ -213,6 +219,64 @@ class RelayCourierTest {
         awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(first));
         awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(second));
         assertThat(relay.posted).hasSize(2);
+    }
+
+    /** A real relay on loopback (its key and database under the test's folder). */
+    private org.securep2p.relay.server.RelayServer startRelayServer(int port) throws Exception {
+        org.securep2p.relay.server.RelayServer server = org.securep2p.relay.server.RelayServer.start(
+                org.securep2p.relay.server.RelayConfig.defaults("127.0.0.1", port, dir.resolve("relay")), random);
+        toClose.add(server);
+        address = server.address();
+        return server;
+    }
+
+    @Test
+    void throughARealRelayFiveMessagesArriveOnceInOrderAfterARestartAndComeBackDelivered() throws Exception {
+        startRelayServer(0);
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents, new RelayConnections(random));
+        DefaultMessenger bob = open("bob", bobEvents, new RelayConnections(random));
+        String bobFp = meetAndCloseBob(alice, aliceEvents, bob, bobEvents);
+        String aliceFp = alice.identity().fingerprint();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(alice.send("bob", "real relay " + i));
+        }
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id));
+        }
+        List<ChatEvent> bobAgain = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob2 = open("bob", bobAgain, new RelayConnections(random));
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(id) && d.peer().equals(bobFp));
+        }
+        assertThat(receivedTexts(bobAgain, aliceFp)).containsExactly("real relay 0", "real relay 1", "real relay 2",
+                "real relay 3", "real relay 4");
+        ChatEvent.Connected[] again = pair(alice, aliceEvents, bob2, bobAgain);
+        assertThat(again[0].resumed()).isTrue();
+        String direct = alice.send("bob", "direct now");
+        awaitIn(bobAgain, ChatEvent.MessageReceived.class, m -> m.text().equals("direct now"));
+        awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(direct));
+        assertThat(receivedTexts(bobAgain, aliceFp)).hasSize(6);
+        assertThat(aliceEvents.stream().filter(e -> e instanceof ChatEvent.Relayed).count()).isEqualTo(5);
+    }
+
+    @Test
+    void aRealRelayThatStopsHoldsNothingUpAndTakesTheQueueWhenItIsBack() throws Exception {
+        org.securep2p.relay.server.RelayServer server = startRelayServer(0);
+        int port = server.address().port();
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents, new RelayConnections(random));
+        DefaultMessenger bob = open("bob", bobEvents, new RelayConnections(random));
+        meetAndCloseBob(alice, aliceEvents, bob, bobEvents);
+        server.close();
+        String id = alice.send("bob", "while the relay is down");
+        ChatEvent.Notice notice = awaitIn(aliceEvents, ChatEvent.Notice.class, n -> n.text().contains("stays queued"));
+        assertThat(notice.text()).contains("127.0.0.1:" + port);
+        startRelayServer(port);
+        awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id));
     }
 
     @Test
