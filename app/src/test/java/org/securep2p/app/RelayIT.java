@@ -31,7 +31,8 @@ import org.securep2p.crypto.testing.Await;
  * peers. (1) A and B meet once by code; B stops; A sends 20 messages; B starts again and receives all 20 from the
  * relay, once each and in order, with no code; A hears each is delivered. (4) The relay is SIGKILLed while A posts
  * and started again on the same data: every message it had acknowledged reaches B, none twice. (5) The relay's
- * data folder and output hold no fingerprint, name or text of either user.
+ * data folder and output hold no fingerprint, name or text of either user. (2) Both online, known to each other, no
+ * code: A opens B and a direct path is set up through the rendezvous (path {@code direct}, session resumed).
  */
 class RelayIT {
 
@@ -190,7 +191,8 @@ class RelayIT {
             for (String id : ids) {
                 seen(a, event("delivered", p -> p.get("id").asText().equals(id)), 60);
             }
-            assertThat(count(b2, "connected", p -> true)).as("no direct session was needed").isZero();
+            // B's client may open A by itself once its relay is connected (PROTOCOL.md §22.7): a direct session
+            // can follow, and the ratchet still shows each message once.
 
             // (4) B stops again; A posts 30 while the relay is SIGKILLed and restarted on the same data.
             b2.close();
@@ -258,6 +260,58 @@ class RelayIT {
                     assertThat(line).doesNotContain(s);
                 }
             }
+        } finally {
+            for (AutoCloseable c : running) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aKnownContactOnlineIsOpenedWithoutACodeAndTheSessionResumesDirectly() throws Exception {
+        jar = Path.of(System.getProperty("securep2p.jar", "target/securep2p-app.jar"));
+        Path pass = dir.resolve("pass");
+        Files.writeString(pass, "relay test passphrase");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        env = Map.of("SECUREP2P_PASSPHRASE_FILE", pass.toString(), "DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        Relay relay = startRelay(dir.resolve("relay-data"), freeTcpPort());
+        List<AutoCloseable> running = new ArrayList<>(List.of(relay));
+        try {
+            JsonPeer a = start(NAME_A, relay.address);
+            running.add(a);
+            JsonPeer b = start(NAME_B, relay.address);
+            running.add(b);
+            String fpA = seen(a, event("ready", p -> true), 120).get("params").get("fingerprint").asText();
+            String fpB = seen(b, event("ready", p -> true), 120).get("params").get("fingerprint").asText();
+            String code = b.result("wait", Map.of(), 30).get("code").asText();
+            a.result("connect", Map.of("code", code), 30);
+            seen(a, event("connected", p -> p.get("peer").asText().equals(fpB)), 90);
+            seen(b, event("connected", p -> p.get("peer").asText().equals(fpA)), 90);
+            Await.until(() -> "A knows B's relay: " + a.tail(), Duration.ofSeconds(60), () -> relayOf(a, fpB));
+            Await.until(() -> "B knows A's relay: " + b.tail(), Duration.ofSeconds(60), () -> relayOf(b, fpA));
+
+            // They part; both stay online.
+            a.result("disconnect", Map.of("peer", fpB), 30);
+            seen(b, event("disconnected", p -> p.get("peer").asText().equals(fpA)), 60);
+
+            // A opens B: no code is exchanged by anybody.
+            JsonNode opened = a.result("open", Map.of("peer", fpB), 30);
+            assertThat(opened.get("status").asText()).isEqualTo("opening");
+            String attempt = opened.get("attempt").asText();
+            JsonNode connected = seen(a, event("connected", p -> p.get("attempt").asText().equals(attempt)), 90)
+                    .get("params");
+            assertThat(connected.get("peer").asText()).isEqualTo(fpB);
+            assertThat(connected.get("path").asText()).isEqualTo("direct");
+            assertThat(connected.get("resumed").asBoolean()).isTrue();
+            JsonNode onB = seen(b, event("connected", p -> p.get("peer").asText().equals(fpA)
+                    && p.get("resumed").asBoolean()), 90).get("params");
+            assertThat(onB.get("path").asText()).isEqualTo("direct");
+
+            // The resumed session carries messages both ways, and opening again does nothing.
+            String id = a.result("send", Map.of("peer", fpB, "text", "rendezvous-secret"), 30).get("id").asText();
+            seen(b, event("message", p -> p.get("id").asText().equals(id)), 60);
+            seen(a, event("delivered", p -> p.get("id").asText().equals(id)), 60);
+            assertThat(a.result("open", Map.of("peer", fpB), 30).get("status").asText()).isEqualTo("connected");
         } finally {
             for (AutoCloseable c : running) {
                 c.close();
