@@ -323,6 +323,24 @@ class RendezvousTest {
     }
 
     @Test
+    void anOfferWithNoPathLeavesTheConversationOnTheRelayAndSaysSo() throws Exception {
+        Pair p = new Pair();
+        p.part();
+        // A code whose wait is gone: nobody answers its candidates, so ICE finds no path.
+        ChatEvent.Endpoint gone = p.alice.waitForPeer(LEVEL);
+        p.alice.cancel(gone.attempt());
+        p.alicePosts(ChatPayload.offer(offerId(), Instant.now(), gone.code()));
+        awaitIn(p.bobEvents, ChatEvent.Notice.class, n -> n.text().startsWith("No direct path to alice")
+                && n.text().endsWith("messages go through the relay"));
+        assertThat(state(p.bob, p.aliceFp)).isEqualTo("idle");
+        Optional<String> path = p.bob.conversations().stream().filter(c -> c.peer().equals(p.aliceFp)).findFirst()
+                .flatMap(Messenger.ConversationInfo::path);
+        assertThat(path).contains("relay");
+        String id = p.bob.send(p.aliceFp, "through the relay");
+        awaitIn(p.aliceEvents, ChatEvent.MessageReceived.class, m -> m.id().equals(id));
+    }
+
+    @Test
     void twoContactsOpeningEachOtherAtOnceEndWithOneSession() throws Exception {
         Pair p = new Pair();
         p.part();
