@@ -188,12 +188,15 @@ final class Conversation {
     /** Encrypts a control payload (confirm, ack) and commits the advanced ratchet before returning it. */
     synchronized byte[] encryptControl(ChatPayload payload) throws AppException, RatchetException {
         byte[] wire;
+        // A MAILBOX's plaintext holds a send key's seed: zeroed once encrypted.
+        byte[] plain = payload.encode();
         try {
-            wire = cipher.encrypt(payload.encode());
+            wire = cipher.encrypt(plain);
         } catch (RatchetException e) {
             dropUncommitted();
             throw e;
         } finally {
+            java.util.Arrays.fill(plain, (byte) 0);
             closeLoaded();
         }
         commit();

@@ -147,8 +147,13 @@ final class RelayCourier implements AutoCloseable {
                 return;
             }
             subscribe(peer, own);
-            if (session.sendControl(ChatPayload.mailbox(own.capability()))) {
-                LOG.info("inbox on {}:{} introduced to {}", first.host(), first.port(), peer.shortForm());
+            ChatPayload introduction = ChatPayload.mailbox(own.capability());
+            try {
+                if (session.sendControl(introduction)) {
+                    LOG.info("inbox on {}:{} introduced to {}", first.host(), first.port(), peer.shortForm());
+                }
+            } finally {
+                introduction.wipe();
             }
         });
     }
@@ -379,6 +384,8 @@ final class RelayCourier implements AutoCloseable {
             RelayClient c = connect.apply(a);
             // Back after a drop: post what waited meanwhile.
             c.addStateListener(s -> {
+                LOG.info("relay {}:{} {}{}", a.host(), a.port(), s, s == RelayClient.State.UNREACHABLE
+                        ? ": " + c.lastProblem() : "");
                 if (s == RelayClient.State.CONNECTED) {
                     submit(this::flushAll);
                 }

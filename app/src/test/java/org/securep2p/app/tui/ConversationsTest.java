@@ -327,6 +327,26 @@ class ConversationsTest {
     }
 
     @Test
+    void aContactAwayWithARelayShowsTheRelayAndAMessageThereIsViaRelayUntilDelivered() throws Exception {
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.messenger.stored.put(CAROL, List.of(new HistoryMessage(1, "s1", EARLIER,
+                    HistoryMessage.Direction.SENT, "while away", HistoryMessage.Delivery.SENDING, Optional.empty(),
+                    true)));
+            h.messenger.conversations = List.of(new Messenger.ConversationInfo(CAROL, "carol", false, 0,
+                    Optional.of(EARLIER), "idle", Optional.of("relay.example:443"), Optional.of("relay")));
+            h.messenger.emit(new ChatEvent.ConversationsChanged());
+            h.awaitText("Alt+1  carol");
+            h.alt('1');
+            String s = h.awaitText("me: while away");
+            assertThat(s).contains("relay relay.example:443 · path relay");
+            h.messenger.emit(new ChatEvent.Relayed(CAROL, "s1"));
+            h.awaitText("09:30 me: while away  [via relay]");
+            h.messenger.emit(new ChatEvent.Delivered(CAROL, "s1"));
+            h.awaitText("09:30 me: while away  [delivered]");
+        }
+    }
+
+    @Test
     void theLastMessageTimeIsAnHourTodayAndADayBefore() throws Exception {
         try (TuiHarness h = new TuiHarness(100, 30)) {
             h.messenger.conversations = List.of(info(BOB, "bob", false, 0), new Messenger.ConversationInfo(CAROL,

@@ -40,6 +40,14 @@ public final class RelayServer implements AutoCloseable {
     static final int MAX_TEXT = 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+    /**
+     * Bouncy Castle's JSSE logs every handshake at INFO with the client's address through java.util.logging. A
+     * relay keeps no record of who connected (§22.9 lists what it sees, not what it should keep), so that logger
+     * is held here at WARNING; a static field, because java.util.logging forgets the level of a logger nobody
+     * references.
+     */
+    private static final java.util.logging.Logger BC_JSSE_LOG = java.util.logging.Logger.getLogger(
+            "org.bouncycastle.jsse");
 
     /** The server's lifecycle. */
     private enum State { RUNNING, CLOSED }
@@ -90,6 +98,7 @@ public final class RelayServer implements AutoCloseable {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(clock, "clock");
+        BC_JSSE_LOG.setLevel(java.util.logging.Level.WARNING);
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("relay");
         threads.setDaemon(true);
@@ -147,6 +156,11 @@ public final class RelayServer implements AutoCloseable {
     /** Connections admitted and not yet closed. */
     public int connections() {
         return context.connections();
+    }
+
+    /** TCP connections the relay holds open, admitted or not (tests check that refused ones are let go). */
+    int endpoints() {
+        return connector.getConnectedEndPoints().size();
     }
 
     /** The store (tests read what was committed). */
