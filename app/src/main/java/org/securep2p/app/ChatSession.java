@@ -113,6 +113,10 @@ final class ChatSession implements AutoCloseable {
         default void introduced(Fingerprint peer, org.securep2p.relay.SendCapability inbox) throws AppException {
             inbox.sendKey().destroy();
         }
+
+        /** The peer's rendezvous OFFER or ANSWER (PROTOCOL.md §22.7). Without a relay it is ignored. */
+        default void rendezvous(Fingerprint peer, ChatPayload payload) {
+        }
     }
 
     private final ChatChannel channel;

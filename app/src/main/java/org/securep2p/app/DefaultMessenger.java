@@ -121,6 +121,8 @@ final class DefaultMessenger implements Messenger {
     private volatile boolean closed;
     /** Store and forward through relays (PROTOCOL.md §22.6); null until {@link #startRelays}. */
     private volatile RelayCourier courier;
+    /** Reconnecting known contacts without a code (PROTOCOL.md §22.7); null until {@link #startRelays}. */
+    private volatile Rendezvous rendezvous;
     /**
      * The fixed-port listener ({@code --port}): null until the first wait opens it, then open for the messenger's
      * life (PROTOCOL.md 20.8); its accept loop sets it back to null if its socket fails. Guarded by this.
@@ -259,7 +261,119 @@ final class DefaultMessenger implements Messenger {
             java.util.function.Function<org.securep2p.relay.RelayAddress, org.securep2p.relay.RelayClient> connect) {
         RelayCourier c = new RelayCourier(relays, connect, conversations.mailboxes(), new CourierHost(), random);
         courier = c;
+        Rendezvous r = new Rendezvous(new RendezvousHost(), keys.identity().fingerprint(), random, clock);
+        rendezvous = r;
+        addListener(r::event);
         c.start();
+        c.whenConnected(r::openRecentSoon);
+    }
+
+    @Override
+    public Opened open(String peer) throws AppException {
+        Fingerprint fp = resolveKnown(peer);
+        Rendezvous r = rendezvous;
+        if (r == null) {
+            if (liveSession(fp).isPresent()) {
+                return new Opened("", true);
+            }
+            throw new AppException(AppException.Reason.UNREACHABLE, Rendezvous.NO_RELAY);
+        }
+        return r.open(fp);
+    }
+
+    /** The rendezvous's view of this messenger. */
+    private final class RendezvousHost implements Rendezvous.Host {
+        @Override
+        public Optional<Conversation> conversation(Fingerprint peer) throws AppException {
+            return conversations.load(peer);
+        }
+
+        @Override
+        public boolean trusted(Fingerprint peer) {
+            return trust.find(peer).isPresent() && !trust.isRejected(peer);
+        }
+
+        @Override
+        public boolean isLive(Fingerprint peer) {
+            return liveSession(peer).isPresent();
+        }
+
+        @Override
+        public Optional<String> settingUp(Fingerprint peer) {
+            return linksOf(peer).stream().filter(l -> l.state().active()
+                    && !(l.state() instanceof ConversationState.Connected)).map(l -> l.attempt).findFirst();
+        }
+
+        @Override
+        public boolean hasInbox(Fingerprint peer) {
+            try {
+                return conversations.mailboxes().load(peer).peer().isPresent();
+            } catch (AppException e) {
+                LOG.warn("cannot read the inboxes of {}: {}", peer.shortForm(), e.getMessage());
+                return false;
+            }
+        }
+
+        @Override
+        public List<Fingerprint> recentContacts() {
+            List<Fingerprint> out = new ArrayList<>();
+            for (ConversationInfo c : conversations()) {
+                try {
+                    out.add(Fingerprint.parse(c.peer()));
+                } catch (CryptoException e) {
+                    LOG.warn("a conversation without a fingerprint");
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public ChatEvent.Endpoint waitForPeer(SecurityLevel level) throws AppException {
+            return DefaultMessenger.this.waitForPeer(level);
+        }
+
+        @Override
+        public void acceptAnswer(String attempt, String answerCode) throws AppException {
+            DefaultMessenger.this.acceptAnswer(attempt, answerCode);
+        }
+
+        @Override
+        public String connect(String code, SecurityLevel level) throws AppException {
+            return DefaultMessenger.this.connect(code, level);
+        }
+
+        @Override
+        public void cancelIfWaiting(String attempt) {
+            Link link = links.get(attempt);
+            if (link != null && link.state() instanceof ConversationState.Waiting) {
+                cancel(attempt);
+            }
+        }
+
+        @Override
+        public CompletableFuture<Void> post(Fingerprint peer, ChatPayload payload) {
+            RelayCourier c = courier;
+            return c.postControl(peer, payload);
+        }
+
+        @Override
+        public void overRelay(Fingerprint peer) {
+            courier.flush(peer);
+        }
+
+        @Override
+        public String name(Fingerprint peer) {
+            try {
+                return localName(peer, peer.shortForm());
+            } catch (RuntimeException e) {
+                return peer.shortForm();
+            }
+        }
+
+        @Override
+        public void notice(String text) {
+            DefaultMessenger.this.notice(text);
+        }
     }
 
     /** The courier's view of this messenger. */
@@ -306,6 +420,11 @@ final class DefaultMessenger implements Messenger {
                 public boolean received(Fingerprint peer, Conversation.Inbound m) throws AppException {
                     return keepReceived(peer, m);
                 }
+
+                @Override
+                public void rendezvous(Fingerprint peer, ChatPayload payload) {
+                    toRendezvous(peer, payload);
+                }
             };
         }
 
@@ -313,6 +432,11 @@ final class DefaultMessenger implements Messenger {
         public void event(ChatEvent event) {
             onConversationEvent(event);
         }
+    }
+
+    /** The rendezvous, if relays were started (tests). */
+    Optional<Rendezvous> rendezvous() {
+        return Optional.ofNullable(rendezvous);
     }
 
     /** The courier, if relays were started (tests). */
@@ -1305,6 +1429,21 @@ final class DefaultMessenger implements Messenger {
             }
             c.introduced(peer, inbox);
         }
+
+        @Override
+        public void rendezvous(Fingerprint peer, ChatPayload payload) {
+            toRendezvous(peer, payload);
+        }
+    }
+
+    /** An OFFER or ANSWER, from a live session or an inbox: the rendezvous's, if relays were started. */
+    private void toRendezvous(Fingerprint peer, ChatPayload payload) {
+        Rendezvous r = rendezvous;
+        if (r == null) {
+            LOG.info("rendezvous {} from {} ignored: no relay", payload.kind(), peer.shortForm());
+            return;
+        }
+        r.received(peer, payload);
     }
 
     /** Appends a received message to the history; true when this call stored it first (then it is shown). */
@@ -1954,6 +2093,10 @@ final class DefaultMessenger implements Messenger {
             }
         }
         worker.shutdownNow();
+        Rendezvous r = rendezvous;
+        if (r != null) {
+            r.close();
+        }
         RelayCourier relay = courier;
         if (relay != null) {
             relay.close();

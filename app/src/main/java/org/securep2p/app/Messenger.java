@@ -45,6 +45,13 @@ public interface Messenger extends AutoCloseable {
     /** Connects in the background; returns the attempt id its Progress/Failure/Connected events carry. */
     String connect(String codeOrAddress, SecurityLevel floor) throws AppException;
 
+    /**
+     * Reconnects a known contact without a code, through its relay (PROTOCOL.md §22.7): opens a wait and offers its
+     * code in the contact's inbox. A contact already connected is left as it is ({@link Opened#alreadyConnected}).
+     * Without a stored conversation or an inbox of the contact's: {@link AppException} with a sentence.
+     */
+    Opened open(String peer) throws AppException;
+
     /** Ends a wait or a connect that has no conversation yet; an unknown attempt is ignored. */
     void cancel(String attempt);
 
@@ -90,6 +97,10 @@ public interface Messenger extends AutoCloseable {
 
     @Override
     void close();
+
+    /** What {@link #open} did: the wait's attempt id, or nothing because the contact is connected already. */
+    record Opened(String attempt, boolean alreadyConnected) {
+    }
 
     /** What the user decides about a peer's identity. */
     enum TrustDecision {

@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RatchetReceiver {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RatchetReceiver.class);
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
 
     private RatchetReceiver() {
@@ -78,9 +77,8 @@ final class RatchetReceiver {
                 return false;
             }
             case OFFER, ANSWER -> {
-                // The rendezvous (§22.7) is not built yet: authenticated, committed, and left at that.
-                LOG.info("rendezvous {} from {} ignored: not supported by this version", p.kind(),
-                        c.peer().shortForm());
+                // Committed already: the rendezvous (§22.7) checks it and acts on it.
+                conversations.rendezvous(c.peer(), p);
                 return false;
             }
             default -> throw new AssertionError(p.kind());

@@ -172,6 +172,56 @@ final class RelayCourier implements AutoCloseable {
         LOG.info("{} introduced an inbox on {}:{}", peer.shortForm(), inbox.relay().host(), inbox.relay().port());
     }
 
+    /**
+     * Posts a control payload (§22.7's OFFER or ANSWER) into the contact's inbox, encrypted with the conversation's
+     * ratchet and not queued: it means something only now. Completes when the relay has committed it.
+     */
+    java.util.concurrent.CompletableFuture<Void> postControl(Fingerprint peer, ChatPayload payload) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        submit(() -> {
+            try {
+                Optional<SendCapability> to = store.load(peer).peer();
+                Optional<Conversation> c = host.conversation(peer);
+                if (to.isEmpty() || c.isEmpty()) {
+                    throw new AppException(AppException.Reason.UNREACHABLE, "no inbox of this contact is known");
+                }
+                byte[] wire = c.get().encryptControl(payload);
+                await(client(to.get().relay()).post(to.get(), new MailboxItem(MailboxItem.Kind.RATCHET, wire)
+                        .encode(), TTL_SECONDS));
+                done.complete(null);
+            } catch (Exception e) {
+                done.completeExceptionally(e);
+            }
+        });
+        if (closed) {
+            done.completeExceptionally(new AppException(AppException.Reason.UNREACHABLE, "closing"));
+        }
+        return done;
+    }
+
+    /** Runs {@code action} once, on the courier's thread, as soon as one of this side's relays is connected. */
+    void whenConnected(Runnable action) {
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        Step run = () -> {
+            if (once.compareAndSet(false, true)) {
+                action.run();
+            }
+        };
+        submit(() -> {
+            for (RelayAddress r : relays) {
+                RelayClient c = client(r);
+                c.addStateListener(s -> {
+                    if (s == RelayClient.State.CONNECTED) {
+                        submit(run);
+                    }
+                });
+                if (c.state() == RelayClient.State.CONNECTED) {
+                    run.run();
+                }
+            }
+        });
+    }
+
     /** Posts the contact's queue if it is not connected (after a send that queued, after a session ended). */
     void flush(Fingerprint peer) {
         submit(() -> flushPeer(peer));
@@ -320,6 +370,11 @@ final class RelayCourier implements AutoCloseable {
             @Override
             public void introduced(Fingerprint peer, SendCapability inbox) throws AppException {
                 RelayCourier.this.introduced(peer, inbox);
+            }
+
+            @Override
+            public void rendezvous(Fingerprint peer, ChatPayload payload) {
+                base.rendezvous(peer, payload);
             }
         };
     }

@@ -186,9 +186,11 @@ class RelayCourierTest {
                 .extracting(HistoryMessage::delivery).containsOnly(HistoryMessage.Delivery.DELIVERED).hasSize(5);
         assertThat(stores.get("alice").load(Fingerprint.parse(bobFp)).orElseThrow().pending()).isEmpty();
 
-        // A later direct session resumes and shows nothing twice, on either side.
-        ChatEvent.Connected[] again = pair(alice, aliceEvents, bob2, bobAgain);
-        assertThat(again[0].resumed()).isTrue();
+        // A later direct session resumes and shows nothing twice, on either side. Bob's client opens alice by
+        // itself once its relay is connected (§22.7): no code.
+        ChatEvent.Connected again = awaitIn(aliceEvents, ChatEvent.Connected.class,
+                c -> c.peer().equals(bobFp) && c.resumed());
+        assertThat(again.resumed()).isTrue();
         assertThat(alice.conversations().stream().filter(c -> c.peer().equals(bobFp)).findFirst().orElseThrow()
                 .path()).isEmpty();
         String direct = bob2.send(aliceFp, "direct again");
@@ -253,8 +255,10 @@ class RelayCourierTest {
         }
         assertThat(receivedTexts(bobAgain, aliceFp)).containsExactly("real relay 0", "real relay 1", "real relay 2",
                 "real relay 3", "real relay 4");
-        ChatEvent.Connected[] again = pair(alice, aliceEvents, bob2, bobAgain);
-        assertThat(again[0].resumed()).isTrue();
+        // Bob's client opens alice by itself at start (§22.7): the direct session resumes without a code.
+        ChatEvent.Connected again = awaitIn(aliceEvents, ChatEvent.Connected.class,
+                c -> c.peer().equals(bobFp) && c.resumed());
+        assertThat(again.resumed()).isTrue();
         String direct = alice.send("bob", "direct now");
         awaitIn(bobAgain, ChatEvent.MessageReceived.class, m -> m.text().equals("direct now"));
         awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(direct));

@@ -190,6 +190,7 @@ public final class JsonRpcServer {
             java.util.Map.entry("connect", java.util.Set.of("code", "level")),
             java.util.Map.entry("accept_answer", java.util.Set.of("attempt", "code")),
             java.util.Map.entry("cancel", java.util.Set.of("attempt")),
+            java.util.Map.entry("open", java.util.Set.of("peer")),
             java.util.Map.entry("send", java.util.Set.of("peer", "text")),
             java.util.Map.entry("conversations", java.util.Set.of()),
             java.util.Map.entry("history", java.util.Set.of("peer", "before", "limit")),
@@ -242,6 +243,11 @@ public final class JsonRpcServer {
             case "cancel":
                 messenger.cancel(required(p, "attempt"));
                 return F.objectNode().put("status", "cancelled");
+            case "open": {
+                Messenger.Opened o = messenger.open(required(p, "peer"));
+                return o.alreadyConnected() ? F.objectNode().put("status", "connected")
+                        : F.objectNode().put("status", "opening").put("attempt", o.attempt());
+            }
             case "send":
                 return F.objectNode().put("id", messenger.send(optional(p, "peer"), required(p, "text")));
             case "conversations": {

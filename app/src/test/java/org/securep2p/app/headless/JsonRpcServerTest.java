@@ -86,6 +86,21 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void openReconnectsAContactWithoutACodeAndSaysWhenItIsConnectedAlready() throws Exception {
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"open","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":2,"method":"open","params":{"peer":"connected"}}
+                {"jsonrpc":"2.0","id":3,"method":"open"}
+                """);
+        assertThat(response(lines, 1).get("result").get("status").asText()).isEqualTo("opening");
+        assertThat(response(lines, 1).get("result").get("attempt").asText()).isEqualTo("a9");
+        assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("connected");
+        assertThat(response(lines, 2).get("result").has("attempt")).isFalse();
+        assertThat(response(lines, 3).get("error").get("code").asInt()).isEqualTo(JsonRpcServer.INVALID_PARAMS);
+        assertThat(messenger.calls).containsExactly("open bob", "open connected");
+    }
+
+    @Test
     void aRelayedMessageIsANotificationAndTheListSaysTheContactsRelayAndPath() throws Exception {
         messenger.conversations = List.of(new Messenger.ConversationInfo("CCCC", "bob", false, 0, Optional.empty(),
                 "idle", Optional.of("relay.example:443"), Optional.of("relay")), new Messenger.ConversationInfo("DDDD",

@@ -78,6 +78,12 @@ final class RecordingMessenger implements Messenger {
     }
 
     @Override
+    public Opened open(String peer) {
+        calls.add("open " + peer);
+        return new Opened("connected".equals(peer) ? "" : "a9", "connected".equals(peer));
+    }
+
+    @Override
     public String send(String peer, String text) throws AppException {
         calls.add("send " + peer + " " + text);
         maybeFail();

@@ -87,6 +87,12 @@ final class FakeMessenger implements Messenger {
     }
 
     @Override
+    public Opened open(String peer) {
+        calls.add("open " + peer);
+        return new Opened("a9", false);
+    }
+
+    @Override
     public String send(String peer, String text) throws AppException {
         calls.add("send " + text);
         sentTo.add(String.valueOf(peer));
