@@ -248,7 +248,7 @@ class RelayLabIT {
             Path err = data.resolveSibling("relay.err");
             CompletableFuture<String> printed = new CompletableFuture<>();
             pump(p.getInputStream(), out, printed);
-            pump(p.getErrorStream(), err, new CompletableFuture<>());
+            pump(p.getErrorStream(), err, printed); // wherever the address is printed
             try {
                 String address = printed.get(START.toSeconds(), TimeUnit.SECONDS);
                 assertThat(address).as("the relay's address").startsWith("wss://" + listen + "/#");
@@ -278,7 +278,7 @@ class RelayLabIT {
                 } catch (IOException e) {
                     // the relay exited
                 }
-                address.completeExceptionally(new IOException("the relay's output ended"));
+                address.completeExceptionally(new IOException("the relay's " + file.getFileName() + " ended"));
             }, "relay-output");
             t.setDaemon(true);
             t.start();
