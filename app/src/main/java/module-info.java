@@ -11,6 +11,8 @@ module org.securep2p.app {
     requires org.securep2p.ratchet;
     requires org.securep2p.transport;
     requires org.securep2p.keymanager;
+    // The messenger's mailboxes (PROTOCOL.md §22.5-22.8) and the `securep2p relay` subcommand.
+    requires org.securep2p.relay;
     requires com.googlecode.lanterna;
     // zxing has no module descriptor: "com.google.zxing" is its automatic module name (jar --describe-module).
     requires com.google.zxing;

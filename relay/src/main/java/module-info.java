@@ -7,6 +7,18 @@
 module org.securep2p.relay {
     requires org.securep2p.crypto;
     requires org.bouncycastle.provider;
+    requires org.bouncycastle.util;
+    requires org.bouncycastle.pkix;
+    requires org.bouncycastle.tls;
+    requires org.eclipse.jetty.server;
+    requires org.eclipse.jetty.io;
+    requires org.eclipse.jetty.util;
+    requires org.eclipse.jetty.websocket.api;
+    requires org.eclipse.jetty.websocket.server;
+    requires org.eclipse.jetty.websocket.client;
+    requires org.xerial.sqlitejdbc;
+    requires java.sql;
+    requires org.slf4j;
 
     exports org.securep2p.relay;
     exports org.securep2p.relay.server;

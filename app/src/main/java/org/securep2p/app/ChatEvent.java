@@ -74,6 +74,13 @@ public sealed interface ChatEvent {
     record Delivered(String peer, String id) implements ChatEvent {
     }
 
+    /**
+     * A message for a contact who is not connected has been committed by the contact's relay (PROTOCOL.md §22.6):
+     * it waits there to be picked up; {@link Delivered} follows when the contact's device has it.
+     */
+    record Relayed(String peer, String id) implements ChatEvent {
+    }
+
     /** A message that will not be delivered, with the reason in words. */
     record SendFailed(String peer, String id, String reason) implements ChatEvent {
     }

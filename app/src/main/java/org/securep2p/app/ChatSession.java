@@ -105,6 +105,14 @@ final class ChatSession implements AutoCloseable {
         default boolean remembersReceived() {
             return true;
         }
+
+        /**
+         * The peer introduced an inbox of its own on a relay (MAILBOX, PROTOCOL.md §22.5): this side may post
+         * there. The capability is the callee's to keep or destroy. Without a relay it is ignored.
+         */
+        default void introduced(Fingerprint peer, org.securep2p.relay.SendCapability inbox) throws AppException {
+            inbox.sendKey().destroy();
+        }
     }
 
     private final ChatChannel channel;
@@ -503,6 +511,30 @@ final class ChatSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Encrypts one control payload (a MAILBOX introduction), commits the ratchet and sends it, under the send
+     * lock so it never interleaves with a message. Returns false when the session is not live or the connection
+     * failed under the send (nothing to retry: the next session introduces again).
+     */
+    boolean sendControl(ChatPayload payload) throws AppException {
+        Conversation c = conversation;
+        if (c == null || !isLive()) {
+            return false;
+        }
+        synchronized (sendLock) {
+            try {
+                byte[] wire = c.encryptControl(payload);
+                channel.send(ChatFrame.ratchet(wire).encode());
+                return true;
+            } catch (RatchetException e) {
+                throw new AppException(AppException.Reason.STORAGE_FAILED, "cannot encrypt: " + e.reason(), e);
+            } catch (TransportException e) {
+                LOG.info("control payload not sent: {}", e.reason());
+                return false;
+            }
+        }
+    }
+
     Conversation conversation() {
         return conversation;
     }
@@ -563,52 +595,14 @@ final class ChatSession implements AutoCloseable {
     }
 
     private void receive(byte[] wire) {
-        Conversation c = conversation;
-        Conversation.Received received;
         try {
-            received = c.decrypt(wire, this::announceDelivered);
-        } catch (RatchetException e) {
-            if (e.reason() == RatchetException.Reason.DUPLICATE) {
-                // A message resent after a reconnect that we already have: acknowledge again, show nothing.
+            if (RatchetReceiver.receive(conversation, wire, conversations, events)) {
                 ackDue = true;
-            } else {
-                SECURITY.warn("message from {} rejected: {} (session intact)", c.peer().shortForm(), e.reason());
             }
-            return;
-        } catch (CryptoException e) {
-            SECURITY.warn("message content from {} rejected: {}", c.peer().shortForm(), e.reason());
-            return;
         } catch (AppException e) {
+            // Committed with the ratchet as "kept until shown" (or not at all): offered again at the next connection.
             LOG.error("storage failed while receiving: {}", e.reason());
             end(ChatEvent.DisconnectKind.LOCAL, e.getMessage());
-            return;
-        }
-        ChatPayload p = received.payload();
-        switch (p.kind()) {
-            case TEXT -> {
-                if (received.fresh()) {
-                    try {
-                        if (conversations.received(c.peer(), new Conversation.Inbound(p.sequence(), p.id(), p.time(),
-                                p.text()))) {
-                            forgetBeforeShowing(c, p.sequence());
-                            events.accept(new ChatEvent.MessageReceived(c.peer().displayString(), c.peerName(),
-                                    p.text(), p.id(), p.time()));
-                        }
-                    } catch (AppException e) {
-                        // Committed with the ratchet as "kept until shown": offered again at the next connection.
-                        LOG.error("storage failed while keeping a received message: {}", e.reason());
-                        end(ChatEvent.DisconnectKind.LOCAL, e.getMessage());
-                        return;
-                    }
-                    c.shown(p.sequence());
-                }
-                ackDue = true;
-            }
-            case ACK -> {
-                // Announced before the commit (Conversation.decrypt).
-            }
-            case CONFIRM -> SECURITY.warn("second confirmation from {} ignored", c.peer().shortForm());
-            default -> throw new AssertionError(p.kind());
         }
     }
 

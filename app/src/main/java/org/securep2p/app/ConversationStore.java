@@ -45,6 +45,7 @@ final class ConversationStore implements AutoCloseable {
     private final java.util.Map<Fingerprint, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
     /** Writes a conversation file atomically; {@link AtomicFile#write(Path, byte[])} but for fault-injecting tests. */
     private final FileWriter files;
+    private final MailboxStore mailboxes;
 
     /** How a conversation file is replaced: atomically and durably, or a {@link StoreException}. */
     interface FileWriter {
@@ -63,6 +64,12 @@ final class ConversationStore implements AutoCloseable {
         this.clock = clock;
         this.key = SealedFormat.copyKey(storageKey);
         AtomicFile.ensureDirectory(dir);
+        this.mailboxes = new MailboxStore(dir, storageKey, random);
+    }
+
+    /** The contacts' relay mailboxes, beside their conversation files, under the same key (PROTOCOL.md §22.5). */
+    MailboxStore mailboxes() {
+        return mailboxes;
     }
 
     /** The stored conversation with {@code peer}, if any. A file that does not open is an error, not "none". */
@@ -283,6 +290,7 @@ final class ConversationStore implements AutoCloseable {
     @Override
     public synchronized void close() {
         key.close();
+        mailboxes.close();
         open.values().forEach(Conversation::wipe);
         open.clear();
     }

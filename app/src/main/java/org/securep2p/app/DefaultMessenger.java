@@ -119,6 +119,8 @@ final class DefaultMessenger implements Messenger {
      */
     private volatile MeasuredNat measuredNat;
     private volatile boolean closed;
+    /** Store and forward through relays (PROTOCOL.md §22.6); null until {@link #startRelays}. */
+    private volatile RelayCourier courier;
     /**
      * The fixed-port listener ({@code --port}): null until the first wait opens it, then open for the messenger's
      * life (PROTOCOL.md 20.8); its accept loop sets it back to null if its socket fails. Guarded by this.
@@ -246,6 +248,76 @@ final class DefaultMessenger implements Messenger {
         this.fixedPort = fixedPort;
         this.random = Objects.requireNonNull(random);
         this.clock = Objects.requireNonNull(clock);
+    }
+
+    /**
+     * Starts store and forward (PROTOCOL.md §22.5, §22.6): an inbox on the first of {@code relays} for every
+     * contact, introduced over each confirmed session; the queue of a contact who is not connected is posted into
+     * the contact's inbox. {@code connect} opens a client for one relay. Call once, before any connection.
+     */
+    void startRelays(List<org.securep2p.relay.RelayAddress> relays,
+            java.util.function.Function<org.securep2p.relay.RelayAddress, org.securep2p.relay.RelayClient> connect) {
+        RelayCourier c = new RelayCourier(relays, connect, conversations.mailboxes(), new CourierHost(), random);
+        courier = c;
+        c.start();
+    }
+
+    /** The courier's view of this messenger. */
+    private final class CourierHost implements RelayCourier.Host {
+        @Override
+        public Optional<Conversation> conversation(Fingerprint peer) throws AppException {
+            return conversations.load(peer);
+        }
+
+        @Override
+        public boolean isLive(Fingerprint peer) {
+            return liveSession(peer).isPresent();
+        }
+
+        @Override
+        public List<Fingerprint> contacts() throws AppException {
+            try {
+                return conversations.stored();
+            } catch (StoreException e) {
+                throw new AppException(AppException.Reason.STORAGE_FAILED, e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public ChatSession.Conversations receiver() {
+            return new ChatSession.Conversations() {
+                @Override
+                public Optional<Conversation> find(Fingerprint peer) throws AppException {
+                    return conversations.load(peer);
+                }
+
+                @Override
+                public Conversation create(Fingerprint peer, String name, byte[] sessionId, SessionRecord record)
+                        throws AppException {
+                    throw new AppException(AppException.Reason.PROTOCOL, "no handshake outside a session");
+                }
+
+                @Override
+                public boolean remembersReceived() {
+                    return history.keepsMessages();
+                }
+
+                @Override
+                public boolean received(Fingerprint peer, Conversation.Inbound m) throws AppException {
+                    return keepReceived(peer, m);
+                }
+            };
+        }
+
+        @Override
+        public void event(ChatEvent event) {
+            onConversationEvent(event);
+        }
+    }
+
+    /** The courier, if relays were started (tests). */
+    Optional<RelayCourier> courier() {
+        return Optional.ofNullable(courier);
     }
 
     /**
@@ -967,6 +1039,10 @@ final class DefaultMessenger implements Messenger {
                 connected.safetyNumber(), connected.level(), connected.path(), connected.trust(),
                 connected.resumed(), connected.verified(), connected.certifiedName(), connected.keyExchange(),
                 connected.elapsed()));
+        RelayCourier relay = courier;
+        if (relay != null) {
+            relay.introduce(peer, s);
+        }
         // The session's Disconnected event (or the link's end) moves the link at once (Link.sessionEnded); the
         // timed wait is only a fallback for a session closed without one.
         while (s.isLive() && !closed && link.state() instanceof ConversationState.Connected) {
@@ -1073,6 +1149,20 @@ final class DefaultMessenger implements Messenger {
             // Before the front ends hear of it: a list they re-read then no longer shows the session connected.
             link.sessionEnded();
         }
+        onConversationEvent(e);
+        RelayCourier c = courier;
+        if (e instanceof ChatEvent.Disconnected d && c != null && !d.peer().isEmpty()) {
+            // What is still queued goes to the contact's inbox now (§22.6).
+            try {
+                c.flush(Fingerprint.parse(d.peer()));
+            } catch (CryptoException x) {
+                LOG.warn("disconnected event without a peer");
+            }
+        }
+    }
+
+    /** A conversation's event from a session or the relay courier: the history is told before the front ends. */
+    private void onConversationEvent(ChatEvent e) {
         if (e instanceof ChatEvent.MessageReceived m) {
             // "from" is the contact's local name: the session only knows the name the peer announced.
             try {
@@ -1203,11 +1293,26 @@ final class DefaultMessenger implements Messenger {
 
         @Override
         public boolean received(Fingerprint peer, Conversation.Inbound m) throws AppException {
-            try {
-                return history.append(peer, HistoryMessage.received(m.id(), m.time(), m.text()));
-            } catch (HistoryException e) {
-                throw historyFailure(e);
+            return keepReceived(peer, m);
+        }
+
+        @Override
+        public void introduced(Fingerprint peer, org.securep2p.relay.SendCapability inbox) throws AppException {
+            RelayCourier c = courier;
+            if (c == null) {
+                inbox.sendKey().destroy();
+                return;
             }
+            c.introduced(peer, inbox);
+        }
+    }
+
+    /** Appends a received message to the history; true when this call stored it first (then it is shown). */
+    private boolean keepReceived(Fingerprint peer, Conversation.Inbound m) throws AppException {
+        try {
+            return history.append(peer, HistoryMessage.received(m.id(), m.time(), m.text()));
+        } catch (HistoryException e) {
+            throw historyFailure(e);
         }
     }
 
@@ -1424,7 +1529,12 @@ final class DefaultMessenger implements Messenger {
                     if (live.isEmpty()) {
                         // Not connected: encrypted and stored now, sent after the next connection confirms the
                         // session (its publication waits for this gate, so it finds the message queued).
-                        return queue(to, text, id);
+                        String queued = queue(to, text, id);
+                        RelayCourier relay = courier;
+                        if (relay != null) {
+                            relay.flush(to);
+                        }
+                        return queued;
                     }
                     direct = live.get();
                 }
@@ -1834,6 +1944,10 @@ final class DefaultMessenger implements Messenger {
             }
         }
         worker.shutdownNow();
+        RelayCourier relay = courier;
+        if (relay != null) {
+            relay.close();
+        }
         conversations.close();
         history.close();
     }

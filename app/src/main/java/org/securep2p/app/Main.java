@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * for name and level). No secret is ever taken from the command line: the TURN password comes from a file.
  */
 @Command(name = "securep2p", mixinStandardHelpOptions = true, version = "securep2p 0.1.0",
-        subcommands = CaCommand.class,
+        subcommands = {CaCommand.class, RelayCommand.class},
         description = "Post-quantum peer-to-peer chat: share a connection code, verify the safety number, talk.",
         sortOptions = false)
 public final class Main implements Callable<Integer> {
@@ -67,6 +67,11 @@ public final class Main implements Callable<Integer> {
                     + " Saved in the home.")
     String trust;
 
+    @Option(names = "--relay", paramLabel = "wss://HOST:PORT/#FP",
+            description = "A relay for contacts who are offline (repeatable; the first keeps your inboxes), as the"
+                    + " relay printed it. Adds to relay.servers in securep2p.conf.")
+    List<String> relay = new ArrayList<>();
+
     @Option(names = "--json", description = "Headless mode: JSON-RPC 2.0 on stdin/stdout, one object per line.")
     boolean json;
 
@@ -94,6 +99,7 @@ public final class Main implements Callable<Integer> {
         turnPasswordFile = other.turnPasswordFile;
         port = other.port;
         trust = other.trust;
+        relay = new ArrayList<>(other.relay);
         json = other.json;
     }
 
@@ -200,7 +206,7 @@ public final class Main implements Callable<Integer> {
         }
         Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
                 Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa,
-                profile.tuiBell());
+                profile.tuiBell(), relay);
         return Wiring.run(options, System.in, out, err);
     }
 

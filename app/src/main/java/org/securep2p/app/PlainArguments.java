@@ -22,9 +22,9 @@ final class PlainArguments {
 
     /** Main's options as picocli declares them (without --help and --version, which picocli answers). */
     static final Set<String> OPTIONS = Set.of("--home", "--name", "--level", "--stun", "--turn", "--turn-user",
-            "--turn-password-file", "--port", "--trust", "--json");
+            "--turn-password-file", "--port", "--trust", "--relay", "--json");
     /** picocli reads a subcommand's name as the subcommand even where an option's value is due. */
-    static final Set<String> SUBCOMMANDS = Set.of("ca");
+    static final Set<String> SUBCOMMANDS = Set.of("ca", "relay");
 
     private PlainArguments() {
     }
@@ -92,6 +92,7 @@ final class PlainArguments {
                     m.port = Integer.valueOf(value);
                 }
                 case "--trust" -> m.trust = value;
+                case "--relay" -> m.relay.add(value);
                 default -> {
                     return false;
                 }

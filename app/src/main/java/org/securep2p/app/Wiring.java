@@ -52,7 +52,7 @@ final class Wiring {
     /** What the command line decided. */
     record Options(Home home, String username, SecurityLevel floor, List<String> stun, List<String> turn,
             String turnUser, Optional<Path> turnPasswordFile, Optional<Integer> port, boolean json,
-            Optional<Path> organisationCa, boolean tuiBell) {
+            Optional<Path> organisationCa, boolean tuiBell, List<String> relays) {
     }
 
     private Wiring() {
@@ -63,6 +63,7 @@ final class Wiring {
         TransportConfig config;
         try {
             config = transportConfig(o);
+            relays(o);
         } catch (TransportException | IOException e) {
             err.println("securep2p: " + e.getMessage());
             return Main.USAGE;
@@ -242,6 +243,7 @@ final class Wiring {
                     config, trust, conversations, history, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);
             messenger.startHistoryExpiry();
+            messenger.startRelays(relays(o), new RelayConnections(random));
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             // Runs until the watchdog is shut down; the task logs its own failures.
@@ -253,7 +255,7 @@ final class Wiring {
                 }
             }, 1, 1, TimeUnit.SECONDS);
             return messenger;
-        } catch (CryptoException | StoreException | TransportException | RuntimeException e) {
+        } catch (CryptoException | StoreException | TransportException | IOException | RuntimeException e) {
             log.error("start-up failed: {}", e.toString());
             throw startFailed(List.of("securep2p: start-up failed: " + e.getMessage()), e);
         }
@@ -394,6 +396,37 @@ final class Wiring {
             throw new IOException("--turn-user needs --turn-password-file");
         }
         return b.build();
+    }
+
+    /**
+     * This side's relays: every {@code --relay}, then {@code relay.servers} of securep2p.conf (comma-separated),
+     * without repeats, the first one first (it keeps the inboxes, PROTOCOL.md §22.5). An address that does not
+     * parse is refused with the parser's sentence.
+     */
+    static List<org.securep2p.relay.RelayAddress> relays(Options o) throws IOException {
+        List<String> texts = new ArrayList<>(o.relays());
+        Path conf = o.home().configFile();
+        if (Files.exists(conf)) {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader r = Files.newBufferedReader(conf, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IllegalArgumentException e) {
+                throw new IOException("cannot read " + conf, e);
+            }
+            String servers = p.getProperty("relay.servers", "").strip();
+            if (!servers.isEmpty()) {
+                texts.addAll(List.of(servers.split("\\s*,\\s*")));
+            }
+        }
+        java.util.LinkedHashSet<org.securep2p.relay.RelayAddress> out = new java.util.LinkedHashSet<>();
+        for (String t : texts) {
+            try {
+                out.add(org.securep2p.relay.RelayAddress.parse(t.strip()));
+            } catch (org.securep2p.relay.RelayException e) {
+                throw new IOException("relay " + t.strip() + ": " + e.getMessage(), e);
+            }
+        }
+        return List.copyOf(out);
     }
 
     private static List<ServerAddress> servers(List<String> texts) throws TransportException {

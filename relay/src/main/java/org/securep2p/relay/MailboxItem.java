@@ -48,6 +48,22 @@ public record MailboxItem(Kind kind, byte[] body) {
         return body.clone();
     }
 
+    /** Equal kinds and equal bodies (a record compares arrays by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MailboxItem other && kind == other.kind && Arrays.equals(body, other.body);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * kind.hashCode() + Arrays.hashCode(body);
+    }
+
+    @Override
+    public String toString() {
+        return "MailboxItem[" + kind + ", " + body.length + " bytes]";
+    }
+
     /** The padded blob to post. */
     public byte[] encode() {
         byte[] plain = new StrictWriter().u8(VERSION).u8(kind.code).var32(body).toByteArray();
@@ -81,6 +97,11 @@ public record MailboxItem(Kind kind, byte[] body) {
                     .orElseThrow(() -> new RelayException(RelayException.Reason.BAD_FRAME,
                             "Unknown mailbox item kind."));
             byte[] body = r.var32(1, MAX_BODY, "body");
+            if (blob.length != bucketFor(r.position())) {
+                // One item has one encoding: a larger bucket than needed would also let a sender mark its items.
+                throw new RelayException(RelayException.Reason.BAD_FRAME,
+                        "A mailbox item is padded beyond its bucket.");
+            }
             byte pad = 0;
             for (int i = r.position(); i < blob.length; i++) {
                 pad |= blob[i];

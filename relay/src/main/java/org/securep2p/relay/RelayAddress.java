@@ -23,8 +23,8 @@ public final class RelayAddress {
 
     public RelayAddress(String host, int port, byte[] fingerprint) {
         this.host = Objects.requireNonNull(host, "host");
-        if (host.isEmpty() || host.length() > 253) {
-            throw new IllegalArgumentException("a relay host is 1..253 characters");
+        if (!validHost(host)) {
+            throw new IllegalArgumentException("a relay host is 1..253 characters, no space, '/', '@', '#' or ']'");
         }
         if (port < 1 || port > 65_535) {
             throw new IllegalArgumentException("a relay port is 1..65535");
@@ -57,7 +57,9 @@ public final class RelayAddress {
             authority = authority.substring(0, authority.length() - 1);
         }
         String fp = t.substring(hash + 1).toLowerCase(Locale.ROOT);
-        if (fp.length() != 2 * FINGERPRINT_LENGTH || !fp.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+        // ASCII only: Character.digit also accepts other scripts' digits, which HexFormat then refuses unchecked.
+        if (fp.length() != 2 * FINGERPRINT_LENGTH
+                || !fp.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
             throw bad("the relay fingerprint is 64 hex digits");
         }
         String host;
@@ -77,19 +79,24 @@ public final class RelayAddress {
             host = authority.substring(0, colon);
             portText = authority.substring(colon + 1);
         }
-        if (host.isEmpty() || host.length() > 253 || host.chars().anyMatch(c -> c <= ' ' || c == '/' || c == '@')) {
+        if (!validHost(host)) {
             throw bad("the relay host is not a host name or address");
         }
-        int port;
-        try {
-            port = Integer.parseInt(portText);
-        } catch (NumberFormatException e) {
+        // Digits only, at most 5: parseInt alone would take "+443" and other scripts' digits.
+        if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw bad("the relay port is not a number");
         }
+        int port = Integer.parseInt(portText);
         if (port < 1 || port > 65_535) {
             throw bad("the relay port is 1..65535");
         }
         return new RelayAddress(host, port, HexFormat.of().parseHex(fp));
+    }
+
+    private static boolean validHost(String host) {
+        return !host.isEmpty() && host.length() <= 253
+                && host.chars().noneMatch(c -> c <= ' ' || c == '/' || c == '@' || c == '#' || c == ']' || c == '['
+                        || c == 0x7f);
     }
 
     private static RelayException bad(String sentence) {

@@ -66,6 +66,9 @@ public sealed interface RelayFrame {
     record Challenge(byte[] nonce, int maxBlob, int maxTtlSeconds) implements RelayFrame {
         public Challenge {
             nonce = fixed(nonce, NONCE_LENGTH, "nonce");
+            if (maxBlob < 1 || maxTtlSeconds < 1) {
+                throw new IllegalArgumentException("a challenge's limits are positive");
+            }
         }
 
         @Override
@@ -86,6 +89,13 @@ public sealed interface RelayFrame {
 
     /** Success; {@code value} is the stored item's sequence for POST, 0 otherwise. */
     record Ok(int requestId, long value) implements RelayFrame {
+        public Ok {
+            answerId(requestId);
+            if (value < 0) {
+                throw new IllegalArgumentException("an OK value is not negative");
+            }
+        }
+
         @Override
         public byte[] encode() {
             return head(Type.OK, requestId).u64(value).toByteArray();
@@ -95,20 +105,33 @@ public sealed interface RelayFrame {
     /** Failure of request {@code requestId}; {@code detail} is a short sentence (no ids, no keys). */
     record Error(int requestId, RelayException.Reason reason, String detail) implements RelayFrame {
         public Error {
+            answerId(requestId);
             if (reason.code() == 0) {
                 throw new IllegalArgumentException(reason + " never travels");
             }
-            byte[] d = detail.getBytes(StandardCharsets.UTF_8);
-            if (d.length > MAX_DETAIL) {
-                detail = new String(Arrays.copyOf(d, MAX_DETAIL), StandardCharsets.UTF_8);
-            }
+            detail = fitDetail(detail);
         }
 
         @Override
         public byte[] encode() {
-            byte[] d = detail.getBytes(StandardCharsets.UTF_8);
-            return head(Type.ERROR, requestId).u16(reason.code())
-                    .var16(d.length > MAX_DETAIL ? Arrays.copyOf(d, MAX_DETAIL) : d).toByteArray();
+            return head(Type.ERROR, requestId).u16(reason.code()).var16(detail.getBytes(StandardCharsets.UTF_8))
+                    .toByteArray();
+        }
+
+        /**
+         * The longest prefix of {@code detail} whose UTF-8 fits {@link #MAX_DETAIL}, cut between characters: cutting
+         * the bytes could split a character, and the replacement character made of the split one would be longer
+         * than the cut, leaving a detail that does not fit or does not decode.
+         */
+        private static String fitDetail(String detail) {
+            // Every character is at least one byte: start from at most MAX_DETAIL of them, then drop from the end.
+            String d = detail.substring(0, detail.offsetByCodePoints(0,
+                    Math.min(MAX_DETAIL, detail.codePointCount(0, detail.length()))));
+            while (d.getBytes(StandardCharsets.UTF_8).length > MAX_DETAIL) {
+                int end = d.offsetByCodePoints(d.length(), -1);
+                d = d.substring(0, end);
+            }
+            return d;
         }
     }
 
@@ -116,6 +139,10 @@ public sealed interface RelayFrame {
     record Deliver(int requestId, MailboxId mailbox, long sequence, long postedMillis, byte[] blob)
             implements RelayFrame {
         public Deliver {
+            answerId(requestId);
+            if (sequence < 1 || postedMillis < 0) {
+                throw new IllegalArgumentException("a delivered item's sequence is positive, its time not negative");
+            }
             blob = checkedBlob(blob);
         }
 
@@ -135,6 +162,7 @@ public sealed interface RelayFrame {
     record Create(int requestId, MailboxId mailbox, byte[] receiveKey, byte[] sendKey, byte[] password,
             byte[] signature) implements Signed {
         public Create {
+            checkRequestId(requestId);
             receiveKey = fixed(receiveKey, SigningKey.PUBLIC_LENGTH, "receive key");
             sendKey = fixed(sendKey, SigningKey.PUBLIC_LENGTH, "send key");
             if (password.length > MAX_PASSWORD) {
@@ -187,6 +215,7 @@ public sealed interface RelayFrame {
     /** Appends {@code blob} to {@code mailbox}, signed by its send key; kept {@code ttlSeconds} at most. */
     record Post(int requestId, MailboxId mailbox, int ttlSeconds, byte[] blob, byte[] signature) implements Signed {
         public Post {
+            checkRequestId(requestId);
             if (ttlSeconds < 1) {
                 throw new IllegalArgumentException("ttl must be positive");
             }
@@ -226,6 +255,7 @@ public sealed interface RelayFrame {
     /** Asks for every stored item of {@code mailbox} with a sequence above {@code after}, then each new one. */
     record Subscribe(int requestId, MailboxId mailbox, long after, byte[] signature) implements Signed {
         public Subscribe {
+            checkRequestId(requestId);
             if (after < 0) {
                 throw new IllegalArgumentException("after must not be negative");
             }
@@ -251,6 +281,7 @@ public sealed interface RelayFrame {
     /** Deletes every item of {@code mailbox} up to and including {@code upTo}. */
     record Delete(int requestId, MailboxId mailbox, long upTo, byte[] signature) implements Signed {
         public Delete {
+            checkRequestId(requestId);
             if (upTo < 1) {
                 throw new IllegalArgumentException("upTo must be positive");
             }
@@ -275,6 +306,10 @@ public sealed interface RelayFrame {
 
     /** Keeps the connection alive (answered by OK(0)); not signed, names no mailbox. */
     record Ping(int requestId) implements RelayFrame {
+        public Ping {
+            checkRequestId(requestId);
+        }
+
         @Override
         public byte[] encode() {
             return head(Type.PING, requestId).toByteArray();
@@ -373,6 +408,20 @@ public sealed interface RelayFrame {
             throw new IllegalArgumentException(what + " must be " + length + " bytes");
         }
         return b.clone();
+    }
+
+    /** An answer's id: 0 (no request, e.g. BUSY before any) or a request's. */
+    private static void answerId(int id) {
+        if (id < 0) {
+            throw new IllegalArgumentException("a request id is 0..2^31-1");
+        }
+    }
+
+    /** A request's id: at least 1 (§22.3). */
+    private static void checkRequestId(int id) {
+        if (id < 1) {
+            throw new IllegalArgumentException("a request id is at least 1");
+        }
     }
 
     private static byte[] checkedBlob(byte[] b) {

@@ -1,9 +1,20 @@
 package org.securep2p.relay.server;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+
+import org.securep2p.relay.RelayFrame;
 
 /**
  * Everything a relay is told (PROTOCOL.md §22.6): where it listens, where it keeps its key and its store, and its
@@ -32,6 +43,106 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     public static RelayConfig defaults(String host, int port, Path dataDir) {
         return new RelayConfig(host, port, dataDir, Duration.ofDays(21), 10_000, 64L << 20, 1_000_000, 100, 400,
                 10_000, Optional.empty());
+    }
+
+    /** A copy of the creation password, if the relay has one. */
+    @Override
+    public Optional<byte[]> createPassword() {
+        return createPassword.map(byte[]::clone);
+    }
+
+    /** The optional settings file in the data folder. */
+    public static final String CONF_FILE = "relay.conf";
+    /** Longest TTL a relay.conf may set: ten years, far beyond any use, and no overflow in milliseconds. */
+    static final long MAX_TTL_DAYS = 3650;
+    private static final Set<String> KEYS = Set.of("ttl.days", "mailbox.max_items", "mailbox.max_bytes",
+            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections");
+
+    /**
+     * The configuration of a relay listening on {@code host:port} with its data in {@code dataDir}: the
+     * {@link #defaults}, overridden by {@code <dataDir>/relay.conf} if there is one (Java properties: ttl.days,
+     * mailbox.max_items, mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections;
+     * an unknown key or a value that is not a positive whole number in range is refused with a sentence naming
+     * the key). {@code createPasswordFile}, if given, holds the creation password: its content without one
+     * trailing newline, 1..256 bytes.
+     */
+    public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile)
+            throws IOException {
+        RelayConfig d = defaults(host, port, dataDir);
+        Properties p = new Properties();
+        Path conf = dataDir.resolve(CONF_FILE);
+        try (Reader r = Files.newBufferedReader(conf, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (NoSuchFileException e) {
+            // No relay.conf: the defaults.
+        } catch (CharacterCodingException | IllegalArgumentException e) {
+            throw new IOException(conf + " is not a properties file in UTF-8.", e);
+        }
+        for (String key : p.stringPropertyNames()) {
+            if (!KEYS.contains(key)) {
+                throw new IOException(conf + ": unknown setting \"" + key + "\" (known: ttl.days, mailbox.max_items, "
+                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections).");
+            }
+        }
+        Duration ttl = p.containsKey("ttl.days") ? Duration.ofDays(number(p, "ttl.days", MAX_TTL_DAYS, conf))
+                : d.maxTtl();
+        int maxItems = (int) number(p, "mailbox.max_items", Integer.MAX_VALUE, d.mailboxMaxItems(), conf);
+        long maxBytes = number(p, "mailbox.max_bytes", Long.MAX_VALUE / 2, d.mailboxMaxBytes(), conf);
+        int maxMailboxes = (int) number(p, "max_mailboxes", Integer.MAX_VALUE, d.maxMailboxes(), conf);
+        int perSecond = (int) number(p, "rate.requests_per_second", 1_000_000, d.requestsPerSecond(), conf);
+        int burst = (int) number(p, "rate.burst", 1_000_000, d.requestBurst(), conf);
+        int maxConnections = (int) number(p, "max_connections", 1_000_000, d.maxConnections(), conf);
+        Optional<byte[]> password = Optional.empty();
+        if (createPasswordFile.isPresent()) {
+            password = Optional.of(readPassword(createPasswordFile.get()));
+        }
+        RelayConfig c = new RelayConfig(host, port, dataDir, ttl, maxItems, maxBytes, maxMailboxes, perSecond,
+                burst, maxConnections, password);
+        password.ifPresent(b -> Arrays.fill(b, (byte) 0));
+        return c;
+    }
+
+    private static long number(Properties p, String key, long max, long fallback, Path conf) throws IOException {
+        return p.containsKey(key) ? number(p, key, max, conf) : fallback;
+    }
+
+    private static long number(Properties p, String key, long max, Path conf) throws IOException {
+        String v = p.getProperty(key).trim();
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1 || n > max || !v.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            throw new IOException(conf + ": " + key + " must be a whole number from 1 to " + max + ".");
+        }
+        return n;
+    }
+
+    private static byte[] readPassword(Path file) throws IOException {
+        byte[] b;
+        try {
+            b = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IOException("The creation password file " + file + " cannot be read: " + e.getMessage(), e);
+        }
+        int n = b.length;
+        if (n > 0 && b[n - 1] == '\n') {
+            n--;
+            if (n > 0 && b[n - 1] == '\r') {
+                n--;
+            }
+        }
+        try {
+            if (n < 1 || n > RelayFrame.MAX_PASSWORD) {
+                throw new IOException("The creation password in " + file + " must be 1 to "
+                        + RelayFrame.MAX_PASSWORD + " bytes.");
+            }
+            return Arrays.copyOf(b, n);
+        } finally {
+            Arrays.fill(b, (byte) 0);
+        }
     }
 
     @Override

@@ -1,0 +1,106 @@
+package org.securep2p.app;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import org.securep2p.relay.Inbox;
+import org.securep2p.relay.RelayAddress;
+import org.securep2p.relay.RelayClient;
+import org.securep2p.relay.RelayConnector;
+import org.securep2p.relay.RelayException;
+import org.securep2p.relay.SendCapability;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real way to relays for the {@link RelayCourier}: one {@link RelayConnector} (pinned TLS, PROTOCOL.md §22.2)
+ * and one connection per relay address. {@link #close()} closes them all. A connector that cannot even start
+ * gives a client whose every request fails with the connector's sentence, so the messenger keeps working
+ * peer-to-peer and says why.
+ */
+final class RelayConnections implements Function<RelayAddress, RelayClient>, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayConnections.class);
+
+    private final SecureRandom random;
+    private final Map<RelayAddress, RelayConnector> connectors = new ConcurrentHashMap<>();
+
+    RelayConnections(SecureRandom random) {
+        this.random = random;
+    }
+
+    @Override
+    public RelayClient apply(RelayAddress address) {
+        try {
+            RelayConnector c = connectors.computeIfAbsent(address, a -> {
+                try {
+                    return RelayConnector.start(a, random);
+                } catch (RelayException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            });
+            return c.open();
+        } catch (IllegalStateException e) {
+            LOG.warn("relay client for {}:{} did not start: {}", address.host(), address.port(), e.getMessage());
+            return new Broken(address, e.getMessage() == null ? "The relay client did not start." : e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        List.copyOf(connectors.values()).forEach(RelayConnector::close);
+        connectors.clear();
+    }
+
+    /** A client that never connects: every request fails UNREACHABLE with the reason. */
+    private record Broken(RelayAddress address, String why) implements RelayClient {
+        private <T> CompletableFuture<T> fail() {
+            return CompletableFuture.failedFuture(new RelayException(RelayException.Reason.UNREACHABLE, why));
+        }
+
+        @Override
+        public CompletableFuture<Void> create(Inbox inbox) {
+            return fail();
+        }
+
+        @Override
+        public CompletableFuture<Long> post(SendCapability to, byte[] blob, int ttlSeconds) {
+            return fail();
+        }
+
+        @Override
+        public CompletableFuture<Void> subscribe(Inbox inbox, Consumer<Delivery> sink) {
+            return fail();
+        }
+
+        @Override
+        public CompletableFuture<Void> delete(Inbox inbox, long upTo) {
+            return fail();
+        }
+
+        @Override
+        public State state() {
+            return State.UNREACHABLE;
+        }
+
+        @Override
+        public void addStateListener(Consumer<State> listener) {
+            // Never changes.
+        }
+
+        @Override
+        public String lastProblem() {
+            return why;
+        }
+
+        @Override
+        public void close() {
+            // Nothing open.
+        }
+    }
+}

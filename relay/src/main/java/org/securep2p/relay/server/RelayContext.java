@@ -1,0 +1,96 @@
+package org.securep2p.relay.server;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.securep2p.relay.MailboxId;
+
+/**
+ * What every connection of one relay shares: its configuration, store, randomness, clock, the executor that runs
+ * subscription pumps, the live subscriptions by mailbox, and the count of admitted connections.
+ */
+final class RelayContext {
+
+    private final RelayConfig config;
+    private final MailboxStore store;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final Executor executor;
+    private final ConcurrentHashMap<MailboxId, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+
+    RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor) {
+        this.config = config;
+        this.store = store;
+        this.random = random;
+        this.clock = clock;
+        this.executor = executor;
+    }
+
+    RelayConfig config() {
+        return config;
+    }
+
+    MailboxStore store() {
+        return store;
+    }
+
+    SecureRandom random() {
+        return random;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    Executor executor() {
+        return executor;
+    }
+
+    /** Counts a new connection unless the relay is at its cap; false means BUSY. */
+    boolean admit() {
+        int max = config.maxConnections();
+        while (true) {
+            int n = connections.get();
+            if (n >= max) {
+                return false;
+            }
+            if (connections.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        connections.decrementAndGet();
+    }
+
+    int connections() {
+        return connections.get();
+    }
+
+    void subscribe(Subscription s) {
+        subscribers.computeIfAbsent(s.mailbox(), k -> ConcurrentHashMap.newKeySet()).add(s);
+    }
+
+    void unsubscribe(Subscription s) {
+        subscribers.computeIfPresent(s.mailbox(), (k, set) -> {
+            set.remove(s);
+            return set.isEmpty() ? null : set;
+        });
+    }
+
+    /** An item of {@code mailbox} was committed: every live subscriber looks. */
+    void committed(MailboxId mailbox) {
+        Set<Subscription> set = subscribers.get(mailbox);
+        if (set != null) {
+            for (Subscription s : set) {
+                s.wake();
+            }
+        }
+    }
+}

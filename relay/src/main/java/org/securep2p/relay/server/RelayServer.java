@@ -1,0 +1,199 @@
+package org.securep2p.relay.server;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.securep2p.relay.RelayAddress;
+import org.securep2p.relay.RelayException;
+import org.securep2p.relay.RelayFrame;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running relay (PROTOCOL.md §22.2–22.3): WebSocket at {@code /v1} over TLS 1.3 with the relay's own key, one
+ * {@link RelayConnection} per client, mailboxes in a {@link MailboxStore}, expired items swept every minute. What it
+ * guarantees is §22.3's: an OK means committed, a failed request stores nothing, DELIVERs reach each subscriber in
+ * sequence order. Not its job: printing the address or parsing options (the app's {@code relay} command).
+ */
+public final class RelayServer implements AutoCloseable {
+
+    /** Clients PING every 20 s; a connection silent for six of those is gone. */
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
+    static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+    /** Longest accepted text message: none is accepted, but Jetty needs a bound before it hands us one. */
+    static final int MAX_TEXT = 1024;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+
+    /** The server's lifecycle. */
+    private enum State { RUNNING, CLOSED }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final RelayContext context;
+    private final MailboxStore store;
+    private final ScheduledExecutorService sweeper;
+    private final RelayAddress address;
+
+    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, MailboxStore store,
+            ScheduledExecutorService sweeper, RelayAddress address) {
+        this.jetty = jetty;
+        this.connector = connector;
+        this.context = context;
+        this.store = store;
+        this.sweeper = sweeper;
+        this.address = address;
+    }
+
+    /** Starts a relay on the system clock. */
+    public static RelayServer start(RelayConfig config, SecureRandom random) throws IOException {
+        return start(config, random, Clock.systemUTC());
+    }
+
+    /**
+     * Loads or makes the relay's identity and opens its SQLite store in {@code config.dataDir()}, then listens on
+     * {@code config.host():config.port()} (port 0: any free port, see {@link #address()}).
+     */
+    public static RelayServer start(RelayConfig config, SecureRandom random, Clock clock) throws IOException {
+        Objects.requireNonNull(config, "config");
+        RelayIdentity identity = RelayIdentity.loadOrCreate(config.dataDir(), random, clock);
+        MailboxStore store = SqliteMailboxStore.open(config);
+        try {
+            return start(config, identity, store, random, clock);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** Starts a relay over a given identity and store (another store than SQLite); the relay closes the store. */
+    public static RelayServer start(RelayConfig config, RelayIdentity identity, MailboxStore store,
+            SecureRandom random, Clock clock) throws IOException {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(random, "random");
+        Objects.requireNonNull(clock, "clock");
+        QueuedThreadPool threads = new QueuedThreadPool(200, 4);
+        threads.setName("relay");
+        threads.setDaemon(true);
+        Server jetty = new Server(threads);
+        RelayContext context = new RelayContext(config, store, random, clock, threads);
+
+        SslContextFactory.Server tls = new SslContextFactory.Server();
+        tls.setSslContext(identity.serverContext(random));
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        // Clients pin the key, not a name: the certificate names no host, so Jetty's SNI check must not apply.
+        SecureRequestCustomizer secure = new SecureRequestCustomizer();
+        secure.setSniHostCheck(false);
+        secure.setSniRequired(false);
+        http.addCustomizer(secure);
+        ServerConnector connector = new ServerConnector(jetty, new SslConnectionFactory(tls, "http/1.1"),
+                new HttpConnectionFactory(http));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        jetty.addConnector(connector);
+        jetty.setHandler(WebSocketUpgradeHandler.from(jetty, container -> {
+            container.setIdleTimeout(IDLE_TIMEOUT);
+            container.setMaxBinaryMessageSize(RelayFrame.MAX_FRAME);
+            container.setMaxFrameSize(RelayFrame.MAX_FRAME);
+            container.setMaxTextMessageSize(MAX_TEXT);
+            container.addMapping("/v1", (request, response, callback) -> new RelayConnection(context));
+        }));
+        jetty.setStopTimeout(2_000);
+        try {
+            jetty.start();
+        } catch (Exception e) {
+            stopQuietly(jetty);
+            throw new IOException("The relay cannot listen on " + config.host() + ":" + config.port() + ": "
+                    + e.getMessage(), e);
+        }
+        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "relay-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        RelayAddress address = new RelayAddress(config.host(), connector.getLocalPort(), identity.fingerprint());
+        RelayServer server = new RelayServer(jetty, connector, context, store, sweeper, address);
+        sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
+        LOG.info("relay listening at {}", address);
+        return server;
+    }
+
+    /** {@code wss://HOST:PORT/#FINGERPRINT}: the configured host, the port actually bound, the relay's key. */
+    public RelayAddress address() {
+        return address;
+    }
+
+    /** Connections admitted and not yet closed. */
+    public int connections() {
+        return context.connections();
+    }
+
+    /** The store (tests read what was committed). */
+    MailboxStore store() {
+        return store;
+    }
+
+    /** Removes expired items now (also done every minute); returns how many. */
+    int sweep() {
+        try {
+            int n = store.sweep(context.clock().instant());
+            if (n > 0) {
+                LOG.debug("swept {} expired items", n);
+            }
+            return n;
+        } catch (RelayException e) {
+            LOG.warn("The relay could not sweep expired items: {}", e.getMessage());
+            return 0;
+        } catch (RuntimeException e) {
+            // A scheduled task that throws is never run again: keep sweeping.
+            LOG.warn("The relay's sweep failed", e);
+            return 0;
+        }
+    }
+
+    /** Stops listening, closes every connection and the store. */
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+            return;
+        }
+        sweeper.shutdownNow();
+        stopQuietly(jetty);
+        store.close();
+        LOG.info("relay stopped");
+    }
+
+    private static void stopQuietly(Server jetty) {
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            LOG.warn("The relay did not stop cleanly: {}", e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RelayServer[" + address + ", " + state.get() + "]";
+    }
+}

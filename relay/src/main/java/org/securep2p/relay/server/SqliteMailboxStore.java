@@ -1,0 +1,367 @@
+package org.securep2p.relay.server;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.securep2p.relay.MailboxId;
+import org.securep2p.relay.RelayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+import static org.securep2p.relay.RelayException.Reason.INTERNAL;
+import static org.securep2p.relay.RelayException.Reason.MAILBOX_EXISTS;
+import static org.securep2p.relay.RelayException.Reason.QUOTA_EXCEEDED;
+import static org.securep2p.relay.RelayException.Reason.UNKNOWN_MAILBOX;
+
+/**
+ * The {@link MailboxStore} in one SQLite file, {@value #FILE_NAME} in the relay's data folder: WAL journal,
+ * {@code synchronous=FULL} (a commit is on disk before the call returns), exclusive locking (one relay per data
+ * folder). One connection, one transaction per call, under this object's lock. The mailbox count is read from the
+ * file at open and kept beside the connection: only this object writes the file, under the same lock.
+ * sqlite-jdbc extracts its native library into {@code native/} of the data folder (0700), never {@code /tmp}.
+ */
+public final class SqliteMailboxStore implements MailboxStore {
+
+    public static final String FILE_NAME = "relay.db";
+    static final String NATIVE_FOLDER = "native";
+    static final String TMPDIR_PROPERTY = "org.sqlite.tmpdir";
+    static final int SCHEMA_VERSION = 1;
+    /** "sp2r": tells our file from any other SQLite file. */
+    static final int APPLICATION_ID = 0x73703272;
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteMailboxStore.class);
+
+    private final Connection db;
+    private final int maxItems;
+    private final long maxBytes;
+    private final int maxMailboxes;
+    private long mailboxes;
+    private boolean closed;
+
+    private SqliteMailboxStore(Connection db, int maxItems, long maxBytes, int maxMailboxes, long mailboxes) {
+        this.db = db;
+        this.maxItems = maxItems;
+        this.maxBytes = maxBytes;
+        this.maxMailboxes = maxMailboxes;
+        this.mailboxes = mailboxes;
+    }
+
+    /** Opens (or creates) {@code <dataDir>/relay.db} with the quotas of {@code config}. */
+    public static SqliteMailboxStore open(RelayConfig config) throws IOException {
+        Path dataDir = config.dataDir();
+        RelayIdentity.ensurePrivateDirectory(dataDir);
+        useNativeFolderIn(dataDir);
+        Path file = dataDir.resolve(FILE_NAME);
+        SQLiteConfig sc = new SQLiteConfig();
+        Connection db = null;
+        try {
+            db = sc.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = db.createStatement()) {
+                s.execute("PRAGMA locking_mode = EXCLUSIVE");
+                s.execute("PRAGMA trusted_schema = OFF");
+                s.execute("PRAGMA cell_size_check = ON");
+                s.execute("PRAGMA synchronous = FULL");
+                s.execute("PRAGMA temp_store = MEMORY");
+                try (ResultSet r = s.executeQuery("PRAGMA journal_mode = WAL")) {
+                    if (!r.next() || !"wal".equalsIgnoreCase(r.getString(1))) {
+                        throw new IOException("The relay store " + file + ": the file system refused the WAL journal.");
+                    }
+                }
+                int appId;
+                int version;
+                try (ResultSet r = s.executeQuery("PRAGMA application_id")) {
+                    appId = r.next() ? r.getInt(1) : 0;
+                }
+                try (ResultSet r = s.executeQuery("PRAGMA user_version")) {
+                    version = r.next() ? r.getInt(1) : 0;
+                }
+                if (appId == 0 && version == 0) {
+                    createSchema(db);
+                } else if (appId != APPLICATION_ID) {
+                    throw new IOException("The relay store " + file + " is another program's SQLite file.");
+                } else if (version != SCHEMA_VERSION) {
+                    throw new IOException("The relay store " + file + " has schema version " + version
+                            + "; this relay reads version " + SCHEMA_VERSION + ".");
+                }
+                long count;
+                try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM mailbox")) {
+                    count = r.next() ? r.getLong(1) : 0;
+                }
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                return new SqliteMailboxStore(db, config.mailboxMaxItems(), config.mailboxMaxBytes(),
+                        config.maxMailboxes(), count);
+            }
+        } catch (SQLException e) {
+            closeQuietly(db);
+            throw new IOException("The relay store " + file + " cannot be opened (" + e.getMessage()
+                    + "): another relay may be using this data folder, or the file is damaged.", e);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(db);
+            throw e;
+        }
+    }
+
+    private static void createSchema(Connection db) throws SQLException {
+        db.setAutoCommit(false);
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE mailbox (id BLOB PRIMARY KEY NOT NULL, receive_key BLOB NOT NULL, "
+                    + "send_key BLOB NOT NULL, next_seq INTEGER NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID");
+            s.execute("CREATE TABLE item (mailbox BLOB NOT NULL, seq INTEGER NOT NULL, posted INTEGER NOT NULL, "
+                    + "expires INTEGER NOT NULL, size INTEGER NOT NULL, blob BLOB NOT NULL, "
+                    + "PRIMARY KEY (mailbox, seq))");
+            s.execute("CREATE INDEX item_expires ON item (expires)");
+            s.execute("PRAGMA application_id = " + APPLICATION_ID);
+            s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            db.commit();
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        } finally {
+            db.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * Points sqlite-jdbc's extraction at {@code native/} in the data folder (0700), unless whoever started the JVM
+     * chose a folder already; sqlite-jdbc reads the property once, at its first load.
+     */
+    static void useNativeFolderIn(Path dataDir) throws IOException {
+        if (System.getProperty(TMPDIR_PROPERTY) != null) {
+            return;
+        }
+        Path folder = dataDir.toAbsolutePath().resolve(NATIVE_FOLDER);
+        RelayIdentity.ensurePrivateDirectory(folder);
+        // Copies left by killed processes (sqlite-jdbc removes its own at a normal exit only); one relay uses a
+        // data folder at a time, and a library already mapped stays valid anyway.
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "sqlite-*")) {
+            for (Path p : entries) {
+                Files.deleteIfExists(p);
+            }
+        }
+        System.setProperty(TMPDIR_PROPERTY, folder.toString());
+    }
+
+    @Override
+    public synchronized void create(MailboxId mailbox, byte[] receiveKey, byte[] sendKey, Instant now)
+            throws RelayException {
+        Objects.requireNonNull(mailbox, "mailbox");
+        boolean[] inserted = new boolean[1];
+        inTransaction(() -> {
+            Optional<Keys> existing = keysOf(mailbox);
+            if (existing.isPresent()) {
+                Keys k = existing.get();
+                if (java.security.MessageDigest.isEqual(k.receiveKey(), receiveKey)
+                        && java.security.MessageDigest.isEqual(k.sendKey(), sendKey)) {
+                    return;
+                }
+                throw new RelayException(MAILBOX_EXISTS, "That mailbox exists with other keys.");
+            }
+            if (mailboxes >= maxMailboxes) {
+                throw new RelayException(QUOTA_EXCEEDED, "The relay holds its maximum of mailboxes.");
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "INSERT INTO mailbox (id, receive_key, send_key, next_seq, created) VALUES (?, ?, ?, 1, ?)")) {
+                p.setBytes(1, mailbox.bytes());
+                p.setBytes(2, receiveKey.clone());
+                p.setBytes(3, sendKey.clone());
+                p.setLong(4, now.toEpochMilli());
+                p.executeUpdate();
+            }
+            inserted[0] = true;
+        });
+        // Counted only once the transaction committed: a failed commit leaves the count as the file has it.
+        if (inserted[0]) {
+            mailboxes++;
+        }
+    }
+
+    @Override
+    public synchronized Optional<Keys> keys(MailboxId mailbox) throws RelayException {
+        try {
+            return keysOf(mailbox);
+        } catch (SQLException e) {
+            throw internal("read a mailbox", e);
+        }
+    }
+
+    private Optional<Keys> keysOf(MailboxId mailbox) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT receive_key, send_key FROM mailbox WHERE id = ?")) {
+            p.setBytes(1, mailbox.bytes());
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(new Keys(r.getBytes(1), r.getBytes(2))) : Optional.empty();
+            }
+        }
+    }
+
+    @Override
+    public synchronized long post(MailboxId mailbox, byte[] blob, Instant now, Instant expires)
+            throws RelayException {
+        long[] seq = new long[1];
+        inTransaction(() -> {
+            long next;
+            try (PreparedStatement p = db.prepareStatement("SELECT next_seq FROM mailbox WHERE id = ?")) {
+                p.setBytes(1, mailbox.bytes());
+                try (ResultSet r = p.executeQuery()) {
+                    if (!r.next()) {
+                        throw new RelayException(UNKNOWN_MAILBOX, "No such mailbox.");
+                    }
+                    next = r.getLong(1);
+                }
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM item WHERE mailbox = ? AND expires > ?")) {
+                p.setBytes(1, mailbox.bytes());
+                p.setLong(2, now.toEpochMilli());
+                try (ResultSet r = p.executeQuery()) {
+                    r.next();
+                    if (r.getLong(1) + 1 > maxItems || r.getLong(2) + blob.length > maxBytes) {
+                        throw new RelayException(QUOTA_EXCEEDED, "The mailbox is full.");
+                    }
+                }
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "INSERT INTO item (mailbox, seq, posted, expires, size, blob) VALUES (?, ?, ?, ?, ?, ?)")) {
+                p.setBytes(1, mailbox.bytes());
+                p.setLong(2, next);
+                p.setLong(3, now.toEpochMilli());
+                p.setLong(4, expires.toEpochMilli());
+                p.setLong(5, blob.length);
+                p.setBytes(6, blob);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = db.prepareStatement("UPDATE mailbox SET next_seq = ? WHERE id = ?")) {
+                p.setLong(1, next + 1);
+                p.setBytes(2, mailbox.bytes());
+                p.executeUpdate();
+            }
+            seq[0] = next;
+        });
+        return seq[0];
+    }
+
+    @Override
+    public synchronized List<Item> itemsAfter(MailboxId mailbox, long after, Instant now, int limit)
+            throws RelayException {
+        try (PreparedStatement p = db.prepareStatement("SELECT seq, posted, blob FROM item WHERE mailbox = ? "
+                + "AND seq > ? AND expires > ? ORDER BY seq LIMIT ?")) {
+            p.setBytes(1, mailbox.bytes());
+            p.setLong(2, after);
+            p.setLong(3, now.toEpochMilli());
+            p.setInt(4, limit);
+            List<Item> items = new ArrayList<>();
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    items.add(new Item(r.getLong(1), r.getLong(2), r.getBytes(3)));
+                }
+            }
+            return items;
+        } catch (SQLException e) {
+            throw internal("read items", e);
+        }
+    }
+
+    @Override
+    public synchronized int delete(MailboxId mailbox, long upTo) throws RelayException {
+        int[] n = new int[1];
+        inTransaction(() -> {
+            if (keysOf(mailbox).isEmpty()) {
+                throw new RelayException(UNKNOWN_MAILBOX, "No such mailbox.");
+            }
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM item WHERE mailbox = ? AND seq <= ?")) {
+                p.setBytes(1, mailbox.bytes());
+                p.setLong(2, upTo);
+                n[0] = p.executeUpdate();
+            }
+        });
+        return n[0];
+    }
+
+    @Override
+    public synchronized int sweep(Instant now) throws RelayException {
+        int[] n = new int[1];
+        inTransaction(() -> {
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM item WHERE expires <= ?")) {
+                p.setLong(1, now.toEpochMilli());
+                n[0] = p.executeUpdate();
+            }
+        });
+        return n[0];
+    }
+
+    /** The connection's value of a pragma (tests check the durability settings). */
+    synchronized String setting(String pragma) throws SQLException {
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA " + pragma)) {
+            return r.next() ? r.getString(1) : "";
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            closeQuietly(db);
+        }
+    }
+
+    private interface Work {
+        void run() throws SQLException, RelayException;
+    }
+
+    /** Runs {@code work} in one immediate transaction: committed if it returns, rolled back if it throws. */
+    private void inTransaction(Work work) throws RelayException {
+        if (closed) {
+            throw new RelayException(INTERNAL, "The relay store is closed.");
+        }
+        boolean committed = false;
+        try {
+            db.setAutoCommit(false);
+            work.run();
+            db.commit();
+            committed = true;
+        } catch (SQLException e) {
+            throw internal("write", e);
+        } finally {
+            if (!committed) {
+                try {
+                    db.rollback();
+                } catch (SQLException e) {
+                    LOG.warn("The relay store could not roll back: {}", e.getMessage());
+                }
+            }
+            try {
+                db.setAutoCommit(true);
+            } catch (SQLException e) {
+                LOG.warn("The relay store could not leave a transaction: {}", e.getMessage());
+            }
+        }
+    }
+
+    private static RelayException internal(String what, SQLException e) {
+        // The message names the operation only: SQLite's text could quote a statement, never an id (all bound).
+        LOG.warn("The relay store could not {}: {}", what, e.getMessage());
+        return new RelayException(INTERNAL, "The relay could not store or read; nothing was changed.", e);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                LOG.debug("closing the relay store: {}", e.getMessage());
+            }
+        }
+    }
+}
