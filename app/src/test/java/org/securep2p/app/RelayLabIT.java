@@ -237,7 +237,9 @@ class RelayLabIT {
         }
 
         static RelayProcess start(NetLab lab, Path data) throws IOException {
-            Files.createDirectories(data);
+            // The relay refuses a data folder other users may read (it holds the relay's key).
+            Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+                    "rwx------")));
             String listen = lab.stun1().getAddress().getHostAddress() + ":" + RELAY_PORT;
             List<String> cmd = new ArrayList<>();
             cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
