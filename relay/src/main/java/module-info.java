@@ -13,7 +13,9 @@ module org.securep2p.relay {
     requires org.eclipse.jetty.server;
     requires org.eclipse.jetty.io;
     requires org.eclipse.jetty.util;
-    requires org.eclipse.jetty.websocket.api;
+    // Transitive: Jetty calls our WebSocket listeners through a public lookup, so they are public types whose
+    // methods take Session and Callback.
+    requires transitive org.eclipse.jetty.websocket.api;
     requires org.eclipse.jetty.websocket.server;
     requires org.eclipse.jetty.websocket.client;
     requires org.xerial.sqlitejdbc;

@@ -1727,8 +1727,18 @@ final class DefaultMessenger implements Messenger {
                 .orElse(peer.shortForm());
         ConversationState s = state == null ? new ConversationState.Idle() : state;
         boolean connected = s instanceof ConversationState.Connected c && c.session().isLive();
+        Optional<String> relay = Optional.empty();
+        if (courier != null) {
+            try {
+                relay = conversations.mailboxes().load(peer).peer()
+                        .map(p -> DefaultMessenger.hostPort(p.relay().host(), p.relay().port()));
+            } catch (AppException e) {
+                LOG.warn("cannot read the mailboxes of {}: {}", peer.shortForm(), e.reason());
+            }
+        }
         return new ConversationInfo(peer.displayString(), name, connected, unread, lastTime,
-                s instanceof ConversationState.Connected && !connected ? "closed" : s.label());
+                s instanceof ConversationState.Connected && !connected ? "closed" : s.label(), relay,
+                relay.isPresent() && !connected ? Optional.of("relay") : Optional.empty());
     }
 
     @Override
@@ -2015,6 +2025,10 @@ final class DefaultMessenger implements Messenger {
 
     private static Duration elapsed(long start) {
         return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     static String hostPort(InetSocketAddress a) {

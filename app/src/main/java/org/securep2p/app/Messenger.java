@@ -110,9 +110,16 @@ public interface Messenger extends AutoCloseable {
 
     /**
      * One conversation as the list shows it. {@code state} is one of idle, waiting, dialling, deciding,
-     * connected, closed (lower case, for display and JSON).
+     * connected, closed (lower case, for display and JSON). {@code relay} is the contact's relay
+     * ({@code host:port}) when it introduced an inbox there (PROTOCOL.md §22.5); {@code path} is {@code relay} when
+     * the contact is not connected directly and messages to it go through that relay.
      */
     record ConversationInfo(String peer, String name, boolean connected, int unread, Optional<Instant> lastTime,
-            String state) {
+            String state, Optional<String> relay, Optional<String> path) {
+
+        public ConversationInfo(String peer, String name, boolean connected, int unread, Optional<Instant> lastTime,
+                String state) {
+            this(peer, name, connected, unread, lastTime, state, Optional.empty(), Optional.empty());
+        }
     }
 }

@@ -44,6 +44,7 @@ final class RelayCommand implements Callable<Integer> {
 
     /** Released by the shutdown hook; tests release it themselves. */
     private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     /** Where the relay listens. */
     record Listen(String host, int port) {
@@ -97,7 +98,8 @@ final class RelayCommand implements Callable<Integer> {
         System.setProperty("securep2p.logs", dir.resolve("logs").toString());
         RelayConfig config;
         try {
-            java.nio.file.Files.createDirectories(dir);
+            // Created 0700 like a home: the relay's key is in it.
+            org.securep2p.app.store.AtomicFile.ensurePrivateDirectory(dir);
             config = RelayConfig.load(at.host(), at.port(), dir, Optional.ofNullable(createPasswordFile));
         } catch (IOException | RuntimeException e) {
             err.println("securep2p relay: " + e.getMessage());
@@ -110,9 +112,14 @@ final class RelayCommand implements Callable<Integer> {
             err.println("securep2p relay: could not start: " + e.getMessage());
             return Main.FAILED;
         }
+        // SIGTERM/SIGINT: the JVM halts when its hooks end, so the hook waits until the server has closed.
         Thread hook = new Thread(() -> {
-            server.close();
             stop.countDown();
+            try {
+                stopped.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }, "relay-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("relay: " + server.address());
@@ -121,8 +128,22 @@ final class RelayCommand implements Callable<Integer> {
             stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            // The hook only releases the wait: the server closes here, once, whoever asked.
             server.close();
+            stopped.countDown();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // Already running: nothing to remove.
         }
         return Main.OK;
+    }
+
+    /** Ends a running relay as SIGTERM does, and waits until it is closed (tests). */
+    void stop() throws InterruptedException {
+        stop.countDown();
+        stopped.await();
     }
 }

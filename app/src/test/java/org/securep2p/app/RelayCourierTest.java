@@ -167,6 +167,10 @@ class RelayCourierTest {
             awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id) && r.peer().equals(bobFp));
         }
         assertThat(aliceEvents.stream().filter(e -> e instanceof ChatEvent.Relayed).count()).isEqualTo(5);
+        Messenger.ConversationInfo info = alice.conversations().stream().filter(c -> c.peer().equals(bobFp))
+                .findFirst().orElseThrow();
+        assertThat(info.relay()).contains("127.0.0.1:4443");
+        assertThat(info.path()).contains("relay");
 
         // Bob comes back on the same home, with no code: the five arrive from his inbox.
         List<ChatEvent> bobAgain = new CopyOnWriteArrayList<>();
@@ -185,6 +189,8 @@ class RelayCourierTest {
         // A later direct session resumes and shows nothing twice, on either side.
         ChatEvent.Connected[] again = pair(alice, aliceEvents, bob2, bobAgain);
         assertThat(again[0].resumed()).isTrue();
+        assertThat(alice.conversations().stream().filter(c -> c.peer().equals(bobFp)).findFirst().orElseThrow()
+                .path()).isEmpty();
         String direct = bob2.send(aliceFp, "direct again");
         awaitIn(aliceEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("direct again"));
         awaitIn(bobAgain, ChatEvent.Delivered.class, d -> d.id().equals(direct));

@@ -12,11 +12,14 @@ import org.securep2p.crypto.StrictWriter;
  * class. The body is already end-to-end protected (a ratchet message); the padding is checked to be all zeros so
  * that one item has one encoding. Immutable.
  */
+@SuppressWarnings("ArrayRecordComponent") // copied in and out; equals and hashCode below compare the contents
 public record MailboxItem(Kind kind, byte[] body) {
 
     public static final int VERSION = 1;
-    /** Padded sizes, smallest first; the largest is {@link RelayFrame#MAX_BLOB}. */
+    /** Padded sizes, smallest first; the largest is {@link RelayFrame#MAX_BLOB}. A copy for callers to read. */
+    @SuppressWarnings("MutablePublicArray") // callers read it; the codec uses SIZES, which no caller can reach
     public static final int[] BUCKETS = {1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, RelayFrame.MAX_BLOB};
+    private static final int[] SIZES = BUCKETS.clone();
     /** Largest body: the top bucket less the 6-byte header. */
     public static final int MAX_BODY = RelayFrame.MAX_BLOB - 6;
 
@@ -72,7 +75,7 @@ public record MailboxItem(Kind kind, byte[] body) {
 
     /** The smallest bucket of at least {@code length} bytes. */
     public static int bucketFor(int length) {
-        for (int b : BUCKETS) {
+        for (int b : SIZES) {
             if (length <= b) {
                 return b;
             }
@@ -82,7 +85,7 @@ public record MailboxItem(Kind kind, byte[] body) {
 
     /** Reads a blob taken from an inbox: its length must be a bucket, the padding zeros. */
     public static MailboxItem decode(byte[] blob) throws RelayException {
-        if (blob == null || Arrays.binarySearch(BUCKETS, blob.length) < 0) {
+        if (blob == null || Arrays.binarySearch(SIZES, blob.length) < 0) {
             throw new RelayException(RelayException.Reason.BAD_FRAME, "A mailbox item is not of a padded size.");
         }
         StrictReader r = new StrictReader(blob, "mailbox item");

@@ -10,7 +10,8 @@ import java.util.function.Consumer;
  * It reconnects by itself with backoff after a drop and then subscribes again to every inbox it was subscribed to,
  * from the last sequence it delivered. Every future completes exceptionally with a {@link RelayException}; none
  * completes before the relay answered (a POST's future completes only after the relay committed the item
- * durably). Thread-safe.
+ * durably). Thread-safe. Futures complete, and sinks and listeners run, on the client's one event thread: they must
+ * not block on it (waiting there for another answer of the same client would wait forever).
  */
 public interface RelayClient extends AutoCloseable {
 
@@ -28,8 +29,10 @@ public interface RelayClient extends AutoCloseable {
 
     /**
      * Delivers every item of {@code inbox} (stored ones first, then new ones as they arrive) to {@code sink}, in
-     * sequence order, each at least once (again after a reconnect if it was not deleted). The sink runs on the
-     * client's thread and must not block for long. Completes when the relay accepted the subscription.
+     * sequence order, each once per client: after a reconnect the subscription is renewed from the last sequence
+     * delivered; another client (the messenger after a restart) gets again what was not deleted. Completes when the
+     * relay accepted the subscription. One the relay refuses (UNKNOWN_MAILBOX) is forgotten; one that failed for want
+     * of a connection is renewed at the next. Subscribing again to the same inbox replaces the sink.
      */
     CompletableFuture<Void> subscribe(Inbox inbox, Consumer<Delivery> sink);
 
@@ -62,6 +65,7 @@ public interface RelayClient extends AutoCloseable {
     String lastProblem();
 
     /** One item taken from an inbox. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; never compared
     record Delivery(MailboxId mailbox, long sequence, Instant posted, byte[] blob) {
         public Delivery {
             blob = blob.clone();

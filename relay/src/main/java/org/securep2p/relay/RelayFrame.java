@@ -63,6 +63,7 @@ public sealed interface RelayFrame {
     }
 
     /** First frame from the relay: the connection's nonce and its limits. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
     record Challenge(byte[] nonce, int maxBlob, int maxTtlSeconds) implements RelayFrame {
         public Challenge {
             nonce = fixed(nonce, NONCE_LENGTH, "nonce");
@@ -103,6 +104,7 @@ public sealed interface RelayFrame {
     }
 
     /** Failure of request {@code requestId}; {@code detail} is a short sentence (no ids, no keys). */
+    @SuppressWarnings("JavaLangClash") // §22.3's name; always written RelayFrame.Error
     record Error(int requestId, RelayException.Reason reason, String detail) implements RelayFrame {
         public Error {
             answerId(requestId);
@@ -136,6 +138,7 @@ public sealed interface RelayFrame {
     }
 
     /** An item pushed to a subscriber, in sequence order per mailbox; {@code requestId} is the SUBSCRIBE's. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
     record Deliver(int requestId, MailboxId mailbox, long sequence, long postedMillis, byte[] blob)
             implements RelayFrame {
         public Deliver {
@@ -159,6 +162,7 @@ public sealed interface RelayFrame {
     }
 
     /** Creates {@code mailbox}, signed by its receive key; idempotent for the same keys. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
     record Create(int requestId, MailboxId mailbox, byte[] receiveKey, byte[] sendKey, byte[] password,
             byte[] signature) implements Signed {
         public Create {
@@ -213,6 +217,7 @@ public sealed interface RelayFrame {
     }
 
     /** Appends {@code blob} to {@code mailbox}, signed by its send key; kept {@code ttlSeconds} at most. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
     record Post(int requestId, MailboxId mailbox, int ttlSeconds, byte[] blob, byte[] signature) implements Signed {
         public Post {
             checkRequestId(requestId);
@@ -253,6 +258,7 @@ public sealed interface RelayFrame {
     }
 
     /** Asks for every stored item of {@code mailbox} with a sequence above {@code after}, then each new one. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
     record Subscribe(int requestId, MailboxId mailbox, long after, byte[] signature) implements Signed {
         public Subscribe {
             checkRequestId(requestId);
@@ -279,6 +285,7 @@ public sealed interface RelayFrame {
     }
 
     /** Deletes every item of {@code mailbox} up to and including {@code upTo}. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
     record Delete(int requestId, MailboxId mailbox, long upTo, byte[] signature) implements Signed {
         public Delete {
             checkRequestId(requestId);

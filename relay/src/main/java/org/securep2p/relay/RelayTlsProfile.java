@@ -68,11 +68,6 @@ public final class RelayTlsProfile {
         }
     }
 
-    /** The provider the profile's contexts come from (for key and trust manager factories of the same provider). */
-    public static Provider provider() {
-        return JSSE;
-    }
-
     private static final class ProfiledContext extends SSLContext {
         ProfiledContext(SSLContextSpi spi, Provider provider) {
             super(spi, provider, "TLSv1.3");

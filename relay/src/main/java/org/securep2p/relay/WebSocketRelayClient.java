@@ -83,6 +83,7 @@ public final class WebSocketRelayClient implements RelayClient {
         }
 
         /** Challenge received: requests are signed over {@code nonce} and sent. */
+        @SuppressWarnings("ArrayRecordComponent") // never compared: a connection is itself, held by identity
         record Connected(int generation, Session session, byte[] nonce, int maxBlob) implements Conn {
         }
 
@@ -166,7 +167,7 @@ public final class WebSocketRelayClient implements RelayClient {
         Objects.requireNonNull(inbox, "inbox");
         Objects.requireNonNull(sink, "sink");
         CompletableFuture<Void> done = new CompletableFuture<>();
-        run(() -> {
+        runOrFail(done, () -> {
             Subscription old = subscriptions.get(inbox.id());
             Subscription s = new Subscription(inbox, sink);
             if (old != null) {
@@ -175,13 +176,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 subscriptionsByRequest.values().remove(old);
             }
             subscriptions.put(inbox.id(), s);
-            submit(subscribeOp(s)).whenComplete((v, e) -> {
-                if (e != null) {
-                    done.completeExceptionally(e);
-                } else {
-                    done.complete(null);
-                }
-            });
+            forward(submit(subscribeOp(s)).thenApply(v -> (Void) null), done);
         });
         return done;
     }
@@ -214,7 +209,7 @@ public final class WebSocketRelayClient implements RelayClient {
 
     @Override
     public void close() {
-        run(() -> {
+        boolean handed = run(() -> {
             if (conn instanceof Conn.Closed) {
                 return;
             }
@@ -236,6 +231,10 @@ public final class WebSocketRelayClient implements RelayClient {
             publish(State.CLOSED);
             onClosed.accept(this);
         });
+        if (!handed) {
+            // The connector is closed, and closed this client before its event thread stopped.
+            publicState = State.CLOSED;
+        }
     }
 
     /** Frames this client has sent on any connection (tests: a refused relay key sends nothing). */
@@ -249,20 +248,26 @@ public final class WebSocketRelayClient implements RelayClient {
 
     private CompletableFuture<Long> request(BiFunction<Integer, byte[], RelayFrame> build, Subscription sub) {
         CompletableFuture<Long> out = new CompletableFuture<>();
-        run(() -> submit(new Op(build, sub)).whenComplete((v, e) -> {
-            if (e != null) {
-                out.completeExceptionally(e);
-            } else {
-                out.complete(v);
-            }
-        }));
+        runOrFail(out, () -> forward(submit(new Op(build, sub)), out));
         return out;
+    }
+
+    /** Completes {@code to} as {@code from} completes. */
+    @SuppressWarnings("FutureReturnValueIgnored") // whenComplete's own future only mirrors from, which to reports
+    private static <T> void forward(CompletableFuture<T> from, CompletableFuture<T> to) {
+        from.whenComplete((v, e) -> {
+            if (e != null) {
+                to.completeExceptionally(e);
+            } else {
+                to.complete(v);
+            }
+        });
     }
 
     private Op subscribeOp(Subscription s) {
         Op op = new Op((id, nonce) -> RelayFrame.Subscribe.sign(id, s.inbox.id(), s.lastDelivered,
                 s.inbox.receiveKey(), nonce), s);
-        op.answer.whenComplete((v, e) -> {
+        CompletableFuture<Long> unused = op.answer.whenComplete((v, e) -> {
             if (e instanceof RelayException re && re.reason().code() != 0) {
                 // The relay refuses this inbox (unknown, expired): stop renewing it. One that failed for want
                 // of a connection stays, and is renewed at the next one.
@@ -348,7 +353,8 @@ public final class WebSocketRelayClient implements RelayClient {
         conn = new Conn.Dialling(gen);
         publish(State.CONNECTING);
         try {
-            webSockets.connect(new Endpoint(gen), URI.create(address.webSocketUri())).whenComplete((s, e) -> {
+            CompletableFuture<Session> unused = webSockets.connect(new Endpoint(gen),
+                    URI.create(address.webSocketUri())).whenComplete((s, e) -> {
                 if (e != null) {
                     run(() -> attemptFailed(gen, e));
                 }
@@ -402,15 +408,26 @@ public final class WebSocketRelayClient implements RelayClient {
 
     private void waitThenDial(boolean afterFailure) {
         generation++;
-        long first = timeouts.firstBackoff().toMillis();
-        long max = timeouts.maxBackoff().toMillis();
-        long delay = first << Math.min(Math.max(failures - 1, 0), 20);
-        delay = Math.min(delay, max);
-        // Up to half of it random, so that clients dropped together do not come back together.
-        long jittered = delay - (long) (random.nextDouble() * delay / 2);
-        ScheduledFuture<?> retry = schedule(this::dial, Duration.ofMillis(Math.max(jittered, 1)));
+        ScheduledFuture<?> retry = schedule(this::dial, backoff(failures, timeouts, random.nextDouble()));
         conn = new Conn.Waiting(afterFailure, retry);
         publish(afterFailure ? State.UNREACHABLE : State.CONNECTING);
+    }
+
+    /**
+     * The wait before the next attempt after {@code failures} failed ones in a row (0 after a drop): the first
+     * backoff doubled per failure up to the longest, less {@code unit} (in [0, 1)) times half of it, so that
+     * clients dropped together do not all come back at the same moment.
+     */
+    static Duration backoff(int failures, RelayConnector.Timeouts timeouts, double unit) {
+        long first = timeouts.firstBackoff().toMillis();
+        long max = timeouts.maxBackoff().toMillis();
+        long delay = first;
+        for (int i = 1; i < failures && delay < max; i++) {
+            delay *= 2;
+        }
+        delay = Math.min(delay, max);
+        long jittered = delay - (long) (unit * (delay / 2.0));
+        return Duration.ofMillis(Math.max(jittered, 1));
     }
 
     private void challenged(Conn.AwaitingChallenge a, RelayFrame.Challenge ch) {
@@ -485,6 +502,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 return;
             }
             if (d.sequence() <= s.lastDelivered) {
+                // Already delivered by this client: a relay that repeats itself (§22.9) causes no duplicate.
                 return;
             }
             s.lastDelivered = d.sequence();
@@ -582,8 +600,16 @@ public final class WebSocketRelayClient implements RelayClient {
         return events.schedule(task, after.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Hands {@code task} to the event thread (dropped once the connector has shut it down). */
-    private void run(Runnable task) {
+    /** Hands {@code task} to the event thread, or fails {@code answer} when the connector has shut it down. */
+    private void runOrFail(CompletableFuture<?> answer, Runnable task) {
+        if (!run(task)) {
+            answer.completeExceptionally(new RelayException(RelayException.Reason.UNREACHABLE,
+                    "The relay client is closed."));
+        }
+    }
+
+    /** Hands {@code task} to the event thread; false (and nothing runs) once the connector has shut it down. */
+    private boolean run(Runnable task) {
         Executor e = events;
         try {
             e.execute(() -> {
@@ -593,8 +619,10 @@ public final class WebSocketRelayClient implements RelayClient {
                     LOG.error("relay client event failed", ex);
                 }
             });
+            return true;
         } catch (RejectedExecutionException ex) {
             LOG.debug("relay client event after the connector closed");
+            return false;
         }
     }
 
@@ -615,7 +643,7 @@ public final class WebSocketRelayClient implements RelayClient {
                 if (gen == generation && conn instanceof Conn.Dialling) {
                     conn = new Conn.AwaitingChallenge(gen, session);
                     // A relay that never challenges is as unreachable as one that never answers.
-                    schedule(() -> {
+                    ScheduledFuture<?> unused = schedule(() -> {
                         if (gen == generation && conn instanceof Conn.AwaitingChallenge) {
                             attemptFailed(gen, new IOException("it sent no challenge"));
                         }
@@ -640,7 +668,8 @@ public final class WebSocketRelayClient implements RelayClient {
         }
 
         @Override
-        public void onWebSocketClose(int statusCode, String reason) {
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            callback.succeed();
             run(() -> dropped(gen, "closed with status " + statusCode));
         }
 

@@ -45,6 +45,10 @@ public final class FakeRelay implements AutoCloseable {
     private final RelayIdentity identity;
     private final SecureRandom random;
     volatile Mode mode = Mode.NORMAL;
+    /** When set, SUBSCRIBE delivers from the first item whatever its {@code after} says (a relay that duplicates). */
+    volatile boolean ignoreAfter;
+    /** The item limit the challenge announces. */
+    volatile int maxBlob = RelayFrame.MAX_BLOB;
     final AtomicInteger connections = new AtomicInteger();
     final List<RelayFrame> requests = new CopyOnWriteArrayList<>();
     private final Map<MailboxId, List<byte[]>> boxes = new HashMap<>();
@@ -86,14 +90,23 @@ public final class FakeRelay implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        server.stop();
+    public void close() {
+        try {
+            server.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException("the fake relay did not stop", e);
+        }
     }
 
     /** Public: Jetty reaches listener methods through a public lookup. */
     public final class Conn implements Session.Listener.AutoDemanding {
         Session session;
         byte[] nonce = new byte[32];
+
+        private Conn() {
+        }
 
         @Override
         public void onWebSocketOpen(Session s) {
@@ -102,12 +115,13 @@ public final class FakeRelay implements AutoCloseable {
             connections.incrementAndGet();
             random.nextBytes(nonce);
             if (mode != Mode.NO_CHALLENGE) {
-                send(new RelayFrame.Challenge(nonce, RelayFrame.MAX_BLOB, 86_400));
+                send(new RelayFrame.Challenge(nonce, maxBlob, 86_400));
             }
         }
 
         @Override
-        public void onWebSocketClose(int statusCode, String reason) {
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            callback.succeed();
             open.remove(this);
         }
 
@@ -167,11 +181,11 @@ public final class FakeRelay implements AutoCloseable {
                 send(new RelayFrame.Ok(id, 0));
                 long first = firstSequence.get(s.mailbox());
                 for (int i = 0; i < box.size(); i++) {
-                    if (first + i > s.after()) {
+                    if (ignoreAfter || first + i > s.after()) {
                         send(new RelayFrame.Deliver(id, s.mailbox(), first + i, 1, box.get(i)));
                     }
                 }
-            } else if (f instanceof RelayFrame.Delete d) {
+            } else if (f instanceof RelayFrame.Delete) {
                 send(new RelayFrame.Ok(id, 0));
             }
         }

@@ -186,6 +186,7 @@ class RelayFrameTest {
     }
 
     /** A signed request with the key that signed it, another key and the nonce it was signed over. */
+    @SuppressWarnings("ArrayRecordComponent") // test data, never compared
     record SignedCase(RelayFrame.Signed frame, SigningKey key, SigningKey otherKey, byte[] nonce) {
     }
 

@@ -210,4 +210,61 @@ class WebSocketRelayClientTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void postsFromManyThreadsAreAllAcknowledgedOnce() throws Exception {
+        RelayAddress address = startServer(0).address();
+        RelayClient client = client(address);
+        Inbox inbox = Inbox.generate(address, random);
+        client.create(inbox).get(10, TimeUnit.SECONDS);
+        List<CompletableFuture<Long>> posts = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 25; i++) {
+                    posts.add(client.post(inbox.capability(), item(thread + "/" + i), 60));
+                }
+            });
+            th.start();
+            threads.add(th);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        List<Long> sequences = new ArrayList<>();
+        for (CompletableFuture<Long> p : posts) {
+            sequences.add(p.get(10, TimeUnit.SECONDS));
+        }
+        assertThat(sequences).hasSize(200).doesNotHaveDuplicates().allMatch(s -> s >= 1 && s <= 200);
+    }
+
+    @Test
+    void aRefusalThatClosesTheConnectionIsReportedAndTheClientConnectsAgain() throws Exception {
+        // One request per second, a burst of three: the fourth request at once is RATE_LIMITED, which closes.
+        RelayConfig d = RelayConfig.defaults("127.0.0.1", 0, dir.resolve("relay"));
+        server = RelayServer.start(new RelayConfig(d.host(), d.port(), d.dataDir(), d.maxTtl(), d.mailboxMaxItems(),
+                d.mailboxMaxBytes(), d.maxMailboxes(), 1, 3, d.maxConnections(), d.createPassword()), random);
+        RelayAddress address = server.address();
+        RelayClient client = client(address);
+        Inbox inbox = Inbox.generate(address, random);
+        client.create(inbox).get(10, TimeUnit.SECONDS);
+        List<CompletableFuture<Long>> posts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            posts.add(client.post(inbox.capability(), item("burst " + i), 60));
+        }
+        List<RelayException.Reason> reasons = new ArrayList<>();
+        for (CompletableFuture<Long> p : posts) {
+            try {
+                p.get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                reasons.add(((RelayException) e.getCause()).reason());
+            }
+        }
+        assertThat(reasons).contains(RelayException.Reason.RATE_LIMITED);
+        // The relay closed the connection; the client makes a new one by itself, where the bucket is full again.
+        Await.until("connected again", WAIT, () -> client.state() == RelayClient.State.CONNECTED
+                && server.connections() == 1);
+        assertThat(client.post(inbox.capability(), item("after"), 60).get(10, TimeUnit.SECONDS)).isPositive();
+    }
 }

@@ -254,6 +254,12 @@ public final class JsonRpcServer {
                     } else {
                         o.putNull("last_time");
                     }
+                    if (c.relay().isPresent()) {
+                        o.put("relay", c.relay().get());
+                    }
+                    if (c.path().isPresent()) {
+                        o.put("path", c.path().get());
+                    }
                 }
                 return list;
             }
@@ -439,6 +445,9 @@ public final class JsonRpcServer {
         } else if (event instanceof ChatEvent.Delivered d) {
             method = "delivered";
             params.put("peer", d.peer()).put("id", d.id());
+        } else if (event instanceof ChatEvent.Relayed r) {
+            method = "relayed";
+            params.put("peer", r.peer()).put("id", r.id());
         } else if (event instanceof ChatEvent.SendFailed f) {
             method = "send_failed";
             params.put("peer", f.peer()).put("id", f.id()).put("reason", f.reason());

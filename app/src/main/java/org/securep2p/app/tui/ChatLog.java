@@ -28,7 +28,7 @@ final class ChatLog {
     }
 
     enum State {
-        SENDING("sending…"), QUEUED("queued"), DELIVERED("delivered"), FAILED("failed");
+        SENDING("sending…"), QUEUED("queued"), RELAYED("via relay"), DELIVERED("delivered"), FAILED("failed");
 
         final String label;
 
@@ -187,6 +187,15 @@ final class ChatLog {
         update(id, State.FAILED, reason);
     }
 
+    /** The contact's relay holds it (PROTOCOL.md §22.6): shown "via relay" until it is delivered. */
+    void relayed(String id) {
+        Entry e = byId.get(id);
+        if (e != null && e.state == State.FAILED) {
+            return;
+        }
+        update(id, State.RELAYED, null);
+    }
+
     private void update(String id, State state, String reason) {
         Entry e = byId.get(id);
         if (e == null) {
@@ -211,7 +220,7 @@ final class ChatLog {
     int queuedOrSending() {
         int n = 0;
         for (Entry e : entries) {
-            if (e.state == State.SENDING || e.state == State.QUEUED) {
+            if (e.state == State.SENDING || e.state == State.QUEUED || e.state == State.RELAYED) {
                 n++;
             }
         }

@@ -243,6 +243,8 @@ final class Chats {
             onMessage(m);
         } else if (event instanceof ChatEvent.Delivered d) {
             conversations.get(d.peer()).log.delivered(d.id());
+        } else if (event instanceof ChatEvent.Relayed r) {
+            conversations.get(r.peer()).log.relayed(r.id());
         } else if (event instanceof ChatEvent.SendFailed f) {
             conversations.get(f.peer()).log.failed(f.id(), Text.clean(f.reason()));
         } else if (event instanceof ChatEvent.PeerChanged pc) {

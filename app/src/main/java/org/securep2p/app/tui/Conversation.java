@@ -99,7 +99,7 @@ final class Conversation {
     void readLocally() {
         if (info != null && info.unread() != 0) {
             info = new Messenger.ConversationInfo(info.peer(), info.name(), info.connected(), 0, info.lastTime(),
-                    info.state());
+                    info.state(), info.relay(), info.path());
         }
     }
 
@@ -108,7 +108,7 @@ final class Conversation {
         info = info == null
                 ? new Messenger.ConversationInfo(peer, name(), live(), 1, Optional.of(time), "connected")
                 : new Messenger.ConversationInfo(info.peer(), info.name(), info.connected(), info.unread() + 1,
-                        Optional.of(time), info.state());
+                        Optional.of(time), info.state(), info.relay(), info.path());
     }
 
     Optional<String> safetyNumber() {

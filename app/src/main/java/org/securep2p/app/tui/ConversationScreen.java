@@ -7,6 +7,7 @@ import java.util.Optional;
 
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
+import org.securep2p.app.Messenger;
 
 import com.googlecode.lanterna.SGR;
 import com.googlecode.lanterna.input.KeyStroke;
@@ -168,6 +169,12 @@ final class ConversationScreen implements Screen {
                 c.line("Peer ID: " + Text.clean(details.certifiedName().get())
                         + " (certified by your organisation's CA)");
             }
+        }
+        Messenger.ConversationInfo info = k.info;
+        if (info != null && info.relay().isPresent()) {
+            c.line("relay " + Text.clean(info.relay().get())
+                    + (info.path().isPresent() ? " · path relay: messages wait there until the contact picks them up"
+                            : ""));
         }
         c.line("─".repeat(c.width));
         int historyRows = c.remaining() - 2;

@@ -86,6 +86,32 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void aRelayedMessageIsANotificationAndTheListSaysTheContactsRelayAndPath() throws Exception {
+        messenger.conversations = List.of(new Messenger.ConversationInfo("CCCC", "bob", false, 0, Optional.empty(),
+                "idle", Optional.of("relay.example:443"), Optional.of("relay")), new Messenger.ConversationInfo("DDDD",
+                        "carol", true, 0, Optional.empty(), "connected"));
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"conversations"}
+                """);
+        JsonNode list = response(lines, 1).get("result");
+        assertThat(list.get(0).get("relay").asText()).isEqualTo("relay.example:443");
+        assertThat(list.get(0).get("path").asText()).isEqualTo("relay");
+        assertThat(list.get(1).has("relay")).isFalse();
+        assertThat(list.get(1).has("path")).isFalse();
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        server.run();
+        messenger.emit(new ChatEvent.Relayed("CCCC", "ef"));
+        JsonNode n = JSON.readTree(out.toString(StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("relayed")).findFirst().orElseThrow());
+        assertThat(n.get("method").asText()).isEqualTo("relayed");
+        assertThat(n.get("params").get("peer").asText()).isEqualTo("CCCC");
+        assertThat(n.get("params").get("id").asText()).isEqualTo("ef");
+    }
+
+    @Test
     void theConversationMethodsNameTheirPeerAndAnswerWithItsData() throws Exception {
         messenger.history = List.of(new org.securep2p.app.history.HistoryMessage(7, "ab", Instant.EPOCH,
                 org.securep2p.app.history.HistoryMessage.Direction.SENT, "hi",

@@ -24,6 +24,23 @@ class ChatLogTest {
     }
 
     @Test
+    void aRelayedMessageShowsViaRelayUntilItIsDeliveredAndALateRelayedChangesNothing() {
+        ChatLog.Entry e = log.addOwn(Instant.EPOCH, "hi", true);
+        log.bind(e, "m1");
+        log.relayed("m1");
+        assertThat(e.stateLabel()).isEqualTo("via relay");
+        assertThat(log.queuedOrSending()).isEqualTo(1);
+        log.delivered("m1");
+        log.relayed("m1");
+        assertThat(e.stateLabel()).isEqualTo("delivered");
+        ChatLog.Entry f = log.addOwn(Instant.EPOCH, "ho", true);
+        log.bind(f, "m2");
+        log.failed("m2", "refused");
+        log.relayed("m2");
+        assertThat(f.stateLabel()).isEqualTo("failed: refused");
+    }
+
+    @Test
     void failureCarriesItsReason() {
         ChatLog.Entry e = log.addOwn(Instant.EPOCH, "hi", false);
         log.bind(e, "m1");

@@ -138,6 +138,10 @@ public final class RelayConnection implements Session.Listener {
             refuse(id, Reason.RATE_LIMITED, StatusCode.POLICY_VIOLATION);
             return;
         }
+        if (blobOverLimit(bytes)) {
+            refuse(id, Reason.TOO_LARGE, StatusCode.POLICY_VIOLATION);
+            return;
+        }
         RelayFrame frame;
         try {
             frame = RelayFrame.decode(bytes);
@@ -169,13 +173,17 @@ public final class RelayConnection implements Session.Listener {
             }
         } catch (RelayException e) {
             refuse(id, e.reason(), StatusCode.POLICY_VIOLATION);
+        } catch (RuntimeException e) {
+            // A bug or a store failure outside its contract: this request fails, the relay and its state stay.
+            LOG.warn("A relay request failed: {}", e.toString());
+            refuse(id, Reason.INTERNAL, StatusCode.SERVER_ERROR);
         }
     }
 
     private void create(RelayFrame.Create c) throws RelayException {
         verify(c, c.receiveKey());
         Optional<byte[]> password = relay.config().createPassword();
-        if (password.isPresent() && !MessageDigest.isEqual(password.get(), c.password())) {
+        if (password.isPresent() && !samePassword(password.get(), c.password())) {
             throw new RelayException(Reason.NOT_ALLOWED, detail(Reason.NOT_ALLOWED));
         }
         relay.store().create(c.mailbox(), c.receiveKey(), c.sendKey(), relay.clock().instant());
@@ -221,6 +229,23 @@ public final class RelayConnection implements Session.Listener {
         verify(d, keys.receiveKey());
         relay.store().delete(d.mailbox(), d.upTo());
         send(new RelayFrame.Ok(d.requestId(), 0));
+    }
+
+    /**
+     * Constant time, length included: both sides are hashed first, because {@link MessageDigest#isEqual} returns
+     * at once on a length mismatch and would tell a guesser the password's length.
+     */
+    static boolean samePassword(byte[] expected, byte[] offered) {
+        try {
+            MessageDigest a = MessageDigest.getInstance("SHA-256");
+            MessageDigest b = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.isEqual(a.digest(expected), b.digest(offered));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
+        } finally {
+            java.util.Arrays.fill(expected, (byte) 0); // both are this call's copies
+            java.util.Arrays.fill(offered, (byte) 0);
+        }
     }
 
     private MailboxStore.Keys keysOf(MailboxId mailbox) throws RelayException {
@@ -286,6 +311,20 @@ public final class RelayConnection implements Session.Listener {
             relay.unsubscribe(sub);
         }
         subscriptions.clear();
+    }
+
+    /**
+     * Whether {@code b} is a version-1 POST whose blob length field is over {@link RelayFrame#MAX_BLOB}: an item over
+     * the relay's limit is TOO_LARGE (§22.3), which the strict decoder would only call a bad frame.
+     */
+    private static boolean blobOverLimit(byte[] b) {
+        int at = 6 + MailboxId.LENGTH + 4; // head, mailbox, ttl
+        if (b.length < at + 4 || b[0] != RelayFrame.VERSION || b[1] != RelayFrame.Type.POST.code()) {
+            return false;
+        }
+        long length = ((b[at] & 0xFFL) << 24) | ((b[at + 1] & 0xFF) << 16) | ((b[at + 2] & 0xFF) << 8)
+                | (b[at + 3] & 0xFF);
+        return length > RelayFrame.MAX_BLOB;
     }
 
     /** The request id of a frame too broken to decode, if it has one (0 otherwise). */

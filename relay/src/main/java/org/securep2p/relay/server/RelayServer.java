@@ -46,16 +46,14 @@ public final class RelayServer implements AutoCloseable {
 
     private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
     private final Server jetty;
-    private final ServerConnector connector;
     private final RelayContext context;
     private final MailboxStore store;
     private final ScheduledExecutorService sweeper;
     private final RelayAddress address;
 
-    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, MailboxStore store,
-            ScheduledExecutorService sweeper, RelayAddress address) {
+    private RelayServer(Server jetty, RelayContext context, MailboxStore store, ScheduledExecutorService sweeper,
+            RelayAddress address) {
         this.jetty = jetty;
-        this.connector = connector;
         this.context = context;
         this.store = store;
         this.sweeper = sweeper;
@@ -132,7 +130,7 @@ public final class RelayServer implements AutoCloseable {
             return t;
         });
         RelayAddress address = new RelayAddress(config.host(), connector.getLocalPort(), identity.fingerprint());
-        RelayServer server = new RelayServer(jetty, connector, context, store, sweeper, address);
+        RelayServer server = new RelayServer(jetty, context, store, sweeper, address);
         sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
         LOG.info("relay listening at {}", address);

@@ -123,6 +123,8 @@ public final class SqliteMailboxStore implements MailboxStore {
                     + "expires INTEGER NOT NULL, size INTEGER NOT NULL, blob BLOB NOT NULL, "
                     + "PRIMARY KEY (mailbox, seq))");
             s.execute("CREATE INDEX item_expires ON item (expires)");
+            // Covers the quota check of every POST (count and bytes of unexpired items) without reading a row.
+            s.execute("CREATE INDEX item_quota ON item (mailbox, expires, size)");
             s.execute("PRAGMA application_id = " + APPLICATION_ID);
             s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             db.commit();

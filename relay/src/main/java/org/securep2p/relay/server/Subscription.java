@@ -66,6 +66,16 @@ final class Subscription {
     }
 
     private void pump() {
+        try {
+            pumpOnce();
+        } catch (RuntimeException e) {
+            // A pump that died with running set would silence the subscription for good: end it visibly.
+            stop();
+            connection.subscriptionFailed(this);
+        }
+    }
+
+    private void pumpOnce() {
         List<MailboxStore.Item> items;
         try {
             items = connection.relay().store().itemsAfter(mailbox, delivered,

@@ -344,6 +344,10 @@ class RelayServerTest {
             assertError(c.create(box.id(), box.receive(), box.send(), new byte[0]), Reason.NOT_ALLOWED);
             assertError(c.create(box.id(), box.receive(), box.send(), "open sesamE".getBytes(StandardCharsets.UTF_8)),
                     Reason.NOT_ALLOWED);
+            for (String wrong : new String[] {"open", "open sesame!", "open sesame\n"}) {
+                assertError(c.create(box.id(), box.receive(), box.send(), wrong.getBytes(StandardCharsets.UTF_8)),
+                        Reason.NOT_ALLOWED);
+            }
             assertThat(relay.store().keys(box.id())).isEmpty();
             assertOk(c.create(box.id(), box.receive(), box.send(), "open sesame".getBytes(StandardCharsets.UTF_8)),
                     0);
@@ -489,6 +493,68 @@ class RelayServerTest {
                 new TrustManager[] {PinnedTrustAccess.trustManager(relay.address())}, random,
                 List.of("X25519MLKEM768"));
         try (RawRelayClient c = RawRelayClient.connect(relay.address(), hybridOnly, true)) {
+            c.send(new RelayFrame.Ping(c.nextId()));
+            assertOk(c.next(), 0);
+        }
+    }
+
+    @Test
+    void refusesToStartOnAPortInUseWithASentence() throws Exception {
+        startDefault();
+        RelayServer first = relay;
+        Path other = data.resolve("second");
+        RelayConfig c = new RelayConfig("127.0.0.1", first.address().port(), other, Duration.ofDays(1), 10, 1 << 20,
+                10, 10, 10, 10, Optional.empty());
+        assertThat(catchThrowable(() -> RelayServer.start(c, random, clock)))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageStartingWith("The relay cannot listen on 127.0.0.1:" + first.address().port());
+    }
+
+    @Test
+    void aStoreFailureUnderASubscriptionEndsItWithInternal() throws Exception {
+        startDefault();
+        try (RawRelayClient c = RawRelayClient.connect(relay.address())) {
+            Box box = created(c);
+            assertOk(c.post(box.id(), box.send(), 60, blob(1024, 1)), 1);
+            relay.store().close(); // every later read fails
+            c.send(RelayFrame.Subscribe.sign(c.nextId(), box.id(), 0, box.receive(), c.nonce()));
+            assertError(c.next(), Reason.INTERNAL); // the keys cannot be read either
+            c.send(new RelayFrame.Ping(c.nextId()));
+            assertOk(c.next(), 0); // INTERNAL does not close the connection
+        }
+    }
+
+    @Test
+    void refusesAPostOfAnItemOverTheLimitAsTooLarge() throws Exception {
+        startDefault();
+        try (RawRelayClient c = RawRelayClient.connect(relay.address())) {
+            Box box = created(c);
+            // A well-formed POST but for the blob's size: RelayFrame cannot build one, so the bytes are made here.
+            byte[] post = RelayFrame.Post.sign(c.nextId(), box.id(), 60, blob(RelayFrame.MAX_BLOB, 1), box.send(),
+                    c.nonce()).encode();
+            byte[] bigger = new byte[post.length + 1];
+            System.arraycopy(post, 0, bigger, 0, 46);
+            bigger[42] = 0;
+            bigger[43] = 0x10;
+            bigger[44] = 0;
+            bigger[45] = 1; // MAX_BLOB + 1
+            c.send(bigger);
+            assertError(c.next(), Reason.TOO_LARGE);
+            assertClosedWith(c, 1008);
+            assertThat(stored(box)).isEmpty();
+        }
+    }
+
+    @Test
+    void throughJettyTheRelayStillOffersOnlyItsGroups() throws Exception {
+        startDefault();
+        SSLContext p256Only = RelayTlsProfile.context(null,
+                new TrustManager[] {PinnedTrustAccess.trustManager(relay.address())}, random, List.of("secp256r1"));
+        assertThat(catchThrowable(() -> RawRelayClient.connect(relay.address(), p256Only, true).close()))
+                .isNotNull();
+        SSLContext x25519Only = RelayTlsProfile.context(null,
+                new TrustManager[] {PinnedTrustAccess.trustManager(relay.address())}, random, List.of("x25519"));
+        try (RawRelayClient c = RawRelayClient.connect(relay.address(), x25519Only, true)) {
             c.send(new RelayFrame.Ping(c.nextId()));
             assertOk(c.next(), 0);
         }
