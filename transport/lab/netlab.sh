@@ -17,6 +17,9 @@
 #   netlab.sh reap                               down every lab whose owner process is gone (manual use)
 #   netlab.sh isolate4 <prefix>                  samenat, lan: A and B drop IPv4 from each other (lan: only
 #                                                IPv6 is left between them)
+#   netlab.sh block-udp <prefix> a|b             drop every UDP datagram entering or leaving that peer; TCP
+#                                                still passes (a network that blocks UDP)
+#   netlab.sh unblock-udp <prefix> a|b           remove that block
 #
 # Must run as root. Needs ip (iproute2), iptables, turnserver (coturn), ss and sysctl (procps).
 set -euo pipefail
@@ -58,7 +61,7 @@ readonly EXIT_PREFIX_TAKEN=3
 die_taken() { echo "netlab: $*" >&2; exit "$EXIT_PREFIX_TAKEN"; }
 
 usage() {
-  sed -n '10,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '10,23p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -580,6 +583,57 @@ cmd_isolate4() {
   done
 }
 
+# A network that blocks UDP, for one peer: every UDP datagram entering or leaving it is dropped, whatever its
+# address or port (so also STUN and TURN: ICE has nothing left), while TCP passes (a relay over wss still
+# works). The rules live in raw-table chains BLOCKUDP_<ROLE> jumped to from PREROUTING, in the same places as
+# loss (loss_places): in the peer itself for what enters it, and where its own datagrams arrive next (the
+# router's LAN side or pub's port), never in its OUTPUT chain, whose DROP would fail the sender's sendmsg()
+# with EPERM where a blocking network is silent. In samenat and lan the peers share a bridge, which iptables
+# does not see: A's datagrams are dropped where they enter B and where they enter the router from the bridge
+# (by source address; IPv4 only, so lan is refused). raw is before conntrack: a blocked datagram makes no
+# NAT mapping. Separate chains from loss, so noloss never lifts a block.
+block_places() {
+  local p=$1 role=$2 topology other_role addr
+  topology=$(cat "$(state_dir "$p")/topology")
+  case "$topology" in
+    lan) die "block-udp is IPv4 only; the lan topology would leave IPv6 open" ;;
+    samenat)
+      [ "$role" = a ] && addr=$LAN_A.10 other_role=b || addr=$LAN_SHARED_B other_role=a
+      echo "$p-$role -"
+      echo "$p-$other_role -s $addr"
+      echo "$p-ra -i lan -s $addr"
+      ;;
+    *) loss_places "$p" "$role" ;;
+  esac
+}
+
+set_block_udp() {
+  local p=$1 role=$2 on=$3 chain ns match
+  chain="BLOCKUDP_$(tr '[:lower:]' '[:upper:]' <<<"$role")"
+  while read -r ns match; do
+    ns_exists "$ns" || continue
+    ensure_chain "$ns" "$chain" </dev/null
+    nsx "$ns" iptables -w -t raw -F "$chain" </dev/null
+    [ "$on" = 1 ] || continue
+    [ "$match" = - ] && match=""
+    # shellcheck disable=SC2086
+    nsx "$ns" iptables -w -t raw -A "$chain" -p udp $match -j DROP </dev/null
+  done < <(block_places "$p" "$role")
+}
+
+# cmd_block_udp 1|0 <prefix> <peer>: block or unblock.
+cmd_block_udp() {
+  local on=$1
+  shift
+  [ $# -eq 2 ] || usage
+  local p=$1 role
+  check_prefix "$p"
+  [ -f "$(state_dir "$p")/links" ] || die "no lab '$p' is up"
+  role=$(resolve_role "$p" "$2")
+  case "$role" in a | b) ;; *) die "block-udp takes a peer (a or b), not '$2'" ;; esac
+  set_block_udp "$p" "$role" "$on"
+}
+
 main() {
   [ $# -ge 1 ] || usage
   local cmd=$1
@@ -593,6 +647,8 @@ main() {
     list) cmd_list "$@" ;;
     reap) cmd_reap "$@" ;;
     isolate4) cmd_isolate4 "$@" ;;
+    block-udp) cmd_block_udp 1 "$@" ;;
+    unblock-udp) cmd_block_udp 0 "$@" ;;
     *) usage ;;
   esac
 }

@@ -71,14 +71,24 @@ final class LabPeerProcess implements AutoCloseable {
     private final Map<String, String> sentIds = new LinkedHashMap<>();
     private final List<String> received = new ArrayList<>();
     private final List<String> delivered = new ArrayList<>();
+    /** Ids reported {@code relayed} (posted to the contact's inbox at the relay, issue 18), in order. */
+    private final List<String> relayed = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
 
+    /** Command-line options after {@code --name} (e.g. {@code --relay ADDRESS}), at every start. */
+    private final List<String> options;
+
     LabPeerProcess(String namespace, Path home, String name, Path jar, Path passphraseFile) {
+        this(namespace, home, name, jar, passphraseFile, List.of());
+    }
+
+    LabPeerProcess(String namespace, Path home, String name, Path jar, Path passphraseFile, List<String> options) {
         this.namespace = namespace;
         this.home = home;
         this.name = name;
         this.jar = jar;
         this.passphraseFile = passphraseFile;
+        this.options = List.copyOf(options);
     }
 
     String name() {
@@ -95,6 +105,7 @@ final class LabPeerProcess implements AutoCloseable {
         java.add(javaBinary());
         java.addAll(JVM_OPTIONS);
         java.addAll(List.of("-jar", jar.toString(), "--json", "--home", home.toString(), "--name", name));
+        java.addAll(options);
         List<String> cmd = new ArrayList<>();
         cmd.add(NetLab.tool("setsid"));
         cmd.addAll(NetLab.inNamespace(namespace, java));
@@ -171,6 +182,7 @@ final class LabPeerProcess implements AutoCloseable {
                 switch (method) {
                     case "message" -> received.add(params.path("text").asText());
                     case "delivered" -> delivered.add(params.path("id").asText());
+                    case "relayed" -> relayed.add(params.path("id").asText());
                     default -> {
                     }
                 }
@@ -389,6 +401,12 @@ final class LabPeerProcess implements AutoCloseable {
     List<String> delivered() {
         synchronized (lock) {
             return List.copyOf(delivered);
+        }
+    }
+
+    List<String> relayed() {
+        synchronized (lock) {
+            return List.copyOf(relayed);
         }
     }
 

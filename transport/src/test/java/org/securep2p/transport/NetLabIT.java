@@ -41,6 +41,10 @@ class NetLabIT {
      * receiver's socket buffer (988). 950 still tells "no loss rule" from the 30% rule (600-800) with a wide gap.
      */
     private static final int NO_LOSS_MIN_DELIVERED = 950;
+    /** Datagrams each way in the block test; a blocked exchange waits the whole listening time, so it is short. */
+    private static final int BLOCK_SAMPLE = 200;
+    /** Long enough for the senders' JVMs to start and send on a loaded machine (nothing arrives to end it early). */
+    private static final String BLOCKED_LISTEN_MILLIS = "8000";
     /** Probe JVMs only need to start fast. */
     private static final List<String> PROBE_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
             "-Xss512k");
@@ -205,6 +209,57 @@ class NetLabIT {
         }
     }
 
+    /**
+     * {@code block-udp}: nothing of a UDP exchange gets through either way, a TCP connection still does, and
+     * {@code unblock-udp} restores UDP. Blocking B's side must stop what A sends as well as what B sends.
+     */
+    @Test
+    void blockUdpDropsUdpBothWaysLetsTcpThroughAndUnblockRestores() {
+        try (NetLab lab = NetLab.up(NetLab.Topology.DIRECT)) {
+            lab.blockUdp(lab.nsB());
+            int[] blocked = exchange(lab, BLOCK_SAMPLE, BLOCKED_LISTEN_MILLIS);
+            assertThat(blocked[0]).as("A to B with B's UDP blocked").isZero();
+            assertThat(blocked[1]).as("B to A with B's UDP blocked").isZero();
+            assertTcpPasses(lab, lab.nsA(), lab.nsB(), lab.addressB().getHostAddress());
+
+            lab.unblockUdp(lab.nsB());
+            int[] open = exchange(lab, BLOCK_SAMPLE, BLOCKED_LISTEN_MILLIS);
+            assertThat(open[0]).isGreaterThanOrEqualTo(BLOCK_SAMPLE * NO_LOSS_MIN_DELIVERED / LOSS_SAMPLE);
+            assertThat(open[1]).isGreaterThanOrEqualTo(BLOCK_SAMPLE * NO_LOSS_MIN_DELIVERED / LOSS_SAMPLE);
+        }
+    }
+
+    /**
+     * Behind a NAT router the block sits on the router's LAN side: A, blocked, reaches no STUN server and nothing
+     * it sends arrives on the internet, while its TCP to the public namespace passes (what the relay needs) and
+     * B's UDP is untouched.
+     */
+    @Test
+    void blockUdpBehindNatStopsStunAndDatagramsButNotTcp() {
+        try (NetLab lab = NetLab.up(NetLab.Topology.EIM)) {
+            lab.blockUdp(lab.nsA());
+            NetLabProcess stunA = probe(lab, lab.nsA(), "stun", PEER_PORT, hostPort(lab.stun1()));
+            NetLabProcess stunB = probe(lab, lab.nsB(), "stun", PEER_PORT, hostPort(lab.stun1()));
+            assertExit(stunA, 1);
+            assertThat(stunA.value("NOMAPPING")).isEqualTo(hostPort(lab.stun1()));
+            assertExit(stunB, 0);
+            assertThat(mapped(stunB, lab.stun1()).getAddress()).isEqualTo(lab.publicAddressB());
+
+            String pub = lab.stun1().getAddress().getHostAddress();
+            NetLabProcess listen = probe(lab, lab.nsPublic(), "listen", "42002", BLOCKED_LISTEN_MILLIS);
+            listen.requireLine("READY", PROBE_TIMEOUT);
+            assertExit(probe(lab, lab.nsA(), "send", "0", pub + ":42002", "20", "1000"), 0);
+            assertExit(listen, 0);
+            assertThat(listen.value("RECEIVED")).as("A's datagrams on the internet").isEqualTo("0");
+            assertTcpPasses(lab, lab.nsA(), lab.nsPublic(), pub);
+
+            lab.unblockUdp(lab.nsA());
+            NetLabProcess again = probe(lab, lab.nsA(), "stun", PEER_PORT, hostPort(lab.stun1()));
+            assertExit(again, 0);
+            assertThat(mapped(again, lab.stun1()).getAddress()).isEqualTo(lab.publicAddressA());
+        }
+    }
+
     @Test
     void tearDownLeavesNothingBehindWhenTheTestThrows() {
         List<Long> pids = new ArrayList<>();
@@ -269,6 +324,33 @@ class NetLabIT {
         assertExit(atB, 0);
         assertExit(atA, 0);
         return new int[] {Integer.parseInt(atB.value("RECEIVED")), Integer.parseInt(atA.value("RECEIVED"))};
+    }
+
+    /** Sends {@code count} numbered datagrams A→B and B→A at once; returns how many distinct ones arrived. */
+    private static int[] exchange(NetLab lab, int count, String listenMillis) {
+        NetLabProcess atB = probe(lab, lab.nsB(), "listen", "42000", listenMillis, "500");
+        NetLabProcess atA = probe(lab, lab.nsA(), "listen", "42001", listenMillis, "500");
+        atB.requireLine("READY", PROBE_TIMEOUT);
+        atA.requireLine("READY", PROBE_TIMEOUT);
+        NetLabProcess fromA = probe(lab, lab.nsA(), "send", "0", lab.addressB().getHostAddress() + ":42000",
+                Integer.toString(count), "500");
+        NetLabProcess fromB = probe(lab, lab.nsB(), "send", "0", lab.addressA().getHostAddress() + ":42001",
+                Integer.toString(count), "500");
+        assertExit(fromA, 0);
+        assertExit(fromB, 0);
+        assertExit(atB, 0);
+        assertExit(atA, 0);
+        return new int[] {Integer.parseInt(atB.value("RECEIVED")), Integer.parseInt(atA.value("RECEIVED"))};
+    }
+
+    /** A TCP connection from {@code from} to a listener in {@code to} at {@code host} carries a line both ways. */
+    private static void assertTcpPasses(NetLab lab, String from, String to, String host) {
+        NetLabProcess echo = probe(lab, to, "tcpecho", "44000", "20000");
+        echo.requireLine("READY", PROBE_TIMEOUT);
+        NetLabProcess send = probe(lab, from, "tcpsend", host + ":44000", "hello", "10000");
+        assertExit(send, 0);
+        assertExit(echo, 0);
+        assertThat(send.value("TCPREPLY")).isEqualTo("echo:hello");
     }
 
     private static void assertGone(String prefix, List<Long> pids) {

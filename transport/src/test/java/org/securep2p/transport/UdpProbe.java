@@ -1,12 +1,16 @@
 package org.securep2p.transport;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +39,11 @@ import javax.crypto.spec.SecretKeySpec;
  *   turn SERVER USER PASSWORD PERMITTEDPEERIP MILLIS     RELAY IP:PORT, then DATA PEER TEXT for the first
  *                                        datagram relayed in, which is answered "echo:TEXT" (exit 1 if none)
  *   ping LOCALPORT HOST:PORT MILLIS      sends "hello" until REPLY TEXT (exit 1 if none)
+ *   tcpecho PORT MILLIS                  READY, then for one TCP connection TCPGOT LINE, answered "echo:LINE"
+ *                                        (exit 1 if none came within MILLIS)
+ *   tcpsend HOST:PORT TEXT MILLIS        TCPREPLY LINE, or TCPFAIL (exit 1)
  * </pre>
+ * The two TCP modes show what a UDP block ({@code netlab.sh block-udp}) must leave open.
  * Port 0 means an ephemeral port.
  */
 final class UdpProbe {
@@ -82,7 +90,7 @@ final class UdpProbe {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            throw new IllegalArgumentException("usage: stun|listen|send|punch|turn|ping ...");
+            throw new IllegalArgumentException("usage: stun|listen|send|punch|turn|ping|tcpecho|tcpsend ...");
         }
         List<String> a = Arrays.asList(args).subList(1, args.length);
         int exit;
@@ -96,6 +104,8 @@ final class UdpProbe {
             case "turn" -> exit = turn(address(a.get(0)), a.get(1), a.get(2), InetAddress.getByName(a.get(3)),
                     Integer.parseInt(a.get(4)));
             case "ping" -> exit = ping(Integer.parseInt(a.get(0)), address(a.get(1)), Integer.parseInt(a.get(2)));
+            case "tcpecho" -> exit = tcpEcho(Integer.parseInt(a.get(0)), Integer.parseInt(a.get(1)));
+            case "tcpsend" -> exit = tcpSend(address(a.get(0)), a.get(1), Integer.parseInt(a.get(2)));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
         OUT.flush();
@@ -226,6 +236,42 @@ final class UdpProbe {
                 }
             }
             say("NOREPLY");
+            return 1;
+        }
+    }
+
+    private static int tcpEcho(int port, int millis) throws IOException {
+        try (ServerSocket server = new ServerSocket(port)) {
+            server.setSoTimeout(millis);
+            say("READY " + server.getLocalPort());
+            try (Socket s = server.accept()) {
+                s.setSoTimeout(millis);
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                        StandardCharsets.US_ASCII));
+                String line = in.readLine();
+                say("TCPGOT " + line);
+                s.getOutputStream().write(("echo:" + line + "\n").getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                return 0;
+            } catch (SocketTimeoutException e) {
+                say("TCPNONE");
+                return 1;
+            }
+        }
+    }
+
+    private static int tcpSend(InetSocketAddress to, String text, int millis) {
+        try (Socket s = new Socket()) {
+            s.connect(to, millis);
+            s.setSoTimeout(millis);
+            s.getOutputStream().write((text + "\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String reply = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+                    .readLine();
+            say("TCPREPLY " + reply);
+            return 0;
+        } catch (IOException e) {
+            say("TCPFAIL " + e.getClass().getSimpleName());
             return 1;
         }
     }

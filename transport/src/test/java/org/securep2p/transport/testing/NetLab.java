@@ -359,6 +359,32 @@ public final class NetLab implements AutoCloseable {
         script("isolate4", prefix());
     }
 
+    /**
+     * Makes {@code peer}'s network block UDP ({@code netlab.sh block-udp}): every UDP datagram entering or leaving
+     * that peer ({@link #nsA()} or {@link #nsB()}) is dropped silently, STUN and TURN included, while TCP
+     * passes. Sends still succeed for the sender, as on a real network that filters UDP. Not for {@link
+     * Topology#LAN} (its IPv6 would stay open): the script refuses it.
+     */
+    public void blockUdp(String peer) {
+        script("block-udp", prefix(), peerRole(peer));
+    }
+
+    /** Lifts {@link #blockUdp(String)}; loss rules are separate and stay as they are. */
+    public void unblockUdp(String peer) {
+        script("unblock-udp", prefix(), peerRole(peer));
+    }
+
+    private String peerRole(String peer) {
+        requireOpen();
+        if (peer.equals(nsA())) {
+            return "a";
+        }
+        if (peer.equals(nsB())) {
+            return "b";
+        }
+        throw new IllegalArgumentException(peer + " is not a peer (A or B) of " + this);
+    }
+
     /** Runs the lab script with these arguments and returns its output; throws if it fails. */
     private String script(String... args) {
         List<String> cmd = new ArrayList<>();
