@@ -20,6 +20,7 @@ module org.securep2p.relay {
     requires org.eclipse.jetty.websocket.client;
     requires org.xerial.sqlitejdbc;
     requires java.sql;
+    requires java.logging;
     requires org.slf4j;
 
     exports org.securep2p.relay;

@@ -165,8 +165,10 @@ class WebSocketRelayClientFaultsTest {
         List<RelayClient.State> states = new CopyOnWriteArrayList<>();
         reader.addStateListener(states::add);
         relay.dropAll();
-        Await.until("reconnected", Duration.ofSeconds(5), () -> states.contains(RelayClient.State.CONNECTING)
-                && reader.state() == RelayClient.State.CONNECTED && writer.state() == RelayClient.State.CONNECTED);
+        // Four connections: both clients dialled again, so neither is still on a dropped one.
+        Await.until("reconnected", Duration.ofSeconds(5), () -> relay.connections.get() >= 4
+                && states.contains(RelayClient.State.CONNECTING) && reader.state() == RelayClient.State.CONNECTED
+                && writer.state() == RelayClient.State.CONNECTED);
         writer.post(inbox.capability(), new byte[1024], 60).get(5, TimeUnit.SECONDS);
         Await.until("item 2", Duration.ofSeconds(5), () -> got.size() >= 2);
         assertThat(got).containsExactly(1L, 2L);

@@ -139,12 +139,15 @@ class WebSocketRelayClientTest {
         reader.delete(inbox, 3).get(10, TimeUnit.SECONDS);
         List<RelayClient.State> states = new CopyOnWriteArrayList<>();
         reader.addStateListener(states::add);
+        List<RelayClient.State> writerStates = new CopyOnWriteArrayList<>();
+        writer.addStateListener(writerStates::add);
 
         first.close();
-        Await.until("the reader sees the relay gone", WAIT, () -> reader.state() != RelayClient.State.CONNECTED);
+        Await.until("both see the relay gone", WAIT, () -> states.contains(RelayClient.State.CONNECTING)
+                && writerStates.contains(RelayClient.State.CONNECTING));
         startServer(address.port());
-        Await.until("both reconnected", WAIT, () -> reader.state() == RelayClient.State.CONNECTED
-                && writer.state() == RelayClient.State.CONNECTED);
+        Await.until(() -> "both reconnected: " + states + " " + writerStates, WAIT,
+                () -> reader.state() == RelayClient.State.CONNECTED && writer.state() == RelayClient.State.CONNECTED);
         for (int i = 1; i <= 3; i++) {
             writer.post(inbox.capability(), item("after " + i), 60).get(10, TimeUnit.SECONDS);
         }
@@ -249,6 +252,8 @@ class WebSocketRelayClientTest {
         RelayClient client = client(address);
         Inbox inbox = Inbox.generate(address, random);
         client.create(inbox).get(10, TimeUnit.SECONDS);
+        List<RelayClient.State> states = new CopyOnWriteArrayList<>();
+        client.addStateListener(states::add);
         List<CompletableFuture<Long>> posts = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             posts.add(client.post(inbox.capability(), item("burst " + i), 60));
@@ -263,8 +268,9 @@ class WebSocketRelayClientTest {
         }
         assertThat(reasons).contains(RelayException.Reason.RATE_LIMITED);
         // The relay closed the connection; the client makes a new one by itself, where the bucket is full again.
-        Await.until("connected again", WAIT, () -> client.state() == RelayClient.State.CONNECTED
-                && server.connections() == 1);
+        Await.until(() -> "dropped and connected again, states " + states, WAIT,
+                () -> states.contains(RelayClient.State.CONNECTING)
+                        && states.get(states.size() - 1) == RelayClient.State.CONNECTED);
         assertThat(client.post(inbox.capability(), item("after"), 60).get(10, TimeUnit.SECONDS)).isPositive();
     }
 }

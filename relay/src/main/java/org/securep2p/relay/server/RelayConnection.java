@@ -183,7 +183,7 @@ public final class RelayConnection implements Session.Listener {
     private void create(RelayFrame.Create c) throws RelayException {
         verify(c, c.receiveKey());
         Optional<byte[]> password = relay.config().createPassword();
-        if (password.isPresent() && !MessageDigest.isEqual(password.get(), c.password())) {
+        if (password.isPresent() && !samePassword(password.get(), c.password())) {
             throw new RelayException(Reason.NOT_ALLOWED, detail(Reason.NOT_ALLOWED));
         }
         relay.store().create(c.mailbox(), c.receiveKey(), c.sendKey(), relay.clock().instant());
@@ -229,6 +229,23 @@ public final class RelayConnection implements Session.Listener {
         verify(d, keys.receiveKey());
         relay.store().delete(d.mailbox(), d.upTo());
         send(new RelayFrame.Ok(d.requestId(), 0));
+    }
+
+    /**
+     * Constant time, length included: both sides are hashed first, because {@link MessageDigest#isEqual} returns
+     * at once on a length mismatch and would tell a guesser the password's length.
+     */
+    static boolean samePassword(byte[] expected, byte[] offered) {
+        try {
+            MessageDigest a = MessageDigest.getInstance("SHA-256");
+            MessageDigest b = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.isEqual(a.digest(expected), b.digest(offered));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
+        } finally {
+            java.util.Arrays.fill(expected, (byte) 0); // both are this call's copies
+            java.util.Arrays.fill(offered, (byte) 0);
+        }
     }
 
     private MailboxStore.Keys keysOf(MailboxId mailbox) throws RelayException {

@@ -40,20 +40,30 @@ public final class RelayServer implements AutoCloseable {
     static final int MAX_TEXT = 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+    /**
+     * Bouncy Castle's JSSE logs every handshake at INFO with the client's address through java.util.logging. A
+     * relay keeps no record of who connected (§22.9 lists what it sees, not what it should keep), so that logger
+     * is held here at WARNING; a static field, because java.util.logging forgets the level of a logger nobody
+     * references.
+     */
+    private static final java.util.logging.Logger BC_JSSE_LOG = java.util.logging.Logger.getLogger(
+            "org.bouncycastle.jsse");
 
     /** The server's lifecycle. */
     private enum State { RUNNING, CLOSED }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
     private final Server jetty;
+    private final ServerConnector connector;
     private final RelayContext context;
     private final MailboxStore store;
     private final ScheduledExecutorService sweeper;
     private final RelayAddress address;
 
-    private RelayServer(Server jetty, RelayContext context, MailboxStore store, ScheduledExecutorService sweeper,
-            RelayAddress address) {
+    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, MailboxStore store,
+            ScheduledExecutorService sweeper, RelayAddress address) {
         this.jetty = jetty;
+        this.connector = connector;
         this.context = context;
         this.store = store;
         this.sweeper = sweeper;
@@ -88,6 +98,7 @@ public final class RelayServer implements AutoCloseable {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(clock, "clock");
+        BC_JSSE_LOG.setLevel(java.util.logging.Level.WARNING);
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("relay");
         threads.setDaemon(true);
@@ -130,7 +141,7 @@ public final class RelayServer implements AutoCloseable {
             return t;
         });
         RelayAddress address = new RelayAddress(config.host(), connector.getLocalPort(), identity.fingerprint());
-        RelayServer server = new RelayServer(jetty, context, store, sweeper, address);
+        RelayServer server = new RelayServer(jetty, connector, context, store, sweeper, address);
         sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
         LOG.info("relay listening at {}", address);
@@ -145,6 +156,11 @@ public final class RelayServer implements AutoCloseable {
     /** Connections admitted and not yet closed. */
     public int connections() {
         return context.connections();
+    }
+
+    /** TCP connections the relay holds open, admitted or not (tests check that refused ones are let go). */
+    int endpoints() {
+        return connector.getConnectedEndPoints().size();
     }
 
     /** The store (tests read what was committed). */

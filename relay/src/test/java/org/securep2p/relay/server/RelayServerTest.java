@@ -177,6 +177,8 @@ class RelayServerTest {
             Box box = created(c);
             assertError(c.post(box.id(), box.receive(), 60, blob(1024, 1)), Reason.BAD_SIGNATURE);
             assertClosedWith(c, 1008);
+            Await.until("the refused connection closed and released", Duration.ofSeconds(10),
+                    () -> relay.endpoints() == 0 && relay.connections() == 0);
             assertThat(stored(box)).isEmpty();
         }
     }
@@ -344,6 +346,10 @@ class RelayServerTest {
             assertError(c.create(box.id(), box.receive(), box.send(), new byte[0]), Reason.NOT_ALLOWED);
             assertError(c.create(box.id(), box.receive(), box.send(), "open sesamE".getBytes(StandardCharsets.UTF_8)),
                     Reason.NOT_ALLOWED);
+            for (String wrong : new String[] {"open", "open sesame!", "open sesame\n"}) {
+                assertError(c.create(box.id(), box.receive(), box.send(), wrong.getBytes(StandardCharsets.UTF_8)),
+                        Reason.NOT_ALLOWED);
+            }
             assertThat(relay.store().keys(box.id())).isEmpty();
             assertOk(c.create(box.id(), box.receive(), box.send(), "open sesame".getBytes(StandardCharsets.UTF_8)),
                     0);
@@ -359,6 +365,8 @@ class RelayServerTest {
             assertError(second.next(), Reason.BUSY);
             assertClosedWith(second, 1008);
             assertThat(relay.connections()).isEqualTo(1);
+            // The refused connection is let go at once, not held until the idle timeout.
+            Await.until("the refused connection closed", Duration.ofSeconds(10), () -> relay.endpoints() == 1);
             first.send(new RelayFrame.Ping(first.nextId()));
             assertOk(first.next(), 0);
         }
@@ -554,5 +562,13 @@ class RelayServerTest {
             c.send(new RelayFrame.Ping(c.nextId()));
             assertOk(c.next(), 0);
         }
+    }
+
+    @Test
+    void theTlsLayerLogsNoClientAddressAtInfo() throws Exception {
+        startDefault();
+        java.util.logging.Logger bc = java.util.logging.Logger.getLogger("org.bouncycastle.jsse.provider.ProvTlsServer");
+        assertThat(bc.isLoggable(java.util.logging.Level.INFO)).isFalse();
+        assertThat(bc.isLoggable(java.util.logging.Level.WARNING)).isTrue();
     }
 }
