@@ -59,7 +59,8 @@ public final class SqliteMailboxStore implements MailboxStore {
     private final long maxBytes;
     private final int maxMailboxes;
     private long mailboxes;
-    private boolean closed;
+    /** Volatile: keys() reads it without the lock (a closed store refuses every call, cached keys too). */
+    private volatile boolean closed;
     /** Keys of mailboxes known to exist: a mailbox is never removed and its keys never change (§22.3). */
     private final Map<MailboxId, Keys> keyCache = new ConcurrentHashMap<>();
     /** POSTs and DELETEs waiting for the next group commit. */
@@ -210,6 +211,9 @@ public final class SqliteMailboxStore implements MailboxStore {
 
     @Override
     public Optional<Keys> keys(MailboxId mailbox) throws RelayException {
+        if (closed) {
+            throw new RelayException(INTERNAL, "The relay store is closed.");
+        }
         Keys cached = keyCache.get(mailbox);
         if (cached != null) {
             return Optional.of(cached);
