@@ -2,7 +2,9 @@ package org.securep2p.relay;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -27,6 +29,8 @@ public final class RelayConnector implements AutoCloseable {
     private final RelayAddress address;
     private final SecureRandom random;
     private final Timeouts timeouts;
+    /** The relay's creation password (§22.3 CREATE), empty for a relay without one; zeroed at close. */
+    private final byte[] createPassword;
     private final HttpClient http;
     private final WebSocketClient webSockets;
     /** Every client's frames, timers and callbacks run here, one at a time: no locks inside a client. */
@@ -57,10 +61,12 @@ public final class RelayConnector implements AutoCloseable {
         }
     }
 
-    private RelayConnector(RelayAddress address, SecureRandom random, Timeouts timeouts) throws RelayException {
+    private RelayConnector(RelayAddress address, SecureRandom random, Timeouts timeouts, byte[] createPassword)
+            throws RelayException {
         this.address = address;
         this.random = random;
         this.timeouts = timeouts;
+        this.createPassword = createPassword;
         SslContextFactory.Client tls = new SslContextFactory.Client();
         tls.setSslContext(PinnedTrust.clientContext(address, random));
         // The pin is the whole check (§22.2): the certificate names no host.
@@ -103,11 +109,33 @@ public final class RelayConnector implements AutoCloseable {
         return start(address, random, Timeouts.defaults());
     }
 
+    /**
+     * As {@link #start(RelayAddress, SecureRandom)}, for a relay that creates mailboxes only with its password
+     * (relay option --create-password-file): every CREATE sent through this connector carries it. The connector
+     * keeps its own copy (zeroed at {@link #close()}); the caller may zero {@code createPassword}'s array.
+     */
+    public static RelayConnector start(RelayAddress address, SecureRandom random, Optional<byte[]> createPassword)
+            throws RelayException {
+        return start(address, random, Timeouts.defaults(), createPassword);
+    }
+
     /** As {@link #start(RelayAddress, SecureRandom)} with other timing (tests). */
     public static RelayConnector start(RelayAddress address, SecureRandom random, Timeouts timeouts)
             throws RelayException {
+        return start(address, random, timeouts, Optional.empty());
+    }
+
+    /** As {@link #start(RelayAddress, SecureRandom, Optional)} with other timing (tests). */
+    public static RelayConnector start(RelayAddress address, SecureRandom random, Timeouts timeouts,
+            Optional<byte[]> createPassword) throws RelayException {
+        byte[] password = createPassword.map(byte[]::clone).orElseGet(() -> new byte[0]);
+        if (password.length > RelayFrame.MAX_PASSWORD) {
+            Arrays.fill(password, (byte) 0);
+            throw new IllegalArgumentException("A relay's creation password is at most " + RelayFrame.MAX_PASSWORD
+                    + " bytes.");
+        }
         return new RelayConnector(Objects.requireNonNull(address, "address"), Objects.requireNonNull(random,
-                "random"), Objects.requireNonNull(timeouts, "timeouts"));
+                "random"), Objects.requireNonNull(timeouts, "timeouts"), password);
     }
 
     public RelayAddress address() {
@@ -123,7 +151,7 @@ public final class RelayConnector implements AutoCloseable {
             throw new IllegalStateException("the relay connector is closed");
         }
         WebSocketRelayClient c = new WebSocketRelayClient(address, webSockets, events, random, timeouts,
-                clients::remove);
+                createPassword, clients::remove);
         clients.add(c);
         c.start();
         return c;
@@ -148,5 +176,6 @@ public final class RelayConnector implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         events.shutdownNow();
+        Arrays.fill(createPassword, (byte) 0);
     }
 }

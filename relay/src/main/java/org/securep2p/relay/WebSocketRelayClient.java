@@ -46,6 +46,8 @@ public final class WebSocketRelayClient implements RelayClient {
     private final ScheduledExecutorService events;
     private final SecureRandom random;
     private final RelayConnector.Timeouts timeouts;
+    /** The connector's creation password (shared, zeroed when the connector closes); empty for none. */
+    private final byte[] createPassword;
     private final Consumer<WebSocketRelayClient> onClosed;
     private final List<Consumer<State>> listeners = new CopyOnWriteArrayList<>();
 
@@ -124,7 +126,9 @@ public final class WebSocketRelayClient implements RelayClient {
     }
 
     WebSocketRelayClient(RelayAddress address, WebSocketClient webSockets, ScheduledExecutorService events,
-            SecureRandom random, RelayConnector.Timeouts timeouts, Consumer<WebSocketRelayClient> onClosed) {
+            SecureRandom random, RelayConnector.Timeouts timeouts, byte[] createPassword,
+            Consumer<WebSocketRelayClient> onClosed) {
+        this.createPassword = createPassword;
         this.address = address;
         this.webSockets = webSockets;
         this.events = events;
@@ -147,7 +151,8 @@ public final class WebSocketRelayClient implements RelayClient {
         Objects.requireNonNull(inbox, "inbox");
         SigningKey receive = inbox.receiveKey();
         byte[] sendKey = inbox.sendKey().publicKey();
-        return request((id, nonce) -> RelayFrame.Create.sign(id, inbox.id(), receive, sendKey, new byte[0], nonce),
+        return request((id, nonce) -> RelayFrame.Create.sign(id, inbox.id(), receive, sendKey, createPassword,
+                nonce),
                 null).thenApply(v -> null);
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -272,5 +273,42 @@ class WebSocketRelayClientTest {
                 () -> states.contains(RelayClient.State.CONNECTING)
                         && states.get(states.size() - 1) == RelayClient.State.CONNECTED);
         assertThat(client.post(inbox.capability(), item("after"), 60).get(10, TimeUnit.SECONDS)).isPositive();
+    }
+
+    @Test
+    void aConnectorWithTheRelaysCreationPasswordCreatesInboxesAndOneWithoutIsRefused() throws Exception {
+        RelayConfig d = RelayConfig.defaults("127.0.0.1", 0, dir.resolve("relay"));
+        byte[] password = "open sesame".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        server = RelayServer.start(new RelayConfig(d.host(), d.port(), d.dataDir(), d.maxTtl(), d.mailboxMaxItems(),
+                d.mailboxMaxBytes(), d.maxMailboxes(), d.requestsPerSecond(), d.requestBurst(), d.maxConnections(),
+                Optional.of(password.clone())), random);
+        RelayAddress address = server.address();
+
+        RelayConnector without = RelayConnector.start(address, random, WebSocketRelayClientFaultsTest.FAST);
+        closing.add(without);
+        Inbox refused = Inbox.generate(address, random);
+        assertThatThrownBy(() -> without.open().create(refused).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(RelayException.class)
+                .satisfies(e -> assertThat(((RelayException) e).reason())
+                        .isEqualTo(RelayException.Reason.NOT_ALLOWED));
+
+        RelayConnector wrong = RelayConnector.start(address, random, WebSocketRelayClientFaultsTest.FAST,
+                Optional.of("open sesame!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        closing.add(wrong);
+        assertThatThrownBy(() -> wrong.open().create(refused).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(RelayException.class)
+                .satisfies(e -> assertThat(((RelayException) e).reason())
+                        .isEqualTo(RelayException.Reason.NOT_ALLOWED));
+
+        byte[] given = password.clone();
+        RelayConnector with = RelayConnector.start(address, random, WebSocketRelayClientFaultsTest.FAST,
+                Optional.of(given));
+        closing.add(with);
+        java.util.Arrays.fill(given, (byte) 0); // the connector keeps its own copy
+        RelayClient client = with.open();
+        Inbox inbox = Inbox.generate(address, random);
+        client.create(inbox).get(10, TimeUnit.SECONDS);
+        assertThat(client.post(inbox.capability(), item("through a closed relay"), 60).get(10, TimeUnit.SECONDS))
+                .isEqualTo(1);
     }
 }

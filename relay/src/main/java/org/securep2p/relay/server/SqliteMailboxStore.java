@@ -8,12 +8,17 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.securep2p.relay.MailboxId;
 import org.securep2p.relay.RelayException;
@@ -29,8 +34,13 @@ import static org.securep2p.relay.RelayException.Reason.UNKNOWN_MAILBOX;
 /**
  * The {@link MailboxStore} in one SQLite file, {@value #FILE_NAME} in the relay's data folder: WAL journal,
  * {@code synchronous=FULL} (a commit is on disk before the call returns), exclusive locking (one relay per data
- * folder). One connection, one transaction per call, under this object's lock. The mailbox count is read from the
- * file at open and kept beside the connection: only this object writes the file, under the same lock.
+ * folder). One connection, under this object's lock. POSTs and DELETEs that arrive together are <em>group
+ * committed</em>: each caller queues its write, and whichever caller next holds the lock runs every queued write in
+ * one transaction (each in a savepoint of its own, so a refused write changes nothing) with one commit and one
+ * fsync; each caller returns only after that commit, and a failed commit fails them all and stores nothing.
+ * Mailbox keys never change after CREATE, so they are cached once read or committed and read without the lock.
+ * The mailbox count is read from the file at open and kept beside the connection: only this object writes the
+ * file, under the same lock.
  * sqlite-jdbc extracts its native library into {@code native/} of the data folder (0700), never {@code /tmp}.
  */
 public final class SqliteMailboxStore implements MailboxStore {
@@ -49,7 +59,15 @@ public final class SqliteMailboxStore implements MailboxStore {
     private final long maxBytes;
     private final int maxMailboxes;
     private long mailboxes;
-    private boolean closed;
+    /** Volatile: keys() reads it without the lock (a closed store refuses every call, cached keys too). */
+    private volatile boolean closed;
+    /** Keys of mailboxes known to exist: a mailbox is never removed and its keys never change (§22.3). */
+    private final Map<MailboxId, Keys> keyCache = new ConcurrentHashMap<>();
+    /** POSTs and DELETEs waiting for the next group commit. */
+    private final Queue<Write> queued = new ConcurrentLinkedQueue<>();
+    /** Runs just before each group commit; tests make it block or fail. */
+    private volatile BeforeCommit beforeCommit = () -> { };
+    private long groupCommits;
 
     private SqliteMailboxStore(Connection db, int maxItems, long maxBytes, int maxMailboxes, long mailboxes) {
         this.db = db;
@@ -188,15 +206,32 @@ public final class SqliteMailboxStore implements MailboxStore {
         if (inserted[0]) {
             mailboxes++;
         }
+        keyCache.putIfAbsent(mailbox, new Keys(receiveKey, sendKey));
     }
 
     @Override
-    public synchronized Optional<Keys> keys(MailboxId mailbox) throws RelayException {
-        try {
-            return keysOf(mailbox);
-        } catch (SQLException e) {
-            throw internal("read a mailbox", e);
+    public Optional<Keys> keys(MailboxId mailbox) throws RelayException {
+        if (closed) {
+            throw new RelayException(INTERNAL, "The relay store is closed.");
         }
+        Keys cached = keyCache.get(mailbox);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<Keys> read;
+        synchronized (this) {
+            if (closed) {
+                throw new RelayException(INTERNAL, "The relay store is closed.");
+            }
+            try {
+                read = keysOf(mailbox);
+            } catch (SQLException e) {
+                throw internal("read a mailbox", e);
+            }
+        }
+        // Only committed rows are read here (no transaction is open outside a call holding the lock).
+        read.ifPresent(k -> keyCache.putIfAbsent(mailbox, k));
+        return read;
     }
 
     private Optional<Keys> keysOf(MailboxId mailbox) throws SQLException {
@@ -209,49 +244,51 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     @Override
-    public synchronized long post(MailboxId mailbox, byte[] blob, Instant now, Instant expires)
-            throws RelayException {
-        long[] seq = new long[1];
-        inTransaction(() -> {
-            long next;
-            try (PreparedStatement p = db.prepareStatement("SELECT next_seq FROM mailbox WHERE id = ?")) {
-                p.setBytes(1, mailbox.bytes());
-                try (ResultSet r = p.executeQuery()) {
-                    if (!r.next()) {
-                        throw new RelayException(UNKNOWN_MAILBOX, "No such mailbox.");
-                    }
-                    next = r.getLong(1);
+    public long post(MailboxId mailbox, byte[] blob, Instant now, Instant expires) throws RelayException {
+        Objects.requireNonNull(mailbox, "mailbox");
+        return groupCommitted(new Write(() -> postIn(mailbox, blob, now, expires)));
+    }
+
+    /** The body of a POST, in the group's open transaction; returns the new item's sequence. */
+    private long postIn(MailboxId mailbox, byte[] blob, Instant now, Instant expires)
+            throws SQLException, RelayException {
+        long next;
+        try (PreparedStatement p = db.prepareStatement("SELECT next_seq FROM mailbox WHERE id = ?")) {
+            p.setBytes(1, mailbox.bytes());
+            try (ResultSet r = p.executeQuery()) {
+                if (!r.next()) {
+                    throw new RelayException(UNKNOWN_MAILBOX, "No such mailbox.");
+                }
+                next = r.getLong(1);
+            }
+        }
+        try (PreparedStatement p = db.prepareStatement(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM item WHERE mailbox = ? AND expires > ?")) {
+            p.setBytes(1, mailbox.bytes());
+            p.setLong(2, now.toEpochMilli());
+            try (ResultSet r = p.executeQuery()) {
+                r.next();
+                if (r.getLong(1) + 1 > maxItems || r.getLong(2) + blob.length > maxBytes) {
+                    throw new RelayException(QUOTA_EXCEEDED, "The mailbox is full.");
                 }
             }
-            try (PreparedStatement p = db.prepareStatement(
-                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM item WHERE mailbox = ? AND expires > ?")) {
-                p.setBytes(1, mailbox.bytes());
-                p.setLong(2, now.toEpochMilli());
-                try (ResultSet r = p.executeQuery()) {
-                    r.next();
-                    if (r.getLong(1) + 1 > maxItems || r.getLong(2) + blob.length > maxBytes) {
-                        throw new RelayException(QUOTA_EXCEEDED, "The mailbox is full.");
-                    }
-                }
-            }
-            try (PreparedStatement p = db.prepareStatement(
-                    "INSERT INTO item (mailbox, seq, posted, expires, size, blob) VALUES (?, ?, ?, ?, ?, ?)")) {
-                p.setBytes(1, mailbox.bytes());
-                p.setLong(2, next);
-                p.setLong(3, now.toEpochMilli());
-                p.setLong(4, expires.toEpochMilli());
-                p.setLong(5, blob.length);
-                p.setBytes(6, blob);
-                p.executeUpdate();
-            }
-            try (PreparedStatement p = db.prepareStatement("UPDATE mailbox SET next_seq = ? WHERE id = ?")) {
-                p.setLong(1, next + 1);
-                p.setBytes(2, mailbox.bytes());
-                p.executeUpdate();
-            }
-            seq[0] = next;
-        });
-        return seq[0];
+        }
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT INTO item (mailbox, seq, posted, expires, size, blob) VALUES (?, ?, ?, ?, ?, ?)")) {
+            p.setBytes(1, mailbox.bytes());
+            p.setLong(2, next);
+            p.setLong(3, now.toEpochMilli());
+            p.setLong(4, expires.toEpochMilli());
+            p.setLong(5, blob.length);
+            p.setBytes(6, blob);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = db.prepareStatement("UPDATE mailbox SET next_seq = ? WHERE id = ?")) {
+            p.setLong(1, next + 1);
+            p.setBytes(2, mailbox.bytes());
+            p.executeUpdate();
+        }
+        return next;
     }
 
     @Override
@@ -276,19 +313,99 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     @Override
-    public synchronized int delete(MailboxId mailbox, long upTo) throws RelayException {
-        int[] n = new int[1];
-        inTransaction(() -> {
+    public int delete(MailboxId mailbox, long upTo) throws RelayException {
+        Objects.requireNonNull(mailbox, "mailbox");
+        return (int) groupCommitted(new Write(() -> {
             if (keysOf(mailbox).isEmpty()) {
                 throw new RelayException(UNKNOWN_MAILBOX, "No such mailbox.");
             }
             try (PreparedStatement p = db.prepareStatement("DELETE FROM item WHERE mailbox = ? AND seq <= ?")) {
                 p.setBytes(1, mailbox.bytes());
                 p.setLong(2, upTo);
-                n[0] = p.executeUpdate();
+                return p.executeUpdate();
             }
-        });
-        return n[0];
+        }));
+    }
+
+    /**
+     * Queues {@code w}, then waits for this object's lock: whoever holds it next runs every queued write, ours
+     * included unless an earlier holder already did. Returns once the group that held {@code w} has committed.
+     */
+    private long groupCommitted(Write w) throws RelayException {
+        queued.add(w);
+        synchronized (this) {
+            if (!w.finished()) {
+                List<Write> group = new ArrayList<>();
+                for (Write next = queued.poll(); next != null; next = queued.poll()) {
+                    group.add(next);
+                }
+                runGroup(group);
+            }
+        }
+        return w.outcome();
+    }
+
+    /**
+     * One transaction for {@code group}: each write in a savepoint (a refusal rolls back that write only), one
+     * commit, then each write's outcome. A store failure (SQLException) or a failed commit rolls the whole
+     * transaction back and fails every write of the group with INTERNAL: nothing of it is stored.
+     */
+    private void runGroup(List<Write> group) {
+        if (closed) {
+            RelayException e = new RelayException(INTERNAL, "The relay store is closed.");
+            group.forEach(w -> w.fail(e));
+            return;
+        }
+        long[] results = new long[group.size()];
+        RelayException[] refusals = new RelayException[group.size()];
+        boolean committed = false;
+        try {
+            db.setAutoCommit(false);
+            for (int i = 0; i < group.size(); i++) {
+                Savepoint sp = db.setSavepoint();
+                try {
+                    results[i] = group.get(i).body().run();
+                    db.releaseSavepoint(sp);
+                } catch (RelayException e) {
+                    db.rollback(sp);
+                    db.releaseSavepoint(sp);
+                    refusals[i] = e;
+                }
+            }
+            beforeCommit.run();
+            db.commit();
+            committed = true;
+            groupCommits++;
+        } catch (SQLException e) {
+            RelayException failure = internal("write", e);
+            group.forEach(w -> w.fail(failure));
+        } finally {
+            if (!committed) {
+                rollbackQuietly();
+            }
+            try {
+                db.setAutoCommit(true);
+            } catch (SQLException e) {
+                LOG.warn("The relay store could not leave a transaction: {}", e.getMessage());
+            }
+        }
+        if (committed) {
+            for (int i = 0; i < group.size(); i++) {
+                if (refusals[i] != null) {
+                    group.get(i).fail(refusals[i]);
+                } else {
+                    group.get(i).succeed(results[i]);
+                }
+            }
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            db.rollback();
+        } catch (SQLException e) {
+            LOG.warn("The relay store could not roll back: {}", e.getMessage());
+        }
     }
 
     @Override
@@ -320,6 +437,74 @@ public final class SqliteMailboxStore implements MailboxStore {
 
     private interface Work {
         void run() throws SQLException, RelayException;
+    }
+
+    /** The body of a queued write, run inside its group's transaction. */
+    private interface WriteBody {
+        long run() throws SQLException, RelayException;
+    }
+
+    /** Test hook run before each group commit. */
+    interface BeforeCommit {
+        void run() throws SQLException;
+    }
+
+    void beforeCommit(BeforeCommit hook) {
+        beforeCommit = hook;
+    }
+
+    /** How many group commits succeeded (tests count fsyncs with it). */
+    synchronized long groupCommits() {
+        return groupCommits;
+    }
+
+    /** How many writes wait for the next group commit. */
+    int queuedWrites() {
+        return queued.size();
+    }
+
+    /**
+     * One POST or DELETE and its outcome: set once, under the store's lock, by the group that ran it; read by its
+     * caller after it has held the same lock (so no further publication is needed).
+     */
+    private static final class Write {
+        private final WriteBody body;
+        private boolean finished;
+        private long result;
+        private RelayException failure;
+
+        Write(WriteBody body) {
+            this.body = body;
+        }
+
+        WriteBody body() {
+            return body;
+        }
+
+        boolean finished() {
+            return finished;
+        }
+
+        void succeed(long r) {
+            result = r;
+            finished = true;
+        }
+
+        void fail(RelayException e) {
+            failure = e;
+            finished = true;
+        }
+
+        long outcome() throws RelayException {
+            if (!finished) {
+                throw new IllegalStateException("a write's outcome read before its group ran");
+            }
+            if (failure != null) {
+                // A fresh exception per caller: one thrown object must not be shared between threads' stacks.
+                throw new RelayException(failure.reason(), failure.getMessage(), failure);
+            }
+            return result;
+        }
     }
 
     /** Runs {@code work} in one immediate transaction: committed if it returns, rolled back if it throws. */

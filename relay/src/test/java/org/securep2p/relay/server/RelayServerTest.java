@@ -571,4 +571,33 @@ class RelayServerTest {
         assertThat(bc.isLoggable(java.util.logging.Level.INFO)).isFalse();
         assertThat(bc.isLoggable(java.util.logging.Level.WARNING)).isTrue();
     }
+
+    @Test
+    void anOkForAPostIsSentOnlyAfterItsGroupCommitted() throws Exception {
+        startDefault();
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (RawRelayClient owner = RawRelayClient.connect(relay.address());
+                RawRelayClient contact = RawRelayClient.connect(relay.address())) {
+            Box box = created(owner);
+            ((SqliteMailboxStore) relay.store()).beforeCommit(() -> {
+                holding.countDown();
+                try {
+                    release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            contact.send(RelayFrame.Post.sign(contact.nextId(), box.id(), 3600, blob(100, 1), box.send(),
+                    contact.nonce()));
+            assertThat(holding.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            // The post is in a transaction whose commit is held: no OK may reach the client yet.
+            assertThat(contact.poll(Duration.ofMillis(300))).isNull();
+            release.countDown();
+            assertOk(contact.next(), 1);
+            assertThat(stored(box)).hasSize(1);
+        } finally {
+            release.countDown();
+        }
+    }
 }

@@ -6,11 +6,20 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.crypto.testing.Await;
 import org.securep2p.crypto.testing.SeededRandom;
 import org.securep2p.relay.MailboxId;
 import org.securep2p.relay.RelayException;
@@ -178,6 +187,151 @@ class SqliteMailboxStoreTest {
             } else {
                 System.setProperty(SqliteMailboxStore.TMPDIR_PROPERTY, before);
             }
+        }
+    }
+
+    /** Posts of {@code n} threads queued behind a first post whose commit is held until they all wait. */
+    final class HeldGroup implements AutoCloseable {
+        final CountDownLatch holding = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger commits = new AtomicInteger();
+        final ExecutorService pool = Executors.newCachedThreadPool();
+        final CompletableFuture<Long> first;
+        final List<CompletableFuture<Long>> rest = new ArrayList<>();
+
+        HeldGroup(MailboxId box, int n, boolean failSecond) throws Exception {
+            store.beforeCommit(() -> {
+                int c = commits.incrementAndGet();
+                if (c == 1) {
+                    holding.countDown();
+                    try {
+                        release.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else if (c == 2 && failSecond) {
+                    throw new java.sql.SQLException("disk full (test)");
+                }
+            });
+            first = post(box);
+            assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < n; i++) {
+                rest.add(post(box));
+            }
+            Await.until("the posts queue behind the held commit", Duration.ofSeconds(20),
+                    () -> store.queuedWrites() == n);
+        }
+
+        private CompletableFuture<Long> post(MailboxId box) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return store.post(box, new byte[] {1, 2, 3}, now, later);
+                } catch (RelayException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, pool);
+        }
+
+        @Override
+        public void close() {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void postsThatArriveTogetherShareOneCommitAndEachGetsItsOwnSequence() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        try (HeldGroup g = new HeldGroup(box, 5, false)) {
+            // Held in its commit: the first post has not returned (an OK cannot precede the commit).
+            assertThat(g.first).isNotDone();
+            g.release.countDown();
+            assertThat(g.first.get(20, TimeUnit.SECONDS)).isEqualTo(1L);
+            List<Long> sequences = new ArrayList<>();
+            for (CompletableFuture<Long> f : g.rest) {
+                sequences.add(f.get(20, TimeUnit.SECONDS));
+            }
+            assertThat(sequences).containsExactlyInAnyOrder(2L, 3L, 4L, 5L, 6L);
+            assertThat(store.groupCommits()).isEqualTo(2); // the first post's, then one for the five
+        }
+        assertThat(store.itemsAfter(box, 0, now, 100)).hasSize(6);
+    }
+
+    @Test
+    void aFailedGroupCommitFailsEveryWriteOfItAndStoresNothing() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        try (HeldGroup g = new HeldGroup(box, 4, true)) {
+            g.release.countDown();
+            assertThat(g.first.get(20, TimeUnit.SECONDS)).isEqualTo(1L);
+            for (CompletableFuture<Long> f : g.rest) {
+                assertThatThrownBy(() -> f.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(RelayException.class)
+                        .cause().satisfies(e -> assertThat(((RelayException) e).reason()).isEqualTo(Reason.INTERNAL));
+            }
+        }
+        assertThat(store.itemsAfter(box, 0, now, 100)).extracting(SqliteMailboxStore.Item::sequence)
+                .containsExactly(1L);
+        store.beforeCommit(() -> { });
+        assertThat(store.post(box, new byte[] {9}, now, later)).isEqualTo(2L); // the failed group used no sequence
+    }
+
+    @Test
+    void aRefusedWriteInAGroupChangesNothingAndTheOthersCommit() throws Exception {
+        open(3, 1 << 20, 10);
+        MailboxId box = box();
+        try (HeldGroup g = new HeldGroup(box, 4, false)) {
+            g.release.countDown();
+            g.first.get(20, TimeUnit.SECONDS);
+            int ok = 0;
+            int full = 0;
+            for (CompletableFuture<Long> f : g.rest) {
+                try {
+                    f.get(20, TimeUnit.SECONDS);
+                    ok++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(((RelayException) e.getCause()).reason()).isEqualTo(Reason.QUOTA_EXCEEDED);
+                    full++;
+                }
+            }
+            assertThat(ok).isEqualTo(2); // the quota of 3 is checked inside the shared transaction
+            assertThat(full).isEqualTo(2);
+        }
+        assertThat(store.itemsAfter(box, 0, now, 100)).extracting(SqliteMailboxStore.Item::sequence)
+                .containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void keysAreReadWithoutTheStoreLock() throws Exception {
+        open(10, 1 << 20, 10);
+        MailboxId box = box();
+        byte[] expected = send.clone();
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        store.beforeCommit(() -> {
+            holding.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            pool.submit(() -> store.post(box, new byte[] {1}, now, later));
+            assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
+            // The writer holds the lock in its commit; a signature check's key lookup must not wait for it.
+            CompletableFuture<Optional<SqliteMailboxStore.Keys>> keys = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return store.keys(box);
+                } catch (RelayException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            assertThat(keys.get(20, TimeUnit.SECONDS).orElseThrow().sendKey()).isEqualTo(expected);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
         }
     }
 }
