@@ -3,6 +3,7 @@ package org.securep2p.app;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -29,9 +30,21 @@ final class RelayConnections implements Function<RelayAddress, RelayClient>, Aut
 
     private final SecureRandom random;
     private final Map<RelayAddress, RelayConnector> connectors = new ConcurrentHashMap<>();
+    private final Optional<RelayAddress> own;
+    private final byte[] createPassword;
 
     RelayConnections(SecureRandom random) {
+        this(random, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * {@code createPassword} goes to {@code own} only (the relay that keeps this side's inboxes, started with
+     * {@code --create-password-file}); a contact's relay never sees it. Kept until {@link #close()}, then zeroed.
+     */
+    RelayConnections(SecureRandom random, Optional<RelayAddress> own, Optional<byte[]> createPassword) {
         this.random = random;
+        this.own = own;
+        this.createPassword = createPassword.map(byte[]::clone).orElseGet(() -> new byte[0]);
     }
 
     @Override
@@ -39,7 +52,9 @@ final class RelayConnections implements Function<RelayAddress, RelayClient>, Aut
         try {
             RelayConnector c = connectors.computeIfAbsent(address, a -> {
                 try {
-                    return RelayConnector.start(a, random);
+                    Optional<byte[]> password = own.filter(a::equals).isPresent() && createPassword.length > 0
+                            ? Optional.of(createPassword) : Optional.empty();
+                    return RelayConnector.start(a, random, password);
                 } catch (RelayException e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }
@@ -55,6 +70,7 @@ final class RelayConnections implements Function<RelayAddress, RelayClient>, Aut
     public void close() {
         List.copyOf(connectors.values()).forEach(RelayConnector::close);
         connectors.clear();
+        java.util.Arrays.fill(createPassword, (byte) 0);
     }
 
     /** A client that never connects: every request fails UNREACHABLE with the reason. */

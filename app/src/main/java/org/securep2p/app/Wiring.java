@@ -243,7 +243,9 @@ final class Wiring {
                     config, trust, conversations, history, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);
             messenger.startHistoryExpiry();
-            messenger.startRelays(relays(o), new RelayConnections(random));
+            List<org.securep2p.relay.RelayAddress> relays = relays(o);
+            messenger.startRelays(relays, new RelayConnections(random, relays.stream().findFirst(),
+                    relayPassword(o)));
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             // Runs until the watchdog is shut down; the task logs its own failures.
@@ -427,6 +429,40 @@ final class Wiring {
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * The creation password of this side's first relay, from the file {@code relay.password_file} of
+     * securep2p.conf names (for a relay run with {@code --create-password-file}); never on the command line.
+     */
+    static Optional<byte[]> relayPassword(Options o) throws IOException {
+        Path conf = o.home().configFile();
+        if (!Files.exists(conf)) {
+            return Optional.empty();
+        }
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.Reader r = Files.newBufferedReader(conf, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("cannot read " + conf, e);
+        }
+        String file = p.getProperty("relay.password_file", "").strip();
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> password;
+        try {
+            password = Main.readSecretFile(Path.of(file));
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            throw new IOException("relay.password_file " + file + ": cannot read it", e);
+        }
+        byte[] bytes = password.orElseThrow(() -> new IOException("relay.password_file " + file + " is empty"))
+                .getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > org.securep2p.relay.RelayFrame.MAX_PASSWORD) {
+            throw new IOException("relay.password_file " + file + ": at most "
+                    + org.securep2p.relay.RelayFrame.MAX_PASSWORD + " bytes");
+        }
+        return Optional.of(bytes);
     }
 
     private static List<ServerAddress> servers(List<String> texts) throws TransportException {

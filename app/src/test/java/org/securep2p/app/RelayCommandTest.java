@@ -1,6 +1,7 @@
 package org.securep2p.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -96,5 +97,26 @@ class RelayCommandTest {
         assertThat(Wiring.relays(o)).containsExactly(RelayAddress.parse(a), RelayAddress.parse(b));
         // The transport's reader of the same file passes over the relay's setting.
         assertThat(Wiring.transportConfig(o)).isNotNull();
+    }
+
+    @Test
+    void theFirstRelaysCreationPasswordComesFromTheFileTheConfNames() throws Exception {
+        Home home = new Home(dir.resolve("home"));
+        home.createAll();
+        Wiring.Options o = new Wiring.Options(home, "alice", org.securep2p.crypto.SecurityLevel.STANDARD, List.of(),
+                List.of(), null, java.util.Optional.empty(), java.util.Optional.empty(), true,
+                java.util.Optional.empty(), false, List.of());
+        assertThat(Wiring.relayPassword(o)).isEmpty();
+        Path file = dir.resolve("relay-password");
+        Files.writeString(file, "owners only\n");
+        Files.writeString(home.configFile(), "relay.password_file = " + file + "\n");
+        assertThat(Wiring.relayPassword(o)).hasValueSatisfying(
+                b -> assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("owners only"));
+        // The transport's reader of the same file passes over the setting.
+        assertThat(Wiring.transportConfig(o)).isNotNull();
+        Files.writeString(file, "\n");
+        assertThatThrownBy(() -> Wiring.relayPassword(o)).hasMessageContaining("is empty");
+        Files.delete(file);
+        assertThatThrownBy(() -> Wiring.relayPassword(o)).hasMessageContaining("cannot read");
     }
 }
