@@ -407,18 +407,9 @@ final class Wiring {
      */
     static List<org.securep2p.relay.RelayAddress> relays(Options o) throws IOException {
         List<String> texts = new ArrayList<>(o.relays());
-        Path conf = o.home().configFile();
-        if (Files.exists(conf)) {
-            java.util.Properties p = new java.util.Properties();
-            try (java.io.Reader r = Files.newBufferedReader(conf, StandardCharsets.UTF_8)) {
-                p.load(r);
-            } catch (IllegalArgumentException e) {
-                throw new IOException("cannot read " + conf, e);
-            }
-            String servers = p.getProperty("relay.servers", "").strip();
-            if (!servers.isEmpty()) {
-                texts.addAll(List.of(servers.split("\\s*,\\s*")));
-            }
+        String servers = conf(o).getProperty("relay.servers", "").strip();
+        if (!servers.isEmpty()) {
+            texts.addAll(List.of(servers.split("\\s*,\\s*")));
         }
         java.util.LinkedHashSet<org.securep2p.relay.RelayAddress> out = new java.util.LinkedHashSet<>();
         for (String t : texts) {
@@ -436,17 +427,7 @@ final class Wiring {
      * securep2p.conf names (for a relay run with {@code --create-password-file}); never on the command line.
      */
     static Optional<byte[]> relayPassword(Options o) throws IOException {
-        Path conf = o.home().configFile();
-        if (!Files.exists(conf)) {
-            return Optional.empty();
-        }
-        java.util.Properties p = new java.util.Properties();
-        try (java.io.Reader r = Files.newBufferedReader(conf, StandardCharsets.UTF_8)) {
-            p.load(r);
-        } catch (IllegalArgumentException e) {
-            throw new IOException("cannot read " + conf, e);
-        }
-        String file = p.getProperty("relay.password_file", "").strip();
+        String file = conf(o).getProperty("relay.password_file", "").strip();
         if (file.isEmpty()) {
             return Optional.empty();
         }
@@ -463,6 +444,20 @@ final class Wiring {
                     + org.securep2p.relay.RelayFrame.MAX_PASSWORD + " bytes");
         }
         return Optional.of(bytes);
+    }
+
+    /** securep2p.conf's settings (none when there is no file). */
+    private static java.util.Properties conf(Options o) throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        Path conf = o.home().configFile();
+        if (Files.exists(conf)) {
+            try (java.io.Reader r = Files.newBufferedReader(conf, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IllegalArgumentException e) {
+                throw new IOException("cannot read " + conf, e);
+            }
+        }
+        return p;
     }
 
     private static List<ServerAddress> servers(List<String> texts) throws TransportException {
