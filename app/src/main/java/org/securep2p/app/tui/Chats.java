@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.securep2p.app.ChatEvent;
+import org.securep2p.app.Messenger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,6 +82,23 @@ final class Chats {
         if (c.history instanceof Conversation.NothingRead) {
             readPage(c, Optional.empty());
         }
+        reconnectThroughRelay(c);
+    }
+
+    /**
+     * A known contact who is not connected but has an inbox at a relay is offered a connection there (PROTOCOL.md
+     * §22.7): no code to exchange. A conversation already waiting, dialling or deciding is left alone (and the
+     * messenger itself never offers twice while an offer is open).
+     */
+    private void reconnectThroughRelay(Conversation c) {
+        Messenger.ConversationInfo info = c.info;
+        if (info == null || info.connected() || info.relay().isEmpty()
+                || !("idle".equals(info.state()) || "closed".equals(info.state()))) {
+            return;
+        }
+        c.log.addSystem(tui.now(), "Offering a connection through the relay " + info.relay().get() + "…");
+        tui.async(() -> tui.messenger().open(c.peer), opened -> { },
+                why -> c.log.addSystem(tui.now(), "Cannot reconnect through the relay: " + why));
     }
 
     /** The conversation up on the screen, if one is. */

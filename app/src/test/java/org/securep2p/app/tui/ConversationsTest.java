@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
+import org.securep2p.crypto.testing.Await;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
 import org.securep2p.app.history.HistoryMessage;
@@ -343,6 +344,24 @@ class ConversationsTest {
             h.awaitText("09:30 me: while away  [via relay]");
             h.messenger.emit(new ChatEvent.Delivered(CAROL, "s1"));
             h.awaitText("09:30 me: while away  [delivered]");
+        }
+    }
+
+    @Test
+    void openingAnAwayContactWithARelayOffersAConnectionThereAndAConnectedOneIsLeftAlone() throws Exception {
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.messenger.conversations = List.of(info(BOB, "bob", true, 0), new Messenger.ConversationInfo(CAROL,
+                    "carol", false, 0, Optional.of(EARLIER), "closed", Optional.of("relay.example:443"),
+                    Optional.of("relay")));
+            h.messenger.emit(new ChatEvent.ConversationsChanged());
+            h.awaitText("Alt+2  carol");
+            h.alt('1');
+            h.awaitText("Chat with bob");
+            h.alt('2');
+            h.awaitText("Offering a connection through the relay relay.example:443");
+            Await.until(() -> "open called: " + h.messenger.calls, java.time.Duration.ofSeconds(10),
+                    () -> h.messenger.calls.contains("open " + CAROL));
+            assertThat(h.messenger.calls).doesNotContain("open " + BOB);
         }
     }
 
