@@ -9,7 +9,6 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 import javax.net.ssl.SSLContext;
@@ -59,7 +58,7 @@ public final class PinnedTrust {
 
     /** Whether {@code failure} (a connect's exception) is, anywhere in its causes, a relay that showed another key. */
     public static boolean isWrongRelayKey(Throwable failure) {
-        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        IdentityHashMap<Throwable, Boolean> seen = new IdentityHashMap<>();
         java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>();
         if (failure != null) {
             todo.add(failure);

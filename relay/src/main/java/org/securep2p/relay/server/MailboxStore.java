@@ -1,6 +1,7 @@
 package org.securep2p.relay.server;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,6 +19,7 @@ import org.securep2p.relay.RelayException;
 public interface MailboxStore extends AutoCloseable {
 
     /** The two public keys of a mailbox. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; equals, hashCode and toString go by content
     record Keys(byte[] receiveKey, byte[] sendKey) {
         public Keys {
             receiveKey = receiveKey.clone();
@@ -33,9 +35,28 @@ public interface MailboxStore extends AutoCloseable {
         public byte[] sendKey() {
             return sendKey.clone();
         }
+
+        // A value compared by content (two loads of one mailbox are equal), not by which array it holds.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Keys other && Arrays.equals(receiveKey, other.receiveKey)
+                    && Arrays.equals(sendKey, other.sendKey);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Arrays.hashCode(receiveKey) + Arrays.hashCode(sendKey);
+        }
+
+        // Lengths only: the keys name the mailbox, which stays out of logs.
+        @Override
+        public String toString() {
+            return "Keys[" + receiveKey.length + "-byte receive key, " + sendKey.length + "-byte send key]";
+        }
     }
 
     /** One stored item. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; equals, hashCode and toString go by content
     record Item(long sequence, long postedMillis, byte[] blob) {
         public Item {
             blob = blob.clone();
@@ -44,6 +65,18 @@ public interface MailboxStore extends AutoCloseable {
         @Override
         public byte[] blob() {
             return blob.clone();
+        }
+
+        // A value compared by content (two reads of one item are equal), not by which array it holds.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Item other && sequence == other.sequence && postedMillis == other.postedMillis
+                    && Arrays.equals(blob, other.blob);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Long.hashCode(sequence) + Long.hashCode(postedMillis)) + Arrays.hashCode(blob);
         }
 
         @Override

@@ -124,11 +124,16 @@ public final class RelayConnection implements Session.Listener {
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason) {
-        State before = state.getAndSet(State.CLOSED);
-        cancelSubscriptions();
-        if (admitted && before != State.CLOSED) {
-            relay.release();
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        try {
+            State before = state.getAndSet(State.CLOSED);
+            cancelSubscriptions();
+            if (admitted && before != State.CLOSED) {
+                relay.release();
+            }
+        } finally {
+            // Jetty finishes the close only once told: even if the clean-up above threw.
+            callback.succeed();
         }
     }
 

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class RelayServer implements AutoCloseable {
 
     /** Clients PING every 20 s; a connection silent for six of those is gone. */
-    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
+    static final Duration IDLE_TIMEOUT = Duration.ofMinutes(2);
     static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
     /** Longest accepted text message: none is accepted, but Jetty needs a bound before it hands us one. */
     static final int MAX_TEXT = 1024;
@@ -142,7 +142,8 @@ public final class RelayServer implements AutoCloseable {
         });
         RelayAddress address = new RelayAddress(config.host(), connector.getLocalPort(), identity.fingerprint());
         RelayServer server = new RelayServer(jetty, connector, context, store, sweeper, address);
-        sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
+        // Fire-and-forget: sweep catches and logs its own failures, and close() stops the sweeper itself.
+        var unused = sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
         LOG.info("relay listening at {}", address);
         return server;

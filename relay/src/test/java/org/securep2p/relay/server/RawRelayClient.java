@@ -191,7 +191,8 @@ public final class RawRelayClient implements AutoCloseable {
         }
 
         @Override
-        public void onWebSocketClose(int statusCode, String reason) {
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            callback.succeed();
             closed.complete(statusCode);
         }
     }

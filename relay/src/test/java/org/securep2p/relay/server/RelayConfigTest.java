@@ -34,8 +34,15 @@ class RelayConfigTest {
 
     @Test
     void relayConfOverridesEachLimit() throws IOException {
-        Files.writeString(data.resolve("relay.conf"), "ttl.days = 3\nmailbox.max_items=5\nmailbox.max_bytes=6000\n"
-                + "max_mailboxes=7\nrate.requests_per_second=8\nrate.burst=9\nmax_connections=10\n");
+        Files.writeString(data.resolve("relay.conf"), """
+                ttl.days = 3
+                mailbox.max_items=5
+                mailbox.max_bytes=6000
+                max_mailboxes=7
+                rate.requests_per_second=8
+                rate.burst=9
+                max_connections=10
+                """);
         RelayConfig c = load();
         assertThat(c.maxTtl()).isEqualTo(Duration.ofDays(3));
         assertThat(c.mailboxMaxItems()).isEqualTo(5);
