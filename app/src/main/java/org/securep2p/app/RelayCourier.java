@@ -108,7 +108,7 @@ final class RelayCourier implements AutoCloseable {
 
     /** Start-up: subscribes to every inbox this side owns, then posts what waits for contacts not connected. */
     void start() {
-        submit(() -> {
+        enqueue(() -> {
             for (RelayAddress r : relays) {
                 client(r);
             }
@@ -130,7 +130,7 @@ final class RelayCourier implements AutoCloseable {
         if (relays.isEmpty()) {
             return;
         }
-        submit(() -> {
+        enqueue(() -> {
             MailboxStore.Mailboxes m = store.load(peer);
             RelayAddress first = relays.get(0);
             Inbox own = m.own().filter(o -> o.relay().equals(first)).orElse(null);
@@ -178,7 +178,7 @@ final class RelayCourier implements AutoCloseable {
      */
     java.util.concurrent.CompletableFuture<Void> postControl(Fingerprint peer, ChatPayload payload) {
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-        submit(() -> {
+        enqueue(() -> {
             try {
                 Optional<SendCapability> to = store.load(peer).peer();
                 Optional<Conversation> c = host.conversation(peer);
@@ -207,12 +207,12 @@ final class RelayCourier implements AutoCloseable {
                 action.run();
             }
         };
-        submit(() -> {
+        enqueue(() -> {
             for (RelayAddress r : relays) {
                 RelayClient c = client(r);
                 c.addStateListener(s -> {
                     if (s == RelayClient.State.CONNECTED) {
-                        submit(run);
+                        enqueue(run);
                     }
                 });
                 if (c.state() == RelayClient.State.CONNECTED) {
@@ -224,7 +224,7 @@ final class RelayCourier implements AutoCloseable {
 
     /** Posts the contact's queue if it is not connected (after a send that queued, after a session ended). */
     void flush(Fingerprint peer) {
-        submit(() -> flushPeer(peer));
+        enqueue(() -> flushPeer(peer));
     }
 
     private void flushAll() throws AppException {
@@ -278,9 +278,10 @@ final class RelayCourier implements AutoCloseable {
         subscribed.put(inbox.id(), peer);
         RelayClient client = client(inbox.relay());
         // The sink runs on the client's thread: hand each item over to the courier's.
-        client.subscribe(inbox, d -> submit(() -> take(peer, inbox, d))).whenComplete((ok, e) -> {
+        // The failure is handled in whenComplete; the future it returns carries nothing more.
+        var unused = client.subscribe(inbox, d -> enqueue(() -> take(peer, inbox, d))).whenComplete((ok, e) -> {
             if (e != null) {
-                submit(() -> subscribed.remove(inbox.id()));
+                enqueue(() -> subscribed.remove(inbox.id()));
                 LOG.info("subscription to the inbox of {} refused: {}", peer.shortForm(), e.getMessage());
             }
         });
@@ -307,12 +308,13 @@ final class RelayCourier implements AutoCloseable {
         delete(inbox, d.sequence());
         if (ack && ackDue.add(peer) && ackDue.size() == 1) {
             // Queued behind the items already waiting: one cumulative acknowledgement for all of them.
-            submit(this::sendAcks);
+            enqueue(this::sendAcks);
         }
     }
 
     private void delete(Inbox inbox, long sequence) {
-        client(inbox.relay()).delete(inbox, sequence).whenComplete((ok, e) -> {
+        // The failure is handled in whenComplete; the future it returns carries nothing more.
+        var unused = client(inbox.relay()).delete(inbox, sequence).whenComplete((ok, e) -> {
             if (e != null) {
                 // Delivered again later and refused by the ratchet as a duplicate: nothing is lost or shown twice.
                 LOG.info("delete at the relay failed: {}", e.getMessage());
@@ -387,7 +389,7 @@ final class RelayCourier implements AutoCloseable {
                 LOG.info("relay {}:{} {}{}", a.host(), a.port(), s, s == RelayClient.State.UNREACHABLE
                         ? ": " + c.lastProblem() : "");
                 if (s == RelayClient.State.CONNECTED) {
-                    submit(this::flushAll);
+                    enqueue(this::flushAll);
                 }
             });
             return c;
@@ -422,6 +424,14 @@ final class RelayCourier implements AutoCloseable {
     /** A step of the courier's: run in order on its thread; a failure is logged and never stops the next one. */
     private interface Step {
         void run() throws Exception;
+    }
+
+    /**
+     * Queues a step without waiting for it. Nothing is lost by dropping the future: submit's wrapper catches and
+     * logs every failure of the step itself, so the future can only ever complete normally.
+     */
+    private void enqueue(Step step) {
+        var unused = submit(step);
     }
 
     private Future<?> submit(Step step) {

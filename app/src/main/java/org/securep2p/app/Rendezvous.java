@@ -42,7 +42,7 @@ final class Rendezvous implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Rendezvous.class);
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     /** How old (or how far ahead) an OFFER may be, and how long an opened wait stays open: one ICE set-up's span. */
-    static final Duration OFFER_LIFETIME = Duration.ofSeconds(120);
+    static final Duration OFFER_LIFETIME = Duration.ofMinutes(2);
     /** How many contacts are opened at start: the most recently used, so a long contact list costs 8 waits. */
     static final int AUTO_OPEN_LIMIT = 8;
     /** The sentence of §22.7 when there is no inbox to post an offer into. */
@@ -90,10 +90,12 @@ final class Rendezvous implements AutoCloseable {
     }
 
     /** An offer this side posted and whose wait is open. */
+    @SuppressWarnings("ArrayRecordComponent") // internal carrier, kept by attempt id; never compared or hashed
     private record Offer(Fingerprint peer, byte[] id, String attempt, ScheduledFuture<?> expiry) {
     }
 
     /** A connect this side started from a contact's offer. */
+    @SuppressWarnings("ArrayRecordComponent") // internal carrier, kept by attempt id; never compared or hashed
     private record Answering(Fingerprint peer, byte[] offerId, boolean answerNeeded) {
     }
 
@@ -159,7 +161,8 @@ final class Rendezvous implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             offers.put(wait.attempt(), new Offer(peer, id, wait.attempt(), expiry));
         }
-        host.post(peer, ChatPayload.offer(id, clock.instant(), wait.code())).whenComplete((ok, e) -> {
+        // The failure is handled in whenComplete; the future it returns carries nothing more.
+        var unused = host.post(peer, ChatPayload.offer(id, clock.instant(), wait.code())).whenComplete((ok, e) -> {
             if (e != null) {
                 LOG.info("offer to {} not posted: {}", peer.shortForm(), e.getMessage());
                 drop(wait.attempt());
@@ -301,7 +304,8 @@ final class Rendezvous implements AutoCloseable {
         if (e instanceof ChatEvent.AnswerCode a) {
             Answering x = answering.get(a.attempt());
             if (x != null && x.answerNeeded()) {
-                host.post(x.peer(), ChatPayload.answer(x.offerId(), a.code())).whenComplete((ok, err) -> {
+                // The failure is handled in whenComplete; the future it returns carries nothing more.
+                var unused = host.post(x.peer(), ChatPayload.answer(x.offerId(), a.code())).whenComplete((ok, err) -> {
                     if (err != null) {
                         LOG.info("answer to {} not posted: {}", x.peer().shortForm(), err.getMessage());
                     }

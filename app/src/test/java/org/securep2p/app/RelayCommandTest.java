@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,7 +58,9 @@ class RelayCommandTest {
         command.stop();
         assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(Main.OK);
         // Its key stays under --data, so the same address comes back at the next start.
-        assertThat(Files.list(data).map(p -> p.getFileName().toString()).toList()).contains("relay-key.pem");
+        try (Stream<Path> files = Files.list(data)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).contains("relay-key.pem");
+        }
     }
 
     @Test

@@ -249,7 +249,8 @@ class RelayCourierTest {
             awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id));
         }
         List<ChatEvent> bobAgain = new CopyOnWriteArrayList<>();
-        DefaultMessenger bob2 = open("bob", bobAgain, new RelayConnections(random));
+        // Bob again, with the same keys; closed with the others after the test.
+        open("bob", bobAgain, new RelayConnections(random));
         for (String id : ids) {
             awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(id) && d.peer().equals(bobFp));
         }
