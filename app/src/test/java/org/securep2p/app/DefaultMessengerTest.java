@@ -741,6 +741,9 @@ class DefaultMessengerTest {
         });
         bob.disconnect(null);
         awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+        // Listeners run one after another: aliceEvents' may have seen the event before ours has looked.
+        Await.until("alice's listener to look at the conversation", Duration.ofSeconds(30),
+                () -> !statesSeen.isEmpty());
         // Not "connected", nor "closed" derived from a Connected link whose session is dead: the link has moved.
         assertThat(statesSeen).containsExactly("idle");
     }
