@@ -35,6 +35,10 @@ public final class RelayException extends Exception {
         BUSY(11, true),
         /** The relay could not store or read (disk full, database error); nothing was stored. */
         INTERNAL(12, false),
+        /** REQUEST to a member with no connection to the relay (§23.4). */
+        NOT_ONLINE(13, false),
+        /** LOOKUP of a fingerprint nobody published, or whose certificate the CA has revoked (§23.3). */
+        UNKNOWN_MEMBER(14, false),
         /** The relay's TLS key is not the pinned fingerprint: someone else answered at that address. */
         WRONG_RELAY_KEY(0, false),
         /** The relay could not be reached or the connection dropped before an answer. */

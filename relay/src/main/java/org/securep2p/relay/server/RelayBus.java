@@ -1,0 +1,38 @@
+package org.securep2p.relay.server;
+
+/**
+ * How the instances of one relay tell each other what happened (PROTOCOL.md §23.5): an item committed to a
+ * mailbox, a chat request for a member, a revoked certificate. Every message reaches every instance, this one
+ * included, at most once and possibly never (a listener that dropped): receivers treat a message as a hint to
+ * look at the store, never as the only way to learn of an item. With SQLite the bus is in-process; with
+ * PostgreSQL it is LISTEN/NOTIFY, sent in the transaction of the write it announces.
+ */
+interface RelayBus extends AutoCloseable {
+
+    /** What an instance hears. Called on the bus's own thread: must not block. */
+    interface Listener {
+        /** An item up to {@code sequence} was committed to {@code mailbox}. */
+        void posted(org.securep2p.relay.MailboxId mailbox, long sequence);
+
+        /** A chat request (an encoded INCOMING frame) for the member with {@code fingerprint}. */
+        void request(byte[] fingerprint, byte[] incomingFrame);
+
+        /** The certificate with {@code serial} was revoked: close its connections. */
+        void revoked(java.math.BigInteger serial);
+
+        /** The bus may have missed messages (its listening connection dropped and came back): re-read the store. */
+        void resynchronise();
+    }
+
+    /** Announces a request for a member to every instance. */
+    void request(byte[] fingerprint, byte[] incomingFrame);
+
+    /** Announces a revocation to every instance. */
+    void revoked(java.math.BigInteger serial);
+
+    /** Sets the one listener of this instance. */
+    void listen(Listener listener);
+
+    @Override
+    void close();
+}
