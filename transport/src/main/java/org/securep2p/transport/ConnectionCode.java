@@ -63,8 +63,10 @@ public final class ConnectionCode {
         }
     }
 
-    /** The version this build writes and reads. */
-    public static final int VERSION = 1;
+    /** The newest version this build reads and writes; it writes 1 for a code without a relay (section 11.4). */
+    public static final int VERSION = 2;
+    /** The version of a code without a relay address: old readers read it, and it is no longer than before. */
+    static final int VERSION_WITHOUT_RELAY = 1;
     /** The oldest version this build reads; an older one is a different error from an unknown newer one. */
     static final int OLDEST_READABLE_VERSION = 1;
 
@@ -76,9 +78,9 @@ public final class ConnectionCode {
     public static final int MAX_CANDIDATES = 8;
 
     /**
-     * Longest text {@link #parse} looks at, separators and wrapping included. The longest version-1 code is 454
-     * characters; this leaves room for a chat app's line breaks and indentation while refusing a pasted
-     * document before any work is done on it.
+     * Longest text {@link #parse} looks at, separators and wrapping included. The longest code is 508 characters
+     * (a full payload: version 2 with a relay address; the longest version-1 code has 454); this leaves room for a
+     * chat app's line breaks and indentation while refusing a pasted document before any work is done on it.
      */
     static final int MAX_TEXT_LENGTH = 2048;
 
@@ -100,6 +102,11 @@ public final class ConnectionCode {
     static final int HEADER_CHARS = (HEADER_BYTES * 8 + 4) / 5;
     /** The length field is one byte; every version's payload fits in it. */
     static final int MAX_PAYLOAD_BYTES = 0xFF;
+    /**
+     * The longest relay address a code may carry, as the relay's own address text allows (PROTOCOL.md 22.2); the
+     * payload's 255 bytes bound it further ({@link #relayRoom()}).
+     */
+    public static final int MAX_RELAY_BYTES = 340;
 
     /** Offer flag: the waiter's NAT filters packets from unknown sources, so the connector must answer. */
     static final int FLAG_ANSWER_NEEDED = 0x01;
@@ -128,9 +135,20 @@ public final class ConnectionCode {
     private final List<Candidate> candidates;
     private final boolean answerNeeded;
     private final byte[] answeredUfrag;
+    private final int version;
+    /** Version 2 only: the maker's relay address (text, not parsed here), or null for none. */
+    private final String relay;
 
     private ConnectionCode(Kind kind, Fingerprint identity, SecurityLevel minimumLevel, IceCredentials credentials,
             List<Candidate> candidates, boolean answerNeeded, byte[] answeredUfrag) {
+        this(kind, identity, minimumLevel, credentials, candidates, answerNeeded, answeredUfrag,
+                VERSION_WITHOUT_RELAY, null);
+    }
+
+    private ConnectionCode(Kind kind, Fingerprint identity, SecurityLevel minimumLevel, IceCredentials credentials,
+            List<Candidate> candidates, boolean answerNeeded, byte[] answeredUfrag, int version, String relay) {
+        this.version = version;
+        this.relay = relay;
         this.kind = kind;
         this.identity = identity;
         this.minimumLevel = minimumLevel;
@@ -175,6 +193,58 @@ public final class ConnectionCode {
                 offer.credentials.ufragBytes());
     }
 
+    /**
+     * This offer with the maker's relay address in it (version 2, PROTOCOL.md 11.4), so that the connector can
+     * share the relay from the first session on. The transport checks only the address's length and characters;
+     * what it means is the app's business.
+     *
+     * @throws IllegalArgumentException if this is an answer, if {@code relay} is empty, longer than
+     *     {@link #MAX_RELAY_BYTES} or not visible ASCII, or if it does not fit beside this code's candidates
+     *     ({@link #relayRoom()})
+     */
+    public ConnectionCode withRelay(String relay) {
+        Objects.requireNonNull(relay, "relay");
+        if (kind != Kind.OFFER) {
+            throw new IllegalArgumentException("only an offer carries a relay address");
+        }
+        String refusal = relayRefusal(relay);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        if (relay.length() > relayRoom()) {
+            throw new IllegalArgumentException("a relay address of " + relay.length() + " bytes does not fit beside "
+                    + candidates.size() + " candidates (at most " + relayRoom() + ")");
+        }
+        return new ConnectionCode(kind, identity, minimumLevel, credentials, candidates, answerNeeded, answeredUfrag,
+                VERSION, relay);
+    }
+
+    /**
+     * How long a relay address {@link #withRelay} can add to this code: the room the payload's 255 bytes leave
+     * beside its other fields and candidates, at most {@link #MAX_RELAY_BYTES}; 0 for an answer.
+     */
+    public int relayRoom() {
+        if (kind != Kind.OFFER) {
+            return 0;
+        }
+        int used = payloadWithoutRelay().length + 2;
+        return Math.max(0, Math.min(MAX_RELAY_BYTES, MAX_PAYLOAD_BYTES - used));
+    }
+
+    /** Why a relay address cannot be carried, or null: 1 to 340 characters of visible ASCII. */
+    private static String relayRefusal(String relay) {
+        if (relay.isEmpty() || relay.length() > MAX_RELAY_BYTES) {
+            return "relay address: " + relay.length() + " bytes (1 to " + MAX_RELAY_BYTES + ")";
+        }
+        for (int i = 0; i < relay.length(); i++) {
+            char c = relay.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                return "relay address: byte " + (i + 1) + " is not visible ASCII";
+            }
+        }
+        return null;
+    }
+
     private static List<Candidate> checkedCandidates(List<Candidate> candidates) {
         List<Candidate> copy = List.copyOf(Objects.requireNonNull(candidates, "candidates"));
         String refusal = candidateListRefusal(copy);
@@ -207,9 +277,20 @@ public final class ConnectionCode {
         return kind;
     }
 
-    /** The code's version; a parsed code always has {@link #VERSION}, since other versions are refused. */
+    /**
+     * The code's version: 1, or 2 for a code with a relay field (a code this build makes has 2 exactly when it
+     * carries a relay address; a parsed one keeps the version it was written in).
+     */
     public int version() {
-        return VERSION;
+        return version;
+    }
+
+    /**
+     * For an offer of version 2: the maker's relay address, as written (PROTOCOL.md 22.2's text; not parsed by
+     * the transport). Empty otherwise.
+     */
+    public Optional<String> relay() {
+        return Optional.ofNullable(relay);
     }
 
     /** The fingerprint of the identity that made the code: the handshake must prove exactly this identity. */
@@ -255,12 +336,22 @@ public final class ConnectionCode {
 
     /** The code as the user copies it, e.g. {@code sp2p1o-0F3KQ-...}: lower-case prefix, upper-case groups. */
     public String text() {
-        return encodeEnvelope(VERSION, kind.letter, payload());
+        return encodeEnvelope(version, kind.letter, payload());
     }
 
     private byte[] payload() {
+        byte[] base = payloadWithoutRelay();
+        if (version == VERSION_WITHOUT_RELAY) {
+            return base;
+        }
+        return new StrictWriter().bytes(base)
+                .var16(relay == null ? new byte[0] : relay.getBytes(StandardCharsets.US_ASCII)).toByteArray();
+    }
+
+    /** Version 1's fields (the version byte is this code's). */
+    private byte[] payloadWithoutRelay() {
         StrictWriter w = new StrictWriter()
-                .u8(VERSION)
+                .u8(version)
                 .u8(kind.code)
                 .u8(minimumLevel.code())
                 .u8(answerNeeded ? FLAG_ANSWER_NEEDED : 0)
@@ -304,10 +395,11 @@ public final class ConnectionCode {
             throw new TransportException(UNSUPPORTED_CODE_VERSION, "code version " + envelope.version
                     + " is newer than this build reads (up to " + VERSION + "): update securep2p");
         }
-        return decodeVersion1(envelope);
+        return decode(envelope);
     }
 
-    private static ConnectionCode decodeVersion1(Envelope envelope) throws TransportException {
+    /** Version 1's payload, and for version 2 the relay field after it. */
+    private static ConnectionCode decode(Envelope envelope) throws TransportException {
         Kind kind = Kind.fromLetter(envelope.kindLetter);
         if (kind == null) {
             throw bad("unknown kind '" + envelope.kindLetter + "': a code is an offer (o) or an answer (a)");
@@ -315,8 +407,8 @@ public final class ConnectionCode {
         StrictReader r = new StrictReader(envelope.payload, "payload");
         try {
             int version = r.u8("version");
-            if (version != VERSION) {
-                throw bad("the payload says version " + version + " but the prefix says " + VERSION);
+            if (version != envelope.version) {
+                throw bad("the payload says version " + version + " but the prefix says " + envelope.version);
             }
             int kindCode = r.u8("kind");
             if (kindCode != kind.code) {
@@ -352,9 +444,23 @@ public final class ConnectionCode {
             if (refusal != null) {
                 throw bad(refusal);
             }
+            String relay = null;
+            if (version >= 2) {
+                byte[] field = r.var16(0, MAX_RELAY_BYTES, "relay");
+                if (field.length > 0 && kind == Kind.ANSWER) {
+                    throw bad("an answer carries no relay address");
+                }
+                if (field.length > 0) {
+                    relay = new String(field, StandardCharsets.ISO_8859_1);
+                    String relayProblem = relayRefusal(relay);
+                    if (relayProblem != null) {
+                        throw bad(relayProblem);
+                    }
+                }
+            }
             r.expectEnd();
             return new ConnectionCode(kind, identity, level, credentials, List.copyOf(candidates), answerNeeded,
-                    answeredUfrag);
+                    answeredUfrag, version, relay);
         } catch (CryptoException e) {
             // StrictReader's messages name a field and a count, never the bytes.
             throw new TransportException(BAD_CODE, stripReason(e), e);
@@ -636,19 +742,20 @@ public final class ConnectionCode {
         }
         return kind == c.kind && identity.equals(c.identity) && minimumLevel == c.minimumLevel
                 && credentials.equals(c.credentials) && candidates.equals(c.candidates)
-                && answerNeeded == c.answerNeeded && Arrays.equals(answeredUfrag, c.answeredUfrag);
+                && answerNeeded == c.answerNeeded && Arrays.equals(answeredUfrag, c.answeredUfrag)
+                && version == c.version && Objects.equals(relay, c.relay);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, identity, minimumLevel, credentials, candidates, answerNeeded);
+        return Objects.hash(kind, identity, minimumLevel, credentials, candidates, answerNeeded, version, relay);
     }
 
     /** Kind, level, the fingerprint's short form and the candidate count; never the ICE password. */
     @Override
     public String toString() {
-        return "ConnectionCode[" + kind + " v" + VERSION + ", " + minimumLevel + ", identity "
+        return "ConnectionCode[" + kind + " v" + version + ", " + minimumLevel + ", identity "
                 + identity.shortForm() + ", " + candidates.size() + " candidates"
-                + (answerNeeded ? ", answer needed" : "") + "]";
+                + (answerNeeded ? ", answer needed" : "") + (relay != null ? ", relay" : "") + "]";
     }
 }

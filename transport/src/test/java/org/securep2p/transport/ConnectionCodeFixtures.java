@@ -127,8 +127,13 @@ final class ConnectionCodeFixtures {
                 typicalOffer,
                 offer(2, SecurityLevel.STANDARD, List.of(srflx4()), true),
                 answer(typicalOffer, 3, SecurityLevel.ENHANCED, allSix()),
-                answer(typicalOffer, 4, SecurityLevel.QUANTUM_RESISTANT, eightIpv6()));
+                answer(typicalOffer, 4, SecurityLevel.QUANTUM_RESISTANT, eightIpv6()),
+                offer(5, SecurityLevel.QUANTUM_RESISTANT, typical(), true).withRelay(RELAY));
     }
+
+    /** A relay address as PROTOCOL.md 22.2 writes it: 93 bytes, a typical one. */
+    static final String RELAY = "wss://relay.example.org:443/#"
+            + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     // ---- The independent writer of section 11.
 
@@ -145,6 +150,14 @@ final class ConnectionCodeFixtures {
         Integer count = null;
         final List<byte[]> candidates = new ArrayList<>();
         byte[] trailing = new byte[0];
+        /** Version 2's relay field, written after the candidates when set (its length first, big-endian). */
+        byte[] relay = null;
+
+        Payload version2(String relayText) {
+            version = 2;
+            relay = relayText.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            return this;
+        }
 
         Payload candidate(int type, int family, byte[] address, int port) {
             ByteArrayOutputStream c = new ByteArrayOutputStream();
@@ -182,6 +195,11 @@ final class ConnectionCodeFixtures {
             out.write(count != null ? count : candidates.size());
             for (byte[] c : candidates) {
                 out.writeBytes(c);
+            }
+            if (relay != null) {
+                out.write(relay.length >>> 8);
+                out.write(relay.length);
+                out.writeBytes(relay);
             }
             out.writeBytes(trailing);
             return out.toByteArray();

@@ -40,11 +40,16 @@ class ConnectionCodeProperties {
                 Arbitraries.bytes().array(byte[].class).ofSize(18)).as(IceCredentials::fromBytes);
         Arbitrary<List<Candidate>> candidates = candidates().list().ofMinSize(1)
                 .ofMaxSize(ConnectionCode.MAX_CANDIDATES).uniqueElements(Candidate::address);
+        // A relay address of visible ASCII, cut to the room the code leaves (0: none, a version-1 code).
+        Arbitrary<String> relays = Arbitraries.oneOf(Arbitraries.just(""),
+                Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(ConnectionCode.MAX_RELAY_BYTES));
         return Combinators.combine(Arbitraries.of(ConnectionCode.Kind.class), Arbitraries.of(SecurityLevel.class),
-                fingerprints, credentials, credentials, candidates, Arbitraries.of(true, false))
-                .as((kind, level, fp, own, offers, list, answerNeeded) -> {
+                fingerprints, credentials, credentials, candidates, Arbitraries.of(true, false), relays)
+                .as((kind, level, fp, own, offers, list, answerNeeded, relay) -> {
                     if (kind == ConnectionCode.Kind.OFFER) {
-                        return ConnectionCode.offer(fingerprint(fp), level, own, list, answerNeeded);
+                        ConnectionCode offer = ConnectionCode.offer(fingerprint(fp), level, own, list, answerNeeded);
+                        String fitted = relay.substring(0, Math.min(relay.length(), offer.relayRoom()));
+                        return fitted.isEmpty() ? offer : offer.withRelay(fitted);
                     }
                     ConnectionCode offer = ConnectionCode.offer(fingerprint(new byte[32]), level, offers,
                             List.of(ConnectionCodeFixtures.srflx4()), false);
@@ -73,13 +78,14 @@ class ConnectionCodeProperties {
     @Property
     void textRoundTrips(@ForAll("codes") ConnectionCode code) throws Exception {
         String text = code.text();
-        assertThat(text.length()).isLessThanOrEqualTo(454);
+        assertThat(text.length()).isLessThanOrEqualTo(code.relay().isPresent() ? 508 : 454);
         ConnectionCode parsed = ConnectionCode.parse(text);
         assertThat(parsed).isEqualTo(code);
         assertThat(parsed.text()).isEqualTo(text);
         assertThat(ConnectionCode.parse(text.toLowerCase(Locale.ROOT))).isEqualTo(code);
         assertThat(ConnectionTarget.parse(text).code()).contains(code);
         Statistics.label("candidates").collect(code.candidates().size());
+        Statistics.label("version").collect(code.version());
     }
 
     @Property
@@ -145,7 +151,7 @@ class ConnectionCodeProperties {
                 break;
             }
         }
-        String prefix = "sp2p1" + (code.kind() == ConnectionCode.Kind.OFFER ? "o" : "a");
+        String prefix = "sp2p" + code.version() + (code.kind() == ConnectionCode.Kind.OFFER ? "o" : "a");
         String text = envelope(prefix, payload);
         try {
             assertThat(ConnectionCode.parse(text).text()).isEqualTo(text);
@@ -153,6 +159,21 @@ class ConnectionCodeProperties {
         } catch (TransportException e) {
             assertThat(e.reason()).isEqualTo(BAD_CODE);
             Statistics.label("outcome").collect("rejected");
+        }
+    }
+
+    @Property
+    void everyTruncatedPayloadIsRefused(@ForAll("codes") ConnectionCode code) {
+        byte[] payload = payloadOf(code.text());
+        String prefix = "sp2p" + code.version() + (code.kind() == ConnectionCode.Kind.OFFER ? "o" : "a");
+        for (int k = 0; k < payload.length; k++) {
+            String text = envelope(prefix, Arrays.copyOf(payload, k));
+            try {
+                ConnectionCode.parse(text);
+                throw new AssertionError("a payload cut to " + k + " of " + payload.length + " bytes was read");
+            } catch (TransportException e) {
+                assertThat(e.reason()).isEqualTo(BAD_CODE);
+            }
         }
     }
 

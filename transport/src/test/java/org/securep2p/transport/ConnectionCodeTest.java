@@ -64,7 +64,8 @@ class ConnectionCodeTest {
         assertThat(parsed).isEqualTo(code).hasSameHashCodeAs(code);
         assertThat(parsed.text()).isEqualTo(text);
         assertThat(parsed.kind()).isEqualTo(code.kind());
-        assertThat(parsed.version()).isEqualTo(ConnectionCode.VERSION);
+        assertThat(parsed.version()).isEqualTo(code.version()).isEqualTo(code.relay().isPresent() ? 2 : 1);
+        assertThat(parsed.relay()).isEqualTo(code.relay());
         assertThat(parsed.identity()).isEqualTo(code.identity());
         assertThat(parsed.minimumLevel()).isEqualTo(code.minimumLevel());
         assertThat(parsed.credentials().ufrag()).isEqualTo(code.credentials().ufrag());
@@ -97,9 +98,10 @@ class ConnectionCodeTest {
     void textUsesOnlyCharactersChatAppsLeaveAlone() {
         for (ConnectionCode code : sampleCodes()) {
             String text = code.text();
-            assertThat(text).matches("sp2p1[oa](-[0-9A-HJKMNP-TV-Z]{5})*(-[0-9A-HJKMNP-TV-Z]{1,5})");
+            assertThat(text).matches("sp2p[12][oa](-[0-9A-HJKMNP-TV-Z]{5})*(-[0-9A-HJKMNP-TV-Z]{1,5})");
             assertThat(text).doesNotContainPattern("[_*~`'\"+/=\\s]");
-            assertThat(text).startsWith(code.kind() == ConnectionCode.Kind.OFFER ? "sp2p1o-" : "sp2p1a-");
+            assertThat(text).startsWith("sp2p" + code.version()
+                    + (code.kind() == ConnectionCode.Kind.OFFER ? "o-" : "a-"));
         }
     }
 
@@ -120,6 +122,126 @@ class ConnectionCodeTest {
         assertThat(typicalAnswer.text()).hasSize(216);
         assertThat(shortest.text()).hasSize(150);
         assertThat(longest.text()).hasSize(454);
+        ConnectionCode withRelay = typicalOffer.withRelay(ConnectionCodeFixtures.RELAY);
+        System.out.println("connection code, offer with 2 IPv4 + 1 IPv6 candidates and a 93-byte relay address: "
+                + withRelay.text().length() + " characters");
+        assertThat(withRelay.text()).hasSize(387);
+        ConnectionCode fullest = offer(6, SecurityLevel.QUANTUM_RESISTANT, eightIpv6(), false);
+        ConnectionCode fullestWithRelay = fullest.withRelay("x".repeat(fullest.relayRoom()));
+        assertThat(ConnectionCodeFixtures.payloadOf(fullestWithRelay.text())).hasSize(ConnectionCode.MAX_PAYLOAD_BYTES);
+        assertThat(fullestWithRelay.text()).hasSize(508);
+    }
+
+    // ---- Version 2: the maker's relay address (section 11.4).
+
+    @Test
+    void anOfferWithoutARelayIsStillVersionOneAndAsLongAsBefore() throws Exception {
+        ConnectionCode offer = offer(1, SecurityLevel.QUANTUM_RESISTANT, typical(), false);
+        assertThat(offer.version()).isEqualTo(1);
+        assertThat(offer.relay()).isEmpty();
+        assertThat(offer.text()).startsWith("sp2p1o-").hasSize(204);
+    }
+
+    @Test
+    void anOfferCarriesItsMakersRelay() throws Exception {
+        ConnectionCode offer = offer(1, SecurityLevel.QUANTUM_RESISTANT, typical(), true);
+        ConnectionCode withRelay = offer.withRelay(ConnectionCodeFixtures.RELAY);
+        assertThat(withRelay.version()).isEqualTo(2);
+        assertThat(withRelay.text()).startsWith("sp2p2o-");
+        ConnectionCode parsed = ConnectionCode.parse(withRelay.text());
+        assertThat(parsed.relay()).contains(ConnectionCodeFixtures.RELAY);
+        assertThat(parsed).isEqualTo(withRelay).isNotEqualTo(offer);
+        assertRoundTrip(withRelay);
+        // The relay changes nothing of what the connector dials and how an answer is matched.
+        assertThat(parsed.candidates()).isEqualTo(offer.candidates());
+        ConnectionCode answer = answer(parsed, 7, SecurityLevel.QUANTUM_RESISTANT, typical());
+        assertThat(answer.answers(offer)).isTrue();
+        assertThat(answer.version()).isEqualTo(1);
+        assertThat(answer.relay()).isEmpty();
+    }
+
+    @Test
+    void readsTheIndependentlyWrittenVersionTwo() throws Exception {
+        Payload p = validPayload().version2("wss://[2001:db8::1]:8443/#" + "ab".repeat(32));
+        String text = envelope("sp2p2o", p.toBytes());
+        ConnectionCode parsed = ConnectionCode.parse(text);
+        assertThat(parsed.relay()).contains("wss://[2001:db8::1]:8443/#" + "ab".repeat(32));
+        assertThat(parsed.text()).isEqualTo(text);
+        assertThat(ConnectionCode.encodeEnvelope(2, 'o', p.toBytes())).isEqualTo(text);
+    }
+
+    @Test
+    void readsVersionTwoWithAnEmptyRelayFieldAsNoRelayAndKeepsItsText() throws Exception {
+        for (Payload p : List.of(validPayload().version2(""), validPayload().answer().version2(""))) {
+            String prefix = p.kind == 1 ? "sp2p2o" : "sp2p2a";
+            String text = envelope(prefix, p.toBytes());
+            ConnectionCode parsed = ConnectionCode.parse(text);
+            assertThat(parsed.relay()).isEmpty();
+            assertThat(parsed.version()).isEqualTo(2);
+            // One code, one text: it is written back as it came, not as version 1.
+            assertThat(parsed.text()).isEqualTo(text);
+        }
+    }
+
+    @Test
+    void rejectsAnAnswerCarryingARelay() {
+        Payload p = validPayload().answer().version2(ConnectionCodeFixtures.RELAY);
+        TransportException e = rejection(envelope("sp2p2a", p.toBytes()));
+        assertThat(e.reason()).isEqualTo(BAD_CODE);
+        assertThat(detail(e)).isEqualTo("an answer carries no relay address");
+    }
+
+    @Test
+    void rejectsARelayFieldThatIsNotVisibleAscii() {
+        for (String relay : List.of("wss://a b", "wss://a\u0000", "wss://\u00e9t\u00e9", "\u007f")) {
+            TransportException e = rejection(envelope("sp2p2o", validPayload().version2(relay).toBytes()));
+            assertThat(e.reason()).isEqualTo(BAD_CODE);
+            assertThat(detail(e)).startsWith("relay address: byte ").endsWith(" is not visible ASCII");
+        }
+    }
+
+    @Test
+    void rejectsAVersionTwoPayloadCutInsideItsRelayField() {
+        byte[] full = validPayload().version2(ConnectionCodeFixtures.RELAY).toBytes();
+        for (int cut = 1; cut <= ConnectionCodeFixtures.RELAY.length() + 2; cut++) {
+            byte[] shorter = java.util.Arrays.copyOf(full, full.length - cut);
+            TransportException e = rejection(envelope("sp2p2o", shorter));
+            assertThat(e.reason()).isEqualTo(BAD_CODE);
+            assertThat(detail(e)).startsWith("payload: truncated at relay");
+        }
+        Payload trailing = validPayload().version2(ConnectionCodeFixtures.RELAY);
+        trailing.trailing = new byte[] {0};
+        assertThat(detail(rejection(envelope("sp2p2o", trailing.toBytes())))).isEqualTo("payload: 1 trailing bytes");
+    }
+
+    @Test
+    void rejectsAVersionOneCodeWithARelayField() {
+        Payload p = validPayload().version2(ConnectionCodeFixtures.RELAY);
+        p.version = 1;
+        // Version 1 has no relay field: its bytes are trailing bytes.
+        assertThat(detail(rejection(envelope("sp2p1o", p.toBytes())))).startsWith("payload: ")
+                .endsWith(" trailing bytes");
+        Payload mixed = validPayload().version2(ConnectionCodeFixtures.RELAY);
+        assertThat(detail(rejection(envelope("sp2p1o", mixed.toBytes())))).isEqualTo(
+                "the payload says version 2 but the prefix says 1");
+    }
+
+    @Test
+    void withRelayRefusesWhatNoReaderWouldAccept() {
+        ConnectionCode offer = offer(1, SecurityLevel.QUANTUM_RESISTANT, typical(), false);
+        ConnectionCode answer = answer(offer, 2, SecurityLevel.QUANTUM_RESISTANT, typical());
+        assertThatThrownBy(() -> answer.withRelay(ConnectionCodeFixtures.RELAY))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only an offer");
+        assertThat(answer.relayRoom()).isZero();
+        assertThatThrownBy(() -> offer.withRelay("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> offer.withRelay("wss://h:1/#\u00e9")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("visible ASCII");
+        assertThatThrownBy(() -> offer.withRelay("x".repeat(offer.relayRoom() + 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not fit");
+        assertThat(offer.withRelay("x".repeat(offer.relayRoom())).relay()).isPresent();
+        ConnectionCode shortest = offer(3, SecurityLevel.STANDARD, List.of(srflx4()), false);
+        // The payload's one length byte bounds the relay field well below 340.
+        assertThat(shortest.relayRoom()).isEqualTo(255 - 69 - 2);
     }
 
     @Test
@@ -468,10 +590,10 @@ class ConnectionCodeTest {
     @Test
     void rejectsUnknownVersion() {
         Payload p = validPayload();
-        p.version = 2;
-        TransportException e = rejection(envelope("sp2p2o", p.toBytes()));
+        p.version = 3;
+        TransportException e = rejection(envelope("sp2p3o", p.toBytes()));
         assertThat(e.reason()).isEqualTo(UNSUPPORTED_CODE_VERSION);
-        assertThat(detail(e)).isEqualTo("code version 2 is newer than this build reads (up to 1): update securep2p");
+        assertThat(detail(e)).isEqualTo("code version 3 is newer than this build reads (up to 2): update securep2p");
         // A future version may change everything after the envelope: it is refused without being read.
         TransportException future = rejection(envelope("sp2p17z", new byte[] {(byte) 0xEE}));
         assertThat(future.reason()).isEqualTo(UNSUPPORTED_CODE_VERSION);
@@ -483,7 +605,7 @@ class ConnectionCodeTest {
         TransportException e = rejection(envelope("sp2p0o", validPayload().toBytes()));
         assertThat(e.reason()).isEqualTo(UNSUPPORTED_CODE_VERSION);
         assertThat(detail(e)).isEqualTo(
-                "code version 0 is older than this build reads (1 to 1): the peer should update securep2p");
+                "code version 0 is older than this build reads (1 to 2): the peer should update securep2p");
     }
 
     @Test
