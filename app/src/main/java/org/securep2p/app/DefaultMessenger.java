@@ -156,6 +156,11 @@ final class DefaultMessenger implements Messenger {
         final CompletableFuture<Void> done = new CompletableFuture<>();
         /** Completed when the current session ends (its Disconnected event) or the link closes. */
         volatile CompletableFuture<Void> sessionOver = new CompletableFuture<>();
+        /**
+         * The relay the code this link dials named (PROTOCOL.md §22.5), set before its worker starts: a side
+         * without relays of its own keeps its inbox for the contact there.
+         */
+        volatile Optional<org.securep2p.relay.RelayAddress> offeredRelay = Optional.empty();
         private ConversationState state = new ConversationState.Idle();
 
         Link(String attempt, Origin origin, SecurityLevel floor, long start) {
@@ -685,7 +690,7 @@ final class DefaultMessenger implements Messenger {
                 w.close();
                 throw new AppException(AppException.Reason.NO_WAIT, "The wait was ended.");
             }
-            ConnectionCode code = w.code();
+            ConnectionCode code = shownOffer(w.code());
             // The plain endpoint: the public (server-reflexive) address if there is one, else the first candidate.
             String plain = code.candidates().stream()
                     .sorted(Comparator.comparing(c -> c.type() != org.securep2p.transport.Candidate.Type.SERVER_REFLEXIVE))
@@ -961,7 +966,10 @@ final class DefaultMessenger implements Messenger {
             throw new AppException(AppException.Reason.BAD_CODE, e.getMessage(), e);
         }
         if (target.code().isPresent()) {
+            // Checked before anything connects: a code naming something that is not a relay is refused whole.
+            Optional<org.securep2p.relay.RelayAddress> offeredRelay = offeredRelay(target.code().get());
             Link link = open(Origin.CODE, floor);
+            link.offeredRelay = offeredRelay;
             // A code names the waiter's identity (TLS is pinned to it): the set-up is about that peer from the
             // start, so a disconnect of the peer ends it and the list shows it dialling.
             link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(),
@@ -974,6 +982,39 @@ final class DefaultMessenger implements Messenger {
         link.move(new ConversationState.Dialling(Optional.empty(), Optional.of(address), Optional.empty()));
         start(link, () -> runDialAddress(link, address));
         return link.attempt;
+    }
+
+    /** The relay an offer code names (version 2, PROTOCOL.md §11.4), read as §22.2 says; BAD_CODE if it is not one. */
+    private static Optional<org.securep2p.relay.RelayAddress> offeredRelay(ConnectionCode code) throws AppException {
+        if (code.relay().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(org.securep2p.relay.RelayAddress.parse(code.relay().get()));
+        } catch (org.securep2p.relay.RelayException e) {
+            // The address is no secret (it is in the code the user pasted); the relay's sentence says what is wrong.
+            throw new AppException(AppException.Reason.BAD_CODE, "The code names a relay that is not a relay address ("
+                    + code.relay().get() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The offer code as shown: with this side's first relay in it (PROTOCOL.md §22.5) when it has one and the
+     * address fits beside the candidates; else as the transport made it (version 1).
+     */
+    private ConnectionCode shownOffer(ConnectionCode code) {
+        RelayCourier c = courier;
+        Optional<org.securep2p.relay.RelayAddress> first = c == null ? Optional.empty() : c.firstRelay();
+        if (first.isEmpty()) {
+            return code;
+        }
+        String text = first.get().toString();
+        if (text.length() > code.relayRoom()) {
+            LOG.info("the relay address does not fit beside {} candidates: the code leaves it out",
+                    code.candidates().size());
+            return code;
+        }
+        return code.withRelay(text);
     }
 
     /** Runs a link's worker; if the pool was shut down meanwhile (close), the link is finished, not left behind. */
@@ -1165,7 +1206,7 @@ final class DefaultMessenger implements Messenger {
                 connected.elapsed()));
         RelayCourier relay = courier;
         if (relay != null) {
-            relay.introduce(peer, s);
+            relay.introduce(peer, s, link.offeredRelay);
         }
         // The session's Disconnected event (or the link's end) moves the link at once (Link.sessionEnded); the
         // timed wait is only a fallback for a session closed without one.

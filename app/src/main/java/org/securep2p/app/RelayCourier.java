@@ -122,17 +122,27 @@ final class RelayCourier implements AutoCloseable {
         });
     }
 
+    /** This side's first relay, the one its offer codes name (§22.5), if it has one. */
+    Optional<RelayAddress> firstRelay() {
+        return relays.isEmpty() ? Optional.empty() : Optional.of(relays.get(0));
+    }
+
     /**
-     * After a confirmed session: makes sure this side has an inbox for the contact on its first relay (generated
-     * and stored first, then created at the relay), then introduces it over {@code session} (MAILBOX).
+     * After a confirmed session: makes sure this side has an inbox for the contact on its inbox relay (generated
+     * and stored first, then created at the relay), then introduces it over {@code session} (MAILBOX). The inbox
+     * relay is this side's first relay; a side without relays of its own uses the relay the inviter's code named
+     * ({@code offered}, §22.5), else the one its stored inbox for the contact is on (adopted before), else none.
      */
-    void introduce(Fingerprint peer, ChatSession session) {
-        if (relays.isEmpty()) {
-            return;
-        }
+    void introduce(Fingerprint peer, ChatSession session, Optional<RelayAddress> offered) {
+        Objects.requireNonNull(offered, "offered");
         enqueue(() -> {
             MailboxStore.Mailboxes m = store.load(peer);
-            RelayAddress first = relays.get(0);
+            Optional<RelayAddress> target = inboxRelay(m, offered);
+            if (target.isEmpty()) {
+                return;
+            }
+            RelayAddress first = target.get();
+            boolean adopted = relays.isEmpty();
             Inbox own = m.own().filter(o -> o.relay().equals(first)).orElse(null);
             if (own == null) {
                 own = Inbox.generate(first, random);
@@ -142,20 +152,32 @@ final class RelayCourier implements AutoCloseable {
             try {
                 await(client(first).create(own));
             } catch (RelayException e) {
-                problem(peer, "Your relay " + first.host() + ":" + first.port() + " could not keep an inbox for this"
-                        + " contact: " + e.getMessage());
+                problem(peer, (adopted ? "The contact's relay " : "Your relay ") + first.host() + ":" + first.port()
+                        + " could not keep an inbox for this contact: " + e.getMessage());
                 return;
             }
             subscribe(peer, own);
             ChatPayload introduction = ChatPayload.mailbox(own.capability());
             try {
                 if (session.sendControl(introduction)) {
-                    LOG.info("inbox on {}:{} introduced to {}", first.host(), first.port(), peer.shortForm());
+                    LOG.info("inbox on {}:{} introduced to {}{}", first.host(), first.port(), peer.shortForm(),
+                            adopted ? " (the relay its code named)" : "");
                 }
             } finally {
                 introduction.wipe();
             }
         });
+    }
+
+    /**
+     * Where this side keeps its inbox for a contact (§22.5): its own first relay whenever it has one; without
+     * relays of its own, the relay the inviter's code named, else the relay of the inbox adopted before.
+     */
+    private Optional<RelayAddress> inboxRelay(MailboxStore.Mailboxes m, Optional<RelayAddress> offered) {
+        if (!relays.isEmpty()) {
+            return Optional.of(relays.get(0));
+        }
+        return offered.or(() -> m.own().map(Inbox::relay));
     }
 
     /** The contact introduced its inbox (MAILBOX, live or through a relay): stored as where to post from now on. */
@@ -208,7 +230,7 @@ final class RelayCourier implements AutoCloseable {
             }
         };
         enqueue(() -> {
-            for (RelayAddress r : relays) {
+            for (RelayAddress r : ownAndAdoptedRelays()) {
                 RelayClient c = client(r);
                 c.addStateListener(s -> {
                     if (s == RelayClient.State.CONNECTED) {
@@ -220,6 +242,18 @@ final class RelayCourier implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * This side's relays, then those its inboxes for contacts are on although they are not among them (relays
+     * adopted from the inviter's code, §22.5): a side without relays of its own reconnects through those.
+     */
+    private List<RelayAddress> ownAndAdoptedRelays() throws AppException {
+        Set<RelayAddress> out = new LinkedHashSet<>(relays);
+        for (Fingerprint peer : host.contacts()) {
+            store.load(peer).own().ifPresent(o -> out.add(o.relay()));
+        }
+        return List.copyOf(out);
     }
 
     /** Posts the contact's queue if it is not connected (after a send that queued, after a session ended). */

@@ -1,6 +1,7 @@
 package org.securep2p.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -67,6 +68,12 @@ class RelayCourierTest {
     /** A messenger with the home {@code name} (the same keys, files and history each time it is opened again). */
     private DefaultMessenger open(String name, List<ChatEvent> into, Function<RelayAddress, RelayClient> relays)
             throws Exception {
+        return open(name, into, relays, null);
+    }
+
+    /** As above, with {@code own} as the messenger's relays (null: the test's one relay). */
+    private DefaultMessenger open(String name, List<ChatEvent> into, Function<RelayAddress, RelayClient> relays,
+            List<RelayAddress> own) throws Exception {
         if (address == null) {
             address = RelayAddress.parse("wss://127.0.0.1:4443/#" + "3c".repeat(32));
         }
@@ -95,7 +102,7 @@ class RelayCourierTest {
                 new ChatEvent.Ready(k.identity().fingerprint().displayString(), name, "test", "test", "codes"),
                 Optional.empty(), random, clock);
         m.addListener(into::add);
-        m.startRelays(List.of(address), relays);
+        m.startRelays(own == null ? List.of(address) : own, relays);
         toClose.add(0, m);
         return m;
     }
@@ -308,5 +315,99 @@ class RelayCourierTest {
         assertThat(receivedTexts(bobAgain, aliceFp)).containsExactly("after the junk");
         // Everything was taken, junk included: the inbox is empty.
         Await.until(() -> "bob's inbox emptied", Duration.ofSeconds(10), () -> relay.waiting(bobsInbox.id()) == 0);
+    }
+
+    // ---- The inviter's relay in its code (PROTOCOL.md §11.4, §22.5).
+
+    /** Bob's inbox for alice, as his file holds it. */
+    private org.securep2p.relay.Inbox ownInbox(String name, String peer) throws Exception {
+        return stores.get(name).mailboxes().load(Fingerprint.parse(peer)).own().orElseThrow();
+    }
+
+    private org.securep2p.relay.SendCapability peerInbox(String name, String peer) throws Exception {
+        return stores.get(name).mailboxes().load(Fingerprint.parse(peer)).peer().orElseThrow();
+    }
+
+    @Test
+    void aJoinerWithoutARelayKeepsItsInboxOnTheRelayTheInvitersCodeNamedAndReceivesThroughIt() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents);
+        DefaultMessenger bob = open("bob", bobEvents, relay::client, List.of());
+        ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
+        assertThat(org.securep2p.transport.ConnectionCode.parse(code.code()).relay()).contains(address.toString());
+        String attempt = bob.connect(code.code(), LEVEL);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(attempt));
+        String bobFp = bob.identity().fingerprint();
+        String aliceFp = alice.identity().fingerprint();
+        // Bob has no relay of his own: he made his inbox for alice on hers and introduced it there.
+        awaitIntroduced("alice", bobFp);
+        awaitIntroduced("bob", aliceFp);
+        assertThat(ownInbox("bob", aliceFp).relay()).isEqualTo(address);
+        assertThat(peerInbox("alice", bobFp).relay()).isEqualTo(address);
+        assertThat(peerInbox("alice", bobFp).id()).isEqualTo(ownInbox("bob", aliceFp).id());
+        bob.close();
+        toClose.remove(bob);
+        awaitIn(aliceEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(bobFp));
+
+        // Alice writes while bob is away: it waits in bob's inbox on her relay.
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(alice.send("bob", "to the adopted relay " + i));
+        }
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Relayed.class, r -> r.id().equals(id) && r.peer().equals(bobFp));
+        }
+        // Bob comes back, still without a relay of his own, and takes them from the relay his file names.
+        List<ChatEvent> bobAgain = new CopyOnWriteArrayList<>();
+        open("bob", bobAgain, relay::client, List.of());
+        awaitIn(bobAgain, ChatEvent.MessageReceived.class, m -> m.text().equals("to the adopted relay 2"));
+        for (String id : ids) {
+            awaitIn(aliceEvents, ChatEvent.Delivered.class, d -> d.id().equals(id) && d.peer().equals(bobFp));
+        }
+        assertThat(receivedTexts(bobAgain, aliceFp)).containsExactly("to the adopted relay 0",
+                "to the adopted relay 1", "to the adopted relay 2");
+    }
+
+    @Test
+    void aJoinerWithItsOwnRelayKeepsItsInboxThere() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents);
+        RelayAddress bobsRelay = RelayAddress.parse("wss://127.0.0.1:5443/#" + "5d".repeat(32));
+        DefaultMessenger bob = open("bob", bobEvents, relay::client, List.of(bobsRelay));
+        pair(alice, aliceEvents, bob, bobEvents);
+        String bobFp = bob.identity().fingerprint();
+        String aliceFp = alice.identity().fingerprint();
+        awaitIntroduced("alice", bobFp);
+        awaitIntroduced("bob", aliceFp);
+        assertThat(ownInbox("bob", aliceFp).relay()).isEqualTo(bobsRelay);
+        assertThat(peerInbox("alice", bobFp).relay()).isEqualTo(bobsRelay);
+        assertThat(peerInbox("bob", aliceFp).relay()).isEqualTo(address);
+    }
+
+    @Test
+    void anInviterWithoutARelayWritesAVersionOneCode() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents, relay::client, List.of());
+        ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
+        assertThat(code.code()).startsWith("sp2p1o-");
+        assertThat(org.securep2p.transport.ConnectionCode.parse(code.code()).relay()).isEmpty();
+    }
+
+    @Test
+    void aCodeNamingSomethingThatIsNotARelayIsRefusedBeforeAnythingConnects() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = open("alice", aliceEvents);
+        DefaultMessenger bob = open("bob", bobEvents, relay::client, List.of());
+        ChatEvent.Endpoint code = alice.waitForPeer(LEVEL);
+        String forged = org.securep2p.transport.ConnectionCode.parse(code.code())
+                .withRelay("wss://relay.example.org:443/#nothex").text();
+        assertThatThrownBy(() -> bob.connect(forged, LEVEL)).isInstanceOf(AppException.class)
+                .hasMessageContaining("wss://relay.example.org:443/#nothex")
+                .extracting(e -> ((AppException) e).reason()).isEqualTo(AppException.Reason.BAD_CODE);
+        assertThat(bobEvents).noneMatch(e -> e instanceof ChatEvent.Progress);
+        assertThat(bob.conversations()).isEmpty();
     }
 }
