@@ -32,7 +32,8 @@ import org.securep2p.crypto.testing.Await;
  * relay, once each and in order, with no code; A hears each is delivered. (4) The relay is SIGKILLed while A posts
  * and started again on the same data: every message it had acknowledged reaches B, none twice. (5) The relay's
  * data folder and output hold no fingerprint, name or text of either user. (2) Both online, known to each other, no
- * code: A opens B and a direct path is set up through the rendezvous (path {@code direct}, session resumed).
+ * code: A opens B and a direct path is set up through the rendezvous (path {@code direct}, session resumed). And
+ * a joiner without a relay of its own receives through the one the inviter's code named.
  */
 class RelayIT {
 
@@ -312,6 +313,68 @@ class RelayIT {
             seen(b, event("message", p -> p.get("id").asText().equals(id)), 60);
             seen(a, event("delivered", p -> p.get("id").asText().equals(id)), 60);
             assertThat(a.result("open", Map.of("peer", fpB), 30).get("status").asText()).isEqualTo("connected");
+        } finally {
+            for (AutoCloseable c : running) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * Only the inviter runs with {@code --relay}: its code names that relay (PROTOCOL.md §11.4), the joiner keeps its
+     * inbox for the inviter there (§22.5), so what the inviter sends while the joiner is away reaches the joiner,
+     * started again still without {@code --relay}, from that relay; and the joiner's messages reach the inviter's
+     * inbox as before.
+     */
+    @Test
+    void aJoinerWithoutARelayReceivesWhileAwayThroughTheRelayTheInvitersCodeNamed() throws Exception {
+        jar = Path.of(System.getProperty("securep2p.jar", "target/securep2p-app.jar"));
+        Path pass = dir.resolve("pass");
+        Files.writeString(pass, "relay test passphrase");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        env = Map.of("SECUREP2P_PASSPHRASE_FILE", pass.toString(), "DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        Relay relay = startRelay(dir.resolve("relay-data"), freeTcpPort());
+        List<AutoCloseable> running = new ArrayList<>(List.of(relay));
+        try {
+            JsonPeer a = start(NAME_A, relay.address);
+            running.add(a);
+            JsonPeer b = JsonPeer.start(jar, dir.resolve(NAME_B), NAME_B, CONF, env);
+            running.add(b);
+            String fpA = seen(a, event("ready", p -> true), 120).get("params").get("fingerprint").asText();
+            String fpB = seen(b, event("ready", p -> true), 120).get("params").get("fingerprint").asText();
+
+            // A invites: its code names its relay; B, with none of its own, connects with it.
+            String code = a.result("wait", Map.of(), 30).get("code").asText();
+            assertThat(code).startsWith("sp2p2o-");
+            b.result("connect", Map.of("code", code), 30);
+            seen(a, event("connected", p -> p.get("peer").asText().equals(fpB)), 90);
+            seen(b, event("connected", p -> p.get("peer").asText().equals(fpA)), 90);
+            // B introduced an inbox on A's relay: A has somewhere to post to.
+            Await.until(() -> "A knows B's inbox: " + a.tail(), Duration.ofSeconds(60), () -> relayOf(a, fpB));
+            Await.until(() -> "B knows A's inbox: " + b.tail(), Duration.ofSeconds(60), () -> relayOf(b, fpA));
+
+            // B goes away; A writes; the relay commits each message.
+            b.close();
+            running.remove(b);
+            seen(a, event("disconnected", p -> p.get("peer").asText().equals(fpB)), 60);
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                ids.add(a.result("send", Map.of("peer", fpB, "text", "adopted-" + i), 30).get("id").asText());
+            }
+            for (String id : ids) {
+                seen(a, event("relayed", p -> p.get("id").asText().equals(id)), 60);
+            }
+
+            // B comes back, still without --relay, no code: it takes the five from the relay A's code named.
+            JsonPeer b2 = JsonPeer.start(jar, dir.resolve(NAME_B), NAME_B, CONF, env);
+            running.add(b2);
+            seen(b2, event("ready", p -> true), 120);
+            Await.until(() -> "B receives 5 messages, got " + received(b2, fpA, "adopted-"),
+                    Duration.ofSeconds(90), () -> received(b2, fpA, "adopted-").size() >= 5);
+            assertThat(received(b2, fpA, "adopted-")).containsExactlyElementsOf(numbered("adopted-", 0, 5));
+            for (String id : ids) {
+                seen(a, event("delivered", p -> p.get("id").asText().equals(id)), 60);
+            }
         } finally {
             for (AutoCloseable c : running) {
                 c.close();
