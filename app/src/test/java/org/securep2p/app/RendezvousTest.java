@@ -230,7 +230,9 @@ class RendezvousTest {
         assertThatThrownBy(() -> alice.open(daveFp)).isInstanceOf(AppException.class)
                 .hasMessageEndingWith(Rendezvous.NO_RELAY);
         assertThat(alice.rendezvous().orElseThrow().openOffers()).isEmpty();
-        // And dave, with no relay at all, says the same.
+        // And dave, with no relay at all, says the same, once he too has seen the session end (else he is
+        // still connected and open has nothing to do).
+        awaitIn(daveEvents, ChatEvent.Disconnected.class, d -> d.peer().equals(alice.identity().fingerprint()));
         assertThatThrownBy(() -> dave.open(alice.identity().fingerprint())).isInstanceOf(AppException.class)
                 .hasMessageEndingWith(Rendezvous.NO_RELAY);
     }
