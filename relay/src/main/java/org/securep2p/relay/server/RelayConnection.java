@@ -36,6 +36,8 @@ public final class RelayConnection implements Session.Listener {
     enum State { NEW, OPEN, CLOSING, CLOSED }
 
     private final RelayContext relay;
+    /** Whom the TLS handshake authenticated (§23.1); empty on an open relay. */
+    private final Optional<AuthenticatedMember> member;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final Map<MailboxId, Subscription> subscriptions = new ConcurrentHashMap<>();
     private volatile Session session;
@@ -47,12 +49,32 @@ public final class RelayConnection implements Session.Listener {
     private byte[] pending = new byte[0];
     private int pendingLength;
 
-    RelayConnection(RelayContext relay) {
+    RelayConnection(RelayContext relay, Optional<AuthenticatedMember> member) {
         this.relay = relay;
+        this.member = java.util.Objects.requireNonNull(member, "member");
     }
 
     RelayContext relay() {
         return relay;
+    }
+
+    /** The member this connection authenticated as in mutual TLS; empty on an open relay. */
+    Optional<AuthenticatedMember> member() {
+        return member;
+    }
+
+    /**
+     * The member's certificate is no longer accepted (revoked in a newer list, §23.1): closes the connection with
+     * 1008 at once. Does nothing on a connection already closing.
+     */
+    void closeRevoked() {
+        if (state.compareAndSet(State.OPEN, State.CLOSING) || state.compareAndSet(State.NEW, State.CLOSING)) {
+            cancelSubscriptions();
+            Session s = session;
+            if (s != null) {
+                s.close(StatusCode.POLICY_VIOLATION, "certificate revoked", Callback.NOOP);
+            }
+        }
     }
 
     @Override
@@ -69,6 +91,14 @@ public final class RelayConnection implements Session.Listener {
         bucket = new TokenBucket(relay.config().requestsPerSecond(), relay.config().requestBurst(),
                 relay.clock().millis());
         state.set(State.OPEN);
+        if (member.isPresent()) {
+            relay.members().add(member.get(), this);
+            // A list loaded between the upgrade's check and the line above revoked nobody here yet: look again.
+            if (!relay.stillAccepted(member.get())) {
+                closeRevoked();
+                return;
+            }
+        }
         long ttl = Math.min(Integer.MAX_VALUE, relay.config().maxTtl().toSeconds());
         send(new RelayFrame.Challenge(nonce, RelayFrame.MAX_BLOB, (int) ttl));
         s.demand();
@@ -129,6 +159,7 @@ public final class RelayConnection implements Session.Listener {
             State before = state.getAndSet(State.CLOSED);
             cancelSubscriptions();
             if (admitted && before != State.CLOSED) {
+                member.ifPresent(m -> relay.members().remove(m, this));
                 relay.release();
             }
         } finally {

@@ -2,6 +2,7 @@ package org.securep2p.relay.server;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -11,7 +12,8 @@ import org.securep2p.relay.MailboxId;
 
 /**
  * What every connection of one relay shares: its configuration, store, randomness, clock, the executor that runs
- * subscription pumps, the live subscriptions by mailbox, and the count of admitted connections.
+ * subscription pumps, the live subscriptions by mailbox, the count of admitted connections, and on an organisation
+ * relay (§23.1) the CA trust and the open connections by member.
  */
 final class RelayContext {
 
@@ -22,8 +24,18 @@ final class RelayContext {
     private final Executor executor;
     private final ConcurrentHashMap<MailboxId, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final Members members = new Members();
+    private final Optional<MemberTrust> trust;
 
+    /** An open relay's context. */
     RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor) {
+        this(config, store, random, clock, executor, Optional.empty());
+    }
+
+    /** An organisation relay's context when {@code trust} is present. */
+    RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor,
+            Optional<MemberTrust> trust) {
+        this.trust = trust;
         this.config = config;
         this.store = store;
         this.random = random;
@@ -49,6 +61,29 @@ final class RelayContext {
 
     Executor executor() {
         return executor;
+    }
+
+    /** The open authenticated connections by member (empty on an open relay). */
+    Members members() {
+        return members;
+    }
+
+    /** The CA trust of an organisation relay; empty on an open relay (§23.1). */
+    Optional<MemberTrust> trust() {
+        return trust;
+    }
+
+    /** Whether {@code member}'s certificate still passes the CA's checks against the list now in force. */
+    boolean stillAccepted(AuthenticatedMember member) {
+        if (trust.isEmpty()) {
+            return true;
+        }
+        try {
+            trust.get().verify(member.certificate());
+            return true;
+        } catch (org.securep2p.transport.TransportException e) {
+            return false;
+        }
     }
 
     /** Counts a new connection unless the relay is at its cap; false means BUSY. */
