@@ -212,6 +212,11 @@ public final class RelayServer implements AutoCloseable {
         return connector.getConnectedEndPoints().size();
     }
 
+    /** The open authenticated connections by member (an organisation relay's; tests look). */
+    Members members() {
+        return context.members();
+    }
+
     /** The store (tests read what was committed). */
     MailboxStore store() {
         return store;
