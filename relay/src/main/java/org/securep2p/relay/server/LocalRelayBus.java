@@ -1,55 +1,42 @@
 package org.securep2p.relay.server;
 
 import java.math.BigInteger;
+import java.util.Objects;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.securep2p.relay.MailboxId;
 
 /**
- * The {@link RelayBus} of a relay that is its only instance (SQLite, §23.5): every message goes straight to this
- * instance's listener, on the caller's thread, before the call returns; nothing is ever missed, so it never asks for
- * a resynchronisation. Messages before a listener is set, or after {@link #close()}, go nowhere.
+ * The {@link RelayBus} of a relay that is its only instance (SQLite, PROTOCOL.md §23.5): every announcement goes
+ * straight to this instance's listener, on the announcing thread (listeners must not block, so that is cheap), and
+ * is never lost.
  */
 final class LocalRelayBus implements RelayBus {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LocalRelayBus.class);
+    private volatile Listener listener = NO_LISTENER;
 
-    /** The one listener; null before {@link #listen} and after {@link #close}. */
-    private volatile Listener listener;
+    @Override
+    public void posted(MailboxId mailbox, long sequence) {
+        listener.posted(mailbox, sequence);
+    }
 
     @Override
     public void request(byte[] fingerprint, byte[] incomingFrame) {
-        Listener l = listener;
-        if (l != null) {
-            try {
-                l.request(fingerprint.clone(), incomingFrame.clone());
-            } catch (RuntimeException e) {
-                // The sender's request was accepted; a listener's bug must not turn it into an error.
-                LOG.warn("A relay bus listener failed on a request: {}", e.toString());
-            }
-        }
+        listener.request(fingerprint.clone(), incomingFrame.clone());
     }
 
     @Override
     public void revoked(BigInteger serial) {
-        Listener l = listener;
-        if (l != null) {
-            try {
-                l.revoked(serial);
-            } catch (RuntimeException e) {
-                LOG.warn("A relay bus listener failed on a revocation: {}", e.toString());
-            }
-        }
+        listener.revoked(serial);
     }
 
     @Override
-    public void listen(Listener listener) {
-        this.listener = listener;
+    public void listen(Listener l) {
+        listener = Objects.requireNonNull(l, "listener");
     }
 
     @Override
     public void close() {
-        listener = null;
+        listener = NO_LISTENER;
     }
 
     @Override

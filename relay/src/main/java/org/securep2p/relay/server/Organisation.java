@@ -1,23 +1,16 @@
 package org.securep2p.relay.server;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
-import org.securep2p.relay.MailboxId;
 import org.securep2p.relay.MemberDirectory;
 import org.securep2p.relay.RelayException;
 import org.securep2p.relay.RelayFrame;
@@ -26,21 +19,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What makes a relay an organisation relay (PROTOCOL.md §23.3–23.5): which member each connection is, the member
- * directory, this instance's presence, and chat requests carried to every connection of a member on every
- * instance through the {@link RelayBus}. Not its job: checking certificates (its {@link Authenticator} and
- * {@link Membership} do that, from the CA and its current list, §23.1), nor the wire ({@link RelayConnection}).
- * Thread-safe: connections open and close on Jetty's threads, the bus calls in on its own.
+ * directory, this instance's presence, and chat requests handed to the {@link RelayBus} for every connection of a
+ * member on every instance (each instance's {@link RelayContext} hears them and pushes to its own connections).
+ * The directory store, bus, instance id and heartbeat are the relay's ({@link RelayServer.Stores}). Not its job:
+ * checking certificates (its {@link Authenticator} and {@link Membership} do that, from the CA and its current
+ * list, §23.1), nor the wire ({@link RelayConnection}). Thread-safe: connections open and close on Jetty's threads.
  */
-final class Organisation implements AutoCloseable {
-
-    /** How often this instance says it is alive (§23.5); its presence lapses after three missed beats. */
-    static final Duration HEARTBEAT = Duration.ofSeconds(5);
+final class Organisation {
 
     private static final Logger LOG = LoggerFactory.getLogger(Organisation.class);
 
     /**
      * Who a WebSocket upgrade comes from (§23.1): the member whose certificate the TLS handshake accepted, or empty
-     * (the relay then refuses the upgrade). The mutual-TLS part reads it from the TLS session.
+     * (the relay then refuses the upgrade). The relay reads it from the TLS session; tests assign members.
      */
     interface Authenticator {
         Optional<AuthenticatedMember> authenticate(ServerUpgradeRequest request);
@@ -53,52 +44,28 @@ final class Organisation implements AutoCloseable {
 
     private final Authenticator authenticator;
     private final Membership membership;
-    private final DirectoryStore directory;
-    private final RelayBus bus;
-    private final String instance;
-    /** Set by {@link #start}: its {@link Members} are this instance's connections; a bus message wakes its pumps. */
+    /** Set by {@link #start}: its directory, bus, instance id and {@link Members} are what this serves. */
     private volatile RelayContext context;
 
-    Organisation(Authenticator authenticator, Membership membership, DirectoryStore directory, RelayBus bus,
-            String instance) {
+    Organisation(Authenticator authenticator, Membership membership) {
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
         this.membership = Objects.requireNonNull(membership, "membership");
-        this.directory = Objects.requireNonNull(directory, "directory");
-        this.bus = Objects.requireNonNull(bus, "bus");
-        this.instance = Objects.requireNonNull(instance, "instance");
     }
 
-    /**
-     * A relay that is its only instance: the directory in SQLite beside the mailboxes ({@link SqliteDirectoryStore}),
-     * the in-process bus, and a fresh random instance id.
-     */
-    static Organisation sqlite(Path dataDir, Authenticator authenticator, Membership membership, SecureRandom random)
-            throws IOException {
-        byte[] id = new byte[8];
-        random.nextBytes(id);
-        return new Organisation(authenticator, membership, SqliteDirectoryStore.open(dataDir), new LocalRelayBus(),
-                HexFormat.of().formatHex(id));
-    }
-
-    /** Forgets this instance's earlier rows, beats once and listens on the bus; the relay then beats every 5 s. */
-    void start(RelayContext relay, Instant now) throws RelayException {
+    /** Serves {@code relay}, whose directory must be present. */
+    void start(RelayContext relay) {
+        if (relay.directory().isEmpty()) {
+            throw new IllegalStateException("an organisation relay needs a directory store");
+        }
         this.context = relay;
-        directory.forget(instance);
-        directory.heartbeat(instance, now);
-        bus.listen(new BusListener());
     }
 
     Optional<AuthenticatedMember> authenticate(ServerUpgradeRequest request) {
         return authenticator.authenticate(request);
     }
 
-    /** This instance is alive at {@code now}; a failure is logged, and presence lapses if it lasts (§23.5). */
-    void beat(Instant now) {
-        try {
-            directory.heartbeat(instance, now);
-        } catch (RelayException | RuntimeException e) {
-            LOG.warn("The relay could not record its heartbeat: {}", e.getMessage());
-        }
+    DirectoryStore directory() {
+        return context.directory().orElseThrow();
     }
 
     /**
@@ -120,7 +87,7 @@ final class Organisation implements AutoCloseable {
 
     private void writePresence(byte[] fingerprint, int count) {
         try {
-            directory.presence(instance, fingerprint, count);
+            directory().presence(context.instance(), fingerprint, count);
         } catch (RelayException | RuntimeException e) {
             // The connection stands; others see a stale presence for this member until its next change.
             LOG.warn("The relay could not record a member's presence: {}", e.getMessage());
@@ -129,11 +96,11 @@ final class Organisation implements AutoCloseable {
 
     /** Publishes {@code member} (the connection's own certificate) with {@code bundle}. */
     void publish(AuthenticatedMember member, byte[] bundle, Instant now) throws RelayException {
-        directory.publish(member, bundle, now);
+        directory().publish(member, bundle, now);
     }
 
     void unpublish(AuthenticatedMember member) throws RelayException {
-        directory.unpublish(member.fingerprint());
+        directory().unpublish(member.fingerprint());
     }
 
     /**
@@ -141,9 +108,9 @@ final class Organisation implements AutoCloseable {
      * instance; at most {@link RelayFrame#MAX_MEMBERS} (the first ones in that order).
      */
     List<MemberDirectory.Listing> members(Instant now) throws RelayException {
-        Set<String> online = directory.online(now);
+        Set<String> online = directory().online(now);
         List<MemberDirectory.Listing> out = new ArrayList<>();
-        for (DirectoryStore.Stored s : directory.entries()) {
+        for (DirectoryStore.Stored s : directory().entries()) {
             if (out.size() == RelayFrame.MAX_MEMBERS) {
                 LOG.warn("The directory holds more than {} members; the list is cut there.", RelayFrame.MAX_MEMBERS);
                 break;
@@ -164,7 +131,7 @@ final class Organisation implements AutoCloseable {
 
     /** The current entry of {@code fingerprint}, or UNKNOWN_MEMBER (none, or its certificate is no longer current). */
     MemberDirectory.Entry lookup(byte[] fingerprint, Instant now) throws RelayException {
-        Optional<DirectoryStore.Stored> s = directory.entry(fingerprint);
+        Optional<DirectoryStore.Stored> s = directory().entry(fingerprint);
         if (s.isEmpty() || !membership.current(s.get().serial(), s.get().entry().certificate(), now)) {
             throw new RelayException(RelayException.Reason.UNKNOWN_MEMBER, RelayConnection.detail(
                     RelayException.Reason.UNKNOWN_MEMBER));
@@ -178,16 +145,16 @@ final class Organisation implements AutoCloseable {
      */
     void request(AuthenticatedMember from, byte[] to, byte[] payload, Instant now) throws RelayException {
         String target = hex(to);
-        if (connectionsOf(to) == 0 && !directory.online(now).contains(target)) {
+        if (connectionsOf(to) == 0 && !directory().online(now).contains(target)) {
             throw new RelayException(RelayException.Reason.NOT_ONLINE, RelayConnection.detail(
                     RelayException.Reason.NOT_ONLINE));
         }
-        bus.request(to, new RelayFrame.Incoming(from.certificate(), payload).encode());
+        context.bus().request(to, new RelayFrame.Incoming(from.certificate(), payload).encode());
     }
 
     /** Announces to every instance that {@code serial} was revoked: each closes that member's connections. */
     void revoked(BigInteger serial) {
-        bus.revoked(serial);
+        context.bus().revoked(serial);
     }
 
     /** How many connections of {@code fingerprint} this instance holds (tests). */
@@ -195,68 +162,12 @@ final class Organisation implements AutoCloseable {
         return context.members().connectionsOf(fingerprint).size();
     }
 
-    DirectoryStore directory() {
-        return directory;
-    }
-
-    String instance() {
-        return instance;
-    }
-
-    /** Stops listening, removes this instance's presence (a clean stop, §23.5) and closes the store. */
-    @Override
-    public void close() {
-        bus.close();
-        try {
-            directory.forget(instance);
-        } catch (RelayException | RuntimeException e) {
-            LOG.warn("The relay could not remove its presence rows: {}", e.getMessage());
-        }
-        directory.close();
-    }
-
     private static String hex(byte[] fingerprint) {
         return HexFormat.of().formatHex(fingerprint);
     }
 
-    /** What this instance hears from every instance, itself included. */
-    private final class BusListener implements RelayBus.Listener {
-
-        @Override
-        public void posted(MailboxId mailbox, long sequence) {
-            RelayContext c = context;
-            if (c != null) {
-                c.committed(mailbox);
-            }
-        }
-
-        @Override
-        public void request(byte[] fingerprint, byte[] incomingFrame) {
-            for (RelayConnection c : context.members().connectionsOf(fingerprint)) {
-                c.push(incomingFrame);
-            }
-        }
-
-        @Override
-        public void revoked(BigInteger serial) {
-            for (RelayConnection c : context.members().all()) {
-                if (c.member().map(m -> m.serial().equals(serial)).orElse(false)) {
-                    c.closeRevoked();
-                }
-            }
-        }
-
-        @Override
-        public void resynchronise() {
-            RelayContext c = context;
-            if (c != null) {
-                c.wakeAll();
-            }
-        }
-    }
-
     @Override
     public String toString() {
-        return "Organisation[instance " + instance + "]";
+        return "Organisation";
     }
 }

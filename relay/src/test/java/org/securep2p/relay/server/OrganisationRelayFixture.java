@@ -30,10 +30,10 @@ final class OrganisationRelayFixture implements AutoCloseable {
     OrganisationRelayFixture(Path data) throws Exception {
         RelayConfig config = new RelayConfig("127.0.0.1", 0, data, Duration.ofDays(21), 100, 1 << 22, 100, 1000,
                 1000, 50, Optional.empty());
-        Organisation org = Organisation.sqlite(data, request -> Optional.ofNullable(next.poll()),
-                (serial, certificate, now) -> !revoked.contains(serial), random);
+        Organisation org = new Organisation(request -> Optional.ofNullable(next.poll()),
+                (serial, certificate, now) -> !revoked.contains(serial));
         relay = RelayServer.start(config, RelayIdentity.loadOrCreate(data, random, clock),
-                SqliteMailboxStore.open(config), random, clock, Optional.of(org));
+                RelayServer.Stores.local(SqliteMailboxStore.open(config)), random, clock, Optional.of(org));
     }
 
     /** A member with a random fingerprint, serial and 300-byte "certificate". */
