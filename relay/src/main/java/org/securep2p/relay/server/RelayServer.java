@@ -110,7 +110,7 @@ public final class RelayServer implements AutoCloseable {
         Server jetty = new Server(threads);
         Optional<MemberTrust> trust = Optional.empty();
         if (config.trust().isPresent()) {
-            trust = Optional.of(MemberTrust.load(config.trust().get(), clock));
+            trust = Optional.of(MemberTrust.load(config.trust().get(), config.dataDir(), clock));
         }
         RelayContext context = new RelayContext(config, store, random, clock, threads, trust);
 
