@@ -39,6 +39,13 @@ public final class RelayServer implements AutoCloseable {
     /** Clients PING every 20 s; a connection silent for six of those is gone. */
     static final Duration IDLE_TIMEOUT = Duration.ofMinutes(2);
     static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+    /**
+     * Every subscription re-reads the store this often, and each instance beats this often (PROTOCOL.md §23.5): a
+     * lost bus message costs at most this much latency.
+     */
+    static final Duration RESYNC_EVERY = Duration.ofSeconds(5);
+    /** Bytes of an instance's random id (presence rows, §23.5). */
+    static final int INSTANCE_ID_BYTES = 16;
     /** Longest accepted text message: none is accepted, but Jetty needs a bound before it hands us one. */
     static final int MAX_TEXT = 1024;
     /** An organisation relay looks at its revocation list's file at least this often (§23.1). */
@@ -62,17 +69,70 @@ public final class RelayServer implements AutoCloseable {
     private final ServerConnector connector;
     private final RelayContext context;
     private final MailboxStore store;
+    private final Stores stores;
     private final ScheduledExecutorService sweeper;
     private final RelayAddress address;
 
-    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, MailboxStore store,
+    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, Stores stores,
             ScheduledExecutorService sweeper, RelayAddress address) {
         this.jetty = jetty;
         this.connector = connector;
         this.context = context;
-        this.store = store;
+        this.store = stores.mailboxes();
+        this.stores = stores;
         this.sweeper = sweeper;
         this.address = address;
+    }
+
+    /** The organisation part of this relay (§23), if it is an organisation relay. */
+    Optional<Organisation> organisation() {
+        return context.organisation();
+    }
+
+    /**
+     * What one instance stores through and hears from: its mailboxes, its bus, its directory (an organisation
+     * relay's; on SQLite the relay opens {@code directory.db} when it is one), and what else to close after them (the PostgreSQL
+     * pool they share).
+     */
+    record Stores(MailboxStore mailboxes, RelayBus bus, Optional<DirectoryStore> directory,
+            Optional<AutoCloseable> shared) {
+
+        /** SQLite: the store alone, an in-process bus. */
+        static Stores local(MailboxStore mailboxes) {
+            return new Stores(mailboxes, new LocalRelayBus(), Optional.empty(), Optional.empty());
+        }
+
+        /** PostgreSQL at {@code location}: connects, migrates, listens; one IOException sentence if it cannot. */
+        static Stores postgres(PostgresLocation location, RelayConfig config) throws IOException {
+            PostgresDatabase db = PostgresDatabase.open(location);
+            try {
+                PostgresRelayBus bus = PostgresRelayBus.start(db);
+                return new Stores(PostgresMailboxStore.of(db, false, config), bus,
+                        Optional.of(new PostgresDirectoryStore(db)), Optional.of(db));
+            } catch (IOException | RuntimeException e) {
+                db.close();
+                throw e;
+            }
+        }
+
+        /** The same with {@code directory} (SQLite's, beside the mailboxes, for an organisation relay). */
+        Stores withDirectory(DirectoryStore directory) {
+            return new Stores(mailboxes, bus, Optional.of(directory), shared);
+        }
+
+        /** Closes the bus first (no more wakes), then the stores, then what they share. */
+        void close() {
+            bus.close();
+            mailboxes.close();
+            directory.ifPresent(DirectoryStore::close);
+            shared.ifPresent(s -> {
+                try {
+                    s.close();
+                } catch (Exception e) {
+                    LOG.warn("The relay's store did not close cleanly: {}", e.toString());
+                }
+            });
+        }
     }
 
     /** Starts a relay on the system clock. */
@@ -81,17 +141,19 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /**
-     * Loads or makes the relay's identity and opens its SQLite store in {@code config.dataDir()}, then listens on
+     * Loads or makes the relay's identity in {@code config.dataDir()} and opens its store (PostgreSQL when
+     * {@code config.store()} names one, else SQLite in the data folder), then listens on
      * {@code config.host():config.port()} (port 0: any free port, see {@link #address()}).
      */
     public static RelayServer start(RelayConfig config, SecureRandom random, Clock clock) throws IOException {
         Objects.requireNonNull(config, "config");
         RelayIdentity identity = RelayIdentity.loadOrCreate(config.dataDir(), random, clock);
-        MailboxStore store = SqliteMailboxStore.open(config);
+        Stores stores = config.store().isPresent() ? Stores.postgres(config.store().get(), config)
+                : Stores.local(SqliteMailboxStore.open(config));
         try {
-            return start(config, identity, store, random, clock);
+            return start(config, identity, stores, random, clock);
         } catch (IOException | RuntimeException e) {
-            store.close();
+            stores.close();
             throw e;
         }
     }
@@ -99,8 +161,64 @@ public final class RelayServer implements AutoCloseable {
     /** Starts a relay over a given identity and store (another store than SQLite); the relay closes the store. */
     public static RelayServer start(RelayConfig config, RelayIdentity identity, MailboxStore store,
             SecureRandom random, Clock clock) throws IOException {
-        Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(store, "store");
+        return start(config, identity, Stores.local(store), random, clock);
+    }
+
+    /** Starts a relay over a given identity and stores; the relay closes them. */
+    static RelayServer start(RelayConfig config, RelayIdentity identity, Stores stores, SecureRandom random,
+            Clock clock) throws IOException {
+        return start(config, identity, stores, random, clock, Optional.empty());
+    }
+
+    /**
+     * As above; an organisation relay (§23) with {@code organisation} (tests that assign members without mutual
+     * TLS) or with {@code config.trust()} (the relay makes its Organisation from the CA: members from the TLS
+     * session, current members by the list in force). Its directory is the stores' (PostgreSQL), else
+     * {@link SqliteDirectoryStore} beside the mailboxes, which the relay then closes too.
+     */
+    static RelayServer start(RelayConfig config, RelayIdentity identity, Stores stores, SecureRandom random,
+            Clock clock, Optional<Organisation> organisation) throws IOException {
+        Optional<MemberTrust> trust = Optional.empty();
+        if (config.trust().isPresent()) {
+            trust = Optional.of(MemberTrust.load(config.trust().get(), config.dataDir(), clock));
+        }
+        Optional<Organisation> org = organisation;
+        if (org.isEmpty() && trust.isPresent()) {
+            MemberTrust t = trust.get();
+            org = Optional.of(new Organisation(request -> member(request, t),
+                    (serial, certificate, now) -> accepted(t, certificate)));
+        }
+        Stores all = stores;
+        boolean ownDirectory = org.isPresent() && stores.directory().isEmpty();
+        if (ownDirectory) {
+            all = stores.withDirectory(SqliteDirectoryStore.open(config.dataDir()));
+        }
+        try {
+            return startOrFail(config, identity, all, random, clock, trust, org);
+        } catch (IOException | RuntimeException e) {
+            if (ownDirectory) {
+                all.directory().ifPresent(DirectoryStore::close); // the caller closes what it gave
+            }
+            throw e;
+        }
+    }
+
+    /** Whether {@code certificate} still passes the CA's checks against the list in force (§23.3's listing). */
+    private static boolean accepted(MemberTrust trust, byte[] certificate) {
+        try {
+            trust.verify(certificate);
+            return true;
+        } catch (org.securep2p.transport.TransportException e) {
+            return false;
+        }
+    }
+
+    private static RelayServer startOrFail(RelayConfig config, RelayIdentity identity, Stores stores,
+            SecureRandom random, Clock clock, Optional<MemberTrust> trust, Optional<Organisation> organisation)
+            throws IOException {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(stores, "stores");
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(clock, "clock");
         BC_JSSE_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -108,11 +226,21 @@ public final class RelayServer implements AutoCloseable {
         threads.setName("relay");
         threads.setDaemon(true);
         Server jetty = new Server(threads);
-        Optional<MemberTrust> trust = Optional.empty();
-        if (config.trust().isPresent()) {
-            trust = Optional.of(MemberTrust.load(config.trust().get(), config.dataDir(), clock));
+        byte[] id = new byte[INSTANCE_ID_BYTES];
+        random.nextBytes(id);
+        String instance = java.util.HexFormat.of().formatHex(id);
+        // Alive before the first connection can count presence against this instance.
+        if (stores.directory().isPresent()) {
+            try {
+                stores.directory().get().heartbeat(instance, clock.instant());
+            } catch (RelayException e) {
+                throw new IOException("The relay's database refused its first heartbeat: " + e.getMessage(), e);
+            }
         }
-        RelayContext context = new RelayContext(config, store, random, clock, threads, trust);
+        RelayContext context = new RelayContext(config, stores.mailboxes(), stores.bus(), stores.directory(),
+                instance, random, clock, threads, trust, organisation);
+        organisation.ifPresent(o -> o.start(context));
+        stores.bus().listen(context);
 
         SslContextFactory.Server tls = new SslContextFactory.Server();
         if (trust.isPresent()) {
@@ -144,10 +272,10 @@ public final class RelayServer implements AutoCloseable {
             container.setMaxFrameSize(RelayFrame.MAX_FRAME);
             container.setMaxTextMessageSize(MAX_TEXT);
             container.addMapping("/v1", (request, response, callback) -> {
-                if (context.trust().isEmpty()) {
+                if (organisation.isEmpty()) {
                     return new RelayConnection(context, Optional.empty());
                 }
-                Optional<AuthenticatedMember> member = member(request, context.trust().get());
+                Optional<AuthenticatedMember> member = organisation.get().authenticate(request);
                 if (member.isEmpty()) {
                     // The handshake checked the certificate; a list loaded since may revoke it.
                     response.setStatus(403);
@@ -171,8 +299,8 @@ public final class RelayServer implements AutoCloseable {
             return t;
         });
         RelayAddress address = new RelayAddress(config.host(), connector.getLocalPort(), identity.fingerprint());
-        RelayServer server = new RelayServer(jetty, connector, context, store, sweeper, address);
-        // Fire-and-forget: sweep catches and logs its own failures, and close() stops the sweeper itself.
+        RelayServer server = new RelayServer(jetty, connector, context, stores, sweeper, address);
+        // Fire-and-forget: each task catches and logs its own failures, and close() stops the sweeper itself.
         var unused = sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
         if (trust.isPresent()) {
@@ -190,9 +318,11 @@ public final class RelayServer implements AutoCloseable {
                     // The relay is closing: every connection closes anyway.
                 }
             });
-            var alsoUnused = sweeper.scheduleWithFixedDelay(server::checkRevocations, CRL_CHECK_EVERY.toMillis(),
+            var unusedCrlCheck = sweeper.scheduleWithFixedDelay(server::checkRevocations, CRL_CHECK_EVERY.toMillis(),
                     CRL_CHECK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
+        var unused2 = sweeper.scheduleWithFixedDelay(server::resync, RESYNC_EVERY.toMillis(),
+                RESYNC_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("relay listening at {}", address);
         return server;
     }
@@ -220,6 +350,31 @@ public final class RelayServer implements AutoCloseable {
     /** The store (tests read what was committed). */
     MailboxStore store() {
         return store;
+    }
+
+    /** The bus (tests cut its listening connection). */
+    RelayBus busForTests() {
+        return stores.bus();
+    }
+
+    /** This instance's random id (presence rows). */
+    String instance() {
+        return context.instance();
+    }
+
+    /** Every subscription re-reads the store, and the instance beats (every 5 s). */
+    void resync() {
+        try {
+            context.wakeAll();
+            if (stores.directory().isPresent()) {
+                stores.directory().get().heartbeat(context.instance(), context.clock().instant());
+            }
+        } catch (RelayException e) {
+            LOG.warn("The relay could not beat: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            // A scheduled task that throws is never run again: keep going.
+            LOG.warn("The relay's resynchronisation failed", e);
+        }
     }
 
     /** Removes expired items now (also done every minute); returns how many. */
@@ -319,7 +474,14 @@ public final class RelayServer implements AutoCloseable {
         }
         sweeper.shutdownNow();
         stopQuietly(jetty);
-        store.close();
+        if (stores.directory().isPresent()) {
+            try {
+                stores.directory().get().forget(context.instance());
+            } catch (RelayException e) {
+                LOG.warn("The relay could not remove its presence rows: {}", e.getMessage());
+            }
+        }
+        stores.close();
         LOG.info("relay stopped");
     }
 
