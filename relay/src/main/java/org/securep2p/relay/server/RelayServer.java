@@ -181,7 +181,7 @@ public final class RelayServer implements AutoCloseable {
             Clock clock, Optional<Organisation> organisation) throws IOException {
         Optional<MemberTrust> trust = Optional.empty();
         if (config.trust().isPresent()) {
-            trust = Optional.of(MemberTrust.load(config.trust().get(), clock));
+            trust = Optional.of(MemberTrust.load(config.trust().get(), config.dataDir(), clock));
         }
         Optional<Organisation> org = organisation;
         if (org.isEmpty() && trust.isPresent()) {
@@ -410,16 +410,28 @@ public final class RelayServer implements AutoCloseable {
 
     /**
      * Closes, with 1008, every open connection whose certificate the list in force no longer accepts; returns how
-     * many. Run after each reload of the list.
+     * many. Run after each reload of the list. Each such serial is also announced on the bus (§23.5, {@code k}), so
+     * the member's connections to other instances close too, even before those reload their own copy of the list.
      */
     int closeRevoked() {
         int closed = 0;
+        java.util.Set<java.math.BigInteger> serials = new java.util.HashSet<>();
         for (RelayConnection c : context.members().all()) {
             AuthenticatedMember m = c.member().orElseThrow();
             if (!context.stillAccepted(m)) {
                 LOG.info("closing a connection of {}: its certificate is no longer accepted", m);
                 c.closeRevoked();
+                serials.add(m.serial());
                 closed++;
+            }
+        }
+        for (java.math.BigInteger serial : serials) {
+            try {
+                context.bus().revoked(serial);
+            } catch (RuntimeException e) {
+                // The other instances still reload their own list within CRL_CHECK_EVERY.
+                LOG.warn("The revocation of serial {} was not announced to the other instances: {}",
+                        serial.toString(16), e.toString());
             }
         }
         return closed;

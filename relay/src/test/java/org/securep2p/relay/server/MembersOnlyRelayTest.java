@@ -226,6 +226,51 @@ class MembersOnlyRelayTest {
     }
 
     @Test
+    void revocationIsAnnouncedToTheOtherInstances() throws Exception {
+        List<java.math.BigInteger> announced = new CopyOnWriteArrayList<>();
+        LocalRelayBus local = new LocalRelayBus();
+        RelayBus bus = new RelayBus() {
+            @Override
+            public void posted(org.securep2p.relay.MailboxId mailbox, long sequence) {
+                local.posted(mailbox, sequence);
+            }
+
+            @Override
+            public void request(byte[] fingerprint, byte[] incomingFrame) {
+                local.request(fingerprint, incomingFrame);
+            }
+
+            @Override
+            public void revoked(java.math.BigInteger serial) {
+                announced.add(serial);
+                local.revoked(serial);
+            }
+
+            @Override
+            public void listen(Listener listener) {
+                local.listen(listener);
+            }
+
+            @Override
+            public void close() {
+                local.close();
+            }
+        };
+        RelayConfig config = RelayConfig.defaults("127.0.0.1", 0, dir.resolve("relay"))
+                .withTrust(Optional.of(caCertificate));
+        RelayIdentity identity = RelayIdentity.loadOrCreate(config.dataDir(), RANDOM, Clock.systemUTC());
+        relay = RelayServer.start(config, identity, new RelayServer.Stores(SqliteMailboxStore.open(config), bus,
+                Optional.empty(), Optional.empty()), RANDOM, Clock.systemUTC());
+        OrganisationAuthority.IssuedCertificate a = issue(ca, alpha, "Control-Alpha");
+        RawRelayClient open = connect(credential(alpha, der(a.pem())));
+        Await.until("Alpha connected", WAIT, () -> relay.members().count() == 1);
+        writeList(2, List.of(new OrganisationAuthority.Revocation(a.serial(), Instant.now())));
+        relay.checkRevocations();
+        assertThat(open.closeCode()).isEqualTo(StatusCode.POLICY_VIOLATION);
+        Await.until("the revocation announced", WAIT, () -> announced.contains(a.serial()));
+    }
+
+    @Test
     void lowerNumberedListIsNotLoaded() throws Exception {
         writeList(5, List.of());
         start(Optional.of(caCertificate));
@@ -237,6 +282,20 @@ class MembersOnlyRelayTest {
         connect(credential(alpha, der(a.pem())));
         assertThat(open.isOpen()).isTrue();
         assertThat(relay.members().connectionsOf(alpha.identity().fingerprint().toBytes())).hasSize(2);
+    }
+
+    @Test
+    void restartRefusesAListOlderThanOneLoadedBefore() throws Exception {
+        start(Optional.of(caCertificate));
+        writeList(3, List.of());
+        relay.checkRevocations();
+        relay.close();
+        relay = null;
+        writeList(2, List.of());
+        assertThatThrownBy(() -> start(Optional.of(caCertificate))).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("number 2, but number 3 of this CA was loaded here before");
+        writeList(3, List.of()); // the same number again is fine
+        start(Optional.of(caCertificate));
     }
 
     @Test
