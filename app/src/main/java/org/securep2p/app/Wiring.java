@@ -244,8 +244,13 @@ final class Wiring {
             messengerRef.add(messenger);
             messenger.startHistoryExpiry();
             List<org.securep2p.relay.RelayAddress> relays = relays(o);
+            // Organisation mode: every relay client presents the member certificate; the key manager signs (§23.2).
+            Optional<org.securep2p.relay.MemberCredential> member = certificate.organisation().isPresent()
+                    ? Optional.of(org.securep2p.relay.MemberCredential.of(List.of(certificate.der()),
+                            keys::signTlsCertificateVerify))
+                    : Optional.empty();
             messenger.startRelays(relays, new RelayConnections(random, relays.stream().findFirst(),
-                    relayPassword(o)));
+                    relayPassword(o), member));
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             // Runs until the watchdog is shut down; the task logs its own failures.

@@ -24,11 +24,45 @@ interface RelayBus extends AutoCloseable {
         void resynchronise();
     }
 
+    /** A listener that ignores everything (before {@link #listen}, after {@link #close}). */
+    Listener NO_LISTENER = new Listener() {
+        @Override
+        public void posted(org.securep2p.relay.MailboxId mailbox, long sequence) {
+        }
+
+        @Override
+        public void request(byte[] fingerprint, byte[] incomingFrame) {
+        }
+
+        @Override
+        public void revoked(java.math.BigInteger serial) {
+        }
+
+        @Override
+        public void resynchronise() {
+        }
+    };
+
+    /**
+     * Announces that the store committed an item up to {@code sequence} to {@code mailbox}. A bus whose store
+     * announces inside the write's own transaction (PostgreSQL: the NOTIFY is part of the POST's commit) has
+     * nothing more to send and ignores it.
+     */
+    void posted(org.securep2p.relay.MailboxId mailbox, long sequence);
+
     /** Announces a request for a member to every instance. */
     void request(byte[] fingerprint, byte[] incomingFrame);
 
     /** Announces a revocation to every instance. */
     void revoked(java.math.BigInteger serial);
+
+    /**
+     * Whether a message can be lost (a listening connection that drops). Only then do subscriptions re-read the
+     * store every 5 s (§23.5); an in-process bus loses nothing, and the re-reads would only contend for SQLite.
+     */
+    default boolean mayLoseMessages() {
+        return true;
+    }
 
     /** Sets the one listener of this instance. */
     void listen(Listener listener);

@@ -17,13 +17,16 @@ import java.util.Set;
 import org.securep2p.relay.RelayFrame;
 
 /**
- * Everything a relay is told (PROTOCOL.md §22.6): where it listens, where it keeps its key and its store, and its
+ * Everything a relay is told (PROTOCOL.md §22.6, §23.5): where it listens, where it keeps its key and its store
+ * (SQLite in the data folder, or {@code store}: a PostgreSQL database shared by several instances), and its
  * limits. Command-line options override {@code relay.conf} in the data folder, which overrides
- * {@link #defaults}. The creation password, when set, is read from a file and never printed.
+ * {@link #defaults}. The creation and store passwords, when set, are read from files and never printed.
+ * {@code trust}, when set, is the CA certificate of an organisation relay (§23.1: members only); empty, the relay
+ * is open (§22).
  */
 public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, int mailboxMaxItems,
         long mailboxMaxBytes, int maxMailboxes, int requestsPerSecond, int requestBurst, int maxConnections,
-        Optional<byte[]> createPassword) {
+        Optional<byte[]> createPassword, Optional<Path> trust, Optional<PostgresLocation> store) {
 
     public RelayConfig {
         Objects.requireNonNull(host, "host");
@@ -36,6 +39,40 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
             throw new IllegalArgumentException("every relay limit must be positive");
         }
         createPassword = createPassword.map(byte[]::clone);
+        Objects.requireNonNull(trust, "trust");
+        Objects.requireNonNull(store, "store");
+    }
+
+    /** An open relay on SQLite in {@code dataDir} (no {@code trust}, no {@code store}). */
+    public RelayConfig(String host, int port, Path dataDir, Duration maxTtl, int mailboxMaxItems,
+            long mailboxMaxBytes, int maxMailboxes, int requestsPerSecond, int requestBurst, int maxConnections,
+            Optional<byte[]> createPassword) {
+        this(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes, requestsPerSecond,
+                requestBurst, maxConnections, createPassword, Optional.empty(), Optional.empty());
+    }
+
+    /** The same settings for an organisation relay trusting the CA certificate at {@code caCertificate}. */
+    public RelayConfig withTrust(Optional<Path> caCertificate) {
+        return new RelayConfig(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes,
+                requestsPerSecond, requestBurst, maxConnections, createPassword, caCertificate, store);
+    }
+
+    /** The prefix of a trust setting: {@code ca:PATH} (as the messenger's {@code --trust}). */
+    public static final String TRUST_CA_PREFIX = "ca:";
+
+    /** The CA certificate path of a trust setting {@code ca:PATH}, or a sentence saying what is wrong. */
+    public static Path trustPath(String setting) {
+        String t = setting.strip();
+        if (!t.startsWith(TRUST_CA_PREFIX) || t.length() == TRUST_CA_PREFIX.length()) {
+            throw new IllegalArgumentException("trust must be ca:PATH (the organisation's CA certificate)");
+        }
+        return Path.of(t.substring(TRUST_CA_PREFIX.length()));
+    }
+
+    /** This configuration with its store in PostgreSQL at {@code location}. */
+    public RelayConfig withStore(PostgresLocation location) {
+        return new RelayConfig(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes,
+                requestsPerSecond, requestBurst, maxConnections, createPassword, trust, Optional.of(location));
     }
 
     /** 21 days, 10,000 items and 64 MiB per mailbox, 1,000,000 mailboxes, 100 requests/s (burst 400) per
@@ -56,7 +93,8 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     /** Longest TTL a relay.conf may set: ten years, far beyond any use, and no overflow in milliseconds. */
     static final long MAX_TTL_DAYS = 3650;
     private static final Set<String> KEYS = Set.of("ttl.days", "mailbox.max_items", "mailbox.max_bytes",
-            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections");
+            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections", "trust", "store",
+            "store.password_file");
 
     /**
      * The configuration of a relay listening on {@code host:port} with its data in {@code dataDir}: the
@@ -68,6 +106,33 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
      */
     public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile)
             throws IOException {
+        return load(host, port, dataDir, createPasswordFile, Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * As {@link #load(String, int, Path, Optional)}, for an organisation relay: {@code trust} (the command line's
+     * {@code --trust ca:PATH}) overrides relay.conf's {@code trust = ca:PATH} (a relative PATH there is in the data
+     * folder); neither makes an open relay.
+     */
+    public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile,
+            Optional<Path> trust) throws IOException {
+        return load(host, port, dataDir, createPasswordFile, trust, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * As {@link #load(String, int, Path, Optional)}, with the store: {@code store} ({@code --store
+     * postgresql://HOST:PORT/DB?user=U}) or else relay.conf's {@code store}, the password from
+     * {@code storePasswordFile} ({@code --store-password-file}) or else relay.conf's {@code store.password_file}
+     * (a file only its owner may read). Neither: SQLite in the data folder.
+     */
+    public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile,
+            Optional<String> store, Optional<Path> storePasswordFile) throws IOException {
+        return load(host, port, dataDir, createPasswordFile, Optional.empty(), store, storePasswordFile);
+    }
+
+    /** Both of the above: an organisation relay ({@code trust}) and its store. */
+    public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile,
+            Optional<Path> trust, Optional<String> store, Optional<Path> storePasswordFile) throws IOException {
         RelayConfig d = defaults(host, port, dataDir);
         Properties p = new Properties();
         Path conf = dataDir.resolve(CONF_FILE);
@@ -81,7 +146,8 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
         for (String key : p.stringPropertyNames()) {
             if (!KEYS.contains(key)) {
                 throw new IOException(conf + ": unknown setting \"" + key + "\" (known: ttl.days, mailbox.max_items, "
-                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections).");
+                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections, "
+                        + "trust, store, store.password_file).");
             }
         }
         Duration ttl = p.containsKey("ttl.days") ? Duration.ofDays(number(p, "ttl.days", MAX_TTL_DAYS, conf))
@@ -92,12 +158,30 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
         int perSecond = (int) number(p, "rate.requests_per_second", 1_000_000, d.requestsPerSecond(), conf);
         int burst = (int) number(p, "rate.burst", 1_000_000, d.requestBurst(), conf);
         int maxConnections = (int) number(p, "max_connections", 1_000_000, d.maxConnections(), conf);
+        Optional<String> storeUri = store.or(() -> Optional.ofNullable(p.getProperty("store")).map(String::strip));
+        Optional<Path> storePassword = storePasswordFile.or(() -> Optional.ofNullable(
+                p.getProperty("store.password_file")).map(String::strip).map(dataDir::resolve));
+        if (storeUri.isEmpty() && storePassword.isPresent()) {
+            throw new IOException("A store password file was given without a PostgreSQL store (--store).");
+        }
+        Optional<PostgresLocation> location = Optional.empty();
+        if (storeUri.isPresent()) {
+            location = Optional.of(PostgresLocation.parse(storeUri.get(), storePassword));
+        }
         Optional<byte[]> password = Optional.empty();
         if (createPasswordFile.isPresent()) {
             password = Optional.of(readPassword(createPasswordFile.get()));
         }
+        Optional<Path> ca = trust;
+        if (ca.isEmpty() && p.containsKey("trust")) {
+            try {
+                ca = Optional.of(dataDir.resolve(trustPath(p.getProperty("trust"))));
+            } catch (IllegalArgumentException e) { // InvalidPathException too
+                throw new IOException(conf + ": " + e.getMessage() + ".", e);
+            }
+        }
         RelayConfig c = new RelayConfig(host, port, dataDir, ttl, maxItems, maxBytes, maxMailboxes, perSecond,
-                burst, maxConnections, password);
+                burst, maxConnections, password, ca, location);
         password.ifPresent(b -> Arrays.fill(b, (byte) 0));
         return c;
     }
@@ -149,6 +233,8 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     public String toString() {
         return "RelayConfig[" + host + ":" + port + ", data " + dataDir + ", ttl " + maxTtl + ", "
                 + mailboxMaxItems + " items / " + mailboxMaxBytes + " bytes per mailbox, " + maxConnections
-                + " connections, creation " + (createPassword.isPresent() ? "by password" : "open") + "]";
+                + " connections, creation " + (createPassword.isPresent() ? "by password" : "open")
+                + trust.map(t -> ", members of the CA " + t).orElse("") + ", store "
+                + store.map(PostgresLocation::toString).orElse("SQLite") + "]";
     }
 }

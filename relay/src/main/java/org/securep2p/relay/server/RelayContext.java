@@ -2,6 +2,7 @@ package org.securep2p.relay.server;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -10,25 +11,52 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.securep2p.relay.MailboxId;
 
 /**
- * What every connection of one relay shares: its configuration, store, randomness, clock, the executor that runs
- * subscription pumps, the live subscriptions by mailbox, and the count of admitted connections.
+ * What every connection of one relay shares: its configuration, store, bus, randomness, clock, the executor that
+ * runs subscription pumps, the live subscriptions by mailbox, the count of admitted connections, and on an
+ * organisation relay (§23) the CA trust, the open connections by member and the directory. It is the bus's
+ * listener: a commit announced on the bus (by this instance or another on the same database, PROTOCOL.md §23.5)
+ * wakes the subscriptions of that mailbox, which read the store; so does {@link #wakeAll()}, every 5 s and after
+ * the bus missed messages; a chat request goes to this instance's connections of its member; a revocation closes
+ * that member's connections here.
  */
-final class RelayContext {
+final class RelayContext implements RelayBus.Listener {
 
     private final RelayConfig config;
     private final MailboxStore store;
+    private final RelayBus bus;
+    private final java.util.Optional<DirectoryStore> directory;
+    private final String instance;
     private final SecureRandom random;
     private final Clock clock;
     private final Executor executor;
     private final ConcurrentHashMap<MailboxId, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final Members members = new Members();
+    private final Optional<MemberTrust> trust;
+    /** Present on an organisation relay (§23); an open relay answers its frames NOT_ALLOWED. */
+    private final Optional<Organisation> organisation;
 
-    RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor) {
+    /**
+     * {@code organisation} present: an organisation relay, whose {@code directory} is present too; {@code trust} is
+     * the CA's (§23.1), empty only in tests that assign members without mutual TLS.
+     */
+    RelayContext(RelayConfig config, MailboxStore store, RelayBus bus, java.util.Optional<DirectoryStore> directory,
+            String instance, SecureRandom random, Clock clock, Executor executor, Optional<MemberTrust> trust,
+            Optional<Organisation> organisation) {
+        this.trust = trust;
         this.config = config;
         this.store = store;
+        this.bus = bus;
+        this.directory = directory;
+        this.instance = instance;
         this.random = random;
         this.clock = clock;
         this.executor = executor;
+        this.organisation = organisation;
+    }
+
+    Optional<Organisation> organisation() {
+        return organisation;
     }
 
     RelayConfig config() {
@@ -37,6 +65,20 @@ final class RelayContext {
 
     MailboxStore store() {
         return store;
+    }
+
+    RelayBus bus() {
+        return bus;
+    }
+
+    /** The member directory and presence of an organisation relay (§23.3, §23.5). */
+    java.util.Optional<DirectoryStore> directory() {
+        return directory;
+    }
+
+    /** This instance's random id, for its presence rows (§23.5). */
+    String instance() {
+        return instance;
     }
 
     SecureRandom random() {
@@ -49,6 +91,29 @@ final class RelayContext {
 
     Executor executor() {
         return executor;
+    }
+
+    /** The open authenticated connections by member (empty on an open relay). */
+    Members members() {
+        return members;
+    }
+
+    /** The CA trust of an organisation relay; empty on an open relay (§23.1). */
+    Optional<MemberTrust> trust() {
+        return trust;
+    }
+
+    /** Whether {@code member}'s certificate still passes the CA's checks against the list now in force. */
+    boolean stillAccepted(AuthenticatedMember member) {
+        if (trust.isEmpty()) {
+            return true;
+        }
+        try {
+            trust.get().verify(member.certificate());
+            return true;
+        } catch (org.securep2p.transport.TransportException e) {
+            return false;
+        }
     }
 
     /** Counts a new connection unless the relay is at its cap; false means BUSY. */
@@ -84,10 +149,43 @@ final class RelayContext {
         });
     }
 
-    /** An item of {@code mailbox} was committed: every live subscriber looks. */
-    void committed(MailboxId mailbox) {
+    /** An item of {@code mailbox} was committed (here or on another instance): every live subscriber looks. */
+    @Override
+    public void posted(MailboxId mailbox, long sequence) {
         Set<Subscription> set = subscribers.get(mailbox);
         if (set != null) {
+            for (Subscription s : set) {
+                s.wake();
+            }
+        }
+    }
+
+    @Override
+    public void request(byte[] fingerprint, byte[] incomingFrame) {
+        // §23.4: every connection of that member on this instance; other instances hear the same message.
+        for (RelayConnection c : members.connectionsOf(fingerprint)) {
+            c.push(incomingFrame);
+        }
+    }
+
+    @Override
+    public void revoked(java.math.BigInteger serial) {
+        for (RelayConnection c : members.all()) {
+            if (c.member().map(m -> m.serial().equals(serial)).orElse(false)) {
+                c.closeRevoked();
+            }
+        }
+    }
+
+    /** The bus may have missed commits: every subscription re-reads the store. */
+    @Override
+    public void resynchronise() {
+        wakeAll();
+    }
+
+    /** Every live subscription looks at the store (every 5 s, PROTOCOL.md §23.5: a lost hint costs latency only). */
+    void wakeAll() {
+        for (Set<Subscription> set : subscribers.values()) {
             for (Subscription s : set) {
                 s.wake();
             }
