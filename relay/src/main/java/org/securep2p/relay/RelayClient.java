@@ -15,6 +15,15 @@ import java.util.function.Consumer;
  */
 public interface RelayClient extends AutoCloseable {
 
+    /**
+     * This connection's view of an organisation relay's member directory and chat requests (§23.3–23.4). Always
+     * there: on an open relay every call fails with {@link RelayException.Reason#NOT_ALLOWED}, as the relay answers.
+     * The default, for clients that speak no directory, fails every call so without asking anyone.
+     */
+    default MemberDirectory directory() {
+        return new NoDirectory();
+    }
+
     /** Where this client connects. */
     RelayAddress address();
 

@@ -1,7 +1,9 @@
 package org.securep2p.relay;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.StrictReader;
@@ -13,7 +15,7 @@ import org.securep2p.crypto.StrictWriter;
  * {@link RelayException.Reason#UNKNOWN_VERSION}, anything else that does not parse exactly (unknown type, a length
  * out of range, trailing bytes) is {@link RelayException.Reason#BAD_FRAME}, and a message over {@link #MAX_FRAME}
  * is {@link RelayException.Reason#TOO_LARGE}, refused before it is read. Values are immutable (byte arrays are
- * copied in and out).
+ * copied in and out). Frames 5–7 and 21–25 are an organisation relay's directory and chat requests (§23.3–23.4).
  */
 public sealed interface RelayFrame {
 
@@ -25,6 +27,18 @@ public sealed interface RelayFrame {
     int NONCE_LENGTH = 32;
     int MAX_PASSWORD = 256;
     int MAX_DETAIL = 256;
+    /** Largest prekey bundle a member publishes (§23.3). */
+    int MAX_BUNDLE = 64 * 1024;
+    /** Largest member certificate in an ENTRY or INCOMING (§21.2 check 1). */
+    int MAX_CERTIFICATE = 256 * 1024;
+    /** Most listings in one MEMBER_LIST (§23.3). */
+    int MAX_MEMBERS = 8192;
+    /** Longest member name in a listing, in UTF-8 bytes (§21.1: 64 characters of a one-byte set). */
+    int MAX_NAME = 64;
+    /** Length of an identity fingerprint (SHA-256). */
+    int FINGERPRINT_LENGTH = 32;
+    /** Longest chat request payload (§23.4: the app's header and a 4096-byte code). */
+    int MAX_PAYLOAD = 4200;
     /** Prefix of every signed request's input (§22.3). */
     byte[] SIGNATURE_LABEL = "securep2p/v1/relay/request\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -35,7 +49,8 @@ public sealed interface RelayFrame {
 
     /** Frame types and their wire codes. */
     enum Type {
-        CHALLENGE(1), OK(2), ERROR(3), DELIVER(4), CREATE(16), POST(17), SUBSCRIBE(18), DELETE(19), PING(20);
+        CHALLENGE(1), OK(2), ERROR(3), DELIVER(4), MEMBER_LIST(5), ENTRY(6), INCOMING(7), CREATE(16), POST(17),
+        SUBSCRIBE(18), DELETE(19), PING(20), PUBLISH(21), UNPUBLISH(22), MEMBERS(23), LOOKUP(24), REQUEST(25);
 
         final int code;
 
@@ -60,6 +75,13 @@ public sealed interface RelayFrame {
             byte[] unsigned = Arrays.copyOf(all, all.length - SigningKey.SIGNATURE_LENGTH);
             return SigningKey.verify(publicKey, signatureInput(nonce, unsigned), signature());
         }
+    }
+
+    /**
+     * A client request to an organisation relay's directory (§23.3–23.4). Not signed: the relay authorises it by
+     * the member the connection authenticated as in TLS (§23.1); its request id still increases strictly.
+     */
+    sealed interface MemberRequest extends RelayFrame permits Publish, Unpublish, Members, Lookup, Request {
     }
 
     /** First frame from the relay: the connection's nonce and its limits. */
@@ -323,6 +345,200 @@ public sealed interface RelayFrame {
         }
     }
 
+    /** The connection's member's entry in the directory, with its prekey bundle (§23.3); answered OK(0). */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
+    record Publish(int requestId, byte[] bundle) implements MemberRequest {
+        public Publish {
+            checkRequestId(requestId);
+            bundle = sized(bundle, 1, MAX_BUNDLE, "a prekey bundle");
+        }
+
+        @Override
+        public byte[] bundle() {
+            return bundle.clone();
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.PUBLISH, requestId).var32(bundle).toByteArray();
+        }
+
+        @Override
+        public String toString() {
+            return "Publish[" + requestId + ", " + bundle.length + " bytes]";
+        }
+    }
+
+    /** Removes the connection's member's entry (§23.3); answered OK(0), also when there is none. */
+    record Unpublish(int requestId) implements MemberRequest {
+        public Unpublish {
+            checkRequestId(requestId);
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.UNPUBLISH, requestId).toByteArray();
+        }
+    }
+
+    /** Asks for the member list (§23.3); answered MEMBER_LIST. */
+    record Members(int requestId) implements MemberRequest {
+        public Members {
+            checkRequestId(requestId);
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.MEMBERS, requestId).toByteArray();
+        }
+    }
+
+    /** Asks for the entry of {@code fingerprint} (§23.3); answered ENTRY or ERROR UNKNOWN_MEMBER. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
+    record Lookup(int requestId, byte[] fingerprint) implements MemberRequest {
+        public Lookup {
+            checkRequestId(requestId);
+            fingerprint = fixed(fingerprint, FINGERPRINT_LENGTH, "fingerprint");
+        }
+
+        @Override
+        public byte[] fingerprint() {
+            return fingerprint.clone();
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.LOOKUP, requestId).bytes(fingerprint).toByteArray();
+        }
+    }
+
+    /** A chat request for every connection of the member {@code to} (§23.4); OK(0) or ERROR NOT_ONLINE. */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
+    record Request(int requestId, byte[] to, byte[] payload) implements MemberRequest {
+        public Request {
+            checkRequestId(requestId);
+            to = fixed(to, FINGERPRINT_LENGTH, "fingerprint");
+            payload = sized(payload, 1, MAX_PAYLOAD, "a request payload");
+        }
+
+        @Override
+        public byte[] to() {
+            return to.clone();
+        }
+
+        @Override
+        public byte[] payload() {
+            return payload.clone();
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.REQUEST, requestId).bytes(to).var16(payload).toByteArray();
+        }
+
+        @Override
+        public String toString() {
+            return "Request[" + requestId + ", " + payload.length + " bytes]";
+        }
+    }
+
+    /** The answer to MEMBERS: at most {@link #MAX_MEMBERS} listings, as the relay claims them (§23.3). */
+    record MemberList(int requestId, List<MemberDirectory.Listing> members) implements RelayFrame {
+        public MemberList {
+            answerId(requestId);
+            if (members.size() > MAX_MEMBERS) {
+                throw new IllegalArgumentException("a member list holds at most " + MAX_MEMBERS + " members");
+            }
+            for (MemberDirectory.Listing m : members) {
+                checkName(m.name());
+                fixed(m.fingerprint(), FINGERPRINT_LENGTH, "fingerprint");
+            }
+            members = List.copyOf(members);
+        }
+
+        @Override
+        public byte[] encode() {
+            StrictWriter w = head(Type.MEMBER_LIST, requestId).u32(members.size());
+            for (MemberDirectory.Listing m : members) {
+                w.var16(m.name().getBytes(StandardCharsets.UTF_8)).bytes(m.fingerprint()).u8(m.online() ? 1 : 0);
+            }
+            return w.toByteArray();
+        }
+
+        @Override
+        public String toString() {
+            return "MemberList[" + requestId + ", " + members.size() + " members]";
+        }
+    }
+
+    /** The answer to LOOKUP: a member's certificate (DER) and bundle, and when it published (§23.3). */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
+    record Entry(int requestId, byte[] certificate, byte[] bundle, long publishedMillis) implements RelayFrame {
+        public Entry {
+            answerId(requestId);
+            certificate = sized(certificate, 1, MAX_CERTIFICATE, "a certificate");
+            bundle = sized(bundle, 1, MAX_BUNDLE, "a prekey bundle");
+            if (publishedMillis < 0) {
+                throw new IllegalArgumentException("a publication time is not negative");
+            }
+        }
+
+        @Override
+        public byte[] certificate() {
+            return certificate.clone();
+        }
+
+        @Override
+        public byte[] bundle() {
+            return bundle.clone();
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.ENTRY, requestId).var32(certificate).var32(bundle).u64(publishedMillis).toByteArray();
+        }
+
+        @Override
+        public String toString() {
+            return "Entry[" + requestId + ", " + certificate.length + "-byte certificate, " + bundle.length
+                    + "-byte bundle]";
+        }
+    }
+
+    /** A chat request pushed to a member (request id 0), stamped with its sender's certificate (§23.4). */
+    @SuppressWarnings("ArrayRecordComponent") // copied in and out; frames are compared by encode()
+    record Incoming(byte[] fromCertificate, byte[] payload) implements RelayFrame {
+        public Incoming {
+            fromCertificate = sized(fromCertificate, 1, MAX_CERTIFICATE, "a certificate");
+            payload = sized(payload, 1, MAX_PAYLOAD, "a request payload");
+        }
+
+        @Override
+        public int requestId() {
+            return 0;
+        }
+
+        @Override
+        public byte[] fromCertificate() {
+            return fromCertificate.clone();
+        }
+
+        @Override
+        public byte[] payload() {
+            return payload.clone();
+        }
+
+        @Override
+        public byte[] encode() {
+            return head(Type.INCOMING, 0).var32(fromCertificate).var16(payload).toByteArray();
+        }
+
+        @Override
+        public String toString() {
+            return "Incoming[" + payload.length + " bytes]";
+        }
+    }
+
     /** {@code SIGNATURE_LABEL || nonce || unsigned}: what a mailbox key signs. */
     static byte[] signatureInput(byte[] nonce, byte[] unsigned) {
         if (nonce == null || nonce.length != NONCE_LENGTH) {
@@ -396,6 +612,35 @@ public sealed interface RelayFrame {
                     requireRequest(id);
                     yield new Ping(id);
                 }
+                case 5 -> memberList(id, r);
+                case 6 -> new Entry(id, r.var32(1, MAX_CERTIFICATE, "certificate"), r.var32(1, MAX_BUNDLE, "bundle"),
+                        nonNegative(r.u64("published")));
+                case 7 -> {
+                    requireId(id, 0);
+                    yield new Incoming(r.var32(1, MAX_CERTIFICATE, "certificate"), r.var16(1, MAX_PAYLOAD,
+                            "payload"));
+                }
+                case 21 -> {
+                    requireRequest(id);
+                    yield new Publish(id, r.var32(1, MAX_BUNDLE, "bundle"));
+                }
+                case 22 -> {
+                    requireRequest(id);
+                    yield new Unpublish(id);
+                }
+                case 23 -> {
+                    requireRequest(id);
+                    yield new Members(id);
+                }
+                case 24 -> {
+                    requireRequest(id);
+                    yield new Lookup(id, r.fixed(FINGERPRINT_LENGTH, "fingerprint"));
+                }
+                case 25 -> {
+                    requireRequest(id);
+                    yield new Request(id, r.fixed(FINGERPRINT_LENGTH, "fingerprint"), r.var16(1, MAX_PAYLOAD,
+                            "payload"));
+                }
                 default -> throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "unknown frame type");
             };
             r.expectEnd();
@@ -404,6 +649,43 @@ public sealed interface RelayFrame {
             throw new RelayException(RelayException.Reason.BAD_FRAME, "The frame does not parse: " + e.getMessage()
                     + ".");
         }
+    }
+
+    private static MemberList memberList(int id, StrictReader r) throws CryptoException {
+        int count = r.u32("count");
+        if (count > MAX_MEMBERS) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "too many members");
+        }
+        // Each listing is at least 36 bytes: a count the frame cannot hold fails before anything is allocated.
+        if (count > r.remaining() / 36) {
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "member list shorter than its count");
+        }
+        List<MemberDirectory.Listing> members = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String name = utf8(r.var16(1, MAX_NAME, "name"));
+            byte[] fingerprint = r.fixed(FINGERPRINT_LENGTH, "fingerprint");
+            int online = r.u8("online");
+            if (online > 1) {
+                throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "online is 0 or 1");
+            }
+            members.add(new MemberDirectory.Listing(name, fingerprint, online == 1));
+        }
+        return new MemberList(id, members);
+    }
+
+    /** A listing's name: 1 to {@link #MAX_NAME} bytes of UTF-8. */
+    private static void checkName(String name) {
+        int n = name.getBytes(StandardCharsets.UTF_8).length;
+        if (n < 1 || n > MAX_NAME || !StandardCharsets.UTF_8.newEncoder().canEncode(name)) {
+            throw new IllegalArgumentException("a member name is 1.." + MAX_NAME + " bytes of UTF-8");
+        }
+    }
+
+    private static byte[] sized(byte[] b, int min, int max, String what) {
+        if (b == null || b.length < min || b.length > max) {
+            throw new IllegalArgumentException(what + " is " + min + ".." + max + " bytes");
+        }
+        return b.clone();
     }
 
     private static StrictWriter head(Type type, int requestId) {
@@ -475,7 +757,7 @@ public sealed interface RelayFrame {
         try {
             return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
         } catch (java.nio.charset.CharacterCodingException e) {
-            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "detail is not UTF-8");
+            throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "text is not UTF-8");
         }
     }
 }

@@ -35,9 +35,12 @@ import org.slf4j.LoggerFactory;
  * read, requests sent, timers, listeners, sinks) runs on the connector's one event thread, so its state needs no
  * lock: Jetty's callbacks and the public methods only hand work to that thread. The connection's lifecycle is
  * {@link Conn}; requests wait in {@link #queued} until a challenge arrives, then in {@link #pending} until answered.
- * Public only because Jetty calls {@link Endpoint} through a public method lookup; made by {@link RelayConnector}.
+ * It is also its own {@link MemberDirectory} ({@link #directory()} returns it): directory requests are sent, timed
+ * and renewed like the mailbox requests, and INCOMING chat requests go to the {@link #onRequest} sink on the event
+ * thread. Public only because Jetty calls {@link Endpoint} through a public method lookup; made by
+ * {@link RelayConnector}.
  */
-public final class WebSocketRelayClient implements RelayClient {
+public final class WebSocketRelayClient implements RelayClient, MemberDirectory {
 
     static final Logger LOG = LoggerFactory.getLogger(WebSocketRelayClient.class);
 
@@ -50,6 +53,8 @@ public final class WebSocketRelayClient implements RelayClient {
     private final byte[] createPassword;
     private final Consumer<WebSocketRelayClient> onClosed;
     private final List<Consumer<State>> listeners = new CopyOnWriteArrayList<>();
+    /** Where INCOMING chat requests go; null drops them. */
+    private volatile Consumer<IncomingRequest> requestSink;
 
     // Event thread only, below.
     private Conn conn = new Conn.Idle();
@@ -101,15 +106,19 @@ public final class WebSocketRelayClient implements RelayClient {
     /** A request waiting to be sent or answered; {@code build} signs it for a connection's id and nonce. */
     private static final class Op {
         final BiFunction<Integer, byte[], RelayFrame> build;
-        final CompletableFuture<Long> answer = new CompletableFuture<>();
+        final CompletableFuture<RelayFrame> answer = new CompletableFuture<>();
         /** Set for subscriptions: what the OK makes active. */
         final Subscription subscription;
+        /** The frame type that answers this request (OK, or MEMBER_LIST / ENTRY for the directory). */
+        final Class<? extends RelayFrame> answerType;
         ScheduledFuture<?> timer;
         int requestId;
 
-        Op(BiFunction<Integer, byte[], RelayFrame> build, Subscription subscription) {
+        Op(BiFunction<Integer, byte[], RelayFrame> build, Subscription subscription,
+                Class<? extends RelayFrame> answerType) {
             this.build = build;
             this.subscription = subscription;
+            this.answerType = answerType;
         }
     }
 
@@ -151,9 +160,8 @@ public final class WebSocketRelayClient implements RelayClient {
         Objects.requireNonNull(inbox, "inbox");
         SigningKey receive = inbox.receiveKey();
         byte[] sendKey = inbox.sendKey().publicKey();
-        return request((id, nonce) -> RelayFrame.Create.sign(id, inbox.id(), receive, sendKey, createPassword,
-                nonce),
-                null).thenApply(v -> null);
+        return ask((id, nonce) -> RelayFrame.Create.sign(id, inbox.id(), receive, sendKey, createPassword,
+                nonce), RelayFrame.Ok.class).thenApply(v -> null);
     }
 
     @Override
@@ -164,7 +172,8 @@ public final class WebSocketRelayClient implements RelayClient {
             return CompletableFuture.failedFuture(new RelayException(RelayException.Reason.TOO_LARGE,
                     "An item is 1 byte to 1 MiB, kept at least a second."));
         }
-        return request((id, nonce) -> RelayFrame.Post.sign(id, to.id(), ttlSeconds, copy, to.sendKey(), nonce), null);
+        return ask((id, nonce) -> RelayFrame.Post.sign(id, to.id(), ttlSeconds, copy, to.sendKey(), nonce),
+                RelayFrame.Ok.class).thenApply(f -> ((RelayFrame.Ok) f).value());
     }
 
     @Override
@@ -193,8 +202,8 @@ public final class WebSocketRelayClient implements RelayClient {
             throw new IllegalArgumentException("upTo must be positive");
         }
         SigningKey receive = inbox.receiveKey();
-        return request((id, nonce) -> RelayFrame.Delete.sign(id, inbox.id(), upTo, receive, nonce), null)
-                .thenApply(v -> null);
+        return ask((id, nonce) -> RelayFrame.Delete.sign(id, inbox.id(), upTo, receive, nonce),
+                RelayFrame.Ok.class).thenApply(v -> null);
     }
 
     @Override
@@ -233,13 +242,59 @@ public final class WebSocketRelayClient implements RelayClient {
             failAll(closed);
             subscriptions.clear();
             subscriptionsByRequest.clear();
-            publish(State.CLOSED);
+            announce(State.CLOSED);
             onClosed.accept(this);
         });
         if (!handed) {
             // The connector is closed, and closed this client before its event thread stopped.
             publicState = State.CLOSED;
         }
+    }
+
+    // ---- member directory (§23.3–23.4) --------------------------------------------------------------------------
+
+    @Override
+    public MemberDirectory directory() {
+        return this;
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(byte[] bundle) {
+        RelayFrame.Publish check = new RelayFrame.Publish(1, bundle); // refuses a bad size here, not at send
+        return ask((id, nonce) -> new RelayFrame.Publish(id, check.bundle()), RelayFrame.Ok.class)
+                .thenApply(f -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> unpublish() {
+        return ask((id, nonce) -> new RelayFrame.Unpublish(id), RelayFrame.Ok.class).thenApply(f -> null);
+    }
+
+    @Override
+    public CompletableFuture<List<Listing>> members() {
+        return ask((id, nonce) -> new RelayFrame.Members(id), RelayFrame.MemberList.class)
+                .thenApply(f -> ((RelayFrame.MemberList) f).members());
+    }
+
+    @Override
+    public CompletableFuture<Entry> lookup(byte[] fingerprint) {
+        byte[] copy = new RelayFrame.Lookup(1, fingerprint).fingerprint();
+        return ask((id, nonce) -> new RelayFrame.Lookup(id, copy), RelayFrame.Entry.class).thenApply(f -> {
+            RelayFrame.Entry e = (RelayFrame.Entry) f;
+            return new Entry(e.certificate(), e.bundle(), Instant.ofEpochMilli(e.publishedMillis()));
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> request(byte[] toFingerprint, byte[] payload) {
+        RelayFrame.Request check = new RelayFrame.Request(1, toFingerprint, payload);
+        return ask((id, nonce) -> new RelayFrame.Request(id, check.to(), check.payload()), RelayFrame.Ok.class)
+                .thenApply(f -> null);
+    }
+
+    @Override
+    public void onRequest(Consumer<IncomingRequest> sink) {
+        requestSink = Objects.requireNonNull(sink, "sink");
     }
 
     /** Frames this client has sent on any connection (tests: a refused relay key sends nothing). */
@@ -251,9 +306,11 @@ public final class WebSocketRelayClient implements RelayClient {
 
     // ---- requests -----------------------------------------------------------------------------------------------
 
-    private CompletableFuture<Long> request(BiFunction<Integer, byte[], RelayFrame> build, Subscription sub) {
-        CompletableFuture<Long> out = new CompletableFuture<>();
-        runOrFail(out, () -> forward(submit(new Op(build, sub)), out));
+    /** Sends the frame {@code build} makes; completes with the relay's answer, an {@code answer} frame. */
+    private CompletableFuture<RelayFrame> ask(BiFunction<Integer, byte[], RelayFrame> build,
+            Class<? extends RelayFrame> answer) {
+        CompletableFuture<RelayFrame> out = new CompletableFuture<>();
+        runOrFail(out, () -> forward(submit(new Op(build, null, answer)), out));
         return out;
     }
 
@@ -271,8 +328,8 @@ public final class WebSocketRelayClient implements RelayClient {
 
     private Op subscribeOp(Subscription s) {
         Op op = new Op((id, nonce) -> RelayFrame.Subscribe.sign(id, s.inbox.id(), s.lastDelivered,
-                s.inbox.receiveKey(), nonce), s);
-        CompletableFuture<Long> unused = op.answer.whenComplete((v, e) -> {
+                s.inbox.receiveKey(), nonce), s, RelayFrame.Ok.class);
+        CompletableFuture<RelayFrame> unused = op.answer.whenComplete((v, e) -> {
             if (e instanceof RelayException re && re.reason().code() != 0) {
                 // The relay refuses this inbox (unknown, expired): stop renewing it. One that failed for want
                 // of a connection stays, and is renewed at the next one.
@@ -283,7 +340,7 @@ public final class WebSocketRelayClient implements RelayClient {
     }
 
     /** Sends {@code op} now, queues it until connected, or refuses it at once when the relay is unreachable. */
-    private CompletableFuture<Long> submit(Op op) {
+    private CompletableFuture<RelayFrame> submit(Op op) {
         if (conn instanceof Conn.Connected c) {
             send(c, op);
         } else if (conn instanceof Conn.Closed) {
@@ -356,7 +413,7 @@ public final class WebSocketRelayClient implements RelayClient {
         }
         int gen = ++generation;
         conn = new Conn.Dialling(gen);
-        publish(State.CONNECTING);
+        announce(State.CONNECTING);
         try {
             CompletableFuture<Session> unused = webSockets.connect(new Endpoint(gen),
                     URI.create(address.webSocketUri())).whenComplete((s, e) -> {
@@ -415,7 +472,7 @@ public final class WebSocketRelayClient implements RelayClient {
         generation++;
         ScheduledFuture<?> retry = schedule(this::dial, backoff(failures, timeouts, random.nextDouble()));
         conn = new Conn.Waiting(afterFailure, retry);
-        publish(afterFailure ? State.UNREACHABLE : State.CONNECTING);
+        announce(afterFailure ? State.UNREACHABLE : State.CONNECTING);
     }
 
     /**
@@ -452,7 +509,7 @@ public final class WebSocketRelayClient implements RelayClient {
             send(c, op);
         }
         startPing(c);
-        publish(State.CONNECTED);
+        announce(State.CONNECTED);
     }
 
     private void received(int gen, byte[] bytes) {
@@ -480,14 +537,27 @@ public final class WebSocketRelayClient implements RelayClient {
     }
 
     private void answered(Conn.Connected c, RelayFrame frame) {
-        if (frame instanceof RelayFrame.Ok ok) {
-            Op op = pending.remove(ok.requestId());
-            if (op == null) {
-                protocolError(c.generation(), "it answered a request that was not made");
+        if (frame instanceof RelayFrame.Ok || frame instanceof RelayFrame.MemberList
+                || frame instanceof RelayFrame.Entry) {
+            Op op = pending.get(frame.requestId());
+            if (op == null || !op.answerType.isInstance(frame)) {
+                protocolError(c.generation(), op == null ? "it answered a request that was not made"
+                        : "it answered a request with " + frame.getClass().getSimpleName());
                 return;
             }
+            pending.remove(frame.requestId());
             op.timer.cancel(false);
-            op.answer.complete(ok.value());
+            op.answer.complete(frame);
+        } else if (frame instanceof RelayFrame.Incoming in) {
+            Consumer<IncomingRequest> sink = requestSink;
+            if (sink == null) {
+                return; // §MemberDirectory: dropped until the app says where requests go
+            }
+            try {
+                sink.accept(new IncomingRequest(in.fromCertificate(), in.payload()));
+            } catch (RuntimeException e) {
+                LOG.warn("a chat request sink failed", e);
+            }
         } else if (frame instanceof RelayFrame.Error err) {
             Op op = pending.remove(err.requestId());
             if (op != null) {
@@ -535,7 +605,7 @@ public final class WebSocketRelayClient implements RelayClient {
         long every = timeouts.ping().toMillis();
         pingTimer = events.scheduleWithFixedDelay(() -> {
             if (conn == c) {
-                send(c, new Op((id, nonce) -> new RelayFrame.Ping(id), null));
+                send(c, new Op((id, nonce) -> new RelayFrame.Ping(id), null, RelayFrame.Ok.class));
             }
         }, every, every, TimeUnit.MILLISECONDS);
     }
@@ -574,7 +644,7 @@ public final class WebSocketRelayClient implements RelayClient {
         return conn instanceof Conn.Connected c ? c.session() : null;
     }
 
-    private void publish(State s) {
+    private void announce(State s) {
         if (publicState == s) {
             return;
         }

@@ -45,6 +45,25 @@ final class RelayFrameFuzzSeeds {
         m.put("seed-subscribe", RelayFrame.Subscribe.sign(6, box, 0, receive, nonce).encode());
         m.put("seed-delete", RelayFrame.Delete.sign(7, box, 7, receive, nonce).encode());
         m.put("seed-ping", new RelayFrame.Ping(8).encode());
+        byte[] fingerprint = new byte[RelayFrame.FINGERPRINT_LENGTH];
+        random.nextBytes(fingerprint);
+        byte[] certificate = new byte[400];
+        random.nextBytes(certificate);
+        byte[] bundle = new byte[300];
+        random.nextBytes(bundle);
+        byte[] payload = new byte[60];
+        random.nextBytes(payload);
+        m.put("seed-publish", new RelayFrame.Publish(9, bundle).encode());
+        m.put("seed-unpublish", new RelayFrame.Unpublish(10).encode());
+        m.put("seed-members", new RelayFrame.Members(11).encode());
+        m.put("seed-lookup", new RelayFrame.Lookup(12, fingerprint).encode());
+        m.put("seed-request", new RelayFrame.Request(13, fingerprint, payload).encode());
+        m.put("seed-member-list", new RelayFrame.MemberList(11, java.util.List.of(
+                new MemberDirectory.Listing("Control-Alpha", fingerprint, true),
+                new MemberDirectory.Listing("Control-Bravo", nonce, false))).encode());
+        m.put("seed-member-list-empty", new RelayFrame.MemberList(11, java.util.List.of()).encode());
+        m.put("seed-entry", new RelayFrame.Entry(12, certificate, bundle, 1_765_000_000_000L).encode());
+        m.put("seed-incoming", new RelayFrame.Incoming(certificate, payload).encode());
         return m;
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -80,6 +81,89 @@ class RelayFrameTest {
         byte[] wire = d.encode();
         assertThat(wire.length).isLessThanOrEqualTo(RelayFrame.MAX_FRAME);
         assertThat(RelayFrame.decode(wire).encode()).isEqualTo(wire);
+    }
+
+    @Test
+    void directoryFramesAtTheirBoundsRoundTripAndOneByteMoreIsRefused() throws RelayException {
+        byte[] fp = new byte[32];
+        String longest = "N".repeat(RelayFrame.MAX_NAME);
+        List<RelayFrame> edges = List.of(
+                new RelayFrame.Publish(1, new byte[RelayFrame.MAX_BUNDLE]),
+                new RelayFrame.Request(1, fp, new byte[RelayFrame.MAX_PAYLOAD]),
+                new RelayFrame.Entry(1, new byte[RelayFrame.MAX_CERTIFICATE], new byte[RelayFrame.MAX_BUNDLE], 0),
+                new RelayFrame.Incoming(new byte[RelayFrame.MAX_CERTIFICATE], new byte[RelayFrame.MAX_PAYLOAD]),
+                new RelayFrame.MemberList(1, java.util.Collections.nCopies(RelayFrame.MAX_MEMBERS,
+                        new MemberDirectory.Listing(longest, fp, true))));
+        for (RelayFrame f : edges) {
+            byte[] wire = f.encode();
+            assertThat(wire.length).isLessThanOrEqualTo(RelayFrame.MAX_FRAME);
+            assertThat(RelayFrame.decode(wire).encode()).isEqualTo(wire);
+        }
+        // One byte over each bound, written by hand since no constructor builds it.
+        assertRefused(withLength32(RelayFrame.Type.PUBLISH, 6, RelayFrame.MAX_BUNDLE + 1), RelayException.Reason.BAD_FRAME);
+        byte[] request = new RelayFrame.Request(1, fp, new byte[1]).encode();
+        byte[] longRequest = Arrays.copyOf(request, request.length - 1 + RelayFrame.MAX_PAYLOAD + 1);
+        longRequest[6 + 32] = (byte) ((RelayFrame.MAX_PAYLOAD + 1) >> 8);
+        longRequest[6 + 32 + 1] = (byte) (RelayFrame.MAX_PAYLOAD + 1);
+        assertRefused(longRequest, RelayException.Reason.BAD_FRAME);
+        byte[] list = new RelayFrame.MemberList(1, List.of()).encode();
+        list[9] = (byte) 0x01; // count 8193 with no listings after it
+        list[8] = (byte) 0x20;
+        assertRefused(list, RelayException.Reason.BAD_FRAME);
+    }
+
+    private static byte[] withLength32(RelayFrame.Type type, int at, int length) {
+        byte[] wire = new byte[at + 4 + length];
+        wire[0] = RelayFrame.VERSION;
+        wire[1] = (byte) type.code();
+        wire[5] = 1;
+        wire[at] = (byte) (length >>> 24);
+        wire[at + 1] = (byte) (length >>> 16);
+        wire[at + 2] = (byte) (length >>> 8);
+        wire[at + 3] = (byte) length;
+        return wire;
+    }
+
+    @Test
+    void emptyOrOutOfRangeDirectoryFieldsAreRefused() {
+        byte[] fp = new byte[32];
+        // An empty payload, certificate or bundle; an empty or 65-byte name; online neither 0 nor 1.
+        byte[] request = new RelayFrame.Request(1, fp, new byte[] {7}).encode();
+        assertRefused(lengthZero16(request, 6 + 32), RelayException.Reason.BAD_FRAME);
+        byte[] listing = new RelayFrame.MemberList(1, List.of(new MemberDirectory.Listing("A", fp, false))).encode();
+        byte[] badOnline = listing.clone();
+        badOnline[badOnline.length - 1] = 2;
+        assertRefused(badOnline, RelayException.Reason.BAD_FRAME);
+        byte[] emptyName = new byte[listing.length - 1];
+        System.arraycopy(listing, 0, emptyName, 0, 10);
+        System.arraycopy(listing, 13, emptyName, 12, listing.length - 13);
+        assertRefused(emptyName, RelayException.Reason.BAD_FRAME);
+        byte[] badUtf8 = listing.clone();
+        badUtf8[12] = (byte) 0xC3;
+        assertRefused(badUtf8, RelayException.Reason.BAD_FRAME);
+        byte[] incoming = new RelayFrame.Incoming(new byte[] {1}, new byte[] {2}).encode();
+        incoming[5] = 9; // INCOMING is pushed, never an answer
+        assertRefused(incoming, RelayException.Reason.BAD_FRAME);
+        for (RelayFrame f : List.of(new RelayFrame.Unpublish(1), new RelayFrame.Members(1),
+                new RelayFrame.Lookup(1, fp), new RelayFrame.Publish(1, new byte[1]))) {
+            byte[] wire = f.encode();
+            wire[5] = 0; // a request's id is at least 1
+            assertRefused(wire, RelayException.Reason.BAD_FRAME);
+        }
+        assertThatThrownBy(() -> new RelayFrame.MemberList(1, List.of(new MemberDirectory.Listing("N".repeat(65), fp,
+                true)))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RelayFrame.Publish(1, new byte[RelayFrame.MAX_BUNDLE + 1]))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RelayFrame.Lookup(1, new byte[31])).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RelayFrame.Request(1, fp, new byte[0]))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static byte[] lengthZero16(byte[] wire, int at) {
+        byte[] out = Arrays.copyOf(wire, at + 2);
+        out[at] = 0;
+        out[at + 1] = 0;
+        return out;
     }
 
     @Test
@@ -263,6 +347,28 @@ class RelayFrameTest {
         Arbitrary<RelayFrame> delete = Combinators.combine(requestIds(), mailboxes(),
                 Arbitraries.longs().between(1, Long.MAX_VALUE), sigs).as(RelayFrame.Delete::new);
         Arbitrary<RelayFrame> ping = requestIds().map(RelayFrame.Ping::new);
-        return Arbitraries.oneOf(challenge, ok, error, deliver, create, post, subscribe, delete, ping);
+        return Arbitraries.oneOf(challenge, ok, error, deliver, create, post, subscribe, delete, ping,
+                Arbitraries.oneOf(memberFrames()));
+    }
+
+    /** The directory's frames (§23.3–23.4), byte strings kept short; {@link #edges()} covers the bounds. */
+    static List<Arbitrary<RelayFrame>> memberFrames() {
+        Arbitrary<Integer> answerIds = Arbitraries.integers().between(0, Integer.MAX_VALUE);
+        Arbitrary<byte[]> fingerprints = Arbitraries.bytes().array(byte[].class).ofSize(32);
+        Arbitrary<byte[]> payloads = Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(100);
+        Arbitrary<String> names = Arbitraries.strings().ofMinLength(1).ofMaxLength(16)
+                .filter(n -> n.getBytes(StandardCharsets.UTF_8).length <= RelayFrame.MAX_NAME
+                        && StandardCharsets.UTF_8.newEncoder().canEncode(n));
+        Arbitrary<MemberDirectory.Listing> listings = Combinators.combine(names, fingerprints, Arbitraries.of(true,
+                false)).as(MemberDirectory.Listing::new);
+        return List.of(
+                Combinators.combine(requestIds(), payloads).as(RelayFrame.Publish::new),
+                requestIds().map(RelayFrame.Unpublish::new),
+                requestIds().map(RelayFrame.Members::new),
+                Combinators.combine(requestIds(), fingerprints).as(RelayFrame.Lookup::new),
+                Combinators.combine(requestIds(), fingerprints, payloads).as(RelayFrame.Request::new),
+                Combinators.combine(answerIds, listings.list().ofMaxSize(5)).as(RelayFrame.MemberList::new),
+                Combinators.combine(answerIds, payloads, payloads, u63()).as(RelayFrame.Entry::new),
+                Combinators.combine(payloads, payloads).as(RelayFrame.Incoming::new));
     }
 }

@@ -15,6 +15,7 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.StatusCode;
 import org.securep2p.relay.MailboxId;
+import org.securep2p.relay.MemberDirectory;
 import org.securep2p.relay.RelayException;
 import org.securep2p.relay.RelayException.Reason;
 import org.securep2p.relay.RelayFrame;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * One client's WebSocket (PROTOCOL.md §22.3): sends the CHALLENGE, then reads frames one at a time (it asks Jetty
  * for the next only when it has answered the previous), checks each request (rate, version and form, increasing
  * id, signature), acts through the store and answers OK or ERROR. The ✱ reasons close the connection after the
- * ERROR is written. Never logs a mailbox id, a key or a blob. Public only because Jetty calls its listener
+ * ERROR is written. Never logs a mailbox id, a key or a blob. On an organisation relay the connection is an
+ * {@link AuthenticatedMember}'s and also serves the directory and chat requests (§23.3–23.4) for that member, and
+ * only for it; on an open relay those frames are answered NOT_ALLOWED. Public only because Jetty calls its listener
  * methods through a method-handle lookup, which needs a public class; nothing else can make one.
  */
 public final class RelayConnection implements Session.Listener {
@@ -35,7 +38,19 @@ public final class RelayConnection implements Session.Listener {
     /** The connection's lifecycle: one state, moved forward only. */
     enum State { NEW, OPEN, CLOSING, CLOSED }
 
+    /**
+     * Directory and chat requests a connection may make: 2 a second, 20 at once. MEMBERS reads the whole directory
+     * and each REQUEST is pushed to every connection of its target, so these are held far below the mailbox rate.
+     */
+    static final int MEMBER_REQUESTS_PER_SECOND = 2;
+    static final int MEMBER_REQUEST_BURST = 20;
+
     private final RelayContext relay;
+    /** Who this connection authenticated as in TLS (§23.1); empty on an open relay. */
+    private final Optional<AuthenticatedMember> member;
+    /** Whether {@link Organisation#opened} counted this connection (so that close uncounts it once). */
+    private boolean counted;
+    private TokenBucket memberBucket;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final Map<MailboxId, Subscription> subscriptions = new ConcurrentHashMap<>();
     private volatile Session session;
@@ -48,7 +63,16 @@ public final class RelayConnection implements Session.Listener {
     private int pendingLength;
 
     RelayConnection(RelayContext relay) {
+        this(relay, Optional.empty());
+    }
+
+    RelayConnection(RelayContext relay, Optional<AuthenticatedMember> member) {
         this.relay = relay;
+        this.member = member;
+    }
+
+    Optional<AuthenticatedMember> member() {
+        return member;
     }
 
     RelayContext relay() {
@@ -68,6 +92,11 @@ public final class RelayConnection implements Session.Listener {
         relay.random().nextBytes(nonce);
         bucket = new TokenBucket(relay.config().requestsPerSecond(), relay.config().requestBurst(),
                 relay.clock().millis());
+        memberBucket = new TokenBucket(MEMBER_REQUESTS_PER_SECOND, MEMBER_REQUEST_BURST, relay.clock().millis());
+        if (member.isPresent() && relay.organisation().isPresent()) {
+            relay.organisation().get().opened(this, member.get());
+            counted = true;
+        }
         state.set(State.OPEN);
         long ttl = Math.min(Integer.MAX_VALUE, relay.config().maxTtl().toSeconds());
         send(new RelayFrame.Challenge(nonce, RelayFrame.MAX_BLOB, (int) ttl));
@@ -130,6 +159,9 @@ public final class RelayConnection implements Session.Listener {
             cancelSubscriptions();
             if (admitted && before != State.CLOSED) {
                 relay.release();
+                if (counted) {
+                    relay.organisation().ifPresent(o -> o.closed(this, member.get()));
+                }
             }
         } finally {
             // Jetty finishes the close only once told: even if the clean-up above threw.
@@ -154,7 +186,8 @@ public final class RelayConnection implements Session.Listener {
             refuse(id, e.reason(), StatusCode.POLICY_VIOLATION);
             return;
         }
-        if (!(frame instanceof RelayFrame.Signed || frame instanceof RelayFrame.Ping)) {
+        if (!(frame instanceof RelayFrame.Signed || frame instanceof RelayFrame.Ping
+                || frame instanceof RelayFrame.MemberRequest)) {
             refuse(id, Reason.BAD_FRAME, StatusCode.POLICY_VIOLATION); // a relay-to-client type from a client
             return;
         }
@@ -175,6 +208,8 @@ public final class RelayConnection implements Session.Listener {
                 subscribe(s);
             } else if (frame instanceof RelayFrame.Delete d) {
                 delete(d);
+            } else if (frame instanceof RelayFrame.MemberRequest m) {
+                memberRequest(m);
             }
         } catch (RelayException e) {
             refuse(id, e.reason(), StatusCode.POLICY_VIOLATION);
@@ -227,6 +262,53 @@ public final class RelayConnection implements Session.Listener {
             return;
         }
         sub.wake();
+    }
+
+    /** A directory or chat request (§23.3–23.4), always about this connection's own member. */
+    private void memberRequest(RelayFrame.MemberRequest request) throws RelayException {
+        if (relay.organisation().isEmpty() || member.isEmpty()) {
+            // Not closing: a member's client may try its directory on every relay it uses (§23.2).
+            send(new RelayFrame.Error(request.requestId(), Reason.NOT_ALLOWED, NO_DIRECTORY));
+            return;
+        }
+        if (!memberBucket.tryTake(relay.clock().millis())) {
+            throw new RelayException(Reason.RATE_LIMITED, detail(Reason.RATE_LIMITED));
+        }
+        Organisation org = relay.organisation().get();
+        AuthenticatedMember me = member.get();
+        Instant now = relay.clock().instant();
+        if (request instanceof RelayFrame.Publish p) {
+            // The certificate is the connection's own (§23.3): a member can publish only itself.
+            org.publish(me, p.bundle(), now);
+            send(new RelayFrame.Ok(p.requestId(), 0));
+        } else if (request instanceof RelayFrame.Unpublish u) {
+            org.unpublish(me);
+            send(new RelayFrame.Ok(u.requestId(), 0));
+        } else if (request instanceof RelayFrame.Members m) {
+            send(new RelayFrame.MemberList(m.requestId(), org.members(now)));
+        } else if (request instanceof RelayFrame.Lookup l) {
+            MemberDirectory.Entry e = org.lookup(l.fingerprint(), now);
+            send(new RelayFrame.Entry(l.requestId(), e.certificate(), e.bundle(), e.published().toEpochMilli()));
+        } else if (request instanceof RelayFrame.Request r) {
+            org.request(me, r.to(), r.payload(), now);
+            send(new RelayFrame.Ok(r.requestId(), 0));
+        }
+    }
+
+    /** Pushes an encoded INCOMING frame (from the bus) to this client, if the connection is still open. */
+    void push(byte[] incomingFrame) {
+        if (state.get() == State.OPEN) {
+            session.sendBinary(ByteBuffer.wrap(incomingFrame.clone()), Callback.from(() -> { },
+                    t -> LOG.debug("relay push failed: {}", t.toString())));
+        }
+    }
+
+    /** The member's certificate was revoked (§23.1): the connection ends at once, WebSocket 1008. */
+    void closeRevoked() {
+        if (state.compareAndSet(State.OPEN, State.CLOSING)) {
+            cancelSubscriptions();
+            session.close(StatusCode.POLICY_VIOLATION, "certificate revoked", Callback.NOOP);
+        }
     }
 
     private void delete(RelayFrame.Delete d) throws RelayException {
@@ -341,6 +423,9 @@ public final class RelayConnection implements Session.Listener {
         return Math.max(id, 0);
     }
 
+    /** NOT_ALLOWED for a directory frame on an open relay (or a connection without a member). */
+    static final String NO_DIRECTORY = "This relay has no member directory: it is not an organisation relay.";
+
     /** The ERROR detail: a fixed sentence per reason that never echoes input (§22.3). */
     static String detail(Reason reason) {
         return switch (reason) {
@@ -355,6 +440,8 @@ public final class RelayConnection implements Session.Listener {
             case TOO_LARGE -> "The message is over the relay's limit.";
             case NOT_ALLOWED -> "This relay creates mailboxes only with its password.";
             case BUSY -> "The relay is at its connection limit; try again later.";
+            case NOT_ONLINE -> "That member has no connection to this relay.";
+            case UNKNOWN_MEMBER -> "No current member with that fingerprint is in the directory.";
             default -> "The relay could not store or read; nothing was changed.";
         };
     }

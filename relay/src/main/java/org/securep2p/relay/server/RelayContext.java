@@ -2,6 +2,7 @@ package org.securep2p.relay.server;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -22,13 +23,25 @@ final class RelayContext {
     private final Executor executor;
     private final ConcurrentHashMap<MailboxId, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    /** Present on an organisation relay (§23); an open relay answers its frames NOT_ALLOWED. */
+    private final Optional<Organisation> organisation;
 
     RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor) {
+        this(config, store, random, clock, executor, Optional.empty());
+    }
+
+    RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor,
+            Optional<Organisation> organisation) {
         this.config = config;
         this.store = store;
         this.random = random;
         this.clock = clock;
         this.executor = executor;
+        this.organisation = organisation;
+    }
+
+    Optional<Organisation> organisation() {
+        return organisation;
     }
 
     RelayConfig config() {
@@ -88,6 +101,15 @@ final class RelayContext {
     void committed(MailboxId mailbox) {
         Set<Subscription> set = subscribers.get(mailbox);
         if (set != null) {
+            for (Subscription s : set) {
+                s.wake();
+            }
+        }
+    }
+
+    /** The bus may have missed commits: every live subscription looks at the store. */
+    void wakeAll() {
+        for (Set<Subscription> set : subscribers.values()) {
             for (Subscription s : set) {
                 s.wake();
             }

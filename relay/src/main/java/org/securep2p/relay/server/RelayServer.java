@@ -5,12 +5,15 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
@@ -70,6 +73,11 @@ public final class RelayServer implements AutoCloseable {
         this.address = address;
     }
 
+    /** The organisation part of this relay (§23), if it is an organisation relay. */
+    Optional<Organisation> organisation() {
+        return context.organisation();
+    }
+
     /** Starts a relay on the system clock. */
     public static RelayServer start(RelayConfig config, SecureRandom random) throws IOException {
         return start(config, random, Clock.systemUTC());
@@ -94,6 +102,26 @@ public final class RelayServer implements AutoCloseable {
     /** Starts a relay over a given identity and store (another store than SQLite); the relay closes the store. */
     public static RelayServer start(RelayConfig config, RelayIdentity identity, MailboxStore store,
             SecureRandom random, Clock clock) throws IOException {
+        return start(config, identity, store, random, clock, Optional.empty());
+    }
+
+    /**
+     * As above; with {@code organisation}, an organisation relay (§23): every upgrade must come from an
+     * authenticated member (else HTTP 403), and the directory and chat requests are served. The relay closes the
+     * organisation (its directory store and bus) with itself, also when it fails to start.
+     */
+    static RelayServer start(RelayConfig config, RelayIdentity identity, MailboxStore store, SecureRandom random,
+            Clock clock, Optional<Organisation> organisation) throws IOException {
+        try {
+            return startOrFail(config, identity, store, random, clock, organisation);
+        } catch (IOException | RuntimeException e) {
+            organisation.ifPresent(Organisation::close);
+            throw e;
+        }
+    }
+
+    private static RelayServer startOrFail(RelayConfig config, RelayIdentity identity, MailboxStore store,
+            SecureRandom random, Clock clock, Optional<Organisation> organisation) throws IOException {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(random, "random");
@@ -103,7 +131,14 @@ public final class RelayServer implements AutoCloseable {
         threads.setName("relay");
         threads.setDaemon(true);
         Server jetty = new Server(threads);
-        RelayContext context = new RelayContext(config, store, random, clock, threads);
+        RelayContext context = new RelayContext(config, store, random, clock, threads, organisation);
+        if (organisation.isPresent()) {
+            try {
+                organisation.get().start(context, clock.instant());
+            } catch (RelayException e) {
+                throw new IOException("The relay cannot open its member directory: " + e.getMessage(), e);
+            }
+        }
 
         SslContextFactory.Server tls = new SslContextFactory.Server();
         tls.setSslContext(identity.serverContext(random));
@@ -125,7 +160,18 @@ public final class RelayServer implements AutoCloseable {
             container.setMaxBinaryMessageSize(RelayFrame.MAX_FRAME);
             container.setMaxFrameSize(RelayFrame.MAX_FRAME);
             container.setMaxTextMessageSize(MAX_TEXT);
-            container.addMapping("/v1", (request, response, callback) -> new RelayConnection(context));
+            container.addMapping("/v1", (request, response, callback) -> {
+                if (organisation.isEmpty()) {
+                    return new RelayConnection(context);
+                }
+                Optional<AuthenticatedMember> member = organisation.get().authenticate(request);
+                if (member.isEmpty()) {
+                    // TLS lets only members in (§23.1); an upgrade without one is refused, never served.
+                    Response.writeError(request, response, callback, HttpStatus.FORBIDDEN_403);
+                    return null;
+                }
+                return new RelayConnection(context, member);
+            });
         }));
         jetty.setStopTimeout(2_000);
         try {
@@ -145,6 +191,13 @@ public final class RelayServer implements AutoCloseable {
         // Fire-and-forget: sweep catches and logs its own failures, and close() stops the sweeper itself.
         var unused = sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
+        // Presence (§23.5): beat every 5 s on the same thread; beat catches its own failures, close() stops it.
+        if (organisation.isPresent()) {
+            Organisation org = organisation.get();
+            long every = Organisation.HEARTBEAT.toMillis();
+            unused = sweeper.scheduleWithFixedDelay(() -> org.beat(clock.instant()), every, every,
+                    TimeUnit.MILLISECONDS);
+        }
         LOG.info("relay listening at {}", address);
         return server;
     }
@@ -196,6 +249,7 @@ public final class RelayServer implements AutoCloseable {
         sweeper.shutdownNow();
         stopQuietly(jetty);
         store.close();
+        context.organisation().ifPresent(Organisation::close);
         LOG.info("relay stopped");
     }
 
