@@ -101,6 +101,14 @@ public sealed interface ChatEvent {
     record Notice(String text) implements ChatEvent {
     }
 
+    /**
+     * A member of the organisation asks to talk (PROTOCOL.md §23.4): its certificate, payload, freshness, block list
+     * and code were checked. {@code id} names it for {@link Messenger#acceptRequest} / {@link
+     * Messenger#declineRequest}; {@code name} is the certified name, {@code level} the level its code asks for.
+     */
+    record ChatRequest(String id, String name, String fingerprint, SecurityLevel level) implements ChatEvent {
+    }
+
     /** Something the user asked for failed; the reason is a sentence; {@code attempt} is "" when not about one. */
     record Failure(String attempt, String reason) implements ChatEvent {
     }

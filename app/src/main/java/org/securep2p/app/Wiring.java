@@ -204,8 +204,9 @@ final class Wiring {
             // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.
             TransportCertificate certificate = TransportCertificate.loadOrCreate(h.cert(), keys, clock);
             String trustModel = ChatEvent.Ready.CODES_AND_FIRST_USE;
+            OrganisationTrust organisation = null;
             if (o.organisationCa().isPresent()) {
-                OrganisationTrust organisation = OrganisationTrust.load(o.organisationCa().get(), clock);
+                organisation = OrganisationTrust.load(o.organisationCa().get(), clock);
                 try {
                     // Remembered before any peer is checked against it: a stale ca.crl can never come back.
                     SeenRevocationLists.admit(h.cert().resolve(SeenRevocationLists.FILE_NAME),
@@ -246,6 +247,12 @@ final class Wiring {
             List<org.securep2p.relay.RelayAddress> relays = relays(o);
             messenger.startRelays(relays, new RelayConnections(random, relays.stream().findFirst(),
                     relayPassword(o)));
+            if (organisation != null) {
+                // §23.2: the first relay carries the directory and the chat requests; publishing is opt-out.
+                boolean publish = Boolean.parseBoolean(conf(o).getProperty("directory.publish", "true").strip());
+                messenger.startOrganisation(organisation, org.securep2p.app.org.BlockList.open(h.root().resolve("org")),
+                        o.floor(), publish);
+            }
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             // Runs until the watchdog is shut down; the task logs its own failures.

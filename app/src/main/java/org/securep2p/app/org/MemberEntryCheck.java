@@ -115,7 +115,7 @@ public final class MemberEntryCheck {
     }
 
     /** A name from the relay reaches a sentence only if it is a plain name (§21.1); else a neutral word. */
-    static String printable(String name) {
+    public static String printable(String name) {
         return org.securep2p.transport.cert.OrganisationAuthority.isPlainName(name) ? name : "(a name that is not plain)";
     }
 
