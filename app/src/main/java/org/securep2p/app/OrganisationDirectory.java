@@ -101,6 +101,8 @@ final class OrganisationDirectory implements AutoCloseable {
     private final boolean publish;
     private final SecureRandom random;
     private final Clock clock;
+    /** How long a request waits for an answer before it is TERMINATEd, and a shown one is kept. */
+    private final Duration answerWait;
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "organisation-directory");
         t.setDaemon(true);
@@ -115,6 +117,13 @@ final class OrganisationDirectory implements AutoCloseable {
 
     OrganisationDirectory(Host host, OrganisationTrust trust, BlockList blocked, SecurityLevel floor, boolean publish,
             SecureRandom random, Clock clock) {
+        this(host, trust, blocked, floor, publish, random, clock, REQUEST_LIFETIME);
+    }
+
+    /** As above, with another wait for an answer than {@link #REQUEST_LIFETIME} (tests). */
+    OrganisationDirectory(Host host, OrganisationTrust trust, BlockList blocked, SecurityLevel floor, boolean publish,
+            SecureRandom random, Clock clock, Duration answerWait) {
+        this.answerWait = Objects.requireNonNull(answerWait);
         this.host = Objects.requireNonNull(host);
         this.trust = Objects.requireNonNull(trust);
         this.blocked = Objects.requireNonNull(blocked);
@@ -193,7 +202,7 @@ final class OrganisationDirectory implements AutoCloseable {
         byte[] id = new byte[ChatRequestPayload.REQUEST_ID_LENGTH];
         random.nextBytes(id);
         synchronized (this) {
-            ScheduledFuture<?> expiry = worker.schedule(() -> expire(wait.attempt()), REQUEST_LIFETIME.toMillis(),
+            ScheduledFuture<?> expiry = worker.schedule(() -> expire(wait.attempt()), answerWait.toMillis(),
                     TimeUnit.MILLISECONDS);
             outgoing.put(wait.attempt(), new Outgoing(peer, name, id, wait.attempt(), expiry));
         }
@@ -323,7 +332,7 @@ final class OrganisationDirectory implements AutoCloseable {
                 SECURITY.warn("chat request from {} dropped: {} requests wait already", name, MAX_PENDING);
                 return;
             }
-            ScheduledFuture<?> expiry = worker.schedule(() -> forget(id), REQUEST_LIFETIME.toMillis(),
+            ScheduledFuture<?> expiry = worker.schedule(() -> forget(id), answerWait.toMillis(),
                     TimeUnit.MILLISECONDS);
             incoming.put(id, new Incoming(peer, name, p.requestId(), p.code(), code.answerNeeded(),
                     code.minimumLevel(), expiry));
@@ -442,7 +451,7 @@ final class OrganisationDirectory implements AutoCloseable {
             return;
         }
         LOG.info("chat request to {} ended: no answer within {} s", o.peer().shortForm(),
-                REQUEST_LIFETIME.toSeconds());
+                answerWait.toSeconds());
         host.cancelIfWaiting(attempt);
         try {
             send(directory(), o.peer(), ChatRequestPayload.Kind.TERMINATE, o.id(), "");
