@@ -6,6 +6,9 @@
  */
 module org.securep2p.relay {
     requires org.securep2p.crypto;
+    // An organisation relay checks member certificates with transport's OrganisationTrust (§23.1); the
+    // dependency points relay → transport only.
+    requires org.securep2p.transport;
     requires org.bouncycastle.provider;
     requires org.bouncycastle.util;
     requires org.bouncycastle.pkix;

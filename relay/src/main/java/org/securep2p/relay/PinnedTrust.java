@@ -10,7 +10,9 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.IdentityHashMap;
 import java.util.Objects;
+import java.util.Optional;
 
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -32,8 +34,18 @@ public final class PinnedTrust {
 
     /** A client context that trusts only the relay key named by {@code address}. */
     public static SSLContext clientContext(RelayAddress address, SecureRandom random) {
+        return clientContext(address, random, Optional.empty());
+    }
+
+    /**
+     * The same, presenting {@code member}'s certificate when the relay asks for one (an organisation relay,
+     * §23.2); an open relay does not ask. The pin is unchanged.
+     */
+    public static SSLContext clientContext(RelayAddress address, SecureRandom random,
+            Optional<MemberCredential> member) {
         Objects.requireNonNull(address, "address");
-        return RelayTlsProfile.context(null, new TrustManager[] {trustManager(address)}, random);
+        KeyManager[] keys = member.map(m -> new KeyManager[] {new MemberKeyManager(m)}).orElse(null);
+        return RelayTlsProfile.context(keys, new TrustManager[] {trustManager(address)}, random);
     }
 
     /** The pinning trust manager alone (tests put it in contexts of other groups). */

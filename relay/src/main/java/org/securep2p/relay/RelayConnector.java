@@ -61,14 +61,14 @@ public final class RelayConnector implements AutoCloseable {
         }
     }
 
-    private RelayConnector(RelayAddress address, SecureRandom random, Timeouts timeouts, byte[] createPassword)
-            throws RelayException {
+    private RelayConnector(RelayAddress address, SecureRandom random, Timeouts timeouts, byte[] createPassword,
+            Optional<MemberCredential> member) throws RelayException {
         this.address = address;
         this.random = random;
         this.timeouts = timeouts;
         this.createPassword = createPassword;
         SslContextFactory.Client tls = new SslContextFactory.Client();
-        tls.setSslContext(PinnedTrust.clientContext(address, random));
+        tls.setSslContext(PinnedTrust.clientContext(address, random, member));
         // The pin is the whole check (§22.2): the certificate names no host.
         tls.setEndpointIdentificationAlgorithm(null);
         tls.setIncludeProtocols(RelayTlsProfile.PROTOCOLS.toArray(String[]::new));
@@ -128,6 +128,23 @@ public final class RelayConnector implements AutoCloseable {
     /** As {@link #start(RelayAddress, SecureRandom, Optional)} with other timing (tests). */
     public static RelayConnector start(RelayAddress address, SecureRandom random, Timeouts timeouts,
             Optional<byte[]> createPassword) throws RelayException {
+        return start(address, random, timeouts, createPassword, Optional.empty());
+    }
+
+    /**
+     * As {@link #start(RelayAddress, SecureRandom, Optional)}, for a member in organisation mode (§23.2): every
+     * connection presents {@code member}'s certificate when the relay asks (an organisation relay); an open relay
+     * does not ask.
+     */
+    public static RelayConnector start(RelayAddress address, SecureRandom random, Optional<byte[]> createPassword,
+            Optional<MemberCredential> member) throws RelayException {
+        return start(address, random, Timeouts.defaults(), createPassword, member);
+    }
+
+    /** As {@link #start(RelayAddress, SecureRandom, Optional, Optional)} with other timing (tests). */
+    public static RelayConnector start(RelayAddress address, SecureRandom random, Timeouts timeouts,
+            Optional<byte[]> createPassword, Optional<MemberCredential> member) throws RelayException {
+        Objects.requireNonNull(member, "member");
         byte[] password = createPassword.map(byte[]::clone).orElseGet(() -> new byte[0]);
         if (password.length > RelayFrame.MAX_PASSWORD) {
             Arrays.fill(password, (byte) 0);
@@ -135,7 +152,7 @@ public final class RelayConnector implements AutoCloseable {
                     + " bytes.");
         }
         return new RelayConnector(Objects.requireNonNull(address, "address"), Objects.requireNonNull(random,
-                "random"), Objects.requireNonNull(timeouts, "timeouts"), password);
+                "random"), Objects.requireNonNull(timeouts, "timeouts"), password, member);
     }
 
     public RelayAddress address() {

@@ -25,6 +25,7 @@ import org.bouncycastle.jsse.BCSSLEngine;
 import org.bouncycastle.jsse.BCSSLParameters;
 import org.bouncycastle.jsse.BCSSLSocket;
 import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
  * The relay's TLS profile (PROTOCOL.md §22.2), the same on both sides: Bouncy Castle's JSSE provider (held here,
@@ -42,7 +43,12 @@ public final class RelayTlsProfile {
     /** The hybrid first (a quantum-resistant key exchange whenever the peer offers it), x25519 for the others. */
     public static final List<String> NAMED_GROUPS = List.of("X25519MLKEM768", "x25519");
 
-    private static final Provider JSSE = new BouncyCastleJsseProvider(new BouncyCastleProvider());
+    /**
+     * BC's JSSE over BC's JCA provider, with {@link DelegatedSigning#PROVIDER} as the alternate that BC's TLS crypto
+     * tries only when BC's own provider refuses a private key: a member's key held by the key manager (§23.2).
+     */
+    private static final Provider JSSE = new BouncyCastleJsseProvider(false, new JcaTlsCryptoProvider()
+            .setProvider(new BouncyCastleProvider()).setAlternateProvider(DelegatedSigning.PROVIDER));
 
     private RelayTlsProfile() {
     }

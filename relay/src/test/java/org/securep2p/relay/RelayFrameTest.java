@@ -351,7 +351,7 @@ class RelayFrameTest {
                 Arbitraries.oneOf(memberFrames()));
     }
 
-    /** The directory's frames (§23.3–23.4), byte strings kept short; {@link #edges()} covers the bounds. */
+    /** The directory's frames (§23.3–23.4), byte strings kept short; a test of its own covers the bounds. */
     static List<Arbitrary<RelayFrame>> memberFrames() {
         Arbitrary<Integer> answerIds = Arbitraries.integers().between(0, Integer.MAX_VALUE);
         Arbitrary<byte[]> fingerprints = Arbitraries.bytes().array(byte[].class).ofSize(32);

@@ -56,9 +56,7 @@ final class Organisation implements AutoCloseable {
     private final DirectoryStore directory;
     private final RelayBus bus;
     private final String instance;
-    /** This instance's authenticated connections by member fingerprint (hex); a key only while it has some. */
-    private final Map<String, Set<RelayConnection>> connections = new ConcurrentHashMap<>();
-    /** Set by {@link #start}: what a bus message about a mailbox wakes. */
+    /** Set by {@link #start}: its {@link Members} are this instance's connections; a bus message wakes its pumps. */
     private volatile RelayContext context;
 
     Organisation(Authenticator authenticator, Membership membership, DirectoryStore directory, RelayBus bus,
@@ -103,28 +101,20 @@ final class Organisation implements AutoCloseable {
         }
     }
 
-    /** {@code c} authenticated as {@code member} is open: counted in this instance's presence. */
+    /**
+     * {@code c} authenticated as {@code member} is open: in this instance's {@link Members} and its presence. Under
+     * this object's lock, so that the counts reach the store in the order they were taken.
+     */
     void opened(RelayConnection c, AuthenticatedMember member) {
-        byte[] fp = member.fingerprint();
         synchronized (this) {
-            Set<RelayConnection> set = connections.computeIfAbsent(hex(fp), k -> ConcurrentHashMap.newKeySet());
-            set.add(c);
-            writePresence(fp, set.size());
+            writePresence(member.fingerprint(), context.members().add(member, c));
         }
     }
 
     /** {@code c} closed: no longer counted; the member is offline here once its last connection is gone. */
     void closed(RelayConnection c, AuthenticatedMember member) {
-        byte[] fp = member.fingerprint();
         synchronized (this) {
-            Set<RelayConnection> set = connections.get(hex(fp));
-            if (set == null || !set.remove(c)) {
-                return;
-            }
-            if (set.isEmpty()) {
-                connections.remove(hex(fp));
-            }
-            writePresence(fp, set.size());
+            writePresence(member.fingerprint(), context.members().remove(member, c));
         }
     }
 
@@ -167,7 +157,7 @@ final class Organisation implements AutoCloseable {
             }
             String fp = hex(s.fingerprint());
             out.add(new MemberDirectory.Listing(s.name(), s.fingerprint(), online.contains(fp)
-                    || connections.containsKey(fp)));
+                    || connectionsOf(s.fingerprint()) > 0));
         }
         return out;
     }
@@ -188,7 +178,7 @@ final class Organisation implements AutoCloseable {
      */
     void request(AuthenticatedMember from, byte[] to, byte[] payload, Instant now) throws RelayException {
         String target = hex(to);
-        if (!connections.containsKey(target) && !directory.online(now).contains(target)) {
+        if (connectionsOf(to) == 0 && !directory.online(now).contains(target)) {
             throw new RelayException(RelayException.Reason.NOT_ONLINE, RelayConnection.detail(
                     RelayException.Reason.NOT_ONLINE));
         }
@@ -202,8 +192,7 @@ final class Organisation implements AutoCloseable {
 
     /** How many connections of {@code fingerprint} this instance holds (tests). */
     int connectionsOf(byte[] fingerprint) {
-        Set<RelayConnection> set = connections.get(hex(fingerprint));
-        return set == null ? 0 : set.size();
+        return context.members().connectionsOf(fingerprint).size();
     }
 
     DirectoryStore directory() {
@@ -243,21 +232,16 @@ final class Organisation implements AutoCloseable {
 
         @Override
         public void request(byte[] fingerprint, byte[] incomingFrame) {
-            Set<RelayConnection> set = connections.get(hex(fingerprint));
-            if (set != null) {
-                for (RelayConnection c : set) {
-                    c.push(incomingFrame);
-                }
+            for (RelayConnection c : context.members().connectionsOf(fingerprint)) {
+                c.push(incomingFrame);
             }
         }
 
         @Override
         public void revoked(BigInteger serial) {
-            for (Set<RelayConnection> set : connections.values()) {
-                for (RelayConnection c : set) {
-                    if (c.member().map(m -> m.serial().equals(serial)).orElse(false)) {
-                        c.closeRevoked();
-                    }
+            for (RelayConnection c : context.members().all()) {
+                if (c.member().map(m -> m.serial().equals(serial)).orElse(false)) {
+                    c.closeRevoked();
                 }
             }
         }
@@ -273,6 +257,6 @@ final class Organisation implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Organisation[instance " + instance + ", " + connections.size() + " members connected here]";
+        return "Organisation[instance " + instance + "]";
     }
 }

@@ -19,11 +19,12 @@ import org.securep2p.relay.RelayFrame;
 /**
  * Everything a relay is told (PROTOCOL.md §22.6): where it listens, where it keeps its key and its store, and its
  * limits. Command-line options override {@code relay.conf} in the data folder, which overrides
- * {@link #defaults}. The creation password, when set, is read from a file and never printed.
+ * {@link #defaults}. The creation password, when set, is read from a file and never printed. {@code trust}, when
+ * set, is the CA certificate of an organisation relay (§23.1: members only); empty, the relay is open (§22).
  */
 public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, int mailboxMaxItems,
         long mailboxMaxBytes, int maxMailboxes, int requestsPerSecond, int requestBurst, int maxConnections,
-        Optional<byte[]> createPassword) {
+        Optional<byte[]> createPassword, Optional<Path> trust) {
 
     public RelayConfig {
         Objects.requireNonNull(host, "host");
@@ -36,6 +37,33 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
             throw new IllegalArgumentException("every relay limit must be positive");
         }
         createPassword = createPassword.map(byte[]::clone);
+        Objects.requireNonNull(trust, "trust");
+    }
+
+    /** An open relay (no {@code trust}). */
+    public RelayConfig(String host, int port, Path dataDir, Duration maxTtl, int mailboxMaxItems,
+            long mailboxMaxBytes, int maxMailboxes, int requestsPerSecond, int requestBurst, int maxConnections,
+            Optional<byte[]> createPassword) {
+        this(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes, requestsPerSecond,
+                requestBurst, maxConnections, createPassword, Optional.empty());
+    }
+
+    /** The same settings for an organisation relay trusting the CA certificate at {@code caCertificate}. */
+    public RelayConfig withTrust(Optional<Path> caCertificate) {
+        return new RelayConfig(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes,
+                requestsPerSecond, requestBurst, maxConnections, createPassword, caCertificate);
+    }
+
+    /** The prefix of a trust setting: {@code ca:PATH} (as the messenger's {@code --trust}). */
+    public static final String TRUST_CA_PREFIX = "ca:";
+
+    /** The CA certificate path of a trust setting {@code ca:PATH}, or a sentence saying what is wrong. */
+    public static Path trustPath(String setting) {
+        String t = setting.strip();
+        if (!t.startsWith(TRUST_CA_PREFIX) || t.length() == TRUST_CA_PREFIX.length()) {
+            throw new IllegalArgumentException("trust must be ca:PATH (the organisation's CA certificate)");
+        }
+        return Path.of(t.substring(TRUST_CA_PREFIX.length()));
     }
 
     /** 21 days, 10,000 items and 64 MiB per mailbox, 1,000,000 mailboxes, 100 requests/s (burst 400) per
@@ -56,7 +84,7 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     /** Longest TTL a relay.conf may set: ten years, far beyond any use, and no overflow in milliseconds. */
     static final long MAX_TTL_DAYS = 3650;
     private static final Set<String> KEYS = Set.of("ttl.days", "mailbox.max_items", "mailbox.max_bytes",
-            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections");
+            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections", "trust");
 
     /**
      * The configuration of a relay listening on {@code host:port} with its data in {@code dataDir}: the
@@ -68,6 +96,16 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
      */
     public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile)
             throws IOException {
+        return load(host, port, dataDir, createPasswordFile, Optional.empty());
+    }
+
+    /**
+     * As {@link #load(String, int, Path, Optional)}, for an organisation relay: {@code trust} (the command line's
+     * {@code --trust ca:PATH}) overrides relay.conf's {@code trust = ca:PATH} (a relative PATH there is in the data
+     * folder); neither makes an open relay.
+     */
+    public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile,
+            Optional<Path> trust) throws IOException {
         RelayConfig d = defaults(host, port, dataDir);
         Properties p = new Properties();
         Path conf = dataDir.resolve(CONF_FILE);
@@ -81,7 +119,8 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
         for (String key : p.stringPropertyNames()) {
             if (!KEYS.contains(key)) {
                 throw new IOException(conf + ": unknown setting \"" + key + "\" (known: ttl.days, mailbox.max_items, "
-                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections).");
+                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections, "
+                        + "trust).");
             }
         }
         Duration ttl = p.containsKey("ttl.days") ? Duration.ofDays(number(p, "ttl.days", MAX_TTL_DAYS, conf))
@@ -96,8 +135,16 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
         if (createPasswordFile.isPresent()) {
             password = Optional.of(readPassword(createPasswordFile.get()));
         }
+        Optional<Path> ca = trust;
+        if (ca.isEmpty() && p.containsKey("trust")) {
+            try {
+                ca = Optional.of(dataDir.resolve(trustPath(p.getProperty("trust"))));
+            } catch (IllegalArgumentException e) { // InvalidPathException too
+                throw new IOException(conf + ": " + e.getMessage() + ".", e);
+            }
+        }
         RelayConfig c = new RelayConfig(host, port, dataDir, ttl, maxItems, maxBytes, maxMailboxes, perSecond,
-                burst, maxConnections, password);
+                burst, maxConnections, password, ca);
         password.ifPresent(b -> Arrays.fill(b, (byte) 0));
         return c;
     }
@@ -149,6 +196,7 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     public String toString() {
         return "RelayConfig[" + host + ":" + port + ", data " + dataDir + ", ttl " + maxTtl + ", "
                 + mailboxMaxItems + " items / " + mailboxMaxBytes + " bytes per mailbox, " + maxConnections
-                + " connections, creation " + (createPassword.isPresent() ? "by password" : "open") + "]";
+                + " connections, creation " + (createPassword.isPresent() ? "by password" : "open")
+                + trust.map(t -> ", members of the CA " + t).orElse("") + "]";
     }
 }

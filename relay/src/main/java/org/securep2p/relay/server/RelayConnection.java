@@ -46,10 +46,8 @@ public final class RelayConnection implements Session.Listener {
     static final int MEMBER_REQUEST_BURST = 20;
 
     private final RelayContext relay;
-    /** Who this connection authenticated as in TLS (§23.1); empty on an open relay. */
+    /** Whom the TLS handshake authenticated (§23.1); empty on an open relay. */
     private final Optional<AuthenticatedMember> member;
-    /** Whether {@link Organisation#opened} counted this connection (so that close uncounts it once). */
-    private boolean counted;
     private TokenBucket memberBucket;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final Map<MailboxId, Subscription> subscriptions = new ConcurrentHashMap<>();
@@ -62,21 +60,32 @@ public final class RelayConnection implements Session.Listener {
     private byte[] pending = new byte[0];
     private int pendingLength;
 
-    RelayConnection(RelayContext relay) {
-        this(relay, Optional.empty());
-    }
-
     RelayConnection(RelayContext relay, Optional<AuthenticatedMember> member) {
         this.relay = relay;
-        this.member = member;
-    }
-
-    Optional<AuthenticatedMember> member() {
-        return member;
+        this.member = java.util.Objects.requireNonNull(member, "member");
     }
 
     RelayContext relay() {
         return relay;
+    }
+
+    /** The member this connection authenticated as in mutual TLS; empty on an open relay. */
+    Optional<AuthenticatedMember> member() {
+        return member;
+    }
+
+    /**
+     * The member's certificate is no longer accepted (revoked in a newer list, §23.1): closes the connection with
+     * 1008 at once. Does nothing on a connection already closing.
+     */
+    void closeRevoked() {
+        if (state.compareAndSet(State.OPEN, State.CLOSING) || state.compareAndSet(State.NEW, State.CLOSING)) {
+            cancelSubscriptions();
+            Session s = session;
+            if (s != null) {
+                s.close(StatusCode.POLICY_VIOLATION, "certificate revoked", Callback.NOOP);
+            }
+        }
     }
 
     @Override
@@ -93,11 +102,17 @@ public final class RelayConnection implements Session.Listener {
         bucket = new TokenBucket(relay.config().requestsPerSecond(), relay.config().requestBurst(),
                 relay.clock().millis());
         memberBucket = new TokenBucket(MEMBER_REQUESTS_PER_SECOND, MEMBER_REQUEST_BURST, relay.clock().millis());
-        if (member.isPresent() && relay.organisation().isPresent()) {
-            relay.organisation().get().opened(this, member.get());
-            counted = true;
-        }
         state.set(State.OPEN);
+        if (member.isPresent()) {
+            // Routed to and counted in presence (§23.5) from here until the close.
+            AuthenticatedMember m = member.get();
+            relay.organisation().ifPresentOrElse(o -> o.opened(this, m), () -> relay.members().add(m, this));
+            // A list loaded between the upgrade's check and the line above revoked nobody here yet: look again.
+            if (!relay.stillAccepted(member.get())) {
+                closeRevoked();
+                return;
+            }
+        }
         long ttl = Math.min(Integer.MAX_VALUE, relay.config().maxTtl().toSeconds());
         send(new RelayFrame.Challenge(nonce, RelayFrame.MAX_BLOB, (int) ttl));
         s.demand();
@@ -158,10 +173,9 @@ public final class RelayConnection implements Session.Listener {
             State before = state.getAndSet(State.CLOSED);
             cancelSubscriptions();
             if (admitted && before != State.CLOSED) {
+                member.ifPresent(m -> relay.organisation().ifPresentOrElse(o -> o.closed(this, m),
+                        () -> relay.members().remove(m, this)));
                 relay.release();
-                if (counted) {
-                    relay.organisation().ifPresent(o -> o.closed(this, member.get()));
-                }
             }
         } finally {
             // Jetty finishes the close only once told: even if the clean-up above threw.
@@ -300,14 +314,6 @@ public final class RelayConnection implements Session.Listener {
         if (state.get() == State.OPEN) {
             session.sendBinary(ByteBuffer.wrap(incomingFrame.clone()), Callback.from(() -> { },
                     t -> LOG.debug("relay push failed: {}", t.toString())));
-        }
-    }
-
-    /** The member's certificate was revoked (§23.1): the connection ends at once, WebSocket 1008. */
-    void closeRevoked() {
-        if (state.compareAndSet(State.OPEN, State.CLOSING)) {
-            cancelSubscriptions();
-            session.close(StatusCode.POLICY_VIOLATION, "certificate revoked", Callback.NOOP);
         }
     }
 

@@ -12,7 +12,8 @@ import org.securep2p.relay.MailboxId;
 
 /**
  * What every connection of one relay shares: its configuration, store, randomness, clock, the executor that runs
- * subscription pumps, the live subscriptions by mailbox, and the count of admitted connections.
+ * subscription pumps, the live subscriptions by mailbox, the count of admitted connections, and on an organisation
+ * relay (§23.1) the CA trust and the open connections by member.
  */
 final class RelayContext {
 
@@ -23,15 +24,23 @@ final class RelayContext {
     private final Executor executor;
     private final ConcurrentHashMap<MailboxId, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final Members members = new Members();
+    private final Optional<MemberTrust> trust;
     /** Present on an organisation relay (§23); an open relay answers its frames NOT_ALLOWED. */
     private final Optional<Organisation> organisation;
 
+    /** An open relay's context. */
     RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor) {
-        this(config, store, random, clock, executor, Optional.empty());
+        this(config, store, random, clock, executor, Optional.empty(), Optional.empty());
     }
 
+    /**
+     * An organisation relay's context when {@code organisation} is present: {@code trust} is the CA's (§23.1), empty
+     * only in tests that assign members without mutual TLS.
+     */
     RelayContext(RelayConfig config, MailboxStore store, SecureRandom random, Clock clock, Executor executor,
-            Optional<Organisation> organisation) {
+            Optional<MemberTrust> trust, Optional<Organisation> organisation) {
+        this.trust = trust;
         this.config = config;
         this.store = store;
         this.random = random;
@@ -62,6 +71,29 @@ final class RelayContext {
 
     Executor executor() {
         return executor;
+    }
+
+    /** The open authenticated connections by member (empty on an open relay). */
+    Members members() {
+        return members;
+    }
+
+    /** The CA trust of an organisation relay; empty on an open relay (§23.1). */
+    Optional<MemberTrust> trust() {
+        return trust;
+    }
+
+    /** Whether {@code member}'s certificate still passes the CA's checks against the list now in force. */
+    boolean stillAccepted(AuthenticatedMember member) {
+        if (trust.isEmpty()) {
+            return true;
+        }
+        try {
+            trust.get().verify(member.certificate());
+            return true;
+        } catch (org.securep2p.transport.TransportException e) {
+            return false;
+        }
     }
 
     /** Counts a new connection unless the relay is at its cap; false means BUSY. */

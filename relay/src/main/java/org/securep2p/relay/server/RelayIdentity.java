@@ -167,6 +167,12 @@ public final class RelayIdentity {
         return RelayTlsProfile.context(new KeyManager[] {new OneKeyManager(key, certificate)}, null, random);
     }
 
+    /** The same, judging client certificates with {@code clientTrust} (an organisation relay, §23.1). */
+    SSLContext serverContext(SecureRandom random, javax.net.ssl.TrustManager clientTrust) {
+        return RelayTlsProfile.context(new KeyManager[] {new OneKeyManager(key, certificate)},
+                new javax.net.ssl.TrustManager[] {clientTrust}, random);
+    }
+
     @Override
     public String toString() {
         return "RelayIdentity[" + fingerprintHex() + "]";

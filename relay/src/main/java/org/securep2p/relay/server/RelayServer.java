@@ -11,9 +11,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
@@ -41,6 +41,8 @@ public final class RelayServer implements AutoCloseable {
     static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
     /** Longest accepted text message: none is accepted, but Jetty needs a bound before it hands us one. */
     static final int MAX_TEXT = 1024;
+    /** An organisation relay looks at its revocation list's file at least this often (§23.1). */
+    static final Duration CRL_CHECK_EVERY = Duration.ofSeconds(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
     /**
@@ -112,16 +114,38 @@ public final class RelayServer implements AutoCloseable {
      */
     static RelayServer start(RelayConfig config, RelayIdentity identity, MailboxStore store, SecureRandom random,
             Clock clock, Optional<Organisation> organisation) throws IOException {
+        Optional<Organisation> org = organisation;
         try {
-            return startOrFail(config, identity, store, random, clock, organisation);
+            Optional<MemberTrust> trust = Optional.empty();
+            if (config.trust().isPresent()) {
+                trust = Optional.of(MemberTrust.load(config.trust().get(), clock));
+            }
+            if (org.isEmpty() && trust.isPresent()) {
+                // One instance on SQLite (§23.5): the directory beside the mailboxes, members from mutual TLS.
+                MemberTrust t = trust.get();
+                org = Optional.of(Organisation.sqlite(config.dataDir(), request -> member(request, t),
+                        (serial, certificate, now) -> accepted(t, certificate), random));
+            }
+            return startOrFail(config, identity, store, random, clock, trust, org);
         } catch (IOException | RuntimeException e) {
-            organisation.ifPresent(Organisation::close);
+            org.ifPresent(Organisation::close);
             throw e;
         }
     }
 
+    /** Whether {@code certificate} still passes the CA's checks against the list in force (§23.3's listing). */
+    private static boolean accepted(MemberTrust trust, byte[] certificate) {
+        try {
+            trust.verify(certificate);
+            return true;
+        } catch (org.securep2p.transport.TransportException e) {
+            return false;
+        }
+    }
+
     private static RelayServer startOrFail(RelayConfig config, RelayIdentity identity, MailboxStore store,
-            SecureRandom random, Clock clock, Optional<Organisation> organisation) throws IOException {
+            SecureRandom random, Clock clock, Optional<MemberTrust> trust, Optional<Organisation> organisation)
+            throws IOException {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(random, "random");
@@ -131,7 +155,7 @@ public final class RelayServer implements AutoCloseable {
         threads.setName("relay");
         threads.setDaemon(true);
         Server jetty = new Server(threads);
-        RelayContext context = new RelayContext(config, store, random, clock, threads, organisation);
+        RelayContext context = new RelayContext(config, store, random, clock, threads, trust, organisation);
         if (organisation.isPresent()) {
             try {
                 organisation.get().start(context, clock.instant());
@@ -141,7 +165,13 @@ public final class RelayServer implements AutoCloseable {
         }
 
         SslContextFactory.Server tls = new SslContextFactory.Server();
-        tls.setSslContext(identity.serverContext(random));
+        if (trust.isPresent()) {
+            // Members only (§23.1): TLS itself refuses a client without a certificate the CA's checks accept.
+            tls.setSslContext(identity.serverContext(random, new MemberTrustManager(trust.get())));
+            tls.setNeedClientAuth(true);
+        } else {
+            tls.setSslContext(identity.serverContext(random));
+        }
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         // Clients pin the key, not a name: the certificate names no host, so Jetty's SNI check must not apply.
@@ -151,6 +181,9 @@ public final class RelayServer implements AutoCloseable {
         http.addCustomizer(secure);
         ServerConnector connector = new ServerConnector(jetty, new SslConnectionFactory(tls, "http/1.1"),
                 new HttpConnectionFactory(http));
+        if (trust.isPresent()) {
+            connector.addBean(new RefusalLog());
+        }
         connector.setHost(config.host());
         connector.setPort(config.port());
         connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
@@ -162,12 +195,13 @@ public final class RelayServer implements AutoCloseable {
             container.setMaxTextMessageSize(MAX_TEXT);
             container.addMapping("/v1", (request, response, callback) -> {
                 if (organisation.isEmpty()) {
-                    return new RelayConnection(context);
+                    return new RelayConnection(context, Optional.empty());
                 }
                 Optional<AuthenticatedMember> member = organisation.get().authenticate(request);
                 if (member.isEmpty()) {
-                    // TLS lets only members in (§23.1); an upgrade without one is refused, never served.
-                    Response.writeError(request, response, callback, HttpStatus.FORBIDDEN_403);
+                    // The handshake checked the certificate; a list loaded since may revoke it.
+                    response.setStatus(403);
+                    callback.succeeded();
                     return null;
                 }
                 return new RelayConnection(context, member);
@@ -191,6 +225,24 @@ public final class RelayServer implements AutoCloseable {
         // Fire-and-forget: sweep catches and logs its own failures, and close() stops the sweeper itself.
         var unused = sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
+        if (trust.isPresent()) {
+            // At once after a reload, whoever noticed the new file (a handshake or the timer), on the sweeper.
+            trust.get().whenReloaded(() -> {
+                try {
+                    sweeper.execute(() -> {
+                        try {
+                            server.closeRevoked();
+                        } catch (RuntimeException e) {
+                            LOG.warn("Closing revoked connections failed", e);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                    // The relay is closing: every connection closes anyway.
+                }
+            });
+            var alsoUnused = sweeper.scheduleWithFixedDelay(server::checkRevocations, CRL_CHECK_EVERY.toMillis(),
+                    CRL_CHECK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        }
         // Presence (§23.5): beat every 5 s on the same thread; beat catches its own failures, close() stops it.
         if (organisation.isPresent()) {
             Organisation org = organisation.get();
@@ -217,6 +269,11 @@ public final class RelayServer implements AutoCloseable {
         return connector.getConnectedEndPoints().size();
     }
 
+    /** The open authenticated connections by member (an organisation relay's; tests look). */
+    Members members() {
+        return context.members();
+    }
+
     /** The store (tests read what was committed). */
     MailboxStore store() {
         return store;
@@ -237,6 +294,77 @@ public final class RelayServer implements AutoCloseable {
             // A scheduled task that throws is never run again: keep sweeping.
             LOG.warn("The relay's sweep failed", e);
             return 0;
+        }
+    }
+
+    /**
+     * Reloads the revocation list if its file changed (§23.1); a new list closes the connections it revokes (see
+     * {@link #closeRevoked}). Run every {@link #CRL_CHECK_EVERY}, and by every handshake.
+     */
+    void checkRevocations() {
+        try {
+            context.trust().ifPresent(MemberTrust::reloadIfChanged);
+        } catch (RuntimeException e) {
+            // A scheduled task that throws is never run again: keep checking.
+            LOG.warn("The relay's revocation check failed", e);
+        }
+    }
+
+    /**
+     * Closes, with 1008, every open connection whose certificate the list in force no longer accepts; returns how
+     * many. Run after each reload of the list.
+     */
+    int closeRevoked() {
+        int closed = 0;
+        for (RelayConnection c : context.members().all()) {
+            AuthenticatedMember m = c.member().orElseThrow();
+            if (!context.stillAccepted(m)) {
+                LOG.info("closing a connection of {}: its certificate is no longer accepted", m);
+                c.closeRevoked();
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /** The member of an upgrade request's TLS session, checked against the list in force; empty if refused. */
+    private static Optional<AuthenticatedMember> member(org.eclipse.jetty.server.Request request, MemberTrust trust) {
+        Object data = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+        if (!(data instanceof EndPoint.SslSessionData ssl) || ssl.peerCertificates() == null
+                || ssl.peerCertificates().length != 1) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(trust.verify(ssl.peerCertificates()[0].getEncoded()));
+        } catch (java.security.cert.CertificateEncodingException | org.securep2p.transport.TransportException e) {
+            LOG.info("refused {}: {}", request.getConnectionMetaData().getRemoteSocketAddress(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Logs a refused handshake that the trust manager did not (§23.1: one line with the remote address and the
+     * reason), e.g. a client that sent no certificate. Public for Jetty's bean lookup only.
+     */
+    public static final class RefusalLog implements SslHandshakeListener {
+        @Override
+        public void handshakeFailed(Event event, Throwable failure) {
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                if (t instanceof MemberTrustManager.MemberRefusedException) {
+                    return; // logged where it was decided
+                }
+            }
+            javax.net.ssl.SSLEngine e = event.getSSLEngine();
+            LOG.info("refused {}:{}: {}", e.getPeerHost(), e.getPeerPort(), reason(failure));
+        }
+
+        private static String reason(Throwable failure) {
+            String m = String.valueOf(failure.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("certificate_required") || m.contains("no client certificate")
+                    || m.contains("certificate required") || m.contains("empty")) {
+                return "no member certificate";
+            }
+            return "the TLS handshake failed (" + failure.getClass().getSimpleName() + ")";
         }
     }
 

@@ -21,6 +21,7 @@ import org.securep2p.relay.RelayException.Reason;
 import org.securep2p.relay.RelayFrame;
 
 /** An organisation relay's directory and chat requests on the wire (PROTOCOL.md §23.3–23.4), on 127.0.0.1. */
+@SuppressWarnings("try") // RawRelayClient.close() may be interrupted; these tests are never interrupted
 class OrganisationRelayServerTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
