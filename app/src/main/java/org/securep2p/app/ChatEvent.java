@@ -18,6 +18,8 @@ public sealed interface ChatEvent {
             String trustModel) implements ChatEvent {
         /** How peers are trusted outside organisation mode. */
         public static final String CODES_AND_FIRST_USE = "connection codes, or trust on first use";
+        /** How the trust model of organisation mode begins (then the CA's name and the member's). */
+        public static final String ORGANISATION = "organisation CA";
 
         public Ready(String fingerprint, String username, String keyProtection, String memoryProtection) {
             this(fingerprint, username, keyProtection, memoryProtection, CODES_AND_FIRST_USE);

@@ -222,7 +222,7 @@ final class Wiring {
                             "  Send " + h.cert().resolve(TransportCertificate.FILE_NAME) + " to your CA; save the "
                                     + "certificate it issues as " + member + "."), e);
                 }
-                trustModel = "organisation CA \"" + organisation.authorityName() + "\" (you are "
+                trustModel = ChatEvent.Ready.ORGANISATION + " \"" + organisation.authorityName() + "\" (you are "
                         + certificate.memberName().orElse("?") + ")";
                 security.info("organisation mode: CA '{}', {} revoked, revocation list current until {}",
                         organisation.authorityName(), organisation.revokedCount(), organisation.crlNextUpdate());
