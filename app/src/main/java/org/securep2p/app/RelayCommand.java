@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code securep2p relay --listen HOST:PORT --data DIR [--create-password-file FILE]}: runs a relay (PROTOCOL.md
- * §22) until SIGTERM or SIGINT. Prints one line, {@code relay: wss://HOST:PORT/#FINGERPRINT}, once it listens.
+ * {@code securep2p relay --listen HOST:PORT --data DIR [--create-password-file FILE] [--trust ca:PATH]}: runs a
+ * relay (PROTOCOL.md §22; with {@code --trust}, an organisation relay for the CA's members only, §23) until SIGTERM
+ * or SIGINT. Prints one line, {@code relay: wss://HOST:PORT/#FINGERPRINT}, once it listens.
  *
  * <p>Not its job: anything of the messenger. It never starts the key manager nor touches a messenger's home; the
  * relay's key, certificate, store and logs are all under {@code --data}.
@@ -38,6 +39,11 @@ final class RelayCommand implements Callable<Integer> {
     @Option(names = "--create-password-file", paramLabel = "FILE",
             description = "Only clients that know the password in FILE may create mailboxes.")
     Path createPasswordFile;
+
+    @Option(names = "--trust", paramLabel = "ca:PATH",
+            description = "An organisation relay: only members with a current certificate from the CA certificate at "
+                    + "PATH (its ca.crl beside it, reloaded when it changes) may connect. Overrides relay.conf's trust.")
+    String trust;
 
     @Spec
     CommandSpec spec;
@@ -100,7 +106,9 @@ final class RelayCommand implements Callable<Integer> {
         try {
             // Created 0700 like a home: the relay's key is in it.
             org.securep2p.app.store.AtomicFile.ensurePrivateDirectory(dir);
-            config = RelayConfig.load(at.host(), at.port(), dir, Optional.ofNullable(createPasswordFile));
+            Optional<Path> ca = trust == null ? Optional.empty()
+                    : Optional.of(RelayConfig.trustPath(trust).toAbsolutePath().normalize());
+            config = RelayConfig.load(at.host(), at.port(), dir, Optional.ofNullable(createPasswordFile), ca);
         } catch (IOException | RuntimeException e) {
             err.println("securep2p relay: " + e.getMessage());
             return Main.USAGE;

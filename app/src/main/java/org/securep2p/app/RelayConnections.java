@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.securep2p.relay.Inbox;
+import org.securep2p.relay.MemberCredential;
 import org.securep2p.relay.RelayAddress;
 import org.securep2p.relay.RelayClient;
 import org.securep2p.relay.RelayConnector;
@@ -32,17 +33,26 @@ final class RelayConnections implements Function<RelayAddress, RelayClient>, Aut
     private final Map<RelayAddress, RelayConnector> connectors = new ConcurrentHashMap<>();
     private final Optional<RelayAddress> own;
     private final byte[] createPassword;
+    /** In organisation mode, what every relay connection presents (§23.2); an open relay does not ask for it. */
+    private final Optional<MemberCredential> member;
 
     RelayConnections(SecureRandom random) {
         this(random, Optional.empty(), Optional.empty());
     }
 
+    RelayConnections(SecureRandom random, Optional<RelayAddress> own, Optional<byte[]> createPassword) {
+        this(random, own, createPassword, Optional.empty());
+    }
+
     /**
      * {@code createPassword} goes to {@code own} only (the relay that keeps this side's inboxes, started with
      * {@code --create-password-file}); a contact's relay never sees it. Kept until {@link #close()}, then zeroed.
+     * {@code member} (organisation mode) is presented to every relay that asks for a certificate.
      */
-    RelayConnections(SecureRandom random, Optional<RelayAddress> own, Optional<byte[]> createPassword) {
+    RelayConnections(SecureRandom random, Optional<RelayAddress> own, Optional<byte[]> createPassword,
+            Optional<MemberCredential> member) {
         this.random = random;
+        this.member = member;
         this.own = own;
         this.createPassword = createPassword.map(byte[]::clone).orElseGet(() -> new byte[0]);
     }
@@ -54,7 +64,7 @@ final class RelayConnections implements Function<RelayAddress, RelayClient>, Aut
                 try {
                     Optional<byte[]> password = own.filter(a::equals).isPresent() && createPassword.length > 0
                             ? Optional.of(createPassword) : Optional.empty();
-                    return RelayConnector.start(a, random, password);
+                    return RelayConnector.start(a, random, password, member);
                 } catch (RelayException e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }

@@ -245,8 +245,13 @@ final class Wiring {
             messengerRef.add(messenger);
             messenger.startHistoryExpiry();
             List<org.securep2p.relay.RelayAddress> relays = relays(o);
+            // Organisation mode: every relay client presents the member certificate; the key manager signs (§23.2).
+            Optional<org.securep2p.relay.MemberCredential> member = certificate.organisation().isPresent()
+                    ? Optional.of(org.securep2p.relay.MemberCredential.of(List.of(certificate.der()),
+                            keys::signTlsCertificateVerify))
+                    : Optional.empty();
             messenger.startRelays(relays, new RelayConnections(random, relays.stream().findFirst(),
-                    relayPassword(o)));
+                    relayPassword(o), member));
             if (organisation != null) {
                 // §23.2: the first relay carries the directory and the chat requests; publishing is opt-out.
                 boolean publish = Boolean.parseBoolean(conf(o).getProperty("directory.publish", "true").strip());

@@ -64,6 +64,20 @@ class RelayCommandTest {
     }
 
     @Test
+    void trustNeedsACaAndTheRelayDoesNotStartWithoutItsList() throws Exception {
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new RelayCommand());
+        cl.setErr(new PrintWriter(err, true));
+        assertThat(cl.execute("--listen", "127.0.0.1:0", "--data", dir.resolve("r1").toString(), "--trust", "codes"))
+                .isEqualTo(Main.USAGE);
+        assertThat(err.toString()).contains("ca:PATH");
+        Path ca = dir.resolve("org/ca.crt");
+        assertThat(new CommandLine(new RelayCommand()).setErr(new PrintWriter(err, true)).execute("--listen",
+                "127.0.0.1:0", "--data", dir.resolve("r2").toString(), "--trust", "ca:" + ca)).isEqualTo(Main.FAILED);
+        assertThat(err.toString()).contains("could not start").contains(ca.toString());
+    }
+
+    @Test
     void aBadListenAddressIsAUsageErrorThatSaysWhy() {
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new RelayCommand());

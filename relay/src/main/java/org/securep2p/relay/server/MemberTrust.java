@@ -35,31 +35,37 @@ final class MemberTrust {
     private final Path caCertificate;
     private final Path crl;
     private final Clock clock;
+    private final RememberedListNumber remembered;
     private volatile Loaded loaded;
     /** Told after each new list is in force (the server closes the connections it revokes). */
     private volatile Runnable reloaded = () -> { };
 
-    private MemberTrust(Path caCertificate, Clock clock, Loaded loaded) {
+    private MemberTrust(Path caCertificate, Clock clock, RememberedListNumber remembered, Loaded loaded) {
         this.caCertificate = caCertificate;
+        this.remembered = remembered;
         this.crl = OrganisationTrust.crlPathFor(caCertificate);
         this.clock = clock;
         this.loaded = loaded;
     }
 
     /**
-     * Loads the CA certificate at {@code caCertificate} and {@code ca.crl} beside it.
+     * Loads the CA certificate at {@code caCertificate} and {@code ca.crl} beside it, refusing a list numbered lower
+     * than the one remembered in {@code dataDir} ({@link RememberedListNumber}).
      *
      * @throws IOException a sentence naming the file and what is wrong with it (the relay does not start)
      */
-    static MemberTrust load(Path caCertificate, Clock clock) throws IOException {
+    static MemberTrust load(Path caCertificate, Path dataDir, Clock clock) throws IOException {
         Objects.requireNonNull(caCertificate, "caCertificate");
         Path crl = OrganisationTrust.crlPathFor(caCertificate);
+        RememberedListNumber remembered = new RememberedListNumber(dataDir.resolve(RememberedListNumber.FILE_NAME));
         try {
             // The file's size and time are read first: a list written after that is seen as a change next time.
             BasicFileAttributes a = attributes(crl);
             OrganisationTrust trust = OrganisationTrust.load(caCertificate, clock);
-            return new MemberTrust(caCertificate, clock, new Loaded(trust, a.size(), a.lastModifiedTime()));
-        } catch (TransportException e) {
+            remembered.admit(trust.authorityKeyHex(), trust.crlNumber());
+            return new MemberTrust(caCertificate, clock, remembered, new Loaded(trust, a.size(),
+                    a.lastModifiedTime()));
+        } catch (TransportException | IOException e) {
             throw new IOException("The organisation relay cannot use " + caCertificate + ": " + e.getMessage() + ".",
                     e);
         }
@@ -110,6 +116,14 @@ final class MemberTrust {
         if (next.crlNumber().compareTo(was) < 0) {
             LOG.warn("The revocation list {} was not loaded: its number {} is lower than the loaded list's {}.", crl,
                     next.crlNumber(), was);
+            loaded = new Loaded(before.trust(), a.size(), a.lastModifiedTime());
+            return false;
+        }
+        try {
+            remembered.admit(next.authorityKeyHex(), next.crlNumber()); // remembered before it is used
+        } catch (IOException e) {
+            LOG.warn("The revocation list {} was not loaded: {}; the list number {} stays in force.", crl,
+                    e.getMessage(), was);
             loaded = new Loaded(before.trust(), a.size(), a.lastModifiedTime());
             return false;
         }

@@ -118,7 +118,7 @@ public final class RelayServer implements AutoCloseable {
         try {
             Optional<MemberTrust> trust = Optional.empty();
             if (config.trust().isPresent()) {
-                trust = Optional.of(MemberTrust.load(config.trust().get(), clock));
+                trust = Optional.of(MemberTrust.load(config.trust().get(), config.dataDir(), clock));
             }
             if (org.isEmpty() && trust.isPresent()) {
                 // One instance on SQLite (§23.5): the directory beside the mailboxes, members from mutual TLS.

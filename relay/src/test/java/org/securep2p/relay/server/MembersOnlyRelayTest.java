@@ -240,6 +240,20 @@ class MembersOnlyRelayTest {
     }
 
     @Test
+    void restartRefusesAListOlderThanOneLoadedBefore() throws Exception {
+        start(Optional.of(caCertificate));
+        writeList(3, List.of());
+        relay.checkRevocations();
+        relay.close();
+        relay = null;
+        writeList(2, List.of());
+        assertThatThrownBy(() -> start(Optional.of(caCertificate))).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("number 2, but number 3 of this CA was loaded here before");
+        writeList(3, List.of()); // the same number again is fine
+        start(Optional.of(caCertificate));
+    }
+
+    @Test
     void doesNotStartWithoutTheListBesideTheCa() throws Exception {
         Files.delete(caCertificate.resolveSibling("ca.crl"));
         assertThatThrownBy(() -> start(Optional.of(caCertificate))).isInstanceOf(java.io.IOException.class)

@@ -54,6 +54,17 @@ class RelayConfigTest {
     }
 
     @Test
+    void trustInRelayConfMakesAnOrganisationRelayAndTheCommandLineWins() throws IOException {
+        assertThat(load().trust()).isEmpty();
+        Files.writeString(data.resolve("relay.conf"), "trust = ca:org/ca.crt\n");
+        assertThat(load().trust()).contains(data.resolve("org/ca.crt"));
+        Path other = data.resolve("other/ca.crt");
+        assertThat(RelayConfig.load("h", 1, data, Optional.empty(), Optional.of(other)).trust()).contains(other);
+        Files.writeString(data.resolve("relay.conf"), "trust = codes\n");
+        assertThatThrownBy(this::load).isInstanceOf(IOException.class).hasMessageContaining("ca:PATH");
+    }
+
+    @Test
     void refusesAnUnknownKeyNamingIt() throws IOException {
         Files.writeString(data.resolve("relay.conf"), "max_conections=10\n");
         assertThatThrownBy(this::load).isInstanceOf(IOException.class).hasMessageContaining("\"max_conections\"");
