@@ -30,7 +30,8 @@ import org.securep2p.crypto.testing.Await;
  * for a lead's CA, three members (A, B, C) and an outsider of another CA, each a {@code --json} peer with the relay.
  * The outsider is refused in the TLS handshake (the relay logs why); the members see each other online in
  * {@code members}; A opens B by certified name, B accepts and they chat on path direct; C declines A's request and
- * A's wait ends naming C; C blocks A, and A's next request is dropped at C and logged. The malicious relay that
+ * A's wait ends naming C; C blocks A, and A's next request is dropped at C and logged; C, revoked by the lead, is
+ * refused by the relay after the new list and no longer listed. The malicious relay that
  * substitutes a bundle is {@code OrganisationDirectoryTest}/{@code MemberEntryCheckTest}'s test double.
  */
 class OrganisationRelayIT {
@@ -219,6 +220,20 @@ class OrganisationRelayIT {
             }
         });
         assertThat(charlie.events(cm, "chat_request")).isEmpty();
+
+        // A revoked member: the lead revokes C; the relay loads the new ca.crl, closes C's connection and refuses
+        // it from then on, and the directory no longer lists C.
+        lab.ok(lead, "ca", "revoke", "Control-Charlie");
+        Await.until(() -> "the relay refuses the revoked member", STEP, () -> {
+            try {
+                return relayLog(data).lines().anyMatch(l -> l.contains("refused") && l.contains("revoked")
+                        && l.contains("Control-Charlie"));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        Await.until(() -> "alpha no longer lists charlie\n" + alpha.report(), STEP,
+                () -> !alpha.call("members", Map.of()).path("result").toString().contains("Control-Charlie"));
         assertThat(relayLog(data)).doesNotContain("hello bravo by name");
     }
 }
