@@ -33,7 +33,13 @@ public final class AppException extends Exception {
          */
         START_FAILED(-32017, "securep2p could not start."),
         NAME_TAKEN(-32018, "Another contact already has that name."),
-        BAD_NAME(-32019, "That is not a valid contact name.");
+        BAD_NAME(-32019, "That is not a valid contact name."),
+        /** The organisation relay's directory entry failed a check of PROTOCOL.md §23.3: the detail says which. */
+        DIRECTORY_REFUSED(-32020, "The directory's entry for this member was refused."),
+        /** The member has no connection to the organisation relay (§23.4). */
+        NOT_ONLINE(-32021, "That member is not online."),
+        /** A directory or chat-request call without an organisation relay (§23.2). */
+        NO_DIRECTORY(-32022, "There is no organisation directory: it needs organisation mode and a relay.");
 
         private final int code;
         private final String sentence;

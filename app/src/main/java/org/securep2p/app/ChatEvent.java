@@ -18,6 +18,8 @@ public sealed interface ChatEvent {
             String trustModel) implements ChatEvent {
         /** How peers are trusted outside organisation mode. */
         public static final String CODES_AND_FIRST_USE = "connection codes, or trust on first use";
+        /** How the trust model of organisation mode begins (then the CA's name and the member's). */
+        public static final String ORGANISATION = "organisation CA";
 
         public Ready(String fingerprint, String username, String keyProtection, String memoryProtection) {
             this(fingerprint, username, keyProtection, memoryProtection, CODES_AND_FIRST_USE);
@@ -99,6 +101,14 @@ public sealed interface ChatEvent {
 
     /** Something the user should know that is not about the conversation (the key manager restarted...). */
     record Notice(String text) implements ChatEvent {
+    }
+
+    /**
+     * A member of the organisation asks to talk (PROTOCOL.md §23.4): its certificate, payload, freshness, block list
+     * and code were checked. {@code id} names it for {@link Messenger#acceptRequest} / {@link
+     * Messenger#declineRequest}; {@code name} is the certified name, {@code level} the level its code asks for.
+     */
+    record ChatRequest(String id, String name, String fingerprint, SecurityLevel level) implements ChatEvent {
     }
 
     /** Something the user asked for failed; the reason is a sentence; {@code attempt} is "" when not about one. */

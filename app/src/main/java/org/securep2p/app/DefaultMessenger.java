@@ -123,6 +123,8 @@ final class DefaultMessenger implements Messenger {
     private volatile RelayCourier courier;
     /** Reconnecting known contacts without a code (PROTOCOL.md §22.7); null until {@link #startRelays}. */
     private volatile Rendezvous rendezvous;
+    /** The organisation relay's directory and chat requests (PROTOCOL.md §23); null until {@link #startOrganisation}. */
+    private volatile OrganisationDirectory organisation;
     /**
      * The fixed-port listener ({@code --port}): null until the first wait opens it, then open for the messenger's
      * life (PROTOCOL.md 20.8); its accept loop sets it back to null if its socket fails. Guarded by this.
@@ -271,6 +273,132 @@ final class DefaultMessenger implements Messenger {
         addListener(r::event);
         c.start();
         c.whenConnected(r::openRecentSoon);
+    }
+
+    /**
+     * Starts the organisation side of the first relay (PROTOCOL.md §23.2-23.4): this member published after each
+     * connection when {@code publish}, incoming chat requests checked against {@code trust} and {@code blocked}.
+     * Call once, after {@link #startRelays}; without relays it does nothing.
+     */
+    void startOrganisation(org.securep2p.transport.cert.OrganisationTrust trust,
+            org.securep2p.app.org.BlockList blocked, SecurityLevel floor, boolean publish) {
+        RelayCourier c = courier;
+        Optional<org.securep2p.relay.RelayClient> first = c == null ? Optional.empty() : c.firstClient();
+        if (first.isEmpty()) {
+            return;
+        }
+        OrganisationDirectory d = new OrganisationDirectory(new DirectoryHost(first.get()), trust, blocked, floor,
+                publish, random, clock);
+        organisation = d;
+        addListener(d::event);
+        first.get().directory().onRequest(d::received);
+        first.get().addStateListener(s -> {
+            if (s == org.securep2p.relay.RelayClient.State.CONNECTED) {
+                d.connected();
+            }
+        });
+        if (first.get().state() == org.securep2p.relay.RelayClient.State.CONNECTED) {
+            d.connected();
+        }
+    }
+
+    private OrganisationDirectory organisation() throws AppException {
+        OrganisationDirectory d = organisation;
+        if (d == null) {
+            throw new AppException(AppException.Reason.NO_DIRECTORY, "Start with --trust ca:PATH and a relay.");
+        }
+        return d;
+    }
+
+    @Override
+    public List<MemberInfo> members() throws AppException {
+        return organisation().members();
+    }
+
+    @Override
+    public Opened openMember(String name) throws AppException {
+        return organisation().open(name);
+    }
+
+    @Override
+    public void acceptRequest(String id) throws AppException {
+        organisation().accept(id);
+    }
+
+    @Override
+    public void declineRequest(String id) throws AppException {
+        organisation().decline(id);
+    }
+
+    @Override
+    public void block(String name) throws AppException {
+        organisation().block(name);
+    }
+
+    @Override
+    public boolean unblock(String name) throws AppException {
+        return organisation().unblock(name);
+    }
+
+    /** The directory's view of this messenger. */
+    private final class DirectoryHost implements OrganisationDirectory.Host {
+        private final org.securep2p.relay.RelayClient first;
+
+        DirectoryHost(org.securep2p.relay.RelayClient first) {
+            this.first = first;
+        }
+
+        @Override
+        public Optional<org.securep2p.relay.MemberDirectory> directory() {
+            return Optional.of(first.directory());
+        }
+
+        @Override
+        public byte[] bundle() throws CryptoException {
+            return keys.preKeyBundle().encode();
+        }
+
+        @Override
+        public boolean isLive(Fingerprint peer) {
+            return liveSession(peer).isPresent();
+        }
+
+        @Override
+        public boolean hasConversation(Fingerprint peer) {
+            try {
+                return conversations.load(peer).isPresent();
+            } catch (AppException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public ChatEvent.Endpoint waitForPeer(SecurityLevel level) throws AppException {
+            return DefaultMessenger.this.waitForPeer(level);
+        }
+
+        @Override
+        public void acceptAnswer(String attempt, String answerCode) throws AppException {
+            DefaultMessenger.this.acceptAnswer(attempt, answerCode);
+        }
+
+        @Override
+        public String connect(String code, SecurityLevel level) throws AppException {
+            return DefaultMessenger.this.connect(code, level);
+        }
+
+        @Override
+        public void cancelIfWaiting(String attempt) {
+            Link link = links.get(attempt);
+            if (link != null && link.state() instanceof ConversationState.Waiting) {
+                cancel(attempt);
+            }
+        }
+
+        @Override
+        public void emit(ChatEvent event) {
+            DefaultMessenger.this.emit(event);
+        }
     }
 
     @Override
@@ -2137,6 +2265,10 @@ final class DefaultMessenger implements Messenger {
         Rendezvous r = rendezvous;
         if (r != null) {
             r.close();
+        }
+        OrganisationDirectory d = organisation;
+        if (d != null) {
+            d.close();
         }
         RelayCourier relay = courier;
         if (relay != null) {

@@ -95,8 +95,54 @@ public interface Messenger extends AutoCloseable {
      */
     void disconnect(String peer) throws AppException;
 
+    /**
+     * The organisation's members as its relay lists them (PROTOCOL.md §23.3): name, fingerprint, presence, whether a
+     * conversation is stored and whether this user blocked it. Without organisation mode and a relay:
+     * {@link AppException.Reason#NO_DIRECTORY}.
+     */
+    default List<MemberInfo> members() throws AppException {
+        throw noDirectory();
+    }
+
+    /**
+     * Opens the member certified as {@code name} (§23.4): its directory entry checked ({@code DIRECTORY_REFUSED}
+     * naming the failed check), a live session left as it is, else a wait whose code goes to it as a chat request.
+     * Offline: {@code NOT_ONLINE}.
+     */
+    default Opened openMember(String name) throws AppException {
+        throw noDirectory();
+    }
+
+    /** Accepts the chat request {@code id} of a {@link ChatEvent.ChatRequest}: connects to the requester. */
+    default void acceptRequest(String id) throws AppException {
+        throw noDirectory();
+    }
+
+    /** Declines the chat request {@code id}. */
+    default void declineRequest(String id) throws AppException {
+        throw noDirectory();
+    }
+
+    /** Blocks the member certified as {@code name}: its requests are dropped and logged, never shown. */
+    default void block(String name) throws AppException {
+        throw noDirectory();
+    }
+
+    /** Unblocks the member blocked as {@code name}; false if it was not blocked. */
+    default boolean unblock(String name) throws AppException {
+        throw noDirectory();
+    }
+
+    private static AppException noDirectory() {
+        return new AppException(AppException.Reason.NO_DIRECTORY, "Start with --trust ca:PATH and a relay.");
+    }
+
     @Override
     void close();
+
+    /** A member of the organisation's directory as the front ends list it. */
+    record MemberInfo(String name, String fingerprint, boolean online, boolean conversation, boolean blocked) {
+    }
 
     /** What {@link #open} did: the wait's attempt id, or nothing because the contact is connected already. */
     record Opened(String attempt, boolean alreadyConnected) {

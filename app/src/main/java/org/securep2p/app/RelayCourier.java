@@ -221,6 +221,11 @@ final class RelayCourier implements AutoCloseable {
         return done;
     }
 
+    /** The client of this side's first relay, where the directory and chat requests go (§23.2); none without relays. */
+    Optional<RelayClient> firstClient() {
+        return relays.isEmpty() ? Optional.empty() : Optional.of(client(relays.get(0)));
+    }
+
     /** Runs {@code action} once, on the courier's thread, as soon as one of this side's relays is connected. */
     void whenConnected(Runnable action) {
         java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();

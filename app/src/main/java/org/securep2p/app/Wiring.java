@@ -204,8 +204,9 @@ final class Wiring {
             // Always made: in organisation mode cert/identity.crt is also what the member sends to the CA.
             TransportCertificate certificate = TransportCertificate.loadOrCreate(h.cert(), keys, clock);
             String trustModel = ChatEvent.Ready.CODES_AND_FIRST_USE;
+            OrganisationTrust organisation = null;
             if (o.organisationCa().isPresent()) {
-                OrganisationTrust organisation = OrganisationTrust.load(o.organisationCa().get(), clock);
+                organisation = OrganisationTrust.load(o.organisationCa().get(), clock);
                 try {
                     // Remembered before any peer is checked against it: a stale ca.crl can never come back.
                     SeenRevocationLists.admit(h.cert().resolve(SeenRevocationLists.FILE_NAME),
@@ -221,7 +222,7 @@ final class Wiring {
                             "  Send " + h.cert().resolve(TransportCertificate.FILE_NAME) + " to your CA; save the "
                                     + "certificate it issues as " + member + "."), e);
                 }
-                trustModel = "organisation CA \"" + organisation.authorityName() + "\" (you are "
+                trustModel = ChatEvent.Ready.ORGANISATION + " \"" + organisation.authorityName() + "\" (you are "
                         + certificate.memberName().orElse("?") + ")";
                 security.info("organisation mode: CA '{}', {} revoked, revocation list current until {}",
                         organisation.authorityName(), organisation.revokedCount(), organisation.crlNextUpdate());
@@ -251,6 +252,12 @@ final class Wiring {
                     : Optional.empty();
             messenger.startRelays(relays, new RelayConnections(random, relays.stream().findFirst(),
                     relayPassword(o), member));
+            if (organisation != null) {
+                // §23.2: the first relay carries the directory and the chat requests; publishing is opt-out.
+                boolean publish = Boolean.parseBoolean(conf(o).getProperty("directory.publish", "true").strip());
+                messenger.startOrganisation(organisation, org.securep2p.app.org.BlockList.open(h.root().resolve("org")),
+                        o.floor(), publish);
+            }
             resources.add(messenger);
             messenger.warmUpInBackground(o.floor());
             // Runs until the watchdog is shut down; the task logs its own failures.

@@ -73,9 +73,10 @@ public final class PreKeyBundle {
      * Checks the bundle for use at {@code level}: the identity is {@code expected} (when given); at
      * QUANTUM_RESISTANT a KEM prekey is present; the prekeys are within their validity windows; and the signed
      * prekey's signature, which covers the KEM prekey too, verifies (Ed25519, and Falcon-1024 at
-     * QUANTUM_RESISTANT).
+     * QUANTUM_RESISTANT). Public for a bundle read from an organisation's directory (PROTOCOL.md §23.3), which is
+     * checked before any handshake uses it.
      */
-    void verify(SecurityLevel level, Fingerprint expected, Instant now) throws CryptoException {
+    public void verify(SecurityLevel level, Fingerprint expected, Instant now) throws CryptoException {
         if (expected != null && !identity.fingerprint().equals(expected)) {
             throw new CryptoException(IDENTITY_MISMATCH, "bundle identity " + identity.fingerprint().shortForm()
                     + " is not the expected " + expected.shortForm());

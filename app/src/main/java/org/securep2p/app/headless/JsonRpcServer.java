@@ -190,7 +190,12 @@ public final class JsonRpcServer {
             java.util.Map.entry("connect", java.util.Set.of("code", "level")),
             java.util.Map.entry("accept_answer", java.util.Set.of("attempt", "code")),
             java.util.Map.entry("cancel", java.util.Set.of("attempt")),
-            java.util.Map.entry("open", java.util.Set.of("peer")),
+            java.util.Map.entry("open", java.util.Set.of("peer", "name")),
+            java.util.Map.entry("members", java.util.Set.of()),
+            java.util.Map.entry("accept_request", java.util.Set.of("id")),
+            java.util.Map.entry("decline_request", java.util.Set.of("id")),
+            java.util.Map.entry("block", java.util.Set.of("name")),
+            java.util.Map.entry("unblock", java.util.Set.of("name")),
             java.util.Map.entry("send", java.util.Set.of("peer", "text")),
             java.util.Map.entry("conversations", java.util.Set.of()),
             java.util.Map.entry("history", java.util.Set.of("peer", "before", "limit")),
@@ -244,10 +249,35 @@ public final class JsonRpcServer {
                 messenger.cancel(required(p, "attempt"));
                 return F.objectNode().put("status", "cancelled");
             case "open": {
-                Messenger.Opened o = messenger.open(required(p, "peer"));
+                // {name}: a member of the organisation by certified name (§23.4); {peer}: a contact (§22.7).
+                String name = optional(p, "name");
+                if (name != null && p.hasNonNull("peer")) {
+                    throw new BadParams("open takes either peer or name, not both");
+                }
+                Messenger.Opened o = name != null ? messenger.openMember(name) : messenger.open(required(p, "peer"));
                 return o.alreadyConnected() ? F.objectNode().put("status", "connected")
                         : F.objectNode().put("status", "opening").put("attempt", o.attempt());
             }
+            case "members": {
+                ArrayNode list = F.arrayNode();
+                for (Messenger.MemberInfo m : messenger.members()) {
+                    list.addObject().put("name", m.name()).put("fingerprint", m.fingerprint()).put("online", m.online())
+                            .put("conversation", m.conversation()).put("blocked", m.blocked());
+                }
+                return list;
+            }
+            case "accept_request":
+                messenger.acceptRequest(required(p, "id"));
+                return F.objectNode().put("status", "accepted");
+            case "decline_request":
+                messenger.declineRequest(required(p, "id"));
+                return F.objectNode().put("status", "declined");
+            case "block":
+                messenger.block(required(p, "name"));
+                return F.objectNode().put("status", "blocked");
+            case "unblock":
+                return F.objectNode().put("status", messenger.unblock(required(p, "name")) ? "unblocked"
+                        : "not blocked");
             case "send":
                 return F.objectNode().put("id", messenger.send(optional(p, "peer"), required(p, "text")));
             case "conversations": {
@@ -468,6 +498,10 @@ public final class JsonRpcServer {
         } else if (event instanceof ChatEvent.Notice n) {
             method = "notice";
             params.put("text", n.text());
+        } else if (event instanceof ChatEvent.ChatRequest r) {
+            method = "chat_request";
+            params.put("id", r.id()).put("name", r.name()).put("fingerprint", r.fingerprint())
+                    .put("level", r.level().name());
         } else if (event instanceof ChatEvent.Failure f) {
             method = "error";
             params.put("attempt", f.attempt()).put("reason", f.reason());

@@ -268,6 +268,8 @@ final class Chats {
         } else if (event instanceof ChatEvent.PeerChanged pc) {
             undecided.add(pc);
             tui.openOverlay(new PeerChangedOverlay(tui, pc));
+        } else if (event instanceof ChatEvent.ChatRequest r) {
+            tui.openOverlay(new ChatRequestOverlay(tui, r));
         } else if (event instanceof ChatEvent.Disconnected d) {
             onDisconnected(d);
         } else if (event instanceof ChatEvent.Notice n) {

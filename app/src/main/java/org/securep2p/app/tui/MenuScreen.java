@@ -37,6 +37,11 @@ final class MenuScreen implements Screen {
             index = (index + 1) % MENU.length;
         } else if (KeyInput.isEnter(key)) {
             choose(index);
+        } else if ((c == 'd' || c == 'D') && organisation()) {
+            // Not a numbered item: the numbers stay the same with and without an organisation.
+            if (tui.keys() instanceof Tui.Unlocked) {
+                tui.show(new DirectoryScreen(tui));
+            }
         } else if (KeyInput.isEscape(key) || c == 'q') {
             tui.quit();
         }
@@ -71,6 +76,12 @@ final class MenuScreen implements Screen {
         }
     }
 
+    /** Organisation mode: the identity's trust model names a CA (Wiring's Ready). */
+    private boolean organisation() {
+        ChatEvent.Ready identity = tui.identity();
+        return identity != null && identity.trustModel().startsWith(ChatEvent.Ready.ORGANISATION);
+    }
+
     @Override
     public void draw(Canvas c) {
         c.line("securep2p — main menu", SGR.BOLD);
@@ -91,6 +102,9 @@ final class MenuScreen implements Screen {
             } else {
                 c.line(label);
             }
+        }
+        if (organisation()) {
+            c.line("   d  Directory: your organisation's members");
         }
         c.blank();
         c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");

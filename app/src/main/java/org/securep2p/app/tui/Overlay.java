@@ -8,7 +8,8 @@ import com.googlecode.lanterna.input.KeyStroke;
  *
  * <p>Not its job: remembering the screen below (the {@link Tui} keeps it and shows it again).
  */
-sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay, ConfirmOverlay {
+sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay, ConfirmOverlay,
+        ChatRequestOverlay {
 
     void draw(Canvas c);
 

@@ -13,7 +13,7 @@ import com.googlecode.lanterna.input.KeyStroke;
  * calling the engine on the UI thread (every blocking call goes through {@link Tui#async}).
  */
 sealed interface Screen permits MenuScreen, WaitScreen, ConnectScreen, ConversationScreen, LevelScreen,
-        IdentityScreen, PeersScreen {
+        IdentityScreen, PeersScreen, DirectoryScreen {
 
     void draw(Canvas c);
 

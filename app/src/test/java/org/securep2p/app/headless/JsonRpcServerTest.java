@@ -101,6 +101,51 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void theDirectoryMethodsListOpenAnswerAndBlockMembersByName() throws Exception {
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"members"}
+                {"jsonrpc":"2.0","id":2,"method":"open","params":{"name":"Control-Bravo"}}
+                {"jsonrpc":"2.0","id":3,"method":"open","params":{"name":"Control-Bravo","peer":"bob"}}
+                {"jsonrpc":"2.0","id":4,"method":"accept_request","params":{"id":"0a0b"}}
+                {"jsonrpc":"2.0","id":5,"method":"decline_request","params":{"id":"0c0d"}}
+                {"jsonrpc":"2.0","id":6,"method":"block","params":{"name":"Control-Alpha"}}
+                {"jsonrpc":"2.0","id":7,"method":"unblock","params":{"name":"Control-Alpha"}}
+                {"jsonrpc":"2.0","id":8,"method":"members","params":{"online":true}}
+                """);
+        JsonNode members = response(lines, 1).get("result");
+        assertThat(members.get(0).get("name").asText()).isEqualTo("Control-Bravo");
+        assertThat(members.get(0).get("online").asBoolean()).isTrue();
+        assertThat(members.get(0).get("conversation").asBoolean()).isFalse();
+        assertThat(members.get(1).get("online").asBoolean()).isFalse();
+        assertThat(members.get(1).get("blocked").asBoolean()).isTrue();
+        assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("opening");
+        assertThat(response(lines, 2).get("result").get("attempt").asText()).isEqualTo("a10");
+        assertThat(response(lines, 3).get("error").get("code").asInt()).isEqualTo(JsonRpcServer.INVALID_PARAMS);
+        assertThat(response(lines, 4).get("result").get("status").asText()).isEqualTo("accepted");
+        assertThat(response(lines, 5).get("result").get("status").asText()).isEqualTo("declined");
+        assertThat(response(lines, 6).get("result").get("status").asText()).isEqualTo("blocked");
+        assertThat(response(lines, 7).get("result").get("status").asText()).isEqualTo("unblocked");
+        assertThat(response(lines, 8).get("error").get("code").asInt()).isEqualTo(JsonRpcServer.INVALID_PARAMS);
+        assertThat(messenger.calls).containsExactly("members", "openMember Control-Bravo", "accept_request 0a0b",
+                "decline_request 0c0d", "block Control-Alpha", "unblock Control-Alpha");
+    }
+
+    @Test
+    void aChatRequestIsANotificationWithItsIdNameFingerprintAndLevel() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        server.run();
+        messenger.emit(new ChatEvent.ChatRequest("0a0b", "Control-Alpha", "AAAA", SecurityLevel.ENHANCED));
+        JsonNode n = JSON.readTree(out.toString(StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("chat_request")).findFirst().orElseThrow());
+        assertThat(n.get("params").get("id").asText()).isEqualTo("0a0b");
+        assertThat(n.get("params").get("name").asText()).isEqualTo("Control-Alpha");
+        assertThat(n.get("params").get("fingerprint").asText()).isEqualTo("AAAA");
+        assertThat(n.get("params").get("level").asText()).isEqualTo("ENHANCED");
+    }
+
+    @Test
     void aRelayedMessageIsANotificationAndTheListSaysTheContactsRelayAndPath() throws Exception {
         messenger.conversations = List.of(new Messenger.ConversationInfo("CCCC", "bob", false, 0, Optional.empty(),
                 "idle", Optional.of("relay.example:443"), Optional.of("relay")), new Messenger.ConversationInfo("DDDD",

@@ -78,6 +78,40 @@ final class RecordingMessenger implements Messenger {
     }
 
     @Override
+    public List<MemberInfo> members() {
+        calls.add("members");
+        return List.of(new MemberInfo("Control-Bravo", "BBBB", true, false, false),
+                new MemberInfo("Control-Charlie", "CCCC", false, true, true));
+    }
+
+    @Override
+    public Opened openMember(String name) {
+        calls.add("openMember " + name);
+        return new Opened("a10", false);
+    }
+
+    @Override
+    public void acceptRequest(String id) {
+        calls.add("accept_request " + id);
+    }
+
+    @Override
+    public void declineRequest(String id) {
+        calls.add("decline_request " + id);
+    }
+
+    @Override
+    public void block(String name) {
+        calls.add("block " + name);
+    }
+
+    @Override
+    public boolean unblock(String name) {
+        calls.add("unblock " + name);
+        return true;
+    }
+
+    @Override
     public Opened open(String peer) {
         calls.add("open " + peer);
         return new Opened("connected".equals(peer) ? "" : "a9", "connected".equals(peer));

@@ -54,6 +54,41 @@ final class FakeMessenger implements Messenger {
         return new ChatEvent.Ready(FINGERPRINT, "alice", "keyring", "on");
     }
 
+    volatile List<MemberInfo> members = List.of();
+
+    @Override
+    public List<MemberInfo> members() {
+        calls.add("members");
+        return members;
+    }
+
+    @Override
+    public Opened openMember(String name) {
+        calls.add("openMember " + name);
+        return new Opened("a9", false);
+    }
+
+    @Override
+    public void acceptRequest(String id) {
+        calls.add("acceptRequest " + id);
+    }
+
+    @Override
+    public void declineRequest(String id) {
+        calls.add("declineRequest " + id);
+    }
+
+    @Override
+    public void block(String name) {
+        calls.add("block " + name);
+    }
+
+    @Override
+    public boolean unblock(String name) {
+        calls.add("unblock " + name);
+        return true;
+    }
+
     @Override
     public ChatEvent.Endpoint discoverEndpoint() {
         calls.add("discoverEndpoint");
