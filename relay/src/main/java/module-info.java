@@ -4,6 +4,8 @@
  * {@code org.securep2p.relay} is what a messenger uses (address, mailbox items, the client);
  * {@code org.securep2p.relay.server} is what {@code securep2p relay} starts.
  */
+// PostgreSQL's driver ships no module descriptor, only an Automatic-Module-Name: requiring it is what it offers.
+@SuppressWarnings("requires-automatic")
 module org.securep2p.relay {
     requires org.securep2p.crypto;
     requires org.bouncycastle.provider;
@@ -20,6 +22,11 @@ module org.securep2p.relay {
     requires org.eclipse.jetty.websocket.client;
     requires org.xerial.sqlitejdbc;
     requires java.sql;
+    // The shared store of several instances (§23.5): PostgreSQL's driver (LISTEN/NOTIFY) and the pool. Flyway's
+    // jar names no module at all (its name would come from the file name), so it is called reflectively from the
+    // class path instead of required here: see PostgresDatabase.migrate.
+    requires org.postgresql.jdbc;
+    requires com.zaxxer.hikari;
     requires java.logging;
     requires org.slf4j;
 

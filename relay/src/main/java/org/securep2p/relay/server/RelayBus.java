@@ -24,6 +24,32 @@ interface RelayBus extends AutoCloseable {
         void resynchronise();
     }
 
+    /** A listener that ignores everything (before {@link #listen}, after {@link #close}). */
+    Listener NO_LISTENER = new Listener() {
+        @Override
+        public void posted(org.securep2p.relay.MailboxId mailbox, long sequence) {
+        }
+
+        @Override
+        public void request(byte[] fingerprint, byte[] incomingFrame) {
+        }
+
+        @Override
+        public void revoked(java.math.BigInteger serial) {
+        }
+
+        @Override
+        public void resynchronise() {
+        }
+    };
+
+    /**
+     * Announces that the store committed an item up to {@code sequence} to {@code mailbox}. A bus whose store
+     * announces inside the write's own transaction (PostgreSQL: the NOTIFY is part of the POST's commit) has
+     * nothing more to send and ignores it.
+     */
+    void posted(org.securep2p.relay.MailboxId mailbox, long sequence);
+
     /** Announces a request for a member to every instance. */
     void request(byte[] fingerprint, byte[] incomingFrame);
 

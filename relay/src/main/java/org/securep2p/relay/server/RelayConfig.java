@@ -17,13 +17,14 @@ import java.util.Set;
 import org.securep2p.relay.RelayFrame;
 
 /**
- * Everything a relay is told (PROTOCOL.md §22.6): where it listens, where it keeps its key and its store, and its
+ * Everything a relay is told (PROTOCOL.md §22.6, §23.5): where it listens, where it keeps its key and its store
+ * (SQLite in the data folder, or {@code store}: a PostgreSQL database shared by several instances), and its
  * limits. Command-line options override {@code relay.conf} in the data folder, which overrides
- * {@link #defaults}. The creation password, when set, is read from a file and never printed.
+ * {@link #defaults}. The creation and store passwords, when set, are read from files and never printed.
  */
 public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, int mailboxMaxItems,
         long mailboxMaxBytes, int maxMailboxes, int requestsPerSecond, int requestBurst, int maxConnections,
-        Optional<byte[]> createPassword) {
+        Optional<byte[]> createPassword, Optional<PostgresLocation> store) {
 
     public RelayConfig {
         Objects.requireNonNull(host, "host");
@@ -36,6 +37,21 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
             throw new IllegalArgumentException("every relay limit must be positive");
         }
         createPassword = createPassword.map(byte[]::clone);
+        Objects.requireNonNull(store, "store");
+    }
+
+    /** A relay on SQLite in {@code dataDir} (no {@code store}). */
+    public RelayConfig(String host, int port, Path dataDir, Duration maxTtl, int mailboxMaxItems,
+            long mailboxMaxBytes, int maxMailboxes, int requestsPerSecond, int requestBurst, int maxConnections,
+            Optional<byte[]> createPassword) {
+        this(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes, requestsPerSecond,
+                requestBurst, maxConnections, createPassword, Optional.empty());
+    }
+
+    /** This configuration with its store in PostgreSQL at {@code location}. */
+    public RelayConfig withStore(PostgresLocation location) {
+        return new RelayConfig(host, port, dataDir, maxTtl, mailboxMaxItems, mailboxMaxBytes, maxMailboxes,
+                requestsPerSecond, requestBurst, maxConnections, createPassword, Optional.of(location));
     }
 
     /** 21 days, 10,000 items and 64 MiB per mailbox, 1,000,000 mailboxes, 100 requests/s (burst 400) per
@@ -56,7 +72,8 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     /** Longest TTL a relay.conf may set: ten years, far beyond any use, and no overflow in milliseconds. */
     static final long MAX_TTL_DAYS = 3650;
     private static final Set<String> KEYS = Set.of("ttl.days", "mailbox.max_items", "mailbox.max_bytes",
-            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections");
+            "max_mailboxes", "rate.requests_per_second", "rate.burst", "max_connections", "store",
+            "store.password_file");
 
     /**
      * The configuration of a relay listening on {@code host:port} with its data in {@code dataDir}: the
@@ -68,6 +85,17 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
      */
     public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile)
             throws IOException {
+        return load(host, port, dataDir, createPasswordFile, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * As {@link #load(String, int, Path, Optional)}, with the store: {@code store} ({@code --store
+     * postgresql://HOST:PORT/DB?user=U}) or else relay.conf's {@code store}, the password from
+     * {@code storePasswordFile} ({@code --store-password-file}) or else relay.conf's {@code store.password_file}
+     * (a file only its owner may read). Neither: SQLite in the data folder.
+     */
+    public static RelayConfig load(String host, int port, Path dataDir, Optional<Path> createPasswordFile,
+            Optional<String> store, Optional<Path> storePasswordFile) throws IOException {
         RelayConfig d = defaults(host, port, dataDir);
         Properties p = new Properties();
         Path conf = dataDir.resolve(CONF_FILE);
@@ -81,7 +109,8 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
         for (String key : p.stringPropertyNames()) {
             if (!KEYS.contains(key)) {
                 throw new IOException(conf + ": unknown setting \"" + key + "\" (known: ttl.days, mailbox.max_items, "
-                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections).");
+                        + "mailbox.max_bytes, max_mailboxes, rate.requests_per_second, rate.burst, max_connections, "
+                        + "store, store.password_file).");
             }
         }
         Duration ttl = p.containsKey("ttl.days") ? Duration.ofDays(number(p, "ttl.days", MAX_TTL_DAYS, conf))
@@ -92,12 +121,22 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
         int perSecond = (int) number(p, "rate.requests_per_second", 1_000_000, d.requestsPerSecond(), conf);
         int burst = (int) number(p, "rate.burst", 1_000_000, d.requestBurst(), conf);
         int maxConnections = (int) number(p, "max_connections", 1_000_000, d.maxConnections(), conf);
+        Optional<String> storeUri = store.or(() -> Optional.ofNullable(p.getProperty("store")).map(String::strip));
+        Optional<Path> storePassword = storePasswordFile.or(() -> Optional.ofNullable(
+                p.getProperty("store.password_file")).map(String::strip).map(dataDir::resolve));
+        if (storeUri.isEmpty() && storePassword.isPresent()) {
+            throw new IOException("A store password file was given without a PostgreSQL store (--store).");
+        }
+        Optional<PostgresLocation> location = Optional.empty();
+        if (storeUri.isPresent()) {
+            location = Optional.of(PostgresLocation.parse(storeUri.get(), storePassword));
+        }
         Optional<byte[]> password = Optional.empty();
         if (createPasswordFile.isPresent()) {
             password = Optional.of(readPassword(createPasswordFile.get()));
         }
         RelayConfig c = new RelayConfig(host, port, dataDir, ttl, maxItems, maxBytes, maxMailboxes, perSecond,
-                burst, maxConnections, password);
+                burst, maxConnections, password, location);
         password.ifPresent(b -> Arrays.fill(b, (byte) 0));
         return c;
     }
@@ -149,6 +188,7 @@ public record RelayConfig(String host, int port, Path dataDir, Duration maxTtl, 
     public String toString() {
         return "RelayConfig[" + host + ":" + port + ", data " + dataDir + ", ttl " + maxTtl + ", "
                 + mailboxMaxItems + " items / " + mailboxMaxBytes + " bytes per mailbox, " + maxConnections
-                + " connections, creation " + (createPassword.isPresent() ? "by password" : "open") + "]";
+                + " connections, creation " + (createPassword.isPresent() ? "by password" : "open") + ", store "
+                + store.map(PostgresLocation::toString).orElse("SQLite") + "]";
     }
 }

@@ -205,7 +205,8 @@ public final class RelayConnection implements Session.Listener {
         }
         long sequence = relay.store().post(p.mailbox(), p.blob(), now, now.plus(ttl));
         send(new RelayFrame.Ok(p.requestId(), sequence));
-        relay.committed(p.mailbox());
+        // Wakes the subscribers of every instance; on PostgreSQL the POST's own commit already did.
+        relay.bus().posted(p.mailbox(), sequence);
     }
 
     private void subscribe(RelayFrame.Subscribe s) throws RelayException {

@@ -5,6 +5,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +37,13 @@ public final class RelayServer implements AutoCloseable {
     /** Clients PING every 20 s; a connection silent for six of those is gone. */
     static final Duration IDLE_TIMEOUT = Duration.ofMinutes(2);
     static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+    /**
+     * Every subscription re-reads the store this often, and each instance beats this often (PROTOCOL.md §23.5): a
+     * lost bus message costs at most this much latency.
+     */
+    static final Duration RESYNC_EVERY = Duration.ofSeconds(5);
+    /** Bytes of an instance's random id (presence rows, §23.5). */
+    static final int INSTANCE_ID_BYTES = 16;
     /** Longest accepted text message: none is accepted, but Jetty needs a bound before it hands us one. */
     static final int MAX_TEXT = 1024;
 
@@ -57,17 +65,60 @@ public final class RelayServer implements AutoCloseable {
     private final ServerConnector connector;
     private final RelayContext context;
     private final MailboxStore store;
+    private final Stores stores;
     private final ScheduledExecutorService sweeper;
     private final RelayAddress address;
 
-    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, MailboxStore store,
+    private RelayServer(Server jetty, ServerConnector connector, RelayContext context, Stores stores,
             ScheduledExecutorService sweeper, RelayAddress address) {
         this.jetty = jetty;
         this.connector = connector;
         this.context = context;
-        this.store = store;
+        this.store = stores.mailboxes();
+        this.stores = stores;
         this.sweeper = sweeper;
         this.address = address;
+    }
+
+    /**
+     * What one instance stores through and hears from: its mailboxes, its bus, its directory (an organisation
+     * relay; empty until the directory is wired for SQLite), and what else to close after them (the PostgreSQL
+     * pool they share).
+     */
+    record Stores(MailboxStore mailboxes, RelayBus bus, Optional<DirectoryStore> directory,
+            Optional<AutoCloseable> shared) {
+
+        /** SQLite: the store alone, an in-process bus. */
+        static Stores local(MailboxStore mailboxes) {
+            return new Stores(mailboxes, new LocalRelayBus(), Optional.empty(), Optional.empty());
+        }
+
+        /** PostgreSQL at {@code location}: connects, migrates, listens; one IOException sentence if it cannot. */
+        static Stores postgres(PostgresLocation location, RelayConfig config) throws IOException {
+            PostgresDatabase db = PostgresDatabase.open(location);
+            try {
+                PostgresRelayBus bus = PostgresRelayBus.start(db);
+                return new Stores(PostgresMailboxStore.of(db, false, config), bus,
+                        Optional.of(new PostgresDirectoryStore(db)), Optional.of(db));
+            } catch (IOException | RuntimeException e) {
+                db.close();
+                throw e;
+            }
+        }
+
+        /** Closes the bus first (no more wakes), then the stores, then what they share. */
+        void close() {
+            bus.close();
+            mailboxes.close();
+            directory.ifPresent(DirectoryStore::close);
+            shared.ifPresent(s -> {
+                try {
+                    s.close();
+                } catch (Exception e) {
+                    LOG.warn("The relay's store did not close cleanly: {}", e.toString());
+                }
+            });
+        }
     }
 
     /** Starts a relay on the system clock. */
@@ -76,17 +127,19 @@ public final class RelayServer implements AutoCloseable {
     }
 
     /**
-     * Loads or makes the relay's identity and opens its SQLite store in {@code config.dataDir()}, then listens on
+     * Loads or makes the relay's identity in {@code config.dataDir()} and opens its store (PostgreSQL when
+     * {@code config.store()} names one, else SQLite in the data folder), then listens on
      * {@code config.host():config.port()} (port 0: any free port, see {@link #address()}).
      */
     public static RelayServer start(RelayConfig config, SecureRandom random, Clock clock) throws IOException {
         Objects.requireNonNull(config, "config");
         RelayIdentity identity = RelayIdentity.loadOrCreate(config.dataDir(), random, clock);
-        MailboxStore store = SqliteMailboxStore.open(config);
+        Stores stores = config.store().isPresent() ? Stores.postgres(config.store().get(), config)
+                : Stores.local(SqliteMailboxStore.open(config));
         try {
-            return start(config, identity, store, random, clock);
+            return start(config, identity, stores, random, clock);
         } catch (IOException | RuntimeException e) {
-            store.close();
+            stores.close();
             throw e;
         }
     }
@@ -94,8 +147,15 @@ public final class RelayServer implements AutoCloseable {
     /** Starts a relay over a given identity and store (another store than SQLite); the relay closes the store. */
     public static RelayServer start(RelayConfig config, RelayIdentity identity, MailboxStore store,
             SecureRandom random, Clock clock) throws IOException {
-        Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(store, "store");
+        return start(config, identity, Stores.local(store), random, clock);
+    }
+
+    /** Starts a relay over a given identity and stores; the relay closes them. */
+    static RelayServer start(RelayConfig config, RelayIdentity identity, Stores stores, SecureRandom random,
+            Clock clock) throws IOException {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(stores, "stores");
         Objects.requireNonNull(random, "random");
         Objects.requireNonNull(clock, "clock");
         BC_JSSE_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -103,7 +163,20 @@ public final class RelayServer implements AutoCloseable {
         threads.setName("relay");
         threads.setDaemon(true);
         Server jetty = new Server(threads);
-        RelayContext context = new RelayContext(config, store, random, clock, threads);
+        byte[] id = new byte[INSTANCE_ID_BYTES];
+        random.nextBytes(id);
+        String instance = java.util.HexFormat.of().formatHex(id);
+        // Alive before the first connection can count presence against this instance.
+        if (stores.directory().isPresent()) {
+            try {
+                stores.directory().get().heartbeat(instance, clock.instant());
+            } catch (RelayException e) {
+                throw new IOException("The relay's database refused its first heartbeat: " + e.getMessage(), e);
+            }
+        }
+        RelayContext context = new RelayContext(config, stores.mailboxes(), stores.bus(), stores.directory(),
+                instance, random, clock, threads);
+        stores.bus().listen(context);
 
         SslContextFactory.Server tls = new SslContextFactory.Server();
         tls.setSslContext(identity.serverContext(random));
@@ -141,10 +214,12 @@ public final class RelayServer implements AutoCloseable {
             return t;
         });
         RelayAddress address = new RelayAddress(config.host(), connector.getLocalPort(), identity.fingerprint());
-        RelayServer server = new RelayServer(jetty, connector, context, store, sweeper, address);
-        // Fire-and-forget: sweep catches and logs its own failures, and close() stops the sweeper itself.
+        RelayServer server = new RelayServer(jetty, connector, context, stores, sweeper, address);
+        // Fire-and-forget: each task catches and logs its own failures, and close() stops the sweeper itself.
         var unused = sweeper.scheduleWithFixedDelay(server::sweep, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
+        var unused2 = sweeper.scheduleWithFixedDelay(server::resync, RESYNC_EVERY.toMillis(),
+                RESYNC_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("relay listening at {}", address);
         return server;
     }
@@ -167,6 +242,31 @@ public final class RelayServer implements AutoCloseable {
     /** The store (tests read what was committed). */
     MailboxStore store() {
         return store;
+    }
+
+    /** The bus (tests cut its listening connection). */
+    RelayBus busForTests() {
+        return stores.bus();
+    }
+
+    /** This instance's random id (presence rows). */
+    String instance() {
+        return context.instance();
+    }
+
+    /** Every subscription re-reads the store, and the instance beats (every 5 s). */
+    void resync() {
+        try {
+            context.wakeAll();
+            if (stores.directory().isPresent()) {
+                stores.directory().get().heartbeat(context.instance(), context.clock().instant());
+            }
+        } catch (RelayException e) {
+            LOG.warn("The relay could not beat: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            // A scheduled task that throws is never run again: keep going.
+            LOG.warn("The relay's resynchronisation failed", e);
+        }
     }
 
     /** Removes expired items now (also done every minute); returns how many. */
@@ -195,7 +295,14 @@ public final class RelayServer implements AutoCloseable {
         }
         sweeper.shutdownNow();
         stopQuietly(jetty);
-        store.close();
+        if (stores.directory().isPresent()) {
+            try {
+                stores.directory().get().forget(context.instance());
+            } catch (RelayException e) {
+                LOG.warn("The relay could not remove its presence rows: {}", e.getMessage());
+            }
+        }
+        stores.close();
         LOG.info("relay stopped");
     }
 

@@ -96,4 +96,37 @@ class RelayConfigTest {
         assertThatThrownBy(() -> RelayConfig.load("h", 1, data, Optional.of(data.resolve("missing"))))
                 .hasMessageContaining("cannot be read");
     }
+
+    @Test
+    void theStoreComesFromTheOptionElseRelayConfElseIsSqlite() throws IOException {
+        assertThat(load().store()).isEmpty();
+        assertThat(load().toString()).contains("store SQLite");
+        Path pw = data.resolve("store.pw");
+        Files.writeString(pw, "pg-s3cret\n");
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(data.resolve(RelayConfig.CONF_FILE),
+                "store = postgresql://conf.example:5432/relay?user=fromconf\nstore.password_file = store.pw\n");
+        RelayConfig fromConf = load();
+        assertThat(fromConf.store()).hasValueSatisfying(l -> {
+            assertThat(l.where()).isEqualTo("conf.example:5432/relay");
+            assertThat(l.user()).isEqualTo("fromconf");
+            assertThat(new String(l.password(), StandardCharsets.UTF_8)).isEqualTo("pg-s3cret");
+        });
+        assertThat(fromConf.toString()).doesNotContain("s3cret").contains("password from file");
+        RelayConfig fromOption = RelayConfig.load("h", 1, data, Optional.empty(),
+                Optional.of("postgresql://opt.example:6543/other?user=fromopt"), Optional.empty());
+        assertThat(fromOption.store()).hasValueSatisfying(l -> {
+            assertThat(l.where()).isEqualTo("opt.example:6543/other");
+            assertThat(l.hasPassword()).isTrue(); // relay.conf's password file still applies
+        });
+    }
+
+    @Test
+    void aStorePasswordWithoutAStoreIsRefused() throws IOException {
+        Path pw = data.resolve("store.pw");
+        Files.writeString(pw, "x");
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThatThrownBy(() -> RelayConfig.load("h", 1, data, Optional.empty(), Optional.empty(), Optional.of(pw)))
+                .hasMessageContaining("without a PostgreSQL store");
+    }
 }
