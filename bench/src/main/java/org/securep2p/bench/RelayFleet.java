@@ -87,12 +87,12 @@ final class RelayFleet implements AutoCloseable {
     }
 
     private void startAll(Path dir, int connections, int instances) throws Exception {
-        Path first = dataFolder(dir, 1, connections);
+        Path first = dataFolder(dir, 1, connections, store);
         // One relay key in every instance's folder: clients pin one fingerprint whichever instance answers.
         RelayIdentity identity = RelayIdentity.loadOrCreate(first, new SecureRandom(), Clock.systemUTC());
         List<InetSocketAddress> backends = new ArrayList<>();
         for (int i = 1; i <= instances; i++) {
-            Path data = i == 1 ? first : dataFolder(dir, i, connections);
+            Path data = i == 1 ? first : dataFolder(dir, i, connections, store);
             if (i > 1) {
                 for (String file : List.of(RelayIdentity.KEY_FILE, RelayIdentity.CERT_FILE)) {
                     Files.copy(first.resolve(file), data.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
@@ -117,13 +117,21 @@ final class RelayFleet implements AutoCloseable {
         }
     }
 
-    private static Path dataFolder(Path dir, int i, int connections) throws IOException {
+    /** A 0700 data folder whose relay.conf names the store (its {@code store} key, as {@code --store} would). */
+    private static Path dataFolder(Path dir, int i, int connections, String store) throws IOException {
         // The relay refuses a data folder others may read (its key is there).
         Path data = Files.createDirectory(dir.resolve("data-" + i), PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
+        StringBuilder conf = new StringBuilder();
         int cap = RelayConfig.defaults("127.0.0.1", 0, data).maxConnections();
         if (connections + 64 > cap) {
-            Files.writeString(data.resolve(RelayConfig.CONF_FILE), "max_connections=" + (connections + 64) + "\n");
+            conf.append("max_connections=").append(connections + 64).append('\n');
+        }
+        if (!store.isEmpty()) {
+            conf.append("store=").append(store).append('\n');
+        }
+        if (conf.length() > 0) {
+            Files.writeString(data.resolve(RelayConfig.CONF_FILE), conf);
         }
         return data;
     }
@@ -136,9 +144,6 @@ final class RelayFleet implements AutoCloseable {
         command.addAll(jvm == null ? RelayLoadBench.LAUNCHER_JVM : List.of(SPACES.split(jvm.trim())));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.securep2p.app.Main", "relay",
                 "--listen", "127.0.0.1:0", "--data", data.toString()));
-        if (!store.isEmpty()) {
-            command.addAll(List.of("--store", store));
-        }
         return new ProcessBuilder(command).redirectError(dir.resolve("relay-" + i + "-stderr.txt").toFile())
                 .start();
     }
