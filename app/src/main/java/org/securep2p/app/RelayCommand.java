@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code securep2p relay --listen HOST:PORT --data DIR [--create-password-file FILE]}: runs a relay (PROTOCOL.md
- * §22) until SIGTERM or SIGINT. Prints one line, {@code relay: wss://HOST:PORT/#FINGERPRINT}, once it listens.
+ * {@code securep2p relay --listen HOST:PORT --data DIR [--create-password-file FILE] [--store postgresql://…
+ * [--store-password-file FILE]]}: runs a relay (PROTOCOL.md §22; with {@code --store}, one of several instances on
+ * one PostgreSQL database, §23.5) until SIGTERM or SIGINT. Prints one line, {@code relay: wss://HOST:PORT/#FINGERPRINT}, once it listens.
  *
  * <p>Not its job: anything of the messenger. It never starts the key manager nor touches a messenger's home; the
  * relay's key, certificate, store and logs are all under {@code --data}.
@@ -38,6 +39,15 @@ final class RelayCommand implements Callable<Integer> {
     @Option(names = "--create-password-file", paramLabel = "FILE",
             description = "Only clients that know the password in FILE may create mailboxes.")
     Path createPasswordFile;
+
+    @Option(names = "--store", paramLabel = "postgresql://HOST:PORT/DB?user=USER",
+            description = "Keep mailboxes in this PostgreSQL database, which several relay instances may share "
+                    + "(default: SQLite in --data).")
+    String store;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE",
+            description = "The PostgreSQL password, in a file only its owner may read (never on the command line).")
+    Path storePasswordFile;
 
     @Spec
     CommandSpec spec;
@@ -100,7 +110,8 @@ final class RelayCommand implements Callable<Integer> {
         try {
             // Created 0700 like a home: the relay's key is in it.
             org.securep2p.app.store.AtomicFile.ensurePrivateDirectory(dir);
-            config = RelayConfig.load(at.host(), at.port(), dir, Optional.ofNullable(createPasswordFile));
+            config = RelayConfig.load(at.host(), at.port(), dir, Optional.ofNullable(createPasswordFile),
+                    Optional.ofNullable(store), Optional.ofNullable(storePasswordFile));
         } catch (IOException | RuntimeException e) {
             err.println("securep2p relay: " + e.getMessage());
             return Main.USAGE;

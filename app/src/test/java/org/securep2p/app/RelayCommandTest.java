@@ -64,6 +64,35 @@ class RelayCommandTest {
     }
 
     @Test
+    void aStoreThatCannotBeReachedIsOneSentenceAndAFailure() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new RelayCommand());
+        cl.setErr(new PrintWriter(err, true));
+        assertThat(cl.execute("--listen", "127.0.0.1:0", "--data", dir.resolve("d").toString(), "--store",
+                "postgresql://127.0.0.1:" + closed + "/relay?user=relay")).isEqualTo(Main.FAILED);
+        assertThat(err.toString()).startsWith("securep2p relay: could not start: The relay's database at 127.0.0.1:"
+                + closed + "/relay cannot be reached as relay").hasLineCount(1);
+    }
+
+    @Test
+    void aStorePasswordFileOthersMayReadIsRefusedAndNeverPrinted() throws Exception {
+        Path pw = dir.resolve("pw");
+        Files.writeString(pw, "hunter2-Secret\n");
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new RelayCommand());
+        cl.setErr(new PrintWriter(err, true));
+        assertThat(cl.execute("--listen", "127.0.0.1:0", "--data", dir.resolve("d").toString(), "--store",
+                "postgresql://127.0.0.1:5432/relay?user=relay", "--store-password-file", pw.toString()))
+                .isEqualTo(Main.USAGE);
+        assertThat(err.toString()).contains("may be read by others").doesNotContain("hunter2");
+    }
+
+    @Test
     void aBadListenAddressIsAUsageErrorThatSaysWhy() {
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new RelayCommand());

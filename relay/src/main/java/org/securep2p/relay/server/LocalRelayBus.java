@@ -30,6 +30,11 @@ final class LocalRelayBus implements RelayBus {
     }
 
     @Override
+    public boolean mayLoseMessages() {
+        return false;
+    }
+
+    @Override
     public void listen(Listener l) {
         listener = Objects.requireNonNull(l, "listener");
     }

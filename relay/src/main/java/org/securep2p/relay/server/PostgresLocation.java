@@ -53,7 +53,8 @@ public final class PostgresLocation {
         }
         String path = u.getRawPath();
         String query = u.getRawQuery();
-        if (!"postgresql".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1 || u.getRawUserInfo() != null
+        if (!"postgresql".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1 || u.getPort() > 65_535
+                || u.getRawUserInfo() != null
                 || u.getRawFragment() != null || path == null || !path.startsWith("/")) {
             throw new IOException("--store: not a postgresql://HOST:PORT/DB?user=USER address (a port is needed; "
                     + "the password goes in --store-password-file, never in the address).");
@@ -117,6 +118,10 @@ public final class PostgresLocation {
 
     String user() {
         return user;
+    }
+
+    int port() {
+        return port;
     }
 
     /** Whether a password was given (trust or peer authentication needs none). */

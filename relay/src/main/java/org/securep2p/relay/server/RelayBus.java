@@ -56,6 +56,14 @@ interface RelayBus extends AutoCloseable {
     /** Announces a revocation to every instance. */
     void revoked(java.math.BigInteger serial);
 
+    /**
+     * Whether a message can be lost (a listening connection that drops). Only then do subscriptions re-read the
+     * store every 5 s (§23.5); an in-process bus loses nothing, and the re-reads would only contend for SQLite.
+     */
+    default boolean mayLoseMessages() {
+        return true;
+    }
+
     /** Sets the one listener of this instance. */
     void listen(Listener listener);
 

@@ -254,10 +254,12 @@ public final class RelayServer implements AutoCloseable {
         return context.instance();
     }
 
-    /** Every subscription re-reads the store, and the instance beats (every 5 s). */
+    /** Every subscription re-reads the store where the bus may lose messages, and the instance beats (every 5 s). */
     void resync() {
         try {
-            context.wakeAll();
+            if (stores.bus().mayLoseMessages()) {
+                context.wakeAll();
+            }
             if (stores.directory().isPresent()) {
                 stores.directory().get().heartbeat(context.instance(), context.clock().instant());
             }

@@ -39,7 +39,8 @@ class PostgresLocationTest {
     @ParameterizedTest
     @ValueSource(strings = {"postgres://h:1/d?user=u", "postgresql://h/d?user=u", "postgresql://h:1/?user=u",
         "postgresql://h:1/d", "postgresql://h:1/d?user=u&sslmode=disable", "postgresql://u:pw@h:1/d?user=u",
-        "postgresql://h:1/d?user=", "postgresql://h:1/d;drop?user=u", "postgresql://h:1/d?user=u#x", "not a uri"})
+        "postgresql://h:1/d?user=", "postgresql://h:1/d;drop?user=u", "postgresql://h:1/d?user=u#x", "not a uri",
+        "postgresql://h:65536/d?user=u", "postgresql://h:0/d?user=u"})
     void refusesAnythingElseWithASentence(String uri) {
         assertThatThrownBy(() -> PostgresLocation.parse(uri, Optional.empty())).isInstanceOf(IOException.class)
                 .hasMessageStartingWith("--store: ");

@@ -220,6 +220,31 @@ class PostgresMailboxStoreTest extends MailboxStoreContract {
     }
 
     @Test
+    void afterTheDatabaseCrashesAndComesBackTheStoreAndTheBusCarryOn() throws Exception {
+        PostgresDatabase db = database();
+        Heard heard = new Heard();
+        PostgresRelayBus bus = PostgresRelayBus.start(db);
+        opened.add(0, bus);
+        bus.listen(heard);
+        store = new PostgresMailboxStore(db, false, 100, 1 << 20, 10);
+        MailboxId id = box();
+        store.post(id, new byte[] {1}, now, later);
+        pg.kill();
+        assertThatThrownBy(() -> store.post(id, new byte[] {2}, now, later))
+                .satisfies(t -> assertReason(t, org.securep2p.relay.RelayException.Reason.INTERNAL));
+        pg.restart();
+        Await.until("the bus to listen again after the restart", WAIT, () -> bus.reconnections() >= 1);
+        heard.events.clear();
+        // The committed item survived the crash; the refused one left no trace and took no sequence.
+        assertThat(store.post(id, new byte[] {3}, now, later)).isEqualTo(2);
+        assertThat(store.itemsAfter(id, 0, now, 10)).extracting(MailboxStore.Item::blob)
+                .containsExactly(new byte[] {1}, new byte[] {3});
+        String hex = java.util.HexFormat.of().formatHex(id.bytes());
+        Await.until("the post after the restart to be heard", WAIT,
+                () -> heard.events.contains("posted " + hex + " 2"));
+    }
+
+    @Test
     void aDatabaseThatCannotBeReachedIsOneSentenceWithoutThePassword(@org.junit.jupiter.api.io.TempDir Path dir)
             throws Exception {
         Path pw = dir.resolve("pw");

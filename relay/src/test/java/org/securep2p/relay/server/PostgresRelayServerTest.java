@@ -143,6 +143,22 @@ class PostgresRelayServerTest {
     }
 
     @Test
+    void theRegularReReadFindsAnItemWhoseNotificationWasLost() throws Exception {
+        Box box = newBox();
+        try (RawRelayClient owner = RawRelayClient.connect(two.address());
+                RawRelayClient contact = RawRelayClient.connect(one.address())) {
+            assertOk(owner.create(box.id(), box.receive(), box.send(), new byte[0]), 0);
+            assertOk(owner.subscribe(box.id(), box.receive(), 0), 0);
+            // Instance two hears nothing from now on, as if every notification were lost.
+            two.busForTests().listen(RelayBus.NO_LISTENER);
+            assertOk(contact.post(box.id(), box.send(), 3600, blob(100, 1)), 1);
+            // What the 5-s timer does, now (only the timer could have delivered it so far).
+            two.resync();
+            assertDeliver(owner.next(), 1);
+        }
+    }
+
+    @Test
     void eachInstanceBeatsAndForgetsItsRowsOnACleanStop() throws Exception {
         assertThat(instancesRows()).isEqualTo(2);
         assertThat(one.instance()).isNotEqualTo(two.instance()).hasSize(32);

@@ -101,7 +101,12 @@ public final class PgCluster implements AutoCloseable {
                     continue;
                 }
                 Runtime.getRuntime().addShutdownHook(c.shutdownHook);
-                c.createDatabase(DATABASE);
+                try {
+                    c.createDatabase(DATABASE);
+                } catch (IOException | RuntimeException e) {
+                    c.close(); // stops the server before its folder goes
+                    throw e;
+                }
                 return c;
             }
             throw last;
