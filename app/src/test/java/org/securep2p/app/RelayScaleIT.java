@@ -117,27 +117,25 @@ class RelayScaleIT {
     private record Seen(long sequence, int number, long atNanos) {
     }
 
-    private Instance startInstance(Path jar, Path data, int port, String name) throws Exception {
+    private Instance startInstance(Path jar, Path data, int port, String store, String name) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                jar.toAbsolutePath().toString(), "relay", "--listen", "127.0.0.1:" + port, "--data", data.toString());
+                jar.toAbsolutePath().toString(), "relay", "--listen", "127.0.0.1:" + port, "--data", data.toString(),
+                "--store", store);
         ProcessBuilder b = new ProcessBuilder(cmd).directory(Files.createDirectories(dir.resolve(name)).toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(name + "-stderr.txt").toFile()));
         return new Instance(b.start());
     }
 
-    /**
-     * A data folder (0700) holding the shared key and certificate, and a relay.conf naming the shared store
-     * (relay.conf's {@code store}, as {@code --store} would) and letting the sender post fast.
-     */
-    private Path dataFolder(String name, Path keyFrom, String store) throws IOException {
+    /** A data folder (0700) holding the shared key and certificate, and a relay.conf for a fast sender. */
+    private Path dataFolder(String name, Path keyFrom) throws IOException {
         Path data = Files.createDirectory(dir.resolve(name), PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         for (String f : List.of(RelayIdentity.KEY_FILE, RelayIdentity.CERT_FILE)) {
             Files.copy(keyFrom.resolve(f), data.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
         }
         // The default 100 requests/s per connection would close the sender's connection (RATE_LIMITED).
-        Files.writeString(data.resolve(RelayConfig.CONF_FILE), "store=" + store + "\n"
-                + "rate.requests_per_second=100000\nrate.burst=100000\n");
+        Files.writeString(data.resolve(RelayConfig.CONF_FILE), "rate.requests_per_second=100000\n"
+                + "rate.burst=100000\n");
         return data;
     }
 
@@ -175,12 +173,10 @@ class RelayScaleIT {
         try (PgCluster pg = PgCluster.start()) {
             int p1 = freeTcpPort();
             int p2 = freeTcpPort();
-            Instance one = startInstance(jar, dataFolder("data-1", keyHome, pg.storeUri()), p1,
-                    "instance-1");
+            Instance one = startInstance(jar, dataFolder("data-1", keyHome), p1, pg.storeUri(), "instance-1");
             List<AutoCloseable> running = new ArrayList<>(List.of(one));
             try {
-                Instance two = startInstance(jar, dataFolder("data-2", keyHome, pg.storeUri()), p2,
-                        "instance-2");
+                Instance two = startInstance(jar, dataFolder("data-2", keyHome), p2, pg.storeUri(), "instance-2");
                 running.add(two);
                 assertThat(one.address.fingerprint()).isEqualTo(identity.fingerprint());
                 assertThat(two.address.fingerprint()).isEqualTo(identity.fingerprint());
