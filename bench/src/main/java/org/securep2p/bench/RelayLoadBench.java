@@ -1,15 +1,11 @@
 package org.securep2p.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,12 +14,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -40,7 +34,6 @@ import org.securep2p.relay.RelayClient;
 import org.securep2p.relay.RelayConnector;
 import org.securep2p.relay.RelayException;
 import org.securep2p.relay.SendCapability;
-import org.securep2p.relay.server.RelayConfig;
 
 /**
  * The relay under load (issue 18): {@code securep2p relay} in its own JVM on loopback, N client connections held
@@ -62,10 +55,17 @@ import org.securep2p.relay.server.RelayConfig;
  * spread over {@code -Dbench.connectors=K} (8) {@link RelayConnector}s: each has one event thread that signs every
  * request of its connections, and a thousand users would not share one. The relay child runs with the
  * JVM options of the {@code securep2p} launcher (what {@code securep2p relay} gets), or {@code -Dbench.relayJvm}.
+ *
+ * <p>Issue 19: {@code -Dbench.store=postgresql} runs the relay on PostgreSQL (PROTOCOL.md §23.5), a throwaway
+ * cluster it makes (the Debian package postgresql-15), or on the database of {@code -Dbench.store=postgresql://…};
+ * then {@code -Dbench.instances=K} (2) instances share it, with one relay key, behind one address (a TCP balancer in
+ * the bench JVM, whose CPU counts as the client's), and the table adds each instance's CPU and PostgreSQL's
+ * ({@link RelayFleet}). The relay's memory figures are the first instance's.
  * Both JVMs hold one socket per connection: {@code ulimit -n} must be at least connections + 512.
  * <pre>
  * mvn -B -o -q -pl bench -am package -DskipTests
  * java -cp bench/target/benchmarks.jar org.securep2p.bench.RelayLoadBench 1000 1000 60
+ * java -Dbench.store=postgresql -cp bench/target/benchmarks.jar org.securep2p.bench.RelayLoadBench 2000 1000 60
  * </pre>
  */
 public final class RelayLoadBench {
@@ -97,6 +97,8 @@ public final class RelayLoadBench {
         int warmup = Integer.getInteger("bench.warmup", 5);
         int connectors = Integer.getInteger("bench.connectors", 8);
         boolean delete = Boolean.parseBoolean(System.getProperty("bench.delete", "true"));
+        String store = System.getProperty("bench.store", "");
+        int instances = Integer.getInteger("bench.instances", store.isEmpty() ? 1 : 2);
         if (connections < 2 || rate < 1 || seconds < 1 || warmup < 0 || connectors < 1) {
             System.err.println("usage: RelayLoadBench [connections >= 2] [messages per second] [seconds]");
             System.exit(2);
@@ -110,7 +112,7 @@ public final class RelayLoadBench {
         }
         Path dir = Files.createTempDirectory("securep2p-relay-load");
         try {
-            Result r = run(dir, connections, rate, seconds, warmup, delete, connectors);
+            Result r = run(dir, connections, rate, seconds, warmup, delete, connectors, instances, store);
             r.print();
         } finally {
             if (Boolean.getBoolean("bench.keep")) {
@@ -151,6 +153,11 @@ public final class RelayLoadBench {
         long[] deliveryNanos = new long[0];
         long[] ackNanos = new long[0];
         double relayCpuPercent;
+        int instances = 1;
+        String store = "SQLite";
+        double[] instanceCpuPercent = new double[0];
+        double postgresCpuPercent = Double.NaN;
+        double postgresCpuMicrosPerMessage = Double.NaN;
         double relayCpuMicrosPerMessage;
         double clientCpuMicrosPerMessage;
         double clientCpuPercent;
@@ -164,6 +171,8 @@ public final class RelayLoadBench {
             System.out.printf(Locale.ROOT, "%nrelay load: %d connections on loopback, %d messages/s for %d s "
                     + "(after %d s of warm-up), 1 KiB items, %s%n", connections, rate, seconds, warmup,
                     delete ? "each deleted by its subscriber once counted" : "left at the relay");
+            System.out.printf(Locale.ROOT, "relay: %d instance%s on %s%s%n", instances, instances == 1 ? "" : "s",
+                    store, instances == 1 ? "" : ", behind one address (a TCP balancer in the bench JVM)");
             row("connections open (create + subscribe each)", "%d in %.1f s, over %d connectors", connections,
                     connectSeconds, connectors);
             row("messages posted / acknowledged (OK)", "%d / %d", total, acknowledged);
@@ -178,7 +187,13 @@ public final class RelayLoadBench {
                     ms(deliveryNanos, 50), ms(deliveryNanos, 90), ms(deliveryNanos, 99), ms(deliveryNanos, 100));
             row("ack latency post -> OK (durable)", "p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms",
                     ms(ackNanos, 50), ms(ackNanos, 90), ms(ackNanos, 99), ms(ackNanos, 100));
-            row("relay CPU (utime+stime)", "%.1f %% of one core", relayCpuPercent);
+            row("relay CPU (utime+stime)", "%.1f %% of one core%s", relayCpuPercent, instances == 1 ? ""
+                    : Arrays.stream(instanceCpuPercent).mapToObj(p -> String.format(Locale.ROOT, "%.1f %%", p))
+                            .collect(java.util.stream.Collectors.joining(" + ", " (", ")")));
+            if (!Double.isNaN(postgresCpuPercent)) {
+                row("PostgreSQL CPU (all its processes)", "%.1f %% of one core, %.0f us per message",
+                        postgresCpuPercent, postgresCpuMicrosPerMessage);
+            }
             row("bench client CPU (all connections)", "%.1f %% of one core", clientCpuPercent);
             row("CPU per message, from first post to drained", "relay %.0f us, client %.0f us (one core: %.0f "
                     + "messages/s at most for the relay)", relayCpuMicrosPerMessage, clientCpuMicrosPerMessage,
@@ -209,7 +224,7 @@ public final class RelayLoadBench {
     }
 
     static Result run(Path dir, int connections, int rate, int seconds, int warmup, boolean delete,
-            int connectors) throws Exception {
+            int connectors, int instances, String store) throws Exception {
         Result r = new Result();
         r.connectors = connectors;
         r.connections = connections;
@@ -219,19 +234,18 @@ public final class RelayLoadBench {
         r.delete = delete;
         r.measuredFrom = warmup * rate;
         r.total = (warmup + seconds) * rate;
-        // The relay refuses a data folder others may read (its key is there).
-        Files.createDirectory(dir.resolve("data"), PosixFilePermissions.asFileAttribute(PosixFilePermissions
-                .fromString("rwx------")));
-        r.fsyncMillis = fsyncMillis(dir.resolve("data").resolve("fsync-probe"));
-        Process relay = startRelay(dir, connections);
+        r.fsyncMillis = fsyncMillis(dir.resolve("fsync-probe"));
+        RelayFleet fleet = RelayFleet.start(dir, connections, instances, store);
+        r.instances = fleet.instances();
+        r.store = fleet.storeName();
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(t -> {
             Thread th = new Thread(t, "relay-load-rss");
             th.setDaemon(true);
             return th;
         });
         try {
-            RelayAddress address = awaitAddress(relay, dir);
-            long pid = relay.pid();
+            RelayAddress address = fleet.address();
+            long pid = fleet.firstPid();
             AtomicLong maxRss = new AtomicLong();
             var unused = sampler.scheduleAtFixedRate(() -> {
                 try {
@@ -254,9 +268,10 @@ public final class RelayLoadBench {
                 r.connectSeconds = (System.nanoTime() - t0) / 1e9;
                 r.relayRssAfterConnectKb = MemoryBench.status(pid)[0];
                 counters.running = true;
-                long relayCpu0 = cpuTicks(pid);
+                long relayCpu0 = sum(fleet.instanceTicks());
+                long pgCpu0 = fleet.postgresTicks();
                 long clientCpu0 = cpuTicks(ProcessHandle.current().pid());
-                send(r, nodes, counters, pid, rate);
+                send(r, nodes, counters, fleet, rate);
                 // Every post either failed (never to be delivered) or counts down once at its first delivery.
                 if (!counters.answered.await(DRAIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                     System.err.println("RelayLoadBench: not every post was answered within " + DRAIN_TIMEOUT);
@@ -265,7 +280,9 @@ public final class RelayLoadBench {
                     System.err.println("RelayLoadBench: not everything acknowledged arrived within " + DRAIN_TIMEOUT);
                 }
                 // All the work the messages caused (post, commit, deliver, delete), wherever it fell in time.
-                r.relayCpuMicrosPerMessage = (cpuTicks(pid) - relayCpu0) * 1e6 / CLOCK_TICKS / r.total;
+                r.relayCpuMicrosPerMessage = (sum(fleet.instanceTicks()) - relayCpu0) * 1e6 / CLOCK_TICKS / r.total;
+                r.postgresCpuMicrosPerMessage = pgCpu0 < 0 ? Double.NaN
+                        : (fleet.postgresTicks() - pgCpu0) * 1e6 / CLOCK_TICKS / r.total;
                 r.clientCpuMicrosPerMessage = (cpuTicks(ProcessHandle.current().pid()) - clientCpu0) * 1e6
                         / CLOCK_TICKS / r.total;
                 long[] status = MemoryBench.status(pid);
@@ -284,10 +301,7 @@ public final class RelayLoadBench {
             return r;
         } finally {
             sampler.shutdownNow();
-            relay.destroy();
-            if (!relay.waitFor(10, TimeUnit.SECONDS)) {
-                relay.destroyForcibly();
-            }
+            fleet.close();
         }
     }
 
@@ -443,11 +457,12 @@ public final class RelayLoadBench {
      * Posts message k at t0 + k / rate (open loop: a slow relay does not slow the sender down, it shows as a
      * growing acknowledgement latency), from connection k % N into the next connection's inbox.
      */
-    private static void send(Result r, List<Node> nodes, Counters c, long relayPid, int rate) throws IOException {
+    private static void send(Result r, List<Node> nodes, Counters c, RelayFleet fleet, int rate) throws IOException {
         int n = nodes.size();
         byte[] filler = new byte[BODY - 20];
         long self = ProcessHandle.current().pid();
-        long relayCpu0 = 0;
+        long[] relayCpu0 = new long[0];
+        long pgCpu0 = -1;
         long clientCpu0 = 0;
         long window0 = 0;
         long t0 = System.nanoTime();
@@ -460,7 +475,8 @@ public final class RelayLoadBench {
                 now = System.nanoTime();
             }
             if (k == r.measuredFrom) {
-                relayCpu0 = cpuTicks(relayPid);
+                relayCpu0 = fleet.instanceTicks();
+                pgCpu0 = fleet.postgresTicks();
                 clientCpu0 = cpuTicks(self);
                 window0 = now;
             }
@@ -492,7 +508,14 @@ public final class RelayLoadBench {
         double window = (end - window0) / 1e9;
         r.sendSeconds = window;
         r.maxLagMillis = maxLag / 1_000_000;
-        r.relayCpuPercent = 100.0 * (cpuTicks(relayPid) - relayCpu0) / CLOCK_TICKS / window;
+        long[] relayCpu1 = fleet.instanceTicks();
+        r.instanceCpuPercent = new double[relayCpu1.length];
+        for (int i = 0; i < relayCpu1.length; i++) {
+            r.instanceCpuPercent[i] = 100.0 * (relayCpu1[i] - relayCpu0[i]) / CLOCK_TICKS / window;
+        }
+        r.relayCpuPercent = 100.0 * (sum(relayCpu1) - sum(relayCpu0)) / CLOCK_TICKS / window;
+        r.postgresCpuPercent = pgCpu0 < 0 ? Double.NaN
+                : 100.0 * (fleet.postgresTicks() - pgCpu0) / CLOCK_TICKS / window;
         r.clientCpuPercent = 100.0 * (cpuTicks(self) - clientCpu0) / CLOCK_TICKS / window;
     }
 
@@ -544,53 +567,9 @@ public final class RelayLoadBench {
         return -1;
     }
 
-    /** {@code securep2p relay} in a child JVM; a relay.conf raises its connection cap when N needs it. */
-    private static Process startRelay(Path dir, int connections) throws IOException {
-        int cap = RelayConfig.defaults("127.0.0.1", 0, dir).maxConnections();
-        if (connections + 64 > cap) {
-            Files.writeString(dir.resolve("data").resolve(RelayConfig.CONF_FILE), "max_connections="
-                    + (connections + 64) + "\n");
-        }
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String jvm = System.getProperty("bench.relayJvm");
-        command.addAll(jvm == null ? LAUNCHER_JVM : List.of(SPACES.split(jvm.trim())));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.securep2p.app.Main", "relay",
-                "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString()));
-        return new ProcessBuilder(command).redirectError(dir.resolve("relay-stderr.txt").toFile()).start();
+    private static long sum(long[] ticks) {
+        return Arrays.stream(ticks).sum();
     }
-
-    /** Reads the child's stdout until its address line (the reader goes on draining it, so the child never blocks). */
-    private static RelayAddress awaitAddress(Process relay, Path dir) throws Exception {
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(relay.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the child ended
-            }
-            lines.add(END);
-        }, "relay-load-stdout");
-        reader.setDaemon(true);
-        reader.start();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            String line = lines.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (line == null || line.equals(END)) {
-                String err = Files.readString(dir.resolve("relay-stderr.txt"));
-                throw new IOException("the relay did not print its address; its stderr:\n" + err);
-            }
-            if (line.startsWith(ADDRESS_LINE)) {
-                return RelayAddress.parse(line.substring(ADDRESS_LINE.length()).trim());
-            }
-        }
-    }
-
-    /** Marks the end of the child's stdout in the reader's queue (a line cannot hold a newline). */
-    private static final String END = "\n";
 
     private static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {

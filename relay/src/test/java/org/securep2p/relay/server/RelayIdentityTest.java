@@ -46,6 +46,21 @@ class RelayIdentityTest {
     }
 
     @Test
+    void instancesGivenTheSameKeyFilesPresentOneFingerprint() throws IOException {
+        // Several instances behind one address (PROTOCOL.md §23.5): each --data holds copies of the same two files.
+        Path one = tmp.resolve("instance-1");
+        RelayIdentity first = load(one, "one");
+        Path two = Files.createDirectory(tmp.resolve("instance-2"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        for (String f : new String[] {RelayIdentity.KEY_FILE, RelayIdentity.CERT_FILE}) {
+            Files.copy(one.resolve(f), two.resolve(f), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        RelayIdentity second = load(two, "two");
+        assertThat(second.fingerprint()).isEqualTo(first.fingerprint());
+        assertThat(second.certificate()).isEqualTo(first.certificate());
+    }
+
+    @Test
     void refusesACorruptKeyAndLeavesItAlone() throws IOException {
         Path dir = tmp.resolve("data");
         load(dir, "one");
