@@ -62,6 +62,7 @@ class OrganisationDirectoryTest {
     private BlockList blocked;
     private OrganisationDirectory directory;
 
+    @SuppressWarnings("ArrayRecordComponent") // a test's member; never compared
     private record Member(String name, InMemoryPrivateKeys keys, byte[] certificate) {
         Fingerprint fingerprint() {
             return keys.identity().fingerprint();
@@ -102,7 +103,7 @@ class OrganisationDirectoryTest {
 
     private static String offerOf(Member m, boolean answerNeeded) {
         return ConnectionCode.offer(m.fingerprint(), SecurityLevel.ENHANCED, IceCredentials.generate(RANDOM),
-                List.of(Candidate.of(Candidate.Type.HOST, new InetSocketAddress("127.0.0.1", 40000))), answerNeeded)
+                List.of(Candidate.of(Candidate.Type.HOST, new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 40000))), answerNeeded)
                 .text();
     }
 
@@ -289,7 +290,7 @@ class OrganisationDirectoryTest {
     }
 
     /** The relay's directory as a test double: listings and entries as published, requests recorded. */
-    private final class FakeDirectory implements MemberDirectory {
+    private static final class FakeDirectory implements MemberDirectory {
         record Sent(Fingerprint to, ChatRequestPayload payload) {
         }
 

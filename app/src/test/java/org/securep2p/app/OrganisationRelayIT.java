@@ -99,7 +99,7 @@ class OrganisationRelayIT {
             String relay) throws IOException {
         AttackPeers.Peer p = new AttackPeers.Peer(jar, home, name, passphraseFile, stun, null, null,
                 List.of("--trust", "ca:" + caCert, "--relay", relay));
-        running.add(0, p::close);
+        running.add(0, p);
         p.awaitEvent(0, "ready", START);
         return p;
     }
@@ -132,7 +132,7 @@ class OrganisationRelayIT {
         String passphrase = "orgrelay-" + HexFormat.of().formatHex(new byte[] {1, 2, 3, 4});
         Path passphraseFile = AttackPeers.passphraseFile(root.resolve("secret"), passphrase);
         AttackPeers.Stun stun = new AttackPeers.Stun(root.resolve("stun"));
-        running.add(stun::close);
+        running.add(stun);
         OrganisationLab lab = new OrganisationLab(jar, passphraseFile, root.resolve("runs"));
         Path config = root.resolve("securep2p.conf");
         Files.writeString(config, "stun.servers=127.0.0.1:" + stun.port + "\nhost.candidates=LOOPBACK_ONLY\n");

@@ -18,6 +18,7 @@ import org.securep2p.transport.cert.TransportCertificate;
 final class OrgFixture implements AutoCloseable {
 
     /** One member: its keys and its member certificate (DER). */
+    @SuppressWarnings("ArrayRecordComponent") // a test's member; never compared
     record Member(String name, InMemoryPrivateKeys keys, byte[] certificate, BigInteger serial) {
     }
 

@@ -456,9 +456,9 @@ public final class RelayServer implements AutoCloseable {
 
     /**
      * Logs a refused handshake that the trust manager did not (§23.1: one line with the remote address and the
-     * reason), e.g. a client that sent no certificate. Public for Jetty's bean lookup only.
+     * reason), e.g. a client that sent no certificate. Jetty finds it among the connector's beans by its interface.
      */
-    public static final class RefusalLog implements SslHandshakeListener {
+    private static final class RefusalLog implements SslHandshakeListener {
         @Override
         public void handshakeFailed(Event event, Throwable failure) {
             for (Throwable t = failure; t != null; t = t.getCause()) {
