@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
@@ -134,8 +135,10 @@ class RelayScaleIT {
             Files.copy(keyFrom.resolve(f), data.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
         }
         // The default 100 requests/s per connection would close the sender's connection (RATE_LIMITED).
-        Files.writeString(data.resolve(RelayConfig.CONF_FILE), "rate.requests_per_second=100000\n"
-                + "rate.burst=100000\n");
+        Files.writeString(data.resolve(RelayConfig.CONF_FILE), """
+                rate.requests_per_second=100000
+                rate.burst=100000
+                """);
         return data;
     }
 
@@ -181,8 +184,8 @@ class RelayScaleIT {
                 assertThat(one.address.fingerprint()).isEqualTo(identity.fingerprint());
                 assertThat(two.address.fingerprint()).isEqualTo(identity.fingerprint());
 
-                TcpBalancer balancer = TcpBalancer.start(List.of(new InetSocketAddress("127.0.0.1", p1),
-                        new InetSocketAddress("127.0.0.1", p2)));
+                TcpBalancer balancer = TcpBalancer.start(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), p1),
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), p2)));
                 running.add(balancer);
                 RelayAddress address = new RelayAddress("127.0.0.1", balancer.address().getPort(),
                         identity.fingerprint());
@@ -297,7 +300,7 @@ class RelayScaleIT {
 
     private static void awaitNumbers(List<Seen> seen, int from, int to) {
         Await.until(() -> "the receiver has every number in [" + from + ", " + to + "); it has "
-                + seen.stream().map(Seen::number).distinct().count() + " distinct", Duration.ofSeconds(120), () -> {
+                + seen.stream().map(Seen::number).distinct().count() + " distinct", Duration.ofMinutes(2), () -> {
                     Set<Integer> numbers = new TreeSet<>();
                     for (Seen s : seen) {
                         numbers.add(s.number());
