@@ -163,6 +163,12 @@ final class DefaultMessenger implements Messenger {
          * without relays of its own keeps its inbox for the contact there.
          */
         volatile Optional<org.securep2p.relay.RelayAddress> offeredRelay = Optional.empty();
+        /**
+         * The only peer this wait lets in (PROTOCOL.md §23.4: a chat request's code travels through the relay, so
+         * any member the relay shows it to could otherwise arrive), set before its code exists; empty: anybody
+         * holding the code.
+         */
+        volatile Optional<Fingerprint> onlyPeer = Optional.empty();
         private ConversationState state = new ConversationState.Idle();
 
         Link(String attempt, Origin origin, SecurityLevel floor, long start) {
@@ -373,8 +379,8 @@ final class DefaultMessenger implements Messenger {
         }
 
         @Override
-        public ChatEvent.Endpoint waitForPeer(SecurityLevel level) throws AppException {
-            return DefaultMessenger.this.waitForPeer(level);
+        public ChatEvent.Endpoint waitForMember(SecurityLevel level, Fingerprint member) throws AppException {
+            return DefaultMessenger.this.waitForPeer(level, Optional.of(member));
         }
 
         @Override
@@ -806,10 +812,23 @@ final class DefaultMessenger implements Messenger {
 
     @Override
     public ChatEvent.Endpoint waitForPeer(SecurityLevel floor) throws AppException {
+        return waitForPeer(floor, Optional.empty());
+    }
+
+    /**
+     * A wait that lets in only {@code only} when given: anybody else who arrives with its code is refused
+     * ({@code IDENTITY_MISMATCH}) before the chat set-up, and the wait ends.
+     */
+    ChatEvent.Endpoint waitForPeer(SecurityLevel floor, Optional<Fingerprint> only) throws AppException {
         if (fixedPort.isPresent()) {
+            if (only.isPresent()) {
+                throw new AppException(AppException.Reason.NO_WAIT, "With a fixed port there is no code to send: the"
+                        + " member connects to your port.");
+            }
             return listen(floor);
         }
         Link link = open(Origin.WAIT, floor);
+        link.onlyPeer = only;
         try {
             emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.STUN, Duration.ZERO, "gathering candidates"));
             NatBehaviour known = recentNat().orElse(null);
@@ -935,6 +954,17 @@ final class DefaultMessenger implements Messenger {
             emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
                     "waiting for the peer"));
             PeerConnection connection = w.awaitPeer(WAIT_TIMEOUT, path -> tlsBegins(link, path));
+            Optional<Fingerprint> only = link.onlyPeer;
+            Fingerprint arrived = connection.peerIdentity().fingerprint();
+            if (only.isPresent() && !only.get().equals(arrived)) { // Fingerprint.equals is constant-time
+                SECURITY.warn("wait {} for {} refused {}: another peer than the one asked", link.attempt,
+                        only.get().shortForm(), arrived.shortForm());
+                connection.close();
+                fail(link.attempt, new AppException(AppException.Reason.IDENTITY_MISMATCH, "Another member ("
+                        + arrived.shortForm() + ") arrived at the wait for " + only.get().shortForm()
+                        + ": refused."));
+                return;
+            }
             if (!link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()))) {
                 connection.close();
                 return;

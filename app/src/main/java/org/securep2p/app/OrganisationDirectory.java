@@ -66,7 +66,8 @@ final class OrganisationDirectory implements AutoCloseable {
 
         boolean hasConversation(Fingerprint peer);
 
-        ChatEvent.Endpoint waitForPeer(SecurityLevel level) throws AppException;
+        /** A wait that lets in only {@code member} (§23.4): the code goes through the relay, which others use. */
+        ChatEvent.Endpoint waitForMember(SecurityLevel level, Fingerprint member) throws AppException;
 
         void acceptAnswer(String attempt, String answerCode) throws AppException;
 
@@ -193,7 +194,7 @@ final class OrganisationDirectory implements AutoCloseable {
         if (!listedOnline(d, peer)) {
             throw notOnline(name);
         }
-        ChatEvent.Endpoint wait = host.waitForPeer(floor);
+        ChatEvent.Endpoint wait = host.waitForMember(floor, peer);
         if (wait.code().isEmpty()) {
             host.cancelIfWaiting(wait.attempt());
             throw new AppException(AppException.Reason.NO_WAIT,

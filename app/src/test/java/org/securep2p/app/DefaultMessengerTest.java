@@ -437,6 +437,25 @@ class DefaultMessengerTest {
     }
 
     @Test
+    void aWaitForOneMemberRefusesAnotherWhoArrivesWithItsCode() throws Exception {
+        List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger alice = codeMessenger("alice", aliceEvents);
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        // Alice asked carol (a chat request, §23.4); the code reached bob too (the relay shows it to whom it likes).
+        ChatEvent.Endpoint wait = alice.waitForPeer(LEVEL, java.util.Optional.of(
+                org.securep2p.crypto.Fingerprint.parse(carol.identity().fingerprint())));
+        bob.connect(wait.code(), LEVEL);
+        ChatEvent.Failure refused = awaitIn(aliceEvents, ChatEvent.Failure.class,
+                f -> f.attempt().equals(wait.attempt()));
+        assertThat(refused.reason()).contains("arrived at the wait for");
+        assertThat(aliceEvents).noneMatch(e -> e instanceof ChatEvent.Connected);
+        assertThat(alice.conversations()).isEmpty();
+    }
+
+    @Test
     void twoWaitsAtOnceMakeTwoConversationsAndEachMessageArrivesInItsOwn() throws Exception {
         List<ChatEvent> aliceEvents = new CopyOnWriteArrayList<>();
         List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();

@@ -134,6 +134,7 @@ class OrganisationDirectoryTest {
         assertThat(s.payload().kind()).isEqualTo(ChatRequestPayload.Kind.REQUEST);
         assertThat(s.payload().code()).isEqualTo(host.waitCode);
         assertThat(directory.openRequests()).containsExactly("w1");
+        assertThat(host.waitsFor).containsExactly(bravo.fingerprint());
     }
 
     @Test
@@ -351,6 +352,7 @@ class OrganisationDirectoryTest {
     /** The messenger as a test double: waits, connects and events recorded. */
     private final class FakeHost implements OrganisationDirectory.Host {
         final List<String> waits = new CopyOnWriteArrayList<>();
+        final List<Fingerprint> waitsFor = new CopyOnWriteArrayList<>();
         final List<String> connects = new CopyOnWriteArrayList<>();
         final List<String> answers = new CopyOnWriteArrayList<>();
         final List<String> cancelled = new CopyOnWriteArrayList<>();
@@ -378,7 +380,8 @@ class OrganisationDirectoryTest {
         }
 
         @Override
-        public ChatEvent.Endpoint waitForPeer(SecurityLevel level) {
+        public ChatEvent.Endpoint waitForMember(SecurityLevel level, Fingerprint member) {
+            waitsFor.add(member);
             String attempt = "w" + (waits.size() + 1);
             waits.add(attempt);
             waitCode = offerOf(alpha, true);
