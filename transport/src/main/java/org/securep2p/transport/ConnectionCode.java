@@ -742,7 +742,7 @@ public final class ConnectionCode {
         }
         return kind == c.kind && identity.equals(c.identity) && minimumLevel == c.minimumLevel
                 && credentials.equals(c.credentials) && candidates.equals(c.candidates)
-                && answerNeeded == c.answerNeeded && Arrays.equals(answeredUfrag, c.answeredUfrag)
+                && answerNeeded == c.answerNeeded && MessageDigest.isEqual(answeredUfrag, c.answeredUfrag)
                 && version == c.version && Objects.equals(relay, c.relay);
     }
 

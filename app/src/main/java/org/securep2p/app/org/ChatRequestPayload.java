@@ -120,7 +120,8 @@ public record ChatRequestPayload(Kind kind, byte[] requestId, Instant time, Stri
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ChatRequestPayload p && kind == p.kind && java.util.Arrays.equals(requestId, p.requestId)
+        return o instanceof ChatRequestPayload p && kind == p.kind
+                && java.security.MessageDigest.isEqual(requestId, p.requestId)
                 && time.equals(p.time) && code.equals(p.code);
     }
 

@@ -30,7 +30,7 @@ record AuthenticatedMember(String name, byte[] fingerprint, BigInteger serial, b
     @Override
     public boolean equals(Object o) {
         return o instanceof AuthenticatedMember other && name.equals(other.name)
-                && Arrays.equals(fingerprint, other.fingerprint) && serial.equals(other.serial);
+                && java.security.MessageDigest.isEqual(fingerprint, other.fingerprint) && serial.equals(other.serial);
     }
 
     @Override
