@@ -413,7 +413,13 @@ final class OrganisationDirectory implements AutoCloseable {
     private MemberEntryCheck.CheckedMember check(MemberDirectory d, String name) throws AppException {
         MemberDirectory.Listing listing = MemberEntryCheck.pick(await(d.members()), name);
         MemberDirectory.Entry entry = await(d.lookup(listing.fingerprint()));
-        return MemberEntryCheck.check(trust, name, listing.fingerprint(), entry, floor, clock.instant());
+        try {
+            return MemberEntryCheck.check(trust, name, listing.fingerprint(), entry, floor, clock.instant());
+        } catch (AppException e) {
+            // A refused entry is the relay lying about a member (§23.6): the user's record of it, not only a reply.
+            SECURITY.warn("directory entry for {} refused: {}", MemberEntryCheck.printable(name), e.detail());
+            throw e;
+        }
     }
 
     private boolean listedOnline(MemberDirectory d, Fingerprint peer) throws AppException {

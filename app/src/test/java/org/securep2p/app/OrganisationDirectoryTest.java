@@ -161,10 +161,25 @@ class OrganisationDirectoryTest {
         // The malicious relay: Bravo's certificate with a bundle of a key it holds.
         relay.entries.put(HexFormat.of().formatHex(bravo.fingerprint().toBytes()),
                 new MemberDirectory.Entry(bravo.certificate(), charlie.keys().preKeyBundle().encode(), NOW));
-        assertThatThrownBy(() -> directory.open("Control-Bravo")).isInstanceOfSatisfying(AppException.class, e -> {
-            assertThat(e.reason()).isEqualTo(AppException.Reason.DIRECTORY_REFUSED);
-            assertThat(e.getMessage()).contains("not signed by Control-Bravo's certified identity");
-        });
+        ch.qos.logback.classic.Logger security = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger("securep2p.security");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        security.addAppender(logged);
+        try {
+            assertThatThrownBy(() -> directory.open("Control-Bravo")).isInstanceOfSatisfying(AppException.class,
+                    e -> {
+                        assertThat(e.reason()).isEqualTo(AppException.Reason.DIRECTORY_REFUSED);
+                        assertThat(e.getMessage()).contains("not signed by Control-Bravo's certified identity");
+                    });
+        } finally {
+            security.detachAppender(logged);
+        }
+        // The security log keeps the refusal: the relay lied about a member.
+        assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .anyMatch(l -> l.startsWith("directory entry for Control-Bravo refused: ")
+                        && l.contains("not signed by Control-Bravo's certified identity"));
         assertThat(relay.sent).isEmpty();
         assertThat(host.waits).isEmpty();
     }
