@@ -31,8 +31,15 @@ import org.securep2p.crypto.testing.Await;
  * The outsider is refused in the TLS handshake (the relay logs why); the members see each other online in
  * {@code members}; A opens B by certified name, B accepts and they chat on path direct; C declines A's request and
  * A's wait ends naming C; C blocks A, and A's next request is dropped at C and logged; C, revoked by the lead, is
- * refused by the relay after the new list and no longer listed. The malicious relay that
- * substitutes a bundle is {@code OrganisationDirectoryTest}/{@code MemberEntryCheckTest}'s test double.
+ * refused by the relay after the new list and no longer listed.
+ *
+ * <p>Then the relay turns malicious: the same key, data folder and port, but run as the relay test-jar's
+ * {@code SubstitutingRelay}, the production relay server whose directory answers B's ENTRY with a part of another
+ * member's entry. That is what its operator, or whoever holds its key and data, can do (§23.6): the members' pins
+ * and the CA still hold, and only their own checks of an entry (§23.3) stand in the way. A's {@code open} of B is
+ * refused with DIRECTORY_REFUSED naming the reason, for Charlie's bundle under B's certificate (check 3) and for
+ * Alpha's certificate under B's listing (check 2); nothing reaches B and A's security log records each. The same
+ * relay without the substitution lets A's request through to B (the control).
  */
 class OrganisationRelayIT {
 
@@ -235,5 +242,64 @@ class OrganisationRelayIT {
         Await.until(() -> "alpha no longer lists charlie\n" + alpha.report(), STEP,
                 () -> !alpha.call("members", Map.of()).path("result").toString().contains("Control-Charlie"));
         assertThat(relayLog(data)).doesNotContain("hello bravo by name");
+
+        // The relay turns malicious (see the class comment). A ends its session with B first, so that an entry
+        // that passed would send B a request, which the checks must prevent.
+        alpha.ok("disconnect", Map.of("peer", ca.path("params").path("peer").asText()));
+        running.remove(relay);
+        relay.close();
+        Path control = root.resolve("substitution");
+        ProcessBuilder eb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.securep2p.relay.server.SubstitutingRelay",
+                "127.0.0.1", Integer.toString(port), data.toString(), caCert.toString(), control.toString())
+                .directory(root.resolve("relay-cwd").toFile()).redirectErrorStream(true);
+        Relay evil = new Relay(eb.start());
+        running.add(0, evil);
+        assertThat(evil.address).as("the same relay key and port").isEqualTo(relay.address);
+        Await.until(() -> "alpha lists bravo online again\n" + alpha.report(), STEP,
+                () -> listsOnline(alpha, "Control-Bravo"));
+
+        refusedByName(alpha, bravo, a, control, "bundle Control-Bravo Control-Charlie",
+                "the directory's prekey bundle for Control-Bravo is not signed by Control-Bravo's certified identity");
+        refusedByName(alpha, bravo, a, control, "certificate Control-Bravo Control-Alpha",
+                "the directory's certificate for \"Control-Bravo\" is for \"Control-Alpha\"");
+
+        // The control: without the substitution the same relay's entry passes and B gets A's request.
+        Files.delete(control);
+        bm = bravo.mark();
+        assertThat(alpha.ok("open", Map.of("name", "Control-Bravo")).path("status").asText()).isEqualTo("opening");
+        JsonNode honest = bravo.awaitEvent(bm, "chat_request", STEP);
+        assertThat(honest.path("params").path("name").asText()).isEqualTo("Control-Alpha");
+    }
+
+    /**
+     * With {@code substitution} in force at the relay, A's {@code open} of B fails with DIRECTORY_REFUSED and
+     * {@code reason}, A's security log records it, and nothing reaches B: no chat request, no session.
+     */
+    private static void refusedByName(AttackPeers.Peer alpha, AttackPeers.Peer bravo, Path alphaHome, Path control,
+            String substitution, String reason) throws IOException {
+        Path next = control.resolveSibling(control.getFileName() + ".next");
+        Files.writeString(next, substitution, StandardCharsets.UTF_8);
+        Files.move(next, control, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        int am = alpha.mark();
+        int bm = bravo.mark();
+        JsonNode r = alpha.call("open", Map.of("name", "Control-Bravo"));
+        String sentence = Character.toUpperCase(reason.charAt(0)) + reason.substring(1) + ".";
+        assertThat(r.path("error").path("data").path("reason").asText()).as(r.toString())
+                .isEqualTo("DIRECTORY_REFUSED");
+        assertThat(r.path("error").path("message").asText()).as(r.toString()).endsWith(" " + sentence);
+        Path log = alphaHome.resolve("logs/security.log");
+        Await.until(() -> "alpha's security log records the refusal\n" + alpha.report(), STEP, () -> {
+            try {
+                return Files.readString(log, StandardCharsets.UTF_8).lines()
+                        .anyMatch(l -> l.contains("directory entry for Control-Bravo refused: " + sentence));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertThat(bravo.events(bm, "chat_request")).as(bravo.report()).isEmpty();
+        assertThat(bravo.events(bm, "connected")).isEmpty();
+        assertThat(alpha.events(am, "connected")).isEmpty();
     }
 }
