@@ -39,7 +39,9 @@ import org.securep2p.crypto.testing.Await;
  * and the CA still hold, and only their own checks of an entry (§23.3) stand in the way. A's {@code open} of B is
  * refused with DIRECTORY_REFUSED naming the reason, for Charlie's bundle under B's certificate (check 3) and for
  * Alpha's certificate under B's listing (check 2); nothing reaches B and A's security log records each. The same
- * relay without the substitution lets A's request through to B (the control).
+ * relay without the substitution lets A's request through to B (the control). Check 1 (a certificate our CA does
+ * not accept) stays with {@code MemberEntryCheckTest}: this double changes the store, and the relay's own look-up
+ * answers UNKNOWN_MEMBER for a certificate its CA refuses, so the entry never reaches the member.
  */
 class OrganisationRelayIT {
 
