@@ -94,8 +94,9 @@ class MemberDirectoryClientTest {
         BlockingQueue<MemberDirectory.IncomingRequest> toBravo = new LinkedBlockingQueue<>();
         BlockingQueue<String> threads = new LinkedBlockingQueue<>();
         b.onRequest(r -> {
-            toBravo.add(r);
+            // The thread first: the test reads it as soon as the request is in (it raced the other way round).
             threads.add(Thread.currentThread().getName());
+            toBravo.add(r);
         });
 
         get(b.publish(new byte[] {4, 5, 6}));
