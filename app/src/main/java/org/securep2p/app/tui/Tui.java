@@ -33,7 +33,6 @@ import org.slf4j.LoggerFactory;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.screen.TerminalScreen;
-import com.googlecode.lanterna.terminal.DefaultTerminalFactory;
 import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
 
@@ -177,10 +176,10 @@ public final class Tui {
      */
     public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor, boolean bell)
             throws IOException {
-        // Buffered (TerminalOutput says why); the charset is the one DefaultTerminalFactory() would take.
-        Terminal terminal = new DefaultTerminalFactory(new TerminalOutput(new FileOutputStream(FileDescriptor.out),
-                TERMINAL_BUFFER), System.in, Charset.defaultCharset()).setForceTextTerminal(true)
-                .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP).createTerminal();
+        // What DefaultTerminalFactory makes on Unix, set up with one stty process and writing through a buffer
+        // (SttyTerminal and TerminalOutput say why); the charset is the one the factory would take.
+        Terminal terminal = new SttyTerminal(System.in, new TerminalOutput(new FileOutputStream(FileDescriptor.out),
+                TERMINAL_BUFFER), Charset.defaultCharset(), UnixLikeTerminal.CtrlCBehaviour.TRAP);
         try {
             Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemUTC(), ZoneId.systemDefault());
             tui.floor = floor;
