@@ -423,8 +423,8 @@ final class DefaultMessenger implements Messenger {
     /** The rendezvous's view of this messenger. */
     private final class RendezvousHost implements Rendezvous.Host {
         @Override
-        public Optional<Conversation> conversation(Fingerprint peer) throws AppException {
-            return conversations.load(peer);
+        public Optional<SecurityLevel> storedLevel(Fingerprint peer) throws AppException {
+            return conversations.load(peer).map(Conversation::level);
         }
 
         @Override

@@ -7,16 +7,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.securep2p.app.Messenger.Opened;
 import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.transport.ConnectionCode;
@@ -32,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * known, trusted, not rejected contact with no live session, and its code names that same contact: a compromised
  * contact cannot send this side to anybody else. When both sides open each other at once, the side with the
  * lower fingerprint keeps its own offer and ignores the other's; the higher one drops its wait and takes the
- * offer, so exactly one set-up runs.
+ * offer, so exactly one set-up runs. "At once" includes an offer that arrives while this side's own wait is still
+ * gathering candidates (its offer not yet posted): the same rule decides, and a wait whose contact's offer was
+ * taken meanwhile is ended unposted.
  *
  * <p>Not its job: the set-up itself (the messenger's wait and connect, §20.8), nor carrying the payloads (the
  * relay courier, encrypted with the conversation's ratchet).
@@ -50,8 +55,8 @@ final class Rendezvous implements AutoCloseable {
 
     /** What the rendezvous needs of the messenger. */
     interface Host {
-        /** The stored conversation with {@code peer}, if any. */
-        Optional<Conversation> conversation(Fingerprint peer) throws AppException;
+        /** The security level of the stored conversation with {@code peer}, if there is one. */
+        Optional<SecurityLevel> storedLevel(Fingerprint peer) throws AppException;
 
         /** In the trust store and not rejected. */
         boolean trusted(Fingerprint peer);
@@ -112,6 +117,13 @@ final class Rendezvous implements AutoCloseable {
     private final Map<String, Offer> offers = new HashMap<>();
     /** Connects started from an offer, by attempt id. Guarded by this. */
     private final Map<String, Answering> answering = new HashMap<>();
+    /** Contacts whose wait {@link #open} is opening (gathering candidates, offer not yet posted). Guarded by this. */
+    private final Set<Fingerprint> opening = new HashSet<>();
+    /**
+     * A contact's offer ignored because this side (the lower fingerprint) is opening it: taken after all if the
+     * opening fails, so the two sides never both end up ignoring each other. Guarded by this.
+     */
+    private final Map<Fingerprint, ChatPayload> deferred = new HashMap<>();
 
     Rendezvous(Host host, Fingerprint self, SecureRandom random, Clock clock) {
         this.host = Objects.requireNonNull(host);
@@ -124,42 +136,74 @@ final class Rendezvous implements AutoCloseable {
      * Opens {@code peer}: a wait at the stored conversation's level whose code goes into the contact's inbox as an
      * OFFER. Already connected: nothing is done. An offer still open for the contact is returned as it is.
      */
-    Messenger.Opened open(Fingerprint peer) throws AppException {
+    Opened open(Fingerprint peer) throws AppException {
         if (host.isLive(peer)) {
-            return new Messenger.Opened("", true);
+            return new Opened("", true);
         }
         if (!host.trusted(peer)) {
             throw new AppException(AppException.Reason.UNKNOWN_PEER,
                     "This contact is not trusted (or was rejected): connect with a code.");
         }
-        Conversation c = host.conversation(peer).orElseThrow(() -> new AppException(AppException.Reason.NOT_CONNECTED,
+        SecurityLevel level = host.storedLevel(peer).orElseThrow(() -> new AppException(
+                AppException.Reason.NOT_CONNECTED,
                 "There is no stored conversation with this contact: connect with a code."));
         if (!host.hasInbox(peer)) {
             throw new AppException(AppException.Reason.UNREACHABLE, NO_RELAY);
         }
         synchronized (this) {
-            Optional<Offer> open = offers.values().stream().filter(o -> o.peer().equals(peer)).findFirst();
-            if (open.isPresent()) {
-                return new Messenger.Opened(open.get().attempt(), false);
+            while (opening.contains(peer)) {
+                // Another thread (the user, or the opening at start) is opening this contact: its offer is ours.
+                try {
+                    this.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AppException(AppException.Reason.NOT_CONNECTED, "Interrupted while opening.");
+                }
             }
-            // A set-up already running (the contact's offer taken a moment ago): a second one would only race it.
-            Optional<String> running = host.settingUp(peer);
-            if (running.isPresent()) {
-                return new Messenger.Opened(running.get(), false);
+            Optional<Opened> already = alreadyOpen(peer);
+            if (already.isPresent()) {
+                return already.get();
             }
+            opening.add(peer);
         }
-        ChatEvent.Endpoint wait = host.waitForPeer(c.level());
-        if (wait.code().isEmpty()) {
-            // The fixed-port wait (--port) has no code to offer; the contact dials the port itself.
-            throw new AppException(AppException.Reason.NO_WAIT,
-                    "With a fixed port there is no code to offer: the contact connects to your port.");
-        }
+        ChatEvent.Endpoint wait;
         byte[] id = new byte[ChatPayload.OFFER_ID_LENGTH];
+        try {
+            wait = host.waitForPeer(level);
+            if (wait.code().isEmpty()) {
+                // The fixed-port wait (--port) has no code to offer; the contact dials the port itself.
+                throw new AppException(AppException.Reason.NO_WAIT,
+                        "With a fixed port there is no code to offer: the contact connects to your port.");
+            }
+        } catch (AppException | RuntimeException e) {
+            Optional<ChatPayload> takeAfterAll;
+            synchronized (this) {
+                opening.remove(peer);
+                notifyAll();
+                takeAfterAll = Optional.ofNullable(deferred.remove(peer));
+            }
+            // The contact's offer was ignored for ours, which will not come: take it after all.
+            takeAfterAll.ifPresent(p -> offered(peer, p));
+            throw e;
+        }
         random.nextBytes(id);
         synchronized (this) {
-            ScheduledFuture<?> expiry = timer.schedule(() -> expire(wait.attempt()), OFFER_LIFETIME.toMillis(),
+            opening.remove(peer);
+            notifyAll();
+            // The contact's offer may have been taken (or a session come up) while the wait gathered.
+            Optional<Opened> meanwhile = alreadyOpen(peer);
+            if (meanwhile.isPresent()) {
+                LOG.info("wait {} for {} ended unposted: a set-up with it started meanwhile", wait.attempt(),
+                        peer.shortForm());
+                host.cancelIfWaiting(wait.attempt());
+                return meanwhile.get();
+            }
+            // Our offer stands; the contact (the higher fingerprint) takes it.
+            deferred.remove(peer);
+            String attempt = wait.attempt();
+            ScheduledFuture<?> expiry = timer.schedule(() -> expire(attempt), OFFER_LIFETIME.toMillis(),
                     TimeUnit.MILLISECONDS);
-            offers.put(wait.attempt(), new Offer(peer, id, wait.attempt(), expiry));
+            offers.put(attempt, new Offer(peer, id, attempt, expiry));
         }
         // The failure is handled in whenComplete; the future it returns carries nothing more.
         var unused = host.post(peer, ChatPayload.offer(id, clock.instant(), wait.code())).whenComplete((ok, e) -> {
@@ -171,7 +215,7 @@ final class Rendezvous implements AutoCloseable {
             }
         });
         LOG.info("offer posted to {} (wait {})", peer.shortForm(), wait.attempt());
-        return new Messenger.Opened(wait.attempt(), false);
+        return new Opened(wait.attempt(), false);
     }
 
     /**
@@ -213,6 +257,26 @@ final class Rendezvous implements AutoCloseable {
         }
     }
 
+    /**
+     * What {@link #open} returns without a new wait: connected, an offer of ours still open, or a set-up running
+     * (a second one would only race it). Empty when a new offer is needed. Called holding this.
+     */
+    private Optional<Opened> alreadyOpen(Fingerprint peer) {
+        if (host.isLive(peer)) {
+            return Optional.of(new Opened("", true));
+        }
+        Optional<Offer> open = offers.values().stream().filter(o -> o.peer().equals(peer)).findFirst();
+        if (open.isPresent()) {
+            return Optional.of(new Opened(open.get().attempt(), false));
+        }
+        Optional<String> connecting = answering.entrySet().stream().filter(a -> a.getValue().peer().equals(peer))
+                .map(Map.Entry::getKey).findFirst();
+        if (connecting.isPresent()) {
+            return Optional.of(new Opened(connecting.get(), false));
+        }
+        return host.settingUp(peer).map(running -> new Opened(running, false));
+    }
+
     private void offered(Fingerprint peer, ChatPayload p) {
         Instant now = clock.instant();
         Duration age = Duration.between(p.time(), now);
@@ -245,14 +309,14 @@ final class Rendezvous implements AutoCloseable {
             SECURITY.warn("offer from {} refused: its code names another identity", peer.shortForm());
             return;
         }
-        Optional<Conversation> c;
+        Optional<SecurityLevel> level;
         try {
-            c = host.conversation(peer);
+            level = host.storedLevel(peer);
         } catch (AppException e) {
             LOG.warn("offer from {} not taken: {}", peer.shortForm(), e.getMessage());
             return;
         }
-        if (c.isEmpty()) {
+        if (level.isEmpty()) {
             SECURITY.warn("offer from {} refused: no stored conversation", peer.shortForm());
             return;
         }
@@ -262,18 +326,24 @@ final class Rendezvous implements AutoCloseable {
                 return;
             }
             Optional<Offer> mine = offers.values().stream().filter(o -> o.peer().equals(peer)).findFirst();
-            if (mine.isPresent()) {
+            if (mine.isPresent() || opening.contains(peer)) {
                 if (Arrays.compareUnsigned(self.toBytes(), peer.toBytes()) < 0) {
                     // Both opened at once: the lower fingerprint's offer stands, the other side takes it.
+                    if (mine.isEmpty()) {
+                        deferred.put(peer, p);
+                    }
                     LOG.info("offer from {} ignored: ours to it stands", peer.shortForm());
                     return;
                 }
-                drop(mine.get().attempt());
-                host.cancelIfWaiting(mine.get().attempt());
+                // The higher side takes the contact's offer; its own wait, if still opening, ends unposted.
+                mine.ifPresent(m -> {
+                    drop(m.attempt());
+                    host.cancelIfWaiting(m.attempt());
+                });
             }
             try {
                 // Under the lock: the connect's AnswerCode event (another thread) waits until it is recorded.
-                String attempt = host.connect(p.code(), c.get().level());
+                String attempt = host.connect(p.code(), level.get());
                 answering.put(attempt, new Answering(peer, p.offerId(), code.answerNeeded()));
                 LOG.info("offer from {} taken (connect {})", peer.shortForm(), attempt);
             } catch (AppException e) {

@@ -70,6 +70,45 @@ class LauncherIT {
     }
 
     /**
+     * The first start with the class cache on a JDK 24 or newer records what it loads, and the JVM reports that
+     * recording when it exits; on stdout the line would reach a {@code --json} client as something that is not
+     * JSON-RPC. Every line on stdout, to the end, is a JSON object.
+     */
+    @Test
+    void aFirstJsonStartThatRecordsTheClassCachePrintsOnlyJsonOnStdout() throws Exception {
+        Optional<Path> java = newestJava(24);
+        assumeTrue(java.isPresent(), "no JDK 24 or newer under /usr/lib/jvm: no AOT cache recorded");
+        Path launcher = Path.of("..", "securep2p").toAbsolutePath().normalize();
+        Path pass = dir.resolve("pass");
+        Files.writeString(pass, "launcher test passphrase");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        Path stderr = dir.resolve("stderr.txt");
+        ProcessBuilder b = new ProcessBuilder(List.of(launcher.toString(), "--json", "--home",
+                dir.resolve("home").toString(), "--name", "alice")).redirectError(stderr.toFile());
+        b.environment().put("SECUREP2P_JAVA", java.get().toString());
+        b.environment().put("SECUREP2P_PASSPHRASE_FILE", pass.toString());
+        b.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        b.environment().put("XDG_CACHE_HOME", dir.resolve("fresh-cache").toString());
+        Process p = b.start();
+        List<String> lines = new java.util.ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                OutputStream in = p.getOutputStream()) {
+            String first = out.readLine();
+            assertThat(first).as("first line; stderr: %s", Files.readString(stderr)).contains("\"ready\"");
+            lines.add(first);
+            in.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"quit\"}\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                lines.add(line);
+            }
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(lines).as("stdout to its end").allMatch(l -> l.startsWith("{") && l.endsWith("}"));
+    }
+
+    /**
      * A first start (the launcher records the class cache, so the program is its child, not exec'd) whose tmux pane
      * is closed: tmux hangs up only the pane's session leader, the launcher, which must pass the SIGHUP on. Before,
      * the program ran on without a terminal, holding the home's lock.

@@ -254,6 +254,36 @@ class TuiTmuxIT {
         return p;
     }
 
+    /**
+     * The TUI sets the terminal up itself (no line buffering, no echo, Ctrl-C as a key: one stty process, see
+     * SttyTerminal) and must hand it back as it found it: the shell around it reads its settings before and after.
+     */
+    @Test
+    void leavesTheTerminalSettingsAsItFoundThem() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        Path home = Files.createDirectories(dir.resolve("grace"));
+        Path pass = home.resolve("passphrase");
+        writePassphrase(pass, "it-passphrase-" + UUID.randomUUID());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String program = "env LANG=C.UTF-8 LC_ALL=C.UTF-8 SECUREP2P_PASSPHRASE_FILE=" + sh(pass.toString())
+                + " DBUS_SESSION_BUS_ADDRESS=disabled: " + sh(java) + " -jar " + sh(jar.toString()) + " --home "
+                + sh(home.toString()) + " --name grace 2>" + sh(home.resolve("stderr.txt").toString());
+        String command = "cd " + sh(home.toString()) + " && stty -a > before.txt && " + program
+                + "; status=$?; stty -a > after.txt; exit $status";
+        Peer grace = new Peer("grace", home, TmuxSession.start(socket, config, "grace", command));
+        peers.add(grace);
+        try {
+            grace.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu"));
+            grace.tmux().press("7");
+            assertEquals(0, grace.tmux().awaitExit(EXIT_MILLIS), "exit status after 7");
+            String before = Files.readString(home.resolve("before.txt"));
+            assertTrue(before.contains(" icanon") && before.contains(" echo"), "a cooked terminal before:\n" + before);
+            assertEquals(before, Files.readString(home.resolve("after.txt")), "stty -a after the TUI");
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
     @Test
     void twoConversationsSwitchCountUnreadAndScrollBackThroughTheHistoryAfterARestart() throws Exception {
         try {

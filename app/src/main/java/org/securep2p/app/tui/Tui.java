@@ -1,6 +1,9 @@
 package org.securep2p.app.tui;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -30,7 +33,6 @@ import org.slf4j.LoggerFactory;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.screen.TerminalScreen;
-import com.googlecode.lanterna.terminal.DefaultTerminalFactory;
 import com.googlecode.lanterna.terminal.Terminal;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
 
@@ -57,6 +59,8 @@ public final class Tui {
 
     /** How long the loop waits for an engine event before it looks at the keyboard again. */
     private static final long TICK_MILLIS = 15;
+    /** Room for a full frame of a large terminal (a cell is a few bytes of colour and text). */
+    private static final int TERMINAL_BUFFER = 64 * 1024;
     /** Screens with a running clock are redrawn this often. */
     private static final long CLOCK_REDRAW_MILLIS = 250;
     /** Longest chat input; the engine enforces its own message limit (AppException TOO_LONG). */
@@ -172,8 +176,10 @@ public final class Tui {
      */
     public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor, boolean bell)
             throws IOException {
-        Terminal terminal = new DefaultTerminalFactory().setForceTextTerminal(true)
-                .setUnixTerminalCtrlCBehaviour(UnixLikeTerminal.CtrlCBehaviour.TRAP).createTerminal();
+        // What DefaultTerminalFactory makes on Unix, set up with one stty process and writing through a buffer
+        // (SttyTerminal and TerminalOutput say why); the charset is the one the factory would take.
+        Terminal terminal = new SttyTerminal(System.in, new TerminalOutput(new FileOutputStream(FileDescriptor.out),
+                TERMINAL_BUFFER), Charset.defaultCharset(), UnixLikeTerminal.CtrlCBehaviour.TRAP);
         try {
             Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemUTC(), ZoneId.systemDefault());
             tui.floor = floor;
