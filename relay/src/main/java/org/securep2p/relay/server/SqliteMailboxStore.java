@@ -433,17 +433,22 @@ public final class SqliteMailboxStore implements MailboxStore {
                     }
                     if (!group.isEmpty()) {
                         synchronized (writeLock) {
-                            runGroup(group);
+                            try {
+                                runGroup(group);
+                            } finally {
+                                failUnanswered(group);
+                            }
                         }
                     }
                 } finally {
                     committing.set(false);
-                }
-                // Writes queued during this commit wait for a committer: the first of them becomes the next one.
-                // (One queued after this peek finds the flag free itself, as it looks after queueing.)
-                Write next = queued.peek();
-                if (next != null) {
-                    next.nudge();
+                    // Writes queued during this commit wait for a committer: the first of them becomes the next
+                    // one, even if this commit ended in an exception. (One queued after this peek finds the flag
+                    // free itself, as it looks after queueing.)
+                    Write next = queued.peek();
+                    if (next != null) {
+                        next.nudge();
+                    }
                 }
             } else {
                 w.awaitOutcomeOrNudge();
@@ -503,6 +508,18 @@ public final class SqliteMailboxStore implements MailboxStore {
                 } else {
                     group.get(i).succeed(results[i]);
                 }
+            }
+        }
+    }
+
+    /**
+     * After a group that ended with an unexpected exception (a bug, not a store failure): every write left without
+     * an outcome fails with INTERNAL, so no caller waits forever (runGroup rolled the transaction back).
+     */
+    private static void failUnanswered(List<Write> group) {
+        for (Write w : group) {
+            if (!w.finished()) {
+                w.fail(new RelayException(INTERNAL, "The relay could not store or read; nothing was changed."));
             }
         }
     }

@@ -418,6 +418,39 @@ class SqliteMailboxStoreTest {
     }
 
     @Test
+    void aGroupEndedByAnUnexpectedExceptionAnswersEveryWriteOfIt() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        try (HeldGroup g = new HeldGroup(box, 4, false)) {
+            store.beforeCommit(() -> {
+                if (g.commits.incrementAndGet() == 2) {
+                    throw new IllegalStateException("a bug in the commit (test)");
+                }
+            });
+            g.release.countDown();
+            assertThat(g.first.get(20, TimeUnit.SECONDS)).isEqualTo(1L);
+            // The committer sees the exception itself; the others are failed, none left waiting for an outcome.
+            int internal = 0;
+            for (CompletableFuture<Long> f : g.rest) {
+                try {
+                    f.get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RelayException r) {
+                        assertThat(r.reason()).isEqualTo(Reason.INTERNAL);
+                        internal++;
+                    } else {
+                        assertThat(e.getCause()).isInstanceOf(IllegalStateException.class);
+                    }
+                }
+            }
+            assertThat(internal).isEqualTo(3);
+        }
+        store.beforeCommit(() -> { });
+        assertThat(store.itemsAfter(box, 0, now, 100)).extracting(MailboxStore.Item::sequence).containsExactly(1L);
+        assertThat(store.post(box, new byte[] {9}, now, later)).isEqualTo(2L);
+    }
+
+    @Test
     void writesAndReadsNeverTakeTheStoresOwnMonitor() throws Exception {
         open(100, 1 << 20, 10);
         MailboxId box = box();
