@@ -1,9 +1,13 @@
 package org.securep2p.relay.server;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,6 +23,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.securep2p.relay.MailboxId;
 import org.securep2p.relay.RelayException;
@@ -33,11 +38,15 @@ import static org.securep2p.relay.RelayException.Reason.UNKNOWN_MAILBOX;
 
 /**
  * The {@link MailboxStore} in one SQLite file, {@value #FILE_NAME} in the relay's data folder: WAL journal,
- * {@code synchronous=FULL} (a commit is on disk before the call returns), exclusive locking (one relay per data
- * folder). One connection, under this object's lock. POSTs and DELETEs that arrive together are <em>group
- * committed</em>: each caller queues its write, and whichever caller next holds the lock runs every queued write in
- * one transaction (each in a savepoint of its own, so a refused write changes nothing) with one commit and one
- * fsync; each caller returns only after that commit, and a failed commit fails them all and stores nothing.
+ * {@code synchronous=FULL} (a commit is on disk before the call returns), one relay per data folder (an exclusive
+ * lock on {@value #LOCK_FILE_NAME}, held while the store is open). Two connections: the writer, under a private
+ * write lock, and a reader under a lock of its own, so reads ({@link #itemsAfter}, key lookups) see only committed
+ * rows and never wait for a commit (WAL lets a reader run beside the writer). POSTs and DELETEs that arrive
+ * together are <em>group committed</em>: each caller queues its write; one caller at a time is the committer,
+ * which runs every queued write in one transaction (each in a savepoint of its own, so a refused write changes
+ * nothing) with one commit and one fsync, then hands each write its outcome, which wakes that write's caller. A
+ * caller returns only after the commit of its write's group, and a failed commit fails them all and stores
+ * nothing; a caller whose write another committed never takes the write lock.
  * Mailbox keys never change after CREATE, so they are cached once read or committed and read without the lock.
  * The mailbox count is read from the file at open and kept beside the connection: only this object writes the
  * file, under the same lock.
@@ -46,6 +55,8 @@ import static org.securep2p.relay.RelayException.Reason.UNKNOWN_MAILBOX;
 public final class SqliteMailboxStore implements MailboxStore {
 
     public static final String FILE_NAME = "relay.db";
+    /** Locked exclusively while a store is open: a second relay on the same data folder is refused. */
+    static final String LOCK_FILE_NAME = "relay.db.lock";
     static final String NATIVE_FOLDER = "native";
     static final String TMPDIR_PROPERTY = "org.sqlite.tmpdir";
     static final int SCHEMA_VERSION = 1;
@@ -54,7 +65,14 @@ public final class SqliteMailboxStore implements MailboxStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteMailboxStore.class);
 
+    /** The writer: every change, under {@link #writeLock}. */
     private final Connection db;
+    /** Guards the writer (and the counters beside it); private, so no caller can hold it by accident. */
+    private final Object writeLock = new Object();
+    /** The reader (query_only): committed rows only, under {@link #readLock}, never behind a commit. */
+    private final Connection reader;
+    private final Object readLock = new Object();
+    private final FileChannel lockFile;
     private final int maxItems;
     private final long maxBytes;
     private final int maxMailboxes;
@@ -65,12 +83,17 @@ public final class SqliteMailboxStore implements MailboxStore {
     private final Map<MailboxId, Keys> keyCache = new ConcurrentHashMap<>();
     /** POSTs and DELETEs waiting for the next group commit. */
     private final Queue<Write> queued = new ConcurrentLinkedQueue<>();
+    /** Set while one caller drains {@link #queued} and commits that group: there is one committer at a time. */
+    private final AtomicBoolean committing = new AtomicBoolean();
     /** Runs just before each group commit; tests make it block or fail. */
     private volatile BeforeCommit beforeCommit = () -> { };
     private long groupCommits;
 
-    private SqliteMailboxStore(Connection db, int maxItems, long maxBytes, int maxMailboxes, long mailboxes) {
+    private SqliteMailboxStore(Connection db, Connection reader, FileChannel lockFile, int maxItems, long maxBytes,
+            int maxMailboxes, long mailboxes) {
         this.db = db;
+        this.reader = reader;
+        this.lockFile = lockFile;
         this.maxItems = maxItems;
         this.maxBytes = maxBytes;
         this.maxMailboxes = maxMailboxes;
@@ -83,12 +106,13 @@ public final class SqliteMailboxStore implements MailboxStore {
         RelayIdentity.ensurePrivateDirectory(dataDir);
         useNativeFolderIn(dataDir);
         Path file = dataDir.resolve(FILE_NAME);
+        FileChannel lockFile = lockDataFolder(dataDir.resolve(LOCK_FILE_NAME), file);
         SQLiteConfig sc = new SQLiteConfig();
         Connection db = null;
+        Connection reader = null;
         try {
             db = sc.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = db.createStatement()) {
-                s.execute("PRAGMA locking_mode = EXCLUSIVE");
                 s.execute("PRAGMA trusted_schema = OFF");
                 s.execute("PRAGMA cell_size_check = ON");
                 s.execute("PRAGMA synchronous = FULL");
@@ -119,15 +143,59 @@ public final class SqliteMailboxStore implements MailboxStore {
                     count = r.next() ? r.getLong(1) : 0;
                 }
                 Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-                return new SqliteMailboxStore(db, config.mailboxMaxItems(), config.mailboxMaxBytes(),
-                        config.maxMailboxes(), count);
+                reader = openReader(sc, file);
+                return new SqliteMailboxStore(db, reader, lockFile, config.mailboxMaxItems(),
+                        config.mailboxMaxBytes(), config.maxMailboxes(), count);
             }
         } catch (SQLException e) {
+            closeQuietly(reader);
             closeQuietly(db);
+            closeQuietly(lockFile);
             throw new IOException("The relay store " + file + " cannot be opened (" + e.getMessage()
-                    + "): another relay may be using this data folder, or the file is damaged.", e);
+                    + "): the file is damaged or the file system refused it.", e);
         } catch (IOException | RuntimeException e) {
+            closeQuietly(reader);
             closeQuietly(db);
+            closeQuietly(lockFile);
+            throw e;
+        }
+    }
+
+    /**
+     * Takes the data folder's store lock (0600), held until {@link #close}; refused while another relay, in this
+     * JVM or another, holds it. It replaces SQLite's exclusive locking mode, which would keep out the reader.
+     */
+    private static FileChannel lockDataFolder(Path lock, Path file) throws IOException {
+        FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            Files.setPosixFilePermissions(lock, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                throw new IOException("The relay store " + file + " cannot be opened: another relay may be using "
+                        + "this data folder.");
+            }
+            return ch;
+        } catch (OverlappingFileLockException e) {
+            closeQuietly(ch);
+            throw new IOException("The relay store " + file + " cannot be opened: another relay may be using this "
+                    + "data folder.", e);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    /** The read-only second connection: it reads the last commit's rows while the writer commits the next. */
+    private static Connection openReader(SQLiteConfig sc, Path file) throws SQLException {
+        Connection r = sc.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        try (Statement s = r.createStatement()) {
+            s.execute("PRAGMA trusted_schema = OFF");
+            s.execute("PRAGMA cell_size_check = ON");
+            s.execute("PRAGMA temp_store = MEMORY");
+            s.execute("PRAGMA query_only = ON");
+            return r;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(r);
             throw e;
         }
     }
@@ -175,9 +243,15 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     @Override
-    public synchronized void create(MailboxId mailbox, byte[] receiveKey, byte[] sendKey, Instant now)
+    public void create(MailboxId mailbox, byte[] receiveKey, byte[] sendKey, Instant now)
             throws RelayException {
         Objects.requireNonNull(mailbox, "mailbox");
+        synchronized (writeLock) {
+            createIn(mailbox, receiveKey, sendKey, now);
+        }
+    }
+
+    private void createIn(MailboxId mailbox, byte[] receiveKey, byte[] sendKey, Instant now) throws RelayException {
         boolean[] inserted = new boolean[1];
         inTransaction(() -> {
             Optional<Keys> existing = keysOf(mailbox);
@@ -219,23 +293,27 @@ public final class SqliteMailboxStore implements MailboxStore {
             return Optional.of(cached);
         }
         Optional<Keys> read;
-        synchronized (this) {
+        synchronized (readLock) {
             if (closed) {
                 throw new RelayException(INTERNAL, "The relay store is closed.");
             }
             try {
-                read = keysOf(mailbox);
+                read = keysOf(reader, mailbox);
             } catch (SQLException e) {
                 throw internal("read a mailbox", e);
             }
         }
-        // Only committed rows are read here (no transaction is open outside a call holding the lock).
+        // The reader sees only committed rows: a mailbox in a CREATE not yet committed is not cached.
         read.ifPresent(k -> keyCache.putIfAbsent(mailbox, k));
         return read;
     }
 
     private Optional<Keys> keysOf(MailboxId mailbox) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("SELECT receive_key, send_key FROM mailbox WHERE id = ?")) {
+        return keysOf(db, mailbox);
+    }
+
+    private static Optional<Keys> keysOf(Connection c, MailboxId mailbox) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT receive_key, send_key FROM mailbox WHERE id = ?")) {
             p.setBytes(1, mailbox.bytes());
             try (ResultSet r = p.executeQuery()) {
                 return r.next() ? Optional.of(new Keys(r.getBytes(1), r.getBytes(2))) : Optional.empty();
@@ -292,9 +370,18 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     @Override
-    public synchronized List<Item> itemsAfter(MailboxId mailbox, long after, Instant now, int limit)
-            throws RelayException {
-        try (PreparedStatement p = db.prepareStatement("SELECT seq, posted, blob FROM item WHERE mailbox = ? "
+    public List<Item> itemsAfter(MailboxId mailbox, long after, Instant now, int limit) throws RelayException {
+        synchronized (readLock) {
+            if (closed) {
+                throw new RelayException(INTERNAL, "The relay store is closed.");
+            }
+            return itemsAfterIn(mailbox, after, now, limit);
+        }
+    }
+
+    /** The read of {@link #itemsAfter} on the reader, which sees the last commit and never waits for the next. */
+    private List<Item> itemsAfterIn(MailboxId mailbox, long after, Instant now, int limit) throws RelayException {
+        try (PreparedStatement p = reader.prepareStatement("SELECT seq, posted, blob FROM item WHERE mailbox = ? "
                 + "AND seq > ? AND expires > ? ORDER BY seq LIMIT ?")) {
             p.setBytes(1, mailbox.bytes());
             p.setLong(2, after);
@@ -328,18 +415,43 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     /**
-     * Queues {@code w}, then waits for this object's lock: whoever holds it next runs every queued write, ours
-     * included unless an earlier holder already did. Returns once the group that held {@code w} has committed.
+     * Queues {@code w} and returns once the group that held it has committed (or failed). If no group is being
+     * committed, this caller becomes the committer: it drains the queue and commits that group under the write
+     * lock. Otherwise it waits on {@code w} itself, woken by the outcome the committer of its group hands it, or
+     * nudged to commit the next group. Waiters never queue for the write lock only to learn that their write is
+     * done (with a few hundred posters, each doing so in turn was a convoy: every answer waited for the commits of
+     * later groups, and the posters held the server's threads meanwhile).
      */
     private long groupCommitted(Write w) throws RelayException {
         queued.add(w);
-        synchronized (this) {
-            if (!w.finished()) {
-                List<Write> group = new ArrayList<>();
-                for (Write next = queued.poll(); next != null; next = queued.poll()) {
-                    group.add(next);
+        while (!w.finished()) {
+            if (committing.compareAndSet(false, true)) {
+                try {
+                    List<Write> group = new ArrayList<>();
+                    for (Write next = queued.poll(); next != null; next = queued.poll()) {
+                        group.add(next);
+                    }
+                    if (!group.isEmpty()) {
+                        synchronized (writeLock) {
+                            try {
+                                runGroup(group);
+                            } finally {
+                                failUnanswered(group);
+                            }
+                        }
+                    }
+                } finally {
+                    committing.set(false);
+                    // Writes queued during this commit wait for a committer: the first of them becomes the next
+                    // one, even if this commit ended in an exception. (One queued after this peek finds the flag
+                    // free itself, as it looks after queueing.)
+                    Write next = queued.peek();
+                    if (next != null) {
+                        next.nudge();
+                    }
                 }
-                runGroup(group);
+            } else {
+                w.awaitOutcomeOrNudge();
             }
         }
         return w.outcome();
@@ -400,6 +512,18 @@ public final class SqliteMailboxStore implements MailboxStore {
         }
     }
 
+    /**
+     * After a group that ended with an unexpected exception (a bug, not a store failure): every write left without
+     * an outcome fails with INTERNAL, so no caller waits forever (runGroup rolled the transaction back).
+     */
+    private static void failUnanswered(List<Write> group) {
+        for (Write w : group) {
+            if (!w.finished()) {
+                w.fail(new RelayException(INTERNAL, "The relay could not store or read; nothing was changed."));
+            }
+        }
+    }
+
     private void rollbackQuietly() {
         try {
             db.rollback();
@@ -409,29 +533,39 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     @Override
-    public synchronized int sweep(Instant now) throws RelayException {
+    public int sweep(Instant now) throws RelayException {
         int[] n = new int[1];
-        inTransaction(() -> {
-            try (PreparedStatement p = db.prepareStatement("DELETE FROM item WHERE expires <= ?")) {
-                p.setLong(1, now.toEpochMilli());
-                n[0] = p.executeUpdate();
-            }
-        });
+        synchronized (writeLock) {
+            inTransaction(() -> {
+                try (PreparedStatement p = db.prepareStatement("DELETE FROM item WHERE expires <= ?")) {
+                    p.setLong(1, now.toEpochMilli());
+                    n[0] = p.executeUpdate();
+                }
+            });
+        }
         return n[0];
     }
 
     /** The connection's value of a pragma (tests check the durability settings). */
-    synchronized String setting(String pragma) throws SQLException {
-        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA " + pragma)) {
-            return r.next() ? r.getString(1) : "";
+    String setting(String pragma) throws SQLException {
+        synchronized (writeLock) {
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA " + pragma)) {
+                return r.next() ? r.getString(1) : "";
+            }
         }
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            closeQuietly(db);
+    public void close() {
+        synchronized (writeLock) {
+            if (!closed) {
+                closed = true;
+                synchronized (readLock) {
+                    closeQuietly(reader);
+                }
+                closeQuietly(db);
+                closeQuietly(lockFile);
+            }
         }
     }
 
@@ -454,8 +588,10 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     /** How many group commits succeeded (tests count fsyncs with it). */
-    synchronized long groupCommits() {
-        return groupCommits;
+    long groupCommits() {
+        synchronized (writeLock) {
+            return groupCommits;
+        }
     }
 
     /** How many writes wait for the next group commit. */
@@ -464,12 +600,14 @@ public final class SqliteMailboxStore implements MailboxStore {
     }
 
     /**
-     * One POST or DELETE and its outcome: set once, under the store's lock, by the group that ran it; read by its
-     * caller after it has held the same lock (so no further publication is needed).
+     * One POST or DELETE and its outcome: set once by the committer of the group that ran it, which wakes the
+     * caller; all of it under this object's own monitor (one per write, so no waiter contends with another).
      */
     private static final class Write {
         private final WriteBody body;
         private boolean finished;
+        /** Set when a committer hands the next group to this write's caller; cleared when the caller wakes. */
+        private boolean nudged;
         private long result;
         private RelayException failure;
 
@@ -481,21 +619,48 @@ public final class SqliteMailboxStore implements MailboxStore {
             return body;
         }
 
-        boolean finished() {
+        synchronized boolean finished() {
             return finished;
         }
 
-        void succeed(long r) {
+        synchronized void succeed(long r) {
             result = r;
             finished = true;
+            notifyAll();
         }
 
-        void fail(RelayException e) {
+        synchronized void fail(RelayException e) {
             failure = e;
             finished = true;
+            notifyAll();
         }
 
-        long outcome() throws RelayException {
+        /** Asks this write's caller to look again whether it should commit (its write still queued). */
+        synchronized void nudge() {
+            nudged = true;
+            notifyAll();
+        }
+
+        /**
+         * Waits until the write has its outcome or is nudged. Not interruptible: the write is queued and will be
+         * committed whatever happens to its caller, which must hear how (the interrupt is kept for later).
+         */
+        synchronized void awaitOutcomeOrNudge() {
+            boolean interrupted = false;
+            while (!finished && !nudged) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            nudged = false;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        synchronized long outcome() throws RelayException {
             if (!finished) {
                 throw new IllegalStateException("a write's outcome read before its group ran");
             }
@@ -540,6 +705,14 @@ public final class SqliteMailboxStore implements MailboxStore {
         // The message names the operation only: SQLite's text could quote a statement, never an id (all bound).
         LOG.warn("The relay store could not {}: {}", what, e.getMessage());
         return new RelayException(INTERNAL, "The relay could not store or read; nothing was changed.", e);
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        try {
+            c.close(); // releases the data folder's lock
+        } catch (IOException e) {
+            LOG.debug("closing the relay store's lock: {}", e.getMessage());
+        }
     }
 
     private static void closeQuietly(Connection c) {

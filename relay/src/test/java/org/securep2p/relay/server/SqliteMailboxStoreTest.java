@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -66,8 +67,12 @@ class SqliteMailboxStoreTest {
         open(10, 1 << 20, 10);
         assertThat(store.setting("journal_mode")).isEqualTo("wal");
         assertThat(store.setting("synchronous")).isEqualTo("2"); // FULL
-        assertThat(store.setting("locking_mode")).isEqualTo("exclusive");
+        // Not SQLite's exclusive mode, which would keep out the reader: the data folder's lock file keeps out
+        // a second relay (aSecondStoreOnTheSameFolderIsRefused).
+        assertThat(store.setting("locking_mode")).isEqualTo("normal");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data.resolve("relay.db"))))
+                .isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data.resolve("relay.db.lock"))))
                 .isEqualTo("rw-------");
     }
 
@@ -332,6 +337,137 @@ class SqliteMailboxStoreTest {
             assertThat(keys.get(20, TimeUnit.SECONDS).orElseThrow().sendKey()).isEqualTo(expected);
         } finally {
             release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void itemsAreReadWhileAGroupCommitsAndOnlyCommittedOnes() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        assertThat(store.post(box, new byte[] {7}, now, later)).isEqualTo(1L);
+        try (HeldGroup g = new HeldGroup(box, 0, false)) {
+            // The second post is inside its commit, holding the writer: a subscription's read must not wait for
+            // it, and sees the committed item only.
+            CompletableFuture<List<MailboxStore.Item>> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return store.itemsAfter(box, 0, now, 10);
+                } catch (RelayException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, g.pool);
+            assertThat(read.get(10, TimeUnit.SECONDS)).extracting(MailboxStore.Item::sequence).containsExactly(1L);
+            assertThat(g.first).isNotDone();
+            g.release.countDown();
+            assertThat(g.first.get(20, TimeUnit.SECONDS)).isEqualTo(2L);
+        }
+        assertThat(store.itemsAfter(box, 0, now, 10)).extracting(MailboxStore.Item::sequence).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aPosterWhoseGroupCommittedIsAnsweredWhileTheNextGroupCommits() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        int n = 8;
+        CountDownLatch thirdHolding = new CountDownLatch(1);
+        CountDownLatch releaseThird = new CountDownLatch(1);
+        try (HeldGroup g = new HeldGroup(box, n, false)) {
+            java.util.concurrent.atomic.AtomicReference<CompletableFuture<Long>> last =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            // Commit 1 is the HeldGroup's first post; commit 2 holds the n queued posts and, before it commits,
+            // queues one more post, whose commit (3) is then held until the end.
+            store.beforeCommit(() -> {
+                int c = g.commits.incrementAndGet();
+                if (c == 2) {
+                    last.set(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return store.post(box, new byte[] {4}, now, later);
+                        } catch (RelayException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    }, g.pool));
+                    Await.until("a post queues behind the second commit", Duration.ofSeconds(20),
+                            () -> store.queuedWrites() == 1);
+                } else if (c == 3) {
+                    thirdHolding.countDown();
+                    try {
+                        releaseThird.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            g.commits.set(1);
+            g.release.countDown();
+            assertThat(g.first.get(20, TimeUnit.SECONDS)).isEqualTo(1L);
+            assertThat(thirdHolding.await(20, TimeUnit.SECONDS)).isTrue();
+            // Every post of the second group was committed: each is answered although the third commit holds the
+            // writer (before, each took the store's lock in turn to learn its outcome, behind that commit).
+            List<Long> sequences = new ArrayList<>();
+            for (CompletableFuture<Long> f : g.rest) {
+                sequences.add(f.get(10, TimeUnit.SECONDS));
+            }
+            assertThat(sequences).containsExactlyInAnyOrder(2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+            assertThat(last.get()).isNotDone();
+            releaseThird.countDown();
+            assertThat(last.get().get(20, TimeUnit.SECONDS)).isEqualTo(10L);
+        } finally {
+            releaseThird.countDown();
+        }
+        assertThat(store.groupCommits()).isEqualTo(3);
+    }
+
+    @Test
+    void aGroupEndedByAnUnexpectedExceptionAnswersEveryWriteOfIt() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        try (HeldGroup g = new HeldGroup(box, 4, false)) {
+            store.beforeCommit(() -> {
+                if (g.commits.incrementAndGet() == 2) {
+                    throw new IllegalStateException("a bug in the commit (test)");
+                }
+            });
+            g.release.countDown();
+            assertThat(g.first.get(20, TimeUnit.SECONDS)).isEqualTo(1L);
+            // The committer sees the exception itself; the others are failed, none left waiting for an outcome.
+            int internal = 0;
+            for (CompletableFuture<Long> f : g.rest) {
+                try {
+                    f.get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RelayException r) {
+                        assertThat(r.reason()).isEqualTo(Reason.INTERNAL);
+                        internal++;
+                    } else {
+                        assertThat(e.getCause()).isInstanceOf(IllegalStateException.class);
+                    }
+                }
+            }
+            assertThat(internal).isEqualTo(3);
+        }
+        store.beforeCommit(() -> { });
+        assertThat(store.itemsAfter(box, 0, now, 100)).extracting(MailboxStore.Item::sequence).containsExactly(1L);
+        assertThat(store.post(box, new byte[] {9}, now, later)).isEqualTo(2L);
+    }
+
+    @Test
+    void writesAndReadsNeverTakeTheStoresOwnMonitor() throws Exception {
+        open(100, 1 << 20, 10);
+        MailboxId box = box();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            // Before, every poster took the store's monitor to learn its outcome, and every read waited for it:
+            // whoever held it (a commit, a sweep) held up all of them. The store now locks only private objects.
+            SqliteMailboxStore held = store;
+            synchronized (held) {
+                Future<List<MailboxStore.Item>> f = pool.submit(() -> {
+                    long seq = store.post(box, new byte[] {1}, now, later);
+                    assertThat(store.delete(box, seq)).isEqualTo(1);
+                    return store.itemsAfter(box, 0, now, 10);
+                });
+                assertThat(f.get(10, TimeUnit.SECONDS)).isEmpty();
+            }
+        } finally {
             pool.shutdownNow();
         }
     }
