@@ -120,6 +120,8 @@ public final class Tui {
     private final ExecutorService sender = Executors.newSingleThreadExecutor(daemon("tui-send"));
 
     private boolean running = true;
+    /** Run once after the first frame is drawn (then nothing). */
+    private Runnable firstFrameDrawn = () -> { };
     private final MenuScreen menu = new MenuScreen(this);
     private Screen screen = menu;
     /** The dialog over {@link #screen}, if any. */
@@ -176,6 +178,15 @@ public final class Tui {
      */
     public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor, boolean bell)
             throws IOException {
+        run(messenger, floor, bell, () -> { });
+    }
+
+    /**
+     * As {@link #run(CompletionStage, SecurityLevel, boolean)}; {@code firstFrameDrawn} runs once, on the TUI's
+     * thread, right after the first frame is on the terminal.
+     */
+    public static void run(CompletionStage<? extends Messenger> messenger, SecurityLevel floor, boolean bell,
+            Runnable firstFrameDrawn) throws IOException {
         // What DefaultTerminalFactory makes on Unix, set up with one stty process and writing through a buffer
         // (SttyTerminal and TerminalOutput say why); the charset is the one the factory would take.
         Terminal terminal = new SttyTerminal(System.in, new TerminalOutput(new FileOutputStream(FileDescriptor.out),
@@ -184,6 +195,7 @@ public final class Tui {
             Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemUTC(), ZoneId.systemDefault());
             tui.floor = floor;
             tui.bell = bell;
+            tui.firstFrameDrawn = firstFrameDrawn;
             tui.loop();
         } finally {
             terminal.close();
@@ -207,6 +219,14 @@ public final class Tui {
         new Tui(messenger, new TerminalScreen(terminal), clock, zone).loop();
     }
 
+    /** For tests: with {@code firstFrameDrawn} as in {@link #run(CompletionStage, SecurityLevel, boolean, Runnable)}. */
+    static void run(CompletionStage<? extends Messenger> messenger, Terminal terminal, Clock clock, ZoneId zone,
+            Runnable firstFrameDrawn) throws IOException {
+        Tui tui = new Tui(messenger, new TerminalScreen(terminal), clock, zone);
+        tui.firstFrameDrawn = firstFrameDrawn;
+        tui.loop();
+    }
+
     /** For tests: with the bell on or off. */
     static void run(Messenger messenger, Terminal terminal, Clock clock, ZoneId zone, boolean bell)
             throws IOException {
@@ -226,7 +246,8 @@ public final class Tui {
                     resized = true;
                     dirty = true;
                 }
-                Runnable task = inbox.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
+                // A screen waiting to be drawn (the first frame, the answer to a key) is drawn without the tick's wait.
+                Runnable task = dirty ? inbox.poll() : inbox.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
                 while (task != null) {
                     guarded(task);
                     dirty = true;
@@ -255,6 +276,9 @@ public final class Tui {
                     lastDraw = now;
                     dirty = false;
                     resized = false;
+                    Runnable once = firstFrameDrawn;
+                    firstFrameDrawn = () -> { };
+                    once.run();
                 }
             }
         } catch (InterruptedException e) {
