@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -35,18 +36,9 @@ class LauncherIT {
     void aStartOnJdk22OrNewerWritesNoJvmWarning() throws Exception {
         Optional<Path> java = newestJava(22);
         assumeTrue(java.isPresent(), "no JDK 22 or newer under /usr/lib/jvm: nothing to check");
-        Path launcher = Path.of("..", "securep2p").toAbsolutePath().normalize();
-        Path pass = dir.resolve("pass");
-        Files.writeString(pass, "launcher test passphrase");
-        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
         Path stderr = dir.resolve("stderr.txt");
-        ProcessBuilder b = new ProcessBuilder(List.of(launcher.toString(), "--json", "--home",
-                dir.resolve("home").toString(), "--name", "alice")).redirectError(stderr.toFile());
-        b.environment().put("SECUREP2P_JAVA", java.get().toString());
+        ProcessBuilder b = jsonStart(java.get(), stderr);
         b.environment().put("SECUREP2P_CLASS_CACHE", "0");
-        b.environment().put("SECUREP2P_PASSPHRASE_FILE", pass.toString());
-        b.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
-        b.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
         Process p = b.start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 OutputStream in = p.getOutputStream()) {
@@ -78,19 +70,9 @@ class LauncherIT {
     void aFirstJsonStartThatRecordsTheClassCachePrintsOnlyJsonOnStdout() throws Exception {
         Optional<Path> java = newestJava(24);
         assumeTrue(java.isPresent(), "no JDK 24 or newer under /usr/lib/jvm: no AOT cache recorded");
-        Path launcher = Path.of("..", "securep2p").toAbsolutePath().normalize();
-        Path pass = dir.resolve("pass");
-        Files.writeString(pass, "launcher test passphrase");
-        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
         Path stderr = dir.resolve("stderr.txt");
-        ProcessBuilder b = new ProcessBuilder(List.of(launcher.toString(), "--json", "--home",
-                dir.resolve("home").toString(), "--name", "alice")).redirectError(stderr.toFile());
-        b.environment().put("SECUREP2P_JAVA", java.get().toString());
-        b.environment().put("SECUREP2P_PASSPHRASE_FILE", pass.toString());
-        b.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
-        b.environment().put("XDG_CACHE_HOME", dir.resolve("fresh-cache").toString());
-        Process p = b.start();
-        List<String> lines = new java.util.ArrayList<>();
+        Process p = jsonStart(java.get(), stderr).start();
+        List<String> lines = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 OutputStream in = p.getOutputStream()) {
             String first = out.readLine();
@@ -144,6 +126,24 @@ class LauncherIT {
             ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
                     .filter(c -> c.contains(home.toString())).isPresent()).forEach(ProcessHandle::destroyForcibly);
         }
+    }
+
+    /**
+     * {@code ./securep2p --json} on {@code java} with a fresh home and class cache folder under {@link #dir}, keys
+     * under a passphrase file, no session bus; stderr to {@code stderr}.
+     */
+    private ProcessBuilder jsonStart(Path java, Path stderr) throws IOException {
+        Path launcher = Path.of("..", "securep2p").toAbsolutePath().normalize();
+        Path pass = dir.resolve("pass");
+        Files.writeString(pass, "launcher test passphrase");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        ProcessBuilder b = new ProcessBuilder(List.of(launcher.toString(), "--json", "--home",
+                dir.resolve("home").toString(), "--name", "alice")).redirectError(stderr.toFile());
+        b.environment().put("SECUREP2P_JAVA", java.toString());
+        b.environment().put("SECUREP2P_PASSPHRASE_FILE", pass.toString());
+        b.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        b.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        return b;
     }
 
     private static void run(String... command) throws IOException, InterruptedException {
