@@ -193,6 +193,8 @@ final class Rendezvous implements AutoCloseable {
             // The contact's offer may have been taken (or a session come up) while the wait gathered.
             Optional<Opened> meanwhile = alreadyOpen(peer);
             if (meanwhile.isPresent()) {
+                // A set-up with the contact runs: an offer of its kept for after a failed open has no use now.
+                deferred.remove(peer);
                 LOG.info("wait {} for {} ended unposted: a set-up with it started meanwhile", wait.attempt(),
                         peer.shortForm());
                 host.cancelIfWaiting(wait.attempt());

@@ -101,6 +101,22 @@ class RendezvousRaceTest {
     }
 
     @Test
+    void anOfferKeptByTheLowerSideIsDroppedWhenASessionComesUpMeanwhile() throws Exception {
+        rendezvous = new Rendezvous(host, LOW, RANDOM, Clock.systemUTC());
+        Future<Messenger.Opened> opened = openWhileGathering(HIGH);
+        rendezvous.received(HIGH, offerFrom(HIGH));
+        host.live = true;
+        host.gathered.countDown();
+        assertThat(opened.get(10, TimeUnit.SECONDS).alreadyConnected()).isTrue();
+
+        // The session ends; the next open fails: the offer kept from before must not be taken now.
+        host.live = false;
+        host.waitFails = true;
+        assertThatThrownBy(() -> rendezvous.open(HIGH)).isInstanceOf(AppException.class);
+        assertThat(host.connects).isEmpty();
+    }
+
+    @Test
     void aSecondOpenOfTheSameContactWhileTheFirstGathersReturnsTheFirstOffer() throws Exception {
         rendezvous = new Rendezvous(host, LOW, RANDOM, Clock.systemUTC());
         Future<Messenger.Opened> first = openWhileGathering(HIGH);
@@ -160,6 +176,7 @@ class RendezvousRaceTest {
         final List<ChatPayload> posted = new CopyOnWriteArrayList<>();
         final List<String> cancelled = new CopyOnWriteArrayList<>();
         volatile boolean waitFails;
+        volatile boolean live;
         final AtomicInteger waitCount = new AtomicInteger();
 
         @Override
@@ -174,7 +191,7 @@ class RendezvousRaceTest {
 
         @Override
         public boolean isLive(Fingerprint peer) {
-            return false;
+            return live;
         }
 
         @Override
