@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.app.store.AtomicFile;
 import org.securep2p.app.trust.TrustOrigin;
 import org.securep2p.app.trust.TrustStore;
+import org.securep2p.crypto.Fingerprint;
 import org.securep2p.crypto.InMemoryPrivateKeys;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
@@ -445,8 +446,8 @@ class DefaultMessengerTest {
         DefaultMessenger bob = codeMessenger("bob", bobEvents);
         DefaultMessenger carol = codeMessenger("carol", carolEvents);
         // Alice asked carol (a chat request, §23.4); the code reached bob too (the relay shows it to whom it likes).
-        ChatEvent.Endpoint wait = alice.waitForPeer(LEVEL, java.util.Optional.of(
-                org.securep2p.crypto.Fingerprint.parse(carol.identity().fingerprint())));
+        ChatEvent.Endpoint wait = alice.waitForPeer(LEVEL,
+                Optional.of(Fingerprint.parse(carol.identity().fingerprint())));
         bob.connect(wait.code(), LEVEL);
         ChatEvent.Failure refused = awaitIn(aliceEvents, ChatEvent.Failure.class,
                 f -> f.attempt().equals(wait.attempt()));
