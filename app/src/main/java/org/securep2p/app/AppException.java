@@ -39,7 +39,11 @@ public final class AppException extends Exception {
         /** The member has no connection to the organisation relay (§23.4). */
         NOT_ONLINE(-32021, "That member is not online."),
         /** A directory or chat-request call without an organisation relay (§23.2). */
-        NO_DIRECTORY(-32022, "There is no organisation directory: it needs organisation mode and a relay.");
+        NO_DIRECTORY(-32022, "There is no organisation directory: it needs organisation mode and a relay."),
+        /** A file transfer id that names no transfer of this side's (PROTOCOL.md §24). */
+        UNKNOWN_FILE(-32023, "There is no such file transfer."),
+        /** The file cannot be offered: missing, unreadable, not a regular file, or over {@code files.max_mb}. */
+        FILE_REFUSED(-32024, "That file cannot be sent.");
 
         private final int code;
         private final String sentence;

@@ -111,6 +111,27 @@ public sealed interface ChatEvent {
     record ChatRequest(String id, String name, String fingerprint, SecurityLevel level) implements ChatEvent {
     }
 
+    /**
+     * The peer offers a file (PROTOCOL.md §24.5): {@code name} is the peer's, shown escaped; the user answers
+     * with {@link Messenger#acceptFile} or {@link Messenger#declineFile} ({@code autoAccepted} when
+     * {@code files.auto_accept_mb} took it already).
+     */
+    record FileOffered(String peer, String id, String name, long size, String mediaType, boolean autoAccepted)
+            implements ChatEvent {
+    }
+
+    /** Progress of a transfer, at most 4 a second per transfer and once at its end; {@code rate} in bytes/s. */
+    record FileProgress(String peer, String id, long bytes, long total, long rate) implements ChatEvent {
+    }
+
+    /** A transfer ended verified: the receiver's {@code path} is the final file, the sender's the file it sent. */
+    record FileDone(String peer, String id, String path, String sha256) implements ChatEvent {
+    }
+
+    /** A transfer ended without the file: cancelled, declined, refused, or failed; the reason is a sentence. */
+    record FileFailed(String peer, String id, String reason) implements ChatEvent {
+    }
+
     /** Something the user asked for failed; the reason is a sentence; {@code attempt} is "" when not about one. */
     record Failure(String attempt, String reason) implements ChatEvent {
     }

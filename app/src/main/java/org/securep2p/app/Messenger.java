@@ -133,6 +133,40 @@ public interface Messenger extends AutoCloseable {
         throw noDirectory();
     }
 
+    /**
+     * Offers the file at {@code path} to {@code peer} (PROTOCOL.md §24.5) and returns the transfer's id (32 hex
+     * digits) at once; hashing, the offer and the chunks follow in the background, reported by
+     * {@link ChatEvent.FileProgress}, {@link ChatEvent.FileDone} or {@link ChatEvent.FileFailed}. A missing,
+     * unreadable or too large file: {@link AppException.Reason#FILE_REFUSED} with a sentence.
+     */
+    default String sendFile(String peer, java.nio.file.Path path) throws AppException {
+        throw noFiles();
+    }
+
+    /** Accepts the offer {@code id} of a {@link ChatEvent.FileOffered}: the file is received into downloads. */
+    default void acceptFile(String id) throws AppException {
+        throw noFiles();
+    }
+
+    /** Declines the offer {@code id}: the sender is told, nothing is written. */
+    default void declineFile(String id) throws AppException {
+        throw noFiles();
+    }
+
+    /** Cancels transfer {@code id} in either direction; the peer is told and a partial file removed. */
+    default void cancelFile(String id) throws AppException {
+        throw noFiles();
+    }
+
+    /** Every transfer not yet finished, and those that finished since the start, oldest first. */
+    default List<TransferInfo> transfers() {
+        return List.of();
+    }
+
+    private static AppException noFiles() {
+        return new AppException(AppException.Reason.UNKNOWN_FILE, "This messenger does not transfer files.");
+    }
+
     private static AppException noDirectory() {
         return new AppException(AppException.Reason.NO_DIRECTORY, "Start with --trust ca:PATH and a relay.");
     }
@@ -142,6 +176,16 @@ public interface Messenger extends AutoCloseable {
 
     /** A member of the organisation's directory as the front ends list it. */
     record MemberInfo(String name, String fingerprint, boolean online, boolean conversation, boolean blocked) {
+    }
+
+    /**
+     * One file transfer as the front ends show it. {@code state} is one of offered (waiting for the receiver's
+     * answer), asking (an offer this user has not answered), sending, receiving, waiting (no path to the peer
+     * now: resumes when there is one), done, failed, cancelled. {@code rate} is bytes per second over the last
+     * second; {@code path} the file sent, or the file received (its {@code .part} until done).
+     */
+    record TransferInfo(String id, String peer, String name, boolean outgoing, long bytes, long total, long rate,
+            String state, String path) {
     }
 
     /** What {@link #open} did: the wait's attempt id, or nothing because the contact is connected already. */
