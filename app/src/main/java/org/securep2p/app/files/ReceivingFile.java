@@ -11,9 +11,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -109,7 +108,9 @@ public final class ReceivingFile implements AutoCloseable {
             log.truncate(whole);
         }
         journalLength = whole;
-        Map<Integer, byte[]> journaled = new HashMap<>();
+        // Flat and in index order: half a million chunks cost 16 MiB here, and the .part is then read forwards.
+        byte[] leaves = new byte[chunkCount * MerkleTree.HASH_LENGTH];
+        BitSet journaled = new BitSet(chunkCount);
         ByteBuffer buf = ByteBuffer.allocate(BUFFER - BUFFER % RECORD);
         long pos = 0;
         while (pos < whole) {
@@ -120,22 +121,23 @@ public final class ReceivingFile implements AutoCloseable {
             pos += buf.remaining();
             while (buf.remaining() >= RECORD) {
                 int index = buf.getInt();
-                byte[] leaf = new byte[MerkleTree.HASH_LENGTH];
-                buf.get(leaf);
                 if (index >= 0 && index < chunkCount) {
                     // A later record of the same chunk was written after the earlier one: it describes the data.
-                    journaled.put(index, leaf);
+                    buf.get(leaves, index * MerkleTree.HASH_LENGTH, MerkleTree.HASH_LENGTH);
+                    journaled.set(index);
+                } else {
+                    buf.position(buf.position() + MerkleTree.HASH_LENGTH);
                 }
             }
         }
         byte[] chunk = new byte[Math.max(1, (int) Math.min(chunkSize, size))];
-        for (Map.Entry<Integer, byte[]> e : journaled.entrySet()) {
-            int index = e.getKey();
+        for (int index = journaled.nextSetBit(0); index >= 0; index = journaled.nextSetBit(index + 1)) {
             int len = chunkLength(index);
             ByteBuffer b = ByteBuffer.wrap(chunk, 0, len);
             readFully(data, b, (long) index * chunkSize);
             if (!b.hasRemaining()
-                    && MessageDigest.isEqual(MerkleTree.leafHash(chunk, 0, len), e.getValue())) {
+                    && MessageDigest.isEqual(MerkleTree.leafHash(chunk, 0, len), Arrays.copyOfRange(leaves,
+                            index * MerkleTree.HASH_LENGTH, (index + 1) * MerkleTree.HASH_LENGTH))) {
                 have.set(index);
                 bytesHeld += len;
             }
