@@ -312,7 +312,11 @@ final class FileTransfers implements AutoCloseable {
             }
             in.state = "receiving";
         }
-        sendHave(in);
+        // The sender waits for this on a direct path; through the relay it posts without waiting, and a HAVE there
+        // would ask for chunks still in the inbox again (§24.5): the next session's HAVE says where we are.
+        if (host.live(in.peer).isPresent()) {
+            sendHave(in);
+        }
         if (in.file.complete()) {
             // Everything came through the relay before the user said yes.
             completeIncoming(in);
@@ -468,9 +472,11 @@ final class FileTransfers implements AutoCloseable {
             workers.execute(() -> sendDirect(o, live.get(), generation));
         } else {
             synchronized (o) {
-                // Chunks the relay lost or altered: posted, yet missing below the highest one the receiver holds.
+                // A HAVE through the relay follows a refused chunk (§24.5). The inbox delivers in posting order,
+                // so every chunk up to the highest held one (and the one just past it) was taken or refused:
+                // those missing are posted again.
                 int top = o.have.length();
-                for (int i = o.posted.nextSetBit(0); i >= 0 && i < top; i = o.posted.nextSetBit(i + 1)) {
+                for (int i = o.posted.nextSetBit(0); i >= 0 && i <= top; i = o.posted.nextSetBit(i + 1)) {
                     if (!o.have.get(i)) {
                         o.posted.clear(i);
                     }
@@ -640,7 +646,10 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
-    /** Posts the chunks not known to be held (nor posted already) into the contact's inbox, one at a time. */
+    /**
+     * Posts the chunks not known to be held (nor posted already) into the contact's inbox, one at a time, lowest
+     * index first; a chunk a HAVE asked for again (its posted mark cleared) is picked up by the same loop.
+     */
     private void relayChunks(Outgoing o) {
         synchronized (o) {
             if (o.relayLoop || o.over) {
@@ -649,16 +658,20 @@ final class FileTransfers implements AutoCloseable {
             o.relayLoop = true;
             o.state = "sending";
         }
+        int count = o.offer.chunkCount();
         try {
-            int count = o.offer.chunkCount();
-            for (int i = 0; i < count; i++) {
+            while (true) {
+                int i;
                 synchronized (o) {
                     if (o.over || closed || host.live(o.peer).isPresent()) {
                         // A session took over: its HAVE drives the rest.
                         return;
                     }
-                    if (o.have.get(i) || o.posted.get(i)) {
-                        continue;
+                    BitSet todo = (BitSet) o.have.clone();
+                    todo.or(o.posted);
+                    i = todo.nextClearBit(0);
+                    if (i >= count) {
+                        return;
                     }
                 }
                 byte[] sealedChunk;
