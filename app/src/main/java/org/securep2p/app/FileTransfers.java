@@ -496,6 +496,7 @@ final class FileTransfers implements AutoCloseable {
         }
         synchronized (o) {
             o.have.set(0, o.offer.chunkCount());
+            o.state = "done";
         }
         progress(o, true);
         finishStored(o, TransferStore.Status.DONE);
@@ -538,6 +539,9 @@ final class FileTransfers implements AutoCloseable {
                 if (fresh) {
                     in.have.set(chunk.index());
                     in.rateBytes += opened.data().length;
+                    if ("waiting".equals(in.state)) {
+                        in.state = "receiving";
+                    }
                 } else {
                     in.duplicates++;
                     LOG.debug("file {}: chunk {} again (held already)", in.offer.id(), chunk.index());
@@ -813,8 +817,8 @@ final class FileTransfers implements AutoCloseable {
         if (t instanceof Incoming in && in.file != null) {
             in.file.discard();
         }
-        finishStored(t, reason == FileMessage.CancelReason.CANCELLED ? TransferStore.Status.CANCELLED
-                : TransferStore.Status.FAILED);
+        finishStored(t, reason == FileMessage.CancelReason.CANCELLED || reason == null
+                ? TransferStore.Status.CANCELLED : TransferStore.Status.FAILED);
         host.emit(new ChatEvent.FileFailed(t.peer.displayString(), t.offer.id().hex(), sentence));
         forget(t);
     }
