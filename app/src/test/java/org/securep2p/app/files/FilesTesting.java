@@ -68,7 +68,11 @@ final class FilesTesting {
     static void unmount(Path dir) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("umount " + dir + " failed");
+            // Still busy (a failed test left a file open): detach it now, so no mount outlives the test.
+            Process lazy = new ProcessBuilder("umount", "-l", dir.toString()).redirectErrorStream(true).start();
+            if (!lazy.waitFor(30, TimeUnit.SECONDS) || lazy.exitValue() != 0) {
+                throw new IOException("umount " + dir + " failed");
+            }
         }
     }
 

@@ -221,27 +221,32 @@ class ReceivingFileTest {
         // Four times the disk.
         Source s = source(256 * CHUNK, 9);
         ReceivingFile f = open(mounted, s);
-        FileTransferException failure = null;
-        int written = 0;
-        for (int i = 0; i < s.offer().chunkCount() && failure == null; i++) {
-            try {
-                write(f, s, i);
-                written++;
-            } catch (FileTransferException e) {
-                failure = e;
+        try {
+            FileTransferException failure = null;
+            int written = 0;
+            for (int i = 0; i < s.offer().chunkCount() && failure == null; i++) {
+                try {
+                    write(f, s, i);
+                    written++;
+                } catch (FileTransferException e) {
+                    failure = e;
+                }
             }
-        }
-        assertThat(failure).isNotNull();
-        assertThat(failure.reason()).isEqualTo(FileTransferException.Reason.NO_SPACE);
-        assertThat(written).isBetween(1, 64);
-        // The C library may speak another language: the file system's own answer decides then.
-        java.io.IOException localised = new java.io.IOException(
-                "Auf dem Ger\u00e4t ist kein Speicherplatz mehr verf\u00fcgbar");
-        assertThat(DiskFull.isCause(localised, mounted.resolve("x.part"), CHUNK)).isTrue();
-        assertThat(DiskFull.isCause(localised, dir.resolve("x.part"), CHUNK)).isFalse();
-        f.discard();
-        try (var entries = Files.list(mounted)) {
-            assertThat(entries).isEmpty();
+            assertThat(failure).isNotNull();
+            assertThat(failure.reason()).isEqualTo(FileTransferException.Reason.NO_SPACE);
+            assertThat(written).isBetween(1, 64);
+            // The C library may speak another language: the file system's own answer decides then.
+            java.io.IOException localised = new java.io.IOException(
+                    "Auf dem Ger\u00e4t ist kein Speicherplatz mehr verf\u00fcgbar");
+            assertThat(DiskFull.isCause(localised, mounted.resolve("x.part"), CHUNK)).isTrue();
+            assertThat(DiskFull.isCause(localised, dir.resolve("x.part"), CHUNK)).isFalse();
+            f.discard();
+            try (var entries = Files.list(mounted)) {
+                assertThat(entries).isEmpty();
+            }
+        } finally {
+            // An open file would keep the small disk busy, and it would stay mounted.
+            f.close();
         }
     }
 
