@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.securep2p.app.files.CancelReason;
 import org.securep2p.app.files.Chunk;
 import org.securep2p.app.files.ChunkBitmap;
 import org.securep2p.app.files.ChunkSealer;
@@ -62,6 +63,8 @@ final class FileTransfers implements AutoCloseable {
     static final int CHUNK_SIZE = FileOffer.MAX_CHUNK_SIZE;
     static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     static final String MEDIA_TYPE = "application/octet-stream";
+    /** The path of an incoming transfer whose .part is not made yet. */
+    static final Path NO_FILE_YET = Path.of("");
 
     /** What the engine needs of the messenger. */
     interface Host {
@@ -180,7 +183,14 @@ final class FileTransfers implements AutoCloseable {
 
     /** Loads the stored transfers; finished ones are forgotten, running ones wait for their peer's next session. */
     void start() {
-        for (TransferStore.Transfer t : store.loadAll()) {
+        List<TransferStore.Transfer> stored;
+        try {
+            stored = store.loadAll();
+        } catch (FileTransferException e) {
+            LOG.warn("stored transfers not read: {}", e.getMessage());
+            return;
+        }
+        for (TransferStore.Transfer t : stored) {
             FileId id = t.offer().id();
             try {
                 switch (t.status()) {
@@ -196,7 +206,7 @@ final class FileTransfers implements AutoCloseable {
                         } else {
                             Incoming in = new Incoming(t, t.status() == TransferStore.Status.OFFERED ? "asking"
                                     : "waiting");
-                            if (t.status() == TransferStore.Status.ACCEPTED || Files.exists(t.path())) {
+                            if (!t.path().toString().isEmpty()) {
                                 openPart(in);
                             }
                             transfers.put(id, in);
@@ -325,7 +335,7 @@ final class FileTransfers implements AutoCloseable {
 
     void decline(FileId id) throws AppException {
         Incoming in = incoming(id);
-        end(in, FileMessage.CancelReason.DECLINED, "You declined the file.", true);
+        end(in, CancelReason.DECLINED, "You declined the file.", true);
     }
 
     void cancel(FileId id) throws AppException {
@@ -333,7 +343,7 @@ final class FileTransfers implements AutoCloseable {
         if (t == null || t.over) {
             throw new AppException(AppException.Reason.UNKNOWN_FILE, "There is no such file transfer running.");
         }
-        end(t, FileMessage.CancelReason.CANCELLED, "Cancelled.", true);
+        end(t, CancelReason.CANCELLED, "Cancelled.", true);
     }
 
     List<Messenger.TransferInfo> list() {
@@ -341,8 +351,7 @@ final class FileTransfers implements AutoCloseable {
         for (Transfer t : transfers.values()) {
             synchronized (t) {
                 out.add(new Messenger.TransferInfo(t.offer.id().hex(), t.peer.displayString(), t.offer.name(),
-                        t.outgoing(), t.bytes(), t.offer.size(), t.rate, t.state, t.stored.path() == null ? ""
-                                : t.stored.path().toString()));
+                        t.outgoing(), t.bytes(), t.offer.size(), t.rate, t.state, t.stored.path().toString()));
             }
         }
         out.sort(java.util.Comparator.comparing(Messenger.TransferInfo::id));
@@ -361,11 +370,14 @@ final class FileTransfers implements AutoCloseable {
     /** A FILE payload from {@code peer}, out of a live session or an inbox (already committed with the ratchet). */
     void message(Fingerprint peer, FileMessage m) {
         try {
-            switch (m) {
-                case FileMessage.Offer o -> offered(peer, o.offer());
-                case FileMessage.Have h -> have(peer, h);
-                case FileMessage.Done d -> done(peer, d);
-                case FileMessage.Cancel c -> cancelled(peer, c);
+            if (m instanceof FileMessage.Offer o) {
+                offered(peer, o.offer());
+            } else if (m instanceof FileMessage.Have h) {
+                have(peer, h);
+            } else if (m instanceof FileMessage.Done d) {
+                done(peer, d);
+            } else if (m instanceof FileMessage.Cancel c) {
+                cancelled(peer, c);
             }
         } catch (RuntimeException e) {
             LOG.error("file message from {} failed: {}", peer.shortForm(), e.toString());
@@ -391,26 +403,27 @@ final class FileTransfers implements AutoCloseable {
         } catch (FileTransferException e) {
             SECURITY.warn("file offer {} from {} refused: {} ({})", offer.id(), peer.shortForm(), e.reason(),
                     PeerText.forLog(offer.name()));
-            refuse(peer, offer, FileMessage.CancelReason.REFUSED);
+            refuse(peer, offer, CancelReason.REFUSED);
             return;
         }
         if (offer.size() > limits.maxBytes()) {
             SECURITY.warn("file offer {} from {} refused: TOO_LARGE ({} bytes)", offer.id(), peer.shortForm(),
                     offer.size());
-            refuse(peer, offer, FileMessage.CancelReason.TOO_LARGE);
+            refuse(peer, offer, CancelReason.TOO_LARGE);
             host.emit(new ChatEvent.FileFailed(peer.displayString(), offer.id().hex(), "A file of "
                     + offer.size() + " bytes was refused: it is larger than files.max_mb."));
             return;
         }
+        // No file yet: the .part is made when the user accepts (or the first chunk comes through the relay).
         TransferStore.Transfer t = new TransferStore.Transfer(TransferStore.Direction.IN, peer, offer,
-                TransferStore.Status.OFFERED, null, List.of());
+                TransferStore.Status.OFFERED, NO_FILE_YET, List.of());
         Incoming in = new Incoming(t, "asking");
         boolean auto = offer.size() <= limits.autoAcceptBytes();
         try {
             store.save(t);
         } catch (FileTransferException e) {
             LOG.warn("file offer {} not stored: {}", offer.id(), e.getMessage());
-            refuse(peer, offer, FileMessage.CancelReason.NO_SPACE);
+            refuse(peer, offer, CancelReason.NO_SPACE);
             return;
         }
         transfers.put(offer.id(), in);
@@ -425,7 +438,7 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
-    private void refuse(Fingerprint peer, FileOffer offer, FileMessage.CancelReason reason) {
+    private void refuse(Fingerprint peer, FileOffer offer, CancelReason reason) {
         sendControl(peer, new FileMessage.Cancel(offer.id(), reason));
         offer.wipe();
     }
@@ -544,7 +557,8 @@ final class FileTransfers implements AutoCloseable {
                     }
                 } else {
                     in.duplicates++;
-                    LOG.debug("file {}: chunk {} again (held already)", in.offer.id(), chunk.index());
+                    LOG.debug("file {}: chunk {} again (held already, {} so far)", in.offer.id(), chunk.index(),
+                            in.duplicates);
                 }
             }
             via.ifPresent(s -> s.sendFrame(ChatFrame.chunkAck(in.offer.id(), chunk.index())));
@@ -559,8 +573,8 @@ final class FileTransfers implements AutoCloseable {
             switch (e.reason()) {
                 case NO_SPACE, STORAGE_FAILED -> {
                     LOG.warn("file {}: {}", in.offer.id(), e.getMessage());
-                    end(in, e.reason() == FileTransferException.Reason.NO_SPACE ? FileMessage.CancelReason.NO_SPACE
-                            : FileMessage.CancelReason.FAILED, e.reason() == FileTransferException.Reason.NO_SPACE
+                    end(in, e.reason() == FileTransferException.Reason.NO_SPACE ? CancelReason.NO_SPACE
+                            : CancelReason.FAILED, e.reason() == FileTransferException.Reason.NO_SPACE
                                     ? "The disk is full: the partial file was removed." : e.getMessage(), true);
                 }
                 default -> {
@@ -637,7 +651,7 @@ final class FileTransfers implements AutoCloseable {
             try {
                 sealedChunk = sealed(o, i);
             } catch (FileTransferException e) {
-                end(o, FileMessage.CancelReason.FAILED, e.getMessage(), true);
+                end(o, CancelReason.FAILED, e.getMessage(), true);
                 return;
             }
             if (!s.sendFrame(ChatFrame.chunk(new Chunk(o.offer.id(), i, sealedChunk)))) {
@@ -682,7 +696,7 @@ final class FileTransfers implements AutoCloseable {
                 try {
                     sealedChunk = new Chunk(o.offer.id(), i, sealed(o, i)).encode();
                 } catch (FileTransferException e) {
-                    end(o, FileMessage.CancelReason.FAILED, e.getMessage(), true);
+                    end(o, CancelReason.FAILED, e.getMessage(), true);
                     return;
                 }
                 Optional<CompletableFuture<Void>> f = host.postChunk(o.peer, sealedChunk);
@@ -763,7 +777,7 @@ final class FileTransfers implements AutoCloseable {
                 if (!MessageDigest.isEqual(sha, in.offer.sha256())) {
                     SECURITY.warn("file {} from {} refused: NOT_VERIFIED (every chunk verified, the whole file's "
                             + "SHA-256 is not the offer's)", in.offer.id(), in.peer.shortForm());
-                    end(in, FileMessage.CancelReason.NOT_VERIFIED, "The file did not verify: it was removed.", true);
+                    end(in, CancelReason.NOT_VERIFIED, "The file did not verify: it was removed.", true);
                     return;
                 }
                 in.file.close();
@@ -773,7 +787,7 @@ final class FileTransfers implements AutoCloseable {
             }
         } catch (FileTransferException | IOException e) {
             LOG.warn("file {} not finished: {}", in.offer.id(), e.getMessage());
-            end(in, FileMessage.CancelReason.FAILED, "The file could not be saved: " + e.getMessage(), true);
+            end(in, CancelReason.FAILED, "The file could not be saved: " + e.getMessage(), true);
             return;
         }
         finishStored(in, TransferStore.Status.DONE);
@@ -810,22 +824,26 @@ final class FileTransfers implements AutoCloseable {
      * Ends {@code t}: the peer told (when {@code tell}, with {@code reason}), a partial file removed, the state
      * stored, the user told.
      */
-    private void end(Transfer t, FileMessage.CancelReason reason, String sentence, boolean tell) {
+    private void end(Transfer t, CancelReason reason, String sentence, boolean tell) {
         synchronized (t) {
             if (t.over) {
                 return;
             }
             t.over = true;
-            t.state = reason == FileMessage.CancelReason.CANCELLED || reason == null ? "cancelled" : "failed";
+            t.state = reason == CancelReason.CANCELLED || reason == null ? "cancelled" : "failed";
             t.notifyAll();
         }
         if (tell && reason != null) {
             sendControl(t.peer, new FileMessage.Cancel(t.offer.id(), reason));
         }
         if (t instanceof Incoming in && in.file != null) {
-            in.file.discard();
+            try {
+                in.file.discard();
+            } catch (FileTransferException e) {
+                LOG.warn("file {}: the partial file was not removed: {}", t.offer.id(), e.getMessage());
+            }
         }
-        finishStored(t, reason == FileMessage.CancelReason.CANCELLED || reason == null
+        finishStored(t, reason == CancelReason.CANCELLED || reason == null
                 ? TransferStore.Status.CANCELLED : TransferStore.Status.FAILED);
         host.emit(new ChatEvent.FileFailed(t.peer.displayString(), t.offer.id().hex(), sentence));
         forget(t);

@@ -496,8 +496,8 @@ final class Wiring {
             }
             return n;
         } catch (NumberFormatException e) {
-            throw new IOException("securep2p.conf: " + key + " must be a number of MiB from 0 to 1048576, not ""
-                    + v + """);
+            throw new IOException("securep2p.conf: " + key + " must be a number of MiB from 0 to 1048576, not \""
+                    + v + "\"");
         }
     }
 

@@ -34,7 +34,7 @@ import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.crypto.testing.Await;
 import org.securep2p.transport.Connector;
-import org.securep2p.transport.TransportCertificate;
+import org.securep2p.transport.cert.TransportCertificate;
 import org.securep2p.transport.TransportConfig;
 
 /**
@@ -252,8 +252,9 @@ class FileTransfersTest {
         // Cut it once part of the file is in.
         await(bob, ChatEvent.FileProgress.class, p -> p.id().equals(id) && p.bytes() > 0 && p.bytes() < p.total());
         bob.messenger().disconnect(alice.fingerprint());
+        Fingerprint bobs = Fingerprint.parse(bob.fingerprint());
         Await.until("the session to end on both sides", Duration.ofSeconds(30),
-                () -> alice.messenger().session(Fingerprint.parse(bob.fingerprint())).isEmpty());
+                () -> alice.messenger().session(bobs).isEmpty());
         long before = alice.events().stream().filter(e -> e instanceof ChatEvent.FileDone).count();
         assertThat(before).isZero();
         // A new code exchange resumes the stored session; the receiver's HAVE says where to go on.

@@ -294,7 +294,7 @@ public final class TransferStore implements AutoCloseable {
         FileOffer offer = FileOffer.read(r);
         try {
             Status status = Status.of(r.u8("status"));
-            Path path = path(r.var16(1, MAX_PATH_BYTES, "path"));
+            Path path = path(r.var16(0, MAX_PATH_BYTES, "path"));
             List<byte[]> leaves = new ArrayList<>();
             if (direction == Direction.OUT) {
                 int n = r.u32("leaf count");
