@@ -267,8 +267,9 @@ public final class TransferStore implements AutoCloseable {
     /** The plaintext of §24.6; holds the file key: the caller wipes it. */
     static byte[] encode(Transfer t) {
         byte[] path = t.path().toString().getBytes(StandardCharsets.UTF_8);
-        if (path.length < 1 || path.length > MAX_PATH_BYTES) {
-            throw new IllegalArgumentException("path must be 1.." + MAX_PATH_BYTES + " bytes of UTF-8");
+        // Empty: an incoming offer whose .part is not made yet (nothing is written before the user accepts).
+        if (path.length > MAX_PATH_BYTES) {
+            throw new IllegalArgumentException("path must be 0.." + MAX_PATH_BYTES + " bytes of UTF-8");
         }
         StrictWriter w = new StrictWriter().u8(VERSION).u8(t.direction().code()).bytes(t.peer().toBytes());
         t.offer().write(w);
@@ -294,7 +295,7 @@ public final class TransferStore implements AutoCloseable {
         FileOffer offer = FileOffer.read(r);
         try {
             Status status = Status.of(r.u8("status"));
-            Path path = path(r.var16(1, MAX_PATH_BYTES, "path"));
+            Path path = path(r.var16(0, MAX_PATH_BYTES, "path"));
             List<byte[]> leaves = new ArrayList<>();
             if (direction == Direction.OUT) {
                 int n = r.u32("leaf count");
