@@ -61,7 +61,9 @@ class FileTextTest {
         assertThat(filled(FileText.bar(total, total, width))).isEqualTo(width);
         assertThat(FileText.percent(total, total)).isEqualTo(100);
         if (total > 0 && high < total) {
-            assertThat(FileText.percent(high, total)).isLessThan(100); // never "100%" before the last byte
+            // Never "100%", never a full bar before the last byte.
+            assertThat(FileText.percent(high, total)).isLessThan(100);
+            assertThat(filled(highBar)).isLessThan(width);
         }
     }
 

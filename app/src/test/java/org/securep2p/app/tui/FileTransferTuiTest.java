@@ -134,6 +134,20 @@ class FileTransferTuiTest {
     }
 
     @Test
+    void aPromptWhoseOfferEndsMeanwhileGoesAway() throws Exception {
+        try (TuiHarness h = TuiTest.inChat(100, 30)) {
+            h.messenger.emit(new ChatEvent.FileOffered(BOB, ID, "gone.txt", 5, "text/plain", false));
+            h.awaitText("a: accept");
+            h.messenger.emit(new ChatEvent.FileFailed(BOB, ID, "The sender cancelled it."));
+            String s = h.awaitText(FileText.FAILED + " gone.txt: The sender cancelled it.");
+            assertThat(s).doesNotContain("a: accept").doesNotContain("offered: /accept");
+            h.type("a"); // no prompt takes it: it is typed
+            h.awaitText("> a");
+            assertThat(h.messenger.calls).noneMatch(c -> c.startsWith("acceptFile"));
+        }
+    }
+
+    @Test
     void anOfferInAnotherConversationIsANoticeAndItsPromptOpensWithIt() throws Exception {
         try (TuiHarness h = ConversationsTest.twoConversations(100, 30)) {
             h.messenger.emit(new ChatEvent.FileOffered(ConversationsTest.CAROL, ID, "c.txt", 1, "text/plain", false));
