@@ -134,7 +134,8 @@ final class Transfers {
         return list.isEmpty() ? Optional.empty() : Optional.of(list.get(list.size() - 1));
     }
 
+    /** Ids are the engine's hex, but they are drawn: cleaned like any text from the engine. */
     private static String key(String id) {
-        return id == null ? "" : id.toLowerCase(Locale.ROOT);
+        return Text.clean(id).toLowerCase(Locale.ROOT);
     }
 }
