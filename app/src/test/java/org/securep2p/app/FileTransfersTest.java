@@ -26,6 +26,7 @@ import org.securep2p.app.files.Chunk;
 import org.securep2p.app.files.FileId;
 import org.securep2p.app.files.FileMessage;
 import org.securep2p.app.files.FileOffer;
+import org.securep2p.app.files.FilesTesting;
 import org.securep2p.app.files.TransferStore;
 import org.securep2p.app.trust.TrustStore;
 import org.securep2p.crypto.Fingerprint;
@@ -77,10 +78,16 @@ class FileTransfersTest {
         return new Side(m, events, downloads, keys.identity().fingerprint().displayString());
     }
 
+    /** A small disk mounted for a test, unmounted after the messengers closed their files. */
+    private Path mounted;
+
     @AfterEach
     void tearDown() throws Exception {
         for (AutoCloseable c : toClose) {
             c.close();
+        }
+        if (mounted != null && FilesTesting.isMountPoint(mounted)) {
+            FilesTesting.unmount(mounted);
         }
     }
 
@@ -284,6 +291,23 @@ class FileTransfersTest {
                 return false;
             }
         });
+        assertThat(bob.events()).noneMatch(e -> e instanceof ChatEvent.FileDone);
+    }
+
+    @Test
+    void aDiskThatFillsEndsTheTransferWithASentenceAndRemovesThePart() throws Exception {
+        Path small = Files.createDirectory(dir.resolve("downloads-bob"));
+        FilesTesting.mountSmallDisk(small, "1m");
+        mounted = small;
+        Side alice = side("alice", FileTransfers.Limits.DEFAULT);
+        Side bob = side("bob", new FileTransfers.Limits(2048L << 20, 64L << 20));
+        pair(alice, bob);
+        String id = alice.messenger().sendFile(bob.fingerprint(), randomFile("too-big.bin", 3 << 20));
+        ChatEvent.FileFailed full = await(bob, ChatEvent.FileFailed.class, f -> f.id().equals(id));
+        assertThat(full.reason()).containsIgnoringCase("disk is full");
+        assertThat(await(alice, ChatEvent.FileFailed.class, f -> f.id().equals(id)).reason())
+                .containsIgnoringCase("full");
+        assertThat(listed(small)).as("the .part is removed").isEmpty();
         assertThat(bob.events()).noneMatch(e -> e instanceof ChatEvent.FileDone);
     }
 }

@@ -15,7 +15,7 @@ import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 
 /** Offers, file contents and a deliberately small disk for the tests of this package. */
-final class FilesTesting {
+public final class FilesTesting {
 
     static final int CHUNK = FileOffer.MIN_CHUNK_SIZE;
 
@@ -45,7 +45,7 @@ final class FilesTesting {
         return java.util.Arrays.copyOfRange(content, from, Math.min(content.length, from + chunkSize));
     }
 
-    static boolean isRoot() {
+    public static boolean isRoot() {
         try {
             return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
@@ -57,7 +57,7 @@ final class FilesTesting {
      * Mounts a tmpfs of {@code size} (e.g. "1m") on {@code dir}, so that a test can fill a disk for real. Skips
      * the test when it cannot: only root may mount, and a container may forbid it even to root.
      */
-    static void mountSmallDisk(Path dir, String size) throws IOException, InterruptedException {
+    public static void mountSmallDisk(Path dir, String size) throws IOException, InterruptedException {
         assumeThat(isRoot()).as("mounting a small tmpfs to fill a disk needs root").isTrue();
         Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs",
                 dir.toString()).redirectErrorStream(true).start();
@@ -65,7 +65,7 @@ final class FilesTesting {
                 .as("mount -t tmpfs refused here (no CAP_SYS_ADMIN?)").isTrue();
     }
 
-    static void unmount(Path dir) throws IOException, InterruptedException {
+    public static void unmount(Path dir) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
             // Still busy (a failed test left a file open): detach it now, so no mount outlives the test.
@@ -76,7 +76,7 @@ final class FilesTesting {
         }
     }
 
-    static boolean isMountPoint(Path dir) throws IOException {
+    public static boolean isMountPoint(Path dir) throws IOException {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/mounts"))) {
             String d = dir.toRealPath().toString();
             return lines.anyMatch(l -> l.split(" ", -1)[1].equals(d));
