@@ -319,16 +319,21 @@ final class DefaultMessenger implements Messenger {
 
         @Override
         public String name(Fingerprint peer) {
-            try {
-                return localName(peer, peer.shortForm());
-            } catch (RuntimeException e) {
-                return peer.shortForm();
-            }
+            return nameForSentences(peer);
         }
 
         @Override
         public void emit(ChatEvent event) {
             DefaultMessenger.this.emit(event);
+        }
+    }
+
+    /** The contact's local name for a sentence to the user, its short form when the history cannot say. */
+    private String nameForSentences(Fingerprint peer) {
+        try {
+            return localName(peer, peer.shortForm());
+        } catch (RuntimeException e) {
+            return peer.shortForm();
         }
     }
 
@@ -627,11 +632,7 @@ final class DefaultMessenger implements Messenger {
 
         @Override
         public String name(Fingerprint peer) {
-            try {
-                return localName(peer, peer.shortForm());
-            } catch (RuntimeException e) {
-                return peer.shortForm();
-            }
+            return nameForSentences(peer);
         }
 
         @Override

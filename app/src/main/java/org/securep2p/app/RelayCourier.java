@@ -199,17 +199,42 @@ final class RelayCourier implements AutoCloseable {
      * ratchet and not queued: it means something only now. Completes when the relay has committed it.
      */
     java.util.concurrent.CompletableFuture<Void> postControl(Fingerprint peer, ChatPayload payload) {
+        return post(peer, () -> {
+            Optional<Conversation> c = host.conversation(peer);
+            if (c.isEmpty()) {
+                throw new AppException(AppException.Reason.UNREACHABLE, "no conversation with this contact is stored");
+            }
+            return new MailboxItem(MailboxItem.Kind.RATCHET, c.get().encryptControl(payload));
+        });
+    }
+
+    /**
+     * Posts one file chunk (a CHUNK item, PROTOCOL.md §24.3) into the contact's inbox, on the courier's thread like
+     * every relay step; completes when the relay has committed it, exceptionally with the relay's reason
+     * (QUOTA_EXCEEDED when the mailbox is full). Empty when the contact has introduced no inbox.
+     */
+    Optional<java.util.concurrent.CompletableFuture<Void>> postChunk(Fingerprint peer, byte[] chunk) {
+        if (!hasInbox(peer)) {
+            return Optional.empty();
+        }
+        return Optional.of(post(peer, () -> new MailboxItem(MailboxItem.Kind.CHUNK, chunk)));
+    }
+
+    /** Makes an item on the courier's thread (an encryption commits the ratchet there, in order). */
+    private interface ItemMaker {
+        MailboxItem make() throws Exception;
+    }
+
+    /** Posts the item {@code item} makes into the contact's inbox, on the courier's thread, awaited there. */
+    private java.util.concurrent.CompletableFuture<Void> post(Fingerprint peer, ItemMaker item) {
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         enqueue(() -> {
             try {
                 Optional<SendCapability> to = store.load(peer).peer();
-                Optional<Conversation> c = host.conversation(peer);
-                if (to.isEmpty() || c.isEmpty()) {
+                if (to.isEmpty()) {
                     throw new AppException(AppException.Reason.UNREACHABLE, "no inbox of this contact is known");
                 }
-                byte[] wire = c.get().encryptControl(payload);
-                await(client(to.get().relay()).post(to.get(), new MailboxItem(MailboxItem.Kind.RATCHET, wire)
-                        .encode(), TTL_SECONDS));
+                await(client(to.get().relay()).post(to.get(), item.make().encode(), TTL_SECONDS));
                 done.complete(null);
             } catch (Exception e) {
                 done.completeExceptionally(e);
@@ -219,39 +244,6 @@ final class RelayCourier implements AutoCloseable {
             done.completeExceptionally(new AppException(AppException.Reason.UNREACHABLE, "closing"));
         }
         return done;
-    }
-
-    /**
-     * Posts one file chunk (a CHUNK item, PROTOCOL.md §24.3) into the contact's inbox, on the courier's thread like
-     * every relay step; completes when the relay has committed it, exceptionally with the relay's reason
-     * (QUOTA_EXCEEDED when the mailbox is full). Empty when the contact has introduced no inbox.
-     */
-    Optional<java.util.concurrent.CompletableFuture<Void>> postChunk(Fingerprint peer, byte[] chunk) {
-        try {
-            if (store.load(peer).peer().isEmpty()) {
-                return Optional.empty();
-            }
-        } catch (AppException e) {
-            return Optional.empty();
-        }
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-        enqueue(() -> {
-            try {
-                Optional<SendCapability> to = store.load(peer).peer();
-                if (to.isEmpty()) {
-                    throw new AppException(AppException.Reason.UNREACHABLE, "no inbox of this contact is known");
-                }
-                await(client(to.get().relay()).post(to.get(), new MailboxItem(MailboxItem.Kind.CHUNK, chunk)
-                        .encode(), TTL_SECONDS));
-                done.complete(null);
-            } catch (Exception e) {
-                done.completeExceptionally(e);
-            }
-        });
-        if (closed) {
-            done.completeExceptionally(new AppException(AppException.Reason.UNREACHABLE, "closing"));
-        }
-        return Optional.of(done);
     }
 
     /** Whether the contact has introduced an inbox this side can post into. */
