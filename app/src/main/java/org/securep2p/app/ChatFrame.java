@@ -8,6 +8,9 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 
+import org.securep2p.app.files.Chunk;
+import org.securep2p.app.files.FileId;
+import org.securep2p.app.files.FileOffer;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.crypto.StrictReader;
@@ -15,8 +18,9 @@ import org.securep2p.crypto.StrictWriter;
 
 /**
  * The chat protocol's frames, one per transport message ({@code docs/PROTOCOL.md} §20): {@code u8 version ||
- * u8 type || body}. Built only through the factories or {@link #decode}, which checks every length, rejects
- * unknown versions and types, and refuses trailing bytes, so one frame has exactly one encoding.
+ * u8 type || body}; CHUNK and CHUNK_ACK carry a file's sealed chunks and their flow control (§24.3). Built only
+ * through the factories or {@link #decode}, which checks every length, rejects unknown versions and types, and
+ * refuses trailing bytes, so one frame has exactly one encoding.
  *
  * <p>Not its job: confidentiality (TLS and the ratchet give it) or deciding what a frame means.
  */
@@ -29,7 +33,7 @@ final class ChatFrame {
     static final int MAX_CLOSE_DETAIL = 512;
 
     enum Type {
-        HELLO(1), BUNDLE(2), INIT(3), RATCHET(4), CLOSE(5);
+        HELLO(1), BUNDLE(2), INIT(3), RATCHET(4), CLOSE(5), CHUNK(6), CHUNK_ACK(7);
 
         final int code;
 
@@ -79,9 +83,19 @@ final class ChatFrame {
     // CLOSE
     private final CloseReason closeReason;
     private final String closeDetail;
+    // CHUNK
+    private final Chunk chunk;
+    // CHUNK_ACK
+    private final FileId fileId;
+    private final int chunkIndex;
 
     private ChatFrame(Type type, byte[] encoded, SecurityLevel floor, String username, byte[] sessionId, byte[] blob,
             CloseReason closeReason, String closeDetail) {
+        this(type, encoded, floor, username, sessionId, blob, closeReason, closeDetail, null, null, -1);
+    }
+
+    private ChatFrame(Type type, byte[] encoded, SecurityLevel floor, String username, byte[] sessionId, byte[] blob,
+            CloseReason closeReason, String closeDetail, Chunk chunk, FileId fileId, int chunkIndex) {
         this.type = type;
         this.encoded = encoded;
         this.floor = floor;
@@ -90,6 +104,9 @@ final class ChatFrame {
         this.blob = blob;
         this.closeReason = closeReason;
         this.closeDetail = closeDetail;
+        this.chunk = chunk;
+        this.fileId = fileId;
+        this.chunkIndex = chunkIndex;
     }
 
     /** This side's floor, name, and the session it holds for the peer (empty when none). */
@@ -133,6 +150,19 @@ final class ChatFrame {
             }
         }
         return decodeUnchecked(header(Type.CLOSE).u8(reason.code).var16(d).toByteArray());
+    }
+
+    /** A sealed chunk of a file, sent directly (§24.3). */
+    static ChatFrame chunk(Chunk c) {
+        return decodeUnchecked(header(Type.CHUNK).var32(c.encode()).toByteArray());
+    }
+
+    /** The receiver's "chunk {@code index} of {@code id} stored, send more" (§24.3). */
+    static ChatFrame chunkAck(FileId id, int index) {
+        if (index < 0 || index >= FileOffer.MAX_CHUNK_COUNT) {
+            throw new IllegalArgumentException("chunk index out of range");
+        }
+        return decodeUnchecked(header(Type.CHUNK_ACK).bytes(id.bytes()).u32(index).toByteArray());
     }
 
     private static ChatFrame blobFrame(Type type, byte[] blob) {
@@ -195,6 +225,20 @@ final class ChatFrame {
                 r.expectEnd();
                 return new ChatFrame(type, copy, null, null, null, null, reason, detail);
             }
+            case CHUNK -> {
+                Chunk c = Chunk.decode(r.var32(1, MAX_BLOB, "chunk"));
+                r.expectEnd();
+                return new ChatFrame(type, copy, null, null, null, null, null, null, c, c.id(), c.index());
+            }
+            case CHUNK_ACK -> {
+                FileId id = FileId.of(r.fixed(FileId.LENGTH, "file id"));
+                int index = r.u32("chunk index");
+                if (index >= FileOffer.MAX_CHUNK_COUNT) {
+                    throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chat frame: bad chunk index");
+                }
+                r.expectEnd();
+                return new ChatFrame(type, copy, null, null, null, null, null, null, null, id, index);
+            }
             default -> throw new AssertionError(type);
         }
     }
@@ -251,6 +295,27 @@ final class ChatFrame {
 
     String closeDetail() {
         return require(Type.CLOSE, closeDetail);
+    }
+
+    /** CHUNK: the sealed chunk. */
+    Chunk chunk() {
+        return require(Type.CHUNK, chunk);
+    }
+
+    /** CHUNK_ACK (and CHUNK): the transfer it is about. */
+    FileId fileId() {
+        if (fileId == null) {
+            throw new IllegalStateException(type + " names no file");
+        }
+        return fileId;
+    }
+
+    /** CHUNK_ACK (and CHUNK): the chunk's index. */
+    int chunkIndex() {
+        if (fileId == null) {
+            throw new IllegalStateException(type + " names no chunk");
+        }
+        return chunkIndex;
     }
 
     private <T> T require(Type expected, T value) {

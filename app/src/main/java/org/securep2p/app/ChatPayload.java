@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
 
+import org.securep2p.app.files.FileMessage;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.StrictReader;
 import org.securep2p.crypto.StrictWriter;
@@ -21,8 +22,9 @@ import org.securep2p.relay.SigningKey;
 /**
  * What travels inside the ratchet ({@code docs/PROTOCOL.md} §20.3, §22.5): a confirmation of the connection's
  * binding, a text message, a cumulative acknowledgement, the introduction of an inbox on a relay (MAILBOX), or a
- * rendezvous offer or answer. Strictly parsed like {@link ChatFrame}. A MAILBOX carries a send key's seed: its
- * accessors hand out copies, {@link #wipe()} zeroes the payload's own, and {@code toString()} never shows it.
+ * rendezvous offer or answer, or a file transfer's message (FILE, §24.2). Strictly parsed like {@link ChatFrame}.
+ * A MAILBOX carries a send key's seed and a FILE offer a file key: the accessors hand out copies or the holder,
+ * {@link #wipe()} zeroes the payload's own, and {@code toString()} never shows either.
  */
 final class ChatPayload {
 
@@ -34,9 +36,11 @@ final class ChatPayload {
     static final int OFFER_ID_LENGTH = 16;
     /** A connection code's text in an OFFER or ANSWER (§22.5): codes are far shorter, §11.5. */
     static final int MAX_CODE_BYTES = 4096;
+    /** A FILE payload's file message (§24.2): a HAVE of the largest bitmap fits. */
+    static final int MAX_FILE_MESSAGE = FileMessage.MAX_ENCODED;
 
     enum Kind {
-        CONFIRM(1), TEXT(2), ACK(3), MAILBOX(4), OFFER(5), ANSWER(6);
+        CONFIRM(1), TEXT(2), ACK(3), MAILBOX(4), OFFER(5), ANSWER(6), FILE(7);
 
         final int code;
 
@@ -55,9 +59,24 @@ final class ChatPayload {
     private final RelayAddress relay;
     private final byte[] mailbox;
     private final byte[] sendSeed;
+    /** FILE only. */
+    private final FileMessage file;
 
     private ChatPayload(Kind kind, byte[] binding, long sequence, byte[] id, long timeMillis, String text) {
         this(kind, binding, sequence, id, timeMillis, text, null, null, null);
+    }
+
+    private ChatPayload(FileMessage file) {
+        this.kind = Kind.FILE;
+        this.binding = null;
+        this.sequence = 0;
+        this.id = null;
+        this.timeMillis = 0;
+        this.text = null;
+        this.relay = null;
+        this.mailbox = null;
+        this.sendSeed = null;
+        this.file = file;
     }
 
     private ChatPayload(Kind kind, byte[] binding, long sequence, byte[] id, long timeMillis, String text,
@@ -71,6 +90,12 @@ final class ChatPayload {
         this.relay = relay;
         this.mailbox = mailbox;
         this.sendSeed = sendSeed;
+        this.file = null;
+    }
+
+    /** A file transfer's message (§24.2). An OFFER's key stays with {@code m}: wiping this payload wipes it. */
+    static ChatPayload file(FileMessage m) {
+        return new ChatPayload(Objects.requireNonNull(m));
     }
 
     /** Introduces an inbox: the contact may post into {@code to} from now on (§22.5). Copies the seed. */
@@ -137,6 +162,15 @@ final class ChatPayload {
                     .toByteArrayThenWipe();
             case OFFER -> w.bytes(id).u64(timeMillis).var16(text.getBytes(StandardCharsets.UTF_8)).toByteArray();
             case ANSWER -> w.bytes(id).var16(text.getBytes(StandardCharsets.UTF_8)).toByteArray();
+            case FILE -> {
+                // An OFFER's key passes through both buffers: wiped there, the caller wipes the result.
+                byte[] m = file.encode();
+                try {
+                    yield w.var32(m).toByteArrayThenWipe();
+                } finally {
+                    Arrays.fill(m, (byte) 0);
+                }
+            }
         };
     }
 
@@ -187,6 +221,16 @@ final class ChatPayload {
             byte[] offerId = r.fixed(OFFER_ID_LENGTH, "offer id");
             String code = utf8(r.var16(1, MAX_CODE_BYTES, "code"), "answer code");
             p = new ChatPayload(Kind.ANSWER, null, 0, offerId, 0, code);
+        } else if (k == Kind.FILE.code) {
+            byte[] body = r.var32(1, MAX_FILE_MESSAGE, "file message");
+            try {
+                p = new ChatPayload(FileMessage.decode(body));
+            } finally {
+                Arrays.fill(body, (byte) 0);
+            }
+            if (r.remaining() != 0) {
+                p.wipe();
+            }
         } else {
             throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chat payload: unknown kind " + k);
         }
@@ -249,10 +293,21 @@ final class ChatPayload {
         }
     }
 
-    /** Zeroes a MAILBOX's seed; other kinds hold no secret. */
+    /** FILE: the file transfer's message (an OFFER's key is the payload's: {@link #wipe()} zeroes it). */
+    FileMessage fileMessage() {
+        if (file == null) {
+            throw new IllegalStateException("not a FILE payload but " + kind);
+        }
+        return file;
+    }
+
+    /** Zeroes a MAILBOX's seed and a FILE offer's key; other kinds hold no secret. */
     void wipe() {
         if (sendSeed != null) {
             Arrays.fill(sendSeed, (byte) 0);
+        }
+        if (file instanceof FileMessage.Offer o) {
+            o.offer().wipe();
         }
     }
 

@@ -117,6 +117,18 @@ final class ChatSession implements AutoCloseable {
         /** The peer's rendezvous OFFER or ANSWER (PROTOCOL.md §22.7). Without a relay it is ignored. */
         default void rendezvous(Fingerprint peer, ChatPayload payload) {
         }
+
+        /** A FILE payload (PROTOCOL.md §24.2), committed with the ratchet. Without the file engine it is ignored. */
+        default void file(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
+        }
+
+        /** A chunk (§24.3) that arrived over {@code via} (empty: out of an inbox). */
+        default void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+        }
+
+        /** The peer stored chunk {@code index} of {@code file} (§24.3): flow control of the direct path. */
+        default void chunkAck(Fingerprint peer, org.securep2p.app.files.FileId file, int index) {
+        }
     }
 
     private final ChatChannel channel;
@@ -539,6 +551,27 @@ final class ChatSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one frame outside the ratchet (a file chunk or its acknowledgement, §24.3) under the send lock, so it
+     * never splits a message and a message waits behind at most this one frame. False when the session is not
+     * live or the connection failed (the file engine resumes at the next session).
+     */
+    boolean sendFrame(ChatFrame frame) {
+        if (!isLive()) {
+            return false;
+        }
+        byte[] encoded = frame.encode();
+        synchronized (sendLock) {
+            try {
+                channel.send(encoded);
+                return true;
+            } catch (TransportException e) {
+                LOG.info("{} frame not sent: {}", frame.type(), e.reason());
+                return false;
+            }
+        }
+    }
+
     Conversation conversation() {
         return conversation;
     }
@@ -571,6 +604,15 @@ final class ChatSession implements AutoCloseable {
                     end(ChatEvent.DisconnectKind.PEER_OFFLINE, "The peer ended the conversation"
                             + (frame.closeReason() == ChatFrame.CloseReason.BYE ? "." : ": " + frame.closeReason() + "."));
                     return;
+                }
+                if (frame.type() == ChatFrame.Type.CHUNK && live) {
+                    // Outside the ratchet (§24.3): sealed under the file's key, verified by the file engine.
+                    conversations.chunk(conversation.peer(), frame.chunk(), Optional.of(this));
+                    continue;
+                }
+                if (frame.type() == ChatFrame.Type.CHUNK_ACK && live) {
+                    conversations.chunkAck(conversation.peer(), frame.fileId(), frame.chunkIndex());
+                    continue;
                 }
                 if (frame.type() != ChatFrame.Type.RATCHET) {
                     SECURITY.warn("unexpected {} frame from {} rejected", frame.type(), conversation.peer().shortForm());

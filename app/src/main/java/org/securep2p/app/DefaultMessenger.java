@@ -123,6 +123,8 @@ final class DefaultMessenger implements Messenger {
     private volatile RelayCourier courier;
     /** Reconnecting known contacts without a code (PROTOCOL.md §22.7); null until {@link #startRelays}. */
     private volatile Rendezvous rendezvous;
+    /** File transfer (PROTOCOL.md §24); null until {@link #startFiles}. */
+    private volatile FileTransfers files;
     /** The organisation relay's directory and chat requests (PROTOCOL.md §23); null until {@link #startOrganisation}. */
     private volatile OrganisationDirectory organisation;
     /**
@@ -279,6 +281,129 @@ final class DefaultMessenger implements Messenger {
         addListener(r::event);
         c.start();
         c.whenConnected(r::openRecentSoon);
+    }
+
+    /**
+     * Starts file transfer (PROTOCOL.md §24): stored transfers are loaded and resume at their peer's next session.
+     * Call once, before {@link #startRelays} (a chunk or offer may be among the first items the courier takes) and
+     * before any connection.
+     */
+    void startFiles(org.securep2p.app.files.TransferStore store, java.nio.file.Path downloads,
+            FileTransfers.Limits limits) {
+        FileTransfers f = new FileTransfers(new FilesHost(), store, downloads, limits, random, clock);
+        f.start();
+        files = f;
+    }
+
+    /** The file engine's view of this messenger. */
+    private final class FilesHost implements FileTransfers.Host {
+        @Override
+        public Optional<ChatSession> live(Fingerprint peer) {
+            return liveSession(peer);
+        }
+
+        @Override
+        public Optional<CompletableFuture<Void>> postControl(Fingerprint peer, ChatPayload payload) {
+            RelayCourier c = courier;
+            if (c == null || !c.hasInbox(peer)) {
+                return Optional.empty();
+            }
+            return Optional.of(c.postControl(peer, payload));
+        }
+
+        @Override
+        public Optional<CompletableFuture<Void>> postChunk(Fingerprint peer, byte[] chunk) {
+            RelayCourier c = courier;
+            return c == null ? Optional.empty() : c.postChunk(peer, chunk);
+        }
+
+        @Override
+        public String name(Fingerprint peer) {
+            try {
+                return localName(peer, peer.shortForm());
+            } catch (RuntimeException e) {
+                return peer.shortForm();
+            }
+        }
+
+        @Override
+        public void emit(ChatEvent event) {
+            DefaultMessenger.this.emit(event);
+        }
+    }
+
+    /** A FILE payload, from a live session or an inbox: the file engine's, if started. */
+    private void toFiles(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
+        FileTransfers f = files;
+        if (f == null) {
+            LOG.info("file message from {} ignored: file transfer not started", peer.shortForm());
+            return;
+        }
+        f.message(peer, message);
+    }
+
+    private void toFiles(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+        FileTransfers f = files;
+        if (f == null) {
+            LOG.info("chunk from {} ignored: file transfer not started", peer.shortForm());
+            return;
+        }
+        f.chunk(peer, chunk, via);
+    }
+
+    private FileTransfers filesOrRefuse() throws AppException {
+        FileTransfers f = files;
+        if (f == null) {
+            throw new AppException(AppException.Reason.UNKNOWN_FILE, "File transfer is not available.");
+        }
+        return f;
+    }
+
+    private static org.securep2p.app.files.FileId fileId(String id) throws AppException {
+        try {
+            return org.securep2p.app.files.FileId.parse(id == null ? "" : id);
+        } catch (CryptoException e) {
+            throw new AppException(AppException.Reason.UNKNOWN_FILE, "A file transfer id is 32 hex digits.");
+        }
+    }
+
+    @Override
+    public String sendFile(String peer, java.nio.file.Path path) throws AppException {
+        Objects.requireNonNull(path, "path");
+        Fingerprint to = peer == null ? onlyConnectedOrStored() : resolve(peer);
+        if (trust.isRejected(to)) {
+            throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
+        }
+        if (trust.find(to).isEmpty()) {
+            throw new AppException(AppException.Reason.UNKNOWN_PEER,
+                    "This identity is not a trusted contact (untrusted, or replaced by a new identity).");
+        }
+        if (liveSession(to).isEmpty() && conversations.load(to).isEmpty()) {
+            throw new AppException(AppException.Reason.NOT_CONNECTED,
+                    "There is no session with this peer yet: connect first.");
+        }
+        return filesOrRefuse().send(to, path);
+    }
+
+    @Override
+    public void acceptFile(String id) throws AppException {
+        filesOrRefuse().accept(fileId(id));
+    }
+
+    @Override
+    public void declineFile(String id) throws AppException {
+        filesOrRefuse().decline(fileId(id));
+    }
+
+    @Override
+    public void cancelFile(String id) throws AppException {
+        filesOrRefuse().cancel(fileId(id));
+    }
+
+    @Override
+    public List<TransferInfo> transfers() {
+        FileTransfers f = files;
+        return f == null ? List.of() : f.list();
     }
 
     /**
@@ -564,6 +689,16 @@ final class DefaultMessenger implements Messenger {
                 public void rendezvous(Fingerprint peer, ChatPayload payload) {
                     toRendezvous(peer, payload);
                 }
+
+                @Override
+                public void file(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
+                    toFiles(peer, message);
+                }
+
+                @Override
+                public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+                    toFiles(peer, chunk, via);
+                }
             };
         }
 
@@ -576,6 +711,16 @@ final class DefaultMessenger implements Messenger {
     /** The rendezvous, if relays were started (tests). */
     Optional<Rendezvous> rendezvous() {
         return Optional.ofNullable(rendezvous);
+    }
+
+    /** The live session with {@code peer}, if any (tests that play a misbehaving peer). */
+    Optional<ChatSession> session(Fingerprint peer) {
+        return liveSession(peer);
+    }
+
+    /** The file engine, if started (tests). */
+    Optional<FileTransfers> files() {
+        return Optional.ofNullable(files);
     }
 
     /** The courier, if relays were started (tests). */
@@ -1366,6 +1511,11 @@ final class DefaultMessenger implements Messenger {
         if (relay != null) {
             relay.introduce(peer, s, link.offeredRelay);
         }
+        FileTransfers f = files;
+        if (f != null) {
+            // Receivers say what they hold, unanswered offers go again (§24.5).
+            f.sessionUp(peer, s);
+        }
         // The session's Disconnected event (or the link's end) moves the link at once (Link.sessionEnded); the
         // timed wait is only a fallback for a session closed without one.
         while (s.isLive() && !closed && link.state() instanceof ConversationState.Connected) {
@@ -1632,6 +1782,24 @@ final class DefaultMessenger implements Messenger {
         @Override
         public void rendezvous(Fingerprint peer, ChatPayload payload) {
             toRendezvous(peer, payload);
+        }
+
+        @Override
+        public void file(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
+            toFiles(peer, message);
+        }
+
+        @Override
+        public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+            toFiles(peer, chunk, via);
+        }
+
+        @Override
+        public void chunkAck(Fingerprint peer, org.securep2p.app.files.FileId file, int index) {
+            FileTransfers f = files;
+            if (f != null) {
+                f.chunkAck(peer, file, index);
+            }
         }
     }
 
@@ -2292,6 +2460,10 @@ final class DefaultMessenger implements Messenger {
             }
         }
         worker.shutdownNow();
+        FileTransfers f = files;
+        if (f != null) {
+            f.close();
+        }
         Rendezvous r = rendezvous;
         if (r != null) {
             r.close();

@@ -86,6 +86,16 @@ public final class Home {
         return root.resolve("conversations");
     }
 
+    /** Received files (PROTOCOL.md §24.7). */
+    Path downloads() {
+        return root.resolve("downloads");
+    }
+
+    /** File transfers' state and journals (§24.6). */
+    Path transfers() {
+        return root.resolve("transfers");
+    }
+
     Path trustStore() {
         return root.resolve("trusted_peers.json");
     }

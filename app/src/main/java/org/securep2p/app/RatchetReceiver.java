@@ -81,6 +81,11 @@ final class RatchetReceiver {
                 conversations.rendezvous(c.peer(), p);
                 return false;
             }
+            case FILE -> {
+                // Committed already; the file engine keeps the offer's key (not wiped here).
+                conversations.file(c.peer(), p.fileMessage());
+                return false;
+            }
             default -> throw new AssertionError(p.kind());
         }
     }

@@ -221,6 +221,48 @@ final class RelayCourier implements AutoCloseable {
         return done;
     }
 
+    /**
+     * Posts one file chunk (a CHUNK item, PROTOCOL.md §24.3) into the contact's inbox, on the courier's thread like
+     * every relay step; completes when the relay has committed it, exceptionally with the relay's reason
+     * (QUOTA_EXCEEDED when the mailbox is full). Empty when the contact has introduced no inbox.
+     */
+    Optional<java.util.concurrent.CompletableFuture<Void>> postChunk(Fingerprint peer, byte[] chunk) {
+        try {
+            if (store.load(peer).peer().isEmpty()) {
+                return Optional.empty();
+            }
+        } catch (AppException e) {
+            return Optional.empty();
+        }
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        enqueue(() -> {
+            try {
+                Optional<SendCapability> to = store.load(peer).peer();
+                if (to.isEmpty()) {
+                    throw new AppException(AppException.Reason.UNREACHABLE, "no inbox of this contact is known");
+                }
+                await(client(to.get().relay()).post(to.get(), new MailboxItem(MailboxItem.Kind.CHUNK, chunk)
+                        .encode(), TTL_SECONDS));
+                done.complete(null);
+            } catch (Exception e) {
+                done.completeExceptionally(e);
+            }
+        });
+        if (closed) {
+            done.completeExceptionally(new AppException(AppException.Reason.UNREACHABLE, "closing"));
+        }
+        return Optional.of(done);
+    }
+
+    /** Whether the contact has introduced an inbox this side can post into. */
+    boolean hasInbox(Fingerprint peer) {
+        try {
+            return store.load(peer).peer().isPresent();
+        } catch (AppException e) {
+            return false;
+        }
+    }
+
     /** The client of this side's first relay, where the directory and chat requests go (§23.2); none without relays. */
     Optional<RelayClient> firstClient() {
         return relays.isEmpty() ? Optional.empty() : Optional.of(client(relays.get(0)));
@@ -342,6 +384,17 @@ final class RelayCourier implements AutoCloseable {
             LOG.info("item for {} without a conversation left at the relay", peer.shortForm());
             return;
         }
+        if (item.kind() == MailboxItem.Kind.CHUNK) {
+            // A file chunk (§24.3): outside the ratchet, verified and kept by the file engine; deleted either way
+            // (a refused one is asked for again by the receiver's HAVE).
+            try {
+                receiver().chunk(peer, org.securep2p.app.files.Chunk.decode(item.body()), Optional.empty());
+            } catch (org.securep2p.crypto.CryptoException e) {
+                SECURITY.warn("malformed chunk in the inbox of {} dropped: {}", peer.shortForm(), e.reason());
+            }
+            delete(inbox, d.sequence());
+            return;
+        }
         boolean ack = RatchetReceiver.receive(c.get(), item.body(), receiver(), host::event);
         // Only now, with the conversation (and the history) committed, may the relay forget it.
         delete(inbox, d.sequence());
@@ -416,6 +469,16 @@ final class RelayCourier implements AutoCloseable {
             @Override
             public void rendezvous(Fingerprint peer, ChatPayload payload) {
                 base.rendezvous(peer, payload);
+            }
+
+            @Override
+            public void file(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
+                base.file(peer, message);
+            }
+
+            @Override
+            public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+                base.chunk(peer, chunk, via);
             }
         };
     }

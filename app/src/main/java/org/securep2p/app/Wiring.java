@@ -254,6 +254,14 @@ final class Wiring {
                     config, trust, conversations, history, o.username(), ready, o.port(), random, clock);
             messengerRef.add(messenger);
             messenger.startHistoryExpiry();
+            // Before the relays: an item the courier takes at start may be a file's chunk or offer.
+            try {
+                messenger.startFiles(new org.securep2p.app.files.TransferStore(h.transfers(), storageKey, random),
+                        h.downloads(), fileLimits(o));
+            } catch (StoreException e) {
+                throw startFailed(List.of("securep2p: the file transfers in " + h.transfers() + " cannot be read: "
+                        + e.getMessage()), e);
+            }
             List<org.securep2p.relay.RelayAddress> relays = relays(o);
             // Organisation mode: every relay client presents the member certificate; the key manager signs (§23.2).
             Optional<org.securep2p.relay.MemberCredential> member = certificate.organisation().isPresent()
@@ -469,6 +477,30 @@ final class Wiring {
     }
 
     /** securep2p.conf's settings (none when there is no file). */
+    /** {@code files.max_mb} (default 2048) and {@code files.auto_accept_mb} (default 0: always ask), §24.1. */
+    static FileTransfers.Limits fileLimits(Options o) throws IOException {
+        java.util.Properties p = conf(o);
+        return new FileTransfers.Limits(megabytes(p, "files.max_mb", 2048) << 20,
+                megabytes(p, "files.auto_accept_mb", 0) << 20);
+    }
+
+    private static long megabytes(java.util.Properties p, String key, long fallback) throws IOException {
+        String v = p.getProperty(key, "").strip();
+        if (v.isEmpty()) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0 || n > (1L << 20)) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IOException("securep2p.conf: " + key + " must be a number of MiB from 0 to 1048576, not \""
+                    + v + "\"");
+        }
+    }
+
     private static java.util.Properties conf(Options o) throws IOException {
         java.util.Properties p = new java.util.Properties();
         Path conf = o.home().configFile();

@@ -28,6 +28,8 @@ class ChatFrameFuzz {
             case INIT -> ChatFrame.init(frame.blob());
             case RATCHET -> ChatFrame.ratchet(frame.blob());
             case CLOSE -> ChatFrame.close(frame.closeReason(), frame.closeDetail());
+            case CHUNK -> ChatFrame.chunk(frame.chunk());
+            case CHUNK_ACK -> ChatFrame.chunkAck(frame.fileId(), frame.chunkIndex());
         };
         assertThat(rebuilt.encode()).isEqualTo(encoded);
     }

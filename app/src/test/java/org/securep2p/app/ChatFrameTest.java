@@ -9,9 +9,14 @@ import java.util.Optional;
 
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import net.jqwik.api.constraints.StringLength;
 
 import org.junit.jupiter.api.Test;
+import org.securep2p.app.files.Chunk;
+import org.securep2p.app.files.FileId;
+import org.securep2p.app.files.FileOffer;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecurityLevel;
 import org.securep2p.crypto.StrictWriter;
@@ -53,6 +58,56 @@ class ChatFrameTest {
             assertThat(PeerText.nameProblem(sent)).isEmpty();
         } catch (CryptoException e) {
             assertThat(PeerText.nameProblem(sent)).isPresent();
+        }
+    }
+
+    @Property(tries = 200)
+    void aChunkAndItsAckRoundTrip(@ForAll @Size(16) byte[] id,
+            @ForAll @IntRange(min = 0, max = FileOffer.MAX_CHUNK_COUNT - 1) int index,
+            @ForAll @Size(min = Chunk.MIN_SEALED, max = 2000) byte[] sealed) throws CryptoException {
+        Chunk c = new Chunk(FileId.of(id), index, sealed);
+        ChatFrame frame = ChatFrame.decode(ChatFrame.chunk(c).encode());
+        assertThat(frame.type()).isEqualTo(ChatFrame.Type.CHUNK);
+        assertThat(frame.chunk()).isEqualTo(c);
+        assertThat(frame.fileId()).isEqualTo(c.id());
+        assertThat(frame.chunkIndex()).isEqualTo(index);
+        ChatFrame ack = ChatFrame.decode(ChatFrame.chunkAck(FileId.of(id), index).encode());
+        assertThat(ack.type()).isEqualTo(ChatFrame.Type.CHUNK_ACK);
+        assertThat(ack.fileId()).isEqualTo(FileId.of(id));
+        assertThat(ack.chunkIndex()).isEqualTo(index);
+    }
+
+    @Test
+    void theChunkFramesAreTheProtocols() throws CryptoException {
+        // §24.3 by hand: CHUNK 6 : var32 chunk, CHUNK_ACK 7 : file_id || u32 index.
+        byte[] id = new byte[16];
+        id[0] = 9;
+        byte[] sealed = new byte[Chunk.MIN_SEALED];
+        byte[] chunk = new StrictWriter().bytes(id).u32(3).var32(sealed).toByteArray();
+        assertThat(ChatFrame.chunk(new Chunk(FileId.of(id), 3, sealed)).encode())
+                .isEqualTo(new StrictWriter().u8(1).u8(6).var32(chunk).toByteArray());
+        assertThat(ChatFrame.chunkAck(FileId.of(id), 3).encode())
+                .isEqualTo(new StrictWriter().u8(1).u8(7).bytes(id).u32(3).toByteArray());
+    }
+
+    @Test
+    void refusesBadChunkFrames() {
+        byte[] id = new byte[16];
+        byte[] goodChunk = new StrictWriter().bytes(id).u32(0).var32(new byte[Chunk.MIN_SEALED]).toByteArray();
+        for (byte[] raw : List.of(
+                new StrictWriter().u8(1).u8(6).var32(new byte[0]).toByteArray(),
+                new StrictWriter().u8(1).u8(6).var32(new StrictWriter().bytes(id).u32(0)
+                        .var32(new byte[Chunk.MIN_SEALED - 1]).toByteArray()).toByteArray(),
+                new StrictWriter().u8(1).u8(6).var32(new StrictWriter().bytes(id).u32(FileOffer.MAX_CHUNK_COUNT)
+                        .var32(new byte[Chunk.MIN_SEALED]).toByteArray()).toByteArray(),
+                new StrictWriter().u8(1).u8(6).var32(goodChunk).u8(0).toByteArray(),
+                new StrictWriter().u8(1).u8(7).bytes(id).u32(FileOffer.MAX_CHUNK_COUNT).toByteArray(),
+                new StrictWriter().u8(1).u8(7).bytes(id).u32(0).u8(0).toByteArray(),
+                new StrictWriter().u8(1).u8(7).bytes(new byte[15]).u32(0).toByteArray(),
+                new StrictWriter().u8(1).u8(8).toByteArray())) {
+            assertThatThrownBy(() -> ChatFrame.decode(raw)).isInstanceOf(CryptoException.class)
+                    .satisfies(e -> assertThat(((CryptoException) e).reason())
+                            .isEqualTo(CryptoException.Reason.BAD_ENCODING));
         }
     }
 }

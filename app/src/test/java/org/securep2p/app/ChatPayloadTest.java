@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -16,8 +17,15 @@ import net.jqwik.api.constraints.Size;
 import net.jqwik.api.constraints.StringLength;
 
 import org.junit.jupiter.api.Test;
+import org.securep2p.app.files.CancelReason;
+import org.securep2p.app.files.ChunkBitmap;
+import org.securep2p.app.files.FileId;
+import org.securep2p.app.files.FileMessage;
+import org.securep2p.app.files.FileOffer;
 import org.securep2p.crypto.CryptoException;
+import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.StrictWriter;
+import org.securep2p.crypto.testing.SeededRandom;
 import org.securep2p.relay.MailboxId;
 import org.securep2p.relay.RelayAddress;
 import org.securep2p.relay.SendCapability;
@@ -115,5 +123,61 @@ class ChatPayloadTest {
         ChatPayload p = ChatPayload.decode(ChatPayload.mailbox(capability(new byte[32], seed, 443)).encode());
         assertThat(p.toString()).doesNotContain("5a").doesNotContain("5A").doesNotContain(HexFormat.of().formatHex(seed));
         assertThat(p.capability().toString()).doesNotContain(HexFormat.of().formatHex(seed));
+    }
+
+    @Test
+    void aFileMessageRoundTripsInsideAFilePayload() throws Exception {
+        SeededRandom random = new SeededRandom("chat payload file");
+        FileId id = FileId.random(random);
+        byte[] key = new byte[32];
+        random.nextBytes(key);
+        FileOffer offer;
+        try (SecretBytes k = SecretBytes.copyOf(key)) {
+            offer = new FileOffer(id, Instant.ofEpochMilli(7), "a.txt", "text/plain", 5, 16_384, new byte[32],
+                    new byte[32], k);
+        }
+        for (FileMessage m : List.of(new FileMessage.Offer(offer), new FileMessage.Have(id, ChunkBitmap.empty(1)),
+                new FileMessage.Done(id, new byte[32]), new FileMessage.Cancel(id, CancelReason.DECLINED))) {
+            byte[] encoded = ChatPayload.file(m).encode();
+            assertThat(encoded[0]).isEqualTo((byte) 7);
+            ChatPayload p = ChatPayload.decode(encoded);
+            assertThat(p.kind()).isEqualTo(ChatPayload.Kind.FILE);
+            assertThat(p.fileMessage()).isEqualTo(m);
+            assertThat(p.encode()).isEqualTo(encoded);
+        }
+    }
+
+    @Test
+    void wipingAFileOfferPayloadWipesItsKey() throws Exception {
+        byte[] key = new byte[32];
+        Arrays.fill(key, (byte) 0x5A);
+        FileOffer offer;
+        try (SecretBytes k = SecretBytes.copyOf(key)) {
+            offer = new FileOffer(FileId.of(new byte[16]), Instant.EPOCH, "a.txt", "text/plain", 5, 16_384,
+                    new byte[32], new byte[32], k);
+        }
+        ChatPayload p = ChatPayload.decode(ChatPayload.file(new FileMessage.Offer(offer)).encode());
+        FileOffer got = ((FileMessage.Offer) p.fileMessage()).offer();
+        assertThat(got.fileKey().copyBytes()).isEqualTo(key);
+        assertThat(p.toString()).doesNotContain("5a").doesNotContain("5A");
+        p.wipe();
+        assertThat(got.fileKey().isDestroyed()).isTrue();
+    }
+
+    @Test
+    void aBadFileMessageIsABadPayload() {
+        byte[] id = new byte[16];
+        for (byte[] raw : List.of(
+                new StrictWriter().u8(7).var32(new byte[0]).toByteArray(),
+                new StrictWriter().u8(7).var32(new StrictWriter().u8(4).bytes(id).u8(9).toByteArray()).toByteArray(),
+                new StrictWriter().u8(7).var32(new StrictWriter().u8(9).bytes(id).u8(1).toByteArray()).toByteArray(),
+                new StrictWriter().u8(7).var32(new StrictWriter().u8(4).bytes(id).u8(1).toByteArray()).u8(0)
+                        .toByteArray(),
+                new StrictWriter().u8(7).var32(new byte[ChatPayload.MAX_FILE_MESSAGE + 1]).toByteArray(),
+                new StrictWriter().u8(8).toByteArray())) {
+            assertThatThrownBy(() -> ChatPayload.decode(raw)).isInstanceOf(CryptoException.class)
+                    .satisfies(e -> assertThat(((CryptoException) e).reason())
+                            .isEqualTo(CryptoException.Reason.BAD_ENCODING));
+        }
     }
 }

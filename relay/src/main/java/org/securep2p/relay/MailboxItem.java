@@ -9,7 +9,7 @@ import org.securep2p.crypto.StrictWriter;
 /**
  * What one contact posts into the other's inbox (PROTOCOL.md §22.4): {@code u8 version || u8 kind || var32 body}
  * padded with zero bytes to the smallest of {@link #BUCKETS} that holds it, so the relay learns only a size
- * class. The body is already end-to-end protected (a ratchet message); the padding is checked to be all zeros so
+ * class. The body is already end-to-end protected (a ratchet message or a sealed file chunk); the padding is checked to be all zeros so
  * that one item has one encoding. Immutable.
  */
 @SuppressWarnings("ArrayRecordComponent") // copied in and out; equals and hashCode below compare the contents
@@ -26,7 +26,9 @@ public record MailboxItem(Kind kind, byte[] body) {
     /** What the body is. */
     public enum Kind {
         /** A ratchet wire message (§10) of the conversation the inbox belongs to. */
-        RATCHET(1);
+        RATCHET(1),
+        /** A file's sealed chunk (§24.3), opaque here: it is sealed end to end under the file's key. */
+        CHUNK(2);
 
         private final int code;
 

@@ -65,9 +65,28 @@ class MailboxItemTest {
         }
         byte[] kind = blob.clone();
         kind[1] = b;
-        if (b != MailboxItem.Kind.RATCHET.code()) {
+        if (Arrays.stream(MailboxItem.Kind.values()).noneMatch(k -> k.code() == (b & 0xFF))) {
             assertRefused(kind, RelayException.Reason.BAD_FRAME);
         }
+    }
+
+    @Property(tries = 100)
+    void aChunkItemRoundTripsItsBodyUntouched(@ForAll("bodies") byte[] body) throws RelayException {
+        // §22.4: kind 2 carries a file's sealed chunk (§24.3); the relay module neither reads nor changes it.
+        MailboxItem item = new MailboxItem(MailboxItem.Kind.CHUNK, body);
+        byte[] blob = item.encode();
+        assertThat(blob[1]).isEqualTo((byte) 2);
+        MailboxItem back = MailboxItem.decode(blob);
+        assertThat(back.kind()).isEqualTo(MailboxItem.Kind.CHUNK);
+        assertThat(back.body()).isEqualTo(body);
+        assertThat(back).isNotEqualTo(new MailboxItem(MailboxItem.Kind.RATCHET, body));
+    }
+
+    @Test
+    void theKindsHaveTheirProtocolCodes() {
+        assertThat(MailboxItem.Kind.RATCHET.code()).isEqualTo(1);
+        assertThat(MailboxItem.Kind.CHUNK.code()).isEqualTo(2);
+        assertThat(MailboxItem.Kind.values()).hasSize(2);
     }
 
     @Property

@@ -305,8 +305,9 @@ public final class TransportConfig {
                 case "keepalive.interval.ms" -> keepaliveInterval = Duration.ofMillis(millis(v, key, where));
                 case "dead.peer.timeout.ms" -> deadPeerTimeout = Duration.ofMillis(millis(v, key, where));
                 case "setup.timeout.ms" -> setupTimeout = Duration.ofMillis(millis(v, key, where));
-                case "relay.servers", "relay.password_file" -> {
-                    // The app's relays (PROTOCOL.md §22), read from the same file by the app itself.
+                case "relay.servers", "relay.password_file", "files.max_mb", "files.auto_accept_mb" -> {
+                    // The app's relays (PROTOCOL.md §22) and file limits (§24), read from the same file by the
+                    // app itself.
                 }
                 default -> throw new TransportException(CONFIG_INVALID, "unknown setting '" + key + "' " + where);
             }

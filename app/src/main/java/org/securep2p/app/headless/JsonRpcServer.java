@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -21,7 +23,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
+import org.securep2p.app.files.FileId;
 import org.securep2p.app.history.HistoryMessage;
+import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecurityLevel;
 
 /**
@@ -206,6 +210,11 @@ public final class JsonRpcServer {
             java.util.Map.entry("trust", java.util.Set.of("fingerprint", "decision")),
             java.util.Map.entry("verify", java.util.Set.of("peer", "confirm")),
             java.util.Map.entry("disconnect", java.util.Set.of("peer")),
+            java.util.Map.entry("send_file", java.util.Set.of("peer", "path")),
+            java.util.Map.entry("accept_file", java.util.Set.of("id")),
+            java.util.Map.entry("decline_file", java.util.Set.of("id")),
+            java.util.Map.entry("cancel_file", java.util.Set.of("id")),
+            java.util.Map.entry("transfers", java.util.Set.of()),
             java.util.Map.entry("quit", java.util.Set.of()));
 
     // Every case returns: the colon form reads as the method table it is; arrows would wrap each return in a block.
@@ -379,6 +388,26 @@ public final class JsonRpcServer {
             case "disconnect":
                 messenger.disconnect(optional(p, "peer"));
                 return F.objectNode().put("status", "disconnected");
+            case "send_file":
+                return F.objectNode().put("id", messenger.sendFile(required(p, "peer"), path(p)));
+            case "accept_file":
+                messenger.acceptFile(fileId(p));
+                return F.objectNode().put("status", "accepted");
+            case "decline_file":
+                messenger.declineFile(fileId(p));
+                return F.objectNode().put("status", "declined");
+            case "cancel_file":
+                messenger.cancelFile(fileId(p));
+                return F.objectNode().put("status", "cancelled");
+            case "transfers": {
+                ArrayNode list = F.arrayNode();
+                for (Messenger.TransferInfo t : messenger.transfers()) {
+                    list.addObject().put("id", t.id()).put("peer", t.peer()).put("name", t.name())
+                            .put("outgoing", t.outgoing()).put("bytes", t.bytes()).put("total", t.total())
+                            .put("rate", t.rate()).put("state", t.state()).put("path", t.path());
+                }
+                return list;
+            }
             case "quit":
                 return F.objectNode().put("status", "bye");
             default:
@@ -427,6 +456,32 @@ public final class JsonRpcServer {
             throw new BadParams("'" + name + "' must be a string");
         }
         return n.textValue();
+    }
+
+    /**
+     * The file a {@code send_file} names: a non-blank string the platform can read as a path (relative ones are
+     * relative to the process's working directory; whether it is a readable file is the messenger's to say).
+     */
+    private static Path path(ObjectNode p) throws BadParams {
+        String path = required(p, "path");
+        if (path.isBlank()) {
+            throw new BadParams("'path' must name a file");
+        }
+        try {
+            return Path.of(path);
+        } catch (InvalidPathException e) {
+            // Not the platform's message: it would echo the client's string back, NUL and all.
+            throw new BadParams("'path' is not a valid path on this system");
+        }
+    }
+
+    /** A transfer id: 32 hex digits (case ignored), handed on in lower case as the events write it. */
+    private static String fileId(ObjectNode p) throws BadParams {
+        try {
+            return FileId.parse(required(p, "id")).hex();
+        } catch (CryptoException e) {
+            throw new BadParams("'id' must be a transfer id (32 hex digits)");
+        }
     }
 
     private static String required(ObjectNode p, String name) throws BadParams {
@@ -502,6 +557,20 @@ public final class JsonRpcServer {
             method = "chat_request";
             params.put("id", r.id()).put("name", r.name()).put("fingerprint", r.fingerprint())
                     .put("level", r.level().name());
+        } else if (event instanceof ChatEvent.FileOffered o) {
+            method = "file_offer";
+            params.put("peer", o.peer()).put("id", o.id()).put("name", o.name()).put("size", o.size())
+                    .put("media_type", o.mediaType()).put("auto_accepted", o.autoAccepted());
+        } else if (event instanceof ChatEvent.FileProgress fp) {
+            method = "file_progress";
+            params.put("peer", fp.peer()).put("id", fp.id()).put("bytes", fp.bytes()).put("total", fp.total())
+                    .put("rate", fp.rate());
+        } else if (event instanceof ChatEvent.FileDone d) {
+            method = "file_done";
+            params.put("peer", d.peer()).put("id", d.id()).put("path", d.path()).put("sha256", d.sha256());
+        } else if (event instanceof ChatEvent.FileFailed f) {
+            method = "file_failed";
+            params.put("peer", f.peer()).put("id", f.id()).put("reason", f.reason());
         } else if (event instanceof ChatEvent.Failure f) {
             method = "error";
             params.put("attempt", f.attempt()).put("reason", f.reason());

@@ -83,6 +83,8 @@ final class Chats {
             readPage(c, Optional.empty());
         }
         reconnectThroughRelay(c);
+        promptIfWaiting(c);
+        refreshTransfers(); // offers kept from before a restart are put to the user when their conversation opens
     }
 
     /**
@@ -277,7 +279,172 @@ final class Chats {
             shown().ifPresent(c -> c.log.addSystem(tui.now(), Text.clean(n.text())));
         } else if (event instanceof ChatEvent.ConversationsChanged) {
             refreshConversations();
+        } else if (event instanceof ChatEvent.FileOffered o) {
+            onFileOffered(o);
+        } else if (event instanceof ChatEvent.FileProgress p) {
+            onFileProgress(p);
+        } else if (event instanceof ChatEvent.FileDone d) {
+            onFileDone(d);
+        } else if (event instanceof ChatEvent.FileFailed f) {
+            onFileFailed(f);
         }
+    }
+
+    // ---------------------------------------------------------------- file transfers (PROTOCOL.md §24)
+
+    /**
+     * The peer offers a file. Shown as a line in its conversation; the prompt opens over that conversation when it
+     * is on the screen, else when it is next opened. An offer the engine repeats (the sender sends it again after
+     * each connection until it is answered) is the same transfer: no second line, no second prompt.
+     */
+    private void onFileOffered(ChatEvent.FileOffered o) {
+        Conversation k = conversations.get(o.peer());
+        if (k.files.ended(o.id()) || k.files.get(o.id()).isPresent()) {
+            return;
+        }
+        String name = Text.clean(o.name());
+        Transfers.Transfer t = k.files.getOrAdd(o.id(), name, false, o.autoAccepted() ? "receiving" : "asking")
+                .orElseThrow();
+        t.total = Math.max(0, o.size());
+        t.mediaType = Text.clean(o.mediaType());
+        String what = name + " (" + FileText.size(t.total) + (t.mediaType.isEmpty() ? "" : ", " + t.mediaType) + ")";
+        if (o.autoAccepted()) {
+            t.prompted = true;
+            k.log.addSystem(tui.now(), FileText.IN + " " + k.name() + " sends " + what
+                    + ": accepted by itself (files.auto_accept_mb)");
+            return;
+        }
+        k.log.addSystem(tui.now(), FileText.IN + " " + k.name() + " offers " + what + ": /accept or /decline");
+        if (shown().orElse(null) == k) {
+            prompt(k, t);
+        } else {
+            tui.showInfo(k.name() + " offers a file" + switchHint(k) + ".");
+            tui.ringIfAsked();
+        }
+    }
+
+    /** Opens the offer's prompt unless another dialog is up (the offer stays listed and answerable by command). */
+    private void prompt(Conversation k, Transfers.Transfer t) {
+        if (tui.overlay().isEmpty()) {
+            t.prompted = true;
+            tui.openOverlay(new FileOfferOverlay(tui, k, t));
+        }
+    }
+
+    /** The user answered the offer {@code t} of {@code k}'s peer: a in the prompt, or /accept or /decline. */
+    void answerOffer(Conversation k, Transfers.Transfer t, boolean accept) {
+        t.prompted = true;
+        String name = t.name;
+        if (accept) {
+            tui.async(() -> tui.messenger().acceptFile(t.id), () -> {
+                if (k.files.get(t.id).isEmpty()) {
+                    return; // it ended meanwhile, and its line says how
+                }
+                if (t.asking()) {
+                    t.state = "receiving";
+                }
+                k.log.addSystem(tui.now(), FileText.IN + " Accepted " + name + ": receiving it into downloads.");
+            });
+        } else {
+            tui.async(() -> tui.messenger().declineFile(t.id), () -> {
+                if (k.files.end(t.id).isPresent()) {
+                    k.log.addSystem(tui.now(), FileText.FAILED + " " + name + ": declined");
+                }
+            });
+        }
+    }
+
+    private void onFileProgress(ChatEvent.FileProgress p) {
+        Conversation k = conversations.get(p.peer());
+        boolean known = k.files.get(p.id()).isPresent();
+        k.files.getOrAdd(p.id(), "…", false, "receiving").ifPresent(t -> {
+            t.bytes = Math.max(0, p.bytes());
+            t.total = Math.max(0, p.total());
+            t.rate = Math.max(0, p.rate());
+            // It moves: not waiting any more. An offer not answered yet stays one (relayed chunks come before).
+            if (t.outgoing) {
+                t.state = "sending";
+            } else if (!t.asking()) {
+                t.state = "receiving";
+            }
+            if (!known) {
+                refreshTransfers(); // started before this TUI, or its id is not back from sendFile yet: ask its name
+            }
+        });
+    }
+
+    private void onFileDone(ChatEvent.FileDone d) {
+        Conversation k = conversations.get(d.peer());
+        closePrompt(d.id());
+        Optional<Transfers.Transfer> t = k.files.end(d.id());
+        String name = t.map(x -> x.name).filter(n -> !n.equals("…")).orElseGet(() -> FileText.fileName(d.path()));
+        String size = t.map(x -> " (" + FileText.size(x.total) + ")").orElse("");
+        String where = FileText.where(d.path(), tui.userHome());
+        String line = t.isPresent() && t.get().outgoing
+                ? FileText.DONE + " " + name + size + " sent to " + k.name() + ", who checked and kept it"
+                : FileText.DONE + " " + name + size + " saved to " + where;
+        k.log.addSystem(tui.now(), line);
+        if (shown().orElse(null) != k) {
+            tui.showInfo(name + (t.isPresent() && t.get().outgoing ? " sent to " : " received from ") + k.name()
+                    + switchHint(k) + ".");
+        }
+    }
+
+    private void onFileFailed(ChatEvent.FileFailed f) {
+        Conversation k = conversations.get(f.peer());
+        closePrompt(f.id());
+        if (k.files.ended(f.id())) {
+            return; // declined here: the line is written already
+        }
+        Optional<Transfers.Transfer> t = k.files.end(f.id());
+        String name = t.map(x -> x.name).filter(n -> !n.equals("…")).orElse("file " + Text.clean(f.id()));
+        k.log.addSystem(tui.now(), FileText.FAILED + " " + name + ": " + Text.clean(f.reason()));
+        if (shown().orElse(null) != k) {
+            tui.showInfo((t.isPresent() && t.get().outgoing ? "Sending " + name + " to " : "Receiving " + name
+                    + " from ") + k.name() + " failed" + switchHint(k) + ".");
+        }
+    }
+
+    /** A prompt about a transfer that ended goes away: there is nothing left to answer. */
+    private void closePrompt(String id) {
+        if (tui.overlay().orElse(null) instanceof FileOfferOverlay o && o.about(id)) {
+            tui.closeOverlay(o);
+        }
+    }
+
+    /**
+     * Reads the engine's list of transfers and shows those that have not ended in their conversations: offers
+     * from before a restart that wait for an answer, and transfers this TUI has only seen an event of.
+     */
+    void refreshTransfers() {
+        tui.async(() -> List.copyOf(tui.messenger().transfers()), list -> {
+            for (Messenger.TransferInfo info : list) {
+                if (!RUNNING.contains(info.state())) {
+                    continue; // ended: its event said so, or the history does
+                }
+                Conversation k = conversations.get(info.peer());
+                k.files.getOrAdd(info.id(), Text.clean(info.name()), info.outgoing(), info.state()).ifPresent(t -> {
+                    t.name = Text.clean(info.name());
+                    t.outgoing = info.outgoing();
+                    t.state = info.state();
+                    // A progress event newer than this list wins; the list fills in what no event said yet.
+                    if (info.bytes() >= t.bytes) {
+                        t.bytes = Math.max(0, info.bytes());
+                        t.total = Math.max(0, info.total());
+                        t.rate = Math.max(0, info.rate());
+                    }
+                });
+            }
+            shown().ifPresent(this::promptIfWaiting);
+        }, error -> LOG.warn("transfers() failed: {}", error));
+    }
+
+    private static final java.util.Set<String> RUNNING = java.util.Set.of("offered", "asking", "sending",
+            "receiving", "waiting");
+
+    /** An offer that came while the user was elsewhere is put to them when they open its conversation. */
+    private void promptIfWaiting(Conversation c) {
+        c.files.latestUnprompted().ifPresent(t -> prompt(c, t));
     }
 
     /**

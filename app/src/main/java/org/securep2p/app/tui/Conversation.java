@@ -8,8 +8,8 @@ import org.securep2p.app.Messenger;
 
 /**
  * One conversation as the TUI shows it, named by the peer's fingerprint: the lines loaded so far, the input
- * being typed, where the user scrolled to, how far back the history has been read, and the engine's summary
- * (name, online, unread). Confined to the UI thread.
+ * being typed, where the user scrolled to, how far back the history has been read, the file transfers that run,
+ * and the engine's summary (name, online, unread). Confined to the UI thread.
  *
  * <p>Not its job: storing anything (the engine keeps the history and the queue; this is a view of them).
  */
@@ -54,6 +54,10 @@ final class Conversation {
     final String peer;
     final ChatLog log = new ChatLog();
     final LineEditor input = new LineEditor(Tui.MAX_MESSAGE_INPUT);
+    /** The file transfers with this peer that have not ended. */
+    final Transfers files = new Transfers();
+    /** The input line asks for the path of a file to send ({@code /send} without one), not for a message. */
+    boolean askingForFile;
     History history = new NothingRead();
     /** The engine's summary, as last read; null until the first {@code conversations()} that lists it. */
     Messenger.ConversationInfo info;

@@ -15,8 +15,9 @@ import com.googlecode.lanterna.input.KeyType;
 
 /**
  * One conversation: the conversation list above it, its header (peer, path, level, trust, safety number), the
- * messages with their delivery states, scrollback that reads older history page by page, and the input line
- * with the slash commands.
+ * messages with their delivery states, scrollback that reads older history page by page, a progress row per
+ * running file transfer, and the input line with the slash commands ({@code /send} asks for a path on it and
+ * completes it with Tab).
  *
  * <p>Not its job: switching (the {@link Tui} handles Alt+1..9 and Ctrl+N/P on every screen).
  */
@@ -28,6 +29,10 @@ final class ConversationScreen implements Screen {
     static final int SCROLL_STEP = 5;
     /** At most this many rows of the conversation list above the chat; more scroll with the selection. */
     static final int MAX_LIST_ROWS = 4;
+    /** At most this many rows of running transfers above the input; more are counted on one more row. */
+    static final int MAX_TRANSFER_ROWS = 3;
+    static final String SEND = "/send";
+    static final String FILE_PROMPT = "File to send: ";
 
     private final Tui tui;
     private final Conversation conversation;
@@ -60,8 +65,17 @@ final class ConversationScreen implements Screen {
             k.scroll = Math.max(0, k.scroll - SCROLL_STEP);
         } else if (KeyInput.isEscape(key)) {
             k.input.clear();
+            k.askingForFile = false;
         } else if (KeyInput.isEnter(key)) {
             String text = k.input.text();
+            if (k.askingForFile) {
+                k.input.clear();
+                k.askingForFile = false;
+                if (!text.isBlank()) {
+                    sendFile(text);
+                }
+                return;
+            }
             if (text.isBlank()) {
                 return;
             }
@@ -72,8 +86,36 @@ final class ConversationScreen implements Screen {
             } else {
                 send(text);
             }
+        } else if (key.getKeyType() == KeyType.Tab && (k.askingForFile || sendArgument(k.input.text()) != null)) {
+            complete();
         } else {
             KeyInput.edit(k.input, key);
+        }
+    }
+
+    /** The path typed after {@code /send }, or null when the line is not a {@code /send} with a path begun. */
+    private static String sendArgument(String line) {
+        String lower = line.toLowerCase(Locale.ROOT);
+        return lower.startsWith(SEND + " ") ? line.substring(SEND.length() + 1) : null;
+    }
+
+    /**
+     * Tab on a path: completes it from its directory (the common start of the matches; "/" after a directory);
+     * several matches are listed in the notice above the status bar.
+     */
+    private void complete() {
+        Conversation k = conversation;
+        String line = k.input.text();
+        String argument = k.askingForFile ? line : sendArgument(line);
+        PathInput.Completion done = tui.paths().complete(argument);
+        String before = k.askingForFile ? "" : line.substring(0, line.length() - argument.length());
+        k.input.set(before + done.text());
+        if (done.matches().size() > 1) {
+            tui.showInfo(done.matches().size() + " matches: " + Text.clean(String.join("  ", done.matches())));
+        } else if (done.matches().isEmpty() && done.text().equals(argument)) {
+            tui.showError("No file name starts with that.");
+        } else {
+            tui.clearNotice();
         }
     }
 
@@ -125,12 +167,27 @@ final class ConversationScreen implements Screen {
                 tui.showMenu();
                 tui.showInfo("Conversation closed; undelivered messages stay queued.");
             }
+            case SEND -> {
+                if (argument.isEmpty()) {
+                    conversation.askingForFile = true;
+                    tui.showInfo("Type the path of the file to send (Tab completes it; Escape: never mind).");
+                } else {
+                    sendFile(argument);
+                }
+            }
+            case "/accept", "/decline" -> answer(argument, command.equals("/accept"));
+            case "/cancel" -> cancel(argument);
             case "/help" -> {
                 system("/open NAME    switch to another conversation (or Alt+1..9, Ctrl+N, Ctrl+P)");
                 system("/rename NAME  set this contact's name;  /clear  delete this conversation's history");
                 system("/verify  compare the safety number and mark the peer verified");
                 system("/wait, /connect  start a new conversation;  /menu  the main menu");
                 system("/quit    end the conversation and return to the menu");
+                system("/send PATH  send a file (\"quotes\" around a path with spaces, ~ for your home); "
+                        + "/send alone asks for the path; Tab completes it");
+                system("/accept [ID], /decline [ID]  answer a file offer (without ID: the latest); "
+                        + "a or d in its prompt");
+                system("/cancel [ID]  stop a file transfer (without ID: the latest running)");
                 system("/help    this list;  PgUp/PgDn scroll through the history;  Ctrl-C quits the program");
             }
             default -> tui.showError("Unknown command " + Text.fit(Text.clean(command), 20) + "; /help lists them.");
@@ -139,6 +196,56 @@ final class ConversationScreen implements Screen {
 
     private void system(String text) {
         conversation.log.addSystem(tui.now(), text);
+    }
+
+    /** {@code /send PATH}: offers the file; a refusal (missing, unreadable, too large) is a line here. */
+    private void sendFile(String argument) {
+        Conversation k = conversation;
+        Optional<java.nio.file.Path> path = tui.paths().parse(argument);
+        if (path.isEmpty()) {
+            tui.showError("Give one path after /send, in quotes if it has spaces.");
+            return;
+        }
+        if (tui.chats().blocked(k)) {
+            tui.showError(AppException.Reason.PEER_CHANGED.sentence());
+            return;
+        }
+        java.nio.file.Path p = path.get();
+        String name = FileText.fileName(p.toString());
+        tui.async(() -> tui.messenger().sendFile(k.peer, p), id -> {
+            k.files.getOrAdd(id, name, true, "offered").ifPresent(t -> {
+                t.name = name;
+                t.outgoing = true;
+            });
+            k.log.addSystem(tui.now(), FileText.OUT + " Offering " + name + " to " + k.name() + "…");
+        }, why -> k.log.addSystem(tui.now(), FileText.FAILED + " Cannot send " + name + ": " + why));
+    }
+
+    /** {@code /accept [ID]} and {@code /decline [ID]}: the offer named, else the latest one not answered. */
+    private void answer(String id, boolean accept) {
+        Conversation k = conversation;
+        List<Transfers.Transfer> offers = k.files.all().stream().filter(Transfers.Transfer::asking).toList();
+        Optional<Transfers.Transfer> offer = id.isEmpty() ? k.files.latestAsking() : Transfers.byPrefix(offers, id);
+        if (offer.isEmpty()) {
+            tui.showError(offers.isEmpty() ? "There is no file offer to answer here."
+                    : "No single offer here has the id " + Text.fit(Text.clean(id), 32) + ".");
+            return;
+        }
+        tui.chats().answerOffer(k, offer.get(), accept);
+    }
+
+    /** {@code /cancel [ID]}: the transfer named, else the latest running one; both sides then say it ended. */
+    private void cancel(String id) {
+        Conversation k = conversation;
+        Optional<Transfers.Transfer> t = id.isEmpty() ? k.files.latestRunning() : Transfers.byPrefix(k.files.all(), id);
+        if (t.isEmpty()) {
+            tui.showError(k.files.isEmpty() ? "No file transfer runs here."
+                    : "No single transfer here has the id " + Text.fit(Text.clean(id), 32) + ".");
+            return;
+        }
+        String name = t.get().name;
+        String transfer = t.get().id;
+        tui.async(() -> tui.messenger().cancelFile(transfer), () -> tui.showInfo("Cancelling " + name + "…"));
     }
 
     private void send(String text) {
@@ -177,7 +284,8 @@ final class ConversationScreen implements Screen {
                             : ""));
         }
         c.line("─".repeat(c.width));
-        int historyRows = c.remaining() - 2;
+        List<String> transfers = transferRows(k, c.width);
+        int historyRows = c.remaining() - 2 - transfers.size();
         List<String> lines = new ArrayList<>();
         String top = null;
         if (k.history instanceof Conversation.Loading) {
@@ -202,13 +310,35 @@ final class ConversationScreen implements Screen {
         k.scroll = Math.min(k.scroll, maxScroll);
         int from = Math.max(0, lines.size() - historyRows - k.scroll);
         int to = Math.min(lines.size(), from + Math.max(0, historyRows));
-        c.row = Math.max(c.row, c.limit - 2 - (to - from)); // the newest line sits just above the input
+        // The newest line sits just above the transfers, and they just above the input.
+        c.row = Math.max(c.row, c.limit - 2 - transfers.size() - (to - from));
         for (int i = from; i < to; i++) {
             c.line(lines.get(i));
         }
-        c.row = Math.max(c.row, c.limit - 2);
+        c.row = Math.max(c.row, c.limit - 2 - transfers.size());
+        for (String t : transfers) {
+            c.line(t);
+        }
         c.line("─".repeat(c.width));
-        Widgets.field(c, k.input, 1, true);
+        if (k.askingForFile) {
+            Widgets.field(c, k.input, 1, true, FILE_PROMPT);
+        } else {
+            Widgets.field(c, k.input, 1, true);
+        }
+    }
+
+    /** One row per running transfer (progress bar, percent, rate, time left), the newest at most. */
+    private static List<String> transferRows(Conversation k, int width) {
+        List<Transfers.Transfer> all = k.files.all();
+        List<String> rows = new ArrayList<>();
+        int shown = all.size() > MAX_TRANSFER_ROWS ? MAX_TRANSFER_ROWS - 1 : all.size();
+        if (all.size() > shown) {
+            rows.add("… " + Text.plural(all.size() - shown, "more transfer") + " (/cancel ID stops one)");
+        }
+        for (Transfers.Transfer t : all.subList(all.size() - shown, all.size())) {
+            rows.add(FileText.row(t, k.name(), width));
+        }
+        return rows;
     }
 
     /**

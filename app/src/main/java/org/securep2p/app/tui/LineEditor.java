@@ -52,6 +52,13 @@ final class LineEditor {
         cursor = text.length();
     }
 
+    /** Replaces the line with {@code s} (cut to the maximum length), the cursor at its end. */
+    void set(String s) {
+        text.setLength(0);
+        text.append(s, 0, Math.min(s.length(), maxLength));
+        cursor = text.length();
+    }
+
     void clear() {
         text.setLength(0);
         cursor = 0;

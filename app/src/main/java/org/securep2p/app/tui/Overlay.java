@@ -4,12 +4,13 @@ import com.googlecode.lanterna.input.KeyStroke;
 
 /**
  * A dialog drawn over the current {@link Screen}, which takes every key until it closes itself: comparing the
- * safety number, deciding about a peer whose identity changed, or confirming a deletion. Confined to the UI thread.
+ * safety number, deciding about a peer whose identity changed, answering a file offer, or confirming a
+ * deletion. Confined to the UI thread.
  *
  * <p>Not its job: remembering the screen below (the {@link Tui} keeps it and shows it again).
  */
 sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay, ConfirmOverlay,
-        ChatRequestOverlay {
+        ChatRequestOverlay, FileOfferOverlay {
 
     void draw(Canvas c);
 

@@ -4,6 +4,7 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -134,6 +135,9 @@ public final class Tui {
     private boolean noticeIsError;
 
     private final Chats chats = new Chats(this);
+    /** The user's home, written {@code ~} in paths typed and shown. */
+    private final Path userHome = Path.of(System.getProperty("user.home", "/"));
+    private final PathInput paths = new PathInput(userHome, Path.of("").toAbsolutePath());
     /** Ring the terminal bell when a message arrives in a conversation that is not shown. */
     private boolean bell;
 
@@ -429,6 +433,15 @@ public final class Tui {
         return chats;
     }
 
+    Path userHome() {
+        return userHome;
+    }
+
+    /** Reads and completes the paths {@code /send} takes. */
+    PathInput paths() {
+        return paths;
+    }
+
     /** Rings the terminal bell if the user asked for it ({@code tui.bell=true}). */
     void ringIfAsked() {
         if (!bell) {
@@ -504,6 +517,7 @@ public final class Tui {
         ready.addListener(event -> inbox.add(() -> chats.onEvent(event)));
         async(ready::identity, r -> identity = r, this::showError);
         chats.refreshConversations();
+        chats.refreshTransfers();
         if (queued >= 0 && screen == menu && overlay.isEmpty()) {
             menu.choose(queued);
         } else if (notice != null && notice.startsWith(UNLOCKING)) {

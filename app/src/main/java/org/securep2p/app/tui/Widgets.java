@@ -46,7 +46,13 @@ final class Widgets {
 
     /** A wrapped input field, showing the rows around the cursor; a focused field places the cursor. */
     static void field(Canvas c, LineEditor f, int maxRows, boolean focused) {
-        int w = Math.max(1, c.width - 2);
+        field(c, f, maxRows, focused, "> ");
+    }
+
+    /** As {@link #field(Canvas, LineEditor, int, boolean)}, its first row after {@code prompt} instead of "> ". */
+    static void field(Canvas c, LineEditor f, int maxRows, boolean focused, String prompt) {
+        int indent = Math.min(prompt.length(), Math.max(0, c.width - 2));
+        int w = Math.max(1, c.width - indent);
         String text = Text.clean(f.text());
         List<String> rows = Text.chunk(text, w);
         int cursorRow = f.cursor() / w;
@@ -57,9 +63,9 @@ final class Widgets {
         int last = Math.min(rows.size(), first + maxRows);
         for (int r = first; r < last; r++) {
             if (focused && r == cursorRow && c.row < c.limit) {
-                c.cursor = new TerminalPosition(2 + f.cursor() % w, c.row);
+                c.cursor = new TerminalPosition(indent + f.cursor() % w, c.row);
             }
-            c.line((r == first ? "> " : "  ") + rows.get(r));
+            c.line((r == first ? prompt.substring(0, indent) : " ".repeat(indent)) + rows.get(r));
         }
     }
 

@@ -358,6 +358,111 @@ class JsonRpcServerTest {
         assertThat(params.get("text").asText()).isEqualTo(text);
     }
 
+    @Test
+    void theFileMethodsHandTheirParamsToTheMessengerAndAnswer() throws Exception {
+        messenger.transfers = List.of(new Messenger.TransferInfo(RecordingMessenger.FILE_ID, "CCCC", "report.pdf",
+                false, 1024, 4096, 512, "receiving", "/home/u/downloads/report.pdf.part"));
+        String upper = RecordingMessenger.FILE_ID.toUpperCase(java.util.Locale.ROOT);
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"send_file","params":{"peer":"bob","path":"/tmp/a b.txt"}}
+                {"jsonrpc":"2.0","id":2,"method":"accept_file","params":{"id":"%s"}}
+                {"jsonrpc":"2.0","id":3,"method":"decline_file","params":{"id":"%s"}}
+                {"jsonrpc":"2.0","id":4,"method":"cancel_file","params":{"id":" %s "}}
+                {"jsonrpc":"2.0","id":5,"method":"transfers"}
+                """.formatted(upper, RecordingMessenger.FILE_ID, RecordingMessenger.FILE_ID));
+        assertThat(response(lines, 1).get("result").get("id").asText()).isEqualTo(RecordingMessenger.FILE_ID);
+        assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("accepted");
+        assertThat(response(lines, 3).get("result").get("status").asText()).isEqualTo("declined");
+        assertThat(response(lines, 4).get("result").get("status").asText()).isEqualTo("cancelled");
+        JsonNode t = response(lines, 5).get("result").get(0);
+        assertThat(t.toString()).isEqualTo("{\"id\":\"" + RecordingMessenger.FILE_ID + "\",\"peer\":\"CCCC\","
+                + "\"name\":\"report.pdf\",\"outgoing\":false,\"bytes\":1024,\"total\":4096,\"rate\":512,"
+                + "\"state\":\"receiving\",\"path\":\"/home/u/downloads/report.pdf.part\"}");
+        // The id reaches the messenger as the events write it: lower case, nothing around it.
+        assertThat(messenger.calls).containsExactly("sendFile bob /tmp/a b.txt",
+                "acceptFile " + RecordingMessenger.FILE_ID, "declineFile " + RecordingMessenger.FILE_ID,
+                "cancelFile " + RecordingMessenger.FILE_ID, "transfers");
+    }
+
+    @Test
+    void theFileMethodsRefuseMissingExtraAndWrongTypedParamsWithoutCallingTheMessenger() throws Exception {
+        String id = RecordingMessenger.FILE_ID;
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"send_file","params":{"path":"/tmp/x"}}
+                {"jsonrpc":"2.0","id":2,"method":"send_file","params":{"peer":"bob"}}
+                {"jsonrpc":"2.0","id":3,"method":"send_file","params":{"peer":"bob","path":7}}
+                {"jsonrpc":"2.0","id":4,"method":"send_file","params":{"peer":"bob","path":"/tmp/x","name":"y"}}
+                {"jsonrpc":"2.0","id":5,"method":"send_file","params":{"peer":"bob","path":"/tmp/a\\u0000b"}}
+                {"jsonrpc":"2.0","id":6,"method":"send_file","params":{"peer":"bob","path":"  "}}
+                {"jsonrpc":"2.0","id":7,"method":"send_file","params":{"peer":null,"path":"/tmp/x"}}
+                {"jsonrpc":"2.0","id":8,"method":"accept_file"}
+                {"jsonrpc":"2.0","id":9,"method":"accept_file","params":{"id":7}}
+                {"jsonrpc":"2.0","id":10,"method":"accept_file","params":{"id":"%s0"}}
+                {"jsonrpc":"2.0","id":11,"method":"decline_file","params":{"id":"%s","peer":"bob"}}
+                {"jsonrpc":"2.0","id":12,"method":"decline_file","params":{"id":"xyz"}}
+                {"jsonrpc":"2.0","id":13,"method":"cancel_file","params":{"file":"%s"}}
+                {"jsonrpc":"2.0","id":14,"method":"cancel_file","params":{"id":"%sg"}}
+                {"jsonrpc":"2.0","id":15,"method":"transfers","params":{"all":true}}
+                """.formatted(id, id, id, id.substring(1)));
+        for (int i = 1; i <= 15; i++) {
+            assertThat(response(lines, i).get("error").get("code").asInt()).as("request %d", i)
+                    .isEqualTo(JsonRpcServer.INVALID_PARAMS);
+        }
+        assertThat(response(lines, 4).get("error").get("data").get("reason").asText()).contains("'name'");
+        assertThat(response(lines, 5).get("error").get("data").get("reason").asText()).doesNotContain("\u0000");
+        assertThat(response(lines, 10).get("error").get("data").get("reason").asText()).contains("32 hex digits");
+        assertThat(messenger.calls).isEmpty();
+    }
+
+    @Test
+    void fileFailuresBecomeErrorsWithTheirOwnCodesAndReasons() throws Exception {
+        messenger.failNext = new AppException(AppException.Reason.FILE_REFUSED, "No such file.");
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"send_file","params":{"peer":"bob","path":"/nowhere"}}
+                """);
+        assertThat(response(lines, 1).get("error").get("code").asInt()).isEqualTo(-32024);
+        assertThat(response(lines, 1).get("error").get("data").get("reason").asText()).isEqualTo("FILE_REFUSED");
+        assertThat(response(lines, 1).get("error").get("message").asText()).contains("No such file.");
+        messenger.failNext = new AppException(AppException.Reason.UNKNOWN_FILE, "No such transfer.");
+        lines = serve("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"cancel_file\",\"params\":{\"id\":\""
+                + RecordingMessenger.FILE_ID + "\"}}\n");
+        assertThat(response(lines, 2).get("error").get("code").asInt()).isEqualTo(-32023);
+        assertThat(response(lines, 2).get("error").get("data").get("reason").asText()).isEqualTo("UNKNOWN_FILE");
+    }
+
+    @Test
+    void fileEventsAreNotificationsWrittenExactlyAsTheReadmeSays() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        server.run();
+        String id = RecordingMessenger.FILE_ID;
+        String sha = "ab".repeat(32);
+        // The name is the peer's: a bidi override and a quote in it must come out escaped.
+        messenger.emit(new ChatEvent.FileOffered("CCCC", id, "re\u202Eport\"1\".pdf", 2_202_009,
+                "application/pdf", false));
+        messenger.emit(new ChatEvent.FileOffered("CCCC", id, "a.txt", 0, "text/plain", true));
+        messenger.emit(new ChatEvent.FileProgress("CCCC", id, 1_048_576, 2_202_009, 524_288));
+        messenger.emit(new ChatEvent.FileDone("CCCC", id, "/home/u/downloads/report.pdf", sha));
+        messenger.emit(new ChatEvent.FileFailed("CCCC", id, "Declined by the peer."));
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().skip(1).toList();
+        String head = "{\"jsonrpc\":\"2.0\",\"method\":";
+        assertThat(lines).containsExactly(
+                head + "\"file_offer\",\"params\":{\"peer\":\"CCCC\",\"id\":\"" + id
+                        + "\",\"name\":\"re\\u202Eport\\\"1\\\".pdf\",\"size\":2202009,"
+                        + "\"media_type\":\"application/pdf\",\"auto_accepted\":false}}",
+                head + "\"file_offer\",\"params\":{\"peer\":\"CCCC\",\"id\":\"" + id
+                        + "\",\"name\":\"a.txt\",\"size\":0,\"media_type\":\"text/plain\",\"auto_accepted\":true}}",
+                head + "\"file_progress\",\"params\":{\"peer\":\"CCCC\",\"id\":\"" + id
+                        + "\",\"bytes\":1048576,\"total\":2202009,\"rate\":524288}}",
+                head + "\"file_done\",\"params\":{\"peer\":\"CCCC\",\"id\":\"" + id
+                        + "\",\"path\":\"/home/u/downloads/report.pdf\",\"sha256\":\"" + sha + "\"}}",
+                head + "\"file_failed\",\"params\":{\"peer\":\"CCCC\",\"id\":\"" + id
+                        + "\",\"reason\":\"Declined by the peer.\"}}");
+        assertThat(JSON.readTree(lines.get(0)).get("params").get("name").asText())
+                .isEqualTo("re\u202Eport\"1\".pdf");
+    }
+
     @Property(tries = 300)
     void anyLineGetsExactlyOneParsableAnswerAndNeverStopsTheServer(@ForAll @StringLength(max = 200) String line)
             throws Exception {

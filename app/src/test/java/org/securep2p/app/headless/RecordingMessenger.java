@@ -184,6 +184,41 @@ final class RecordingMessenger implements Messenger {
         calls.add("disconnect " + peer);
     }
 
+    static final String FILE_ID = "0123456789abcdef0123456789abcdef";
+
+    volatile List<TransferInfo> transfers = List.of();
+
+    @Override
+    public String sendFile(String peer, java.nio.file.Path path) throws AppException {
+        calls.add("sendFile " + peer + " " + path);
+        maybeFail();
+        return FILE_ID;
+    }
+
+    @Override
+    public void acceptFile(String id) throws AppException {
+        calls.add("acceptFile " + id);
+        maybeFail();
+    }
+
+    @Override
+    public void declineFile(String id) throws AppException {
+        calls.add("declineFile " + id);
+        maybeFail();
+    }
+
+    @Override
+    public void cancelFile(String id) throws AppException {
+        calls.add("cancelFile " + id);
+        maybeFail();
+    }
+
+    @Override
+    public List<TransferInfo> transfers() {
+        calls.add("transfers");
+        return transfers;
+    }
+
     @Override
     public void close() {
         calls.add("close");

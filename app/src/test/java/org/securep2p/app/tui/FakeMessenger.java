@@ -210,6 +210,50 @@ final class FakeMessenger implements Messenger {
         calls.add("disconnect " + peer);
     }
 
+    /** What {@code sendFile} returns. */
+    static final String FILE_ID = "0123456789abcdef0123456789abcdef";
+    volatile AppException fileFailure;
+    volatile List<TransferInfo> transfers = List.of();
+
+    @Override
+    public String sendFile(String peer, java.nio.file.Path path) throws AppException {
+        calls.add("sendFile " + peer + " " + path);
+        if (fileFailure != null) {
+            throw fileFailure;
+        }
+        return FILE_ID;
+    }
+
+    @Override
+    public void acceptFile(String id) throws AppException {
+        calls.add("acceptFile " + id);
+        if (fileFailure != null) {
+            throw fileFailure;
+        }
+    }
+
+    @Override
+    public void declineFile(String id) throws AppException {
+        calls.add("declineFile " + id);
+        if (fileFailure != null) {
+            throw fileFailure;
+        }
+    }
+
+    @Override
+    public void cancelFile(String id) throws AppException {
+        calls.add("cancelFile " + id);
+        if (fileFailure != null) {
+            throw fileFailure;
+        }
+    }
+
+    @Override
+    public List<TransferInfo> transfers() {
+        calls.add("transfers");
+        return transfers;
+    }
+
     @Override
     public void close() {
         calls.add("close");
