@@ -77,12 +77,20 @@ final class LabPeerProcess implements AutoCloseable {
 
     /** Command-line options after {@code --name} (e.g. {@code --relay ADDRESS}), at every start. */
     private final List<String> options;
+    /** JVM options after {@link #JVM_OPTIONS} (e.g. a log level a test reads), at every start. */
+    private final List<String> jvmOptions;
 
     LabPeerProcess(String namespace, Path home, String name, Path jar, Path passphraseFile) {
         this(namespace, home, name, jar, passphraseFile, List.of());
     }
 
     LabPeerProcess(String namespace, Path home, String name, Path jar, Path passphraseFile, List<String> options) {
+        this(namespace, home, name, jar, passphraseFile, options, List.of());
+    }
+
+    LabPeerProcess(String namespace, Path home, String name, Path jar, Path passphraseFile, List<String> options,
+            List<String> jvmOptions) {
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.namespace = namespace;
         this.home = home;
         this.name = name;
@@ -104,6 +112,7 @@ final class LabPeerProcess implements AutoCloseable {
         List<String> java = new ArrayList<>();
         java.add(javaBinary());
         java.addAll(JVM_OPTIONS);
+        java.addAll(jvmOptions);
         java.addAll(List.of("-jar", jar.toString(), "--json", "--home", home.toString(), "--name", name));
         java.addAll(options);
         List<String> cmd = new ArrayList<>();

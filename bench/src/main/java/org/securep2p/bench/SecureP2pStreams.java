@@ -36,7 +36,7 @@ final class SecureP2pStreams {
     }
 
     /** Two loopback connectors with fresh identities: [waiter side, dialer side]. */
-    private static Connector[] connectors(InMemoryPrivateKeys a, InMemoryPrivateKeys b, SecureRandom random)
+    static Connector[] connectors(InMemoryPrivateKeys a, InMemoryPrivateKeys b, SecureRandom random)
             throws Exception {
         Path certs = Files.createTempDirectory("bench-certs");
         TransportConfig config = TransportConfig.builder()

@@ -1,0 +1,335 @@
+package org.securep2p.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.securep2p.crypto.InMemoryPrivateKeys;
+import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.Connector;
+import org.securep2p.transport.PeerConnection;
+
+/**
+ * File transfer (PROTOCOL.md §24) next to the transport it runs on, on loopback's direct path, one row per
+ * security level: the transport's one-way bulk throughput (the code behind {@link TransportBench}'s securep2p
+ * rows: ICE on loopback, the reliable channel, TLS 1.3, one connection at that level) and, right after it, the rate
+ * of a real file transfer between two {@code java -jar securep2p-app.jar --json} processes connected at the same
+ * level, timed from writing {@code send_file} to the receiver's {@code file_done} (so it includes the sender's
+ * read of the file for its Merkle tree and hash, the receiver's writes, fsync and whole-file check), and the
+ * ratio of the two. The file is random bytes in the bench's temporary folder; the received copy's SHA-256 is
+ * checked against it. Wall clock: run it on a quiet machine (and under {@code flock} where builds share one).
+ *
+ * <pre>java -cp bench/target/benchmarks.jar org.securep2p.bench.FileTransferBench app/target/securep2p-app.jar [fileMiB] [bulkMiB]</pre>
+ *
+ * Defaults: a 256 MiB file, a 256 MiB bulk. Without SECUREP2P_PASSPHRASE_FILE a passphrase file is written to the
+ * temporary folder (key protection is not what is measured).
+ */
+public final class FileTransferBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long READY_MILLIS = 120_000;
+    private static final long CONNECT_MILLIS = 60_000;
+    private static final List<String> JVM_OPTIONS = List.of("-Dice4j.harvest.mapping.aws.enabled=false",
+            "-Dorg.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true");
+    /** No STUN server (the discard port): loopback host candidates are all a direct path on one machine needs. */
+    private static final String CONF = """
+            host.candidates=LOOPBACK_ONLY
+            stun.servers=127.0.0.1:9
+            files.auto_accept_mb=4096
+            """;
+
+    private FileTransferBench() {
+    }
+
+    /** One level's figures. */
+    private record Row(SecurityLevel level, double bulkMiBPerSecond, double fileMiBPerSecond, double offerSeconds,
+            double totalSeconds) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: FileTransferBench <securep2p-app.jar> [fileMiB] [bulkMiB]");
+            System.exit(2);
+        }
+        Path jar = Path.of(args[0]).toAbsolutePath();
+        int fileMiB = args.length > 1 ? Integer.parseInt(args[1]) : 256;
+        int bulkMiB = args.length > 2 ? Integer.parseInt(args[2]) : 256;
+        Path dir = Files.createTempDirectory("securep2p-file-bench");
+        try {
+            String passphrase = System.getenv("SECUREP2P_PASSPHRASE_FILE");
+            if (passphrase == null) {
+                Path p = dir.resolve("pass");
+                Files.writeString(p, "file bench passphrase, not a secret");
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+                passphrase = p.toString();
+            }
+            Path file = dir.resolve("bench-" + fileMiB + "MiB.bin");
+            String sha = randomFile(file, (long) fileMiB << 20);
+            List<Row> rows = new ArrayList<>();
+            SecureRandom random = new SecureRandom();
+            try (InMemoryPrivateKeys a = InMemoryPrivateKeys.generate(random, Clock.systemUTC(), 0, 0);
+                 InMemoryPrivateKeys b = InMemoryPrivateKeys.generate(random, Clock.systemUTC(), 0, 0)) {
+                Connector[] sides = SecureP2pStreams.connectors(a, b, random);
+                // One unrecorded bulk first, as TransportBench does, so the first level does not pay for the JIT.
+                bulk(sides, SecurityLevel.STANDARD, Math.min(bulkMiB, 64), random);
+                for (SecurityLevel level : SecurityLevel.values()) {
+                    double bulk = bulk(sides, level, bulkMiB, random);
+                    double[] transfer = transfer(jar, dir.resolve(level.name().toLowerCase(Locale.ROOT)), passphrase,
+                            level, file, sha);
+                    rows.add(new Row(level, bulk, fileMiB / transfer[1], transfer[0], transfer[1]));
+                    System.err.printf(Locale.ROOT, "%s: bulk %.1f MiB/s, file %.1f MiB/s (load %s)%n", level, bulk,
+                            fileMiB / transfer[1], loadAverage());
+                }
+            }
+            System.out.printf(Locale.ROOT, "%nloopback, direct path: transport bulk of %d MiB vs a %d MiB file "
+                    + "(send_file → file_done between two --json processes), load average %s%n", bulkMiB, fileMiB,
+                    loadAverage());
+            System.out.printf(Locale.ROOT, "%-20s %16s %16s %8s %12s %10s%n", "level", "bulk MiB/s", "file MiB/s",
+                    "ratio", "offer after", "file time");
+            for (Row r : rows) {
+                System.out.printf(Locale.ROOT, "%-20s %16.1f %16.1f %7.0f%% %10.2f s %8.1f s%n", r.level(),
+                        r.bulkMiBPerSecond(), r.fileMiBPerSecond(), 100 * r.fileMiBPerSecond() / r.bulkMiBPerSecond(),
+                        r.offerSeconds(), r.totalSeconds());
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** One connection at {@code level}: an untimed bulk of {@code mib}, then a timed one; MiB/s. */
+    private static double bulk(Connector[] sides, SecurityLevel level, int mib, SecureRandom random)
+            throws Exception {
+        PeerConnection[] pair = SecureP2pStreams.connect(sides[0], sides[1], level);
+        try (TransportBench.StreamPair p = SecureP2pStreams.streams(pair[1], pair[0])) {
+            byte[] chunk = new byte[16 * 1024];
+            random.nextBytes(chunk);
+            long total = (long) mib << 20;
+            // One sink for both rounds: it acknowledges every total bytes it drains.
+            TransportBench.Sink sink = TransportBench.Sink.start(p, total);
+            TransportBench.bulk(p, chunk, total);
+            long t0 = System.nanoTime();
+            TransportBench.bulk(p, chunk, total);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            sink.stop();
+            return mib / seconds;
+        }
+    }
+
+    /**
+     * Two fresh programs connected at {@code level}; {@code file} sent from one to the other. Returns the seconds
+     * from send_file to the receiver's file_offer and to its file_done.
+     */
+    private static double[] transfer(Path jar, Path dir, String passphrase, SecurityLevel level, Path file,
+            String sha) throws Exception {
+        try (Peer sender = Peer.start(jar, dir.resolve("sender"), "sender", passphrase);
+             Peer receiver = Peer.start(jar, dir.resolve("receiver"), "receiver", passphrase)) {
+            sender.await(n -> "ready".equals(method(n)), READY_MILLIS, "ready");
+            JsonNode ready = receiver.await(n -> "ready".equals(method(n)), READY_MILLIS, "ready");
+            String fpReceiver = ready.path("params").path("fingerprint").asText();
+            String code = receiver.call("wait", JSON.createObjectNode().put("level", level.name()))
+                    .path("code").asText();
+            sender.call("connect", JSON.createObjectNode().put("code", code).put("level", level.name()));
+            sender.await(n -> "connected".equals(method(n)), CONNECT_MILLIS, "connected");
+            receiver.await(n -> "connected".equals(method(n)), CONNECT_MILLIS, "connected");
+            long t0 = System.nanoTime();
+            String id = sender.call("send_file", JSON.createObjectNode().put("peer", fpReceiver)
+                    .put("path", file.toString())).path("id").asText();
+            receiver.await(n -> "file_offer".equals(method(n)) && id.equals(n.path("params").path("id").asText()),
+                    CONNECT_MILLIS * 10, "file_offer");
+            double offer = (System.nanoTime() - t0) / 1e9;
+            JsonNode done = receiver.await(n -> {
+                String m = method(n);
+                if ("file_failed".equals(m) && id.equals(n.path("params").path("id").asText())) {
+                    throw new IllegalStateException("the transfer failed: " + n);
+                }
+                return "file_done".equals(m) && id.equals(n.path("params").path("id").asText());
+            }, TimeUnit.HOURS.toMillis(1), "file_done");
+            double total = (System.nanoTime() - t0) / 1e9;
+            String got = sha256(Path.of(done.path("params").path("path").asText()));
+            if (!got.equals(sha) || !sha.equalsIgnoreCase(done.path("params").path("sha256").asText())) {
+                throw new IllegalStateException("the received file differs: " + got + " vs " + sha);
+            }
+            sender.call("quit", JSON.createObjectNode());
+            receiver.call("quit", JSON.createObjectNode());
+            return new double[] {offer, total};
+        }
+    }
+
+    /** One {@code --json} program: requests written to its stdin, every line of its stdout kept in order. */
+    private static final class Peer implements AutoCloseable {
+        private final Process process;
+        private final OutputStream in;
+        private final BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
+        private int nextId = 1;
+
+        private Peer(Process process) {
+            this.process = process;
+            this.in = process.getOutputStream();
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(JSON.readTree(line));
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            }, "file-bench-reader");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        static Peer start(Path jar, Path home, String name, String passphrase) throws IOException {
+            Files.createDirectories(home);
+            Files.writeString(home.resolve("securep2p.conf"), CONF);
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(JVM_OPTIONS);
+            command.addAll(List.of("-jar", jar.toString(), "--json", "--home", home.toString(), "--name", name));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(home.resolve("stderr.txt").toFile());
+            pb.environment().put("SECUREP2P_PASSPHRASE_FILE", passphrase);
+            pb.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+            return new Peer(pb.start());
+        }
+
+        /** Writes a request and returns its result; an error answer fails the run. */
+        JsonNode call(String method, ObjectNode params) throws IOException {
+            int id = nextId++;
+            ObjectNode req = JSON.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
+            req.set("params", params);
+            in.write((JSON.writeValueAsString(req) + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            if ("quit".equals(method)) {
+                return JSON.createObjectNode();
+            }
+            JsonNode answer = await(n -> n.path("id").asInt(-1) == id && method(n) == null, CONNECT_MILLIS,
+                    method + " answer");
+            if (!answer.has("result")) {
+                throw new IOException(method + " failed: " + answer);
+            }
+            return answer.get("result");
+        }
+
+        /** The next line matching {@code which}, skipping others; an {@code error} event fails the run. */
+        JsonNode await(Predicate<JsonNode> which, long millis, String what) throws IOException {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            while (true) {
+                JsonNode n;
+                try {
+                    // In slices, so that a program that died is noticed at once rather than at the deadline.
+                    n = lines.poll(Math.min(1_000_000_000L, Math.max(0, end - System.nanoTime())),
+                            TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+                if (n == null) {
+                    if (System.nanoTime() - end >= 0 || (!process.isAlive() && lines.isEmpty())) {
+                        throw new IOException("no " + what + " (alive: " + process.isAlive() + ")");
+                    }
+                    continue;
+                }
+                if ("error".equals(method(n))) {
+                    throw new IOException("error while awaiting " + what + ": " + n);
+                }
+                if (which.test(n)) {
+                    return n;
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static String method(JsonNode n) {
+        return n.has("method") ? n.get("method").asText() : null;
+    }
+
+    /** Writes {@code size} random bytes to {@code file}; returns their SHA-256 in hex. */
+    private static String randomFile(Path file, long size) throws IOException {
+        MessageDigest md = sha256();
+        SecureRandom random = new SecureRandom();
+        byte[] block = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long written = 0; written < size; written += block.length) {
+                random.nextBytes(block);
+                int n = (int) Math.min(block.length, size - written);
+                out.write(block, 0, n);
+                md.update(block, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static String sha256(Path file) throws IOException {
+        MessageDigest md = sha256();
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary folder left behind
+        }
+    }
+}
