@@ -338,13 +338,13 @@ final class DefaultMessenger implements Messenger {
     }
 
     /** A FILE payload, from a live session or an inbox: the file engine's, if started. */
-    private void toFiles(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
+    private void toFiles(Fingerprint peer, org.securep2p.app.files.FileMessage message, boolean overSession) {
         FileTransfers f = files;
         if (f == null) {
             LOG.info("file message from {} ignored: file transfer not started", peer.shortForm());
             return;
         }
-        f.message(peer, message);
+        f.message(peer, message, overSession);
     }
 
     private void toFiles(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
@@ -693,7 +693,7 @@ final class DefaultMessenger implements Messenger {
 
                 @Override
                 public void file(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
-                    toFiles(peer, message);
+                    toFiles(peer, message, false);
                 }
 
                 @Override
@@ -1787,7 +1787,7 @@ final class DefaultMessenger implements Messenger {
 
         @Override
         public void file(Fingerprint peer, org.securep2p.app.files.FileMessage message) {
-            toFiles(peer, message);
+            toFiles(peer, message, true);
         }
 
         @Override

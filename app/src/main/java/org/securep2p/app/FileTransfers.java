@@ -156,6 +156,8 @@ final class FileTransfers implements AutoCloseable {
         /** Bumped at every HAVE: a sender loop of an older generation stops. */
         int generation;
         boolean relayLoop;
+        /** A HAVE came over a session not yet published: {@link #sessionUp} starts sending from it. */
+        boolean awaitingSession;
 
         Outgoing(TransferStore.Transfer stored) {
             super(stored, "offered");
@@ -367,13 +369,17 @@ final class FileTransfers implements AutoCloseable {
 
     // ---------------------------------------------------------------- from the peer
 
-    /** A FILE payload from {@code peer}, out of a live session or an inbox (already committed with the ratchet). */
-    void message(Fingerprint peer, FileMessage m) {
+    /**
+     * A FILE payload from {@code peer}, out of a session ({@code overSession}) or an inbox, already committed with
+     * the ratchet. A session's reader runs before the session is published as the live one (§20.8), so a HAVE may
+     * arrive over a session that {@link Host#live} does not show yet.
+     */
+    void message(Fingerprint peer, FileMessage m, boolean overSession) {
         try {
             if (m instanceof FileMessage.Offer o) {
                 offered(peer, o.offer());
             } else if (m instanceof FileMessage.Have h) {
-                have(peer, h);
+                have(peer, h, overSession);
             } else if (m instanceof FileMessage.Done d) {
                 done(peer, d);
             } else if (m instanceof FileMessage.Cancel c) {
@@ -444,7 +450,7 @@ final class FileTransfers implements AutoCloseable {
     }
 
     /** The receiver's state: the sender (re)sends what it lacks. */
-    private void have(Fingerprint peer, FileMessage.Have h) {
+    private void have(Fingerprint peer, FileMessage.Have h, boolean overSession) {
         if (!(transfers.get(h.id()) instanceof Outgoing o) || !o.peer.equals(peer) || o.over) {
             SECURITY.warn("HAVE for unknown file {} from {} ignored", h.id(), peer.shortForm());
             return;
@@ -455,8 +461,11 @@ final class FileTransfers implements AutoCloseable {
                     bits.count(), o.offer.chunkCount());
             return;
         }
-        Optional<ChatSession> live = host.live(peer);
+        Optional<ChatSession> live;
         synchronized (o) {
+            // Under o: sessionUp looks at awaitingSession under o too, after the session is published.
+            live = host.live(peer);
+            o.awaitingSession = live.isEmpty() && overSession;
             o.have = new BitSet();
             for (int i = 0; i < bits.count(); i++) {
                 if (bits.has(i)) {
@@ -483,6 +492,8 @@ final class FileTransfers implements AutoCloseable {
                 generation = o.generation;
             }
             workers.execute(() -> sendDirect(o, live.get(), generation));
+        } else if (overSession) {
+            LOG.debug("file {}: HAVE before its session is published; sending starts when it is", o.offer.id());
         } else {
             synchronized (o) {
                 // A HAVE through the relay follows a refused chunk (§24.5). The inbox delivers in posting order,
@@ -617,8 +628,23 @@ final class FileTransfers implements AutoCloseable {
                 if (in.file != null && in.stored.status() == TransferStore.Status.ACCEPTED) {
                     sendHave(in);
                 }
-            } else if (t instanceof Outgoing o && o.stored.status() == TransferStore.Status.OFFERED) {
-                sendControl(s, new FileMessage.Offer(o.offer));
+            } else if (t instanceof Outgoing o) {
+                if (o.stored.status() == TransferStore.Status.OFFERED) {
+                    sendControl(s, new FileMessage.Offer(o.offer));
+                }
+                int generation = -1;
+                synchronized (o) {
+                    if (o.awaitingSession) {
+                        // The receiver's HAVE came over this session before it was published: go on from it.
+                        o.awaitingSession = false;
+                        o.state = "sending";
+                        generation = o.generation;
+                    }
+                }
+                if (generation >= 0) {
+                    int g = generation;
+                    workers.execute(() -> sendDirect(o, s, g));
+                }
             }
         }
     }

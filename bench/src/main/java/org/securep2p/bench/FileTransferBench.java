@@ -41,7 +41,9 @@ import org.securep2p.transport.PeerConnection;
  * level, timed from writing {@code send_file} to the receiver's {@code file_done} (so it includes the sender's
  * read of the file for its Merkle tree and hash, the receiver's writes, fsync and whole-file check), and the
  * ratio of the two. The file is random bytes in the bench's temporary folder; the received copy's SHA-256 is
- * checked against it. Wall clock: run it on a quiet machine (and under {@code flock} where builds share one).
+ * checked against it. During each transfer a text is sent every 100 ms and timed from its {@code send} request to
+ * the receiver's {@code message} event (PROTOCOL.md §24.8: text is not held behind a file). Wall clock: run it on
+ * a quiet machine (and under {@code flock} where builds share one).
  *
  * <pre>java -cp bench/target/benchmarks.jar org.securep2p.bench.FileTransferBench app/target/securep2p-app.jar [fileMiB] [bulkMiB]</pre>
  *
@@ -67,8 +69,11 @@ public final class FileTransferBench {
 
     /** One level's figures. */
     private record Row(SecurityLevel level, double bulkMiBPerSecond, double fileMiBPerSecond, double offerSeconds,
-            double totalSeconds) {
+            double totalSeconds, double texts, double textMedianMillis, double textP99Millis, double textMaxMillis) {
     }
+
+    /** The pause between two texts sent during a transfer. */
+    private static final long TEXT_PAUSE_MILLIS = 100;
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
@@ -100,7 +105,8 @@ public final class FileTransferBench {
                     double bulk = bulk(sides, level, bulkMiB, random);
                     double[] transfer = transfer(jar, dir.resolve(level.name().toLowerCase(Locale.ROOT)), passphrase,
                             level, file, sha);
-                    rows.add(new Row(level, bulk, fileMiB / transfer[1], transfer[0], transfer[1]));
+                    rows.add(new Row(level, bulk, fileMiB / transfer[1], transfer[0], transfer[1], transfer[2],
+                            transfer[3], transfer[4], transfer[5]));
                     System.err.printf(Locale.ROOT, "%s: bulk %.1f MiB/s, file %.1f MiB/s (load %s)%n", level, bulk,
                             fileMiB / transfer[1], loadAverage());
                 }
@@ -108,12 +114,13 @@ public final class FileTransferBench {
             System.out.printf(Locale.ROOT, "%nloopback, direct path: transport bulk of %d MiB vs a %d MiB file "
                     + "(send_file → file_done between two --json processes), load average %s%n", bulkMiB, fileMiB,
                     loadAverage());
-            System.out.printf(Locale.ROOT, "%-20s %16s %16s %8s %12s %10s%n", "level", "bulk MiB/s", "file MiB/s",
-                    "ratio", "offer after", "file time");
+            System.out.printf(Locale.ROOT, "%-20s %16s %16s %8s %12s %10s %6s %22s%n", "level", "bulk MiB/s",
+                    "file MiB/s", "ratio", "offer after", "file time", "texts", "text ms p50/p99/max");
             for (Row r : rows) {
-                System.out.printf(Locale.ROOT, "%-20s %16.1f %16.1f %7.0f%% %10.2f s %8.1f s%n", r.level(),
-                        r.bulkMiBPerSecond(), r.fileMiBPerSecond(), 100 * r.fileMiBPerSecond() / r.bulkMiBPerSecond(),
-                        r.offerSeconds(), r.totalSeconds());
+                System.out.printf(Locale.ROOT, "%-20s %16.1f %16.1f %7.0f%% %10.2f s %8.1f s %6.0f %8.0f/%.0f/%.0f%n",
+                        r.level(), r.bulkMiBPerSecond(), r.fileMiBPerSecond(),
+                        100 * r.fileMiBPerSecond() / r.bulkMiBPerSecond(), r.offerSeconds(), r.totalSeconds(),
+                        r.texts(), r.textMedianMillis(), r.textP99Millis(), r.textMaxMillis());
             }
         } finally {
             deleteTree(dir);
@@ -140,8 +147,9 @@ public final class FileTransferBench {
     }
 
     /**
-     * Two fresh programs connected at {@code level}; {@code file} sent from one to the other. Returns the seconds
-     * from send_file to the receiver's file_offer and to its file_done.
+     * Two fresh programs connected at {@code level}; {@code file} sent from one to the other while texts go the
+     * same way. Returns the seconds from send_file to the receiver's file_offer and to its file_done, then the number
+     * of texts timed during the transfer and their median, 99th percentile and maximum in milliseconds.
      */
     private static double[] transfer(Path jar, Path dir, String passphrase, SecurityLevel level, Path file,
             String sha) throws Exception {
@@ -161,21 +169,42 @@ public final class FileTransferBench {
             receiver.await(n -> "file_offer".equals(method(n)) && id.equals(n.path("params").path("id").asText()),
                     CONNECT_MILLIS * 10, "file_offer");
             double offer = (System.nanoTime() - t0) / 1e9;
-            JsonNode done = receiver.await(n -> {
-                String m = method(n);
-                if ("file_failed".equals(m) && id.equals(n.path("params").path("id").asText())) {
-                    throw new IllegalStateException("the transfer failed: " + n);
+            // Texts during the transfer (§24.8: a text waits behind at most the window's chunks): one every
+            // TEXT_PAUSE_MILLIS, each timed from the send request to the receiver's message event, until the
+            // receiver's file_done arrives.
+            List<Long> textMillis = new ArrayList<>();
+            JsonNode done = null;
+            for (int i = 0; done == null; i++) {
+                String text = "ping " + i;
+                long s0 = System.nanoTime();
+                sender.call("send", JSON.createObjectNode().put("peer", fpReceiver).put("text", text));
+                JsonNode n = receiver.await(e -> {
+                    String m = method(e);
+                    if ("file_failed".equals(m) && id.equals(e.path("params").path("id").asText())) {
+                        throw new IllegalStateException("the transfer failed: " + e);
+                    }
+                    return ("message".equals(m) && text.equals(e.path("params").path("text").asText()))
+                            || ("file_done".equals(m) && id.equals(e.path("params").path("id").asText()));
+                }, TimeUnit.HOURS.toMillis(1), "a message or file_done");
+                if ("file_done".equals(method(n))) {
+                    done = n;
+                } else {
+                    textMillis.add((System.nanoTime() - s0) / 1_000_000);
+                    Thread.sleep(TEXT_PAUSE_MILLIS);
                 }
-                return "file_done".equals(m) && id.equals(n.path("params").path("id").asText());
-            }, TimeUnit.HOURS.toMillis(1), "file_done");
+            }
             double total = (System.nanoTime() - t0) / 1e9;
+            textMillis.sort(Comparator.naturalOrder());
             String got = sha256(Path.of(done.path("params").path("path").asText()));
             if (!got.equals(sha) || !sha.equalsIgnoreCase(done.path("params").path("sha256").asText())) {
                 throw new IllegalStateException("the received file differs: " + got + " vs " + sha);
             }
             sender.call("quit", JSON.createObjectNode());
             receiver.call("quit", JSON.createObjectNode());
-            return new double[] {offer, total};
+            int k = textMillis.size();
+            return new double[] {offer, total, k, k == 0 ? Double.NaN : textMillis.get(k / 2),
+                k == 0 ? Double.NaN : textMillis.get(Math.min(k - 1, k * 99 / 100)),
+                k == 0 ? Double.NaN : textMillis.get(k - 1)};
         }
     }
 
