@@ -172,6 +172,8 @@ final class FileTransfers implements AutoCloseable {
     private static final class Incoming extends Transfer {
         ReceivingFile file;
         int duplicates;
+        /** Set, under the lock, by the one caller that verifies and keeps the whole file. */
+        boolean completing;
 
         Incoming(TransferStore.Transfer stored, String state) {
             super(stored, state);
@@ -309,6 +311,7 @@ final class FileTransfers implements AutoCloseable {
 
     void accept(FileId id) throws AppException {
         Incoming in = incoming(id);
+        boolean whole;
         synchronized (in) {
             if (!"asking".equals(in.state)) {
                 return;
@@ -323,14 +326,15 @@ final class FileTransfers implements AutoCloseable {
                 throw new AppException(AppException.Reason.STORAGE_FAILED, e.getMessage(), e);
             }
             in.state = "receiving";
+            // Everything came through the relay before the user said yes (decided under the lock, as in chunk).
+            whole = in.file.complete();
         }
         // The sender waits for this on a direct path; through the relay it posts without waiting, and a HAVE there
         // would ask for chunks still in the inbox again (§24.5): the next session's HAVE says where we are.
         if (host.live(in.peer).isPresent()) {
             sendHave(in);
         }
-        if (in.file.complete()) {
-            // Everything came through the relay before the user said yes.
+        if (whole) {
             completeIncoming(in);
         }
     }
@@ -548,6 +552,7 @@ final class FileTransfers implements AutoCloseable {
         try {
             ChunkSealer.OpenedChunk opened = ChunkSealer.open(in.offer, chunk.index(), chunk.sealed());
             boolean fresh;
+            boolean whole;
             synchronized (in) {
                 if (in.file == null) {
                     if (via.isPresent()) {
@@ -571,13 +576,16 @@ final class FileTransfers implements AutoCloseable {
                     LOG.debug("file {}: chunk {} again (held already, {} so far)", in.offer.id(), chunk.index(),
                             in.duplicates);
                 }
+                // Decided under the lock: chunks arrive over a session and through the inbox at once, and only
+                // the write that made the file whole may complete it.
+                // Kept before the user decided (relay path): completed only once accepted.
+                whole = fresh && in.file.complete() && !"asking".equals(in.state);
             }
             via.ifPresent(s -> s.sendFrame(ChatFrame.chunkAck(in.offer.id(), chunk.index())));
             if (!"asking".equals(in.state)) {
                 progress(in, false);
             }
-            // Kept before the user decided (relay path): completed only once accepted.
-            if (fresh && in.file.complete() && !"asking".equals(in.state)) {
+            if (whole) {
                 completeIncoming(in);
             }
         } catch (FileTransferException e) {
@@ -585,7 +593,7 @@ final class FileTransfers implements AutoCloseable {
                 case NO_SPACE, STORAGE_FAILED -> {
                     LOG.warn("file {}: {}", in.offer.id(), e.getMessage());
                     end(in, e.reason() == FileTransferException.Reason.NO_SPACE ? CancelReason.NO_SPACE
-                            : CancelReason.FAILED, e.reason() == FileTransferException.Reason.NO_SPACE
+                            : CancelReason.SAVE_FAILED, e.reason() == FileTransferException.Reason.NO_SPACE
                                     ? "The disk is full: the partial file was removed." : e.getMessage(), true);
                 }
                 default -> {
@@ -796,9 +804,10 @@ final class FileTransfers implements AutoCloseable {
         Path done;
         try {
             synchronized (in) {
-                if (in.over) {
+                if (in.over || in.completing) {
                     return;
                 }
+                in.completing = true;
                 byte[] sha = in.file.sha256();
                 if (!MessageDigest.isEqual(sha, in.offer.sha256())) {
                     SECURITY.warn("file {} from {} refused: NOT_VERIFIED (every chunk verified, the whole file's "
@@ -813,7 +822,7 @@ final class FileTransfers implements AutoCloseable {
             }
         } catch (FileTransferException | IOException e) {
             LOG.warn("file {} not finished: {}", in.offer.id(), e.getMessage());
-            end(in, CancelReason.FAILED, "The file could not be saved: " + e.getMessage(), true);
+            end(in, CancelReason.SAVE_FAILED, "The file could not be saved: " + e.getMessage(), true);
             return;
         }
         finishStored(in, TransferStore.Status.DONE);

@@ -13,7 +13,9 @@ public enum CancelReason {
     NO_SPACE(4, "The receiver's disk is full."),
     NOT_VERIFIED(5, "The received file did not match what was offered."),
     REFUSED(6, "The offer was refused: its name or sizes are not acceptable."),
-    FAILED(7, "The sender's file changed or vanished.");
+    FAILED(7, "The sender's file changed or vanished."),
+    /** The receiver could not write or keep the file (not a full disk: that is NO_SPACE). */
+    SAVE_FAILED(8, "The receiver could not save the file.");
 
     private final int code;
     private final String sentence;

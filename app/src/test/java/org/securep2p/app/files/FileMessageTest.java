@@ -49,7 +49,7 @@ class FileMessageTest {
 
     @Property(tries = 200)
     void haveDoneAndCancelRoundTrip(@ForAll @Size(16) byte[] id, @ForAll @Size(32) byte[] sha,
-            @ForAll @IntRange(min = 0, max = 3000) int count, @ForAll @IntRange(min = 1, max = 7) int reason)
+            @ForAll @IntRange(min = 0, max = 3000) int count, @ForAll @IntRange(min = 1, max = 8) int reason)
             throws CryptoException {
         FileId f = FileId.of(id);
         ChunkBitmap chunks = ChunkBitmap.empty(count);
@@ -101,7 +101,7 @@ class FileMessageTest {
         for (int type : new int[] {0, 5, 255}) {
             assertRefused(new StrictWriter().u8(type).bytes(id).u8(1).toByteArray());
         }
-        for (int reason : new int[] {0, 8, 255}) {
+        for (int reason : new int[] {0, 9, 255}) {
             assertRefused(new StrictWriter().u8(4).bytes(id).u8(reason).toByteArray());
         }
         assertRefused(new byte[0]);

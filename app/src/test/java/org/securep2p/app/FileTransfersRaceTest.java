@@ -1,0 +1,146 @@
+package org.securep2p.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.app.files.Chunk;
+import org.securep2p.app.files.ChunkSealer;
+import org.securep2p.app.files.FileId;
+import org.securep2p.app.files.FileMessage;
+import org.securep2p.app.files.FileOffer;
+import org.securep2p.app.files.MerkleTree;
+import org.securep2p.app.files.SourceFile;
+import org.securep2p.app.files.TransferStore;
+import org.securep2p.crypto.Fingerprint;
+import org.securep2p.crypto.SecretBytes;
+import org.securep2p.crypto.testing.Await;
+
+/**
+ * The receiving engine when chunks of one file arrive on two threads at once, as they do when a returning contact's
+ * inbox and its new session both carry them (PROTOCOL.md §24.5): the file is verified and kept exactly once, and
+ * the sender is never told it failed.
+ */
+class FileTransfersRaceTest {
+
+    private static final int CHUNK = FileOffer.MIN_CHUNK_SIZE;
+    private static final int ROUNDS = 60;
+
+    private final SecureRandom random = new SecureRandom();
+    private final ExecutorService pool = Executors.newFixedThreadPool(2);
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void tearDown() {
+        pool.shutdownNow();
+    }
+
+    /** A messenger with no session and no relay: what the engine emits and posts is only recorded. */
+    private static final class RecordingHost implements FileTransfers.Host {
+        final List<ChatEvent> events = new CopyOnWriteArrayList<>();
+        final List<ChatPayload> posted = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Optional<ChatSession> live(Fingerprint peer) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<CompletableFuture<Void>> postControl(Fingerprint peer, ChatPayload payload) {
+            posted.add(payload);
+            return Optional.of(CompletableFuture.completedFuture(null));
+        }
+
+        @Override
+        public Optional<CompletableFuture<Void>> postChunk(Fingerprint peer, byte[] chunk) {
+            return Optional.empty();
+        }
+
+        @Override
+        public String name(Fingerprint peer) {
+            return "peer";
+        }
+
+        @Override
+        public void emit(ChatEvent event) {
+            events.add(event);
+        }
+    }
+
+    @Test
+    void theLastTwoChunksArrivingAtOnceCompleteTheFileOnce() throws Exception {
+        byte[] content = new byte[2 * CHUNK];
+        new Random(7).nextBytes(content);
+        Path source = Files.write(dir.resolve("source.bin"), content);
+        SourceFile file = SourceFile.prepare(source, CHUNK, 1L << 20);
+        MerkleTree tree = MerkleTree.of(file.leaves());
+        byte[] key = new byte[FileOffer.KEY_LENGTH];
+        random.nextBytes(key);
+        byte[] peerBytes = new byte[32];
+        random.nextBytes(peerBytes);
+        Fingerprint peer = Fingerprint.fromBytes(peerBytes);
+
+        for (int round = 0; round < ROUNDS; round++) {
+            FileId id = FileId.random(random);
+            FileOffer sent = offer(id, file, tree, key);
+            List<Chunk> chunks = List.of(new Chunk(id, 0, ChunkSealer.seal(sent, 0, file.readChunk(0),
+                    tree.auditPath(0))), new Chunk(id, 1, ChunkSealer.seal(sent, 1, file.readChunk(1),
+                    tree.auditPath(1))));
+            Path home = Files.createDirectories(dir.resolve("round-" + round));
+            RecordingHost host = new RecordingHost();
+            try (FileTransfers receiver = new FileTransfers(host, new TransferStore(home.resolve("transfers"),
+                    SecretBytes.copyOf(key), random), home.resolve("downloads"),
+                    new FileTransfers.Limits(1L << 20, 1L << 20), random, Clock.systemUTC())) {
+                receiver.message(peer, new FileMessage.Offer(offer(id, file, tree, key)), false);
+                CyclicBarrier together = new CyclicBarrier(2);
+                List<Future<?>> both = chunks.stream().map(c -> pool.submit(() -> {
+                    together.await(10, TimeUnit.SECONDS);
+                    receiver.chunk(peer, c, Optional.empty());
+                    return null;
+                })).<Future<?>>map(f -> f).toList();
+                for (Future<?> f : both) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+                int r = round;
+                Await.until(() -> "round " + r + ": an ending; events " + host.events, Duration.ofSeconds(30),
+                        () -> host.events.stream().anyMatch(e -> e instanceof ChatEvent.FileDone
+                                || e instanceof ChatEvent.FileFailed));
+                assertThat(host.events).as("round %d", round).noneMatch(ChatEvent.FileFailed.class::isInstance);
+                assertThat(host.events.stream().filter(ChatEvent.FileDone.class::isInstance)).as("round %d", round)
+                        .hasSize(1);
+                assertThat(host.posted.stream().map(ChatPayload::fileMessage))
+                        .as("round %d: the sender was not told the file failed", round)
+                        .noneMatch(FileMessage.Cancel.class::isInstance)
+                        .filteredOn(FileMessage.Done.class::isInstance).hasSize(1);
+                ChatEvent.FileDone done = (ChatEvent.FileDone) host.events.stream()
+                        .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
+                assertThat(Files.readAllBytes(Path.of(done.path()))).isEqualTo(content);
+            }
+        }
+    }
+
+    private static FileOffer offer(FileId id, SourceFile file, MerkleTree tree, byte[] key) throws Exception {
+        try (SecretBytes k = SecretBytes.copyOf(key)) {
+            return new FileOffer(id, java.time.Instant.EPOCH, "race.bin", "application/octet-stream", file.size(),
+                    CHUNK, file.sha256(), tree.root(), k);
+        }
+    }
+}
