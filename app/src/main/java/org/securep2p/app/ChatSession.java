@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not its job: finding the peer (the transport), storing state (the {@link Conversation}) or asking the user
  * (the {@link TrustGate}).
  */
-final class ChatSession implements AutoCloseable {
+final class ChatSession implements AutoCloseable, FileLink {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChatSession.class);
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
@@ -123,7 +123,7 @@ final class ChatSession implements AutoCloseable {
         }
 
         /** A chunk (§24.3) that arrived over {@code via} (empty: out of an inbox). */
-        default void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+        default void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<FileLink> via) {
         }
 
         /** The peer stored chunk {@code index} of {@code file} (§24.3): flow control of the direct path. */
@@ -532,7 +532,8 @@ final class ChatSession implements AutoCloseable {
      * lock so it never interleaves with a message. Returns false when the session is not live or the connection
      * failed under the send (nothing to retry: the next session introduces again).
      */
-    boolean sendControl(ChatPayload payload) throws AppException {
+    @Override
+    public boolean sendControl(ChatPayload payload) throws AppException {
         Conversation c = conversation;
         if (c == null || !isLive()) {
             return false;
@@ -556,7 +557,8 @@ final class ChatSession implements AutoCloseable {
      * never splits a message and a message waits behind at most this one frame. False when the session is not
      * live or the connection failed (the file engine resumes at the next session).
      */
-    boolean sendFrame(ChatFrame frame) {
+    @Override
+    public boolean sendFrame(ChatFrame frame) {
         if (!isLive()) {
             return false;
         }
@@ -576,7 +578,8 @@ final class ChatSession implements AutoCloseable {
         return conversation;
     }
 
-    boolean isLive() {
+    @Override
+    public boolean isLive() {
         return live && !closed.get();
     }
 

@@ -298,8 +298,8 @@ final class DefaultMessenger implements Messenger {
     /** The file engine's view of this messenger. */
     private final class FilesHost implements FileTransfers.Host {
         @Override
-        public Optional<ChatSession> live(Fingerprint peer) {
-            return liveSession(peer);
+        public Optional<FileLink> live(Fingerprint peer) {
+            return liveSession(peer).map(s -> s);
         }
 
         @Override
@@ -347,7 +347,7 @@ final class DefaultMessenger implements Messenger {
         f.message(peer, message, overSession);
     }
 
-    private void toFiles(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+    private void toFiles(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<FileLink> via) {
         FileTransfers f = files;
         if (f == null) {
             LOG.info("chunk from {} ignored: file transfer not started", peer.shortForm());
@@ -697,7 +697,7 @@ final class DefaultMessenger implements Messenger {
                 }
 
                 @Override
-                public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+                public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<FileLink> via) {
                     toFiles(peer, chunk, via);
                 }
             };
@@ -1791,7 +1791,7 @@ final class DefaultMessenger implements Messenger {
         }
 
         @Override
-        public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+        public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<FileLink> via) {
             toFiles(peer, chunk, via);
         }
 

@@ -69,7 +69,7 @@ final class FileTransfers implements AutoCloseable {
     /** What the engine needs of the messenger. */
     interface Host {
         /** The live session with {@code peer}, if one is connected. */
-        Optional<ChatSession> live(Fingerprint peer);
+        Optional<FileLink> live(Fingerprint peer);
 
         /** Posts a control payload into the contact's inbox (§22.7 style); empty when the contact has none. */
         Optional<CompletableFuture<Void>> postControl(Fingerprint peer, ChatPayload payload);
@@ -288,7 +288,7 @@ final class FileTransfers implements AutoCloseable {
     /** Sends the OFFER through the live session, else through the relay and then the chunks after it. */
     private void offer(Outgoing o) {
         FileMessage.Offer m = new FileMessage.Offer(o.offer);
-        Optional<ChatSession> live = host.live(o.peer);
+        Optional<FileLink> live = host.live(o.peer);
         if (live.isPresent() && sendControl(live.get(), m)) {
             return;
         }
@@ -465,7 +465,7 @@ final class FileTransfers implements AutoCloseable {
                     bits.count(), o.offer.chunkCount());
             return;
         }
-        Optional<ChatSession> live;
+        Optional<FileLink> live;
         synchronized (o) {
             // Under o: sessionUp looks at awaitingSession under o too, after the session is published.
             live = host.live(peer);
@@ -543,7 +543,7 @@ final class FileTransfers implements AutoCloseable {
     }
 
     /** A chunk from {@code peer}: verified, written, acknowledged on {@code via} (absent: it came from the relay). */
-    void chunk(Fingerprint peer, Chunk chunk, Optional<ChatSession> via) {
+    void chunk(Fingerprint peer, Chunk chunk, Optional<FileLink> via) {
         if (!(transfers.get(chunk.id()) instanceof Incoming in) || !in.peer.equals(peer) || in.over) {
             SECURITY.warn("chunk {} of unknown file {} from {} refused: UNKNOWN_FILE", chunk.index(), chunk.id(),
                     peer.shortForm());
@@ -627,7 +627,7 @@ final class FileTransfers implements AutoCloseable {
     }
 
     /** A session with {@code peer} is up: receivers say where they are, unanswered offers go again. */
-    void sessionUp(Fingerprint peer, ChatSession s) {
+    void sessionUp(Fingerprint peer, FileLink s) {
         for (Transfer t : transfers.values()) {
             if (!t.peer.equals(peer) || t.over) {
                 continue;
@@ -660,7 +660,7 @@ final class FileTransfers implements AutoCloseable {
     // ---------------------------------------------------------------- sending chunks
 
     /** Sends the chunks the receiver lacks over {@code s}, with at most {@link #WINDOW} unacknowledged. */
-    private void sendDirect(Outgoing o, ChatSession s, int generation) {
+    private void sendDirect(Outgoing o, FileLink s, int generation) {
         int count = o.offer.chunkCount();
         for (int i = 0; i < count; i++) {
             synchronized (o) {
@@ -909,7 +909,7 @@ final class FileTransfers implements AutoCloseable {
         t.offer.wipe();
     }
 
-    private boolean sendControl(ChatSession s, FileMessage m) {
+    private boolean sendControl(FileLink s, FileMessage m) {
         try {
             return s.sendControl(ChatPayload.file(m));
         } catch (AppException e) {
@@ -920,7 +920,7 @@ final class FileTransfers implements AutoCloseable {
 
     /** Through the live session, else the contact's inbox; a HAVE or DONE that cannot go now goes at the next session. */
     private void sendControl(Fingerprint peer, FileMessage m) {
-        Optional<ChatSession> live = host.live(peer);
+        Optional<FileLink> live = host.live(peer);
         if (live.isPresent() && sendControl(live.get(), m)) {
             return;
         }

@@ -469,7 +469,7 @@ final class RelayCourier implements AutoCloseable {
             }
 
             @Override
-            public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<ChatSession> via) {
+            public void chunk(Fingerprint peer, org.securep2p.app.files.Chunk chunk, Optional<FileLink> via) {
                 base.chunk(peer, chunk, via);
             }
         };

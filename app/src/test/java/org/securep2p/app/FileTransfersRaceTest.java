@@ -17,11 +17,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.app.files.Chunk;
+import org.securep2p.app.files.ChunkBitmap;
 import org.securep2p.app.files.ChunkSealer;
 import org.securep2p.app.files.FileId;
 import org.securep2p.app.files.FileMessage;
@@ -34,9 +36,10 @@ import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.testing.Await;
 
 /**
- * The receiving engine when chunks of one file arrive on two threads at once, as they do when a returning contact's
- * inbox and its new session both carry them (PROTOCOL.md §24.5): the file is verified and kept exactly once, and
- * the sender is never told it failed.
+ * The file engine in the interleavings of threads that real sessions produce (PROTOCOL.md §24.5), forced here with
+ * a host and a link of the test's own: chunks of one file arriving on two threads at once (a returning contact's
+ * inbox and its new session both carry them) complete it exactly once, and a HAVE read by a session before the
+ * messenger published it still starts the sending once the session is up.
  */
 class FileTransfersRaceTest {
 
@@ -53,14 +56,15 @@ class FileTransfersRaceTest {
         pool.shutdownNow();
     }
 
-    /** A messenger with no session and no relay: what the engine emits and posts is only recorded. */
+    /** A messenger with a relay inbox that takes control payloads only; its live session is the test's to set. */
     private static final class RecordingHost implements FileTransfers.Host {
         final List<ChatEvent> events = new CopyOnWriteArrayList<>();
         final List<ChatPayload> posted = new CopyOnWriteArrayList<>();
+        final AtomicReference<FileLink> live = new AtomicReference<>();
 
         @Override
-        public Optional<ChatSession> live(Fingerprint peer) {
-            return Optional.empty();
+        public Optional<FileLink> live(Fingerprint peer) {
+            return Optional.ofNullable(live.get());
         }
 
         @Override
@@ -82,6 +86,61 @@ class FileTransfersRaceTest {
         @Override
         public void emit(ChatEvent event) {
             events.add(event);
+        }
+    }
+
+    /** A session that stands for ever and records what the engine sends on it. */
+    private static final class RecordingLink implements FileLink {
+        final List<ChatFrame> frames = new CopyOnWriteArrayList<>();
+        final List<ChatPayload> controls = new CopyOnWriteArrayList<>();
+
+        @Override
+        public boolean isLive() {
+            return true;
+        }
+
+        @Override
+        public boolean sendFrame(ChatFrame frame) {
+            frames.add(frame);
+            return true;
+        }
+
+        @Override
+        public boolean sendControl(ChatPayload payload) {
+            controls.add(payload);
+            return true;
+        }
+    }
+
+    @Test
+    void aHaveReadBeforeItsSessionIsPublishedStartsTheSendingOnceItIs() throws Exception {
+        byte[] content = new byte[3 * FileOffer.MAX_CHUNK_SIZE];
+        new Random(11).nextBytes(content);
+        Path source = Files.write(dir.resolve("have-first.bin"), content);
+        byte[] peerBytes = new byte[32];
+        random.nextBytes(peerBytes);
+        Fingerprint peer = Fingerprint.fromBytes(peerBytes);
+        byte[] key = new byte[32];
+        random.nextBytes(key);
+        RecordingHost host = new RecordingHost();
+        try (FileTransfers sender = new FileTransfers(host, new TransferStore(dir.resolve("transfers"),
+                SecretBytes.copyOf(key), random), dir.resolve("downloads"), FileTransfers.Limits.DEFAULT, random,
+                Clock.systemUTC())) {
+            FileId id = FileId.parse(sender.send(peer, source));
+            // No session: the offer goes to the inbox.
+            Await.until(() -> "the offer posted: " + host.posted, Duration.ofSeconds(30),
+                    () -> host.posted.stream().anyMatch(p -> p.fileMessage() instanceof FileMessage.Offer));
+
+            // The receiver accepts over a new session whose reader runs before the messenger publishes it.
+            sender.message(peer, new FileMessage.Have(id, ChunkBitmap.empty(3)), true);
+            RecordingLink link = new RecordingLink();
+            host.live.set(link);
+            sender.sessionUp(peer, link);
+
+            Await.until(() -> "chunks on the session: " + link.frames, Duration.ofSeconds(30),
+                    () -> link.frames.size() == FileTransfers.WINDOW);
+            assertThat(link.frames).extracting(ChatFrame::type).containsOnly(ChatFrame.Type.CHUNK);
+            assertThat(link.frames).extracting(f -> f.chunk().index()).containsExactly(0, 1);
         }
     }
 
