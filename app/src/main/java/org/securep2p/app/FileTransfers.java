@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -659,10 +660,17 @@ final class FileTransfers implements AutoCloseable {
 
     // ---------------------------------------------------------------- sending chunks
 
-    /** Sends the chunks the receiver lacks over {@code s}, with at most {@link #WINDOW} unacknowledged. */
+    /**
+     * Sends the chunks the receiver lacks over {@code s}, with at most {@link #WINDOW} unacknowledged. The next
+     * chunk is read and sealed on another thread while this one is written to the channel, so the file's crypto
+     * overlaps the channel's (§24.5); sealing a chunk again gives the same bytes (§24.3), so one sealed ahead and
+     * not sent costs nothing.
+     */
     private void sendDirect(Outgoing o, FileLink s, int generation) {
         int count = o.offer.chunkCount();
+        SealAhead ahead = new SealAhead(o);
         for (int i = 0; i < count; i++) {
+            int next;
             synchronized (o) {
                 while (o.generation == generation && !o.over && !closed && s.isLive()
                         && o.inFlight.cardinality() >= WINDOW) {
@@ -680,13 +688,17 @@ final class FileTransfers implements AutoCloseable {
                     continue;
                 }
                 o.inFlight.set(i);
+                next = o.have.nextClearBit(i + 1);
             }
             byte[] sealedChunk;
             try {
-                sealedChunk = sealed(o, i);
+                sealedChunk = ahead.take(i);
             } catch (FileTransferException e) {
                 end(o, CancelReason.FAILED, e.getMessage(), true);
                 return;
+            }
+            if (next < count) {
+                ahead.start(next);
             }
             if (!s.sendFrame(ChatFrame.chunk(new Chunk(o.offer.id(), i, sealedChunk)))) {
                 synchronized (o) {
@@ -758,6 +770,47 @@ final class FileTransfers implements AutoCloseable {
         } finally {
             synchronized (o) {
                 o.relayLoop = false;
+            }
+        }
+    }
+
+    /** One chunk of an outgoing transfer read and sealed ahead of its turn, on a worker. Used by one thread. */
+    private final class SealAhead {
+        private final Outgoing o;
+        private int index = -1;
+        private CompletableFuture<byte[]> sealing;
+
+        SealAhead(Outgoing o) {
+            this.o = o;
+        }
+
+        /** Starts sealing chunk {@code i}, the one the sender expects to take next. */
+        void start(int i) {
+            index = i;
+            sealing = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return sealed(o, i);
+                } catch (FileTransferException e) {
+                    throw new CompletionException(e);
+                }
+            }, workers);
+        }
+
+        /** Chunk {@code i} sealed: the one sealed ahead when it is {@code i}, else sealed now on this thread. */
+        byte[] take(int i) throws FileTransferException {
+            CompletableFuture<byte[]> f = index == i ? sealing : null;
+            index = -1;
+            sealing = null;
+            if (f == null) {
+                return sealed(o, i);
+            }
+            try {
+                return f.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof FileTransferException failure) {
+                    throw failure;
+                }
+                throw e;
             }
         }
     }

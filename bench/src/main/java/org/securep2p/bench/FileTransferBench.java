@@ -69,11 +69,14 @@ public final class FileTransferBench {
 
     /** One level's figures. */
     private record Row(SecurityLevel level, double bulkMiBPerSecond, double fileMiBPerSecond, double offerSeconds,
-            double totalSeconds, double texts, double textMedianMillis, double textP99Millis, double textMaxMillis) {
+            double totalSeconds, double texts, double textMedianMillis, double textP99Millis, double textMaxMillis,
+            double idleMedianMillis, double idleMaxMillis) {
     }
 
     /** The pause between two texts sent during a transfer. */
     private static final long TEXT_PAUSE_MILLIS = 100;
+    /** Texts timed before the transfer, with nothing else going on: the baseline. */
+    private static final int IDLE_TEXTS = 30;
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
@@ -106,7 +109,7 @@ public final class FileTransferBench {
                     double[] transfer = transfer(jar, dir.resolve(level.name().toLowerCase(Locale.ROOT)), passphrase,
                             level, file, sha);
                     rows.add(new Row(level, bulk, fileMiB / transfer[1], transfer[0], transfer[1], transfer[2],
-                            transfer[3], transfer[4], transfer[5]));
+                            transfer[3], transfer[4], transfer[5], transfer[6], transfer[7]));
                     System.err.printf(Locale.ROOT, "%s: bulk %.1f MiB/s, file %.1f MiB/s (load %s)%n", level, bulk,
                             fileMiB / transfer[1], loadAverage());
                 }
@@ -114,13 +117,16 @@ public final class FileTransferBench {
             System.out.printf(Locale.ROOT, "%nloopback, direct path: transport bulk of %d MiB vs a %d MiB file "
                     + "(send_file → file_done between two --json processes), load average %s%n", bulkMiB, fileMiB,
                     loadAverage());
-            System.out.printf(Locale.ROOT, "%-20s %16s %16s %8s %12s %10s %6s %22s%n", "level", "bulk MiB/s",
-                    "file MiB/s", "ratio", "offer after", "file time", "texts", "text ms p50/p99/max");
+            System.out.printf(Locale.ROOT, "%-20s %16s %16s %8s %12s %10s %6s %22s %18s%n", "level", "bulk MiB/s",
+                    "file MiB/s", "ratio", "offer after", "file time", "texts", "text ms p50/p99/max",
+                    "idle ms p50/max");
             for (Row r : rows) {
-                System.out.printf(Locale.ROOT, "%-20s %16.1f %16.1f %7.0f%% %10.2f s %8.1f s %6.0f %8.0f/%.0f/%.0f%n",
+                System.out.printf(Locale.ROOT,
+                        "%-20s %16.1f %16.1f %7.0f%% %10.2f s %8.1f s %6.0f %8.0f/%.0f/%.0f %13.0f/%.0f%n",
                         r.level(), r.bulkMiBPerSecond(), r.fileMiBPerSecond(),
                         100 * r.fileMiBPerSecond() / r.bulkMiBPerSecond(), r.offerSeconds(), r.totalSeconds(),
-                        r.texts(), r.textMedianMillis(), r.textP99Millis(), r.textMaxMillis());
+                        r.texts(), r.textMedianMillis(), r.textP99Millis(), r.textMaxMillis(), r.idleMedianMillis(),
+                        r.idleMaxMillis());
             }
         } finally {
             deleteTree(dir);
@@ -149,7 +155,8 @@ public final class FileTransferBench {
     /**
      * Two fresh programs connected at {@code level}; {@code file} sent from one to the other while texts go the
      * same way. Returns the seconds from send_file to the receiver's file_offer and to its file_done, then the number
-     * of texts timed during the transfer and their median, 99th percentile and maximum in milliseconds.
+     * of texts timed during the transfer and their median, 99th percentile and maximum in milliseconds, then the
+     * median and maximum of {@link #IDLE_TEXTS} texts timed before it.
      */
     private static double[] transfer(Path jar, Path dir, String passphrase, SecurityLevel level, Path file,
             String sha) throws Exception {
@@ -163,6 +170,18 @@ public final class FileTransferBench {
             sender.call("connect", JSON.createObjectNode().put("code", code).put("level", level.name()));
             sender.await(n -> "connected".equals(method(n)), CONNECT_MILLIS, "connected");
             receiver.await(n -> "connected".equals(method(n)), CONNECT_MILLIS, "connected");
+            // The same texts with no transfer first: what a text costs on its own (ratchet, stores, JSON).
+            List<Long> idleMillis = new ArrayList<>();
+            for (int i = 0; i < IDLE_TEXTS; i++) {
+                String text = "idle " + i;
+                long s0 = System.nanoTime();
+                sender.call("send", JSON.createObjectNode().put("peer", fpReceiver).put("text", text));
+                receiver.await(e -> "message".equals(method(e)) && text.equals(e.path("params").path("text").asText()),
+                        CONNECT_MILLIS, "an idle text");
+                idleMillis.add((System.nanoTime() - s0) / 1_000_000);
+                Thread.sleep(TEXT_PAUSE_MILLIS);
+            }
+            idleMillis.sort(Comparator.naturalOrder());
             long t0 = System.nanoTime();
             String id = sender.call("send_file", JSON.createObjectNode().put("peer", fpReceiver)
                     .put("path", file.toString())).path("id").asText();
@@ -204,7 +223,8 @@ public final class FileTransferBench {
             int k = textMillis.size();
             return new double[] {offer, total, k, k == 0 ? Double.NaN : textMillis.get(k / 2),
                 k == 0 ? Double.NaN : textMillis.get(Math.min(k - 1, k * 99 / 100)),
-                k == 0 ? Double.NaN : textMillis.get(k - 1)};
+                k == 0 ? Double.NaN : textMillis.get(k - 1), idleMillis.get(IDLE_TEXTS / 2),
+                idleMillis.get(IDLE_TEXTS - 1)};
         }
     }
 
