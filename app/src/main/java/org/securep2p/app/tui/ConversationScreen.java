@@ -79,7 +79,7 @@ final class ConversationScreen implements Screen {
             if (text.isBlank()) {
                 return;
             }
-            k.input.clear();
+            k.input.submit();
             k.scroll = 0;
             if (text.startsWith("/")) {
                 command(text.trim());
@@ -88,9 +88,32 @@ final class ConversationScreen implements Screen {
             }
         } else if (key.getKeyType() == KeyType.Tab && (k.askingForFile || sendArgument(k.input.text()) != null)) {
             complete();
-        } else {
+        } else if (!lineKey(k.input, key)) {
             KeyInput.edit(k.input, key);
         }
+    }
+
+    /**
+     * The input line's keys beyond the shared editing ones: Up/Down recall this conversation's earlier lines,
+     * Ctrl-A/E go to the start/end, Ctrl-W deletes the word before the cursor, Ctrl-U everything before it.
+     */
+    static boolean lineKey(LineEditor input, KeyStroke key) {
+        if (key.getKeyType() == KeyType.ArrowUp) {
+            input.previous();
+        } else if (key.getKeyType() == KeyType.ArrowDown) {
+            input.next();
+        } else if (KeyInput.isCtrl(key, 'a')) {
+            input.home();
+        } else if (KeyInput.isCtrl(key, 'e')) {
+            input.end();
+        } else if (KeyInput.isCtrl(key, 'w')) {
+            input.deleteWordBefore();
+        } else if (KeyInput.isCtrl(key, 'u')) {
+            input.deleteToStart();
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** The path typed after {@code /send }, or null when the line is not a {@code /send} with a path begun. */
