@@ -58,7 +58,8 @@ final class Canvas {
             sgr.add(s);
         }
         int x = col;
-        for (String cluster : Text.clusters(text)) {
+        // Cleaned here too: a control character must never reach the terminal, whoever built the line.
+        for (String cluster : Text.clusters(Text.clean(text))) {
             int w = Text.clusterWidth(cluster);
             g.setCharacter(x, row, new Cell(Text.drawable(cluster), w == 2, g.getForegroundColor(),
                     g.getBackgroundColor(), sgr));
@@ -106,9 +107,12 @@ final class Canvas {
         private final boolean wide;
 
         // Lanterna's only public constructors take one char; the cluster replaces it in every getter used to draw.
+        // The char is the cluster's first, never ' ': Lanterna pads a wide cell with withCharacter(' '), which
+        // must give a plain space (a copy of this cell there would count as wide, and Lanterna would then put
+        // a cursor that follows a wide cluster one column back).
         @SuppressWarnings("deprecation")
         Cell(String cluster, boolean wide, TextColor fg, TextColor bg, java.util.EnumSet<SGR> styles) {
-            super(' ', fg, bg, styles);
+            super(cluster.isEmpty() || cluster.charAt(0) == ' ' ? '\u00A0' : cluster.charAt(0), fg, bg, styles);
             this.cluster = cluster;
             this.wide = wide;
         }

@@ -33,6 +33,8 @@ final class ConversationScreen implements Screen {
     static final int MAX_TRANSFER_ROWS = 3;
     static final String SEND = "/send";
     static final String FILE_PROMPT = "File to send: ";
+    /** Before each row of a message after its first. */
+    private static final String CONTINUATION = "      ";
 
     private final Tui tui;
     private final Conversation conversation;
@@ -324,9 +326,10 @@ final class ConversationScreen implements Screen {
         for (ChatLog.Entry e : k.log.entries()) {
             String head = tui.hhmm.format(e.time) + " " + e.sender + ": ";
             String tail = e.kind == ChatLog.Kind.OWN ? "  [" + e.stateLabel() + "]" : "";
-            List<String> wrapped = Text.wrap(head + e.text + tail, c.width - 1);
+            // Continuation rows are indented under the text: wrapped narrower by the indent, so nothing is cut.
+            List<String> wrapped = Text.wrap(head + e.text + tail, c.width - 1, c.width - 1 - CONTINUATION.length());
             for (int i = 0; i < wrapped.size(); i++) {
-                lines.add(i == 0 ? wrapped.get(i) : "      " + wrapped.get(i));
+                lines.add(i == 0 ? wrapped.get(i) : CONTINUATION + wrapped.get(i));
             }
         }
         maxScroll = Math.max(0, lines.size() - historyRows);

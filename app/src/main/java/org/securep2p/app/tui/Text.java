@@ -166,12 +166,20 @@ final class Text {
 
     /** Word-wraps to {@code width} columns (breaking words longer than that between clusters); at least one line. */
     static List<String> wrap(String text, int width) {
-        int w = Math.max(2, width);
+        return wrap(text, width, width);
+    }
+
+    /**
+     * As {@link #wrap(String, int)}, the first line to {@code first} columns and the others to {@code rest}: room
+     * for a hanging indent the caller puts before them.
+     */
+    static List<String> wrap(String text, int first, int rest) {
         List<String> lines = new ArrayList<>();
         for (String paragraph : text.split("\n", -1)) {
             List<String> cs = clusters(paragraph);
             int from = 0;
             while (true) {
+                int w = Math.max(2, lines.isEmpty() ? first : rest);
                 // Take clusters while they fit; remember the last space seen so the line can end there.
                 int cols = 0;
                 int at = from;

@@ -109,4 +109,13 @@ class TextProperties {
             }
         }
     }
+
+    @Property
+    void aHangingWrapKeepsTheFirstLineAndTheOthersWithinTheirColumns(@ForAll("written") String s,
+            @ForAll @IntRange(min = 2, max = 30) int first, @ForAll @IntRange(min = 2, max = 30) int rest) {
+        List<String> lines = Text.wrap(s, first, rest);
+        assertThat(Text.width(lines.get(0))).isLessThanOrEqualTo(first);
+        assertThat(lines.subList(1, lines.size())).allSatisfy(l -> assertThat(Text.width(l)).isLessThanOrEqualTo(rest));
+        assertThat(String.join("", lines).replace(" ", "")).isEqualTo(s.replace(" ", ""));
+    }
 }
