@@ -15,8 +15,11 @@ import com.ibm.icu.text.BreakIterator;
  * in columns: East Asian wide and emoji presentation take two, combining marks none, the rest one.
  *
  * <p>Clusters and widths come from ICU4J (Unicode 16 segmentation and properties): JDK 17's {@code BreakIterator}
- * splits ZWJ sequences and skin tones, and the JDK has no East Asian width at all. ICU's data loads on the first
- * text outside Latin and its extensions (below U+0300), which this class measures without it.
+ * splits ZWJ sequences and skin tones, and the JDK has no East Asian width at all. ICU's data takes a few hundred
+ * milliseconds to load, too long for the menu's first frame (issue 15: under 400 ms), so it loads on the first
+ * text that needs it: text made only of ASCII, Latin-1 and Latin Extended letters, general punctuation, arrows,
+ * box drawing and blocks (what the TUI's own frames use) is one column a char without it, which
+ * {@code TextProperties} checks against ICU for every such char.
  *
  * <p>Not its job: colours or positions (the painter's).
  */
@@ -28,7 +31,7 @@ final class Text {
 
     /** Drawn instead of a character that could steer the terminal or reorder text. */
     private static final char REPLACEMENT = '?';
-    /** Below this every char is a cluster of its own, one column wide (controls aside). */
+    /** Below this no char combines with the one before or is drawn wide. */
     private static final char SIMPLE_BELOW = '\u0300';
     /** The base Unicode draws under a mark that has none of its own. */
     static final String DOTTED_CIRCLE = "\u25CC";
@@ -70,9 +73,19 @@ final class Text {
                 || (c >= '\u2066' && c <= '\u2069');
     }
 
+    /**
+     * A printable char that is a cluster of its own whatever surrounds it (as long as its neighbours are simple
+     * too) and one column wide: no mark, joiner, variation selector, emoji presentation or East Asian wide char.
+     */
+    static boolean simple(char c) {
+        return (c >= ' ' && c < '\u007F') || (c >= '\u00A0' && c < SIMPLE_BELOW && c != '\u00AD')
+                || (c >= '\u2010' && c <= '\u2027') || (c >= '\u2030' && c <= '\u205E')
+                || (c >= '\u2190' && c <= '\u21FF') || (c >= '\u2500' && c <= '\u259F');
+    }
+
     private static boolean simple(CharSequence s) {
         for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= SIMPLE_BELOW) {
+            if (!simple(s.charAt(i))) {
                 return false;
             }
         }
@@ -88,6 +101,12 @@ final class Text {
             }
             return out;
         }
+        return icuClusters(s);
+    }
+
+    /** {@link #clusters(String)} by ICU's rules alone, for any text. */
+    static List<String> icuClusters(String s) {
+        List<String> out = new ArrayList<>(s.length());
         BreakIterator it = Icu.clusters();
         it.setText(s);
         int start = it.first();
@@ -133,10 +152,15 @@ final class Text {
         if (cluster.isEmpty()) {
             return 0;
         }
-        int base = cluster.codePointAt(0);
-        if (base < SIMPLE_BELOW) {
-            return 1;
+        if (cluster.length() == 1 && (simple(cluster.charAt(0)) || cluster.charAt(0) < SIMPLE_BELOW)) {
+            return 1; // controls too: drawn as '?' once cleaned
         }
+        return icuClusterWidth(cluster);
+    }
+
+    /** {@link #clusterWidth(String)} by ICU's properties alone. */
+    static int icuClusterWidth(String cluster) {
+        int base = cluster.codePointAt(0);
         if (cluster.indexOf(VS15) >= 0) {
             return Icu.wide(base) ? 2 : 1;
         }
@@ -148,7 +172,8 @@ final class Text {
 
     /** What a cell shows for the cluster: itself, or on a dotted circle when it has no base to sit on. */
     static String drawable(String cluster) {
-        return !cluster.isEmpty() && cluster.charAt(0) >= SIMPLE_BELOW && Icu.baseless(cluster.codePointAt(0))
+        return !cluster.isEmpty() && !simple(cluster.charAt(0)) && cluster.charAt(0) >= SIMPLE_BELOW
+                && Icu.baseless(cluster.codePointAt(0))
                 ? DOTTED_CIRCLE + cluster : cluster;
     }
 

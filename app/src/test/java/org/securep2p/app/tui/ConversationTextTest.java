@@ -100,7 +100,7 @@ class ConversationTextTest {
             h.awaitScreen(s -> s.lines().anyMatch(l -> l.equals("> draft")));
             h.key(KeyType.ArrowUp);
             h.enter();
-            h.await(() -> h.messenger.sent.stream().filter("second"::equals).count() == 2, "second sent again");
+            h.await(() -> new ArrayList<>(h.messenger.sent).stream().filter("second"::equals).count() == 2, "second sent again");
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -117,5 +118,31 @@ class TextProperties {
         assertThat(Text.width(lines.get(0))).isLessThanOrEqualTo(first);
         assertThat(lines.subList(1, lines.size())).allSatisfy(l -> assertThat(Text.width(l)).isLessThanOrEqualTo(rest));
         assertThat(String.join("", lines).replace(" ", "")).isEqualTo(s.replace(" ", ""));
+    }
+
+    /** The chars Text measures without ICU (so the first frame need not load it) are what ICU says they are. */
+    @Example
+    void everySimpleCharIsOneColumnAndAClusterOfItsOwnByIcusRulesToo() {
+        StringBuilder all = new StringBuilder();
+        for (char c = 0; c < Character.MAX_VALUE; c++) {
+            if (Text.simple(c)) {
+                assertThat(Text.icuClusterWidth(String.valueOf(c))).as("U+%04X", (int) c).isEqualTo(1);
+                assertThat(Text.drawable(String.valueOf(c))).isEqualTo(String.valueOf(c));
+                all.append(c).append(c);
+            }
+        }
+        String text = all.toString();
+        assertThat(Text.icuClusters(text)).hasSize(text.length());
+    }
+
+    @Property
+    void simpleTextIsCutAsIcuCutsIt(@ForAll("simpleText") String s) {
+        assertThat(Text.clusters(s)).isEqualTo(Text.icuClusters(s));
+    }
+
+    @Provide
+    Arbitrary<String> simpleText() {
+        return Arbitraries.chars().filter(Text::simple).list().ofMaxSize(30)
+                .map(l -> l.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining()));
     }
 }
