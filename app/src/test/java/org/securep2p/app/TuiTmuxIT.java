@@ -678,8 +678,9 @@ class TuiTmuxIT {
         TmuxSession.run(concat(tmux, "copy-mode", "-t", target));
         try {
             TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "top-line"));
-            for (int i = 0; i < row; i++) {
-                TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "cursor-down"));
+            if (row > 0) {
+                TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "-N", String.valueOf(row),
+                        "cursor-down"));
             }
             TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "start-of-line"));
             List<Integer> columns = new ArrayList<>();
