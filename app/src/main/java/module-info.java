@@ -14,6 +14,8 @@ module org.securep2p.app {
     // The messenger's mailboxes (PROTOCOL.md §22.5-22.8) and the `securep2p relay` subcommand.
     requires org.securep2p.relay;
     requires com.googlecode.lanterna;
+    // ICU4J (Text): grapheme clusters and East Asian width; "com.ibm.icu" is its automatic module name.
+    requires com.ibm.icu;
     // zxing has no module descriptor: "com.google.zxing" is its automatic module name (jar --describe-module).
     requires com.google.zxing;
     requires info.picocli;

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -165,6 +166,7 @@ class TuiTmuxIT {
         String fromBob = "yes alice, see you there " + tag;
         say(alice, bob, fromAlice);
         say(bob, alice, fromBob);
+        textAsPeopleWriteIt(alice, bob);
 
         // /verify: the full number, the same on both sides, starting as the headers do.
         String aliceDigits = verify(alice, "bob");
@@ -629,6 +631,74 @@ class TuiTmuxIT {
         Pattern delivered = Pattern.compile("(?m)^\\d\\d:\\d\\d " + Pattern.quote("me: " + text + "  [delivered]")
                 + "$");
         from.tmux().awaitScreen("[delivered] on \"" + text + "\"", MESSAGE_MILLIS, s -> delivered.matcher(s).find());
+    }
+
+    /** Issue 21: clusters and the columns a terminal gives each, as Unicode and the TUI's Text measure them. */
+    private static final List<Map.Entry<String, Integer>> WRITTEN = List.of(Map.entry("🙂", 2), Map.entry("中文", 4),
+            Map.entry("e\u0301", 1), Map.entry("שלום", 4), Map.entry("مرحبا", 5),
+            Map.entry("👩\u200D👩\u200D👧", 2), Map.entry("🇫🇷", 2));
+
+    /**
+     * Issue 21: emoji (a ZWJ sequence, a flag, a skin tone), CJK, a combining mark, Hebrew and Arabic typed in one
+     * TUI arrive byte-exact in the other, and tmux's screen has each where the TUI put it: the column of every '|'
+     * between them (tmux's copy mode reports it) is the one before plus the cluster widths. The skin tone comes
+     * last, with nothing after it on the row: tmux 3.3 draws a modifier as a wide character of its own (4 columns
+     * where terminals that combine it, and the TUI, give 2), so only its round trip is checked.
+     */
+    private static void textAsPeopleWriteIt(Peer from, Peer to) throws IOException, InterruptedException {
+        String text = "|" + WRITTEN.stream().map(Map.Entry::getKey).collect(Collectors.joining("|")) + "|👍🏽";
+        from.tmux().type(text);
+        from.tmux().press("Enter");
+        String prefix = from.name() + ": ";
+        Pattern received = Pattern.compile("^\\d\\d:\\d\\d " + Pattern.quote(prefix + text) + "$");
+        to.tmux().awaitScreen(to.name() + " receiving the Unicode message", MESSAGE_MILLIS,
+                s -> s.lines().anyMatch(l -> received.matcher(l).matches()));
+        Pattern sent = Pattern.compile("^\\d\\d:\\d\\d " + Pattern.quote("me: " + text) + "  \\[.*");
+        from.tmux().awaitScreen(from.name() + " showing the Unicode message sent", MESSAGE_MILLIS,
+                s -> s.lines().anyMatch(l -> sent.matcher(l).matches()));
+        List<String> rows = to.tmux().rows();
+        int row = 0;
+        while (!received.matcher(rows.get(row)).matches()) {
+            row++;
+        }
+        List<Integer> columns = markerColumns(to, row, WRITTEN.size() + 1);
+        int expected = "hh:mm ".length() + prefix.length();
+        for (int i = 0; i < columns.size(); i++) {
+            String after = i == 0 ? "the prefix" : WRITTEN.get(i - 1).getKey();
+            assertEquals(expected, columns.get(i), "the column of '|' number " + i + ", after " + after
+                    + ", on " + to.name() + "'s row: " + rows.get(row));
+            expected += 1 + (i < WRITTEN.size() ? WRITTEN.get(i).getValue() : 0);
+        }
+    }
+
+    /** The columns of the first {@code count} '|' on screen row {@code row}, as tmux's copy mode finds them. */
+    private static List<Integer> markerColumns(Peer p, int row, int count) throws IOException {
+        String target = p.tmux().name();
+        List<String> tmux = List.of("tmux", "-u", "-L", socket);
+        TmuxSession.run(concat(tmux, "copy-mode", "-t", target));
+        try {
+            TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "top-line"));
+            if (row > 0) {
+                TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "-N", String.valueOf(row),
+                        "cursor-down"));
+            }
+            TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "start-of-line"));
+            List<Integer> columns = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "jump-forward", "|"));
+                columns.add(Integer.parseInt(TmuxSession.run(concat(tmux, "display-message", "-p", "-t", target,
+                        "#{copy_cursor_x}")).strip()));
+            }
+            return columns;
+        } finally {
+            TmuxSession.run(concat(tmux, "send-keys", "-t", target, "-X", "cancel"));
+        }
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(Arrays.asList(tail));
+        return all;
     }
 
     /** Opens /verify and returns the 60 digits it shows (three rows of four blocks of five). */

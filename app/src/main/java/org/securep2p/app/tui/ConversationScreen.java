@@ -33,6 +33,8 @@ final class ConversationScreen implements Screen {
     static final int MAX_TRANSFER_ROWS = 3;
     static final String SEND = "/send";
     static final String FILE_PROMPT = "File to send: ";
+    /** Before each row of a message after its first. */
+    private static final String CONTINUATION = "      ";
 
     private final Tui tui;
     private final Conversation conversation;
@@ -79,7 +81,7 @@ final class ConversationScreen implements Screen {
             if (text.isBlank()) {
                 return;
             }
-            k.input.clear();
+            k.input.submit();
             k.scroll = 0;
             if (text.startsWith("/")) {
                 command(text.trim());
@@ -88,9 +90,32 @@ final class ConversationScreen implements Screen {
             }
         } else if (key.getKeyType() == KeyType.Tab && (k.askingForFile || sendArgument(k.input.text()) != null)) {
             complete();
-        } else {
+        } else if (!lineKey(k.input, key)) {
             KeyInput.edit(k.input, key);
         }
+    }
+
+    /**
+     * The input line's keys beyond the shared editing ones: Up/Down recall this conversation's earlier lines,
+     * Ctrl-A/E go to the start/end, Ctrl-W deletes the word before the cursor, Ctrl-U everything before it.
+     */
+    static boolean lineKey(LineEditor input, KeyStroke key) {
+        if (key.getKeyType() == KeyType.ArrowUp) {
+            input.previous();
+        } else if (key.getKeyType() == KeyType.ArrowDown) {
+            input.next();
+        } else if (KeyInput.isCtrl(key, 'a')) {
+            input.home();
+        } else if (KeyInput.isCtrl(key, 'e')) {
+            input.end();
+        } else if (KeyInput.isCtrl(key, 'w')) {
+            input.deleteWordBefore();
+        } else if (KeyInput.isCtrl(key, 'u')) {
+            input.deleteToStart();
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** The path typed after {@code /send }, or null when the line is not a {@code /send} with a path begun. */
@@ -301,9 +326,10 @@ final class ConversationScreen implements Screen {
         for (ChatLog.Entry e : k.log.entries()) {
             String head = tui.hhmm.format(e.time) + " " + e.sender + ": ";
             String tail = e.kind == ChatLog.Kind.OWN ? "  [" + e.stateLabel() + "]" : "";
-            List<String> wrapped = Text.wrap(head + e.text + tail, c.width - 1);
+            // Continuation rows are indented under the text: wrapped narrower by the indent, so nothing is cut.
+            List<String> wrapped = Text.wrap(head + e.text + tail, c.width - 1, c.width - 1 - CONTINUATION.length());
             for (int i = 0; i < wrapped.size(); i++) {
-                lines.add(i == 0 ? wrapped.get(i) : "      " + wrapped.get(i));
+                lines.add(i == 0 ? wrapped.get(i) : CONTINUATION + wrapped.get(i));
             }
         }
         maxScroll = Math.max(0, lines.size() - historyRows);

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.googlecode.lanterna.TerminalTextUtils;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,30 @@ final class SttyTerminal extends UnixLikeTerminal {
         List<String> settings = pending;
         pending = null;
         applyCollected(settings);
+    }
+
+    /**
+     * Writes a string holding characters outside the BMP (emoji) encoded whole: Lanterna encodes a string one UTF-16
+     * unit at a time, and each half of a surrogate pair alone becomes '?'. Other strings go Lanterna's way.
+     */
+    @Override
+    public void putString(String string) throws IOException {
+        boolean pairs = false;
+        for (int i = 0; i < string.length() && !pairs; i++) {
+            pairs = Character.isSurrogate(string.charAt(i));
+        }
+        if (!pairs) {
+            super.putString(string);
+            return;
+        }
+        StringBuilder printable = new StringBuilder(string.length());
+        for (int i = 0; i < string.length(); i++) {
+            char c = string.charAt(i);
+            if (TerminalTextUtils.isPrintableCharacter(c)) {
+                printable.append(c);
+            }
+        }
+        writeToTerminal(printable.toString().getBytes(getCharset()));
     }
 
     /**

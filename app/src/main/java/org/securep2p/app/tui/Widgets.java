@@ -49,21 +49,51 @@ final class Widgets {
         field(c, f, maxRows, focused, "> ");
     }
 
-    /** As {@link #field(Canvas, LineEditor, int, boolean)}, its first row after {@code prompt} instead of "> ". */
+    /**
+     * As {@link #field(Canvas, LineEditor, int, boolean)}, its first row after {@code prompt} instead of "> ". Rows
+     * are cut between clusters by columns, and the cursor stands in the column where its cluster begins.
+     */
     static void field(Canvas c, LineEditor f, int maxRows, boolean focused, String prompt) {
         int indent = Math.min(prompt.length(), Math.max(0, c.width - 2));
-        int w = Math.max(1, c.width - indent);
+        int w = Math.max(2, c.width - indent);
         String text = Text.clean(f.text());
-        List<String> rows = Text.chunk(text, w);
-        int cursorRow = f.cursor() / w;
-        if (cursorRow >= rows.size()) {
-            rows.add("");
+        List<String> rows = new ArrayList<>();
+        StringBuilder row = new StringBuilder();
+        int cols = 0;
+        int at = 0;
+        int cursorRow = -1;
+        int cursorCol = 0;
+        for (String cluster : Text.clusters(text)) {
+            int cw = Text.clusterWidth(cluster);
+            if (cols + cw > w) {
+                rows.add(row.toString());
+                row.setLength(0);
+                cols = 0;
+            }
+            if (cursorRow < 0 && at >= f.cursor()) {
+                cursorRow = rows.size();
+                cursorCol = cols;
+            }
+            row.append(cluster);
+            cols += cw;
+            at += cluster.length();
         }
+        if (cursorRow < 0) {
+            // At the end: after the last cluster, or at the start of a new row when the last one is full.
+            if (cols >= w) {
+                rows.add(row.toString());
+                row.setLength(0);
+                cols = 0;
+            }
+            cursorRow = rows.size();
+            cursorCol = cols;
+        }
+        rows.add(row.toString());
         int first = Math.max(0, cursorRow - maxRows + 1);
         int last = Math.min(rows.size(), first + maxRows);
         for (int r = first; r < last; r++) {
             if (focused && r == cursorRow && c.row < c.limit) {
-                c.cursor = new TerminalPosition(indent + f.cursor() % w, c.row);
+                c.cursor = new TerminalPosition(indent + cursorCol, c.row);
             }
             c.line((r == first ? prompt.substring(0, indent) : " ".repeat(indent)) + rows.get(r));
         }

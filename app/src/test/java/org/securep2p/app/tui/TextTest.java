@@ -47,4 +47,50 @@ class TextTest {
         assertThat(Text.fit("abcdef", 4)).isEqualTo("abc…");
         assertThat(Text.fit("abc", 4)).isEqualTo("abc");
     }
+
+    @Test
+    void cleanKeepsEmojiAndTextOutsideTheBmp() {
+        String s = "🙂 👍🏽 👩\u200D👩\u200D👧 🇫🇷 𝄞 中 e\u0301 שלום مرحبا";
+        assertThat(Text.clean(s)).isEqualTo(s);
+        assertThat(Text.clean("a\uD83Db")).isEqualTo("a\uFFFDb");
+    }
+
+    @Test
+    void clustersKeepEmojiSequencesFlagsAndCombiningMarksWhole() {
+        assertThat(Text.clusters("👍🏽👩\u200D👩\u200D👧🇫🇷e\u0301中ש"))
+                .containsExactly("👍🏽", "👩\u200D👩\u200D👧", "🇫🇷", "e\u0301", "中", "ש");
+    }
+
+    @Test
+    void widthCountsTerminalColumns() {
+        assertThat(Text.width("🙂")).isEqualTo(2);
+        assertThat(Text.width("👍🏽")).isEqualTo(2);
+        assertThat(Text.width("👩\u200D👩\u200D👧")).isEqualTo(2);
+        assertThat(Text.width("🇫🇷")).isEqualTo(2);
+        assertThat(Text.width("❤\uFE0F")).isEqualTo(2);
+        assertThat(Text.width("☺")).isEqualTo(1);
+        assertThat(Text.width("e\u0301")).isEqualTo(1);
+        assertThat(Text.width("中文")).isEqualTo(4);
+        assertThat(Text.width("שלום")).isEqualTo(4);
+        assertThat(Text.width("مرحبا")).isEqualTo(5);
+        assertThat(Text.width("hello")).isEqualTo(5);
+    }
+
+    @Test
+    void aMarkWithNoBaseIsDrawnOnADottedCircle() {
+        assertThat(Text.drawable("\u0301")).isEqualTo(Text.DOTTED_CIRCLE + "\u0301");
+        assertThat(Text.drawable("e\u0301")).isEqualTo("e\u0301");
+        assertThat(Text.clusterWidth("\u0301")).isEqualTo(1);
+    }
+
+    @Test
+    void wrapAndFitCountColumnsAndKeepClustersWhole() {
+        assertThat(Text.wrap("中文中文", 4)).containsExactly("中文", "中文");
+        assertThat(Text.wrap("中文中", 5)).containsExactly("中文", "中");
+        assertThat(Text.wrap("ab 👩\u200D👩\u200D👧👍🏽", 4)).containsExactly("ab", "👩\u200D👩\u200D👧👍🏽");
+        assertThat(Text.fit("中文中文", 5)).isEqualTo("中文…");
+        assertThat(Text.fit("🇫🇷🇫🇷", 4)).isEqualTo("🇫🇷🇫🇷");
+        assertThat(Text.fit("🇫🇷🇫🇷x", 4)).isEqualTo("🇫🇷…");
+        assertThat(Text.chunk("a中b", 2)).containsExactly("a", "中", "b");
+    }
 }
