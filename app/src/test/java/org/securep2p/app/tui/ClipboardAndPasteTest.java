@@ -177,6 +177,34 @@ class ClipboardAndPasteTest {
     }
 
     @Test
+    void aLineBreakInABracketedPasteIsNotEnterEvenWhenThePasteArrivesInTwoReads() throws Exception {
+        ConnectionCode code = offer();
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.type("2");
+            h.awaitText("Paste the peer's connection code");
+            String first = code.text().substring(0, 60);
+            synchronized (h.terminal) {
+                h.terminal.addInput(new KeyInput.PasteEdge(true));
+                h.type(first + "\n"); // the last key of this read: only the open paste says more follows
+            }
+            h.awaitText(first);
+            h.settle();
+            assertThat(h.messenger.called("connect ")).as("Enter inside an unfinished paste").isFalse();
+            synchronized (h.terminal) {
+                h.type(code.text().substring(60) + "\n");
+                h.terminal.addInput(new KeyInput.PasteEdge(false));
+            }
+            h.settle();
+            assertThat(h.messenger.called("connect ")).as("the paste's own last line break").isFalse();
+            h.enter();
+            h.await(() -> h.messenger.called("connect "), "connect");
+            String sent = argumentOf(h, "connect");
+            String text = sent.substring(0, sent.length() - (" " + SecurityLevel.QUANTUM_RESISTANT).length());
+            assertThat(ConnectionTarget.parse(text).code()).contains(code);
+        }
+    }
+
+    @Test
     void aPastedAnswerCodeWithMarkersReachesTheWaitAsAParsableCode() throws Exception {
         ConnectionCode offer = offer();
         ConnectionCode answer = answer(offer);
