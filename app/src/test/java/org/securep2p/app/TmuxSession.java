@@ -84,6 +84,30 @@ final class TmuxSession {
         tmux(args.toArray(String[]::new));
     }
 
+    /**
+     * Lets the programs on this tmux server set its clipboard with OSC 52 ({@code set-clipboard on}): each
+     * sequence becomes a paste buffer, which {@link #newestBuffer()} reads.
+     */
+    void allowClipboard() throws IOException {
+        tmux("set-option", "-s", "set-clipboard", "on");
+    }
+
+    /** The newest paste buffer's text (what the last OSC 52 set), or empty if there is none. */
+    Optional<String> newestBuffer() throws IOException {
+        Result r = exec(List.of("tmux", "-u", "-L", socket, "show-buffer"));
+        return r.status() == 0 ? Optional.of(r.output()) : Optional.empty();
+    }
+
+    /**
+     * Pastes {@code text} as a terminal does: bracketed ({@code ESC [ 200 ~} ... {@code ESC [ 201 ~}) if the
+     * program asked for it, line breaks as carriage returns (tmux's paste-buffer default).
+     */
+    void paste(String text) throws IOException {
+        String buffer = "paste-" + name;
+        tmux("set-buffer", "-b", buffer, "--", text);
+        tmux("paste-buffer", "-p", "-d", "-b", buffer, "-t", name);
+    }
+
     /** The visible screen, one string per row (trailing blanks trimmed by tmux). */
     List<String> rows() throws IOException {
         String out = tmux("capture-pane", "-p", "-t", name);

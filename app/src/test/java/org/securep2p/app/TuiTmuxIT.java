@@ -148,10 +148,25 @@ class TuiTmuxIT {
         alice.tmux().press("1");
         String code = alice.tmux().await("connection code", CONNECT_MILLIS, TuiTmuxIT::connectionCode);
 
-        // Bob pastes it.
+        // c copies it through OSC 52: tmux, with set-clipboard on, keeps it as its newest paste buffer.
+        alice.tmux().allowClipboard();
+        Optional<String> before = alice.tmux().newestBuffer();
+        alice.tmux().press("c");
+        alice.tmux().awaitScreen("the copy notice", 10_000, s -> s.contains("Copied the connection code"));
+        String copied = alice.tmux().await("the OSC 52 text in tmux's buffer", 10_000, rows -> unchecked(() ->
+                alice.tmux().newestBuffer().filter(b -> !b.equals(before.orElse(null)))));
+        assertEquals(code, copied, "what c put on the clipboard");
+
+        // Bob pastes it as a mouse selection of the block copies it: the markers and the code's rows with their
+        // line breaks, through tmux's bracketed paste; the line breaks inside are not Enter.
+        List<String> rows = alice.tmux().rows();
+        String block = String.join("\n", rows.subList(rows.indexOf("-----BEGIN CONNECTION CODE-----"),
+                rows.indexOf("-----END CONNECTION CODE-----") + 1)) + "\n";
         bob.tmux().press("2");
         bob.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
-        bob.tmux().type(code);
+        bob.tmux().paste(block);
+        bob.tmux().awaitScreen("the pasted block in the field", 10_000, s -> s.contains("-----END"));
+        assertTrue(!bob.tmux().screen().contains("Connecting"), "the paste's line breaks pressed Enter");
         bob.tmux().press("Enter");
 
         Matcher aliceHeader = connected(alice, "bob");
@@ -206,6 +221,14 @@ class TuiTmuxIT {
                             + "\"");
                 }
             }
+        }
+    }
+
+    private static <T> T unchecked(java.util.concurrent.Callable<T> call) {
+        try {
+            return call.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -370,14 +370,19 @@ public final class ConnectionCode {
 
     /**
      * Parses a pasted code. Surrounding whitespace is ignored, and so are spaces, line breaks and dashes (and
-     * the Unicode look-alikes chat apps substitute) anywhere after the {@code sp2pNk} prefix.
+     * the Unicode look-alikes chat apps substitute) anywhere after the {@code sp2pNk} prefix, and the marker
+     * lines a front end prints around a code ({@link CodeMarkers}).
      *
      * @throws TransportException {@code UNSUPPORTED_CODE_VERSION} for an intact code of another version (older
      *     and newer are told apart in the detail), {@code BAD_CODE} for anything else that is not a valid code
      */
     public static ConnectionCode parse(String text) throws TransportException {
         Objects.requireNonNull(text, "text");
-        return parse(text, 0, text.length());
+        if (text.length() > MAX_TEXT_LENGTH) {
+            throw bad("too long: " + text.length() + " characters, a code has at most " + MAX_TEXT_LENGTH);
+        }
+        int[] code = CodeMarkers.inside(text, 0, text.length());
+        return parse(text, code[0], code[1]);
     }
 
     /** Parses {@code text[from, to)}; positions in errors count from the start of {@code text}, from 1. */

@@ -22,7 +22,8 @@ import static org.securep2p.transport.ConnectionCode.bad;
  * no-break and zero-width spaces), and any number of matched wrapping pairs: straight and typographic
  * quotes ({@code "} {@code '} {@code “”} {@code ‘’} {@code „“} {@code «»} {@code ‹›}), backticks (a
  * Markdown {@code `code`} or a fenced block) and angle brackets ({@code <...>}, as mail clients and
- * Slack wrap links). Nothing else is stripped: a lone quote, or a sentence around the code, is an error.
+ * Slack wrap links), and inside them the marker lines printed around a code ({@link CodeMarkers}). Nothing else
+ * is stripped: a lone quote, or a sentence around the code, is an error.
  */
 public final class ConnectionTarget {
 
@@ -87,6 +88,9 @@ public final class ConnectionTarget {
             from++;
             to--;
         }
+        int[] inside = CodeMarkers.inside(pasted, from, to);
+        from = inside[0];
+        to = inside[1];
         if (from == to) {
             throw bad("empty: nothing was pasted");
         }

@@ -96,10 +96,19 @@ final class ConnectScreen implements Screen {
             }
             tui.showMenu();
         } else if (KeyInput.isEnter(key)) {
-            if (moreInputFollows || connecting()) {
-                return; // a newline inside a pasted code, or a second Enter while connecting
+            if (moreInputFollows && !connecting()) {
+                KeyInput.pastedBreak(codeField); // a line break inside a pasted code
+                return;
             }
-            String code = codeField.text().replaceAll("\\s+", "");
+            if (moreInputFollows || connecting()) {
+                return; // a second Enter while connecting
+            }
+            if (!KeyInput.submitsCode(codeField)) {
+                tui.showInfo("Reading the code up to its END line; Enter again uses it as it is.");
+                return;
+            }
+            // As pasted: the transport's parser skips the line breaks, spaces and marker lines.
+            String code = codeField.text().strip();
             if (code.isEmpty()) {
                 tui.showError("Paste the peer's connection code, or type host:port, first.");
                 return;
@@ -123,6 +132,8 @@ final class ConnectScreen implements Screen {
                     tui.showError(error);
                 }
             });
+        } else if (KeyInput.typed(key) == 'c' && connecting() && answerCode != null && !moreInputFollows) {
+            tui.copy("answer code", answerCode); // the field is not in use while connecting
         } else {
             KeyInput.edit(codeField, key);
         }
@@ -138,7 +149,7 @@ final class ConnectScreen implements Screen {
         }
         Widgets.progress(c, progress, tui.clock(), connecting());
         if (answerCode != null) {
-            c.line("If the peer cannot see you, give them this answer code:");
+            c.line("If the peer cannot see you, give them this answer code (c copies it to the clipboard):");
             Widgets.codeBlock(c, Tui.ANSWER_BEGIN, Text.clean(answerCode), Tui.ANSWER_END);
         }
     }

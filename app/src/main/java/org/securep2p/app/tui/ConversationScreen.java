@@ -203,17 +203,23 @@ final class ConversationScreen implements Screen {
             case "/accept", "/decline" -> answer(argument, command.equals("/accept"));
             case "/cancel" -> cancel(argument);
             case "/help" -> {
-                system("/open NAME    switch to another conversation (or Alt+1..9, Ctrl+N, Ctrl+P)");
+                system("Enter sends the line;  Esc clears it;  Esc Esc or /menu: back to the main menu "
+                        + "(the conversation stays open)");
+                system("Left/Right, Home/End, Backspace/Delete edit the line;  Up/Down: earlier lines;  "
+                        + "Ctrl-A/E start/end, Ctrl-W/U delete a word/to the start");
+                system("Alt+1..9, Ctrl+N, Ctrl+P  switch conversations (on every screen);  "
+                        + "PgUp/PgDn scroll through the history");
+                system("/open NAME    switch to another conversation by name");
                 system("/rename NAME  set this contact's name;  /clear  delete this conversation's history");
                 system("/verify  compare the safety number and mark the peer verified");
-                system("/wait, /connect  start a new conversation;  /menu  the main menu");
+                system("/wait, /connect  start a new conversation");
                 system("/quit    end the conversation and return to the menu");
                 system("/send PATH  send a file (\"quotes\" around a path with spaces, ~ for your home); "
                         + "/send alone asks for the path; Tab completes it");
                 system("/accept [ID], /decline [ID]  answer a file offer (without ID: the latest); "
                         + "a or d in its prompt");
                 system("/cancel [ID]  stop a file transfer (without ID: the latest running)");
-                system("/help    this list;  PgUp/PgDn scroll through the history;  Ctrl-C quits the program");
+                system("/help    this list;  Ctrl-C quits the program");
             }
             default -> tui.showError("Unknown command " + Text.fit(Text.clean(command), 20) + "; /help lists them.");
         }
@@ -308,7 +314,7 @@ final class ConversationScreen implements Screen {
                     + (info.path().isPresent() ? " · path relay: messages wait there until the contact picks them up"
                             : ""));
         }
-        c.line("─".repeat(c.width));
+        c.line(backHint(c.width));
         List<String> transfers = transferRows(k, c.width);
         int historyRows = c.remaining() - 2 - transfers.size();
         List<String> lines = new ArrayList<>();
@@ -351,6 +357,12 @@ final class ConversationScreen implements Screen {
         } else {
             Widgets.field(c, k.input, 1, true);
         }
+    }
+
+    /** The rule under the header, with the way back in it: a new user finds no other way out of a chat. */
+    static String backHint(int width) {
+        String hint = " Esc Esc or /menu: back to the menu · /help: every key ";
+        return width < hint.length() + 4 ? "─".repeat(width) : "──" + hint + "─".repeat(width - hint.length() - 2);
     }
 
     /** One row per running transfer (progress bar, percent, rate, time left), the newest at most. */

@@ -18,12 +18,19 @@ final class IdentityScreen implements Screen {
     public void onKey(KeyStroke key, boolean moreInputFollows) {
         if (KeyInput.isEscape(key) || KeyInput.isEnter(key)) {
             tui.showMenu();
+        } else if (KeyInput.typed(key) == 'c') {
+            ChatEvent.Ready identity = tui.identity();
+            if (identity == null) {
+                tui.showError("The identity is still loading.");
+            } else {
+                tui.copy("fingerprint", identity.fingerprint());
+            }
         }
     }
 
     @Override
     public void draw(Canvas c) {
-        c.line("Your identity (Escape or Enter: back)", SGR.BOLD);
+        c.line("Your identity (Escape or Enter: back; c: copy the fingerprint)", SGR.BOLD);
         c.blank();
         ChatEvent.Ready identity = tui.identity();
         if (identity == null) {

@@ -3,13 +3,16 @@ package org.securep2p.app.tui;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -28,6 +31,7 @@ import org.securep2p.app.AppException;
 import org.securep2p.app.ChatEvent;
 import org.securep2p.app.Messenger;
 import org.securep2p.crypto.SecurityLevel;
+import org.securep2p.transport.CodeMarkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +39,7 @@ import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.screen.TerminalScreen;
 import com.googlecode.lanterna.terminal.Terminal;
+import com.googlecode.lanterna.terminal.ansi.StreamBasedTerminal;
 import com.googlecode.lanterna.terminal.ansi.UnixLikeTerminal;
 
 /**
@@ -64,6 +69,8 @@ public final class Tui {
     private static final int TERMINAL_BUFFER = 64 * 1024;
     /** Screens with a running clock are redrawn this often. */
     private static final long CLOCK_REDRAW_MILLIS = 250;
+    /** A terminal sends a paste at once: this long without a key and a paste whose end never came is over. */
+    private static final long PASTE_IDLE_MILLIS = 500;
     /** Longest chat input; the engine enforces its own message limit (AppException TOO_LONG). */
     static final int MAX_MESSAGE_INPUT = 8_192;
     /** Longest code or address input; codes are about 200 characters. */
@@ -74,10 +81,13 @@ public final class Tui {
     static final int NOTICE_ROWS = 3;
     static final int MIN_HEIGHT = 8;
 
-    static final String CODE_BEGIN = "-----BEGIN CONNECTION CODE-----";
-    static final String CODE_END = "-----END CONNECTION CODE-----";
-    static final String ANSWER_BEGIN = "-----BEGIN ANSWER CODE-----";
-    static final String ANSWER_END = "-----END ANSWER CODE-----";
+    /** The marker lines around a code: the transport's parsers skip exactly these when they are pasted too. */
+    static final String CODE_BEGIN = CodeMarkers.CONNECTION_BEGIN;
+    static final String CODE_END = CodeMarkers.CONNECTION_END;
+    static final String ANSWER_BEGIN = CodeMarkers.ANSWER_BEGIN;
+    static final String ANSWER_END = CodeMarkers.ANSWER_END;
+    /** What {@link #copy} says it did: the terminal may ignore OSC 52, and nothing tells us whether it did. */
+    static final String COPIED = "to the clipboard (if your terminal allows OSC 52; in tmux: set-clipboard on).";
 
     /**
      * Where the keys are, the one lifecycle behind every action that needs them: the menu is up while the key
@@ -121,6 +131,17 @@ public final class Tui {
     private final ExecutorService sender = Executors.newSingleThreadExecutor(daemon("tui-send"));
 
     private boolean running = true;
+    /**
+     * The terminal's own byte stream, for what Lanterna has no call for (OSC 52, bracketed paste); null on a
+     * terminal that is not one (a virtual one in most tests), where copying says it cannot.
+     */
+    private OutputStream rawOut;
+    /** Between the edges of a bracketed paste: every key is pasted text. */
+    private boolean pasting;
+    /** When the last key came, so a paste whose end edge was lost does not swallow every later Enter. */
+    private long lastKeyNanos;
+    /** The last key was Escape: a second one leaves a conversation for the menu. */
+    private boolean escapeBefore;
     /** Run once after the first frame is drawn (then nothing). */
     private Runnable firstFrameDrawn = () -> { };
     private final MenuScreen menu = new MenuScreen(this);
@@ -193,10 +214,12 @@ public final class Tui {
             Runnable firstFrameDrawn) throws IOException {
         // What DefaultTerminalFactory makes on Unix, set up with one stty process and writing through a buffer
         // (SttyTerminal and TerminalOutput say why); the charset is the one the factory would take.
-        Terminal terminal = new SttyTerminal(System.in, new TerminalOutput(new FileOutputStream(FileDescriptor.out),
-                TERMINAL_BUFFER), Charset.defaultCharset(), UnixLikeTerminal.CtrlCBehaviour.TRAP);
+        TerminalOutput out = new TerminalOutput(new FileOutputStream(FileDescriptor.out), TERMINAL_BUFFER);
+        SttyTerminal terminal = new SttyTerminal(System.in, out, Charset.defaultCharset(),
+                UnixLikeTerminal.CtrlCBehaviour.TRAP);
         try {
             Tui tui = new Tui(messenger, new TerminalScreen(terminal), Clock.systemUTC(), ZoneId.systemDefault());
+            tui.attach(terminal, out);
             tui.floor = floor;
             tui.bell = bell;
             tui.firstFrameDrawn = firstFrameDrawn;
@@ -231,6 +254,25 @@ public final class Tui {
         tui.loop();
     }
 
+    /**
+     * For tests: with {@code control} as the terminal's byte stream (what {@link #copy} and bracketed paste
+     * write to), and {@link KeyInput#PASTE_EDGES} read if {@code terminal} decodes bytes.
+     */
+    static void run(Messenger messenger, Terminal terminal, Clock clock, ZoneId zone, OutputStream control)
+            throws IOException {
+        Tui tui = new Tui(messenger, new TerminalScreen(terminal), clock, zone);
+        tui.attach(terminal, control);
+        tui.loop();
+    }
+
+    /** Reads bracketed pastes from {@code terminal} and writes control sequences to {@code out}. */
+    private void attach(Terminal terminal, OutputStream out) {
+        if (terminal instanceof StreamBasedTerminal s) {
+            s.getInputDecoder().addProfile(KeyInput.PASTE_EDGES);
+        }
+        rawOut = out;
+    }
+
     /** For tests: with the bell on or off. */
     static void run(Messenger messenger, Terminal terminal, Clock clock, ZoneId zone, boolean bell)
             throws IOException {
@@ -241,6 +283,7 @@ public final class Tui {
 
     void loop() throws IOException {
         terminal.startScreen();
+        sendControl(KeyInput.BRACKETED_PASTE_ON);
         try {
             boolean dirty = true;
             boolean resized = false;
@@ -261,13 +304,18 @@ public final class Tui {
                 for (KeyStroke k = terminal.pollInput(); k != null; k = terminal.pollInput()) {
                     typed.add(k);
                 }
+                long now = System.nanoTime();
+                if (!typed.isEmpty()) {
+                    lastKeyNanos = now;
+                } else if (pasting && now - lastKeyNanos > TimeUnit.MILLISECONDS.toNanos(PASTE_IDLE_MILLIS)) {
+                    pasting = false;
+                }
                 for (int i = 0; i < typed.size() && running; i++) {
                     KeyStroke key = typed.get(i);
-                    boolean more = i + 1 < typed.size();
+                    boolean more = i + 1 < typed.size() || pasting;
                     guarded(() -> onKey(key, more));
                     dirty = true;
                 }
-                long now = System.nanoTime();
                 if (screen.ticking() && now - lastDraw > TimeUnit.MILLISECONDS.toNanos(CLOCK_REDRAW_MILLIS)) {
                     dirty = true;
                 }
@@ -291,6 +339,7 @@ public final class Tui {
             control.shutdownNow();
             sender.shutdownNow();
             try {
+                sendControl(KeyInput.BRACKETED_PASTE_OFF);
                 terminal.stopScreen();
             } finally {
                 try {
@@ -456,6 +505,46 @@ public final class Tui {
         }
     }
 
+    /**
+     * Puts {@code text} on the system clipboard through the terminal (OSC 52: {@code ESC ] 52 ; c ; base64 BEL},
+     * which most terminals and tmux with {@code set-clipboard on} understand) and says so in the notice. The text
+     * goes base64-encoded, so nothing in it can reach the terminal as a control sequence.
+     */
+    void copy(String what, String text) {
+        if (rawOut == null) {
+            showError("This terminal cannot be written to directly: select the " + what + " with the mouse.");
+            return;
+        }
+        if (sendControl(osc52(text))) {
+            showInfo("Copied the " + what + " " + COPIED);
+        } else {
+            showError("Copying failed; select the " + what + " with the mouse.");
+        }
+    }
+
+    /** The OSC 52 sequence that sets the clipboard ({@code c}) to {@code text}. */
+    static String osc52(String text) {
+        return "\u001b]52;c;" + Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)) + "\u0007";
+    }
+
+    /**
+     * Writes a control sequence straight to the terminal's byte stream, flushed, between two frames (the UI thread
+     * is the only writer); false when there is no such stream or it failed.
+     */
+    private boolean sendControl(String sequence) {
+        if (rawOut == null) {
+            return false;
+        }
+        try {
+            rawOut.write(sequence.getBytes(StandardCharsets.US_ASCII));
+            rawOut.flush();
+            return true;
+        } catch (IOException e) {
+            LOG.warn("writing to the terminal failed: {}", e.toString());
+            return false;
+        }
+    }
+
     void showError(String text) {
         notice = text;
         noticeIsError = true;
@@ -533,6 +622,16 @@ public final class Tui {
     private void onKey(KeyStroke key, boolean moreInputFollows) {
         if (key.getKeyType() == KeyType.EOF || KeyInput.isCtrl(key, 'c')) {
             running = false;
+            return;
+        }
+        if (key instanceof KeyInput.PasteEdge edge) {
+            pasting = edge.start();
+            return;
+        }
+        boolean escapeAgain = escapeBefore && KeyInput.isEscape(key) && !pasting;
+        escapeBefore = KeyInput.isEscape(key) && !escapeAgain;
+        if (escapeAgain && overlay.isEmpty() && screen instanceof ConversationScreen) {
+            showMenu(); // Esc Esc: the first cleared the input line, the second leaves
             return;
         }
         if (overlay.isPresent()) {

@@ -113,9 +113,15 @@ final class WaitScreen implements Screen {
             abandon();
         } else if (KeyInput.isEnter(key)) {
             if (moreInputFollows) {
-                return; // a newline inside a pasted answer code
+                KeyInput.pastedBreak(answerField); // a line break inside a pasted answer code
+                return;
             }
-            String answer = answerField.text().replaceAll("\\s+", "");
+            if (!KeyInput.submitsCode(answerField)) {
+                tui.showInfo("Reading the answer code up to its END line; Enter again uses it as it is.");
+                return;
+            }
+            // As pasted: the transport's parser skips the line breaks, spaces and marker lines.
+            String answer = answerField.text().strip();
             if (answer.isEmpty()) {
                 return;
             }
@@ -130,9 +136,20 @@ final class WaitScreen implements Screen {
                 answerField.clear();
                 tui.showInfo("Answer code added; waiting for the peer.");
             });
+        } else if (KeyInput.typed(key) == 'c' && answerField.isEmpty() && !moreInputFollows) {
+            // An answer code starts with "sp2p", so a 'c' typed into the empty field is never its start.
+            if (shownCode().isPresent()) {
+                tui.copy("connection code", shownCode().get().code());
+            } else {
+                tui.showError("There is no connection code to copy yet.");
+            }
         } else {
             KeyInput.edit(answerField, key);
         }
+    }
+
+    private Optional<ChatEvent.Endpoint> shownCode() {
+        return state instanceof Showing s ? Optional.of(s.code()) : state instanceof Ended e ? e.code() : Optional.empty();
     }
 
     /** Escape: ends this wait and returns to the menu. */
@@ -152,15 +169,14 @@ final class WaitScreen implements Screen {
     public void draw(Canvas c) {
         c.line("Waiting for an incoming connection at level " + tui.floor() + " or higher (Escape: stop)", SGR.BOLD);
         Widgets.progress(c, progress, tui.clock(), waiting());
-        Optional<ChatEvent.Endpoint> shown = state instanceof Showing s ? Optional.of(s.code())
-                : state instanceof Ended e ? e.code() : Optional.empty();
+        Optional<ChatEvent.Endpoint> shown = shownCode();
         if (shown.isEmpty()) {
             c.line(waiting() ? "Gathering candidates (asking the STUN servers)…" : "Not waiting.");
             return;
         }
         ChatEvent.Endpoint code = shown.get();
         String text = Text.clean(code.code());
-        c.line("Give the peer this connection code (the lines between the markers, without them):");
+        c.line("Give the peer this connection code (c copies it to the clipboard):");
         Widgets.codeBlock(c, Tui.CODE_BEGIN, text, Tui.CODE_END);
         c.wrapped("Or the plain endpoint: " + Text.clean(code.endpoint()));
         if (code.natAdvice() != null && !code.natAdvice().isBlank()) {

@@ -2,6 +2,7 @@ package org.securep2p.app.tui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,6 +53,16 @@ final class TuiHarness implements AutoCloseable {
 
     /** With {@code bell}: as {@code tui.bell=true} in profile.properties; {@link #bells} counts the rings. */
     TuiHarness(int columns, int rows, CompletableFuture<Messenger> keys, boolean bell) {
+        this(columns, rows, keys, bell, null);
+    }
+
+    /** With {@code control} as the terminal's byte stream: what OSC 52 and bracketed paste write to. */
+    static TuiHarness withControl(int columns, int rows, OutputStream control) {
+        return new TuiHarness(columns, rows, null, false, control);
+    }
+
+    private TuiHarness(int columns, int rows, CompletableFuture<Messenger> keys, boolean bell,
+            OutputStream control) {
         terminal = new DefaultVirtualTerminal(new TerminalSize(columns, rows));
         terminal.addVirtualTerminalListener(new VirtualTerminalListener() {
             @Override
@@ -73,6 +84,10 @@ final class TuiHarness implements AutoCloseable {
         });
         ui = new Thread(() -> {
             try {
+                if (control != null) {
+                    Tui.run(messenger, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC, control);
+                    return;
+                }
                 if (bell) {
                     Tui.run(messenger, terminal, Clock.fixed(NOW, ZoneOffset.UTC), ZoneOffset.UTC, true);
                     return;
