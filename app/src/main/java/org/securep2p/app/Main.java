@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * for name and level). No secret is ever taken from the command line: the TURN password comes from a file.
  */
 @Command(name = "securep2p", mixinStandardHelpOptions = true, version = "securep2p 0.1.0",
-        subcommands = {CaCommand.class, RelayCommand.class},
+        subcommands = {CaCommand.class, RelayCommand.class, DoctorCommand.class},
         description = "Post-quantum peer-to-peer chat: share a connection code, verify the safety number, talk.",
         sortOptions = false)
 public final class Main implements Callable<Integer> {
