@@ -70,9 +70,7 @@ final class DoctorCommand implements Callable<Integer> {
                 Optional.empty(), false, parent.relay);
         Doctor.Setup setup;
         try {
-            TransportConfig config = Wiring.transportConfig(options);
-            setup = new Doctor.Setup(h.root(), config, Wiring.relays(options), organisationCa(h), System.getenv(),
-                    Duration.ofSeconds(timeoutSeconds));
+            setup = setup(options, organisationCa(h), Duration.ofSeconds(timeoutSeconds));
         } catch (TransportException | IOException | AppException e) {
             err.println("securep2p doctor: " + e.getMessage());
             return Main.USAGE;
@@ -82,6 +80,30 @@ final class DoctorCommand implements Callable<Integer> {
         out.flush();
         return report.ok() ? Main.OK : Main.FAILED;
     }
+
+    /** What the doctor checks for a start with {@code o}: its transport settings, relays and organisation CA. */
+    static Doctor.Setup setup(Wiring.Options o, Optional<Path> organisationCa, Duration bound)
+            throws TransportException, IOException {
+        TransportConfig config = Wiring.transportConfig(o);
+        return new Doctor.Setup(o.home().root(), config, Wiring.relays(o), organisationCa, System.getenv(), bound);
+    }
+
+    /**
+     * Registers the doctor of a start with {@code o} for the TUI's menu entry (settings that do not parse never
+     * reach the TUI: the start stops first).
+     */
+    static void register(Wiring.Options o) {
+        Doctor.register(() -> {
+            try {
+                return Doctor.run(setup(o, o.organisationCa(), TUI_BOUND), new SecureRandom());
+            } catch (TransportException | IOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        });
+    }
+
+    /** The bound of each check from the TUI: shorter than the command's, the user is looking at a screen. */
+    static final Duration TUI_BOUND = Duration.ofSeconds(15);
 
     /** The CA certificate of organisation mode: {@code --trust ca:PATH}, else the profile's setting. */
     private Optional<Path> organisationCa(Home h) throws AppException {

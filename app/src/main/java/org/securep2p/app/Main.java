@@ -207,6 +207,7 @@ public final class Main implements Callable<Integer> {
         Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
                 Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa,
                 profile.tuiBell(), relay);
+        DoctorCommand.register(options);
         return Wiring.run(options, System.in, out, err);
     }
 

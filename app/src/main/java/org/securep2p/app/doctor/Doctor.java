@@ -53,7 +53,22 @@ public final class Doctor {
         }
     }
 
+    /** How this run checks itself, for the TUI's menu entry; registered by the app's start. */
+    private static final java.util.concurrent.atomic.AtomicReference<java.util.function.Supplier<DoctorReport>>
+            REGISTERED = new java.util.concurrent.atomic.AtomicReference<>();
+
     private Doctor() {
+    }
+
+    /** Registers how this run makes its report (with the settings it started with), for the TUI's menu entry. */
+    public static void register(java.util.function.Supplier<DoctorReport> run) {
+        REGISTERED.set(Objects.requireNonNull(run, "run"));
+    }
+
+    /** This run's report, made now (blocking up to the bound); empty if the start registered none. */
+    public static Optional<DoctorReport> runRegistered() {
+        java.util.function.Supplier<DoctorReport> run = REGISTERED.get();
+        return run == null ? Optional.empty() : Optional.of(run.get());
     }
 
     /** Runs every check for real and returns the report; takes at most about {@code setup.bound()}. */

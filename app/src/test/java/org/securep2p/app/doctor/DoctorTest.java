@@ -113,12 +113,12 @@ class DoctorTest {
         Probes hanging = new Answering() {
             @Override
             public Facts.Network network() {
-                return sleepForever();
+                throw sleepForever();
             }
 
             @Override
             public Facts.Turn turn(int index) {
-                return sleepForever();
+                throw sleepForever();
             }
 
             @Override
@@ -135,12 +135,13 @@ class DoctorTest {
         assertTrue(relay.sentence().contains("connection refused"), relay.sentence());
     }
 
-    static <T> T sleepForever() {
+    /** Blocks until interrupted, then returns the exception for the caller to throw. */
+    static RuntimeException sleepForever() {
         try {
             new CountDownLatch(1).await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        throw new IllegalStateException("interrupted");
+        return new IllegalStateException("interrupted");
     }
 }
