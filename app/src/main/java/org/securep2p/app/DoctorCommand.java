@@ -61,6 +61,9 @@ final class DoctorCommand implements Callable<Integer> {
             // Before any logger exists: never a folder made in the working directory, nor a home made here.
             Path logs = Files.isDirectory(h.logs()) ? h.logs() : Files.createTempDirectory("securep2p-doctor-");
             System.setProperty("securep2p.logs", logs.toString());
+            // ice4j reports through java.util.logging, which would print on the terminal: to the logs, as a start does.
+            org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+            org.slf4j.bridge.SLF4JBridgeHandler.install();
         } catch (IOException e) {
             err.println("securep2p doctor: cannot make a folder for the logs: " + e.getMessage());
             return Main.FAILED;

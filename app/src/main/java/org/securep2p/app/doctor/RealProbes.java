@@ -369,8 +369,8 @@ final class RealProbes implements Probes {
         }
         return new Check("clock", true, "Plausible: " + now + " is not before this program's build"
                 + built.map(b -> " (" + b.toString().substring(0, 10) + ")").orElse(" (unknown)")
-                + " and within the validity of " + checked + " certificate(s) in the home; no time server was asked.",
-                d);
+                + (checked == 0 ? "; the home has no certificate to compare with" : " and within the validity of "
+                        + checked + " certificate(s) in the home") + "; no time server was asked.", d);
     }
 
     /** When the class files were built: the jar entry's time in the packaged program, the file's in a build tree. */
