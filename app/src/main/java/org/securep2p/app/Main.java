@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * for name and level). No secret is ever taken from the command line: the TURN password comes from a file.
  */
 @Command(name = "securep2p", mixinStandardHelpOptions = true, version = "securep2p 0.1.0",
-        subcommands = {CaCommand.class, RelayCommand.class},
+        subcommands = {CaCommand.class, RelayCommand.class, DoctorCommand.class},
         description = "Post-quantum peer-to-peer chat: share a connection code, verify the safety number, talk.",
         sortOptions = false)
 public final class Main implements Callable<Integer> {
@@ -207,6 +207,7 @@ public final class Main implements Callable<Integer> {
         Wiring.Options options = new Wiring.Options(h, username.get(), floor, stun, turn, turnUser,
                 Optional.ofNullable(turnPasswordFile), Optional.ofNullable(port), json, organisationCa,
                 profile.tuiBell(), relay);
+        DoctorCommand.register(options);
         return Wiring.run(options, System.in, out, err);
     }
 

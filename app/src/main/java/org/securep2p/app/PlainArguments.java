@@ -24,7 +24,7 @@ final class PlainArguments {
     static final Set<String> OPTIONS = Set.of("--home", "--name", "--level", "--stun", "--turn", "--turn-user",
             "--turn-password-file", "--port", "--trust", "--relay", "--json");
     /** picocli reads a subcommand's name as the subcommand even where an option's value is due. */
-    static final Set<String> SUBCOMMANDS = Set.of("ca", "relay");
+    static final Set<String> SUBCOMMANDS = Set.of("ca", "relay", "doctor");
 
     private PlainArguments() {
     }

@@ -280,6 +280,25 @@ public final class EndpointDiscovery {
         }
     }
 
+    /**
+     * Asks the TURN server {@code turn} for one relay allocation with this configuration's TURN credentials, as a
+     * connection attempt would (ice4j's TURN harvester), and releases it at once: the relayed address, or empty
+     * when none was allocated (the server did not answer, or refused the credentials or the allocation). Bounded
+     * by ice4j's harvest timeout; gathers no STUN candidate. For {@code securep2p doctor}.
+     *
+     * @throws TransportException CONFIG_INVALID when no TURN credentials are configured; RELAY_REFUSED when the
+     *         host does not resolve
+     */
+    public Optional<InetSocketAddress> allocateRelay(ServerAddress turn, java.security.SecureRandom random)
+            throws TransportException {
+        Objects.requireNonNull(turn, "turn");
+        TransportConfig only = config.toBuilder().stunServers(List.of()).turnServers(List.of(turn)).build();
+        try (IceSession session = IceSession.gather(only, true, IceCredentials.generate(random))) {
+            return session.advertisedCandidates().stream().filter(c -> c.type() == Candidate.Type.RELAYED)
+                    .map(Candidate::address).findFirst();
+        }
+    }
+
     private static NatBehaviour.Mapping behaviourOf(NatMapping inferred) {
         return switch (inferred) {
             case NO_NAT -> NatBehaviour.Mapping.NONE;

@@ -17,6 +17,9 @@ final class MenuScreen implements Screen {
 
     static final String UNAVAILABLE = "The keys could not be unlocked; press 7, q or Escape to quit.";
 
+    /** The doctor's last report, shown under the menu until another key is pressed; empty: none. */
+    private java.util.List<String> doctor = java.util.List.of();
+
     private final Tui tui;
     /** The highlighted item; kept while other screens are up, so the menu comes back as it was left. */
     private int index;
@@ -28,7 +31,11 @@ final class MenuScreen implements Screen {
     @Override
     public void onKey(KeyStroke key, boolean moreInputFollows) {
         char c = KeyInput.typed(key);
-        if (c >= '1' && c <= '0' + MENU.length) {
+        doctor = java.util.List.of();
+        if (c == 'h' || c == 'H') {
+            // Not a numbered item: the numbers (and "7 quits") stay as they were.
+            runDoctor();
+        } else if (c >= '1' && c <= '0' + MENU.length) {
             index = c - '1';
             choose(index);
         } else if (key.getKeyType() == KeyType.ArrowUp) {
@@ -76,6 +83,19 @@ final class MenuScreen implements Screen {
         }
     }
 
+    private void runDoctor() {
+        tui.showInfo("Connection doctor: checking keys, home, STUN, NAT, UDP, TURN, relays, IPv6 and the clock…");
+        tui.async(org.securep2p.app.doctor.Doctor::runRegistered,
+                (java.util.Optional<org.securep2p.app.doctor.DoctorReport> report) -> {
+                    if (report.isEmpty()) {
+                        tui.showError("The connection doctor is not available here; run: securep2p doctor");
+                        return;
+                    }
+                    doctor = report.get().text().lines().toList();
+                    tui.showInfo("Connection doctor: " + report.get().advice().get(0));
+                }, tui::showError);
+    }
+
     /** Organisation mode: the identity's trust model names a CA (Wiring's Ready). */
     private boolean organisation() {
         ChatEvent.Ready identity = tui.identity();
@@ -106,6 +126,7 @@ final class MenuScreen implements Screen {
         if (organisation()) {
             c.line("   d  Directory: your organisation's members");
         }
+        c.line("   h  Connection doctor: what works on this network");
         c.blank();
         c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");
         if (!tui.chats().conversations().ordered().isEmpty()) {
@@ -117,6 +138,12 @@ final class MenuScreen implements Screen {
             c.blank();
             for (String line : u.lines()) {
                 c.wrapped(line);
+            }
+        }
+        if (!doctor.isEmpty()) {
+            c.blank();
+            for (String line : doctor) {
+                c.wrapped(Text.clean(line));
             }
         }
     }
