@@ -154,7 +154,8 @@ final class ChatFrame {
 
     /** A sealed chunk of a file, sent directly (§24.3). */
     static ChatFrame chunk(Chunk c) {
-        return decodeUnchecked(header(Type.CHUNK).var32(c.encode()).toByteArray());
+        byte[] body = c.encode();
+        return decodeUnchecked(header(Type.CHUNK, body.length + 4).var32(body).toByteArray());
     }
 
     /** The receiver's "chunk {@code index} of {@code id} stored, send more" (§24.3). */
@@ -174,6 +175,11 @@ final class ChatFrame {
 
     private static StrictWriter header(Type type) {
         return new StrictWriter().u8(VERSION).u8(type.code);
+    }
+
+    /** A header in a writer sized for {@code body} more bytes (a chunk frame is a quarter megabyte). */
+    private static StrictWriter header(Type type, int body) {
+        return new StrictWriter(2 + body).u8(VERSION).u8(type.code);
     }
 
     private static ChatFrame decodeUnchecked(byte[] encoded) {

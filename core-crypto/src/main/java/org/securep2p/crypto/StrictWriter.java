@@ -15,8 +15,11 @@ public final class StrictWriter {
         out = new WipeableBuffer(256);
     }
 
-    /** A writer whose first buffer holds {@code capacity} bytes (an output that fits is never copied). */
-    StrictWriter(int capacity) {
+    /**
+     * A writer whose first buffer holds {@code capacity} bytes: an output that fits is never copied while it grows
+     * (for bulk data such as file chunks, where each copy of a quarter-megabyte buffer shows in the profile).
+     */
+    public StrictWriter(int capacity) {
         out = new WipeableBuffer(capacity);
     }
 

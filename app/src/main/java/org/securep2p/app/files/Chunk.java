@@ -22,6 +22,9 @@ public record Chunk(FileId id, int index, byte[] sealed) {
     public static final int MAX_SEALED = 1 + MerkleTree.MAX_DEPTH * MerkleTree.HASH_LENGTH + FileOffer.MAX_CHUNK_SIZE
             + 16;
 
+    /** What {@link #encode} adds around the sealed bytes: the file id, the index and the length. */
+    private static final int ENVELOPE = FileId.LENGTH + 4 + 4;
+
     public Chunk {
         Objects.requireNonNull(id);
         if (index < 0 || index >= FileOffer.MAX_CHUNK_COUNT) {
@@ -39,7 +42,7 @@ public record Chunk(FileId id, int index, byte[] sealed) {
     }
 
     public byte[] encode() {
-        return new StrictWriter().bytes(id.bytes()).u32(index).var32(sealed).toByteArray();
+        return new StrictWriter(ENVELOPE + sealed.length).bytes(id.bytes()).u32(index).var32(sealed).toByteArray();
     }
 
     /** Reads a chunk; any deviation from the layout is BAD_ENCODING. */

@@ -95,7 +95,8 @@ public final class ChunkSealer {
 
     /** Seals without checking the tree: for tests that need a chunk with a valid AEAD around a wrong path. */
     static byte[] sealUnchecked(FileOffer offer, int index, byte[] data, List<byte[]> auditPath) {
-        StrictWriter plain = new StrictWriter().u8(auditPath.size());
+        StrictWriter plain = new StrictWriter(1 + auditPath.size() * MerkleTree.HASH_LENGTH + data.length)
+                .u8(auditPath.size());
         for (byte[] p : auditPath) {
             if (p.length != MerkleTree.HASH_LENGTH) {
                 throw new IllegalArgumentException("a path hash is 32 bytes");
