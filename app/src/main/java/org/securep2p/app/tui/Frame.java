@@ -61,13 +61,15 @@ final class Frame {
                 n.setForegroundColor(TextColor.ANSI.RED);
             }
             for (int i = 0; i < noticeRows.size(); i++) {
-                n.putString(0, contentBottom + i, Text.fit(noticeRows.get(i), width), SGR.BOLD);
+                // Canvas.put, not putString: a notice may hold a contact's name with an emoji in it.
+                Canvas.put(n, 0, contentBottom + i, Text.fit(noticeRows.get(i), width), SGR.BOLD);
             }
         }
         TextGraphics s = terminal.newTextGraphics();
         for (int i = 0; i < status.size(); i++) {
             String line = status.get(i);
-            s.putString(0, statusTop + i, line + " ".repeat(Math.max(0, width - line.length())), SGR.REVERSE);
+            String fitted = Text.fit(line, width);
+            Canvas.put(s, 0, statusTop + i, fitted + " ".repeat(Math.max(0, width - Text.width(fitted))), SGR.REVERSE);
         }
         terminal.setCursorPosition(c.cursor);
         terminal.refresh(refresh);
