@@ -83,6 +83,14 @@ class ClipboardAndPasteTest {
         }
     }
 
+    /** The TUI called connect with text that the real parser reads as {@code code} (at the default level). */
+    private static void assertConnectsTo(TuiHarness h, ConnectionCode code) throws Exception {
+        h.await(() -> h.messenger.called("connect "), "connect");
+        String sent = argumentOf(h, "connect");
+        String text = sent.substring(0, sent.length() - (" " + SecurityLevel.QUANTUM_RESISTANT).length());
+        assertThat(ConnectionTarget.parse(text).code()).contains(code);
+    }
+
     private static String argumentOf(TuiHarness h, String call) {
         return h.messenger.calls.stream().filter(c -> c.startsWith(call + " ")).findFirst().orElseThrow()
                 .substring(call.length() + 1);
@@ -169,10 +177,7 @@ class ClipboardAndPasteTest {
             h.settle();
             assertThat(h.messenger.called("connect ")).as("a pasted line break is not Enter").isFalse();
             h.enter();
-            h.await(() -> h.messenger.called("connect "), "connect");
-            String sent = argumentOf(h, "connect");
-            String text = sent.substring(0, sent.length() - (" " + SecurityLevel.QUANTUM_RESISTANT).length());
-            assertThat(ConnectionTarget.parse(text).code()).contains(code);
+            assertConnectsTo(h, code);
         }
     }
 
@@ -197,10 +202,7 @@ class ClipboardAndPasteTest {
             h.settle();
             assertThat(h.messenger.called("connect ")).as("the paste's own last line break").isFalse();
             h.enter();
-            h.await(() -> h.messenger.called("connect "), "connect");
-            String sent = argumentOf(h, "connect");
-            String text = sent.substring(0, sent.length() - (" " + SecurityLevel.QUANTUM_RESISTANT).length());
-            assertThat(ConnectionTarget.parse(text).code()).contains(code);
+            assertConnectsTo(h, code);
         }
     }
 
@@ -234,10 +236,7 @@ class ClipboardAndPasteTest {
                 h.type(code.text().substring(0, 50) + "\n" + code.text().substring(50) + "\n"
                         + CodeMarkers.CONNECTION_END + "\n");
             }
-            h.await(() -> h.messenger.called("connect "), "connect");
-            String sent = argumentOf(h, "connect");
-            String text = sent.substring(0, sent.length() - (" " + SecurityLevel.QUANTUM_RESISTANT).length());
-            assertThat(ConnectionTarget.parse(text).code()).contains(code);
+            assertConnectsTo(h, code);
         }
     }
 
