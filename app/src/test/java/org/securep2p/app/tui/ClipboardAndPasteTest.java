@@ -92,7 +92,7 @@ class ClipboardAndPasteTest {
     }
 
     private static String argumentOf(TuiHarness h, String call) {
-        return h.messenger.calls.stream().filter(c -> c.startsWith(call + " ")).findFirst().orElseThrow()
+        return h.messenger.callsSoFar().stream().filter(c -> c.startsWith(call + " ")).findFirst().orElseThrow()
                 .substring(call.length() + 1);
     }
 

@@ -150,7 +150,7 @@ class ConversationsTest {
             assertThat(s).contains("Chat with carol — offline", "— start of the conversation —",
                     "09:30 me: first  [delivered]", "09:30 me: second  [failed: the peer refused it]",
                     "09:30 me: third  [sending…]", "09:30 carol: fourth");
-            assertThat(h.messenger.calls).contains("history " + CAROL + " newest 200");
+            assertThat(h.messenger.callsSoFar()).contains("history " + CAROL + " newest 200");
             h.messenger.emit(new ChatEvent.Delivered(CAROL, "s3"));
             h.awaitText("09:30 me: third  [delivered]");
             h.messenger.emit(new ChatEvent.MessageReceived(CAROL, "carol", "fourth", "r4", EARLIER));
@@ -186,7 +186,7 @@ class ConversationsTest {
             s = h.awaitText("— start of the conversation —");
             assertThat(s).contains("carol: old 1\n");
             h.settle();
-            assertThat(h.messenger.calls.stream().filter(c -> c.startsWith("history ")).count())
+            assertThat(h.messenger.callsSoFar().stream().filter(c -> c.startsWith("history ")).count())
                     .as("no page read twice, none after the first message").isEqualTo(3);
             for (int i = 0; i < 500 / ConversationScreen.SCROLL_STEP; i++) {
                 h.key(KeyType.PageDown);
@@ -288,7 +288,7 @@ class ConversationsTest {
             h.key(KeyType.Escape);
             h.await(() -> h.messenger.called("cancel a1"), "cancel a1");
             h.awaitText("main menu");
-            assertThat(h.messenger.calls.stream().filter(c -> c.startsWith("cancel")).toList())
+            assertThat(h.messenger.callsSoFar().stream().filter(c -> c.startsWith("cancel")).toList())
                     .containsExactly("cancel a1");
             assertThat(h.messenger.called("disconnect")).as("other conversations stay up").isFalse();
         }
@@ -361,7 +361,7 @@ class ConversationsTest {
             h.awaitText("Offering a connection through the relay relay.example:443");
             Await.until(() -> "open called: " + h.messenger.calls, java.time.Duration.ofSeconds(10),
                     () -> h.messenger.calls.contains("open " + CAROL));
-            assertThat(h.messenger.calls).doesNotContain("open " + BOB);
+            assertThat(h.messenger.callsSoFar()).doesNotContain("open " + BOB);
         }
     }
 

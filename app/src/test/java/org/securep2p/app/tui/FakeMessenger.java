@@ -265,4 +265,14 @@ final class FakeMessenger implements Messenger {
             return calls.stream().anyMatch(c -> c.startsWith(prefix));
         }
     }
+
+    /**
+     * A copy of the calls so far: the TUI's thread adds to the list while a test reads it, and a synchronized list
+     * must be held while it is iterated (a stream over it alone threw ConcurrentModificationException).
+     */
+    List<String> callsSoFar() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
 }

@@ -87,7 +87,7 @@ class FileTransferTuiTest {
             h.await(() -> h.messenger.called("acceptFile " + ID), "acceptFile");
             s = h.awaitText("Accepted photo.jpg");
             assertThat(s).doesNotContain("a: accept").contains("Chat with bob");
-            assertThat(h.messenger.calls).noneMatch(c -> c.startsWith("declineFile"));
+            assertThat(h.messenger.callsSoFar()).noneMatch(c -> c.startsWith("declineFile"));
         }
     }
 
@@ -104,7 +104,7 @@ class FileTransferTuiTest {
             h.messenger.emit(new ChatEvent.FileFailed(BOB, ID, "Declined."));
             h.settle();
             assertThat(h.screen()).doesNotContain("Declined.");
-            assertThat(h.messenger.calls).noneMatch(c -> c.startsWith("acceptFile"));
+            assertThat(h.messenger.callsSoFar()).noneMatch(c -> c.startsWith("acceptFile"));
         }
     }
 
@@ -128,7 +128,7 @@ class FileTransferTuiTest {
             h.await(() -> h.messenger.called("acceptFile " + OTHER), "acceptFile old");
             h.type("/accept\n");
             h.awaitText("There is no file offer to answer here.");
-            assertThat(h.messenger.calls).filteredOn(c -> c.contains("File ")).containsExactly(
+            assertThat(h.messenger.callsSoFar()).filteredOn(c -> c.contains("File ")).containsExactly(
                     "declineFile " + ID, "acceptFile " + OTHER);
         }
     }
@@ -143,7 +143,7 @@ class FileTransferTuiTest {
             assertThat(s).doesNotContain("a: accept").doesNotContain("offered: /accept");
             h.type("a"); // no prompt takes it: it is typed
             h.awaitText("> a");
-            assertThat(h.messenger.calls).noneMatch(c -> c.startsWith("acceptFile"));
+            assertThat(h.messenger.callsSoFar()).noneMatch(c -> c.startsWith("acceptFile"));
         }
     }
 
@@ -218,7 +218,7 @@ class FileTransferTuiTest {
             h.key(KeyType.Tab);
             h.awaitText("> /send \"" + spaced + "\"");
             h.enter();
-            h.await(() -> h.messenger.calls.stream().filter(c -> c.equals("sendFile " + BOB + " " + spaced))
+            h.await(() -> h.messenger.callsSoFar().stream().filter(c -> c.equals("sendFile " + BOB + " " + spaced))
                     .count() == 2, "the completed path sent");
         }
     }

@@ -73,7 +73,7 @@ class TuiTest {
             s = h.awaitText(Tui.UNLOCKING + " Wait for incoming connection follows");
             assertThat(s).contains("main menu");
             h.settle();
-            assertThat(h.messenger.calls).isEmpty();
+            assertThat(h.messenger.callsSoFar()).isEmpty();
             keys.complete(h.messenger);
             h.await(() -> h.messenger.called("waitForPeer QUANTUM_RESISTANT"), "the queued wait");
             h.awaitText("Waiting for an incoming connection");
@@ -112,7 +112,7 @@ class TuiTest {
                 "keys: unavailable", "press 7, q or Escape to quit").doesNotContain("Paste the peer's connection code");
         h.type("1");
         h.settle();
-        assertThat(h.messenger.calls).isEmpty();
+        assertThat(h.messenger.callsSoFar()).isEmpty();
         h.type("7");
         h.await(h::finished, "the TUI to end");
         assertThat(h.failure.get()).isNull();
@@ -166,7 +166,7 @@ class TuiTest {
             assertThat(begin).isNotNegative();
             assertThat(String.join("", lines.subList(begin + 1, end))).isEqualTo(LONG_CODE);
             assertThat(s).contains("203.0.113.7:40000").containsAnyOf("▀", "▄").contains("█");
-            assertThat(h.messenger.calls).contains("waitForPeer QUANTUM_RESISTANT");
+            assertThat(h.messenger.callsSoFar()).contains("waitForPeer QUANTUM_RESISTANT");
         }
     }
 
@@ -234,7 +234,7 @@ class TuiTest {
             }
             h.await(() -> h.messenger.called("connect "), "connect");
             // A pasted line break is a space in the field; the transport's parser skips both.
-            assertThat(h.messenger.calls).contains("connect " + LONG_CODE.substring(0, 90) + " "
+            assertThat(h.messenger.callsSoFar()).contains("connect " + LONG_CODE.substring(0, 90) + " "
                     + LONG_CODE.substring(90, 150) + " " + LONG_CODE.substring(150) + " QUANTUM_RESISTANT");
             h.messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.STUN, Duration.ofMillis(400), "2 servers"));
             h.messenger.emit(new ChatEvent.Progress("a1", ChatEvent.Stage.ICE, Duration.ofMillis(2300), "checking"));
