@@ -118,8 +118,13 @@ final class RealProbes implements Probes {
                 return new Check("keys", false, "Passphrase-file mode, but others may read or write " + file
                         + ": chmod 600 it.", d);
             }
-        } catch (UnsupportedOperationException | IOException e) {
-            // Not POSIX: readable is all that can be said.
+        } catch (UnsupportedOperationException e) {
+            // Not POSIX: readable is all that can be said, and the sentence says no more.
+            return new Check("keys", true, "Passphrase-file mode: the keys open with the passphrase in " + file
+                    + " (this file system keeps no permissions to check).", d);
+        } catch (IOException e) {
+            return new Check("keys", false, "Passphrase-file mode, but who may read " + file
+                    + " could not be checked: " + e.getMessage(), d);
         }
         return new Check("keys", true, "Passphrase-file mode: the keys open with the passphrase in " + file
                 + ", which only you can read.", d);
