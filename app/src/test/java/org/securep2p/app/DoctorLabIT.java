@@ -42,9 +42,7 @@ class DoctorLabIT {
     @BeforeAll
     static void requirements() {
         NetLab.requireAvailable();
-        String property = System.getProperty("securep2p.jar");
-        jar = property != null ? Paths.get(property) : Paths.get("target", "securep2p-app.jar").toAbsolutePath();
-        assertTrue(Files.isRegularFile(jar), "the packaged app " + jar + " is missing: run mvn package/verify");
+        jar = LabPeerProcess.packagedJar();
     }
 
     @Test

@@ -511,9 +511,7 @@ class FileTransferIT {
     }
 
     private static Path jar() {
-        Path jar = Paths.get(System.getProperty("securep2p.jar", "target/securep2p-app.jar")).toAbsolutePath();
-        assertThat(jar).as("the packaged app (run after package; failsafe passes -Dsecurep2p.jar)").exists();
-        return jar;
+        return LabPeerProcess.packagedJar();
     }
 
     private static String java() {

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,10 +72,7 @@ class HeadlessLabIT {
     @BeforeAll
     static void requirements() {
         NetLab.requireAvailable();
-        String property = System.getProperty("securep2p.jar");
-        jar = property != null ? Paths.get(property) : Paths.get("target", "securep2p-app.jar").toAbsolutePath();
-        assertTrue(Files.isRegularFile(jar), "the packaged app " + jar + " is missing: run mvn package/verify "
-                + "(failsafe passes -Dsecurep2p.jar)");
+        jar = LabPeerProcess.packagedJar();
     }
 
     /** The relayed path: both peers behind symmetric NATs, only TURN connects them. */

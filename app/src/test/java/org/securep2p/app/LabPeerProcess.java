@@ -1,6 +1,7 @@
 package org.securep2p.app;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -35,6 +36,16 @@ import org.securep2p.transport.testing.NetLab;
  * order), so a sender can keep the peer's queue full.
  */
 final class LabPeerProcess implements AutoCloseable {
+
+    /**
+     * The packaged app the lab ITs run as real processes: {@code -Dsecurep2p.jar} (failsafe passes it), else
+     * {@code target/securep2p-app.jar}; the test fails at once when it is missing.
+     */
+    static Path packagedJar() {
+        Path jar = Paths.get(System.getProperty("securep2p.jar", "target/securep2p-app.jar")).toAbsolutePath();
+        assertThat(jar).as("the packaged app (run after package; failsafe passes -Dsecurep2p.jar)").isRegularFile();
+        return jar;
+    }
 
     /** Options every peer JVM gets: ice4j must never probe the AWS metadata address (outside the lab). */
     static final List<String> JVM_OPTIONS = List.of("-Dice4j.harvest.mapping.aws.enabled=false",

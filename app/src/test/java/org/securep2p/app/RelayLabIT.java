@@ -74,9 +74,7 @@ class RelayLabIT {
     @BeforeAll
     static void requirements() {
         NetLab.requireAvailable();
-        String property = System.getProperty("securep2p.jar");
-        jar = property != null ? Paths.get(property) : Paths.get("target", "securep2p-app.jar").toAbsolutePath();
-        assertThat(jar).as("the packaged app (failsafe passes -Dsecurep2p.jar)").isRegularFile();
+        jar = LabPeerProcess.packagedJar();
     }
 
     @Test
