@@ -555,6 +555,13 @@ final class FileTransfers implements AutoCloseable {
             boolean fresh;
             boolean whole;
             synchronized (in) {
+                if (in.over || in.completing) {
+                    // A copy that lost the race to the one that made the file whole (the inbox and the session
+                    // both carry chunks): the file is held, or being closed, and writing would fail on a closed
+                    // file. Nothing to do: DONE tells the sender.
+                    in.duplicates++;
+                    return;
+                }
                 if (in.file == null) {
                     if (via.isPresent()) {
                         // Direct chunks come only after our HAVE accepted the offer.
