@@ -70,6 +70,14 @@ public final class PeerConnection implements AutoCloseable {
         return path;
     }
 
+    /**
+     * The address the peer's datagrams come from, where the connection is bound to one (taken by a fixed-port
+     * listener, §14); empty for ICE connections, whose path may change. For showing and logging, never for trust.
+     */
+    public java.util.Optional<java.net.InetSocketAddress> remoteAddress() {
+        return link.fixedPeerAddress();
+    }
+
     /** The identity whose certificate the peer proved it holds; equal to the pinned one when there was a pin. */
     public IdentityPublicKeys peerIdentity() {
         return tls.peerIdentity();

@@ -283,6 +283,11 @@ final class UdpDemux implements AutoCloseable {
             return key;
         }
 
+        @Override
+        public java.util.Optional<InetSocketAddress> fixedPeerAddress() {
+            return java.util.Optional.of(key.source());
+        }
+
         LinkState state() {
             return state;
         }

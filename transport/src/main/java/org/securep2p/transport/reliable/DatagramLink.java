@@ -2,6 +2,8 @@ package org.securep2p.transport.reliable;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 
 /**
  * An unreliable, unordered datagram path to exactly one peer: the ICE-selected pair (direct or relayed), a
@@ -24,6 +26,14 @@ public interface DatagramLink extends Closeable {
 
     /** "direct" / "relayed" / "loopback": what the UI shows; never an address. */
     String pathKind();
+
+    /**
+     * Where the peer's datagrams come from, when this link is bound to one address (a fixed-port listener's
+     * link); empty where the path may move (ICE) or is carried by something else.
+     */
+    default Optional<InetSocketAddress> fixedPeerAddress() {
+        return Optional.empty();
+    }
 
     @Override
     void close();
