@@ -95,6 +95,15 @@ public sealed interface ChatEvent {
             implements ChatEvent {
     }
 
+    /**
+     * Somebody who is no contact connected to the fixed port while no wait was open (PROTOCOL.md §20.8): the
+     * set-up waits until the user answers {@link Messenger#decide} for {@code peer} with
+     * {@link Messenger.TrustDecision#ACCEPT_ONCE}, {@code ACCEPT} (and trust), {@code VERIFY} or {@code REFUSE}.
+     * {@code name} is what the peer announced (unchecked, shown escaped), {@code address} where it came from.
+     */
+    record StrangerAsks(String peer, String name, String address, SecurityLevel level) implements ChatEvent {
+    }
+
     /** The connection ended; {@code kind} keeps peer offline, unreachable and refused apart. */
     record Disconnected(String peer, DisconnectKind kind, String reason, int undelivered) implements ChatEvent {
     }
@@ -156,7 +165,9 @@ public sealed interface ChatEvent {
     /** How the peer's identity was established. */
     enum TrustMode {
         CODE_VERIFIED("code-verified"), TRUST_ON_FIRST_USE("trust-on-first-use"), KNOWN("previously trusted"),
-        VERIFIED("safety number verified"), CA_VERIFIED("CA-verified");
+        VERIFIED("safety number verified"), CA_VERIFIED("CA-verified"),
+        /** A stranger the user let in for this conversation only (§20.8): not in the trust store. */
+        ACCEPTED_ONCE("accepted once, not trusted");
 
         private final String label;
 

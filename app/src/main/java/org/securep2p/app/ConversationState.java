@@ -3,6 +3,7 @@ package org.securep2p.app;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import org.securep2p.crypto.Fingerprint;
@@ -49,14 +50,18 @@ sealed interface ConversationState {
         }
     }
 
-    /** The set-up with {@code peer} waits for the user's trust decision (a changed identity or a name conflict). */
+    /**
+     * The set-up with {@code peer} waits for the user's trust decision (a changed identity, a name conflict, or a
+     * stranger on the fixed port); {@code answers} are the decisions the question takes.
+     */
     record Deciding(Fingerprint peer, ChatSession setup, CompletableFuture<Messenger.TrustDecision> decision,
-            Optional<InetSocketAddress> redial) implements ConversationState {
+            Optional<InetSocketAddress> redial, Set<Messenger.TrustDecision> answers) implements ConversationState {
         public Deciding {
             Objects.requireNonNull(peer);
             Objects.requireNonNull(setup);
             Objects.requireNonNull(decision);
             Objects.requireNonNull(redial);
+            answers = Set.copyOf(answers);
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -68,6 +69,12 @@ final class DefaultMessenger implements Messenger {
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     private static final Duration WAIT_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration DECISION_TIMEOUT = Duration.ofMinutes(10);
+    /** What an identity change or a name conflict may be answered with. */
+    private static final Set<TrustDecision> CHANGE_ANSWERS = Set.of(TrustDecision.ACCEPT, TrustDecision.VERIFY,
+            TrustDecision.REJECT, TrustDecision.UNTRUST);
+    /** What a stranger on the fixed port may be answered with (§20.8). */
+    private static final Set<TrustDecision> STRANGER_ANSWERS = Set.of(TrustDecision.ACCEPT_ONCE,
+            TrustDecision.ACCEPT, TrustDecision.REFUSE, TrustDecision.REJECT);
     /** How many times a dropped {@code host:port} conversation is dialled again. */
     private static final int MAX_REDIALS = 30;
 
@@ -128,12 +135,18 @@ final class DefaultMessenger implements Messenger {
     /** The organisation relay's directory and chat requests (PROTOCOL.md §23); null until {@link #startOrganisation}. */
     private volatile OrganisationDirectory organisation;
     /**
-     * The fixed-port listener ({@code --port}): null until the first wait opens it, then open for the messenger's
-     * life (PROTOCOL.md 20.8); its accept loop sets it back to null if its socket fails. Guarded by this.
+     * The fixed-port listener ({@code --port}): null until {@link #openFixedPort} at start (or the first wait)
+     * opens it, then open for the messenger's life (PROTOCOL.md 20.8); its accept loop sets it back to null if its
+     * socket fails. Written under this; read without it (the menu shows the port).
      */
-    private Connector.Listener portListener;
+    private volatile Connector.Listener portListener;
     /** When the fixed-port listener last handed out a peer (System.nanoTime): the open wait's timeout counts from it. */
     private volatile long lastArrival;
+    /**
+     * Strangers the user accepted once on the fixed port (§20.8): not in the trust store, yet sendable to while
+     * their conversation is live; each leaves this set when its link ends.
+     */
+    private final Set<Fingerprint> guests = ConcurrentHashMap.newKeySet();
 
     /** How a link began: it decides how its connection is made and whether it is dialled again. */
     enum Origin {
@@ -171,6 +184,15 @@ final class DefaultMessenger implements Messenger {
          * holding the code.
          */
         volatile Optional<Fingerprint> onlyPeer = Optional.empty();
+        /**
+         * Taken on the fixed port with no wait open and no contact (§20.8): the trust gate asks the user before
+         * anything is recorded. Set before its worker starts.
+         */
+        volatile boolean stranger;
+        /** The user accepted this stranger once: it talks as a guest, never recorded in the trust store. */
+        volatile boolean guest;
+        /** Where a connection taken on the fixed port came from ({@code host:port}), to show; "" otherwise. */
+        volatile String from = "";
         private ConversationState state = new ConversationState.Idle();
 
         Link(String attempt, Origin origin, SecurityLevel floor, long start) {
@@ -379,9 +401,9 @@ final class DefaultMessenger implements Messenger {
         if (trust.isRejected(to)) {
             throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
         }
-        if (trust.find(to).isEmpty()) {
+        if (trust.find(to).isEmpty() && !guests.contains(to)) {
             throw new AppException(AppException.Reason.UNKNOWN_PEER,
-                    "This identity is not a trusted contact (untrusted, or replaced by a new identity).");
+                    "This identity is not a trusted contact (untrusted, accepted once, or replaced by a new identity).");
         }
         if (liveSession(to).isEmpty() && conversations.load(to).isEmpty()) {
             throw new AppException(AppException.Reason.NOT_CONNECTED,
@@ -1025,16 +1047,7 @@ final class DefaultMessenger implements Messenger {
         // Waiting before the listener hands out anybody: a peer it accepts at once finds the wait open.
         link.move(new ConversationState.Waiting(Optional.empty()));
         try {
-            if (portListener == null) {
-                Connector.Listener listener = connector.listen(fixedPort.orElseThrow(), floor, this::refusedOnPort);
-                try {
-                    worker.execute(() -> runAccept(listener));
-                } catch (RuntimeException e) {
-                    listener.close();
-                    throw e;
-                }
-                portListener = listener;
-            } else {
+            if (!ensureListener(floor)) {
                 portListener.changeLevel(floor);
             }
         } catch (TransportException e) {
@@ -1049,6 +1062,46 @@ final class DefaultMessenger implements Messenger {
         emit(new ChatEvent.Progress(link.attempt, ChatEvent.Stage.ICE, elapsed(link.start),
                 "listening on UDP port " + fixedPort.get()));
         return endpoint;
+    }
+
+    /**
+     * Opens the fixed port ({@code --port}) at start (PROTOCOL.md §20.8): from now on a known contact may connect
+     * at any time and a stranger is asked about, with no wait open. Handshakes run at {@code floor} until a wait
+     * at another level changes it. Does nothing without {@code --port} or when the listener is open already.
+     *
+     * @throws AppException if the port cannot be opened (in use, not allowed)
+     */
+    synchronized void openFixedPort(SecurityLevel floor) throws AppException {
+        if (fixedPort.isEmpty()) {
+            return;
+        }
+        try {
+            ensureListener(floor);
+        } catch (TransportException e) {
+            throw transportFailure(e);
+        }
+        LOG.info("listening on UDP port {} for contacts", fixedPort.get());
+    }
+
+    /** Opens the listener and its accept loop if none runs; true if it opened one (at {@code floor}). */
+    private synchronized boolean ensureListener(SecurityLevel floor) throws TransportException {
+        if (portListener != null) {
+            return false;
+        }
+        Connector.Listener listener = connector.listen(fixedPort.orElseThrow(), floor, this::refusedOnPort);
+        try {
+            worker.execute(() -> runAccept(listener));
+        } catch (RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+        portListener = listener;
+        return true;
+    }
+
+    @Override
+    public Optional<Integer> listeningPort() {
+        return portListener == null ? Optional.empty() : fixedPort;
     }
 
     /** The open fixed-port wait, if there is one. */
@@ -1180,8 +1233,16 @@ final class DefaultMessenger implements Messenger {
         Optional<Link> wait = portWait();
         String about = wait.map(l -> l.attempt).orElse("");
         Fingerprint fp = connection.peerIdentity().fingerprint();
-        if (wait.isEmpty() && (trust.find(fp).isEmpty() || trust.isRejected(fp))) {
-            SECURITY.warn("refused {} on UDP port {}: no wait is open and it is no known contact", fp.shortForm(),
+        boolean stranger = wait.isEmpty() && trust.find(fp).isEmpty();
+        if (wait.isEmpty() && trust.isRejected(fp)) {
+            SECURITY.warn("refused {} on UDP port {}: a rejected identity", fp.shortForm(), fixedPort.orElse(0));
+            closeAside(connection);
+            return;
+        }
+        if (stranger && strangerAsking()) {
+            // One question at a time: a stream of fresh identities must not bury the user in prompts or hold
+            // every slot for the decision's ten minutes.
+            SECURITY.warn("refused {} on UDP port {}: another stranger's question is open", fp.shortForm(),
                     fixedPort.orElse(0));
             closeAside(connection);
             return;
@@ -1196,6 +1257,10 @@ final class DefaultMessenger implements Messenger {
             emit(new ChatEvent.Failure(about, e.getMessage()));
             return;
         }
+        link.stranger = stranger;
+        link.from = connection.remoteAddress().map(a -> (a.getAddress() instanceof java.net.Inet6Address
+                ? "[" + a.getAddress().getHostAddress() + "]" : a.getAddress().getHostAddress()) + ":" + a.getPort())
+                .orElse("");
         link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()));
         worker.execute(() -> {
             try {
@@ -1209,8 +1274,17 @@ final class DefaultMessenger implements Messenger {
                 crashed(link.attempt, e);
             } finally {
                 finish(link);
+                if (link.guest && linksOf(fp).stream().noneMatch(l -> l.guest)) {
+                    guests.remove(fp);
+                }
             }
         });
+    }
+
+    /** True while a stranger taken on the fixed port is still setting up or waiting for the user's answer. */
+    private boolean strangerAsking() {
+        return links.values().stream().anyMatch(l -> l.stranger && (l.state() instanceof ConversationState.Dialling
+                || l.state() instanceof ConversationState.Deciding));
     }
 
     /**
@@ -1509,7 +1583,8 @@ final class DefaultMessenger implements Messenger {
                 connected.resumed(), connected.verified(), connected.certifiedName(), connected.keyExchange(),
                 connected.elapsed()));
         RelayCourier relay = courier;
-        if (relay != null) {
+        if (relay != null && !link.guest) {
+            // A guest (accepted once) gets no inbox: it is no contact once this conversation ends.
             relay.introduce(peer, s, link.offeredRelay);
         }
         FileTransfers f = files;
@@ -1854,7 +1929,7 @@ final class DefaultMessenger implements Messenger {
                     fp.displayString(),
                     "'" + name + "' now has a different identity. Likely causes: the peer reinstalled securep2p or"
                             + " uses a new device; or someone is in between. Compare the safety number over another"
-                            + " channel before you accept."));
+                            + " channel before you accept."), CHANGE_ANSWERS);
             switch (d) {
                 case REJECT -> {
                     store(() -> {
@@ -1877,11 +1952,46 @@ final class DefaultMessenger implements Messenger {
                 default -> throw new AssertionError(d);
             }
         }
+        if (link.stranger) {
+            return admitStranger(link, fp, name);
+        }
         TrustOrigin origin = codeAuthenticated ? TrustOrigin.CODE : TrustOrigin.TRUST_ON_FIRST_USE;
         store(() -> trust.recordSeen(fp, name, address, origin));
         SECURITY.info("new peer {} ('{}') trusted by {}", fp.shortForm(), ChatSession.sanitize(name),
                 codeAuthenticated ? "the connection code" : "first use");
         return codeAuthenticated ? ChatEvent.TrustMode.CODE_VERIFIED : ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
+    }
+
+    /**
+     * Somebody who is no contact, under a name no contact holds, connected to the fixed port with no wait open:
+     * nothing is recorded and nothing is sent until the user answers (PROTOCOL.md §20.8).
+     */
+    private ChatEvent.TrustMode admitStranger(Link link, Fingerprint fp, String name) throws AppException {
+        SECURITY.warn("stranger {} ('{}') from {} on UDP port {}: asking the user", fp.shortForm(),
+                ChatSession.sanitize(name), link.from, fixedPort.orElse(0));
+        TrustDecision d = awaitDecision(link, fp, new ChatEvent.StrangerAsks(fp.displayString(), name, link.from,
+                link.floor), STRANGER_ANSWERS);
+        switch (d) {
+            case ACCEPT_ONCE -> {
+                link.guest = true;
+                guests.add(fp);
+                return ChatEvent.TrustMode.ACCEPTED_ONCE;
+            }
+            case ACCEPT -> {
+                // As a waiter records a peer (its address is "": a NATed peer's source port says nothing).
+                store(() -> trust.recordSeen(fp, name, "", TrustOrigin.TRUST_ON_FIRST_USE));
+                return ChatEvent.TrustMode.TRUST_ON_FIRST_USE;
+            }
+            case REFUSE -> throw new AppException(AppException.Reason.REJECTED, "You refused the connection.");
+            case REJECT -> {
+                store(() -> {
+                    trust.reject(fp);
+                    return null;
+                });
+                throw new AppException(AppException.Reason.REJECTED, "You refused this identity, now and later.");
+            }
+            default -> throw new AssertionError(d);
+        }
     }
 
     /**
@@ -1902,7 +2012,7 @@ final class DefaultMessenger implements Messenger {
                         + "' now calls itself '" + name + "', the name of another contact with a different identity."
                         + " Likely causes: someone is impersonating that contact, or two of your contacts chose the"
                         + " same name. It will not be shown or stored under that name; compare the safety number"
-                        + " over another channel before you accept."));
+                        + " over another channel before you accept."), CHANGE_ANSWERS);
         switch (d) {
             case REJECT -> {
                 store(() -> {
@@ -1928,12 +2038,12 @@ final class DefaultMessenger implements Messenger {
      * Shows {@code question} and holds this link's set-up in {@link ConversationState.Deciding} (sending to the
      * peer is refused meanwhile) until the user decides, the link is cancelled, or the decision times out.
      */
-    private TrustDecision awaitDecision(Link link, Fingerprint fp, ChatEvent.PeerChanged question)
+    private TrustDecision awaitDecision(Link link, Fingerprint fp, ChatEvent question, Set<TrustDecision> answers)
             throws AppException {
         CompletableFuture<TrustDecision> decision = new CompletableFuture<>();
         ConversationState before = link.state();
         if (!(before instanceof ConversationState.Dialling d) || d.setup().isEmpty()
-                || !link.move(new ConversationState.Deciding(fp, d.setup().get(), decision, d.redial()))) {
+                || !link.move(new ConversationState.Deciding(fp, d.setup().get(), decision, d.redial(), answers))) {
             throw new AppException(AppException.Reason.PEER_CHANGED, "The set-up was ended.");
         }
         emit(question);
@@ -1997,10 +2107,11 @@ final class DefaultMessenger implements Messenger {
         if (trust.isRejected(to)) {
             throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
         }
-        if (trust.find(to).isEmpty()) {
-            // Untrusted by the user, or replaced by the identity the user accepted: its outbox would wait forever.
+        if (trust.find(to).isEmpty() && !guests.contains(to)) {
+            // Untrusted by the user, replaced by the identity the user accepted, or a stranger accepted once whose
+            // conversation ended: its outbox would wait forever.
             throw new AppException(AppException.Reason.UNKNOWN_PEER,
-                    "This identity is not a trusted contact (untrusted, or replaced by a new identity).");
+                    "This identity is not a trusted contact (untrusted, accepted once, or replaced by a new identity).");
         }
         if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
             throw new AppException(AppException.Reason.TOO_LONG,
@@ -2368,6 +2479,11 @@ final class DefaultMessenger implements Messenger {
         }
         for (Link l : linksOf(fp)) {
             if (l.state() instanceof ConversationState.Deciding d) {
+                if (!d.answers().contains(decision)) {
+                    throw new AppException(AppException.Reason.PEER_CHANGED, "That does not answer the question: "
+                            + d.answers().stream().map(a -> a.name().toLowerCase(java.util.Locale.ROOT)).sorted()
+                                    .collect(java.util.stream.Collectors.joining(", ")) + ".");
+                }
                 d.decision().complete(decision);
                 return;
             }
@@ -2398,6 +2514,8 @@ final class DefaultMessenger implements Messenger {
                     throw new AppException(AppException.Reason.UNKNOWN_PEER, "No decision is pending for it.");
                 }
             }
+            case ACCEPT_ONCE, REFUSE -> throw new AppException(AppException.Reason.UNKNOWN_PEER,
+                    "No decision is pending for it.");
             default -> throw new AssertionError(decision);
         }
     }

@@ -58,7 +58,8 @@ public final class Main implements Callable<Integer> {
     Path turnPasswordFile;
 
     @Option(names = "--port", paramLabel = "PORT",
-            description = "Listen on this fixed UDP port when waiting (for a forwarded router port); peers connect with host:port.")
+            description = "Listen on this fixed UDP port for the whole run (for a forwarded router port): contacts connect"
+                    + " with host:port at any time; you are asked before a stranger is let in.")
     Integer port;
 
     @Option(names = "--trust", paramLabel = "MODE",

@@ -86,7 +86,15 @@ public interface Messenger extends AutoCloseable {
     /** Every peer in the trust store. */
     List<PeerInfo> peers();
 
-    /** The user's answer to a {@link ChatEvent.PeerChanged} or a trust-store edit. */
+    /**
+     * The fixed UDP port ({@code --port}) this process listens on for contacts, while it does (PROTOCOL.md
+     * §20.8); empty without one.
+     */
+    default Optional<Integer> listeningPort() {
+        return Optional.empty();
+    }
+
+    /** The user's answer to a {@link ChatEvent.PeerChanged}, a {@link ChatEvent.StrangerAsks} or a trust-store edit. */
     void decide(String fingerprint, TrustDecision decision) throws AppException;
 
     /**
@@ -201,7 +209,14 @@ public interface Messenger extends AutoCloseable {
         /** The user compared the safety number: accept and mark verified. */
         VERIFY,
         /** Forget the peer. */
-        UNTRUST
+        UNTRUST,
+        /**
+         * A stranger on the fixed port (PROTOCOL.md §20.8): talk this time, record nothing; the next connection is
+         * asked about again, and nothing can be sent once this one ends.
+         */
+        ACCEPT_ONCE,
+        /** Refuse this connection only: nothing is stored, and the peer may ask again. */
+        REFUSE
     }
 
     /** A trust-store entry as the front ends show it. */

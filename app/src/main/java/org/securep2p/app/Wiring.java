@@ -277,6 +277,15 @@ final class Wiring {
                         o.floor(), publish);
             }
             resources.add(messenger);
+            if (o.port().isPresent()) {
+                // Open from the start (PROTOCOL.md §20.8): a fixed port is what a user chooses to be reachable.
+                try {
+                    messenger.openFixedPort(o.floor());
+                } catch (AppException e) {
+                    throw startFailed(List.of("securep2p: UDP port " + o.port().get() + " cannot be opened: "
+                            + e.getMessage()), e);
+                }
+            }
             messenger.warmUpInBackground(o.floor());
             // Runs until the watchdog is shut down; the task logs its own failures.
             var unused = watchdog.scheduleWithFixedDelay(() -> {

@@ -35,7 +35,8 @@ class ConversationStateTest {
     private static final ConversationState CLOSED = new ConversationState.Closed(Optional.of(PEER));
 
     private static ConversationState deciding() {
-        return new ConversationState.Deciding(PEER, session(), new CompletableFuture<>(), Optional.empty());
+        return new ConversationState.Deciding(PEER, session(), new CompletableFuture<>(), Optional.empty(),
+                java.util.Set.of(Messenger.TrustDecision.ACCEPT));
     }
 
     private static ConversationState connected() {

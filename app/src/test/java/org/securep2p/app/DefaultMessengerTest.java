@@ -1,6 +1,7 @@
 package org.securep2p.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -1050,7 +1051,7 @@ class DefaultMessengerTest {
     }
 
     @Test
-    void withoutAWaitThePortTakesAKnownContactButRefusesAStranger() throws Exception {
+    void withoutAWaitThePortTakesAKnownContactBackWithoutAsking() throws Exception {
         start(Duration.ofSeconds(20));
         List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
         DefaultMessenger bob = codeMessenger("bob", bobEvents);
@@ -1069,12 +1070,138 @@ class DefaultMessengerTest {
                 .filter(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp)).count() > before);
         assertThat(events).filteredOn(e -> e instanceof ChatEvent.Connected c && c.peer().equals(bobFp))
                 .hasSize((int) before + 1);
-        // A stranger completes TLS (the transport knows no contacts) but gets no set-up: the connection is closed.
-        Peer stranger = new Peer("stranger");
-        PeerConnection c = stranger.dial(LEVEL);
-        org.assertj.core.api.Assertions.assertThatThrownBy(c::receiveMessage).isInstanceOf(TransportException.class);
-        assertThat(messenger.conversations()).extracting(Messenger.ConversationInfo::peer)
-                .doesNotContain(stranger.keys.identity().fingerprint().displayString());
+        assertThat(events).noneMatch(ChatEvent.StrangerAsks.class::isInstance);
+    }
+
+    @Test
+    void theFixedPortIsOpenFromTheStartForAKnownContact() throws Exception {
+        start(Duration.ofSeconds(20));
+        List<ChatEvent> bobEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger bob = codeMessenger("bob", bobEvents);
+        Fingerprint bobFp = Fingerprint.parse(bob.identity().fingerprint());
+        trust.recordSeen(bobFp, "bob", "", TrustOrigin.CODE);
+        assertThat(messenger.listeningPort()).isEmpty();
+        messenger.openFixedPort(LEVEL);
+        assertThat(messenger.listeningPort()).contains(port);
+        // No wait was ever opened: the port takes the contact, and asks nothing.
+        String bobAttempt = dialPort(bob);
+        awaitIn(bobEvents, ChatEvent.Connected.class, c -> c.attempt().equals(bobAttempt));
+        ChatEvent.Connected here = awaitIn(events, ChatEvent.Connected.class,
+                c -> c.peer().equals(bobFp.displayString()));
+        assertThat(here.trust()).isEqualTo(ChatEvent.TrustMode.KNOWN);
+        assertThat(events).noneMatch(ChatEvent.StrangerAsks.class::isInstance);
+        bob.send(null, "no wait needed");
+        awaitIn(events, ChatEvent.MessageReceived.class, m -> m.text().equals("no wait needed"));
+    }
+
+    @Test
+    void aFixedPortThatIsTakenIsAnErrorAtStartNotASilentDeafness() throws Exception {
+        start(Duration.ofSeconds(20));
+        try (DatagramSocket taken = new DatagramSocket(port)) {
+            assertThatThrownBy(() -> messenger.openFixedPort(LEVEL)).isInstanceOf(AppException.class);
+        }
+        assertThat(messenger.listeningPort()).isEmpty();
+    }
+
+    @Test
+    void aStrangerOnThePortWithoutAWaitIsAskedAndRefusingRecordsNothing() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.openFixedPort(LEVEL);
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        String carolFp = carol.identity().fingerprint();
+        dialPort(carol);
+        ChatEvent.StrangerAsks ask = awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        assertThat(ask.name()).isEqualTo("carol");
+        assertThat(ask.address()).startsWith("127.0.0.1:");
+        assertThat(ask.level()).isEqualTo(LEVEL);
+        // Nothing is recorded while the question is open; an answer that does not fit it is refused.
+        assertThat(trust.find(Fingerprint.parse(carolFp))).isEmpty();
+        assertThatThrownBy(() -> messenger.decide(carolFp, Messenger.TrustDecision.VERIFY))
+                .isInstanceOf(AppException.class).hasMessageContaining("accept_once");
+        assertThatThrownBy(() -> messenger.send(carolFp, "too early")).isInstanceOf(AppException.class);
+        messenger.decide(carolFp, Messenger.TrustDecision.REFUSE);
+        awaitIn(events, ChatEvent.Failure.class, f -> f.reason().contains("You refused the connection"));
+        carol.disconnect(null);
+        assertThat(trust.find(Fingerprint.parse(carolFp))).isEmpty();
+        assertThat(trust.isRejected(Fingerprint.parse(carolFp))).isFalse();
+        assertThat(events).noneMatch(e -> e instanceof ChatEvent.Connected c && c.peer().equals(carolFp));
+        assertThat(carolEvents).noneMatch(ChatEvent.Connected.class::isInstance);
+    }
+
+    @Test
+    void aStrangerAcceptedOnceTalksButIsNeverRecorded() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.openFixedPort(LEVEL);
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        String carolFp = carol.identity().fingerprint();
+        dialPort(carol);
+        awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        messenger.decide(carolFp, Messenger.TrustDecision.ACCEPT_ONCE);
+        ChatEvent.Connected here = awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(carolFp));
+        assertThat(here.trust()).isEqualTo(ChatEvent.TrustMode.ACCEPTED_ONCE);
+        awaitIn(carolEvents, ChatEvent.Connected.class, c -> true);
+        messenger.send(carolFp, "just this once");
+        awaitIn(carolEvents, ChatEvent.MessageReceived.class, m -> m.text().equals("just this once"));
+        assertThat(trust.find(Fingerprint.parse(carolFp))).isEmpty();
+        // Once the conversation ends, the guest is no contact: nothing can be queued for it.
+        carol.disconnect(null);
+        awaitIn(events, ChatEvent.Disconnected.class, d -> d.peer().equals(carolFp));
+        Await.until("the guest's link ended", Duration.ofSeconds(10), () -> {
+            try {
+                messenger.send(carolFp, "after");
+                return false;
+            } catch (AppException e) {
+                return e.reason() == AppException.Reason.UNKNOWN_PEER;
+            }
+        });
+        assertThat(trust.find(Fingerprint.parse(carolFp))).isEmpty();
+    }
+
+    @Test
+    void aStrangerAcceptedAndTrustedBecomesAContact() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.openFixedPort(LEVEL);
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        String carolFp = carol.identity().fingerprint();
+        dialPort(carol);
+        awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        messenger.decide(carolFp, Messenger.TrustDecision.ACCEPT);
+        ChatEvent.Connected here = awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(carolFp));
+        assertThat(here.trust()).isEqualTo(ChatEvent.TrustMode.TRUST_ON_FIRST_USE);
+        assertThat(trust.find(Fingerprint.parse(carolFp))).get().extracting(p -> p.origin())
+                .isEqualTo(TrustOrigin.TRUST_ON_FIRST_USE);
+    }
+
+    @Test
+    void aSecondStrangerIsRefusedWhileTheFirstIsAsked() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.openFixedPort(LEVEL);
+        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
+        DefaultMessenger carol = codeMessenger("carol", carolEvents);
+        String carolFp = carol.identity().fingerprint();
+        dialPort(carol);
+        awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        // Another stranger completes TLS (the transport knows no contacts) but gets no set-up and no question.
+        Peer dave = new Peer("dave");
+        PeerConnection c = dave.dial(LEVEL);
+        assertThatThrownBy(c::receiveMessage).isInstanceOf(TransportException.class);
+        assertThat(events).filteredOn(ChatEvent.StrangerAsks.class::isInstance).hasSize(1);
+        messenger.decide(carolFp, Messenger.TrustDecision.ACCEPT_ONCE);
+        awaitIn(events, ChatEvent.Connected.class, x -> x.peer().equals(carolFp));
+    }
+
+    @Test
+    void aRejectedIdentityOnThePortIsRefusedWithoutAsking() throws Exception {
+        start(Duration.ofSeconds(20));
+        messenger.openFixedPort(LEVEL);
+        Peer mallory = new Peer("mallory");
+        trust.reject(mallory.keys.identity().fingerprint());
+        PeerConnection c = mallory.dial(LEVEL);
+        assertThatThrownBy(c::receiveMessage).isInstanceOf(TransportException.class);
+        assertThat(events).noneMatch(ChatEvent.StrangerAsks.class::isInstance);
     }
 
     @Test

@@ -444,6 +444,64 @@ class TuiTmuxIT {
     }
 
     @Test
+    void aFixedPortAsksAboutAStrangerAndTakesAContactBackWithNoAction() throws Exception {
+        try {
+            fixedPortScenario();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n\n" + diagnostics(), e);
+        }
+    }
+
+    /**
+     * Issue 21: Kim runs with {@code --port} and never presses Wait. Leo, a stranger, dials 127.0.0.1:PORT: Kim's
+     * screen asks, and she accepts and trusts him. Kim quits and starts again, and does nothing: Leo's dropped
+     * {@code host:port} conversation redials and is taken back, a contact now, with no question.
+     */
+    private void fixedPortScenario() throws Exception {
+        Path config = TmuxSession.writeConfig(dir);
+        List<String> port = List.of("--port", String.valueOf(freeUdpPort()));
+        Peer kim = start(config, "kim", port);
+        Peer leo = start(config, "leo");
+        for (Peer p : List.of(kim, leo)) {
+            p.tmux().awaitScreen("main menu", START_MILLIS, s -> s.contains("securep2p — main menu")
+                    && s.contains("You are " + p.name() + " · fingerprint"));
+        }
+        kim.tmux().awaitScreen("the open port on the menu", 10_000,
+                s -> s.contains("Listening on UDP port " + port.get(1) + ": contacts connect at any time"));
+        leo.tmux().press("2");
+        leo.tmux().awaitScreen("connect prompt", 10_000, s -> s.contains("Paste the peer's connection code"));
+        leo.tmux().type("127.0.0.1:" + port.get(1));
+        leo.tmux().press("Enter");
+        kim.tmux().awaitScreen("the question about a stranger", CONNECT_MILLIS,
+                s -> s.contains("Someone who is not a contact is connecting") && s.contains("\"leo\"")
+                        && s.contains("o: accept once   a: accept and trust   r: refuse"));
+        String ask = kim.tmux().screen();
+        assertTrue(!ask.contains("Chat with leo"), "nothing is connected before the answer:\n" + ask);
+        kim.tmux().press("a");
+        connected(kim, "leo");
+        connected(leo, "kim");
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        say(leo, kim, "first, as a stranger " + tag);
+
+        kim.tmux().press("C-c");
+        assertEquals(0, kim.tmux().awaitExit(EXIT_MILLIS), "kim's exit status after Ctrl-C");
+        Peer again = start(config, "kim-again", "kim", port);
+        again.tmux().awaitScreen("main menu after the restart", START_MILLIS,
+                s -> s.contains("securep2p — main menu") && s.contains("You are kim · fingerprint"));
+        // Kim does nothing: Leo's link redials and the port takes him back.
+        Matcher header = connected(again, "leo");
+        assertTrue(header.group(0).contains("previously trusted"), "kim's header: " + header.group(0));
+        String screen = again.tmux().screen();
+        assertTrue(!screen.contains("not a contact"), "no question about a contact:\n" + screen);
+        say(leo, again, "back, with no action " + tag);
+
+        for (Peer p : List.of(again, leo)) {
+            p.tmux().press("C-c");
+            assertEquals(0, p.tmux().awaitExit(EXIT_MILLIS), p.name() + "'s exit status after Ctrl-C");
+        }
+    }
+
+    @Test
     void asksForThePassphraseOnTheTerminalWhenThereIsNoKeyringAndNoFile() throws Exception {
         try {
             passphrasePromptScenario();

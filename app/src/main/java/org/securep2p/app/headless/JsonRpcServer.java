@@ -363,7 +363,7 @@ public final class JsonRpcServer {
                 try {
                     d = Messenger.TrustDecision.valueOf(decision);
                 } catch (IllegalArgumentException e) {
-                    throw new BadParams("decision must be accept, reject, verify or untrust");
+                    throw new BadParams("decision must be accept, reject, verify, untrust, accept_once or refuse");
                 }
                 messenger.decide(required(p, "fingerprint"), d);
                 return F.objectNode().put("status", "ok");
@@ -546,6 +546,10 @@ public final class JsonRpcServer {
             method = "peer_changed";
             params.put("peer", pc.peer()).put("name", pc.name()).put("old_fingerprint", pc.oldFingerprint())
                     .put("new_fingerprint", pc.newFingerprint()).put("explanation", pc.explanation());
+        } else if (event instanceof ChatEvent.StrangerAsks a) {
+            method = "stranger";
+            params.put("peer", a.peer()).put("name", a.name()).put("address", a.address())
+                    .put("level", a.level().name());
         } else if (event instanceof ChatEvent.Disconnected d) {
             method = "disconnected";
             params.put("peer", d.peer()).put("kind", d.kind().name().toLowerCase(Locale.ROOT)).put("reason", d.reason())

@@ -272,6 +272,8 @@ final class Chats {
             tui.openOverlay(new PeerChangedOverlay(tui, pc));
         } else if (event instanceof ChatEvent.ChatRequest r) {
             tui.openOverlay(new ChatRequestOverlay(tui, r));
+        } else if (event instanceof ChatEvent.StrangerAsks a) {
+            tui.openOverlay(new StrangerOverlay(tui, a));
         } else if (event instanceof ChatEvent.Disconnected d) {
             onDisconnected(d);
         } else if (event instanceof ChatEvent.Notice n) {

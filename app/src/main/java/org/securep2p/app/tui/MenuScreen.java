@@ -127,6 +127,13 @@ final class MenuScreen implements Screen {
             c.line("   d  Directory: your organisation's members");
         }
         c.line("   h  Connection doctor: what works on this network");
+        if (tui.keys() instanceof Tui.Unlocked) {
+            tui.messenger().listeningPort().ifPresent(port -> {
+                c.blank();
+                c.wrapped("Listening on UDP port " + port + ": contacts connect at any time (host:port); you are"
+                        + " asked before a stranger is let in.");
+            });
+        }
         c.blank();
         c.line("Keys 1-7, or arrows and Enter. Escape or Ctrl-C quits.");
         if (!tui.chats().conversations().ordered().isEmpty()) {

@@ -4,13 +4,13 @@ import com.googlecode.lanterna.input.KeyStroke;
 
 /**
  * A dialog drawn over the current {@link Screen}, which takes every key until it closes itself: comparing the
- * safety number, deciding about a peer whose identity changed, answering a file offer, or confirming a
+ * safety number, deciding about a peer whose identity changed or a stranger on the fixed port, answering a file offer, or confirming a
  * deletion. Confined to the UI thread.
  *
  * <p>Not its job: remembering the screen below (the {@link Tui} keeps it and shows it again).
  */
 sealed interface Overlay permits VerifyOverlay, PeerChangedOverlay, ConfirmOverlay,
-        ChatRequestOverlay, FileOfferOverlay {
+        ChatRequestOverlay, FileOfferOverlay, StrangerOverlay {
 
     void draw(Canvas c);
 

@@ -69,6 +69,7 @@ final class PeerChangedOverlay implements Overlay {
                 case VERIFY -> "verified and accepted the new identity of " + who;
                 case REJECT -> "rejected the new identity of " + who;
                 case UNTRUST -> "removed " + who + " from the trust store";
+                case ACCEPT_ONCE, REFUSE -> throw new AssertionError(decision); // never offered here
             };
             for (Conversation k : concerned) {
                 k.log.addSystem(tui.now(), "you " + what);

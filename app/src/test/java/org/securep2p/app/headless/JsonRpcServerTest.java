@@ -146,6 +146,29 @@ class JsonRpcServerTest {
     }
 
     @Test
+    void aStrangerOnThePortIsANotificationAnsweredWithTrust() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonRpcServer server = new JsonRpcServer(messenger, new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        server.run();
+        messenger.emit(new ChatEvent.StrangerAsks("EEEE", "carol", "127.0.0.1:40123", SecurityLevel.ENHANCED));
+        JsonNode n = JSON.readTree(out.toString(StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("\"stranger\"")).findFirst().orElseThrow());
+        assertThat(n.get("params").get("peer").asText()).isEqualTo("EEEE");
+        assertThat(n.get("params").get("name").asText()).isEqualTo("carol");
+        assertThat(n.get("params").get("address").asText()).isEqualTo("127.0.0.1:40123");
+        assertThat(n.get("params").get("level").asText()).isEqualTo("ENHANCED");
+
+        List<JsonNode> lines = serve("""
+                {"jsonrpc":"2.0","id":1,"method":"trust","params":{"fingerprint":"EEEE","decision":"accept_once"}}
+                {"jsonrpc":"2.0","id":2,"method":"trust","params":{"fingerprint":"EEEE","decision":"refuse"}}
+                """);
+        assertThat(response(lines, 1).get("result").get("status").asText()).isEqualTo("ok");
+        assertThat(response(lines, 2).get("result").get("status").asText()).isEqualTo("ok");
+        assertThat(messenger.calls).containsExactly("decide EEEE ACCEPT_ONCE", "decide EEEE REFUSE");
+    }
+
+    @Test
     void aRelayedMessageIsANotificationAndTheListSaysTheContactsRelayAndPath() throws Exception {
         messenger.conversations = List.of(new Messenger.ConversationInfo("CCCC", "bob", false, 0, Optional.empty(),
                 "idle", Optional.of("relay.example:443"), Optional.of("relay")), new Messenger.ConversationInfo("DDDD",

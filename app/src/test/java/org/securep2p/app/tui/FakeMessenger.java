@@ -36,6 +36,12 @@ final class FakeMessenger implements Messenger {
     volatile AppException sendFailure;
     volatile List<PeerInfo> peers = List.of();
     volatile boolean closed;
+    volatile Optional<Integer> listeningPort = Optional.empty();
+
+    @Override
+    public Optional<Integer> listeningPort() {
+        return listeningPort;
+    }
 
     @Override
     public void addListener(Consumer<ChatEvent> listener) {
