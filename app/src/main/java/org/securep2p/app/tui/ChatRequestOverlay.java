@@ -37,6 +37,11 @@ final class ChatRequestOverlay implements Overlay {
     }
 
     @Override
+    public boolean asksTheEngine() {
+        return true;
+    }
+
+    @Override
     public void draw(Canvas c) {
         c.line(Text.clean(request.name()) + " wants to talk", SGR.BOLD);
         c.blank();

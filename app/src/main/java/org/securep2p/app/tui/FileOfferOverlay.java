@@ -42,6 +42,11 @@ final class FileOfferOverlay implements Overlay {
     }
 
     @Override
+    public boolean asksTheEngine() {
+        return true;
+    }
+
+    @Override
     public void draw(Canvas c) {
         c.line(conversation.name() + " offers a file", SGR.BOLD);
         c.blank();

@@ -85,6 +85,11 @@ final class PeerChangedOverlay implements Overlay {
     }
 
     @Override
+    public boolean asksTheEngine() {
+        return true;
+    }
+
+    @Override
     public void draw(Canvas c) {
         if (step == Step.VERIFYING || (step == Step.DECIDING && showingNumber)) {
             VerifyOverlay.drawNumber(c, tui.chats().safetyNumber(change.peer()), Text.clean(change.name()),

@@ -56,6 +56,11 @@ final class StrangerOverlay implements Overlay {
     }
 
     @Override
+    public boolean asksTheEngine() {
+        return true;
+    }
+
+    @Override
     public void draw(Canvas c) {
         c.line("Someone who is not a contact is connecting", SGR.BOLD);
         c.blank();

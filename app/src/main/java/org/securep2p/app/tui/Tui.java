@@ -148,6 +148,8 @@ public final class Tui {
     private Screen screen = menu;
     /** The dialog over {@link #screen}, if any. */
     private Optional<Overlay> overlay = Optional.empty();
+    /** Dialogs that arrived while a question was up, oldest first; each comes up when the one before closes. */
+    private final java.util.ArrayDeque<Overlay> overlaysBehind = new java.util.ArrayDeque<>();
     private SecurityLevel floor = SecurityLevel.DEFAULT;
 
     private ChatEvent.Ready identity;
@@ -571,14 +573,21 @@ public final class Tui {
         return screen;
     }
 
+    /** Shows {@code o}; behind the question up now if the engine waits on that one's answer. */
     void openOverlay(Overlay o) {
+        if (overlay.isPresent() && overlay.get().asksTheEngine()) {
+            overlaysBehind.add(o);
+            return;
+        }
         overlay = Optional.of(o);
     }
 
     /** Closes {@code o} if it is still the one up (a newer dialog may have replaced it meanwhile). */
     void closeOverlay(Overlay o) {
         if (overlay.isPresent() && overlay.get() == o) {
-            overlay = Optional.empty();
+            overlay = Optional.ofNullable(overlaysBehind.poll());
+        } else {
+            overlaysBehind.remove(o);
         }
     }
 

@@ -62,6 +62,24 @@ class StrangerOverlayTest {
     }
 
     @Test
+    void aQuestionThatArrivesWhileAnotherIsUpWaitsBehindItAndIsNotLost() {
+        try (TuiHarness h = new TuiHarness(100, 30)) {
+            h.awaitText("7  Quit");
+            h.messenger.emit(new ChatEvent.ChatRequest("0a0b", "Control-Alpha", "AAAA", SecurityLevel.ENHANCED));
+            h.awaitText("Control-Alpha wants to talk");
+            h.messenger.emit(ask("carol"));
+            h.messenger.emit(new ChatEvent.ChatRequest("0c0d", "Control-Delta", "DDDD", SecurityLevel.STANDARD));
+            assertThat(h.awaitText("Control-Alpha wants to talk")).doesNotContain("not a contact");
+            h.type("d");
+            h.await(() -> h.messenger.called("declineRequest 0a0b"), "the first answered");
+            h.awaitText("Someone who is not a contact is connecting");
+            h.type("o");
+            h.await(() -> h.messenger.called("decide " + PEER + " ACCEPT_ONCE"), "the stranger answered");
+            h.awaitText("Control-Delta wants to talk");
+        }
+    }
+
+    @Test
     void escapeRefusesThisConnectionOnly() {
         try (TuiHarness h = new TuiHarness(100, 30)) {
             h.awaitText("7  Quit");
