@@ -1273,10 +1273,11 @@ final class DefaultMessenger implements Messenger {
             } catch (RuntimeException e) {
                 crashed(link.attempt, e);
             } finally {
-                finish(link);
-                if (link.guest && linksOf(fp).stream().noneMatch(l -> l.guest)) {
+                // Before the link is gone from the list: once it shows no session, nothing can be sent to a guest.
+                if (link.guest && linksOf(fp).stream().noneMatch(l -> l != link && l.guest)) {
                     guests.remove(fp);
                 }
+                finish(link);
             }
         });
     }

@@ -1103,15 +1103,29 @@ class DefaultMessengerTest {
         assertThat(messenger.listeningPort()).isEmpty();
     }
 
-    @Test
-    void aStrangerOnThePortWithoutAWaitIsAskedAndRefusingRecordsNothing() throws Exception {
+    /** Carol, who is no contact, dialling the messenger's fixed port (open from start, no wait), and its question. */
+    private record Stranger(DefaultMessenger messenger, List<ChatEvent> events, String fingerprint,
+            ChatEvent.StrangerAsks ask) {
+    }
+
+    private Stranger strangerOnThePort() throws Exception {
         start(Duration.ofSeconds(20));
         messenger.openFixedPort(LEVEL);
         List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
         DefaultMessenger carol = codeMessenger("carol", carolEvents);
         String carolFp = carol.identity().fingerprint();
         dialPort(carol);
-        ChatEvent.StrangerAsks ask = awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        return new Stranger(carol, carolEvents, carolFp,
+                awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp)));
+    }
+
+    @Test
+    void aStrangerOnThePortWithoutAWaitIsAskedAndRefusingRecordsNothing() throws Exception {
+        Stranger stranger = strangerOnThePort();
+        DefaultMessenger carol = stranger.messenger();
+        List<ChatEvent> carolEvents = stranger.events();
+        String carolFp = stranger.fingerprint();
+        ChatEvent.StrangerAsks ask = stranger.ask();
         assertThat(ask.name()).isEqualTo("carol");
         assertThat(ask.address()).startsWith("127.0.0.1:");
         assertThat(ask.level()).isEqualTo(LEVEL);
@@ -1131,13 +1145,10 @@ class DefaultMessengerTest {
 
     @Test
     void aStrangerAcceptedOnceTalksButIsNeverRecorded() throws Exception {
-        start(Duration.ofSeconds(20));
-        messenger.openFixedPort(LEVEL);
-        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
-        DefaultMessenger carol = codeMessenger("carol", carolEvents);
-        String carolFp = carol.identity().fingerprint();
-        dialPort(carol);
-        awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        Stranger stranger = strangerOnThePort();
+        DefaultMessenger carol = stranger.messenger();
+        List<ChatEvent> carolEvents = stranger.events();
+        String carolFp = stranger.fingerprint();
         messenger.decide(carolFp, Messenger.TrustDecision.ACCEPT_ONCE);
         ChatEvent.Connected here = awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(carolFp));
         assertThat(here.trust()).isEqualTo(ChatEvent.TrustMode.ACCEPTED_ONCE);
@@ -1148,26 +1159,17 @@ class DefaultMessengerTest {
         // Once the conversation ends, the guest is no contact: nothing can be queued for it.
         carol.disconnect(null);
         awaitIn(events, ChatEvent.Disconnected.class, d -> d.peer().equals(carolFp));
-        Await.until("the guest's link ended", Duration.ofSeconds(10), () -> {
-            try {
-                messenger.send(carolFp, "after");
-                return false;
-            } catch (AppException e) {
-                return e.reason() == AppException.Reason.UNKNOWN_PEER;
-            }
-        });
+        // "idle": no link about carol is left (a guest leaves the guests before its link leaves the list).
+        Await.until("the guest's link gone", Duration.ofSeconds(10), () -> messenger.conversations().stream()
+                .filter(c -> c.peer().equals(carolFp)).allMatch(c -> c.state().equals("idle")));
+        assertThatThrownBy(() -> messenger.send(carolFp, "after")).isInstanceOf(AppException.class)
+                .extracting(e -> ((AppException) e).reason()).isEqualTo(AppException.Reason.UNKNOWN_PEER);
         assertThat(trust.find(Fingerprint.parse(carolFp))).isEmpty();
     }
 
     @Test
     void aStrangerAcceptedAndTrustedBecomesAContact() throws Exception {
-        start(Duration.ofSeconds(20));
-        messenger.openFixedPort(LEVEL);
-        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
-        DefaultMessenger carol = codeMessenger("carol", carolEvents);
-        String carolFp = carol.identity().fingerprint();
-        dialPort(carol);
-        awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        String carolFp = strangerOnThePort().fingerprint();
         messenger.decide(carolFp, Messenger.TrustDecision.ACCEPT);
         ChatEvent.Connected here = awaitIn(events, ChatEvent.Connected.class, c -> c.peer().equals(carolFp));
         assertThat(here.trust()).isEqualTo(ChatEvent.TrustMode.TRUST_ON_FIRST_USE);
@@ -1177,13 +1179,7 @@ class DefaultMessengerTest {
 
     @Test
     void aSecondStrangerIsRefusedWhileTheFirstIsAsked() throws Exception {
-        start(Duration.ofSeconds(20));
-        messenger.openFixedPort(LEVEL);
-        List<ChatEvent> carolEvents = new CopyOnWriteArrayList<>();
-        DefaultMessenger carol = codeMessenger("carol", carolEvents);
-        String carolFp = carol.identity().fingerprint();
-        dialPort(carol);
-        awaitIn(events, ChatEvent.StrangerAsks.class, a -> a.peer().equals(carolFp));
+        String carolFp = strangerOnThePort().fingerprint();
         // Another stranger completes TLS (the transport knows no contacts) but gets no set-up and no question.
         Peer dave = new Peer("dave");
         PeerConnection c = dave.dial(LEVEL);
