@@ -2,10 +2,13 @@ package org.securep2p.ratchet;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Message keys of messages not yet received, by (header key, message number), oldest first. Immutable: every
@@ -133,10 +136,14 @@ final class SkippedKeys {
                 gone.add(e);
             }
         }
+        // The chain ids the successor still uses, by identity, gathered once: scanning its slots for every gone
+        // key made a ratchet step that drops many skipped keys quadratic.
+        Set<Key> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+        successor.keys.keySet().forEach(slot -> kept.add(slot.chain()));
         // Wiped after the scan: wiping a chain id changes the map key it belongs to.
         for (Map.Entry<Slot, MessageKey> e : gone) {
             e.getValue().wipe();
-            if (successor.keys.keySet().stream().noneMatch(slot -> slot.chain() == e.getKey().chain())) {
+            if (!kept.contains(e.getKey().chain())) {
                 Arrays.fill(e.getKey().chain().bytes(), (byte) 0);
             }
         }

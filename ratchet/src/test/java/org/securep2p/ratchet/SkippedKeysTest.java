@@ -57,4 +57,47 @@ class SkippedKeysTest {
         storedKeys.forEach(e -> assertThat(e.getValue().unsafeBytes()).as("the stored state's key").containsOnly(0x5A));
         secondSkip.forEach(e -> assertThat(e.getValue().unsafeBytes()).containsOnly(0x5A));
     }
+
+    /** A chain's slots share one chain id, as the ratchet's do. */
+    private static java.util.LinkedHashMap<SkippedKeys.Slot, MessageKey> chainKeys(SkippedKeys.Key chain, int count) {
+        java.util.LinkedHashMap<SkippedKeys.Slot, MessageKey> out = new java.util.LinkedHashMap<>();
+        for (int n = 0; n < count; n++) {
+            byte[] mk = new byte[Kdf.KEY_LENGTH];
+            java.util.Arrays.fill(mk, (byte) 0x5A);
+            out.put(new SkippedKeys.Slot(chain, n), new MessageKey(mk));
+        }
+        return out;
+    }
+
+    /**
+     * Storing a successor state wipes the keys it dropped, and a chain id once no slot of the successor uses it;
+     * what the successor still holds is left whole.
+     */
+    @Test
+    void storingASuccessorWipesWhatItDroppedAndKeepsWhatItHolds() {
+        SkippedKeys.Key oldChain = new SkippedKeys.Key(OLD_CHAIN);
+        SkippedKeys.Key newChain = new SkippedKeys.Key(NEW_CHAIN);
+        java.util.LinkedHashMap<SkippedKeys.Slot, MessageKey> old = chainKeys(oldChain, 3);
+        java.util.LinkedHashMap<SkippedKeys.Slot, MessageKey> fresh = chainKeys(newChain, 3);
+        java.util.LinkedHashMap<SkippedKeys.Slot, MessageKey> all = new java.util.LinkedHashMap<>(old);
+        all.putAll(fresh);
+        SkippedKeys stored = SkippedKeys.of(all);
+
+        // The successor keeps the last key of the old chain and all of the new one.
+        java.util.LinkedHashMap<SkippedKeys.Slot, MessageKey> kept = new java.util.LinkedHashMap<>(fresh);
+        SkippedKeys.Slot lastOld = new SkippedKeys.Slot(oldChain, 2);
+        MessageKey lastOldKey = old.get(lastOld); // a wiped chain id changes the slot's hash: looked up now
+        kept.put(lastOld, lastOldKey);
+        stored.wipeKeysNotIn(SkippedKeys.of(kept));
+        old.forEach((slot, k) -> assertThat(k.unsafeBytes()).as("old key %d", slot.n())
+                .containsOnly(slot.n() == 2 ? 0x5A : 0));
+        assertThat(oldChain.bytes()).as("a chain id still in use").isEqualTo(OLD_CHAIN);
+
+        // Its successor holds the new chain only: the old chain's last key and its id go.
+        SkippedKeys.of(kept).wipeKeysNotIn(SkippedKeys.of(fresh));
+        assertThat(lastOldKey.unsafeBytes()).containsOnly(0);
+        assertThat(oldChain.bytes()).as("a chain id no slot uses").containsOnly(0);
+        fresh.values().forEach(k -> assertThat(k.unsafeBytes()).containsOnly(0x5A));
+        assertThat(newChain.bytes()).isEqualTo(NEW_CHAIN);
+    }
 }
