@@ -69,6 +69,9 @@ final class DefaultMessenger implements Messenger {
     private static final Logger SECURITY = LoggerFactory.getLogger("securep2p.security");
     private static final Duration WAIT_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration DECISION_TIMEOUT = Duration.ofMinutes(10);
+    /** Why {@code send} and {@code sendFile} refuse an identity the trust store does not hold. */
+    private static final String NOT_A_CONTACT = "This identity is not a trusted contact (untrusted, accepted once, or"
+            + " replaced by a new identity).";
     /** What an identity change or a name conflict may be answered with. */
     private static final Set<TrustDecision> CHANGE_ANSWERS = Set.of(TrustDecision.ACCEPT, TrustDecision.VERIFY,
             TrustDecision.REJECT, TrustDecision.UNTRUST);
@@ -402,8 +405,7 @@ final class DefaultMessenger implements Messenger {
             throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
         }
         if (trust.find(to).isEmpty() && !guests.contains(to)) {
-            throw new AppException(AppException.Reason.UNKNOWN_PEER,
-                    "This identity is not a trusted contact (untrusted, accepted once, or replaced by a new identity).");
+            throw new AppException(AppException.Reason.UNKNOWN_PEER, NOT_A_CONTACT);
         }
         if (liveSession(to).isEmpty() && conversations.load(to).isEmpty()) {
             throw new AppException(AppException.Reason.NOT_CONNECTED,
@@ -2111,8 +2113,7 @@ final class DefaultMessenger implements Messenger {
         if (trust.find(to).isEmpty() && !guests.contains(to)) {
             // Untrusted by the user, replaced by the identity the user accepted, or a stranger accepted once whose
             // conversation ended: its outbox would wait forever.
-            throw new AppException(AppException.Reason.UNKNOWN_PEER,
-                    "This identity is not a trusted contact (untrusted, accepted once, or replaced by a new identity).");
+            throw new AppException(AppException.Reason.UNKNOWN_PEER, NOT_A_CONTACT);
         }
         if (text.getBytes(StandardCharsets.UTF_8).length > ChatPayload.MAX_TEXT_BYTES) {
             throw new AppException(AppException.Reason.TOO_LONG,

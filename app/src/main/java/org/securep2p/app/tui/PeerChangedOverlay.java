@@ -38,14 +38,14 @@ final class PeerChangedOverlay implements Overlay {
                 if (c == 'v') {
                     step = Step.VERIFYING;
                 } else if (c == 'a') {
-                    decide(Messenger.TrustDecision.ACCEPT);
+                    decide(Messenger.TrustDecision.ACCEPT, "accepted the new identity of " + who() + " (not verified)");
                 } else if (c == 'r') {
-                    decide(Messenger.TrustDecision.REJECT);
+                    decide(Messenger.TrustDecision.REJECT, "rejected the new identity of " + who());
                 }
             }
             case VERIFYING -> {
                 if (c == 'y') {
-                    decide(Messenger.TrustDecision.VERIFY);
+                    decide(Messenger.TrustDecision.VERIFY, "verified and accepted the new identity of " + who());
                 } else if (c == 'n' || KeyInput.isEscape(key)) {
                     step = Step.WARNING;
                 }
@@ -54,7 +54,12 @@ final class PeerChangedOverlay implements Overlay {
         }
     }
 
-    private void decide(Messenger.TrustDecision decision) {
+    private String who() {
+        return Text.clean(change.name());
+    }
+
+    /** Sends {@code decision}; once recorded, {@code what} ("accepted …") goes to the log and the notice. */
+    private void decide(Messenger.TrustDecision decision, String what) {
         showingNumber = step == Step.VERIFYING;
         step = Step.DECIDING;
         tui.async(() -> {
@@ -63,14 +68,6 @@ final class PeerChangedOverlay implements Overlay {
         }, x -> {
             List<Conversation> concerned = tui.chats().decided(change);
             tui.closeOverlay(this);
-            String who = Text.clean(change.name());
-            String what = switch (decision) {
-                case ACCEPT -> "accepted the new identity of " + who + " (not verified)";
-                case VERIFY -> "verified and accepted the new identity of " + who;
-                case REJECT -> "rejected the new identity of " + who;
-                case UNTRUST -> "removed " + who + " from the trust store";
-                case ACCEPT_ONCE, REFUSE -> throw new AssertionError(decision); // never offered here
-            };
             for (Conversation k : concerned) {
                 k.log.addSystem(tui.now(), "you " + what);
                 if (decision == Messenger.TrustDecision.VERIFY) {
