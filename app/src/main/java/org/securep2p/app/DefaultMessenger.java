@@ -1260,7 +1260,7 @@ final class DefaultMessenger implements Messenger {
             return;
         }
         link.stranger = stranger;
-        link.from = connection.remoteAddress().map(a -> (a.getAddress() instanceof java.net.Inet6Address
+        link.from = connection.fixedPeerAddress().map(a -> (a.getAddress() instanceof java.net.Inet6Address
                 ? "[" + a.getAddress().getHostAddress() + "]" : a.getAddress().getHostAddress()) + ":" + a.getPort())
                 .orElse("");
         link.move(new ConversationState.Dialling(Optional.empty(), Optional.empty(), Optional.empty()));

@@ -74,7 +74,7 @@ public final class PeerConnection implements AutoCloseable {
      * The address the peer's datagrams come from, where the connection is bound to one (taken by a fixed-port
      * listener, §14); empty for ICE connections, whose path may change. For showing and logging, never for trust.
      */
-    public java.util.Optional<java.net.InetSocketAddress> remoteAddress() {
+    public java.util.Optional<java.net.InetSocketAddress> fixedPeerAddress() {
         return link.fixedPeerAddress();
     }
 
