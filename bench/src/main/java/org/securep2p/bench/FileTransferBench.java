@@ -42,8 +42,10 @@ import org.securep2p.transport.PeerConnection;
  * read of the file for its Merkle tree and hash, the receiver's writes, fsync and whole-file check), and the
  * ratio of the two. The file is random bytes in the bench's temporary folder; the received copy's SHA-256 is
  * checked against it. During each transfer a text is sent every 100 ms and timed from its {@code send} request to
- * the receiver's {@code message} event (PROTOCOL.md §24.8: text is not held behind a file). Wall clock: run it on
- * a quiet machine (and under {@code flock} where builds share one).
+ * the receiver's {@code message} event (PROTOCOL.md §24.8: text is not held behind a file). The last column is the
+ * CPU time spent per MiB: by this process (both ends) for the timed bulk, by both programs for the timed file; on
+ * a machine where the two ends share the cores, the file's rate is bounded by the ratio of the two. Wall clock:
+ * run it on a quiet machine (and under {@code flock} where builds share one).
  *
  * <pre>java -cp bench/target/benchmarks.jar org.securep2p.bench.FileTransferBench app/target/securep2p-app.jar [fileMiB] [bulkMiB]</pre>
  *
@@ -70,7 +72,8 @@ public final class FileTransferBench {
     /** One level's figures. */
     private record Row(SecurityLevel level, double bulkMiBPerSecond, double fileMiBPerSecond, double offerSeconds,
             double totalSeconds, double texts, double textMedianMillis, double textP99Millis, double textMaxMillis,
-            double idleMedianMillis, double idleMaxMillis, double coldMiBPerSecond) {
+            double idleMedianMillis, double idleMaxMillis, double coldMiBPerSecond, double bulkCpuMillisPerMiB,
+            double fileCpuMillisPerMiB) {
     }
 
     /** The pause between two texts sent during a transfer. */
@@ -105,11 +108,13 @@ public final class FileTransferBench {
                 // One unrecorded bulk first, as TransportBench does, so the first level does not pay for the JIT.
                 bulk(sides, SecurityLevel.STANDARD, Math.min(bulkMiB, 64), random);
                 for (SecurityLevel level : SecurityLevel.values()) {
-                    double bulk = bulk(sides, level, bulkMiB, random);
+                    double[] bulkRun = bulk(sides, level, bulkMiB, random);
+                    double bulk = bulkRun[0];
                     double[] transfer = transfer(jar, dir.resolve(level.name().toLowerCase(Locale.ROOT)), passphrase,
                             level, file, sha);
                     rows.add(new Row(level, bulk, fileMiB / transfer[1], transfer[0], transfer[1], transfer[2],
-                            transfer[3], transfer[4], transfer[5], transfer[6], transfer[7], fileMiB / transfer[8]));
+                            transfer[3], transfer[4], transfer[5], transfer[6], transfer[7], fileMiB / transfer[8],
+                            1000 * bulkRun[1] / bulkMiB, 1000 * transfer[9] / fileMiB));
                     System.err.printf(Locale.ROOT, "%s: bulk %.1f MiB/s, file %.1f MiB/s (first %.1f) (load %s)%n",
                             level, bulk, fileMiB / transfer[1], fileMiB / transfer[8], loadAverage());
                 }
@@ -117,25 +122,28 @@ public final class FileTransferBench {
             System.out.printf(Locale.ROOT, "%nloopback, direct path: transport bulk of %d MiB vs a %d MiB file "
                     + "(send_file → file_done between two --json processes), load average %s%n", bulkMiB, fileMiB,
                     loadAverage());
-            System.out.printf(Locale.ROOT, "%-20s %12s %12s %8s %14s %12s %10s %6s %22s %18s%n", "level",
+            System.out.printf(Locale.ROOT, "%-20s %12s %12s %8s %14s %12s %10s %6s %22s %18s %20s%n", "level",
                     "bulk MiB/s", "file MiB/s", "ratio", "first file", "offer after", "file time", "texts",
-                    "text ms p50/p99/max", "idle ms p50/max");
+                    "text ms p50/p99/max", "idle ms p50/max", "CPU ms/MiB bulk/file");
             for (Row r : rows) {
                 System.out.printf(Locale.ROOT,
-                        "%-20s %12.1f %12.1f %7.0f%% %9.1f MiB/s %10.2f s %8.1f s %6.0f %8.0f/%.0f/%.0f %13.0f/%.0f%n",
+                        "%-20s %12.1f %12.1f %7.0f%% %9.1f MiB/s %10.2f s %8.1f s %6.0f %8.0f/%.0f/%.0f %13.0f/%.0f %14.1f/%.1f%n",
                         r.level(), r.bulkMiBPerSecond(), r.fileMiBPerSecond(),
                         100 * r.fileMiBPerSecond() / r.bulkMiBPerSecond(), r.coldMiBPerSecond(), r.offerSeconds(),
                         r.totalSeconds(),
                         r.texts(), r.textMedianMillis(), r.textP99Millis(), r.textMaxMillis(), r.idleMedianMillis(),
-                        r.idleMaxMillis());
+                        r.idleMaxMillis(), r.bulkCpuMillisPerMiB(), r.fileCpuMillisPerMiB());
             }
         } finally {
             deleteTree(dir);
         }
     }
 
-    /** One connection at {@code level}: an untimed bulk of {@code mib}, then a timed one; MiB/s. */
-    private static double bulk(Connector[] sides, SecurityLevel level, int mib, SecureRandom random)
+    /**
+     * One connection at {@code level}: an untimed bulk of {@code mib}, then a timed one; its MiB/s and the CPU
+     * seconds this process (both ends) spent on it.
+     */
+    private static double[] bulk(Connector[] sides, SecurityLevel level, int mib, SecureRandom random)
             throws Exception {
         PeerConnection[] pair = SecureP2pStreams.connect(sides[0], sides[1], level);
         try (TransportBench.StreamPair p = SecureP2pStreams.streams(pair[1], pair[0])) {
@@ -145,20 +153,27 @@ public final class FileTransferBench {
             // One sink for both rounds: it acknowledges every total bytes it drains.
             TransportBench.Sink sink = TransportBench.Sink.start(p, total);
             TransportBench.bulk(p, chunk, total);
+            long cpu0 = cpuNanos(ProcessHandle.current());
             long t0 = System.nanoTime();
             TransportBench.bulk(p, chunk, total);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            double cpu = (cpuNanos(ProcessHandle.current()) - cpu0) / 1e9;
             sink.stop();
-            return mib / seconds;
+            return new double[] {mib / seconds, cpu};
         }
     }
 
+    /** One file sent while texts go the same way: its times, the texts' latencies and both programs' CPU. */
+    private record Sent(double offerSeconds, double totalSeconds, List<Long> textMillis, double cpuSeconds) {
+    }
+
     /**
-     * Two fresh programs connected at {@code level}; {@code file} sent from one to the other while texts go the
-     * same way. Returns the seconds from send_file to the receiver's file_offer and to its file_done, then the number
-     * of texts timed during the transfer and their median, 99th percentile and maximum in milliseconds, then the
-     * median and maximum of {@link #IDLE_TEXTS} texts timed before it, then the seconds the same file took when
-     * first sent by the fresh programs.
+     * Two fresh programs connected at {@code level}; {@code file} sent from one to the other twice while texts go
+     * the same way, the second time timed. Returns the seconds from send_file to the receiver's file_offer and to
+     * its file_done, then the number of texts timed during the transfer and their median, 99th percentile and
+     * maximum in milliseconds, then the median and maximum of {@link #IDLE_TEXTS} texts timed before it, then the
+     * seconds the same file took when first sent by the fresh programs, then the CPU seconds both programs spent
+     * on the timed transfer.
      */
     private static double[] transfer(Path jar, Path dir, String passphrase, SecurityLevel level, Path file,
             String sha) throws Exception {
@@ -172,15 +187,12 @@ public final class FileTransferBench {
             sender.call("connect", JSON.createObjectNode().put("code", code).put("level", level.name()));
             sender.await(n -> "connected".equals(method(n)), CONNECT_MILLIS, "connected");
             receiver.await(n -> "connected".equals(method(n)), CONNECT_MILLIS, "connected");
-            // A first file, timed apart: fresh JVMs compile the crypto and I/O paths while it moves, as the bulk's
-            // unrecorded first round does for the transport. Both figures are printed.
-            long c0 = System.nanoTime();
-            String warmId = sender.call("send_file", JSON.createObjectNode().put("peer", fpReceiver)
-                    .put("path", file.toString())).path("id").asText();
-            receiver.await(n -> "file_done".equals(method(n)) && warmId.equals(n.path("params").path("id").asText()),
-                    TimeUnit.HOURS.toMillis(1), "the first file's file_done");
-            double cold = (System.nanoTime() - c0) / 1e9;
-            // The same texts with no transfer first: what a text costs on its own (ratchet, stores, JSON).
+            // A first round, timed apart and exactly like the timed one (texts included): fresh JVMs compile the
+            // crypto, I/O and text paths while it moves, as the bulk's unrecorded first round does for the
+            // transport. A first round without texts left the JIT recompiling the transport's loops for them
+            // during the timed one (about a second of compiler CPU per 128 MiB). Both figures are printed.
+            Sent cold = send(sender, receiver, fpReceiver, file, sha);
+            // The same texts with no transfer: what a text costs on its own (ratchet, stores, JSON).
             List<Long> idleMillis = new ArrayList<>();
             for (int i = 0; i < IDLE_TEXTS; i++) {
                 String text = "idle " + i;
@@ -192,50 +204,64 @@ public final class FileTransferBench {
                 Thread.sleep(TEXT_PAUSE_MILLIS);
             }
             idleMillis.sort(Comparator.naturalOrder());
-            long t0 = System.nanoTime();
-            String id = sender.call("send_file", JSON.createObjectNode().put("peer", fpReceiver)
-                    .put("path", file.toString())).path("id").asText();
-            receiver.await(n -> "file_offer".equals(method(n)) && id.equals(n.path("params").path("id").asText()),
-                    CONNECT_MILLIS * 10, "file_offer");
-            double offer = (System.nanoTime() - t0) / 1e9;
-            // Texts during the transfer (§24.8: a text waits behind at most the window's chunks): one every
-            // TEXT_PAUSE_MILLIS, each timed from the send request to the receiver's message event, until the
-            // receiver's file_done arrives.
-            List<Long> textMillis = new ArrayList<>();
-            JsonNode done = null;
-            for (int i = 0; done == null; i++) {
-                String text = "ping " + i;
-                long s0 = System.nanoTime();
-                sender.call("send", JSON.createObjectNode().put("peer", fpReceiver).put("text", text));
-                JsonNode n = receiver.await(e -> {
-                    String m = method(e);
-                    if ("file_failed".equals(m) && id.equals(e.path("params").path("id").asText())) {
-                        throw new IllegalStateException("the transfer failed: " + e);
-                    }
-                    return ("message".equals(m) && text.equals(e.path("params").path("text").asText()))
-                            || ("file_done".equals(m) && id.equals(e.path("params").path("id").asText()));
-                }, TimeUnit.HOURS.toMillis(1), "a message or file_done");
-                if ("file_done".equals(method(n))) {
-                    done = n;
-                } else {
-                    textMillis.add((System.nanoTime() - s0) / 1_000_000);
-                    Thread.sleep(TEXT_PAUSE_MILLIS);
-                }
-            }
-            double total = (System.nanoTime() - t0) / 1e9;
-            textMillis.sort(Comparator.naturalOrder());
-            String got = sha256(Path.of(done.path("params").path("path").asText()));
-            if (!got.equals(sha) || !sha.equalsIgnoreCase(done.path("params").path("sha256").asText())) {
-                throw new IllegalStateException("the received file differs: " + got + " vs " + sha);
-            }
+            Sent timed = send(sender, receiver, fpReceiver, file, sha);
             sender.call("quit", JSON.createObjectNode());
             receiver.call("quit", JSON.createObjectNode());
+            List<Long> textMillis = timed.textMillis();
             int k = textMillis.size();
-            return new double[] {offer, total, k, k == 0 ? Double.NaN : textMillis.get(k / 2),
+            return new double[] {timed.offerSeconds(), timed.totalSeconds(), k,
+                k == 0 ? Double.NaN : textMillis.get(k / 2),
                 k == 0 ? Double.NaN : textMillis.get(Math.min(k - 1, k * 99 / 100)),
                 k == 0 ? Double.NaN : textMillis.get(k - 1), idleMillis.get(IDLE_TEXTS / 2),
-                idleMillis.get(IDLE_TEXTS - 1), cold};
+                idleMillis.get(IDLE_TEXTS - 1), cold.totalSeconds(), timed.cpuSeconds()};
         }
+    }
+
+    /**
+     * Sends {@code file} while a text goes every {@link #TEXT_PAUSE_MILLIS} (§24.8: a text waits behind at most
+     * the window's chunks), each timed from its send request to the receiver's message event, until the
+     * receiver's file_done; checks the received copy.
+     */
+    private static Sent send(Peer sender, Peer receiver, String fpReceiver, Path file, String sha) throws Exception {
+        long cpu0 = sender.cpuNanos() + receiver.cpuNanos();
+        long t0 = System.nanoTime();
+        String id = sender.call("send_file", JSON.createObjectNode().put("peer", fpReceiver)
+                .put("path", file.toString())).path("id").asText();
+        receiver.await(n -> "file_offer".equals(method(n)) && id.equals(n.path("params").path("id").asText()),
+                CONNECT_MILLIS * 10, "file_offer");
+        double offer = (System.nanoTime() - t0) / 1e9;
+        List<Long> textMillis = new ArrayList<>();
+        JsonNode done = null;
+        for (int i = 0; done == null; i++) {
+            String text = "ping " + i;
+            long s0 = System.nanoTime();
+            sender.call("send", JSON.createObjectNode().put("peer", fpReceiver).put("text", text));
+            JsonNode n = receiver.await(e -> {
+                String m = method(e);
+                if ("file_failed".equals(m) && id.equals(e.path("params").path("id").asText())) {
+                    throw new IllegalStateException("the transfer failed: " + e);
+                }
+                return ("message".equals(m) && text.equals(e.path("params").path("text").asText()))
+                        || ("file_done".equals(m) && id.equals(e.path("params").path("id").asText()));
+            }, TimeUnit.HOURS.toMillis(1), "a message or file_done");
+            if ("file_done".equals(method(n))) {
+                done = n;
+            } else {
+                textMillis.add((System.nanoTime() - s0) / 1_000_000);
+                Thread.sleep(TEXT_PAUSE_MILLIS);
+            }
+        }
+        double total = (System.nanoTime() - t0) / 1e9;
+        double cpu = (sender.cpuNanos() + receiver.cpuNanos() - cpu0) / 1e9;
+        textMillis.sort(Comparator.naturalOrder());
+        Path got = Path.of(done.path("params").path("path").asText());
+        String gotSha = sha256(got);
+        if (!gotSha.equals(sha) || !sha.equalsIgnoreCase(done.path("params").path("sha256").asText())) {
+            throw new IllegalStateException("the received file differs: " + gotSha + " vs " + sha);
+        }
+        // The next round's copy must not be a numbered twin of this one (nor the disk fill up).
+        Files.delete(got);
+        return new Sent(offer, total, textMillis, cpu);
     }
 
     /** One {@code --json} program: requests written to its stdin, every line of its stdout kept in order. */
@@ -274,6 +300,11 @@ public final class FileTransferBench {
             pb.environment().put("SECUREP2P_PASSPHRASE_FILE", passphrase);
             pb.environment().put("DBUS_SESSION_BUS_ADDRESS", "disabled:");
             return new Peer(pb.start());
+        }
+
+        /** The CPU time the program has used so far (all its threads, user and system). */
+        long cpuNanos() {
+            return FileTransferBench.cpuNanos(process.toHandle());
         }
 
         /** Writes a request and returns its result; an error answer fails the run. */
@@ -334,6 +365,12 @@ public final class FileTransferBench {
                 process.destroyForcibly();
             }
         }
+    }
+
+    /** The CPU time {@code p} has used so far (all its threads, user and system). */
+    private static long cpuNanos(ProcessHandle p) {
+        return p.info().totalCpuDuration().orElseThrow(
+                () -> new IllegalStateException("this platform does not report a process's CPU time")).toNanos();
     }
 
     private static String method(JsonNode n) {
