@@ -1,9 +1,9 @@
 package org.securep2p.app;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
@@ -152,10 +152,25 @@ final class ChatFrame {
         return decodeUnchecked(header(Type.CLOSE).u8(reason.code).var16(d).toByteArray());
     }
 
-    /** A sealed chunk of a file, sent directly (§24.3). */
+    /**
+     * A sealed chunk of a file, sent directly (§24.3). Not parsed back as the other frames are (the chunk's own
+     * constructor checked its parts), and built with one copy of the sealed bytes: a transfer moves each of its
+     * bytes through here, and every quarter-megabyte copy shows in its profile.
+     */
     static ChatFrame chunk(Chunk c) {
-        byte[] body = c.encode();
-        return decodeUnchecked(header(Type.CHUNK, body.length + 4).var32(body).toByteArray());
+        return new ChatFrame(Type.CHUNK, chunkEncoding(c), null, null, null, null, null, null, c, c.id(), c.index());
+    }
+
+    /** {@code version || CHUNK || var32 chunk}. */
+    private static byte[] chunkEncoding(Chunk c) {
+        int body = c.encodedLength();
+        if (body > MAX_BLOB) {
+            throw new IllegalArgumentException("CHUNK body must be 1.." + MAX_BLOB + " bytes");
+        }
+        ByteBuffer out = ByteBuffer.allocate(2 + 4 + body).put((byte) VERSION).put((byte) Type.CHUNK.code)
+                .putInt(body);
+        c.encodeInto(out);
+        return out.array();
     }
 
     /** The receiver's "chunk {@code index} of {@code id} stored, send more" (§24.3). */
@@ -177,11 +192,6 @@ final class ChatFrame {
         return new StrictWriter().u8(VERSION).u8(type.code);
     }
 
-    /** A header in a writer sized for {@code body} more bytes (a chunk frame is a quarter megabyte). */
-    private static StrictWriter header(Type type, int body) {
-        return new StrictWriter(2 + body).u8(VERSION).u8(type.code);
-    }
-
     private static ChatFrame decodeUnchecked(byte[] encoded) {
         try {
             return decode(encoded);
@@ -199,7 +209,8 @@ final class ChatFrame {
             throw new CryptoException(CryptoException.Reason.UNKNOWN_VERSION, "chat frame version " + version);
         }
         Type type = Type.of(r.u8("type"));
-        byte[] copy = encoded.clone();
+        // A received chunk is only read, never sent on: its frame's bytes are not kept (encode() builds them).
+        byte[] copy = type == Type.CHUNK ? null : encoded.clone();
         switch (type) {
             case HELLO -> {
                 SecurityLevel floor = SecurityLevel.fromCode(r.u8("floor"));
@@ -232,7 +243,13 @@ final class ChatFrame {
                 return new ChatFrame(type, copy, null, null, null, null, reason, detail);
             }
             case CHUNK -> {
-                Chunk c = Chunk.decode(r.var32(1, MAX_BLOB, "chunk"));
+                // var32 chunk, read in place: the chunk fills the rest of the frame exactly.
+                int length = r.u32("chunk length");
+                if (length < 1 || length > MAX_BLOB || length != r.remaining()) {
+                    throw new CryptoException(CryptoException.Reason.BAD_ENCODING,
+                            "chat frame: the chunk's length is not the rest of the frame");
+                }
+                Chunk c = Chunk.read(r);
                 r.expectEnd();
                 return new ChatFrame(type, copy, null, null, null, null, null, null, c, c.id(), c.index());
             }
@@ -272,7 +289,15 @@ final class ChatFrame {
     }
 
     byte[] encode() {
-        return encoded.clone();
+        return encoded != null ? encoded.clone() : chunkEncoding(chunk);
+    }
+
+    /**
+     * The encoding itself, not a copy, for the send path, which only reads it (and must not change it): a chunk
+     * frame is a quarter megabyte.
+     */
+    byte[] wireBytes() {
+        return encoded != null ? encoded : chunkEncoding(chunk);
     }
 
     SecurityLevel floor() {
@@ -333,6 +358,7 @@ final class ChatFrame {
 
     @Override
     public String toString() {
-        return "ChatFrame[" + type + ", " + encoded.length + " bytes]";
+        return "ChatFrame[" + type + ", " + (encoded != null ? encoded.length : 6 + chunk.encodedLength())
+                + " bytes]";
     }
 }

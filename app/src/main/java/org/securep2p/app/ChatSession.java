@@ -562,7 +562,7 @@ final class ChatSession implements AutoCloseable, FileLink {
         if (!isLive()) {
             return false;
         }
-        byte[] encoded = frame.encode();
+        byte[] encoded = frame.wireBytes();
         synchronized (sendLock) {
             try {
                 channel.send(encoded);

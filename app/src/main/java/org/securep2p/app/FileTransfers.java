@@ -551,7 +551,7 @@ final class FileTransfers implements AutoCloseable {
             return;
         }
         try {
-            ChunkSealer.OpenedChunk opened = ChunkSealer.open(in.offer, chunk.index(), chunk.sealed());
+            ChunkSealer.OpenedChunk opened = ChunkSealer.open(in.offer, chunk);
             boolean fresh;
             boolean whole;
             synchronized (in) {
@@ -572,10 +572,10 @@ final class FileTransfers implements AutoCloseable {
                     // Through the relay the sender posts without waiting (§24.5): kept in the .part meanwhile.
                     reservePart(in);
                 }
-                fresh = in.file.write(chunk.index(), opened.data(), opened.leafHash());
+                fresh = in.file.write(chunk.index(), opened);
                 if (fresh) {
                     in.have.set(chunk.index());
-                    in.rateBytes += opened.data().length;
+                    in.rateBytes += opened.length();
                     if ("waiting".equals(in.state)) {
                         in.state = "receiving";
                     }

@@ -66,7 +66,11 @@ class ChatFrameTest {
             @ForAll @IntRange(min = 0, max = FileOffer.MAX_CHUNK_COUNT - 1) int index,
             @ForAll @Size(min = Chunk.MIN_SEALED, max = 2000) byte[] sealed) throws CryptoException {
         Chunk c = new Chunk(FileId.of(id), index, sealed);
-        ChatFrame frame = ChatFrame.decode(ChatFrame.chunk(c).encode());
+        byte[] encoded = ChatFrame.chunk(c).encode();
+        ChatFrame frame = ChatFrame.decode(encoded);
+        // A received chunk frame keeps no bytes of its own: what it gives back is built again, and is the same.
+        assertThat(frame.encode()).isEqualTo(encoded);
+        assertThat(frame.wireBytes()).isEqualTo(encoded);
         assertThat(frame.type()).isEqualTo(ChatFrame.Type.CHUNK);
         assertThat(frame.chunk()).isEqualTo(c);
         assertThat(frame.fileId()).isEqualTo(c.id());
@@ -101,6 +105,12 @@ class ChatFrameTest {
                 new StrictWriter().u8(1).u8(6).var32(new StrictWriter().bytes(id).u32(FileOffer.MAX_CHUNK_COUNT)
                         .var32(new byte[Chunk.MIN_SEALED]).toByteArray()).toByteArray(),
                 new StrictWriter().u8(1).u8(6).var32(goodChunk).u8(0).toByteArray(),
+                // The chunk is read in place: its frame length must be exactly the rest of the frame, and the
+                // chunk must fill it.
+                new StrictWriter().u8(1).u8(6).u32(goodChunk.length - 1).bytes(goodChunk).toByteArray(),
+                new StrictWriter().u8(1).u8(6).u32(goodChunk.length + 1).bytes(goodChunk).toByteArray(),
+                new StrictWriter().u8(1).u8(6).var32(new StrictWriter().bytes(goodChunk).u8(0).toByteArray())
+                        .toByteArray(),
                 new StrictWriter().u8(1).u8(7).bytes(id).u32(FileOffer.MAX_CHUNK_COUNT).toByteArray(),
                 new StrictWriter().u8(1).u8(7).bytes(id).u32(0).u8(0).toByteArray(),
                 new StrictWriter().u8(1).u8(7).bytes(new byte[15]).u32(0).toByteArray(),

@@ -1,5 +1,6 @@
 package org.securep2p.app.files;
 
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
@@ -41,20 +42,52 @@ public record Chunk(FileId id, int index, byte[] sealed) {
         return sealed.clone();
     }
 
+    /**
+     * The sealed bytes themselves, not a copy, for {@link ChunkSealer#open(FileOffer, Chunk)}, which only reads
+     * them: a quarter-megabyte copy per chunk shows in a transfer's profile.
+     */
+    byte[] sealedBytes() {
+        return sealed;
+    }
+
+    /** The length of {@link #encode()}. */
+    public int encodedLength() {
+        return ENVELOPE + sealed.length;
+    }
+
     public byte[] encode() {
-        return new StrictWriter(ENVELOPE + sealed.length).bytes(id.bytes()).u32(index).var32(sealed).toByteArray();
+        ByteBuffer out = ByteBuffer.allocate(encodedLength());
+        encodeInto(out);
+        return out.array();
+    }
+
+    /**
+     * Writes {@link #encode()}'s bytes at {@code out}'s position (big-endian, as {@link StrictWriter} writes):
+     * a frame that carries the chunk is then built with one copy of the sealed bytes.
+     */
+    public void encodeInto(ByteBuffer out) {
+        out.put(id.bytes()).putInt(index).putInt(sealed.length).put(sealed);
     }
 
     /** Reads a chunk; any deviation from the layout is BAD_ENCODING. */
     public static Chunk decode(byte[] encoded) throws CryptoException {
         StrictReader r = new StrictReader(Objects.requireNonNull(encoded, "encoded"), "chunk");
+        Chunk c = read(r);
+        r.expectEnd();
+        return c;
+    }
+
+    /**
+     * Reads a chunk at {@code r}'s position and leaves {@code r} just past it (for a frame that carries one:
+     * no copy of its slice first); any deviation from the layout is BAD_ENCODING.
+     */
+    public static Chunk read(StrictReader r) throws CryptoException {
         FileId id = FileId.of(r.fixed(FileId.LENGTH, "file id"));
         int index = r.u32("index");
         if (index >= FileOffer.MAX_CHUNK_COUNT) {
             throw new CryptoException(CryptoException.Reason.BAD_ENCODING, "chunk: index out of range");
         }
         byte[] sealed = r.var32(MIN_SEALED, MAX_SEALED, "sealed");
-        r.expectEnd();
         return new Chunk(id, index, sealed);
     }
 

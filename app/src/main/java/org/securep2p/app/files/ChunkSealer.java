@@ -33,20 +33,24 @@ public final class ChunkSealer {
     private static final String WRONG_LENGTH = "The chunk's path depth or length is wrong for its index.";
     private static final String NOT_IN_TREE = "The chunk's audit path does not lead to the offer's Merkle root.";
 
-    /** What a chunk held: its data and the leaf hash it was verified under (copies in and out). */
-    @SuppressWarnings("ArrayRecordComponent") // copied in and out; equals and hashCode below compare the contents
-    public record OpenedChunk(byte[] data, byte[] leafHash) {
-        public OpenedChunk {
-            data = data.clone();
-            leafHash = leafHash.clone();
+    /**
+     * What a chunk held: its data and the leaf hash it was verified under. Immutable: {@link #data()} and
+     * {@link #leafHash()} hand out copies; the package's {@link ReceivingFile} writes the data without one.
+     */
+    public static final class OpenedChunk {
+        private final byte[] data;
+        private final byte[] leafHash;
+
+        /** Takes both arrays as they are: only {@link #open} makes one, from arrays it keeps no reference to. */
+        private OpenedChunk(byte[] data, byte[] leafHash) {
+            this.data = data;
+            this.leafHash = leafHash;
         }
 
-        @Override
         public byte[] data() {
             return data.clone();
         }
 
-        @Override
         public byte[] leafHash() {
             return leafHash.clone();
         }
@@ -54,6 +58,16 @@ public final class ChunkSealer {
         /** The data's length, without a copy. */
         public int length() {
             return data.length;
+        }
+
+        /** The data itself, for {@link ReceivingFile#write(int, OpenedChunk)}, which only reads it. */
+        byte[] dataBytes() {
+            return data;
+        }
+
+        /** The leaf itself, read as {@link #dataBytes()} is. */
+        byte[] leafBytes() {
+            return leafHash;
         }
 
         @Override
@@ -95,15 +109,22 @@ public final class ChunkSealer {
 
     /** Seals without checking the tree: for tests that need a chunk with a valid AEAD around a wrong path. */
     static byte[] sealUnchecked(FileOffer offer, int index, byte[] data, List<byte[]> auditPath) {
-        StrictWriter plain = new StrictWriter(1 + auditPath.size() * MerkleTree.HASH_LENGTH + data.length)
-                .u8(auditPath.size());
+        if (auditPath.size() > MerkleTree.MAX_DEPTH) {
+            throw new IllegalArgumentException("an audit path is at most " + MerkleTree.MAX_DEPTH + " hashes");
+        }
+        // u8 depth || path || data, laid out at once in an array of its exact size: one copy of the data, where a
+        // writer would make two (its buffer, then the array it hands out).
+        byte[] plaintext = new byte[1 + auditPath.size() * MerkleTree.HASH_LENGTH + data.length];
+        plaintext[0] = (byte) auditPath.size();
+        int at = 1;
         for (byte[] p : auditPath) {
             if (p.length != MerkleTree.HASH_LENGTH) {
                 throw new IllegalArgumentException("a path hash is 32 bytes");
             }
-            plain.bytes(p);
+            System.arraycopy(p, 0, plaintext, at, MerkleTree.HASH_LENGTH);
+            at += MerkleTree.HASH_LENGTH;
         }
-        byte[] plaintext = plain.bytes(data).toByteArray();
+        System.arraycopy(data, 0, plaintext, at, data.length);
         byte[] ad = associatedData(offer, index);
         try (SecretBytes key = chunkKey(offer, index); Aead aead = Aead.singleUse(AeadAlgorithm.AES_256_GCM, key)) {
             try {
@@ -119,7 +140,6 @@ public final class ChunkSealer {
         } finally {
             // The plaintext is the user's file: no copy of it is left behind by us.
             Arrays.fill(plaintext, (byte) 0);
-            plain.wipe();
         }
     }
 
@@ -158,6 +178,11 @@ public final class ChunkSealer {
         } finally {
             Arrays.fill(plaintext, (byte) 0);
         }
+    }
+
+    /** As {@link #open(FileOffer, int, byte[])} for {@code chunk}'s index and sealed bytes (read, not copied). */
+    public static OpenedChunk open(FileOffer offer, Chunk chunk) throws FileTransferException {
+        return open(offer, chunk.index(), chunk.sealedBytes());
     }
 
     /**

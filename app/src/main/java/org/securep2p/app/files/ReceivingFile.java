@@ -226,6 +226,11 @@ public final class ReceivingFile implements AutoCloseable {
         }
     }
 
+    /** As {@link #write(int, byte[], byte[])} for an opened chunk's data and leaf (read, not copied). */
+    public boolean write(int index, ChunkSealer.OpenedChunk chunk) throws FileTransferException {
+        return write(index, chunk.dataBytes(), chunk.leafBytes());
+    }
+
     /** Cuts off a record half-written by a failed append, so the next append starts on a record boundary. */
     private void undoJournal() {
         try {
