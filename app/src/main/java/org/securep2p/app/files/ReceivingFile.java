@@ -24,8 +24,10 @@ import org.securep2p.keymanager.SecureFiles;
  * file, one record {@code u32 index || leaf[32]} appended after each chunk's data. Neither is fsynced per chunk;
  * instead {@link #open} replays the journal and keeps a chunk only if its bytes in the {@code .part} still hash
  * to the journaled leaf, so after a crash or a power loss {@link #have()} never claims a chunk the disk lost or
- * tore (such a chunk is simply asked for again). A torn last record is cut off. {@link #sha256()} hashes the
- * whole file as written, after forcing it to disk.
+ * tore (such a chunk is simply asked for again). A torn last record is cut off. {@link #sha256()} is the SHA-256
+ * of the bytes written at their offsets, taken after forcing the file to disk: the chunks written in order from the
+ * start are hashed as they are written (so a transfer's end does not wait for the whole file to be read back), the
+ * rest (chunks that came out of order, or before a reopen) are read back from the file.
  *
  * <p>Thread-safe: every method takes the one lock. Not its job: verifying chunks (the caller writes only
  * chunks whose audit path it checked, with that leaf) nor naming or renaming the file.
@@ -47,6 +49,9 @@ public final class ReceivingFile implements AutoCloseable {
     private final BitSet have;
     private long journalLength;
     private long bytesHeld;
+    /** SHA-256 of the file's first {@link #prefixHashed} bytes, fed by in-order writes. */
+    private final MessageDigest prefix = MerkleTree.sha256();
+    private long prefixHashed;
     private boolean closed;
 
     private ReceivingFile(Path part, Path journal, FileOffer offer, FileChannel data, FileChannel log) {
@@ -222,6 +227,11 @@ public final class ReceivingFile implements AutoCloseable {
             journalLength += RECORD;
             have.set(index);
             bytesHeld += chunk.length;
+            if ((long) index * chunkSize == prefixHashed) {
+                // The next chunk of the prefix, hashed from the bytes just written at its offset.
+                prefix.update(chunk);
+                prefixHashed += chunk.length;
+            }
             return true;
         }
     }
@@ -272,9 +282,10 @@ public final class ReceivingFile implements AutoCloseable {
                     throw new FileTransferException(FileTransferException.Reason.STORAGE_FAILED,
                             "the partial file is not the offered size");
                 }
-                MessageDigest d = MerkleTree.sha256();
+                // A copy: a failed read-back leaves the prefix's state for another try.
+                MessageDigest d = (MessageDigest) prefix.clone();
                 ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-                long pos = 0;
+                long pos = prefixHashed;
                 while (pos < size) {
                     buf.clear();
                     int n = data.read(buf, pos);
@@ -289,6 +300,8 @@ public final class ReceivingFile implements AutoCloseable {
             } catch (IOException e) {
                 throw new FileTransferException(FileTransferException.Reason.STORAGE_FAILED,
                         "cannot read the partial file", e);
+            } catch (CloneNotSupportedException e) {
+                throw new IllegalStateException("the JDK's SHA-256 can be cloned", e);
             }
         }
     }
