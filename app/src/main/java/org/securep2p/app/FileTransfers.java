@@ -824,8 +824,7 @@ final class FileTransfers implements AutoCloseable {
 
     /** Reads, checks against its leaf and seals chunk {@code i}. */
     private static byte[] sealed(Outgoing o, int i) throws FileTransferException {
-        byte[] data = o.source.readChunk(i);
-        return ChunkSealer.seal(o.offer, i, data, o.tree.auditPath(i));
+        return o.source.sealChunk(o.offer, i, o.tree.auditPath(i));
     }
 
     private void sent(Outgoing o, int i) {

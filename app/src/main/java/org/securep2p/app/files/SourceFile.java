@@ -151,6 +151,21 @@ public final class SourceFile {
         return chunk;
     }
 
+    /**
+     * Chunk {@code index} read as {@link #readChunk} reads it (SOURCE_CHANGED unless its bytes hash to the offered
+     * leaf) and sealed for {@code offer} with {@code auditPath} (§24.3): {@link ChunkSealer} checks that leaf's
+     * path to the offer's root but does not hash the data a second time, the check just made being the one
+     * sealing needs. Our copy of the plaintext is wiped.
+     */
+    public byte[] sealChunk(FileOffer offer, int index, List<byte[]> auditPath) throws FileTransferException {
+        byte[] data = readChunk(index);
+        try {
+            return ChunkSealer.sealRead(offer, index, data, leaf(index), auditPath);
+        } finally {
+            Arrays.fill(data, (byte) 0);
+        }
+    }
+
     public Path file() {
         return file;
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.securep2p.crypto.CryptoException;
 import org.securep2p.crypto.SecretBytes;
 import org.securep2p.crypto.StrictWriter;
@@ -150,6 +153,32 @@ class ChunkSealerTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> ChunkSealer.seal(offer, 5, chunk(4), tree.auditPath(4)))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aSourceSealsWhatSealDoesAndOnlyChunksOfTheOffersTree(@TempDir Path dir) throws Exception {
+        Path path = Files.write(dir.resolve("f.bin"), file);
+        SourceFile source = SourceFile.prepare(path, CHUNK, Long.MAX_VALUE);
+        for (int i = 0; i < 5; i++) {
+            // Hashed once, by the source: the same bytes as seal's, which hashes them itself.
+            assertThat(source.sealChunk(offer, i, tree.auditPath(i))).as("chunk %d", i).isEqualTo(seal(i));
+        }
+        // A source whose leaves are another file's (a stored transfer that does not match its offer): the data
+        // hashes to its own leaf, but that leaf's path does not lead to the offer's root, so nothing is sealed.
+        byte[] other = bytes(SIZE);
+        Files.write(path, other);
+        MerkleTree otherTree = treeOf(other);
+        List<byte[]> otherLeaves = new ArrayList<>();
+        for (int i = 0; i < otherTree.count(); i++) {
+            otherLeaves.add(otherTree.leaf(i));
+        }
+        SourceFile forged = SourceFile.reopen(path, SIZE, CHUNK, otherLeaves);
+        assertThatThrownBy(() -> forged.sealChunk(offer, 2, tree.auditPath(2)))
+                .isInstanceOf(IllegalArgumentException.class);
+        // The offered source, its file changed on disk: not sealed either.
+        assertThatThrownBy(() -> source.sealChunk(offer, 2, tree.auditPath(2)))
+                .isInstanceOfSatisfying(FileTransferException.class,
+                        e -> assertThat(e.reason()).isEqualTo(FileTransferException.Reason.SOURCE_CHANGED));
     }
 
     private byte[] seal(int i) {
