@@ -3,23 +3,180 @@ package org.securep2p.app.files;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The sender's reader (PROTOCOL.md §24.5): one pass of leaves and hash, and every chunk checked when read. */
+/**
+ * The sender's reader (PROTOCOL.md §24.5): one read for leaves and hash (on one or two threads), and every chunk
+ * checked when read.
+ */
 class SourceFileTest {
 
     private static final int CHUNK = FilesTesting.CHUNK;
+    private static final int BIG_CHUNK = FileOffer.MAX_CHUNK_SIZE;
 
     @TempDir
     Path dir;
+
+    /** The leaves and SHA-256 of §24.4 computed the obvious way, independently of SourceFile. */
+    private static List<byte[]> referenceLeaves(byte[] content, int chunkSize) throws Exception {
+        List<byte[]> out = new ArrayList<>();
+        for (int from = 0; from < content.length; from += chunkSize) {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update((byte) 0);
+            d.update(content, from, Math.min(chunkSize, content.length - from));
+            out.add(d.digest());
+        }
+        return out;
+    }
+
+    private static void assertHashedLikeTheReference(SourceFile src, byte[] content, int chunkSize)
+            throws Exception {
+        assertThat(src.size()).isEqualTo(content.length);
+        assertThat(src.sha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(content));
+        List<byte[]> expected = referenceLeaves(content, chunkSize);
+        List<byte[]> leaves = src.leaves();
+        assertThat(leaves).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(leaves.get(i)).as("leaf %d of %d bytes", i, content.length).isEqualTo(expected.get(i));
+        }
+    }
+
+    /** Records the second thread, if any, and does {@code onRead} after each chunk read. */
+    private static final class Recorder implements SourceFile.Probe {
+        final AtomicReference<Thread> hasher = new AtomicReference<>();
+        private final IoConsumer onRead;
+
+        Recorder(IoConsumer onRead) {
+            this.onRead = onRead;
+        }
+
+        @Override
+        public void hashing(Thread t) {
+            hasher.set(t);
+        }
+
+        @Override
+        public void read(int index) throws IOException {
+            onRead.accept(index);
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoConsumer {
+        void accept(int index) throws IOException;
+    }
+
+    @Provide
+    Arbitrary<Integer> sizes() {
+        // Uniform sizes rarely land on a chunk boundary, so half of them are a few bytes either side of one.
+        Arbitrary<Integer> near = Arbitraries.integers().between(0, 5)
+                .flatMap(n -> Arbitraries.integers().between(-2, 2).map(d -> Math.max(0, n * CHUNK + d)));
+        return Arbitraries.oneOf(Arbitraries.integers().between(0, 5 * CHUNK + CHUNK / 2), near);
+    }
+
+    @Property(tries = 60)
+    void leavesAndHashEqualTheReferenceOnOneThreadOrTwo(@ForAll("sizes") int size, @ForAll boolean twoThreads,
+            @ForAll long seed) throws Exception {
+        byte[] content = FilesTesting.bytes(new Random(seed), size);
+        Path file = Files.createTempFile("source", ".bin");
+        try {
+            Files.write(file, content);
+            Recorder probe = new Recorder(i -> { });
+            SourceFile src = SourceFile.prepare(file, CHUNK, size, twoThreads ? 0 : Long.MAX_VALUE, probe);
+            assertThat(probe.hasher.get() != null).as("hashed on two threads").isEqualTo(twoThreads);
+            assertHashedLikeTheReference(src, content, CHUNK);
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void aFileFromTheThresholdOnIsHashedOnTwoThreadsToTheSameResultAsOnOne() throws Exception {
+        long from = SourceFile.CONCURRENT_FROM;
+        for (long size : new long[] {from - 1, from, 3 * from + 5, 20L * BIG_CHUNK}) {
+            byte[] content = FilesTesting.bytes(new Random(size), (int) size);
+            Path file = Files.write(dir.resolve("f" + size), content);
+            Recorder probe = new Recorder(i -> { });
+            SourceFile two = SourceFile.prepare(file, BIG_CHUNK, size, from, probe);
+            assertThat(probe.hasher.get() != null).as("%d bytes on two threads", size).isEqualTo(size >= from);
+            SourceFile one = SourceFile.prepare(file, BIG_CHUNK, size, Long.MAX_VALUE, SourceFile.Probe.NONE);
+            assertThat(two.sha256()).isEqualTo(one.sha256());
+            assertThat(two.leaves()).containsExactlyElementsOf(one.leaves());
+            assertHashedLikeTheReference(SourceFile.prepare(file, BIG_CHUNK, size), content, BIG_CHUNK);
+            if (probe.hasher.get() != null) {
+                assertThat(probe.hasher.get().isAlive()).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void aFileThatShrinksOrGrowsWhileHashedOnTwoThreadsIsSourceChangedAndTheThreadEnds() throws Exception {
+        int size = 6 * CHUNK + 7;
+        byte[] content = FilesTesting.bytes(new Random(4), size);
+        Path file = dir.resolve("f");
+        for (int at = 0; at < 7; at++) {
+            int readAt = at;
+            for (boolean grow : new boolean[] {false, true}) {
+                if (!grow && at == 6) {
+                    continue; // cut after the last chunk was read: nothing read is wrong, readChunk sees it later
+                }
+                Files.write(file, content);
+                Recorder probe = new Recorder(i -> {
+                    if (i == readAt) {
+                        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                            raf.setLength(grow ? size + 1 : (long) (readAt + 1) * CHUNK + 3);
+                        }
+                    }
+                });
+                assertThatThrownBy(() -> SourceFile.prepare(file, CHUNK, Long.MAX_VALUE, 0, probe))
+                        .as("%s after chunk %d", grow ? "grown" : "shrunk", readAt)
+                        .isInstanceOfSatisfying(FileTransferException.class, e -> assertReason(e,
+                                FileTransferException.Reason.SOURCE_CHANGED, "changed since it was offered"));
+                assertThat(probe.hasher.get().isAlive()).as("the second thread has ended").isFalse();
+            }
+        }
+    }
+
+    @Test
+    void anInterruptWhileHashedOnTwoThreadsIsStorageFailedEndsTheThreadAndKeepsTheFlag() throws Exception {
+        byte[] content = FilesTesting.bytes(new Random(5), 6 * CHUNK);
+        Path file = Files.write(dir.resolve("f"), content);
+        for (int at = 0; at < 6; at++) {
+            int readAt = at;
+            Recorder probe = new Recorder(i -> {
+                if (i == readAt) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                assertThatThrownBy(() -> SourceFile.prepare(file, CHUNK, Long.MAX_VALUE, 0, probe))
+                        .isInstanceOfSatisfying(FileTransferException.class, e -> assertReason(e,
+                                FileTransferException.Reason.STORAGE_FAILED, "cannot be read"));
+                assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(probe.hasher.get().isAlive()).as("the second thread has ended").isFalse();
+        }
+        assertHashedLikeTheReference(SourceFile.prepare(file, CHUNK, Long.MAX_VALUE, 0, SourceFile.Probe.NONE),
+                content, CHUNK);
+    }
 
     private static void assertReason(FileTransferException e, FileTransferException.Reason reason, String text) {
         assertThat(e.reason()).isEqualTo(reason);
