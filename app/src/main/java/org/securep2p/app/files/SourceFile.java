@@ -18,9 +18,9 @@ import java.util.concurrent.BlockingQueue;
 
 /**
  * The sender's file (PROTOCOL.md §24.5): {@link #prepare} reads it once, computing every chunk's leaf hash and
- * the whole file's SHA-256 from that one read (on two threads for a large file); {@link #readChunk} later hands out a chunk only if its bytes still
- * hash to that leaf, so a chunk is never sealed from data other than what was offered (which would put two
- * plaintexts under one key and nonce, §24.3). A file that changed or vanished is SOURCE_CHANGED.
+ * the whole file's SHA-256 from that one read (on two threads for a large file); {@link #readChunk} later hands
+ * out a chunk only if its bytes still hash to that leaf, so a chunk is never sealed from data other than what was
+ * offered (which would put two plaintexts under one key and nonce, §24.3). A file that changed or vanished is SOURCE_CHANGED.
  * Immutable and thread-safe: each read opens the file afresh, so a file deleted meanwhile is noticed.
  */
 public final class SourceFile {
