@@ -9,7 +9,9 @@ import org.securep2p.crypto.CryptoException;
  * Coverage-guided fuzzing of {@link ChatFrame#decode}, which reads every frame the peer sends inside TLS (a peer
  * is authenticated, not trusted). Any input ends in a {@link CryptoException} or a frame that the frame's own
  * factory builds back byte for byte from the decoded fields: one encoding per frame, so no field is read
- * loosely. Seeds in {@code ChatFrameFuzzInputs/} were written by {@link ChatFrame}'s factories.
+ * loosely. Seeds in {@code ChatFrameFuzzInputs/} were written by {@link ChatFrame}'s factories, and three
+ * {@code seed-chunk-*} by hand around the CHUNK frame's in-place read (a length one short of or past the rest of
+ * the frame, a chunk that stops short of its length).
  */
 class ChatFrameFuzz {
 
