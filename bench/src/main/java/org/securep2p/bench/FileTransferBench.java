@@ -44,8 +44,9 @@ import org.securep2p.transport.PeerConnection;
  * checked against it. During each transfer a text is sent every 100 ms and timed from its {@code send} request to
  * the receiver's {@code message} event (PROTOCOL.md §24.8: text is not held behind a file). The last column is the
  * CPU time spent per MiB: by this process (both ends) for the timed bulk, by both programs for the timed file; on
- * a machine where the two ends share the cores, the file's rate is bounded by the ratio of the two. Wall clock:
- * run it on a quiet machine (and under {@code flock} where builds share one).
+ * a machine where the two ends share the cores, the file's rate is bounded by the ratio of the two. Below the
+ * table, on Linux, the same CPU by thread group ({@link ThreadCpu}) says which stages make the difference. Wall
+ * clock: run it on a quiet machine (and under {@code flock} where builds share one).
  *
  * <pre>java -cp bench/target/benchmarks.jar org.securep2p.bench.FileTransferBench app/target/securep2p-app.jar [fileMiB] [bulkMiB]</pre>
  *
@@ -73,11 +74,21 @@ public final class FileTransferBench {
     private record Row(SecurityLevel level, double bulkMiBPerSecond, double fileMiBPerSecond, double offerSeconds,
             double totalSeconds, double texts, double textMedianMillis, double textP99Millis, double textMaxMillis,
             double idleMedianMillis, double idleMaxMillis, double coldMiBPerSecond, double bulkCpuMillisPerMiB,
-            double fileCpuMillisPerMiB) {
+            double fileCpuMillisPerMiB, Threads threads) {
+    }
+
+    /** Where the timed rounds' CPU went, per thread group: the bulk (both ends), the file's sender and receiver. */
+    private record Threads(ThreadCpu bulk, ThreadCpu sender, ThreadCpu receiver) {
+    }
+
+    /** The result of one timed bulk. */
+    private record Bulk(double mibPerSecond, double cpuSeconds, ThreadCpu threads) {
     }
 
     /** The pause between two texts sent during a transfer. */
     private static final long TEXT_PAUSE_MILLIS = 100;
+    /** Thread groups that spent less than this in a timed round are left out of the per-thread lines. */
+    private static final long MIN_GROUP_MILLIS = 20;
     /** Texts timed before the transfer, with nothing else going on: the baseline. */
     private static final int IDLE_TEXTS = 30;
 
@@ -108,13 +119,15 @@ public final class FileTransferBench {
                 // One unrecorded bulk first, as TransportBench does, so the first level does not pay for the JIT.
                 bulk(sides, SecurityLevel.STANDARD, Math.min(bulkMiB, 64), random);
                 for (SecurityLevel level : SecurityLevel.values()) {
-                    double[] bulkRun = bulk(sides, level, bulkMiB, random);
-                    double bulk = bulkRun[0];
+                    Bulk bulkRun = bulk(sides, level, bulkMiB, random);
+                    double bulk = bulkRun.mibPerSecond();
+                    ThreadCpu[] fileThreads = new ThreadCpu[2];
                     double[] transfer = transfer(jar, dir.resolve(level.name().toLowerCase(Locale.ROOT)), passphrase,
-                            level, file, sha);
+                            level, file, sha, fileThreads);
                     rows.add(new Row(level, bulk, fileMiB / transfer[1], transfer[0], transfer[1], transfer[2],
                             transfer[3], transfer[4], transfer[5], transfer[6], transfer[7], fileMiB / transfer[8],
-                            1000 * bulkRun[1] / bulkMiB, 1000 * transfer[9] / fileMiB));
+                            1000 * bulkRun.cpuSeconds() / bulkMiB, 1000 * transfer[9] / fileMiB,
+                            new Threads(bulkRun.threads(), fileThreads[0], fileThreads[1])));
                     System.err.printf(Locale.ROOT, "%s: bulk %.1f MiB/s, file %.1f MiB/s (first %.1f) (load %s)%n",
                             level, bulk, fileMiB / transfer[1], fileMiB / transfer[8], loadAverage());
                 }
@@ -134,6 +147,17 @@ public final class FileTransferBench {
                         r.texts(), r.textMedianMillis(), r.textP99Millis(), r.textMaxMillis(), r.idleMedianMillis(),
                         r.idleMaxMillis(), r.bulkCpuMillisPerMiB(), r.fileCpuMillisPerMiB());
             }
+            // What the CPU column is made of: the file's figure is the sender's and the receiver's added up.
+            System.out.printf(Locale.ROOT, "%nCPU ms/MiB of the timed rounds by thread group (groups above %d ms)%n",
+                    MIN_GROUP_MILLIS);
+            for (Row r : rows) {
+                System.out.printf(Locale.ROOT, "%-20s bulk, both ends: %s%n", r.level(),
+                        r.threads().bulk().perMiB(bulkMiB, MIN_GROUP_MILLIS));
+                System.out.printf(Locale.ROOT, "%-20s file, sender:    %s%n", "",
+                        r.threads().sender().perMiB(fileMiB, MIN_GROUP_MILLIS));
+                System.out.printf(Locale.ROOT, "%-20s file, receiver:  %s%n", "",
+                        r.threads().receiver().perMiB(fileMiB, MIN_GROUP_MILLIS));
+            }
         } finally {
             deleteTree(dir);
         }
@@ -141,9 +165,9 @@ public final class FileTransferBench {
 
     /**
      * One connection at {@code level}: an untimed bulk of {@code mib}, then a timed one; its MiB/s and the CPU
-     * seconds this process (both ends) spent on it.
+     * this process (both ends) spent on it.
      */
-    private static double[] bulk(Connector[] sides, SecurityLevel level, int mib, SecureRandom random)
+    private static Bulk bulk(Connector[] sides, SecurityLevel level, int mib, SecureRandom random)
             throws Exception {
         PeerConnection[] pair = SecureP2pStreams.connect(sides[0], sides[1], level);
         try (TransportBench.StreamPair p = SecureP2pStreams.streams(pair[1], pair[0])) {
@@ -153,18 +177,24 @@ public final class FileTransferBench {
             // One sink for both rounds: it acknowledges every total bytes it drains.
             TransportBench.Sink sink = TransportBench.Sink.start(p, total);
             TransportBench.bulk(p, chunk, total);
+            ThreadCpu threads0 = ThreadCpu.of(ProcessHandle.current().pid());
             long cpu0 = cpuNanos(ProcessHandle.current());
             long t0 = System.nanoTime();
             TransportBench.bulk(p, chunk, total);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            double cpu = (cpuNanos(ProcessHandle.current()) - cpu0) / 1e9;
+            long cpu = cpuNanos(ProcessHandle.current()) - cpu0;
+            ThreadCpu threads = ThreadCpu.of(ProcessHandle.current().pid()).since(threads0, cpu / 1_000_000);
             sink.stop();
-            return new double[] {mib / seconds, cpu};
+            return new Bulk(mib / seconds, cpu / 1e9, threads);
         }
     }
 
-    /** One file sent while texts go the same way: its times, the texts' latencies and both programs' CPU. */
-    private record Sent(double offerSeconds, double totalSeconds, List<Long> textMillis, double cpuSeconds) {
+    /**
+     * One file sent while texts go the same way: its times, the texts' latencies, both programs' CPU and where each
+     * one's went.
+     */
+    private record Sent(double offerSeconds, double totalSeconds, List<Long> textMillis, double cpuSeconds,
+            ThreadCpu senderThreads, ThreadCpu receiverThreads) {
     }
 
     /**
@@ -173,10 +203,10 @@ public final class FileTransferBench {
      * its file_done, then the number of texts timed during the transfer and their median, 99th percentile and
      * maximum in milliseconds, then the median and maximum of {@link #IDLE_TEXTS} texts timed before it, then the
      * seconds the same file took when first sent by the fresh programs, then the CPU seconds both programs spent
-     * on the timed transfer.
+     * on the timed transfer. The sender's and the receiver's CPU by thread group go into {@code threads}.
      */
     private static double[] transfer(Path jar, Path dir, String passphrase, SecurityLevel level, Path file,
-            String sha) throws Exception {
+            String sha, ThreadCpu[] threads) throws Exception {
         try (Peer sender = Peer.start(jar, dir.resolve("sender"), "sender", passphrase);
              Peer receiver = Peer.start(jar, dir.resolve("receiver"), "receiver", passphrase)) {
             sender.await(n -> "ready".equals(method(n)), READY_MILLIS, "ready");
@@ -205,6 +235,8 @@ public final class FileTransferBench {
             }
             idleMillis.sort(Comparator.naturalOrder());
             Sent timed = send(sender, receiver, fpReceiver, file, sha);
+            threads[0] = timed.senderThreads();
+            threads[1] = timed.receiverThreads();
             sender.call("quit", JSON.createObjectNode());
             receiver.call("quit", JSON.createObjectNode());
             List<Long> textMillis = timed.textMillis();
@@ -223,7 +255,10 @@ public final class FileTransferBench {
      * receiver's file_done; checks the received copy.
      */
     private static Sent send(Peer sender, Peer receiver, String fpReceiver, Path file, String sha) throws Exception {
-        long cpu0 = sender.cpuNanos() + receiver.cpuNanos();
+        ThreadCpu senderThreads0 = sender.threads();
+        ThreadCpu receiverThreads0 = receiver.threads();
+        long senderCpu0 = sender.cpuNanos();
+        long receiverCpu0 = receiver.cpuNanos();
         long t0 = System.nanoTime();
         String id = sender.call("send_file", JSON.createObjectNode().put("peer", fpReceiver)
                 .put("path", file.toString())).path("id").asText();
@@ -252,7 +287,10 @@ public final class FileTransferBench {
             }
         }
         double total = (System.nanoTime() - t0) / 1e9;
-        double cpu = (sender.cpuNanos() + receiver.cpuNanos() - cpu0) / 1e9;
+        long senderCpu = sender.cpuNanos() - senderCpu0;
+        long receiverCpu = receiver.cpuNanos() - receiverCpu0;
+        ThreadCpu senderThreads = sender.threads().since(senderThreads0, senderCpu / 1_000_000);
+        ThreadCpu receiverThreads = receiver.threads().since(receiverThreads0, receiverCpu / 1_000_000);
         textMillis.sort(Comparator.naturalOrder());
         Path got = Path.of(done.path("params").path("path").asText());
         String gotSha = sha256(got);
@@ -261,7 +299,7 @@ public final class FileTransferBench {
         }
         // The next round's copy must not be a numbered twin of this one (nor the disk fill up).
         Files.delete(got);
-        return new Sent(offer, total, textMillis, cpu);
+        return new Sent(offer, total, textMillis, (senderCpu + receiverCpu) / 1e9, senderThreads, receiverThreads);
     }
 
     /** One {@code --json} program: requests written to its stdin, every line of its stdout kept in order. */
@@ -305,6 +343,11 @@ public final class FileTransferBench {
         /** The CPU time the program has used so far (all its threads, user and system). */
         long cpuNanos() {
             return FileTransferBench.cpuNanos(process.toHandle());
+        }
+
+        /** The program's CPU by thread group so far. */
+        ThreadCpu threads() {
+            return ThreadCpu.of(process.pid());
         }
 
         /** Writes a request and returns its result; an error answer fails the run. */
