@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -336,7 +337,7 @@ final class FileTransfers implements AutoCloseable {
             sendHave(in);
         }
         if (whole) {
-            completeIncoming(in);
+            completeLater(in);
         }
     }
 
@@ -594,7 +595,7 @@ final class FileTransfers implements AutoCloseable {
                 progress(in, false);
             }
             if (whole) {
-                completeIncoming(in);
+                completeLater(in);
             }
         } catch (FileTransferException e) {
             switch (e.reason()) {
@@ -857,6 +858,20 @@ final class FileTransfers implements AutoCloseable {
     private void openPart(Incoming in) throws FileTransferException {
         in.file = ReceivingFile.open(in.stored.path(), store.journalOf(in.offer.id()), in.offer);
         in.have = in.file.have();
+    }
+
+    /**
+     * Completes {@code in} on a worker thread. The whole-file check fsyncs the file and reads back what was not
+     * hashed in order (§24.5), which takes as long as the file is large; the thread that delivered the last chunk is
+     * the session's reader (or the courier's), and a text behind that chunk must not wait for it (§24.8).
+     */
+    private void completeLater(Incoming in) {
+        try {
+            workers.execute(() -> completeIncoming(in));
+        } catch (RejectedExecutionException e) {
+            // Closing: nothing is removed; the stored transfer, its .part and its journal stay as they are.
+            LOG.info("file {} not completed: closing", in.offer.id());
+        }
     }
 
     private void completeIncoming(Incoming in) {

@@ -2,6 +2,7 @@ package org.securep2p.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -19,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +41,8 @@ import org.securep2p.crypto.testing.Await;
 /**
  * The file engine in the interleavings of threads that real sessions produce (PROTOCOL.md §24.5), forced here with
  * a host and a link of the test's own: chunks of one file arriving on several threads at once (a returning contact's
- * inbox and its new session both carry them, the last one sometimes twice) complete it exactly once, and a HAVE read by a session before the
+ * inbox and its new session both carry them, the last one sometimes twice) complete it exactly once, the thread
+ * that delivers the last chunk is not the one that checks the whole file, and a HAVE read by a session before the
  * messenger published it still starts the sending once the session is up.
  */
 class FileTransfersRaceTest {
@@ -62,6 +65,8 @@ class FileTransfersRaceTest {
         final List<ChatEvent> events = new CopyOnWriteArrayList<>();
         final List<ChatPayload> posted = new CopyOnWriteArrayList<>();
         final AtomicReference<FileLink> live = new AtomicReference<>();
+        /** The thread that said a file was done. */
+        final AtomicReference<Thread> doneBy = new AtomicReference<>();
 
         @Override
         public Optional<FileLink> live(Fingerprint peer) {
@@ -86,6 +91,9 @@ class FileTransfersRaceTest {
 
         @Override
         public void emit(ChatEvent event) {
+            if (event instanceof ChatEvent.FileDone) {
+                doneBy.set(Thread.currentThread());
+            }
             events.add(event);
         }
     }
@@ -157,35 +165,121 @@ class FileTransfersRaceTest {
         completesOnceWhenDelivered(0, 1, 1);
     }
 
+    @Test
+    void theChunkThatCompletesAFileLeavesTheWholeFileCheckToAnotherThread() throws Exception {
+        // §24.8: the thread that delivers the last chunk is a session's reader, with texts behind it; the whole
+        // file's fsync and check take as long as the file is large, so they must not run on it.
+        TwoChunks two = twoChunks();
+        FileId id = FileId.random(random);
+        List<Chunk> chunks = two.sealed(id, 0, 1);
+        Path home = Files.createDirectories(dir.resolve("reader"));
+        RecordingHost host = new RecordingHost();
+        try (FileTransfers receiver = two.receiver(host, home)) {
+            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
+            for (Chunk c : chunks) {
+                receiver.chunk(two.peer(), c, Optional.empty());
+            }
+            Await.until(() -> "the file done; events " + host.events, Duration.ofSeconds(30),
+                    () -> host.doneBy.get() != null);
+            assertThat(host.doneBy.get()).as("the thread that said the file was done")
+                    .isNotSameAs(Thread.currentThread());
+            ChatEvent.FileDone done = (ChatEvent.FileDone) host.events.stream()
+                    .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
+            assertThat(Files.readAllBytes(Path.of(done.path()))).isEqualTo(two.content());
+            awaitForgotten(home, id);
+        }
+    }
+
+    /**
+     * Until the transfer's stored state in {@code home} is gone: the engine deletes it after the final event, on
+     * its own thread, and closing the engine before that would cut the deletion short (left for the next start).
+     */
+    private static void awaitForgotten(Path home, FileId id) {
+        Await.until(() -> "transfer " + id + " forgotten", Duration.ofSeconds(30), () -> {
+            try (Stream<Path> stored = Files.list(home.resolve("transfers"))) {
+                return stored.noneMatch(p -> p.getFileName().toString().startsWith(id.hex()));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** A two-chunk file, its tree, a file key and a peer: what a receiver is offered and sent in these tests. */
+    private static final class TwoChunks {
+        private final byte[] content;
+        private final SourceFile file;
+        private final MerkleTree tree;
+        private final byte[] key;
+        private final Fingerprint peer;
+        private final SecureRandom random;
+
+        TwoChunks(byte[] content, SourceFile file, byte[] key, Fingerprint peer, SecureRandom random) {
+            this.content = content;
+            this.file = file;
+            this.tree = MerkleTree.of(file.leaves());
+            this.key = key;
+            this.peer = peer;
+            this.random = random;
+        }
+
+        byte[] content() {
+            return content;
+        }
+
+        Fingerprint peer() {
+            return peer;
+        }
+
+        FileOffer offer(FileId id) throws Exception {
+            return FileTransfersRaceTest.offer(id, file, tree, key);
+        }
+
+        /** The chunks at {@code indices}, sealed for the file {@code id}. */
+        List<Chunk> sealed(FileId id, int... indices) throws Exception {
+            FileOffer sent = offer(id);
+            List<Chunk> chunks = new ArrayList<>();
+            for (int i : indices) {
+                chunks.add(new Chunk(id, i, ChunkSealer.seal(sent, i, file.readChunk(i), tree.auditPath(i))));
+            }
+            return chunks;
+        }
+
+        /** A receiver in {@code home} that takes the file without asking. */
+        FileTransfers receiver(RecordingHost host, Path home) throws Exception {
+            return new FileTransfers(host, new TransferStore(home.resolve("transfers"), SecretBytes.copyOf(key),
+                    random), home.resolve("downloads"), new FileTransfers.Limits(1L << 20, 1L << 20), random,
+                    Clock.systemUTC());
+        }
+    }
+
+    private TwoChunks twoChunks() throws Exception {
+        byte[] content = new byte[2 * CHUNK];
+        new Random(7).nextBytes(content);
+        Path source = Files.write(dir.resolve("source.bin"), content);
+        SourceFile file = SourceFile.prepare(source, CHUNK, 1L << 20);
+        byte[] key = new byte[FileOffer.KEY_LENGTH];
+        random.nextBytes(key);
+        byte[] peerBytes = new byte[32];
+        random.nextBytes(peerBytes);
+        return new TwoChunks(content, file, key, Fingerprint.fromBytes(peerBytes), random);
+    }
+
     /**
      * Delivers the chunks at {@code indices} of a two-chunk file from the relay, each on its own thread, all at
      * once, {@link #ROUNDS} times: every round the file completes exactly once and the sender hears DONE only.
      */
     private void completesOnceWhenDelivered(int... indices) throws Exception {
-        byte[] content = new byte[2 * CHUNK];
-        new Random(7).nextBytes(content);
-        Path source = Files.write(dir.resolve("source.bin"), content);
-        SourceFile file = SourceFile.prepare(source, CHUNK, 1L << 20);
-        MerkleTree tree = MerkleTree.of(file.leaves());
-        byte[] key = new byte[FileOffer.KEY_LENGTH];
-        random.nextBytes(key);
-        byte[] peerBytes = new byte[32];
-        random.nextBytes(peerBytes);
-        Fingerprint peer = Fingerprint.fromBytes(peerBytes);
+        TwoChunks two = twoChunks();
+        byte[] content = two.content();
+        Fingerprint peer = two.peer();
 
         for (int round = 0; round < ROUNDS; round++) {
             FileId id = FileId.random(random);
-            FileOffer sent = offer(id, file, tree, key);
-            List<Chunk> chunks = new ArrayList<>();
-            for (int i : indices) {
-                chunks.add(new Chunk(id, i, ChunkSealer.seal(sent, i, file.readChunk(i), tree.auditPath(i))));
-            }
+            List<Chunk> chunks = two.sealed(id, indices);
             Path home = Files.createDirectories(dir.resolve("round-" + round));
             RecordingHost host = new RecordingHost();
-            try (FileTransfers receiver = new FileTransfers(host, new TransferStore(home.resolve("transfers"),
-                    SecretBytes.copyOf(key), random), home.resolve("downloads"),
-                    new FileTransfers.Limits(1L << 20, 1L << 20), random, Clock.systemUTC())) {
-                receiver.message(peer, new FileMessage.Offer(offer(id, file, tree, key)), false);
+            try (FileTransfers receiver = two.receiver(host, home)) {
+                receiver.message(peer, new FileMessage.Offer(two.offer(id)), false);
                 CyclicBarrier together = new CyclicBarrier(chunks.size());
                 List<Future<?>> all = chunks.stream().map(c -> pool.submit(() -> {
                     together.await(10, TimeUnit.SECONDS);
@@ -209,6 +303,7 @@ class FileTransfersRaceTest {
                 ChatEvent.FileDone done = (ChatEvent.FileDone) host.events.stream()
                         .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
                 assertThat(Files.readAllBytes(Path.of(done.path()))).isEqualTo(content);
+                awaitForgotten(home, id);
             }
         }
     }

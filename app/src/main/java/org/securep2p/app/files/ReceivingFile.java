@@ -21,8 +21,9 @@ import org.securep2p.keymanager.SecureFiles;
 /**
  * One incoming transfer's bytes on disk (PROTOCOL.md §24.6): the {@code .part} (created 0600, a symbolic link in
  * its place is not followed), each verified chunk written at its offset, and the journal beside the transfer's
- * file, one record {@code u32 index || leaf[32]} appended after each chunk's data. Neither is fsynced per chunk;
- * instead {@link #open} replays the journal and keeps a chunk only if its bytes in the {@code .part} still hash
+ * file, one record {@code u32 index || leaf[32]} appended after each chunk's data. Neither is fsynced per chunk
+ * (the {@code .part}'s data is forced every {@link #FORCE_EVERY} bytes, for the latency of everything else that
+ * fsyncs, not for safety); instead {@link #open} replays the journal and keeps a chunk only if its bytes in the {@code .part} still hash
  * to the journaled leaf, so after a crash or a power loss {@link #have()} never claims a chunk the disk lost or
  * tore (such a chunk is simply asked for again). A torn last record is cut off. {@link #sha256()} is the SHA-256
  * of the bytes written at their offsets, taken after forcing the file to disk: the chunks written in order from the
@@ -37,6 +38,13 @@ public final class ReceivingFile implements AutoCloseable {
     static final int RECORD = 4 + MerkleTree.HASH_LENGTH;
     /** Replay and hashing read this much at a time. */
     private static final int BUFFER = 1 << 20;
+    /**
+     * Written data is forced to disk once this much is unforced. On ext4 (ordered data, the Linux default) an
+     * fsync of any small file, such as a text's ratchet state or history row, waits for the data another fsync or
+     * the kernel's writeback is flushing at the time: left to the final force, a 512 MiB file held such a text up
+     * to 400 ms (a 2 GiB file, seconds). Forced as it comes, a flush is at most this much, a few milliseconds.
+     */
+    static final long FORCE_EVERY = 8L << 20;
 
     private final Object lock = new Object();
     private final Path part;
@@ -49,6 +57,8 @@ public final class ReceivingFile implements AutoCloseable {
     private final BitSet have;
     private long journalLength;
     private long bytesHeld;
+    /** Bytes written to the {@code .part} since it was last forced. */
+    private long unforced;
     /** SHA-256 of the file's first {@link #prefixHashed} bytes, fed by in-order writes. */
     private final MessageDigest prefix = MerkleTree.sha256();
     private long prefixHashed;
@@ -215,6 +225,13 @@ public final class ReceivingFile implements AutoCloseable {
             try {
                 writeFully(data, ByteBuffer.wrap(chunk), (long) index * chunkSize);
                 writeFully(log, record, journalLength);
+                if (unforced + chunk.length >= FORCE_EVERY) {
+                    // A delayed allocation that finds the disk full fails here: handled as the write's own failure.
+                    data.force(false);
+                    unforced = 0;
+                } else {
+                    unforced += chunk.length;
+                }
             } catch (IOException e) {
                 undoJournal();
                 if (DiskFull.isCause(e, part, chunk.length)) {
@@ -256,6 +273,13 @@ public final class ReceivingFile implements AutoCloseable {
         long p = position;
         while (b.hasRemaining()) {
             p += c.write(b, p);
+        }
+    }
+
+    /** Bytes written since the {@code .part} was last forced (tests). */
+    long unforcedBytes() {
+        synchronized (lock) {
+            return unforced;
         }
     }
 

@@ -150,6 +150,26 @@ class ReceivingFileTest {
     }
 
     @Test
+    void writtenDataIsForcedEveryFewMegabytesNotLeftToTheEnd() throws Exception {
+        // The final force of a large file, and the kernel's writeback of it, hold up every other fsync of the
+        // filesystem (a text's ratchet state, its history row): no more than FORCE_EVERY is ever left unforced.
+        int chunk = FileOffer.MAX_CHUNK_SIZE;
+        int count = (int) (ReceivingFile.FORCE_EVERY / chunk) * 2 + 3;
+        Source s = new Source(FilesTesting.bytes(new Random(9), count * chunk),
+                FilesTesting.offer((long) count * chunk, chunk, 9));
+        try (ReceivingFile f = open(dir, s)) {
+            long written = 0;
+            for (int i = 0; i < count; i++) {
+                write(f, s, i);
+                written += chunk;
+                assertThat(f.unforcedBytes()).as("unforced after chunk %d", i)
+                        .isLessThan(ReceivingFile.FORCE_EVERY).isLessThanOrEqualTo(written);
+            }
+            assertThat(f.sha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(s.content()));
+        }
+    }
+
+    @Test
     void writingAHeldChunkReturnsFalseAndWritesNothing() throws Exception {
         Source s = source(2 * CHUNK, 4);
         try (ReceivingFile f = open(dir, s)) {
