@@ -154,7 +154,7 @@ class ReceivingFileTest {
         // The final force of a large file, and the kernel's writeback of it, hold up every other fsync of the
         // filesystem (a text's ratchet state, its history row): no more than FORCE_EVERY is ever left unforced.
         int chunk = FileOffer.MAX_CHUNK_SIZE;
-        int count = (int) (ReceivingFile.FORCE_EVERY / chunk) * 2 + 3;
+        int count = (int) (ReceivingFile.FORCE_EVERY / chunk) + 3;
         Source s = new Source(FilesTesting.bytes(new Random(9), count * chunk),
                 FilesTesting.offer((long) count * chunk, chunk, 9));
         try (ReceivingFile f = open(dir, s)) {
