@@ -23,12 +23,13 @@ import org.securep2p.keymanager.SecureFiles;
  * its place is not followed), each verified chunk written at its offset, and the journal beside the transfer's
  * file, one record {@code u32 index || leaf[32]} appended after each chunk's data. Neither is fsynced per chunk
  * (the {@code .part}'s data is forced every {@link #FORCE_EVERY} bytes, for the latency of everything else that
- * fsyncs, not for safety); instead {@link #open} replays the journal and keeps a chunk only if its bytes in the {@code .part} still hash
- * to the journaled leaf, so after a crash or a power loss {@link #have()} never claims a chunk the disk lost or
- * tore (such a chunk is simply asked for again). A torn last record is cut off. {@link #sha256()} is the SHA-256
- * of the bytes written at their offsets, taken after forcing the file to disk: the chunks written in order from the
- * start are hashed as they are written (so a transfer's end does not wait for the whole file to be read back), the
- * rest (chunks that came out of order, or before a reopen) are read back from the file.
+ * fsyncs, not for safety); instead {@link #open} replays the journal and keeps a chunk only if its bytes in the
+ * {@code .part} still hash to the journaled leaf, so after a crash or a power loss {@link #have()} never claims a
+ * chunk the disk lost or tore (such a chunk is simply asked for again). A torn last record is cut off.
+ * {@link #sha256()} is the SHA-256 of the bytes written at their offsets, taken after forcing the file to disk: the
+ * chunks written in order from the start are hashed as they are written (so a transfer's end does not wait for the
+ * whole file to be read back), the rest (chunks that came out of order, or before a reopen) are read back from the
+ * file.
  *
  * <p>Thread-safe: every method takes the one lock. Not its job: verifying chunks (the caller writes only
  * chunks whose audit path it checked, with that leaf) nor naming or renaming the file.
