@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -47,6 +48,8 @@ class OrganisationRelayIT {
 
     private static final Duration START = Duration.ofMinutes(3);
     private static final Duration STEP = Duration.ofSeconds(90);
+    /** Below the relay's refill of 2 directory requests a second per member. */
+    private static final Duration MEMBERS_PACE = Duration.ofMillis(600);
 
     @TempDir
     Path root;
@@ -111,6 +114,24 @@ class OrganisationRelayIT {
         running.add(0, p);
         p.awaitEvent(0, "ready", START);
         return p;
+    }
+
+    /**
+     * {@code check}, run at most once every {@link #MEMBERS_PACE}, false in between. A member may make 2 directory
+     * requests a second with a burst of 20 ({@code RelayConnection.MEMBER_REQUESTS_PER_SECOND}). Polling
+     * {@code members} at {@link Await}'s pace (every 50 ms) used the burst up during a long wait, and the relay then
+     * refused the connection's next request (RATE_LIMITED), so the step after the wait failed.
+     */
+    private static BooleanSupplier paced(BooleanSupplier check) {
+        long[] last = {System.nanoTime() - MEMBERS_PACE.toNanos()};
+        return () -> {
+            long now = System.nanoTime();
+            if (now - last[0] < MEMBERS_PACE.toNanos()) {
+                return false;
+            }
+            last[0] = now;
+            return check.getAsBoolean();
+        };
     }
 
     private static boolean listsOnline(AttackPeers.Peer p, String... names) {
@@ -186,7 +207,7 @@ class OrganisationRelayIT {
 
         // Every member has published itself and is online.
         Await.until(() -> "alpha lists bravo and charlie online\n" + alpha.report(), STEP,
-                () -> listsOnline(alpha, "Control-Bravo", "Control-Charlie"));
+                paced(() -> listsOnline(alpha, "Control-Bravo", "Control-Charlie")));
 
         // A opens B by certified name; B accepts; they chat on a direct path.
         int am = alpha.mark();
@@ -242,7 +263,7 @@ class OrganisationRelayIT {
             }
         });
         Await.until(() -> "alpha no longer lists charlie\n" + alpha.report(), STEP,
-                () -> !alpha.call("members", Map.of()).path("result").toString().contains("Control-Charlie"));
+                paced(() -> !alpha.call("members", Map.of()).path("result").toString().contains("Control-Charlie")));
         assertThat(relayLog(data)).doesNotContain("hello bravo by name");
 
         // The relay turns malicious (see the class comment). A ends its session with B first, so that an entry
@@ -259,7 +280,7 @@ class OrganisationRelayIT {
         running.add(0, evil);
         assertThat(evil.address).as("the same relay key and port").isEqualTo(relay.address);
         Await.until(() -> "alpha lists bravo online again\n" + alpha.report(), STEP,
-                () -> listsOnline(alpha, "Control-Bravo"));
+                paced(() -> listsOnline(alpha, "Control-Bravo")));
 
         refusedByName(alpha, bravo, a, control, "bundle Control-Bravo Control-Charlie",
                 "the directory's prekey bundle for Control-Bravo is not signed by Control-Bravo's certified identity");
