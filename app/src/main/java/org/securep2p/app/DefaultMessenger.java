@@ -145,11 +145,6 @@ final class DefaultMessenger implements Messenger {
     private volatile Connector.Listener portListener;
     /** When the fixed-port listener last handed out a peer (System.nanoTime): the open wait's timeout counts from it. */
     private volatile long lastArrival;
-    /**
-     * Strangers the user accepted once on the fixed port (§20.8): not in the trust store, yet sendable to while
-     * their conversation is live; each leaves this set when its link ends.
-     */
-    private final Set<Fingerprint> guests = ConcurrentHashMap.newKeySet();
 
     /** How a link began: it decides how its connection is made and whether it is dialled again. */
     enum Origin {
@@ -404,7 +399,7 @@ final class DefaultMessenger implements Messenger {
         if (trust.isRejected(to)) {
             throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
         }
-        if (trust.find(to).isEmpty() && !guests.contains(to)) {
+        if (trust.find(to).isEmpty() && !guestTalking(to)) {
             throw new AppException(AppException.Reason.UNKNOWN_PEER, NOT_A_CONTACT);
         }
         if (liveSession(to).isEmpty() && conversations.load(to).isEmpty()) {
@@ -956,6 +951,15 @@ final class DefaultMessenger implements Messenger {
         return links.values().stream().filter(l -> l.state().about().filter(peer::equals).isPresent()).toList();
     }
 
+    /**
+     * True while a stranger the user accepted once on the fixed port (§20.8) has a link that is not closed: it is
+     * in no trust store, yet sendable to until then. Read from the links themselves, so the instant the list shows
+     * the conversation idle, nothing more can be sent or queued to the guest.
+     */
+    private boolean guestTalking(Fingerprint peer) {
+        return linksOf(peer).stream().anyMatch(l -> l.guest && l.state().active());
+    }
+
     /** The live session with {@code peer}, if one is connected. */
     private Optional<ChatSession> liveSession(Fingerprint peer) {
         for (Link l : linksOf(peer)) {
@@ -1275,10 +1279,6 @@ final class DefaultMessenger implements Messenger {
             } catch (RuntimeException e) {
                 crashed(link.attempt, e);
             } finally {
-                // Before the link is gone from the list: once it shows no session, nothing can be sent to a guest.
-                if (link.guest && linksOf(fp).stream().noneMatch(l -> l != link && l.guest)) {
-                    guests.remove(fp);
-                }
                 finish(link);
             }
         });
@@ -1977,7 +1977,6 @@ final class DefaultMessenger implements Messenger {
         switch (d) {
             case ACCEPT_ONCE -> {
                 link.guest = true;
-                guests.add(fp);
                 return ChatEvent.TrustMode.ACCEPTED_ONCE;
             }
             case ACCEPT -> {
@@ -2110,7 +2109,7 @@ final class DefaultMessenger implements Messenger {
         if (trust.isRejected(to)) {
             throw new AppException(AppException.Reason.REJECTED, "You rejected this identity.");
         }
-        if (trust.find(to).isEmpty() && !guests.contains(to)) {
+        if (trust.find(to).isEmpty() && !guestTalking(to)) {
             // Untrusted by the user, replaced by the identity the user accepted, or a stranger accepted once whose
             // conversation ended: its outbox would wait forever.
             throw new AppException(AppException.Reason.UNKNOWN_PEER, NOT_A_CONTACT);

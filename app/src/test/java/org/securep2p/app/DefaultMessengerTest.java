@@ -1159,7 +1159,7 @@ class DefaultMessengerTest {
         // Once the conversation ends, the guest is no contact: nothing can be queued for it.
         carol.disconnect(null);
         awaitIn(events, ChatEvent.Disconnected.class, d -> d.peer().equals(carolFp));
-        // "idle": no link about carol is left (a guest leaves the guests before its link leaves the list).
+        // "idle": carol's link is closed. From that instant the guest is nobody to send to.
         Await.until("the guest's link gone", Duration.ofSeconds(10), () -> messenger.conversations().stream()
                 .filter(c -> c.peer().equals(carolFp)).allMatch(c -> c.state().equals("idle")));
         assertThatThrownBy(() -> messenger.send(carolFp, "after")).isInstanceOf(AppException.class)
