@@ -300,6 +300,11 @@ final class DefaultMessenger implements Messenger {
         rendezvous = r;
         addListener(r::event);
         c.start();
+        FileTransfers f = files;
+        if (f != null) {
+            // A file completed at load found no way to tell its sender (§24.6): the inbox is one now.
+            f.relaysStarted();
+        }
         c.whenConnected(r::openRecentSoon);
     }
 

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HexFormat;
@@ -65,6 +66,8 @@ final class FileTransfers implements AutoCloseable {
     static final int CHUNK_SIZE = FileOffer.MAX_CHUNK_SIZE;
     static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     static final String MEDIA_TYPE = "application/octet-stream";
+    /** How long a close waits for a file being checked and kept (a 2 GiB file read back in full: seconds). */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     /** The path of an incoming transfer whose .part is not made yet. */
     static final Path NO_FILE_YET = Path.of("");
 
@@ -99,6 +102,15 @@ final class FileTransfers implements AutoCloseable {
     private final Map<FileId, Transfer> transfers = new ConcurrentHashMap<>();
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "file-transfer");
+        t.setDaemon(true);
+        return t;
+    });
+    /**
+     * Where whole files are checked and kept: apart from {@link #workers}, so that closing lets a running completion
+     * finish (for up to {@link #CLOSE_WAIT}) instead of interrupting it halfway through its writes.
+     */
+    private final ExecutorService completions = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "file-complete");
         t.setDaemon(true);
         return t;
     });
@@ -176,6 +188,8 @@ final class FileTransfers implements AutoCloseable {
         int duplicates;
         /** Set, under the lock, by the one caller that verifies and keeps the whole file. */
         boolean completing;
+        /** Done, and its DONE handed to a live session or taken by the relay: the stored state may go. */
+        boolean told;
 
         Incoming(TransferStore.Transfer stored, String state) {
             super(stored, state);
@@ -187,7 +201,11 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
-    /** Loads the stored transfers; finished ones are forgotten, running ones wait for their peer's next session. */
+    /**
+     * Loads the stored transfers: running ones wait for their peer's next session, a received file whose every chunk
+     * is held is completed now, a received file whose DONE the sender was never told waits to tell it, and other
+     * finished ones are forgotten.
+     */
     void start() {
         List<TransferStore.Transfer> stored;
         try {
@@ -196,11 +214,23 @@ final class FileTransfers implements AutoCloseable {
             LOG.warn("stored transfers not read: {}", e.getMessage());
             return;
         }
+        List<Incoming> whole = new ArrayList<>();
         for (TransferStore.Transfer t : stored) {
             FileId id = t.offer().id();
             try {
                 switch (t.status()) {
-                    case DONE, CANCELLED, FAILED -> store.delete(id);
+                    case DONE -> {
+                        if (t.direction() == TransferStore.Direction.IN) {
+                            // Kept until the sender hears DONE (§24.6): the next session, or the relay, tells it.
+                            Incoming in = new Incoming(t, "done");
+                            in.over = true;
+                            in.have.set(0, t.offer().chunkCount());
+                            transfers.put(id, in);
+                        } else {
+                            store.delete(id);
+                        }
+                    }
+                    case CANCELLED, FAILED -> store.delete(id);
                     case OFFERED, ACCEPTED -> {
                         if (t.direction() == TransferStore.Direction.OUT) {
                             Outgoing o = new Outgoing(t);
@@ -216,11 +246,31 @@ final class FileTransfers implements AutoCloseable {
                                 openPart(in);
                             }
                             transfers.put(id, in);
+                            if (t.status() == TransferStore.Status.ACCEPTED && in.file != null
+                                    && in.file.complete()) {
+                                // The last chunk was journaled and the process stopped before the file was kept
+                                // (§24.5): no HAVE would bring a chunk to complete it, so it completes now.
+                                in.state = "receiving";
+                                whole.add(in);
+                            }
                         }
                     }
                 }
             } catch (FileTransferException | RuntimeException e) {
                 LOG.warn("stored transfer {} not resumed: {}", id, e.getMessage());
+            }
+        }
+        whole.forEach(this::completeLater);
+    }
+
+    /**
+     * The relays are started: a received file's DONE that found neither a session nor an inbox when the file was
+     * kept (completed at start, before the relays) goes through the contact's inbox now, if it has one.
+     */
+    void relaysStarted() {
+        for (Transfer t : transfers.values()) {
+            if (t instanceof Incoming in && untold(in)) {
+                tellDone(in, Optional.empty());
             }
         }
     }
@@ -638,6 +688,10 @@ final class FileTransfers implements AutoCloseable {
     /** A session with {@code peer} is up: receivers say where they are, unanswered offers go again. */
     void sessionUp(Fingerprint peer, FileLink s) {
         for (Transfer t : transfers.values()) {
+            if (t.peer.equals(peer) && t instanceof Incoming done && untold(done)) {
+                tellDone(done, Optional.of(s));
+                continue;
+            }
             if (!t.peer.equals(peer) || t.over) {
                 continue;
             }
@@ -867,7 +921,7 @@ final class FileTransfers implements AutoCloseable {
      */
     private void completeLater(Incoming in) {
         try {
-            workers.execute(() -> completeIncoming(in));
+            completions.execute(() -> completeIncoming(in));
         } catch (RejectedExecutionException e) {
             // Closing: nothing is removed; the stored transfer, its .part and its journal stay as they are.
             LOG.info("file {} not completed: closing", in.offer.id());
@@ -895,15 +949,65 @@ final class FileTransfers implements AutoCloseable {
                 in.state = "done";
             }
         } catch (FileTransferException | IOException e) {
+            if (closed) {
+                // Closing interrupted the check (or closed the .part under it): the file is not at fault. Nothing
+                // is removed; the stored transfer is still accepted with every chunk held, and the next start
+                // completes it.
+                LOG.info("file {} not finished: closing; it completes at the next start", in.offer.id());
+                return;
+            }
             LOG.warn("file {} not finished: {}", in.offer.id(), e.getMessage());
             end(in, CancelReason.SAVE_FAILED, "The file could not be saved: " + e.getMessage(), true);
             return;
         }
         finishStored(in, TransferStore.Status.DONE);
         progress(in, true);
-        sendControl(in.peer, new FileMessage.Done(in.offer.id(), in.offer.sha256()));
         host.emit(new ChatEvent.FileDone(in.peer.displayString(), in.offer.id().hex(), done.toString(),
                 HexFormat.of().formatHex(in.offer.sha256())));
+        tellDone(in, Optional.empty());
+    }
+
+    /** A received file kept (stored done) whose DONE has not yet reached a session or the relay. */
+    private static boolean untold(Incoming in) {
+        synchronized (in) {
+            return in.stored.status() == TransferStore.Status.DONE && !in.told;
+        }
+    }
+
+    /**
+     * Tells the sender a received file is kept: through {@code via} or the live session, else the contact's inbox.
+     * The stored transfer is forgotten only once one of them took the DONE; until then it stays, and the next
+     * session (or the relays' start) tells it, so a sender never waits for ever on a file it has delivered.
+     */
+    private void tellDone(Incoming in, Optional<FileLink> via) {
+        FileMessage.Done m = new FileMessage.Done(in.offer.id(), in.offer.sha256());
+        Optional<FileLink> session = via.isPresent() ? via : host.live(in.peer);
+        if (session.isPresent() && sendControl(session.get(), m)) {
+            told(in);
+            return;
+        }
+        Optional<CompletableFuture<Void>> posted = host.postControl(in.peer, ChatPayload.file(m));
+        if (posted.isEmpty()) {
+            LOG.info("file {}: DONE waits for the next session with {}", in.offer.id(), in.peer.shortForm());
+            return;
+        }
+        var unused = posted.get().whenComplete((ok, e) -> {
+            if (e == null) {
+                told(in);
+            } else {
+                LOG.info("file {}: DONE not posted ({}); it goes at the next session", in.offer.id(),
+                        e.getMessage());
+            }
+        });
+    }
+
+    private void told(Incoming in) {
+        synchronized (in) {
+            if (in.told) {
+                return;
+            }
+            in.told = true;
+        }
         forget(in);
     }
 
@@ -1067,7 +1171,16 @@ final class FileTransfers implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        completions.shutdown();
         workers.shutdownNow();
+        try {
+            if (!completions.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                completions.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            completions.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         for (Transfer t : transfers.values()) {
             if (t instanceof Incoming in && in.file != null) {
                 in.file.close();

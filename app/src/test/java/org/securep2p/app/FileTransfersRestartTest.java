@@ -1,0 +1,146 @@
+package org.securep2p.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.securep2p.app.files.Chunk;
+import org.securep2p.app.files.ChunkSealer;
+import org.securep2p.app.files.FileId;
+import org.securep2p.app.files.FileMessage;
+import org.securep2p.app.files.FileOffer;
+import org.securep2p.app.files.ReceivingFile;
+import org.securep2p.app.files.TransferStore;
+import org.securep2p.crypto.testing.Await;
+
+/**
+ * A receiver stopped around a file's completion (PROTOCOL.md §24.5, §24.6): a file whose every chunk is held is
+ * kept at the next start, a close never throws a whole file away, and the sender always hears DONE in the end,
+ * though no session and no inbox could take it when the file was kept.
+ */
+class FileTransfersRestartTest {
+
+    private static final int ROUNDS = 40;
+
+    private final SecureRandom random = new SecureRandom();
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFileWhoseLastChunkWasJournaledBeforeAStopIsCompletedAtTheNextStart() throws Exception {
+        // The state a SIGKILL leaves between the last chunk's journal record and the file kept: accepted, every
+        // chunk in the .part and the journal. No HAVE will bring another chunk, so the start must finish it.
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileId id = FileId.random(random);
+        Path home = Files.createDirectories(dir.resolve("killed"));
+        FileOffer offer = two.offer(id);
+        TransferStore store = two.store(home);
+        Path part = Files.createDirectories(home.resolve("downloads")).resolve("race.bin.part");
+        store.save(new TransferStore.Transfer(TransferStore.Direction.IN, two.peer(), offer,
+                TransferStore.Status.ACCEPTED, part, List.of()));
+        ReceivingFile file = ReceivingFile.open(part, store.journalOf(id), offer);
+        for (Chunk c : two.sealed(id, 0, 1)) {
+            assertThat(file.write(c.index(), ChunkSealer.open(offer, c))).isTrue();
+        }
+        file.close();
+
+        FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+        try (FileTransfers receiver = two.receiver(host, home)) {
+            receiver.start();
+            Await.until(() -> "the file done at start; events " + host.events, Duration.ofSeconds(30),
+                    () -> host.doneBy.get() != null);
+            ChatEvent.FileDone done = onlyDone(host);
+            assertThat(Files.readAllBytes(Path.of(done.path()))).isEqualTo(two.content());
+            assertThat(part).doesNotExist();
+            Await.until(() -> "DONE posted: " + host.posted, Duration.ofSeconds(30), () -> host.posted.stream()
+                    .anyMatch(p -> p.fileMessage() instanceof FileMessage.Done d && d.id().equals(id)));
+            FileEngineFixtures.awaitForgotten(home, id);
+        }
+    }
+
+    @Test
+    void aDoneThatFindsNoWayToTheSenderIsToldAtItsNextSessionEvenAfterARestart() throws Exception {
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileId id = FileId.random(random);
+        Path home = Files.createDirectories(dir.resolve("untold"));
+        FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+        // The chunks came through the inbox, and the contact's inbox is gone by the time the file is kept.
+        host.inbox = false;
+        try (FileTransfers receiver = two.receiver(host, home)) {
+            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
+            for (Chunk c : two.sealed(id, 0, 1)) {
+                receiver.chunk(two.peer(), c, Optional.empty());
+            }
+            Await.until(() -> "the file done; events " + host.events, Duration.ofSeconds(30),
+                    () -> host.doneBy.get() != null);
+        }
+        assertThat(onlyDone(host).path()).endsWith("race.bin");
+        try (java.util.stream.Stream<Path> stored = Files.list(home.resolve("transfers"))) {
+            assertThat(stored).as("the transfer is kept until the sender is told")
+                    .anyMatch(p -> p.getFileName().toString().startsWith(id.hex()));
+        }
+
+        FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
+        FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
+        try (FileTransfers receiver = two.receiver(after, home)) {
+            receiver.start();
+            receiver.sessionUp(two.peer(), session);
+            assertThat(session.controls).extracting(ChatPayload::fileMessage)
+                    .anyMatch(m -> m instanceof FileMessage.Done d && d.id().equals(id)
+                            && java.util.Arrays.equals(d.sha256(), two.sha256()));
+            FileEngineFixtures.awaitForgotten(home, id);
+            assertThat(after.events).as("the file was shown done once, before the restart")
+                    .noneMatch(ChatEvent.FileDone.class::isInstance);
+        }
+    }
+
+    @Test
+    void aCloseRightAfterTheLastChunkNeverLosesTheFile() throws Exception {
+        // The engine closes while the whole-file check may be running on its worker: the file is either kept
+        // before the close or at the next start, never failed and removed.
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        for (int round = 0; round < ROUNDS; round++) {
+            FileId id = FileId.random(random);
+            Path home = Files.createDirectories(dir.resolve("round-" + round));
+            FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+            try (FileTransfers receiver = two.receiver(host, home)) {
+                receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
+                for (Chunk c : two.sealed(id, 0, 1)) {
+                    receiver.chunk(two.peer(), c, Optional.empty());
+                }
+            }
+            assertThat(host.events).as("round %d", round).noneMatch(ChatEvent.FileFailed.class::isInstance);
+            FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
+            try (FileTransfers receiver = two.receiver(after, home)) {
+                receiver.start();
+                // What a restart is followed by: the contact's next session, which hears any DONE still owed.
+                receiver.sessionUp(two.peer(), new FileEngineFixtures.RecordingLink());
+                int r = round;
+                Await.until(() -> "round " + r + ": kept before the close or at the start; events " + host.events
+                        + " then " + after.events, Duration.ofSeconds(30),
+                        () -> host.doneBy.get() != null || after.doneBy.get() != null);
+                List<ChatEvent> all = new java.util.ArrayList<>(host.events);
+                all.addAll(after.events);
+                assertThat(all).as("round %d", round).noneMatch(ChatEvent.FileFailed.class::isInstance)
+                        .filteredOn(ChatEvent.FileDone.class::isInstance).hasSize(1);
+                ChatEvent.FileDone done = (ChatEvent.FileDone) all.stream()
+                        .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
+                assertThat(Files.readAllBytes(Path.of(done.path()))).as("round %d", round).isEqualTo(two.content());
+                FileEngineFixtures.awaitForgotten(home, id);
+            }
+        }
+    }
+
+    private static ChatEvent.FileDone onlyDone(FileEngineFixtures.RecordingHost host) {
+        assertThat(host.events).filteredOn(ChatEvent.FileDone.class::isInstance).hasSize(1);
+        return (ChatEvent.FileDone) host.events.stream().filter(ChatEvent.FileDone.class::isInstance).findFirst()
+                .orElseThrow();
+    }
+}
