@@ -298,12 +298,12 @@ final class DefaultMessenger implements Messenger {
         courier = c;
         Rendezvous r = new Rendezvous(new RendezvousHost(), keys.identity().fingerprint(), random, clock);
         rendezvous = r;
-        addListener(r::event);
+        listeners.add(r::event);
         c.start();
         FileTransfers f = files;
         if (f != null) {
-            // A file completed at load found no way to tell its sender (§24.6): the inbox is one now.
-            f.relaysStarted();
+            // A file kept before any relay was connected (completed at load) could not tell its sender (§24.5).
+            c.whenConnected(f::relayConnected);
         }
         c.whenConnected(r::openRecentSoon);
     }
@@ -450,7 +450,7 @@ final class DefaultMessenger implements Messenger {
         OrganisationDirectory d = new OrganisationDirectory(new DirectoryHost(first.get()), trust, blocked, floor,
                 publish, random, clock);
         organisation = d;
-        addListener(d::event);
+        listeners.add(d::event);
         first.get().directory().onRequest(d::received);
         first.get().addStateListener(s -> {
             if (s == org.securep2p.relay.RelayClient.State.CONNECTED) {
@@ -849,6 +849,12 @@ final class DefaultMessenger implements Messenger {
     @Override
     public void addListener(Consumer<ChatEvent> listener) {
         listeners.add(Objects.requireNonNull(listener));
+        FileTransfers f = files;
+        if (f != null) {
+            // A front end listens (the messenger's own parts add theirs directly): files found whole at start can
+            // complete now, their file_done has somebody to reach (§24.5).
+            f.completeHeldFiles();
+        }
     }
 
     private void emit(ChatEvent event) {

@@ -115,6 +115,11 @@ final class FileTransfers implements AutoCloseable {
         return t;
     });
     private volatile boolean closed;
+    /**
+     * Received files found whole at start, completed once somebody will see the outcome: when a front end listens
+     * ({@link #completeHeldFiles}) or at the sender's next session, whichever comes first.
+     */
+    private final List<Incoming> heldAtStart = new ArrayList<>();
 
     FileTransfers(Host host, TransferStore store, Path downloads, Limits limits, SecureRandom random, Clock clock) {
         this.host = host;
@@ -188,6 +193,8 @@ final class FileTransfers implements AutoCloseable {
         int duplicates;
         /** Set, under the lock, by the one caller that verifies and keeps the whole file. */
         boolean completing;
+        /** Stored as done: from then on its sender may be told. */
+        boolean doneStored;
         /** Done, and its DONE handed to a live session or taken by the relay: the stored state may go. */
         boolean told;
 
@@ -224,6 +231,7 @@ final class FileTransfers implements AutoCloseable {
                             // Kept until the sender hears DONE (§24.6): the next session, or the relay, tells it.
                             Incoming in = new Incoming(t, "done");
                             in.over = true;
+                            in.doneStored = true;
                             in.have.set(0, t.offer().chunkCount());
                             transfers.put(id, in);
                         } else {
@@ -260,14 +268,30 @@ final class FileTransfers implements AutoCloseable {
                 LOG.warn("stored transfer {} not resumed: {}", id, e.getMessage());
             }
         }
-        whole.forEach(this::completeLater);
+        synchronized (heldAtStart) {
+            heldAtStart.addAll(whole);
+        }
     }
 
     /**
-     * The relays are started: a received file's DONE that found neither a session nor an inbox when the file was
-     * kept (completed at start, before the relays) goes through the contact's inbox now, if it has one.
+     * Completes the received files that {@link #start} found whole (§24.5, "Stops around the end"). The messenger
+     * calls it once a front end listens: their {@code file_done} must reach somebody, and the engine starts before
+     * any front end is attached.
      */
-    void relaysStarted() {
+    void completeHeldFiles() {
+        List<Incoming> now;
+        synchronized (heldAtStart) {
+            now = List.copyOf(heldAtStart);
+            heldAtStart.clear();
+        }
+        now.forEach(this::completeLater);
+    }
+
+    /**
+     * A relay is connected: a received file's DONE that found neither a session nor an inbox when the file was kept
+     * (for one, a file completed at start, before the relays) goes through the contact's inbox now, if it has one.
+     */
+    void relayConnected() {
         for (Transfer t : transfers.values()) {
             if (t instanceof Incoming in && untold(in)) {
                 tellDone(in, Optional.empty());
@@ -455,8 +479,13 @@ final class FileTransfers implements AutoCloseable {
                 return;
             }
             // The sender offers again after a reconnection: answer with where we are.
-            if (known instanceof Incoming in && in.file != null) {
-                sendHave(in);
+            if (known instanceof Incoming in) {
+                if (done(in)) {
+                    // It never heard DONE (an offer through the relay leaves it offered until it does).
+                    tellDone(in, Optional.empty());
+                } else if (in.file != null && !in.over) {
+                    sendHave(in);
+                }
             }
             return;
         }
@@ -596,6 +625,11 @@ final class FileTransfers implements AutoCloseable {
 
     /** A chunk from {@code peer}: verified, written, acknowledged on {@code via} (absent: it came from the relay). */
     void chunk(Fingerprint peer, Chunk chunk, Optional<FileLink> via) {
+        if (closed) {
+            // The .part is closed or closing: a chunk now would fail as the disk's fault and remove it. Held chunks
+            // stay; this one is sent again after the next start's HAVE.
+            return;
+        }
         if (!(transfers.get(chunk.id()) instanceof Incoming in) || !in.peer.equals(peer) || in.over) {
             SECURITY.warn("chunk {} of unknown file {} from {} refused: UNKNOWN_FILE", chunk.index(), chunk.id(),
                     peer.shortForm());
@@ -648,6 +682,10 @@ final class FileTransfers implements AutoCloseable {
                 completeLater(in);
             }
         } catch (FileTransferException e) {
+            if (closed) {
+                LOG.info("file {}: chunk {} not kept: closing", in.offer.id(), chunk.index());
+                return;
+            }
             switch (e.reason()) {
                 case NO_SPACE, STORAGE_FAILED -> {
                     LOG.warn("file {}: {}", in.offer.id(), e.getMessage());
@@ -690,6 +728,11 @@ final class FileTransfers implements AutoCloseable {
         for (Transfer t : transfers.values()) {
             if (t.peer.equals(peer) && t instanceof Incoming done && untold(done)) {
                 tellDone(done, Optional.of(s));
+                continue;
+            }
+            if (t instanceof Incoming held && t.peer.equals(peer) && takeHeld(held)) {
+                // Found whole at start and not yet completed: its sender is here to hear DONE.
+                completeLater(held);
                 continue;
             }
             if (!t.peer.equals(peer) || t.over) {
@@ -945,7 +988,9 @@ final class FileTransfers implements AutoCloseable {
                 }
                 in.file.close();
                 done = DownloadNames.finish(in.stored.path(), downloads);
-                in.stored = in.stored.withPath(done);
+                // Ended under the lock: a cancel waiting for it finds the file kept, not a transfer to cancel.
+                in.stored = in.stored.withPath(done).withStatus(TransferStore.Status.DONE);
+                in.over = true;
                 in.state = "done";
             }
         } catch (FileTransferException | IOException e) {
@@ -961,16 +1006,36 @@ final class FileTransfers implements AutoCloseable {
             return;
         }
         finishStored(in, TransferStore.Status.DONE);
+        synchronized (in) {
+            in.doneStored = true;
+        }
         progress(in, true);
         host.emit(new ChatEvent.FileDone(in.peer.displayString(), in.offer.id().hex(), done.toString(),
                 HexFormat.of().formatHex(in.offer.sha256())));
         tellDone(in, Optional.empty());
     }
 
+    private static boolean done(Incoming in) {
+        synchronized (in) {
+            return in.doneStored;
+        }
+    }
+
+    /** Whether {@code in} was held at start and is now taken from there (to be completed by the caller). */
+    private boolean takeHeld(Incoming in) {
+        synchronized (heldAtStart) {
+            return heldAtStart.remove(in);
+        }
+    }
+
     /** A received file kept (stored done) whose DONE has not yet reached a session or the relay. */
     private static boolean untold(Incoming in) {
+        if (!in.over) {
+            // Not ended (maybe being checked right now, under its lock, for seconds): not done.
+            return false;
+        }
         synchronized (in) {
-            return in.stored.status() == TransferStore.Status.DONE && !in.told;
+            return in.doneStored && !in.told;
         }
     }
 
@@ -1070,6 +1135,18 @@ final class FileTransfers implements AutoCloseable {
         try {
             store.save(t.stored);
         } catch (FileTransferException e) {
+            if (Thread.interrupted()) {
+                // A close that gave up waiting (a completion past its rename): the ending must still be stored,
+                // or the next start would look for a .part that is gone. Once more without the interrupt.
+                try {
+                    store.save(t.stored);
+                    return;
+                } catch (FileTransferException again) {
+                    e = again;
+                } finally {
+                    Thread.currentThread().interrupt();
+                }
+            }
             LOG.warn("transfer {} end not stored: {}", t.offer.id(), e.getMessage());
         }
     }

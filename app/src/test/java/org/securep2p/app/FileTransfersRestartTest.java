@@ -54,6 +54,10 @@ class FileTransfersRestartTest {
         FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
         try (FileTransfers receiver = two.receiver(host, home)) {
             receiver.start();
+            // Held until somebody will see file_done: the engine starts before any front end listens.
+            Thread.sleep(200);
+            assertThat(host.events).isEmpty();
+            receiver.completeHeldFiles();
             Await.until(() -> "the file done at start; events " + host.events, Duration.ofSeconds(30),
                     () -> host.doneBy.get() != null);
             ChatEvent.FileDone done = onlyDone(host);
@@ -102,6 +106,70 @@ class FileTransfersRestartTest {
     }
 
     @Test
+    void aRepeatedOfferOfAFileAlreadyKeptIsAnsweredWithDone() throws Exception {
+        // Through the relay the sender stays "offered" until it hears from the receiver, and offers again at the
+        // next session: a receiver that kept the file answers DONE, not a full HAVE that would leave it waiting.
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileId id = FileId.random(random);
+        Path home = Files.createDirectories(dir.resolve("offered-again"));
+        FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+        host.inbox = false;
+        try (FileTransfers receiver = two.receiver(host, home)) {
+            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
+            for (Chunk c : two.sealed(id, 0, 1)) {
+                receiver.chunk(two.peer(), c, Optional.empty());
+            }
+            Await.until(() -> "the file done; events " + host.events, Duration.ofSeconds(30),
+                    () -> host.doneBy.get() != null);
+            FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
+            host.live.set(session);
+            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), true);
+            assertThat(session.controls).extracting(ChatPayload::fileMessage)
+                    .anyMatch(m -> m instanceof FileMessage.Done d && d.id().equals(id))
+                    .noneMatch(FileMessage.Have.class::isInstance);
+            FileEngineFixtures.awaitForgotten(home, id);
+            assertThat(host.events).filteredOn(ChatEvent.FileOffered.class::isInstance).hasSize(1);
+        }
+    }
+
+    @Test
+    void aChunkArrivingAsTheEngineClosesKeepsThePartialFile() throws Exception {
+        // The courier may hand over one more chunk while the messenger closes: the closed .part must not make it
+        // look like a full disk, which would remove the chunks already held.
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileId id = FileId.random(random);
+        Path home = Files.createDirectories(dir.resolve("closing"));
+        List<Chunk> chunks = two.sealed(id, 0, 1);
+        FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+        FileTransfers closing = two.receiver(host, home);
+        closing.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
+        closing.chunk(two.peer(), chunks.get(0), Optional.empty());
+        closing.close();
+        closing.chunk(two.peer(), chunks.get(1), Optional.empty());
+        assertThat(host.events).noneMatch(ChatEvent.FileFailed.class::isInstance);
+        assertThat(host.posted).extracting(ChatPayload::fileMessage).noneMatch(FileMessage.Cancel.class::isInstance);
+
+        FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
+        FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
+        try (FileTransfers receiver = two.receiver(after, home)) {
+            receiver.start();
+            after.live.set(session);
+            receiver.sessionUp(two.peer(), session);
+            assertThat(session.controls).extracting(ChatPayload::fileMessage)
+                    .filteredOn(FileMessage.Have.class::isInstance).singleElement()
+                    .satisfies(m -> {
+                        FileMessage.Have h = (FileMessage.Have) m;
+                        assertThat(h.chunks().has(0)).as("chunk 0 still held").isTrue();
+                        assertThat(h.chunks().has(1)).isFalse();
+                    });
+            receiver.chunk(two.peer(), chunks.get(1), Optional.of(session));
+            Await.until(() -> "the file done; events " + after.events, Duration.ofSeconds(30),
+                    () -> after.doneBy.get() != null);
+            assertThat(Files.readAllBytes(Path.of(onlyDone(after).path()))).isEqualTo(two.content());
+        }
+    }
+
+    @Test
     void aCloseRightAfterTheLastChunkNeverLosesTheFile() throws Exception {
         // The engine closes while the whole-file check may be running on its worker: the file is either kept
         // before the close or at the next start, never failed and removed.
@@ -120,7 +188,8 @@ class FileTransfersRestartTest {
             FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
             try (FileTransfers receiver = two.receiver(after, home)) {
                 receiver.start();
-                // What a restart is followed by: the contact's next session, which hears any DONE still owed.
+                // What a restart is followed by: the contact's next session, which hears any DONE still owed and
+                // completes a file found whole at start.
                 receiver.sessionUp(two.peer(), new FileEngineFixtures.RecordingLink());
                 int r = round;
                 Await.until(() -> "round " + r + ": kept before the close or at the start; events " + host.events
