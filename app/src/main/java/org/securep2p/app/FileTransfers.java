@@ -66,6 +66,11 @@ final class FileTransfers implements AutoCloseable {
     static final int CHUNK_SIZE = FileOffer.MAX_CHUNK_SIZE;
     static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     static final String MEDIA_TYPE = "application/octet-stream";
+    /**
+     * How long a received file's DONE waits for a way to its sender (§24.6): a contact never seen again (a guest, a
+     * removed contact) must not leave its record, and the file key in it, for ever.
+     */
+    static final Duration UNTOLD_KEPT = Duration.ofDays(30);
     /** How long a close waits for a file being checked and kept (a 2 GiB file read back in full: seconds). */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     /** The path of an incoming transfer whose .part is not made yet. */
@@ -227,7 +232,8 @@ final class FileTransfers implements AutoCloseable {
             try {
                 switch (t.status()) {
                     case DONE -> {
-                        if (t.direction() == TransferStore.Direction.IN) {
+                        if (t.direction() == TransferStore.Direction.IN && store.savedAt(id)
+                                .filter(at -> at.plus(UNTOLD_KEPT).isAfter(clock.instant())).isPresent()) {
                             // Kept until the sender hears DONE (§24.6): the next session, or the relay, tells it.
                             Incoming in = new Incoming(t, "done");
                             in.over = true;

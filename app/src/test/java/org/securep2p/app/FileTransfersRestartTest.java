@@ -106,6 +106,28 @@ class FileTransfersRestartTest {
     }
 
     @Test
+    void aDoneThatFoundNoWayForThirtyDaysIsForgottenAtStart() throws Exception {
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileId id = FileId.random(random);
+        Path home = Files.createDirectories(dir.resolve("never-told"));
+        TransferStore store = two.store(home);
+        store.save(new TransferStore.Transfer(TransferStore.Direction.IN, two.peer(), two.offer(id),
+                TransferStore.Status.DONE, home.resolve("downloads").resolve("race.bin"), List.of()));
+        Path xfer = home.resolve("transfers").resolve(id.hex() + ".xfer");
+        Files.setLastModifiedTime(xfer, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(FileTransfers.UNTOLD_KEPT).minus(Duration.ofHours(1))));
+
+        FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
+        try (FileTransfers receiver = two.receiver(new FileEngineFixtures.RecordingHost(), home)) {
+            receiver.start();
+            assertThat(xfer).doesNotExist();
+            assertThat(receiver.list()).isEmpty();
+            receiver.sessionUp(two.peer(), session);
+            assertThat(session.controls).isEmpty();
+        }
+    }
+
+    @Test
     void aRepeatedOfferOfAFileAlreadyKeptIsAnsweredWithDone() throws Exception {
         // Through the relay the sender stays "offered" until it hears from the receiver, and offers again at the
         // next session: a receiver that kept the file answers DONE, not a full HAVE that would leave it waiting.

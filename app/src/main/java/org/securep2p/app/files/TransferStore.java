@@ -174,6 +174,15 @@ public final class TransferStore implements AutoCloseable {
         return dir.resolve(id.hex() + JOURNAL);
     }
 
+    /** When the transfer's file was last written; empty when there is none or it cannot be read. */
+    public Optional<java.time.Instant> savedAt(FileId id) {
+        try {
+            return Optional.of(Files.getLastModifiedTime(fileOf(id)).toInstant());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Replaces the transfer's file, atomically and durably, before returning. */
     public synchronized void save(Transfer t) throws FileTransferException {
         byte[] plain = encode(t);
