@@ -67,8 +67,9 @@ final class FileTransfers implements AutoCloseable {
     static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     static final String MEDIA_TYPE = "application/octet-stream";
     /**
-     * How long a received file's DONE waits for a way to its sender (§24.6): a contact never seen again (a guest, a
-     * removed contact) must not leave its record, and the file key in it, for ever.
+     * How long a received file's record stays after it was written (§24.6): an untold DONE waits this long for a
+     * way to its sender (a contact never seen again must not keep it for ever), and a told one is remembered this
+     * long to answer a repeated offer.
      */
     static final Duration UNTOLD_KEPT = Duration.ofDays(30);
     /** How long a close waits for a file being checked and kept (a 2 GiB file read back in full: seconds). */
@@ -125,6 +126,15 @@ final class FileTransfers implements AutoCloseable {
      * ({@link #completeHeldFiles}) or at the sender's next session, whichever comes first.
      */
     private final List<Incoming> heldAtStart = new ArrayList<>();
+    /**
+     * Files received and told before this start, by id: their sender may still offer them again (its DONE lost
+     * with a session), and is answered DONE instead of the user being asked a second time. No key is kept.
+     */
+    private final Map<FileId, Received> received = new ConcurrentHashMap<>();
+
+    /** A file received and told: who sent it and its hash, what a DONE for it says. */
+    private record Received(Fingerprint peer, FileMessage.Done done) {
+    }
 
     FileTransfers(Host host, TransferStore store, Path downloads, Limits limits, SecureRandom random, Clock clock) {
         this.host = host;
@@ -243,6 +253,15 @@ final class FileTransfers implements AutoCloseable {
                         } else {
                             store.delete(id);
                         }
+                    }
+                    case TOLD -> {
+                        if (t.direction() == TransferStore.Direction.IN && store.savedAt(id)
+                                .filter(at -> at.plus(UNTOLD_KEPT).isAfter(clock.instant())).isPresent()) {
+                            received.put(id, new Received(t.peer(), new FileMessage.Done(id, t.offer().sha256())));
+                        } else {
+                            store.delete(id);
+                        }
+                        t.offer().wipe();
                     }
                     case CANCELLED, FAILED -> store.delete(id);
                     case OFFERED, ACCEPTED -> {
@@ -477,6 +496,13 @@ final class FileTransfers implements AutoCloseable {
     }
 
     private void offered(Fingerprint peer, FileOffer offer) {
+        Received before = received.get(offer.id());
+        if (before != null && before.peer().equals(peer)) {
+            // Received and told before a restart: the DONE was lost on its way, and the sender asks again.
+            offer.wipe();
+            sendControl(peer, before.done());
+            return;
+        }
         Transfer known = transfers.get(offer.id());
         if (known != null) {
             offer.wipe();
@@ -749,7 +775,9 @@ final class FileTransfers implements AutoCloseable {
                     sendHave(in);
                 }
             } else if (t instanceof Outgoing o) {
-                if (o.stored.status() == TransferStore.Status.OFFERED) {
+                if (o.stored.status() == TransferStore.Status.OFFERED || allAcknowledged(o)) {
+                    // Unanswered, or every chunk acknowledged and no DONE yet (lost with the last session): the
+                    // receiver answers a repeated OFFER with where it is, or with DONE.
                     sendControl(s, new FileMessage.Offer(o.offer));
                 }
                 int generation = -1;
@@ -1027,6 +1055,12 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
+    private static boolean allAcknowledged(Outgoing o) {
+        synchronized (o) {
+            return !o.over && o.have.cardinality() == o.offer.chunkCount();
+        }
+    }
+
     /** Whether {@code in} was held at start and is now taken from there (to be completed by the caller). */
     private boolean takeHeld(Incoming in) {
         synchronized (heldAtStart) {
@@ -1072,14 +1106,30 @@ final class FileTransfers implements AutoCloseable {
         });
     }
 
+    /**
+     * The sender was told: the record stays as TOLD, without its journal, for {@link #UNTOLD_KEPT}, to answer a
+     * repeated offer after a restart (§24.6); the key is wiped in memory.
+     */
     private void told(Incoming in) {
+        TransferStore.Transfer kept;
         synchronized (in) {
             if (in.told) {
                 return;
             }
             in.told = true;
+            in.stored = in.stored.withStatus(TransferStore.Status.TOLD);
+            kept = in.stored;
         }
-        forget(in);
+        try {
+            store.save(kept);
+            store.deleteJournal(in.offer.id());
+        } catch (FileTransferException e) {
+            LOG.warn("transfer {}: the told record not stored: {}", in.offer.id(), e.getMessage());
+        }
+        if (in.file != null) {
+            in.file.close();
+        }
+        in.offer.wipe();
     }
 
     private void sendHave(Incoming in) {

@@ -105,20 +105,6 @@ final class FileEngineFixtures {
         }
     }
 
-    /**
-     * Until the transfer's stored state in {@code home} is gone: the engine deletes it after the final event, on
-     * its own thread, and closing the engine before that would cut the deletion short (left for the next start).
-     */
-    static void awaitForgotten(Path home, FileId id) {
-        Await.until(() -> "transfer " + id + " forgotten", Duration.ofSeconds(30), () -> {
-            try (Stream<Path> stored = Files.list(home.resolve("transfers"))) {
-                return stored.noneMatch(p -> p.getFileName().toString().startsWith(id.hex()));
-            } catch (IOException e) {
-                return false;
-            }
-        });
-    }
-
     /** A two-chunk file, its tree, a file key and a peer: what a receiver is offered and sent in these tests. */
     static final class TwoChunks {
         private final byte[] content;
@@ -167,6 +153,29 @@ final class FileEngineFixtures {
         /** The transfers' store of a receiver in {@code home}. */
         TransferStore store(Path home) throws Exception {
             return new TransferStore(home.resolve("transfers"), SecretBytes.copyOf(key), random);
+        }
+
+        /** The status stored for {@code id} in {@code home}; empty when there is no record (or it does not open). */
+        Optional<TransferStore.Status> storedStatus(Path home, FileId id) {
+            try (TransferStore s = store(home)) {
+                return s.load(id).map(t -> {
+                    t.offer().wipe();
+                    return t.status();
+                });
+            } catch (Exception e) {
+                return Optional.empty();
+            }
+        }
+
+        /**
+         * Until a received file's sender was told and its record in {@code home} is down to what it keeps (§24.6): a
+         * TOLD record, no journal. The engine does that after the final event, on its own thread, and closing the
+         * engine before that would cut it short (left for the next start).
+         */
+        void awaitTold(Path home, FileId id) {
+            Await.until(() -> "transfer " + id + " told: " + storedStatus(home, id), Duration.ofSeconds(30),
+                    () -> !Files.exists(home.resolve("transfers").resolve(id.hex() + ".journal"))
+                            && storedStatus(home, id).equals(Optional.of(TransferStore.Status.TOLD)));
         }
 
         /** A receiver in {@code home} that takes the file without asking. */

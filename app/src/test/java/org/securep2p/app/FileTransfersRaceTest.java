@@ -115,7 +115,7 @@ class FileTransfersRaceTest {
             ChatEvent.FileDone done = (ChatEvent.FileDone) host.events.stream()
                     .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
             assertThat(Files.readAllBytes(Path.of(done.path()))).isEqualTo(two.content());
-            FileEngineFixtures.awaitForgotten(home, id);
+            two.awaitTold(home, id);
         }
     }
 
@@ -159,7 +159,7 @@ class FileTransfersRaceTest {
                 ChatEvent.FileDone done = (ChatEvent.FileDone) host.events.stream()
                         .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
                 assertThat(Files.readAllBytes(Path.of(done.path()))).isEqualTo(content);
-                FileEngineFixtures.awaitForgotten(home, id);
+                two.awaitTold(home, id);
             }
         }
     }

@@ -65,7 +65,7 @@ class FileTransfersRestartTest {
             assertThat(part).doesNotExist();
             Await.until(() -> "DONE posted: " + host.posted, Duration.ofSeconds(30), () -> host.posted.stream()
                     .anyMatch(p -> p.fileMessage() instanceof FileMessage.Done d && d.id().equals(id)));
-            FileEngineFixtures.awaitForgotten(home, id);
+            two.awaitTold(home, id);
         }
     }
 
@@ -99,14 +99,14 @@ class FileTransfersRestartTest {
             assertThat(session.controls).extracting(ChatPayload::fileMessage)
                     .anyMatch(m -> m instanceof FileMessage.Done d && d.id().equals(id)
                             && java.util.Arrays.equals(d.sha256(), two.sha256()));
-            FileEngineFixtures.awaitForgotten(home, id);
+            two.awaitTold(home, id);
             assertThat(after.events).as("the file was shown done once, before the restart")
                     .noneMatch(ChatEvent.FileDone.class::isInstance);
         }
     }
 
     @Test
-    void aDoneThatFoundNoWayForThirtyDaysIsForgottenAtStart() throws Exception {
+    void aRecordOlderThanThirtyDaysIsForgottenAtStart() throws Exception {
         FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
         FileId id = FileId.random(random);
         Path home = Files.createDirectories(dir.resolve("never-told"));
@@ -117,14 +117,91 @@ class FileTransfersRestartTest {
         Files.setLastModifiedTime(xfer, java.nio.file.attribute.FileTime.from(
                 java.time.Instant.now().minus(FileTransfers.UNTOLD_KEPT).minus(Duration.ofHours(1))));
 
+        // And one received and told that long ago: a repeated offer is asked about again after 30 days.
+        FileId told = FileId.random(random);
+        store.save(new TransferStore.Transfer(TransferStore.Direction.IN, two.peer(), two.offer(told),
+                TransferStore.Status.TOLD, home.resolve("downloads").resolve("race.bin"), List.of()));
+        Path toldXfer = home.resolve("transfers").resolve(told.hex() + ".xfer");
+        Files.setLastModifiedTime(toldXfer, Files.getLastModifiedTime(xfer));
+
         FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
         try (FileTransfers receiver = two.receiver(new FileEngineFixtures.RecordingHost(), home)) {
             receiver.start();
             assertThat(xfer).doesNotExist();
+            assertThat(toldXfer).doesNotExist();
             assertThat(receiver.list()).isEmpty();
             receiver.sessionUp(two.peer(), session);
             assertThat(session.controls).isEmpty();
         }
+    }
+
+    @Test
+    void aFileReceivedAndToldIsAnsweredDoneWhenOfferedAgainAfterARestart() throws Exception {
+        // The DONE went into a session that died before the sender read it: the sender offers the file again at
+        // the next session, and the receiver, restarted meanwhile, must not ask its user a second time.
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileId id = FileId.random(random);
+        Path home = Files.createDirectories(dir.resolve("told"));
+        FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+        try (FileTransfers receiver = two.receiver(host, home)) {
+            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
+            for (Chunk c : two.sealed(id, 0, 1)) {
+                receiver.chunk(two.peer(), c, Optional.empty());
+            }
+            two.awaitTold(home, id);
+        }
+        FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
+        FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
+        after.live.set(session);
+        try (FileTransfers receiver = two.receiver(after, home)) {
+            receiver.start();
+            assertThat(receiver.list()).as("a told file is not listed after a restart").isEmpty();
+            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), true);
+            assertThat(session.controls).extracting(ChatPayload::fileMessage)
+                    .singleElement().isInstanceOfSatisfying(FileMessage.Done.class, d -> {
+                        assertThat(d.id()).isEqualTo(id);
+                        assertThat(d.sha256()).isEqualTo(two.sha256());
+                    });
+            assertThat(after.events).isEmpty();
+        }
+    }
+
+    @Test
+    void aSenderWhoseChunksWereAllAcknowledgedOffersAgainAtTheNextSession() throws Exception {
+        // Every chunk acknowledged and no DONE: it was lost with the session. The next session asks again.
+        byte[] content = new byte[3 * FileOffer.MAX_CHUNK_SIZE];
+        new java.util.Random(5).nextBytes(content);
+        Path source = Files.write(dir.resolve("acked.bin"), content);
+        FileEngineFixtures.TwoChunks two = FileEngineFixtures.twoChunks(dir, random);
+        FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
+        FileEngineFixtures.RecordingLink first = new FileEngineFixtures.RecordingLink();
+        host.live.set(first);
+        try (FileTransfers sender = two.receiver(host, Files.createDirectories(dir.resolve("sender")))) {
+            FileId id = FileId.parse(sender.send(two.peer(), source));
+            Await.until(() -> "the offer sent: " + first.controls, Duration.ofSeconds(30),
+                    () -> first.controls.stream().anyMatch(p -> p.fileMessage() instanceof FileMessage.Offer));
+            sender.message(two.peer(), new FileMessage.Have(id, org.securep2p.app.files.ChunkBitmap.empty(3)), true);
+            for (int i = 0; i < 3; i++) {
+                sender.chunkAck(two.peer(), id, i);
+            }
+            host.live.set(null);
+
+            FileEngineFixtures.RecordingLink next = new FileEngineFixtures.RecordingLink();
+            host.live.set(next);
+            sender.sessionUp(two.peer(), next);
+            assertThat(next.controls).extracting(ChatPayload::fileMessage)
+                    .anyMatch(m -> m instanceof FileMessage.Offer o && o.offer().id().equals(id));
+
+            // Once DONE came, nothing more is asked.
+            sender.message(two.peer(), new FileMessage.Done(id, sha256(content)), true);
+            FileEngineFixtures.RecordingLink third = new FileEngineFixtures.RecordingLink();
+            sender.sessionUp(two.peer(), third);
+            assertThat(third.controls).isEmpty();
+        }
+    }
+
+    private static byte[] sha256(byte[] data) throws Exception {
+        return java.security.MessageDigest.getInstance("SHA-256").digest(data);
     }
 
     @Test
@@ -149,7 +226,7 @@ class FileTransfersRestartTest {
             assertThat(session.controls).extracting(ChatPayload::fileMessage)
                     .anyMatch(m -> m instanceof FileMessage.Done d && d.id().equals(id))
                     .noneMatch(FileMessage.Have.class::isInstance);
-            FileEngineFixtures.awaitForgotten(home, id);
+            two.awaitTold(home, id);
             assertThat(host.events).filteredOn(ChatEvent.FileOffered.class::isInstance).hasSize(1);
         }
     }
@@ -224,7 +301,7 @@ class FileTransfersRestartTest {
                 ChatEvent.FileDone done = (ChatEvent.FileDone) all.stream()
                         .filter(ChatEvent.FileDone.class::isInstance).findFirst().orElseThrow();
                 assertThat(Files.readAllBytes(Path.of(done.path()))).as("round %d", round).isEqualTo(two.content());
-                FileEngineFixtures.awaitForgotten(home, id);
+                two.awaitTold(home, id);
             }
         }
     }

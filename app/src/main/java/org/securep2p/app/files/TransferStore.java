@@ -79,9 +79,12 @@ public final class TransferStore implements AutoCloseable {
         }
     }
 
-    /** Where a transfer stands; the codes are the file's. */
+    /**
+     * Where a transfer stands; the codes are the file's. {@code TOLD}: received, kept, and the sender told; the
+     * record stays only so that a repeated offer of the file is answered with DONE (§24.6).
+     */
     public enum Status {
-        OFFERED(1), ACCEPTED(2), DONE(3), CANCELLED(4), FAILED(5);
+        OFFERED(1), ACCEPTED(2), DONE(3), CANCELLED(4), FAILED(5), TOLD(6);
 
         private final int code;
 
@@ -249,6 +252,16 @@ public final class TransferStore implements AutoCloseable {
         } catch (StoreException e) {
             throw new FileTransferException(FileTransferException.Reason.STORAGE_FAILED,
                     "could not delete transfer " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes the transfer's journal only (durably): a kept file's record outlives it. */
+    public synchronized void deleteJournal(FileId id) throws FileTransferException {
+        try {
+            AtomicFile.delete(journalOf(id));
+        } catch (StoreException e) {
+            throw new FileTransferException(FileTransferException.Reason.STORAGE_FAILED,
+                    "could not delete the journal of transfer " + id + ": " + e.getMessage(), e);
         }
     }
 
