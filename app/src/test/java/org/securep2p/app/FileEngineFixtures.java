@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.securep2p.app.files.Chunk;
 import org.securep2p.app.files.ChunkSealer;
 import org.securep2p.app.files.FileId;
+import org.securep2p.app.files.FileMessage;
 import org.securep2p.app.files.FileOffer;
 import org.securep2p.app.files.MerkleTree;
 import org.securep2p.app.files.SourceFile;
@@ -48,6 +49,11 @@ final class FileEngineFixtures {
         /** The thread that said a file was done. */
         final AtomicReference<Thread> doneBy = new AtomicReference<>();
         volatile boolean inbox = true;
+
+        /** Until some file was said to be done. */
+        void awaitFileDone() {
+            Await.until(() -> "a file done; events " + events, Duration.ofSeconds(30), () -> doneBy.get() != null);
+        }
 
         @Override
         public Optional<FileLink> live(Fingerprint peer) {
@@ -153,6 +159,14 @@ final class FileEngineFixtures {
         /** The transfers' store of a receiver in {@code home}. */
         TransferStore store(Path home) throws Exception {
             return new TransferStore(home.resolve("transfers"), SecretBytes.copyOf(key), random);
+        }
+
+        /** Offers the file {@code id} to {@code receiver} and hands it both chunks, as the contact's inbox would. */
+        void deliverThroughInbox(FileTransfers receiver, FileId id) throws Exception {
+            receiver.message(peer, new FileMessage.Offer(offer(id)), false);
+            for (Chunk c : sealed(id, 0, 1)) {
+                receiver.chunk(peer, c, Optional.empty());
+            }
         }
 
         /** The status stored for {@code id} in {@code home}; empty when there is no record (or it does not open). */

@@ -78,12 +78,8 @@ class FileTransfersRestartTest {
         // The chunks came through the inbox, and the contact's inbox is gone by the time the file is kept.
         host.inbox = false;
         try (FileTransfers receiver = two.receiver(host, home)) {
-            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
-            for (Chunk c : two.sealed(id, 0, 1)) {
-                receiver.chunk(two.peer(), c, Optional.empty());
-            }
-            Await.until(() -> "the file done; events " + host.events, Duration.ofSeconds(30),
-                    () -> host.doneBy.get() != null);
+            two.deliverThroughInbox(receiver, id);
+            host.awaitFileDone();
         }
         assertThat(onlyDone(host).path()).endsWith("race.bin");
         try (java.util.stream.Stream<Path> stored = Files.list(home.resolve("transfers"))) {
@@ -144,10 +140,7 @@ class FileTransfersRestartTest {
         Path home = Files.createDirectories(dir.resolve("told"));
         FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
         try (FileTransfers receiver = two.receiver(host, home)) {
-            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
-            for (Chunk c : two.sealed(id, 0, 1)) {
-                receiver.chunk(two.peer(), c, Optional.empty());
-            }
+            two.deliverThroughInbox(receiver, id);
             two.awaitTold(home, id);
         }
         FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
@@ -214,12 +207,8 @@ class FileTransfersRestartTest {
         FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
         host.inbox = false;
         try (FileTransfers receiver = two.receiver(host, home)) {
-            receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
-            for (Chunk c : two.sealed(id, 0, 1)) {
-                receiver.chunk(two.peer(), c, Optional.empty());
-            }
-            Await.until(() -> "the file done; events " + host.events, Duration.ofSeconds(30),
-                    () -> host.doneBy.get() != null);
+            two.deliverThroughInbox(receiver, id);
+            host.awaitFileDone();
             FileEngineFixtures.RecordingLink session = new FileEngineFixtures.RecordingLink();
             host.live.set(session);
             receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), true);
@@ -262,8 +251,7 @@ class FileTransfersRestartTest {
                         assertThat(h.chunks().has(1)).isFalse();
                     });
             receiver.chunk(two.peer(), chunks.get(1), Optional.of(session));
-            Await.until(() -> "the file done; events " + after.events, Duration.ofSeconds(30),
-                    () -> after.doneBy.get() != null);
+            after.awaitFileDone();
             assertThat(Files.readAllBytes(Path.of(onlyDone(after).path()))).isEqualTo(two.content());
         }
     }
@@ -278,10 +266,7 @@ class FileTransfersRestartTest {
             Path home = Files.createDirectories(dir.resolve("round-" + round));
             FileEngineFixtures.RecordingHost host = new FileEngineFixtures.RecordingHost();
             try (FileTransfers receiver = two.receiver(host, home)) {
-                receiver.message(two.peer(), new FileMessage.Offer(two.offer(id)), false);
-                for (Chunk c : two.sealed(id, 0, 1)) {
-                    receiver.chunk(two.peer(), c, Optional.empty());
-                }
+                two.deliverThroughInbox(receiver, id);
             }
             assertThat(host.events).as("round %d", round).noneMatch(ChatEvent.FileFailed.class::isInstance);
             FileEngineFixtures.RecordingHost after = new FileEngineFixtures.RecordingHost();
