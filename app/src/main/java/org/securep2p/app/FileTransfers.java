@@ -71,7 +71,7 @@ final class FileTransfers implements AutoCloseable {
      * way to its sender (a contact never seen again must not keep it for ever), and a told one is remembered this
      * long to answer a repeated offer.
      */
-    static final Duration UNTOLD_KEPT = Duration.ofDays(30);
+    static final Duration RECEIVED_KEPT = Duration.ofDays(30);
     /** How long a close waits for a file being checked and kept (a 2 GiB file read back in full: seconds). */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     /** The path of an incoming transfer whose .part is not made yet. */
@@ -210,7 +210,7 @@ final class FileTransfers implements AutoCloseable {
         boolean completing;
         /** Stored as done: from then on its sender may be told. */
         boolean doneStored;
-        /** Done, and its DONE handed to a live session or taken by the relay: the stored state may go. */
+        /** Done, and its DONE handed to a live session or taken by the relay: the record is TOLD from then on. */
         boolean told;
 
         Incoming(TransferStore.Transfer stored, String state) {
@@ -225,8 +225,8 @@ final class FileTransfers implements AutoCloseable {
 
     /**
      * Loads the stored transfers: running ones wait for their peer's next session, a received file whose every chunk
-     * is held is completed now, a received file whose DONE the sender was never told waits to tell it, and other
-     * finished ones are forgotten.
+     * is held is held for {@link #completeHeldFiles}, a received file whose DONE the sender was never told waits to
+     * tell it, one told is remembered to answer a repeated offer, and other finished ones are forgotten.
      */
     void start() {
         List<TransferStore.Transfer> stored;
@@ -243,7 +243,7 @@ final class FileTransfers implements AutoCloseable {
                 switch (t.status()) {
                     case DONE -> {
                         if (t.direction() == TransferStore.Direction.IN && store.savedAt(id)
-                                .filter(at -> at.plus(UNTOLD_KEPT).isAfter(clock.instant())).isPresent()) {
+                                .filter(at -> at.plus(RECEIVED_KEPT).isAfter(clock.instant())).isPresent()) {
                             // Kept until the sender hears DONE (§24.6): the next session, or the relay, tells it.
                             Incoming in = new Incoming(t, "done");
                             in.over = true;
@@ -256,7 +256,7 @@ final class FileTransfers implements AutoCloseable {
                     }
                     case TOLD -> {
                         if (t.direction() == TransferStore.Direction.IN && store.savedAt(id)
-                                .filter(at -> at.plus(UNTOLD_KEPT).isAfter(clock.instant())).isPresent()) {
+                                .filter(at -> at.plus(RECEIVED_KEPT).isAfter(clock.instant())).isPresent()) {
                             received.put(id, new Received(t.peer(), new FileMessage.Done(id, t.offer().sha256())));
                         } else {
                             store.delete(id);
@@ -1081,8 +1081,9 @@ final class FileTransfers implements AutoCloseable {
 
     /**
      * Tells the sender a received file is kept: through {@code via} or the live session, else the contact's inbox.
-     * The stored transfer is forgotten only once one of them took the DONE; until then it stays, and the next
-     * session (or the relays' start) tells it, so a sender never waits for ever on a file it has delivered.
+     * The record becomes TOLD only once one of them took the DONE; until then it stays done, and the next session
+     * (or the next relay connection after a start) tells it, so a sender does not wait for ever on a file it has
+     * delivered.
      */
     private void tellDone(Incoming in, Optional<FileLink> via) {
         FileMessage.Done m = new FileMessage.Done(in.offer.id(), in.offer.sha256());
@@ -1107,7 +1108,7 @@ final class FileTransfers implements AutoCloseable {
     }
 
     /**
-     * The sender was told: the record stays as TOLD, without its journal, for {@link #UNTOLD_KEPT}, to answer a
+     * The sender was told: the record stays as TOLD, without its journal, for {@link #RECEIVED_KEPT}, to answer a
      * repeated offer after a restart (§24.6); the key is wiped in memory.
      */
     private void told(Incoming in) {

@@ -111,7 +111,7 @@ class FileTransfersRestartTest {
                 TransferStore.Status.DONE, home.resolve("downloads").resolve("race.bin"), List.of()));
         Path xfer = home.resolve("transfers").resolve(id.hex() + ".xfer");
         Files.setLastModifiedTime(xfer, java.nio.file.attribute.FileTime.from(
-                java.time.Instant.now().minus(FileTransfers.UNTOLD_KEPT).minus(Duration.ofHours(1))));
+                java.time.Instant.now().minus(FileTransfers.RECEIVED_KEPT).minus(Duration.ofHours(1))));
 
         // And one received and told that long ago: a repeated offer is asked about again after 30 days.
         FileId told = FileId.random(random);
