@@ -497,9 +497,13 @@ final class FileTransfers implements AutoCloseable {
 
     private void offered(Fingerprint peer, FileOffer offer) {
         Received before = received.get(offer.id());
-        if (before != null && before.peer().equals(peer)) {
-            // Received and told before a restart: the DONE was lost on its way, and the sender asks again.
+        if (before != null) {
             offer.wipe();
+            if (!before.peer().equals(peer)) {
+                SECURITY.warn("file offer from {} reuses the id of a received file: ignored", peer.shortForm());
+                return;
+            }
+            // Received and told before a restart: the DONE was lost on its way, and the sender asks again.
             sendControl(peer, before.done());
             return;
         }
@@ -775,10 +779,14 @@ final class FileTransfers implements AutoCloseable {
                     sendHave(in);
                 }
             } else if (t instanceof Outgoing o) {
-                if (o.stored.status() == TransferStore.Status.OFFERED || allAcknowledged(o)) {
-                    // Unanswered, or every chunk acknowledged and no DONE yet (lost with the last session): the
-                    // receiver answers a repeated OFFER with where it is, or with DONE.
-                    sendControl(s, new FileMessage.Offer(o.offer));
+                synchronized (o) {
+                    // Under the lock, which forget() takes to wipe the key: a DONE handled meanwhile on the reader
+                    // ends the transfer first, and no OFFER is encoded from a wiped key.
+                    if (!o.over && (o.stored.status() == TransferStore.Status.OFFERED || allAcknowledged(o))) {
+                        // Unanswered, or every chunk acknowledged and no DONE yet (lost with the last session):
+                        // the receiver answers a repeated OFFER with where it is, or with DONE.
+                        sendControl(s, new FileMessage.Offer(o.offer));
+                    }
                 }
                 int generation = -1;
                 synchronized (o) {
@@ -1055,9 +1063,14 @@ final class FileTransfers implements AutoCloseable {
         }
     }
 
-    private static boolean allAcknowledged(Outgoing o) {
+    /**
+     * Every chunk acknowledged, no DONE, and the receiver still remembers the file if it was told (§24.6): past
+     * that, a repeated offer would ask its user again and the whole file would go once more.
+     */
+    private boolean allAcknowledged(Outgoing o) {
         synchronized (o) {
-            return !o.over && o.have.cardinality() == o.offer.chunkCount();
+            return !o.over && o.have.cardinality() == o.offer.chunkCount()
+                    && o.offer.time().plus(RECEIVED_KEPT).isAfter(clock.instant());
         }
     }
 
@@ -1130,7 +1143,9 @@ final class FileTransfers implements AutoCloseable {
         if (in.file != null) {
             in.file.close();
         }
-        in.offer.wipe();
+        synchronized (in) {
+            in.offer.wipe();
+        }
     }
 
     private void sendHave(Incoming in) {
@@ -1218,7 +1233,10 @@ final class FileTransfers implements AutoCloseable {
         if (t instanceof Incoming in && in.file != null) {
             in.file.close();
         }
-        t.offer.wipe();
+        synchronized (t) {
+            // Under the lock: sessionUp encodes a repeated OFFER (the key in it) under it, after checking over.
+            t.offer.wipe();
+        }
     }
 
     private boolean sendControl(FileLink s, FileMessage m) {

@@ -156,6 +156,15 @@ class FileTransfersRestartTest {
                         assertThat(d.sha256()).isEqualTo(two.sha256());
                     });
             assertThat(after.events).isEmpty();
+
+            // Another contact offering a file under that id is neither answered nor asked about.
+            byte[] other = new byte[32];
+            random.nextBytes(other);
+            receiver.message(org.securep2p.crypto.Fingerprint.fromBytes(other),
+                    new FileMessage.Offer(two.offer(id)), true);
+            assertThat(session.controls).hasSize(1);
+            assertThat(after.events).isEmpty();
+            assertThat(two.storedStatus(home, id)).contains(TransferStore.Status.TOLD);
         }
     }
 
