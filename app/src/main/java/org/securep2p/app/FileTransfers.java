@@ -1052,9 +1052,11 @@ final class FileTransfers implements AutoCloseable {
             in.doneStored = true;
         }
         progress(in, true);
+        // The sender is told before the user is (as a DONE sent at once always was): whoever sees file_done may
+        // count on the DONE being on its way.
+        tellDone(in, Optional.empty());
         host.emit(new ChatEvent.FileDone(in.peer.displayString(), in.offer.id().hex(), done.toString(),
                 HexFormat.of().formatHex(in.offer.sha256())));
-        tellDone(in, Optional.empty());
     }
 
     private static boolean done(Incoming in) {
