@@ -242,8 +242,7 @@ final class FileTransfers implements AutoCloseable {
             try {
                 switch (t.status()) {
                     case DONE -> {
-                        if (t.direction() == TransferStore.Direction.IN && store.savedAt(id)
-                                .filter(at -> at.plus(RECEIVED_KEPT).isAfter(clock.instant())).isPresent()) {
+                        if (t.direction() == TransferStore.Direction.IN && writtenWithinKept(id)) {
                             // Kept until the sender hears DONE (§24.6): the next session, or the relay, tells it.
                             Incoming in = new Incoming(t, "done");
                             in.over = true;
@@ -255,8 +254,7 @@ final class FileTransfers implements AutoCloseable {
                         }
                     }
                     case TOLD -> {
-                        if (t.direction() == TransferStore.Direction.IN && store.savedAt(id)
-                                .filter(at -> at.plus(RECEIVED_KEPT).isAfter(clock.instant())).isPresent()) {
+                        if (t.direction() == TransferStore.Direction.IN && writtenWithinKept(id)) {
                             received.put(id, new Received(t.peer(), new FileMessage.Done(id, t.offer().sha256())));
                         } else {
                             store.delete(id);
@@ -296,6 +294,11 @@ final class FileTransfers implements AutoCloseable {
         synchronized (heldAtStart) {
             heldAtStart.addAll(whole);
         }
+    }
+
+    /** Whether the record of {@code id} was last written less than {@link #RECEIVED_KEPT} ago (§24.6). */
+    private boolean writtenWithinKept(FileId id) {
+        return store.savedAt(id).filter(at -> at.plus(RECEIVED_KEPT).isAfter(clock.instant())).isPresent();
     }
 
     /**
